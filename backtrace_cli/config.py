@@ -1,0 +1,465 @@
+"""YAML config → a validated, immutable `Spec`. All validation of user input lives here."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import notation
+from .errors import ConfigError
+from .yamlsource import Document, Path, parse
+
+Array = npt.NDArray[np.float64]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+LOSSES = ("half_sse", "sse", "mse", "bce")
+MODES = ("online", "batch")
+BATCH_GRADIENTS = ("mean", "sum")
+INITS = ("glorot_uniform", "he_normal", "uniform", "normal")
+MAX_UNITS = 100_000  # per layer; keeps a typo from allocating gigabytes
+MAX_PARAMETERS = 20_000_000
+
+KEYS = (
+    "name", "description", "layers", "activation", "activations", "loss", "learning_rate",
+    "inputs", "targets", "samples", "mode", "batch_gradient", "weights", "biases",
+    "train_biases",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One training example."""
+
+    inputs: Array  # shape (layers[0],)
+    targets: Array  # shape (layers[-1],)
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A validated network and what to train it on. Arrays are read-only."""
+
+    name: str
+    source: str  # the file it came from, or "built-in example NAME"
+    layers: tuple[int, ...]  # units per layer, inputs first
+    activations: tuple[str, ...]  # one per non-input layer
+    loss: str
+    learning_rate: float
+    samples: tuple[Sample, ...]
+    mode: str  # "online": update after each sample; "batch": one update per epoch
+    batch_gradient: str  # batch mode: "mean" or "sum" of the per-sample gradients
+    weights: tuple[Array, ...]  # per non-input layer: row = unit of this layer, column = unit before
+    biases: tuple[Array, ...] | None  # per non-input layer, or None: no bias terms
+    train_biases: bool
+    weight_style: str  # "named", "matrices" or "init": how the user wrote them
+    description: str = ""
+
+    @property
+    def numbering(self) -> notation.Numbering:
+        return notation.Numbering(self.layers)
+
+
+def _frozen(values: Any) -> Array:
+    array = np.array(values, dtype=np.float64)
+    array.setflags(write=False)
+    return array
+
+
+# ---------------------------------------------------------------- where configs come from
+
+
+def examples_dir() -> FsPath:
+    """The built-in examples: shipped in the wheel, or the checkout's top-level `configs/`."""
+    shipped = resources.files("backtrace_cli") / "configs"
+    if shipped.is_dir():
+        return FsPath(str(shipped))
+    return FsPath(__file__).resolve().parent.parent / "configs"
+
+
+def example_names() -> list[str]:
+    return sorted(p.stem for p in examples_dir().glob("*.yaml"))
+
+
+def example_text(name: str) -> str:
+    path = examples_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(name, None, None, _unknown_example(name))
+    return path.read_text(encoding="utf-8")
+
+
+def _unknown_example(name: str) -> str:
+    names = example_names()
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"no such file, and no built-in example of that name; {hint}built-in: {', '.join(names)}"
+
+
+def load(source: str | None = None) -> Spec:
+    """Load a config from a path or a built-in example name (None: the lecture example)."""
+    if source is None:
+        source = "lecture"
+    path = FsPath(source)
+    if path.is_file():
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConfigError(source, None, None, "not a text file (expected UTF-8 YAML)") from None
+        except OSError as err:
+            raise ConfigError(source, None, None, f"cannot be read: {err.strerror}") from None
+        return from_text(text, source)
+    if path.exists():
+        raise ConfigError(source, None, None, "is not a file")
+    if "/" not in source and not source.endswith((".yaml", ".yml")):
+        if (examples_dir() / f"{source}.yaml").is_file():
+            return from_text(example_text(source), f"built-in example {source!r}")
+    raise ConfigError(source, None, None, _unknown_example(path.stem))
+
+
+def from_text(text: str, file: str) -> Spec:
+    """Parse and validate YAML text."""
+    return from_document(parse(text, file))
+
+
+def from_dict(data: dict[str, Any], file: str = "<dict>") -> Spec:
+    """Validate a config given as a Python dict (no line numbers)."""
+    return from_document(Document(file, data))
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Reads fields out of a Document, raising located ConfigErrors."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+
+    def fail(self, path: Path, problem: str) -> ConfigError:
+        return self.doc.error(path, problem)
+
+    def get(self, path: Path) -> Any:
+        value = self.doc.value
+        for part in path:
+            value = value[part]
+        return value
+
+    def number(self, path: Path, value: Any, what: str = "a number") -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            hint = ""
+            if isinstance(value, str) and "," in value:
+                hint = " (use a decimal point, not a comma)"
+            raise self.fail(path, f"{_show(value)} is not a number; expected {what}{hint}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.fail(path, f"{value} is too large; expected {what}") from None
+        if not math.isfinite(number):
+            raise self.fail(path, f"{_show(value)} is not a finite number; expected {what}")
+        return number
+
+    def integer(self, path: Path, value: Any, low: int, high: int, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"{_show(value)} is not a whole number; expected {what}")
+        if not low <= value <= high:
+            raise self.fail(path, f"{value} is out of range; expected {what}")
+        return value
+
+    def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str:
+        if value in options:
+            return value
+        close = difflib.get_close_matches(str(value), options, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return_options = ", ".join(options)
+        raise self.fail(path, f"{_show(value)} is not one of: {return_options}{hint}")
+
+    def vector(self, path: Path, value: Any, length: int, what: str) -> list[float]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of {length} numbers ({what}), "
+                            f"found {_show(value)}")
+        if len(value) != length:
+            raise self.fail(path, f"has {len(value)} numbers; expected {length} ({what})")
+        return [self.number(path + (i,), v) for i, v in enumerate(value)]
+
+    def mapping(self, path: Path, value: Any, what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"expected a mapping ({what}), found {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing (null)"
+    return str(value)
+
+
+def from_document(doc: Document) -> Spec:
+    """Validate a parsed document into a Spec."""
+    c = _Checker(doc)
+    data = doc.value
+    if not isinstance(data, dict):
+        raise ConfigError(doc.file, doc.line(()), None,
+                          f"a config is a mapping of keys (layers, weights, …), found {_show(data)}")
+    for key in data:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise c.fail((key,), f"unknown key; {hint}valid keys: {', '.join(KEYS)}")
+    for key in ("layers", "weights"):
+        if key not in data:
+            raise ConfigError(doc.file, None, key, f"missing; {_MISSING[key]}")
+
+    layers = _layers(c, data["layers"])
+    activations = _activations(c, data, len(layers) - 1)
+    loss = c.choice(("loss",), data.get("loss", "half_sse"), LOSSES)
+    if "learning_rate" not in data:
+        raise ConfigError(doc.file, None, "learning_rate", f"missing; {_MISSING['learning_rate']}")
+    learning_rate = c.number(("learning_rate",), data["learning_rate"], "a learning rate η > 0")
+    if learning_rate <= 0:
+        raise c.fail(("learning_rate",), f"{data['learning_rate']} is not > 0; the learning "
+                     "rate η must be positive (the lecture uses 1)")
+    samples = _samples(c, data, layers, loss, activations[-1])
+    mode = c.choice(("mode",), data.get("mode", "online"), MODES)
+    batch_gradient = c.choice(("batch_gradient",), data.get("batch_gradient", "mean"),
+                              BATCH_GRADIENTS)
+    weights, style = _weights(c, data["weights"], layers)
+    biases = _biases(c, data["biases"], layers) if data.get("biases") is not None else None
+    train_biases = data.get("train_biases", True)
+    if not isinstance(train_biases, bool):
+        raise c.fail(("train_biases",), f"{_show(train_biases)} is not true or false")
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise c.fail((key,), f"{_show(data[key])} is not text")
+    return Spec(
+        name=data.get("name") or FsPath(doc.file).stem,
+        source=doc.file,
+        layers=layers,
+        activations=activations,
+        loss=loss,
+        learning_rate=learning_rate,
+        samples=samples,
+        mode=mode,
+        batch_gradient=batch_gradient,
+        weights=weights,
+        biases=biases,
+        train_biases=train_biases,
+        weight_style=style,
+        description=data.get("description", "") or "",
+    )
+
+
+_MISSING = {
+    "layers": "give units per layer, inputs first, e.g. `layers: [2, 2, 1]`",
+    "weights": "give named weights (`w13: 0.1`), per-layer matrices, or "
+    "`{init: glorot_uniform, seed: 0}`",
+    "learning_rate": "give the learning rate η, e.g. `learning_rate: 1`",
+    "inputs": "give `inputs` and `targets`, or `samples: [{inputs: [...], targets: [...]}]`",
+}
+
+
+def _layers(c: _Checker, value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or len(value) < 2:
+        raise c.fail(("layers",), "expected a list of at least two unit counts, inputs first, "
+                     "e.g. [2, 2, 1]")
+    layers = tuple(
+        c.integer(("layers", i), v, 1, MAX_UNITS, f"a unit count from 1 to {MAX_UNITS:,}")
+        for i, v in enumerate(value)
+    )
+    parameters = sum(a * b + b for a, b in zip(layers, layers[1:]))
+    if parameters > MAX_PARAMETERS:
+        raise c.fail(("layers",), f"{parameters:,} parameters; at most {MAX_PARAMETERS:,} "
+                     "are traced (this tool is for networks a person can follow)")
+    return layers
+
+
+def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ...]:
+    if "activation" in data and "activations" in data:
+        raise c.fail(("activations",), "give either `activation` (one for all layers) or "
+                     "`activations` (one per non-input layer), not both")
+    if "activations" in data:
+        value = data["activations"]
+        if not isinstance(value, list) or len(value) != count:
+            raise c.fail(("activations",), f"expected a list of {count} activations, one per "
+                         f"non-input layer, each one of: {', '.join(ACTIVATIONS)}")
+        return tuple(c.choice(("activations", i), v, ACTIVATIONS) for i, v in enumerate(value))
+    if "activation" not in data:
+        raise ConfigError(c.doc.file, None, "activation", "missing; give one of "
+                          f"{', '.join(ACTIVATIONS)} (or `activations:`, one per layer)")
+    return (c.choice(("activation",), data["activation"], ACTIVATIONS),) * count
+
+
+def _samples(c: _Checker, data: dict[str, Any], layers: tuple[int, ...], loss: str,
+             output_activation: str) -> tuple[Sample, ...]:
+    n_in, n_out = layers[0], layers[-1]
+    has_single = "inputs" in data or "targets" in data
+    if has_single and "samples" in data:
+        raise c.fail(("samples",), "give either `inputs`/`targets` (one sample) or "
+                     "`samples`, not both")
+    if "samples" in data:
+        raw = data["samples"]
+        if not isinstance(raw, list) or not raw:
+            raise c.fail(("samples",), "expected a non-empty list of "
+                         "{inputs: [...], targets: [...]}")
+        items = []
+        for k, item in enumerate(raw):
+            m = c.mapping(("samples", k), item, "with `inputs` and `targets`")
+            for key in m:
+                if key not in ("inputs", "targets"):
+                    raise c.fail(("samples", k, key), "unknown key; a sample has `inputs` "
+                                 "and `targets`")
+            items.append((("samples", k), m))
+    else:
+        for key in ("inputs", "targets"):
+            if key not in data:
+                raise ConfigError(c.doc.file, None, key, f"missing; {_MISSING['inputs']}")
+        items = [((), data)]
+    samples = []
+    for path, m in items:
+        for key in ("inputs", "targets"):
+            if key not in m:
+                raise c.fail(path, f"missing `{key}`")
+        x = c.vector(path + ("inputs",), m["inputs"], n_in, f"layers[0] = {n_in} inputs")
+        t = c.vector(path + ("targets",), m["targets"], n_out,
+                     f"layers[-1] = {n_out} output units")
+        if loss == "bce":
+            for i, v in enumerate(t):
+                if not 0 <= v <= 1:
+                    raise c.fail(path + ("targets", i), f"{v} is not in [0, 1]; binary "
+                                 "cross-entropy needs targets between 0 and 1")
+        samples.append(Sample(_frozen(x), _frozen(t)))
+    if loss == "bce" and output_activation != "sigmoid":
+        raise c.fail(("loss",), "bce needs outputs in (0, 1): use `sigmoid` on the output "
+                     "layer, or another loss")
+    return tuple(samples)
+
+
+def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Array, ...], str]:
+    if isinstance(value, list):
+        return _weight_matrices(c, value, layers), "matrices"
+    m = c.mapping(("weights",), value, "named weights like `w13: 0.1`, per-layer matrices, "
+                  "or `{init: glorot_uniform, seed: 0}`")
+    if "init" in m or "seed" in m:
+        return _weight_init(c, m, layers), "init"
+    return _named_weights(c, m, layers), "named"
+
+
+def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
+    if len(value) != len(layers) - 1:
+        raise c.fail(("weights",), f"has {len(value)} matrices; expected {len(layers) - 1}, "
+                     "one per non-input layer")
+    out = []
+    for k, matrix in enumerate(value):
+        rows, cols = layers[k + 1], layers[k]
+        shape = f"{rows}×{cols}: {rows} rows (units of layer {k + 1}), {cols} columns " \
+                f"(units of layer {k})"
+        if not isinstance(matrix, list) or len(matrix) != rows:
+            found = f"{len(matrix)} rows" if isinstance(matrix, list) else _show(matrix)
+            raise c.fail(("weights", k), f"found {found}; expected a matrix {shape}")
+        out.append(_frozen([c.vector(("weights", k, r), row, cols, f"matrix {shape}")
+                            for r, row in enumerate(matrix)]))
+    return tuple(out)
+
+
+def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
+    numbering = notation.Numbering(layers)
+    matrices = [np.full((layers[k + 1], layers[k]), np.nan) for k in range(len(layers) - 1)]
+    example = notation.weight_name(numbering.unit(0, 0), numbering.unit(1, 0))
+    for name, v in m.items():
+        ij = notation.parse_weight(name)
+        if ij is None:
+            raise c.fail(("weights", name), f"not a weight name; write `w` and the two unit "
+                         f"numbers, e.g. `{example}` (past unit 9: `w9_12`)")
+        i, j = ij
+        src, dst = numbering.locate(i), numbering.locate(j)
+        if src is None or dst is None or dst[0] != src[0] + 1:
+            raise c.fail(("weights", name), f"there is no connection from unit {i} to unit "
+                         f"{j}: {_connections(numbering)}")
+        matrices[src[0]][dst[1], src[1]] = c.number(("weights", name), v)
+    missing = [
+        notation.weight_name(numbering.unit(k, col), numbering.unit(k + 1, row))
+        for k, matrix in enumerate(matrices)
+        for row, col in zip(*np.nonzero(np.isnan(matrix)))
+    ]
+    if missing:
+        listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
+                                           else "")
+        raise c.fail(("weights",), f"missing {listed}; every connection needs a weight "
+                     "(for large layers use `{init: glorot_uniform, seed: 0}`)")
+    return tuple(_frozen(matrix) for matrix in matrices)
+
+
+def _connections(numbering: notation.Numbering) -> str:
+    parts = []
+    for k in range(len(numbering.layers)):
+        a, b = numbering.first(k), numbering.first(k) + numbering.layers[k] - 1
+        parts.append(f"units {a}–{b}" if a != b else f"unit {a}")
+    return "weights go from one layer to the next (" + " → ".join(parts) + ")"
+
+
+def _weight_init(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
+    for key in m:
+        if key not in ("init", "seed", "scale"):
+            raise c.fail(("weights", key), "unknown key; seeded initialisation takes "
+                         "`init`, `seed` and `scale`")
+    if "seed" not in m:
+        raise c.fail(("weights",), "seeded initialisation needs a `seed` (a whole number), "
+                     "so every run gets the same weights")
+    seed = c.integer(("weights", "seed"), m["seed"], 0, 2**63 - 1, "a whole number ≥ 0")
+    init = c.choice(("weights", "init"), m.get("init", "glorot_uniform"), INITS)
+    scale = c.number(("weights", "scale"), m.get("scale", 1.0 if init.startswith(("glorot", "he"))
+                                                   else 0.5), "a positive number")
+    if scale <= 0:
+        raise c.fail(("weights", "scale"), f"{scale} is not > 0")
+    rng = np.random.default_rng(seed)
+    out = []
+    for fan_in, fan_out in zip(layers, layers[1:]):
+        shape = (fan_out, fan_in)
+        if init == "glorot_uniform":
+            limit = scale * math.sqrt(6 / (fan_in + fan_out))
+            w = rng.uniform(-limit, limit, shape)
+        elif init == "he_normal":
+            w = rng.normal(0, scale * math.sqrt(2 / fan_in), shape)
+        elif init == "uniform":
+            w = rng.uniform(-scale, scale, shape)
+        else:
+            w = rng.normal(0, scale, shape)
+        out.append(_frozen(w))
+    return tuple(out)
+
+
+def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ...]:
+    numbering = notation.Numbering(layers)
+    if isinstance(value, list):
+        if len(value) != len(layers) - 1:
+            raise c.fail(("biases",), f"has {len(value)} lists; expected {len(layers) - 1}, "
+                         "one per non-input layer")
+        return tuple(_frozen(c.vector(("biases", k), v, layers[k + 1], f"layer {k + 1} has "
+                                      f"{layers[k + 1]} units")) for k, v in enumerate(value))
+    m = c.mapping(("biases",), value, "named biases like `b3: 0.35`, or one list per layer")
+    vectors = [np.full(n, np.nan) for n in layers[1:]]
+    for name, v in m.items():
+        j = notation.parse_bias(name)
+        where = numbering.locate(j) if j is not None else None
+        if where is None or where[0] == 0:
+            first = numbering.first(1)
+            raise c.fail(("biases", name), f"not a bias of a non-input unit; write `b` and "
+                         f"the unit number, from b{first} to b{numbering.total}")
+        vectors[where[0] - 1][where[1]] = c.number(("biases", name), v)
+    missing = [f"b{numbering.unit(k + 1, i)}" for k, vec in enumerate(vectors)
+               for i in np.nonzero(np.isnan(vec))[0]]
+    if missing:
+        raise c.fail(("biases",), f"missing {', '.join(missing[:8])}"
+                     f"{' …' if len(missing) > 8 else ''}; give every non-input unit a bias "
+                     "(0 is fine), or leave `biases` out")
+    return tuple(_frozen(vec) for vec in vectors)

@@ -1,0 +1,246 @@
+"""The maths: forward pass, δ and weight updates, vectorised over units and samples.
+
+Arrays are 2-D with one row per sample. Sign convention (the lecture's): δ_j = −∂E/∂net_j and
+w ← w + η·δ_j·o_i. Every carried intermediate passes through `carry` — the identity, or the
+rounding a student does by hand (`rounding.py`) — so hand mode is this same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from .config import Spec
+
+Array = npt.NDArray[np.float64]
+Carry = Callable[[Array], Array]
+
+
+def exact(values: Array) -> Array:
+    """The identity carry: full float64 precision."""
+    return values
+
+
+# ---------------------------------------------------------------- activations
+
+
+def sigmoid(net: Array) -> Array:
+    # exp(−log(1 + e^−net)): no overflow warning for large |net|
+    return np.exp(-np.logaddexp(0.0, -net))
+
+
+ACTIVATE: dict[str, Callable[[Array], Array]] = {
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "relu": lambda net: np.maximum(net, 0.0),
+    "linear": lambda net: net.copy(),
+}
+
+
+def derivative(activation: str, net: Array, out: Array) -> Array:
+    """∂o/∂net, written the lecture's way: from the output where it can be."""
+    if activation == "sigmoid":
+        return out * (1.0 - out)
+    if activation == "tanh":
+        return 1.0 - out * out
+    if activation == "relu":
+        return (net > 0).astype(np.float64)
+    return np.ones_like(net)
+
+
+# ---------------------------------------------------------------- losses
+
+
+def losses(loss: str, error: Array, net: Array) -> Array:
+    """Per-sample loss from the error e = t − o (and, for bce, the output's net input)."""
+    n = error.shape[1]
+    if loss == "half_sse":
+        return 0.5 * np.sum(error * error, axis=1)
+    if loss == "sse":
+        return np.sum(error * error, axis=1)
+    if loss == "mse":
+        return np.sum(error * error, axis=1) / n
+    # bce with a sigmoid output, from net: softplus(net) − t·net, stable for large |net|
+    target = error + sigmoid(net)
+    return np.sum(np.logaddexp(0.0, net) - target * net, axis=1) / n
+
+
+def loss_gradient(loss: str, error: Array, out: Array) -> Array:
+    """∂E/∂o for each output unit."""
+    n = error.shape[1]
+    if loss == "half_sse":
+        return -error
+    if loss == "sse":
+        return -2.0 * error
+    if loss == "mse":
+        return -2.0 * error / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -error / (n * out * (1.0 - out))
+
+
+def output_delta(loss: str, activation: str, error: Array, dE_do: Array, do_dnet: Array) -> Array:
+    """δ = −∂E/∂o · ∂o/∂net; for bce on a sigmoid the o(1 − o) cancels, kept exact."""
+    if loss == "bce" and activation == "sigmoid":
+        return error / error.shape[1]
+    return -dE_do * do_dnet
+
+
+# ---------------------------------------------------------------- one update
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """What one non-input layer computed in one update. Rows of net/out/delta are samples."""
+
+    net: Array
+    out: Array
+    do_dnet: Array  # ∂o/∂net
+    back: Array | None  # hidden layers: Σ_k w_kj·δ_k (weights before the update)
+    delta: Array
+    weights_before: Array
+    gradient: Array  # ∂E/∂w, summed or averaged over the samples of the update
+    dw: Array  # Δw = −η·∂E/∂w, carried
+    weights_after: Array
+    biases_before: Array | None
+    bias_gradient: Array | None  # ∂E/∂b
+    db: Array | None  # None when there are no biases or they are not trained
+    biases_after: Array | None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One weight update: one sample (online) or all samples at once (batch)."""
+
+    samples: tuple[int, ...]  # indices into spec.samples
+    inputs: Array  # (S, n_in)
+    targets: Array  # (S, n_out)
+    error: Array  # t − o, carried
+    dE_do: Array  # ∂E/∂o at the output
+    loss: Array  # (S,) each sample's loss before the update, carried
+    layers: tuple[Layer, ...]
+    reduce: int  # the gradient is the sum over samples divided by this (1 or S)
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    """One pass over the samples: the updates, and the network and loss after it."""
+
+    number: int
+    updates: tuple[Update, ...]
+    loss: float  # mean over samples of each one's loss before its own update
+    loss_after: float  # mean loss over all samples of the network after the epoch
+    losses_after: Array  # (samples,)
+    outputs_after: Array  # (samples, n_out)
+    spec_after: Spec  # the network after the epoch
+
+
+def forward(
+    spec: Spec, weights: tuple[Array, ...], biases: tuple[Array, ...] | None, x: Array,
+    carry: Carry = exact,
+) -> tuple[list[Array], list[Array]]:
+    """Net inputs and outputs of every non-input layer, for rows of inputs `x`."""
+    nets, outs = [], []
+    out = x
+    for k, (w, activation) in enumerate(zip(weights, spec.activations)):
+        net = out @ w.T
+        if biases is not None:
+            net = net + biases[k]
+        net = carry(net)
+        out = carry(ACTIVATE[activation](net))
+        nets.append(net)
+        outs.append(out)
+    return nets, outs
+
+
+def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update:
+    """Forward pass, δ of every unit and the weight update for the given samples together."""
+    x = np.array([spec.samples[i].inputs for i in samples])
+    t = np.array([spec.samples[i].targets for i in samples])
+    nets, outs = forward(spec, spec.weights, spec.biases, x, carry)
+    error = carry(t - outs[-1])
+    loss = carry(losses(spec.loss, error, nets[-1]))
+    dE_do = loss_gradient(spec.loss, error, outs[-1])
+
+    count = len(spec.weights)
+    deltas: list[Array] = [np.empty(0)] * count
+    backs: list[Array | None] = [None] * count
+    slopes: list[Array] = [np.empty(0)] * count
+    for k in reversed(range(count)):
+        slopes[k] = derivative(spec.activations[k], nets[k], outs[k])
+        if k == count - 1:
+            delta = output_delta(spec.loss, spec.activations[k], error, dE_do, slopes[k])
+        else:
+            # hidden δ uses the weights before the update
+            backs[k] = deltas[k + 1] @ spec.weights[k + 1]
+            delta = slopes[k] * backs[k]
+        deltas[k] = carry(delta)
+
+    reduce = len(samples) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
+    eta = spec.learning_rate
+    layers = []
+    for k in range(count):
+        below = x if k == 0 else outs[k - 1]
+        summed = deltas[k].T @ below / reduce  # Σ_s δ_j·o_i (/ S)
+        dw = carry(eta * summed)
+        w_after = carry(spec.weights[k] + dw)
+        b_before = spec.biases[k] if spec.biases is not None else None
+        b_grad = db = None
+        b_after = b_before
+        if b_before is not None:
+            b_summed = deltas[k].sum(axis=0) / reduce
+            b_grad = -b_summed
+            if spec.train_biases:
+                db = carry(eta * b_summed)
+                b_after = carry(b_before + db)
+        layers.append(Layer(
+            net=nets[k], out=outs[k], do_dnet=slopes[k], back=backs[k], delta=deltas[k],
+            weights_before=spec.weights[k], gradient=-summed, dw=dw, weights_after=w_after,
+            biases_before=b_before, bias_gradient=b_grad, db=db, biases_after=b_after,
+        ))
+    return Update(samples, x, t, error, dE_do, loss, tuple(layers), reduce)
+
+
+def apply(spec: Spec, done: Update) -> Spec:
+    """The spec with the update's new weights and biases."""
+    weights = tuple(_readonly(layer.weights_after) for layer in done.layers)
+    biases = None
+    if spec.biases is not None:
+        biases = tuple(_readonly(layer.biases_after) for layer in done.layers)
+    return replace(spec, weights=weights, biases=biases)
+
+
+def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
+    """Each sample's loss and outputs under the spec's current network."""
+    x = np.array([s.inputs for s in spec.samples])
+    t = np.array([s.targets for s in spec.samples])
+    nets, outs = forward(spec, spec.weights, spec.biases, x, carry)
+    error = carry(t - outs[-1])
+    return carry(losses(spec.loss, error, nets[-1])), outs[-1]
+
+
+def epoch(spec: Spec, number: int = 1, carry: Carry = exact) -> Epoch:
+    """One epoch: online (an update per sample, in order) or batch (one update)."""
+    indices = tuple(range(len(spec.samples)))
+    groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
+    updates = []
+    current = spec
+    for group in groups:
+        done = update(current, group, carry)
+        updates.append(done)
+        current = apply(current, done)
+    losses_after, outputs_after = evaluate(current, carry)
+    before = np.concatenate([u.loss for u in updates])
+    return Epoch(
+        number=number, updates=tuple(updates), loss=float(before.mean()),
+        loss_after=float(losses_after.mean()), losses_after=losses_after,
+        outputs_after=outputs_after, spec_after=current,
+    )
+
+
+def _readonly(array: Array) -> Array:
+    array = np.array(array, dtype=np.float64)
+    array.setflags(write=False)
+    return array

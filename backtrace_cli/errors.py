@@ -1,0 +1,25 @@
+"""The one error type for bad input. Cheap to import: no numpy, no yaml."""
+
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """Bad input, located: which file, which line, which field, and what would be valid."""
+
+    def __init__(
+        self, file: str, line: int | None, field: str | None, problem: str
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.problem = problem
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        prefix = ", ".join(where)
+        if self.field:
+            return f"{prefix}, {self.field}: {self.problem}"
+        return f"{prefix}: {self.problem}"

@@ -1,0 +1,55 @@
+"""How a number is written: one place, shared by every renderer. Display only."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+MINUS = "−"
+
+
+@dataclass(frozen=True, slots=True)
+class NumberFormat:
+    """`decimals`: decimal places shown (trailing zeros dropped); `rounding`: "3sf"/"4dp"
+    shows numbers as a student carrying that rounding writes them (0.680, not 0.68)."""
+
+    decimals: int = 6
+    rounding: str | None = None
+    explicit: bool = False  # --decimals was given: it wins over the rounding's own style
+
+    def __call__(self, value: float) -> str:
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "∞" if value > 0 else f"{MINUS}∞"
+        if value == int(value) and abs(value) < 1e15:
+            text = str(int(value))
+        elif self.rounding and not self.explicit:
+            digits, kind = int(self.rounding[:-2]), self.rounding[-2:]
+            text = f"{value:#.{digits}g}" if kind == "sf" else f"{value:.{digits}f}"
+            if "e" in text:
+                text = f"{value:.{digits - 1}e}"
+        else:
+            text = f"{value:.{self.decimals}f}"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            if text in ("0", "-0"):  # too small for the decimals: keep it visible
+                text = f"{value:.3g}"
+        return text.replace("-", MINUS)
+
+    def operand(self, value: float) -> str:
+        """A number substituted into a formula: negatives in parentheses."""
+        text = self(value)
+        return f"({text})" if text.startswith(MINUS) else text
+
+
+def symbolic(template: str) -> str:
+    """The formula with names: "{w13}·{x1}" → "w13·x1"."""
+    return _SLOT.sub(lambda m: m.group(1), template)
+
+
+def substituted(template: str, values: dict[str, float], fmt: NumberFormat) -> str:
+    """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"."""
+    return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)

@@ -1,0 +1,119 @@
+"""The trace as rich tables for the terminal."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ..trace import Elided, Equation, Section, Trace
+from .numbers import NumberFormat, substituted, symbolic
+
+
+def network_line(trace: Trace) -> str:
+    spec = trace.spec
+    acts = ", ".join(dict.fromkeys(spec.activations))
+    samples = len(spec.samples)
+    parts = [
+        "layers " + "-".join(str(n) for n in spec.layers),
+        acts,
+        f"loss {spec.loss}",
+        f"η = {spec.learning_rate:g}",
+        f"{samples} sample{'s' if samples != 1 else ''}",
+    ]
+    if samples > 1:
+        parts.append(spec.mode if spec.mode == "online" else f"batch ({spec.batch_gradient})")
+    if spec.biases is None:
+        parts.append("no biases")
+    elif not spec.train_biases:
+        parts.append("biases fixed")
+    return " · ".join(parts)
+
+
+def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
+    heading = Text.assemble((section.title, "bold"), "   ", (section.rule, "dim"))
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,  # one space between columns: 80-column terminals
+    )
+    table.add_column("", style="bold cyan", no_wrap=True)
+    table.add_column("formula", style="magenta")
+    table.add_column("with numbers")
+    table.add_column("value", justify="right", style="bold", no_wrap=True)
+    for row in section.rows:
+        if isinstance(row, Elided):
+            table.add_row("…", Text(f"{row.count} more: {row.what} (--full shows them)",
+                                    style="dim italic"), "", "")
+            continue
+        assert isinstance(row, Equation)
+        values = row.values()
+        numbers = substituted(row.working or row.formula, values, fmt)
+        value = fmt(row.value)
+        if row.note:
+            numbers += f"   [{row.note}]"
+        table.add_row(row.symbol, symbolic(row.formula), numbers, value)
+    return Group(heading, table)
+
+
+def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("old → new", style="bold cyan", no_wrap=True)
+    table.add_column("old", justify="right")
+    table.add_column("new", justify="right", style="bold")
+    for change in trace.changes:
+        table.add_row(change.symbol, fmt(change.before), fmt(change.after))
+    if trace.changes_elided:
+        table.add_row("…", Text(f"{trace.changes_elided} more", style="dim italic"), "")
+    table.add_section()
+    table.add_row("E", fmt(trace.loss_before), fmt(trace.loss_after))
+    return table
+
+
+def render(trace: Trace, fmt: NumberFormat) -> RenderableType:
+    """The whole trace, as one renderable; the caller prints it once."""
+    spec = trace.spec
+    parts: list[RenderableType] = [
+        Text(spec.name, style="bold underline"),
+        Text(network_line(trace), style="dim"),
+    ]
+    if spec.description:
+        parts.append(Text(spec.description.strip()))
+    for note in trace.notes:
+        parts.append(Text("• " + note, style="dim"))
+    for step in trace.steps:
+        parts.append(Text(""))
+        parts.append(Rule(step.heading, align="left"))
+        parts.append(Text(_given(trace, step, fmt), style="dim"))
+        for section in step.sections:
+            parts.append(Text(""))
+            parts.append(section_table(section, fmt))
+    parts.append(Text(""))
+    parts.append(Rule("Summary", align="left"))
+    parts.append(summary_table(trace, fmt))
+    parts.append(Text(f"E before the update = {fmt(trace.loss_before)}, after = "
+                      f"{fmt(trace.loss_after)}" + _outputs(trace, fmt)))
+    return Group(*parts)
+
+
+def _given(trace: Trace, step, fmt: NumberFormat) -> str:
+    numbering = trace.spec.numbering
+    last = len(trace.spec.layers) - 1
+    xs = [f"x{numbering.unit(0, i)} = {fmt(v)}" for i, v in enumerate(step.inputs[:6])]
+    ts = [f"t{numbering.unit(last, i)} = {fmt(v)}" for i, v in enumerate(step.targets[:6])]
+    more_x = " …" if len(step.inputs) > 6 else ""
+    more_t = " …" if len(step.targets) > 6 else ""
+    return f"inputs {', '.join(xs)}{more_x} · targets {', '.join(ts)}{more_t}"
+
+
+def _outputs(trace: Trace, fmt: NumberFormat) -> str:
+    if len(trace.spec.samples) != 1 or trace.outputs_after.shape[1] > 6:
+        return ""
+    numbering = trace.spec.numbering
+    last = len(trace.spec.layers) - 1
+    outs = ", ".join(f"o{numbering.unit(last, i)} = {fmt(v)}"
+                     for i, v in enumerate(trace.outputs_after[0]))
+    return f" (outputs after the update: {outs})"

@@ -1,0 +1,581 @@
+"""The engine's arrays, named in the lecture's notation. Computes nothing.
+
+Every value in an `Equation` is read from an array the engine computed; a formula is a template
+whose `{name}` slots are filled with names (the formula) or with the operands' values (the
+working), so renderers only format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from . import engine, notation
+from .config import Spec
+
+Array = npt.NDArray[np.float64]
+
+SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
+ACTIVATION_RULES = {
+    "sigmoid": "σ(net) = 1/(1 + e^−net), σ′ = o(1 − o)",
+    "tanh": "tanh′ = 1 − o²",
+    "relu": "relu(net) = max(0, net), relu′ = 1 if net > 0 else 0",
+    "linear": "o = net, ∂o/∂net = 1",
+}
+LOSS_RULES = {
+    "half_sse": "E = ½ Σ (t − o)²",
+    "sse": "E = Σ (o − t)²",
+    "mse": "E = (1/n) Σ (o − t)²",
+    "bce": "E = −(1/n) Σ [t·ln o + (1 − t)·ln(1 − o)]",
+}
+ROWS_SHOWN = 8  # units of a layer shown before the rest are summarised (unless full)
+TERMS_SHOWN = 4  # terms of a sum written out before "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """One traced equation, as a student writes it."""
+
+    symbol: str  # "δ3"
+    formula: str  # template: "{o3}(1 − {o3})·{w35}·{δ5}"
+    operands: tuple[tuple[str, float], ...]  # (("o3", 0.680267), ("w35", 0.3), ...)
+    value: float  # from the engine's array, never recomputed
+    working: str | None = None  # template for the numbers, when it differs from `formula`
+    note: str = ""
+
+    def values(self) -> dict[str, float]:
+        return dict(self.operands)
+
+
+@dataclass(frozen=True, slots=True)
+class Elided:
+    """Rows left out of a wide layer's table (all are in the JSON)."""
+
+    count: int
+    what: str  # "units 11–258"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A phase of one step: a titled group of equations under one general rule."""
+
+    kind: str  # "forward", "error", "delta", "update"
+    title: str
+    rule: str
+    rows: tuple[Equation | Elided, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """The JSON contract's per-layer arrays for one sample."""
+
+    net: Array
+    out: Array
+    delta: Array
+    weights_before: Array
+    weights_after: Array
+    biases_before: Array | None
+    biases_after: Array | None
+    mask: Array | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One sample's pass: what it computed, and its sections of equations."""
+
+    epoch: int
+    sample: int  # 1-based
+    inputs: Array
+    targets: Array
+    loss: float
+    layers: tuple[LayerRecord, ...]
+    sections: tuple[Section, ...]
+    heading: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One parameter before and after the epoch."""
+
+    symbol: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRecord:
+    epoch: int
+    loss: float
+    loss_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Everything the renderers show: notes, steps, and the old → new summary."""
+
+    spec: Spec
+    rounding: str | None  # "3sf", "4dp" or None
+    notes: tuple[str, ...]
+    steps: tuple[Step, ...]
+    epochs: tuple[EpochRecord, ...]
+    changes: tuple[Change, ...]
+    changes_elided: int
+    loss_before: float
+    loss_after: float
+    outputs_after: Array = field(repr=False)
+
+
+# ---------------------------------------------------------------- names
+
+
+def _names(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[str]]:
+    """Per layer (inputs first): output symbols (x1 / o3), net symbols, δ symbols; targets."""
+    numbering = spec.numbering
+    outs, nets, deltas = [], [], []
+    for k, width in enumerate(spec.layers):
+        units = [numbering.unit(k, i) for i in range(width)]
+        outs.append([("x" if k == 0 else "o") + str(u) for u in units])
+        nets.append([f"net{u}" for u in units])
+        deltas.append([f"δ{u}" for u in units])
+    targets = [f"t{numbering.unit(len(spec.layers) - 1, i)}" for i in range(spec.layers[-1])]
+    return outs, nets, deltas, targets
+
+
+def _slot(name: str) -> str:
+    return "{" + name + "}"
+
+
+def _sum(terms: list[str], full: bool) -> str:
+    """Join terms with +, eliding the middle of a long sum unless `full`."""
+    if full or len(terms) <= TERMS_SHOWN + 1:
+        return " + ".join(terms)
+    return " + ".join(terms[: TERMS_SHOWN - 1]) + f" + … ({len(terms)} terms) + " + terms[-1]
+
+
+def _shown(count: int, full: bool) -> list[int]:
+    """Which rows of a layer are written out: all, or the first few and the last."""
+    if full or count <= ROWS_SHOWN + 1:
+        return list(range(count))
+    return list(range(ROWS_SHOWN - 1)) + [count - 1]
+
+
+def _rows(count: int, full: bool, make, units: list[int]) -> list[Equation | Elided]:
+    """make(i) → equations of unit i; an Elided row stands for the units left out."""
+    rows: list[Equation | Elided] = []
+    shown = _shown(count, full)
+    for position, i in enumerate(shown):
+        if position and i != shown[position - 1] + 1:
+            first, last = units[shown[position - 1] + 1], units[i - 1]
+            rows.append(Elided(last - first + 1, f"units {first}–{last}"))
+        rows.extend(make(i))
+    return rows
+
+
+def _used_terms(count: int, full: bool) -> list[int]:
+    if full or count <= TERMS_SHOWN + 1:
+        return list(range(count))
+    return list(range(TERMS_SHOWN - 1)) + [count - 1]
+
+
+# ---------------------------------------------------------------- builders
+
+
+def build(spec: Spec, epoch: engine.Epoch, rounding: str | None = None, full: bool = False,
+          gradients: bool | None = None) -> Trace:
+    """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets)."""
+    if gradients is None:
+        gradients = len(spec.layers) == 2
+    steps: list[Step] = []
+    current = spec
+    for done in epoch.updates:
+        steps.extend(_update_steps(current, done, epoch.number, full, gradients))
+        current = engine.apply(current, done)
+    notes = [SIGN_CONVENTION]
+    notes += [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
+    notes.append(LOSS_RULES[spec.loss])
+    if rounding:
+        from .rounding import describe
+
+        notes.append(f"Hand-calculation mode: every carried value is rounded to "
+                     f"{describe(rounding)}, and later steps use the rounded values.")
+    changes, elided = _changes(spec, epoch.spec_after, full)
+    return Trace(
+        spec=spec, rounding=rounding, notes=tuple(notes), steps=tuple(steps),
+        epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
+        changes=changes, changes_elided=elided, loss_before=epoch.loss,
+        loss_after=epoch.loss_after, outputs_after=epoch.outputs_after,
+    )
+
+
+def _update_steps(spec: Spec, done: engine.Update, number: int, full: bool,
+                  gradients: bool) -> list[Step]:
+    out_names, _, _, target_names = _names(spec)
+    steps = []
+    count = len(done.samples)
+    for s, sample in enumerate(done.samples):
+        values: dict[str, float] = {}
+        x = done.inputs[s]
+        for i, name in enumerate(out_names[0]):
+            values[name] = float(x[i])
+        for i, name in enumerate(target_names):
+            values[name] = float(done.targets[s, i])
+        sections = []
+        for k, layer in enumerate(done.layers, start=1):
+            sections.append(_forward(spec, k, layer, s, values, full))
+        sections.append(_error(spec, done, s, values, full))
+        for k in reversed(range(1, len(spec.layers))):
+            sections.append(_delta(spec, k, done, s, values, full))
+        last = s == count - 1
+        if count == 1 or last:
+            for k in reversed(range(1, len(spec.layers))):
+                sections.extend(_updates(spec, k, done, values if count == 1 else None, full,
+                                         gradients))
+        records = tuple(
+            LayerRecord(
+                net=layer.net[s], out=layer.out[s], delta=layer.delta[s],
+                weights_before=layer.weights_before, weights_after=layer.weights_after,
+                biases_before=layer.biases_before, biases_after=layer.biases_after,
+            )
+            for layer in done.layers
+        )
+        heading = f"Epoch {number} · sample {sample + 1} of {len(spec.samples)}"
+        if spec.mode == "batch":
+            heading += " (batch: one update after all samples)"
+        steps.append(Step(
+            epoch=number, sample=sample + 1, inputs=x, targets=done.targets[s],
+            loss=float(done.loss[s]), layers=records, sections=tuple(sections),
+            heading=heading,
+        ))
+    return steps
+
+
+def _layer_kind(spec: Spec, k: int) -> str:
+    return "output layer" if k == len(spec.layers) - 1 else f"hidden layer {k}"
+
+
+def _forward(spec: Spec, k: int, layer: engine.Layer, s: int, values: dict[str, float],
+             full: bool) -> Section:
+    out_names, net_names, _, _ = _names(spec)
+    numbering = spec.numbering
+    below = out_names[k - 1]
+    activation = spec.activations[k - 1]
+    used = _used_terms(len(below), full)
+    units = [numbering.unit(k, j) for j in range(spec.layers[k])]
+
+    def make(j: int) -> list[Equation]:
+        u = units[j]
+        terms, operands = [], []
+        for i in used:
+            w = notation.weight_name(numbering.unit(k - 1, i), u)
+            terms.append(f"{_slot(w)}·{_slot(below[i])}")
+            operands += [(w, float(layer.weights_before[j, i])), (below[i], values[below[i]])]
+        formula = _sum(terms, True) if len(used) == len(below) else _elided_sum(terms, len(below))
+        if layer.biases_before is not None:
+            formula += f" + {_slot(f'b{u}')}"
+            operands.append((f"b{u}", float(layer.biases_before[j])))
+        net = float(layer.net[s, j])
+        out = float(layer.out[s, j])
+        values[net_names[k][j]] = net
+        values[out_names[k][j]] = out
+        fn = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": ""}[activation]
+        return [
+            Equation(net_names[k][j], formula, tuple(operands), net),
+            Equation(out_names[k][j], f"{fn}({_slot(net_names[k][j])})" if fn else
+                     _slot(net_names[k][j]), ((net_names[k][j], net),), out),
+        ]
+
+    rows = _rows(spec.layers[k], full, make, units)
+    rule = "net_j = Σ_i w_ij·o_i" + (" + b_j" if spec.biases is not None else "")
+    rule += f",  o_j = {_fn_name(activation)}(net_j)"
+    return Section("forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule,
+                   tuple(rows))
+
+
+def _fn_name(activation: str) -> str:
+    return {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "id"}[activation]
+
+
+def _elided_sum(terms: list[str], total: int) -> str:
+    return " + ".join(terms[:-1]) + f" + … ({total} terms) + " + terms[-1]
+
+
+def _error(spec: Spec, done: engine.Update, s: int, values: dict[str, float],
+           full: bool) -> Section:
+    out_names, _, _, target_names = _names(spec)
+    outs = out_names[-1]
+    numbering = spec.numbering
+    last = len(spec.layers) - 1
+    units = [numbering.unit(last, j) for j in range(spec.layers[-1])]
+    n = spec.layers[-1]
+
+    def make(j: int) -> list[Equation]:
+        e = f"e{units[j]}"
+        values[e] = float(done.error[s, j])
+        return [Equation(e, f"{_slot(target_names[j])} − {_slot(outs[j])}",
+                         ((target_names[j], values[target_names[j]]), (outs[j], values[outs[j]])),
+                         values[e])]
+
+    rows: list[Equation | Elided] = list(_rows(n, full, make, units))
+    used = _used_terms(n, full)
+    errors = [f"e{units[j]}" for j in used]
+    squares = [f"{_slot(e)}²" for e in errors]
+    total = _sum(squares, True) if len(used) == n else _elided_sum(squares, n)
+    loss_value = float(done.loss[s])
+    operands = tuple((e, values[e]) for e in errors)
+    if spec.loss == "half_sse":
+        formula = f"½({total})" if n > 1 else f"½·{squares[0]}"
+    elif spec.loss == "sse":
+        formula = total
+    elif spec.loss == "mse":
+        formula = f"({total})/{n}"
+    else:
+        terms = [f"{_slot(target_names[j])}·ln {_slot(outs[j])} + (1 − {_slot(target_names[j])})"
+                 f"·ln(1 − {_slot(outs[j])})" for j in used]
+        inner = _sum(terms, True) if len(used) == n else _elided_sum(terms, n)
+        formula = f"−({inner})" + (f"/{n}" if n > 1 else "")
+        operands = tuple(kv for j in used for kv in ((target_names[j], values[target_names[j]]),
+                                                     (outs[j], values[outs[j]])))
+    rows.append(Equation("E", formula, operands, loss_value))
+    values["E"] = loss_value
+    return Section("error", "Error and loss", f"e = t − o,  {LOSS_RULES[spec.loss]}", tuple(rows))
+
+
+_DERIVATIVE = {
+    "sigmoid": "{o}(1 − {o})",
+    "tanh": "(1 − {o}²)",
+    "relu": "[{net} > 0]",
+    "linear": "1",
+}
+
+
+def _derivative(activation: str, o: str, net: str) -> str:
+    return _DERIVATIVE[activation].replace("{o}", _slot(o)).replace("{net}", _slot(net))
+
+
+def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, float],
+           full: bool) -> Section:
+    out_names, net_names, delta_names, target_names = _names(spec)
+    numbering = spec.numbering
+    layer = done.layers[k - 1]
+    activation = spec.activations[k - 1]
+    units = [numbering.unit(k, j) for j in range(spec.layers[k])]
+    output = k == len(spec.layers) - 1
+    n = spec.layers[k]
+
+    def make(j: int) -> list[Equation]:
+        o, net, d = out_names[k][j], net_names[k][j], delta_names[k][j]
+        slope = f"∂{o}/∂{net}"
+        slope_formula = _derivative(activation, o, net)
+        base = ((o, values[o]), (net, values[net]))
+        values[slope] = float(layer.do_dnet[s, j])
+        rows = []
+        if output:
+            t, e = target_names[j], f"e{units[j]}"
+            grad = f"∂E/∂{o}"
+            values[grad] = float(done.dE_do[s, j])
+            grad_formula = {
+                "half_sse": f"−({_slot(t)} − {_slot(o)})",
+                "sse": f"2({_slot(o)} − {_slot(t)})",
+                "mse": f"(2/{n})({_slot(o)} − {_slot(t)})",
+                "bce": f"({_slot(o)} − {_slot(t)})/({n}·{_slot(o)}(1 − {_slot(o)}))",
+            }[spec.loss]
+            rows.append(Equation(grad, grad_formula, ((t, values[t]), (o, values[o])),
+                                 values[grad]))
+            rows.append(Equation(slope, slope_formula, base, values[slope]))
+            if spec.loss == "bce":
+                formula = f"({_slot(t)} − {_slot(o)})" + (f"/{n}" if n > 1 else "")
+                note = "o(1 − o) cancels"
+            else:
+                factor = {"half_sse": "", "sse": "2", "mse": f"(2/{n})"}[spec.loss]
+                lead = "" if activation == "linear" else slope_formula
+                if factor:
+                    lead = f"{lead}·{factor}" if lead else factor
+                formula = f"{lead}({_slot(t)} − {_slot(o)})"
+                note = ""
+            operands = base + ((t, values[t]),)
+        else:
+            above = delta_names[k + 1]
+            used = _used_terms(spec.layers[k + 1], full)
+            terms, ops = [], []
+            for m in used:
+                w = notation.weight_name(units[j], numbering.unit(k + 1, m))
+                terms.append(f"{_slot(w)}·{_slot(above[m])}")
+                ops += [(w, float(done.layers[k].weights_before[m, j])), (above[m], values[above[m]])]
+            inner = _sum(terms, True) if len(used) == spec.layers[k + 1] else \
+                _elided_sum(terms, spec.layers[k + 1])
+            if len(terms) > 1:
+                inner = f"({inner})"
+            lead = "" if activation == "linear" else _derivative(activation, o, net) + "·"
+            formula = lead + inner
+            operands = base + tuple(ops)
+            note = ""
+        value = float(layer.delta[s, j])
+        values[d] = value
+        rows.append(Equation(d, formula, operands, value, note=note))
+        return rows
+
+    rows = _rows(n, full, make, units)
+    if output:
+        rule = "δ = −∂E/∂o · ∂o/∂net"
+        if spec.loss == "half_sse" and activation == "sigmoid":
+            rule += " = o(1 − o)(t − o)"
+        title = "δ · output layer"
+    else:
+        rule = "δ_j = ∂o_j/∂net_j · Σ_k w_jk·δ_k   (weights before the update)"
+        title = f"δ · hidden layer {k}"
+    return Section("delta", title, rule, tuple(rows))
+
+
+def _updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] | None,
+             full: bool, gradients: bool) -> list[Section]:
+    """Weight (and bias) updates of layer k. `values` is None in batch mode."""
+    out_names, _, delta_names, _ = _names(spec)
+    numbering = spec.numbering
+    layer = done.layers[k - 1]
+    below = out_names[k - 1]
+    units = [numbering.unit(k, j) for j in range(spec.layers[k])]
+    eta = spec.learning_rate
+    batch = values is None
+    S = len(done.samples)
+    pairs = [(j, i) for j in range(spec.layers[k]) for i in range(spec.layers[k - 1])]
+    limit = len(pairs) if full or len(pairs) <= ROWS_SHOWN + 1 else ROWS_SHOWN - 1
+
+    def per_sample(name: str, arrays: Iterable[float]) -> list[tuple[str, float]]:
+        return [(f"{name}⁽{s + 1}⁾", float(v)) for s, v in enumerate(arrays)]
+
+    def weight_rows(j: int, i: int) -> list[Equation]:
+        src = below[i]
+        u = units[j]
+        w = notation.weight_name(numbering.unit(k - 1, i), u)
+        d = delta_names[k][j]
+        grad = float(layer.gradient[j, i])
+        dw = float(layer.dw[j, i])
+        rows = []
+        src_values = done.inputs[:, i] if k == 1 else done.layers[k - 2].out[:, i]
+        if batch:
+            ops = per_sample(d, layer.delta[:, j]) + per_sample(src, src_values)
+            products = [f"{_slot(f'{d}⁽{s + 1}⁾')}·{_slot(f'{src}⁽{s + 1}⁾')}"
+                        for s in range(S)]
+            shown = products if len(products) <= TERMS_SHOWN + 1 else \
+                products[: TERMS_SHOWN - 1] + [f"… ({S} samples)"] + products[-1:]
+            scale = f"(1/{S})·" if done.reduce > 1 else ""
+            working = f"−{scale}[" + " + ".join(shown) + "]"
+            rows.append(Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad,
+                                 working=working))
+            rows.append(Equation(f"Δ{w}", f"−η·{_slot(f'∂E/∂{w}')}",
+                                 ((f"∂E/∂{w}", grad),), dw, working=f"−{_num(eta)}·{{∂E/∂{w}}}"))
+        else:
+            if gradients:
+                o, net = f"o{u}", f"net{u}"
+                if k == len(spec.layers) - 1:
+                    chain = f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·{_slot(src)}"
+                    ops = ((f"∂E/∂{o}", values[f"∂E/∂{o}"]),
+                           (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]), (src, values[src]))
+                else:
+                    chain = f"−{_slot(d)}·{_slot(src)}"
+                    ops = ((d, values[d]), (src, values[src]))
+                rows.append(Equation(f"∂E/∂{w}", chain, ops, grad))
+            rows.append(Equation(f"Δ{w}", f"{_slot('η')}·{_slot(d)}·{_slot(src)}",
+                                 (("η", eta), (d, values[d]), (src, values[src])), dw))
+        rows.append(Equation(f"new {w}", f"{_slot(w)} + {_slot(f'Δ{w}')}",
+                             ((w, float(layer.weights_before[j, i])), (f"Δ{w}", dw)),
+                             float(layer.weights_after[j, i])))
+        return rows
+
+    rows: list[Equation | Elided] = []
+    for j, i in pairs[:limit]:
+        rows.extend(weight_rows(j, i))
+    if limit < len(pairs):
+        rows.append(Elided(len(pairs) - limit - 1, f"weights into units {units[0]}–{units[-1]}"))
+        rows.extend(weight_rows(*pairs[-1]))
+    if batch:
+        rule = ("∂E/∂w_ij = −" + ("(1/S)·" if done.reduce > 1 else "") +
+                "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij")
+    elif gradients:
+        rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·o_i,  Δw_ij = η·δ_j·o_i"
+    else:
+        rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
+    sections = [Section("update", f"Updates · weights into {_layer_kind(spec, k)}", rule,
+                        tuple(rows))]
+    if layer.biases_before is not None:
+        sections.append(_bias_updates(spec, k, done, values, full, gradients))
+    return sections
+
+
+def _bias_updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] | None,
+                  full: bool, gradients: bool) -> Section:
+    _, _, delta_names, _ = _names(spec)
+    numbering = spec.numbering
+    layer = done.layers[k - 1]
+    units = [numbering.unit(k, j) for j in range(spec.layers[k])]
+    eta = spec.learning_rate
+    S = len(done.samples)
+
+    def make(j: int) -> list[Equation]:
+        u, d, b = units[j], delta_names[k][j], f"b{units[j]}"
+        before = float(layer.biases_before[j])
+        grad = float(layer.bias_gradient[j])
+        rows = []
+        if values is None:
+            ops = tuple((f"{d}⁽{s + 1}⁾", float(v)) for s, v in enumerate(layer.delta[:, j]))
+            shown = [_slot(name) for name, _ in ops]
+            if len(shown) > TERMS_SHOWN + 1:
+                shown = shown[: TERMS_SHOWN - 1] + [f"… ({S} samples)"] + shown[-1:]
+            scale = f"(1/{S})·" if done.reduce > 1 else ""
+            rows.append(Equation(f"∂E/∂{b}", f"−{scale}Σₛ {d}", ops, grad,
+                                 working=f"−{scale}[" + " + ".join(shown) + "]"))
+        elif gradients:
+            o, net = f"o{u}", f"net{u}"
+            if k == len(spec.layers) - 1:
+                rows.append(Equation(f"∂E/∂{b}", f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·1",
+                                     ((f"∂E/∂{o}", values[f"∂E/∂{o}"]),
+                                      (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"])), grad))
+            else:
+                rows.append(Equation(f"∂E/∂{b}", f"−{_slot(d)}", ((d, values[d]),), grad))
+        if layer.db is None:
+            rows.append(Equation(f"new {b}", _slot(b), ((b, before),), before,
+                                 note="fixed (train_biases: false)"))
+            return rows
+        db = float(layer.db[j])
+        if values is None:
+            rows.append(Equation(f"Δ{b}", f"−η·{_slot(f'∂E/∂{b}')}", ((f"∂E/∂{b}", grad),), db,
+                                 working=f"−{_num(eta)}·{{∂E/∂{b}}}"))
+        else:
+            rows.append(Equation(f"Δ{b}", f"{_slot('η')}·{_slot(d)}", (("η", eta), (d, values[d])), db))
+        rows.append(Equation(f"new {b}", f"{_slot(b)} + {_slot(f'Δ{b}')}",
+                             ((b, before), (f"Δ{b}", db)), float(layer.biases_after[j])))
+        return rows
+
+    rows = _rows(spec.layers[k], full, make, units)
+    rule = "Δb_j = η·δ_j" if values is not None else "Δb_j = −η·∂E/∂b_j"
+    if layer.db is None:
+        rule = "biases are fixed (train_biases: false)"
+    return Section("update", f"Updates · biases of {_layer_kind(spec, k)}", rule, tuple(rows))
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...], int]:
+    numbering = before.numbering
+    changes: list[Change] = []
+    for k, (w0, w1) in enumerate(zip(before.weights, after.weights), start=1):
+        for j in range(w0.shape[0]):
+            for i in range(w0.shape[1]):
+                name = notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j))
+                changes.append(Change(name, float(w0[j, i]), float(w1[j, i])))
+    if before.biases is not None and after.biases is not None:
+        for k, (b0, b1) in enumerate(zip(before.biases, after.biases), start=1):
+            for j in range(b0.shape[0]):
+                changes.append(Change(f"b{numbering.unit(k, j)}", float(b0[j]), float(b1[j])))
+    limit = 24
+    if full or len(changes) <= limit:
+        return tuple(changes), 0
+    # keep the parameters that moved most, in network order
+    order = sorted(range(len(changes)), key=lambda n: -abs(changes[n].after - changes[n].before))
+    kept = sorted(order[:limit])
+    return tuple(changes[n] for n in kept), len(changes) - limit

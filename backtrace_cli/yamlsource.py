@@ -1,0 +1,141 @@
+"""YAML → plain Python values, remembering the line of every node.
+
+PyYAML is used to compose nodes only; values are built here, so that unknown tags
+(`!!python/object`, …) are refused, duplicate keys are caught (PyYAML silently keeps the
+last), alias bombs cannot expand, and every value keeps the line it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+Path = tuple[Any, ...]
+
+MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
+MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
+MAX_DEPTH = 64
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:str",
+}
+
+
+def field_path(path: Path) -> str:
+    """("weights", 1, 0) → "weights[1][0]"."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: its plain value and where each part of it stands."""
+
+    file: str
+    value: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        """Line of the node at `path`, or of its nearest ancestor."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def error(self, path: Path, problem: str) -> ConfigError:
+        return ConfigError(self.file, self.line(path), field_path(path) or None, problem)
+
+
+def parse(text: str, file: str) -> Document:
+    """Parse one YAML document into a `Document`, or raise `ConfigError`."""
+    if len(text) > MAX_BYTES:
+        raise ConfigError(
+            file, None, None, f"the file is {len(text):,} characters; a config may have "
+            f"at most {MAX_BYTES:,} (use seeded initialisation for large layers)"
+        )
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else None
+        what = " ".join(p for p in (err.context, err.problem) if p)
+        if "\t" in text and "tab" in str(err.problem):
+            what += " (YAML indents with spaces, never tabs)"
+        raise ConfigError(file, line, None, f"not valid YAML: {what}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(file, None, None, f"not valid YAML: {err}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ConfigError(file, None, None, "the file is empty; a config is a mapping "
+                          "with at least `layers`, `weights` and `inputs`/`targets`")
+    doc = Document(file, None)
+    counter = [0]
+    doc.value = _plain(node, (), doc, counter, 0)
+    return doc
+
+
+def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth: int) -> Any:
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise doc.error(path, f"the document expands to more than {MAX_NODES:,} values "
+                        "(aliases repeated too often?)")
+    if depth > MAX_DEPTH:
+        raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _SCALAR_TAGS:
+            raise doc.error(path, f"the tag {node.tag!r} is not allowed; write plain "
+                            "numbers, strings, lists and mappings")
+        return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise doc.error(path, f"the tag {node.tag!r} is not allowed")
+        return [_plain(item, path + (i,), doc, counter, depth + 1)
+                for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            raise doc.error(path, f"the tag {node.tag!r} is not allowed")
+        out: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError(doc.file, key_node.start_mark.line + 1, field_path(path)
+                                  or None, "a key must be a plain name, not a list or mapping")
+            key = _scalar(key_node)
+            key = key if isinstance(key, str) else str(key)
+            line = key_node.start_mark.line + 1
+            if key in out:
+                raise ConfigError(
+                    doc.file, line, field_path(path + (key,)),
+                    f"given twice, on line {first_line[key]} and line {line}; keep one",
+                )
+            first_line[key] = line
+            doc.lines[path + (key,)] = line
+            out[key] = _plain(value_node, path + (key,), doc, counter, depth + 1)
+        return out
+    raise doc.error(path, "unsupported YAML node")  # pragma: no cover - PyYAML has no other
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    # the safe constructor's own rule for the resolved tag, without its object cache
+    return _constructor.yaml_constructors[node.tag](_constructor, node)
