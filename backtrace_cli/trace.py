@@ -31,7 +31,7 @@ LOSS_RULES = {
     "mse": "E = (1/n) Σ (o − t)²",
     "bce": "E = −(1/n) Σ [t·ln o + (1 − t)·ln(1 − o)]",
 }
-ROWS_SHOWN = 8  # units of a layer shown before the rest are summarised (unless full)
+ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
 TERMS_SHOWN = 4  # terms of a sum written out before "…"
 
 
@@ -121,8 +121,8 @@ class Trace:
     notes: tuple[str, ...]
     steps: tuple[Step, ...]
     epochs: tuple[EpochRecord, ...]
-    changes: tuple[Change, ...]
-    changes_elided: int
+    changes: tuple[Change, ...]  # every parameter (JSON has them all)
+    shown: tuple[int, ...]  # indices of the changes a table shows (the largest, when many)
     loss_before: float
     loss_after: float
     outputs_after: Array = field(repr=False)
@@ -201,11 +201,11 @@ def build(spec: Spec, epoch: engine.Epoch, rounding: str | None = None, full: bo
 
         notes.append(f"Hand-calculation mode: every carried value is rounded to "
                      f"{describe(rounding)}, and later steps use the rounded values.")
-    changes, elided = _changes(spec, epoch.spec_after, full)
+    changes, shown = _changes(spec, epoch.spec_after, full)
     return Trace(
         spec=spec, rounding=rounding, notes=tuple(notes), steps=tuple(steps),
         epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
-        changes=changes, changes_elided=elided, loss_before=epoch.loss,
+        changes=changes, shown=shown, loss_before=epoch.loss,
         loss_after=epoch.loss_after, outputs_after=epoch.outputs_after,
     )
 
@@ -560,7 +560,7 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...], int]:
+def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...], tuple[int, ...]]:
     numbering = before.numbering
     changes: list[Change] = []
     for k, (w0, w1) in enumerate(zip(before.weights, after.weights), start=1):
@@ -574,8 +574,7 @@ def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...],
                 changes.append(Change(f"b{numbering.unit(k, j)}", float(b0[j]), float(b1[j])))
     limit = 24
     if full or len(changes) <= limit:
-        return tuple(changes), 0
-    # keep the parameters that moved most, in network order
+        return tuple(changes), tuple(range(len(changes)))
+    # a table shows the parameters that moved most, in network order
     order = sorted(range(len(changes)), key=lambda n: -abs(changes[n].after - changes[n].before))
-    kept = sorted(order[:limit])
-    return tuple(changes[n] for n in kept), len(changes) - limit
+    return tuple(changes), tuple(sorted(order[:limit]))

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
+_WRAPPED = re.compile(r"\(\{([^{}]+)\}\)")  # "({net3})": already in parentheses
 MINUS = "−"
 
 
@@ -51,5 +52,6 @@ def symbolic(template: str) -> str:
 
 
 def substituted(template: str, values: dict[str, float], fmt: NumberFormat) -> str:
-    """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"."""
+    """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"; negatives get parentheses once."""
+    template = _WRAPPED.sub(lambda m: "(" + fmt(values[m.group(1)]) + ")", template)
     return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)

@@ -64,10 +64,13 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
     table.add_column("old → new", style="bold cyan", no_wrap=True)
     table.add_column("old", justify="right")
     table.add_column("new", justify="right", style="bold")
-    for change in trace.changes:
+    for n in trace.shown:
+        change = trace.changes[n]
         table.add_row(change.symbol, fmt(change.before), fmt(change.after))
-    if trace.changes_elided:
-        table.add_row("…", Text(f"{trace.changes_elided} more", style="dim italic"), "")
+    if len(trace.shown) < len(trace.changes):
+        hidden = len(trace.changes) - len(trace.shown)
+        table.add_row("…", Text(f"{hidden} more that moved less (--full shows all)",
+                                style="dim italic"), "")
     table.add_section()
     table.add_row("E", fmt(trace.loss_before), fmt(trace.loss_after))
     return table
