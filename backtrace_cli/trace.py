@@ -424,7 +424,7 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
             rule += " = o(1 − o)(t − o)"
         title = "δ · output layer"
     else:
-        rule = "δ_j = ∂o_j/∂net_j · Σ_k w_jk·δ_k   (weights before the update)"
+        rule = "δ_j = ∂o_j/∂net_j · Σ_k w_jk·δ_k, w before the update"
         title = f"δ · hidden layer {k}"
     return Section("delta", title, rule, tuple(rows))
 
@@ -498,7 +498,7 @@ def _updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] |
         rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·o_i,  Δw_ij = η·δ_j·o_i"
     else:
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
-    sections = [Section("update", f"Updates · weights into {_layer_kind(spec, k)}", rule,
+    sections = [Section("update", f"Updates · {_layer_kind(spec, k)}", rule,
                         tuple(rows))]
     if layer.biases_before is not None:
         sections.append(_bias_updates(spec, k, done, values, full, gradients))
@@ -553,7 +553,7 @@ def _bias_updates(spec: Spec, k: int, done: engine.Update, values: dict[str, flo
     rule = "Δb_j = η·δ_j" if values is not None else "Δb_j = −η·∂E/∂b_j"
     if layer.db is None:
         rule = "biases are fixed (train_biases: false)"
-    return Section("update", f"Updates · biases of {_layer_kind(spec, k)}", rule, tuple(rows))
+    return Section("update", f"Bias updates · {_layer_kind(spec, k)}", rule, tuple(rows))
 
 
 def _num(value: float) -> str:

@@ -38,7 +38,7 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
-        collapse_padding=True,  # one space between columns: 80-column terminals
+        padding=0,  # the box's divider is the one space between columns: fits 80 columns
     )
     table.add_column("", style="bold cyan", no_wrap=True)
     table.add_column("formula", style="magenta")
@@ -55,7 +55,7 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
         value = fmt(row.value)
         if row.note:
             numbers += f"   [{row.note}]"
-        table.add_row(row.symbol, symbolic(row.formula), numbers, value)
+        table.add_row(row.symbol + " ", symbolic(row.formula), numbers, value)
     return Group(heading, table)
 
 
