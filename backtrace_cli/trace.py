@@ -373,7 +373,7 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
         values[slope] = float(layer.do_dnet[s, j])
         rows = []
         if output:
-            t, e = target_names[j], f"e{units[j]}"
+            t = target_names[j]
             grad = f"∂E/∂{o}"
             values[grad] = float(done.dE_do[s, j])
             grad_formula = {
