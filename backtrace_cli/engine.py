@@ -7,8 +7,9 @@ rounding a student does by hand (`rounding.py`) — so hand mode is this same pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -57,15 +58,14 @@ def derivative(activation: str, net: Array, out: Array) -> Array:
 def losses(loss: str, error: Array, net: Array) -> Array:
     """Per-sample loss from the error e = t − o (and, for bce, the output's net input)."""
     n = error.shape[1]
+    if loss == "bce":
+        # with a sigmoid output, from net: softplus(net) − t·net, stable for large |net|
+        target = error + sigmoid(net)
+        return (np.logaddexp(0.0, net) - target * net).sum(axis=1) / n
+    squares = (error * error).sum(axis=1)
     if loss == "half_sse":
-        return 0.5 * np.sum(error * error, axis=1)
-    if loss == "sse":
-        return np.sum(error * error, axis=1)
-    if loss == "mse":
-        return np.sum(error * error, axis=1) / n
-    # bce with a sigmoid output, from net: softplus(net) − t·net, stable for large |net|
-    target = error + sigmoid(net)
-    return np.sum(np.logaddexp(0.0, net) - target * net, axis=1) / n
+        return 0.5 * squares
+    return squares / n if loss == "mse" else squares
 
 
 def loss_gradient(loss: str, error: Array, out: Array) -> Array:
@@ -138,7 +138,7 @@ class Epoch:
 
 
 def forward(
-    spec: Spec, weights: tuple[Array, ...], biases: tuple[Array, ...] | None, x: Array,
+    spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | None, x: Array,
     carry: Carry = exact,
 ) -> tuple[list[Array], list[Array]]:
     """Net inputs and outputs of every non-input layer, for rows of inputs `x`."""
@@ -155,52 +155,91 @@ def forward(
     return nets, outs
 
 
-def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update:
-    """Forward pass, δ of every unit and the weight update for the given samples together."""
-    x = np.array([spec.samples[i].inputs for i in samples])
-    t = np.array([spec.samples[i].targets for i in samples])
-    nets, outs = forward(spec, spec.weights, spec.biases, x, carry)
+class Pass(NamedTuple):
+    """Everything one forward-and-backward pass computed, per non-input layer."""
+
+    nets: list[Array]
+    outs: list[Array]
+    error: Array  # t − o, carried
+    loss: Array  # (S,) each sample's loss, carried
+    dE_do: Array
+    slopes: list[Array]  # ∂o/∂net
+    backs: list[Array | None]  # hidden layers: Σ_k w_kj·δ_k
+    deltas: list[Array]
+    summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce`
+    dw: list[Array]
+    weights_after: list[Array]
+    bias_summed: list[Array] | None  # Σ_s δ_j, divided by `reduce`
+    db: list[Array] | None
+    biases_after: list[Array] | None
+    reduce: int
+
+
+def backprop(spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | None, x: Array,
+             t: Array, carry: Carry = exact) -> Pass:
+    """One update for rows of samples `x`, `t`: forward pass, δ of every unit, new weights.
+
+    The one place the maths happens: traced steps (`update`) and untraced training
+    (`train`) both call it, so they compute the same numbers the same way.
+    """
+    nets, outs = forward(spec, weights, biases, x, carry)
     error = carry(t - outs[-1])
     loss = carry(losses(spec.loss, error, nets[-1]))
     dE_do = loss_gradient(spec.loss, error, outs[-1])
 
-    count = len(spec.weights)
-    deltas: list[Array] = [np.empty(0)] * count
+    count = len(weights)
+    deltas: list[Array] = [error] * count
     backs: list[Array | None] = [None] * count
-    slopes: list[Array] = [np.empty(0)] * count
+    slopes: list[Array] = [error] * count
     for k in reversed(range(count)):
         slopes[k] = derivative(spec.activations[k], nets[k], outs[k])
         if k == count - 1:
             delta = output_delta(spec.loss, spec.activations[k], error, dE_do, slopes[k])
         else:
             # hidden δ uses the weights before the update
-            backs[k] = deltas[k + 1] @ spec.weights[k + 1]
+            backs[k] = deltas[k + 1] @ weights[k + 1]
             delta = slopes[k] * backs[k]
         deltas[k] = carry(delta)
 
-    reduce = len(samples) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
+    reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     eta = spec.learning_rate
-    layers = []
+    summed, dw, w_after = [], [], []
     for k in range(count):
         below = x if k == 0 else outs[k - 1]
-        summed = deltas[k].T @ below / reduce  # Σ_s δ_j·o_i (/ S)
-        dw = carry(eta * summed)
-        w_after = carry(spec.weights[k] + dw)
-        b_before = spec.biases[k] if spec.biases is not None else None
-        b_grad = db = None
-        b_after = b_before
-        if b_before is not None:
-            b_summed = deltas[k].sum(axis=0) / reduce
-            b_grad = -b_summed
-            if spec.train_biases:
-                db = carry(eta * b_summed)
-                b_after = carry(b_before + db)
+        product = deltas[k].T @ below  # Σ_s δ_j·o_i
+        summed.append(product / reduce if reduce != 1 else product)
+        dw.append(carry(eta * summed[k]))
+        w_after.append(carry(weights[k] + dw[k]))
+    b_summed = db = b_after = None
+    if biases is not None:
+        b_summed = [d.sum(axis=0) / reduce if reduce != 1 else d.sum(axis=0) for d in deltas]
+        if spec.train_biases:
+            db = [carry(eta * g) for g in b_summed]
+            b_after = [carry(b + change) for b, change in zip(biases, db)]
+        else:
+            b_after = list(biases)
+    return Pass(nets, outs, error, loss, dE_do, slopes, backs, deltas, summed, dw, w_after,
+                b_summed, db, b_after, reduce)
+
+
+def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update:
+    """Forward pass, δ of every unit and the weight update for the given samples together."""
+    x = np.array([spec.samples[i].inputs for i in samples])
+    t = np.array([spec.samples[i].targets for i in samples])
+    p = backprop(spec, spec.weights, spec.biases, x, t, carry)
+    layers = []
+    for k in range(len(spec.weights)):
+        has_bias = spec.biases is not None
         layers.append(Layer(
-            net=nets[k], out=outs[k], do_dnet=slopes[k], back=backs[k], delta=deltas[k],
-            weights_before=spec.weights[k], gradient=-summed, dw=dw, weights_after=w_after,
-            biases_before=b_before, bias_gradient=b_grad, db=db, biases_after=b_after,
+            net=p.nets[k], out=p.outs[k], do_dnet=p.slopes[k], back=p.backs[k],
+            delta=p.deltas[k], weights_before=spec.weights[k], gradient=-p.summed[k],
+            dw=p.dw[k], weights_after=p.weights_after[k],
+            biases_before=spec.biases[k] if has_bias else None,
+            bias_gradient=-p.bias_summed[k] if has_bias else None,
+            db=p.db[k] if p.db is not None else None,
+            biases_after=p.biases_after[k] if has_bias else None,
         ))
-    return Update(samples, x, t, error, dE_do, loss, tuple(layers), reduce)
+    return Update(samples, x, t, p.error, p.dE_do, p.loss, tuple(layers), p.reduce)
 
 
 def apply(spec: Spec, done: Update) -> Spec:
