@@ -260,9 +260,10 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     return carry(losses(spec.loss, error, nets[-1])), outs[-1]
 
 
-def epoch(spec: Spec, number: int = 1, carry: Carry = exact) -> Epoch:
-    """One epoch: online (an update per sample, in order) or batch (one update)."""
-    indices = tuple(range(len(spec.samples)))
+def epoch(spec: Spec, number: int = 1, carry: Carry = exact,
+          order: Sequence[int] | None = None) -> Epoch:
+    """One epoch: online (an update per sample, in `order`) or batch (one update)."""
+    indices = tuple(order) if order is not None else tuple(range(len(spec.samples)))
     groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
     updates = []
     current = spec
@@ -271,12 +272,17 @@ def epoch(spec: Spec, number: int = 1, carry: Carry = exact) -> Epoch:
         updates.append(done)
         current = apply(current, done)
     losses_after, outputs_after = evaluate(current, carry)
-    before = np.concatenate([u.loss for u in updates])
     return Epoch(
-        number=number, updates=tuple(updates), loss=float(before.mean()),
-        loss_after=float(losses_after.mean()), losses_after=losses_after,
+        number=number, updates=tuple(updates), loss=mean_loss([u.loss for u in updates]),
+        loss_after=mean_loss([losses_after]), losses_after=losses_after,
         outputs_after=outputs_after, spec_after=current,
     )
+
+
+def mean_loss(parts: Sequence[Array]) -> float:
+    """The mean of per-sample losses, taken one way everywhere so that results are identical."""
+    losses = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return float(losses.sum() / len(losses))
 
 
 def _readonly(array: Array) -> Array:

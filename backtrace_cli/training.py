@@ -1,0 +1,208 @@
+"""Many epochs, fast: no trace records or strings except for the epochs asked for.
+
+Untraced epochs call the same `engine.backprop` as traced ones, on the same arrays in the same
+order, so epoch k of a long run is bit for bit what `run` prints for that network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from . import engine
+from .config import Spec
+
+Array = npt.NDArray[np.float64]
+
+DIVERGENCE_FACTOR = 1e6  # a loss this many times the first epoch's is reported as divergence
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The network and its outputs after one epoch, kept for the per-epoch table."""
+
+    epoch: int
+    weights: tuple[Array, ...]
+    biases: tuple[Array, ...] | None
+    outputs: Array  # (samples, n_out), after the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """What N epochs did: every epoch's loss, kept snapshots, full records of traced epochs."""
+
+    start: Spec
+    final: Spec  # the network after the last epoch that ran
+    epochs_asked: int
+    losses: Array  # (epochs run,) mean over samples of each one's loss before its own update
+    losses_after: Array  # (epochs run,) mean loss of the network after the epoch
+    snapshots: tuple[Snapshot, ...]  # kept epochs, in order; always includes the last
+    traced: tuple[tuple[Spec, engine.Epoch], ...]  # (network before, what it computed)
+    stop: str  # "completed", "until_loss" or "diverged"
+    stop_reason: str  # one sentence for the user; "" when completed
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.losses)
+
+    @property
+    def relative_drop(self) -> float:
+        """(first loss − last loss) / first loss, after the last epoch."""
+        first = float(self.losses[0])
+        return (first - float(self.losses_after[-1])) / first if first else 0.0
+
+
+def order(spec: Spec, epoch: int) -> tuple[int, ...]:
+    """The samples' order in an epoch: as given, or shuffled from (seed, epoch).
+
+    Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
+    """
+    count = len(spec.samples)
+    if not getattr(spec, "shuffle", False):
+        return tuple(range(count))
+    rng = np.random.default_rng([getattr(spec, "seed", 0), epoch])
+    return tuple(int(i) for i in rng.permutation(count))
+
+
+def train(
+    spec: Spec,
+    epochs: int,
+    *,
+    carry: engine.Carry = engine.exact,
+    traced: Collection[int] = (),
+    keep: Callable[[int], bool] = lambda epoch: False,
+    until_loss: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Training:
+    """Train for `epochs` epochs (fewer if a stopping rule fires)."""
+    x_all = np.array([s.inputs for s in spec.samples])
+    t_all = np.array([s.targets for s in spec.samples])
+    singles = [(x_all[i : i + 1], t_all[i : i + 1]) for i in range(len(spec.samples))]
+    weights = list(spec.weights)
+    biases = list(spec.biases) if spec.biases is not None else None
+    count = len(spec.samples)
+    batch = spec.mode == "batch"
+    # with one update over fixed samples, epoch k+1's loss before its update is exactly the
+    # loss after epoch k: the same forward pass on the same network and rows
+    reuse = (batch or count == 1) and not getattr(spec, "shuffle", False)
+    losses = np.empty(epochs)
+    after = np.empty(epochs)
+    snapshots: list[Snapshot] = []
+    records: list[tuple[Spec, engine.Epoch]] = []
+    stop, reason = "completed", ""
+    traced = frozenset(traced)
+    ran = 0
+    first = math.nan
+
+    def current() -> Spec:
+        return _with(spec, weights, biases)
+
+    pending: int | None = None  # an epoch whose loss_after the next epoch will give
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        fixed = order(spec, 1) if not getattr(spec, "shuffle", False) else None
+        for number in range(1, epochs + 1):
+            sequence = fixed if fixed is not None else order(spec, number)
+            outputs = None
+            if number in traced:
+                before = current()
+                done = engine.epoch(before, number, carry, sequence)
+                records.append((before, done))
+                weights = list(done.spec_after.weights)
+                biases = list(done.spec_after.biases) if biases is not None else None
+                losses[number - 1] = done.loss
+                outputs = done.outputs_after
+                after[number - 1] = done.loss_after
+            else:
+                if batch:
+                    rows = list(sequence)
+                    groups = [(x_all[rows], t_all[rows])]
+                else:
+                    groups = [singles[i] for i in sequence]
+                parts = []
+                for x, t in groups:
+                    step = engine.backprop(spec, weights, biases, x, t, carry)
+                    parts.append(step.loss)
+                    weights = step.weights_after
+                    biases = step.biases_after
+                losses[number - 1] = engine.mean_loss(parts)
+            if pending is not None:
+                after[pending - 1] = losses[number - 1]
+                pending = None
+            if number not in traced:
+                if reuse and not keep(number):
+                    pending = number
+                else:
+                    evaluated, outputs = engine.evaluate(current(), carry)
+                    after[number - 1] = engine.mean_loss([evaluated])
+            ran = number
+            loss = float(losses[number - 1])
+            if number == 1:
+                first = loss
+            if keep(number):
+                snapshots.append(_snapshot(number, weights, biases, outputs, current, carry))
+            if progress is not None:
+                progress(number)
+            # a non-finite weight makes the next loss non-finite; the end checks the last ones
+            if not math.isfinite(loss) or (number == epochs and not _finite(weights, biases)):
+                stop = "diverged"
+                reason = (f"the loss became non-finite ({loss}) in epoch {number}: training "
+                          "diverged; try a smaller learning_rate")
+                break
+            if first > 0 and loss > DIVERGENCE_FACTOR * first:
+                stop = "diverged"
+                reason = (f"the loss grew from {first:.6g} to {loss:.6g} by epoch {number}: "
+                          "training diverged; try a smaller learning_rate")
+                break
+            if until_loss is not None and loss < until_loss:
+                stop = "until_loss"
+                reason = f"the loss fell below {until_loss:g} in epoch {number} ({loss:.6g})"
+                break
+        if pending is not None:
+            evaluated, _ = engine.evaluate(current(), carry)
+            after[pending - 1] = engine.mean_loss([evaluated])
+    losses, after = losses[:ran], after[:ran]
+    if ran and (not snapshots or snapshots[-1].epoch != ran):
+        snapshots.append(_snapshot(ran, weights, biases, None, current, carry))
+    return Training(
+        start=spec, final=current(), epochs_asked=epochs, losses=_frozen(losses),
+        losses_after=_frozen(after), snapshots=tuple(snapshots), traced=tuple(records),
+        stop=stop, stop_reason=reason,
+    )
+
+
+def _snapshot(number: int, weights: list[Array], biases: list[Array] | None,
+              outputs: Array | None, current: Callable[[], Spec],
+              carry: engine.Carry) -> Snapshot:
+    if outputs is None:
+        _, outputs = engine.evaluate(current(), carry)
+    return Snapshot(
+        epoch=number,
+        weights=tuple(_frozen(w) for w in weights),
+        biases=tuple(_frozen(b) for b in biases) if biases is not None else None,
+        outputs=_frozen(outputs),
+    )
+
+
+def _finite(weights: list[Array], biases: list[Array] | None) -> bool:
+    arrays = weights + (biases or [])
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _with(spec: Spec, weights: list[Array], biases: list[Array] | None) -> Spec:
+    return replace(
+        spec,
+        weights=tuple(_frozen(w) for w in weights),
+        biases=tuple(_frozen(b) for b in biases) if biases is not None else None,
+    )
+
+
+def _frozen(array: Array) -> Array:
+    array = np.asarray(array, dtype=np.float64)
+    if array.flags.writeable:
+        array = array.copy()
+        array.setflags(write=False)
+    return array
