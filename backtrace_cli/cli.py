@@ -66,9 +66,29 @@ def cli() -> None:
     \b
         backtrace run                      # the lecture's 2-2-1 example
         backtrace run --round 3sf          # as a student rounds by hand
+        backtrace step --epochs 50         # watch the loss go down
         backtrace run my_net.yaml --format json
         backtrace examples                 # the built-in examples
     """
+
+
+def _load(config: str | None) -> Any:
+    from . import config as cfg
+
+    try:
+        return cfg.load(config)
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
+
+
+def _carry(rounding: str | None) -> Any:
+    from . import engine
+
+    if not rounding:
+        return engine.exact
+    from .rounding import carrier
+
+    return carrier(rounding)
 
 
 @cli.command()
@@ -87,21 +107,140 @@ def run(config: str | None, fmt: str, decimals: int | None, rounding: str | None
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
     """
-    from . import config as cfg
-    from . import engine, trace
+    from . import trace, training
 
-    try:
-        spec = cfg.load(config)
-    except ConfigError as err:
-        raise BadInput(str(err)) from None
-    carry = engine.exact
-    if rounding:
-        from .rounding import carrier
+    spec = _load(config)
+    done = training.train(spec, 1, carry=_carry(rounding), traced={1})
+    before, epoch = done.traced[0]
+    _emit(trace.build(before, epoch, rounding=rounding, full=full, gradients=gradients), fmt,
+          decimals, rounding)
 
-        carry = carrier(rounding)
-    result = trace.build(spec, engine.epoch(spec, 1, carry), rounding=rounding, full=full,
-                         gradients=gradients)
+
+def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
+    """--trace: "1,2,50", "3-5", "first", "last", "all" → (epochs, last, all)."""
+    if not value:
+        return set(), False, False
+    epochs: set[int] = set()
+    last = everything = False
+    for part in value.replace(" ", "").split(","):
+        if part == "last":
+            last = True
+        elif part == "all":
+            everything = True
+        elif part == "first":
+            epochs.add(1)
+        elif "-" in part and all(p.isdigit() for p in part.split("-", 1)):
+            a, b = (int(p) for p in part.split("-", 1))
+            epochs.update(range(max(1, min(a, b)), max(a, b) + 1))
+        elif part.isdigit() and int(part) > 0:
+            epochs.add(int(part))
+        else:
+            raise click.BadParameter(
+                f"{part!r} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
+                "first, last or all", param_hint="'--trace'")
+    return epochs, last, everything
+
+
+@cli.command()
+@click.argument("config", required=False)
+@click.option("--epochs", "-n", type=click.IntRange(1, 10_000_000), default=100,
+              show_default=True, help="How many epochs to train.")
+@click.option("--trace", "trace_spec", metavar="EPOCHS",
+              help="Epochs whose full equations are shown: 1,2,50 · 1-3 · first · last · all.")
+@click.option("--every", type=click.IntRange(1), metavar="K",
+              help="Table rows: the first ten epochs, then every K-th (default: about 30 rows).")
+@click.option("--all-epochs", is_flag=True, help="A table row for every epoch.")
+@click.option("--until-loss", type=click.FloatRange(0, min_open=True), metavar="X",
+              help="Stop after the first epoch whose loss is below X.")
+@click.option("--save", metavar="FILE", help="Write the trained network as a config that "
+              "`backtrace run FILE` accepts.")
+@click.option("--force", is_flag=True, help="Let --save overwrite an existing file.")
+@trace_options
+def step(config: str | None, epochs: int, trace_spec: str | None, every: int | None,
+         all_epochs: bool, until_loss: float | None, save: str | None, force: bool, fmt: str,
+         decimals: int | None, rounding: str | None, full: bool,
+         gradients: bool | None) -> None:
+    """Train for N epochs: a per-epoch table, the loss curve, chosen epochs in full.
+
+    \b
+        backtrace step --epochs 50
+        backtrace step lecture --epochs 2 --trace 2 --save iteration2.yaml
+        backtrace step xor --epochs 2000 --trace last
+        backtrace step xor --epochs 100000 --until-loss 0.001
+    """
+    from . import trace, training
+
+    traced, last, everything = _epochs(trace_spec)
+    spec = _load(config)
+    if save and not force:
+        from pathlib import Path
+
+        if Path(save).exists():  # say so before training, not after
+            raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
+    if everything:
+        traced = set(range(1, epochs + 1))
+    shown, rows_note = trace.shown_epochs(epochs, every, all_epochs)
+    with _Progress(epochs, fmt) as tick:
+        done = training.train(
+            spec, epochs, carry=_carry(rounding), traced=traced, keep=shown.__contains__,
+            until_loss=until_loss, progress=tick, trace_last=last,
+        )
+    result = trace.build_training(done, rounding=rounding, full=full, gradients=gradients,
+                                  rows_note=rows_note)
+    if save:
+        from . import save as saver
+        from .output import write_text
+
+        header = (f"Trained by `backtrace step`: {done.epochs_run} epochs from "
+                  f"{spec.source}; loss {done.losses[0]:.6g} → {done.losses_after[-1]:.6g}")
+        try:
+            write_text(save, saver.to_config(done.final, header), force=force, option="--save")
+        except ConfigError as err:
+            raise BadInput(str(err)) from None
     _emit(result, fmt, decimals, rounding)
+    if save:
+        click.echo(f"Saved the trained network to {save}; `backtrace run {save}` continues "
+                   "from it.", err=True)
+
+
+class _Progress:
+    """A progress bar on stderr, shown only once training has taken over a second, and only
+    in a terminal (never when output is piped)."""
+
+    def __init__(self, total: int, fmt: str) -> None:
+        self.total = total
+        self.enabled = fmt == "table" and sys.stdout.isatty() and sys.stderr.isatty()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Callable[[int], None] | None:
+        if not self.enabled:
+            return None
+        import time
+
+        self.clock = time.perf_counter
+        self.started = self.clock()
+        return self.tick
+
+    def tick(self, epoch: int) -> None:
+        if epoch % 64:
+            return
+        if self.bar is None:
+            if self.clock() - self.started < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress("training", BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), console=Console(stderr=True),
+                                transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("epochs", total=self.total)
+        self.bar.update(self.task, completed=epoch)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _emit(result: Any, fmt: str, decimals: int | None, rounding: str | None) -> None:
@@ -112,11 +251,14 @@ def _emit(result: Any, fmt: str, decimals: int | None, rounding: str | None) -> 
         return
     from rich.console import Console
 
-    from .render import table
     from .render.numbers import NumberFormat
 
     number = NumberFormat(decimals if decimals is not None else 6, rounding, decimals is not None)
-    Console(highlight=False).print(table.render(result, number))
+    if hasattr(result, "losses"):
+        from .render import epochs as renderer
+    else:
+        from .render import table as renderer  # type: ignore[no-redef]
+    Console(highlight=False).print(renderer.render(result, number))
 
 
 @cli.command()

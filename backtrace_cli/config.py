@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -28,8 +29,8 @@ MAX_PARAMETERS = 20_000_000
 
 KEYS = (
     "name", "description", "layers", "activation", "activations", "loss", "learning_rate",
-    "inputs", "targets", "samples", "mode", "batch_gradient", "weights", "biases",
-    "train_biases",
+    "inputs", "targets", "samples", "mode", "batch_gradient", "shuffle", "seed", "weights",
+    "biases", "train_biases",
 )
 
 
@@ -59,6 +60,8 @@ class Spec:
     train_biases: bool
     weight_style: str  # "named", "matrices" or "init": how the user wrote them
     description: str = ""
+    shuffle: bool = False  # online mode: a new sample order every epoch, drawn from `seed`
+    seed: int = 0
 
     @property
     def numbering(self) -> notation.Numbering:
@@ -238,6 +241,10 @@ def from_document(doc: Document) -> Spec:
     train_biases = data.get("train_biases", True)
     if not isinstance(train_biases, bool):
         raise c.fail(("train_biases",), f"{_show(train_biases)} is not true or false")
+    shuffle = data.get("shuffle", False)
+    if not isinstance(shuffle, bool):
+        raise c.fail(("shuffle",), f"{_show(shuffle)} is not true or false")
+    seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{_show(data[key])} is not text")
@@ -256,6 +263,8 @@ def from_document(doc: Document) -> Spec:
         train_biases=train_biases,
         weight_style=style,
         description=data.get("description", "") or "",
+        shuffle=shuffle,
+        seed=seed,
     )
 
 
@@ -276,7 +285,7 @@ def _layers(c: _Checker, value: Any) -> tuple[int, ...]:
         c.integer(("layers", i), v, 1, MAX_UNITS, f"a unit count from 1 to {MAX_UNITS:,}")
         for i, v in enumerate(value)
     )
-    parameters = sum(a * b + b for a, b in zip(layers, layers[1:]))
+    parameters = sum(a * b + b for a, b in itertools.pairwise(layers))
     if parameters > MAX_PARAMETERS:
         raise c.fail(("layers",), f"{parameters:,} parameters; at most {MAX_PARAMETERS:,} "
                      "are traced (this tool is for networks a person can follow)")
@@ -423,7 +432,7 @@ def _weight_init(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tup
         raise c.fail(("weights", "scale"), f"{scale} is not > 0")
     rng = np.random.default_rng(seed)
     out = []
-    for fan_in, fan_out in zip(layers, layers[1:]):
+    for fan_in, fan_out in itertools.pairwise(layers):
         shape = (fan_out, fan_in)
         if init == "glorot_uniform":
             limit = scale * math.sqrt(6 / (fan_in + fan_out))

@@ -62,9 +62,9 @@ def order(spec: Spec, epoch: int) -> tuple[int, ...]:
     Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
     """
     count = len(spec.samples)
-    if not getattr(spec, "shuffle", False):
+    if not spec.shuffle:
         return tuple(range(count))
-    rng = np.random.default_rng([getattr(spec, "seed", 0), epoch])
+    rng = np.random.default_rng([spec.seed, epoch])
     return tuple(int(i) for i in rng.permutation(count))
 
 
@@ -77,8 +77,13 @@ def train(
     keep: Callable[[int], bool] = lambda epoch: False,
     until_loss: float | None = None,
     progress: Callable[[int], None] | None = None,
+    trace_last: bool = False,
 ) -> Training:
-    """Train for `epochs` epochs (fewer if a stopping rule fires)."""
+    """Train for `epochs` epochs (fewer if a stopping rule fires).
+
+    `traced`: epochs recorded in full; `trace_last`: also the last epoch that runs, wherever
+    a stopping rule ends the run; `keep`: epochs whose network is kept for the table.
+    """
     x_all = np.array([s.inputs for s in spec.samples])
     t_all = np.array([s.targets for s in spec.samples])
     singles = [(x_all[i : i + 1], t_all[i : i + 1]) for i in range(len(spec.samples))]
@@ -88,7 +93,7 @@ def train(
     batch = spec.mode == "batch"
     # with one update over fixed samples, epoch k+1's loss before its update is exactly the
     # loss after epoch k: the same forward pass on the same network and rows
-    reuse = (batch or count == 1) and not getattr(spec, "shuffle", False)
+    reuse = (batch or count == 1) and not spec.shuffle
     losses = np.empty(epochs)
     after = np.empty(epochs)
     snapshots: list[Snapshot] = []
@@ -103,10 +108,11 @@ def train(
 
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        fixed = order(spec, 1) if not getattr(spec, "shuffle", False) else None
+        fixed = order(spec, 1) if not spec.shuffle else None
         for number in range(1, epochs + 1):
             sequence = fixed if fixed is not None else order(spec, number)
             outputs = None
+            start = (weights, biases)  # the network before this epoch, for trace_last
             if number in traced:
                 before = current()
                 done = engine.epoch(before, number, carry, sequence)
@@ -164,6 +170,10 @@ def train(
         if pending is not None:
             evaluated, _ = engine.evaluate(current(), carry)
             after[pending - 1] = engine.mean_loss([evaluated])
+        if trace_last and ran and ran not in traced:
+            # the same computation again, recorded: deterministic, so identical
+            before = _with(spec, *start)
+            records.append((before, engine.epoch(before, ran, carry, order(spec, ran))))
     losses, after = losses[:ran], after[:ran]
     if ran and (not snapshots or snapshots[-1].epoch != ran):
         snapshots.append(_snapshot(ran, weights, biases, None, current, carry))

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..trace import Elided, Trace
+from ..trace import Elided, Trace, TrainingTrace, parameter_names
 from .numbers import symbolic
 
 
@@ -25,7 +25,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def document(trace: Trace) -> dict[str, Any]:
+def _network(spec, rounding: str | None) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "source": spec.source,
+        "layers": list(spec.layers),
+        "activations": list(spec.activations),
+        "loss": spec.loss,
+        "learning_rate": spec.learning_rate,
+        "mode": spec.mode,
+        "batch_gradient": spec.batch_gradient,
+        "shuffle": spec.shuffle,
+        "seed": spec.seed,
+        "train_biases": spec.train_biases,
+        "biases": spec.biases is not None,
+        "dropout": None,
+        "rounding": rounding,
+        "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
+    }
+
+
+def _steps(trace: Trace) -> list[dict[str, Any]]:
     spec = trace.spec
     numbering = spec.numbering
     steps = []
@@ -55,30 +75,25 @@ def document(trace: Trace) -> dict[str, Any]:
             "targets": _clean(step.targets), "loss": _clean(step.loss), "layers": layers,
             "equations": equations,
         })
+    return steps
+
+
+def _parameters(trace: Trace) -> dict[str, Any]:
+    return {c.symbol: {"before": _clean(c.before), "after": _clean(c.after)}
+            for c in trace.changes}
+
+
+def document(trace: Trace) -> dict[str, Any]:
+    """`run`: one epoch, every step traced."""
     return {
         "format": "backtrace-trace",
         "version": 1,
-        "network": {
-            "name": spec.name,
-            "source": spec.source,
-            "layers": list(spec.layers),
-            "activations": list(spec.activations),
-            "loss": spec.loss,
-            "learning_rate": spec.learning_rate,
-            "mode": spec.mode,
-            "batch_gradient": spec.batch_gradient,
-            "train_biases": spec.train_biases,
-            "biases": spec.biases is not None,
-            "dropout": None,
-            "rounding": trace.rounding,
-            "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
-        },
-        "steps": steps,
+        "network": _network(trace.spec, trace.rounding),
+        "steps": _steps(trace),
         "epochs": [{"epoch": e.epoch, "loss": _clean(e.loss), "loss_after": _clean(e.loss_after)}
                    for e in trace.epochs],
         "summary": {
-            "parameters": {c.symbol: {"before": _clean(c.before), "after": _clean(c.after)}
-                           for c in trace.changes},
+            "parameters": _parameters(trace),
             "loss_before": _clean(trace.loss_before),
             "loss_after": _clean(trace.loss_after),
             "outputs_after": _clean(trace.outputs_after),
@@ -86,5 +101,43 @@ def document(trace: Trace) -> dict[str, Any]:
     }
 
 
-def render(trace: Trace) -> str:
-    return json.dumps(document(trace), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def document_training(trace: TrainingTrace) -> dict[str, Any]:
+    """`step`: every epoch's loss, and the steps of the traced epochs."""
+    names = parameter_names(trace.spec)
+    start = [float(v) for v in _flat(trace.spec)]
+    final = [float(v) for v in _flat(trace.final)]
+    return {
+        "format": "backtrace-trace",
+        "version": 1,
+        "network": _network(trace.spec, trace.rounding),
+        "steps": [step for traced in trace.traces for step in _steps(traced)],
+        "epochs": [{"epoch": n + 1, "loss": _clean(float(loss)),
+                    "loss_after": _clean(float(after))}
+                   for n, (loss, after) in enumerate(zip(trace.losses, trace.losses_after))],
+        "summary": {
+            "epochs_asked": trace.epochs_asked,
+            "epochs_run": len(trace.losses),
+            "stop": trace.stop,
+            "stop_reason": trace.stop_reason or None,
+            "parameters": {name: {"before": _clean(a), "after": _clean(b)}
+                           for name, a, b in zip(names, start, final)},
+            "loss_first": _clean(float(trace.losses[0])) if len(trace.losses) else None,
+            "loss_after": _clean(float(trace.losses_after[-1])) if len(trace.losses) else None,
+            "relative_drop": _clean(trace.relative_drop),
+        },
+    }
+
+
+def _flat(spec) -> list[float]:
+    values = [v for w in spec.weights for v in w.ravel().tolist()]
+    if spec.biases is not None:
+        values += [v for b in spec.biases for v in b.ravel().tolist()]
+    return values
+
+
+def render(trace: Trace | TrainingTrace) -> str:
+    if isinstance(trace, TrainingTrace):
+        data = document_training(trace)
+    else:
+        data = document(trace)
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -13,7 +13,11 @@ from .numbers import NumberFormat, substituted, symbolic
 
 
 def network_line(trace: Trace) -> str:
-    spec = trace.spec
+    return network_line_for(trace.spec)
+
+
+def network_line_for(spec) -> str:
+    """One line saying what network this is: layers, activations, loss, η, samples."""
     acts = ", ".join(dict.fromkeys(spec.activations))
     samples = len(spec.samples)
     parts = [
@@ -76,17 +80,19 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
     return table
 
 
-def render(trace: Trace, fmt: NumberFormat) -> RenderableType:
-    """The whole trace, as one renderable; the caller prints it once."""
+def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableType:
+    """The whole trace, as one renderable; the caller prints it once.
+
+    `title`: start with the network's name and notes (off when `step` shows several epochs).
+    """
     spec = trace.spec
-    parts: list[RenderableType] = [
-        Text(spec.name, style="bold underline"),
-        Text(network_line(trace), style="dim"),
-    ]
-    if spec.description:
-        parts.append(Text(spec.description.strip()))
-    for note in trace.notes:
-        parts.append(Text("• " + note, style="dim"))
+    parts: list[RenderableType] = []
+    if title:
+        parts += [Text(spec.name, style="bold underline"), Text(network_line(trace), style="dim")]
+        if spec.description:
+            parts.append(Text(spec.description.strip()))
+        for note in trace.notes:
+            parts.append(Text("• " + note, style="dim"))
     for step in trace.steps:
         parts.append(Text(""))
         parts.append(Rule(step.heading, align="left"))
@@ -95,7 +101,8 @@ def render(trace: Trace, fmt: NumberFormat) -> RenderableType:
             parts.append(Text(""))
             parts.append(section_table(section, fmt))
     parts.append(Text(""))
-    parts.append(Rule("Summary", align="left"))
+    epoch = trace.epochs[0].epoch
+    parts.append(Rule("Summary" if title else f"Summary of epoch {epoch}", align="left"))
     parts.append(summary_table(trace, fmt))
     parts.append(Text(f"E before the update = {fmt(trace.loss_before)}, after = "
                       f"{fmt(trace.loss_after)}" + _outputs(trace, fmt)))

@@ -1,0 +1,44 @@
+"""Writing files: atomically, never over an existing file unless asked. Cheap to import."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+def write_text(path: str, text: str, *, force: bool = False, option: str = "-o") -> None:
+    """Write `text` to `path` through a temporary file in the same folder, then rename.
+
+    An interrupted run leaves the target as it was: never half-written.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise ConfigError(path, None, option, "is a folder; give a file name")
+    if target.exists() and not force:
+        raise ConfigError(path, None, option, "exists already; use --force to overwrite it")
+    if not folder.is_dir():
+        raise ConfigError(path, None, option, f"the folder {str(folder)!r} does not exist; "
+                          "create it first")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
+                                             suffix=".tmp")
+    except OSError as err:
+        raise ConfigError(path, None, option, f"cannot write in {str(folder)!r}: "
+                          f"{err.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if not force and target.exists():  # appeared meanwhile: still never clobber
+            raise ConfigError(path, None, option, "exists already; use --force to overwrite it")
+        os.replace(temporary, target)
+    except BaseException as err:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise ConfigError(path, None, option, f"cannot be written: {err.strerror}") from None
+        raise

@@ -1,0 +1,51 @@
+"""The README stays true: its commands, its config reference and its sample output."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from backtrace_cli import config
+from backtrace_cli.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
+    assert match, f"README has no section {title!r}"
+    return match.group(1)
+
+
+def test_quick_start_is_exactly_two_commands():
+    blocks = re.findall(r"```bash\n(.*?)```", section("Quick start"), re.S)
+    assert [b.strip() for b in blocks] == [
+        "pip install . && backtrace run",
+        "pip install '.[test]' && pytest",
+    ]
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "\npip install '.[test]' && pytest\n" in ci
+
+
+def test_every_config_key_is_documented():
+    reference = section("Config reference")
+    missing = [key for key in config.KEYS if f"`{key}`" not in reference]
+    assert not missing
+
+
+def test_built_in_examples_table_lists_exactly_the_shipped_examples():
+    listed = re.findall(r"^\| `(\w+)` \|", section("Built-in examples"), re.M)
+    assert sorted(listed) == config.example_names()
+
+
+def test_sample_output_is_the_current_output(runner):
+    sample = re.search(r"```text\n(.*?)\n```", section("What you see"), re.S).group(1)
+    result = runner.invoke(cli, ["run"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
+        line.rstrip() for line in sample.splitlines()
+    ], "README sample is stale: regenerate it with `COLUMNS=80 backtrace run`"
