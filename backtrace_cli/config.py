@@ -118,10 +118,11 @@ def load(source: str | None = None) -> Spec:
         return from_text(text, source)
     if path.exists():
         raise ConfigError(source, None, None, "is not a file")
-    if "/" not in source and not source.endswith((".yaml", ".yml")):
-        if (examples_dir() / f"{source}.yaml").is_file():
-            return from_text(example_text(source), f"built-in example {source!r}")
-    raise ConfigError(source, None, None, _unknown_example(path.stem))
+    if "/" in source or source.endswith((".yaml", ".yml")):
+        raise ConfigError(source, None, None, "no such file")
+    if (examples_dir() / f"{source}.yaml").is_file():
+        return from_text(example_text(source), f"built-in example {source!r}")
+    raise ConfigError(source, None, None, _unknown_example(source))
 
 
 def from_text(text: str, file: str) -> Spec:
@@ -186,7 +187,8 @@ class _Checker:
             raise self.fail(path, f"expected a list of {length} numbers ({what}), "
                             f"found {_show(value)}")
         if len(value) != length:
-            raise self.fail(path, f"has {len(value)} numbers; expected {length} ({what})")
+            raise self.fail(path, f"has {_count(len(value), 'number')}; expected {length} "
+                            f"({what})")
         return [self.number(path + (i,), v) for i, v in enumerate(value)]
 
     def mapping(self, path: Path, value: Any, what: str) -> dict[str, Any]:
@@ -195,7 +197,16 @@ class _Checker:
         return value
 
 
+def _count(n: int, noun: str) -> str:
+    """1 number, 2 numbers; 1 matrix, 2 matrices."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1] + 'ices' if noun.endswith('ix') else noun + 's'}"
+
+
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML spells it
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, list):
@@ -365,15 +376,15 @@ def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Ar
 
 def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
     if len(value) != len(layers) - 1:
-        raise c.fail(("weights",), f"has {len(value)} matrices; expected {len(layers) - 1}, "
-                     "one per non-input layer")
+        raise c.fail(("weights",), f"has {_count(len(value), 'matrix')}; expected "
+                     f"{len(layers) - 1}, one per non-input layer")
     out = []
     for k, matrix in enumerate(value):
         rows, cols = layers[k + 1], layers[k]
-        shape = f"{rows}×{cols}: {rows} rows (units of layer {k + 1}), {cols} columns " \
-                f"(units of layer {k})"
+        shape = (f"{rows}×{cols}: {_count(rows, 'row')} (units of layer {k + 1}), "
+                 f"{_count(cols, 'column')} (units of layer {k})")
         if not isinstance(matrix, list) or len(matrix) != rows:
-            found = f"{len(matrix)} rows" if isinstance(matrix, list) else _show(matrix)
+            found = _count(len(matrix), "row") if isinstance(matrix, list) else _show(matrix)
             raise c.fail(("weights", k), f"found {found}; expected a matrix {shape}")
         out.append(_frozen([c.vector(("weights", k, r), row, cols, f"matrix {shape}")
                             for r, row in enumerate(matrix)]))
@@ -451,8 +462,8 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
     numbering = notation.Numbering(layers)
     if isinstance(value, list):
         if len(value) != len(layers) - 1:
-            raise c.fail(("biases",), f"has {len(value)} lists; expected {len(layers) - 1}, "
-                         "one per non-input layer")
+            raise c.fail(("biases",), f"has {_count(len(value), 'list')}; expected "
+                         f"{len(layers) - 1}, one per non-input layer")
         return tuple(_frozen(c.vector(("biases", k), v, layers[k + 1], f"layer {k + 1} has "
                                       f"{layers[k + 1]} units")) for k, v in enumerate(value))
     m = c.mapping(("biases",), value, "named biases like `b3: 0.35`, or one list per layer")

@@ -75,8 +75,9 @@ def parse(text: str, file: str) -> Document:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         what = " ".join(p for p in (err.context, err.problem) if p)
-        if "\t" in text and "tab" in str(err.problem):
-            what += " (YAML indents with spaces, never tabs)"
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
+            what += " (the line has a tab: YAML indents with spaces, never tabs)"
         raise ConfigError(file, line, None, f"not valid YAML: {what}") from None
     except yaml.YAMLError as err:
         raise ConfigError(file, None, None, f"not valid YAML: {err}") from None
@@ -101,17 +102,17 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
-            raise doc.error(path, f"the tag {node.tag!r} is not allowed; write plain "
-                            "numbers, strings, lists and mappings")
+            raise doc.error(path, f"the tag {_short(node.tag)} is not allowed; write plain "
+                            "numbers, text, lists and mappings")
         return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
-            raise doc.error(path, f"the tag {node.tag!r} is not allowed")
+            raise doc.error(path, f"the tag {_short(node.tag)} is not allowed")
         return [_plain(item, path + (i,), doc, counter, depth + 1)
                 for i, item in enumerate(node.value)]
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
-            raise doc.error(path, f"the tag {node.tag!r} is not allowed")
+            raise doc.error(path, f"the tag {_short(node.tag)} is not allowed")
         out: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -131,6 +132,11 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
             out[key] = _plain(value_node, path + (key,), doc, counter, depth + 1)
         return out
     raise doc.error(path, "unsupported YAML node")  # pragma: no cover - PyYAML has no other
+
+
+def _short(tag: str) -> str:
+    """tag:yaml.org,2002:python/object → !!python/object, as it was written."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
 
 
 _constructor = yaml.constructor.SafeConstructor()

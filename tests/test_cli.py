@@ -1,0 +1,138 @@
+"""The command line, used as a user would: every command, its help, and the installed script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backtrace_cli import __version__, config, engine
+from backtrace_cli.cli import cli
+from conftest import run_json
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"backtrace, version {__version__}\n")
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["step"], ["examples"]])
+def test_every_command_has_help_with_an_example(runner, command):
+    result = runner.invoke(cli, [*command, "--help"], prog_name="backtrace")
+    assert result.exit_code == 0
+    assert "Usage: backtrace" in result.output
+    assert "backtrace " + (command[0] if command else "run") in result.output.split("Options")[0]
+
+
+def test_examples_lists_every_shipped_config(runner):
+    result = runner.invoke(cli, ["examples"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.output.splitlines()[:-2] if line.strip()]
+    assert listed == sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+
+
+def test_examples_name_prints_the_file_itself(runner):
+    result = runner.invoke(cli, ["examples", "lecture"])
+    assert result.exit_code == 0
+    assert result.output == (ROOT / "configs" / "lecture.yaml").read_text(encoding="utf-8")
+
+
+def test_examples_unknown_name(runner):
+    result = runner.invoke(cli, ["examples", "xorr"])
+    assert result.exit_code == 2
+    assert "did you mean 'xor'?" in result.output
+
+
+def test_no_config_a_name_and_a_path_trace_the_same_network(runner):
+    documents = [run_json(runner), run_json(runner, "lecture"),
+                 run_json(runner, str(ROOT / "configs" / "lecture.yaml"))]
+    for doc in documents:
+        doc["network"].pop("source")
+    assert documents[0] == documents[1] == documents[2]
+
+
+def test_json_follows_the_contract_and_floats_round_trip(runner):
+    doc = run_json(runner)
+    assert (doc["format"], doc["version"]) == ("backtrace-trace", 1)
+    assert {"layers", "activations", "loss", "learning_rate", "dropout"} <= set(doc["network"])
+    step = doc["steps"][0]
+    assert {"epoch", "sample", "inputs", "targets", "loss", "layers"} <= set(step)
+    keys = {"net", "out", "delta", "mask", "weights_before", "weights_after", "biases_before",
+            "biases_after"}
+    assert all(keys <= set(layer) for layer in step["layers"])
+    assert set(doc["epochs"][0]) >= {"epoch", "loss", "loss_after"}
+    # every float is the engine's float64, exactly
+    update = engine.epoch(config.load("lecture")).updates[0]
+    for layer, mine in zip(step["layers"], update.layers):
+        for key, array in [("net", mine.net[0]), ("out", mine.out[0]), ("delta", mine.delta[0]),
+                           ("weights_after", mine.weights_after)]:
+            assert np.array_equal(np.array(layer[key]), array), key
+
+
+def test_table_shows_the_lecture_rows_in_80_columns(runner):
+    result = runner.invoke(cli, ["run"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    row = next(line for line in lines if line.startswith("net3 "))
+    assert row.split() == ["net3", "w13·x1", "+", "w23·x2", "0.1·0.35", "+", "0.8·0.9", "0.755"]
+    assert any(line.startswith("δ5 ") and line.endswith("−0.040681") for line in lines)
+
+
+def test_chain_rule_shows_each_factor_with_numbers(runner):
+    # x = 2, w = 0.5, b = 0.1, y = 1.5: ŷ = 1.1, ∂loss/∂ŷ = 2(ŷ − y) = −0.8,
+    # ∂loss/∂w = −0.8·x = −1.6, ∂loss/∂b = −0.8·1; η = 0.05: w → 0.58, b → 0.14
+    result = runner.invoke(cli, ["run", "chain_rule"], env={"COLUMNS": "80"})
+    rows = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "2(1.1 − 1.5)" in rows["∂E/∂o2"] and rows["∂E/∂o2"].endswith("−0.8")
+    assert "(−0.8)·1·2" in rows["∂E/∂w12"] and rows["∂E/∂w12"].endswith("−1.6")
+    assert "(−0.8)·1·1" in rows["∂E/∂b2"] and rows["∂E/∂b2"].endswith("−0.8")
+    eq = {e["symbol"]: e["value"] for e in run_json(runner, "chain_rule")["steps"][0]["equations"]}
+    assert eq["∂E/∂w12"] == pytest.approx(-1.6)
+    assert eq["new w12"] == pytest.approx(0.58)
+    assert eq["new b2"] == pytest.approx(0.14)
+
+
+def backtrace_script() -> Path:
+    script = Path(sys.executable).parent / "backtrace"
+    assert script.exists(), f"the console script is not installed next to {sys.executable}"
+    return script
+
+
+def test_installed_console_script_runs_and_fails_cleanly(tmp_path):
+    done = subprocess.run([backtrace_script(), "run"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    assert "δ5" in done.stdout and "0.872998" in done.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers: [2, 1]\nactivation: sigmoid\nlearning_rate: -1\n", encoding="utf-8")
+    done = subprocess.run([backtrace_script(), "run", str(bad)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"Error: {bad}")
+
+
+def test_help_imports_neither_numpy_nor_rich_nor_yaml():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom backtrace_cli.cli import cli\n"
+            "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+            "print(sorted(m for m in ('numpy', 'rich', 'yaml') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_decimals_changes_display_only(runner):
+    wide = run_json(runner, "--decimals", "10")
+    assert wide == run_json(runner, "--decimals", "2")
+    result = runner.invoke(cli, ["run", "--decimals", "3"], env={"COLUMNS": "80"})
+    assert any(line.startswith("δ5 ") and line.endswith("−0.041") for line in
+               result.output.splitlines())
+    assert json.dumps(wide)  # still valid JSON
