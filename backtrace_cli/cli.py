@@ -258,7 +258,7 @@ def _emit(result: Any, fmt: str, decimals: int | None, rounding: str | None) -> 
         from .render import epochs as renderer
     else:
         from .render import table as renderer  # type: ignore[no-redef]
-    Console(highlight=False).print(renderer.render(result, number))
+    Console(highlight=False, emoji=False).print(renderer.render(result, number))
 
 
 @cli.command()

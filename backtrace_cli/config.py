@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
+import os
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path as FsPath
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -77,29 +76,45 @@ def _frozen(values: Any) -> Array:
 # ---------------------------------------------------------------- where configs come from
 
 
-def examples_dir() -> FsPath:
-    """The built-in examples: shipped in the wheel, or the checkout's top-level `configs/`."""
-    shipped = resources.files("backtrace_cli") / "configs"
-    if shipped.is_dir():
-        return FsPath(str(shipped))
-    return FsPath(__file__).resolve().parent.parent / "configs"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def examples_dir() -> str:
+    """The built-in examples: shipped in the wheel, or the checkout's top-level `configs/`.
+
+    Plain os.path, not importlib.resources or pathlib: they would cost `run` ~20 ms at start.
+    """
+    shipped = os.path.join(_HERE, "configs")
+    return shipped if os.path.isdir(shipped) else os.path.join(os.path.dirname(_HERE), "configs")
+
+
+def _example_path(name: str) -> str:
+    return os.path.join(examples_dir(), f"{name}.yaml")
 
 
 def example_names() -> list[str]:
-    return sorted(p.stem for p in examples_dir().glob("*.yaml"))
+    return sorted(f[: -len(".yaml")] for f in os.listdir(examples_dir()) if f.endswith(".yaml"))
 
 
 def example_text(name: str) -> str:
-    path = examples_dir() / f"{name}.yaml"
-    if not path.is_file():
+    path = _example_path(name)
+    if not os.path.isfile(path):
         raise ConfigError(name, None, None, _unknown_example(name))
-    return path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as stream:
+        return stream.read()
+
+
+def _closest(word: str, options: Sequence[str]) -> str | None:
+    import difflib  # only when there is a mistake to explain
+
+    close = difflib.get_close_matches(word, options, n=1)
+    return close[0] if close else None
 
 
 def _unknown_example(name: str) -> str:
     names = example_names()
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    close = _closest(name, names)
+    hint = f"did you mean {close!r}? " if close else ""
     return f"no such file, and no built-in example of that name; {hint}built-in: {', '.join(names)}"
 
 
@@ -107,20 +122,20 @@ def load(source: str | None = None) -> Spec:
     """Load a config from a path or a built-in example name (None: the lecture example)."""
     if source is None:
         source = "lecture"
-    path = FsPath(source)
-    if path.is_file():
+    if os.path.isfile(source):
         try:
-            text = path.read_bytes().decode("utf-8")
+            with open(source, "rb") as stream:
+                text = stream.read().decode("utf-8")
         except UnicodeDecodeError:
             raise ConfigError(source, None, None, "not a text file (expected UTF-8 YAML)") from None
         except OSError as err:
             raise ConfigError(source, None, None, f"cannot be read: {err.strerror}") from None
         return from_text(text, source)
-    if path.exists():
+    if os.path.exists(source):
         raise ConfigError(source, None, None, "is not a file")
     if "/" in source or source.endswith((".yaml", ".yml")):
         raise ConfigError(source, None, None, "no such file")
-    if (examples_dir() / f"{source}.yaml").is_file():
+    if os.path.isfile(_example_path(source)):
         return from_text(example_text(source), f"built-in example {source!r}")
     raise ConfigError(source, None, None, _unknown_example(source))
 
@@ -177,8 +192,8 @@ class _Checker:
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str:
         if value in options:
             return value
-        close = difflib.get_close_matches(str(value), options, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = _closest(str(value), options)
+        hint = f"; did you mean {close!r}?" if close else ""
         return_options = ", ".join(options)
         raise self.fail(path, f"{_show(value)} is not one of: {return_options}{hint}")
 
@@ -227,8 +242,8 @@ def from_document(doc: Document) -> Spec:
                           f"a config is a mapping of keys (layers, weights, …), found {_show(data)}")
     for key in data:
         if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            close = _closest(key, KEYS)
+            hint = f"did you mean {close!r}? " if close else ""
             raise c.fail((key,), f"unknown key; {hint}valid keys: {', '.join(KEYS)}")
     for key in ("layers", "weights"):
         if key not in data:
@@ -260,7 +275,7 @@ def from_document(doc: Document) -> Spec:
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{_show(data[key])} is not text")
     return Spec(
-        name=data.get("name") or FsPath(doc.file).stem,
+        name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
         source=doc.file,
         layers=layers,
         activations=activations,
