@@ -29,8 +29,20 @@ def exact(values: Array) -> Array:
 
 
 def sigmoid(net: Array) -> Array:
-    # exp(−log(1 + e^−net)): no overflow warning for large |net|
-    return np.exp(-np.logaddexp(0.0, -net))
+    """σ(net) = 1/(1 + e^−net), stable for large |net| (no overflow, no cancellation)."""
+    if net.size <= 512:
+        # exp(−log(1 + e^−net)): the fewest numpy calls, which is what costs on tiny arrays
+        return np.exp(-np.logaddexp(0.0, -net))
+    # wide layers, where σ is a real share of the time: with e = exp(−|net|),
+    # σ = 1/(1 + e) for net ≥ 0 and e/(1 + e) below — one exp and one division per element,
+    # never exp of a positive number
+    e = np.abs(net)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    denominator = e + 1.0
+    out = np.where(net < 0, e, 1.0)
+    np.divide(out, denominator, out=out)
+    return out
 
 
 ACTIVATE: dict[str, Callable[[Array], Array]] = {
@@ -85,6 +97,8 @@ def output_delta(loss: str, activation: str, error: Array, dE_do: Array, do_dnet
     """δ = −∂E/∂o · ∂o/∂net; for bce on a sigmoid the o(1 − o) cancels, kept exact."""
     if loss == "bce" and activation == "sigmoid":
         return error / error.shape[1]
+    if loss == "half_sse":
+        return error * do_dnet  # −∂E/∂o = t − o = e: one step less on every update
     return -dE_do * do_dnet
 
 
@@ -212,7 +226,8 @@ def backprop(spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | Non
         w_after.append(carry(weights[k] + dw[k]))
     b_summed = db = b_after = None
     if biases is not None:
-        b_summed = [d.sum(axis=0) / reduce if reduce != 1 else d.sum(axis=0) for d in deltas]
+        # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum)
+        b_summed = [d[0] if len(d) == 1 else d.sum(axis=0) / reduce for d in deltas]
         if spec.train_biases:
             db = [carry(eta * g) for g in b_summed]
             b_after = [carry(b + change) for b, change in zip(biases, db)]

@@ -608,6 +608,7 @@ class TrainingTrace:
     rows: tuple[EpochRow | Elided, ...]
     traces: tuple[Trace, ...]  # one per traced epoch, exactly what `run` shows
     rows_note: str  # which epochs have a row
+    outputs_after: Array  # (samples, n_out) after the last epoch
     stop: str
     stop_reason: str
     relative_drop: float
@@ -670,7 +671,7 @@ def build_training(training, rounding: str | None = None, full: bool = False,
         losses=training.losses, losses_after=training.losses_after,
         output_names=tuple(name for name, _, _ in outputs),
         parameter_names=tuple(shown_parameters), rows=tuple(rows), traces=traces,
-        rows_note=rows_note,
+        rows_note=rows_note, outputs_after=training.snapshots[-1].outputs,
         stop=training.stop, stop_reason=training.stop_reason,
         relative_drop=training.relative_drop, final=training.final,
     )

@@ -124,6 +124,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
             "loss_first": _clean(float(trace.losses[0])) if len(trace.losses) else None,
             "loss_after": _clean(float(trace.losses_after[-1])) if len(trace.losses) else None,
             "relative_drop": _clean(trace.relative_drop),
+            "outputs_after": _clean(trace.outputs_after),
         },
     }
 

@@ -1,0 +1,173 @@
+"""Training speed: backtrace's engine against the same computation in PyTorch eager mode.
+
+    pip install torch==2.13.0     # benchmark only: never a runtime or test dependency
+    python benchmarks/train.py
+    python benchmarks/train.py --quick     # fewer repeats
+
+Times, in one run on one machine (float64, CPU):
+1. 10,000 online epochs of a 2-2-2 sigmoid network with biases (one sample), and of
+   configs/xor.yaml (2-2-1 with biases, four samples, online);
+2. 20 batch epochs of a 784-256-10 network (sigmoid hidden, sigmoid output, half_sse) on
+   1,024 random samples;
+3. how xor's time and memory grow with epochs: 1k, 10k, 100k (measured first, before
+   PyTorch's worker threads exist).
+Targets (the training issue): small networks ≥ 5× PyTorch eager; the wide one ≥ 0.9×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from backtrace_cli import config, training
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def small_spec() -> config.Spec:
+    return config.from_dict({
+        "layers": [2, 2, 2], "activation": "sigmoid", "loss": "half_sse", "learning_rate": 0.5,
+        "inputs": [0.05, 0.1], "targets": [0.01, 0.99],
+        "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55]]],
+        "biases": [[0.35, 0.35], [0.6, 0.6]],
+    })
+
+
+def wide_spec(rng: np.random.Generator) -> config.Spec:
+    x = rng.random((1024, 784))
+    t = (rng.random((1024, 10)) < 0.1).astype(float)
+    return config.from_dict({
+        "layers": [784, 256, 10], "activation": "sigmoid", "loss": "half_sse",
+        "learning_rate": 0.1, "mode": "batch", "batch_gradient": "mean",
+        "samples": [{"inputs": a.tolist(), "targets": b.tolist()} for a, b in zip(x, t)],
+        "weights": {"init": "glorot_uniform", "seed": 0}, "biases": [[0.0] * 256, [0.0] * 10],
+    })
+
+
+def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
+    """The same training written for PyTorch eager: autograd for the gradient, SGD by hand."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    x_all = torch.tensor(np.array([s.inputs for s in spec.samples]))
+    t_all = torch.tensor(np.array([s.targets for s in spec.samples]))
+    batch = spec.mode == "batch"
+    reduce = len(spec.samples) if batch and spec.batch_gradient == "mean" else 1
+
+    def run(epochs: int) -> object:
+        params = [torch.tensor(np.array(w), requires_grad=True) for w in spec.weights]
+        params += [torch.tensor(np.array(b), requires_grad=True) for b in spec.biases or []]
+        layers = len(spec.weights)
+        groups = ([slice(None)] if batch else [slice(i, i + 1) for i in range(len(spec.samples))])
+        for _ in range(epochs):
+            for rows in groups:
+                out = x_all[rows]
+                for k in range(layers):
+                    out = out @ params[k].T
+                    if spec.biases is not None:
+                        out = out + params[layers + k]
+                    out = torch.sigmoid(out)
+                loss = 0.5 * ((t_all[rows] - out) ** 2).sum() / reduce
+                for p in params:
+                    p.grad = None
+                loss.backward()
+                with torch.no_grad():
+                    for p in params:
+                        p -= spec.learning_rate * p.grad
+        return params
+
+    return run
+
+
+CASES = {
+    "small": ("2-2-2 sigmoid + biases, 10,000 online epochs", small_spec, 10_000, 5.0),
+    "xor": ("xor.yaml (2-2-1, 4 samples), 10,000 online epochs",
+            lambda: config.load("xor"), 10_000, 5.0),
+    "wide": ("784-256-10, 1,024 samples, 20 batch epochs",
+             lambda: wide_spec(np.random.default_rng(0)), 20, 0.9),
+}
+
+
+def measure(engine: str, case: str, repeats: int) -> float:
+    """Best of `repeats` for one engine on one workload (run in its own process)."""
+    _, make, epochs, _ = CASES[case]
+    spec = make()
+    if engine == "backtrace":
+        return best_of(repeats, lambda: training.train(spec, epochs))
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    run = torch_trainer(spec)
+    return best_of(repeats, lambda: run(epochs))
+
+
+def in_own_process(engine: str, case: str, repeats: int) -> float:
+    """Each measurement in a fresh interpreter: PyTorch's OpenMP threads keep spinning after
+    its work, and would slow whatever ran next in the same process."""
+    done = subprocess.run([sys.executable, __file__, "--one", engine, case, "--repeats",
+                           str(repeats)], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    parser.add_argument("--one", nargs=2, metavar=("ENGINE", "CASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(measure(*args.one, args.repeats))
+        return 0
+    repeats = 1 if args.quick else 3
+    try:
+        import torch
+    except ImportError:
+        sys.exit("PyTorch is needed for the comparison: pip install torch==2.13.0")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
+          f"({os.cpu_count()} threads); best of {repeats}, each in its own process\n")
+
+    print("xor: time and memory against epochs (should be linear and flat)")
+    xor = config.load("xor")
+    rates = []
+    for epochs in (1_000, 10_000, 100_000):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        seconds = best_of(1, lambda: training.train(xor, epochs))
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        rates.append(seconds / epochs * 1e6)
+        print(f"  {epochs:>7} epochs  {seconds:8.3f}s  {rates[-1]:6.1f} µs/epoch  "
+              f"peak memory grew {grown / 1024:6.1f} MiB")
+    print(f"  µs/epoch varies {max(rates) / min(rates):.2f}× across 1k–100k epochs (median "
+          f"{statistics.median(rates):.1f})\n")
+
+    failed = False
+    print(f"{'workload':52} {'backtrace':>10} {'torch':>10} {'speed-up':>9}  target")
+    for case, (name, _, _, target) in CASES.items():
+        ours = in_own_process("backtrace", case, repeats)
+        theirs = in_own_process("torch", case, repeats)
+        ratio = theirs / ours
+        ok = ratio >= target
+        failed |= not ok
+        print(f"{name:52} {ours:9.3f}s {theirs:9.3f}s {ratio:8.2f}×  ≥ {target}× "
+              f"{'PASS' if ok else 'FAIL'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
