@@ -32,28 +32,53 @@ def _rounding(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
     parsed = parse(value)
     if parsed is None:
-        raise click.BadParameter(f"{value!r} is not a rounding spec; use e.g. 3sf (3 "
-                                 "significant figures) or 4dp (4 decimal places)")
+        raise click.BadParameter(
+            f"{value!r} is not a rounding spec; use e.g. 3sf (3 "
+            "significant figures) or 4dp (4 decimal places)"
+        )
     return f"{parsed[0]}{parsed[1]}"
 
 
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that prints a trace."""
-    for option in reversed([
-        click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                     show_default=True, help="table: rich tables for the terminal; json: the "
-                     "machine-readable trace."),
-        click.option("--decimals", type=click.IntRange(0, 15), default=None,
-                     help="Decimal places shown (display only; default 6, trailing zeros "
-                     "dropped)."),
-        click.option("--round", "rounding", callback=_rounding, metavar="SPEC",
-                     help="Hand-calculation mode: round every carried intermediate as a "
-                     "student does (3sf = 3 significant figures, 4dp = 4 decimal places)."),
-        click.option("--full", is_flag=True, help="Show every unit of wide layers (tables "
-                     "summarise them otherwise; JSON always has everything)."),
-        click.option("--gradients/--no-gradients", default=None, help="Show the chain-rule "
-                     "rows ∂E/∂w for every weight (default: only for one-layer networks)."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(["table", "json"]),
+                default="table",
+                show_default=True,
+                help="table: rich tables for the terminal; json: the machine-readable trace.",
+            ),
+            click.option(
+                "--decimals",
+                type=click.IntRange(0, 15),
+                default=None,
+                help="Decimal places shown (display only; default 6, trailing zeros dropped).",
+            ),
+            click.option(
+                "--round",
+                "rounding",
+                callback=_rounding,
+                metavar="SPEC",
+                help="Hand-calculation mode: round every carried intermediate as a "
+                "student does (3sf = 3 significant figures, 4dp = 4 decimal places).",
+            ),
+            click.option(
+                "--full",
+                is_flag=True,
+                help="Show every unit of wide layers (tables "
+                "summarise them otherwise; JSON always has everything).",
+            ),
+            click.option(
+                "--gradients/--no-gradients",
+                default=None,
+                help="Show the chain-rule "
+                "rows ∂E/∂w for every weight (default: only for one-layer networks).",
+            ),
+        ]
+    ):
         command = option(command)
     return command
 
@@ -94,8 +119,14 @@ def _carry(rounding: str | None) -> Any:
 @cli.command()
 @click.argument("config", required=False)
 @trace_options
-def run(config: str | None, fmt: str, decimals: int | None, rounding: str | None, full: bool,
-        gradients: bool | None) -> None:
+def run(
+    config: str | None,
+    fmt: str,
+    decimals: int | None,
+    rounding: str | None,
+    full: bool,
+    gradients: bool | None,
+) -> None:
     """One training step, fully traced: forward pass, error, δ, every update.
 
     CONFIG is a YAML file or the name of a built-in example; without it, the
@@ -112,8 +143,12 @@ def run(config: str | None, fmt: str, decimals: int | None, rounding: str | None
     spec = _load(config)
     done = training.train(spec, 1, carry=_carry(rounding), traced={1})
     before, epoch = done.traced[0]
-    _emit(trace.build(before, epoch, rounding=rounding, full=full, gradients=gradients), fmt,
-          decimals, rounding)
+    _emit(
+        trace.build(before, epoch, rounding=rounding, full=full, gradients=gradients),
+        fmt,
+        decimals,
+        rounding,
+    )
 
 
 def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
@@ -137,29 +172,63 @@ def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
         else:
             raise click.BadParameter(
                 f"{part!r} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
-                "first, last or all", param_hint="'--trace'")
+                "first, last or all",
+                param_hint="'--trace'",
+            )
     return epochs, last, everything
 
 
 @cli.command()
 @click.argument("config", required=False)
-@click.option("--epochs", "-n", type=click.IntRange(1, 10_000_000), default=100,
-              show_default=True, help="How many epochs to train.")
-@click.option("--trace", "trace_spec", metavar="EPOCHS",
-              help="Epochs whose full equations are shown: 1,2,50 · 1-3 · first · last · all.")
-@click.option("--every", type=click.IntRange(1), metavar="K",
-              help="Table rows: the first ten epochs, then every K-th (default: about 30 rows).")
+@click.option(
+    "--epochs",
+    "-n",
+    type=click.IntRange(1, 10_000_000),
+    default=100,
+    show_default=True,
+    help="How many epochs to train.",
+)
+@click.option(
+    "--trace",
+    "trace_spec",
+    metavar="EPOCHS",
+    help="Epochs whose full equations are shown: 1,2,50 · 1-3 · first · last · all.",
+)
+@click.option(
+    "--every",
+    type=click.IntRange(1),
+    metavar="K",
+    help="Table rows: the first ten epochs, then every K-th (default: about 30 rows).",
+)
 @click.option("--all-epochs", is_flag=True, help="A table row for every epoch.")
-@click.option("--until-loss", type=click.FloatRange(0, min_open=True), metavar="X",
-              help="Stop after the first epoch whose loss is below X.")
-@click.option("--save", metavar="FILE", help="Write the trained network as a config that "
-              "`backtrace run FILE` accepts.")
+@click.option(
+    "--until-loss",
+    type=click.FloatRange(0, min_open=True),
+    metavar="X",
+    help="Stop after the first epoch whose loss is below X.",
+)
+@click.option(
+    "--save",
+    metavar="FILE",
+    help="Write the trained network as a config that `backtrace run FILE` accepts.",
+)
 @click.option("--force", is_flag=True, help="Let --save overwrite an existing file.")
 @trace_options
-def step(config: str | None, epochs: int, trace_spec: str | None, every: int | None,
-         all_epochs: bool, until_loss: float | None, save: str | None, force: bool, fmt: str,
-         decimals: int | None, rounding: str | None, full: bool,
-         gradients: bool | None) -> None:
+def step(
+    config: str | None,
+    epochs: int,
+    trace_spec: str | None,
+    every: int | None,
+    all_epochs: bool,
+    until_loss: float | None,
+    save: str | None,
+    force: bool,
+    fmt: str,
+    decimals: int | None,
+    rounding: str | None,
+    full: bool,
+    gradients: bool | None,
+) -> None:
     """Train for N epochs: a per-epoch table, the loss curve, chosen epochs in full.
 
     \b
@@ -182,25 +251,36 @@ def step(config: str | None, epochs: int, trace_spec: str | None, every: int | N
     shown, rows_note = trace.shown_epochs(epochs, every, all_epochs)
     with _Progress(epochs, fmt) as tick:
         done = training.train(
-            spec, epochs, carry=_carry(rounding), traced=traced, keep=shown.__contains__,
-            until_loss=until_loss, progress=tick, trace_last=last,
+            spec,
+            epochs,
+            carry=_carry(rounding),
+            traced=traced,
+            keep=shown.__contains__,
+            until_loss=until_loss,
+            progress=tick,
+            trace_last=last,
         )
-    result = trace.build_training(done, rounding=rounding, full=full, gradients=gradients,
-                                  rows_note=rows_note)
+    result = trace.build_training(
+        done, rounding=rounding, full=full, gradients=gradients, rows_note=rows_note
+    )
     if save:
         from . import save as saver
         from .output import write_text
 
-        header = (f"Trained by `backtrace step`: {done.epochs_run} epochs from "
-                  f"{spec.source}; loss {done.losses[0]:.6g} → {done.losses_after[-1]:.6g}")
+        header = (
+            f"Trained by `backtrace step`: {done.epochs_run} epochs from "
+            f"{spec.source}; loss {done.losses[0]:.6g} → {done.losses_after[-1]:.6g}"
+        )
         try:
             write_text(save, saver.to_config(done.final, header), force=force, option="--save")
         except ConfigError as err:
             raise BadInput(str(err)) from None
     _emit(result, fmt, decimals, rounding)
     if save:
-        click.echo(f"Saved the trained network to {save}; `backtrace run {save}` continues "
-                   "from it.", err=True)
+        click.echo(
+            f"Saved the trained network to {save}; `backtrace run {save}` continues from it.",
+            err=True,
+        )
 
 
 class _Progress:
@@ -231,9 +311,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-            self.bar = Progress("training", BarColumn(), MofNCompleteColumn(),
-                                TimeRemainingColumn(), console=Console(stderr=True),
-                                transient=True)
+            self.bar = Progress(
+                "training",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("epochs", total=self.total)
         self.bar.update(self.task, completed=epoch)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,9 +27,23 @@ MAX_UNITS = 100_000  # per layer; keeps a typo from allocating gigabytes
 MAX_PARAMETERS = 20_000_000
 
 KEYS = (
-    "name", "description", "layers", "activation", "activations", "loss", "learning_rate",
-    "inputs", "targets", "samples", "mode", "batch_gradient", "shuffle", "seed", "weights",
-    "biases", "train_biases",
+    "name",
+    "description",
+    "layers",
+    "activation",
+    "activations",
+    "loss",
+    "learning_rate",
+    "inputs",
+    "targets",
+    "samples",
+    "mode",
+    "batch_gradient",
+    "shuffle",
+    "seed",
+    "weights",
+    "biases",
+    "train_biases",
 )
 
 
@@ -54,7 +68,9 @@ class Spec:
     samples: tuple[Sample, ...]
     mode: str  # "online": update after each sample; "batch": one update per epoch
     batch_gradient: str  # batch mode: "mean" or "sum" of the per-sample gradients
-    weights: tuple[Array, ...]  # per non-input layer: row = unit of this layer, column = unit before
+    weights: tuple[
+        Array, ...
+    ]  # per non-input layer: row = unit of this layer, column = unit before
     biases: tuple[Array, ...] | None  # per non-input layer, or None: no bias terms
     train_biases: bool
     weight_style: str  # "named", "matrices" or "init": how the user wrote them
@@ -199,12 +215,12 @@ class _Checker:
 
     def vector(self, path: Path, value: Any, length: int, what: str) -> list[float]:
         if not isinstance(value, list):
-            raise self.fail(path, f"expected a list of {length} numbers ({what}), "
-                            f"found {_show(value)}")
+            raise self.fail(
+                path, f"expected a list of {length} numbers ({what}), found {_show(value)}"
+            )
         if len(value) != length:
-            raise self.fail(path, f"has {_count(len(value), 'number')}; expected {length} "
-                            f"({what})")
-        return [self.number(path + (i,), v) for i, v in enumerate(value)]
+            raise self.fail(path, f"has {_count(len(value), 'number')}; expected {length} ({what})")
+        return [self.number((*path, i), v) for i, v in enumerate(value)]
 
     def mapping(self, path: Path, value: Any, what: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -238,8 +254,12 @@ def from_document(doc: Document) -> Spec:
     c = _Checker(doc)
     data = doc.value
     if not isinstance(data, dict):
-        raise ConfigError(doc.file, doc.line(()), None,
-                          f"a config is a mapping of keys (layers, weights, …), found {_show(data)}")
+        raise ConfigError(
+            doc.file,
+            doc.line(()),
+            None,
+            f"a config is a mapping of keys (layers, weights, …), found {_show(data)}",
+        )
     for key in data:
         if key not in KEYS:
             close = _closest(key, KEYS)
@@ -256,12 +276,16 @@ def from_document(doc: Document) -> Spec:
         raise ConfigError(doc.file, None, "learning_rate", f"missing; {_MISSING['learning_rate']}")
     learning_rate = c.number(("learning_rate",), data["learning_rate"], "a learning rate η > 0")
     if learning_rate <= 0:
-        raise c.fail(("learning_rate",), f"{data['learning_rate']} is not > 0; the learning "
-                     "rate η must be positive (the lecture uses 1)")
+        raise c.fail(
+            ("learning_rate",),
+            f"{data['learning_rate']} is not > 0; the learning "
+            "rate η must be positive (the lecture uses 1)",
+        )
     samples = _samples(c, data, layers, loss, activations[-1])
     mode = c.choice(("mode",), data.get("mode", "online"), MODES)
-    batch_gradient = c.choice(("batch_gradient",), data.get("batch_gradient", "mean"),
-                              BATCH_GRADIENTS)
+    batch_gradient = c.choice(
+        ("batch_gradient",), data.get("batch_gradient", "mean"), BATCH_GRADIENTS
+    )
     weights, style = _weights(c, data["weights"], layers)
     biases = _biases(c, data["biases"], layers) if data.get("biases") is not None else None
     train_biases = data.get("train_biases", True)
@@ -305,54 +329,72 @@ _MISSING = {
 
 def _layers(c: _Checker, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or len(value) < 2:
-        raise c.fail(("layers",), "expected a list of at least two unit counts, inputs first, "
-                     "e.g. [2, 2, 1]")
+        raise c.fail(
+            ("layers",), "expected a list of at least two unit counts, inputs first, e.g. [2, 2, 1]"
+        )
     layers = tuple(
         c.integer(("layers", i), v, 1, MAX_UNITS, f"a unit count from 1 to {MAX_UNITS:,}")
         for i, v in enumerate(value)
     )
     parameters = sum(a * b + b for a, b in itertools.pairwise(layers))
     if parameters > MAX_PARAMETERS:
-        raise c.fail(("layers",), f"{parameters:,} parameters; at most {MAX_PARAMETERS:,} "
-                     "are traced (this tool is for networks a person can follow)")
+        raise c.fail(
+            ("layers",),
+            f"{parameters:,} parameters; at most {MAX_PARAMETERS:,} "
+            "are traced (this tool is for networks a person can follow)",
+        )
     return layers
 
 
 def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ...]:
     if "activation" in data and "activations" in data:
-        raise c.fail(("activations",), "give either `activation` (one for all layers) or "
-                     "`activations` (one per non-input layer), not both")
+        raise c.fail(
+            ("activations",),
+            "give either `activation` (one for all layers) or "
+            "`activations` (one per non-input layer), not both",
+        )
     if "activations" in data:
         value = data["activations"]
         if not isinstance(value, list) or len(value) != count:
-            raise c.fail(("activations",), f"expected a list of {count} activations, one per "
-                         f"non-input layer, each one of: {', '.join(ACTIVATIONS)}")
+            raise c.fail(
+                ("activations",),
+                f"expected a list of {count} activations, one per "
+                f"non-input layer, each one of: {', '.join(ACTIVATIONS)}",
+            )
         return tuple(c.choice(("activations", i), v, ACTIVATIONS) for i, v in enumerate(value))
     if "activation" not in data:
-        raise ConfigError(c.doc.file, None, "activation", "missing; give one of "
-                          f"{', '.join(ACTIVATIONS)} (or `activations:`, one per layer)")
+        raise ConfigError(
+            c.doc.file,
+            None,
+            "activation",
+            f"missing; give one of {', '.join(ACTIVATIONS)} (or `activations:`, one per layer)",
+        )
     return (c.choice(("activation",), data["activation"], ACTIVATIONS),) * count
 
 
-def _samples(c: _Checker, data: dict[str, Any], layers: tuple[int, ...], loss: str,
-             output_activation: str) -> tuple[Sample, ...]:
+def _samples(
+    c: _Checker, data: dict[str, Any], layers: tuple[int, ...], loss: str, output_activation: str
+) -> tuple[Sample, ...]:
     n_in, n_out = layers[0], layers[-1]
     has_single = "inputs" in data or "targets" in data
     if has_single and "samples" in data:
-        raise c.fail(("samples",), "give either `inputs`/`targets` (one sample) or "
-                     "`samples`, not both")
+        raise c.fail(
+            ("samples",), "give either `inputs`/`targets` (one sample) or `samples`, not both"
+        )
     if "samples" in data:
         raw = data["samples"]
         if not isinstance(raw, list) or not raw:
-            raise c.fail(("samples",), "expected a non-empty list of "
-                         "{inputs: [...], targets: [...]}")
+            raise c.fail(
+                ("samples",), "expected a non-empty list of {inputs: [...], targets: [...]}"
+            )
         items = []
         for k, item in enumerate(raw):
             m = c.mapping(("samples", k), item, "with `inputs` and `targets`")
             for key in m:
                 if key not in ("inputs", "targets"):
-                    raise c.fail(("samples", k, key), "unknown key; a sample has `inputs` "
-                                 "and `targets`")
+                    raise c.fail(
+                        ("samples", k, key), "unknown key; a sample has `inputs` and `targets`"
+                    )
             items.append((("samples", k), m))
     else:
         for key in ("inputs", "targets"):
@@ -364,26 +406,32 @@ def _samples(c: _Checker, data: dict[str, Any], layers: tuple[int, ...], loss: s
         for key in ("inputs", "targets"):
             if key not in m:
                 raise c.fail(path, f"missing `{key}`")
-        x = c.vector(path + ("inputs",), m["inputs"], n_in, f"layers[0] = {n_in} inputs")
-        t = c.vector(path + ("targets",), m["targets"], n_out,
-                     f"layers[-1] = {n_out} output units")
+        x = c.vector((*path, "inputs"), m["inputs"], n_in, f"layers[0] = {n_in} inputs")
+        t = c.vector((*path, "targets"), m["targets"], n_out, f"layers[-1] = {n_out} output units")
         if loss == "bce":
             for i, v in enumerate(t):
                 if not 0 <= v <= 1:
-                    raise c.fail(path + ("targets", i), f"{v} is not in [0, 1]; binary "
-                                 "cross-entropy needs targets between 0 and 1")
+                    raise c.fail(
+                        (*path, "targets", i),
+                        f"{v} is not in [0, 1]; binary cross-entropy needs targets between 0 and 1",
+                    )
         samples.append(Sample(_frozen(x), _frozen(t)))
     if loss == "bce" and output_activation != "sigmoid":
-        raise c.fail(("loss",), "bce needs outputs in (0, 1): use `sigmoid` on the output "
-                     "layer, or another loss")
+        raise c.fail(
+            ("loss",),
+            "bce needs outputs in (0, 1): use `sigmoid` on the output layer, or another loss",
+        )
     return tuple(samples)
 
 
 def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Array, ...], str]:
     if isinstance(value, list):
         return _weight_matrices(c, value, layers), "matrices"
-    m = c.mapping(("weights",), value, "named weights like `w13: 0.1`, per-layer matrices, "
-                  "or `{init: glorot_uniform, seed: 0}`")
+    m = c.mapping(
+        ("weights",),
+        value,
+        "named weights like `w13: 0.1`, per-layer matrices, or `{init: glorot_uniform, seed: 0}`",
+    )
     if "init" in m or "seed" in m:
         return _weight_init(c, m, layers), "init"
     return _named_weights(c, m, layers), "named"
@@ -391,18 +439,29 @@ def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Ar
 
 def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
     if len(value) != len(layers) - 1:
-        raise c.fail(("weights",), f"has {_count(len(value), 'matrix')}; expected "
-                     f"{len(layers) - 1}, one per non-input layer")
+        raise c.fail(
+            ("weights",),
+            f"has {_count(len(value), 'matrix')}; expected "
+            f"{len(layers) - 1}, one per non-input layer",
+        )
     out = []
     for k, matrix in enumerate(value):
         rows, cols = layers[k + 1], layers[k]
-        shape = (f"{rows}×{cols}: {_count(rows, 'row')} (units of layer {k + 1}), "
-                 f"{_count(cols, 'column')} (units of layer {k})")
+        shape = (
+            f"{rows}×{cols}: {_count(rows, 'row')} (units of layer {k + 1}), "
+            f"{_count(cols, 'column')} (units of layer {k})"
+        )
         if not isinstance(matrix, list) or len(matrix) != rows:
             found = _count(len(matrix), "row") if isinstance(matrix, list) else _show(matrix)
             raise c.fail(("weights", k), f"found {found}; expected a matrix {shape}")
-        out.append(_frozen([c.vector(("weights", k, r), row, cols, f"matrix {shape}")
-                            for r, row in enumerate(matrix)]))
+        out.append(
+            _frozen(
+                [
+                    c.vector(("weights", k, r), row, cols, f"matrix {shape}")
+                    for r, row in enumerate(matrix)
+                ]
+            )
+        )
     return tuple(out)
 
 
@@ -413,13 +472,18 @@ def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> t
     for name, v in m.items():
         ij = notation.parse_weight(name)
         if ij is None:
-            raise c.fail(("weights", name), f"not a weight name; write `w` and the two unit "
-                         f"numbers, e.g. `{example}` (past unit 9: `w9_12`)")
+            raise c.fail(
+                ("weights", name),
+                f"not a weight name; write `w` and the two unit "
+                f"numbers, e.g. `{example}` (past unit 9: `w9_12`)",
+            )
         i, j = ij
         src, dst = numbering.locate(i), numbering.locate(j)
         if src is None or dst is None or dst[0] != src[0] + 1:
-            raise c.fail(("weights", name), f"there is no connection from unit {i} to unit "
-                         f"{j}: {_connections(numbering)}")
+            raise c.fail(
+                ("weights", name),
+                f"there is no connection from unit {i} to unit {j}: {_connections(numbering)}",
+            )
         matrices[src[0]][dst[1], src[1]] = c.number(("weights", name), v)
     missing = [
         notation.weight_name(numbering.unit(k, col), numbering.unit(k + 1, row))
@@ -427,10 +491,14 @@ def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> t
         for row, col in zip(*np.nonzero(np.isnan(matrix)))
     ]
     if missing:
-        listed = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8
-                                           else "")
-        raise c.fail(("weights",), f"missing {listed}; every connection needs a weight "
-                     "(for large layers use `{init: glorot_uniform, seed: 0}`)")
+        listed = ", ".join(missing[:8]) + (
+            f" and {len(missing) - 8} more" if len(missing) > 8 else ""
+        )
+        raise c.fail(
+            ("weights",),
+            f"missing {listed}; every connection needs a weight "
+            "(for large layers use `{init: glorot_uniform, seed: 0}`)",
+        )
     return tuple(_frozen(matrix) for matrix in matrices)
 
 
@@ -445,15 +513,23 @@ def _connections(numbering: notation.Numbering) -> str:
 def _weight_init(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
     for key in m:
         if key not in ("init", "seed", "scale"):
-            raise c.fail(("weights", key), "unknown key; seeded initialisation takes "
-                         "`init`, `seed` and `scale`")
+            raise c.fail(
+                ("weights", key),
+                "unknown key; seeded initialisation takes `init`, `seed` and `scale`",
+            )
     if "seed" not in m:
-        raise c.fail(("weights",), "seeded initialisation needs a `seed` (a whole number), "
-                     "so every run gets the same weights")
+        raise c.fail(
+            ("weights",),
+            "seeded initialisation needs a `seed` (a whole number), "
+            "so every run gets the same weights",
+        )
     seed = c.integer(("weights", "seed"), m["seed"], 0, 2**63 - 1, "a whole number ≥ 0")
     init = c.choice(("weights", "init"), m.get("init", "glorot_uniform"), INITS)
-    scale = c.number(("weights", "scale"), m.get("scale", 1.0 if init.startswith(("glorot", "he"))
-                                                   else 0.5), "a positive number")
+    scale = c.number(
+        ("weights", "scale"),
+        m.get("scale", 1.0 if init.startswith(("glorot", "he")) else 0.5),
+        "a positive number",
+    )
     if scale <= 0:
         raise c.fail(("weights", "scale"), f"{scale} is not > 0")
     rng = np.random.default_rng(seed)
@@ -477,10 +553,19 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
     numbering = notation.Numbering(layers)
     if isinstance(value, list):
         if len(value) != len(layers) - 1:
-            raise c.fail(("biases",), f"has {_count(len(value), 'list')}; expected "
-                         f"{len(layers) - 1}, one per non-input layer")
-        return tuple(_frozen(c.vector(("biases", k), v, layers[k + 1], f"layer {k + 1} has "
-                                      f"{layers[k + 1]} units")) for k, v in enumerate(value))
+            raise c.fail(
+                ("biases",),
+                f"has {_count(len(value), 'list')}; expected "
+                f"{len(layers) - 1}, one per non-input layer",
+            )
+        return tuple(
+            _frozen(
+                c.vector(
+                    ("biases", k), v, layers[k + 1], f"layer {k + 1} has {layers[k + 1]} units"
+                )
+            )
+            for k, v in enumerate(value)
+        )
     m = c.mapping(("biases",), value, "named biases like `b3: 0.35`, or one list per layer")
     vectors = [np.full(n, np.nan) for n in layers[1:]]
     for name, v in m.items():
@@ -488,13 +573,22 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
         where = numbering.locate(j) if j is not None else None
         if where is None or where[0] == 0:
             first = numbering.first(1)
-            raise c.fail(("biases", name), f"not a bias of a non-input unit; write `b` and "
-                         f"the unit number, from b{first} to b{numbering.total}")
+            raise c.fail(
+                ("biases", name),
+                f"not a bias of a non-input unit; write `b` and "
+                f"the unit number, from b{first} to b{numbering.total}",
+            )
         vectors[where[0] - 1][where[1]] = c.number(("biases", name), v)
-    missing = [f"b{numbering.unit(k + 1, i)}" for k, vec in enumerate(vectors)
-               for i in np.nonzero(np.isnan(vec))[0]]
+    missing = [
+        f"b{numbering.unit(k + 1, i)}"
+        for k, vec in enumerate(vectors)
+        for i in np.nonzero(np.isnan(vec))[0]
+    ]
     if missing:
-        raise c.fail(("biases",), f"missing {', '.join(missing[:8])}"
-                     f"{' …' if len(missing) > 8 else ''}; give every non-input unit a bias "
-                     "(0 is fine), or leave `biases` out")
+        raise c.fail(
+            ("biases",),
+            f"missing {', '.join(missing[:8])}"
+            f"{' …' if len(missing) > 8 else ''}; give every non-input unit a bias "
+            "(0 is fine), or leave `biases` out",
+        )
     return tuple(_frozen(vec) for vec in vectors)

@@ -152,7 +152,10 @@ class Epoch:
 
 
 def forward(
-    spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | None, x: Array,
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array] | None,
+    x: Array,
     carry: Carry = exact,
 ) -> tuple[list[Array], list[Array]]:
     """Net inputs and outputs of every non-input layer, for rows of inputs `x`."""
@@ -189,8 +192,14 @@ class Pass(NamedTuple):
     reduce: int
 
 
-def backprop(spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | None, x: Array,
-             t: Array, carry: Carry = exact) -> Pass:
+def backprop(
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array] | None,
+    x: Array,
+    t: Array,
+    carry: Carry = exact,
+) -> Pass:
     """One update for rows of samples `x`, `t`: forward pass, δ of every unit, new weights.
 
     The one place the maths happens: traced steps (`update`) and untraced training
@@ -233,8 +242,23 @@ def backprop(spec: Spec, weights: Sequence[Array], biases: Sequence[Array] | Non
             b_after = [carry(b + change) for b, change in zip(biases, db)]
         else:
             b_after = list(biases)
-    return Pass(nets, outs, error, loss, dE_do, slopes, backs, deltas, summed, dw, w_after,
-                b_summed, db, b_after, reduce)
+    return Pass(
+        nets,
+        outs,
+        error,
+        loss,
+        dE_do,
+        slopes,
+        backs,
+        deltas,
+        summed,
+        dw,
+        w_after,
+        b_summed,
+        db,
+        b_after,
+        reduce,
+    )
 
 
 def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update:
@@ -245,15 +269,23 @@ def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update
     layers = []
     for k in range(len(spec.weights)):
         has_bias = spec.biases is not None
-        layers.append(Layer(
-            net=p.nets[k], out=p.outs[k], do_dnet=p.slopes[k], back=p.backs[k],
-            delta=p.deltas[k], weights_before=spec.weights[k], gradient=-p.summed[k],
-            dw=p.dw[k], weights_after=p.weights_after[k],
-            biases_before=spec.biases[k] if has_bias else None,
-            bias_gradient=-p.bias_summed[k] if has_bias else None,
-            db=p.db[k] if p.db is not None else None,
-            biases_after=p.biases_after[k] if has_bias else None,
-        ))
+        layers.append(
+            Layer(
+                net=p.nets[k],
+                out=p.outs[k],
+                do_dnet=p.slopes[k],
+                back=p.backs[k],
+                delta=p.deltas[k],
+                weights_before=spec.weights[k],
+                gradient=-p.summed[k],
+                dw=p.dw[k],
+                weights_after=p.weights_after[k],
+                biases_before=spec.biases[k] if has_bias else None,
+                bias_gradient=-p.bias_summed[k] if has_bias else None,
+                db=p.db[k] if p.db is not None else None,
+                biases_after=p.biases_after[k] if has_bias else None,
+            )
+        )
     return Update(samples, x, t, p.error, p.dE_do, p.loss, tuple(layers), p.reduce)
 
 
@@ -275,8 +307,9 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     return carry(losses(spec.loss, error, nets[-1])), outs[-1]
 
 
-def epoch(spec: Spec, number: int = 1, carry: Carry = exact,
-          order: Sequence[int] | None = None) -> Epoch:
+def epoch(
+    spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
+) -> Epoch:
     """One epoch: online (an update per sample, in `order`) or batch (one update)."""
     indices = tuple(order) if order is not None else tuple(range(len(spec.samples)))
     groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
@@ -288,9 +321,13 @@ def epoch(spec: Spec, number: int = 1, carry: Carry = exact,
         current = apply(current, done)
     losses_after, outputs_after = evaluate(current, carry)
     return Epoch(
-        number=number, updates=tuple(updates), loss=mean_loss([u.loss for u in updates]),
-        loss_after=mean_loss([losses_after]), losses_after=losses_after,
-        outputs_after=outputs_after, spec_after=current,
+        number=number,
+        updates=tuple(updates),
+        loss=mean_loss([u.loss for u in updates]),
+        loss_after=mean_loss([losses_after]),
+        losses_after=losses_after,
+        outputs_after=outputs_after,
+        spec_after=current,
     )
 
 

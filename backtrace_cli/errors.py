@@ -6,9 +6,7 @@ from __future__ import annotations
 class ConfigError(Exception):
     """Bad input, located: which file, which line, which field, and what would be valid."""
 
-    def __init__(
-        self, file: str, line: int | None, field: str | None, problem: str
-    ) -> None:
+    def __init__(self, file: str, line: int | None, field: str | None, problem: str) -> None:
         self.file = file
         self.line = line
         self.field = field

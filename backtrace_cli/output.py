@@ -21,14 +21,15 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
     if target.exists() and not force:
         raise ConfigError(path, None, option, "exists already; use --force to overwrite it")
     if not folder.is_dir():
-        raise ConfigError(path, None, option, f"the folder {str(folder)!r} does not exist; "
-                          "create it first")
+        raise ConfigError(
+            path, None, option, f"the folder {str(folder)!r} does not exist; create it first"
+        )
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
-                                             suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as err:
-        raise ConfigError(path, None, option, f"cannot write in {str(folder)!r}: "
-                          f"{err.strerror}") from None
+        raise ConfigError(
+            path, None, option, f"cannot write in {str(folder)!r}: {err.strerror}"
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)

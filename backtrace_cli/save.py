@@ -24,8 +24,7 @@ def _depth(value: Any) -> int:
 
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
     # a list of numbers or a matrix inline; a list of matrices one matrix a line
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data,
-                                     flow_style=_depth(data) <= 2)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_depth(data) <= 2)
 
 
 _Dumper.add_representer(list, _represent_list)
@@ -48,8 +47,9 @@ def to_config(spec: Spec, header: str = "") -> str:
         data["inputs"] = spec.samples[0].inputs.tolist()
         data["targets"] = spec.samples[0].targets.tolist()
     else:
-        data["samples"] = [{"inputs": s.inputs.tolist(), "targets": s.targets.tolist()}
-                           for s in spec.samples]
+        data["samples"] = [
+            {"inputs": s.inputs.tolist(), "targets": s.targets.tolist()} for s in spec.samples
+        ]
         data["mode"] = spec.mode
         if spec.mode == "batch":
             data["batch_gradient"] = spec.batch_gradient
@@ -67,14 +67,22 @@ def to_config(spec: Spec, header: str = "") -> str:
         data["weights"] = [w.tolist() for w in spec.weights]
     if spec.biases is not None:
         if spec.weight_style == "named":
-            data["biases"] = {f"b{numbering.unit(k, j)}": float(b[j])
-                              for k, b in enumerate(spec.biases, start=1)
-                              for j in range(b.shape[0])}
+            data["biases"] = {
+                f"b{numbering.unit(k, j)}": float(b[j])
+                for k, b in enumerate(spec.biases, start=1)
+                for j in range(b.shape[0])
+            }
         else:
             data["biases"] = [b.tolist() for b in spec.biases]
         if not spec.train_biases:
             data["train_biases"] = False
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100)
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
     lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return lines + body

@@ -159,7 +159,7 @@ def _shown(count: int, full: bool) -> list[int]:
     """Which rows of a layer are written out: all, or the first few and the last."""
     if full or count <= ROWS_SHOWN + 1:
         return list(range(count))
-    return list(range(ROWS_SHOWN - 1)) + [count - 1]
+    return [*list(range(ROWS_SHOWN - 1)), count - 1]
 
 
 def _rows(count: int, full: bool, make, units: list[int]) -> list[Equation | Elided]:
@@ -177,14 +177,19 @@ def _rows(count: int, full: bool, make, units: list[int]) -> list[Equation | Eli
 def _used_terms(count: int, full: bool) -> list[int]:
     if full or count <= TERMS_SHOWN + 1:
         return list(range(count))
-    return list(range(TERMS_SHOWN - 1)) + [count - 1]
+    return [*list(range(TERMS_SHOWN - 1)), count - 1]
 
 
 # ---------------------------------------------------------------- builders
 
 
-def build(spec: Spec, epoch: engine.Epoch, rounding: str | None = None, full: bool = False,
-          gradients: bool | None = None) -> Trace:
+def build(
+    spec: Spec,
+    epoch: engine.Epoch,
+    rounding: str | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+) -> Trace:
     """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets)."""
     if gradients is None:
         gradients = len(spec.layers) == 2
@@ -199,19 +204,28 @@ def build(spec: Spec, epoch: engine.Epoch, rounding: str | None = None, full: bo
     if rounding:
         from .rounding import describe
 
-        notes.append(f"Hand-calculation mode: every carried value is rounded to "
-                     f"{describe(rounding)}, and later steps use the rounded values.")
+        notes.append(
+            f"Hand-calculation mode: every carried value is rounded to "
+            f"{describe(rounding)}, and later steps use the rounded values."
+        )
     changes, shown = _changes(spec, epoch.spec_after, full)
     return Trace(
-        spec=spec, rounding=rounding, notes=tuple(notes), steps=tuple(steps),
+        spec=spec,
+        rounding=rounding,
+        notes=tuple(notes),
+        steps=tuple(steps),
         epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
-        changes=changes, shown=shown, loss_before=epoch.loss,
-        loss_after=epoch.loss_after, outputs_after=epoch.outputs_after,
+        changes=changes,
+        shown=shown,
+        loss_before=epoch.loss,
+        loss_after=epoch.loss_after,
+        outputs_after=epoch.outputs_after,
     )
 
 
-def _update_steps(spec: Spec, done: engine.Update, number: int, full: bool,
-                  gradients: bool) -> list[Step]:
+def _update_steps(
+    spec: Spec, done: engine.Update, number: int, full: bool, gradients: bool
+) -> list[Step]:
     out_names, _, _, target_names = _names(spec)
     steps = []
     count = len(done.samples)
@@ -231,24 +245,36 @@ def _update_steps(spec: Spec, done: engine.Update, number: int, full: bool,
         last = s == count - 1
         if count == 1 or last:
             for k in reversed(range(1, len(spec.layers))):
-                sections.extend(_updates(spec, k, done, values if count == 1 else None, full,
-                                         gradients))
+                sections.extend(
+                    _updates(spec, k, done, values if count == 1 else None, full, gradients)
+                )
         records = tuple(
             LayerRecord(
-                net=layer.net[s], out=layer.out[s], delta=layer.delta[s],
-                weights_before=layer.weights_before, weights_after=layer.weights_after,
-                biases_before=layer.biases_before, biases_after=layer.biases_after,
+                net=layer.net[s],
+                out=layer.out[s],
+                delta=layer.delta[s],
+                weights_before=layer.weights_before,
+                weights_after=layer.weights_after,
+                biases_before=layer.biases_before,
+                biases_after=layer.biases_after,
             )
             for layer in done.layers
         )
         heading = f"Epoch {number} · sample {sample + 1} of {len(spec.samples)}"
         if spec.mode == "batch":
             heading += " (batch: one update after all samples)"
-        steps.append(Step(
-            epoch=number, sample=sample + 1, inputs=x, targets=done.targets[s],
-            loss=float(done.loss[s]), layers=records, sections=tuple(sections),
-            heading=heading,
-        ))
+        steps.append(
+            Step(
+                epoch=number,
+                sample=sample + 1,
+                inputs=x,
+                targets=done.targets[s],
+                loss=float(done.loss[s]),
+                layers=records,
+                sections=tuple(sections),
+                heading=heading,
+            )
+        )
     return steps
 
 
@@ -256,8 +282,9 @@ def _layer_kind(spec: Spec, k: int) -> str:
     return "output layer" if k == len(spec.layers) - 1 else f"hidden layer {k}"
 
 
-def _forward(spec: Spec, k: int, layer: engine.Layer, s: int, values: dict[str, float],
-             full: bool) -> Section:
+def _forward(
+    spec: Spec, k: int, layer: engine.Layer, s: int, values: dict[str, float], full: bool
+) -> Section:
     out_names, net_names, _, _ = _names(spec)
     numbering = spec.numbering
     below = out_names[k - 1]
@@ -283,15 +310,20 @@ def _forward(spec: Spec, k: int, layer: engine.Layer, s: int, values: dict[str, 
         fn = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": ""}[activation]
         return [
             Equation(net_names[k][j], formula, tuple(operands), net),
-            Equation(out_names[k][j], f"{fn}({_slot(net_names[k][j])})" if fn else
-                     _slot(net_names[k][j]), ((net_names[k][j], net),), out),
+            Equation(
+                out_names[k][j],
+                f"{fn}({_slot(net_names[k][j])})" if fn else _slot(net_names[k][j]),
+                ((net_names[k][j], net),),
+                out,
+            ),
         ]
 
     rows = _rows(spec.layers[k], full, make, units)
     rule = "net_j = Σ_i w_ij·o_i" + (" + b_j" if spec.biases is not None else "")
     rule += f",  o_j = {_fn_name(activation)}(net_j)"
-    return Section("forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule,
-                   tuple(rows))
+    return Section(
+        "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule, tuple(rows)
+    )
 
 
 def _fn_name(activation: str) -> str:
@@ -302,8 +334,9 @@ def _elided_sum(terms: list[str], total: int) -> str:
     return " + ".join(terms[:-1]) + f" + … ({total} terms) + " + terms[-1]
 
 
-def _error(spec: Spec, done: engine.Update, s: int, values: dict[str, float],
-           full: bool) -> Section:
+def _error(
+    spec: Spec, done: engine.Update, s: int, values: dict[str, float], full: bool
+) -> Section:
     out_names, _, _, target_names = _names(spec)
     outs = out_names[-1]
     numbering = spec.numbering
@@ -314,9 +347,14 @@ def _error(spec: Spec, done: engine.Update, s: int, values: dict[str, float],
     def make(j: int) -> list[Equation]:
         e = f"e{units[j]}"
         values[e] = float(done.error[s, j])
-        return [Equation(e, f"{_slot(target_names[j])} − {_slot(outs[j])}",
-                         ((target_names[j], values[target_names[j]]), (outs[j], values[outs[j]])),
-                         values[e])]
+        return [
+            Equation(
+                e,
+                f"{_slot(target_names[j])} − {_slot(outs[j])}",
+                ((target_names[j], values[target_names[j]]), (outs[j], values[outs[j]])),
+                values[e],
+            )
+        ]
 
     rows: list[Equation | Elided] = list(_rows(n, full, make, units))
     used = _used_terms(n, full)
@@ -332,12 +370,18 @@ def _error(spec: Spec, done: engine.Update, s: int, values: dict[str, float],
     elif spec.loss == "mse":
         formula = f"({total})/{n}"
     else:
-        terms = [f"{_slot(target_names[j])}·ln {_slot(outs[j])} + (1 − {_slot(target_names[j])})"
-                 f"·ln(1 − {_slot(outs[j])})" for j in used]
+        terms = [
+            f"{_slot(target_names[j])}·ln {_slot(outs[j])} + (1 − {_slot(target_names[j])})"
+            f"·ln(1 − {_slot(outs[j])})"
+            for j in used
+        ]
         inner = _sum(terms, True) if len(used) == n else _elided_sum(terms, n)
         formula = f"−({inner})" + (f"/{n}" if n > 1 else "")
-        operands = tuple(kv for j in used for kv in ((target_names[j], values[target_names[j]]),
-                                                     (outs[j], values[outs[j]])))
+        operands = tuple(
+            kv
+            for j in used
+            for kv in ((target_names[j], values[target_names[j]]), (outs[j], values[outs[j]]))
+        )
     rows.append(Equation("E", formula, operands, loss_value))
     values["E"] = loss_value
     return Section("error", "Error and loss", f"e = t − o,  {LOSS_RULES[spec.loss]}", tuple(rows))
@@ -355,8 +399,9 @@ def _derivative(activation: str, o: str, net: str) -> str:
     return _DERIVATIVE[activation].replace("{o}", _slot(o)).replace("{net}", _slot(net))
 
 
-def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, float],
-           full: bool) -> Section:
+def _delta(
+    spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, float], full: bool
+) -> Section:
     out_names, net_names, delta_names, target_names = _names(spec)
     numbering = spec.numbering
     layer = done.layers[k - 1]
@@ -382,8 +427,9 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
                 "mse": f"(2/{n})({_slot(o)} − {_slot(t)})",
                 "bce": f"({_slot(o)} − {_slot(t)})/({n}·{_slot(o)}(1 − {_slot(o)}))",
             }[spec.loss]
-            rows.append(Equation(grad, grad_formula, ((t, values[t]), (o, values[o])),
-                                 values[grad]))
+            rows.append(
+                Equation(grad, grad_formula, ((t, values[t]), (o, values[o])), values[grad])
+            )
             rows.append(Equation(slope, slope_formula, base, values[slope]))
             if spec.loss == "bce":
                 formula = f"({_slot(t)} − {_slot(o)})" + (f"/{n}" if n > 1 else "")
@@ -395,7 +441,7 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
                     lead = f"{lead}·{factor}" if lead else factor
                 formula = f"{lead}({_slot(t)} − {_slot(o)})"
                 note = ""
-            operands = base + ((t, values[t]),)
+            operands = (*base, (t, values[t]))
         else:
             above = delta_names[k + 1]
             used = _used_terms(spec.layers[k + 1], full)
@@ -403,9 +449,15 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
             for m in used:
                 w = notation.weight_name(units[j], numbering.unit(k + 1, m))
                 terms.append(f"{_slot(w)}·{_slot(above[m])}")
-                ops += [(w, float(done.layers[k].weights_before[m, j])), (above[m], values[above[m]])]
-            inner = _sum(terms, True) if len(used) == spec.layers[k + 1] else \
-                _elided_sum(terms, spec.layers[k + 1])
+                ops += [
+                    (w, float(done.layers[k].weights_before[m, j])),
+                    (above[m], values[above[m]]),
+                ]
+            inner = (
+                _sum(terms, True)
+                if len(used) == spec.layers[k + 1]
+                else _elided_sum(terms, spec.layers[k + 1])
+            )
             if len(terms) > 1:
                 inner = f"({inner})"
             lead = "" if activation == "linear" else _derivative(activation, o, net) + "·"
@@ -429,8 +481,14 @@ def _delta(spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, fl
     return Section("delta", title, rule, tuple(rows))
 
 
-def _updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] | None,
-             full: bool, gradients: bool) -> list[Section]:
+def _updates(
+    spec: Spec,
+    k: int,
+    done: engine.Update,
+    values: dict[str, float] | None,
+    full: bool,
+    gradients: bool,
+) -> list[Section]:
     """Weight (and bias) updates of layer k. `values` is None in batch mode."""
     out_names, _, delta_names, _ = _names(spec)
     numbering = spec.numbering
@@ -457,32 +515,56 @@ def _updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] |
         src_values = done.inputs[:, i] if k == 1 else done.layers[k - 2].out[:, i]
         if batch:
             ops = per_sample(d, layer.delta[:, j]) + per_sample(src, src_values)
-            products = [f"{_slot(f'{d}⁽{s + 1}⁾')}·{_slot(f'{src}⁽{s + 1}⁾')}"
-                        for s in range(S)]
-            shown = products if len(products) <= TERMS_SHOWN + 1 else \
-                products[: TERMS_SHOWN - 1] + [f"… ({S} samples)"] + products[-1:]
+            products = [f"{_slot(f'{d}⁽{s + 1}⁾')}·{_slot(f'{src}⁽{s + 1}⁾')}" for s in range(S)]
+            shown = (
+                products
+                if len(products) <= TERMS_SHOWN + 1
+                else [*products[: TERMS_SHOWN - 1], f"… ({S} samples)", *products[-1:]]
+            )
             scale = f"(1/{S})·" if done.reduce > 1 else ""
             working = f"−{scale}[" + " + ".join(shown) + "]"
-            rows.append(Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad,
-                                 working=working))
-            rows.append(Equation(f"Δ{w}", f"−η·{_slot(f'∂E/∂{w}')}",
-                                 ((f"∂E/∂{w}", grad),), dw, working=f"−{_num(eta)}·{{∂E/∂{w}}}"))
+            rows.append(
+                Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad, working=working)
+            )
+            rows.append(
+                Equation(
+                    f"Δ{w}",
+                    f"−η·{_slot(f'∂E/∂{w}')}",
+                    ((f"∂E/∂{w}", grad),),
+                    dw,
+                    working=f"−{_num(eta)}·{{∂E/∂{w}}}",
+                )
+            )
         else:
             if gradients:
                 o, net = f"o{u}", f"net{u}"
                 if k == len(spec.layers) - 1:
                     chain = f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·{_slot(src)}"
-                    ops = ((f"∂E/∂{o}", values[f"∂E/∂{o}"]),
-                           (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]), (src, values[src]))
+                    ops = (
+                        (f"∂E/∂{o}", values[f"∂E/∂{o}"]),
+                        (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]),
+                        (src, values[src]),
+                    )
                 else:
                     chain = f"−{_slot(d)}·{_slot(src)}"
                     ops = ((d, values[d]), (src, values[src]))
                 rows.append(Equation(f"∂E/∂{w}", chain, ops, grad))
-            rows.append(Equation(f"Δ{w}", f"{_slot('η')}·{_slot(d)}·{_slot(src)}",
-                                 (("η", eta), (d, values[d]), (src, values[src])), dw))
-        rows.append(Equation(f"new {w}", f"{_slot(w)} + {_slot(f'Δ{w}')}",
-                             ((w, float(layer.weights_before[j, i])), (f"Δ{w}", dw)),
-                             float(layer.weights_after[j, i])))
+            rows.append(
+                Equation(
+                    f"Δ{w}",
+                    f"{_slot('η')}·{_slot(d)}·{_slot(src)}",
+                    (("η", eta), (d, values[d]), (src, values[src])),
+                    dw,
+                )
+            )
+        rows.append(
+            Equation(
+                f"new {w}",
+                f"{_slot(w)} + {_slot(f'Δ{w}')}",
+                ((w, float(layer.weights_before[j, i])), (f"Δ{w}", dw)),
+                float(layer.weights_after[j, i]),
+            )
+        )
         return rows
 
     rows: list[Equation | Elided] = []
@@ -492,21 +574,29 @@ def _updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] |
         rows.append(Elided(len(pairs) - limit - 1, f"weights into units {units[0]}–{units[-1]}"))
         rows.extend(weight_rows(*pairs[-1]))
     if batch:
-        rule = ("∂E/∂w_ij = −" + ("(1/S)·" if done.reduce > 1 else "") +
-                "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij")
+        rule = (
+            "∂E/∂w_ij = −"
+            + ("(1/S)·" if done.reduce > 1 else "")
+            + "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij"
+        )
     elif gradients:
         rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·o_i,  Δw_ij = η·δ_j·o_i"
     else:
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
-    sections = [Section("update", f"Updates · {_layer_kind(spec, k)}", rule,
-                        tuple(rows))]
+    sections = [Section("update", f"Updates · {_layer_kind(spec, k)}", rule, tuple(rows))]
     if layer.biases_before is not None:
         sections.append(_bias_updates(spec, k, done, values, full, gradients))
     return sections
 
 
-def _bias_updates(spec: Spec, k: int, done: engine.Update, values: dict[str, float] | None,
-                  full: bool, gradients: bool) -> Section:
+def _bias_updates(
+    spec: Spec,
+    k: int,
+    done: engine.Update,
+    values: dict[str, float] | None,
+    full: bool,
+    gradients: bool,
+) -> Section:
     _, _, delta_names, _ = _names(spec)
     numbering = spec.numbering
     layer = done.layers[k - 1]
@@ -523,30 +613,63 @@ def _bias_updates(spec: Spec, k: int, done: engine.Update, values: dict[str, flo
             ops = tuple((f"{d}⁽{s + 1}⁾", float(v)) for s, v in enumerate(layer.delta[:, j]))
             shown = [_slot(name) for name, _ in ops]
             if len(shown) > TERMS_SHOWN + 1:
-                shown = shown[: TERMS_SHOWN - 1] + [f"… ({S} samples)"] + shown[-1:]
+                shown = [*shown[: TERMS_SHOWN - 1], f"… ({S} samples)", *shown[-1:]]
             scale = f"(1/{S})·" if done.reduce > 1 else ""
-            rows.append(Equation(f"∂E/∂{b}", f"−{scale}Σₛ {d}", ops, grad,
-                                 working=f"−{scale}[" + " + ".join(shown) + "]"))
+            rows.append(
+                Equation(
+                    f"∂E/∂{b}",
+                    f"−{scale}Σₛ {d}",
+                    ops,
+                    grad,
+                    working=f"−{scale}[" + " + ".join(shown) + "]",
+                )
+            )
         elif gradients:
             o, net = f"o{u}", f"net{u}"
             if k == len(spec.layers) - 1:
-                rows.append(Equation(f"∂E/∂{b}", f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·1",
-                                     ((f"∂E/∂{o}", values[f"∂E/∂{o}"]),
-                                      (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"])), grad))
+                rows.append(
+                    Equation(
+                        f"∂E/∂{b}",
+                        f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·1",
+                        (
+                            (f"∂E/∂{o}", values[f"∂E/∂{o}"]),
+                            (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]),
+                        ),
+                        grad,
+                    )
+                )
             else:
                 rows.append(Equation(f"∂E/∂{b}", f"−{_slot(d)}", ((d, values[d]),), grad))
         if layer.db is None:
-            rows.append(Equation(f"new {b}", _slot(b), ((b, before),), before,
-                                 note="fixed (train_biases: false)"))
+            rows.append(
+                Equation(
+                    f"new {b}", _slot(b), ((b, before),), before, note="fixed (train_biases: false)"
+                )
+            )
             return rows
         db = float(layer.db[j])
         if values is None:
-            rows.append(Equation(f"Δ{b}", f"−η·{_slot(f'∂E/∂{b}')}", ((f"∂E/∂{b}", grad),), db,
-                                 working=f"−{_num(eta)}·{{∂E/∂{b}}}"))
+            rows.append(
+                Equation(
+                    f"Δ{b}",
+                    f"−η·{_slot(f'∂E/∂{b}')}",
+                    ((f"∂E/∂{b}", grad),),
+                    db,
+                    working=f"−{_num(eta)}·{{∂E/∂{b}}}",
+                )
+            )
         else:
-            rows.append(Equation(f"Δ{b}", f"{_slot('η')}·{_slot(d)}", (("η", eta), (d, values[d])), db))
-        rows.append(Equation(f"new {b}", f"{_slot(b)} + {_slot(f'Δ{b}')}",
-                             ((b, before), (f"Δ{b}", db)), float(layer.biases_after[j])))
+            rows.append(
+                Equation(f"Δ{b}", f"{_slot('η')}·{_slot(d)}", (("η", eta), (d, values[d])), db)
+            )
+        rows.append(
+            Equation(
+                f"new {b}",
+                f"{_slot(b)} + {_slot(f'Δ{b}')}",
+                ((b, before), (f"Δ{b}", db)),
+                float(layer.biases_after[j]),
+            )
+        )
         return rows
 
     rows = _rows(spec.layers[k], full, make, units)
@@ -633,8 +756,13 @@ def parameter_names(spec: Spec) -> list[str]:
     return names
 
 
-def build_training(training, rounding: str | None = None, full: bool = False,
-                   gradients: bool | None = None, rows_note: str = "") -> TrainingTrace:
+def build_training(
+    training,
+    rounding: str | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    rows_note: str = "",
+) -> TrainingTrace:
     """Name what `training.train` computed."""
     spec = training.start
     numbering = spec.numbering
@@ -652,33 +780,47 @@ def build_training(training, rounding: str | None = None, full: bool = False,
     previous = 0
     for snap in training.snapshots:
         if snap.epoch > previous + 1:
-            rows.append(Elided(snap.epoch - previous - 1, f"epochs {previous + 1}–{snap.epoch - 1}"))
+            rows.append(
+                Elided(snap.epoch - previous - 1, f"epochs {previous + 1}–{snap.epoch - 1}")
+            )
         flat = [float(v) for w in snap.weights for v in w.ravel()]
         if snap.biases is not None:
             flat += [float(v) for b in snap.biases for v in b.ravel()]
-        rows.append(EpochRow(
-            epoch=snap.epoch,
-            loss=float(training.losses[snap.epoch - 1]),
-            loss_after=float(training.losses_after[snap.epoch - 1]),
-            outputs=tuple(float(snap.outputs[s, j]) for _, s, j in outputs),
-            parameters=tuple(flat) if shown_parameters else (),
-        ))
+        rows.append(
+            EpochRow(
+                epoch=snap.epoch,
+                loss=float(training.losses[snap.epoch - 1]),
+                loss_after=float(training.losses_after[snap.epoch - 1]),
+                outputs=tuple(float(snap.outputs[s, j]) for _, s, j in outputs),
+                parameters=tuple(flat) if shown_parameters else (),
+            )
+        )
         previous = snap.epoch
-    traces = tuple(build(before, done, rounding, full, gradients)
-                   for before, done in training.traced)
+    traces = tuple(
+        build(before, done, rounding, full, gradients) for before, done in training.traced
+    )
     return TrainingTrace(
-        spec=spec, rounding=rounding, epochs_asked=training.epochs_asked,
-        losses=training.losses, losses_after=training.losses_after,
+        spec=spec,
+        rounding=rounding,
+        epochs_asked=training.epochs_asked,
+        losses=training.losses,
+        losses_after=training.losses_after,
         output_names=tuple(name for name, _, _ in outputs),
-        parameter_names=tuple(shown_parameters), rows=tuple(rows), traces=traces,
-        rows_note=rows_note, outputs_after=training.snapshots[-1].outputs,
-        stop=training.stop, stop_reason=training.stop_reason,
-        relative_drop=training.relative_drop, final=training.final,
+        parameter_names=tuple(shown_parameters),
+        rows=tuple(rows),
+        traces=traces,
+        rows_note=rows_note,
+        outputs_after=training.snapshots[-1].outputs,
+        stop=training.stop,
+        stop_reason=training.stop_reason,
+        relative_drop=training.relative_drop,
+        final=training.final,
     )
 
 
-def shown_epochs(epochs: int, every: int | None = None,
-                 everything: bool = False) -> tuple[set[int], str]:
+def shown_epochs(
+    epochs: int, every: int | None = None, everything: bool = False
+) -> tuple[set[int], str]:
     """Epochs with a row in the table, and a note saying which: all of a short run; else the
     first ten, every k-th (about 30 rows), and the last."""
     if everything or epochs <= 60:

@@ -113,8 +113,10 @@ def train(
     x_all = np.array([s.inputs for s in spec.samples])
     t_all = np.array([s.targets for s in spec.samples])
     rows_at_once = len(spec.samples) if spec.mode == "batch" else 1
-    if max(spec.layers) * rows_at_once * 8 > LARGE_ARRAY or \
-            max(w.nbytes for w in spec.weights) > LARGE_ARRAY:
+    if (
+        max(spec.layers) * rows_at_once * 8 > LARGE_ARRAY
+        or max(w.nbytes for w in spec.weights) > LARGE_ARRAY
+    ):
         _keep_freed_memory()
     singles = [(x_all[i : i + 1], t_all[i : i + 1]) for i in range(len(spec.samples))]
     weights = list(spec.weights)
@@ -185,13 +187,17 @@ def train(
             # a non-finite weight makes the next loss non-finite; the end checks the last ones
             if not math.isfinite(loss) or (number == epochs and not _finite(weights, biases)):
                 stop = "diverged"
-                reason = (f"the loss became non-finite ({loss}) in epoch {number}: training "
-                          "diverged; try a smaller learning_rate")
+                reason = (
+                    f"the loss became non-finite ({loss}) in epoch {number}: training "
+                    "diverged; try a smaller learning_rate"
+                )
                 break
             if first > 0 and loss > DIVERGENCE_FACTOR * first:
                 stop = "diverged"
-                reason = (f"the loss grew from {first:.6g} to {loss:.6g} by epoch {number}: "
-                          "training diverged; try a smaller learning_rate")
+                reason = (
+                    f"the loss grew from {first:.6g} to {loss:.6g} by epoch {number}: "
+                    "training diverged; try a smaller learning_rate"
+                )
                 break
             if until_loss is not None and loss < until_loss:
                 stop = "until_loss"
@@ -209,15 +215,26 @@ def train(
     if ran and (not snapshots or snapshots[-1].epoch != ran):
         snapshots.append(_snapshot(ran, weights, biases, last_outputs, current, carry))
     return Training(
-        start=spec, final=current(), epochs_asked=epochs, losses=_frozen(losses),
-        losses_after=_frozen(after), snapshots=tuple(snapshots), traced=tuple(records),
-        stop=stop, stop_reason=reason,
+        start=spec,
+        final=current(),
+        epochs_asked=epochs,
+        losses=_frozen(losses),
+        losses_after=_frozen(after),
+        snapshots=tuple(snapshots),
+        traced=tuple(records),
+        stop=stop,
+        stop_reason=reason,
     )
 
 
-def _snapshot(number: int, weights: list[Array], biases: list[Array] | None,
-              outputs: Array | None, current: Callable[[], Spec],
-              carry: engine.Carry) -> Snapshot:
+def _snapshot(
+    number: int,
+    weights: list[Array],
+    biases: list[Array] | None,
+    outputs: Array | None,
+    current: Callable[[], Spec],
+    carry: engine.Carry,
+) -> Snapshot:
     if outputs is None:
         _, outputs = engine.evaluate(current(), carry)
     return Snapshot(

@@ -65,8 +65,11 @@ def parse(text: str, file: str) -> Document:
     """Parse one YAML document into a `Document`, or raise `ConfigError`."""
     if len(text) > MAX_BYTES:
         raise ConfigError(
-            file, None, None, f"the file is {len(text):,} characters; a config may have "
-            f"at most {MAX_BYTES:,} (use seeded initialisation for large layers)"
+            file,
+            None,
+            None,
+            f"the file is {len(text):,} characters; a config may have "
+            f"at most {MAX_BYTES:,} (use seeded initialisation for large layers)",
         )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
@@ -84,8 +87,13 @@ def parse(text: str, file: str) -> Document:
     finally:
         loader.dispose()
     if node is None:
-        raise ConfigError(file, None, None, "the file is empty; a config is a mapping "
-                          "with at least `layers`, `weights` and `inputs`/`targets`")
+        raise ConfigError(
+            file,
+            None,
+            None,
+            "the file is empty; a config is a mapping "
+            "with at least `layers`, `weights` and `inputs`/`targets`",
+        )
     doc = Document(file, None)
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)
@@ -95,21 +103,27 @@ def parse(text: str, file: str) -> Document:
 def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth: int) -> Any:
     counter[0] += 1
     if counter[0] > MAX_NODES:
-        raise doc.error(path, f"the document expands to more than {MAX_NODES:,} values "
-                        "(aliases repeated too often?)")
+        raise doc.error(
+            path,
+            f"the document expands to more than {MAX_NODES:,} values (aliases repeated too often?)",
+        )
     if depth > MAX_DEPTH:
         raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
-            raise doc.error(path, f"the tag {_short(node.tag)} is not allowed; write plain "
-                            "numbers, text, lists and mappings")
+            raise doc.error(
+                path,
+                f"the tag {_short(node.tag)} is not allowed; write plain "
+                "numbers, text, lists and mappings",
+            )
         return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise doc.error(path, f"the tag {_short(node.tag)} is not allowed")
-        return [_plain(item, path + (i,), doc, counter, depth + 1)
-                for i, item in enumerate(node.value)]
+        return [
+            _plain(item, (*path, i), doc, counter, depth + 1) for i, item in enumerate(node.value)
+        ]
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
             raise doc.error(path, f"the tag {_short(node.tag)} is not allowed")
@@ -117,19 +131,25 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise ConfigError(doc.file, key_node.start_mark.line + 1, field_path(path)
-                                  or None, "a key must be a plain name, not a list or mapping")
+                raise ConfigError(
+                    doc.file,
+                    key_node.start_mark.line + 1,
+                    field_path(path) or None,
+                    "a key must be a plain name, not a list or mapping",
+                )
             key = _scalar(key_node)
             key = key if isinstance(key, str) else str(key)
             line = key_node.start_mark.line + 1
             if key in out:
                 raise ConfigError(
-                    doc.file, line, field_path(path + (key,)),
+                    doc.file,
+                    line,
+                    field_path((*path, key)),
                     f"given twice, on line {first_line[key]} and line {line}; keep one",
                 )
             first_line[key] = line
-            doc.lines[path + (key,)] = line
-            out[key] = _plain(value_node, path + (key,), doc, counter, depth + 1)
+            doc.lines[(*path, key)] = line
+            out[key] = _plain(value_node, (*path, key), doc, counter, depth + 1)
         return out
     raise doc.error(path, "unsupported YAML node")  # pragma: no cover - PyYAML has no other
 

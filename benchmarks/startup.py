@@ -31,7 +31,10 @@ def commands() -> dict[str, list[str]]:
         "import click": [python, "-c", "import click"],
         "backtrace --help": [str(script), "--help"],
         "import numpy, yaml, click, rich": [
-            python, "-c", "import numpy, yaml, click, rich.console, rich.table"],
+            python,
+            "-c",
+            "import numpy, yaml, click, rich.console, rich.table",
+        ],
         "backtrace run": [str(script), "run"],
     }
 
@@ -48,19 +51,20 @@ def main() -> int:
     args = parser.parse_args()
     todo = commands()
     times: dict[str, list[float]] = {name: [] for name in todo}
-    for name, command in todo.items():  # warm the file cache once
+    for command in todo.values():  # warm the file cache once
         once(command)
     for _ in range(args.runs):  # interleaved, so drift hits every command alike
         for name, command in todo.items():
             times[name].append(once(command))
 
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()} ({sys.executable})")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()} ({sys.executable})"
+    )
     print(f"{args.runs} runs each, interleaved\n")
     print(f"{'command':34} {'median':>9} {'min':>9}")
     for name, values in times.items():
-        print(f"{name:34} {statistics.median(values) * 1000:7.1f}ms "
-              f"{min(values) * 1000:7.1f}ms")
+        print(f"{name:34} {statistics.median(values) * 1000:7.1f}ms {min(values) * 1000:7.1f}ms")
     median = {name: statistics.median(values) for name, values in times.items()}
     ratios = {
         "help": median["backtrace --help"] / median["import click"],
@@ -68,12 +72,15 @@ def main() -> int:
     }
     print()
     failed = False
-    for key, label in [("help", "backtrace --help / import click"),
-                       ("run", "backtrace run / import numpy, yaml, click, rich")]:
+    for key, label in [
+        ("help", "backtrace --help / import click"),
+        ("run", "backtrace run / import numpy, yaml, click, rich"),
+    ]:
         ok = ratios[key] <= TARGETS[key]
         failed |= not ok
-        print(f"{label:48} {ratios[key]:5.2f}×  target ≤ {TARGETS[key]}×  "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"{label:48} {ratios[key]:5.2f}×  target ≤ {TARGETS[key]}×  {'PASS' if ok else 'FAIL'}"
+        )
     return 1 if failed else 0
 
 

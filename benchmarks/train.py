@@ -41,23 +41,36 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
 
 
 def small_spec() -> config.Spec:
-    return config.from_dict({
-        "layers": [2, 2, 2], "activation": "sigmoid", "loss": "half_sse", "learning_rate": 0.5,
-        "inputs": [0.05, 0.1], "targets": [0.01, 0.99],
-        "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55]]],
-        "biases": [[0.35, 0.35], [0.6, 0.6]],
-    })
+    return config.from_dict(
+        {
+            "layers": [2, 2, 2],
+            "activation": "sigmoid",
+            "loss": "half_sse",
+            "learning_rate": 0.5,
+            "inputs": [0.05, 0.1],
+            "targets": [0.01, 0.99],
+            "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45], [0.5, 0.55]]],
+            "biases": [[0.35, 0.35], [0.6, 0.6]],
+        }
+    )
 
 
 def wide_spec(rng: np.random.Generator) -> config.Spec:
     x = rng.random((1024, 784))
     t = (rng.random((1024, 10)) < 0.1).astype(float)
-    return config.from_dict({
-        "layers": [784, 256, 10], "activation": "sigmoid", "loss": "half_sse",
-        "learning_rate": 0.1, "mode": "batch", "batch_gradient": "mean",
-        "samples": [{"inputs": a.tolist(), "targets": b.tolist()} for a, b in zip(x, t)],
-        "weights": {"init": "glorot_uniform", "seed": 0}, "biases": [[0.0] * 256, [0.0] * 10],
-    })
+    return config.from_dict(
+        {
+            "layers": [784, 256, 10],
+            "activation": "sigmoid",
+            "loss": "half_sse",
+            "learning_rate": 0.1,
+            "mode": "batch",
+            "batch_gradient": "mean",
+            "samples": [{"inputs": a.tolist(), "targets": b.tolist()} for a, b in zip(x, t)],
+            "weights": {"init": "glorot_uniform", "seed": 0},
+            "biases": [[0.0] * 256, [0.0] * 10],
+        }
+    )
 
 
 def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
@@ -74,7 +87,7 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
         params = [torch.tensor(np.array(w), requires_grad=True) for w in spec.weights]
         params += [torch.tensor(np.array(b), requires_grad=True) for b in spec.biases or []]
         layers = len(spec.weights)
-        groups = ([slice(None)] if batch else [slice(i, i + 1) for i in range(len(spec.samples))])
+        groups = [slice(None)] if batch else [slice(i, i + 1) for i in range(len(spec.samples))]
         for _ in range(epochs):
             for rows in groups:
                 out = x_all[rows]
@@ -89,7 +102,7 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
                 loss.backward()
                 with torch.no_grad():
                     for p in params:
-                        p -= spec.learning_rate * p.grad
+                        p.sub_(spec.learning_rate * p.grad)
         return params
 
     return run
@@ -97,10 +110,18 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
 
 CASES = {
     "small": ("2-2-2 sigmoid + biases, 10,000 online epochs", small_spec, 10_000, 5.0),
-    "xor": ("xor.yaml (2-2-1, 4 samples), 10,000 online epochs",
-            lambda: config.load("xor"), 10_000, 5.0),
-    "wide": ("784-256-10, 1,024 samples, 20 batch epochs",
-             lambda: wide_spec(np.random.default_rng(0)), 20, 0.9),
+    "xor": (
+        "xor.yaml (2-2-1, 4 samples), 10,000 online epochs",
+        lambda: config.load("xor"),
+        10_000,
+        5.0,
+    ),
+    "wide": (
+        "784-256-10, 1,024 samples, 20 batch epochs",
+        lambda: wide_spec(np.random.default_rng(0)),
+        20,
+        0.9,
+    ),
 }
 
 
@@ -120,8 +141,12 @@ def measure(engine: str, case: str, repeats: int) -> float:
 def in_own_process(engine: str, case: str, repeats: int) -> float:
     """Each measurement in a fresh interpreter: PyTorch's OpenMP threads keep spinning after
     its work, and would slow whatever ran next in the same process."""
-    done = subprocess.run([sys.executable, __file__, "--one", engine, case, "--repeats",
-                           str(repeats)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", engine, case, "--repeats", str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(done.stdout.strip())
 
 
@@ -139,22 +164,28 @@ def main() -> int:
         import torch
     except ImportError:
         sys.exit("PyTorch is needed for the comparison: pip install torch==2.13.0")
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
-          f"({os.cpu_count()} threads); best of {repeats}, each in its own process\n")
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__} "
+        f"({os.cpu_count()} threads); best of {repeats}, each in its own process\n"
+    )
 
     print("xor: time and memory against epochs (should be linear and flat)")
     xor = config.load("xor")
     rates = []
     for epochs in (1_000, 10_000, 100_000):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        seconds = best_of(1, lambda: training.train(xor, epochs))
+        seconds = best_of(1, lambda n=epochs: training.train(xor, n))
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
         rates.append(seconds / epochs * 1e6)
-        print(f"  {epochs:>7} epochs  {seconds:8.3f}s  {rates[-1]:6.1f} µs/epoch  "
-              f"peak memory grew {grown / 1024:6.1f} MiB")
-    print(f"  µs/epoch varies {max(rates) / min(rates):.2f}× across 1k–100k epochs (median "
-          f"{statistics.median(rates):.1f})\n")
+        print(
+            f"  {epochs:>7} epochs  {seconds:8.3f}s  {rates[-1]:6.1f} µs/epoch  "
+            f"peak memory grew {grown / 1024:6.1f} MiB"
+        )
+    print(
+        f"  µs/epoch varies {max(rates) / min(rates):.2f}× across 1k–100k epochs (median "
+        f"{statistics.median(rates):.1f})\n"
+    )
 
     failed = False
     print(f"{'workload':52} {'backtrace':>10} {'torch':>10} {'speed-up':>9}  target")
@@ -164,8 +195,10 @@ def main() -> int:
         ratio = theirs / ours
         ok = ratio >= target
         failed |= not ok
-        print(f"{name:52} {ours:9.3f}s {theirs:9.3f}s {ratio:8.2f}×  ≥ {target}× "
-              f"{'PASS' if ok else 'FAIL'}")
+        print(
+            f"{name:52} {ours:9.3f}s {theirs:9.3f}s {ratio:8.2f}×  ≥ {target}× "
+            f"{'PASS' if ok else 'FAIL'}"
+        )
     return 1 if failed else 0
 
 

@@ -31,85 +31,197 @@ def drop(key: str) -> str:
 
 
 CASES = [
-    ("syntax", "layers: [2, 2, 1\nactivation: sigmoid\n",
-     "line 2: not valid YAML: while parsing a flow sequence did not find expected ',' or ']'"),
-    ("tabs", "layers: [2, 2, 1]\n\tactivation: sigmoid\n",
-     "line 2: not valid YAML: while scanning for the next token found character that cannot "
-     "start any token (the line has a tab: YAML indents with spaces, never tabs)"),
-    ("empty", "", ": the file is empty; a config is a mapping with at least `layers`, `weights` "
-     "and `inputs`/`targets`"),
-    ("not a mapping", "- 1\n- 2\n",
-     "line 1: a config is a mapping of keys (layers, weights, …), found a list"),
-    ("no layers", drop("layers"),
-     ", layers: missing; give units per layer, inputs first, e.g. `layers: [2, 2, 1]`"),
-    ("no weights", drop("weights"), ", weights: missing; give named weights (`w13: 0.1`), "
-     "per-layer matrices, or `{init: glorot_uniform, seed: 0}`"),
-    ("no activation", drop("activation"), ", activation: missing; give one of sigmoid, tanh, "
-     "relu, linear (or `activations:`, one per layer)"),
-    ("no learning rate", drop("learning_rate"),
-     ", learning_rate: missing; give the learning rate η, e.g. `learning_rate: 1`"),
-    ("no targets", drop("targets"), ", targets: missing; give `inputs` and `targets`, or "
-     "`samples: [{inputs: [...], targets: [...]}]`"),
-    ("unknown key", edit("learning_rate", "learning_rat"),
-     "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
-     "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
-     "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases"),
-    ("wrong number of inputs", edit("inputs: [0.35, 0.9]", "inputs: [0.35]"),
-     "line 4, inputs: has 1 number; expected 2 (layers[0] = 2 inputs)"),
-    ("connection that does not exist", edit("w45: 0.9", "w45: 0.9, w15: 1"),
-     "line 6, weights.w15: there is no connection from unit 1 to unit 5: weights go from one "
-     "layer to the next (units 1–2 → units 3–4 → unit 5)"),
-    ("missing weight", edit(", w45: 0.9", ""), "line 6, weights: missing w45; every connection "
-     "needs a weight (for large layers use `{init: glorot_uniform, seed: 0}`)"),
-    ("malformed weight name", edit("w45", "weight45"), "line 6, weights.weight45: not a weight "
-     "name; write `w` and the two unit numbers, e.g. `w13` (past unit 9: `w9_12`)"),
-    ("unknown activation", edit("sigmoid", "sigmod"), "line 2, activation: 'sigmod' is not "
-     "one of: sigmoid, tanh, relu, linear; did you mean 'sigmoid'?"),
-    ("unknown loss", LECTURE + "loss: mse2\n",
-     "line 7, loss: 'mse2' is not one of: half_sse, sse, mse, bce; did you mean 'mse'?"),
-    ("nan weight", edit("w13: 0.1", "w13: .nan"),
-     "line 6, weights.w13: nan is not a finite number; expected a number"),
-    ("infinite learning rate", edit("learning_rate: 1", "learning_rate: .inf"),
-     "line 3, learning_rate: inf is not a finite number; expected a learning rate η > 0"),
-    ("decimal comma", edit("inputs: [0.35, 0.9]", 'inputs: ["0,35", 0.9]'),
-     "line 4, inputs[0]: '0,35' is not a number; expected a number (use a decimal point, "
-     "not a comma)"),
-    ("boolean target", edit("targets: [0.5]", "targets: [true]"),
-     "line 5, targets[0]: true is not a number; expected a number"),
-    ("zero learning rate", edit("learning_rate: 1", "learning_rate: 0"), "line 3, "
-     "learning_rate: 0 is not > 0; the learning rate η must be positive (the lecture uses 1)"),
-    ("negative learning rate", edit("learning_rate: 1", "learning_rate: -0.5"), "line 3, "
-     "learning_rate: -0.5 is not > 0; the learning rate η must be positive (the lecture uses 1)"),
-    ("duplicate key", LECTURE + "activation: tanh\n",
-     "line 7, activation: given twice, on line 2 and line 7; keep one"),
-    ("matrix row too long", drop("weights") + "weights: [[[0.1, 0.8], [0.4, 0.6]], "
-     "[[0.3, 0.9, 0.1]]]\n", "line 6, weights[1][0]: has 3 numbers; expected 2 (matrix 1×2: "
-     "1 row (units of layer 2), 2 columns (units of layer 1))"),
-    ("too few matrices", drop("weights") + "weights: [[[0.1, 0.8], [0.4, 0.6]]]\n",
-     "line 6, weights: has 1 matrix; expected 2, one per non-input layer"),
-    ("matrix with too few rows", drop("weights") + "weights: [[[0.1, 0.8]], [[0.3, 0.9]]]\n",
-     "line 6, weights[0]: found 1 row; expected a matrix 2×2: 2 rows (units of layer 1), "
-     "2 columns (units of layer 0)"),
-    ("absurd layer", edit("layers: [2, 2, 1]", "layers: [2, 100000000, 1]"),
-     "line 1, layers[1]: 100000000 is out of range; expected a unit count from 1 to 100,000"),
-    ("bce on tanh", edit("sigmoid", "tanh") + "loss: bce\n", "line 7, loss: bce needs "
-     "outputs in (0, 1): use `sigmoid` on the output layer, or another loss"),
-    ("bce target out of range", edit("targets: [0.5]", "targets: [1.5]") + "loss: bce\n",
-     "line 5, targets[0]: 1.5 is not in [0, 1]; binary cross-entropy needs targets between "
-     "0 and 1"),
-    ("bias list too short", LECTURE + "biases: [[0.1], [0.2]]\n",
-     "line 7, biases[0]: has 1 number; expected 2 (layer 1 has 2 units)"),
-    ("bias of an input", LECTURE + "biases: {b1: 0.1, b3: 0.1, b4: 0.1, b5: 0.1}\n",
-     "line 7, biases.b1: not a bias of a non-input unit; write `b` and the unit number, "
-     "from b3 to b5"),
-    ("missing bias", LECTURE + "biases: {b3: 0.1, b5: 0.1}\n", "line 7, biases: missing b4; "
-     "give every non-input unit a bias (0 is fine), or leave `biases` out"),
-    ("seeded without seed", drop("weights") + "weights: {init: he_normal}\n",
-     "line 6, weights: seeded initialisation needs a `seed` (a whole number), so every run "
-     "gets the same weights"),
-    ("python tag", edit("learning_rate: 1", "learning_rate: !!python/object/apply:os.system "
-                        '["echo pwned"]'),
-     "line 3, learning_rate: the tag !!python/object/apply:os.system is not allowed"),
+    (
+        "syntax",
+        "layers: [2, 2, 1\nactivation: sigmoid\n",
+        "line 2: not valid YAML: while parsing a flow sequence did not find expected ',' or ']'",
+    ),
+    (
+        "tabs",
+        "layers: [2, 2, 1]\n\tactivation: sigmoid\n",
+        "line 2: not valid YAML: while scanning for the next token found character that cannot "
+        "start any token (the line has a tab: YAML indents with spaces, never tabs)",
+    ),
+    (
+        "empty",
+        "",
+        ": the file is empty; a config is a mapping with at least `layers`, `weights` "
+        "and `inputs`/`targets`",
+    ),
+    (
+        "not a mapping",
+        "- 1\n- 2\n",
+        "line 1: a config is a mapping of keys (layers, weights, …), found a list",
+    ),
+    (
+        "no layers",
+        drop("layers"),
+        ", layers: missing; give units per layer, inputs first, e.g. `layers: [2, 2, 1]`",
+    ),
+    (
+        "no weights",
+        drop("weights"),
+        ", weights: missing; give named weights (`w13: 0.1`), "
+        "per-layer matrices, or `{init: glorot_uniform, seed: 0}`",
+    ),
+    (
+        "no activation",
+        drop("activation"),
+        ", activation: missing; give one of sigmoid, tanh, "
+        "relu, linear (or `activations:`, one per layer)",
+    ),
+    (
+        "no learning rate",
+        drop("learning_rate"),
+        ", learning_rate: missing; give the learning rate η, e.g. `learning_rate: 1`",
+    ),
+    (
+        "no targets",
+        drop("targets"),
+        ", targets: missing; give `inputs` and `targets`, or "
+        "`samples: [{inputs: [...], targets: [...]}]`",
+    ),
+    (
+        "unknown key",
+        edit("learning_rate", "learning_rat"),
+        "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
+        "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
+        "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases",
+    ),
+    (
+        "wrong number of inputs",
+        edit("inputs: [0.35, 0.9]", "inputs: [0.35]"),
+        "line 4, inputs: has 1 number; expected 2 (layers[0] = 2 inputs)",
+    ),
+    (
+        "connection that does not exist",
+        edit("w45: 0.9", "w45: 0.9, w15: 1"),
+        "line 6, weights.w15: there is no connection from unit 1 to unit 5: weights go from one "
+        "layer to the next (units 1–2 → units 3–4 → unit 5)",
+    ),
+    (
+        "missing weight",
+        edit(", w45: 0.9", ""),
+        "line 6, weights: missing w45; every connection "
+        "needs a weight (for large layers use `{init: glorot_uniform, seed: 0}`)",
+    ),
+    (
+        "malformed weight name",
+        edit("w45", "weight45"),
+        "line 6, weights.weight45: not a weight "
+        "name; write `w` and the two unit numbers, e.g. `w13` (past unit 9: `w9_12`)",
+    ),
+    (
+        "unknown activation",
+        edit("sigmoid", "sigmod"),
+        "line 2, activation: 'sigmod' is not "
+        "one of: sigmoid, tanh, relu, linear; did you mean 'sigmoid'?",
+    ),
+    (
+        "unknown loss",
+        LECTURE + "loss: mse2\n",
+        "line 7, loss: 'mse2' is not one of: half_sse, sse, mse, bce; did you mean 'mse'?",
+    ),
+    (
+        "nan weight",
+        edit("w13: 0.1", "w13: .nan"),
+        "line 6, weights.w13: nan is not a finite number; expected a number",
+    ),
+    (
+        "infinite learning rate",
+        edit("learning_rate: 1", "learning_rate: .inf"),
+        "line 3, learning_rate: inf is not a finite number; expected a learning rate η > 0",
+    ),
+    (
+        "decimal comma",
+        edit("inputs: [0.35, 0.9]", 'inputs: ["0,35", 0.9]'),
+        "line 4, inputs[0]: '0,35' is not a number; expected a number (use a decimal point, "
+        "not a comma)",
+    ),
+    (
+        "boolean target",
+        edit("targets: [0.5]", "targets: [true]"),
+        "line 5, targets[0]: true is not a number; expected a number",
+    ),
+    (
+        "zero learning rate",
+        edit("learning_rate: 1", "learning_rate: 0"),
+        "line 3, "
+        "learning_rate: 0 is not > 0; the learning rate η must be positive (the lecture uses 1)",
+    ),
+    (
+        "negative learning rate",
+        edit("learning_rate: 1", "learning_rate: -0.5"),
+        "line 3, "
+        "learning_rate: -0.5 is not > 0; the learning rate η must be positive (the lecture uses 1)",
+    ),
+    (
+        "duplicate key",
+        LECTURE + "activation: tanh\n",
+        "line 7, activation: given twice, on line 2 and line 7; keep one",
+    ),
+    (
+        "matrix row too long",
+        drop("weights") + "weights: [[[0.1, 0.8], [0.4, 0.6]], [[0.3, 0.9, 0.1]]]\n",
+        "line 6, weights[1][0]: has 3 numbers; expected 2 (matrix 1×2: "
+        "1 row (units of layer 2), 2 columns (units of layer 1))",
+    ),
+    (
+        "too few matrices",
+        drop("weights") + "weights: [[[0.1, 0.8], [0.4, 0.6]]]\n",
+        "line 6, weights: has 1 matrix; expected 2, one per non-input layer",
+    ),
+    (
+        "matrix with too few rows",
+        drop("weights") + "weights: [[[0.1, 0.8]], [[0.3, 0.9]]]\n",
+        "line 6, weights[0]: found 1 row; expected a matrix 2×2: 2 rows (units of layer 1), "
+        "2 columns (units of layer 0)",
+    ),
+    (
+        "absurd layer",
+        edit("layers: [2, 2, 1]", "layers: [2, 100000000, 1]"),
+        "line 1, layers[1]: 100000000 is out of range; expected a unit count from 1 to 100,000",
+    ),
+    (
+        "bce on tanh",
+        edit("sigmoid", "tanh") + "loss: bce\n",
+        "line 7, loss: bce needs "
+        "outputs in (0, 1): use `sigmoid` on the output layer, or another loss",
+    ),
+    (
+        "bce target out of range",
+        edit("targets: [0.5]", "targets: [1.5]") + "loss: bce\n",
+        "line 5, targets[0]: 1.5 is not in [0, 1]; binary cross-entropy needs targets between "
+        "0 and 1",
+    ),
+    (
+        "bias list too short",
+        LECTURE + "biases: [[0.1], [0.2]]\n",
+        "line 7, biases[0]: has 1 number; expected 2 (layer 1 has 2 units)",
+    ),
+    (
+        "bias of an input",
+        LECTURE + "biases: {b1: 0.1, b3: 0.1, b4: 0.1, b5: 0.1}\n",
+        "line 7, biases.b1: not a bias of a non-input unit; write `b` and the unit number, "
+        "from b3 to b5",
+    ),
+    (
+        "missing bias",
+        LECTURE + "biases: {b3: 0.1, b5: 0.1}\n",
+        "line 7, biases: missing b4; "
+        "give every non-input unit a bias (0 is fine), or leave `biases` out",
+    ),
+    (
+        "seeded without seed",
+        drop("weights") + "weights: {init: he_normal}\n",
+        "line 6, weights: seeded initialisation needs a `seed` (a whole number), so every run "
+        "gets the same weights",
+    ),
+    (
+        "python tag",
+        edit("learning_rate: 1", 'learning_rate: !!python/object/apply:os.system ["echo pwned"]'),
+        "line 3, learning_rate: the tag !!python/object/apply:os.system is not allowed",
+    ),
 ]
 
 
@@ -127,8 +239,12 @@ def test_bad_config_gets_one_clear_message(runner, tmp_path, text, problem):
 def test_a_python_tag_never_runs(runner, tmp_path):
     marker = tmp_path / "ran"
     path = tmp_path / "net.yaml"
-    path.write_text(edit("learning_rate: 1", "learning_rate: !!python/object/apply:os.system "
-                         f'["touch {marker}"]'), encoding="utf-8")
+    path.write_text(
+        edit(
+            "learning_rate: 1", f'learning_rate: !!python/object/apply:os.system ["touch {marker}"]'
+        ),
+        encoding="utf-8",
+    )
     assert runner.invoke(cli, ["run", str(path)]).exit_code == 2
     assert not marker.exists()
 
@@ -142,18 +258,31 @@ def test_missing_file(runner, tmp_path):
 def test_unknown_example_suggests_the_closest(runner):
     result = runner.invoke(cli, ["run", "lectur"])
     assert result.exit_code == 2
-    assert result.output == ("Error: lectur: no such file, and no built-in example of that "
-                             "name; did you mean 'lecture'? built-in: chain_rule, lecture, xor\n")
+    assert result.output == (
+        "Error: lectur: no such file, and no built-in example of that "
+        "name; did you mean 'lecture'? built-in: chain_rule, lecture, xor\n"
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "--round", "2x"], "Error: Invalid value for '--round': '2x' is not a rounding "
-     "spec; use e.g. 3sf (3 significant figures) or 4dp (4 decimal places)"),
-    (["step", "--trace", "x"], "Error: Invalid value for '--trace': 'x' is not an epoch; use "
-     "numbers from 1 and ranges (1,2,50 or 1-3), first, last or all"),
-    (["step", "--epochs", "0"], "Error: Invalid value for '--epochs' / '-n': 0 is not in the "
-     "range 1<=x<=10000000."),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "--round", "2x"],
+            "Error: Invalid value for '--round': '2x' is not a rounding "
+            "spec; use e.g. 3sf (3 significant figures) or 4dp (4 decimal places)",
+        ),
+        (
+            ["step", "--trace", "x"],
+            "Error: Invalid value for '--trace': 'x' is not an epoch; use "
+            "numbers from 1 and ranges (1,2,50 or 1-3), first, last or all",
+        ),
+        (
+            ["step", "--epochs", "0"],
+            "Error: Invalid value for '--epochs' / '-n': 0 is not in the range 1<=x<=10000000.",
+        ),
+    ],
+)
 def test_bad_options_exit_2_naming_the_option(runner, args, message):
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
@@ -164,20 +293,28 @@ def mutations() -> st.SearchStrategy[dict]:
     """The lecture config with one careless change: a key gone, a value of another type,
     junk added, a list cut or grown."""
     base = yaml.safe_load(LECTURE)
-    junk = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30),
-                     st.floats(allow_nan=True), st.text(max_size=8),
-                     st.lists(st.floats(-2, 2), max_size=4),
-                     st.dictionaries(st.text(max_size=4), st.integers(), max_size=3))
+    junk = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**30), 10**30),
+        st.floats(allow_nan=True),
+        st.text(max_size=8),
+        st.lists(st.floats(-2, 2), max_size=4),
+        st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
+    )
 
     @st.composite
     def mutate(draw: st.DrawFn) -> dict:
         data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
         for _ in range(draw(st.integers(1, 3))):
-            key = draw(st.sampled_from(sorted(data) + ["weights.w13", "extra"]))
+            key = draw(st.sampled_from([*sorted(data), "weights.w13", "extra"]))
             kind = draw(st.sampled_from(["delete", "replace", "grow", "shrink"]))
             if key == "weights.w13":
-                data["weights"] = {**data.get("weights", {}), "w13": draw(junk)} \
-                    if isinstance(data.get("weights"), dict) else data.get("weights")
+                data["weights"] = (
+                    {**data.get("weights", {}), "w13": draw(junk)}
+                    if isinstance(data.get("weights"), dict)
+                    else data.get("weights")
+                )
             elif key == "extra":
                 data[draw(st.text(min_size=1, max_size=6))] = draw(junk)
             elif kind == "delete":
@@ -191,8 +328,11 @@ def mutations() -> st.SearchStrategy[dict]:
     return mutate()
 
 
-@settings(max_examples=200, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(mutations())
 def test_careless_configs_succeed_or_exit_2_with_a_message(runner, tmp_path, data):
     path = Path(tmp_path) / "mutated.yaml"

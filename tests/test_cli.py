@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_json
 
 from backtrace_cli import __version__, config, engine
 from backtrace_cli.cli import cli
-from conftest import run_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +50,11 @@ def test_examples_unknown_name(runner):
 
 
 def test_no_config_a_name_and_a_path_trace_the_same_network(runner):
-    documents = [run_json(runner), run_json(runner, "lecture"),
-                 run_json(runner, str(ROOT / "configs" / "lecture.yaml"))]
+    documents = [
+        run_json(runner),
+        run_json(runner, "lecture"),
+        run_json(runner, str(ROOT / "configs" / "lecture.yaml")),
+    ]
     for doc in documents:
         doc["network"].pop("source")
     assert documents[0] == documents[1] == documents[2]
@@ -63,15 +66,27 @@ def test_json_follows_the_contract_and_floats_round_trip(runner):
     assert {"layers", "activations", "loss", "learning_rate", "dropout"} <= set(doc["network"])
     step = doc["steps"][0]
     assert {"epoch", "sample", "inputs", "targets", "loss", "layers"} <= set(step)
-    keys = {"net", "out", "delta", "mask", "weights_before", "weights_after", "biases_before",
-            "biases_after"}
+    keys = {
+        "net",
+        "out",
+        "delta",
+        "mask",
+        "weights_before",
+        "weights_after",
+        "biases_before",
+        "biases_after",
+    }
     assert all(keys <= set(layer) for layer in step["layers"])
     assert set(doc["epochs"][0]) >= {"epoch", "loss", "loss_after"}
     # every float is the engine's float64, exactly
     update = engine.epoch(config.load("lecture")).updates[0]
     for layer, mine in zip(step["layers"], update.layers):
-        for key, array in [("net", mine.net[0]), ("out", mine.out[0]), ("delta", mine.delta[0]),
-                           ("weights_after", mine.weights_after)]:
+        for key, array in [
+            ("net", mine.net[0]),
+            ("out", mine.out[0]),
+            ("delta", mine.delta[0]),
+            ("weights_after", mine.weights_after),
+        ]:
             assert np.array_equal(np.array(layer[key]), array), key
 
 
@@ -106,25 +121,34 @@ def backtrace_script() -> Path:
 
 
 def test_installed_console_script_runs_and_fails_cleanly(tmp_path):
-    done = subprocess.run([backtrace_script(), "run"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [backtrace_script(), "run"], capture_output=True, check=False, text=True, timeout=60
+    )
     assert done.returncode == 0
     assert "δ5" in done.stdout and "0.872998" in done.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("layers: [2, 1]\nactivation: sigmoid\nlearning_rate: -1\n", encoding="utf-8")
-    done = subprocess.run([backtrace_script(), "run", str(bad)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [backtrace_script(), "run", str(bad)],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith(f"Error: {bad}")
 
 
 def test_help_imports_neither_numpy_nor_rich_nor_yaml():
-    code = ("import sys\nfrom click.testing import CliRunner\nfrom backtrace_cli.cli import cli\n"
-            "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
-            "print(sorted(m for m in ('numpy', 'rich', 'yaml') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom backtrace_cli.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "print(sorted(m for m in ('numpy', 'rich', 'yaml') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=False, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -133,6 +157,7 @@ def test_decimals_changes_display_only(runner):
     wide = run_json(runner, "--decimals", "10")
     assert wide == run_json(runner, "--decimals", "2")
     result = runner.invoke(cli, ["run", "--decimals", "3"], env={"COLUMNS": "80"})
-    assert any(line.startswith("δ5 ") and line.endswith("−0.041") for line in
-               result.output.splitlines())
+    assert any(
+        line.startswith("δ5 ") and line.endswith("−0.041") for line in result.output.splitlines()
+    )
     assert json.dumps(wide)  # still valid JSON

@@ -35,8 +35,9 @@ def loss_of(name: str, o: np.ndarray, t: np.ndarray) -> float:
     return float(-np.mean(t * np.log(o) + (1 - t) * np.log(1 - o)))  # bce
 
 
-def forward(weights: list[np.ndarray], biases: list[np.ndarray] | None, acts: list[str],
-            x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def forward(
+    weights: list[np.ndarray], biases: list[np.ndarray] | None, acts: list[str], x: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     nets, outs = [], [x]
     for k, w in enumerate(weights):
         net = w @ outs[-1] + (biases[k] if biases is not None else 0.0)
@@ -48,8 +49,14 @@ def forward(weights: list[np.ndarray], biases: list[np.ndarray] | None, acts: li
 def total_loss(data: dict[str, Any], weights, biases, rows) -> float:
     """The quantity one update descends: summed over its samples, or averaged in batch mean."""
     acts = data["activations"]
-    values = [loss_of(data["loss"], forward(weights, biases, acts, np.array(s["inputs"]))[1][-1],
-                      np.array(s["targets"])) for s in rows]
+    values = [
+        loss_of(
+            data["loss"],
+            forward(weights, biases, acts, np.array(s["inputs"]))[1][-1],
+            np.array(s["targets"]),
+        )
+        for s in rows
+    ]
     mean = data["mode"] == "batch" and data["batch_gradient"] == "mean"
     return sum(values) / len(values) if mean else sum(values)
 
@@ -63,20 +70,31 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
     if loss == "bce":
         acts[-1] = "sigmoid"
     value = st.floats(-1.5, 1.5, allow_nan=False).map(lambda v: round(v, 3))
-    weights = [[[draw(value) for _ in range(layers[k])] for _ in range(layers[k + 1])]
-               for k in range(count)]
+    weights = [
+        [[draw(value) for _ in range(layers[k])] for _ in range(layers[k + 1])]
+        for k in range(count)
+    ]
     with_biases = draw(st.booleans())
     biases = [[draw(value) for _ in range(n)] for n in layers[1:]] if with_biases else None
     unit = st.floats(0.05, 0.95) if loss == "bce" else value
     n_samples = draw(st.integers(1, 3))
-    samples = [{"inputs": [draw(value) for _ in range(layers[0])],
-                "targets": [draw(unit) for _ in range(layers[-1])]} for _ in range(n_samples)]
+    samples = [
+        {
+            "inputs": [draw(value) for _ in range(layers[0])],
+            "targets": [draw(unit) for _ in range(layers[-1])],
+        }
+        for _ in range(n_samples)
+    ]
     data: dict[str, Any] = {
-        "layers": layers, "activations": acts, "loss": loss,
+        "layers": layers,
+        "activations": acts,
+        "loss": loss,
         "learning_rate": draw(st.sampled_from([0.1, 0.5, 1.0])),
-        "samples": samples, "mode": draw(st.sampled_from(["online", "batch"])),
+        "samples": samples,
+        "mode": draw(st.sampled_from(["online", "batch"])),
         "batch_gradient": draw(st.sampled_from(["mean", "sum"])),
-        "weights": weights, "train_biases": draw(st.booleans()),
+        "weights": weights,
+        "train_biases": draw(st.booleans()),
     }
     if biases is not None:
         data["biases"] = biases
@@ -98,9 +116,11 @@ def away_from_relu_kinks(data: dict[str, Any]) -> bool:
 H = 1e-6
 
 
-def numeric(data: dict[str, Any], weights, biases, rows, which: str, k: int,
-            index: tuple[int, ...]) -> float:
+def numeric(
+    data: dict[str, Any], weights, biases, rows, which: str, k: int, index: tuple[int, ...]
+) -> float:
     """Central finite difference of the loss with respect to one parameter."""
+
     def shifted(step: float) -> float:
         w = [m.copy() for m in weights]
         b = [v.copy() for v in biases] if biases is not None else None
@@ -118,8 +138,7 @@ def test_gradients_equal_finite_differences(data):
     done = engine.epoch(spec)
     weights = [np.array(m, dtype=float) for m in data["weights"]]
     biases = [np.array(v, dtype=float) for v in data["biases"]] if "biases" in data else None
-    groups = ([data["samples"]] if data["mode"] == "batch"
-              else [[s] for s in data["samples"]])
+    groups = [data["samples"]] if data["mode"] == "batch" else [[s] for s in data["samples"]]
     for update, rows in zip(done.updates, groups):
         for k, layer in enumerate(update.layers):
             for index in np.ndindex(layer.gradient.shape):
@@ -173,8 +192,15 @@ def test_delta_is_minus_dE_dnet(data):
 def test_sigmoid_and_bce_are_stable_for_large_net_inputs():
     import warnings
 
-    data = {"layers": [1, 1], "activation": "sigmoid", "loss": "bce", "learning_rate": 1,
-            "inputs": [1000.0], "targets": [0.0], "weights": {"w12": 1.0}}
+    data = {
+        "layers": [1, 1],
+        "activation": "sigmoid",
+        "loss": "bce",
+        "learning_rate": 1,
+        "inputs": [1000.0],
+        "targets": [0.0],
+        "weights": {"w12": 1.0},
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow warning fails the test
         done = engine.epoch(config.from_dict(data))

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 
-from pytest import approx
-
 from conftest import equations, run_json
+from pytest import approx
 
 
 def sigmoid(x: float) -> float:
@@ -46,8 +45,14 @@ def test_hidden_delta_uses_weights_before_the_update(runner):
 def test_new_weights_match_product_numbers(runner):
     doc = run_json(runner)
     new = {k: v["after"] for k, v in doc["summary"]["parameters"].items()}
-    expected = {"w35": 0.272326, "w45": 0.872998, "w13": 0.099071, "w23": 0.797611,
-                "w14": 0.397140, "w24": 0.592646}
+    expected = {
+        "w35": 0.272326,
+        "w45": 0.872998,
+        "w13": 0.099071,
+        "w23": 0.797611,
+        "w14": 0.397140,
+        "w24": 0.592646,
+    }
     for name, value in expected.items():
         assert new[name] == approx(value, abs=1e-6), name
 
@@ -56,8 +61,9 @@ def test_loss_and_output_after_the_update(runner):
     doc = run_json(runner)
     assert doc["summary"]["loss_after"] == approx(0.016565, abs=1e-6)
     assert doc["summary"]["outputs_after"][0][0] == approx(0.682019, abs=1e-6)
-    assert doc["epochs"] == [{"epoch": 1, "loss": approx(0.018104, abs=1e-6),
-                              "loss_after": approx(0.016565, abs=1e-6)}]
+    assert doc["epochs"] == [
+        {"epoch": 1, "loss": approx(0.018104, abs=1e-6), "loss_after": approx(0.016565, abs=1e-6)}
+    ]
 
 
 def test_delta_update_is_eta_delta_o(runner):

@@ -6,6 +6,7 @@ column vectors, one loop per layer.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -57,17 +58,26 @@ def small_networks(draw: st.DrawFn) -> dict[str, Any]:
     value = st.floats(-1, 1).map(lambda v: round(v, 2))
     data: dict[str, Any] = {
         "layers": layers,
-        "activations": draw(st.lists(st.sampled_from(sorted(SIGMA)), min_size=len(layers) - 1,
-                                     max_size=len(layers) - 1)),
+        "activations": draw(
+            st.lists(
+                st.sampled_from(sorted(SIGMA)), min_size=len(layers) - 1, max_size=len(layers) - 1
+            )
+        ),
         "loss": "half_sse",
         "learning_rate": draw(st.sampled_from([0.05, 0.1])),
         "mode": draw(st.sampled_from(["online", "batch"])),
         "batch_gradient": draw(st.sampled_from(["mean", "sum"])),
-        "samples": [{"inputs": [draw(value) for _ in range(layers[0])],
-                     "targets": [draw(value) for _ in range(layers[-1])]}
-                    for _ in range(draw(st.integers(1, 3)))],
-        "weights": [[[draw(value) for _ in range(layers[k])] for _ in range(layers[k + 1])]
-                    for k in range(len(layers) - 1)],
+        "samples": [
+            {
+                "inputs": [draw(value) for _ in range(layers[0])],
+                "targets": [draw(value) for _ in range(layers[-1])],
+            }
+            for _ in range(draw(st.integers(1, 3)))
+        ],
+        "weights": [
+            [[draw(value) for _ in range(layers[k])] for _ in range(layers[k + 1])]
+            for k in range(len(layers) - 1)
+        ],
     }
     if draw(st.booleans()):
         data["biases"] = [[draw(value) for _ in range(n)] for n in layers[1:]]
@@ -81,8 +91,9 @@ def test_k_epochs_are_k_applications_of_the_one_step_update(data, k):
     b = [np.array(v, dtype=float) for v in data["biases"]] if "biases" in data else None
     with np.errstate(all="ignore"):  # diverging draws are dropped just below
         for _ in range(k):
-            groups = ([data["samples"]] if data["mode"] == "batch"
-                      else [[s] for s in data["samples"]])
+            groups = (
+                [data["samples"]] if data["mode"] == "batch" else [[s] for s in data["samples"]]
+            )
             for rows in groups:
                 W, b = one_update(data, W, b, rows)
     # a diverging run amplifies rounding without bound: comparing two of them means nothing
@@ -113,7 +124,7 @@ def test_lecture_loss_falls_every_epoch_for_50_epochs(runner):
     assert len(losses) == 50
     assert losses[0] == pytest.approx(0.018104, abs=1e-6)  # the notes' network, epoch 1
     assert epochs[0]["loss_after"] == pytest.approx(0.016565, abs=1e-6)
-    assert all(b < a for a, b in zip(losses, losses[1:]))
+    assert all(b < a for a, b in itertools.pairwise(losses))
     # with one sample, each epoch's loss before training is the last one's loss after it
     assert [e["loss_after"] for e in epochs[:-1]] == losses[1:]
 
@@ -136,8 +147,7 @@ def test_save_never_overwrites_without_force(runner, tmp_path):
     saved.write_text("keep me\n", encoding="utf-8")
     result = runner.invoke(cli, ["step", "--epochs", "2", "--save", str(saved)])
     assert result.exit_code == 2
-    assert result.output == f"Error: {saved}, --save: exists already; use --force to " \
-                            "overwrite it\n"
+    assert result.output == f"Error: {saved}, --save: exists already; use --force to overwrite it\n"
     assert saved.read_text(encoding="utf-8") == "keep me\n"
     forced = runner.invoke(cli, ["step", "--epochs", "2", "--save", str(saved), "--force"])
     assert forced.exit_code == 0
@@ -148,15 +158,30 @@ def test_save_into_a_missing_folder_is_a_clear_error(runner, tmp_path):
     target = tmp_path / "nowhere" / "net.yaml"
     result = runner.invoke(cli, ["step", "--epochs", "1", "--save", str(target)])
     assert result.exit_code == 2
-    assert result.output == (f"Error: {target}, --save: the folder "
-                             f"'{target.parent}' does not exist; create it first\n")
+    assert result.output == (
+        f"Error: {target}, --save: the folder '{target.parent}' does not exist; create it first\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_trace_picks_epochs_and_last_follows_until_loss(runner):
-    doc = json.loads(runner.invoke(cli, ["step", "xor", "--epochs", "5000", "--until-loss",
-                                         "0.01", "--trace", "1,last", "--format",
-                                         "json"]).output)
+    doc = json.loads(
+        runner.invoke(
+            cli,
+            [
+                "step",
+                "xor",
+                "--epochs",
+                "5000",
+                "--until-loss",
+                "0.01",
+                "--trace",
+                "1,last",
+                "--format",
+                "json",
+            ],
+        ).output
+    )
     run = doc["summary"]["epochs_run"]
     assert doc["summary"]["stop"] == "until_loss"
     assert doc["epochs"][-1]["loss"] < 0.01 <= doc["epochs"][-2]["loss"]
@@ -165,8 +190,9 @@ def test_trace_picks_epochs_and_last_follows_until_loss(runner):
 
 
 def test_until_loss_says_where_it_stopped(runner):
-    result = runner.invoke(cli, ["step", "xor", "--epochs", "5000", "--until-loss", "0.01"],
-                           env={"COLUMNS": "80"})
+    result = runner.invoke(
+        cli, ["step", "xor", "--epochs", "5000", "--until-loss", "0.01"], env={"COLUMNS": "80"}
+    )
     assert result.exit_code == 0
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("Stopped: the loss fell below 0.01 in epoch ")
@@ -174,34 +200,49 @@ def test_until_loss_says_where_it_stopped(runner):
 
 def test_divergence_is_reported_not_printed_as_nan(runner, tmp_path):
     path = tmp_path / "diverge.yaml"
-    path.write_text("layers: [1, 1]\nactivation: linear\nloss: sse\nlearning_rate: 5\n"
-                    "inputs: [3]\ntargets: [1]\nweights: {w12: 0.5}\n", encoding="utf-8")
+    path.write_text(
+        "layers: [1, 1]\nactivation: linear\nloss: sse\nlearning_rate: 5\n"
+        "inputs: [3]\ntargets: [1]\nweights: {w12: 0.5}\n",
+        encoding="utf-8",
+    )
     # each step multiplies the error by (1 − 2·η·x²) = −89: it must blow up
     result = runner.invoke(cli, ["step", str(path), "--epochs", "1000"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert "nan" not in result.output
     assert "training diverged; try a smaller learning_rate" in " ".join(result.output.split())
-    doc = json.loads(runner.invoke(cli, ["step", str(path), "--epochs", "1000",
-                                         "--format", "json"]).output)
+    doc = json.loads(
+        runner.invoke(cli, ["step", str(path), "--epochs", "1000", "--format", "json"]).output
+    )
     assert doc["summary"]["stop"] == "diverged"
     assert doc["summary"]["epochs_run"] < 1000
 
 
 def test_xor_learns_within_the_epochs_its_comment_says(runner):
-    doc = json.loads(runner.invoke(cli, ["step", "xor", "--epochs", "2000", "--format",
-                                         "json"]).output)
+    doc = json.loads(
+        runner.invoke(cli, ["step", "xor", "--epochs", "2000", "--format", "json"]).output
+    )
     outputs = [row[0] for row in doc["summary"]["outputs_after"]]
     assert [abs(o - t) < 0.1 for o, t in zip(outputs, [0, 1, 1, 0])] == [True] * 4
-    at_500 = json.loads(runner.invoke(cli, ["step", "xor", "--epochs", "500", "--format",
-                                            "json"]).output)["summary"]["outputs_after"]
+    at_500 = json.loads(
+        runner.invoke(cli, ["step", "xor", "--epochs", "500", "--format", "json"]).output
+    )["summary"]["outputs_after"]
     assert max(abs(row[0] - 0.5) for row in at_500) < 0.2  # "still stuck near 0.5"
 
 
 def test_shuffle_same_seed_same_numbers_other_seed_other_order():
-    base = {"layers": [2, 2, 1], "activation": "sigmoid", "learning_rate": 1,
-            "shuffle": True, "weights": [[[0.1, 0.8], [0.4, 0.6]], [[0.3, 0.9]]],
-            "samples": [{"inputs": [0, 0], "targets": [0]}, {"inputs": [0, 1], "targets": [1]},
-                        {"inputs": [1, 0], "targets": [1]}, {"inputs": [1, 1], "targets": [0]}]}
+    base = {
+        "layers": [2, 2, 1],
+        "activation": "sigmoid",
+        "learning_rate": 1,
+        "shuffle": True,
+        "weights": [[[0.1, 0.8], [0.4, 0.6]], [[0.3, 0.9]]],
+        "samples": [
+            {"inputs": [0, 0], "targets": [0]},
+            {"inputs": [0, 1], "targets": [1]},
+            {"inputs": [1, 0], "targets": [1]},
+            {"inputs": [1, 1], "targets": [0]},
+        ],
+    }
     a = training.train(config.from_dict({**base, "seed": 7}), 20)
     b = training.train(config.from_dict({**base, "seed": 7}), 20)
     c = training.train(config.from_dict({**base, "seed": 8}), 20)

@@ -41,9 +41,12 @@ def loss_curve(losses: list[float], width: int = 60, height: int = 8) -> tuple[l
     if not finite:
         return [], False
     # each column shows the loss at the end of its share of the epochs
-    samples = [finite[min(len(finite) - 1, (c + 1) * len(finite) // width - 1)]
-               if len(finite) >= width else finite[c * len(finite) // width]
-               for c in range(width)]
+    samples = [
+        finite[min(len(finite) - 1, (c + 1) * len(finite) // width - 1)]
+        if len(finite) >= width
+        else finite[c * len(finite) // width]
+        for c in range(width)
+    ]
     low, high = min(samples), max(samples)
     log = low > 0 and high / low > 100
     if log:
@@ -71,11 +74,14 @@ def curve_panel(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         lines.append(Text.assemble((label.rjust(pad), "dim"), " │", (row, "green")))
     run = len(trace.losses)
     lines.append(Text(" " * pad + " └" + "─" * len(rows[0]), style="dim"))
-    lines.append(Text(" " * pad + "  epoch 1" + f"epoch {run}".rjust(len(rows[0]) - 7),
-                      style="dim"))
+    lines.append(
+        Text(" " * pad + "  epoch 1" + f"epoch {run}".rjust(len(rows[0]) - 7), style="dim")
+    )
     first = float(trace.losses[0])
-    summary = (f"loss after each epoch{', log scale' if log else ''}. Before training "
-               f"{fmt(first)}, after epoch {run} {fmt(losses[-1])}")
+    summary = (
+        f"loss after each epoch{', log scale' if log else ''}. Before training "
+        f"{fmt(first)}, after epoch {run} {fmt(losses[-1])}"
+    )
     if math.isfinite(trace.relative_drop):
         change = "lower" if trace.relative_drop >= 0 else "higher"
         summary += f": {abs(trace.relative_drop):.1%} {change}"
@@ -95,8 +101,13 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         parts.append(run_table.render(traced, fmt, title=False))
     parts.append(Text(""))
     parts.append(Rule("Epochs", align="left"))
-    parts.append(Text(f"rows: {trace.rows_note}. loss: the mean of each sample's loss before "
-                      "its own update; outputs and weights: after the epoch.", style="dim"))
+    parts.append(
+        Text(
+            f"rows: {trace.rows_note}. loss: the mean of each sample's loss before "
+            "its own update; outputs and weights: after the epoch.",
+            style="dim",
+        )
+    )
     parts.append(epoch_table(trace, fmt))
     parts.append(Text(""))
     parts.append(curve_panel(trace, fmt))

@@ -52,35 +52,48 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
     for step in trace.steps:
         layers = []
         for k, layer in enumerate(step.layers, start=1):
-            layers.append({
-                "layer": k,
-                "units": [numbering.unit(k, j) for j in range(spec.layers[k])],
-                "activation": spec.activations[k - 1],
-                "net": _clean(layer.net),
-                "out": _clean(layer.out),
-                "delta": _clean(layer.delta),
-                "mask": _clean(layer.mask),
-                "weights_before": _clean(layer.weights_before),
-                "weights_after": _clean(layer.weights_after),
-                "biases_before": _clean(layer.biases_before),
-                "biases_after": _clean(layer.biases_after),
-            })
+            layers.append(
+                {
+                    "layer": k,
+                    "units": [numbering.unit(k, j) for j in range(spec.layers[k])],
+                    "activation": spec.activations[k - 1],
+                    "net": _clean(layer.net),
+                    "out": _clean(layer.out),
+                    "delta": _clean(layer.delta),
+                    "mask": _clean(layer.mask),
+                    "weights_before": _clean(layer.weights_before),
+                    "weights_after": _clean(layer.weights_after),
+                    "biases_before": _clean(layer.biases_before),
+                    "biases_after": _clean(layer.biases_after),
+                }
+            )
         equations = [
-            {"section": section.kind, "symbol": row.symbol, "formula": symbolic(row.formula),
-             "value": _clean(row.value)}
-            for section in step.sections for row in section.rows if not isinstance(row, Elided)
+            {
+                "section": section.kind,
+                "symbol": row.symbol,
+                "formula": symbolic(row.formula),
+                "value": _clean(row.value),
+            }
+            for section in step.sections
+            for row in section.rows
+            if not isinstance(row, Elided)
         ]
-        steps.append({
-            "epoch": step.epoch, "sample": step.sample, "inputs": _clean(step.inputs),
-            "targets": _clean(step.targets), "loss": _clean(step.loss), "layers": layers,
-            "equations": equations,
-        })
+        steps.append(
+            {
+                "epoch": step.epoch,
+                "sample": step.sample,
+                "inputs": _clean(step.inputs),
+                "targets": _clean(step.targets),
+                "loss": _clean(step.loss),
+                "layers": layers,
+                "equations": equations,
+            }
+        )
     return steps
 
 
 def _parameters(trace: Trace) -> dict[str, Any]:
-    return {c.symbol: {"before": _clean(c.before), "after": _clean(c.after)}
-            for c in trace.changes}
+    return {c.symbol: {"before": _clean(c.before), "after": _clean(c.after)} for c in trace.changes}
 
 
 def document(trace: Trace) -> dict[str, Any]:
@@ -90,8 +103,10 @@ def document(trace: Trace) -> dict[str, Any]:
         "version": 1,
         "network": _network(trace.spec, trace.rounding),
         "steps": _steps(trace),
-        "epochs": [{"epoch": e.epoch, "loss": _clean(e.loss), "loss_after": _clean(e.loss_after)}
-                   for e in trace.epochs],
+        "epochs": [
+            {"epoch": e.epoch, "loss": _clean(e.loss), "loss_after": _clean(e.loss_after)}
+            for e in trace.epochs
+        ],
         "summary": {
             "parameters": _parameters(trace),
             "loss_before": _clean(trace.loss_before),
@@ -111,16 +126,19 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
         "version": 1,
         "network": _network(trace.spec, trace.rounding),
         "steps": [step for traced in trace.traces for step in _steps(traced)],
-        "epochs": [{"epoch": n + 1, "loss": _clean(float(loss)),
-                    "loss_after": _clean(float(after))}
-                   for n, (loss, after) in enumerate(zip(trace.losses, trace.losses_after))],
+        "epochs": [
+            {"epoch": n + 1, "loss": _clean(float(loss)), "loss_after": _clean(float(after))}
+            for n, (loss, after) in enumerate(zip(trace.losses, trace.losses_after))
+        ],
         "summary": {
             "epochs_asked": trace.epochs_asked,
             "epochs_run": len(trace.losses),
             "stop": trace.stop,
             "stop_reason": trace.stop_reason or None,
-            "parameters": {name: {"before": _clean(a), "after": _clean(b)}
-                           for name, a, b in zip(names, start, final)},
+            "parameters": {
+                name: {"before": _clean(a), "after": _clean(b)}
+                for name, a, b in zip(names, start, final)
+            },
             "loss_first": _clean(float(trace.losses[0])) if len(trace.losses) else None,
             "loss_after": _clean(float(trace.losses_after[-1])) if len(trace.losses) else None,
             "relative_drop": _clean(trace.relative_drop),
@@ -137,8 +155,5 @@ def _flat(spec) -> list[float]:
 
 
 def render(trace: Trace | TrainingTrace) -> str:
-    if isinstance(trace, TrainingTrace):
-        data = document_training(trace)
-    else:
-        data = document(trace)
+    data = document_training(trace) if isinstance(trace, TrainingTrace) else document(trace)
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -50,8 +50,12 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
     table.add_column("value", justify="right", style="bold", no_wrap=True)
     for row in section.rows:
         if isinstance(row, Elided):
-            table.add_row("…", Text(f"{row.count} more: {row.what} (--full shows them)",
-                                    style="dim italic"), "", "")
+            table.add_row(
+                "…",
+                Text(f"{row.count} more: {row.what} (--full shows them)", style="dim italic"),
+                "",
+                "",
+            )
             continue
         assert isinstance(row, Equation)
         values = row.values()
@@ -73,8 +77,9 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
         table.add_row(change.symbol, fmt(change.before), fmt(change.after))
     if len(trace.shown) < len(trace.changes):
         hidden = len(trace.changes) - len(trace.shown)
-        table.add_row("…", Text(f"{hidden} more that moved less (--full shows all)",
-                                style="dim italic"), "")
+        table.add_row(
+            "…", Text(f"{hidden} more that moved less (--full shows all)", style="dim italic"), ""
+        )
     table.add_section()
     table.add_row("E", fmt(trace.loss_before), fmt(trace.loss_after))
     return table
@@ -104,8 +109,12 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     epoch = trace.epochs[0].epoch
     parts.append(Rule("Summary" if title else f"Summary of epoch {epoch}", align="left"))
     parts.append(summary_table(trace, fmt))
-    parts.append(Text(f"E before the update = {fmt(trace.loss_before)}, after = "
-                      f"{fmt(trace.loss_after)}" + _outputs(trace, fmt)))
+    parts.append(
+        Text(
+            f"E before the update = {fmt(trace.loss_before)}, after = "
+            f"{fmt(trace.loss_after)}" + _outputs(trace, fmt)
+        )
+    )
     return Group(*parts)
 
 
@@ -124,6 +133,7 @@ def _outputs(trace: Trace, fmt: NumberFormat) -> str:
         return ""
     numbering = trace.spec.numbering
     last = len(trace.spec.layers) - 1
-    outs = ", ".join(f"o{numbering.unit(last, i)} = {fmt(v)}"
-                     for i, v in enumerate(trace.outputs_after[0]))
+    outs = ", ".join(
+        f"o{numbering.unit(last, i)} = {fmt(v)}" for i, v in enumerate(trace.outputs_after[0])
+    )
     return f" (outputs after the update: {outs})"
