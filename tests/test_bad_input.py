@@ -260,7 +260,7 @@ def test_unknown_example_suggests_the_closest(runner):
     assert result.exit_code == 2
     assert result.output == (
         "Error: lectur: no such file, and no built-in example of that "
-        "name; did you mean 'lecture'? built-in: chain_rule, lecture, xor\n"
+        "name; did you mean 'lecture'? built-in: chain_rule, lecture, mazur, xor\n"
     )
 
 
