@@ -138,13 +138,12 @@ def run(
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
     """
-    from . import trace, training
+    from . import engine, trace
 
     spec = _load(config)
-    done = training.train(spec, 1, carry=_carry(rounding), traced={1})
-    before, epoch = done.traced[0]
+    done = engine.epoch(spec, 1, _carry(rounding))
     _emit(
-        trace.build(before, epoch, rounding=rounding, full=full, gradients=gradients),
+        trace.build(spec, done, rounding=rounding, full=full, gradients=gradients),
         fmt,
         decimals,
         rounding,
@@ -237,7 +236,7 @@ def step(
         backtrace step xor --epochs 2000 --trace last
         backtrace step xor --epochs 100000 --until-loss 0.001
     """
-    from . import trace, training
+    from . import history, training
 
     traced, last, everything = _epochs(trace_spec)
     spec = _load(config)
@@ -248,7 +247,7 @@ def step(
             raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
     if everything:
         traced = set(range(1, epochs + 1))
-    shown, rows_note = trace.shown_epochs(epochs, every, all_epochs)
+    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
     with _Progress(epochs, fmt) as tick:
         done = training.train(
             spec,
@@ -260,7 +259,7 @@ def step(
             progress=tick,
             trace_last=last,
         )
-    result = trace.build_training(
+    result = history.build_training(
         done, rounding=rounding, full=full, gradients=gradients, rows_note=rows_note
     )
     if save:

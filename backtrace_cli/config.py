@@ -7,16 +7,18 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from . import notation
 from .errors import ConfigError
 from .yamlsource import Document, Path, parse
 
-Array = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "sse", "mse", "bce")

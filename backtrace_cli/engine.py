@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from .config import Spec
 
-Array = npt.NDArray[np.float64]
-Carry = Callable[[Array], Array]
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
 
 
 def exact(values: Array) -> Array:
@@ -307,11 +309,23 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     return carry(losses(spec.loss, error, nets[-1])), outs[-1]
 
 
+def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
+    """The samples' order in an epoch: as given, or shuffled from (seed, epoch).
+
+    Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
+    """
+    count = len(spec.samples)
+    if not spec.shuffle:
+        return tuple(range(count))
+    rng = np.random.default_rng([spec.seed, epoch])
+    return tuple(int(i) for i in rng.permutation(count))
+
+
 def epoch(
     spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
 ) -> Epoch:
     """One epoch: online (an update per sample, in `order`) or batch (one update)."""
-    indices = tuple(order) if order is not None else tuple(range(len(spec.samples)))
+    indices = tuple(order) if order is not None else sample_order(spec, number)
     groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
     updates = []
     current = spec

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
-Array = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
 
 _SPEC = re.compile(r"([1-9]\d?)(sf|dp)")
 

@@ -7,16 +7,19 @@ order, so epoch k of a long run is bit for bit what `run` prints for that networ
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from . import engine
 from .config import Spec
 
-Array = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
 
 DIVERGENCE_FACTOR = 1e6  # a loss this many times the first epoch's is reported as divergence
 LARGE_ARRAY = 128 * 1024  # bytes: glibc's default mmap threshold
@@ -55,6 +58,8 @@ class Snapshot:
     weights: tuple[Array, ...]
     biases: tuple[Array, ...] | None
     outputs: Array  # (samples, n_out), after the epoch
+    moved: int  # the parameter (weights then biases, flattened) that changed most since the
+    change: float  # previous kept epoch (or the start), and by how much: after − before
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +85,6 @@ class Training:
         """(first loss − last loss) / first loss, after the last epoch."""
         first = float(self.losses[0])
         return (first - float(self.losses_after[-1])) / first if first else 0.0
-
-
-def order(spec: Spec, epoch: int) -> tuple[int, ...]:
-    """The samples' order in an epoch: as given, or shuffled from (seed, epoch).
-
-    Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
-    """
-    count = len(spec.samples)
-    if not spec.shuffle:
-        return tuple(range(count))
-    rng = np.random.default_rng([spec.seed, epoch])
-    return tuple(int(i) for i in rng.permutation(count))
 
 
 def train(
@@ -138,11 +131,17 @@ def train(
     def current() -> Spec:
         return _with(spec, weights, biases)
 
+    def kept_flat() -> Array:
+        """The parameters at the last kept epoch (or the start): what 'changed most' is from."""
+        if snapshots:
+            return _flat(snapshots[-1].weights, snapshots[-1].biases)
+        return _flat(spec.weights, spec.biases)
+
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        fixed = order(spec, 1) if not spec.shuffle else None
+        fixed = engine.sample_order(spec, 1) if not spec.shuffle else None
         for number in range(1, epochs + 1):
-            sequence = fixed if fixed is not None else order(spec, number)
+            sequence = fixed if fixed is not None else engine.sample_order(spec, number)
             outputs = None
             start = (weights, biases)  # the network before this epoch, for trace_last
             if number in traced:
@@ -181,7 +180,9 @@ def train(
             if number == 1:
                 first = loss
             if keep(number):
-                snapshots.append(_snapshot(number, weights, biases, outputs, current, carry))
+                snapshots.append(
+                    _snapshot(number, weights, biases, outputs, current, carry, kept_flat())
+                )
             if progress is not None:
                 progress(number)
             # a non-finite weight makes the next loss non-finite; the end checks the last ones
@@ -210,10 +211,12 @@ def train(
         if trace_last and ran and ran not in traced:
             # the same computation again, recorded: deterministic, so identical
             before = _with(spec, *start)
-            records.append((before, engine.epoch(before, ran, carry, order(spec, ran))))
+            records.append(
+                (before, engine.epoch(before, ran, carry, engine.sample_order(spec, ran)))
+            )
     losses, after = losses[:ran], after[:ran]
     if ran and (not snapshots or snapshots[-1].epoch != ran):
-        snapshots.append(_snapshot(ran, weights, biases, last_outputs, current, carry))
+        snapshots.append(_snapshot(ran, weights, biases, last_outputs, current, carry, kept_flat()))
     return Training(
         start=spec,
         final=current(),
@@ -234,15 +237,25 @@ def _snapshot(
     outputs: Array | None,
     current: Callable[[], Spec],
     carry: engine.Carry,
+    previous: Array,
 ) -> Snapshot:
     if outputs is None:
         _, outputs = engine.evaluate(current(), carry)
+    differences = _flat(weights, biases) - previous
+    moved = int(np.argmax(np.abs(differences)))
     return Snapshot(
         epoch=number,
         weights=tuple(_frozen(w) for w in weights),
         biases=tuple(_frozen(b) for b in biases) if biases is not None else None,
         outputs=_frozen(outputs),
+        moved=moved,
+        change=float(differences[moved]),
     )
+
+
+def _flat(weights: Sequence[Array], biases: Sequence[Array] | None) -> Array:
+    """Every parameter in one vector: weights layer by layer (row-major), then biases."""
+    return np.concatenate([np.ravel(a) for a in (*weights, *(biases or ()))])
 
 
 def _finite(weights: list[Array], biases: list[Array] | None) -> bool:

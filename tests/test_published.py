@@ -3,9 +3,8 @@ Backpropagation Example" (2015). Every expected number below is his, as he print
 
 from __future__ import annotations
 
-from pytest import approx
-
 from conftest import equations, run_json
+from pytest import approx
 
 # his names: out_h1, out_h2, out_o1, out_o2, E_total → ours: o3, o4, o5, o6, E
 FORWARD = {

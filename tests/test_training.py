@@ -15,7 +15,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backtrace_cli import config, training
+from backtrace_cli import config, engine, training
 from backtrace_cli.cli import cli
 
 SIGMA = {
@@ -248,5 +248,19 @@ def test_shuffle_same_seed_same_numbers_other_seed_other_order():
     c = training.train(config.from_dict({**base, "seed": 8}), 20)
     assert np.array_equal(a.losses, b.losses)
     assert not np.array_equal(a.losses, c.losses)
-    orders = {training.order(config.from_dict({**base, "seed": 7}), e) for e in range(1, 20)}
+    orders = {engine.sample_order(config.from_dict({**base, "seed": 7}), e) for e in range(1, 20)}
     assert len(orders) > 1  # a new order each epoch
+
+
+def test_changed_most_names_the_parameter_that_moved_most(runner):
+    # from the JSON's before/after of every parameter: the largest |after − before|
+    doc = json.loads(
+        runner.invoke(cli, ["step", "xor", "--epochs", "1", "--format", "json"]).output
+    )
+    moves = {k: v["after"] - v["before"] for k, v in doc["summary"]["parameters"].items()}
+    name = max(moves, key=lambda k: abs(moves[k]))
+    table = runner.invoke(cli, ["step", "xor", "--epochs", "1"], env={"COLUMNS": "80"}).output
+    row = next(line for line in table.splitlines() if line.split()[:1] == ["1"] and "=" in line)
+    assert row.split()[-4:-2] == [name, "="]
+    after = doc["summary"]["parameters"][name]["after"]
+    assert f"{name} = {after:.6f}".rstrip("0").replace("-", "−") in row

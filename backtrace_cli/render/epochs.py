@@ -10,7 +10,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..trace import Elided, TrainingTrace
+from ..history import EpochRow, TrainingTrace
+from ..trace import Elided
 from . import table as run_table
 from .numbers import NumberFormat
 
@@ -25,12 +26,19 @@ def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     for name in trace.parameter_names:
         table.add_column(name, justify="right", no_wrap=True)
+    moved = not trace.parameter_names and any(
+        isinstance(row, EpochRow) and row.moved for row in trace.rows
+    )
+    if moved:
+        table.add_column("changed most", no_wrap=True)
     for row in trace.rows:
         if isinstance(row, Elided):
             continue  # the epoch numbers and the note above say which rows are left out
         cells = [f"{row.epoch} ", fmt(row.loss)]
         cells += [fmt(v) for v in row.outputs]
         cells += [fmt(v) for v in row.parameters]
+        if moved:
+            cells.append(f"{row.moved} = {fmt(row.moved_value)} ({fmt.signed(row.moved_change)})")
         table.add_row(*cells)
     return table
 
@@ -101,13 +109,13 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         parts.append(run_table.render(traced, fmt, title=False))
     parts.append(Text(""))
     parts.append(Rule("Epochs", align="left"))
-    parts.append(
-        Text(
-            f"rows: {trace.rows_note}. loss: the mean of each sample's loss before "
-            "its own update; outputs and weights: after the epoch.",
-            style="dim",
-        )
+    note = (
+        f"rows: {trace.rows_note}. loss: the mean of each sample's loss before its own "
+        "update; outputs and weights: after the epoch."
     )
+    if not trace.parameter_names:
+        note += " changed most: the parameter that moved most since the row above (by how much)."
+    parts.append(Text(note, style="dim"))
     parts.append(epoch_table(trace, fmt))
     parts.append(Text(""))
     parts.append(curve_panel(trace, fmt))

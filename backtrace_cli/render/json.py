@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..trace import Elided, Trace, TrainingTrace, parameter_names
+from ..trace import Elided, Trace
+
+if TYPE_CHECKING:
+    from ..history import TrainingTrace
 from .numbers import symbolic
 
 
@@ -118,6 +121,8 @@ def document(trace: Trace) -> dict[str, Any]:
 
 def document_training(trace: TrainingTrace) -> dict[str, Any]:
     """`step`: every epoch's loss, and the steps of the traced epochs."""
+    from ..history import parameter_names
+
     names = parameter_names(trace.spec)
     start = [float(v) for v in _flat(trace.spec)]
     final = [float(v) for v in _flat(trace.final)]
@@ -155,5 +160,6 @@ def _flat(spec) -> list[float]:
 
 
 def render(trace: Trace | TrainingTrace) -> str:
-    data = document_training(trace) if isinstance(trace, TrainingTrace) else document(trace)
+    # a TrainingTrace has every epoch's losses; checked by shape so `run` never imports it
+    data = document_training(trace) if hasattr(trace, "losses") else document(trace)
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -40,6 +40,11 @@ class NumberFormat:
                 text = f"{value:.3g}"
         return text.replace("-", MINUS)
 
+    def signed(self, value: float) -> str:
+        """A change: always with its sign, +0.012 or −0.03."""
+        text = self(value)
+        return text if text.startswith(MINUS) else "+" + text
+
     def operand(self, value: float) -> str:
         """A number substituted into a formula: negatives in parentheses."""
         text = self(value)

@@ -1,0 +1,162 @@
+"""Many epochs, named: the per-epoch table's rows and the traced epochs. Computes nothing.
+
+Only `backtrace step` needs this; `run` never imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import notation
+from .config import Spec
+from .trace import Elided, Trace, build
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from .training import Training
+
+    Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRow:
+    """One row of the per-epoch table: read from a training snapshot."""
+
+    epoch: int
+    loss: float
+    loss_after: float
+    outputs: tuple[float, ...]  # the shown outputs after the epoch
+    parameters: tuple[float, ...]  # the shown parameters after the epoch
+    moved: str = ""  # networks too big for a column each: the parameter that changed most
+    moved_value: float = 0.0  # its value after the epoch
+    moved_change: float = 0.0  # and its change since the previous row
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingTrace:
+    """N epochs: the per-epoch table, the loss curve, and full traces of the picked epochs."""
+
+    spec: Spec
+    rounding: str | None
+    epochs_asked: int
+    losses: Array  # every epoch's loss (mean before each sample's own update)
+    losses_after: Array  # every epoch's loss after it
+    output_names: tuple[str, ...]  # "o5", or "o5 s2" for sample 2
+    parameter_names: tuple[str, ...]  # parameters with a column (hand-sized networks)
+    rows: tuple[EpochRow | Elided, ...]
+    traces: tuple[Trace, ...]  # one per traced epoch, exactly what `run` shows
+    rows_note: str  # which epochs have a row
+    outputs_after: Array  # (samples, n_out) after the last epoch
+    stop: str
+    stop_reason: str
+    relative_drop: float
+    final: Spec
+
+
+MAX_PARAMETER_COLUMNS = 6
+MAX_OUTPUT_COLUMNS = 4
+
+
+def parameter_names(spec: Spec) -> list[str]:
+    """Every weight and bias, in network order: w13, w23, …, b3, …"""
+    numbering = spec.numbering
+    names = []
+    for k, w in enumerate(spec.weights, start=1):
+        for j in range(w.shape[0]):
+            for i in range(w.shape[1]):
+                names.append(notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)))
+    if spec.biases is not None:
+        for k, b in enumerate(spec.biases, start=1):
+            names.extend(f"b{numbering.unit(k, j)}" for j in range(b.shape[0]))
+    return names
+
+
+def build_training(
+    training: Training,
+    rounding: str | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    rows_note: str = "",
+) -> TrainingTrace:
+    """Name what `training.train` computed."""
+    spec = training.start
+    numbering = spec.numbering
+    last = len(spec.layers) - 1
+    n_out, n_samples = spec.layers[-1], len(spec.samples)
+    outputs: list[tuple[str, int, int]] = []
+    if n_out * n_samples <= MAX_OUTPUT_COLUMNS:
+        for s in range(n_samples):
+            for j in range(n_out):
+                name = f"o{numbering.unit(last, j)}" + (f" s{s + 1}" if n_samples > 1 else "")
+                outputs.append((name, s, j))
+    names = parameter_names(spec)
+    shown_parameters = names if len(names) <= MAX_PARAMETER_COLUMNS else []
+    rows: list[EpochRow | Elided] = []
+    previous = 0
+    for snap in training.snapshots:
+        if snap.epoch > previous + 1:
+            rows.append(
+                Elided(snap.epoch - previous - 1, f"epochs {previous + 1}–{snap.epoch - 1}")
+            )
+        flat = [float(v) for w in snap.weights for v in w.ravel()]
+        if snap.biases is not None:
+            flat += [float(v) for b in snap.biases for v in b.ravel()]
+        rows.append(
+            EpochRow(
+                epoch=snap.epoch,
+                loss=float(training.losses[snap.epoch - 1]),
+                loss_after=float(training.losses_after[snap.epoch - 1]),
+                outputs=tuple(float(snap.outputs[s, j]) for _, s, j in outputs),
+                parameters=tuple(flat) if shown_parameters else (),
+                moved="" if shown_parameters else names[snap.moved],
+                moved_value=flat[snap.moved],
+                moved_change=snap.change,
+            )
+        )
+        previous = snap.epoch
+    traces = tuple(
+        build(before, done, rounding, full, gradients) for before, done in training.traced
+    )
+    return TrainingTrace(
+        spec=spec,
+        rounding=rounding,
+        epochs_asked=training.epochs_asked,
+        losses=training.losses,
+        losses_after=training.losses_after,
+        output_names=tuple(name for name, _, _ in outputs),
+        parameter_names=tuple(shown_parameters),
+        rows=tuple(rows),
+        traces=traces,
+        rows_note=rows_note,
+        outputs_after=training.snapshots[-1].outputs,
+        stop=training.stop,
+        stop_reason=training.stop_reason,
+        relative_drop=training.relative_drop,
+        final=training.final,
+    )
+
+
+def shown_epochs(
+    epochs: int, every: int | None = None, everything: bool = False
+) -> tuple[set[int], str]:
+    """Epochs with a row in the table, and a note saying which: all of a short run; else the
+    first ten, every k-th (about 30 rows), and the last."""
+    if everything or epochs <= 60:
+        return set(range(1, epochs + 1)), "every epoch"
+    if every is None:
+        every = _nice(epochs / 30)
+    rows = set(range(1, 11)) | set(range(every, epochs + 1, every)) | {epochs}
+    return rows, f"epochs 1–10, every {every} after that, and the last (--all-epochs: all)"
+
+
+def _nice(value: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that is ≥ value."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= value:
+                return step * factor
+        step *= 10
