@@ -270,6 +270,14 @@ def step(
             f"Trained by `backtrace step`: {done.epochs_run} epochs from "
             f"{spec.source}; loss {done.losses[0]:.6g} → {done.losses_after[-1]:.6g}"
         )
+        drawn = spec.dropout is not None and any(
+            m is None and r > 0 for m, r in zip(spec.dropout.masks, spec.dropout.rates)
+        )
+        if drawn:
+            header += (
+                "\nDropout masks are drawn from the seed as for epoch 1 again, so they differ "
+                f"from the ones epoch {done.epochs_run + 1} would have drawn."
+            )
         try:
             write_text(save, saver.to_config(done.final, header), force=force, option="--save")
         except ConfigError as err:

@@ -46,7 +46,9 @@ KEYS = (
     "weights",
     "biases",
     "train_biases",
+    "dropout",
 )
+DROPOUT_KEYS = ("rate", "seed", "shared_mask", "masks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +82,32 @@ class Spec:
     shuffle: bool = False  # online mode: a new sample order every epoch, drawn from `seed`
     seed: int = 0
 
+    dropout: Dropout | None = None
+
     @property
     def numbering(self) -> notation.Numbering:
         return notation.Numbering(self.layers)
+
+
+@dataclass(frozen=True, slots=True)
+class Dropout:
+    """Keras-style inverted dropout on the outputs of the inputs and hidden layers.
+
+    Position p is layer p of `layers` (0: the inputs); there is one position per layer
+    except the output layer. Kept outputs are scaled by 1/(1 − rate).
+    """
+
+    rates: tuple[float, ...]  # per position; 0 means no dropout there
+    seed: int
+    shared_mask: bool  # batch mode: one mask for all samples of the batch (noise_shape (1, n))
+    masks: tuple[Array | None, ...]  # per position: a fixed 0/1 keep-mask, or None (drawn)
+
+    @property
+    def active(self) -> bool:
+        return any(rate > 0 for rate in self.rates)
+
+    def scale(self, position: int) -> float:
+        return 1.0 / (1.0 - self.rates[position])
 
 
 def _frozen(values: Any) -> Array:
@@ -297,6 +322,7 @@ def from_document(doc: Document) -> Spec:
     if not isinstance(shuffle, bool):
         raise c.fail(("shuffle",), f"{_show(shuffle)} is not true or false")
     seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
+    dropout = _dropout(c, data["dropout"], layers) if data.get("dropout") is not None else None
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{_show(data[key])} is not text")
@@ -317,6 +343,7 @@ def from_document(doc: Document) -> Spec:
         description=data.get("description", "") or "",
         shuffle=shuffle,
         seed=seed,
+        dropout=dropout,
     )
 
 
@@ -594,3 +621,95 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
             "(0 is fine), or leave `biases` out",
         )
     return tuple(_frozen(vec) for vec in vectors)
+
+
+def _layer_keys(layers: tuple[int, ...]) -> list[str]:
+    """The names dropout uses for the layers it can follow: inputs, hidden1, hidden2, …"""
+    return ["inputs"] + [f"hidden{k}" for k in range(1, len(layers) - 1)]
+
+
+def _dropout(c: _Checker, value: Any, layers: tuple[int, ...]) -> Dropout | None:
+    names = _layer_keys(layers)
+    rate_what = "a rate in [0, 1): the fraction of units dropped (Keras' Dropout(rate))"
+    m = {"rate": value} if not isinstance(value, dict) else value
+    path: Path = ("dropout",) if not isinstance(value, dict) else ("dropout", "rate")
+    for key in m:
+        if key not in DROPOUT_KEYS:
+            close = _closest(key, DROPOUT_KEYS)
+            hint = f"did you mean {close!r}? " if close else ""
+            raise c.fail(
+                ("dropout", key), f"unknown key; {hint}dropout takes {', '.join(DROPOUT_KEYS)}"
+            )
+    if "rate" not in m:
+        raise c.fail(("dropout",), "missing `rate`: e.g. `dropout: {rate: 0.5, seed: 0}`")
+
+    def rate(where: Path, raw: Any) -> float:
+        r = c.number(where, raw, rate_what)
+        if r >= 1:
+            raise c.fail(
+                where,
+                f"{raw} is not < 1; a rate of 1 would drop every unit (Keras refuses it too): "
+                "use a rate in [0, 1)",
+            )
+        if r < 0:
+            raise c.fail(where, f"{raw} is negative; expected {rate_what}")
+        return r
+
+    raw = m["rate"]
+    if isinstance(raw, dict):
+        rates = [0.0] * len(names)
+        for key, v in raw.items():
+            if key not in names:
+                raise c.fail((*path, key), _unknown_layer(key, names))
+            rates[names.index(key)] = rate((*path, key), v)
+    else:
+        if len(layers) == 2:
+            raise c.fail(
+                path,
+                "this network has no hidden layer, so a single rate drops nothing; "
+                "to drop inputs write `rate: {inputs: 0.2}`",
+            )
+        rates = [0.0] + [rate(path, raw)] * (len(layers) - 2)
+    seed = c.integer(("dropout", "seed"), m.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
+    shared = m.get("shared_mask", False)
+    if not isinstance(shared, bool):
+        raise c.fail(("dropout", "shared_mask"), f"{_show(shared)} is not true or false")
+    masks: list[Array | None] = [None] * len(names)
+    if m.get("masks") is not None:
+        given = c.mapping(
+            ("dropout", "masks"), m["masks"], "one 0/1 list per layer, e.g. `hidden1: [1, 0]`"
+        )
+        for key, v in given.items():
+            where = ("dropout", "masks", key)
+            if key not in names:
+                raise c.fail(where, _unknown_layer(key, names))
+            p = names.index(key)
+            n = layers[p]
+            units = notation.Numbering(layers)
+            first, last = units.unit(p, 0), units.unit(p, n - 1)
+            span = f"unit {first}" if n == 1 else f"units {first}–{last}"
+            what = f"{key} has {_count(n, 'unit')} ({span}), each 1 (kept) or 0 (dropped)"
+            if not isinstance(v, list) or len(v) != n:
+                found = _count(len(v), "value") if isinstance(v, list) else _show(v)
+                raise c.fail(where, f"found {found}; expected {n}: {what}")
+            for i, bit in enumerate(v):
+                if isinstance(bit, bool) or bit not in (0, 1):
+                    raise c.fail((*where, i), f"{_show(bit)} is not 0 or 1; expected {what}")
+            if rates[p] == 0:
+                raise c.fail(
+                    where,
+                    f"a mask needs a dropout rate for {key} (it sets the scaling 1/(1 − rate)); "
+                    f"give one in `rate`",
+                )
+            masks[p] = _frozen(v)
+    dropout = Dropout(tuple(rates), seed, shared, tuple(masks))
+    return dropout if dropout.active else None
+
+
+def _unknown_layer(key: str, names: list[str]) -> str:
+    close = _closest(str(key), names)
+    hint = f"did you mean {close!r}? " if close else ""
+    return (
+        f"not a layer dropout can follow; {hint}this network's are: {', '.join(names)} "
+        "(never the output layer)"
+    )

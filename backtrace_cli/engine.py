@@ -138,6 +138,9 @@ class Update:
     loss: Array  # (S,) each sample's loss before the update, carried
     layers: tuple[Layer, ...]
     reduce: int  # the gradient is the sum over samples divided by this (1 or S)
+    # dropout, per position (layer p of `layers`, 0: the inputs; all but the output layer):
+    masks: tuple[Array | None, ...] = ()  # (S, n) keep-masks, 1 kept / 0 dropped; None: none
+    kept: tuple[Array, ...] = ()  # (S, n) what layer p passes on: õ = m·o/(1 − rate), or o
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class Epoch:
     losses_after: Array  # (samples,)
     outputs_after: Array  # (samples, n_out)
     spec_after: Spec  # the network after the epoch
+    loss_inference: float | None = None  # dropout: the loss before the epoch, no dropout
 
 
 def forward(
@@ -159,11 +163,17 @@ def forward(
     biases: Sequence[Array] | None,
     x: Array,
     carry: Carry = exact,
-) -> tuple[list[Array], list[Array]]:
-    """Net inputs and outputs of every non-input layer, for rows of inputs `x`."""
-    nets, outs = [], []
+    keeps: Sequence[Array | None] | None = None,
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """Net inputs and outputs of every non-input layer, for rows of inputs `x`, and what
+    each layer received: the layer below's outputs, times `keeps[p]` (the dropout mask
+    already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference."""
+    nets, outs, received = [], [], []
     out = x
     for k, (w, activation) in enumerate(zip(weights, spec.activations)):
+        if keeps is not None and keeps[k] is not None:
+            out = carry(out * keeps[k])
+        received.append(out)
         net = out @ w.T
         if biases is not None:
             net = net + biases[k]
@@ -171,7 +181,7 @@ def forward(
         out = carry(ACTIVATE[activation](net))
         nets.append(net)
         outs.append(out)
-    return nets, outs
+    return nets, outs, received
 
 
 class Pass(NamedTuple):
@@ -184,6 +194,7 @@ class Pass(NamedTuple):
     dE_do: Array
     slopes: list[Array]  # ∂o/∂net
     backs: list[Array | None]  # hidden layers: Σ_k w_kj·δ_k
+    received: list[Array]  # per layer: its inputs after dropout (õ), or the plain outputs
     deltas: list[Array]
     summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce`
     dw: list[Array]
@@ -201,13 +212,16 @@ def backprop(
     x: Array,
     t: Array,
     carry: Carry = exact,
+    masks: Sequence[Array | None] | None = None,
 ) -> Pass:
     """One update for rows of samples `x`, `t`: forward pass, δ of every unit, new weights.
 
     The one place the maths happens: traced steps (`update`) and untraced training
-    (`train`) both call it, so they compute the same numbers the same way.
+    (`train`) both call it, so they compute the same numbers the same way. `masks`: the
+    dropout keep-masks per position (`dropout_masks`), or None.
     """
-    nets, outs = forward(spec, weights, biases, x, carry)
+    keeps = _keeps(spec, masks)
+    nets, outs, received = forward(spec, weights, biases, x, carry, keeps)
     error = carry(t - outs[-1])
     loss = carry(losses(spec.loss, error, nets[-1]))
     dE_do = loss_gradient(spec.loss, error, outs[-1])
@@ -224,14 +238,15 @@ def backprop(
             # hidden δ uses the weights before the update
             backs[k] = deltas[k + 1] @ weights[k + 1]
             delta = slopes[k] * backs[k]
+            if keeps is not None and keeps[k + 1] is not None:
+                delta = delta * keeps[k + 1]  # ∂õ/∂o = m/(1 − rate): 0 for a dropped unit
         deltas[k] = carry(delta)
 
     reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     eta = spec.learning_rate
     summed, dw, w_after = [], [], []
     for k in range(count):
-        below = x if k == 0 else outs[k - 1]
-        product = deltas[k].T @ below  # Σ_s δ_j·o_i
+        product = deltas[k].T @ received[k]  # Σ_s δ_j·õ_i
         summed.append(product / reduce if reduce != 1 else product)
         dw.append(carry(eta * summed[k]))
         w_after.append(carry(weights[k] + dw[k]))
@@ -252,6 +267,7 @@ def backprop(
         dE_do,
         slopes,
         backs,
+        received,
         deltas,
         summed,
         dw,
@@ -263,11 +279,16 @@ def backprop(
     )
 
 
-def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update:
+def update(
+    spec: Spec,
+    samples: tuple[int, ...],
+    carry: Carry = exact,
+    masks: Sequence[Array | None] | None = None,
+) -> Update:
     """Forward pass, δ of every unit and the weight update for the given samples together."""
     x = np.array([spec.samples[i].inputs for i in samples])
     t = np.array([spec.samples[i].targets for i in samples])
-    p = backprop(spec, spec.weights, spec.biases, x, t, carry)
+    p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks)
     layers = []
     for k in range(len(spec.weights)):
         has_bias = spec.biases is not None
@@ -288,7 +309,24 @@ def update(spec: Spec, samples: tuple[int, ...], carry: Carry = exact) -> Update
                 biases_after=p.biases_after[k] if has_bias else None,
             )
         )
-    return Update(samples, x, t, p.error, p.dE_do, p.loss, tuple(layers), p.reduce)
+    shown_masks: tuple[Array | None, ...] = ()
+    if masks is not None:
+        shown_masks = tuple(
+            None if m is None else _readonly(np.broadcast_to(m, (len(x), m.shape[1])))
+            for m in masks
+        )
+    return Update(
+        samples,
+        x,
+        t,
+        p.error,
+        p.dE_do,
+        p.loss,
+        tuple(layers),
+        p.reduce,
+        shown_masks,
+        tuple(p.received),
+    )
 
 
 def apply(spec: Spec, done: Update) -> Spec:
@@ -304,7 +342,7 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     """Each sample's loss and outputs under the spec's current network."""
     x = np.array([s.inputs for s in spec.samples])
     t = np.array([s.targets for s in spec.samples])
-    nets, outs = forward(spec, spec.weights, spec.biases, x, carry)
+    nets, outs, _ = forward(spec, spec.weights, spec.biases, x, carry)  # inference: no dropout
     error = carry(t - outs[-1])
     return carry(losses(spec.loss, error, nets[-1])), outs[-1]
 
@@ -321,19 +359,62 @@ def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
     return tuple(int(i) for i in rng.permutation(count))
 
 
+DROPOUT_STREAM = 0x44524F50  # "DROP": keeps the masks' random stream apart from the shuffle's
+
+
+def dropout_masks(spec: Spec, number: int, sizes: Sequence[int]) -> list[list[Array | None]]:
+    """The keep-masks of epoch `number`'s updates (`sizes`: rows in each), per position.
+
+    Drawn from one Generator seeded with (seed, epoch): the same config gives the same masks
+    on every run and machine, and any epoch's masks without drawing the earlier ones'.
+    A unit is kept when its uniform draw is ≥ rate: P(keep) = 1 − rate, as in Keras.
+    """
+    dropout = spec.dropout
+    if dropout is None:
+        return [[] for _ in sizes]
+    rng = None
+    out = []
+    for rows in sizes:
+        masks: list[Array | None] = []
+        for p, rate in enumerate(dropout.rates):
+            fixed = dropout.masks[p]
+            if rate == 0:
+                masks.append(None)
+            elif fixed is not None:
+                masks.append(fixed[np.newaxis, :])
+            else:
+                if rng is None:
+                    rng = np.random.default_rng([dropout.seed, number, DROPOUT_STREAM])
+                shape = (1 if dropout.shared_mask else rows, spec.layers[p])
+                masks.append((rng.random(shape) >= rate).astype(np.float64))
+        out.append(masks)
+    return out
+
+
+def _keeps(spec: Spec, masks: Sequence[Array | None] | None) -> list[Array | None] | None:
+    """Masks times the inverted-dropout scale 1/(1 − rate): what multiplies each output."""
+    if not masks or spec.dropout is None:
+        return None
+    return [None if m is None else m * spec.dropout.scale(p) for p, m in enumerate(masks)]
+
+
 def epoch(
     spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
 ) -> Epoch:
     """One epoch: online (an update per sample, in `order`) or batch (one update)."""
     indices = tuple(order) if order is not None else sample_order(spec, number)
     groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
+    all_masks = dropout_masks(spec, number, [len(g) for g in groups])
     updates = []
     current = spec
-    for group in groups:
-        done = update(current, group, carry)
+    for group, masks in zip(groups, all_masks):
+        done = update(current, group, carry, masks or None)
         updates.append(done)
         current = apply(current, done)
     losses_after, outputs_after = evaluate(current, carry)
+    inference = None
+    if spec.dropout is not None:
+        inference = mean_loss([evaluate(spec, carry)[0]])
     return Epoch(
         number=number,
         updates=tuple(updates),
@@ -342,6 +423,7 @@ def epoch(
         losses_after=losses_after,
         outputs_after=outputs_after,
         spec_after=current,
+        loss_inference=inference,
     )
 
 

@@ -33,6 +33,7 @@ class EpochRow:
     moved: str = ""  # networks too big for a column each: the parameter that changed most
     moved_value: float = 0.0  # its value after the epoch
     moved_change: float = 0.0  # and its change since the previous row
+    dropped: int | None = None  # dropout: units dropped over the epoch's steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,9 @@ class TrainingTrace:
     stop_reason: str
     relative_drop: float
     final: Spec
+    loss_start: float = float("nan")  # the network before training, over all samples
+    dropped: Array | None = None  # dropout: every epoch's count of dropped units
+    maskable: int = 0  # … out of this many per epoch
 
 
 MAX_PARAMETER_COLUMNS = 6
@@ -114,6 +118,9 @@ def build_training(
                 moved="" if shown_parameters else names[snap.moved],
                 moved_value=flat[snap.moved],
                 moved_change=snap.change,
+                dropped=(
+                    int(training.dropped[snap.epoch - 1]) if training.dropped is not None else None
+                ),
             )
         )
         previous = snap.epoch
@@ -136,6 +143,9 @@ def build_training(
         stop_reason=training.stop_reason,
         relative_drop=training.relative_drop,
         final=training.final,
+        loss_start=training.loss_start,
+        dropped=training.dropped,
+        maskable=training.maskable,
     )
 
 

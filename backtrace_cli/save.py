@@ -76,6 +76,8 @@ def to_config(spec: Spec, header: str = "") -> str:
             data["biases"] = [b.tolist() for b in spec.biases]
         if not spec.train_biases:
             data["train_biases"] = False
+    if spec.dropout is not None:
+        data["dropout"] = _dropout(spec)
     body = yaml.dump(
         data,
         Dumper=_Dumper,
@@ -86,3 +88,22 @@ def to_config(spec: Spec, header: str = "") -> str:
     )
     lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return lines + body
+
+
+def _dropout(spec: Spec) -> dict[str, Any]:
+    d = spec.dropout
+    assert d is not None
+    names = ["inputs"] + [f"hidden{k}" for k in range(1, len(spec.layers) - 1)]
+    hidden = set(d.rates[1:])
+    out: dict[str, Any] = {}
+    if d.rates[0] == 0 and len(hidden) == 1:
+        out["rate"] = d.rates[1]
+    else:
+        out["rate"] = {n: r for n, r in zip(names, d.rates) if r > 0}
+    out["seed"] = d.seed
+    if d.shared_mask:
+        out["shared_mask"] = True
+    masks = {n: [int(v) for v in m] for n, m in zip(names, d.masks) if m is not None}
+    if masks:
+        out["masks"] = masks
+    return out

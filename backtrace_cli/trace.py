@@ -34,6 +34,12 @@ LOSS_RULES = {
     "mse": "E = (1/n) Σ (o − t)²",
     "bce": "E = −(1/n) Σ [t·ln o + (1 − t)·ln(1 − o)]",
 }
+DROPOUT_RULE = (
+    "Dropout (Keras): each unit is dropped with probability rate; kept outputs are scaled by "
+    "1/(1 − rate). A dropped unit passes 0 forward, gets δ = 0, and the weights into and out "
+    "of it do not change in that step. The loss after the update is measured without "
+    "dropout, as at inference."
+)
 ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
 TERMS_SHOWN = 4  # terms of a sum written out before "…"
 
@@ -65,10 +71,11 @@ class Elided:
 class Section:
     """A phase of one step: a titled group of equations under one general rule."""
 
-    kind: str  # "forward", "error", "delta", "update"
+    kind: str  # "forward", "dropout", "error", "delta", "update"
     title: str
     rule: str
     rows: tuple[Equation | Elided, ...]
+    note: str = ""  # a line under the table (dropout: how many units were dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +90,7 @@ class LayerRecord:
     biases_before: Array | None
     biases_after: Array | None
     mask: Array | None = None
+    out_after_dropout: Array | None = None  # õ = m·o/(1 − rate), what the next layer gets
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,7 @@ class Step:
     layers: tuple[LayerRecord, ...]
     sections: tuple[Section, ...]
     heading: str
+    input_mask: Array | None = None  # dropout on the inputs: 1 kept, 0 dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +138,7 @@ class Trace:
     loss_before: float
     loss_after: float
     outputs_after: Array = field(repr=False)
+    loss_before_inference: float | None = None  # dropout: the loss before, without dropout
 
 
 # ---------------------------------------------------------------- names
@@ -145,6 +155,14 @@ def _names(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[list[str]
         deltas.append([f"δ{u}" for u in units])
     targets = [f"t{numbering.unit(len(spec.layers) - 1, i)}" for i in range(spec.layers[-1])]
     return outs, nets, deltas, targets
+
+
+def _received(spec: Spec, done: engine.Update, k: int) -> list[str]:
+    """What layer k is fed: the names of layer k − 1's outputs, õ3 / x̃1 after dropout."""
+    names = _names(spec)[0][k - 1]
+    if not done.masks or done.masks[k - 1] is None:
+        return names
+    return [("x̃" if k == 1 else "õ") + name[1:] for name in names]
 
 
 def _slot(name: str) -> str:
@@ -204,6 +222,8 @@ def build(
     notes = [SIGN_CONVENTION]
     notes += [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
     notes.append(LOSS_RULES[spec.loss])
+    if spec.dropout is not None:
+        notes.append(DROPOUT_RULE)
     if rounding:
         from .rounding import describe
 
@@ -223,6 +243,7 @@ def build(
         loss_before=epoch.loss,
         loss_after=epoch.loss_after,
         outputs_after=epoch.outputs_after,
+        loss_before_inference=epoch.loss_inference,
     )
 
 
@@ -241,7 +262,9 @@ def _update_steps(
             values[name] = float(done.targets[s, i])
         sections = []
         for k, layer in enumerate(done.layers, start=1):
-            sections.append(_forward(spec, k, layer, s, values, full))
+            if done.masks and done.masks[k - 1] is not None:
+                sections.append(_dropout(spec, k - 1, done, s, values, full))
+            sections.append(_forward(spec, k, layer, s, done, values, full))
         sections.append(_error(spec, done, s, values, full))
         for k in reversed(range(1, len(spec.layers))):
             sections.append(_delta(spec, k, done, s, values, full))
@@ -260,8 +283,12 @@ def _update_steps(
                 weights_after=layer.weights_after,
                 biases_before=layer.biases_before,
                 biases_after=layer.biases_after,
+                mask=_mask(done, k + 1, s),
+                out_after_dropout=(
+                    done.kept[k + 1][s] if _mask(done, k + 1, s) is not None else None
+                ),
             )
-            for layer in done.layers
+            for k, layer in enumerate(done.layers)
         )
         heading = f"Epoch {number} · sample {sample + 1} of {len(spec.samples)}"
         if spec.mode == "batch":
@@ -276,9 +303,76 @@ def _update_steps(
                 layers=records,
                 sections=tuple(sections),
                 heading=heading,
+                input_mask=_mask(done, 0, s),
             )
         )
     return steps
+
+
+def _mask(done: engine.Update, position: int, s: int) -> Array | None:
+    if position >= len(done.masks) or done.masks[position] is None:
+        return None
+    return done.masks[position][s]
+
+
+def _factor(rate: float) -> str:
+    """The inverted-dropout scale as written: ·2 for rate 0.5, /0.7 for rate 0.3."""
+    scale = 1.0 / (1.0 - rate)
+    if abs(scale - round(scale)) < 1e-9:
+        return f"·{round(scale)}"
+    return f"/{_num(1.0 - rate)}"
+
+
+def _dropout(
+    spec: Spec, p: int, done: engine.Update, s: int, values: dict[str, float], full: bool
+) -> Section:
+    """Layer p's outputs through its dropout mask: õ = m·o/(1 − rate)."""
+    assert spec.dropout is not None
+    outs = _names(spec)[0][p]
+    kept_names = _received(spec, done, p + 1)
+    rate = spec.dropout.rates[p]
+    factor = _factor(rate)
+    mask = done.masks[p][s]
+    kept = done.kept[p][s]
+    numbering = spec.numbering
+    units = [numbering.unit(p, j) for j in range(spec.layers[p])]
+    letter = "x" if p == 0 else "o"
+
+    def make(j: int) -> list[Equation]:
+        m = f"m{units[j]}"
+        values[kept_names[j]] = float(kept[j])
+        dropped = mask[j] == 0
+        return [
+            Equation(
+                kept_names[j],
+                f"{_slot(m)}·{_slot(outs[j])}{factor}",
+                ((m, float(mask[j])), (outs[j], values[outs[j]])),
+                float(kept[j]),
+                note="dropped" if dropped else "kept",
+            )
+        ]
+
+    rows = _rows(spec.layers[p], full, make, units)
+    n = spec.layers[p]
+    dropped_units = [units[j] for j in range(n) if mask[j] == 0]
+    count = len(dropped_units)
+    note = (
+        f"rate {_num(rate)} on {n} unit{'s' if n != 1 else ''}: {_num(rate * n)} expected to "
+        f"be dropped, {count} dropped in this step"
+    )
+    if 0 < count <= 12:
+        note += (
+            " (" + ("unit " if count == 1 else "units ") + ", ".join(map(str, dropped_units)) + ")"
+        )
+    name = "inputs" if p == 0 else f"hidden{p}"
+    if spec.dropout.masks[p] is not None:
+        note += f"; the mask is fixed in the config (dropout.masks.{name})"
+    scale = 1.0 / (1.0 - rate)
+    rule = f"{'x̃' if p == 0 else 'õ'}_j = m_j·{letter}_j/(1 − {_num(rate)})"
+    if not factor.startswith("/"):
+        rule += f" = m_j·{letter}_j·{_num(scale)}"
+    where = "inputs" if p == 0 else _layer_kind(spec, p)
+    return Section("dropout", f"Dropout · {where} (rate {_num(rate)})", rule, tuple(rows), note)
 
 
 def _layer_kind(spec: Spec, k: int) -> str:
@@ -286,11 +380,17 @@ def _layer_kind(spec: Spec, k: int) -> str:
 
 
 def _forward(
-    spec: Spec, k: int, layer: engine.Layer, s: int, values: dict[str, float], full: bool
+    spec: Spec,
+    k: int,
+    layer: engine.Layer,
+    s: int,
+    done: engine.Update,
+    values: dict[str, float],
+    full: bool,
 ) -> Section:
     out_names, net_names, _, _ = _names(spec)
     numbering = spec.numbering
-    below = out_names[k - 1]
+    below = _received(spec, done, k)
     activation = spec.activations[k - 1]
     used = _used_terms(len(below), full)
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
@@ -322,7 +422,8 @@ def _forward(
         ]
 
     rows = _rows(spec.layers[k], full, make, units)
-    rule = "net_j = Σ_i w_ij·o_i" + (" + b_j" if spec.biases is not None else "")
+    fed = "o_i" if below == out_names[k - 1] else "õ_i"
+    rule = f"net_j = Σ_i w_ij·{fed}" + (" + b_j" if spec.biases is not None else "")
     rule += f",  o_j = {_fn_name(activation)}(net_j)"
     return Section(
         "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule, tuple(rows)
@@ -464,9 +565,17 @@ def _delta(
             if len(terms) > 1:
                 inner = f"({inner})"
             lead = "" if activation == "linear" else _derivative(activation, o, net) + "·"
+            note = ""
+            mask = _mask(done, k, s)
+            if mask is not None:
+                assert spec.dropout is not None
+                m = f"m{units[j]}"
+                lead += f"{_slot(m)}{_factor(spec.dropout.rates[k])}·"
+                ops = [(m, float(mask[j])), *ops]
+                if mask[j] == 0:
+                    note = "dropped: δ = 0"
             formula = lead + inner
             operands = base + tuple(ops)
-            note = ""
         value = float(layer.delta[s, j])
         values[d] = value
         rows.append(Equation(d, formula, operands, value, note=note))
@@ -480,6 +589,10 @@ def _delta(
         title = "δ · output layer"
     else:
         rule = "δ_j = ∂o_j/∂net_j · Σ_k w_jk·δ_k, w before the update"
+        if done.masks and done.masks[k] is not None:
+            assert spec.dropout is not None
+            factor = _factor(spec.dropout.rates[k])
+            rule = f"δ_j = ∂o_j/∂net_j·m_j{factor}·Σ_k w_jk·δ_k, w before the update"
         title = f"δ · hidden layer {k}"
     return Section("delta", title, rule, tuple(rows))
 
@@ -493,10 +606,10 @@ def _updates(
     gradients: bool,
 ) -> list[Section]:
     """Weight (and bias) updates of layer k. `values` is None in batch mode."""
-    out_names, _, delta_names, _ = _names(spec)
+    _, _, delta_names, _ = _names(spec)
     numbering = spec.numbering
     layer = done.layers[k - 1]
-    below = out_names[k - 1]
+    below = _received(spec, done, k)
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
     eta = spec.learning_rate
     batch = values is None
@@ -515,7 +628,7 @@ def _updates(
         grad = float(layer.gradient[j, i])
         dw = float(layer.dw[j, i])
         rows = []
-        src_values = done.inputs[:, i] if k == 1 else done.layers[k - 2].out[:, i]
+        src_values = done.kept[k - 1][:, i]
         if batch:
             ops = per_sample(d, layer.delta[:, j]) + per_sample(src, src_values)
             products = [f"{_slot(f'{d}⁽{s + 1}⁾')}·{_slot(f'{src}⁽{s + 1}⁾')}" for s in range(S)]
@@ -566,6 +679,7 @@ def _updates(
                 f"{_slot(w)} + {_slot(f'Δ{w}')}",
                 ((w, float(layer.weights_before[j, i])), (f"Δ{w}", dw)),
                 float(layer.weights_after[j, i]),
+                note=_unchanged(spec, done, k, j, i),
             )
         )
         return rows
@@ -574,7 +688,8 @@ def _updates(
     for j, i in pairs[:limit]:
         rows.extend(weight_rows(j, i))
     if limit < len(pairs):
-        rows.append(Elided(len(pairs) - limit - 1, f"weights into units {units[0]}–{units[-1]}"))
+        into = f"units {units[0]}–{units[-1]}" if len(units) > 1 else f"unit {units[0]}"
+        rows.append(Elided(len(pairs) - limit - 1, f"weights into {into}"))
         rows.extend(weight_rows(*pairs[-1]))
     if batch:
         rule = (
@@ -586,6 +701,8 @@ def _updates(
         rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·o_i,  Δw_ij = η·δ_j·o_i"
     else:
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
+    if below != _names(spec)[0][k - 1]:  # dropout: the update uses what the unit passed on
+        rule = rule.replace("o_i", "õ_i")
     sections = [Section("update", f"Updates · {_layer_kind(spec, k)}", rule, tuple(rows))]
     if layer.biases_before is not None:
         sections.append(_bias_updates(spec, k, done, values, full, gradients))
@@ -671,6 +788,7 @@ def _bias_updates(
                 f"{_slot(b)} + {_slot(f'Δ{b}')}",
                 ((b, before), (f"Δ{b}", db)),
                 float(layer.biases_after[j]),
+                note=_unchanged(spec, done, k, j, None),
             )
         )
         return rows
@@ -680,6 +798,20 @@ def _bias_updates(
     if layer.db is None:
         rule = "biases are fixed (train_biases: false)"
     return Section("update", f"Bias updates · {_layer_kind(spec, k)}", rule, tuple(rows))
+
+
+def _unchanged(spec: Spec, done: engine.Update, k: int, j: int, i: int | None) -> str:
+    """Why dropout left weight w_ij (or bias b_j, i None) of layer k unchanged, if it did."""
+    if not done.masks:
+        return ""
+    numbering = spec.numbering
+    into = done.masks[k] if k < len(done.masks) else None
+    if into is not None and not into[:, j].any():
+        return f"unchanged: unit {numbering.unit(k, j)} dropped (δ = 0)"
+    source = done.masks[k - 1]
+    if i is not None and source is not None and not source[:, i].any():
+        return f"unchanged: unit {numbering.unit(k - 1, i)} dropped (passes 0)"
+    return ""
 
 
 def _num(value: float) -> str:

@@ -75,6 +75,9 @@ class Training:
     traced: tuple[tuple[Spec, engine.Epoch], ...]  # (network before, what it computed)
     stop: str  # "completed", "until_loss" or "diverged"
     stop_reason: str  # one sentence for the user; "" when completed
+    loss_start: float = math.nan  # mean loss of the network before training (no dropout)
+    dropped: Array | None = None  # (epochs run,) dropout: units dropped over the epoch's steps
+    maskable: int = 0  # dropout: units that could be dropped in one epoch (over its steps)
 
     @property
     def epochs_run(self) -> int:
@@ -82,8 +85,8 @@ class Training:
 
     @property
     def relative_drop(self) -> float:
-        """(first loss − last loss) / first loss, after the last epoch."""
-        first = float(self.losses[0])
+        """(loss before training − loss after the last epoch) / loss before training."""
+        first = self.loss_start
         return (first - float(self.losses_after[-1])) / first if first else 0.0
 
 
@@ -118,7 +121,13 @@ def train(
     batch = spec.mode == "batch"
     # with one update over fixed samples, epoch k+1's loss before its update is exactly the
     # loss after epoch k: the same forward pass on the same network and rows
-    reuse = (batch or count == 1) and not spec.shuffle
+    # (not with dropout: the loss before an update is measured through that update's mask)
+    reuse = (batch or count == 1) and not spec.shuffle and spec.dropout is None
+    dropped = np.zeros(epochs) if spec.dropout is not None else None
+    maskable = 0
+    if spec.dropout is not None:
+        per_row = sum(n for n, r in zip(spec.layers, spec.dropout.rates) if r > 0)
+        maskable = per_row * count
     losses = np.empty(epochs)
     after = np.empty(epochs)
     snapshots: list[Snapshot] = []
@@ -137,6 +146,7 @@ def train(
             return _flat(snapshots[-1].weights, snapshots[-1].biases)
         return _flat(spec.weights, spec.biases)
 
+    start_loss = engine.mean_loss([engine.evaluate(spec, carry)[0]])
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         fixed = engine.sample_order(spec, 1) if not spec.shuffle else None
@@ -153,6 +163,13 @@ def train(
                 losses[number - 1] = done.loss
                 outputs = done.outputs_after
                 after[number - 1] = done.loss_after
+                if dropped is not None:
+                    dropped[number - 1] = sum(
+                        float((1.0 - m).sum())
+                        for u in done.updates
+                        for m in u.masks
+                        if m is not None
+                    )
             else:
                 if batch:
                     rows = list(sequence)
@@ -160,8 +177,12 @@ def train(
                 else:
                     groups = [singles[i] for i in sequence]
                 parts = []
-                for x, t in groups:
-                    step = engine.backprop(spec, weights, biases, x, t, carry)
+                all_masks: list[list[Array | None]] | list[None] = [None] * len(groups)
+                if dropped is not None:
+                    all_masks = engine.dropout_masks(spec, number, [len(x) for x, _ in groups])
+                    dropped[number - 1] = _dropped(all_masks, [len(x) for x, _ in groups])
+                for (x, t), masks in zip(groups, all_masks):
+                    step = engine.backprop(spec, weights, biases, x, t, carry, masks)
                     parts.append(step.loss)
                     weights = step.weights_after
                     biases = step.biases_after
@@ -227,7 +248,20 @@ def train(
         traced=tuple(records),
         stop=stop,
         stop_reason=reason,
+        loss_start=start_loss,
+        dropped=_frozen(dropped[:ran]) if dropped is not None else None,
+        maskable=maskable,
     )
+
+
+def _dropped(all_masks: Sequence[Sequence[Array | None]], rows: Sequence[int]) -> float:
+    """Units dropped over an epoch's updates; a shared (1, n) mask counts once per row."""
+    total = 0.0
+    for masks, count in zip(all_masks, rows):
+        for m in masks:
+            if m is not None:
+                total += float((1.0 - m).sum()) * (count if len(m) == 1 else 1)
+    return total
 
 
 def _snapshot(

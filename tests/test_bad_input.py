@@ -86,7 +86,7 @@ CASES = [
         edit("learning_rate", "learning_rat"),
         "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
         "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
-        "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases",
+        "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases, dropout",
     ),
     (
         "wrong number of inputs",
@@ -260,7 +260,8 @@ def test_unknown_example_suggests_the_closest(runner):
     assert result.exit_code == 2
     assert result.output == (
         "Error: lectur: no such file, and no built-in example of that "
-        "name; did you mean 'lecture'? built-in: chain_rule, lecture, mazur, xor\n"
+        "name; did you mean 'lecture'? built-in: chain_rule, dropout256, lecture, "
+        "lecture_dropout, mazur, xor\n"
     )
 
 

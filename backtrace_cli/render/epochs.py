@@ -31,6 +31,8 @@ def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> Table:
     )
     if moved:
         table.add_column("changed most", no_wrap=True)
+    if trace.dropped is not None:
+        table.add_column("dropped", justify="right", no_wrap=True)
     for row in trace.rows:
         if isinstance(row, Elided):
             continue  # the epoch numbers and the note above say which rows are left out
@@ -39,6 +41,8 @@ def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> Table:
         cells += [fmt(v) for v in row.parameters]
         if moved:
             cells.append(f"{row.moved} = {fmt(row.moved_value)} ({fmt.signed(row.moved_change)})")
+        if trace.dropped is not None:
+            cells.append(f"{row.dropped}/{trace.maskable}")
         table.add_row(*cells)
     return table
 
@@ -85,7 +89,7 @@ def curve_panel(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
     lines.append(
         Text(" " * pad + "  epoch 1" + f"epoch {run}".rjust(len(rows[0]) - 7), style="dim")
     )
-    first = float(trace.losses[0])
+    first = trace.loss_start
     summary = (
         f"loss after each epoch{', log scale' if log else ''}. Before training "
         f"{fmt(first)}, after epoch {run} {fmt(losses[-1])}"

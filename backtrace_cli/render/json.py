@@ -42,9 +42,23 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "seed": spec.seed,
         "train_biases": spec.train_biases,
         "biases": spec.biases is not None,
-        "dropout": None,
+        "dropout": _dropout(spec),
         "rounding": rounding,
         "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
+    }
+
+
+def _dropout(spec) -> dict[str, Any] | None:
+    """Rates per layer it can follow (inputs, hidden1, …), seed, shared mask, fixed masks."""
+    d = spec.dropout
+    if d is None:
+        return None
+    names = ["inputs"] + [f"hidden{k}" for k in range(1, len(spec.layers) - 1)]
+    return {
+        "rates": dict(zip(names, d.rates)),
+        "seed": d.seed,
+        "shared_mask": d.shared_mask,
+        "masks": {n: _clean(m) for n, m in zip(names, d.masks) if m is not None} or None,
     }
 
 
@@ -64,6 +78,7 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
                     "out": _clean(layer.out),
                     "delta": _clean(layer.delta),
                     "mask": _clean(layer.mask),
+                    "out_after_dropout": _clean(layer.out_after_dropout),
                     "weights_before": _clean(layer.weights_before),
                     "weights_after": _clean(layer.weights_after),
                     "biases_before": _clean(layer.biases_before),
@@ -88,6 +103,7 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
                 "inputs": _clean(step.inputs),
                 "targets": _clean(step.targets),
                 "loss": _clean(step.loss),
+                "input_mask": _clean(step.input_mask),
                 "layers": layers,
                 "equations": equations,
             }
@@ -113,6 +129,7 @@ def document(trace: Trace) -> dict[str, Any]:
         "summary": {
             "parameters": _parameters(trace),
             "loss_before": _clean(trace.loss_before),
+            "loss_before_without_dropout": _clean(trace.loss_before_inference),
             "loss_after": _clean(trace.loss_after),
             "outputs_after": _clean(trace.outputs_after),
         },
@@ -133,6 +150,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
         "steps": [step for traced in trace.traces for step in _steps(traced)],
         "epochs": [
             {"epoch": n + 1, "loss": _clean(float(loss)), "loss_after": _clean(float(after))}
+            | ({"dropped": int(trace.dropped[n])} if trace.dropped is not None else {})
             for n, (loss, after) in enumerate(zip(trace.losses, trace.losses_after))
         ],
         "summary": {
@@ -145,6 +163,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
                 for name, a, b in zip(names, start, final)
             },
             "loss_first": _clean(float(trace.losses[0])) if len(trace.losses) else None,
+            "loss_start": _clean(trace.loss_start),
             "loss_after": _clean(float(trace.losses_after[-1])) if len(trace.losses) else None,
             "relative_drop": _clean(trace.relative_drop),
             "outputs_after": _clean(trace.outputs_after),

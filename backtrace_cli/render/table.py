@@ -45,15 +45,16 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
         padding=0,  # the box's divider is the one space between columns: fits 80 columns
     )
     table.add_column("", style="bold cyan", no_wrap=True)
-    table.add_column("formula", style="magenta")
-    table.add_column("with numbers")
+    # fold, never "…": a long product has no space to wrap at, and every digit matters
+    table.add_column("formula", style="magenta", overflow="fold")
+    table.add_column("with numbers", overflow="fold")
     table.add_column("value", justify="right", style="bold", no_wrap=True)
     for row in section.rows:
         if isinstance(row, Elided):
             table.add_row(
                 "…",
-                Text(f"{row.count} more: {row.what} (--full shows them)", style="dim italic"),
                 "",
+                Text(f"{row.count} more: {row.what} (--full shows them)", style="dim italic"),
                 "",
             )
             continue
@@ -61,9 +62,13 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
         values = row.values()
         numbers = substituted(row.working or row.formula, values, fmt)
         value = fmt(row.value)
+        cell = Text(numbers)
         if row.note:
-            numbers += f"   [{row.note}]"
-        table.add_row(row.symbol + " ", symbolic(row.formula), numbers, value)
+            cell.append(f"  {row.note}", style="italic yellow")
+        # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
+        table.add_row(Text(row.symbol + " "), Text(symbolic(row.formula)), cell, value)
+    if section.note:
+        return Group(heading, table, Text(section.note, style="italic"))
     return Group(heading, table)
 
 
@@ -81,7 +86,9 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
             "…", Text(f"{hidden} more that moved less (--full shows all)", style="dim italic"), ""
         )
     table.add_section()
-    table.add_row("E", fmt(trace.loss_before), fmt(trace.loss_after))
+    # like for like: with dropout, the loss before is shown without it too, as the one after
+    before = trace.loss_before_inference
+    table.add_row("E", fmt(trace.loss_before if before is None else before), fmt(trace.loss_after))
     return table
 
 
@@ -109,12 +116,14 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     epoch = trace.epochs[0].epoch
     parts.append(Rule("Summary" if title else f"Summary of epoch {epoch}", align="left"))
     parts.append(summary_table(trace, fmt))
-    parts.append(
-        Text(
-            f"E before the update = {fmt(trace.loss_before)}, after = "
-            f"{fmt(trace.loss_after)}" + _outputs(trace, fmt)
+    line = f"E before the update = {fmt(trace.loss_before)}, after = {fmt(trace.loss_after)}"
+    if trace.loss_before_inference is not None:
+        line = (
+            f"E before the update = {fmt(trace.loss_before_inference)}, after = "
+            f"{fmt(trace.loss_after)}, both without dropout (as at inference); through "
+            f"this step's dropout masks E was {fmt(trace.loss_before)}"
         )
-    )
+    parts.append(Text(line + _outputs(trace, fmt)))
     return Group(*parts)
 
 
