@@ -623,13 +623,13 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
     return tuple(_frozen(vec) for vec in vectors)
 
 
-def _layer_keys(layers: tuple[int, ...]) -> list[str]:
+def dropout_layer_names(layers: tuple[int, ...]) -> list[str]:
     """The names dropout uses for the layers it can follow: inputs, hidden1, hidden2, …"""
     return ["inputs"] + [f"hidden{k}" for k in range(1, len(layers) - 1)]
 
 
 def _dropout(c: _Checker, value: Any, layers: tuple[int, ...]) -> Dropout | None:
-    names = _layer_keys(layers)
+    names = dropout_layer_names(layers)
     rate_what = "a rate in [0, 1): the fraction of units dropped (Keras' Dropout(rate))"
     m = {"rate": value} if not isinstance(value, dict) else value
     path: Path = ("dropout",) if not isinstance(value, dict) else ("dropout", "rate")

@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from . import notation
-from .config import Spec
+from .config import Spec, dropout_layer_names
 
 
 class _Dumper(yaml.SafeDumper):
@@ -93,7 +93,7 @@ def to_config(spec: Spec, header: str = "") -> str:
 def _dropout(spec: Spec) -> dict[str, Any]:
     d = spec.dropout
     assert d is not None
-    names = ["inputs"] + [f"hidden{k}" for k in range(1, len(spec.layers) - 1)]
+    names = dropout_layer_names(spec.layers)
     hidden = set(d.rates[1:])
     out: dict[str, Any] = {}
     if d.rates[0] == 0 and len(hidden) == 1:

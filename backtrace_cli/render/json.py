@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..config import dropout_layer_names
 from ..trace import Elided, Trace
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def _dropout(spec) -> dict[str, Any] | None:
     d = spec.dropout
     if d is None:
         return None
-    names = ["inputs"] + [f"hidden{k}" for k in range(1, len(spec.layers) - 1)]
+    names = dropout_layer_names(spec.layers)
     return {
         "rates": dict(zip(names, d.rates)),
         "seed": d.seed,
