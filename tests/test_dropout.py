@@ -13,7 +13,7 @@ from conftest import equations, run_json
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pytest import approx
-from test_gradients import ACTIVATIONS, H, loss_of
+from test_gradients import ACTIVATIONS, loss_of, numeric
 
 from backtrace_cli import config, engine, training
 from backtrace_cli.cli import cli
@@ -159,6 +159,10 @@ def masked_loss(data, weights, biases, rows) -> tuple[float, bool]:
     return (total / len(rows) if data["mode"] == "batch" else total), clear
 
 
+def total_masked_loss(data, weights, biases, rows) -> float:
+    return masked_loss(data, weights, biases, rows)[0]
+
+
 def _masked_loss(data, weights, biases, rows) -> tuple[float, bool]:
     names = ["inputs"] + [f"hidden{k}" for k in range(1, len(data["layers"]) - 1)]
     rates, masks = data["dropout"]["rate"], data["dropout"]["masks"]
@@ -180,18 +184,6 @@ def _masked_loss(data, weights, biases, rows) -> tuple[float, bool]:
     return total, clear
 
 
-def numeric(data, weights, biases, rows, which: str, k: int, index: tuple[int, ...]) -> float:
-    """Central finite difference of the masked loss with respect to one parameter."""
-
-    def shifted(step: float) -> float:
-        w = [m.copy() for m in weights]
-        b = [v.copy() for v in biases] if biases is not None else None
-        (w if which == "w" else b)[k][index] += step
-        return masked_loss(data, w, b, rows)[0]
-
-    return (shifted(H) - shifted(-H)) / (2 * H)
-
-
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(masked_networks())
 def test_gradients_with_a_fixed_mask_equal_finite_differences(data):
@@ -206,11 +198,11 @@ def test_gradients_with_a_fixed_mask_equal_finite_differences(data):
         network = (data, weights, biases, rows)
         for k, layer in enumerate(update.layers):
             for index in np.ndindex(layer.gradient.shape):
-                expected = numeric(*network, "w", k, index)
+                expected = numeric(*network, "w", k, index, loss=total_masked_loss)
                 assert layer.gradient[index] == approx(expected, rel=1e-5, abs=1e-7)
             if biases is not None:
                 for j in range(len(biases[k])):
-                    expected = numeric(*network, "b", k, (j,))
+                    expected = numeric(*network, "b", k, (j,), loss=total_masked_loss)
                     assert layer.bias_gradient[j] == approx(expected, rel=1e-5, abs=1e-7)
         weights = [np.array(layer.weights_after) for layer in update.layers]
         if biases is not None:

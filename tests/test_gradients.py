@@ -116,15 +116,22 @@ H = 1e-6
 
 
 def numeric(
-    data: dict[str, Any], weights, biases, rows, which: str, k: int, index: tuple[int, ...]
+    data: dict[str, Any],
+    weights,
+    biases,
+    rows,
+    which: str,
+    k: int,
+    index: tuple[int, ...],
+    loss=total_loss,
 ) -> float:
-    """Central finite difference of the loss with respect to one parameter."""
+    """Central finite difference of `loss` with respect to one parameter."""
 
     def shifted(step: float) -> float:
         w = [m.copy() for m in weights]
         b = [v.copy() for v in biases] if biases is not None else None
         (w if which == "w" else b)[k][index] += step
-        return total_loss(data, w, b, rows)
+        return loss(data, w, b, rows)
 
     return (shifted(H) - shifted(-H)) / (2 * H)
 
