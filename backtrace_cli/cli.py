@@ -119,6 +119,13 @@ def _carry(rounding: str | None) -> Any:
 @cli.command()
 @click.argument("config", required=False)
 @trace_options
+@click.option(
+    "--eval",
+    "inference",
+    is_flag=True,
+    help="Inference only: each sample's forward pass and loss, without dropout and "
+    "without an update.",
+)
 def run(
     config: str | None,
     fmt: str,
@@ -126,6 +133,7 @@ def run(
     rounding: str | None,
     full: bool,
     gradients: bool | None,
+    inference: bool,
 ) -> None:
     """One training step, fully traced: forward pass, error, δ, every update.
 
@@ -141,6 +149,10 @@ def run(
     from . import engine, trace
 
     spec = _load(config)
+    if inference:
+        record = trace.build_inference(spec, engine.inference(spec, _carry(rounding)), full)
+        _emit(record, fmt, decimals, rounding)
+        return
     done = engine.epoch(spec, 1, _carry(rounding))
     _emit(
         trace.build(spec, done, rounding=rounding, full=full, gradients=gradients),

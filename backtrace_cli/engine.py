@@ -338,6 +338,13 @@ def apply(spec: Spec, done: Update) -> Spec:
     return replace(spec, weights=weights, biases=biases)
 
 
+def inference(spec: Spec, carry: Carry = exact) -> Update:
+    """Every sample through the network as it is: no dropout, and nothing to update.
+
+    The backward part of the pass is computed but not shown (`trace.build_inference`)."""
+    return update(spec, tuple(range(len(spec.samples))), carry, None)
+
+
 def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     """Each sample's loss and outputs under the spec's current network."""
     x = np.array([s.inputs for s in spec.samples])

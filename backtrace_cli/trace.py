@@ -84,9 +84,9 @@ class LayerRecord:
 
     net: Array
     out: Array
-    delta: Array
+    delta: Array | None  # None at inference
     weights_before: Array
-    weights_after: Array
+    weights_after: Array | None
     biases_before: Array | None
     biases_after: Array | None
     mask: Array | None = None
@@ -139,6 +139,7 @@ class Trace:
     loss_after: float
     outputs_after: Array = field(repr=False)
     loss_before_inference: float | None = None  # dropout: the loss before, without dropout
+    inference: bool = False  # `run --eval`: forward pass and loss only, no dropout, no update
 
 
 # ---------------------------------------------------------------- names
@@ -244,6 +245,60 @@ def build(
         loss_after=epoch.loss_after,
         outputs_after=epoch.outputs_after,
         loss_before_inference=epoch.loss_inference,
+    )
+
+
+def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trace:
+    """`run --eval`: each sample's forward pass and loss, as at inference (no dropout)."""
+    out_names, _, _, target_names = _names(spec)
+    steps = []
+    for s, sample in enumerate(done.samples):
+        values = {name: float(v) for name, v in zip(out_names[0], done.inputs[s])}
+        values.update({name: float(v) for name, v in zip(target_names, done.targets[s])})
+        sections = [
+            _forward(spec, k, layer, s, done, values, full)
+            for k, layer in enumerate(done.layers, start=1)
+        ]
+        sections.append(_error(spec, done, s, values, full))
+        steps.append(
+            Step(
+                epoch=0,
+                sample=sample + 1,
+                inputs=done.inputs[s],
+                targets=done.targets[s],
+                loss=float(done.loss[s]),
+                layers=tuple(
+                    LayerRecord(
+                        net=layer.net[s],
+                        out=layer.out[s],
+                        delta=None,
+                        weights_before=layer.weights_before,
+                        weights_after=None,
+                        biases_before=layer.biases_before,
+                        biases_after=None,
+                    )
+                    for layer in done.layers
+                ),
+                sections=tuple(sections),
+                heading=f"Inference · sample {sample + 1} of {len(spec.samples)}",
+            )
+        )
+    notes = [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
+    notes.append(LOSS_RULES[spec.loss])
+    notes.append("Inference: the network as it is, without dropout; nothing is updated.")
+    loss = engine.mean_loss([done.loss])
+    return Trace(
+        spec=spec,
+        rounding=None,
+        notes=tuple(notes),
+        steps=tuple(steps),
+        epochs=(),
+        changes=(),
+        shown=(),
+        loss_before=loss,
+        loss_after=loss,
+        outputs_after=done.layers[-1].out,
+        inference=True,
     )
 
 

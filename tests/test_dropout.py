@@ -368,3 +368,18 @@ def test_a_single_rate_on_a_network_without_hidden_layers_says_how_to_drop_input
     result = runner.invoke(cli, ["run", str(path)])
     assert result.exit_code == 2
     assert "no hidden layer" in result.output and "rate: {inputs: 0.2}" in result.output
+
+
+def test_eval_is_inference_without_dropout(runner):
+    """`run --eval` on the dropout example is the notes' forward pass: no mask, no update."""
+    doc = run_json(runner, "lecture_dropout", "--eval")
+    got = equations(doc)
+    assert doc["inference"] is True
+    assert got["o5"] == approx(0.690283, abs=5e-7)  # the course notes' numbers
+    assert got["E"] == approx(0.018104, abs=5e-7)
+    assert "õ3" not in got and not any(symbol.startswith("Δ") for symbol in got)
+    layer = doc["steps"][0]["layers"][0]
+    assert layer["mask"] is None and layer["delta"] is None and layer["weights_after"] is None
+    text = runner.invoke(cli, ["run", "lecture_dropout", "--eval"]).output
+    assert "E = 0.018104 (inference: no dropout, no update)" in text
+    assert "Dropout ·" not in text

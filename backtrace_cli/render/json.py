@@ -127,6 +127,7 @@ def document(trace: Trace) -> dict[str, Any]:
             {"epoch": e.epoch, "loss": _clean(e.loss), "loss_after": _clean(e.loss_after)}
             for e in trace.epochs
         ],
+        "inference": trace.inference,
         "summary": {
             "parameters": _parameters(trace),
             "loss_before": _clean(trace.loss_before),

@@ -113,6 +113,11 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
             parts.append(Text(""))
             parts.append(section_table(section, fmt))
     parts.append(Text(""))
+    if trace.inference:
+        count = len(trace.steps)
+        mean = "" if count == 1 else f", the mean over the {count} samples"
+        parts.append(Text(f"E = {fmt(trace.loss_before)}{mean} (inference: no dropout, no update)"))
+        return Group(*parts)
     epoch = trace.epochs[0].epoch
     parts.append(Rule("Summary" if title else f"Summary of epoch {epoch}", align="left"))
     parts.append(summary_table(trace, fmt))
