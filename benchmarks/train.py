@@ -2,7 +2,7 @@
 
     pip install torch==2.13.0     # benchmark only: never a runtime or test dependency
     python benchmarks/train.py
-    python benchmarks/train.py --quick     # fewer repeats
+    python benchmarks/train.py --quick     # one repeat instead of the best of five
 
 Times, in one run on one machine (float64, CPU):
 1. 10,000 online epochs of a 2-2-2 sigmoid network with biases (one sample), and of
@@ -152,14 +152,14 @@ def in_own_process(engine: str, case: str, repeats: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one repeat instead of three")
+    parser.add_argument("--quick", action="store_true", help="one repeat instead of five")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(measure(*args.one, args.repeats))
         return 0
-    repeats = 1 if args.quick else 3
+    repeats = 1 if args.quick else 5
     try:
         import torch
     except ImportError:

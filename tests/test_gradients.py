@@ -215,3 +215,22 @@ def test_sigmoid_and_bce_are_stable_for_large_net_inputs():
     assert update.loss[0] == approx(1000.0)
     assert update.layers[0].delta[0, 0] == approx(-1.0)  # δ = t − o
     assert math.isfinite(done.loss_after)
+
+
+def test_wide_sigmoid_is_exact_and_quiet_at_the_extremes():
+    """Layers wider than 512 units take the in-place path: same values as σ written out."""
+    import warnings
+
+    net = np.linspace(-800, 800, 1001).reshape(1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wide = engine.sigmoid(net)
+    assert not np.isnan(wide).any()
+    # σ(x) = e^x/(1 + e^x) below 0 and 1/(1 + e^−x) above: neither form overflows on its side
+    with np.errstate(under="ignore"):
+        expected = np.where(
+            net < 0,
+            np.exp(np.minimum(net, 0)) / (1 + np.exp(np.minimum(net, 0))),
+            1 / (1 + np.exp(-np.maximum(net, 0))),
+        )
+    assert wide == approx(expected, rel=1e-15, abs=1e-300)
