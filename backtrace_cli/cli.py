@@ -377,9 +377,10 @@ def examples(name: str | None) -> None:
     from . import config as cfg
 
     if name is None:
-        for example in cfg.example_names():
-            spec = cfg.load(example)
-            click.echo(f"{example:<14} {spec.name}")
+        names = cfg.example_names()
+        width = max(map(len, names)) + 2
+        for example in names:
+            click.echo(f"{example:<{width}}{cfg.load(example).name}")
         click.echo("\nbacktrace run NAME traces one; backtrace examples NAME prints it.")
         return
     try:

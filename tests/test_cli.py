@@ -35,6 +35,10 @@ def test_examples_lists_every_shipped_config(runner):
     assert result.exit_code == 0
     listed = [line.split()[0] for line in result.output.splitlines()[:-2] if line.strip()]
     assert listed == sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+    # the titles form one column, however long the longest name
+    lines = [line for line in result.output.splitlines()[:-2] if line.strip()]
+    starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
+    assert len(starts) == 1
 
 
 def test_examples_name_prints_the_file_itself(runner):
