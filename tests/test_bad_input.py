@@ -56,29 +56,29 @@ CASES = [
     (
         "no layers",
         drop("layers"),
-        ", layers: missing; give units per layer, inputs first, e.g. `layers: [2, 2, 1]`",
+        "line 1, layers: missing; give units per layer, inputs first, e.g. `layers: [2, 2, 1]`",
     ),
     (
         "no weights",
         drop("weights"),
-        ", weights: missing; give named weights (`w13: 0.1`), "
+        "line 1, weights: missing; give named weights (`w13: 0.1`), "
         "per-layer matrices, or `{init: glorot_uniform, seed: 0}`",
     ),
     (
         "no activation",
         drop("activation"),
-        ", activation: missing; give one of sigmoid, tanh, "
+        "line 1, activation: missing; give one of sigmoid, tanh, "
         "relu, linear (or `activations:`, one per layer)",
     ),
     (
         "no learning rate",
         drop("learning_rate"),
-        ", learning_rate: missing; give the learning rate η, e.g. `learning_rate: 1`",
+        "line 1, learning_rate: missing; give the learning rate η, e.g. `learning_rate: 1`",
     ),
     (
         "no targets",
         drop("targets"),
-        ", targets: missing; give `inputs` and `targets`, or "
+        "line 1, targets: missing; give `inputs` and `targets`, or "
         "`samples: [{inputs: [...], targets: [...]}]`",
     ),
     (
