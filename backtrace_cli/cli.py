@@ -146,16 +146,16 @@ def run(
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
     """
-    from . import engine, trace
+    from . import engine, records
 
     spec = _load(config)
     if inference:
-        record = trace.build_inference(spec, engine.inference(spec, _carry(rounding)), full)
+        record = records.build_inference(spec, engine.inference(spec, _carry(rounding)), full)
         _emit(record, fmt, decimals, rounding)
         return
     done = engine.epoch(spec, 1, _carry(rounding))
     _emit(
-        trace.build(spec, done, rounding=rounding, full=full, gradients=gradients),
+        records.build(spec, done, rounding=rounding, full=full, gradients=gradients),
         fmt,
         decimals,
         rounding,

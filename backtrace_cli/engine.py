@@ -340,7 +340,7 @@ def apply(spec: Spec, done: Update) -> Spec:
 def inference(spec: Spec, carry: Carry = exact) -> Update:
     """Every sample through the network as it is: no dropout, and nothing to update.
 
-    The backward part of the pass is computed but not shown (`trace.build_inference`)."""
+    The backward part of the pass is computed but not shown (`records.build_inference`)."""
     return update(spec, tuple(range(len(spec.samples))), carry, None)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from . import notation
 from .config import Spec
-from .trace import Elided, Trace, build
+from .records import Elided, Trace, build
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..history import EpochRow, TrainingTrace
-from ..trace import Elided
+from ..records import Elided
 from . import table as run_table
 from .numbers import NumberFormat
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import dropout_layer_names
-from ..trace import Elided, Trace
+from ..records import Elided, Trace
 
 if TYPE_CHECKING:
     from ..history import TrainingTrace

@@ -8,7 +8,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..trace import Elided, Equation, Section, Trace
+from ..records import Elided, Equation, Section, Trace
 from .numbers import NumberFormat, substituted, symbolic
 
 
