@@ -1,3 +1,20 @@
-"""backtrace: backpropagation traced step by step, in the lecture's notation."""
+"""backtrace: backpropagation traced step by step, in the lecture's notation.
+
+The Python API (see `backtrace_cli.api`): `load`, `trace`, `train`. Imported on first use,
+so that `backtrace --help` never pays for numpy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["__version__", "load", "trace", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load", "trace", "train", "Worked", "ConfigError"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'backtrace_cli' has no attribute {name!r}")

@@ -8,12 +8,15 @@ from __future__ import annotations
 import enum
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from . import __version__
 from .errors import ConfigError
+
+FORMATS = ("table", "markdown", "json")
+EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
 
 
 class Exit(enum.IntEnum):
@@ -46,11 +49,20 @@ def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--format",
                 "fmt",
-                type=click.Choice(["table", "json"]),
-                default="table",
-                show_default=True,
-                help="table: rich tables for the terminal; json: the machine-readable trace.",
+                type=click.Choice(FORMATS),
+                default=None,
+                help="table: rich tables for the terminal (default); markdown: the homework "
+                "export (LaTeX math, Mermaid diagrams); json: the machine-readable trace. "
+                "With -o, the file's extension decides unless this is given.",
             ),
+            click.option(
+                "-o",
+                "--output",
+                metavar="FILE",
+                help="Write to FILE instead of the terminal (- for standard output); written "
+                "atomically, never over an existing file without --force.",
+            ),
+            click.option("--force", is_flag=True, help="Let -o (and --save) overwrite a file."),
             click.option(
                 "--decimals",
                 type=click.IntRange(0, 15),
@@ -106,16 +118,6 @@ def _load(config: str | None) -> Any:
         raise BadInput(str(err)) from None
 
 
-def _carry(rounding: str | None) -> Any:
-    from . import engine
-
-    if not rounding:
-        return engine.exact
-    from .rounding import carrier
-
-    return carrier(rounding)
-
-
 @cli.command()
 @click.argument("config", required=False)
 @trace_options
@@ -128,7 +130,9 @@ def _carry(rounding: str | None) -> Any:
 )
 def run(
     config: str | None,
-    fmt: str,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
     decimals: int | None,
     rounding: str | None,
     full: bool,
@@ -146,47 +150,28 @@ def run(
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
     """
-    from . import engine, records
+    from . import api
 
-    spec = _load(config)
-    if inference:
-        record = records.build_inference(spec, engine.inference(spec, _carry(rounding)), full)
-        _emit(record, fmt, decimals, rounding)
-        return
-    done = engine.epoch(spec, 1, _carry(rounding))
-    _emit(
-        records.build(spec, done, rounding=rounding, full=full, gradients=gradients),
-        fmt,
-        decimals,
-        rounding,
-    )
+    target = _target(fmt, output, force)
+    try:
+        worked = api.trace(
+            config, rounding=rounding, full=full, gradients=gradients, inference=inference
+        )
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
+    _emit(worked.records, target, decimals, rounding)
 
 
 def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
     """--trace: "1,2,50", "3-5", "first", "last", "all" → (epochs, last, all)."""
     if not value:
         return set(), False, False
-    epochs: set[int] = set()
-    last = everything = False
-    for part in value.replace(" ", "").split(","):
-        if part == "last":
-            last = True
-        elif part == "all":
-            everything = True
-        elif part == "first":
-            epochs.add(1)
-        elif "-" in part and all(p.isdigit() for p in part.split("-", 1)):
-            a, b = (int(p) for p in part.split("-", 1))
-            epochs.update(range(max(1, min(a, b)), max(a, b) + 1))
-        elif part.isdigit() and int(part) > 0:
-            epochs.add(int(part))
-        else:
-            raise click.BadParameter(
-                f"{part!r} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
-                "first, last or all",
-                param_hint="'--trace'",
-            )
-    return epochs, last, everything
+    from .api import picks
+
+    try:
+        return picks(value.replace(" ", "").split(","))
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--trace'") from None
 
 
 @cli.command()
@@ -223,7 +208,6 @@ def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
     metavar="FILE",
     help="Write the trained network as a config that `backtrace run FILE` accepts.",
 )
-@click.option("--force", is_flag=True, help="Let --save overwrite an existing file.")
 @trace_options
 def step(
     config: str | None,
@@ -233,8 +217,9 @@ def step(
     all_epochs: bool,
     until_loss: float | None,
     save: str | None,
+    fmt: str | None,
+    output: str | None,
     force: bool,
-    fmt: str,
     decimals: int | None,
     rounding: str | None,
     full: bool,
@@ -248,39 +233,37 @@ def step(
         backtrace step xor --epochs 2000 --trace last
         backtrace step xor --epochs 100000 --until-loss 0.001
     """
-    from . import history, training
+    from . import api
 
     traced, last, everything = _epochs(trace_spec)
+    target = _target(fmt, output, force)
     spec = _load(config)
     if save and not force:
         from pathlib import Path
 
         if Path(save).exists():  # say so before training, not after
             raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
-    if everything:
-        traced = set(range(1, epochs + 1))
-    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
-    with _Progress(epochs, fmt) as tick:
-        done = training.train(
+    picks = [*sorted(traced), *(["last"] if last else []), *(["all"] if everything else [])]
+    with _Progress(epochs, target) as tick:
+        result = api.train(
             spec,
             epochs,
-            carry=_carry(rounding),
-            traced=traced,
-            keep=shown.__contains__,
+            trace=picks,
             until_loss=until_loss,
+            rounding=rounding,
+            full=full,
+            gradients=gradients,
+            every=every,
+            all_epochs=all_epochs,
             progress=tick,
-            trace_last=last,
-        )
-    result = history.build_training(
-        done, rounding=rounding, full=full, gradients=gradients, rows_note=rows_note
-    )
+        ).records
     if save:
         from . import save as saver
         from .output import write_text
 
         header = (
-            f"Trained by `backtrace step`: {done.epochs_run} epochs from "
-            f"{spec.source}; loss {done.losses[0]:.6g} → {done.losses_after[-1]:.6g}"
+            f"Trained by `backtrace step`: {len(result.losses)} epochs from "
+            f"{spec.source}; loss {result.losses[0]:.6g} → {result.losses_after[-1]:.6g}"
         )
         drawn = spec.dropout is not None and any(
             m is None and r > 0 for m, r in zip(spec.dropout.masks, spec.dropout.rates)
@@ -288,13 +271,13 @@ def step(
         if drawn:
             header += (
                 "\nDropout masks are drawn from the seed as for epoch 1 again, so they differ "
-                f"from the ones epoch {done.epochs_run + 1} would have drawn."
+                f"from the ones epoch {len(result.losses) + 1} would have drawn."
             )
         try:
-            write_text(save, saver.to_config(done.final, header), force=force, option="--save")
+            write_text(save, saver.to_config(result.final, header), force=force, option="--save")
         except ConfigError as err:
             raise BadInput(str(err)) from None
-    _emit(result, fmt, decimals, rounding)
+    _emit(result, target, decimals, rounding)
     if save:
         click.echo(
             f"Saved the trained network to {save}; `backtrace run {save}` continues from it.",
@@ -306,9 +289,10 @@ class _Progress:
     """A progress bar on stderr, shown only once training has taken over a second, and only
     in a terminal (never when output is piped)."""
 
-    def __init__(self, total: int, fmt: str) -> None:
+    def __init__(self, total: int, target: Target) -> None:
         self.total = total
-        self.enabled = fmt == "table" and sys.stdout.isatty() and sys.stderr.isatty()
+        to_terminal = target.path is None and target.fmt == "table" and sys.stdout.isatty()
+        self.enabled = (to_terminal or target.path is not None) and sys.stderr.isatty()
         self.bar: Any = None
         self.task: Any = None
 
@@ -347,22 +331,48 @@ class _Progress:
             self.bar.stop()
 
 
-def _emit(result: Any, fmt: str, decimals: int | None, rounding: str | None) -> None:
-    if fmt == "json":
-        from .render import json as render_json
+class Target(NamedTuple):
+    """Where the trace goes and in which format; checked before any work is done."""
 
-        click.echo(render_json.render(result), nl=False)
+    fmt: str
+    path: str | None  # None: standard output
+    force: bool
+
+
+def _target(fmt: str | None, output: str | None, force: bool) -> Target:
+    path = None if output in (None, "-") else output
+    if fmt is None:
+        import os
+
+        extension = os.path.splitext(path)[1].lower() if path else ""
+        fmt = EXTENSIONS.get(extension, "table")
+    if path is not None:
+        from pathlib import Path
+
+        if Path(path).exists() and not Path(path).is_dir() and not force:
+            raise BadInput(f"{path}, -o: exists already; use --force to overwrite it")
+    return Target(fmt, path, force)
+
+
+def _emit(result: Any, target: Target, decimals: int | None, rounding: str | None) -> None:
+    """Print the trace, or write it atomically to the target file."""
+    from . import render
+
+    number = render.number_format(decimals, rounding)
+    if target.path is None and target.fmt == "table":
+        render.to_terminal(result, number)  # rich, with colour where the terminal has it
         return
-    from rich.console import Console
+    text = render.text(result, target.fmt, number)
+    if target.path is None:
+        click.echo(text, nl=False)
+        return
+    from .output import write_text
 
-    from .render.numbers import NumberFormat
-
-    number = NumberFormat(decimals if decimals is not None else 6, rounding, decimals is not None)
-    if hasattr(result, "losses"):
-        from .render import epochs as renderer
-    else:
-        from .render import table as renderer  # type: ignore[no-redef]
-    Console(highlight=False, emoji=False).print(renderer.render(result, number))
+    try:
+        write_text(target.path, text or "", force=target.force, option="-o")
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
+    click.echo(f"Wrote {target.fmt} to {target.path}.", err=True)
 
 
 @cli.command()

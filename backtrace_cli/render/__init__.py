@@ -1,1 +1,55 @@
-"""Renderers: each turns a `Trace` into a renderable or a string. None prints or computes."""
+"""Renderers: the records formatted as rich tables, markdown or JSON. They never compute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .numbers import NumberFormat
+
+
+def number_format(decimals: int | None, rounding: str | None) -> NumberFormat:
+    return NumberFormat(decimals if decimals is not None else 6, rounding, decimals is not None)
+
+
+def _is_training(result: Any) -> bool:
+    # a TrainingTrace has every epoch's losses; checked by shape so `run` never imports it
+    return hasattr(result, "losses")
+
+
+def renderable(result: Any, number: NumberFormat) -> Any:
+    """The rich renderable of a trace (`run`) or a training trace (`step`)."""
+    if _is_training(result):
+        from . import epochs
+
+        return epochs.render(result, number)
+    from . import table
+
+    return table.render(result, number)
+
+
+def to_terminal(result: Any, number: NumberFormat) -> None:
+    from rich.console import Console
+
+    Console(highlight=False, emoji=False).print(renderable(result, number))
+
+
+def text(result: Any, fmt: str, number: NumberFormat) -> str:
+    """The trace as text in `fmt`: json, markdown, or the tables without colour (for files)."""
+    if fmt == "json":
+        from . import json
+
+        return json.render(result)
+    if fmt == "markdown":
+        from . import markdown
+
+        if _is_training(result):
+            return markdown.render_training(result, number)
+        return markdown.render(result, number)
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, color_system=None, highlight=False, emoji=False)
+    console.print(renderable(result, number))
+    return buffer.getvalue()

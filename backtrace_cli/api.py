@@ -1,0 +1,173 @@
+"""The Python API, for notebooks and programs — and what the command line itself calls.
+
+    >>> import backtrace_cli as bt
+    >>> worked = bt.trace("lecture")             # one step, fully traced
+    >>> worked                                    # in Jupyter: the homework markdown
+    >>> worked.records.steps[0].layers[1].delta   # the numbers, as arrays
+    >>> bt.train("xor", epochs=2000, trace=["last"]).markdown()
+
+A source is a built-in example's name, a path to a YAML file, a dict with the config's keys,
+or an already loaded `Spec`. Bad input raises `ConfigError` with the same message the CLI
+prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Spec
+from .errors import ConfigError
+
+Source = str | dict[str, Any] | Spec | None
+
+__all__ = ["ConfigError", "Worked", "load", "trace", "train"]
+
+
+def load(source: Source = None) -> Spec:
+    """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
+    from . import config
+
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, dict):
+        return config.from_dict(source)
+    return config.load(source)
+
+
+def _carry(rounding: str | None) -> Any:
+    from . import engine
+
+    if not rounding:
+        return engine.exact
+    from .rounding import carrier, parse
+
+    parsed = parse(rounding)
+    if parsed is None:
+        raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
+    return carrier(f"{parsed[0]}{parsed[1]}")
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A traced result: `records` holds every number; it shows itself as markdown in Jupyter.
+
+    `records` is a `records.Trace` (one step) or a `history.TrainingTrace` (epochs).
+    """
+
+    records: Any
+    decimals: int | None = None
+
+    @property
+    def rounding(self) -> str | None:
+        return self.records.rounding
+
+    def text(self, fmt: str = "markdown") -> str:
+        """The trace as `markdown`, `json` or `table` (plain text, no colour)."""
+        from . import render
+
+        return render.text(self.records, fmt, render.number_format(self.decimals, self.rounding))
+
+    def markdown(self) -> str:
+        return self.text("markdown")
+
+    def json(self) -> dict[str, Any]:
+        import json
+
+        return json.loads(self.text("json"))
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def __str__(self) -> str:
+        return self.text("table")
+
+
+def picks(items: Iterable[int | str]) -> tuple[set[int], bool, bool]:
+    """Epochs to trace in full — 2, "1-3", "first", "last", "all" → (epochs, last, all).
+    Raises ValueError naming what is not an epoch."""
+    epochs: set[int] = set()
+    last = everything = False
+    for item in items:
+        part = str(item).strip()
+        if part == "last":
+            last = True
+        elif part == "all":
+            everything = True
+        elif part == "first":
+            epochs.add(1)
+        elif "-" in part and all(p.isdigit() for p in part.split("-", 1)):
+            a, b = (int(p) for p in part.split("-", 1))
+            epochs.update(range(max(1, min(a, b)), max(a, b) + 1))
+        elif part.isdigit() and int(part) > 0:
+            epochs.add(int(part))
+        else:
+            raise ValueError(
+                f"{part!r} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
+                "first, last or all"
+            )
+    return epochs, last, everything
+
+
+def trace(
+    source: Source = None,
+    *,
+    rounding: str | None = None,
+    decimals: int | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    inference: bool = False,
+) -> Worked:
+    """One training step (one epoch over several samples), every equation traced.
+
+    `rounding`: "3sf" or "4dp", carried as a student does by hand; `inference`: the forward
+    pass and loss only, without dropout or update (`run --eval`)."""
+    from . import engine, records
+
+    spec = load(source)
+    carry = _carry(rounding)
+    if inference:
+        return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
+    done = engine.epoch(spec, 1, carry)
+    built = records.build(spec, done, rounding=rounding, full=full, gradients=gradients)
+    return Worked(built, decimals)
+
+
+def train(
+    source: Source = None,
+    epochs: int = 100,
+    *,
+    trace: Iterable[int | str] = (),
+    until_loss: float | None = None,
+    rounding: str | None = None,
+    decimals: int | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    every: int | None = None,
+    all_epochs: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Worked:
+    """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
+    "last" or "all". The result's `records.final` is the trained network."""
+    from . import history, training
+
+    spec = load(source)
+    picked, last, everything = picks(trace)
+    if everything:
+        picked = set(range(1, epochs + 1))
+    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
+    done = training.train(
+        spec,
+        epochs,
+        carry=_carry(rounding),
+        traced=picked,
+        keep=shown.__contains__,
+        until_loss=until_loss,
+        progress=progress,
+        trace_last=last,
+    )
+    built = history.build_training(
+        done, rounding=rounding, full=full, gradients=gradients, rows_note=rows_note
+    )
+    return Worked(built, decimals)

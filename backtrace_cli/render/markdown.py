@@ -1,0 +1,525 @@
+"""The trace as a markdown document for homework: LaTeX math, markdown tables, Mermaid diagrams.
+
+Renders on GitHub, GitLab, in Jupyter, VS Code and Obsidian. Like every renderer it only
+formats: each number is a value the records hold, written by `NumberFormat`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .. import notation
+from ..config import Spec
+from ..records import Elided, Equation, Section, Step, Trace
+from .numbers import MINUS, NumberFormat
+
+if TYPE_CHECKING:
+    from ..history import EpochRow, TrainingTrace
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+_WRAPPED = re.compile(r"\(\{([^{}]+)\}\)")
+_ELISION = re.compile(r"… \((\d+) (terms|samples)\)")
+DIAGRAM_UNITS = 4  # units of a layer drawn before the rest are collapsed into one node
+LABELLED_EDGES = 16  # networks with at most this many weights get them written on the edges
+ACTIVATION_NAMES = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "identity"}
+
+
+# ---------------------------------------------------------------- LaTeX
+
+
+def _index(text: str) -> str:
+    """ "13" → "13"; "9_12" → "9,12" (the separator written as a comma)."""
+    return text.replace("_", ",")
+
+
+def latex_symbol(name: str) -> str:
+    """A trace name in LaTeX: net3 → \\mathit{net}_{3}, õ3 → \\tilde{o}_{3}, new w13 → …"""
+    if name.startswith("new "):
+        return latex_symbol(name[4:]) + "^{\\text{new}}"
+    if name.startswith("∂") and "/" in name:
+        top, bottom = name.split("/", 1)
+        return (
+            f"\\frac{{\\partial {latex_symbol(top[1:])}}}{{\\partial {latex_symbol(bottom[1:])}}}"
+        )
+    if name.startswith("Δ"):
+        return "\\Delta " + latex_symbol(name[1:])
+    sample = ""
+    match = re.fullmatch(r"(.*)⁽(\d+)⁾", name)
+    if match:
+        name, sample = match.group(1), f"^{{({match.group(2)})}}"
+    match = re.fullmatch(r"(net|x̃|õ|δ|[a-zA-Z])([\d_]+)", name)
+    if not match:
+        return {"η": "\\eta", "E": "E"}.get(name, f"\\text{{{name}}}") + sample
+    base, index = match.groups()
+    head = {
+        "net": "\\mathit{net}",
+        "õ": "\\tilde{o}",
+        "x̃": "\\tilde{x}",
+        "δ": "\\delta",
+    }.get(base, base)
+    return f"{head}_{{{_index(index)}}}{sample}"
+
+
+_LITERALS = [
+    ("Σₛ", "\\sum_{s} "),
+    ("Σ", "\\sum "),
+    ("σ", "\\sigma"),
+    ("relu", "\\operatorname{relu}"),
+    ("tanh", "\\tanh"),
+    ("ln ", "\\ln "),
+    ("ln(", "\\ln("),
+    ("·", " \\cdot "),
+    ("−", "-"),
+    ("½", "\\tfrac{1}{2}"),
+    ("²", "^{2}"),
+    ("δ", "\\delta"),
+    ("η", "\\eta"),
+    ("…", "\\ldots "),
+]
+
+
+def _literal(text: str) -> str:
+    text = _ELISION.sub(lambda m: f"… \\text{{({m.group(1)} {m.group(2)})}}", text)
+    for plain, tex in _LITERALS:
+        text = text.replace(plain, tex)
+    return text
+
+
+def _fill(template: str, slot: Callable[[str], str]) -> str:
+    parts, end = [], 0
+    for match in _SLOT.finditer(template):
+        parts.append(_literal(template[end : match.start()]))
+        parts.append(slot(match.group(1)))
+        end = match.end()
+    parts.append(_literal(template[end:]))
+    return "".join(parts)
+
+
+def latex_number(value: float, fmt: NumberFormat) -> str:
+    text = fmt(value)
+    return text.replace(MINUS, "-").replace("∞", "\\infty").replace("nan", "\\text{nan}")
+
+
+def _operand(value: float, fmt: NumberFormat) -> str:
+    text = latex_number(value, fmt)
+    return f"({text})" if text.startswith("-") else text
+
+
+def latex_formula(template: str) -> str:
+    return _fill(template, latex_symbol)
+
+
+def latex_working(template: str, values: dict[str, float], fmt: NumberFormat) -> str:
+    # "({net3})" is in parentheses already: its number gets no second pair
+    template = _WRAPPED.sub(lambda m: "({=" + m.group(1) + "})", template)
+    return _fill(
+        template,
+        lambda name: (
+            latex_number(values[name[1:]], fmt)
+            if name.startswith("=")
+            else _operand(values[name], fmt)
+        ),
+    )
+
+
+def _note(note: str) -> str:
+    """A row's note as LaTeX text: "dropped: δ = 0" → \\text{dropped: }\\delta\\text{ = 0}."""
+    pieces = re.split(r"(δ|−)", note.replace("_", "\\_"))
+    out = []
+    for piece in pieces:
+        if piece == "δ":
+            out.append("\\delta")
+        elif piece == "−":
+            out.append("-")
+        elif piece:
+            out.append(f"\\text{{{piece}}}")
+    return "\\quad " + "".join(out)
+
+
+def equation_line(row: Equation, fmt: NumberFormat) -> str:
+    """symbol = formula = numbers = value, one aligned line."""
+    values = row.values()
+    formula = latex_formula(row.formula)
+    working = latex_working(row.working or row.formula, values, fmt)
+    value = latex_number(row.value, fmt)
+    parts = [formula]
+    if working != formula:
+        parts.append(working)
+    if value != parts[-1]:
+        parts.append(value)
+    line = f"{latex_symbol(row.symbol)} &= " + " = ".join(parts)
+    if row.note:
+        line += _note(row.note)
+    return line
+
+
+def _math_block(lines: list[str]) -> str:
+    body = " \\\\\n".join(lines)
+    return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
+
+
+def section_markdown(section: Section, fmt: NumberFormat) -> str:
+    out = [f"#### {section.title}", "", f"Rule: `{section.rule}`", ""]
+    lines: list[str] = []
+    for row in section.rows:
+        if isinstance(row, Elided):
+            if lines:
+                out += [_math_block(lines), ""]
+                lines = []
+            out += [f"*… {row.count} more: {row.what} (`--full` shows them)*", ""]
+            continue
+        lines.append(equation_line(row, fmt))
+    if lines:
+        out += [_math_block(lines), ""]
+    if section.note:
+        out += [f"*{section.note}*", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- the problem and the network
+
+
+def _math(text: str) -> str:
+    return f"${text}$"
+
+
+def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
+    """What the homework question says: network, activations, loss, η, data, dropout."""
+    numbering = spec.numbering
+    layers = []
+    for k, width in enumerate(spec.layers):
+        first, last = numbering.unit(k, 0), numbering.unit(k, width - 1)
+        units = f"unit {first}" if width == 1 else f"units {first}–{last}"
+        if k == 0:
+            units = f"x{first}" if width == 1 else f"x{first}–x{last}"
+        kind = "inputs" if k == 0 else "output" if k == len(spec.layers) - 1 else "hidden"
+        layers.append(f"{kind} {units}")
+    acts = dict.fromkeys(spec.activations)
+    activation = (
+        f"{next(iter(acts))} activation"
+        if len(acts) == 1
+        else "activations " + ", ".join(spec.activations) + " (layer by layer)"
+    )
+    from ..records import LOSS_RULES
+
+    text = (
+        f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
+        f"({'; '.join(layers)}), {activation}"
+        f"{', biases' if spec.biases is not None else ', no biases'}"
+        f"{' (fixed)' if spec.biases is not None and not spec.train_biases else ''}, "
+        f"loss `{spec.loss}`, {LOSS_RULES[spec.loss]}, and learning rate η = "
+        f"{fmt(spec.learning_rate)}. "
+    )
+    last = len(spec.layers) - 1
+    if len(spec.samples) == 1:
+        sample = spec.samples[0]
+        xs = ", ".join(
+            f"{_math(latex_symbol(f'x{numbering.unit(0, i)}'))} = {fmt(v)}"
+            for i, v in enumerate(sample.inputs[:8])
+        )
+        ts = ", ".join(
+            f"{_math(latex_symbol(f't{numbering.unit(last, i)}'))} = {fmt(v)}"
+            for i, v in enumerate(sample.targets[:8])
+        )
+        more = " …" if len(sample.inputs) > 8 else ""
+        text += f"Inputs {xs}{more}; targets {ts}. "
+    else:
+        how = (
+            "online (an update after each sample, in order"
+            + (", shuffled every epoch" if spec.shuffle else "")
+            + ")"
+            if spec.mode == "online"
+            else f"in batch mode (one update from the {spec.batch_gradient} of the gradients)"
+        )
+        text += f"{len(spec.samples)} training samples, taken {how}. "
+    if spec.dropout is not None:
+        from ..config import dropout_layer_names
+
+        rates = [
+            f"rate {fmt(r)} after the {n}"
+            for n, r in zip(dropout_layer_names(spec.layers), spec.dropout.rates)
+            if r > 0
+        ]
+        text += f"Dropout (Keras semantics): {', '.join(rates)}, seed {spec.dropout.seed}. "
+    if epochs is None:
+        text += (
+            "Do one training step by backpropagation: the forward pass, the error and loss, "
+            "the δ of every unit, and every updated weight"
+            + (" and bias" if spec.biases is not None and spec.train_biases else "")
+            + "."
+        )
+    else:
+        text += f"Train for {epochs} epoch{'s' if epochs != 1 else ''}."
+    return text
+
+
+def _shown_units(width: int) -> list[int | None]:
+    """Indices drawn for a layer; None stands for the collapsed middle."""
+    if width <= DIAGRAM_UNITS + 1:
+        return list(range(width))
+    return [*range(DIAGRAM_UNITS - 1), None, width - 1]
+
+
+def diagram(
+    spec: Spec,
+    fmt: NumberFormat,
+    title: str,
+    inputs: list[float] | None = None,
+    dropped: set[int] | None = None,
+) -> str:
+    """The network as a Mermaid flowchart: layers left to right, weights on the edges."""
+    numbering = spec.numbering
+    labelled = sum(w.size for w in spec.weights) <= LABELLED_EDGES
+    lines = ["```mermaid", "---", f'title: "{title}"', "---", "flowchart LR"]
+    node: dict[tuple[int, int | None], str] = {}
+    last = len(spec.layers) - 1
+    for k, width in enumerate(spec.layers):
+        name = (
+            "inputs"
+            if k == 0
+            else f"output layer ({spec.activations[k - 1]})"
+            if k == last
+            else f"hidden layer {k} ({spec.activations[k - 1]})"
+        )
+        lines.append(f'  subgraph L{k}["{name}"]')
+        lines.append("    direction TB")
+        for i in _shown_units(width):
+            if i is None:
+                ident = f"more{k}"
+                hidden = width - DIAGRAM_UNITS
+                lines.append(f'    {ident}["… {hidden} more units"]')
+            else:
+                u = numbering.unit(k, i)
+                ident = f"u{u}"
+                label = f"x{u}" if k == 0 else f"unit {u}"
+                if k == 0 and inputs is not None:
+                    label += f" = {fmt(inputs[i])}"
+                if k > 0 and spec.biases is not None:
+                    label += f"<br/>b{u} = {fmt(float(spec.biases[k - 1][i]))}"
+                shape = ('(["', '"])') if k == 0 else ('(("', '"))')
+                lines.append(f"    {ident}{shape[0]}{label}{shape[1]}")
+            node[(k, i)] = ident
+        lines.append("  end")
+    for k, w in enumerate(spec.weights, start=1):
+        for j in _shown_units(spec.layers[k]):
+            for i in _shown_units(spec.layers[k - 1]):
+                a, b = node[(k - 1, i)], node[(k, j)]
+                if labelled and i is not None and j is not None:
+                    name = notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j))
+                    lines.append(f'  {a} -->|"{name} = {fmt(float(w[j, i]))}"| {b}')
+                else:
+                    lines.append(f"  {a} --> {b}")
+    if dropped:
+        shown = [node[key] for key in node if key[1] is not None]
+        faded = [n for n in shown if int(n[1:]) in dropped] if shown else []
+        if faded:
+            lines.append("  classDef dropped fill:#eeeeee,stroke:#999999,stroke-dasharray:4 3")
+            lines.append(f"  class {','.join(faded)} dropped")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _dropped_units(step: Step, spec: Spec) -> set[int]:
+    numbering = spec.numbering
+    out = set()
+    masks = [(0, step.input_mask)] + [(k + 1, layer.mask) for k, layer in enumerate(step.layers)]
+    for k, mask in masks:
+        if mask is not None:
+            out |= {numbering.unit(k, i) for i, m in enumerate(mask) if m == 0}
+    return out
+
+
+# ---------------------------------------------------------------- documents
+
+
+def _step_sections(step: Step, fmt: NumberFormat, level: str = "###") -> list[str]:
+    out = [f"{level} {step.heading}", ""]
+    for section in step.sections:
+        out.append(section_markdown(section, fmt))
+    return out
+
+
+def _summary(trace: Trace, fmt: NumberFormat) -> list[str]:
+    out = ["| parameter | old | new |", "| --- | ---: | ---: |"]
+    for n in trace.shown:
+        change = trace.changes[n]
+        out.append(
+            f"| {_math(latex_symbol(change.symbol))} | {fmt(change.before)} | {fmt(change.after)} |"
+        )
+    hidden = len(trace.changes) - len(trace.shown)
+    if hidden:
+        out.append(f"| … | {hidden} more that moved less | (`--full` shows all) |")
+    before = trace.loss_before_inference
+    before = trace.loss_before if before is None else before
+    out.append(f"| $E$ | {fmt(before)} | {fmt(trace.loss_after)} |")
+    out.append("")
+    line = f"The loss before the update is {fmt(before)}; after it, {fmt(trace.loss_after)}."
+    if trace.loss_before_inference is not None:
+        line += (
+            f" Both are measured without dropout, as at inference; through this step's "
+            f"dropout masks the loss was {fmt(trace.loss_before)}."
+        )
+    out.append(line)
+    return out
+
+
+def _notes(trace: Trace) -> list[str]:
+    return [f"- {note}" for note in trace.notes]
+
+
+def render(trace: Trace, fmt: NumberFormat) -> str:
+    """`run`: the whole worked step as one markdown document."""
+    spec = trace.spec
+    parts = [f"# {spec.name}", ""]
+    if spec.description:
+        parts += [spec.description.strip(), ""]
+    parts += [problem(spec, fmt) if not trace.inference else _inference_problem(spec, fmt), ""]
+    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
+    dropped = _dropped_units(trace.steps[0], spec) if len(trace.steps) == 1 else None
+    parts += [diagram(spec, fmt, "The network before the update", inputs, dropped), ""]
+    parts += ["## Conventions", "", *_notes(trace), ""]
+    parts += ["## Solution", ""]
+    for step in trace.steps:
+        parts += _step_sections(step, fmt)
+    if trace.inference:
+        count = len(trace.steps)
+        mean = "" if count == 1 else f", the mean over the {count} samples"
+        parts += [f"**Loss:** $E$ = {fmt(trace.loss_before)}{mean} (inference: no update).", ""]
+        return "\n".join(parts).rstrip() + "\n"
+    parts += ["## Summary", "", *_summary(trace, fmt), ""]
+    if sum(w.size for w in spec.weights) <= LABELLED_EDGES:
+        after = _after(trace)
+        parts += [diagram(after, fmt, "The network after the update", inputs), ""]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _inference_problem(spec: Spec, fmt: NumberFormat) -> str:
+    return (
+        problem(spec, fmt).rsplit(". ", 1)[0]
+        + ". Compute the forward pass and the loss as at inference: no dropout, no update."
+    )
+
+
+def _after(trace: Trace) -> Spec:
+    """The network after the step, read from the records' new values (nothing recomputed)."""
+    from dataclasses import replace
+
+    layers = trace.steps[-1].layers
+    weights = tuple(layer.weights_after for layer in layers)
+    biases = None
+    if trace.spec.biases is not None:
+        biases = tuple(layer.biases_after for layer in layers)
+    return replace(trace.spec, weights=weights, biases=biases)
+
+
+def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
+    from ..history import EpochRow
+
+    header = ["epoch", "loss", *trace.output_names, *trace.parameter_names]
+    moved = not trace.parameter_names and any(
+        isinstance(row, EpochRow) and row.moved for row in trace.rows
+    )
+    if moved:
+        header.append("changed most")
+    if trace.dropped is not None:
+        header.append("dropped")
+    cells = [_header_cell(h) for h in header]
+    out = ["| " + " | ".join(cells) + " |", "| " + " | ".join("---:" for _ in header) + " |"]
+    for row in trace.rows:
+        if isinstance(row, Elided):
+            continue
+        out.append("| " + " | ".join(_row_cells(row, trace, fmt, moved)) + " |")
+    return out
+
+
+def _header_cell(name: str) -> str:
+    if name in ("epoch", "loss", "changed most", "dropped"):
+        return name
+    symbol, _, sample = name.partition(" s")
+    text = _math(latex_symbol(symbol))
+    return f"{text} (sample {sample})" if sample else text
+
+
+def _row_cells(row: EpochRow, trace: TrainingTrace, fmt: NumberFormat, moved: bool) -> list[str]:
+    cells = [str(row.epoch), fmt(row.loss)]
+    cells += [fmt(v) for v in row.outputs]
+    cells += [fmt(v) for v in row.parameters]
+    if moved:
+        cells.append(
+            f"{_math(latex_symbol(row.moved))} = {fmt(row.moved_value)} "
+            f"({fmt.signed(row.moved_change)})"
+        )
+    if trace.dropped is not None:
+        cells.append(f"{row.dropped}/{trace.maskable}")
+    return cells
+
+
+CHART_POINTS = 40
+
+
+def loss_chart(trace: TrainingTrace, fmt: NumberFormat) -> str:
+    """The loss after each epoch as a Mermaid xychart-beta line (thinned to ≤ 40 points)."""
+    import math
+
+    run = len(trace.losses_after)
+    step = max(1, math.ceil(run / CHART_POINTS))
+    picked = list(range(step - 1, run, step))
+    if picked[-1] != run - 1:
+        picked.append(run - 1)
+    values = [float(trace.losses_after[i]) for i in picked]
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "*No finite loss to draw.*"
+    numbers = ", ".join(latex_number(v, fmt) if math.isfinite(v) else "0" for v in values)
+    top = max(finite)
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            '  title "Loss after each epoch"',
+            "  x-axis [" + ", ".join(str(i + 1) for i in picked) + "]",
+            f'  y-axis "loss" 0 --> {latex_number(top * 1.05 if top > 0 else 1, fmt)}',
+            f"  line [{numbers}]",
+            "```",
+        ]
+    )
+
+
+def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
+    """`step`: the problem, the network before and after, the per-epoch table, the loss chart,
+    and the full equations of the traced epochs."""
+    spec = trace.spec
+    run = len(trace.losses)
+    parts = [f"# {spec.name}", ""]
+    if spec.description:
+        parts += [spec.description.strip(), ""]
+    parts += [problem(spec, fmt, trace.epochs_asked), ""]
+    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
+    parts += [diagram(spec, fmt, "The network before training", inputs), ""]
+    parts += ["## Epochs", ""]
+    parts += [
+        f"{run} of {trace.epochs_asked} epochs ran"
+        + (f": {trace.stop_reason}." if trace.stop_reason else ".")
+        + f" Rows: {trace.rows_note}. Loss: the mean of each sample's loss before its own "
+        "update; outputs and weights: after the epoch.",
+        "",
+    ]
+    parts += [*epoch_table(trace, fmt), ""]
+    parts += [loss_chart(trace, fmt), ""]
+    change = "lower" if trace.relative_drop >= 0 else "higher"
+    parts += [
+        f"Before training the loss is {fmt(trace.loss_start)}; after epoch {run} it is "
+        f"{fmt(float(trace.losses_after[-1]))}: {abs(trace.relative_drop):.1%} {change}.",
+        "",
+    ]
+    if sum(w.size for w in spec.weights) <= LABELLED_EDGES:
+        parts += [diagram(trace.final, fmt, f"The network after epoch {run}", inputs), ""]
+    for traced in trace.traces:
+        epoch = traced.epochs[0].epoch
+        parts += [f"## Epoch {epoch} in full", ""]
+        for step in traced.steps:
+            parts += _step_sections(step, fmt)
+        parts += [f"### Summary of epoch {epoch}", "", *_summary(traced, fmt), ""]
+    return "\n".join(parts).rstrip() + "\n"
