@@ -472,7 +472,7 @@ def loss_chart(trace: TrainingTrace, fmt: NumberFormat) -> str:
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return "*No finite loss to draw.*"
-    numbers = ", ".join(latex_number(v, fmt) if math.isfinite(v) else "0" for v in values)
+    numbers = ", ".join(_plain(v) if math.isfinite(v) else "0" for v in values)
     top = max(finite)
     return "\n".join(
         [
@@ -480,11 +480,17 @@ def loss_chart(trace: TrainingTrace, fmt: NumberFormat) -> str:
             "xychart-beta",
             '  title "Loss after each epoch"',
             "  x-axis [" + ", ".join(str(i + 1) for i in picked) + "]",
-            f'  y-axis "loss" 0 --> {latex_number(top * 1.05 if top > 0 else 1, fmt)}',
+            f'  y-axis "loss" 0 --> {_plain(top * 1.05 if top > 0 else 1)}',
             f"  line [{numbers}]",
             "```",
         ]
     )
+
+
+def _plain(value: float) -> str:
+    """A chart value: positional digits only, as Mermaid's grammar reads them (no 1e-07)."""
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
 
 
 def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
