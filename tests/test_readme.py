@@ -49,3 +49,25 @@ def test_sample_output_is_the_current_output(runner):
     assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
         line.rstrip() for line in sample.splitlines()
     ], "README sample is stale: regenerate it with `COLUMNS=80 backtrace run`"
+
+
+def test_the_notebook_example_runs_as_written(tmp_path, monkeypatch):
+    """The Homework export section's Python block, executed; each call returns something
+    that shows itself as markdown."""
+    code = re.findall(r"```python\n(.*?)```", section("Homework export"), re.S)
+    assert len(code) == 1
+    monkeypatch.chdir(tmp_path)
+    lines = code[0].replace("\nbt.", "\n_ = bt.")  # keep each result
+    namespace: dict = {}
+    exec(compile(lines, "README.md", "exec"), namespace)
+    assert namespace["_"]._repr_markdown_().startswith("# ")
+
+
+def test_homework_commands_write_their_files(runner, tmp_path, monkeypatch):
+    commands = re.findall(r"^backtrace (.*?)(?:\s+#.*)?$", section("Homework export"), re.M)
+    assert len(commands) == 2
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = runner.invoke(cli, command.split())
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["homework.md", "training.md"]
