@@ -238,7 +238,7 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         from ..config import dropout_layer_names
 
         rates = [
-            f"rate {fmt(r)} after the {n}"
+            f"rate {fmt(r)} on " + ("the inputs" if n == "inputs" else f"hidden layer {n[6:]}")
             for n, r in zip(dropout_layer_names(spec.layers), spec.dropout.rates)
             if r > 0
         ]
@@ -379,6 +379,8 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
     inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
     dropped = _dropped_units(trace.steps[0], spec) if len(trace.steps) == 1 else None
     parts += [diagram(spec, fmt, "The network before the update", inputs, dropped), ""]
+    if dropped:
+        parts += ["*Grey, dashed: the units dropout drops in this step.*", ""]
     parts += ["## Conventions", "", *_notes(trace), ""]
     parts += ["## Solution", ""]
     for step in trace.steps:
