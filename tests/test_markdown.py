@@ -97,7 +97,12 @@ def test_the_markdown_shows_the_lecture_as_the_notes_write_it():
         "\\mathit{net}_{3} &= w_{13} \\cdot x_{1} + w_{23} \\cdot x_{2} = "
         "0.1 \\cdot 0.35 + 0.8 \\cdot 0.9 = 0.755" in text
     )
-    assert "o_{3} &= \\sigma(\\mathit{net}_{3}) = \\sigma(0.755) = 0.680267" in text
+    # σ written out where it is first used, and only there
+    assert (
+        "o_{3} &= \\sigma(\\mathit{net}_{3}) = \\sigma(0.755) = "
+        "\\frac{1}{1 + e^{-0.755}} = 0.680267" in text
+    )
+    assert "o_{4} &= \\sigma(\\mathit{net}_{4}) = \\sigma(0.68) = 0.663739" in text
     assert "w_{45}^{\\text{new}} &= w_{45} + \\Delta w_{45} = 0.9 + (-0.027002) = 0.872998" in text
     assert "```mermaid" in text and '-->|"w13 = 0.1"| u3' in text
     rounded = bt.trace("lecture", rounding="3sf").markdown()

@@ -138,8 +138,12 @@ def _note(note: str) -> str:
     return "\\quad " + "".join(out)
 
 
-def equation_line(row: Equation, fmt: NumberFormat) -> str:
-    """symbol = formula = numbers = value, one aligned line."""
+_SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
+
+
+def equation_line(row: Equation, fmt: NumberFormat, first_sigma: list[bool] | None = None) -> str:
+    """symbol = formula = numbers = value, one aligned line. `first_sigma`: [True] until σ has
+    been written out once in the document, as 1/(1 + e^−net) with the number."""
     values = row.values()
     formula = latex_formula(row.formula)
     working = latex_working(row.working or row.formula, values, fmt)
@@ -147,6 +151,12 @@ def equation_line(row: Equation, fmt: NumberFormat) -> str:
     parts = [formula]
     if working != formula:
         parts.append(working)
+    sigma = _SIGMA.fullmatch(row.formula)
+    if sigma and first_sigma and first_sigma[0]:
+        first_sigma[0] = False
+        net = values[sigma.group(1)]
+        power = latex_number(abs(net), fmt) if net < 0 else f"-{_operand(net, fmt)}"
+        parts.append(f"\\frac{{1}}{{1 + e^{{{power}}}}}")
     if value != parts[-1]:
         parts.append(value)
     line = f"{latex_symbol(row.symbol)} &= " + " = ".join(parts)
@@ -160,7 +170,9 @@ def _math_block(lines: list[str]) -> str:
     return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
-def section_markdown(section: Section, fmt: NumberFormat) -> str:
+def section_markdown(
+    section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
+) -> str:
     out = [f"#### {section.title}", "", f"Rule: `{section.rule}`", ""]
     lines: list[str] = []
     for row in section.rows:
@@ -170,7 +182,7 @@ def section_markdown(section: Section, fmt: NumberFormat) -> str:
                 lines = []
             out += [f"*… {row.count} more: {row.what} (`--full` shows them)*", ""]
             continue
-        lines.append(equation_line(row, fmt))
+        lines.append(equation_line(row, fmt, first_sigma))
     if lines:
         out += [_math_block(lines), ""]
     if section.note:
@@ -334,10 +346,10 @@ def _dropped_units(step: Step, spec: Spec) -> set[int]:
 # ---------------------------------------------------------------- documents
 
 
-def _step_sections(step: Step, fmt: NumberFormat, level: str = "###") -> list[str]:
-    out = [f"{level} {step.heading}", ""]
+def _step_sections(step: Step, fmt: NumberFormat, first_sigma: list[bool]) -> list[str]:
+    out = [f"### {step.heading}", ""]
     for section in step.sections:
-        out.append(section_markdown(section, fmt))
+        out.append(section_markdown(section, fmt, first_sigma))
     return out
 
 
@@ -383,8 +395,9 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
         parts += ["*Grey, dashed: the units dropout drops in this step.*", ""]
     parts += ["## Conventions", "", *_notes(trace), ""]
     parts += ["## Solution", ""]
+    first_sigma = [True]
     for step in trace.steps:
-        parts += _step_sections(step, fmt)
+        parts += _step_sections(step, fmt, first_sigma)
     if trace.inference:
         count = len(trace.steps)
         mean = "" if count == 1 else f", the mean over the {count} samples"
@@ -524,10 +537,11 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     ]
     if sum(w.size for w in spec.weights) <= LABELLED_EDGES:
         parts += [diagram(trace.final, fmt, f"The network after epoch {run}", inputs), ""]
+    first_sigma = [True]
     for traced in trace.traces:
         epoch = traced.epochs[0].epoch
         parts += [f"## Epoch {epoch} in full", ""]
         for step in traced.steps:
-            parts += _step_sections(step, fmt)
+            parts += _step_sections(step, fmt, first_sigma)
         parts += [f"### Summary of epoch {epoch}", "", *_summary(traced, fmt), ""]
     return "\n".join(parts).rstrip() + "\n"
