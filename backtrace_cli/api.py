@@ -129,9 +129,42 @@ def trace(
     carry = _carry(rounding)
     if inference:
         return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
-    done = engine.epoch(spec, 1, carry)
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        done = engine.epoch(spec, 1, carry)
     built = records.build(spec, done, rounding=rounding, full=full, gradients=gradients)
+    _refuse_overflow(built)
     return Worked(built, decimals)
+
+
+def _refuse_overflow(built: Any) -> None:
+    """A step whose numbers leave float64 is divergence, said once — not tables of ∞ and nan."""
+    import math
+
+    from .records import Equation
+
+    for step in built.steps:
+        for section in step.sections:
+            for row in section.rows:
+                if isinstance(row, Equation) and not math.isfinite(row.value):
+                    raise ConfigError(
+                        built.spec.source,
+                        None,
+                        None,
+                        f"the numbers overflow: {row.symbol} = {row.value} in "
+                        f"{step.heading.lower()}, beyond what float64 holds (about 1.8e308); "
+                        "the step diverges — use smaller weights, inputs or learning_rate",
+                    )
+    changes = [c for c in built.changes if not math.isfinite(c.after)]
+    if changes:
+        raise ConfigError(
+            built.spec.source,
+            None,
+            None,
+            f"the numbers overflow: the new {changes[0].symbol} is {changes[0].after}; the step "
+            "diverges — use smaller weights, inputs or learning_rate",
+        )
 
 
 def train(

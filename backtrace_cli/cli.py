@@ -399,9 +399,23 @@ def examples(name: str | None) -> None:
         raise BadInput(str(err)) from None
 
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
 def main() -> None:
-    cli()
+    """The console script: click's own handling, except that Ctrl-C exits with status 130
+    (click would say "Aborted!" and exit 1). Files are only ever written whole, so nothing
+    is left half-written."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted: nothing was written.", err=True)
+        sys.exit(INTERRUPTED)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(cli())
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -212,6 +213,9 @@ class _Checker:
         return value
 
     def number(self, path: Path, value: Any, what: str = "a number") -> float:
+        if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()):
+            # YAML 1.1 reads 1e-3 (no dot) as text; people mean the number
+            value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             hint = ""
             if isinstance(value, str) and "," in value:
@@ -253,6 +257,9 @@ class _Checker:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a mapping ({what}), found {_show(value)}")
         return value
+
+
+_EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 
 
 def _count(n: int, noun: str) -> str:

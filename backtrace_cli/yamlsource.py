@@ -47,18 +47,30 @@ class Document:
     file: str
     value: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    columns: dict[Path, int] = field(default_factory=dict)
 
-    def line(self, path: Path) -> int | None:
-        """Line of the node at `path`, or of its nearest ancestor."""
+    def _found(self, path: Path) -> Path | None:
+        """`path`, or its nearest ancestor that has a position (a missing key has none)."""
         path = tuple(path)
         while path:
             if path in self.lines:
-                return self.lines[path]
+                return path
             path = path[:-1]
-        return self.lines.get(())
+        return () if () in self.lines else None
+
+    def line(self, path: Path) -> int | None:
+        """Line of the node at `path`, or of its nearest ancestor."""
+        found = self._found(path)
+        return None if found is None else self.lines[found]
+
+    def column(self, path: Path) -> int | None:
+        found = self._found(path)
+        return None if found is None else self.columns.get(found)
 
     def error(self, path: Path, problem: str) -> ConfigError:
-        return ConfigError(self.file, self.line(path), field_path(path) or None, problem)
+        return ConfigError(
+            self.file, self.line(path), field_path(path) or None, problem, self.column(path)
+        )
 
 
 def parse(text: str, file: str) -> Document:
@@ -77,11 +89,12 @@ def parse(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
         what = " ".join(p for p in (err.context, err.problem) if p)
         lines = text.splitlines()
         if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
             what += " (the line has a tab: YAML indents with spaces, never tabs)"
-        raise ConfigError(file, line, None, f"not valid YAML: {what}") from None
+        raise ConfigError(file, line, None, f"not valid YAML: {what}", column) from None
     except yaml.YAMLError as err:
         raise ConfigError(file, None, None, f"not valid YAML: {err}") from None
     finally:
@@ -110,6 +123,7 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
     if depth > MAX_DEPTH:
         raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
     doc.lines.setdefault(path, node.start_mark.line + 1)
+    doc.columns.setdefault(path, node.start_mark.column + 1)
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
             raise doc.error(
@@ -136,6 +150,7 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                     key_node.start_mark.line + 1,
                     field_path(path) or None,
                     "a key must be a plain name, not a list or mapping",
+                    key_node.start_mark.column + 1,
                 )
             key = _scalar(key_node)
             key = key if isinstance(key, str) else str(key)
@@ -146,9 +161,11 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                     line,
                     field_path((*path, key)),
                     f"given twice, on line {first_line[key]} and line {line}; keep one",
+                    key_node.start_mark.column + 1,
                 )
             first_line[key] = line
             doc.lines[(*path, key)] = line
+            doc.columns[(*path, key)] = key_node.start_mark.column + 1
             out[key] = _plain(value_node, (*path, key), doc, counter, depth + 1)
         return out
     raise doc.error(path, "unsupported YAML node")  # pragma: no cover - PyYAML has no other

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -225,6 +227,10 @@ CASES = [
 ]
 
 
+def without_column(message: str) -> str:
+    return re.sub(r"(line \d+), column \d+", r"\1", message)
+
+
 @pytest.mark.parametrize(("text", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_config_gets_one_clear_message(runner, tmp_path, text, problem):
     path = tmp_path / "net.yaml"
@@ -232,7 +238,8 @@ def test_bad_config_gets_one_clear_message(runner, tmp_path, text, problem):
     result = runner.invoke(cli, ["run", str(path)])
     assert result.exit_code == 2
     separator = ", " if problem.startswith("line") else ""
-    assert result.output == f"Error: {path}{separator}{problem}\n"
+    # columns are pinned in test_errors_name_the_column; here the rest of the message
+    assert without_column(result.output) == f"Error: {path}{separator}{problem}\n"
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
@@ -344,3 +351,68 @@ def test_careless_configs_succeed_or_exit_2_with_a_message(runner, tmp_path, dat
     if result.exit_code == 2:
         assert result.output.startswith(f"Error: {path}")
         assert "Traceback" not in result.output
+
+
+BASE = (
+    "layers: [2, 2, 1]\n"  # line 1
+    "activation: sigmoid\n"
+    "learning_rate: 1\n"
+    "inputs: [0.35, nan]\n"  # line 4: "nan" starts in column 16
+    "targets: [0.5]\n"
+    "weights:\n"
+    "  w13: 0.1\n"  # line 7: keys start in column 3
+    "  w23: 0.8\n"
+    "  w14: 0.4\n"
+    "  w24: 0.6\n"
+    "  w35: 0.3\n"
+    "  w45: 0.9\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (BASE, "line 4, column 16, inputs[1]: 'nan' is not a number"),
+        (BASE.replace("nan", "0.9").replace("  w24: 0.6", "  w24: '0,6'"), "line 10, column 3"),
+        (
+            BASE.replace("nan", "0.9") + "  w13: 0.2\n",
+            "line 13, column 3, weights.w13: given twice",
+        ),
+        (BASE.replace("nan", "0.9").replace("activation", "  activation"), "line 2, column "),
+    ],
+)
+def test_errors_name_the_column(runner, tmp_path, text, where):
+    """Columns counted by hand in the text above, from 1 as editors count them."""
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    result = runner.invoke(cli, ["run", str(path)])
+    assert result.exit_code == 2
+    assert f"Error: {path}, {where}" in result.output
+
+
+def test_a_step_that_overflows_is_reported_as_divergence_not_tables_of_inf(runner, tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "layers: [2, 2, 1]\nactivation: linear\nlearning_rate: 1\ninputs: [1e200, 1e200]\n"
+        "targets: [0.5]\nweights: {w13: 1e200, w23: 0.8, w14: 0.4, w24: 0.6, w35: 0.3, w45: 0.9}\n"
+    )
+    result = runner.invoke(cli, ["run", str(path)])
+    assert result.exit_code == 2
+    # 1e200·1e200 = 1e400 > 1.8e308: net3 is the first value float64 cannot hold
+    assert "the numbers overflow: net3 = inf" in result.output
+    assert "Forward pass" not in result.output and "Warning" not in result.output
+
+
+def test_exponents_without_a_dot_are_numbers(runner, tmp_path):
+    """YAML 1.1 reads 1e-3 as text; a student means 0.001."""
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "layers: [1, 1]\nactivation: linear\nlearning_rate: 1e-1\ninputs: [2e0]\n"
+        "targets: [1]\nweights: {w12: 5E-1}\n"
+    )
+    result = runner.invoke(cli, ["run", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["network"]["learning_rate"] == 0.1
+    # o = 0.5·2 = 1 = t: nothing to learn, so w12 stays 0.5
+    assert doc["summary"]["parameters"]["w12"] == {"before": 0.5, "after": 0.5}

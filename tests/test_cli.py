@@ -165,3 +165,23 @@ def test_decimals_changes_display_only(runner):
         line.startswith("δ5 ") and line.endswith("−0.041") for line in result.output.splitlines()
     )
     assert json.dumps(wide)  # still valid JSON
+
+
+def test_ctrl_c_during_a_long_step_exits_130_and_writes_nothing(tmp_path):
+    import signal
+    import time
+
+    target = tmp_path / "homework.md"
+    process = subprocess.Popen(
+        [backtrace_script(), "step", "xor", "-n", "10000000", "-o", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)  # well into training: 10 million epochs take far longer
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in err and "Interrupted" in err
+    assert list(tmp_path.iterdir()) == []  # no file, no temporary file

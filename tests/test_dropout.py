@@ -325,7 +325,7 @@ LECTURE = (
 @pytest.mark.parametrize(
     ("dropout", "message"),
     [
-        ("dropout: 1", "line 7, dropout: 1 is not < 1; a rate of 1 would drop every unit"),
+        ("dropout: 1", "dropout: 1 is not < 1; a rate of 1 would drop every unit"),
         ("dropout: {rate: -0.1}", "dropout.rate: -0.1 is negative; expected a rate in [0, 1)"),
         ("dropout: {rate: '0,5'}", "'0,5' is not a number; expected a rate in [0, 1)"),
         (
@@ -355,7 +355,7 @@ def test_bad_dropout_gets_a_clear_message(runner, tmp_path, dropout, message):
     path.write_text(LECTURE + dropout + "\n")
     result = runner.invoke(cli, ["run", str(path)])
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: {path}, line 7, ")
+    assert result.output.startswith(f"Error: {path}, line 7, column ")
     assert message in result.output
     assert "Traceback" not in result.output
 

@@ -97,9 +97,15 @@ def _fill(template: str, slot: Callable[[str], str]) -> str:
     return "".join(parts)
 
 
+_SCIENTIFIC = re.compile(r"([\d.]+)e([+-])0*(\d+)")
+
+
 def latex_number(value: float, fmt: NumberFormat) -> str:
-    text = fmt(value)
-    return text.replace(MINUS, "-").replace("∞", "\\infty").replace("nan", "\\text{nan}")
+    text = fmt(value).replace(MINUS, "-").replace("∞", "\\infty").replace("nan", "\\text{nan}")
+    return _SCIENTIFIC.sub(
+        lambda m: f"{m.group(1)} \\times 10^{{{'-' if m.group(2) == '-' else ''}{m.group(3)}}}",
+        text,
+    )
 
 
 def _operand(value: float, fmt: NumberFormat) -> str:

@@ -25,7 +25,9 @@ class NumberFormat:
             return "nan"
         if math.isinf(value):
             return "∞" if value > 0 else f"{MINUS}∞"
-        if value == int(value) and abs(value) < 1e15:
+        if abs(value) >= 1e15:  # beyond what positional digits show readably
+            text = f"{value:.6g}"
+        elif value == int(value):
             text = str(int(value))
         elif self.rounding and not self.explicit:
             digits, kind = int(self.rounding[:-2]), self.rounding[-2:]
