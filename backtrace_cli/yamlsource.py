@@ -108,9 +108,48 @@ def parse(text: str, file: str) -> Document:
             "with at least `layers`, `weights` and `inputs`/`targets`",
         )
     doc = Document(file, None)
+    size = _expanded_size(node, {}, 0)
+    if size > MAX_NODES:
+        what = (
+            "contains itself (an alias inside its own anchor)"
+            if size == _CYCLE
+            else f"expands to more than {MAX_NODES:,} values (aliases repeated too often?); "
+            "a config may have at most that many"
+        )
+        raise ConfigError(
+            file, node.start_mark.line + 1, None, f"the document {what}", node.start_mark.column + 1
+        )
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)
     return doc
+
+
+_CYCLE = 1 << 62  # the size of a node that contains itself: over any limit
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
+    """How many values the node becomes once aliases are expanded, counted without expanding
+    them: each distinct node once (a billion-laughs file costs microseconds, not minutes)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > MAX_DEPTH:
+        return 1  # _plain reports the depth, with the place it happens
+    memo[key] = _CYCLE  # while counting its children: meeting it again means a cycle
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo, depth + 1)
+            if total > MAX_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            total += _expanded_size(key_node, memo, depth + 1)
+            total += _expanded_size(value_node, memo, depth + 1)
+            if total > MAX_NODES:
+                break
+    memo[key] = min(total, _CYCLE)
+    return memo[key]
 
 
 def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth: int) -> Any:
