@@ -95,6 +95,18 @@ def parse(text: str, file: str) -> Document:
         if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
             what += " (the line has a tab: YAML indents with spaces, never tabs)"
         raise ConfigError(file, line, None, f"not valid YAML: {what}", column) from None
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - text.rfind("\n", 0, err.position)
+        char = chr(err.character) if isinstance(err.character, int) else err.character
+        raise ConfigError(
+            file,
+            line,
+            None,
+            f"not valid YAML: the character U+{ord(char):04X} is not allowed "
+            "(a control character: is this a text file?)",
+            column,
+        ) from None
     except yaml.YAMLError as err:
         raise ConfigError(file, None, None, f"not valid YAML: {err}") from None
     finally:
