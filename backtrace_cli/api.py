@@ -118,6 +118,7 @@ def trace(
     full: bool = False,
     gradients: bool | None = None,
     inference: bool = False,
+    verify: bool = False,
 ) -> Worked:
     """One training step (one epoch over several samples), every equation traced.
 
@@ -127,15 +128,32 @@ def trace(
 
     spec = load(source)
     carry = _carry(rounding)
+    _verifiable(verify, rounding, inference)
     if inference:
         return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
     import numpy as np
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         done = engine.epoch(spec, 1, carry)
-    built = records.build(spec, done, rounding=rounding, full=full, gradients=gradients)
+        checks = engine.check_epoch(spec, done) if verify else None
+    built = records.build(
+        spec, done, rounding=rounding, full=full, gradients=gradients, checks=checks
+    )
     _refuse_overflow(built)
     return Worked(built, decimals)
+
+
+def _verifiable(verify: bool, rounding: str | None, inference: bool) -> None:
+    if verify and rounding:
+        raise ConfigError(
+            "--verify",
+            None,
+            None,
+            "checks full-precision gradients against finite differences; "
+            "hand-rounded ones differ by design: leave out --round",
+        )
+    if verify and inference:
+        raise ConfigError("--verify", None, None, "checks gradients; --eval computes none")
 
 
 def _refuse_overflow(built: Any) -> None:
@@ -180,12 +198,14 @@ def train(
     every: int | None = None,
     all_epochs: bool = False,
     progress: Callable[[int], None] | None = None,
+    verify: bool = False,
 ) -> Worked:
     """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
     "last" or "all". The result's `records.final` is the trained network."""
     from . import history, training
 
     spec = load(source)
+    _verifiable(verify, rounding, False)
     picked, last, everything = picks(trace)
     if everything:
         picked = set(range(1, epochs + 1))
@@ -201,6 +221,11 @@ def train(
         trace_last=last,
     )
     built = history.build_training(
-        done, rounding=rounding, full=full, gradients=gradients, rows_note=rows_note
+        done,
+        rounding=rounding,
+        full=full,
+        gradients=gradients,
+        rows_note=rows_note,
+        verify=verify,
     )
     return Worked(built, decimals)

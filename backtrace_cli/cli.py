@@ -5,9 +5,10 @@ Heavy imports (numpy, rich, yaml) happen inside the commands, so `--help` stays 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import click
@@ -84,6 +85,12 @@ def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "summarise them otherwise; JSON always has everything).",
             ),
             click.option(
+                "--verify",
+                is_flag=True,
+                help="Beside every gradient of the traced steps, its central finite "
+                "difference (through the same forward pass) and whether they agree.",
+            ),
+            click.option(
                 "--gradients/--no-gradients",
                 default=None,
                 help="Show the chain-rule "
@@ -136,6 +143,7 @@ def run(
     decimals: int | None,
     rounding: str | None,
     full: bool,
+    verify: bool,
     gradients: bool | None,
     inference: bool,
 ) -> None:
@@ -155,7 +163,12 @@ def run(
     target = _target(fmt, output, force)
     try:
         worked = api.trace(
-            config, rounding=rounding, full=full, gradients=gradients, inference=inference
+            config,
+            rounding=rounding,
+            full=full,
+            gradients=gradients,
+            inference=inference,
+            verify=verify,
         )
     except ConfigError as err:
         raise BadInput(str(err)) from None
@@ -223,6 +236,7 @@ def step(
     decimals: int | None,
     rounding: str | None,
     full: bool,
+    verify: bool,
     gradients: bool | None,
 ) -> None:
     """Train for N epochs: a per-epoch table, the loss curve, chosen epochs in full.
@@ -244,7 +258,7 @@ def step(
         if Path(save).exists():  # say so before training, not after
             raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
     picks = [*sorted(traced), *(["last"] if last else []), *(["all"] if everything else [])]
-    with _Progress(epochs, target) as tick:
+    with _Progress(epochs, target) as tick, _bad_input():
         result = api.train(
             spec,
             epochs,
@@ -256,6 +270,7 @@ def step(
             every=every,
             all_epochs=all_epochs,
             progress=tick,
+            verify=verify,
         ).records
     if save:
         from . import save as saver
@@ -283,6 +298,15 @@ def step(
             f"Saved the trained network to {save}; `backtrace run {save}` continues from it.",
             err=True,
         )
+
+
+@contextlib.contextmanager
+def _bad_input() -> Iterator[None]:
+    """ConfigError from the stages → exit 2 with its message."""
+    try:
+        yield
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
 
 
 class _Progress:

@@ -443,3 +443,85 @@ def _readonly(array: Array) -> Array:
     array = np.array(array, dtype=np.float64)
     array.setflags(write=False)
     return array
+
+
+# ---------------------------------------------------------------- checking gradients
+
+
+@dataclass(frozen=True, slots=True)
+class GradientCheck:
+    """One parameter's gradient from backprop beside the central finite difference."""
+
+    layer: int  # index of the non-input layer
+    index: tuple[int, ...]  # (j, i) for a weight, (j,) for a bias
+    bias: bool
+    backprop: float
+    numeric: float
+    loss: float  # E at the unperturbed network: rounding in the difference scales with it
+
+    @property
+    def difference(self) -> float:
+        """|backprop − numeric| relative to the larger of the two."""
+        scale = max(abs(self.backprop), abs(self.numeric))
+        return abs(self.backprop - self.numeric) / scale if scale else 0.0
+
+    @property
+    def tolerance(self) -> float:
+        """Relative FD_TOLERANCE, plus what rounding alone costs a central difference: each
+        loss is exact to about ε·|E|, divided by 2h, about 1e-10·|E|."""
+        scale = max(abs(self.backprop), abs(self.numeric))
+        return FD_TOLERANCE * scale + 1e-8 * (1.0 + abs(self.loss))
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.backprop - self.numeric) <= self.tolerance
+
+
+FD_STEP = 1e-6
+FD_TOLERANCE = 1e-5
+
+
+def check_gradients(
+    spec: Spec, done: Update, weights: Sequence[Array], biases: Sequence[Array] | None
+) -> list[GradientCheck]:
+    """Every ∂E/∂w and ∂E/∂b of one update, against (E(θ + h) − E(θ − h))/2h, where E is the
+    update's loss computed by this engine's forward pass with the update's dropout masks.
+    Never a second backward pass."""
+    masks = list(done.masks) if done.masks else None
+    keeps = _keeps(spec, masks)
+
+    def loss(w: Sequence[Array], b: Sequence[Array] | None) -> float:
+        nets, outs, _ = forward(spec, w, b, done.inputs, exact, keeps)
+        total = losses(spec.loss, done.targets - outs[-1], nets[-1]).sum()
+        return float(total / done.reduce)
+
+    base = loss(weights, biases)
+    checks = []
+    for k, layer in enumerate(done.layers):
+        params = [(False, weights, layer.gradient)]
+        if biases is not None and layer.bias_gradient is not None:
+            params.append((True, biases, layer.bias_gradient))
+        for is_bias, arrays, gradient in params:
+            for index in np.ndindex(gradient.shape):
+                shifted = []
+                for sign in (1.0, -1.0):
+                    copies = [np.array(a) for a in arrays]
+                    copies[k][index] += sign * FD_STEP
+                    w = weights if is_bias else copies
+                    b = copies if is_bias else biases
+                    shifted.append(loss(w, b))
+                numeric = (shifted[0] - shifted[1]) / (2 * FD_STEP)
+                checks.append(
+                    GradientCheck(k, index, is_bias, float(gradient[index]), numeric, base)
+                )
+    return checks
+
+
+def check_epoch(spec: Spec, done: Epoch) -> list[list[GradientCheck]]:
+    """`check_gradients` for every update of an epoch, each at the network it started from."""
+    current = spec
+    out = []
+    for update_done in done.updates:
+        out.append(check_gradients(current, update_done, current.weights, current.biases))
+        current = apply(current, update_done)
+    return out

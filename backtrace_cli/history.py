@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import notation
+from . import engine, notation
 from .config import Spec
 from .records import Elided, Trace, build
 
@@ -84,6 +84,7 @@ def build_training(
     full: bool = False,
     gradients: bool | None = None,
     rows_note: str = "",
+    verify: bool = False,
 ) -> TrainingTrace:
     """Name what `training.train` computed."""
     spec = training.start
@@ -125,7 +126,15 @@ def build_training(
         )
         previous = snap.epoch
     traces = tuple(
-        build(before, done, rounding, full, gradients) for before, done in training.traced
+        build(
+            before,
+            done,
+            rounding,
+            full,
+            gradients,
+            checks=engine.check_epoch(before, done) if verify else None,
+        )
+        for before, done in training.traced
     )
     return TrainingTrace(
         spec=spec,

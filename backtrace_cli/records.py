@@ -8,7 +8,7 @@ working), so renderers only format.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -211,14 +211,21 @@ def build(
     rounding: str | None = None,
     full: bool = False,
     gradients: bool | None = None,
+    checks: list[list[engine.GradientCheck]] | None = None,
 ) -> Trace:
-    """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets)."""
+    """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets);
+    `checks`: finite-difference checks per update (`engine.check_epoch`), shown beside them."""
     if gradients is None:
         gradients = len(spec.layers) == 2
     steps: list[Step] = []
     current = spec
-    for done in epoch.updates:
-        steps.extend(_update_steps(current, done, epoch.number, full, gradients))
+    for n, done in enumerate(epoch.updates):
+        made = _update_steps(current, done, epoch.number, full, gradients)
+        if checks is not None:
+            last = made[-1]
+            section = _verification(current, checks[n])
+            made[-1] = replace(last, sections=(*last.sections, section))
+        steps.extend(made)
         current = engine.apply(current, done)
     notes = [SIGN_CONVENTION]
     notes += [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
@@ -299,6 +306,48 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
         loss_after=loss,
         outputs_after=done.layers[-1].out,
         inference=True,
+    )
+
+
+def _verification(spec: Spec, checks: list[engine.GradientCheck]) -> Section:
+    """Each gradient beside its central finite difference, and whether all agree."""
+    numbering = spec.numbering
+    rows = []
+    for check in checks:
+        k = check.layer + 1
+        j = check.index[0]
+        if check.bias:
+            name = f"b{numbering.unit(k, j)}"
+        else:
+            name = notation.weight_name(numbering.unit(k - 1, check.index[1]), numbering.unit(k, j))
+        rows.append(
+            Equation(
+                f"∂E/∂{name}",
+                f"[E({name} + h) − E({name} − h)]/2h",
+                (("backprop", check.backprop), ("relative difference", check.difference)),
+                check.numeric,
+                working="backprop {backprop}, relative difference {relative difference}",
+                note="" if check.agrees else "DISAGREES",
+            )
+        )
+    bad = [row.symbol for row, check in zip(rows, checks) if not check.agrees]
+    tolerance = f"tolerance {engine.FD_TOLERANCE:g} relative + 1e-8·(1 + |E|)"
+    if bad:
+        note = (
+            f"{len(bad)} of {len(checks)} gradients DISAGREE with finite differences "
+            f"({', '.join(bad[:6])}{' …' if len(bad) > 6 else ''}; {tolerance})"
+        )
+    else:
+        note = (
+            f"All {len(checks)} gradients agree with central finite differences of the loss "
+            f"computed by the forward pass ({tolerance})."
+        )
+    return Section(
+        "verify",
+        "Gradient check · central finite differences",
+        f"∂E/∂θ ≈ [E(θ + h) − E(θ − h)]/2h, h = {engine.FD_STEP:g}",
+        tuple(rows),
+        note,
     )
 
 

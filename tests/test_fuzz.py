@@ -78,7 +78,9 @@ def textual(draw: st.DrawFn) -> str:
         at = draw(st.integers(0, len(text)))
         kind = draw(st.sampled_from(["insert", "delete", "duplicate line"]))
         if kind == "insert":
-            piece = draw(st.sampled_from(list(":-[]{},#&*!\t \n.e0'\"|>%@`") + ["\x00", "é", "1e999"]))
+            piece = draw(
+                st.sampled_from([*list(":-[]{},#&*!\t \n.e0'\"|>%@`"), "\x00", "é", "1e999"])
+            )
             text = text[:at] + piece + text[at:]
         elif kind == "delete":
             text = text[:at] + text[at + draw(st.integers(1, 12)) :]

@@ -180,6 +180,8 @@ def section_markdown(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> str:
     out = [f"#### {section.title}", "", f"Rule: `{section.rule}`", ""]
+    if section.kind == "verify":
+        return "\n".join([*out, *_verify_table(section, fmt), ""])
     lines: list[str] = []
     for row in section.rows:
         if isinstance(row, Elided):
@@ -194,6 +196,22 @@ def section_markdown(
     if section.note:
         out += [f"*{section.note}*", ""]
     return "\n".join(out)
+
+
+def _verify_table(section: Section, fmt: NumberFormat) -> list[str]:
+    out = [
+        "| gradient | finite difference | backprop | relative difference | |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for row in section.rows:
+        if isinstance(row, Equation):
+            values = row.values()
+            out.append(
+                f"| {_math(latex_symbol(row.symbol))} | {fmt(row.value)} | "
+                f"{fmt(values['backprop'])} | {values['relative difference']:.1e} | "
+                f"{row.note or 'agrees'} |"
+            )
+    return [*out, "", f"*{section.note}*"]
 
 
 # ---------------------------------------------------------------- the problem and the network
