@@ -399,6 +399,113 @@ def _emit(result: Any, target: Target, decimals: int | None, rounding: str | Non
     click.echo(f"Wrote {target.fmt} to {target.path}.", err=True)
 
 
+def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give LOW,HIGH, e.g. -1,1") from None
+    if not low < high:
+        raise click.BadParameter(f"{value!r}: LOW must be below HIGH")
+    return low, high
+
+
+@cli.command()
+@click.argument("config")
+@click.option(
+    "--variants",
+    "count",
+    type=click.IntRange(1, 500),
+    default=5,
+    show_default=True,
+    help="How many variants to write.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="The same seed gives the same variants on every machine.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    metavar="DIR",
+    help="Folder for the files (created if missing).",
+)
+@click.option(
+    "--range",
+    "value_range",
+    default="-1,1",
+    show_default=True,
+    metavar="LOW,HIGH",
+    callback=_value_range,
+    help="Weights, biases and inputs are drawn from this range.",
+)
+@click.option(
+    "--places",
+    type=click.IntRange(0, 4),
+    default=1,
+    show_default=True,
+    help="Decimal places of the drawn values (1: 0.3, −0.7, …).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
+def exercise(
+    config: str,
+    count: int,
+    seed: int,
+    folder: str,
+    value_range: tuple[float, float],
+    places: int,
+    force: bool,
+) -> None:
+    """Write exercise variants: question sheets, answer keys and configs, with an index.
+
+    Each variant keeps the network's shape and the question, with new weights, inputs and
+    targets drawn from nice values; its id (e.g. lecture-s7-v03) is in every file.
+
+    \b
+        backtrace exercise lecture --variants 30 --seed 7 -o homework3
+        backtrace exercise my_net.yaml --variants 5 --range -2,2 --places 1 -o sheets
+    """
+    import os
+
+    from . import api
+    from .exercise import Values, variants
+    from .output import write_text
+    from .render import markdown, number_format
+    from .save import to_config
+
+    spec = _load(config)
+    base = os.path.splitext(os.path.basename(config))[0]
+    try:
+        drawn = variants(spec, count, seed, Values(*value_range, places), base)
+    except ValueError as err:
+        raise BadInput(f"{config}: {err}") from None
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        raise BadInput(f"{folder}, -o: cannot create the folder: {err.strerror}") from None
+    number = number_format(None, None)
+    entries = []
+    with _bad_input():
+        for v in drawn:
+            names = (f"{v.ident}-question.md", f"{v.ident}-answers.md", f"{v.ident}.yaml")
+            worked = api.trace(v.spec)
+            texts = (
+                markdown.question(worked.records, number, v.ident),
+                worked.markdown(),
+                to_config(v.spec, f"Exercise variant {v.ident} (seed {seed}) of {spec.source}"),
+            )
+            for name, text in zip(names, texts):
+                write_text(os.path.join(folder, name), text, force=force, option="-o")
+            entries.append((v.ident, *names))
+        index = markdown.exercise_index(entries, seed, spec.source)
+        write_text(os.path.join(folder, "index.md"), index, force=force, option="-o")
+    click.echo(f"Wrote {count} variants to {folder}: see {os.path.join(folder, 'index.md')}.")
+
+
 @cli.command()
 @click.argument("name", required=False)
 def examples(name: str | None) -> None:

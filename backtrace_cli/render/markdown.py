@@ -569,3 +569,41 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
             parts += _step_sections(step, fmt, first_sigma)
         parts += [f"### Summary of epoch {epoch}", "", *_summary(traced, fmt), ""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def question(trace: Trace, fmt: NumberFormat, ident: str) -> str:
+    """An exercise sheet: the problem, the network, and a table of what to find — no answers.
+
+    `trace` gives only the names of the quantities, in the order the solution finds them."""
+    spec = trace.spec
+    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
+    parts = [f"# Exercise {ident}", "", problem(spec, fmt), ""]
+    parts += [diagram(spec, fmt, f"Exercise {ident}", inputs), ""]
+    parts += ["## Conventions", "", *_notes(trace), ""]
+    parts += ["## Your answers", ""]
+    for step in trace.steps:
+        if len(trace.steps) > 1:
+            parts += [f"### {step.heading}", ""]
+        parts += ["| quantity | your answer |", "| --- | --- |"]
+        for section in step.sections:
+            for row in section.rows:
+                if isinstance(row, Equation) and not row.symbol.startswith("∂"):
+                    parts.append(f"| {_math(latex_symbol(row.symbol))} | |")
+        parts.append("")
+    parts += [f"*Variant {ident}. Check your answers with `backtrace check`.*"]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def exercise_index(entries: list[tuple[str, str, str, str]], seed: int, source: str) -> str:
+    """The index of a set of variants: (id, question file, answer file, config file)."""
+    parts = [
+        f"# Exercise variants of {source}",
+        "",
+        f"{len(entries)} variants drawn with seed {seed}; the same seed gives the same files.",
+        "",
+        "| variant | question | answer key | config |",
+        "| --- | --- | --- | --- |",
+    ]
+    for ident, q, a, c in entries:
+        parts.append(f"| {ident} | [{q}]({q}) | [{a}]({a}) | [{c}]({c}) |")
+    return "\n".join(parts) + "\n"
