@@ -399,6 +399,74 @@ def _emit(result: Any, target: Target, decimals: int | None, rounding: str | Non
     click.echo(f"Wrote {target.fmt} to {target.path}.", err=True)
 
 
+@cli.command("check")
+@click.argument("answers")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="table (default), markdown or json; with -o, the file's extension decides.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
+@click.option("--force", is_flag=True, help="Let -o overwrite a file.")
+def check_answers(answers: str, fmt: str | None, output: str | None, force: bool) -> None:
+    """Check your answers against the traced solution, and find your first mistake.
+
+    ANSWERS is a YAML file: the exercise and your values by the trace's names.
+
+    \b
+        exercise: lecture        # a built-in name, a config path, or `config:` inline
+        round: 3sf               # optional: the rounding you carried
+        answers:
+          o3: 0.680
+          delta5: -0.0406
+          w45: 0.873
+
+    Exit status 0 when every answer is correct, 1 when any is wrong, 2 for a bad file.
+    """
+    import os
+
+    from . import api, check
+    from .render import number_format, report
+
+    target = _target(fmt, output, force)
+    with _bad_input():
+        sheet = check.read(answers, os.path.dirname(os.path.abspath(answers)))
+        spec = api.load(sheet.exercise)
+        last = max(a.epoch for a in sheet.answers)
+        modes = [sheet.rounding] if sheet.rounding else list(check.ROUNDINGS)
+
+        def traces(rounding: str | None) -> dict[int, Any]:
+            if last == 1:
+                return {1: api.trace(spec, rounding=rounding).records}
+            done = api.train(spec, last, trace=["all"], rounding=rounding).records
+            return {t.epochs[0].epoch: t for t in done.traces}
+
+        exact = traces(None)
+        rounded = {mode: traces(mode) for mode in modes}
+    number = number_format(None, None)
+    verdicts = check.grade(sheet, exact, rounded, spec, number)
+    title = f"Check of {answers} against {spec.name}"
+    if target.path is None and target.fmt == "table":
+        from rich.console import Console
+
+        Console(highlight=False, emoji=False).print(report.renderable(verdicts, number, title))
+    else:
+        text = {
+            "json": lambda: report.as_json(verdicts, title),
+            "markdown": lambda: report.markdown(verdicts, number, title),
+        }.get(target.fmt, lambda: report.markdown(verdicts, number, title))()
+        if target.path is None:
+            click.echo(text, nl=False)
+        else:
+            from .output import write_text
+
+            with _bad_input():
+                write_text(target.path, text, force=force, option="-o")
+    sys.exit(0 if all(v.ok for v in verdicts) else 1)
+
+
 def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:
     try:
         low, high = (float(part) for part in value.split(","))

@@ -48,6 +48,7 @@ class Document:
     value: Any
     lines: dict[Path, int] = field(default_factory=dict)
     columns: dict[Path, int] = field(default_factory=dict)
+    texts: dict[Path, str] = field(default_factory=dict)  # scalars as written: "0.680"
 
     def _found(self, path: Path) -> Path | None:
         """`path`, or its nearest ancestor that has a position (a missing key has none)."""
@@ -182,6 +183,7 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                 f"the tag {_short(node.tag)} is not allowed; write plain "
                 "numbers, text, lists and mappings",
             )
+        doc.texts[path] = node.value
         return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
