@@ -71,3 +71,27 @@ def test_homework_commands_write_their_files(runner, tmp_path, monkeypatch):
         result = runner.invoke(cli, command.split())
         assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["homework.md", "training.md"]
+
+
+def test_the_students_example_file_is_checked_as_described(runner):
+    command = re.findall(r"```bash\n(.*?)```", section("For students: check your answers"), re.S)
+    assert [c.strip() for c in command] == ["backtrace check docs/answers-lecture.yaml"]
+    result = runner.invoke(cli, ["check", str(ROOT / "docs" / "answers-lecture.yaml")])
+    assert result.exit_code == 1  # the one slip
+    assert "12 of 13 answers correct" in result.output
+    assert "Δw added with the wrong sign" in result.output
+
+
+def test_the_teachers_example_folder_is_what_the_command_writes(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["exercise", "lecture", "--variants", "2", "--seed", "7", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 0
+    committed = ROOT / "docs" / "exercise-lecture"
+    names = sorted(p.name for p in committed.iterdir())
+    assert names == sorted(p.name for p in tmp_path.iterdir())
+    for name in names:
+        assert (committed / name).read_text() == (tmp_path / name).read_text(), (
+            f"docs/exercise-lecture/{name} is stale: backtrace exercise lecture --variants 2 "
+            "--seed 7 -o docs/exercise-lecture --force"
+        )
