@@ -116,6 +116,16 @@ def read(path: str, base_dir: str) -> AnswerSheet:
             "or `config:` with the config inline",
         )
     exercise: Any = data.get("config") if "config" in data else data["exercise"]
+    if isinstance(exercise, dict):
+        # the config inline: validated with this file's lines (fields as in a config file)
+        from .config import from_document
+
+        inline = Document(path, exercise)
+        for where, line in doc.lines.items():
+            if where[:1] == ("config",):
+                inline.lines[where[1:]] = line
+                inline.columns[where[1:]] = doc.columns.get(where, 1)
+        exercise = from_document(inline)
     if isinstance(exercise, str) and not os.path.isabs(exercise):
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):

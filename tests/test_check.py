@@ -160,3 +160,15 @@ def test_every_trace_formula_evaluates_to_its_value():
                     if isinstance(row, Equation) and "…" not in row.formula:
                         value = check.evaluate(row.formula, row.values())
                         assert value == pytest.approx(row.value, rel=1e-9, abs=1e-12), row
+
+
+def test_an_inline_config_is_checked_with_its_own_lines(runner, tmp_path):
+    path = tmp_path / "answers.yaml"
+    config = "  layers: [1, 1]\n  activation: linear\n  learning_rate: 0.1\n  inputs: [2]\n"
+    config += "  targets: [1]\n  weights: {w12: 0.5}\n"
+    path.write_text("config:\n" + config + "answers:\n  o2: 1\n  w12: 0.5\n")
+    assert runner.invoke(cli, ["check", str(path)]).exit_code == 0  # o2 = 0.5·2 = 1 = t2
+    path.write_text("config:\n" + config.replace("0.1", "-0.1") + "answers:\n  o2: 1\n")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}, line 4, column 3, learning_rate: -0.1 is not > 0" in result.output

@@ -25,7 +25,7 @@ def renderable(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column("quantity", style="bold cyan", no_wrap=True)
     table.add_column("yours", justify="right")
     table.add_column("expected", justify="right")
@@ -34,7 +34,7 @@ def renderable(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> Any:
         name, yours, expected, verdict = _row(v, fmt)
         style = "green" if v.ok else "bold red"
         table.add_row(Text(name), yours, expected, Text(verdict, style=style))
-    parts: list[Any] = [table, Text(summary(verdicts), style="bold")]
+    parts: list[Any] = [Text(title, style="bold"), table, Text(summary(verdicts), style="bold")]
     for v in verdicts:
         if v.diagnosis:
             parts.append(Text(f"\nFirst wrong answer: {v.answer.name}", style="bold red"))
