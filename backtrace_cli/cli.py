@@ -111,6 +111,9 @@ def cli() -> None:
         backtrace run                      # the lecture's 2-2-1 example
         backtrace run --round 3sf          # as a student rounds by hand
         backtrace step --epochs 50         # watch the loss go down
+        backtrace run -o homework.md       # the worked step as markdown
+        backtrace check answers.yaml       # mark your own answers
+        backtrace exercise lecture --variants 10 -o sheets
         backtrace run my_net.yaml --format json
         backtrace examples                 # the built-in examples
     """
