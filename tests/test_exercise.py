@@ -85,3 +85,28 @@ def test_exercise_refuses_to_overwrite_and_bad_ranges(runner, tmp_path):
     assert again.exit_code == 2 and "exists already" in again.output
     bad = runner.invoke(cli, ["exercise", "lecture", "-o", str(tmp_path), "--range", "1,-1"])
     assert bad.exit_code == 2 and "LOW must be below HIGH" in bad.output
+
+
+def test_a_student_who_fills_the_sheet_right_passes_check(runner, tmp_path):
+    """Round trip: the names the question sheet asks for, filled with the run's values at
+    full precision, make `check` exit 0."""
+    import json
+    import re
+
+    write(runner, tmp_path)
+    ident = "lecture-s7-v02"
+    question = (tmp_path / f"{ident}-question.md").read_text()
+    names = re.findall(r"\| `([^`]+)` \| \|", question)
+    assert "delta5" in names and "w45" in names and "dw13" in names
+    doc = json.loads(
+        runner.invoke(cli, ["run", str(tmp_path / f"{ident}.yaml"), "--format", "json"]).output
+    )
+    from backtrace_cli.check import symbol_for
+
+    values = {e["symbol"]: e["value"] for e in doc["steps"][0]["equations"]}
+    lines = [f"  {name}: {values[symbol_for(name)]!r}" for name in names]
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(f"exercise: {ident}.yaml\nanswers:\n" + "\n".join(lines) + "\n")
+    result = runner.invoke(cli, ["check", str(answers)])
+    assert result.exit_code == 0, result.output
+    assert f"{len(names)} of {len(names)} answers correct" in result.output

@@ -584,14 +584,28 @@ def question(trace: Trace, fmt: NumberFormat, ident: str) -> str:
     for step in trace.steps:
         if len(trace.steps) > 1:
             parts += [f"### {step.heading}", ""]
-        parts += ["| quantity | your answer |", "| --- | --- |"]
+        parts += ["| quantity | name for `backtrace check` | your answer |", "| --- | --- | --- |"]
         for section in step.sections:
             for row in section.rows:
                 if isinstance(row, Equation) and not row.symbol.startswith("∂"):
-                    parts.append(f"| {_math(latex_symbol(row.symbol))} | |")
+                    parts.append(
+                        f"| {_math(latex_symbol(row.symbol))} | `{_answer_name(row.symbol)}` | |"
+                    )
         parts.append("")
-    parts += [f"*Variant {ident}. Check your answers with `backtrace check`.*"]
+    parts += [
+        f"*Variant {ident}.* Check your answers: put them in `answers.yaml` as "
+        f"`exercise: {ident}.yaml` and `answers: {{o3: 0.68, delta5: -0.0407, …}}`, then run "
+        "`backtrace check answers.yaml`."
+    ]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _answer_name(symbol: str) -> str:
+    """The name an answers file uses: δ5 → delta5, Δw45 → dw45, new w45 → w45."""
+    for prefix, name in (("new ", ""), ("Δ", "d"), ("δ", "delta")):
+        if symbol.startswith(prefix):
+            return name + symbol[len(prefix) :]
+    return symbol
 
 
 def exercise_index(entries: list[tuple[str, str, str, str]], seed: int, source: str) -> str:
