@@ -299,16 +299,17 @@ def _mistakes(spec: Spec) -> list[Mistake]:
         return evaluate(row.formula, values) if swapped else None
 
     def no_learning_rate(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        eta = spec.learning_rate
-        if eta == 1:
+        """Δw = δ·o without η (η set to 1 in Δw's formula); new w = w + that Δw."""
+        if spec.learning_rate == 1:
             return None
         if row.symbol.startswith("Δ"):
-            return row.value / eta
+            return evaluate(row.formula, operands(row) | {"η": 1.0})
         if row.symbol.startswith("new "):
             delta = eqs.get("Δ" + row.symbol[4:])
             old = operands(row).get(row.symbol[4:])
             if delta is not None and old is not None:
-                return old + delta.value / eta
+                change = evaluate(delta.formula, operands(delta) | {"η": 1.0})
+                return None if change is None else old + change
         return None
 
     def wrong_sign_update(row: Equation, eqs: dict[str, Equation]) -> float | None:
@@ -332,11 +333,9 @@ def _mistakes(spec: Spec) -> list[Mistake]:
                     values[name] = values[name] * (1 - spec.dropout.rates[layer[0]])
                     changed = True
         if row.symbol.startswith(("õ", "x̃")):
-            layer = spec.numbering.locate(
-                int(row.symbol[1:] if row.symbol[0] == "õ" else row.symbol[2:])
-            )
-            if layer is not None:
-                return row.value * (1 - spec.dropout.rates[layer[0]])
+            # õ = m·o·2 (or m·o/0.7) computed without its scaling factor
+            unscaled = re.sub(r"(·\d+|/[\d.]+)$", "", row.formula)
+            return evaluate(unscaled, values) if unscaled != row.formula else None
         return evaluate(row.formula, values) if changed else None
 
     return [
