@@ -172,3 +172,19 @@ def test_an_inline_config_is_checked_with_its_own_lines(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(path)])
     assert result.exit_code == 2
     assert f"{path}, line 4, column 3, learning_rate: -0.1 is not > 0" in result.output
+
+
+def test_the_json_report_validates_against_its_shipped_schema(runner):
+    from importlib.resources import files
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads(files("backtrace_cli").joinpath("check.schema.json").read_text())
+    answers = Path(__file__).parent.parent / "docs" / "answers-lecture.yaml"
+    result = runner.invoke(cli, ["check", str(answers), "--format", "json"])
+    report = json.loads(result.output)
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["correct"] == 12 and report["total"] == 13
+    report["answers"][0].pop("verdict")
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(report))
