@@ -108,9 +108,7 @@ def read(path: str, base_dir: str) -> AnswerSheet:
         if key not in KEYS:
             raise doc.error((key,), f"unknown key; an answers file has {', '.join(KEYS)}")
     if ("exercise" in data) == ("config" in data):
-        raise ConfigError(
-            path,
-            doc.line(()),
+        raise doc.missing(
             "exercise",
             "give the exercise: `exercise: lecture` (a built-in name or a config path) "
             "or `config:` with the config inline",
@@ -152,11 +150,8 @@ def read(path: str, base_dir: str) -> AnswerSheet:
                 raise doc.error(("epochs", key), "not an epoch number (1, 2, …)")
             answers += _answers(doc, ("epochs", key), value, int(key))
     if not answers:
-        raise ConfigError(
-            path,
-            doc.line(()),
-            "answers",
-            "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`",
+        raise doc.missing(
+            "answers", "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`"
         )
     return AnswerSheet(path, exercise, rounding, tuple(answers))
 

@@ -301,15 +301,13 @@ def from_document(doc: Document) -> Spec:
             raise c.fail((key,), f"unknown key; {hint}valid keys: {', '.join(KEYS)}")
     for key in ("layers", "weights"):
         if key not in data:
-            raise ConfigError(doc.file, doc.line(()), key, f"missing; {_MISSING[key]}")
+            raise doc.missing(key, f"missing; {_MISSING[key]}")
 
     layers = _layers(c, data["layers"])
     activations = _activations(c, data, len(layers) - 1)
     loss = c.choice(("loss",), data.get("loss", "half_sse"), LOSSES)
     if "learning_rate" not in data:
-        raise ConfigError(
-            doc.file, doc.line(()), "learning_rate", f"missing; {_MISSING['learning_rate']}"
-        )
+        raise doc.missing("learning_rate", f"missing; {_MISSING['learning_rate']}")
     learning_rate = c.number(("learning_rate",), data["learning_rate"], "a learning rate η > 0")
     if learning_rate <= 0:
         raise c.fail(
@@ -401,9 +399,7 @@ def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ..
             )
         return tuple(c.choice(("activations", i), v, ACTIVATIONS) for i, v in enumerate(value))
     if "activation" not in data:
-        raise ConfigError(
-            c.doc.file,
-            c.doc.line(()),
+        raise c.doc.missing(
             "activation",
             f"missing; give one of {', '.join(ACTIVATIONS)} (or `activations:`, one per layer)",
         )
@@ -437,7 +433,7 @@ def _samples(
     else:
         for key in ("inputs", "targets"):
             if key not in data:
-                raise ConfigError(c.doc.file, c.doc.line(()), key, f"missing; {_MISSING['inputs']}")
+                raise c.doc.missing(key, f"missing; {_MISSING['inputs']}")
         items = [((), data)]
     samples = []
     for path, m in items:

@@ -68,6 +68,10 @@ class Document:
         found = self._found(path)
         return None if found is None else self.columns.get(found)
 
+    def missing(self, key: str, problem: str) -> ConfigError:
+        """A key that is not there: located where the mapping that should hold it starts."""
+        return ConfigError(self.file, self.line(()), key, problem, self.column(()))
+
     def error(self, path: Path, problem: str) -> ConfigError:
         return ConfigError(
             self.file, self.line(path), field_path(path) or None, problem, self.column(path)
