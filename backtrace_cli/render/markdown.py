@@ -76,6 +76,7 @@ _LITERALS = [
     ("²", "^{2}"),
     ("δ", "\\delta"),
     ("η", "\\eta"),
+    ("θ", "\\theta "),
     ("…", "\\ldots "),
 ]
 
@@ -176,10 +177,66 @@ def _math_block(lines: list[str]) -> str:
     return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
+_RULE_WORDS = re.compile(r"[A-Za-z]{3,}")
+_RULE_NAMES = {"net", "relu", "tanh", "new"}
+_RULE_SUBSCRIPT = re.compile(r"(net|x̃|õ|[wobmxtδe])_([a-z]+)")
+_RULE_LITERALS = [
+    ("new ", "NEW"),
+    ("Σₛ", "\\sum_{s} "),
+    ("Σ_", "\\sum_"),
+    ("Σ", "\\sum "),
+    ("∂", "\\partial "),
+    ("·", " \\cdot "),
+    ("−", "-"),
+    ("½", "\\tfrac{1}{2}"),
+    ("²", "^{2}"),
+    ("≈", "\\approx "),
+    ("←", "\\leftarrow "),
+    ("σ′", "\\sigma'"),
+    ("σ", "\\sigma"),
+    ("η", "\\eta"),
+    ("θ", "\\theta "),
+    ("Δ", "\\Delta "),
+    ("relu(", "\\operatorname{relu}("),
+    ("id(", "\\operatorname{id}("),
+    ("tanh", "\\tanh"),
+    ("ln", "\\ln"),
+]
+
+
+def _rule_part(part: str) -> str:
+    """One part of a section's rule as inline math; prose stays prose."""
+    if any(word not in _RULE_NAMES for word in _RULE_WORDS.findall(part)):
+        return part  # prose: "w before the update", "biases are fixed (train_biases: false)"
+    text = _RULE_SUBSCRIPT.sub(
+        lambda m: (
+            {"net": "\\mathit{net}", "õ": "\\tilde{o}", "x̃": "\\tilde{x}", "δ": "δ"}.get(
+                m.group(1), m.group(1)
+            )
+            + f"_{{{m.group(2)}}}"
+        ),
+        part,
+    )
+    text = re.sub(r"(?<!\{)\bnet\b(?!\})", "\\\\mathit{net}", text)  # "∂o/∂net", not "{net}"
+    for plain, tex in _RULE_LITERALS:
+        text = text.replace(plain, tex)
+    text = text.replace("δ", "\\delta ")
+    text = re.sub(r"NEW(w_\{[a-z]+\}|b_\{[a-z]+\})", r"\1^{\\text{new}}", text)
+    text = _SCIENTIFIC.sub(
+        lambda m: f"{m.group(1)} \\times 10^{{{'-' if m.group(2) == '-' else ''}{m.group(3)}}}",
+        text,
+    )
+    return _math(text)
+
+
+def rule_markdown(rule: str) -> str:
+    return ", ".join(_rule_part(part) for part in re.split(r",\s+", rule))
+
+
 def section_markdown(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> str:
-    out = [f"#### {section.title}", "", f"Rule: `{section.rule}`", ""]
+    out = [f"#### {section.title}", "", f"Rule: {rule_markdown(section.rule)}", ""]
     if section.kind == "verify":
         return "\n".join([*out, *_verify_table(section, fmt), ""])
     lines: list[str] = []
