@@ -23,7 +23,7 @@ from .records import Equation, Trace
 from .yamlsource import Document, parse
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")
-KEYS = ("exercise", "config", "round", "answers", "epochs")
+KEYS = ("exercise", "config", "round", "answers", "samples", "epochs")
 
 
 # ---------------------------------------------------------------- the answers file
@@ -38,6 +38,7 @@ class Answer:
     epoch: int
     written: str  # as written: "0.680"
     figures: int  # significant figures written: "0.680" → 3
+    sample: int = 1  # which sample's step (online: each sample has its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,16 @@ def read(path: str, base_dir: str) -> AnswerSheet:
     answers: list[Answer] = []
     if "answers" in data:
         answers += _answers(doc, ("answers",), data["answers"], 1)
+    if "samples" in data:
+        samples = data["samples"]
+        if not isinstance(samples, dict):
+            raise doc.error(
+                ("samples",), "expected a mapping of sample numbers to answers: `2: {o5: 0.61}`"
+            )
+        for key, value in samples.items():
+            if not str(key).isdigit() or int(key) < 1:
+                raise doc.error(("samples", key), "not a sample number (1, 2, …)")
+            answers += _answers(doc, ("samples", key), value, 1, int(key))
     if "epochs" in data:
         epochs = data["epochs"]
         if not isinstance(epochs, dict):
@@ -156,7 +167,7 @@ def read(path: str, base_dir: str) -> AnswerSheet:
     return AnswerSheet(path, exercise, rounding, tuple(answers))
 
 
-def _answers(doc: Document, path: tuple, value: Any, epoch: int) -> list[Answer]:
+def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int = 1) -> list[Answer]:
     if not isinstance(value, dict):
         raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
     out = []
@@ -172,7 +183,9 @@ def _answers(doc: Document, path: tuple, value: Any, epoch: int) -> list[Answer]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise doc.error(where, f"{v!r} is not a number")
         text = doc.texts.get(where, repr(v))
-        out.append(Answer(str(name), symbol, float(v), _places(text), epoch, text, _figures(text)))
+        out.append(
+            Answer(str(name), symbol, float(v), _places(text), epoch, text, _figures(text), sample)
+        )
     return out
 
 
@@ -244,9 +257,12 @@ def _close(student: float, value: float | None, places: int) -> bool:
     return abs(student - value) <= 0.5 * 10.0**-places * (1 + 1e-9) + 1e-12 * abs(value)
 
 
-def _equations(trace: Trace) -> dict[str, Equation]:
+def _equations(trace: Trace, sample: int = 1) -> dict[str, Equation]:
+    """The equations of one sample's step; then the epoch's others (a batch update's Δw and
+    new w stand in its last step)."""
     out: dict[str, Equation] = {}
-    for step in trace.steps:
+    steps = sorted(trace.steps, key=lambda step: step.sample != sample)
+    for step in steps:
         for section in step.sections:
             for row in section.rows:
                 if isinstance(row, Equation) and row.symbol not in out:
@@ -360,7 +376,7 @@ def grade(
     verdicts = []
     diagnosed = False
     for answer in sheet.answers:
-        eqs = _equations(traces[answer.epoch])
+        eqs = _equations(traces[answer.epoch], answer.sample)
         row = eqs.get(answer.symbol)
         if row is None:
             verdicts.append(Verdict(answer, None, "not in this trace", False))
@@ -383,13 +399,17 @@ def grade(
         carried = [
             r
             for r, by_epoch in rounded.items()
-            if answer.symbol in (e := _equations(by_epoch[answer.epoch]))
+            if answer.symbol in (e := _equations(by_epoch[answer.epoch], answer.sample))
             and _close(student, e[answer.symbol].value, answer.places)
         ]
         if carried and precise:
             verdicts.append(Verdict(answer, row.value, f"correct for {carried[0]} carried", True))
             continue
-        own = {a.symbol: a.value for a in sheet.answers if a.epoch == answer.epoch}
+        own = {
+            a.symbol: a.value
+            for a in sheet.answers
+            if a.epoch == answer.epoch and a.sample == answer.sample
+        }
         mine = {name: own[name] for name, _ in row.operands if name in own}
         if mine and precise:
             values = dict(row.operands) | mine

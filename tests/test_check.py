@@ -188,3 +188,23 @@ def test_the_json_report_validates_against_its_shipped_schema(runner):
     assert report["correct"] == 12 and report["total"] == 13
     report["answers"][0].pop("verdict")
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(report))
+
+
+def test_answers_for_a_later_sample_of_an_online_epoch(runner, tmp_path):
+    """xor is online: sample 2's forward pass uses the weights sample 1 updated."""
+    doc = api.trace("xor").json()
+    by_sample = [{e["symbol"]: e["value"] for e in step["equations"]} for step in doc["steps"]]
+    assert by_sample[0]["o5"] != by_sample[1]["o5"]
+    path = tmp_path / "answers.yaml"
+    path.write_text(
+        f"exercise: xor\nanswers:\n  o5: {by_sample[0]['o5']:.6f}\n"
+        f"samples:\n  2:\n    o5: {by_sample[1]['o5']:.6f}\n"
+        f"    w35: {by_sample[1]['new w35']:.6f}\n"
+    )
+    result = runner.invoke(cli, ["check", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [a["sample"] for a in json.loads(result.output)["answers"]] == [1, 2, 2]
+    # sample 1's output given as sample 2's is wrong
+    path.write_text(f"exercise: xor\nsamples:\n  2:\n    o5: {by_sample[0]['o5']:.6f}\n")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1 and "o5 (sample 2)" in result.output

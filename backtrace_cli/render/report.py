@@ -9,9 +9,18 @@ from ..check import Verdict
 from .numbers import NumberFormat
 
 
+def _label(v: Verdict) -> str:
+    where = []
+    if v.answer.epoch != 1:
+        where.append(f"epoch {v.answer.epoch}")
+    if v.answer.sample != 1:
+        where.append(f"sample {v.answer.sample}")
+    return v.answer.name + (f" ({', '.join(where)})" if where else "")
+
+
 def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
     expected = fmt(v.expected) if v.expected is not None else "—"
-    return v.answer.name, v.answer.written.replace("-", "−"), expected, v.verdict
+    return _label(v), v.answer.written.replace("-", "−"), expected, v.verdict
 
 
 def summary(verdicts: list[Verdict]) -> str:
@@ -37,7 +46,7 @@ def renderable(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> Any:
     parts: list[Any] = [Text(title, style="bold"), table, Text(summary(verdicts), style="bold")]
     for v in verdicts:
         if v.diagnosis:
-            parts.append(Text(f"\nFirst wrong answer: {v.answer.name}", style="bold red"))
+            parts.append(Text(f"\nFirst wrong answer: {_label(v)}", style="bold red"))
             parts += [Text("  " + line) for line in v.diagnosis]
     return Group(*parts)
 
@@ -55,7 +64,7 @@ def markdown(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> str:
     out += ["", f"**{summary(verdicts)}.**", ""]
     for v in verdicts:
         if v.diagnosis:
-            out += [f"## First wrong answer: `{v.answer.name}`", ""]
+            out += [f"## First wrong answer: `{_label(v)}`", ""]
             out += [f"- {line}" for line in v.diagnosis]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
@@ -73,6 +82,7 @@ def as_json(verdicts: list[Verdict], title: str) -> str:
                 "name": v.answer.name,
                 "symbol": v.answer.symbol,
                 "epoch": v.answer.epoch,
+                "sample": v.answer.sample,
                 "yours": v.answer.value,
                 "expected": v.expected,
                 "verdict": v.verdict,
