@@ -140,31 +140,30 @@ def read(path: str, base_dir: str) -> AnswerSheet:
     answers: list[Answer] = []
     if "answers" in data:
         answers += _answers(doc, ("answers",), data["answers"], 1)
-    if "samples" in data:
-        samples = data["samples"]
-        if not isinstance(samples, dict):
-            raise doc.error(
-                ("samples",), "expected a mapping of sample numbers to answers: `2: {o5: 0.61}`"
-            )
-        for key, value in samples.items():
-            if not str(key).isdigit() or int(key) < 1:
-                raise doc.error(("samples", key), "not a sample number (1, 2, …)")
-            answers += _answers(doc, ("samples", key), value, 1, int(key))
-    if "epochs" in data:
-        epochs = data["epochs"]
-        if not isinstance(epochs, dict):
-            raise doc.error(
-                ("epochs",), "expected a mapping of epoch numbers to answers: `2: {w45: 0.85}`"
-            )
-        for key, value in epochs.items():
-            if not str(key).isdigit() or int(key) < 1:
-                raise doc.error(("epochs", key), "not an epoch number (1, 2, …)")
-            answers += _answers(doc, ("epochs", key), value, int(key))
+    for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
+        answers += _answers(doc, ("samples", n), value, 1, int(n))
+    for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
+        answers += _answers(doc, ("epochs", n), value, int(n))
     if not answers:
         raise doc.missing(
             "answers", "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`"
         )
     return AnswerSheet(path, exercise, rounding, tuple(answers))
+
+
+def _numbered(
+    doc: Document, data: dict[str, Any], key: str, noun: str, example: str
+) -> list[tuple[Any, Any]]:
+    """`samples:` / `epochs:` — a mapping from 1, 2, … to answers."""
+    if key not in data:
+        return []
+    value = data[key]
+    if not isinstance(value, dict):
+        raise doc.error((key,), f"expected a mapping of {noun} numbers to answers: {example}")
+    for n in value:
+        if not str(n).isdigit() or int(n) < 1:
+            raise doc.error((key, n), f"not a {noun} number (1, 2, …)")
+    return list(value.items())
 
 
 def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int = 1) -> list[Answer]:
