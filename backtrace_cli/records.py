@@ -746,15 +746,7 @@ def _updates(
             rows.append(
                 Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad, working=working)
             )
-            rows.append(
-                Equation(
-                    f"Δ{w}",
-                    f"−η·{_slot(f'∂E/∂{w}')}",
-                    ((f"∂E/∂{w}", grad),),
-                    dw,
-                    working=f"−{_num(eta)}·{{∂E/∂{w}}}",
-                )
-            )
+            rows.append(_batch_change(w, grad, dw, eta))
         else:
             if gradients:
                 o, net = f"o{u}", f"net{u}"
@@ -873,15 +865,7 @@ def _bias_updates(
             return rows
         db = float(layer.db[j])
         if values is None:
-            rows.append(
-                Equation(
-                    f"Δ{b}",
-                    f"−η·{_slot(f'∂E/∂{b}')}",
-                    ((f"∂E/∂{b}", grad),),
-                    db,
-                    working=f"−{_num(eta)}·{{∂E/∂{b}}}",
-                )
-            )
+            rows.append(_batch_change(b, grad, db, eta))
         else:
             rows.append(
                 Equation(f"Δ{b}", f"{_slot('η')}·{_slot(d)}", (("η", eta), (d, values[d])), db)
@@ -916,6 +900,17 @@ def _unchanged(spec: Spec, done: engine.Update, k: int, j: int, i: int | None) -
     if i is not None and source is not None and not source[:, i].any():
         return f"unchanged: unit {numbering.unit(k - 1, i)} dropped (passes 0)"
     return ""
+
+
+def _batch_change(name: str, grad: float, change: float, eta: float) -> Equation:
+    """Δθ = −η·∂E/∂θ in batch mode, where ∂E/∂θ sums (or averages) over the samples."""
+    return Equation(
+        f"Δ{name}",
+        f"−η·{_slot(f'∂E/∂{name}')}",
+        ((f"∂E/∂{name}", grad),),
+        change,
+        working=f"−{_num(eta)}·{{∂E/∂{name}}}",
+    )
 
 
 def _num(value: float) -> str:
