@@ -185,3 +185,9 @@ def test_ctrl_c_during_a_long_step_exits_130_and_writes_nothing(tmp_path):
     assert process.returncode == 130
     assert "Traceback" not in err and "Interrupted" in err
     assert list(tmp_path.iterdir()) == []  # no file, no temporary file
+
+
+def test_sigma_is_written_out_where_it_is_first_used(runner):
+    out = runner.invoke(cli, ["run"], env={"COLUMNS": "80"}).output
+    assert "σ(0.755) = 1/(1 + e^−0.755)" in out  # o3 = 1/(1 + e^−net3), the notes' form
+    assert "σ(0.68) = 1/" not in out  # once is enough

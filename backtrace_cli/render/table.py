@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.rule import Rule
@@ -36,7 +38,13 @@ def network_line_for(spec) -> str:
     return " · ".join(parts)
 
 
-def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
+_SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
+
+
+def section_table(
+    section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
+) -> RenderableType:
+    """One phase as a table. `first_sigma`: [True] until σ has been written out once."""
     heading = Text.assemble((section.title, "bold"), "   ", (section.rule, "dim"))
     table = Table(
         box=box.SIMPLE_HEAD,
@@ -61,6 +69,12 @@ def section_table(section: Section, fmt: NumberFormat) -> RenderableType:
         assert isinstance(row, Equation)
         values = row.values()
         numbers = substituted(row.working or row.formula, values, fmt)
+        sigma = _SIGMA.fullmatch(row.formula)
+        if sigma and first_sigma and first_sigma[0]:
+            first_sigma[0] = False
+            net = values[sigma.group(1)]
+            power = fmt(abs(net)) if net < 0 else fmt(-net)
+            numbers += f" = 1/(1 + e^{power})"
         value = fmt(row.value)
         cell = Text(numbers)
         if row.note:
@@ -105,13 +119,14 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
             parts.append(Text(spec.description.strip()))
         for note in trace.notes:
             parts.append(Text("• " + note, style="dim"))
+    first_sigma = [title]  # σ written out once per document, where it is first used
     for step in trace.steps:
         parts.append(Text(""))
         parts.append(Rule(step.heading, align="left"))
         parts.append(Text(_given(trace, step, fmt), style="dim"))
         for section in step.sections:
             parts.append(Text(""))
-            parts.append(section_table(section, fmt))
+            parts.append(section_table(section, fmt, first_sigma))
     parts.append(Text(""))
     if trace.inference:
         count = len(trace.steps)
