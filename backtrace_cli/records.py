@@ -751,11 +751,14 @@ def _updates(
             if gradients:
                 o, net = f"o{u}", f"net{u}"
                 if k == len(spec.layers) - 1:
-                    chain = f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·{_slot(src)}"
+                    # ∂net/∂w = o_i (here x1): the chain rule's last factor, on its own row
+                    factor = f"∂{net}/∂{w}"
+                    rows.append(Equation(factor, _slot(src), ((src, values[src]),), values[src]))
+                    chain = f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·{_slot(factor)}"
                     ops = (
                         (f"∂E/∂{o}", values[f"∂E/∂{o}"]),
                         (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]),
-                        (src, values[src]),
+                        (factor, values[src]),
                     )
                 else:
                     chain = f"−{_slot(d)}·{_slot(src)}"
@@ -794,7 +797,7 @@ def _updates(
             + "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij"
         )
     elif gradients:
-        rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·o_i,  Δw_ij = η·δ_j·o_i"
+        rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·∂net_j/∂w_ij"
     else:
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
     if below != _names(spec)[0][k - 1]:  # dropout: the update uses what the unit passed on
@@ -843,13 +846,16 @@ def _bias_updates(
         elif gradients:
             o, net = f"o{u}", f"net{u}"
             if k == len(spec.layers) - 1:
+                factor = f"∂{net}/∂{b}"
+                rows.append(Equation(factor, "1", (), 1.0))  # net = … + b: ∂net/∂b = 1
                 rows.append(
                     Equation(
                         f"∂E/∂{b}",
-                        f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·1",
+                        f"{_slot(f'∂E/∂{o}')}·{_slot(f'∂{o}/∂{net}')}·{_slot(factor)}",
                         (
                             (f"∂E/∂{o}", values[f"∂E/∂{o}"]),
                             (f"∂{o}/∂{net}", values[f"∂{o}/∂{net}"]),
+                            (factor, 1.0),
                         ),
                         grad,
                     )

@@ -112,6 +112,9 @@ def test_chain_rule_shows_each_factor_with_numbers(runner):
     assert "2(1.1 − 1.5)" in rows["∂E/∂o2"] and rows["∂E/∂o2"].endswith("−0.8")
     assert "(−0.8)·1·2" in rows["∂E/∂w12"] and rows["∂E/∂w12"].endswith("−1.6")
     assert "(−0.8)·1·1" in rows["∂E/∂b2"] and rows["∂E/∂b2"].endswith("−0.8")
+    # ∂ŷ/∂w = x and ∂ŷ/∂b = 1 on rows of their own (ŷ = o2 = net2 for a linear unit)
+    assert rows["∂net2/∂w12"].split()[1:] == ["x1", "2", "2"]
+    assert rows["∂net2/∂b2"].split()[1:] == ["1", "1", "1"]
     eq = {e["symbol"]: e["value"] for e in run_json(runner, "chain_rule")["steps"][0]["equations"]}
     assert eq["∂E/∂w12"] == pytest.approx(-1.6)
     assert eq["new w12"] == pytest.approx(0.58)
