@@ -22,7 +22,7 @@ def test_version(runner):
     assert (result.exit_code, result.output) == (0, f"backtrace, version {__version__}\n")
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["step"], ["examples"]])
+@pytest.mark.parametrize("command", [[], *([name] for name in sorted(cli.commands))])
 def test_every_command_has_help_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"], prog_name="backtrace")
     assert result.exit_code == 0
@@ -194,3 +194,9 @@ def test_sigma_is_written_out_where_it_is_first_used(runner):
     out = runner.invoke(cli, ["run"], env={"COLUMNS": "80"}).output
     assert "σ(0.755) = 1/(1 + e^−0.755)" in out  # o3 = 1/(1 + e^−net3), the notes' form
     assert "σ(0.68) = 1/" not in out  # once is enough
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_appears_in_the_readme(name):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"backtrace {name}" in readme
