@@ -200,3 +200,23 @@ def test_sigma_is_written_out_where_it_is_first_used(runner):
 def test_every_command_appears_in_the_readme(name):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"backtrace {name}" in readme
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_the_trace_fits_the_terminal_and_keeps_every_value_whole(width):
+    """Rendered at several widths, as rich's own tests do: no line overflows, and the values
+    a student copies (the notes' numbers) are never cut or wrapped."""
+    import io
+
+    from rich.console import Console
+
+    import backtrace_cli as bt
+    from backtrace_cli.render import number_format, renderable
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None)
+    console.print(renderable(bt.trace("lecture").records, number_format(None, None)))
+    text = buffer.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width
+    for value in ("0.680267", "−0.040681", "−0.002654", "0.872998", "0.272326", "0.016565"):
+        assert value in text, (width, value)
