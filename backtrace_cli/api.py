@@ -128,7 +128,7 @@ def trace(
 
     spec = load(source)
     carry = _carry(rounding)
-    _verifiable(verify, rounding, inference)
+    _verifiable(verify, rounding, inference, spec)
     if inference:
         return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
     import numpy as np
@@ -143,7 +143,19 @@ def trace(
     return Worked(built, decimals)
 
 
-def _verifiable(verify: bool, rounding: str | None, inference: bool) -> None:
+VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
+
+
+def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec) -> None:
+    count = sum(w.size for w in spec.weights) + sum(b.size for b in spec.biases or ())
+    if verify and count > VERIFY_LIMIT:
+        raise ConfigError(
+            "--verify",
+            None,
+            None,
+            f"checks each parameter with two forward passes; this network has {count:,} and "
+            f"the limit is {VERIFY_LIMIT:,} — verify a smaller network of the same shape",
+        )
     if verify and rounding:
         raise ConfigError(
             "--verify",
@@ -205,7 +217,7 @@ def train(
     from . import history, training
 
     spec = load(source)
-    _verifiable(verify, rounding, False)
+    _verifiable(verify, rounding, False, spec)
     picked, last, everything = picks(trace)
     if everything:
         picked = set(range(1, epochs + 1))

@@ -83,3 +83,14 @@ def test_step_verifies_its_traced_epochs(runner):
     result = runner.invoke(cli, ["step", "xor", "-n", "3", "--trace", "2", "--verify"])
     assert result.exit_code == 0
     assert result.output.count("gradients agree with central finite differences") == 4
+
+
+def test_verify_refuses_networks_too_big_to_check_one_by_one(runner, tmp_path):
+    path = tmp_path / "wide.yaml"
+    path.write_text(
+        "layers: [2, 3000, 1]\nactivation: sigmoid\nlearning_rate: 0.1\ninputs: [0.35, 0.9]\n"
+        "targets: [0.5]\nweights: {init: glorot_uniform, seed: 1}\n"
+    )
+    result = runner.invoke(cli, ["run", str(path), "--verify"])
+    assert result.exit_code == 2
+    assert "this network has 9,000 and the limit is 5,000" in result.output  # 2·3000 + 3000·1
