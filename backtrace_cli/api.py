@@ -147,7 +147,7 @@ VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the updat
 
 
 def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec) -> None:
-    count = sum(w.size for w in spec.weights) + sum(b.size for b in spec.biases or ())
+    count = sum(w.size for w in spec.weights) + sum(b.size for b in spec.biases or () if b is not None)
     if verify and count > VERIFY_LIMIT:
         raise ConfigError(
             "--verify",

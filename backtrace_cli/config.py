@@ -76,7 +76,8 @@ class Spec:
     weights: tuple[
         Array, ...
     ]  # per non-input layer: row = unit of this layer, column = unit before
-    biases: tuple[Array, ...] | None  # per non-input layer, or None: no bias terms
+    # per non-input layer a vector, or None for a layer without bias terms; None: no layer has any
+    biases: tuple[Array | None, ...] | None
     train_biases: bool
     weight_style: str  # "named", "matrices" or "init": how the user wrote them
     description: str = ""
@@ -583,23 +584,32 @@ def _weight_init(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tup
     return tuple(out)
 
 
-def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ...]:
+def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | None, ...] | None:
+    """Per non-input layer a bias vector, or None for a layer without biases ("hidden
+    biases, no output bias"); None when no layer has any."""
     numbering = notation.Numbering(layers)
+    out: list[Array | None]
     if isinstance(value, list):
         if len(value) != len(layers) - 1:
             raise c.fail(
                 ("biases",),
                 f"has {_count(len(value), 'list')}; expected "
-                f"{len(layers) - 1}, one per non-input layer",
+                f"{len(layers) - 1}, one per non-input layer (`null` for a layer without biases)",
             )
-        return tuple(
-            _frozen(
+        out = [
+            None
+            if v is None
+            else _frozen(
                 c.vector(
-                    ("biases", k), v, layers[k + 1], f"layer {k + 1} has {layers[k + 1]} units"
+                    ("biases", k),
+                    v,
+                    layers[k + 1],
+                    f"layer {k + 1} has {layers[k + 1]} units; `null` for no biases",
                 )
             )
             for k, v in enumerate(value)
-        )
+        ]
+        return tuple(out) if any(b is not None for b in out) else None
     m = c.mapping(("biases",), value, "named biases like `b3: 0.35`, or one list per layer")
     vectors = [np.full(n, np.nan) for n in layers[1:]]
     for name, v in m.items():
@@ -613,19 +623,24 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array, ..
                 f"the unit number, from b{first} to b{numbering.total}",
             )
         vectors[where[0] - 1][where[1]] = c.number(("biases", name), v)
-    missing = [
-        f"b{numbering.unit(k + 1, i)}"
-        for k, vec in enumerate(vectors)
-        for i in np.nonzero(np.isnan(vec))[0]
-    ]
-    if missing:
-        raise c.fail(
-            ("biases",),
-            f"missing {', '.join(missing[:8])}"
-            f"{' …' if len(missing) > 8 else ''}; give every non-input unit a bias "
-            "(0 is fine), or leave `biases` out",
-        )
-    return tuple(_frozen(vec) for vec in vectors)
+    out = []
+    for k, vec in enumerate(vectors, start=1):
+        missing = np.isnan(vec)
+        if missing.all():
+            out.append(None)  # a layer left out of the named form has no bias terms
+            continue
+        if missing.any():
+            names = [f"b{numbering.unit(k, i)}" for i in np.nonzero(missing)[0]]
+            first, last = numbering.unit(k, 0), numbering.unit(k, layers[k] - 1)
+            kind = "the output layer" if k == len(layers) - 1 else f"hidden layer {k}"
+            raise c.fail(
+                ("biases",),
+                f"missing {', '.join(names[:8])}{' …' if len(names) > 8 else ''}; a layer has "
+                f"a bias on every unit or on none: give them, or leave out every bias of "
+                f"{kind} (b{first}–b{last})",
+            )
+        out.append(_frozen(vec))
+    return tuple(out) if any(b is not None for b in out) else None
 
 
 def dropout_layer_names(layers: tuple[int, ...]) -> list[str]:

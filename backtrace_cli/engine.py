@@ -159,7 +159,7 @@ class Epoch:
 def forward(
     spec: Spec,
     weights: Sequence[Array],
-    biases: Sequence[Array] | None,
+    biases: Sequence[Array | None] | None,
     x: Array,
     carry: Carry = exact,
     keeps: Sequence[Array | None] | None = None,
@@ -174,7 +174,7 @@ def forward(
             out = carry(out * keeps[k])
         received.append(out)
         net = out @ w.T
-        if biases is not None:
+        if biases is not None and biases[k] is not None:
             net += biases[k]  # in place: a fresh array from the product
         net = carry(net)
         out = carry(ACTIVATE[activation](net))
@@ -198,16 +198,16 @@ class Pass(NamedTuple):
     summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce`
     dw: list[Array]
     weights_after: list[Array]
-    bias_summed: list[Array] | None  # Σ_s δ_j, divided by `reduce`
-    db: list[Array] | None
-    biases_after: list[Array] | None
+    bias_summed: list[Array | None] | None  # Σ_s δ_j, divided by `reduce`; None: no biases
+    db: list[Array | None] | None
+    biases_after: list[Array | None] | None
     reduce: int
 
 
 def backprop(
     spec: Spec,
     weights: Sequence[Array],
-    biases: Sequence[Array] | None,
+    biases: Sequence[Array | None] | None,
     x: Array,
     t: Array,
     carry: Carry = exact,
@@ -251,11 +251,15 @@ def backprop(
         w_after.append(carry(weights[k] + dw[k]))
     b_summed = db = b_after = None
     if biases is not None:
-        # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum)
-        b_summed = [d[0] if len(d) == 1 else d.sum(axis=0) / reduce for d in deltas]
+        # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum);
+        # None for a layer without biases
+        b_summed = [
+            None if b is None else d[0] if len(d) == 1 else d.sum(axis=0) / reduce
+            for b, d in zip(biases, deltas)
+        ]
         if spec.train_biases:
-            db = [carry(eta * g) for g in b_summed]
-            b_after = [carry(b + change) for b, change in zip(biases, db)]
+            db = [None if g is None else carry(eta * g) for g in b_summed]
+            b_after = [None if b is None else carry(b + change) for b, change in zip(biases, db)]
         else:
             b_after = list(biases)
     return Pass(
@@ -290,7 +294,7 @@ def update(
     p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks)
     layers = []
     for k in range(len(spec.weights)):
-        has_bias = spec.biases is not None
+        has_bias = spec.biases is not None and spec.biases[k] is not None
         layers.append(
             Layer(
                 net=p.nets[k],
@@ -333,7 +337,10 @@ def apply(spec: Spec, done: Update) -> Spec:
     weights = tuple(_readonly(layer.weights_after) for layer in done.layers)
     biases = None
     if spec.biases is not None:
-        biases = tuple(_readonly(layer.biases_after) for layer in done.layers)
+        biases = tuple(
+            None if layer.biases_after is None else _readonly(layer.biases_after)
+            for layer in done.layers
+        )
     return replace(spec, weights=weights, biases=biases)
 
 
@@ -482,7 +489,7 @@ FD_TOLERANCE = 1e-5
 
 
 def check_gradients(
-    spec: Spec, done: Update, weights: Sequence[Array], biases: Sequence[Array] | None
+    spec: Spec, done: Update, weights: Sequence[Array], biases: Sequence[Array | None] | None
 ) -> list[GradientCheck]:
     """Every ∂E/∂w and ∂E/∂b of one update, against (E(θ + h) − E(θ − h))/2h, where E is the
     update's loss computed by this engine's forward pass with the update's dropout masks.
@@ -505,7 +512,7 @@ def check_gradients(
             for index in np.ndindex(gradient.shape):
                 shifted = []
                 for sign in (1.0, -1.0):
-                    copies = [np.array(a) for a in arrays]
+                    copies = [None if a is None else np.array(a) for a in arrays]
                     copies[k][index] += sign * FD_STEP
                     w = weights if is_bias else copies
                     b = copies if is_bias else biases

@@ -71,7 +71,9 @@ def variant(spec: Spec, seed: int, number: int, values: Values, base: str) -> Va
         weights = tuple(_frozen(values.draw(rng, w.shape)) for w in spec.weights)
         biases = None
         if spec.biases is not None:
-            biases = tuple(_frozen(values.draw(rng, b.shape)) for b in spec.biases)
+            biases = tuple(
+                None if b is None else _frozen(values.draw(rng, b.shape)) for b in spec.biases
+            )
         samples = tuple(
             Sample(
                 _frozen(values.draw(rng, s.inputs.shape)),

@@ -74,7 +74,8 @@ def parameter_names(spec: Spec) -> list[str]:
                 names.append(notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)))
     if spec.biases is not None:
         for k, b in enumerate(spec.biases, start=1):
-            names.extend(f"b{numbering.unit(k, j)}" for j in range(b.shape[0]))
+            if b is not None:
+                names.extend(f"b{numbering.unit(k, j)}" for j in range(b.shape[0]))
     return names
 
 
@@ -108,7 +109,7 @@ def build_training(
             )
         flat = [float(v) for w in snap.weights for v in w.ravel()]
         if snap.biases is not None:
-            flat += [float(v) for b in snap.biases for v in b.ravel()]
+            flat += [float(v) for b in snap.biases if b is not None for v in b.ravel()]
         rows.append(
             EpochRow(
                 epoch=snap.epoch,

@@ -483,6 +483,19 @@ def _layer_kind(spec: Spec, k: int) -> str:
     return "output layer" if k == len(spec.layers) - 1 else f"hidden layer {k}"
 
 
+def biases_text(spec: Spec) -> str:
+    """Which layers have bias terms: "no biases", "biases", "biases on hidden layer 1 only
+    (none on the output layer)"; "(fixed)" when they are not trained."""
+    if spec.biases is None:
+        return "no biases"
+    text = "biases"
+    without = [_layer_kind(spec, k) for k, b in enumerate(spec.biases, start=1) if b is None]
+    if without:
+        with_ = [_layer_kind(spec, k) for k, b in enumerate(spec.biases, start=1) if b is not None]
+        text = f"biases on {' and '.join(with_)} only (none on the {' and '.join(without)})"
+    return text + (" (fixed)" if not spec.train_biases else "")
+
+
 def _forward(
     spec: Spec,
     k: int,
@@ -527,7 +540,7 @@ def _forward(
 
     rows = _rows(spec.layers[k], full, make, units)
     fed = "o_i" if below == out_names[k - 1] else "õ_i"
-    rule = f"net_j = Σ_i w_ij·{fed}" + (" + b_j" if spec.biases is not None else "")
+    rule = f"net_j = Σ_i w_ij·{fed}" + (" + b_j" if layer.biases_before is not None else "")
     rule += f",  o_j = {_fn_name(activation)}(net_j)"
     return Section(
         "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule, tuple(rows)
@@ -933,6 +946,8 @@ def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...],
                 changes.append(Change(name, float(w0[j, i]), float(w1[j, i])))
     if before.biases is not None and after.biases is not None:
         for k, (b0, b1) in enumerate(zip(before.biases, after.biases), start=1):
+            if b0 is None or b1 is None:
+                continue  # a layer without biases
             for j in range(b0.shape[0]):
                 changes.append(Change(f"b{numbering.unit(k, j)}", float(b0[j]), float(b1[j])))
     limit = 24

@@ -70,10 +70,11 @@ def to_config(spec: Spec, header: str = "") -> str:
             data["biases"] = {
                 f"b{numbering.unit(k, j)}": float(b[j])
                 for k, b in enumerate(spec.biases, start=1)
+                if b is not None  # a layer left out has no biases
                 for j in range(b.shape[0])
             }
         else:
-            data["biases"] = [b.tolist() for b in spec.biases]
+            data["biases"] = [None if b is None else b.tolist() for b in spec.biases]
         if not spec.train_biases:
             data["train_biases"] = False
     if spec.dropout is not None:

@@ -56,7 +56,7 @@ class Snapshot:
 
     epoch: int
     weights: tuple[Array, ...]
-    biases: tuple[Array, ...] | None
+    biases: tuple[Array | None, ...] | None
     outputs: Array  # (samples, n_out), after the epoch
     moved: int  # the parameter (weights then biases, flattened) that changed most since the
     change: float  # previous kept epoch (or the start), and by how much: after − before
@@ -267,7 +267,7 @@ def _dropped(all_masks: Sequence[Sequence[Array | None]], rows: Sequence[int]) -
 def _snapshot(
     number: int,
     weights: list[Array],
-    biases: list[Array] | None,
+    biases: list[Array | None] | None,
     outputs: Array | None,
     current: Callable[[], Spec],
     carry: engine.Carry,
@@ -280,29 +280,35 @@ def _snapshot(
     return Snapshot(
         epoch=number,
         weights=tuple(_frozen(w) for w in weights),
-        biases=tuple(_frozen(b) for b in biases) if biases is not None else None,
+        biases=_frozen_biases(biases),
         outputs=_frozen(outputs),
         moved=moved,
         change=float(differences[moved]),
     )
 
 
-def _flat(weights: Sequence[Array], biases: Sequence[Array] | None) -> Array:
+def _flat(weights: Sequence[Array], biases: Sequence[Array | None] | None) -> Array:
     """Every parameter in one vector: weights layer by layer (row-major), then biases."""
-    return np.concatenate([np.ravel(a) for a in (*weights, *(biases or ()))])
+    return np.concatenate([np.ravel(a) for a in (*weights, *(biases or ())) if a is not None])
 
 
-def _finite(weights: list[Array], biases: list[Array] | None) -> bool:
-    arrays = weights + (biases or [])
+def _finite(weights: list[Array], biases: list[Array | None] | None) -> bool:
+    arrays = [a for a in weights + (biases or []) if a is not None]
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
-def _with(spec: Spec, weights: list[Array], biases: list[Array] | None) -> Spec:
+def _with(spec: Spec, weights: list[Array], biases: list[Array | None] | None) -> Spec:
     return replace(
         spec,
         weights=tuple(_frozen(w) for w in weights),
-        biases=tuple(_frozen(b) for b in biases) if biases is not None else None,
+        biases=_frozen_biases(biases),
     )
+
+
+def _frozen_biases(biases: Sequence[Array | None] | None) -> tuple[Array | None, ...] | None:
+    if biases is None:
+        return None
+    return tuple(None if b is None else _frozen(b) for b in biases)
 
 
 def _frozen(array: Array) -> Array:

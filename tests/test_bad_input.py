@@ -199,7 +199,7 @@ CASES = [
     (
         "bias list too short",
         LECTURE + "biases: [[0.1], [0.2]]\n",
-        "line 7, biases[0]: has 1 number; expected 2 (layer 1 has 2 units)",
+        "line 7, biases[0]: has 1 number; expected 2 (layer 1 has 2 units; `null` for no biases)",
     ),
     (
         "bias of an input",
@@ -210,8 +210,8 @@ CASES = [
     (
         "missing bias",
         LECTURE + "biases: {b3: 0.1, b5: 0.1}\n",
-        "line 7, biases: missing b4; "
-        "give every non-input unit a bias (0 is fine), or leave `biases` out",
+        "line 7, biases: missing b4; a layer has a bias on every unit or on none: "
+        "give them, or leave out every bias of hidden layer 1 (b3–b4)",
     ),
     (
         "seeded without seed",

@@ -40,10 +40,19 @@ def forward(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     nets, outs = [], [x]
     for k, w in enumerate(weights):
-        net = w @ outs[-1] + (biases[k] if biases is not None else 0.0)
+        net = w @ outs[-1] + _bias(biases, k)
         nets.append(net)
         outs.append(ACTIVATIONS[acts[k]](net))
     return nets, outs
+
+
+def _bias(biases, k: int):
+    """Layer k's biases, or 0 where the network or the layer has none."""
+    return 0.0 if biases is None or biases[k] is None else biases[k]
+
+
+def _arrays(biases):
+    return None if biases is None else [None if v is None else np.array(v, float) for v in biases]
 
 
 def total_loss(data: dict[str, Any], weights, biases, rows) -> float:
@@ -75,7 +84,12 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
         for k in range(count)
     ]
     with_biases = draw(st.booleans())
-    biases = [[draw(value) for _ in range(n)] for n in layers[1:]] if with_biases else None
+    # some layers with biases and others without ("hidden biases, no output bias") too
+    biases = (
+        [[draw(value) for _ in range(n)] if draw(st.booleans()) else None for n in layers[1:]]
+        if with_biases
+        else None
+    )
     unit = st.floats(0.05, 0.95) if loss == "bce" else value
     n_samples = draw(st.integers(1, 3))
     samples = [
@@ -136,7 +150,7 @@ def numeric(
 
     def shifted(step: float) -> float:
         w = [m.copy() for m in weights]
-        b = [v.copy() for v in biases] if biases is not None else None
+        b = _arrays(biases)
         (w if which == "w" else b)[k][index] += step
         return loss(data, w, b, rows)
 
@@ -149,7 +163,7 @@ def test_gradients_equal_finite_differences(data):
     spec = config.from_dict(data)
     done = engine.epoch(spec)
     weights = [np.array(m, dtype=float) for m in data["weights"]]
-    biases = [np.array(v, dtype=float) for v in data["biases"]] if "biases" in data else None
+    biases = _arrays(data.get("biases"))
     groups = [data["samples"]] if data["mode"] == "batch" else [[s] for s in data["samples"]]
     for update, rows in zip(done.updates, groups):
         assume(away_from_relu_kinks(data, weights, biases, rows))
@@ -158,7 +172,7 @@ def test_gradients_equal_finite_differences(data):
             for index in np.ndindex(layer.gradient.shape):
                 expected = numeric(data, weights, biases, rows, "w", k, index)
                 assert layer.gradient[index] == approx(expected, rel=1e-5, abs=tolerance)
-            if biases is not None:
+            if biases is not None and biases[k] is not None:
                 for j in range(len(biases[k])):
                     expected = numeric(data, weights, biases, rows, "b", k, (j,))
                     assert layer.bias_gradient[j] == approx(expected, rel=1e-5, abs=tolerance)
@@ -168,10 +182,16 @@ def test_gradients_equal_finite_differences(data):
         for w, layer in zip(weights, update.layers):
             assert layer.weights_after == approx(w, rel=1e-12, abs=1e-12)
         if biases is not None and data["train_biases"]:
-            biases = [b - eta * layer.bias_gradient for b, layer in zip(biases, update.layers)]
+            biases = [
+                None if b is None else b - eta * layer.bias_gradient
+                for b, layer in zip(biases, update.layers)
+            ]
         if biases is not None:
             for b, layer in zip(biases, update.layers):
-                assert layer.biases_after == approx(b, rel=1e-12, abs=1e-12)
+                if b is None:
+                    assert layer.biases_after is None and layer.bias_gradient is None
+                else:
+                    assert layer.biases_after == approx(b, rel=1e-12, abs=1e-12)
 
 
 @settings(max_examples=100, deadline=None)
@@ -182,7 +202,7 @@ def test_delta_is_minus_dE_dnet(data):
     spec = config.from_dict(data)
     update = engine.epoch(spec).updates[0]
     weights = [np.array(m, dtype=float) for m in data["weights"]]
-    biases = [np.array(v, dtype=float) for v in data["biases"]] if "biases" in data else None
+    biases = _arrays(data.get("biases"))
     sample = data["samples"][0]
     acts = data["activations"]
     assume(away_from_relu_kinks(data, weights, biases, [sample]))
@@ -190,7 +210,7 @@ def test_delta_is_minus_dE_dnet(data):
     def loss_with_net_shift(layer: int, unit: int, step: float) -> float:
         out = np.array(sample["inputs"], dtype=float)
         for k, w in enumerate(weights):
-            net = w @ out + (biases[k] if biases is not None else 0.0)
+            net = w @ out + _bias(biases, k)
             if k == layer:
                 net = net.copy()
                 net[unit] += step

@@ -176,7 +176,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
 def _flat(spec) -> list[float]:
     values = [v for w in spec.weights for v in w.ravel().tolist()]
     if spec.biases is not None:
-        values += [v for b in spec.biases for v in b.ravel().tolist()]
+        values += [v for b in spec.biases if b is not None for v in b.ravel().tolist()]
     return values
 
 

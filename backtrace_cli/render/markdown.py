@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import notation
 from ..config import Spec
-from ..records import Elided, Equation, Section, Step, Trace
+from ..records import Elided, Equation, Section, Step, Trace, biases_text
 from .numbers import MINUS, NumberFormat
 
 if TYPE_CHECKING:
@@ -300,8 +300,7 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     text = (
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
         f"({'; '.join(layers)}), {activation}"
-        f"{', biases' if spec.biases is not None else ', no biases'}"
-        f"{' (fixed)' if spec.biases is not None and not spec.train_biases else ''}, "
+        f", {biases_text(spec)}, "
         f"loss `{spec.loss}`, {LOSS_RULES[spec.loss]}, and learning rate η = "
         f"{fmt(spec.learning_rate)}. "
     )
@@ -389,7 +388,7 @@ def diagram(
                 label = f"x{u}" if k == 0 else f"unit {u}"
                 if k == 0 and inputs is not None:
                     label += f" = {fmt(inputs[i])}"
-                if k > 0 and spec.biases is not None:
+                if k > 0 and spec.biases is not None and spec.biases[k - 1] is not None:
                     label += f"<br/>b{u} = {fmt(float(spec.biases[k - 1][i]))}"
                 shape = ('(["', '"])') if k == 0 else ('(("', '"))')
                 lines.append(f"    {ident}{shape[0]}{label}{shape[1]}")
@@ -506,7 +505,7 @@ def _after(trace: Trace) -> Spec:
     weights = tuple(layer.weights_after for layer in layers)
     biases = None
     if trace.spec.biases is not None:
-        biases = tuple(layer.biases_after for layer in layers)
+        biases = tuple(layer.biases_after for layer in layers)  # None: a layer without
     return replace(trace.spec, weights=weights, biases=biases)
 
 

@@ -10,7 +10,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..records import Elided, Equation, Section, Trace
+from ..records import Elided, Equation, Section, Trace, biases_text
 from .numbers import NumberFormat, substituted, symbolic
 
 
@@ -31,10 +31,9 @@ def network_line_for(spec) -> str:
     ]
     if samples > 1:
         parts.append(spec.mode if spec.mode == "online" else f"batch ({spec.batch_gradient})")
-    if spec.biases is None:
-        parts.append("no biases")
-    elif not spec.train_biases:
-        parts.append("biases fixed")
+    biases = biases_text(spec)
+    if biases != "biases":
+        parts.append(biases)
     return " · ".join(parts)
 
 
