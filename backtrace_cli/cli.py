@@ -614,9 +614,42 @@ def main() -> None:
         click.echo("Interrupted: nothing was written.", err=True)
         sys.exit(INTERRUPTED)
     except click.ClickException as err:
-        err.show()
+        _show_error(err)
         sys.exit(err.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_error(err: click.ClickException) -> None:
+    """The error as click writes it; in a terminal, wrapped at spaces to its width, so that
+    the terminal never breaks a word ("did you m / ean")."""
+    if not sys.stderr.isatty():
+        err.show()
+        return
+    import io
+    import shutil
+
+    buffer = io.StringIO()
+    err.show(file=buffer)
+    width = shutil.get_terminal_size().columns
+    sys.stderr.write(wrap_words(buffer.getvalue(), width))
+    sys.stderr.flush()
+
+
+def wrap_words(text: str, width: int) -> str:
+    """Every line of `text` wrapped at spaces to `width`; a word longer than a line (a long
+    path) stays whole. Continuation lines are indented by two spaces."""
+    import textwrap
+
+    lines = []
+    for line in text.splitlines():
+        lines += textwrap.wrap(
+            line,
+            width,
+            subsequent_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -240,6 +240,8 @@ class _Checker:
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str:
         if value in options:
             return value
+        if value == "softmax":  # until softmax outputs exist: delete with them
+            raise self.fail(path, "'softmax' is not supported yet; use a sigmoid output layer")
         close = _closest(str(value), options)
         hint = f"; did you mean {close!r}?" if close else ""
         return_options = ", ".join(options)
@@ -403,6 +405,12 @@ def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ..
         raise c.doc.missing(
             "activation",
             f"missing; give one of {', '.join(ACTIVATIONS)} (or `activations:`, one per layer)",
+        )
+    if isinstance(data["activation"], list):
+        raise c.fail(
+            ("activation",),
+            "a list under `activation`; did you mean `activations` (one per non-input layer, "
+            f"here {count})? `activation` takes one name for every layer",
         )
     return (c.choice(("activation",), data["activation"], ACTIVATIONS),) * count
 
