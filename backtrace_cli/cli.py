@@ -521,6 +521,28 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     show_default=True,
     help="Decimal places of the drawn values (1: 0.3, −0.7, …).",
 )
+@click.option(
+    "--ask",
+    metavar="QUANTITIES",
+    help="Ask only these, comma-separated: kinds (net, o, e, E, delta, dw, w, db, b) or "
+    "single ones (delta3). Default: every quantity of the step.",
+)
+@click.option(
+    "--min-magnitude",
+    type=click.FloatRange(0),
+    default=0.001,
+    show_default=True,
+    metavar="X",
+    help="Every δ, Δw and Δb at least X in size, so that it can be written to 3 significant "
+    "figures (0: no limit).",
+)
+@click.option(
+    "--loss-band",
+    metavar="LOW,HIGH",
+    callback=lambda ctx, param, value: None if value is None else _value_range(ctx, param, value),
+    help="Keep every variant's loss E in [LOW, HIGH], so they are equally hard "
+    "(default: the middle half of E over 256 draws).",
+)
 @click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
 def exercise(
     config: str,
@@ -529,52 +551,46 @@ def exercise(
     folder: str,
     value_range: tuple[float, float],
     places: int,
+    ask: str | None,
+    min_magnitude: float,
+    loss_band: tuple[float, float] | None,
     force: bool,
 ) -> None:
-    """Write exercise variants: question sheets, answer keys and configs, with an index.
+    """Write exercise variants: question sheets, answer keys and configs, with two indexes.
 
     Each variant keeps the network's shape and the question, with new weights, inputs and
-    targets drawn from nice values; its id (e.g. lecture-s7-v03) is in every file.
+    targets: never 0, every δ and Δw big enough to write, E in one band. DIR/questions/ holds
+    the sheets and the students' index (publish it); DIR/keys/ and DIR/configs/ the
+    solutions, listed in DIR/index.md. Each variant's id (lecture-s7-v03) is in its files.
 
     \b
         backtrace exercise lecture --variants 30 --seed 7 -o homework3
-        backtrace exercise my_net.yaml --variants 5 --range -2,2 --places 1 -o sheets
+        backtrace exercise my_net.yaml --variants 5 --ask net,o,delta -o sheets
+        backtrace exercise my_net.yaml --range -2,2 --loss-band 0.02,0.1 -o sheets
     """
     import os
 
-    from . import api
-    from .exercise import Values, variants
-    from .output import write_text
-    from .render import markdown, number_format
-    from .save import to_config
+    from . import homework
+    from .exercise import NoFairVariant, Rules, Values, variants
 
     spec = _load(config)
     base = os.path.splitext(os.path.basename(config))[0]
+    rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
+    asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:
-        drawn = variants(spec, count, seed, Values(*value_range, places), base)
-    except ValueError as err:
+        drawn = variants(spec, count, seed, rules, base)
+        texts = homework.files(spec, drawn, seed, asked, rules)
+    except NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as err:
-        raise BadInput(f"{folder}, -o: cannot create the folder: {err.strerror}") from None
-    number = number_format(None, None)
-    entries = []
+    except ValueError as err:
+        raise BadInput(f"--ask: {err}") from None
     with _bad_input():
-        for v in drawn:
-            names = (f"{v.ident}-question.md", f"{v.ident}-answers.md", f"{v.ident}.yaml")
-            worked = api.trace(v.spec)
-            texts = (
-                markdown.question(worked.records, number, v.ident),
-                worked.markdown(),
-                to_config(v.spec, f"Exercise variant {v.ident} (seed {seed}) of {spec.source}"),
-            )
-            for name, text in zip(names, texts):
-                write_text(os.path.join(folder, name), text, force=force, option="-o")
-            entries.append((v.ident, *names))
-        index = markdown.exercise_index(entries, seed, spec.source)
-        write_text(os.path.join(folder, "index.md"), index, force=force, option="-o")
-    click.echo(f"Wrote {count} variants to {folder}: see {os.path.join(folder, 'index.md')}.")
+        homework.write(folder, texts, force)
+    noun = "variant" if count == 1 else "variants"
+    click.echo(
+        f"Wrote {count} {noun} to {folder}: publish {os.path.join(folder, 'questions')}/; "
+        f"the keys are listed in {os.path.join(folder, 'index.md')}."
+    )
 
 
 @cli.command()

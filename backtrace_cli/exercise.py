@@ -1,12 +1,20 @@
-"""Exercise variants: the same network and question with new "nice" numbers, and answer keys.
+"""Exercise variants: the same network and question with new "nice" numbers, fair to mark.
 
 Each variant is drawn from numpy's Generator seeded with (seed, variant number), so the same
-seed gives the same variants on every machine. Degenerate draws are redrawn: a relu unit whose
-net input is 0 (its slope is undefined), or a target equal to the output (nothing to learn).
+seed gives the same variants on every machine. A draw is kept only when it is fair to hand out:
+
+- no weight, bias, input or target is 0, and no target is 1 (nothing to compute, or a
+  saturated sigmoid target);
+- every δ, Δw and Δb is at least `min_magnitude` in size (0.001 by default: written to 3
+  significant figures by hand, it is not 0.000) — except where dropout makes it 0 by design;
+- no relu unit sits at its kink (net = 0) and no output equals its target;
+- the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
+  the middle half of E over PILOT draws of the same exercise (from the same seed).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -14,23 +22,40 @@ import numpy as np
 from . import engine
 from .config import Sample, Spec
 
-ATTEMPTS = 1000
+ATTEMPTS = 2000  # draws per variant before giving up
+PILOT = 256  # draws whose E set the default difficulty band
+BAND = (0.25, 0.75)  # the default band: these quantiles of E over the pilot draws
+MIN_MAGNITUDE = 0.001
 
 
 @dataclass(frozen=True, slots=True)
 class Values:
-    """Where nice values come from: multiples of 10^−places in [low, high]."""
+    """Where nice values come from: non-zero multiples of 10^−places in [low, high]."""
 
     low: float = -1.0
     high: float = 1.0
     places: int = 1
 
-    def draw(self, rng: np.random.Generator, shape: tuple[int, ...], low=None, high=None):
+    def ticks(self, low: float | None = None, high: float | None = None) -> np.ndarray:
+        """Every value that may be drawn, as whole multiples of 10^−places (never 0)."""
+        scale = 10**self.places
         low = self.low if low is None else low
         high = self.high if high is None else high
+        ticks = np.arange(int(np.ceil(low * scale - 1e-9)), int(np.floor(high * scale + 1e-9)) + 1)
+        return ticks[ticks != 0]
+
+    def draw(self, rng: np.random.Generator, shape: tuple[int, ...], ticks: np.ndarray):
         scale = 10**self.places
-        ticks = rng.integers(round(low * scale), round(high * scale) + 1, size=shape)
-        return np.round(ticks / scale, self.places)
+        return np.round(rng.choice(ticks, size=shape) / scale, self.places)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What makes a variant fair to hand out."""
+
+    values: Values = Values()
+    min_magnitude: float = MIN_MAGNITUDE  # every δ, Δw and Δb at least this in size
+    loss_band: tuple[float, float] | None = None  # E in [low, high]; None: from the pilot
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +63,20 @@ class Variant:
     ident: str  # "lecture-s7-v03": in every file the variant produced
     number: int
     spec: Spec
+    loss: float  # E of the traced step: its difficulty
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseSet:
+    """The variants of one exercise, and the band their E was kept in."""
+
+    variants: tuple[Variant, ...]
+    band: tuple[float, float]
+    band_drawn: bool  # True: the default band (from the pilot draws), not the teacher's
+
+
+class NoFairVariant(ValueError):
+    """No draw passed the rules: the message says which rule to relax."""
 
 
 def _frozen(array) -> np.ndarray:
@@ -46,64 +85,227 @@ def _frozen(array) -> np.ndarray:
     return out
 
 
-def _target_range(spec: Spec, values: Values) -> tuple[float, float]:
-    """Targets a sigmoid output (or bce) can reach: [0, 1]; otherwise the values' range."""
+def _target_ticks(spec: Spec, values: Values) -> np.ndarray:
+    """Targets a sigmoid output (or bce) can reach, strictly inside (0, 1); never 0 or 1."""
     if spec.activations[-1] == "sigmoid" or spec.loss == "bce":
-        return max(values.low, 0.0), min(values.high, 1.0)
-    return values.low, values.high
+        ticks = values.ticks(max(values.low, 0.0), min(values.high, 1.0))
+    else:
+        ticks = values.ticks()
+    return ticks[ticks != 10**values.places]
 
 
-def _degenerate(spec: Spec, places: int) -> bool:
-    done = engine.update(spec, tuple(range(len(spec.samples))))
-    for layer, activation in zip(done.layers, spec.activations):
-        if activation == "relu" and bool((np.abs(layer.net) < 1e-12).any()):
-            return True
-    # a target equal to the output, to the precision the values are written in
-    return bool((np.abs(done.error) < 0.5 * 10.0**-places).any())
-
-
-def variant(spec: Spec, seed: int, number: int, values: Values, base: str) -> Variant:
-    """Variant `number` (from 1) of the exercise `spec`, drawn from (seed, number); `base`
-    starts its id."""
-    rng = np.random.default_rng([seed, number])
-    low, high = _target_range(spec, values)
-    for _ in range(ATTEMPTS):
-        weights = tuple(_frozen(values.draw(rng, w.shape)) for w in spec.weights)
-        biases = None
-        if spec.biases is not None:
-            biases = tuple(
-                None if b is None else _frozen(values.draw(rng, b.shape)) for b in spec.biases
-            )
-        samples = tuple(
-            Sample(
-                _frozen(values.draw(rng, s.inputs.shape)),
-                _frozen(values.draw(rng, s.targets.shape, low, high)),
-            )
-            for s in spec.samples
+def _draw(spec: Spec, rng: np.random.Generator, values: Values, ticks, targets) -> Spec:
+    weights = tuple(_frozen(values.draw(rng, w.shape, ticks)) for w in spec.weights)
+    biases = None
+    if spec.biases is not None:
+        biases = tuple(
+            None if b is None else _frozen(values.draw(rng, b.shape, ticks)) for b in spec.biases
         )
-        ident = f"{_slug(base)}-s{seed}-v{number:02d}"
-        candidate = replace(
-            spec,
+    samples = tuple(
+        Sample(
+            _frozen(values.draw(rng, s.inputs.shape, ticks)),
+            _frozen(values.draw(rng, s.targets.shape, targets)),
+        )
+        for s in spec.samples
+    )
+    return replace(spec, weights=weights, biases=biases, samples=samples)
+
+
+def _alive(done: engine.Update, position: int) -> np.ndarray | None:
+    """Position `position`'s keep-mask (samples × units) in this update, or None: all kept."""
+    masks = done.masks
+    if position < len(masks) and masks[position] is not None:
+        return masks[position] > 0
+    return None
+
+
+def _smallest_change(done: engine.Update) -> float:
+    """The smallest |δ|, |Δw|, |Δb| of an update, leaving out those dropout makes 0."""
+    smallest = np.inf
+    for k, layer in enumerate(done.layers):
+        units = _alive(done, k + 1)  # the output layer has no mask: always kept
+        sources = _alive(done, k)
+        deltas = np.abs(layer.delta) if units is None else np.abs(layer.delta)[units]
+        smallest = min(smallest, deltas.min(initial=np.inf))
+        rows = np.ones(layer.dw.shape[0], bool) if units is None else units.any(axis=0)
+        cols = np.ones(layer.dw.shape[1], bool) if sources is None else sources.any(axis=0)
+        smallest = min(smallest, np.abs(layer.dw)[np.ix_(rows, cols)].min(initial=np.inf))
+        if layer.db is not None:
+            smallest = min(smallest, np.abs(layer.db)[rows].min(initial=np.inf))
+    return float(smallest)
+
+
+def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
+    """E of a draw and "" when it is fair apart from the band, else None and what is wrong."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        done = engine.epoch(spec, 1)
+    for update in done.updates:
+        for layer, activation in zip(update.layers, spec.activations):
+            if activation == "relu" and bool((np.abs(layer.net) < 1e-12).any()):
+                return None, "a relu unit at its kink (net = 0)"
+        # a target equal to the output, to the precision the values are written in
+        if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
+            return None, "an output equal to its target"
+        if not _smallest_change(update) >= rules.min_magnitude:
+            return None, f"a δ, Δw or Δb below {rules.min_magnitude:g} in size"
+    if not np.isfinite(done.loss):
+        return None, "a loss that is not finite"
+    return done.loss, ""
+
+
+def _draws(spec: Spec, rng: np.random.Generator, rules: Rules):
+    """Fair draws (apart from the band) with their E, forever; None for an unfair one."""
+    values = rules.values
+    ticks, targets = values.ticks(), _target_ticks(spec, values)
+    if not len(ticks) or not len(targets):
+        raise NoFairVariant(
+            f"no non-zero value with {values.places} decimal places lies in "
+            f"[{values.low:g}, {values.high:g}]"
+            + ("" if len(targets) else " for the targets, which must lie strictly in (0, 1)")
+            + ": widen the range or add decimal places"
+        )
+    while True:
+        candidate = _draw(spec, rng, values, ticks, targets)
+        loss, why = _judge(candidate, rules)
+        yield (candidate, loss) if loss is not None else (None, why)
+
+
+def _band(spec: Spec, seed: int, rules: Rules) -> tuple[float, float]:
+    """The middle half of E over PILOT fair draws, from the seed's own stream (variant 0)."""
+    losses = []
+    reasons: dict[str, int] = {}
+    draws = _draws(spec, np.random.default_rng([seed, 0]), rules)
+    for _ in range(ATTEMPTS * 4):
+        candidate, outcome = next(draws)
+        if candidate is None:
+            reasons[outcome] = reasons.get(outcome, 0) + 1
+            continue
+        losses.append(outcome)
+        if len(losses) == PILOT:
+            break
+    if len(losses) < PILOT // 8:
+        raise NoFairVariant(_hopeless(reasons, rules))
+    low, high = np.quantile(losses, BAND)
+    return _figures(float(low), np.floor), _figures(float(high), np.ceil)
+
+
+def _figures(value: float, direction) -> float:
+    """`value` to 2 significant figures, rounded in `direction` (np.floor or np.ceil), so
+    that the band is one a teacher could have written: [0.027, 0.083]."""
+    if value <= 0:
+        return 0.0
+    scale = 10.0 ** (int(np.floor(np.log10(value))) - 1)
+    return float(np.round(direction(value / scale) * scale, 12))
+
+
+def _hopeless(reasons: dict[str, int], rules: Rules) -> str:
+    common = max(reasons, key=reasons.__getitem__) if reasons else "none"
+    advice = {
+        True: "lower --min-magnitude or widen --range",
+        False: "widen --range or add --places",
+    }[common.startswith("a δ")]
+    return f"too few fair draws: most had {common}; {advice}"
+
+
+def variant(
+    spec: Spec, seed: int, number: int, rules: Rules, base: str, band: tuple[float, float]
+) -> Variant:
+    """Variant `number` (from 1) of the exercise `spec`, drawn from (seed, number): the first
+    fair draw whose E lies in `band`. `base` starts its id."""
+    reasons: dict[str, int] = {}
+    draws = _draws(spec, np.random.default_rng([seed, number]), rules)
+    for _ in range(ATTEMPTS):
+        candidate, outcome = next(draws)
+        if candidate is None:
+            reasons[outcome] = reasons.get(outcome, 0) + 1
+            continue
+        if not band[0] <= outcome <= band[1]:
+            reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
+            continue
+        ident = f"{slug(base)}-s{seed}-v{number:02d}"
+        named = replace(
+            candidate,
             name=f"{spec.name} · variant {ident}",
             source=ident,
-            weights=weights,
-            biases=biases,
-            samples=samples,
             description=f"Exercise variant {ident} (seed {seed}).",
         )
-        if not _degenerate(candidate, values.places):
-            return Variant(ident, number, candidate)
-    raise ValueError(
-        f"no non-degenerate variant in {ATTEMPTS} draws: widen the range or add decimal places"
-    )
+        return Variant(ident, number, named, outcome)
+    if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
+        raise NoFairVariant(
+            f"variant {number}: no fair draw in {ATTEMPTS} has E in "
+            f"[{band[0]:g}, {band[1]:g}]; widen --loss-band"
+        )
+    raise NoFairVariant(f"variant {number}: " + _hopeless(reasons, rules))
 
 
-def _slug(name: str) -> str:
-    word = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+def slug(name: str) -> str:
+    word = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower()).strip("-")
     while "--" in word:
         word = word.replace("--", "-")
     return word or "exercise"
 
 
-def variants(spec: Spec, count: int, seed: int, values: Values, base: str) -> list[Variant]:
-    return [variant(spec, seed, n, values, base) for n in range(1, count + 1)]
+def variants(spec: Spec, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
+    """`count` fair variants, and the band of E they were kept in."""
+    band = rules.loss_band or _band(spec, seed, rules)
+    drawn = tuple(variant(spec, seed, n, rules, base, band) for n in range(1, count + 1))
+    return ExerciseSet(drawn, band, rules.loss_band is None)
+
+
+IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
+
+
+def is_ident(text: str) -> bool:
+    """A variant id as `variant` writes it (lecture-s7-v03): never a path."""
+    return IDENT.fullmatch(text) is not None
+
+
+# ---------------------------------------------------------------- what a sheet asks
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One blank on a sheet: a quantity of one sample's step."""
+
+    sample: int  # 1-based: later samples of an epoch go under `samples: {2: …}`
+    name: str  # as an answers file writes it: "delta5", "w45" (the new weight)
+    symbol: str  # the trace's symbol: "δ5", "new w45"
+
+    @property
+    def label(self) -> str:
+        """The gradebook's column: the name, with its sample after the first: "s2.o5"."""
+        return self.name if self.sample == 1 else f"s{self.sample}.{self.name}"
+
+
+def kind(name: str) -> str:
+    """What sort of quantity a name is: delta5 → delta, w9_12 → w, E → E."""
+    return re.sub(r"[\d_]+$", "", name)
+
+
+def questions(trace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
+    """The quantities a sheet asks, in the order the solution finds them: every equation of
+    the trace (not the chain-rule factors ∂…), or only those `ask` names — kinds (`net`, `o`,
+    `delta`, `dw`, `w`, …) or single quantities (`delta3`). Raises ValueError for a name
+    this network has not, listing the ones it has."""
+    from .records import Equation
+    from .render.markdown import answer_name
+
+    every = [
+        Question(step.sample, answer_name(row.symbol), row.symbol)
+        for step in trace.steps
+        for section in step.sections
+        for row in section.rows
+        if isinstance(row, Equation) and not row.symbol.startswith("∂")
+    ]
+    if not ask:
+        return tuple(every)
+    kinds = list(dict.fromkeys(kind(q.name) for q in every))
+    names = {q.name for q in every}
+    unknown = [a for a in ask if a not in kinds and a not in names]
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]!r} is not a quantity of this exercise; ask for any of "
+            f"{', '.join(kinds)} (every unit) or single ones such as {every[0].name}"
+        )
+    wanted = set(ask)
+    return tuple(q for q in every if q.name in wanted or kind(q.name) in wanted)

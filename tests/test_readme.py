@@ -88,8 +88,8 @@ def test_the_teachers_example_folder_is_what_the_command_writes(runner, tmp_path
     )
     assert result.exit_code == 0
     committed = ROOT / "docs" / "exercise-lecture"
-    names = sorted(p.name for p in committed.iterdir())
-    assert names == sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(str(p.relative_to(committed)) for p in committed.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     for name in names:
         assert (committed / name).read_text() == (tmp_path / name).read_text(), (
             f"docs/exercise-lecture/{name} is stale: backtrace exercise lecture --variants 2 "

@@ -7,7 +7,7 @@ formats: each number is a value the records hold, written by `NumberFormat`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import notation
@@ -16,6 +16,7 @@ from ..records import Elided, Equation, Section, Step, Trace, biases_text
 from .numbers import MINUS, NumberFormat
 
 if TYPE_CHECKING:
+    from ..exercise import Question
     from ..history import EpochRow, TrainingTrace
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
@@ -627,36 +628,49 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def question(trace: Trace, fmt: NumberFormat, ident: str) -> str:
-    """An exercise sheet: the problem, the network, and a table of what to find — no answers.
-
-    `trace` gives only the names of the quantities, in the order the solution finds them."""
+def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+    """An exercise sheet: the problem, the network, and a table of what to find — no answers,
+    and no number from any solution (the hint's values are placeholders)."""
     spec = trace.spec
     inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
     parts = [f"# Exercise {ident}", "", problem(spec, fmt), ""]
     parts += [diagram(spec, fmt, f"Exercise {ident}", inputs), ""]
     parts += ["## Conventions", "", *_notes(trace), ""]
     parts += ["## Your answers", ""]
-    for step in trace.steps:
+    count = len(asked)
+    parts += [f"Find {'this quantity' if count == 1 else f'these {count} quantities'}.", ""]
+    headings = {step.sample: step.heading for step in trace.steps}
+    for sample in dict.fromkeys(q.sample for q in asked):
         if len(trace.steps) > 1:
-            parts += [f"### {step.heading}", ""]
-        parts += ["| quantity | name for `backtrace check` | your answer |", "| --- | --- | --- |"]
-        for section in step.sections:
-            for row in section.rows:
-                if isinstance(row, Equation) and not row.symbol.startswith("∂"):
-                    parts.append(
-                        f"| {_math(latex_symbol(row.symbol))} | `{_answer_name(row.symbol)}` | |"
-                    )
+            parts += [f"### {headings[sample]}", ""]
+        parts += ["| quantity | name in your answers file | your answer |", "| --- | --- | --- |"]
+        for q in asked:
+            if q.sample == sample:
+                parts.append(f"| {_math(latex_symbol(q.symbol))} | `{q.name}` | |")
         parts.append("")
-    parts += [
-        f"*Variant {ident}.* Check your answers: put them in `answers.yaml` as "
-        f"`exercise: {ident}.yaml` and `answers: {{o3: 0.68, delta5: -0.0407, …}}`, then run "
-        "`backtrace check answers.yaml`."
-    ]
+    parts += ["## Hand in", "", *hand_in(ident, asked)]
     return "\n".join(parts).rstrip() + "\n"
 
 
-def _answer_name(symbol: str) -> str:
+def hand_in(ident: str, asked: Sequence[Question]) -> list[str]:
+    """How to write the answers file: this variant's id and names, placeholder values."""
+    first = [q for q in asked if q.sample == 1][:2] or list(asked[:1])
+    later = next((q for q in asked if q.sample > 1), None)
+    lines = [f"variant: {ident}", "student: your name", "answers:"]
+    lines += [f"  {q.name}: …" for q in first]
+    if later is not None:
+        lines += ["samples:", f"  {later.sample}:", f"    {later.name}: …"]
+    return [
+        "Write your answers in a YAML file by the names in the table, with the variant's id, "
+        "and hand it in. Replace each … with your value; leave out what you did not find.",
+        "",
+        "```yaml",
+        *lines,
+        "```",
+    ]
+
+
+def answer_name(symbol: str) -> str:
     """The name an answers file uses: δ5 → delta5, Δw45 → dw45, new w45 → w45."""
     for prefix, name in (("new ", ""), ("Δ", "d"), ("δ", "delta")):
         if symbol.startswith(prefix):
@@ -664,16 +678,43 @@ def _answer_name(symbol: str) -> str:
     return symbol
 
 
-def exercise_index(entries: list[tuple[str, str, str, str]], seed: int, source: str) -> str:
-    """The index of a set of variants: (id, question file, answer file, config file)."""
+def _variants(count: int) -> str:
+    return f"{count} variant{'s' if count != 1 else ''}"
+
+
+def students_index(sheets: Sequence[tuple[str, str]], title: str) -> str:
+    """The students' index: (id, sheet file) links, and how to hand in. Nothing else — it is
+    published, so it names no key and no config."""
     parts = [
-        f"# Exercise variants of {source}",
+        f"# {title}",
         "",
-        f"{len(entries)} variants drawn with seed {seed}; the same seed gives the same files.",
+        f"{_variants(len(sheets))}: do the one you were given. Its id is at the top of the "
+        "sheet; write it in your answers file as the sheet shows.",
         "",
-        "| variant | question | answer key | config |",
-        "| --- | --- | --- | --- |",
+        "| variant | sheet |",
+        "| --- | --- |",
     ]
-    for ident, q, a, c in entries:
-        parts.append(f"| {ident} | [{q}]({q}) | [{a}]({a}) | [{c}]({c}) |")
+    parts += [f"| {ident} | [{sheet}]({sheet}) |" for ident, sheet in sheets]
+    return "\n".join(parts) + "\n"
+
+
+def teachers_index(
+    entries: Sequence[tuple[str, str, str, str, str]], about: Sequence[str], mark: str
+) -> str:
+    """The teacher's index: (id, sheet, key, config, E) per variant, what was drawn and how
+    (`about`), and the command that marks a class (`mark`)."""
+    parts = [
+        "# Exercise variants: the teacher's index",
+        "",
+        *about,
+        "",
+        "Publish only `questions/` (the sheets and the students' index); `keys/` and "
+        "`configs/` hold the solutions.",
+        "",
+        "| variant | sheet | answer key | config | E |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
+    parts += [f"| {i} | [{q}]({q}) | [{k}]({k}) | [{c}]({c}) | {e} |" for i, q, k, c, e in entries]
+    parts += ["", "Mark a class's answers files, a row each in a spreadsheet:", ""]
+    parts += ["```bash", mark, "```"]
     return "\n".join(parts) + "\n"

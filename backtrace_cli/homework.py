@@ -1,0 +1,113 @@
+"""A homework set on disk: the folder `backtrace exercise` writes, and reading it back to mark.
+
+    DIR/index.md               the teacher's index: every variant's sheet, key, config and E
+    DIR/exercise.json          the same, for `check --exercises DIR`: ids and their questions
+    DIR/questions/index.md     the students' index: the sheets, and nothing else
+    DIR/questions/<id>.md      a question sheet
+    DIR/keys/<id>.md           its answer key: exactly what `run --format markdown` writes
+    DIR/configs/<id>.yaml      its config
+
+Only `questions/` is meant to be published: nothing in it links to or names a key or a config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+QUESTIONS, KEYS, CONFIGS = "questions", "keys", "configs"
+MANIFEST = "exercise.json"
+FORMAT = "backtrace-exercise"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One variant as the teacher's folder lists it."""
+
+    ident: str
+    questions: tuple[str, ...]  # the gradebook's columns: "o3", "delta5", "s2.o5", …
+
+
+def files(
+    spec: Any, drawn: Any, seed: int, ask: tuple[str, ...], rules: Any
+) -> list[tuple[str, str]]:
+    """Every file of the set, as (path inside DIR, text), nothing written yet.
+
+    Raises ValueError when `ask` names a quantity the network has not."""
+    from . import api, exercise
+    from .render import markdown, number_format
+    from .save import to_config
+
+    number = number_format(None, None)
+    out: list[tuple[str, str]] = []
+    entries, sheets, listed = [], [], {}
+    for v in drawn.variants:
+        worked = api.trace(v.spec)
+        asked = exercise.questions(worked.records, ask)
+        sheet, key, cfg = f"{v.ident}.md", f"{v.ident}.md", f"{v.ident}.yaml"
+        out += [
+            (f"{QUESTIONS}/{sheet}", markdown.question(worked.records, number, v.ident, asked)),
+            (f"{KEYS}/{key}", worked.markdown()),
+            (
+                f"{CONFIGS}/{cfg}",
+                to_config(v.spec, f"Exercise variant {v.ident} (seed {seed}) of {spec.source}"),
+            ),
+        ]
+        entries.append(
+            (v.ident, f"{QUESTIONS}/{sheet}", f"{KEYS}/{key}", f"{CONFIGS}/{cfg}", number(v.loss))
+        )
+        sheets.append((v.ident, sheet))
+        listed[v.ident] = {
+            "config": f"{CONFIGS}/{cfg}",
+            "loss": v.loss,
+            "questions": [q.label for q in asked],
+        }
+    low, high = (f"{x:g}" for x in drawn.band)
+    how = "the middle half of E over 256 draws" if drawn.band_drawn else "set by --loss-band"
+    count = len(drawn.variants)
+    about = [
+        f"- {count} variant{'s' if count != 1 else ''} of {spec.source}, drawn with seed {seed}: "
+        "the same seed gives the same files.",
+        f"- No value drawn is 0; every δ, Δw and Δb is at least {rules.min_magnitude:g} in size; "
+        f"the loss E of every variant lies in [{low}, {high}] ({how}).",
+        "- Asked: " + (", ".join(ask) if ask else "every quantity of the step") + ".",
+    ]
+    mark = "backtrace check --exercises THIS_FOLDER ANSWERS... --gradebook grades.csv"
+    out.append(("index.md", markdown.teachers_index(entries, about, mark)))
+    out.append(
+        (f"{QUESTIONS}/index.md", markdown.students_index(sheets, f"Exercise: {spec.name}"))
+    )
+    manifest = {
+        "format": FORMAT,
+        "version": 1,
+        "source": spec.source,
+        "seed": seed,
+        "ask": list(ask),
+        "loss_band": list(drawn.band),
+        "min_magnitude": rules.min_magnitude,
+        "variants": listed,
+    }
+    out.append((MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
+    return out
+
+
+def write(folder: str, texts: list[tuple[str, str]], force: bool) -> None:
+    """Write the set: every target checked first, so a refusal leaves nothing half-written."""
+    from .output import write_text
+
+    targets = [(os.path.join(folder, *name.split("/")), text) for name, text in texts]
+    if not force:
+        for path, _ in targets:
+            if os.path.exists(path):
+                raise ConfigError(path, None, "-o", "exists already; use --force to overwrite it")
+    try:
+        for sub in (QUESTIONS, KEYS, CONFIGS):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    except OSError as err:
+        raise ConfigError(folder, None, "-o", f"cannot create the folder: {err.strerror}") from None
+    for path, text in targets:
+        write_text(path, text, force=force, option="-o")
