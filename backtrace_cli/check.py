@@ -52,6 +52,8 @@ class AnswerSheet:
 def symbol_for(name: str) -> str | None:
     """delta5/δ5 → δ5; dw45/Δw45 → Δw45; w45 → new w45 (the new value); net3, o3, e5, E …"""
     name = name.strip()
+    if re.fullmatch(r"∂\w+/∂\w+", name):  # chain-rule factors, as the trace writes them
+        return name
     match = re.fullmatch(r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃|m)(\d+(?:_\d+)?)", name)
     if name == "E":
         return "E"
@@ -68,6 +70,15 @@ def symbol_for(name: str) -> str | None:
         "w": f"new w{index}",
         "b": f"new b{index}",
     }.get(head, f"{head}{index}")
+
+
+def answer_name(symbol: str) -> str:
+    """The name an answers file uses for a trace symbol: δ5 → delta5, Δw45 → dw45,
+    new w45 → w45 (the inverse of `symbol_for`)."""
+    for head, name in (("new ", ""), ("δ", "delta"), ("Δw", "dw"), ("Δb", "db")):
+        if symbol.startswith(head):
+            return name + symbol[len(head) :]
+    return symbol
 
 
 def _figures(text: str) -> int:

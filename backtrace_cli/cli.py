@@ -113,6 +113,7 @@ def cli() -> None:
         backtrace step --epochs 50         # watch the loss go down
         backtrace run -o homework.md       # the worked step as markdown
         backtrace check answers.yaml       # mark your own answers
+        backtrace quiz                     # find each value yourself, marked at once
         backtrace exercise lecture --variants 10 -o sheets
         backtrace run my_net.yaml --format json
         backtrace examples                 # the built-in examples
@@ -468,6 +469,89 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
             with _bad_input():
                 write_text(target.path, text, force=force, option="-o")
     sys.exit(0 if all(v.ok for v in verdicts) else 1)
+
+
+@cli.command()
+@click.argument("config", required=False)
+@click.option(
+    "--tries",
+    type=click.IntRange(1, 9),
+    default=2,
+    show_default=True,
+    help="Tries at each question before its working is shown and the quiz goes on.",
+)
+@click.option(
+    "--round",
+    "rounding",
+    callback=_rounding,
+    metavar="SPEC",
+    help="The rounding you carry by hand (3sf, 4dp): the values you are marked against.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Which sample's step is asked, when the config has several.",
+)
+@click.option(
+    "--gradients/--no-gradients",
+    default=None,
+    help="Ask the chain-rule rows ∂E/∂w too (default: only for one-layer networks).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write your answers as an answers file that `backtrace check FILE` marks.",
+)
+@click.option("--force", is_flag=True, help="Let -o overwrite a file.")
+def quiz(
+    config: str | None,
+    tries: int,
+    rounding: str | None,
+    sample: int,
+    gradients: bool | None,
+    output: str | None,
+    force: bool,
+) -> None:
+    """Practise the step one equation at a time: type each value, marked at once.
+
+    Each question shows the formula and the values it needs. Type the value, ? for a
+    hint or ! to see the answer. Not on a terminal, one answer is read per line.
+
+    \b
+        backtrace quiz
+        backtrace quiz lecture --round 3sf -o session.yaml
+        printf '0.755\n0.68\n' | backtrace quiz
+
+    Exit status 0 when every answer is right, 1 otherwise, 130 on Ctrl-C.
+    """
+    from . import quiz as session
+    from .output import writable, write_text
+    from .render import number_format
+
+    spec = _load(config)
+    with _bad_input():
+        if output:
+            writable(output, force=force, option="-o")  # refused now, not after the quiz
+        asked = session.build(
+            spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients
+        )
+    summary = session.play(
+        asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
+    )
+    if output and summary.answers():
+        with _bad_input():
+            write_text(
+                output, session.session_text(summary, config, output), force=force, option="-o"
+            )
+        click.echo(
+            f"Wrote your answers to {output}; `backtrace check {output}` marks them.", err=True
+        )
+    elif output:
+        click.echo(f"Nothing answered: {output} was not written.", err=True)
+    sys.exit(summary.status)
 
 
 def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:

@@ -9,11 +9,9 @@ from pathlib import Path
 from .errors import ConfigError
 
 
-def write_text(path: str, text: str, *, force: bool = False, option: str = "-o") -> None:
-    """Write `text` to `path` through a temporary file in the same folder, then rename.
-
-    An interrupted run leaves the target as it was: never half-written.
-    """
+def writable(path: str, *, force: bool = False, option: str = "-o") -> tuple[Path, Path]:
+    """Refuse early what `write_text` would refuse at the end (a folder, an existing file
+    without --force, a missing folder): the target and its folder."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
@@ -24,6 +22,15 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
         raise ConfigError(
             path, None, option, f"the folder {str(folder)!r} does not exist; create it first"
         )
+    return target, folder
+
+
+def write_text(path: str, text: str, *, force: bool = False, option: str = "-o") -> None:
+    """Write `text` to `path` through a temporary file in the same folder, then rename.
+
+    An interrupted run leaves the target as it was: never half-written.
+    """
+    target, folder = writable(path, force=force, option=option)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as err:

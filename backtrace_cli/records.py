@@ -58,6 +58,12 @@ class Equation:
     def values(self) -> dict[str, float]:
         return dict(self.operands)
 
+    def used(self) -> tuple[tuple[str, float], ...]:
+        """The operands the formula (or its working) writes: what a student needs to find
+        the value. (A δ row also carries net, which only relu's derivative reads.)"""
+        written = self.formula + (self.working or "")
+        return tuple((name, v) for name, v in self.operands if "{" + name + "}" in written)
+
 
 @dataclass(frozen=True, slots=True)
 class Elided:
@@ -106,6 +112,16 @@ class Step:
     sections: tuple[Section, ...]
     heading: str
     input_mask: Array | None = None  # dropout on the inputs: 1 kept, 0 dropped
+
+    def equations(self) -> tuple[tuple[Section, Equation], ...]:
+        """The step's equations in the order the trace shows them, each with its section
+        (the JSON's `equations`, and the questions `quiz` asks)."""
+        return tuple(
+            (section, row)
+            for section in self.sections
+            for row in section.rows
+            if isinstance(row, Equation)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import dropout_layer_names
-from ..records import Elided, Trace
+from ..records import Trace
 
 if TYPE_CHECKING:
     from ..history import TrainingTrace
@@ -91,11 +91,10 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
                 "section": section.kind,
                 "symbol": row.symbol,
                 "formula": symbolic(row.formula),
+                "operands": {name: _clean(value) for name, value in row.used()},
                 "value": _clean(row.value),
             }
-            for section in step.sections
-            for row in section.rows
-            if not isinstance(row, Elided)
+            for section, row in step.equations()
         ]
         steps.append(
             {

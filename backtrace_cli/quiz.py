@@ -1,0 +1,505 @@
+"""`backtrace quiz`: the traced step asked one equation at a time, each answer marked at once.
+
+The questions are the step's equations in the order the trace shows them (`Step.equations()`,
+the JSON's `equations`), so every kind of equation a stage records — forward pass, dropout,
+error, δ, updates, and whatever later stages add — is asked without the quiz knowing its maths.
+Answers are marked by `check`'s rules against the same traces `check` builds, with the earlier
+answers of the session as the student's own values, so a session written with `-o` is marked
+the same by `backtrace check`. Input and output go through a `Dialogue`: rich prompts on a
+terminal, one answer per line from a pipe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, TYPE_CHECKING, Any
+
+from . import check
+from .config import Spec
+from .errors import ConfigError
+from .records import Equation, Section, Trace
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .render.numbers import NumberFormat
+
+HINT, REVEAL = "?", "!"
+RIGHT, NOT_RIGHT, INTERRUPTED = 0, 1, 130
+
+
+# ---------------------------------------------------------------- what is asked
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One equation to find: the right value is the trace's (at the rounding carried)."""
+
+    number: int  # 1-based
+    section: Section
+    row: Equation
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    """Everything a session needs: the questions and the traces its answers are marked on."""
+
+    spec: Spec
+    rounding: str | None  # --round: the rounding the student carries
+    sample: int  # which sample's step is asked (1-based)
+    tries: int
+    questions: tuple[Question, ...]
+    exact: Trace  # full precision: what check marks against
+    rounded: dict[str, Trace]  # the roundings a student may carry, as check recognises them
+
+
+def build(
+    spec: Spec,
+    *,
+    rounding: str | None = None,
+    sample: int = 1,
+    tries: int = 2,
+    gradients: bool | None = None,
+) -> Quiz:
+    """The questions of one sample's step (in batch mode with the epoch's update after it)."""
+    from . import api
+
+    count = len(spec.samples)
+    if not 1 <= sample <= count:
+        raise ConfigError(
+            "--sample",
+            None,
+            None,
+            f"{sample} is not a sample of {spec.source}; it has "
+            + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
+        )
+
+    def traced(mode: str | None) -> Trace:
+        return api.trace(spec, rounding=mode, gradients=gradients).records
+
+    exact = traced(None)
+    modes = [rounding] if rounding else list(check.ROUNDINGS)
+    rounded = {mode: traced(mode) for mode in modes}
+    asked = rounded[rounding] if rounding else exact
+    rows = list(asked.steps[sample - 1].equations())
+    last = asked.steps[-1]
+    if spec.mode == "batch" and last.sample != sample:
+        # one update for the whole batch: its rows stand in the epoch's last step
+        rows += [(s, row) for s, row in last.equations() if s.kind == "update"]
+    questions = tuple(
+        Question(n, section, row)
+        for n, (section, row) in enumerate(((s, r) for s, r in rows if s.kind != "verify"), start=1)
+    )
+    return Quiz(spec, rounding, sample, tries, questions, exact, rounded)
+
+
+# ---------------------------------------------------------------- marking
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One value typed, and its verdict."""
+
+    answer: check.Answer
+    verdict: str  # check's words: "correct", "follows from your o3", "wrong", …
+    ok: bool
+    reasons: tuple[str, ...] = ()  # the named mistakes that give the value
+    working: str = ""  # the formula with the right numbers and value (shown once tries run out)
+
+
+def number(text: str) -> str | None:
+    """What a student typed as a plain decimal ("−1.50e-3" → "-0.00150"), keeping every digit
+    they wrote; None if it is not a number."""
+    cleaned = text.strip().replace("−", "-")
+    if not cleaned or any(c not in "0123456789.eE+-" for c in cleaned):
+        return None
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    return format(value, "f")
+
+
+def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answer]) -> Attempt:
+    """Mark one value as `check` marks it in a sheet holding the earlier answers of the
+    session (the student's own values, for error carried forward)."""
+    from .render import number_format
+
+    answer = _answer(quiz, question.row.symbol, written)
+    sheet = check.AnswerSheet("quiz", None, quiz.rounding, (answer, *earlier))
+    rounded = {mode: {1: trace} for mode, trace in quiz.rounded.items()}
+    fmt = number_format(None, quiz.rounding)
+    # the answer comes first, so that when it is wrong it is the one check diagnoses
+    verdict = check.grade(sheet, {1: quiz.exact}, rounded, quiz.spec, fmt)[0]
+    working, *reasons = verdict.diagnosis or ("",)
+    if reasons == ["none of the known mistakes gives your value"]:
+        reasons = []
+    return Attempt(answer, verdict.verdict, verdict.ok, tuple(reasons), working)
+
+
+def _answer(quiz: Quiz, symbol: str, written: str) -> check.Answer:
+    return check.Answer(
+        name=check.answer_name(symbol),
+        symbol=symbol,
+        value=float(written),
+        places=check._places(written),
+        epoch=1,
+        written=written,
+        figures=check._figures(written),
+        sample=quiz.sample,
+    )
+
+
+# ---------------------------------------------------------------- a session
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one question went."""
+
+    question: Question
+    attempts: tuple[Attempt, ...]
+    hints: int = 0
+    revealed: bool = False
+
+    @property
+    def right(self) -> bool:
+        return bool(self.attempts) and self.attempts[-1].ok and not self.revealed
+
+    @property
+    def final(self) -> check.Answer | None:
+        """What the session file records: the last value typed (none if revealed first)."""
+        return self.attempts[-1].answer if self.attempts else None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    quiz: Quiz
+    outcomes: tuple[Outcome, ...]  # the questions reached, in order
+    stopped: str = ""  # "": every question asked; "input ended"; "interrupted"
+
+    @property
+    def score(self) -> int:
+        return sum(o.right for o in self.outcomes)
+
+    @property
+    def total(self) -> int:
+        return len(self.quiz.questions)
+
+    @property
+    def status(self) -> int:
+        if self.stopped == "interrupted":
+            return INTERRUPTED
+        return RIGHT if self.score == self.total else NOT_RIGHT
+
+    def answers(self) -> list[check.Answer]:
+        return [o.final for o in self.outcomes if o.final is not None]
+
+
+class Dialogue:
+    """Where the quiz talks: a rich console, and a way to read one answer."""
+
+    def __init__(self, console: Console, read: Callable[[str], str | None]) -> None:
+        self.console = console
+        self.read = read
+
+    def say(self, *parts: str | tuple[str, str]) -> None:
+        """One line from plain strings and (text, style) pairs; nothing is read as markup."""
+        from rich.text import Text
+
+        self.console.print(Text.assemble(*parts))
+
+
+def terminal(console: Console) -> Dialogue:
+    """Rich prompts with line editing; Ctrl-D ends the input."""
+    from rich.text import Text
+
+    def read(prompt: str) -> str | None:
+        try:
+            return console.input(Text.assemble((prompt, "bold cyan"), " = "))
+        except EOFError:
+            console.print()
+            return None
+
+    return Dialogue(console, read)
+
+
+def pipe(console: Console, stream: IO[str]) -> Dialogue:
+    """One answer per line; each is written after its prompt, so the output reads as a
+    transcript. An empty stream (or its end) ends the input."""
+
+    def read(prompt: str) -> str | None:
+        console.print(f"{prompt} = ", end="")
+        console.file.flush()
+        line = stream.readline()
+        if not line:
+            console.print()
+            return None
+        line = line.rstrip("\r\n")
+        console.print(line)
+        return line
+
+    return Dialogue(console, read)
+
+
+def dialogue(stdin: IO[str], stdout: IO[str]) -> Dialogue:
+    """A terminal gets rich prompts; anything else is read one answer per line."""
+    from rich.console import Console
+
+    if stdin.isatty() and stdout.isatty():
+        return terminal(Console(highlight=False, emoji=False))
+    plain = Console(file=stdout, highlight=False, emoji=False, color_system=None, soft_wrap=True)
+    return pipe(plain, stdin)
+
+
+def play(quiz: Quiz, talk: Dialogue, fmt: NumberFormat) -> Summary:
+    """Ask every question in order; stops cleanly when the input ends or on Ctrl-C."""
+    outcomes: list[Outcome] = []
+    carried: dict[str, str] = {}  # symbol → the value later questions use, as written
+    _introduce(quiz, talk)
+    state = _Asking(quiz, talk, fmt, carried)
+    stopped = ""
+    try:
+        section = None
+        for question in quiz.questions:
+            if question.section is not section:
+                section = question.section
+                talk.say()
+                talk.say((section.title, "bold"), "   ", (section.rule, "dim"))
+            outcome = state.ask(question, [o.final for o in outcomes if o.final is not None])
+            outcomes.append(outcome)
+            state.current = None
+            if state.stopped:
+                stopped = state.stopped
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+        if state.current is not None:
+            outcomes.append(state.current)
+        talk.console.print()
+    summary = Summary(quiz, tuple(outcomes), stopped)
+    _conclude(summary, talk, fmt)
+    return summary
+
+
+@dataclass
+class _Asking:
+    """The state of the question being asked (kept so Ctrl-C can count what was typed)."""
+
+    quiz: Quiz
+    talk: Dialogue
+    fmt: NumberFormat
+    carried: dict[str, str]
+    current: Outcome | None = None
+    stopped: str = ""
+    hinted: list[str] = field(default_factory=list)
+
+    def ask(self, question: Question, earlier: list[check.Answer]) -> Outcome:
+        self.current = outcome = Outcome(question, ())
+        row, talk, total = question.row, self.talk, len(self.quiz.questions)
+        talk.say(
+            (f"[{question.number}/{total}] ", "dim"),
+            (row.symbol, "bold cyan"),
+            " = ",
+            _symbolic(row.formula),
+        )
+        givens = self._givens(row)
+        if givens:
+            talk.say("      with ", givens)
+        tries = self.quiz.tries
+        while True:
+            line = talk.read(row.symbol)
+            if line is None:
+                self.stopped = "input ended"
+                return outcome
+            typed = line.strip()
+            if not typed:
+                continue
+            if typed == HINT:
+                self.current = outcome = _replace(outcome, hints=outcome.hints + 1)
+                talk.say(("  hint: ", "yellow"), f"{row.symbol} = {self._hint(row)}")
+                continue
+            if typed == REVEAL:
+                self.current = outcome = _replace(outcome, revealed=True)
+                talk.say(("  answer: ", "yellow"), self._working(row))
+                self._carry(row, None)
+                return outcome
+            written = number(typed)
+            if written is None:
+                talk.say(
+                    ("  ", ""),
+                    (f"{typed[:20]!r} is not a number", "red"),
+                    f": type {row.symbol} as a number (e.g. −0.0407), {HINT} for a hint, "
+                    f"{REVEAL} to see the answer",
+                )
+                continue
+            attempt = mark(self.quiz, question, written, earlier)
+            self.current = outcome = _replace(outcome, attempts=(*outcome.attempts, attempt))
+            if attempt.ok:
+                talk.say(("  ✓ ", "bold green"), (attempt.verdict, "green"))
+                self._carry(row, written)
+                return outcome
+            tries -= 1
+            talk.say(("  ✗ wrong", "bold red"), *(f" — {reason}" for reason in attempt.reasons))
+            if tries > 0:
+                talk.say(f"  try again ({tries} {'try' if tries == 1 else 'tries'} left)")
+                continue
+            talk.say(("  answer: ", "yellow"), self._working(row))
+            self._carry(row, None)
+            return outcome
+
+    def _values(self, row: Equation) -> dict[str, float]:
+        """The operands as this session carries them: the student's accepted values."""
+        return row.values() | {name: float(v) for name, v in self.carried.items()}
+
+    def _givens(self, row: Equation) -> str:
+        shown = []
+        for name, value in row.used():
+            text = self.carried.get(name)
+            shown.append(f"{name} = {_written(text) if text else self.fmt(value)}")
+        return ", ".join(shown)
+
+    def _hint(self, row: Equation) -> str:
+        from .render.numbers import substituted
+
+        return substituted(row.working or row.formula, self._values(row), self.fmt)
+
+    def _working(self, row: Equation) -> str:
+        """The formula with the right numbers, and the value."""
+        from .render.numbers import substituted
+
+        numbers = substituted(row.working or row.formula, row.values(), self.fmt)
+        return f"{row.symbol} = {_symbolic(row.formula)} = {numbers} = {self.fmt(row.value)}"
+
+    def _carry(self, row: Equation, written: str | None) -> None:
+        if written is None:  # wrong or revealed: the quiz goes on with the right value
+            self.carried.pop(row.symbol, None)
+        else:
+            self.carried[row.symbol] = written
+
+
+def _replace(outcome: Outcome, **changes: Any) -> Outcome:
+    from dataclasses import replace
+
+    return replace(outcome, **changes)
+
+
+def _symbolic(template: str) -> str:
+    from .render.numbers import symbolic
+
+    return symbolic(template)
+
+
+def _written(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def _named(reason: str) -> str:
+    """check's "your value is what M gives: v" → M (the mistake's name)."""
+    import re
+
+    found = re.fullmatch(r"your value is what (.+) gives: .+", reason)
+    return found.group(1) if found else reason
+
+
+def _introduce(quiz: Quiz, talk: Dialogue) -> None:
+    spec = quiz.spec
+    where = f"epoch 1 · sample {quiz.sample} of {len(spec.samples)}"
+    talk.say(
+        ("Quiz: ", "bold"), (spec.name, "bold"), f" · {len(quiz.questions)} equations · {where}"
+    )
+    carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""
+    talk.say(
+        f"Type each value{carried}. {HINT} shows a hint, {REVEAL} the answer; "
+        f"{quiz.tries} {'try' if quiz.tries == 1 else 'tries'} a question."
+    )
+
+
+def _conclude(summary: Summary, talk: Dialogue, fmt: NumberFormat) -> None:
+    talk.say()
+    reached = len(summary.outcomes)
+    answered = sum(bool(o.attempts) or o.revealed for o in summary.outcomes)
+    if summary.stopped:
+        talk.say(
+            (summary.stopped.capitalize(), "yellow"),
+            f" at question {reached} of {summary.total}: {summary.total - answered} not answered.",
+        )
+    style = "bold green" if summary.score == summary.total else "bold"
+    talk.say((f"Score: {summary.score} of {summary.total}", style))
+    mistakes = [o for o in summary.outcomes if any(not a.ok for a in o.attempts) or o.revealed]
+    if mistakes:
+        talk.say("Mistakes made:")
+    for outcome in mistakes:
+        row = outcome.question.row
+        tried = [
+            _written(a.answer.written) + "".join(f" — {_named(r)}" for r in a.reasons)
+            for a in outcome.attempts
+            if not a.ok
+        ]
+        if outcome.right:
+            end = f"right at try {len(outcome.attempts)}"
+        elif outcome.revealed:
+            end = f"revealed: {fmt(row.value)}"
+        else:
+            end = f"the answer is {fmt(row.value)}"
+        parts = [", then ".join(tried)] if tried else []
+        talk.say("  ", (row.symbol, "bold"), ": " + "; ".join([*parts, end]))
+    hinted = [o.question.row.symbol for o in summary.outcomes if o.hints]
+    if hinted:
+        talk.say(f"Hints used: {', '.join(hinted)}")
+
+
+# ---------------------------------------------------------------- the session file
+
+
+def session_text(summary: Summary, config: str | None, path: str) -> str:
+    """The answers typed, as an answers file `backtrace check` marks the same way."""
+    quiz = summary.quiz
+    lines = [
+        f"# backtrace quiz: {summary.score} of {summary.total} right"
+        + (f" ({summary.stopped})" if summary.stopped else ""),
+        f"# `backtrace check {os.path.basename(path)}` marks these answers the same way.",
+        f"exercise: {_quoted(_exercise(config, path))}",
+    ]
+    if quiz.rounding:
+        lines.append(f"round: {quiz.rounding}")
+    indent = "  "
+    if quiz.sample == 1:
+        lines.append("answers:")
+    else:
+        lines += ["samples:", f"  {quiz.sample}:"]
+        indent = "    "
+    for answer in summary.answers():
+        lines.append(f"{indent}{_quoted(answer.name)}: {answer.written}")
+    return "\n".join(lines) + "\n"
+
+
+def _exercise(config: str | None, path: str) -> str:
+    """The config as the session file names it: a built-in name, or a path relative to the
+    session file's folder (check resolves it from there)."""
+    if config is None:
+        return "lecture"
+    if not os.path.isfile(config):
+        return config
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        return os.path.relpath(os.path.abspath(config), folder)
+    except ValueError:  # another drive (Windows)
+        return os.path.abspath(config)
+
+
+def _quoted(text: str) -> str:
+    """A YAML scalar: plain when it is a simple name, else double-quoted (JSON's quoting is
+    valid YAML)."""
+    import json
+    import re
+
+    special = re.fullmatch(r"\.(inf|nan)|null|true|false|yes|no|on|off|y|n", text, re.I)
+    if re.fullmatch(r"[A-Za-z_./][\w./-]*", text) and not special:
+        return text
+    return json.dumps(text, ensure_ascii=False)

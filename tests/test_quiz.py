@@ -1,0 +1,442 @@
+"""`backtrace quiz`, driven as a student does: through a pipe (the installed script, one answer
+per line) and through a pseudo-terminal (python's own pty module: rich prompts, Ctrl-C as the
+terminal sends it). Every expected value is derived here from the course notes' network."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from backtrace_cli.quiz import number
+
+SCRIPT = Path(sys.executable).parent / "backtrace"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+
+def sigmoid(v: float) -> float:
+    return 1 / (1 + math.exp(-v))
+
+
+def lecture(mask: tuple[float, float] = (1, 1), scale: float = 1.0) -> dict[str, float]:
+    """The notes' 2-2-1 step, every quantity in the order a worked solution finds it;
+    `mask`/`scale`: dropout on the hidden layer (õ = m·o·scale)."""
+    x1, x2, t, eta = 0.35, 0.9, 0.5, 1.0
+    w13, w23, w14, w24, w35, w45 = 0.1, 0.8, 0.4, 0.6, 0.3, 0.9
+    v: dict[str, float] = {}
+    v["net3"] = w13 * x1 + w23 * x2
+    v["o3"] = sigmoid(v["net3"])
+    v["net4"] = w14 * x1 + w24 * x2
+    v["o4"] = sigmoid(v["net4"])
+    dropout = mask != (1, 1) or scale != 1.0
+    k3, k4 = v["o3"], v["o4"]
+    if dropout:
+        v["õ3"] = k3 = mask[0] * v["o3"] * scale
+        v["õ4"] = k4 = mask[1] * v["o4"] * scale
+    v["net5"] = w35 * k3 + w45 * k4
+    v["o5"] = sigmoid(v["net5"])
+    v["e5"] = t - v["o5"]
+    v["E"] = 0.5 * v["e5"] ** 2
+    v["∂E/∂o5"] = -(t - v["o5"])  # E = ½(t − o)²
+    v["∂o5/∂net5"] = v["o5"] * (1 - v["o5"])
+    d5 = v["δ5"] = v["o5"] * (1 - v["o5"]) * (t - v["o5"])
+    # hidden δ: the weights before the update; a dropped unit's δ is 0, a kept one's carries
+    # the scale
+    v["δ3"] = v["o3"] * (1 - v["o3"]) * mask[0] * scale * w35 * d5
+    v["δ4"] = v["o4"] * (1 - v["o4"]) * mask[1] * scale * w45 * d5
+    for w, d, o, old in (
+        ("w35", "δ5", k3, w35),
+        ("w45", "δ5", k4, w45),
+        ("w13", "δ3", x1, w13),
+        ("w23", "δ3", x2, w23),
+        ("w14", "δ4", x1, w14),
+        ("w24", "δ4", x2, w24),
+    ):
+        v[f"Δ{w}"] = eta * v[d] * o
+        v[f"new {w}"] = old + v[f"Δ{w}"]
+    return v
+
+
+RIGHT = lecture()
+
+
+def typed(values: dict[str, float], **changed: str) -> list[str]:
+    """Each value as a student with a calculator types it (12 significant figures)."""
+    return [changed.get(name, f"{value:.12g}") for name, value in values.items()]
+
+
+def quiz(*args: str, answers: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed script with answers on a pipe, one per line."""
+    assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
+    return subprocess.run(
+        [str(SCRIPT), "quiz", *args],
+        input="".join(a + "\n" for a in answers),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def score(output: str) -> str:
+    found = re.findall(r"^Score: (\d+ of \d+)$", output, re.M)
+    assert len(found) == 1, output
+    return found[0]
+
+
+# ---------------------------------------------------------------- through a pipe
+
+
+def test_all_right_scores_25_of_25_and_exits_0():
+    done = quiz(answers=typed(RIGHT))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert score(done.stdout) == "25 of 25"
+    assert "Mistakes" not in done.stdout and done.stderr == ""
+
+
+def test_questions_come_in_the_traces_order_and_never_show_the_answer():
+    done = quiz(answers=typed(RIGHT))
+    asked = re.findall(r"^\[(\d+)/25\] (.+?) = (.+)$", done.stdout, re.M)
+    assert [symbol for _, symbol, _ in asked] == list(RIGHT)
+    prompts = dict((symbol, formula) for _, symbol, formula in asked)
+    assert prompts["δ3"] == "o3(1 − o3)·w35·δ5"
+    assert prompts["new w45"] == "w45 + Δw45"
+    # each prompt's "with" line gives the values it needs, never the value asked for
+    blocks = re.split(r"^\[\d+/25\] ", done.stdout, flags=re.M)[1:]
+    for (symbol, value), block in zip(RIGHT.items(), blocks):
+        given = block.splitlines()[1]
+        assert f"{value:.6f}".rstrip("0") not in given.replace("−", "-"), (symbol, given)
+    assert "with w13 = 0.1, x1 = 0.35, w23 = 0.8, x2 = 0.9" in blocks[0]
+
+
+def test_the_updated_weight_slip_is_named_and_can_be_tried_again():
+    # δ3 from the updated w35 (0.272326, the notes' new w35) instead of 0.3
+    slip = RIGHT["o3"] * (1 - RIGHT["o3"]) * RIGHT["new w35"] * RIGHT["δ5"]
+    answers = typed(RIGHT)
+    answers.insert(list(RIGHT).index("δ3"), f"{slip:.3g}")
+    done = quiz(answers=answers)
+    assert "hidden δ computed with the updated weights" in done.stdout
+    assert "try again (1 try left)" in done.stdout
+    assert score(done.stdout) == "25 of 25"  # right at the second try counts
+    assert re.search(r"^  δ3: −0.00241 — the hidden δ .*; right at try 2$", done.stdout, re.M)
+    assert done.returncode == 0
+
+
+def test_after_the_last_try_the_working_is_shown_and_the_quiz_goes_on_with_the_right_value():
+    right = typed(RIGHT)
+    answers = [right[0], "0.55", "0.6", "0.5", *right[2:]]  # o3: three wrong tries
+    done = quiz("--tries", "3", answers=answers)
+    o3 = RIGHT["o3"]
+    assert "try again (2 tries left)" in done.stdout
+    assert f"answer: o3 = σ(net3) = σ(0.755) = {o3:.6f}" in done.stdout
+    net5 = re.search(r"^\[5/25\] net5 = .*\n(.*)$", done.stdout, re.M).group(1)
+    assert f"o3 = {o3:.6f}" in net5  # the right value, not the student's 0.5
+    assert score(done.stdout) == "24 of 25"
+    assert done.returncode == 1
+
+
+def test_a_hint_shows_the_numbers_and_costs_no_try():
+    answers = typed(RIGHT)
+    answers[0:0] = ["?", "0.7"]  # a hint, then one wrong try: the right one is still allowed
+    done = quiz(answers=answers)
+    assert "hint: net3 = 0.1·0.35 + 0.8·0.9" in done.stdout  # the notes' first line
+    assert score(done.stdout) == "25 of 25"
+    assert "Hints used: net3" in done.stdout
+
+
+def test_reveal_shows_the_answer_and_it_does_not_count():
+    answers = typed(RIGHT)
+    answers[0] = "!"
+    done = quiz(answers=answers)
+    assert "answer: net3 = w13·x1 + w23·x2 = 0.1·0.35 + 0.8·0.9 = 0.755" in done.stdout
+    assert score(done.stdout) == "24 of 25"
+    assert "net3: revealed: 0.755" in done.stdout
+    assert done.returncode == 1
+
+
+def test_something_not_a_number_is_said_and_costs_no_try():
+    answers = typed(RIGHT)
+    answers[0:0] = ["zero point seven", "0.5"]
+    done = quiz("--tries", "2", answers=answers)
+    assert "'zero point seven' is not a number" in done.stdout
+    assert score(done.stdout) == "25 of 25"
+
+
+def test_input_ending_early_stops_cleanly_with_the_score_so_far(tmp_path):
+    session = tmp_path / "session.yaml"
+    done = quiz("-o", str(session), answers=typed(RIGHT)[:3])
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Input ended at question 4 of 25: 22 not answered." in done.stdout
+    assert score(done.stdout) == "3 of 25"
+    assert "net3: 0.755" in session.read_text(encoding="utf-8")
+
+
+def test_the_notes_own_rounding_is_credited_as_carried_forward():
+    """The notes write o3 = 0.68 and o4 = 0.66, then net5 = 0.3·0.68 + 0.9·0.66 = 0.798."""
+    notes = ["0.755", "0.68", "0.68", "0.66", "0.798"]
+    done = quiz(answers=notes)
+    assert "follows from your o3, your o4" in done.stdout
+    assert score(done.stdout) == "5 of 25"  # input ended after five
+
+
+def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far():
+    process = subprocess.Popen(
+        [str(SCRIPT), "quiz"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"0.755\n0.68\n")
+    process.stdin.flush()
+    seen = _read_until(process.stdout.fileno(), "\nnet4 = ")  # waiting for the third answer
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    text = seen + out.decode()
+    assert process.returncode == 130
+    assert "Traceback" not in err.decode()
+    assert "Interrupted at question 3 of 25" in text
+    assert score(text) == "2 of 25"
+
+
+def _read_until(fd: int, text: str, timeout: float = 60) -> str:
+    seen = b""
+    end = time.monotonic() + timeout
+    while text not in ANSI.sub("", seen.decode(errors="replace")):
+        assert time.monotonic() < end, f"no {text!r} in {seen!r}"
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, 65536)
+            assert chunk, f"output ended before {text!r}: {seen!r}"
+            seen += chunk
+    return ANSI.sub("", seen.decode(errors="replace"))
+
+
+# ---------------------------------------------------------------- the session file
+
+
+def _check(session: Path) -> dict:
+    done = subprocess.run(
+        [str(SCRIPT), "check", str(session), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout) | {"status": done.returncode}
+
+
+@pytest.mark.parametrize("rounding", [None, "3sf"])
+def test_the_session_file_is_marked_the_same_by_check(tmp_path, rounding):
+    if rounding:  # carried to 3 significant figures: the notes' own numbers
+        values = {name: float(f"{v:.3g}") for name, v in RIGHT.items()}
+        answers = [f"{v:.3g}" for v in values.values()]
+    else:
+        answers = typed(RIGHT)
+    slip = RIGHT["o4"] * (1 - RIGHT["o4"]) * RIGHT["new w45"] * RIGHT["δ5"]  # δ4, updated w45
+    at = list(RIGHT).index("δ4")
+    answers[at : at + 1] = [f"{slip:.3g}", f"{slip:.3g}"]  # the slip twice: marked wrong
+    session = tmp_path / "session.yaml"
+    options = ["--round", rounding] if rounding else []
+    done = quiz(*options, "-o", str(session), answers=answers)
+    assert done.returncode == 1
+    assert score(done.stdout) == "24 of 25"
+    report = _check(session)
+    assert report["status"] == 1
+    assert (report["correct"], report["total"]) == (24, 25)
+    wrong = [a["symbol"] for a in report["answers"] if not a["ok"]]
+    assert wrong == ["δ4"]
+    assert "hidden δ computed with the updated weights" in " ".join(
+        report["answers"][at]["diagnosis"]
+    )
+    text = session.read_text(encoding="utf-8")
+    assert ("round: 3sf" in text) == bool(rounding)
+    assert "exercise: lecture" in text
+
+
+def test_a_session_for_a_config_file_names_it_relative_to_the_session(tmp_path):
+    (tmp_path / "nets").mkdir()
+    config = tmp_path / "nets" / "mine.yaml"
+    config.write_text(
+        subprocess.run(
+            [str(SCRIPT), "examples", "lecture"], capture_output=True, text=True, check=True
+        ).stdout,
+        encoding="utf-8",
+    )
+    (tmp_path / "out").mkdir()
+    session = tmp_path / "out" / "s.yaml"
+    done = quiz(str(config), "-o", str(session), answers=typed(RIGHT))
+    assert done.returncode == 0
+    assert "exercise: ../nets/mine.yaml" in session.read_text(encoding="utf-8")
+    assert _check(session)["status"] == 0
+
+
+def test_an_existing_session_file_is_refused_before_the_first_question(tmp_path):
+    session = tmp_path / "s.yaml"
+    session.write_text("mine\n", encoding="utf-8")
+    done = quiz("-o", str(session), answers=typed(RIGHT))
+    assert done.returncode == 2
+    assert done.stderr == f"Error: {session}, -o: exists already; use --force to overwrite it\n"
+    assert done.stdout == ""
+    assert session.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_a_sample_the_config_does_not_have_is_bad_usage():
+    done = quiz("--sample", "2", answers=[])
+    assert done.returncode == 2
+    assert "--sample: 2 is not a sample of built-in example 'lecture'; it has one sample (1)" in (
+        done.stderr
+    )
+
+
+# ---------------------------------------------------------------- dropout
+
+
+def test_dropout_is_quizzed_through_the_same_equations():
+    """lecture_dropout: unit 4 dropped, kept outputs doubled (rate 0.5)."""
+    values = lecture(mask=(1, 0), scale=2.0)
+    done = quiz("lecture_dropout", answers=typed(values))
+    asked = re.findall(r"^\[\d+/(\d+)\] (.+?) = ", done.stdout, re.M)
+    assert [s for _, s in asked] == list(values)
+    assert score(done.stdout) == f"{len(values)} of {len(values)}"
+    assert done.returncode == 0
+
+
+def test_forgotten_dropout_scaling_is_named():
+    values = lecture(mask=(1, 0), scale=2.0)
+    answers = typed(values, **{"õ3": f"{RIGHT['o3']:.6f}"})  # m3·o3, without the ·2
+    done = quiz("lecture_dropout", "--tries", "1", answers=answers)
+    assert "dropout's scaling 1/(1 − rate) forgotten" in done.stdout
+
+
+# ---------------------------------------------------------------- through a terminal
+
+
+class Terminal:
+    """The installed script on a pseudo-terminal (its controlling terminal, so ^C is SIGINT)."""
+
+    def __init__(self, *args: str) -> None:
+        import pty
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: exec at once
+            try:
+                os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100"})
+                os.execv(str(SCRIPT), [str(SCRIPT), *args])
+            finally:
+                os._exit(127)
+        self.raw = b""
+        self.used = 0  # how much of the (decoded) output earlier expects consumed
+
+    def _shown(self) -> str:
+        return ANSI.sub("", self.raw.decode(errors="replace"))
+
+    def _more(self, wait: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:  # the child has gone and the terminal is closed
+            chunk = b""
+        self.raw += chunk
+        return bool(chunk)
+
+    def expect(self, text: str, timeout: float = 60) -> str:
+        """What was shown since the last expect, up to and including `text`."""
+        end = time.monotonic() + timeout
+        while text not in self._shown()[self.used :]:
+            assert time.monotonic() < end, f"no {text!r} in {self._shown()[self.used :]!r}"
+            assert self._more(0.2), f"the quiz ended without {text!r}: {self._shown()!r}"
+        shown = self._shown()
+        at = shown.index(text, self.used) + len(text)
+        part, self.used = shown[self.used : at], at
+        return part
+
+    def type(self, text: str) -> None:
+        os.write(self.fd, text.encode())
+
+    def rest(self) -> str:
+        """Everything else shown, until the program ends."""
+        while self._more(30):
+            pass
+        return self._shown()[self.used :]
+
+    def status(self) -> int:
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="pseudo-terminals need fork (POSIX)")
+def test_a_terminal_gets_the_same_quiz_all_right():
+    term = Terminal("quiz")
+    for name, answer in zip(RIGHT, typed(RIGHT)):
+        term.expect(f"\n{name} = ")  # the prompt, on a line of its own after the question
+        term.type(answer + "\r")
+    rest = term.rest()
+    assert term.status() == 0
+    assert "Score: 25 of 25" in rest
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="pseudo-terminals need fork (POSIX)")
+def test_ctrl_c_on_a_terminal_exits_130_with_the_score_so_far():
+    term = Terminal("quiz")
+    term.expect("net3 = w13·x1 + w23·x2")
+    term.expect("\nnet3 = ")
+    term.type("0.755\r")
+    shown = term.expect("\no3 = ")
+    assert "✓ correct" in shown
+    term.type("?\r")
+    assert "hint: o3 = σ(0.755)" in term.expect("\no3 = ")
+    term.type("\x03")  # what Ctrl-C sends: the terminal turns it into SIGINT
+    rest = term.rest()
+    assert term.status() == 130
+    assert "Interrupted at question 2 of 25: 24 not answered." in rest
+    assert "Score: 1 of 25" in rest
+    assert "Traceback" not in rest
+
+
+# ---------------------------------------------------------------- pieces
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [("0.68", "0.68"), ("−0.0406", "-0.0406"), ("-1.50e-3", "-0.00150"), (".5", "0.5")],
+)
+def test_a_number_keeps_the_digits_written(text, written):
+    assert number(text) == written
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,5", "nan", "inf", "1e", "0x10"])
+def test_what_is_not_a_number(text):
+    assert number(text) is None
+
+
+# ---------------------------------------------------------------- the README
+
+
+def test_the_readme_excerpt_is_the_quiz_output_of_its_answers_file():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Quiz\n(.*?)(?=^## )", readme, re.S | re.M).group(1)
+    command = re.search(r"An excerpt of\n`backtrace (quiz .*?) < (docs/\S+)`", section)
+    args, answers = command.group(1).split(), command.group(2)
+    lines = (root / answers).read_text(encoding="utf-8").splitlines()
+    done = quiz(*args[1:], answers=lines, cwd=root)
+    excerpt = re.search(r"```text\n(.*?)\n```", section, re.S).group(1)
+    for part in excerpt.split("\n…\n"):
+        assert part in done.stdout, f"README excerpt is stale: {part[:200]!r}"
+    assert done.returncode == 1
