@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from . import activations
 from .config import Spec
 from .errors import ConfigError
 from .records import Equation, Trace
@@ -214,17 +215,23 @@ def _python(template: str) -> tuple[str, list[str]] | None:
 
     text = re.sub(r"\{([^{}]+)\}", slot, template)
     text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
+    text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
     text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
-    for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2"), ("σ(", "sig(")):
+    text = _CALL.sub(lambda m: f"fn_{_CALLS[m.group(1)].name}(", text)
+    for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2")):
         text = text.replace(a, b)
     text = re.sub(r"(\)|\]|\d)\s*\(", r"\1*(", text)  # implicit products: o(1 − o), 2(o − t)
     return text, names
 
 
+# the activations' function names as the trace writes them (σ, tanh, relu), each evaluated by
+# its own definition
+_CALLS = activations.symbols()
+_CALL = re.compile(
+    r"(?<![A-Za-z_])(" + "|".join(sorted(map(re.escape, _CALLS), key=len, reverse=True)) + r")\("
+)
 _FUNCTIONS = {
-    "sig": lambda x: 1.0 / (1.0 + math.exp(-x)) if x >= -700 else 0.0,
-    "tanh": math.tanh,
-    "relu": lambda x: max(x, 0.0),
+    **{f"fn_{a.name}": a.scalar for a in _CALLS.values()},
     "log": lambda x: math.log(x) if x > 0 else float("nan"),
 }
 
@@ -299,12 +306,16 @@ def _mistakes(spec: Spec) -> list[Mistake]:
                 values[name] = new.value
         return evaluate(row.formula, values)
 
-    def no_derivative(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        if not row.symbol.startswith("δ"):
-            return None
-        template = re.sub(r"\{(o\d+(?:_\d+)?)\}\(1 − \{\1\}\)·?", "", row.formula)
-        template = re.sub(r"\(1 − \{(o\d+(?:_\d+)?)\}²\)·?", "", template)
-        return evaluate(template, operands(row)) if template != row.formula else None
+    def no_derivative(slope: str) -> Callable[[Equation, dict[str, Equation]], float | None]:
+        pattern = re.compile(_slots_pattern(slope) + "·?")
+
+        def recompute(row: Equation, eqs: dict[str, Equation]) -> float | None:
+            if not row.symbol.startswith("δ"):
+                return None
+            template = pattern.sub("", row.formula)
+            return evaluate(template, operands(row)) if template != row.formula else None
+
+        return recompute
 
     def flipped_sign(row: Equation, eqs: dict[str, Equation]) -> float | None:
         template = re.sub(r"\{(t\d+)\} − \{(o\d+)\}", r"{\2} − {\1}", row.formula)
@@ -364,13 +375,32 @@ def _mistakes(spec: Spec) -> list[Mistake]:
             "the hidden δ computed with the updated weights (use the weights before the update)",
             updated_weights,
         ),
-        ("the derivative o(1 − o) left out", no_derivative),
+        *(
+            (f"the derivative {a.slope_words} left out", no_derivative(a.slope))
+            for a in dict.fromkeys(spec.functions)
+            if a.slope != "1"
+        ),
         ("the sign of (t − o) flipped", flipped_sign),
         ("net used where o belongs", net_for_o),
         ("the learning rate η left out", no_learning_rate),
         ("Δw added with the wrong sign (w − Δw instead of w + Δw)", wrong_sign_update),
         ("dropout's scaling 1/(1 − rate) forgotten", no_dropout_scaling),
     ]
+
+
+def _slots_pattern(template: str) -> str:
+    """A regex for a template filled with one unit's names: "{o}(1 − {o})" → {o3}(1 − {o3})."""
+    pattern, seen = "", set()
+    for piece in re.split(r"(\{\w+\})", template):
+        slot = re.fullmatch(r"\{(\w+)\}", piece)
+        if not slot:
+            pattern += re.escape(piece)
+        elif slot.group(1) in seen:
+            pattern += f"\\{{(?P={slot.group(1)})\\}}"
+        else:
+            seen.add(slot.group(1))
+            pattern += f"\\{{(?P<{slot.group(1)}>{slot.group(1)}\\d+(?:_\\d+)?)\\}}"
+    return pattern
 
 
 def grade(

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import activations as activation_functions
+from . import losses as loss_functions
 from . import notation
 from .errors import ConfigError
 from .yamlsource import Document, Path, parse
@@ -21,8 +23,8 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
     Array = npt.NDArray[np.float64]
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-LOSSES = ("half_sse", "sse", "mse", "bce")
+ACTIVATIONS = activation_functions.NAMES
+LOSSES = loss_functions.NAMES
 MODES = ("online", "batch")
 BATCH_GRADIENTS = ("mean", "sum")
 INITS = ("glorot_uniform", "he_normal", "uniform", "normal")
@@ -85,10 +87,16 @@ class Spec:
     seed: int = 0
 
     dropout: Dropout | None = None
+    leaky_relu_slope: float = activation_functions.LEAKY_SLOPE
 
     @property
     def numbering(self) -> notation.Numbering:
         return notation.Numbering(self.layers)
+
+    @property
+    def functions(self) -> tuple[activation_functions.Activation, ...]:
+        """The activation definitions, one per non-input layer."""
+        return tuple(activation_functions.get(a, self.leaky_relu_slope) for a in self.activations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,11 +467,9 @@ def _samples(
                         f"{v} is not in [0, 1]; binary cross-entropy needs targets between 0 and 1",
                     )
         samples.append(Sample(_frozen(x), _frozen(t)))
-    if loss == "bce" and output_activation != "sigmoid":
-        raise c.fail(
-            ("loss",),
-            "bce needs outputs in (0, 1): use `sigmoid` on the output layer, or another loss",
-        )
+    definition = loss_functions.get(loss)
+    if definition.outputs and output_activation not in definition.outputs:
+        raise c.fail(("loss",), definition.needs)
     return tuple(samples)
 
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
 from .config import Spec
+from .losses import get as get_loss
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -27,80 +29,23 @@ def exact(values: Array) -> Array:
     return values
 
 
-# ---------------------------------------------------------------- activations
+# ---------------------------------------------------------------- functions
 
 
-def sigmoid(net: Array) -> Array:
-    """σ(net) = 1/(1 + e^−net): no warning and no nan for large |net|, and exact to float64."""
-    if net.size <= 512:
-        # exp(−log(1 + e^−net)): the fewest numpy calls, which is what costs on tiny arrays
-        return np.exp(-np.logaddexp(0.0, -net))
-    # wide layers, where σ is a real share of the time: 1/(1 + e^−net) in four passes in
-    # place. For net < −709, e^−net overflows to inf and σ comes out 0, where the true value
-    # is below 1e−308: exact to float64, so the overflow is expected and not reported.
-    with np.errstate(over="ignore"):
-        out = np.negative(net)
-        np.exp(out, out=out)
-    out += 1.0
-    np.reciprocal(out, out=out)
-    return out
+def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
+    """Per-sample loss from the error e = t − o, the output's net input and output, and t."""
+    return get_loss(loss).value(error, net, out, t)
 
 
-ACTIVATE: dict[str, Callable[[Array], Array]] = {
-    "sigmoid": sigmoid,
-    "tanh": np.tanh,
-    "relu": lambda net: np.maximum(net, 0.0),
-    "linear": lambda net: net.copy(),
-}
-
-
-def derivative(activation: str, net: Array, out: Array) -> Array:
-    """∂o/∂net, written the lecture's way: from the output where it can be."""
-    if activation == "sigmoid":
-        return out * (1.0 - out)
-    if activation == "tanh":
-        return 1.0 - out * out
-    if activation == "relu":
-        return (net > 0).astype(np.float64)
-    return np.ones_like(net)
-
-
-# ---------------------------------------------------------------- losses
-
-
-def losses(loss: str, error: Array, net: Array) -> Array:
-    """Per-sample loss from the error e = t − o (and, for bce, the output's net input)."""
-    n = error.shape[1]
-    if loss == "bce":
-        # with a sigmoid output, from net: softplus(net) − t·net, stable for large |net|
-        target = error + sigmoid(net)
-        return (np.logaddexp(0.0, net) - target * net).sum(axis=1) / n
-    squares = (error * error).sum(axis=1)
-    if loss == "half_sse":
-        return 0.5 * squares
-    return squares / n if loss == "mse" else squares
-
-
-def loss_gradient(loss: str, error: Array, out: Array) -> Array:
-    """∂E/∂o for each output unit."""
-    n = error.shape[1]
-    if loss == "half_sse":
-        return -error
-    if loss == "sse":
-        return -2.0 * error
-    if loss == "mse":
-        return -2.0 * error / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -error / (n * out * (1.0 - out))
-
-
-def output_delta(loss: str, activation: str, error: Array, dE_do: Array, do_dnet: Array) -> Array:
-    """δ = −∂E/∂o · ∂o/∂net; for bce on a sigmoid the o(1 − o) cancels, kept exact."""
-    if loss == "bce" and activation == "sigmoid":
-        return error / error.shape[1]
-    if loss == "half_sse":
-        return error * do_dnet  # −∂E/∂o = t − o = e: one step less on every update
-    return -dE_do * do_dnet
+def output_delta(
+    spec: Spec, error: Array, dE_do: Array, net: Array, out: Array, slope: Array
+) -> Array:
+    """δ = −∂E/∂o · ∂o/∂net at the output; shorter where the factors cancel (bce on sigmoid)."""
+    activation = spec.functions[-1]
+    shortcut = get_loss(spec.loss).shortcut(activation.name)
+    if shortcut is not None:
+        return shortcut.delta(error)
+    return activation.backward(net, out, slope, -dE_do)
 
 
 # ---------------------------------------------------------------- one update
@@ -169,7 +114,7 @@ def forward(
     already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference."""
     nets, outs, received = [], [], []
     out = x
-    for k, (w, activation) in enumerate(zip(weights, spec.activations)):
+    for k, (w, activation) in enumerate(zip(weights, spec.functions)):
         if keeps is not None and keeps[k] is not None:
             out = carry(out * keeps[k])
         received.append(out)
@@ -177,7 +122,7 @@ def forward(
         if biases is not None and biases[k] is not None:
             net += biases[k]  # in place: a fresh array from the product
         net = carry(net)
-        out = carry(ACTIVATE[activation](net))
+        out, _ = activation.apply(net, carry)
         nets.append(net)
         outs.append(out)
     return nets, outs, received
@@ -222,17 +167,18 @@ def backprop(
     keeps = _keeps(spec, masks)
     nets, outs, received = forward(spec, weights, biases, x, carry, keeps)
     error = carry(t - outs[-1])
-    loss = carry(losses(spec.loss, error, nets[-1]))
-    dE_do = loss_gradient(spec.loss, error, outs[-1])
+    loss = carry(losses(spec.loss, error, nets[-1], outs[-1], t))
+    dE_do = get_loss(spec.loss).gradient(error, outs[-1])
 
     count = len(weights)
+    functions = spec.functions
     deltas: list[Array] = [error] * count
     backs: list[Array | None] = [None] * count
     slopes: list[Array] = [error] * count
     for k in reversed(range(count)):
-        slopes[k] = derivative(spec.activations[k], nets[k], outs[k])
+        slopes[k] = functions[k].derivative(nets[k], outs[k])
         if k == count - 1:
-            delta = output_delta(spec.loss, spec.activations[k], error, dE_do, slopes[k])
+            delta = output_delta(spec, error, dE_do, nets[k], outs[k], slopes[k])
         else:
             # hidden δ uses the weights before the update
             backs[k] = deltas[k + 1] @ weights[k + 1]
@@ -357,7 +303,7 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     t = np.array([s.targets for s in spec.samples])
     nets, outs, _ = forward(spec, spec.weights, spec.biases, x, carry)  # inference: no dropout
     error = carry(t - outs[-1])
-    return carry(losses(spec.loss, error, nets[-1])), outs[-1]
+    return carry(losses(spec.loss, error, nets[-1], outs[-1], t)), outs[-1]
 
 
 def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
@@ -499,7 +445,8 @@ def check_gradients(
 
     def loss(w: Sequence[Array], b: Sequence[Array] | None) -> float:
         nets, outs, _ = forward(spec, w, b, done.inputs, exact, keeps)
-        total = losses(spec.loss, done.targets - outs[-1], nets[-1]).sum()
+        error = done.targets - outs[-1]
+        total = losses(spec.loss, error, nets[-1], outs[-1], done.targets).sum()
         return float(total / done.reduce)
 
     base = loss(weights, biases)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import engine
 from .config import Sample, Spec
+from .losses import get as get_loss
 
 ATTEMPTS = 2000  # draws per variant before giving up
 PILOT = 256  # draws whose E set the default difficulty band
@@ -86,11 +87,13 @@ def _frozen(array) -> np.ndarray:
 
 
 def _target_ticks(spec: Spec, values: Values) -> np.ndarray:
-    """Targets a sigmoid output (or bce) can reach, strictly inside (0, 1); never 0 or 1."""
-    if spec.activations[-1] == "sigmoid" or spec.loss == "bce":
-        ticks = values.ticks(max(values.low, 0.0), min(values.high, 1.0))
-    else:
-        ticks = values.ticks()
+    """Targets the output (a sigmoid's [0, 1]) and the loss (bce's) accept, within the values'
+    range; never 0 or 1."""
+    low, high = values.low, values.high
+    for bounds in (spec.functions[-1].targets, get_loss(spec.loss).targets):
+        if bounds is not None:
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+    ticks = values.ticks(low, high)
     return ticks[ticks != 10**values.places]
 
 
@@ -140,9 +143,9 @@ def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         done = engine.epoch(spec, 1)
     for update in done.updates:
-        for layer, activation in zip(update.layers, spec.activations):
-            if activation == "relu" and bool((np.abs(layer.net) < 1e-12).any()):
-                return None, "a relu unit at its kink (net = 0)"
+        for layer, activation in zip(update.layers, spec.functions):
+            if activation.kinked and bool((np.abs(layer.net) < 1e-12).any()):
+                return None, f"a {activation.name} unit at its kink (net = 0)"
         # a target equal to the output, to the precision the values are written in
         if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
             return None, "an output equal to its target"

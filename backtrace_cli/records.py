@@ -15,6 +15,8 @@ import numpy as np
 
 from . import engine, notation
 from .config import Spec
+from .losses import fill
+from .losses import get as get_loss
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -22,18 +24,6 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
-ACTIVATION_RULES = {
-    "sigmoid": "σ(net) = 1/(1 + e^−net), σ′ = o(1 − o)",
-    "tanh": "tanh′ = 1 − o²",
-    "relu": "relu(net) = max(0, net), relu′ = 1 if net > 0 else 0",
-    "linear": "o = net, ∂o/∂net = 1",
-}
-LOSS_RULES = {
-    "half_sse": "E = ½ Σ (t − o)²",
-    "sse": "E = Σ (o − t)²",
-    "mse": "E = (1/n) Σ (o − t)²",
-    "bce": "E = −(1/n) Σ [t·ln o + (1 − t)·ln(1 − o)]",
-}
 DROPOUT_RULE = (
     "Dropout (Keras): each unit is dropped with probability rate; kept outputs are scaled by "
     "1/(1 − rate). A dropped unit passes 0 forward, gets δ = 0, and the weights into and out "
@@ -243,9 +233,7 @@ def build(
             made[-1] = replace(last, sections=(*last.sections, section))
         steps.extend(made)
         current = engine.apply(current, done)
-    notes = [SIGN_CONVENTION]
-    notes += [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
-    notes.append(LOSS_RULES[spec.loss])
+    notes = [SIGN_CONVENTION, *_function_rules(spec)]
     if spec.dropout is not None:
         notes.append(DROPOUT_RULE)
     if rounding:
@@ -306,8 +294,7 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
                 heading=f"Inference · sample {sample + 1} of {len(spec.samples)}",
             )
         )
-    notes = [ACTIVATION_RULES[a] for a in dict.fromkeys(spec.activations)]
-    notes.append(LOSS_RULES[spec.loss])
+    notes = _function_rules(spec)
     notes.append("Inference: the network as it is, without dropout; nothing is updated.")
     loss = engine.mean_loss([done.loss])
     return Trace(
@@ -323,6 +310,12 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
         outputs_after=done.layers[-1].out,
         inference=True,
     )
+
+
+def _function_rules(spec: Spec) -> list[str]:
+    """The conventions lines: each activation used (once) and the loss."""
+    rules = [a.rule for a in dict.fromkeys(spec.functions)]
+    return [*rules, get_loss(spec.loss).rule]
 
 
 def _verification(spec: Spec, checks: list[engine.GradientCheck]) -> Section:
@@ -524,7 +517,7 @@ def _forward(
     out_names, net_names, _, _ = _names(spec)
     numbering = spec.numbering
     below = _received(spec, done, k)
-    activation = spec.activations[k - 1]
+    activation = spec.functions[k - 1]
     used = _used_terms(len(below), full)
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
 
@@ -543,28 +536,20 @@ def _forward(
         out = float(layer.out[s, j])
         values[net_names[k][j]] = net
         values[out_names[k][j]] = out
-        fn = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": ""}[activation]
         return [
             Equation(net_names[k][j], formula, tuple(operands), net),
             Equation(
-                out_names[k][j],
-                f"{fn}({_slot(net_names[k][j])})" if fn else _slot(net_names[k][j]),
-                ((net_names[k][j], net),),
-                out,
+                out_names[k][j], activation.call(net_names[k][j]), ((net_names[k][j], net),), out
             ),
         ]
 
     rows = _rows(spec.layers[k], full, make, units)
     fed = "o_i" if below == out_names[k - 1] else "õ_i"
     rule = f"net_j = Σ_i w_ij·{fed}" + (" + b_j" if layer.biases_before is not None else "")
-    rule += f",  o_j = {_fn_name(activation)}(net_j)"
+    rule += f",  o_j = {activation.rule_name}(net_j)"
     return Section(
-        "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation})", rule, tuple(rows)
+        "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation.name})", rule, tuple(rows)
     )
-
-
-def _fn_name(activation: str) -> str:
-    return {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "id"}[activation]
 
 
 def _elided_sum(terms: list[str], total: int) -> str:
@@ -595,45 +580,19 @@ def _error(
 
     rows: list[Equation | Elided] = list(_rows(n, full, make, units))
     used = _used_terms(n, full)
-    errors = [f"e{units[j]}" for j in used]
-    squares = [f"{_slot(e)}²" for e in errors]
-    total = _sum(squares, True) if len(used) == n else _elided_sum(squares, n)
+    loss = get_loss(spec.loss)
+    terms, names = [], []
+    for j in used:
+        e, t, o = f"e{units[j]}", target_names[j], outs[j]
+        terms.append(fill(loss.term, n, e=e, t=t, o=o))
+        names += [name for slot, name in (("{e}", e), ("{t}", t), ("{o}", o)) if slot in loss.term]
+    inner = _sum(terms, True) if len(used) == n else _elided_sum(terms, n)
+    formula = loss.total(inner, n)
+    operands = tuple((name, values[name]) for name in names)
     loss_value = float(done.loss[s])
-    operands = tuple((e, values[e]) for e in errors)
-    if spec.loss == "half_sse":
-        formula = f"½({total})" if n > 1 else f"½·{squares[0]}"
-    elif spec.loss == "sse":
-        formula = total
-    elif spec.loss == "mse":
-        formula = f"({total})/{n}"
-    else:
-        terms = [
-            f"{_slot(target_names[j])}·ln {_slot(outs[j])} + (1 − {_slot(target_names[j])})"
-            f"·ln(1 − {_slot(outs[j])})"
-            for j in used
-        ]
-        inner = _sum(terms, True) if len(used) == n else _elided_sum(terms, n)
-        formula = f"−({inner})" + (f"/{n}" if n > 1 else "")
-        operands = tuple(
-            kv
-            for j in used
-            for kv in ((target_names[j], values[target_names[j]]), (outs[j], values[outs[j]]))
-        )
     rows.append(Equation("E", formula, operands, loss_value))
     values["E"] = loss_value
-    return Section("error", "Error and loss", f"e = t − o,  {LOSS_RULES[spec.loss]}", tuple(rows))
-
-
-_DERIVATIVE = {
-    "sigmoid": "{o}(1 − {o})",
-    "tanh": "(1 − {o}²)",
-    "relu": "[{net} > 0]",
-    "linear": "1",
-}
-
-
-def _derivative(activation: str, o: str, net: str) -> str:
-    return _DERIVATIVE[activation].replace("{o}", _slot(o)).replace("{net}", _slot(net))
+    return Section("error", "Error and loss", f"e = t − o,  {loss.rule}", tuple(rows))
 
 
 def _delta(
@@ -642,7 +601,9 @@ def _delta(
     out_names, net_names, delta_names, target_names = _names(spec)
     numbering = spec.numbering
     layer = done.layers[k - 1]
-    activation = spec.activations[k - 1]
+    activation = spec.functions[k - 1]
+    loss = get_loss(spec.loss)
+    shortcut = loss.shortcut(activation.name)
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
     output = k == len(spec.layers) - 1
     n = spec.layers[k]
@@ -650,7 +611,7 @@ def _delta(
     def make(j: int) -> list[Equation]:
         o, net, d = out_names[k][j], net_names[k][j], delta_names[k][j]
         slope = f"∂{o}/∂{net}"
-        slope_formula = _derivative(activation, o, net)
+        slope_formula = activation.slope_formula(o, net)
         base = ((o, values[o]), (net, values[net]))
         values[slope] = float(layer.do_dnet[s, j])
         rows = []
@@ -658,22 +619,17 @@ def _delta(
             t = target_names[j]
             grad = f"∂E/∂{o}"
             values[grad] = float(done.dE_do[s, j])
-            grad_formula = {
-                "half_sse": f"−({_slot(t)} − {_slot(o)})",
-                "sse": f"2({_slot(o)} − {_slot(t)})",
-                "mse": f"(2/{n})({_slot(o)} − {_slot(t)})",
-                "bce": f"({_slot(o)} − {_slot(t)})/({n}·{_slot(o)}(1 − {_slot(o)}))",
-            }[spec.loss]
+            grad_formula = fill(loss.derivative, n, t=t, o=o)
             rows.append(
                 Equation(grad, grad_formula, ((t, values[t]), (o, values[o])), values[grad])
             )
             rows.append(Equation(slope, slope_formula, base, values[slope]))
-            if spec.loss == "bce":
-                formula = f"({_slot(t)} − {_slot(o)})" + (f"/{n}" if n > 1 else "")
-                note = "o(1 − o) cancels"
+            if shortcut is not None:
+                formula = fill(shortcut.formula(n), n, t=t, o=o)
+                note = shortcut.note
             else:
-                factor = {"half_sse": "", "sse": "2", "mse": f"(2/{n})"}[spec.loss]
-                lead = "" if activation == "linear" else slope_formula
+                factor = fill(loss.factor, n)
+                lead = "" if activation.slope == "1" else slope_formula
                 if factor:
                     lead = f"{lead}·{factor}" if lead else factor
                 formula = f"{lead}({_slot(t)} − {_slot(o)})"
@@ -697,7 +653,7 @@ def _delta(
             )
             if len(terms) > 1:
                 inner = f"({inner})"
-            lead = "" if activation == "linear" else _derivative(activation, o, net) + "·"
+            lead = "" if activation.slope == "1" else slope_formula + "·"
             note = ""
             mask = _mask(done, k, s)
             if mask is not None:
@@ -717,8 +673,8 @@ def _delta(
     rows = _rows(n, full, make, units)
     if output:
         rule = "δ = −∂E/∂o · ∂o/∂net"
-        if spec.loss == "half_sse" and activation == "sigmoid":
-            rule += " = o(1 − o)(t − o)"
+        if shortcut is None and not loss.factor and activation.slope != "1":
+            rule += f" = {activation.slope_words}(t − o)"
         title = "δ · output layer"
     else:
         rule = "δ_j = ∂o_j/∂net_j · Σ_k w_jk·δ_k, w before the update"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .. import notation
+from .. import activations, notation
 from ..config import Spec
 from ..records import Elided, Equation, Section, Step, Trace, biases_text
 from .numbers import MINUS, NumberFormat
@@ -24,7 +24,6 @@ _WRAPPED = re.compile(r"\(\{([^{}]+)\}\)")
 _ELISION = re.compile(r"… \((\d+) (terms|samples)\)")
 DIAGRAM_UNITS = 4  # units of a layer drawn before the rest are collapsed into one node
 LABELLED_EDGES = 16  # networks with at most this many weights get them written on the edges
-ACTIVATION_NAMES = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "identity"}
 
 
 # ---------------------------------------------------------------- LaTeX
@@ -66,9 +65,6 @@ def latex_symbol(name: str) -> str:
 _LITERALS = [
     ("Σₛ", "\\sum_{s} "),
     ("Σ", "\\sum "),
-    ("σ", "\\sigma"),
-    ("relu", "\\operatorname{relu}"),
-    ("tanh", "\\tanh"),
     ("ln ", "\\ln "),
     ("ln(", "\\ln("),
     ("·", " \\cdot "),
@@ -82,9 +78,29 @@ _LITERALS = [
 ]
 
 
+# every function name the trace writes (σ, tanh, relu; id in rules), from the activations' own
+# definitions, as a whole word: relu's "elu" is not elu
+_FUNCTION_LATEX = {
+    name: a.latex for a in activations.ACTIVATIONS.values() for name in (a.symbol, a.rule_name)
+}
+_FUNCTION = re.compile(
+    r"(?<![A-Za-z\\])("
+    + "|".join(sorted(map(re.escape, filter(None, _FUNCTION_LATEX)), key=len, reverse=True))
+    + r")(?![A-Za-z])"
+)
+
+
+def _functions(text: str) -> str:
+    """Function names as LaTeX: σ → \\sigma, relu → \\operatorname{relu}, σ′ → \\sigma'."""
+    return _FUNCTION.sub(lambda m: _FUNCTION_LATEX[m.group(1)], text).replace("′", "'")
+
+
 def _literal(text: str) -> str:
     text = _ELISION.sub(lambda m: f"… \\text{{({m.group(1)} {m.group(2)})}}", text)
-    for plain, tex in _LITERALS:
+    for plain, tex in _LITERALS[:2]:  # Σ before σ
+        text = text.replace(plain, tex)
+    text = _functions(text)
+    for plain, tex in _LITERALS[2:]:
         text = text.replace(plain, tex)
     return text
 
@@ -179,7 +195,7 @@ def _math_block(lines: list[str]) -> str:
 
 
 _RULE_WORDS = re.compile(r"[A-Za-z]{3,}")
-_RULE_NAMES = {"net", "relu", "tanh", "new"}
+_RULE_NAMES = {"net", "new", *(a.rule_name for a in activations.ACTIVATIONS.values())}
 _RULE_SUBSCRIPT = re.compile(r"(net|x̃|õ|[wobmxtδe])_([a-z]+)")
 _RULE_LITERALS = [
     ("new ", "NEW"),
@@ -193,14 +209,9 @@ _RULE_LITERALS = [
     ("²", "^{2}"),
     ("≈", "\\approx "),
     ("←", "\\leftarrow "),
-    ("σ′", "\\sigma'"),
-    ("σ", "\\sigma"),
     ("η", "\\eta"),
     ("θ", "\\theta "),
     ("Δ", "\\Delta "),
-    ("relu(", "\\operatorname{relu}("),
-    ("id(", "\\operatorname{id}("),
-    ("tanh", "\\tanh"),
     ("ln", "\\ln"),
 ]
 
@@ -219,7 +230,10 @@ def _rule_part(part: str) -> str:
         part,
     )
     text = re.sub(r"(?<!\{)\bnet\b(?!\})", "\\\\mathit{net}", text)  # "∂o/∂net", not "{net}"
-    for plain, tex in _RULE_LITERALS:
+    for plain, tex in _RULE_LITERALS[:4]:  # new, Σ before σ
+        text = text.replace(plain, tex)
+    text = _functions(text)
+    for plain, tex in _RULE_LITERALS[4:]:
         text = text.replace(plain, tex)
     text = text.replace("δ", "\\delta ")
     text = re.sub(r"NEW(w_\{[a-z]+\}|b_\{[a-z]+\})", r"\1^{\\text{new}}", text)
@@ -296,13 +310,13 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         if len(acts) == 1
         else "activations " + ", ".join(spec.activations) + " (layer by layer)"
     )
-    from ..records import LOSS_RULES
+    from ..losses import get as get_loss
 
     text = (
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
         f"({'; '.join(layers)}), {activation}"
         f", {biases_text(spec)}, "
-        f"loss `{spec.loss}`, {LOSS_RULES[spec.loss]}, and learning rate η = "
+        f"loss `{spec.loss}`, {get_loss(spec.loss).rule}, and learning rate η = "
         f"{fmt(spec.learning_rate)}. "
     )
     last = len(spec.layers) - 1
