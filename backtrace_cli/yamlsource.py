@@ -209,6 +209,14 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                     "a key must be a plain name, not a list or mapping",
                     key_node.start_mark.column + 1,
                 )
+            if key_node.tag not in _SCALAR_TAGS:
+                raise ConfigError(
+                    doc.file,
+                    key_node.start_mark.line + 1,
+                    field_path(path) or None,
+                    f"the tag {_short(key_node.tag)} is not allowed on a key; write a plain name",
+                    key_node.start_mark.column + 1,
+                )
             key = _scalar(key_node)
             key = key if isinstance(key, str) else str(key)
             line = key_node.start_mark.line + 1
