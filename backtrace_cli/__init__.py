@@ -1,6 +1,6 @@
 """backtrace: backpropagation traced step by step, in the lecture's notation.
 
-The Python API (see `backtrace_cli.api`): `load`, `trace`, `train`. Imported on first use,
+The Python API (see `backtrace_cli.api`): `load`, `trace`, `train`, `check`. Imported on first use,
 so that `backtrace --help` never pays for numpy.
 """
 
@@ -9,10 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "load", "trace", "train"]
+__all__ = ["__version__", "check", "load", "trace", "train"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "check":  # the marking module, callable as the API's check(answers, config)
+        import importlib
+
+        return importlib.import_module(f"{__name__}.check")
     if name in ("load", "trace", "train", "Worked", "ConfigError"):
         from . import api
 

@@ -5,6 +5,7 @@
     >>> worked                                    # in Jupyter: the homework markdown
     >>> worked.records.steps[0].layers[1].delta   # the numbers, as arrays
     >>> bt.train("xor", epochs=2000, trace=["last"]).markdown()
+    >>> bt.check({"o5": 0.69, "delta5": -0.0406}, "lecture")["summary"]
 
 A source is a built-in example's name, a path to a YAML file, a dict with the config's keys,
 or an already loaded `Spec`. Bad input raises `ConfigError` with the same message the CLI
@@ -22,7 +23,7 @@ from .errors import ConfigError
 
 Source = str | dict[str, Any] | Spec | None
 
-__all__ = ["ConfigError", "Worked", "load", "trace", "train"]
+__all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "train"]
 
 
 def load(source: Source = None) -> Spec:
@@ -241,3 +242,44 @@ def train(
         verify=verify,
     )
     return Worked(built, decimals)
+
+
+def check_report(
+    answers: Any, config: Source = None, *, rounding: str | None = None
+) -> Any:
+    """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
+    an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
+    (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
+    file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
+    import os
+    from dataclasses import replace
+
+    from . import check as marking
+    from .yamlsource import Document
+
+    if isinstance(answers, (str, os.PathLike)):
+        sheet = marking.read(os.fspath(answers))
+    elif isinstance(answers, dict):
+        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
+        sheet = marking.from_document(Document("<answers>", dict(data)), ".", named=False)
+    else:
+        raise ConfigError(
+            "<answers>", None, None, "give an answers file's path or a mapping of names to values"
+        )
+    if rounding is not None:
+        from .rounding import parse
+
+        parsed = parse(rounding)
+        if parsed is None:
+            raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
+        sheet = replace(sheet, rounding=f"{parsed[0]}{parsed[1]}")
+    spec = load(config if config is not None else sheet.exercise)
+    return marking.mark_sheet(sheet, spec)
+
+
+def check(answers: Any, config: Source = None, *, rounding: str | None = None) -> dict[str, Any]:
+    """Mark answers: the report `backtrace check --format json` prints, as a dict (its
+    `answers` have each verdict, `unanswered` the questions left out, `summary` the mark)."""
+    from . import check as marking
+
+    return marking.as_dict(check_report(answers, config, rounding=rounding))

@@ -1,30 +1,50 @@
-"""`backtrace check`: a student's answers against the traced solution, graded as a marker does.
+"""`backtrace check`: a student's answers against the traced solution, marked as a fair marker does.
 
-Verdicts, in order: correct (to full precision, or to the precision the student wrote);
-correct for the rounding the student carried (`round:`, or recognised among common ones);
-correct given the student's own earlier values (error carried forward); or wrong — and for the
-first wrong value, the formula with the expected numbers and any known mistake that reproduces
-the student's value. Every alternative is computed by evaluating the step's own formula with
-other operands (the mistake made), never by matching numbers.
+Each answer gets one verdict (`KINDS`):
+
+- **right** — the right value at the precision the student used: the declared `round:` (whatever
+  digits were typed: −0.6 is −0.600), else the digits written or a common rounding carried by hand
+  (2–4 significant figures or decimal places), recognised and said; or the step's formula done
+  right from the student's own right values as they wrote them.
+- **coarse** — a right value written with one significant figure: too coarse to tell.
+- **follows** — the step's formula evaluated with the student's own earlier values (a wrong one
+  among them) gives it, however far down the step: error carried forward. A wrong value the
+  student wrote, 0.561, stands for what they may have had in hand, [0.5605, 0.5615].
+- **wrong** — otherwise; a named mistake (`MISTAKES`) is named when recomputing the step with that
+  mistake, with the student's operands and the rounding they carried, gives their value.
+- **unanswered** — a question of the exercise with no answer.
+
+Everything is computed by evaluating the trace's own formulas with other operands — never by
+matching numbers. `mark` marks answers against a `Solution` (`solve`); `mark_sheet` marks an
+answers file into a `Report`; the CLI, the Python API, the quiz and the gradebook call these.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from . import activations
+from . import activations, notation
 from .config import Spec
 from .errors import ConfigError
-from .records import Equation, Trace
+from .records import Equation, Trace, is_question
 from .yamlsource import Document, parse
 
-ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")
-KEYS = ("exercise", "config", "round", "answers", "samples", "epochs")
+ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
+KEYS = ("exercise", "config", "variant", "student", "round", "answers", "samples", "epochs")
+KINDS = ("right", "coarse", "follows", "wrong", "unanswered")
+CREDITED = ("right", "coarse", "follows")  # count toward the mark
+MAX_EPOCHS = 100  # check traces every epoch up to the last one answered, in full
+
+Key = tuple[int, int, str]  # (epoch, sample, trace symbol)
 
 
 # ---------------------------------------------------------------- the answers file
@@ -32,14 +52,45 @@ KEYS = ("exercise", "config", "round", "answers", "samples", "epochs")
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """One value a student wrote."""
+
     name: str  # as the student wrote it: "delta5"
     symbol: str  # the trace's symbol: "δ5"
     value: float
-    places: int  # decimal places written: "−0.0407" → 4
-    epoch: int
     written: str  # as written: "0.680"
-    figures: int  # significant figures written: "0.680" → 3
+    epoch: int = 1
     sample: int = 1  # which sample's step (online: each sample has its own)
+    where: tuple[Any, ...] = ()  # its place in the answers file: ("answers", "delta5")
+
+    @property
+    def key(self) -> Key:
+        return (self.epoch, self.sample, self.symbol)
+
+    @property
+    def figures(self) -> int:
+        """Significant figures written: "0.680" → 3, "-0.6" → 1."""
+        number = _decimal(self.written)
+        if number is None:
+            return 12
+        digits = number.as_tuple().digits
+        while len(digits) > 1 and digits[0] == 0:
+            digits = digits[1:]
+        return max(1, len(digits))
+
+    @property
+    def places(self) -> int:
+        """Decimal places written: "−0.0407" → 4."""
+        number = _decimal(self.written)
+        exponent = number.as_tuple().exponent if number is not None else -12
+        return max(0, -int(exponent)) if isinstance(exponent, int) else 12
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text.strip().replace("−", "-").replace("_", ""))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,60 +99,14 @@ class AnswerSheet:
     exercise: Any  # a name, a path or a config mapping, for api.load
     rounding: str | None
     answers: tuple[Answer, ...]
+    document: Document | None = None  # where each answer stands, for errors
+    against_exercise: bool = True  # `exercise:` names one: marked as "x of N questions"
+    variant: str | None = None  # `variant:` — the exercise variant's id (net232-s42-v07)
+    student: str | None = None  # `student:` — who wrote it
 
 
-def symbol_for(name: str) -> str | None:
-    """delta5/δ5 → δ5; dw45/Δw45 → Δw45; w45 → new w45 (the new value); net3, o3, e5, E …"""
-    name = name.strip()
-    if re.fullmatch(r"∂\w+/∂\w+", name):  # chain-rule factors, as the trace writes them
-        return name
-    match = re.fullmatch(r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃|m)(\d+(?:_\d+)?)", name)
-    if name == "E":
-        return "E"
-    if not match:
-        return None
-    head, index = match.groups()
-    return {
-        "delta": f"δ{index}",
-        "δ": f"δ{index}",
-        "dw": f"Δw{index}",
-        "Δw": f"Δw{index}",
-        "db": f"Δb{index}",
-        "Δb": f"Δb{index}",
-        "w": f"new w{index}",
-        "b": f"new b{index}",
-    }.get(head, f"{head}{index}")
-
-
-def answer_name(symbol: str) -> str:
-    """The name an answers file uses for a trace symbol: δ5 → delta5, Δw45 → dw45,
-    new w45 → w45 (the inverse of `symbol_for`)."""
-    for head, name in (("new ", ""), ("δ", "delta"), ("Δw", "dw"), ("Δb", "db")):
-        if symbol.startswith(head):
-            return name + symbol[len(head) :]
-    return symbol
-
-
-def _figures(text: str) -> int:
-    try:
-        digits = Decimal(text.strip().replace("−", "-")).normalize().as_tuple().digits
-    except InvalidOperation:
-        return 12
-    return len(Decimal(text.strip()).as_tuple().digits) if digits else 1
-
-
-def _places(text: str) -> int:
-    try:
-        exponent = Decimal(text.strip().replace("−", "-")).as_tuple().exponent
-    except InvalidOperation:
-        return 12
-    return max(0, -int(exponent)) if isinstance(exponent, int) else 12
-
-
-def read(path: str, base_dir: str) -> AnswerSheet:
+def read(path: str, base_dir: str | None = None) -> AnswerSheet:
     """Parse and validate an answers file (errors as ConfigError, like configs)."""
-    import os
-
     try:
         with open(path, "rb") as stream:
             text = stream.read().decode("utf-8")
@@ -109,9 +114,18 @@ def read(path: str, base_dir: str) -> AnswerSheet:
         raise ConfigError(path, None, None, "no such file") from None
     except UnicodeDecodeError:
         raise ConfigError(path, None, None, "not a text file (expected UTF-8 YAML)") from None
+    except IsADirectoryError:
+        raise ConfigError(path, None, None, "is a folder, not an answers file") from None
     except OSError as err:
         raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
-    doc = parse(text, path)
+    base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
+    return from_document(parse(text, path), base)
+
+
+def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> AnswerSheet:
+    """An answers document (parsed YAML, or a mapping given to the API) → AnswerSheet.
+    `named`: the document must name its exercise (the API may give it instead)."""
+    path = doc.file
     data = doc.value
     if not isinstance(data, dict):
         raise ConfigError(
@@ -120,23 +134,40 @@ def read(path: str, base_dir: str) -> AnswerSheet:
     for key in data:
         if key not in KEYS:
             raise doc.error((key,), f"unknown key; an answers file has {', '.join(KEYS)}")
-    if ("exercise" in data) == ("config" in data):
+    if "exercise" in data and "config" in data:
+        raise doc.error(("config",), "give `exercise:` or `config:`, not both")
+    exercise: Any = None
+    variant = _text(doc, data, "variant")
+    student = _text(doc, data, "student")
+    if named and variant and "exercise" not in data and "config" not in data:
+        raise doc.missing(
+            "exercise",
+            f"this file answers variant {variant}; add `exercise:` with its config's path "
+            f"(e.g. `exercise: configs/{variant}.yaml`)",
+        )
+    if named and "exercise" not in data and "config" not in data:
         raise doc.missing(
             "exercise",
             "give the exercise: `exercise: lecture` (a built-in name or a config path) "
             "or `config:` with the config inline",
         )
-    exercise: Any = data.get("config") if "config" in data else data["exercise"]
-    if isinstance(exercise, dict):
-        # the config inline: validated with this file's lines (fields as in a config file)
-        from .config import from_document
+    against = "config" not in data
+    if "config" in data:
+        exercise = data["config"]
+        if isinstance(exercise, dict):
+            # the config inline: validated with this file's lines (fields as in a config file)
+            from .config import from_document as config_from_document
 
-        inline = Document(path, exercise)
-        for where, line in doc.lines.items():
-            if where[:1] == ("config",):
-                inline.lines[where[1:]] = line
-                inline.columns[where[1:]] = doc.columns.get(where, 1)
-        exercise = from_document(inline)
+            inline = Document(path, exercise)
+            for where, line in doc.lines.items():
+                if where[:1] == ("config",):
+                    inline.lines[where[1:]] = line
+                    inline.columns[where[1:]] = doc.columns.get(where, 1)
+                    if where in doc.texts:
+                        inline.texts[where[1:]] = doc.texts[where]
+            exercise = config_from_document(inline)
+    elif "exercise" in data:
+        exercise = data["exercise"]
     if isinstance(exercise, str) and not os.path.isabs(exercise):
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):
@@ -151,16 +182,41 @@ def read(path: str, base_dir: str) -> AnswerSheet:
         rounding = f"{parsed[0]}{parsed[1]}"
     answers: list[Answer] = []
     if "answers" in data:
-        answers += _answers(doc, ("answers",), data["answers"], 1)
+        answers += _answers(doc, ("answers",), data["answers"], 1, 1)
     for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
         answers += _answers(doc, ("samples", n), value, 1, int(n))
     for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
-        answers += _answers(doc, ("epochs", n), value, int(n))
+        if int(n) > MAX_EPOCHS:
+            raise doc.error(
+                ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"
+            )
+        answers += _answers(doc, ("epochs", n), value, int(n), 1)
     if not answers:
         raise doc.missing(
             "answers", "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`"
         )
-    return AnswerSheet(path, exercise, rounding, tuple(answers))
+    seen: dict[Key, Answer] = {}
+    for answer in answers:
+        if answer.key in seen:
+            first = yaml_place(seen[answer.key].where)
+            raise doc.error(answer.where, f"the same quantity as {first}; give it once")
+        seen[answer.key] = answer
+    return AnswerSheet(path, exercise, rounding, tuple(answers), doc, against, variant, student)
+
+
+def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise doc.error((key,), f"expected a short text, e.g. `{key}: …`")
+    return str(value)
+
+
+def yaml_place(where: tuple[Any, ...]) -> str:
+    from .yamlsource import field_path
+
+    return field_path(where)
 
 
 def _numbered(
@@ -178,33 +234,41 @@ def _numbered(
     return list(value.items())
 
 
-def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int = 1) -> list[Answer]:
+def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int) -> list[Answer]:
     if not isinstance(value, dict):
         raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
     out = []
     for name, v in value.items():
         where = (*path, name)
-        symbol = symbol_for(str(name))
+        symbol = notation.symbol_of(str(name))
         if symbol is None:
             raise doc.error(
                 where,
                 "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
                 "(Δw45), w45 (the new weight), db3, b3 (the new bias)",
             )
+        text = doc.texts.get(where)
+        if isinstance(v, str) and _decimal(v) is not None:
+            text, v = v, float(_decimal(v))  # type: ignore[arg-type]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise doc.error(where, f"{v!r} is not a number")
-        text = doc.texts.get(where, repr(v))
-        out.append(
-            Answer(str(name), symbol, float(v), _places(text), epoch, text, _figures(text), sample)
-        )
+            raise doc.error(where, f"{_quote(v)} is not a number")
+        if text is None or _decimal(text) is None:
+            text = repr(v) if isinstance(v, float) else str(v)
+        out.append(Answer(str(name), symbol, float(v), text, epoch, sample, where))
     return out
+
+
+def _quote(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 # ---------------------------------------------------------------- evaluating a formula
 
 
-def _python(template: str) -> tuple[str, list[str]] | None:
-    """A trace formula as a Python expression over v[0], v[1], …; None if it cannot be."""
+@lru_cache(maxsize=4096)
+def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
+    """A trace formula compiled to Python over v[0], v[1], …; None if it cannot be."""
     if "…" in template or "Σ" in template:
         return None
     names: list[str] = []
@@ -221,7 +285,10 @@ def _python(template: str) -> tuple[str, list[str]] | None:
     for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2")):
         text = text.replace(a, b)
     text = re.sub(r"(\)|\]|\d)\s*\(", r"\1*(", text)  # implicit products: o(1 − o), 2(o − t)
-    return text, names
+    try:
+        return compile(text, "<formula>", "eval"), tuple(names)
+    except SyntaxError:
+        return None
 
 
 # the activations' function names as the trace writes them (σ, tanh, relu), each evaluated by
@@ -236,156 +303,144 @@ _FUNCTIONS = {
 }
 
 
-def evaluate(template: str, values: dict[str, float]) -> float | None:
+def evaluate(template: str, values: Mapping[str, float]) -> float | None:
     """The formula's value for these operands. Only our own templates are evaluated, over
     floats, with no builtins: nothing from an answers file is ever executed."""
-    compiled = _python(template)
+    compiled = _compiled(template)
     if compiled is None:
         return None
-    expression, names = compiled
+    code, names = compiled
     if any(name not in values for name in names):
         return None
     scope = {"__builtins__": {}, **_FUNCTIONS, "v": [float(values[n]) for n in names]}
     try:
-        return float(eval(expression, scope))  # our template, floats only, no builtins
-    except (ZeroDivisionError, OverflowError, ValueError, TypeError, SyntaxError, NameError):
+        result = float(eval(code, scope))  # our template, floats only, no builtins
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError, NameError):
         return None
+    return result if math.isfinite(result) else None
 
 
-# ---------------------------------------------------------------- grading
+def slots(template: str) -> list[str]:
+    return re.findall(r"\{([^{}]+)\}", template)
+
+
+# ---------------------------------------------------------------- the solution
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    answer: Answer
-    expected: float | None
-    verdict: str  # "correct", "correct to the precision written", "correct for 3sf carried",
-    # "follows from your o3", "wrong", "not in this trace"
-    ok: bool
-    diagnosis: tuple[str, ...] = ()
+class Line:
+    """One equation of the solution, in every rounding it is solved with."""
+
+    key: Key
+    template: str  # the formula (or its working) that evaluates to the value
+    rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
+
+    @property
+    def exact(self) -> Equation:
+        return self.rows[None]
 
 
-MIN_FIGURES = 2  # "0.7" for 0.680 is not an answer to the precision written, it is a guess
+@dataclass(frozen=True)
+class Solution:
+    """The traced solution of an exercise, exact and with each rounding a student may carry."""
+
+    spec: Spec
+    epochs: int
+    modes: tuple[str | None, ...]  # None (exact) first, then roundings
+    lines: tuple[Line, ...]  # in the order the solution finds them
+    index: Mapping[Key, int]
+    samples: int
+
+    def resolve(self, key: Key) -> Key:
+        """The key as the solution has it: a batch update's rows (Δw, new w) stand in the
+        epoch's last step, whichever sample an answer puts them under."""
+        if key in self.index or not 1 <= key[1] <= self.samples:
+            return key
+        for sample in range(self.samples, 0, -1):
+            if (key[0], sample, key[2]) in self.index:
+                return (key[0], sample, key[2])
+        return key
+
+    def line(self, key: Key) -> Line | None:
+        n = self.index.get(self.resolve(key))
+        return None if n is None else self.lines[n]
+
+    def questions(self, epochs: Iterable[int] | None = None) -> tuple[Key, ...]:
+        """What an exercise asks, in order: every quantity of the epochs' steps but ∂ rows."""
+        wanted = set(epochs) if epochs is not None else {1}
+        return tuple(
+            line.key for line in self.lines if line.key[0] in wanted and is_question(line.exact)
+        )
 
 
-def _close(student: float, value: float | None, places: int) -> bool:
-    if value is None or not math.isfinite(value):
-        return False
-    return abs(student - value) <= 0.5 * 10.0**-places * (1 + 1e-9) + 1e-12 * abs(value)
+def solve(
+    spec: Spec, epochs: int = 1, rounding: str | None = None, gradients: bool | None = None
+) -> Solution:
+    """Trace `epochs` epochs of `spec` in full: exactly, and with the declared `rounding`
+    carried (None: with each of `ROUNDINGS`, to recognise the one a student carried).
+    `gradients`: with the ∂E/∂w rows (as `run --gradients`; default as `run`)."""
+    from . import api
+
+    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
+
+    def traces(mode: str | None) -> list[Trace]:
+        if epochs == 1:
+            return [api.trace(spec, rounding=mode, full=True, gradients=gradients).records]
+        done = api.train(
+            spec, epochs, trace=["all"], rounding=mode, full=True, gradients=gradients
+        )
+        return list(done.records.traces)
+
+    by_mode = {mode: traces(mode) for mode in modes}
+    lines: list[Line] = []
+    index: dict[Key, int] = {}
+    for number, trace in enumerate(by_mode[None]):
+        others = {mode: by_mode[mode][number] for mode in modes}
+        for s, step in enumerate(trace.steps):
+            for c, section in enumerate(step.sections):
+                if section.kind == "verify":
+                    continue
+                for r, row in enumerate(section.rows):
+                    if not isinstance(row, Equation):
+                        continue
+                    rows = {mode: others[mode].steps[s].sections[c].rows[r] for mode in modes}
+                    key = (step.epoch, step.sample, row.symbol)
+                    if key in index:
+                        continue
+                    index[key] = len(lines)
+                    lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
+    return Solution(spec, epochs, modes, tuple(lines), index, len(spec.samples))
 
 
-def _equations(trace: Trace, sample: int = 1) -> dict[str, Equation]:
-    """The equations of one sample's step; then the epoch's others (a batch update's Δw and
-    new w stand in its last step)."""
-    out: dict[str, Equation] = {}
-    steps = sorted(trace.steps, key=lambda step: step.sample != sample)
-    for step in steps:
-        for section in step.sections:
-            for row in section.rows:
-                if isinstance(row, Equation) and row.symbol not in out:
-                    out[row.symbol] = row
-    return out
+def _template(row: Equation) -> str:
+    """The row's formula if it evaluates to its value, else its working (batch sums)."""
+    for template in (row.formula, row.working):
+        if template is None:
+            continue
+        value = evaluate(template, row.values())
+        if value is not None and math.isclose(value, row.value, rel_tol=1e-9, abs_tol=1e-12):
+            return template
+    return row.formula
 
 
-Mistake = tuple[str, Callable[[Equation, dict[str, Equation]], float | None]]
+# ---------------------------------------------------------------- named mistakes
 
 
-def _mistakes(spec: Spec) -> list[Mistake]:
-    """Known mistakes, each as a recomputation of the step with the mistake made."""
+@dataclass(frozen=True, slots=True)
+class Mistake:
+    """A way to get a step wrong: the step's formula rewritten as the student who makes the
+    mistake computes it (a template over the trace's names), or None where it does not apply.
+    Later definitions (softmax, optimizers, notations) add theirs to `MISTAKES`."""
 
-    def operands(row: Equation) -> dict[str, float]:
-        return dict(row.operands)
+    name: str  # "the derivative o(1 − o) left out"
+    rewrite: Callable[[Equation, Spec], str | None]
 
-    def updated_weights(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        if not row.symbol.startswith("δ") or "w" not in row.formula:
-            return None
-        values = operands(row)
-        for name in list(values):
-            new = eqs.get(f"new {name}")
-            if name.startswith("w") and new is not None:
-                values[name] = new.value
-        return evaluate(row.formula, values)
 
-    def no_derivative(slope: str) -> Callable[[Equation, dict[str, Equation]], float | None]:
-        pattern = re.compile(_slots_pattern(slope) + "·?")
-
-        def recompute(row: Equation, eqs: dict[str, Equation]) -> float | None:
-            if not row.symbol.startswith("δ"):
-                return None
-            template = pattern.sub("", row.formula)
-            return evaluate(template, operands(row)) if template != row.formula else None
-
-        return recompute
-
-    def flipped_sign(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        template = re.sub(r"\{(t\d+)\} − \{(o\d+)\}", r"{\2} − {\1}", row.formula)
-        return evaluate(template, operands(row)) if template != row.formula else None
-
-    def net_for_o(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        values = operands(row)
-        swapped = False
-        for name in list(values):
-            if re.fullmatch(r"[oõ]\d+(?:_\d+)?", name) and f"net{name[1:]}" in eqs:
-                values[name] = eqs[f"net{name[1:]}"].value
-                swapped = True
-        return evaluate(row.formula, values) if swapped else None
-
-    def no_learning_rate(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        """Δw = δ·o without η (η set to 1 in Δw's formula); new w = w + that Δw."""
-        if spec.learning_rate == 1:
-            return None
-        if row.symbol.startswith("Δ"):
-            return evaluate(row.formula, operands(row) | {"η": 1.0})
-        if row.symbol.startswith("new "):
-            delta = eqs.get("Δ" + row.symbol[4:])
-            old = operands(row).get(row.symbol[4:])
-            if delta is not None and old is not None:
-                change = evaluate(delta.formula, operands(delta) | {"η": 1.0})
-                return None if change is None else old + change
+def _updated_weights(row: Equation, spec: Spec) -> str | None:
+    if not row.symbol.startswith("δ"):
         return None
-
-    def wrong_sign_update(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        if not row.symbol.startswith("new "):
-            return None
-        delta = eqs.get("Δ" + row.symbol[4:])
-        old = operands(row).get(row.symbol[4:])
-        return old - delta.value if delta is not None and old is not None else None
-
-    def no_dropout_scaling(row: Equation, eqs: dict[str, Equation]) -> float | None:
-        if spec.dropout is None:
-            return None
-        values = operands(row)
-        changed = False
-        for name in list(values):
-            if name.startswith(("õ", "x̃")):
-                layer = spec.numbering.locate(
-                    int(name[1:].split("_")[0]) if name[0] == "õ" else int(name[2:])
-                )
-                if layer is not None:
-                    values[name] = values[name] * (1 - spec.dropout.rates[layer[0]])
-                    changed = True
-        if row.symbol.startswith(("õ", "x̃")):
-            # õ = m·o·2 (or m·o/0.7) computed without its scaling factor
-            unscaled = re.sub(r"(·\d+|/[\d.]+)$", "", row.formula)
-            return evaluate(unscaled, values) if unscaled != row.formula else None
-        return evaluate(row.formula, values) if changed else None
-
-    return [
-        (
-            "the hidden δ computed with the updated weights (use the weights before the update)",
-            updated_weights,
-        ),
-        *(
-            (f"the derivative {a.slope_words} left out", no_derivative(a.slope))
-            for a in dict.fromkeys(spec.functions)
-            if a.slope != "1"
-        ),
-        ("the sign of (t − o) flipped", flipped_sign),
-        ("net used where o belongs", net_for_o),
-        ("the learning rate η left out", no_learning_rate),
-        ("Δw added with the wrong sign (w − Δw instead of w + Δw)", wrong_sign_update),
-        ("dropout's scaling 1/(1 − rate) forgotten", no_dropout_scaling),
-    ]
+    out = re.sub(r"\{(w\d+(?:_\d+)?)\}", r"{new \1}", row.formula)
+    return out if out != row.formula else None
 
 
 def _slots_pattern(template: str) -> str:
@@ -403,86 +458,623 @@ def _slots_pattern(template: str) -> str:
     return pattern
 
 
-def grade(
-    sheet: AnswerSheet,
-    traces: dict[int, Trace],
-    rounded: dict[str, dict[int, Trace]],
-    spec: Spec,
-    fmt: Callable[[float], str],
-) -> list[Verdict]:
-    """Each answer's verdict, in the order the solution finds the quantities."""
-    from .render.numbers import substituted, symbolic
+def _no_derivative(activation: activations.Activation) -> Mistake:
+    """δ without the activation's ∂o/∂net: o(1 − o) for σ, (1 − o²) for tanh, …"""
+    pattern = re.compile(_slots_pattern(activation.slope) + "·?")
 
-    verdicts = []
-    diagnosed = False
-    for answer in sheet.answers:
-        eqs = _equations(traces[answer.epoch], answer.sample)
-        row = eqs.get(answer.symbol)
-        if row is None:
-            verdicts.append(Verdict(answer, None, "not in this trace", False))
-            continue
-        student = answer.value
-        if abs(student - row.value) <= 1e-9 * max(1.0, abs(row.value)):
-            verdicts.append(Verdict(answer, row.value, "correct", True))
-            continue
-        precise = answer.figures >= MIN_FIGURES  # else only an exact value counts
-        if precise and _close(student, row.value, answer.places):
-            verdicts.append(
-                Verdict(
-                    answer,
-                    row.value,
-                    f"correct to the {answer.places} decimal places written",
-                    True,
-                )
-            )
-            continue
-        carried = [
-            r
-            for r, by_epoch in rounded.items()
-            if answer.symbol in (e := _equations(by_epoch[answer.epoch], answer.sample))
-            and _close(student, e[answer.symbol].value, answer.places)
-        ]
-        if carried and precise:
-            verdicts.append(Verdict(answer, row.value, f"correct for {carried[0]} carried", True))
-            continue
-        own = {
-            a.symbol: a.value
-            for a in sheet.answers
-            if a.epoch == answer.epoch and a.sample == answer.sample
-        }
-        mine = {name: own[name] for name, _ in row.operands if name in own}
-        if mine and precise:
-            values = dict(row.operands) | mine
-            follows = evaluate(row.formula, values)
-            if _close(student, follows, answer.places):
-                used = ", ".join(f"your {name}" for name in mine)
-                verdicts.append(Verdict(answer, row.value, f"follows from {used}", True))
+    def rewrite(row: Equation, spec: Spec) -> str | None:
+        if not row.symbol.startswith("δ"):
+            return None
+        out = pattern.sub("", row.formula)
+        return out if out != row.formula and out.strip() else None
+
+    return Mistake(f"the derivative {activation.slope_words} left out", rewrite)
+
+
+def _flipped_sign(row: Equation, spec: Spec) -> str | None:
+    out = re.sub(r"\{(t\d+)\} − \{(o\d+)\}", r"{\2} − {\1}", row.formula)
+    return out if out != row.formula else None
+
+
+def _net_for_o(row: Equation, spec: Spec) -> str | None:
+    out = re.sub(r"\{[oõ](\d+(?:_\d+)?)\}", r"{net\1}", row.formula)
+    return out if out != row.formula else None
+
+
+def _no_learning_rate(row: Equation, spec: Spec) -> str | None:
+    """Δw = δ·o without η; new w = w + that Δw."""
+    if spec.learning_rate == 1:
+        return None
+    if row.symbol.startswith("Δ") and "{η}" in row.formula:
+        return row.formula.replace("{η}", "1")
+    if row.symbol.startswith("new "):
+        change = "{Δ" + row.symbol[4:] + "}"
+        if change in row.formula:
+            return row.formula.replace(change, f"{change}/{{η}}")
+    return None
+
+
+def _subtracted(row: Equation, spec: Spec) -> str | None:
+    if not row.symbol.startswith("new ") or " + {Δ" not in row.formula:
+        return None
+    return row.formula.replace(" + {Δ", " − {Δ")
+
+
+def _no_dropout_scaling(row: Equation, spec: Spec) -> str | None:
+    if spec.dropout is None:
+        return None
+    if row.symbol.startswith(("õ", "x̃")):
+        # õ = m·o·2 (or m·o/0.7) computed without its scaling factor
+        out = re.sub(r"(·\d+|/[\d.]+)$", "", row.formula)
+        return out if out != row.formula else None
+
+    def unscaled(match: re.Match[str]) -> str:
+        name = match.group(0)[1:-1]
+        unit = int(name[1:].split("_")[0]) if name[0] == "õ" else int(name[2:])
+        layer = spec.numbering.locate(unit)
+        if layer is None or spec.dropout is None:
+            return match.group(0)
+        return f"({match.group(0)}·{1 - spec.dropout.rates[layer[0]]!r})"
+
+    out = re.sub(r"\{(?:õ|x̃)\d+(?:_\d+)?\}", unscaled, row.formula)
+    return out if out != row.formula else None
+
+
+MISTAKES: list[Mistake] = [
+    Mistake(
+        "the hidden δ computed with the updated weights (use the weights before the update)",
+        _updated_weights,
+    ),
+    Mistake("the sign of (t − o) flipped", _flipped_sign),
+    Mistake("net used where o belongs", _net_for_o),
+    Mistake("the learning rate η left out", _no_learning_rate),
+    Mistake("Δw added with the wrong sign (w − Δw instead of w + Δw)", _subtracted),
+    Mistake("dropout's scaling 1/(1 − rate) forgotten", _no_dropout_scaling),
+]
+
+
+def mistakes(spec: Spec) -> list[Mistake]:
+    """The mistakes `check` knows for this network: each activation's own (its derivative
+    left out), then the general ones."""
+    own = [_no_derivative(a) for a in dict.fromkeys(spec.functions) if a.slope != "1"]
+    return [*own, *MISTAKES]
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one question was answered."""
+
+    key: Key
+    kind: str  # one of KINDS
+    verdict: str  # in words: "right for 3sf carried", "follows from your o3", …
+    expected: float  # the right value, full precision
+    answer: Answer | None = None  # None: unanswered
+    working: str = ""  # "δ5 = o5(1 − o5)(t5 − o5) = 0.690283·… = −0.040681"
+    mistakes: tuple[str, ...] = ()  # named mistakes that give the value, best first
+    diagnosis: tuple[str, ...] = ()  # a wrong answer's lines: the working, yours, the mistakes
+    carried: str | None = None  # the rounding the value was recognised in
+
+    @property
+    def ok(self) -> bool:
+        return self.kind in CREDITED
+
+    @property
+    def symbol(self) -> str:
+        return self.key[2]
+
+    @property
+    def name(self) -> str:
+        """The name in answers files and reports: delta5, dw45, w45."""
+        return notation.answer_name(self.key[2])
+
+    @property
+    def epoch(self) -> int:
+        return self.key[0]
+
+    @property
+    def sample(self) -> int:
+        return self.key[1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A value as the student may have had it: centre ± radius, and the wrong answers of
+    theirs it rests on."""
+
+    value: float
+    radius: float = 0.0
+    roots: frozenset[Key] = frozenset()
+
+
+_NO_ROOTS: frozenset[Key] = frozenset()
+_PARAMETER = re.compile(r"[wb]\d+(?:_\d+)?")
+_SAMPLE_OF = re.compile(r"(.+)⁽(\d+)⁾")
+_TINY = 1e-12
+
+
+def half_unit(answer: Answer, rounding: str | None) -> float:
+    """What the written value stands for: ± half a unit of its last digit — of the declared
+    rounding when there is one, whatever digits were typed."""
+    if rounding:
+        from .rounding import unit
+
+        return 0.5 * unit(answer.value, rounding)
+    return 0.5 * 10.0**-answer.places
+
+
+def _fits(mode: str | None, answer: Answer, rounding: str | None) -> bool:
+    """Could the student have carried `mode`? With one declared, only it; else a mode is
+    considered when the value is written with no more digits than it keeps."""
+    if mode is None or rounding:
+        return True
+    digits, kind = int(mode[:-2]), mode[-2:]
+    return answer.figures <= digits if kind == "sf" else answer.places <= digits
+
+
+class _World:
+    """The step as one student could have worked it: carrying `mode`, with their answers in
+    place of the solution's values. `written`: right answers enter as written (0.66) — else
+    as the solution has them (0.663739), for a student who kept more digits than they wrote."""
+
+    def __init__(self, solution: Solution, mode: str | None, written: bool) -> None:
+        self.solution = solution
+        self.mode = mode
+        self.written = written
+        self.values: dict[Key, _Span] = {}
+        self.parameters: dict[str, _Span] = {}  # the latest new w / new b, by name
+        self.pending: Mapping[Key, tuple[Answer, float]] = {}
+
+    def operand(self, line: Line, name: str) -> _Span:
+        epoch, sample, _ = line.key
+        row = line.rows[self.mode]
+        match = _SAMPLE_OF.fullmatch(name)
+        key = (epoch, int(match.group(2)), match.group(1)) if match else (epoch, sample, name)
+        if key in self.values:
+            return self.values[key]
+        if key in self.pending:  # a later quantity (updated weights in δ): as answered
+            answer, half = self.pending[key]
+            return _Span(answer.value, half, frozenset({key}))
+        later = self.solution.line(key)
+        if later is not None and not match:
+            return _Span(later.rows[self.mode].value)
+        if _PARAMETER.fullmatch(name) and name in self.parameters:
+            return self.parameters[name]
+        return _Span(row.values()[name]) if name in row.values() else _Span(math.nan)
+
+    def compute(self, line: Line, template: str) -> _Span | None:
+        """The template evaluated with this world's operands (not rounded), ± their spread."""
+        names = list(dict.fromkeys(slots(template)))
+        spans = {name: self.operand(line, name) for name in names}
+        centre = {name: span.value for name, span in spans.items()}
+        value = evaluate(template, centre)
+        if value is None:
+            return None
+        spread = 0.0
+        for name, span in spans.items():
+            if span.radius <= 0:
                 continue
-        diagnosis: tuple[str, ...] = ()
-        if not diagnosed:
-            diagnosed = True
-            working = substituted(row.working or row.formula, row.values(), _Fmt(fmt))
-            lines = [f"{row.symbol} = {symbolic(row.formula)} = {working} = {fmt(row.value)}"]
-            for name, recompute in _mistakes(spec):
-                alternative = recompute(row, eqs)
-                if _close(student, alternative, answer.places):
-                    lines.append(f"your value is what {name} gives: {fmt(alternative)}")
-            if len(lines) == 1:
-                lines.append("none of the known mistakes gives your value")
-            diagnosis = tuple(lines)
-        verdicts.append(Verdict(answer, row.value, "wrong", False, diagnosis))
-    return verdicts
+            for step in (span.radius, -span.radius):
+                moved = evaluate(template, centre | {name: span.value + step})
+                if moved is None:
+                    return None
+                spread += abs(moved - value) / 2
+        roots = frozenset().union(*(span.roots for span in spans.values()))
+        return _Span(value, spread, roots)
+
+    def carried(self, line: Line, span: _Span | None) -> _Span:
+        """What the student carries on: rounded as the world carries (∂ factors are not)."""
+        if span is None:
+            return _Span(line.rows[self.mode].value)
+        if self.mode is None or line.key[2].startswith("∂"):
+            return span
+        from .rounding import round_value
+
+        return _Span(round_value(span.value, self.mode), span.radius, span.roots)
+
+    def adopt(self, line: Line, span: _Span) -> None:
+        self.values[line.key] = span
+        symbol = line.key[2]
+        if symbol.startswith("new "):
+            self.parameters[symbol[4:]] = span
 
 
-class _Fmt:
-    """NumberFormat's interface over a plain function, for `substituted`."""
+def _close(value: float, target: float, tolerance: float) -> bool:
+    if not (math.isfinite(value) and math.isfinite(target)):
+        return False
+    return abs(value - target) <= tolerance * (1 + 1e-9) + _TINY * max(1.0, abs(target))
 
-    def __init__(self, fmt: Callable[[float], str]) -> None:
-        self.fmt = fmt
 
-    def __call__(self, value: float) -> str:
-        return self.fmt(value)
+def mark(
+    solution: Solution, answers: Sequence[Answer], rounding: str | None = None
+) -> tuple[Verdict, ...]:
+    """Each answer's verdict, in the order given. Answers must name quantities of the
+    solution (`validate` says which do not). A later answer may use earlier ones: the quiz
+    marks a value typed now by calling this with the values typed before it."""
+    from .render.numbers import NumberFormat
 
-    def operand(self, value: float) -> str:
-        text = self.fmt(value)
-        return f"({text})" if text.startswith("−") else text
+    fmt = NumberFormat(6)
+    missing = [a for a in answers if solution.line(a.key) is None]
+    if missing:
+        raise ValueError(f"not in this solution: {missing[0].name}")
+    answers = [replace(a, sample=solution.resolve(a.key)[1]) for a in answers]
+    by_key = {answer.key: answer for answer in answers}
+    halves = {key: half_unit(answer, rounding) for key, answer in by_key.items()}
+    modes = solution.modes if rounding is None else (None, rounding)
+    if rounding and rounding not in solution.modes:
+        raise ValueError(f"the solution was not traced with {rounding} carried")
+    worlds = [_World(solution, mode, written) for mode in modes for written in (True, False)]
+    pending = {key: (answer, halves[key]) for key, answer in by_key.items()}
+    for world in worlds:
+        world.pending = pending
+    last = max(solution.index[key] for key in by_key)
+    found: dict[Key, Verdict] = {}
+    for line in solution.lines[: last + 1]:
+        answer = by_key.get(line.key)
+        spans = {id(world): world.compute(line, line.template) for world in worlds}
+        if answer is None:
+            for world in worlds:
+                world.adopt(line, world.carried(line, spans[id(world)]))
+            continue
+        half = halves[line.key]
+        verdict, roots = _judge(line, answer, half, rounding, worlds, spans, fmt)
+        if verdict.kind == "wrong":
+            verdict = _diagnose(verdict, line, answer, half, rounding, worlds, solution, fmt)
+        found[line.key] = verdict
+        for world in worlds:
+            if verdict.kind == "right" and world.written:
+                # used as written: what differs from the right value is theirs to carry
+                same = abs(answer.value - line.exact.value) <= _TINY * max(1.0, abs(answer.value))
+                world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else frozenset({line.key})))
+            elif verdict.kind in ("right", "coarse") and not world.written:
+                world.adopt(line, _Span(line.rows[world.mode].value))
+            elif verdict.kind == "coarse":  # used as written: what follows from it follows
+                world.adopt(line, _Span(answer.value, half, frozenset({line.key})))
+            elif verdict.kind == "follows":
+                world.adopt(line, _Span(answer.value, half, roots))
+            else:
+                world.adopt(line, _Span(answer.value, half, frozenset({line.key})))
+    return tuple(found[answer.key] for answer in answers)
+
+
+def _judge(
+    line: Line,
+    answer: Answer,
+    half: float,
+    rounding: str | None,
+    worlds: list[_World],
+    spans: Mapping[int, _Span | None],
+    fmt: Callable[[float], str],
+) -> tuple[Verdict, frozenset[Key]]:
+    exact = line.exact.value
+    v = answer.value
+    working = _working(line.exact, fmt)
+
+    def verdict(kind: str, words: str, carried: str | None = None) -> Verdict:
+        return Verdict(line.key, kind, words, exact, answer, working, carried=carried)
+
+    if abs(v - exact) <= 1e-9 * max(1.0, abs(exact)):
+        return verdict("right", "right"), _NO_ROOTS
+    tells = bool(rounding) or answer.figures >= 2  # one figure typed, undeclared: cannot tell
+    for mode in line.rows if tells else ():
+        if mode is not None and rounding and mode != rounding:
+            continue
+        if not _fits(mode, answer, rounding):
+            continue
+        target = line.rows[mode].value
+        if _close(v, target, half):
+            if mode is None or (rounding and _close(v, exact, half)):
+                return verdict("right", "right"), _NO_ROOTS
+            return verdict("right", f"right for {mode} carried", mode), _NO_ROOTS
+    follows: _Span | None = None
+    if tells:
+        for world in worlds:
+            span = spans[id(world)]
+            if span is None or not _fits(world.mode, answer, rounding):
+                continue
+            if _close(v, span.value, half + span.radius):
+                if not span.roots:
+                    return verdict("right", "right", world.mode), _NO_ROOTS
+                if follows is None or len(span.roots) < len(follows.roots):
+                    follows = span
+    if follows is not None:
+        yours = ", ".join(f"your {notation.answer_name(k[2])}" for k in sorted(follows.roots))
+        return verdict("follows", f"follows from {yours}"), follows.roots
+    if answer.figures == 1:
+        coarse_half = 0.5 * 10.0**-answer.places
+        for mode in line.rows:
+            if _close(v, line.rows[mode].value, coarse_half):
+                better = _two_figures(line.rows[mode].value if mode else exact)
+                words = f"right, but write at least two significant figures: {better}"
+                return verdict("coarse", words, mode), _NO_ROOTS
+    return verdict("wrong", "wrong"), _NO_ROOTS
+
+
+def _two_figures(value: float) -> str:
+    return f"{value:.2g}".replace("-", "−")
+
+
+def _diagnose(
+    verdict: Verdict,
+    line: Line,
+    answer: Answer,
+    half: float,
+    rounding: str | None,
+    worlds: list[_World],
+    solution: Solution,
+    fmt: Callable[[float], str],
+) -> Verdict:
+    """The formula with the right numbers; with the student's where they differ; and each
+    named mistake that, made with their operands and rounding, gives their value."""
+    lines = [verdict.working]
+    yours = _yours(line, worlds[0], answer, rounding)
+    if yours:
+        lines.append(yours)
+    scores: dict[str, float] = {}
+    values: dict[str, float] = {}
+    for mistake in mistakes(solution.spec):
+        template = mistake.rewrite(line.exact, solution.spec)
+        if template is None:
+            continue
+        for world in worlds:
+            if not _fits(world.mode, answer, rounding):
+                continue
+            span = world.compute(line, template)
+            if span is None:
+                continue
+            tolerance = half + span.radius
+            if _close(answer.value, span.value, tolerance):
+                score = abs(answer.value - span.value) / max(tolerance, _TINY)
+                if score < scores.get(mistake.name, math.inf):
+                    scores[mistake.name] = score
+                    values[mistake.name] = span.value
+    named = tuple(sorted(scores, key=scores.__getitem__))
+    for name in named:
+        lines.append(f"your value is what {name} gives: {_as_written(values[name], answer, rounding)}")
+    if not named:
+        lines.append("none of the known mistakes gives your value")
+    return Verdict(
+        verdict.key,
+        "wrong",
+        "wrong",
+        verdict.expected,
+        answer,
+        verdict.working,
+        named,
+        tuple(lines),
+    )
+
+
+def _working(row: Equation, fmt: Callable[[float], str]) -> str:
+    """"δ5 = o5(1 − o5)(t5 − o5) = 0.690283·(1 − 0.690283)·… = −0.040681"."""
+    from .render.numbers import NumberFormat, substituted, symbolic
+
+    number = fmt if isinstance(fmt, NumberFormat) else NumberFormat(6)
+    numbers = substituted(row.working or row.formula, row.values(), number)
+    return f"{row.symbol} = {symbolic(row.formula)} = {numbers} = {number(row.value)}"
+
+
+def _yours(line: Line, world: _World, answer: Answer, rounding: str | None) -> str:
+    """The formula with the student's own values, where they answered its operands."""
+    from .render.numbers import NumberFormat, substituted, symbolic
+
+    row = line.exact
+    names = list(dict.fromkeys(slots(line.template)))
+    values = {name: world.operand(line, name).value for name in names}
+    own = {
+        name
+        for name in names
+        if (line.key[0], line.key[1], name) in world.pending
+        and values[name] != row.values().get(name)
+    }
+    if not own:
+        return ""
+    result = evaluate(line.template, values)
+    if result is None:
+        return ""
+    written = {
+        name: world.pending[(line.key[0], line.key[1], name)][0].written.replace("-", "−")
+        for name in own
+    }
+    number = NumberFormat(6)
+    text = line.template
+    for name in own:
+        shown = written[name]
+        text = text.replace("{" + name + "}", f"({shown})" if shown.startswith("−") else shown)
+    numbers = substituted(text, values, number)
+    shown = _as_written(result, answer, rounding)
+    if shown == _as_written(row.value, answer, rounding):
+        return ""  # the same at the precision written: nothing to show
+    return f"with your values: {symbolic(row.formula)} = {numbers} = {shown}"
+
+
+def _as_written(value: float, answer: Answer, rounding: str | None) -> str:
+    """A value at the precision the student wrote (or declared)."""
+    from .render.numbers import NumberFormat
+
+    if rounding:
+        from .rounding import round_value
+
+        return NumberFormat(6, rounding)(round_value(value, rounding))
+    return f"{value:.{answer.places}f}".replace("-", "−")
+
+
+# ---------------------------------------------------------------- a marked answers file
+
+
+@dataclass(frozen=True)
+class Report:
+    """A marked answers file: a verdict per answer and per unanswered question."""
+
+    title: str
+    verdicts: tuple[Verdict, ...]  # in the solution's order; unanswered questions included
+    questions: int | None  # N when marked against an exercise (answers beyond its questions,
+    # ∂ factors, count in); None: only the answers given are marked
+    rounding: str | None = None
+    source: str = ""
+
+    def count(self, *kinds: str) -> int:
+        return sum(v.kind in kinds for v in self.verdicts)
+
+    @property
+    def credited(self) -> int:
+        return self.count(*CREDITED)
+
+    @property
+    def total(self) -> int:
+        return len(self.verdicts)
+
+    @property
+    def answered(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.kind != "unanswered")
+
+    @property
+    def unanswered(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if v.kind == "unanswered")
+
+    @property
+    def all_right(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+    def summary(self) -> str:
+        """"12 of 23 questions: 10 right, 1 follows …; 1 wrong; 10 unanswered"."""
+        noun = "question" if self.questions is not None else "answer"
+        head = f"{self.credited} of {_count(self.total, noun)}"
+        parts = []
+        for kind, words in (
+            ("right", "right"),
+            ("coarse", "right but too coarse"),
+            ("follows", "following from your own values"),
+            ("wrong", "wrong"),
+            ("unanswered", "unanswered"),
+        ):
+            n = self.count(kind)
+            if n and not (kind == "right" and n == self.total):
+                parts.append(f"{n} {words}")
+        return head + (" — " + ", ".join(parts) if parts else " right")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def validate(sheet: AnswerSheet, solution: Solution) -> None:
+    """Every answer names a sample, epoch and quantity this exercise has, or ConfigError
+    with the answers file's line, the valid range and this network's names."""
+    doc = sheet.document or Document(sheet.source, None)
+    for answer in sheet.answers:
+        if answer.sample > solution.samples:
+            where = answer.where[:2] if answer.where[:1] == ("samples",) else answer.where
+            raise doc.error(
+                where,
+                f"this exercise has {_count(solution.samples, 'sample')}; "
+                + (
+                    "answer sample 1 only (or leave `samples:` out)"
+                    if solution.samples == 1
+                    else f"give samples 1 to {solution.samples}"
+                ),
+            )
+        if solution.line(answer.key) is None:
+            raise doc.error(answer.where, _not_here(answer, solution))
+
+
+def _not_here(answer: Answer, solution: Solution) -> str:
+    """What this network has instead of the answer's name: its names of the same kind."""
+
+    def head(name: str) -> str:
+        return re.sub(r"[\d_]+$", "", name)
+
+    names = [notation.answer_name(line.key[2]) for line in solution.lines]
+    names = [n for n in dict.fromkeys(names) if not n.startswith("∂")]
+    same = [n for n in names if head(n) == head(notation.answer_name(answer.symbol))]
+    shown = same or names
+    listing = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
+    shape = "-".join(map(str, solution.spec.layers))
+    return f"this network ({shape}) has no {answer.name}; it has {listing}"
+
+
+def mark_sheet(sheet: AnswerSheet, spec: Spec, title: str | None = None) -> Report:
+    """Mark an answers file against `spec`: its answers, and (against an exercise) every
+    question of the epochs it answers, unanswered ones included."""
+    epochs = max(answer.epoch for answer in sheet.answers)
+    solution = solve(spec, epochs, sheet.rounding)
+    validate(sheet, solution)
+    marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
+    questions: tuple[Key, ...] = ()
+    if sheet.against_exercise:
+        questions = solution.questions({answer.epoch for answer in sheet.answers})
+    keys = set(marked) | set(questions)
+    ordered = sorted(keys, key=solution.index.__getitem__)
+    verdicts = tuple(marked.get(key) or _unanswered(solution, key) for key in ordered)
+    return Report(
+        title or f"Check of {sheet.source} against {spec.name}",
+        verdicts,
+        len(verdicts) if sheet.against_exercise else None,
+        sheet.rounding,
+        sheet.source,
+    )
+
+
+def _unanswered(solution: Solution, key: Key) -> Verdict:
+    from .render.numbers import NumberFormat
+
+    row = solution.line(key).exact  # type: ignore[union-attr]
+    return Verdict(key, "unanswered", "unanswered", row.value, None, _working(row, NumberFormat(6)))
+
+
+# ---------------------------------------------------------------- the report as data
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    """The report as the JSON document `check --format json` prints (backtrace-check v1)."""
+
+    def entry(v: Verdict) -> dict[str, Any]:
+        return {
+            "name": v.name,
+            "symbol": v.symbol,
+            "epoch": v.epoch,
+            "sample": v.sample,
+            "yours": v.answer.value if v.answer else None,
+            "written": v.answer.written if v.answer else None,
+            "expected": v.expected,
+            "kind": v.kind,
+            "verdict": v.verdict,
+            "ok": v.ok,
+            "working": v.working,
+            "mistakes": list(v.mistakes),
+            "diagnosis": list(v.diagnosis) or None,
+        }
+
+    return {
+        "format": "backtrace-check",
+        "version": 1,
+        "title": report.title,
+        "rounding": report.rounding,
+        "correct": report.credited,
+        "total": report.total,
+        "questions": report.questions,
+        "summary": report.summary(),
+        "counts": {kind: report.count(kind) for kind in KINDS},
+        "answers": [entry(v) for v in report.answered],
+        "unanswered": [
+            {"name": v.name, "symbol": v.symbol, "epoch": v.epoch, "sample": v.sample}
+            for v in report.unanswered
+        ],
+    }
+
+
+class _CallableModule(types.ModuleType):
+    """`backtrace_cli.check(answers, config)` is the Python API's call (`api.check`); the
+    module of the same name holds the marking it runs."""
+
+    def __call__(
+        self, answers: Any, config: Any = None, *, rounding: str | None = None
+    ) -> dict[str, Any]:
+        from .api import check
+
+        return check(answers, config, rounding=rounding)
+
+
+sys.modules[__name__].__class__ = _CallableModule

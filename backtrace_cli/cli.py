@@ -427,40 +427,24 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
           delta5: -0.0406
           w45: 0.873
 
-    Exit status 0 when every answer is correct, 1 when any is wrong, 2 for a bad file.
+    Against an exercise the mark is "x of N questions", unanswered ones listed.
+    Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
     """
-    import os
-
-    from . import api, check
+    from . import api
     from .render import number_format, report
 
     target = _target(fmt, output, force)
     with _bad_input():
-        sheet = check.read(answers, os.path.dirname(os.path.abspath(answers)))
-        spec = api.load(sheet.exercise)
-        last = max(a.epoch for a in sheet.answers)
-        modes = [sheet.rounding] if sheet.rounding else list(check.ROUNDINGS)
-
-        def traces(rounding: str | None) -> dict[int, Any]:
-            if last == 1:
-                return {1: api.trace(spec, rounding=rounding).records}
-            done = api.train(spec, last, trace=["all"], rounding=rounding).records
-            return {t.epochs[0].epoch: t for t in done.traces}
-
-        exact = traces(None)
-        rounded = {mode: traces(mode) for mode in modes}
+        marked = api.check_report(answers)
     number = number_format(None, None)
-    verdicts = check.grade(sheet, exact, rounded, spec, number)
-    title = f"Check of {answers} against {spec.name}"
     if target.path is None and target.fmt == "table":
         from rich.console import Console
 
-        Console(highlight=False, emoji=False).print(report.renderable(verdicts, number, title))
+        Console(highlight=False, emoji=False).print(report.renderable(marked, number))
     else:
-        text = {
-            "json": lambda: report.as_json(verdicts, title),
-            "markdown": lambda: report.markdown(verdicts, number, title),
-        }.get(target.fmt, lambda: report.markdown(verdicts, number, title))()
+        text = (
+            report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
+        )
         if target.path is None:
             click.echo(text, nl=False)
         else:
@@ -468,7 +452,7 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
 
             with _bad_input():
                 write_text(target.path, text, force=force, option="-o")
-    sys.exit(0 if all(v.ok for v in verdicts) else 1)
+    sys.exit(0 if marked.all_right else 1)
 
 
 @cli.command()

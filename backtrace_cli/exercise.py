@@ -290,15 +290,15 @@ def questions(trace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
     the trace (not the chain-rule factors ∂…), or only those `ask` names — kinds (`net`, `o`,
     `delta`, `dw`, `w`, …) or single quantities (`delta3`). Raises ValueError for a name
     this network has not, listing the ones it has."""
-    from .records import Equation
-    from .render.markdown import answer_name
+    from .notation import answer_name
+    from .records import Equation, is_question
 
     every = [
         Question(step.sample, answer_name(row.symbol), row.symbol)
         for step in trace.steps
         for section in step.sections
         for row in section.rows
-        if isinstance(row, Equation) and not row.symbol.startswith("∂")
+        if isinstance(row, Equation) and is_question(row)
     ]
     if not ask:
         return tuple(every)

@@ -64,3 +64,38 @@ def parse_bias(name: str) -> int | None:
     """`b3` → 3; anything else → None."""
     m = _BIAS.fullmatch(name)
     return int(m.group(1)) if m else None
+
+
+# ---------------------------------------------------------------- answer names
+# One mapping between the trace's symbols and the names answers files and JSON reports use:
+# δ3 ↔ delta3, Δw45 ↔ dw45, Δb3 ↔ db3, new w45 ↔ w45, new b3 ↔ b3; the rest as printed.
+_TO_NAME = (("new ", ""), ("Δ", "d"), ("δ", "delta"))
+_QUANTITY = re.compile(r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃)(\d+(?:_\d+)?)")
+_SYMBOL_HEADS = {"delta": "δ", "δ": "δ", "dw": "Δw", "Δw": "Δw", "db": "Δb", "Δb": "Δb"}
+
+
+def answer_name(symbol: str) -> str:
+    """The name an answers file (and a check report) uses for a trace symbol: δ5 → delta5."""
+    for prefix, name in _TO_NAME:
+        if symbol.startswith(prefix):
+            return name + symbol[len(prefix) :]
+    return symbol
+
+
+def symbol_of(name: str) -> str | None:
+    """The trace symbol an answers file's name stands for: delta5/δ5 → δ5, dw45/Δw45 → Δw45,
+    w45/new w45 → new w45 (the updated weight), net3, o3, e5, E; None for anything else."""
+    name = name.strip()
+    if name == "E" or re.fullmatch(r"∂\w+/∂\w+", name):  # ∂ factors as the trace writes them
+        return name
+    if name.startswith("new "):
+        name = name[4:].strip()
+        if not re.fullmatch(r"[wb]\d+(?:_\d+)?", name):
+            return None
+    match = _QUANTITY.fullmatch(name)
+    if not match:
+        return None
+    head, index = match.groups()
+    if head in ("w", "b"):
+        return f"new {head}{index}"
+    return _SYMBOL_HEADS.get(head, head) + index

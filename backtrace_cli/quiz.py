@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import check
 from .config import Spec
 from .errors import ConfigError
+from .notation import answer_name
 from .records import Equation, Section, Trace
 
 if TYPE_CHECKING:
@@ -45,15 +46,14 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Quiz:
-    """Everything a session needs: the questions and the traces its answers are marked on."""
+    """Everything a session needs: the questions and the solution its answers are marked on."""
 
     spec: Spec
     rounding: str | None  # --round: the rounding the student carries
     sample: int  # which sample's step is asked (1-based)
     tries: int
     questions: tuple[Question, ...]
-    exact: Trace  # full precision: what check marks against
-    rounded: dict[str, Trace]  # the roundings a student may carry, as check recognises them
+    solution: check.Solution  # what check marks against: exact, and each rounding carried
 
 
 def build(
@@ -76,14 +76,7 @@ def build(
             f"{sample} is not a sample of {spec.source}; it has "
             + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
         )
-
-    def traced(mode: str | None) -> Trace:
-        return api.trace(spec, rounding=mode, gradients=gradients).records
-
-    exact = traced(None)
-    modes = [rounding] if rounding else list(check.ROUNDINGS)
-    rounded = {mode: traced(mode) for mode in modes}
-    asked = rounded[rounding] if rounding else exact
+    asked = api.trace(spec, rounding=rounding, gradients=gradients).records
     rows = list(asked.steps[sample - 1].equations())
     last = asked.steps[-1]
     if spec.mode == "batch" and last.sample != sample:
@@ -93,7 +86,8 @@ def build(
         Question(n, section, row)
         for n, (section, row) in enumerate(((s, r) for s, r in rows if s.kind != "verify"), start=1)
     )
-    return Quiz(spec, rounding, sample, tries, questions, exact, rounded)
+    solution = check.solve(spec, 1, rounding, gradients=gradients)
+    return Quiz(spec, rounding, sample, tries, questions, solution)
 
 
 # ---------------------------------------------------------------- marking
@@ -104,9 +98,9 @@ class Attempt:
     """One value typed, and its verdict."""
 
     answer: check.Answer
-    verdict: str  # check's words: "correct", "follows from your o3", "wrong", …
+    verdict: str  # check's words: "right", "follows from your o3", "wrong", …
     ok: bool
-    reasons: tuple[str, ...] = ()  # the named mistakes that give the value
+    reasons: tuple[str, ...] = ()  # the named mistakes that give the value, best first
     working: str = ""  # the formula with the right numbers and value (shown once tries run out)
 
 
@@ -128,29 +122,18 @@ def number(text: str) -> str | None:
 def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answer]) -> Attempt:
     """Mark one value as `check` marks it in a sheet holding the earlier answers of the
     session (the student's own values, for error carried forward)."""
-    from .render import number_format
-
     answer = _answer(quiz, question.row.symbol, written)
-    sheet = check.AnswerSheet("quiz", None, quiz.rounding, (answer, *earlier))
-    rounded = {mode: {1: trace} for mode, trace in quiz.rounded.items()}
-    fmt = number_format(None, quiz.rounding)
-    # the answer comes first, so that when it is wrong it is the one check diagnoses
-    verdict = check.grade(sheet, {1: quiz.exact}, rounded, quiz.spec, fmt)[0]
-    working, *reasons = verdict.diagnosis or ("",)
-    if reasons == ["none of the known mistakes gives your value"]:
-        reasons = []
-    return Attempt(answer, verdict.verdict, verdict.ok, tuple(reasons), working)
+    verdict = check.mark(quiz.solution, (*earlier, answer), quiz.rounding)[-1]
+    return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes, verdict.working)
 
 
 def _answer(quiz: Quiz, symbol: str, written: str) -> check.Answer:
     return check.Answer(
-        name=check.answer_name(symbol),
+        name=answer_name(symbol),
         symbol=symbol,
         value=float(written),
-        places=check._places(written),
-        epoch=1,
         written=written,
-        figures=check._figures(written),
+        epoch=1,
         sample=quiz.sample,
     )
 
@@ -399,14 +382,6 @@ def _written(text: str) -> str:
     return text.replace("-", "−")
 
 
-def _named(reason: str) -> str:
-    """check's "your value is what M gives: v" → M (the mistake's name)."""
-    import re
-
-    found = re.fullmatch(r"your value is what (.+) gives: .+", reason)
-    return found.group(1) if found else reason
-
-
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
     spec = quiz.spec
     where = f"epoch 1 · sample {quiz.sample} of {len(spec.samples)}"
@@ -437,7 +412,7 @@ def _conclude(summary: Summary, talk: Dialogue, fmt: NumberFormat) -> None:
     for outcome in mistakes:
         row = outcome.question.row
         tried = [
-            _written(a.answer.written) + "".join(f" — {_named(r)}" for r in a.reasons)
+            _written(a.answer.written) + "".join(f" — {r}" for r in a.reasons)
             for a in outcome.attempts
             if not a.ok
         ]

@@ -928,3 +928,9 @@ def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...],
     # a table shows the parameters that moved most, in network order
     order = sorted(range(len(changes)), key=lambda n: -abs(changes[n].after - changes[n].before))
     return tuple(changes), tuple(sorted(order[:limit]))
+
+
+def is_question(row: Equation) -> bool:
+    """A quantity a student finds by hand (and an exercise asks for): every equation but the
+    chain rule's ∂ factors."""
+    return not row.symbol.startswith("∂")

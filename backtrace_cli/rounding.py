@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,29 +30,43 @@ def describe(spec: str) -> str:
     return f"{digits} {unit}{'s' if digits != 1 else ''}"
 
 
-def carrier(spec: str) -> Callable[[Array], Array]:
-    """A carry function rounding half away from zero, on the decimal the student sees.
+def round_value(value: float, spec: str) -> float:
+    """One value rounded half away from zero, on the decimal the student sees.
 
-    Rounding goes through each value's shortest decimal repr, so 0.0285 is rounded as the
+    Rounding goes through the value's shortest decimal repr, so 0.0285 is rounded as the
     decimal 0.0285 a student writes, not as the binary float slightly below it.
     """
     parsed = parse(spec)
     if parsed is None:
         raise ValueError(f"not a rounding spec: {spec!r}")
     digits, kind = parsed
+    if value == 0 or not math.isfinite(value):
+        return value
+    d = Decimal(repr(float(value)))
+    if kind == "dp":
+        quantum = Decimal(1).scaleb(-digits)
+    else:
+        quantum = Decimal(1).scaleb(d.adjusted() - digits + 1)
+    return float(d.quantize(quantum, rounding=ROUND_HALF_UP))
 
-    def one(value: float) -> float:
-        if value == 0 or not np.isfinite(value):
-            return value
-        d = Decimal(repr(value))
-        if kind == "dp":
-            quantum = Decimal(1).scaleb(-digits)
-        else:
-            quantum = Decimal(1).scaleb(d.adjusted() - digits + 1)
-        return float(d.quantize(quantum, rounding=ROUND_HALF_UP))
+
+def unit(value: float, spec: str) -> float:
+    """The size of one step in the last digit `spec` keeps at `value`: 3sf at 0.0406 → 0.0001."""
+    digits, kind = parse(spec) or (0, "")
+    if kind == "dp":
+        return 10.0**-digits
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    return 10.0 ** (Decimal(repr(abs(float(value)))).adjusted() - digits + 1)
+
+
+def carrier(spec: str) -> Callable[[Array], Array]:
+    """A carry function rounding every value as `round_value` does."""
+    if parse(spec) is None:
+        raise ValueError(f"not a rounding spec: {spec!r}")
 
     def carry(values: Array) -> Array:
-        flat = [one(float(v)) for v in np.asarray(values, dtype=np.float64).ravel()]
+        flat = [round_value(float(v), spec) for v in np.asarray(values, dtype=np.float64).ravel()]
         return np.array(flat, dtype=np.float64).reshape(np.shape(values))
 
     return carry

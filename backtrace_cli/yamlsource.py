@@ -244,6 +244,16 @@ def _short(tag: str) -> str:
 _constructor = yaml.constructor.SafeConstructor()
 
 
+_resolver = yaml.resolver.Resolver()
+MINUS = "\u2212"  # the minus sign the tool prints: −0.040681
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
     # the safe constructor's own rule for the resolved tag, without its object cache
+    if not node.style and node.tag == "tag:yaml.org,2002:str" and MINUS in node.value:
+        # a number copied from the trace, with its minus sign (U+2212): read as a minus
+        text = node.value.replace(MINUS, "-")
+        tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+        if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            node = yaml.ScalarNode(tag, text, node.start_mark, node.end_mark)
     return _constructor.yaml_constructors[node.tag](_constructor, node)

@@ -42,11 +42,11 @@ def verdicts(doc) -> dict[str, dict]:
 def test_correct_at_2_3_and_4_significant_figures_but_not_a_wrong_sign(runner, tmp_path):
     for written in ("-0.041", "-0.0407", "-0.04068"):  # δ5 = −0.040681
         result, doc = grade(runner, tmp_path, f"  delta5: {written}\n")
-        assert result.exit_code == 0, doc
+        assert verdicts(doc)["delta5"]["kind"] == "right", doc
     result, doc = grade(runner, tmp_path, "  delta5: 0.0407\n")
-    assert result.exit_code == 1 and verdicts(doc)["delta5"]["verdict"] == "wrong"
-    result, doc = grade(runner, tmp_path, "  o3: 0.7\n")  # one figure is a guess, not 0.680
-    assert result.exit_code == 1 and verdicts(doc)["o3"]["verdict"] == "wrong"
+    assert result.exit_code == 1 and verdicts(doc)["delta5"]["kind"] == "wrong"
+    result, doc = grade(runner, tmp_path, "  o3: 0.7\n")  # one figure: right, but too coarse
+    assert verdicts(doc)["o3"]["kind"] == "coarse"
 
 
 def test_the_notes_rounded_value_is_recognised_with_or_without_round(runner, tmp_path):
@@ -54,8 +54,9 @@ def test_the_notes_rounded_value_is_recognised_with_or_without_round(runner, tmp
     assert round(0.69 * (1 - 0.69) * (0.5 - 0.69), 4) == -0.0406  # the notes' own arithmetic
     for extra in ("round: 3sf\n", ""):
         result, doc = grade(runner, tmp_path, "  delta5: -0.0406\n  δ3: -0.00265\n", extra=extra)
-        assert result.exit_code == 0
-        assert verdicts(doc)["delta5"]["verdict"] == "correct for 3sf carried"
+        assert verdicts(doc)["delta3"]["kind"] == "right"
+        assert verdicts(doc)["delta5"]["kind"] == "right"
+    assert verdicts(doc)["delta5"]["verdict"] == "right for 3sf carried"  # recognised, said
 
 
 def test_error_carried_forward_from_a_wrong_o3(runner, tmp_path):
@@ -65,8 +66,8 @@ def test_error_carried_forward_from_a_wrong_o3(runner, tmp_path):
         runner, tmp_path, f"  o3: {wrong_o3}\n  delta5: {D5:.6f}\n  delta3: {delta3_from_it:.6f}\n"
     )
     v = verdicts(doc)
-    assert v["o3"]["verdict"] == "wrong" and not v["o3"]["ok"]
-    assert v["delta3"]["verdict"] == "follows from your o3, your δ5"
+    assert v["o3"]["kind"] == "wrong" and not v["o3"]["ok"]
+    assert v["delta3"]["verdict"] == "follows from your o3"
     assert v["delta3"]["ok"] and result.exit_code == 1  # o3 is still wrong
 
 
@@ -122,7 +123,8 @@ def test_several_epochs(runner, tmp_path):
     second = {e["symbol"]: e["value"] for e in worked.json()["steps"][0]["equations"]}
     path = tmp_path / "answers.yaml"
     path.write_text(f"exercise: lecture\nepochs:\n  2:\n    w45: {second['new w45']:.6f}\n")
-    assert runner.invoke(cli, ["check", str(path)]).exit_code == 0
+    result = runner.invoke(cli, ["check", str(path), "--format", "json"])
+    assert verdicts(json.loads(result.output))["w45"]["kind"] == "right"
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,9 @@ def test_an_inline_config_is_checked_with_its_own_lines(runner, tmp_path):
     config = "  layers: [1, 1]\n  activation: linear\n  learning_rate: 0.1\n  inputs: [2]\n"
     config += "  targets: [1]\n  weights: {w12: 0.5}\n"
     path.write_text("config:\n" + config + "answers:\n  o2: 1\n  w12: 0.5\n")
-    assert runner.invoke(cli, ["check", str(path)]).exit_code == 0  # o2 = 0.5·2 = 1 = t2
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 0, result.output  # o2 = 0.5·2 = 1 = t2; Δw12 = 0
+    assert "2 of 2 answers right" in result.output  # an inline config: only the answers
     path.write_text("config:\n" + config.replace("0.1", "-0.1") + "answers:\n  o2: 1\n")
     result = runner.invoke(cli, ["check", str(path)])
     assert result.exit_code == 2
@@ -185,7 +189,8 @@ def test_the_json_report_validates_against_its_shipped_schema(runner):
     result = runner.invoke(cli, ["check", str(answers), "--format", "json"])
     report = json.loads(result.output)
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["correct"] == 12 and report["total"] == 13
+    assert report["correct"] == 12 and report["total"] == 23  # 13 answered, 10 unanswered
+    assert len(report["unanswered"]) == 10 and report["counts"]["wrong"] == 1
     report["answers"][0].pop("verdict")
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(report))
 
@@ -202,9 +207,35 @@ def test_answers_for_a_later_sample_of_an_online_epoch(runner, tmp_path):
         f"    w35: {by_sample[1]['new w35']:.6f}\n"
     )
     result = runner.invoke(cli, ["check", str(path), "--format", "json"])
-    assert result.exit_code == 0, result.output
-    assert [a["sample"] for a in json.loads(result.output)["answers"]] == [1, 2, 2]
+    answered = json.loads(result.output)["answers"]
+    assert [(a["sample"], a["kind"]) for a in answered] == [(1, "right"), (2, "right"), (2, "right")]
     # sample 1's output given as sample 2's is wrong
     path.write_text(f"exercise: xor\nsamples:\n  2:\n    o5: {by_sample[0]['o5']:.6f}\n")
     result = runner.invoke(cli, ["check", str(path)])
     assert result.exit_code == 1 and "o5 (sample 2)" in result.output
+
+
+def test_the_minus_sign_the_trace_prints_is_read_as_a_minus(runner, tmp_path):
+    """U+2212, copied from the trace into an answers file and into a config."""
+    _result, doc = grade(runner, tmp_path, f"  delta5: \u2212{-D5:.6f}\n")
+    assert verdicts(doc)["delta5"]["kind"] == "right" and verdicts(doc)["delta5"]["yours"] < 0
+    config = tmp_path / "net.yaml"
+    config.write_text(
+        "layers: [1, 1]\nactivation: linear\nlearning_rate: 1\ninputs: [\u22122]\n"
+        "targets: [1]\nweights: {w12: \u22120.5}\n"
+    )
+    worked = api.trace(str(config)).json()
+    assert worked["steps"][0]["layers"][0]["net"] == [(-0.5) * (-2)]
+
+
+def test_the_python_api_returns_the_report_the_cli_prints(runner, tmp_path):
+    import backtrace_cli
+
+    path = tmp_path / "answers.yaml"
+    path.write_text(f"exercise: lecture\nanswers:\n  o3: {O3:.4f}\n  delta5: 0.0407\n")
+    printed = json.loads(runner.invoke(cli, ["check", str(path), "--format", "json"]).output)
+    assert backtrace_cli.check(str(path)) == printed
+    given = backtrace_cli.check({"o3": O3, "delta5": 0.0407}, "lecture")
+    assert given["answers"][1]["kind"] == "wrong"
+    assert given["answers"][1]["working"] == printed["answers"][1]["working"]
+    assert backtrace_cli.check.mark  # the module behind it stays importable

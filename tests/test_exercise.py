@@ -301,13 +301,13 @@ def test_a_student_who_fills_the_sheet_right_passes_check(runner, tmp_path):
     assert "delta5" in names and "w45" in names and "dw13" in names
     cfg = tmp_path / "configs" / f"{ident}.yaml"
     doc = json.loads(runner.invoke(cli, ["run", str(cfg), "--format", "json"]).output)
-    from backtrace_cli.check import symbol_for
+    from backtrace_cli.notation import symbol_of
 
     values = {e["symbol"]: e["value"] for e in doc["steps"][0]["equations"]}
-    lines = [f"  {name}: {values[symbol_for(name)]!r}" for name in names]
+    lines = [f"  {name}: {values[symbol_of(name)]!r}" for name in names]
     answers = tmp_path / "answers.yaml"
     answers.write_text(f"exercise: {cfg}\nanswers:\n" + "\n".join(lines) + "\n")
     result = runner.invoke(cli, ["check", str(answers)])
     assert result.exit_code == 0, result.output
-    assert f"{len(names)} of {len(names)} answers correct" in result.output
+    assert f"{len(names)} of {len(names)} questions right" in result.output
 

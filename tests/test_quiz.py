@@ -398,7 +398,7 @@ def test_ctrl_c_on_a_terminal_exits_130_with_the_score_so_far():
     term.expect("\nnet3 = ")
     term.type("0.755\r")
     shown = term.expect("\no3 = ")
-    assert "✓ correct" in shown
+    assert "✓ right" in shown
     term.type("?\r")
     assert "hint: o3 = σ(0.755)" in term.expect("\no3 = ")
     term.type("\x03")  # what Ctrl-C sends: the terminal turns it into SIGINT

@@ -78,7 +78,7 @@ def test_the_students_example_file_is_checked_as_described(runner):
     assert [c.strip() for c in command] == ["backtrace check docs/answers-lecture.yaml"]
     result = runner.invoke(cli, ["check", str(ROOT / "docs" / "answers-lecture.yaml")])
     assert result.exit_code == 1  # the one slip
-    assert "12 of 13 answers correct" in result.output
+    assert "12 of 23 questions" in result.output and "Unanswered (10)" in result.output
     assert "Δw added with the wrong sign" in result.output
 
 

@@ -684,14 +684,6 @@ def hand_in(ident: str, asked: Sequence[Question]) -> list[str]:
     ]
 
 
-def answer_name(symbol: str) -> str:
-    """The name an answers file uses: δ5 → delta5, Δw45 → dw45, new w45 → w45."""
-    for prefix, name in (("new ", ""), ("Δ", "d"), ("δ", "delta")):
-        if symbol.startswith(prefix):
-            return name + symbol[len(prefix) :]
-    return symbol
-
-
 def _variants(count: int) -> str:
     return f"{count} variant{'s' if count != 1 else ''}"
 

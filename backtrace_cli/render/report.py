@@ -1,34 +1,45 @@
-"""A check's verdicts as a rich table, markdown or JSON. Formats only."""
+"""A check's report as a rich table, markdown or JSON. Formats only."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ..check import Verdict
+from ..check import Report, Verdict, as_dict
 from .numbers import NumberFormat
+
+STYLES = {
+    "right": "green",
+    "coarse": "yellow",
+    "follows": "cyan",
+    "wrong": "bold red",
+    "unanswered": "dim",
+}
+MARKS = {"right": "✅", "coarse": "☑️", "follows": "↪️", "wrong": "❌", "unanswered": "·"}
 
 
 def _label(v: Verdict) -> str:
     where = []
-    if v.answer.epoch != 1:
-        where.append(f"epoch {v.answer.epoch}")
-    if v.answer.sample != 1:
-        where.append(f"sample {v.answer.sample}")
-    return v.answer.name + (f" ({', '.join(where)})" if where else "")
+    if v.epoch != 1:
+        where.append(f"epoch {v.epoch}")
+    if v.sample != 1:
+        where.append(f"sample {v.sample}")
+    return v.name + (f" ({', '.join(where)})" if where else "")
 
 
 def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
-    expected = fmt(v.expected) if v.expected is not None else "—"
-    return _label(v), v.answer.written.replace("-", "−"), expected, v.verdict
+    yours = v.answer.written.replace("-", "−") if v.answer else "—"
+    return _label(v), yours, fmt(v.expected), v.verdict
 
 
-def summary(verdicts: list[Verdict]) -> str:
-    right = sum(v.ok for v in verdicts)
-    return f"{right} of {len(verdicts)} answers correct"
+def _unanswered_line(report: Report) -> str:
+    names = [_label(v) for v in report.unanswered]
+    return f"Unanswered ({len(names)}): " + ", ".join(names)
 
 
-def renderable(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> Any:
+def renderable(report: Report, fmt: NumberFormat) -> Any:
+    """The terminal: every answer in a table; the first wrong one in full, the others'
+    named mistakes; unanswered questions listed under the table."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -39,57 +50,46 @@ def renderable(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> Any:
     table.add_column("yours", justify="right")
     table.add_column("expected", justify="right")
     table.add_column("verdict")
-    for v in verdicts:
+    for v in report.answered:
         name, yours, expected, verdict = _row(v, fmt)
-        style = "green" if v.ok else "bold red"
-        table.add_row(Text(name), yours, expected, Text(verdict, style=style))
-    parts: list[Any] = [Text(title, style="bold"), table, Text(summary(verdicts), style="bold")]
-    for v in verdicts:
-        if v.diagnosis:
+        table.add_row(Text(name), yours, expected, Text(verdict, style=STYLES[v.kind]))
+    parts: list[Any] = [Text(report.title, style="bold"), table]
+    parts.append(Text(report.summary(), style="bold"))
+    if report.unanswered:
+        parts.append(Text(_unanswered_line(report), style="dim"))
+    wrong = [v for v in report.answered if v.kind == "wrong"]
+    for n, v in enumerate(wrong):
+        if n == 0:
             parts.append(Text(f"\nFirst wrong answer: {_label(v)}", style="bold red"))
             parts += [Text("  " + line) for line in v.diagnosis]
+        else:
+            if n == 1:
+                parts.append(Text("\nOther wrong answers:", style="bold red"))
+            said = "; ".join(v.mistakes) if v.mistakes else "none of the known mistakes"
+            parts.append(Text(f"  {_label(v)}: {said}"))
     return Group(*parts)
 
 
-def markdown(verdicts: list[Verdict], fmt: NumberFormat, title: str) -> str:
+def markdown(report: Report, fmt: NumberFormat) -> str:
     out = [
-        f"# {title}",
+        f"# {report.title}",
         "",
         "| quantity | yours | expected | verdict |",
         "| --- | ---: | ---: | --- |",
     ]
-    for v in verdicts:
+    for v in report.answered:
         name, yours, expected, verdict = _row(v, fmt)
-        out.append(f"| `{name}` | {yours} | {expected} | {'✅' if v.ok else '❌'} {verdict} |")
-    out += ["", f"**{summary(verdicts)}.**", ""]
-    for v in verdicts:
-        if v.diagnosis:
-            out += [f"## First wrong answer: `{_label(v)}`", ""]
+        out.append(f"| `{name}` | {yours} | {expected} | {MARKS[v.kind]} {verdict} |")
+    out += ["", f"**{report.summary()}.**", ""]
+    if report.unanswered:
+        out += [_unanswered_line(report) + ".", ""]
+    for v in report.answered:
+        if v.kind == "wrong":
+            out += [f"## Wrong: `{_label(v)}`", ""]
             out += [f"- {line}" for line in v.diagnosis]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def as_json(verdicts: list[Verdict], title: str) -> str:
-    data = {
-        "format": "backtrace-check",
-        "version": 1,
-        "title": title,
-        "correct": sum(v.ok for v in verdicts),
-        "total": len(verdicts),
-        "answers": [
-            {
-                "name": v.answer.name,
-                "symbol": v.answer.symbol,
-                "epoch": v.answer.epoch,
-                "sample": v.answer.sample,
-                "yours": v.answer.value,
-                "expected": v.expected,
-                "verdict": v.verdict,
-                "ok": v.ok,
-                "diagnosis": list(v.diagnosis) or None,
-            }
-            for v in verdicts
-        ],
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def as_json(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
