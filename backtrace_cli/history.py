@@ -60,8 +60,30 @@ class TrainingTrace:
     maskable: int = 0  # … out of this many per epoch
 
 
-MAX_PARAMETER_COLUMNS = 6
+MAX_PARAMETER_COLUMNS = 24  # hand-sized: every parameter gets a column (split over tables)
 MAX_OUTPUT_COLUMNS = 4
+
+
+def loss_meanings(spec: Spec) -> tuple[str, str]:
+    """What the per-epoch table's loss and the loss curve each measure: one definition per
+    display, said where it is shown."""
+    if spec.mode == "batch" and len(spec.samples) > 1:
+        table = "the mean of the samples' losses before the epoch's one update"
+    else:
+        table = "the mean of each sample's loss before its own update"
+    if spec.dropout is not None:
+        table += ", through that step's dropout masks"
+    table += ", as Keras reports training loss"
+    curve = "the network's loss after each epoch, the mean over all samples"
+    if spec.dropout is not None:
+        curve += ", without dropout (as at inference)"
+    return table, curve
+
+
+def output_heading(name: str) -> tuple[str, str]:
+    """An output column's name split as shown: "o6 s1" → ("o6", "sample 1")."""
+    symbol, _, sample = name.partition(" s")
+    return symbol, f"sample {sample}" if sample else ""
 
 
 def parameter_names(spec: Spec) -> list[str]:

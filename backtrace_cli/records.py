@@ -183,8 +183,9 @@ def _sum(terms: list[str], full: bool) -> str:
     return " + ".join(terms[: TERMS_SHOWN - 1]) + f" + … ({len(terms)} terms) + " + terms[-1]
 
 
-def _shown(count: int, full: bool) -> list[int]:
-    """Which rows of a layer are written out: all, or the first few and the last."""
+def shown_units(count: int, full: bool = False) -> list[int]:
+    """Which units of a layer are written out (tables, equations, the diagram): all, or the
+    first few and the last."""
     if full or count <= ROWS_SHOWN + 1:
         return list(range(count))
     return [*list(range(ROWS_SHOWN - 1)), count - 1]
@@ -193,7 +194,7 @@ def _shown(count: int, full: bool) -> list[int]:
 def _rows(count: int, full: bool, make, units: list[int]) -> list[Equation | Elided]:
     """make(i) → equations of unit i; an Elided row stands for the units left out."""
     rows: list[Equation | Elided] = []
-    shown = _shown(count, full)
+    shown = shown_units(count, full)
     for position, i in enumerate(shown):
         if position and i != shown[position - 1] + 1:
             first, last = units[shown[position - 1] + 1], units[i - 1]
@@ -378,6 +379,12 @@ def _update_steps(
             if done.masks and done.masks[k - 1] is not None:
                 sections.append(_dropout(spec, k - 1, done, s, values, full))
             sections.append(_forward(spec, k, layer, s, done, values, full))
+        dropouts = [n for n, section in enumerate(sections) if section.kind == "dropout"]
+        if dropouts:  # what dropout left unchanged, under the last dropout table
+            last_dropout = sections[dropouts[-1]]
+            sections[dropouts[-1]] = replace(
+                last_dropout, note=f"{last_dropout.note}\n{_unchanged_count(spec, done)}"
+            )
         sections.append(_error(spec, done, s, values, full))
         for k in reversed(range(1, len(spec.layers))):
             sections.append(_delta(spec, k, done, s, values, full))
@@ -891,6 +898,26 @@ def _unchanged(spec: Spec, done: engine.Update, k: int, j: int, i: int | None) -
     if i is not None and source is not None and not source[:, i].any():
         return f"unchanged: unit {numbering.unit(k - 1, i)} dropped (passes 0)"
     return ""
+
+
+def _unchanged_count(spec: Spec, done: engine.Update) -> str:
+    """How many weights (and biases) the update leaves as they were because of dropped units:
+    those into a unit dropped for every sample of the update, or out of one."""
+    masks = list(done.masks) + [None] * (len(spec.layers) - len(done.masks))
+    dropped = [0 if m is None else int((~m.any(axis=0)).sum()) for m in masks]
+    weights = biases = total_biases = 0
+    for k in range(1, len(spec.layers)):
+        n_in, n_out = spec.layers[k - 1], spec.layers[k]
+        weights += dropped[k] * n_in + dropped[k - 1] * n_out - dropped[k] * dropped[k - 1]
+        if done.layers[k - 1].biases_before is not None:
+            biases += dropped[k]
+            total_biases += n_out
+    total = sum(a * b for a, b in zip(spec.layers, spec.layers[1:]))
+    where = "this update" if spec.mode == "batch" else "this step"
+    text = f"{weights:,} of {total:,} weights"
+    if total_biases:
+        text += f" and {biases:,} of {total_biases:,} biases"
+    return f"{text} unchanged in {where} (dropped units)"
 
 
 def _batch_change(name: str, grad: float, change: float, eta: float) -> Equation:

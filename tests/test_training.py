@@ -252,14 +252,21 @@ def test_shuffle_same_seed_same_numbers_other_seed_other_order():
     assert len(orders) > 1  # a new order each epoch
 
 
-def test_changed_most_names_the_parameter_that_moved_most(runner):
+def test_changed_most_names_the_parameter_that_moved_most(runner, tmp_path):
+    # a network past hand size (28 weights): one "changed most" column instead of 28
+    path = tmp_path / "wide.yaml"
+    path.write_text(
+        "layers: [5, 4, 2]\nactivation: sigmoid\nlearning_rate: 1\n"
+        "inputs: [0.1, 0.2, 0.3, 0.4, 0.5]\ntargets: [0, 1]\n"
+        "weights: {init: uniform, seed: 3}\n"
+    )
     # from the JSON's before/after of every parameter: the largest |after − before|
     doc = json.loads(
-        runner.invoke(cli, ["step", "xor", "--epochs", "1", "--format", "json"]).output
+        runner.invoke(cli, ["step", str(path), "--epochs", "1", "--format", "json"]).output
     )
     moves = {k: v["after"] - v["before"] for k, v in doc["summary"]["parameters"].items()}
     name = max(moves, key=lambda k: abs(moves[k]))
-    table = runner.invoke(cli, ["step", "xor", "--epochs", "1"], env={"COLUMNS": "80"}).output
+    table = runner.invoke(cli, ["step", str(path), "--epochs", "1"], env={"COLUMNS": "80"}).output
     row = next(line for line in table.splitlines() if line.split()[:1] == ["1"] and "=" in line)
     assert row.split()[-4:-2] == [name, "="]
     after = doc["summary"]["parameters"][name]["after"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..history import EpochRow, TrainingTrace
+from ..history import TrainingTrace, loss_meanings, output_heading
 from ..records import Elided
 from . import table as run_table
 from .numbers import NumberFormat
@@ -18,33 +18,71 @@ from .numbers import NumberFormat
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
-def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
-    table.add_column("epoch ", justify="right", style="bold cyan", no_wrap=True)
-    table.add_column("loss", justify="right", no_wrap=True)
-    for name in trace.output_names:
-        table.add_column(name, justify="right", no_wrap=True)
-    for name in trace.parameter_names:
-        table.add_column(name, justify="right", no_wrap=True)
-    moved = not trace.parameter_names and any(
-        isinstance(row, EpochRow) and row.moved for row in trace.rows
-    )
-    if moved:
-        table.add_column("changed most", no_wrap=True)
+def _columns(trace: TrainingTrace, fmt: NumberFormat) -> list[tuple[str, list[str], bool]]:
+    """Every column of the per-epoch table as (header, cells, is a parameter)."""
+    rows = [row for row in trace.rows if not isinstance(row, Elided)]
+    columns = [
+        ("epoch ", [f"{row.epoch} " for row in rows], False),
+        ("loss", [fmt(row.loss) for row in rows], False),
+    ]
+    for n, name in enumerate(trace.output_names):
+        symbol, sample = output_heading(name)
+        header = f"{symbol}\n{sample}" if sample else symbol
+        columns.append((header, [fmt(row.outputs[n]) for row in rows], False))
+    if not trace.parameter_names and any(row.moved for row in rows):
+        cells = [f"{r.moved} = {fmt(r.moved_value)} ({fmt.signed(r.moved_change)})" for r in rows]
+        columns.append(("changed most", cells, False))
     if trace.dropped is not None:
-        table.add_column("dropped", justify="right", no_wrap=True)
-    for row in trace.rows:
-        if isinstance(row, Elided):
-            continue  # the epoch numbers and the note above say which rows are left out
-        cells = [f"{row.epoch} ", fmt(row.loss)]
-        cells += [fmt(v) for v in row.outputs]
-        cells += [fmt(v) for v in row.parameters]
-        if moved:
-            cells.append(f"{row.moved} = {fmt(row.moved_value)} ({fmt.signed(row.moved_change)})")
-        if trace.dropped is not None:
-            cells.append(f"{row.dropped}/{trace.maskable}")
+        columns.append(("dropped", [f"{row.dropped}/{trace.maskable}" for row in rows], False))
+    for n, name in enumerate(trace.parameter_names):
+        columns.append((name, [fmt(row.parameters[n]) for row in rows], True))
+    return columns
+
+
+def _table(columns: list[tuple[str, list[str], bool]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    for n, (header, _, _) in enumerate(columns):
+        style = "bold cyan" if n == 0 else None
+        justify = "left" if header == "changed most" else "right"
+        table.add_column(header, justify=justify, style=style, no_wrap=True)
+    for cells in zip(*(cells for _, cells, _ in columns)):
         table.add_row(*cells)
     return table
+
+
+class EpochTables:
+    """The per-epoch table; when its parameter columns do not fit the width, they continue
+    in further tables, each with the epoch column again: every parameter keeps a column."""
+
+    def __init__(self, columns: list[tuple[str, list[str], bool]]) -> None:
+        self.columns = columns
+
+    def groups(self, width: int) -> list[list[tuple[str, list[str], bool]]]:
+        def size(column: tuple[str, list[str], bool]) -> int:
+            header, cells, _ = column
+            return max(len(line) for text in (header, *cells) for line in text.split("\n")) + 1
+
+        fixed = [c for c in self.columns if not c[2]]
+        groups = [fixed]
+        used = sum(size(c) for c in fixed)
+        for column in (c for c in self.columns if c[2]):
+            if used + size(column) > width and len(groups[-1]) > 1:
+                groups.append([fixed[0]])
+                used = size(fixed[0])
+            groups[-1].append(column)
+            used += size(column)
+        return groups
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        groups = self.groups(options.max_width)
+        for n, group in enumerate(groups):
+            if n:
+                yield Text("")
+            yield _table(group)
+
+
+def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> EpochTables:
+    return EpochTables(_columns(trace, fmt))
 
 
 def loss_curve(losses: list[float], width: int = 60, height: int = 8) -> tuple[list[str], bool]:
@@ -89,15 +127,16 @@ def curve_panel(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
     lines.append(
         Text(" " * pad + "  epoch 1" + f"epoch {run}".rjust(len(rows[0]) - 7), style="dim")
     )
-    first = trace.loss_start
+    _, meaning = loss_meanings(trace.spec)
+    title = Text.assemble(("Loss curve", "bold"), f"   {meaning}{', log scale' if log else ''}")
     summary = (
-        f"loss after each epoch{', log scale' if log else ''}. Before training "
-        f"{fmt(first)}, after epoch {run} {fmt(losses[-1])}"
+        f"The same loss before training: {fmt(trace.loss_start)}; after epoch {run}: "
+        f"{fmt(losses[-1])}"
     )
     if math.isfinite(trace.relative_drop):
         change = "lower" if trace.relative_drop >= 0 else "higher"
-        summary += f": {abs(trace.relative_drop):.1%} {change}"
-    return Group(Text("Loss curve", style="bold"), *lines, Text(summary))
+        summary += f", {abs(trace.relative_drop):.1%} {change}"
+    return Group(title, *lines, Text(summary + "."))
 
 
 def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
@@ -113,10 +152,10 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         parts.append(run_table.render(traced, fmt, title=False))
     parts.append(Text(""))
     parts.append(Rule("Epochs", align="left"))
-    note = (
-        f"rows: {trace.rows_note}. loss: the mean of each sample's loss before its own "
-        "update; outputs and weights: after the epoch."
-    )
+    table_loss, _ = loss_meanings(spec)
+    note = f"rows: {trace.rows_note}. loss: {table_loss}; outputs"
+    note += " and parameters" if trace.parameter_names else ""
+    note += ": after the epoch."
     if not trace.parameter_names:
         note += " changed most: the parameter that moved most since the row above (by how much)."
     parts.append(Text(note, style="dim"))

@@ -12,17 +12,16 @@ from typing import TYPE_CHECKING
 
 from .. import activations, notation
 from ..config import Spec
-from ..records import Elided, Equation, Section, Step, Trace, biases_text
+from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
 from .numbers import MINUS, NumberFormat
 
 if TYPE_CHECKING:
     from ..exercise import Question
-    from ..history import EpochRow, TrainingTrace
+    from ..history import TrainingTrace
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
 _WRAPPED = re.compile(r"\(\{([^{}]+)\}\)")
 _ELISION = re.compile(r"… \((\d+) (terms|samples)\)")
-DIAGRAM_UNITS = 4  # units of a layer drawn before the rest are collapsed into one node
 LABELLED_EDGES = 16  # networks with at most this many weights get them written on the edges
 
 
@@ -265,8 +264,8 @@ def section_markdown(
         lines.append(equation_line(row, fmt, first_sigma))
     if lines:
         out += [_math_block(lines), ""]
-    if section.note:
-        out += [f"*{section.note}*", ""]
+    for line in section.note.splitlines():
+        out += [f"*{line}*", ""]
     return "\n".join(out)
 
 
@@ -363,10 +362,12 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
 
 
 def _shown_units(width: int) -> list[int | None]:
-    """Indices drawn for a layer; None stands for the collapsed middle."""
-    if width <= DIAGRAM_UNITS + 1:
-        return list(range(width))
-    return [*range(DIAGRAM_UNITS - 1), None, width - 1]
+    """Indices drawn for a layer, the units the equations write out; None stands for the
+    collapsed middle."""
+    shown = shown_units(width)
+    if len(shown) == width:
+        return list(shown)
+    return [*shown[:-1], None, shown[-1]]
 
 
 def diagram(
@@ -395,8 +396,10 @@ def diagram(
         for i in _shown_units(width):
             if i is None:
                 ident = f"more{k}"
-                hidden = width - DIAGRAM_UNITS
-                lines.append(f'    {ident}["… {hidden} more units"]')
+                shown = shown_units(width)
+                first, last = numbering.unit(k, shown[-2] + 1), numbering.unit(k, width - 2)
+                what = f"units {first}–{last}" if k else f"x{first}–x{last}"
+                lines.append(f'    {ident}["… {width - len(shown)} more: {what}"]')
             else:
                 u = numbering.unit(k, i)
                 ident = f"u{u}"
@@ -524,60 +527,69 @@ def _after(trace: Trace) -> Spec:
     return replace(trace.spec, weights=weights, biases=biases)
 
 
+PARAMETERS_PER_TABLE = 8  # parameter columns per markdown table: fits a 900-pixel page
+
+
 def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
+    """The per-epoch table: loss and outputs, then the parameters (hand-sized networks) in
+    tables of their own, at most eight columns each, each starting with the epoch."""
     from ..history import EpochRow
 
-    header = ["epoch", "loss", *trace.output_names, *trace.parameter_names]
-    moved = not trace.parameter_names and any(
-        isinstance(row, EpochRow) and row.moved for row in trace.rows
-    )
-    if moved:
+    rows = [row for row in trace.rows if isinstance(row, EpochRow)]
+    header = ["epoch", "loss", *(_header_cell(name) for name in trace.output_names)]
+    columns = [[str(r.epoch) for r in rows], [fmt(r.loss) for r in rows]]
+    columns += [[fmt(r.outputs[n]) for r in rows] for n in range(len(trace.output_names))]
+    if not trace.parameter_names and any(row.moved for row in rows):
         header.append("changed most")
+        columns.append(
+            [
+                f"{_math(latex_symbol(r.moved))} = {fmt(r.moved_value)} "
+                f"({fmt.signed(r.moved_change)})"
+                for r in rows
+            ]
+        )
     if trace.dropped is not None:
         header.append("dropped")
-    cells = [_header_cell(h) for h in header]
-    out = ["| " + " | ".join(cells) + " |", "| " + " | ".join("---:" for _ in header) + " |"]
-    for row in trace.rows:
-        if isinstance(row, Elided):
-            continue
-        out.append("| " + " | ".join(_row_cells(row, trace, fmt, moved)) + " |")
+        columns.append([f"{r.dropped}/{trace.maskable}" for r in rows])
+    out = _markdown_table(header, columns)
+    names = trace.parameter_names
+    tables = -(-len(names) // PARAMETERS_PER_TABLE)
+    each = -(-len(names) // tables) if tables else 1  # balanced: 9 → 5 and 4, not 8 and 1
+    for start in range(0, len(names), each):
+        part = range(start, min(start + each, len(names)))
+        out += [""] + _markdown_table(
+            ["epoch", *(_math(latex_symbol(names[n])) for n in part)],
+            [columns[0], *([fmt(r.parameters[n]) for r in rows] for n in part)],
+        )
+    return out
+
+
+def _markdown_table(header: list[str], columns: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---:" for _ in header) + " |"]
+    out += ["| " + " | ".join(cells) + " |" for cells in zip(*columns)]
     return out
 
 
 def _header_cell(name: str) -> str:
-    if name in ("epoch", "loss", "changed most", "dropped"):
-        return name
-    symbol, _, sample = name.partition(" s")
+    from ..history import output_heading
+
+    symbol, sample = output_heading(name)
     text = _math(latex_symbol(symbol))
-    return f"{text} (sample {sample})" if sample else text
-
-
-def _row_cells(row: EpochRow, trace: TrainingTrace, fmt: NumberFormat, moved: bool) -> list[str]:
-    cells = [str(row.epoch), fmt(row.loss)]
-    cells += [fmt(v) for v in row.outputs]
-    cells += [fmt(v) for v in row.parameters]
-    if moved:
-        cells.append(
-            f"{_math(latex_symbol(row.moved))} = {fmt(row.moved_value)} "
-            f"({fmt.signed(row.moved_change)})"
-        )
-    if trace.dropped is not None:
-        cells.append(f"{row.dropped}/{trace.maskable}")
-    return cells
+    return f"{text} ({sample})" if sample else text
 
 
 CHART_POINTS = 40
 
 
 def loss_chart(trace: TrainingTrace, fmt: NumberFormat) -> str:
-    """The loss after each epoch as a Mermaid xychart-beta line (thinned to ≤ 40 points)."""
+    """The loss after each epoch as a Mermaid xychart-beta line (thinned to about 40 points,
+    from epoch 1 to the last)."""
     import math
 
     run = len(trace.losses_after)
     step = max(1, math.ceil(run / CHART_POINTS))
-    picked = list(range(step - 1, run, step))
-    if picked[-1] != run - 1:
-        picked.append(run - 1)
+    # epoch 1 always: the steep first drop is what a student should see
+    picked = sorted({0, *range(step - 1, run, step), run - 1})
     values = [float(trace.losses_after[i]) for i in picked]
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
@@ -606,6 +618,8 @@ def _plain(value: float) -> str:
 def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     """`step`: the problem, the network before and after, the per-epoch table, the loss chart,
     and the full equations of the traced epochs."""
+    from ..history import loss_meanings
+
     spec = trace.spec
     run = len(trace.losses)
     parts = [f"# {spec.name}", ""]
@@ -618,15 +632,17 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     parts += [
         f"{run} of {trace.epochs_asked} epochs ran"
         + (f": {trace.stop_reason}." if trace.stop_reason else ".")
-        + f" Rows: {trace.rows_note}. Loss: the mean of each sample's loss before its own "
-        "update; outputs and weights: after the epoch.",
+        + f" Rows: {trace.rows_note}. Loss: {loss_meanings(spec)[0]}; outputs"
+        + (" and parameters" if trace.parameter_names else "")
+        + ": after the epoch.",
         "",
     ]
     parts += [*epoch_table(trace, fmt), ""]
-    parts += [loss_chart(trace, fmt), ""]
     change = "lower" if trace.relative_drop >= 0 else "higher"
+    meaning = loss_meanings(spec)[1]
+    parts += [f"The loss chart shows {meaning}.", "", loss_chart(trace, fmt), ""]
     parts += [
-        f"Before training the loss is {fmt(trace.loss_start)}; after epoch {run} it is "
+        f"The same loss before training is {fmt(trace.loss_start)}; after epoch {run} it is "
         f"{fmt(float(trace.losses_after[-1]))}: {abs(trace.relative_drop):.1%} {change}.",
         "",
     ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -40,11 +41,92 @@ def network_line_for(spec) -> str:
 _SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
 
 
+class Wrapped:
+    """A formula or its working in a table cell, wrapped between terms so that a number is
+    never split: at a space outside parentheses by preference, then after a product's "·" or
+    between factors "(…)(…)", then inside parentheses; a trailing note (from `note_at`) moves
+    to a line of its own before it is broken."""
+
+    def __init__(self, text: Text, note_at: int | None = None) -> None:
+        self.text = text
+        self.note_at = note_at
+        plain = text.plain
+        self.breaks: list[tuple[int, float]] = []  # (offset a line may end at, how deep)
+        depth = 0
+        for offset, char in enumerate(plain, start=1):
+            depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
+            after = plain[offset] if offset < len(plain) else " "
+            if after == " ":
+                continue  # a break goes after the last of the spaces
+            if note_at is not None and offset > note_at:
+                if char == " " and depth == 0:  # "(passes 0)" stays whole
+                    self.breaks.append((offset, 99))  # inside the note: the last resort
+            elif char == " ":
+                self.breaks.append((offset, depth))
+            elif char == "·" or (char == ")" and after == "("):
+                self.breaks.append((offset, depth + 0.5))
+        ends = [b for b, _ in self.breaks]
+        self.shortest = max((b - a for a, b in zip([0, *ends], [*ends, len(plain)])), default=0)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(self.shortest, options.max_width), len(self.text.plain))
+
+    def lines(self, width: int) -> list[Text]:
+        plain = self.text.plain
+        offsets, start = [], 0
+        while len(plain) - start > width:
+            fits = [
+                (b, d) for b, d in self.breaks if start < b and len(plain[start:b].rstrip()) <= width
+            ]
+            note = self.note_at
+            if note is not None and start < note and len(plain) - note <= width and fits:
+                # the note whole on a line of its own, rather than broken
+                cut = max(b for b, _ in fits if b <= note)
+            elif not fits:  # a term wider than the column: only then is it cut
+                following = [b for b, _ in self.breaks if b > start]
+                cut = following[0] if following else len(plain)
+                if cut >= len(plain):
+                    break
+            else:
+                # the shallowest break that still fills half the line; else the last that fits
+                full = [(b, d) for b, d in fits if b - start >= width // 2] or fits
+                depth = min(d for _, d in full)
+                cut = [b for b, d in full if d == depth][-1]
+            offsets.append(cut)
+            start = cut
+        lines = []
+        for line in self.text.divide(offsets):
+            line.rstrip()
+            line.overflow = "fold"
+            lines.append(line)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.lines(options.max_width)
+
+
+class Heading:
+    """A section's title and its rule on one line; when they do not fit, the rule goes on the
+    next line, indented, wrapped between terms."""
+
+    def __init__(self, title: str, rule: str) -> None:
+        self.title, self.rule = title, rule
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        if len(self.title) + 3 + len(self.rule) <= width:
+            yield Text.assemble((self.title, "bold"), "   ", (self.rule, "dim"))
+            return
+        yield Text(self.title, style="bold")
+        for line in Wrapped(Text(self.rule, style="dim")).lines(width - 2):
+            yield Text.assemble("  ", line)
+
+
 def section_table(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> RenderableType:
     """One phase as a table. `first_sigma`: [True] until σ has been written out once."""
-    heading = Text.assemble((section.title, "bold"), "   ", (section.rule, "dim"))
+    heading = Heading(section.title, section.rule)
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -52,9 +134,8 @@ def section_table(
         padding=0,  # the box's divider is the one space between columns: fits 80 columns
     )
     table.add_column("", style="bold cyan", no_wrap=True)
-    # fold, never "…": a long product has no space to wrap at, and every digit matters
-    table.add_column("formula", style="magenta", overflow="fold")
-    table.add_column("with numbers", overflow="fold")
+    table.add_column("formula", style="magenta")
+    table.add_column("with numbers")
     table.add_column("value", justify="right", style="bold", no_wrap=True)
     for row in section.rows:
         if isinstance(row, Elided):
@@ -78,8 +159,11 @@ def section_table(
         cell = Text(numbers)
         if row.note:
             cell.append(f"  {row.note}", style="italic yellow")
+        note_at = len(numbers) + 2 if row.note else None
         # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
-        table.add_row(Text(row.symbol + " "), Text(symbolic(row.formula)), cell, value)
+        table.add_row(
+            Text(row.symbol + " "), Wrapped(Text(symbolic(row.formula))), Wrapped(cell, note_at), value
+        )
     if section.note:
         return Group(heading, table, Text(section.note, style="italic"))
     return Group(heading, table)
@@ -142,7 +226,10 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
             f"{fmt(trace.loss_after)}, both without dropout (as at inference); through "
             f"this step's dropout masks E was {fmt(trace.loss_before)}"
         )
-    parts.append(Text(line + _outputs(trace, fmt)))
+    parts.append(Text(line))
+    outputs = _outputs(trace, fmt)
+    if outputs:
+        parts.append(Text(outputs))
     return Group(*parts)
 
 
@@ -164,4 +251,4 @@ def _outputs(trace: Trace, fmt: NumberFormat) -> str:
     outs = ", ".join(
         f"o{numbering.unit(last, i)} = {fmt(v)}" for i, v in enumerate(trace.outputs_after[0])
     )
-    return f" (outputs after the update: {outs})"
+    return f"Outputs after the update: {outs}"
