@@ -29,8 +29,9 @@ __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "t
 def load(source: Source = None) -> Spec:
     """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
     from . import config
+    from .graph import GraphSpec
 
-    if isinstance(source, Spec):
+    if isinstance(source, (Spec, GraphSpec)):
         return source
     if isinstance(source, dict):
         return config.from_dict(source)
@@ -128,6 +129,8 @@ def trace(
     from . import engine, records
 
     spec = load(source)
+    if not isinstance(spec, Spec):
+        return _trace_graph(spec, rounding, decimals, inference, verify)
     carry = _carry(rounding)
     _verifiable(verify, rounding, inference, spec)
     if inference:
@@ -144,11 +147,107 @@ def trace(
     return Worked(built, decimals)
 
 
+def _graph_carry(rounding: str | None) -> Any:
+    """The scalar carry of a graph: the identity, or `--round`'s rounding of one number."""
+    from . import graph
+
+    if not rounding:
+        return graph.exact
+    carry = _carry(rounding)
+    import numpy as np
+
+    return lambda value: float(carry(np.array([value]))[0])
+
+
+def _trace_graph(
+    spec: Any, rounding: str | None, decimals: int | None, inference: bool, verify: bool
+) -> Worked:
+    """`run` on a computational graph: forward, backward, ∂f/∂input, one update."""
+    from . import graph, graphtrace
+
+    if verify and rounding:
+        _verifiable(verify, rounding, inference, None)
+    if verify and inference:
+        _verifiable(verify, None, inference, None)
+    carry = _graph_carry(rounding)
+    if inference:
+        try:
+            values = graph.forward(spec, carry)
+        except graph.GraphError as err:
+            raise err.config_error(spec) from None
+        empty = graph.Pass(values, {}, {}, {n: 0.0 for n in values}, {n: () for n in values})
+        return Worked(graphtrace.build(spec, empty, rounding=rounding, inference=True), decimals)
+    done = graph.traced(spec, carry)
+    checks = graph.check_gradients(spec, done) if verify else None
+    after = value_after = None
+    if spec.parameters:
+        after = graph.step(spec, done, carry)
+        value_after = graph.traced(after, carry, "after the update, ").values[spec.output]
+    built = graphtrace.build(
+        spec, done, rounding=rounding, checks=checks, after=after, value_after=value_after
+    )
+    return Worked(built, decimals)
+
+
+def _train_graph(
+    spec: Any,
+    epochs: int,
+    picked: set[int],
+    last: bool,
+    rounding: str | None,
+    decimals: int | None,
+    every: int | None,
+    all_epochs: bool,
+    progress: Callable[[int], None] | None,
+    verify: bool,
+) -> Worked:
+    from . import graph, graphtrace, history
+
+    if not spec.parameters:
+        raise ConfigError(
+            spec.source,
+            None,
+            "parameters",
+            "missing; `step` minimises the graph's output by gradient descent on its "
+            "parameters: add e.g. `parameters: [w, b]` and `learning_rate: 0.1`",
+        )
+    if verify:
+        _verifiable(verify, rounding, False, None)
+    carry = _graph_carry(rounding)
+    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
+    done = graph.train(
+        spec,
+        epochs,
+        carry,
+        traced=picked.__contains__,
+        keep=shown.__contains__,
+        trace_last=last,
+        progress=progress,
+    )
+    first_pass = graph.traced(spec, carry)
+    checks = graph.check_gradients(spec, first_pass) if verify else None
+    first = graphtrace.build(spec, first_pass, rounding=rounding, checks=checks)
+    built = graphtrace.build_training(
+        done,
+        rounding=rounding,
+        epochs_asked=epochs,
+        shown=shown,
+        rows_note=rows_note,
+        first=first,
+    )
+    return Worked(built, decimals)
+
+
 VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
 
 
-def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec) -> None:
-    count = sum(w.size for w in spec.weights) + sum(b.size for b in spec.biases or () if b is not None)
+def _verifiable(
+    verify: bool, rounding: str | None, inference: bool, spec: Spec | None
+) -> None:
+    count = 0
+    if spec is not None:
+        count = sum(w.size for w in spec.weights)
+        count += sum(b.size for b in spec.biases or () if b is not None)
     if verify and count > VERIFY_LIMIT:
         raise ConfigError(
             "--verify",
@@ -218,10 +317,14 @@ def train(
     from . import history, training
 
     spec = load(source)
-    _verifiable(verify, rounding, False, spec)
     picked, last, everything = picks(trace)
     if everything:
         picked = set(range(1, epochs + 1))
+    if not isinstance(spec, Spec):
+        return _train_graph(
+            spec, epochs, picked, last, rounding, decimals, every, all_epochs, progress, verify
+        )
+    _verifiable(verify, rounding, False, spec)
     shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
     done = training.train(
         spec,

@@ -295,7 +295,12 @@ def _show(value: Any) -> str:
 
 
 def from_document(doc: Document) -> Spec:
-    """Validate a parsed document into a Spec."""
+    """Validate a parsed document into a Spec — or, for a config with `expression:` or
+    `nodes:`, into a computational graph's `graph.GraphSpec`."""
+    from . import graph
+
+    if graph.is_graph(doc.value):
+        return graph.from_document(doc)  # type: ignore[return-value]
     c = _Checker(doc)
     data = doc.value
     if not isinstance(data, dict):

@@ -49,6 +49,10 @@ class Document:
     lines: dict[Path, int] = field(default_factory=dict)
     columns: dict[Path, int] = field(default_factory=dict)
     texts: dict[Path, str] = field(default_factory=dict)  # scalars as written: "0.680"
+    # where each scalar's value starts (line, column) and its style: "" plain, "'" or '"'
+    # quoted, "|" or ">" block, "+" added when it spans several lines (an expression's
+    # columns are exact on a single line only)
+    scalars: dict[Path, tuple[int, int, str]] = field(default_factory=dict)
 
     def _found(self, path: Path) -> Path | None:
         """`path`, or its nearest ancestor that has a position (a missing key has none)."""
@@ -188,6 +192,9 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                 "numbers, text, lists and mappings",
             )
         doc.texts[path] = node.value
+        spans = node.start_mark.line != node.end_mark.line and node.style not in ("|", ">")
+        start = node.start_mark
+        doc.scalars[path] = (start.line + 1, start.column + 1, (node.style or "") + "+" * spans)
         return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":

@@ -9,6 +9,18 @@ import pytest
 from click.testing import CliRunner
 
 from backtrace_cli.cli import cli
+from backtrace_cli.config import example_names, example_text
+
+
+def _is_graph(name: str) -> bool:
+    import yaml
+
+    return any(key in yaml.safe_load(example_text(name)) for key in ("expression", "nodes"))
+
+
+# the built-in examples by model: layered networks, and computational graphs
+NETWORKS = [name for name in example_names() if not _is_graph(name)]
+GRAPHS = [name for name in example_names() if _is_graph(name)]
 
 
 @pytest.fixture

@@ -267,8 +267,8 @@ def test_unknown_example_suggests_the_closest(runner):
     assert result.exit_code == 2
     assert result.output == (
         "Error: lectur: no such file, and no built-in example of that "
-        "name; did you mean 'lecture'? built-in: chain_rule, dropout256, lecture, "
-        "lecture_dropout, mazur, xor\n"
+        "name; did you mean 'lecture'? built-in: chain_rule, chain_rule_graph, circuit, "
+        "descent, dropout256, lecture, lecture_dropout, mazur, neuron_circuit, xor\n"
     )
 
 

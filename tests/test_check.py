@@ -152,10 +152,11 @@ def test_a_bad_answers_file_exits_2(runner, tmp_path, text, message):
 def test_every_trace_formula_evaluates_to_its_value():
     """The evaluator behind error-carried-forward and the mistakes reproduces each equation
     of every built-in example from its own formula and operands."""
-    from backtrace_cli.config import example_names
+    from conftest import NETWORKS
+
     from backtrace_cli.records import Equation
 
-    for name in example_names():
+    for name in NETWORKS:
         for step in api.trace(name).records.steps:
             for section in step.sections:
                 for row in section.rows:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GRAPHS, NETWORKS
 from markdown_it import MarkdownIt
 from node_parsers import check, pieces
 
 import backtrace_cli as bt
 from backtrace_cli.cli import cli
-from backtrace_cli.config import example_names
+from backtrace_cli.config import example_text
 from backtrace_cli.render import number_format
 
 ROOT = Path(__file__).parent.parent
@@ -27,7 +28,21 @@ def exports() -> dict[str, str]:
 
     runner = CliRunner()
     out = {}
-    for name in example_names():
+    for name in GRAPHS:
+        labels = {
+            "run": ["run", name],
+            "run 3sf": ["run", name, "--round", "3sf"],
+            "run eval": ["run", name, "--eval"],
+            "run verify": ["run", name, "--verify"],
+        }
+        if "parameters:" in example_text(name):
+            labels["step"] = ["step", name, "-n", "12", "--trace", "1,last"]
+            labels["step 4dp"] = ["step", name, "-n", "3", "--trace", "2", "--round", "4dp"]
+        for label, args in labels.items():
+            result = runner.invoke(cli, [*args, "--format", "markdown"])
+            assert result.exit_code == 0, result.output
+            out[f"{name} {label}"] = result.output
+    for name in NETWORKS:
         for label, args in {
             "run": ["run", name],
             "run 3sf": ["run", name, "--round", "3sf"],
@@ -265,7 +280,7 @@ def test_every_json_the_tool_writes_validates_against_the_shipped_schema(runner)
     schema = json.loads(files("backtrace_cli").joinpath("trace.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    for name in example_names():
+    for name in NETWORKS:
         for args in (
             ["run", name],
             ["run", name, "--eval"],

@@ -16,8 +16,20 @@ def _is_training(result: Any) -> bool:
     return hasattr(result, "losses")
 
 
+def _graph(result: Any) -> str | None:
+    """ "trace" or "training" for a computational graph's records, else None."""
+    kind = type(result).__name__
+    return {"GraphTrace": "trace", "GraphTraining": "training"}.get(kind)
+
+
 def renderable(result: Any, number: NumberFormat) -> Any:
     """The rich renderable of a trace (`run`) or a training trace (`step`)."""
+    if _graph(result):
+        from . import graph
+
+        if _graph(result) == "training":
+            return graph.training_renderable(result, number)
+        return graph.renderable(result, number)
     if _is_training(result):
         from . import epochs
 
@@ -35,6 +47,14 @@ def to_terminal(result: Any, number: NumberFormat) -> None:
 
 def text(result: Any, fmt: str, number: NumberFormat) -> str:
     """The trace as text in `fmt`: json, markdown, or the tables without colour (for files)."""
+    if _graph(result) and fmt != "table":
+        from . import graph
+
+        if fmt == "json":
+            return graph.render_json(result)
+        if _graph(result) == "training":
+            return graph.training_markdown(result, number)
+        return graph.render_markdown(result, number)
     if fmt == "json":
         from . import json
 

@@ -1,0 +1,493 @@
+"""Computational graphs: `expression:` / `nodes:` configs traced node by node.
+
+Expectations come from outside the program: CS231n's published figures, derivations written
+here, and central finite differences of a forward pass this test computes itself."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from backtrace_cli import api
+from backtrace_cli.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def graph_json(runner, *args: str) -> dict:
+    result = runner.invoke(cli, ["run", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["format"] == "backtrace-graph" and data["version"] == 1
+    return data
+
+
+def write(tmp_path: Path, text: str, name: str = "graph.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def gradients_of(expression: str, **inputs: float) -> tuple[float, dict[str, float]]:
+    done = api.trace({"expression": expression, "inputs": inputs}).records
+    return done.value, dict(done.gradients)
+
+
+# ---------------------------------------------------------------- the published figures
+
+
+def test_cs231n_circuit_x_plus_y_times_z(runner):
+    """CS231n's first circuit: q = x + y = 3, f = q·z = −12; ∂f/∂x = ∂f/∂y = z = −4,
+    ∂f/∂z = q = 3."""
+    data = graph_json(runner, "circuit")
+    assert data["output"] == "f" and data["value"] == -12
+    assert data["gradients"] == {"x": -4, "y": -4, "z": 3}
+    nodes = {n["name"]: n for n in data["nodes"]}
+    assert [n["name"] for n in data["nodes"]] == ["q", "f"]
+    assert nodes["q"] == {
+        "name": "q",
+        "op": "add",
+        "inputs": ["x", "y"],
+        "value": 3,
+        "grad": -4,
+        "named": True,
+    }
+    assert nodes["f"]["op"] == "mul" and nodes["f"]["grad"] == 1
+
+
+def test_cs231n_sigmoid_neuron_circuit(runner):
+    """CS231n's 2-D neuron: f = 0.73; dw0 = −0.20, dx0 = 0.39, dw1 = −0.39, dx1 = −0.59,
+    dw2 = 0.20 (the notes print two decimals)."""
+    data = graph_json(runner, "neuron_circuit")
+    assert round(data["value"], 2) == 0.73
+    rounded = {k: round(v, 2) for k, v in data["gradients"].items()}
+    assert rounded == {"w0": -0.2, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.2}
+    # and exactly: σ(1)·(1 − σ(1)) times the wires' other values
+    s = 1 / (1 + math.exp(-1.0))
+    ds = s * (1 - s)
+    expected = {"w0": ds * -1, "x0": ds * 2, "w1": ds * -2, "x1": ds * -3, "w2": ds}
+    assert data["gradients"] == pytest.approx(expected, rel=1e-14)
+
+
+def test_the_notes_chain_rule_unit_as_a_graph_agrees_with_the_network_example(runner):
+    """x → wx + b → ŷ → (ŷ − y)²: ∂loss/∂w = 2(ŷ − y)·x, ∂loss/∂b = 2(ŷ − y); one update
+    with η = 0.05 gives the same w and b as the `chain_rule` network's step."""
+    data = graph_json(runner, "chain_rule_graph")
+    x, w, b, y, eta = 2.0, 0.5, 0.1, 1.5, 0.05
+    yhat = w * x + b
+    assert data["value"] == pytest.approx((yhat - y) ** 2)
+    assert data["gradients"]["w"] == pytest.approx(2 * (yhat - y) * x)
+    assert data["gradients"]["b"] == pytest.approx(2 * (yhat - y))
+    assert data["update"]["w"]["after"] == pytest.approx(w - eta * 2 * (yhat - y) * x)
+    network = api.trace("chain_rule").records.changes
+    after = {c.symbol: c.after for c in network}
+    assert data["update"]["w"]["after"] == pytest.approx(after["w12"], rel=1e-12)
+    assert data["update"]["b"]["after"] == pytest.approx(after["b2"], rel=1e-12)
+
+
+def test_descent_minimises_theta_minus_3_squared(runner):
+    """θ ← θ − η·2(θ − 3) shrinks θ − 3 by (1 − 2η) per epoch: θ_N = 3 − 3·(1 − 2η)^N."""
+    result = runner.invoke(cli, ["step", "descent", "-n", "30", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert len(data["epochs"]) == 30
+    for row in data["epochs"]:
+        n = row["epoch"]
+        assert row["parameters"]["theta"] == pytest.approx(3 - 3 * 0.8**n, rel=1e-12)
+        assert row["loss"] == pytest.approx((3 * 0.8 ** (n - 1)) ** 2, rel=1e-12)
+        assert row["loss_after"] == pytest.approx((3 * 0.8**n) ** 2, rel=1e-12)
+
+
+def test_step_shows_the_table_and_the_curve(runner):
+    result = runner.invoke(cli, ["step", "descent", "-n", "30"])
+    assert result.exit_code == 0, result.output
+    assert "f after each epoch" in result.output and "█" in result.output
+    assert "new theta" in result.output
+
+
+def test_step_without_parameters_says_what_to_add(runner):
+    result = runner.invoke(cli, ["step", "circuit", "-n", "3"])
+    assert result.exit_code == 2
+    assert "parameters: missing" in result.output and "learning_rate" in result.output
+
+
+# ---------------------------------------------------------------- the gate patterns
+
+
+def test_add_distributes_the_upstream_gradient_unchanged():
+    # f = (a + b)·c: upstream ∂f/∂q = c, and the add gate's local gradients are 1 and 1
+    f, g = gradients_of("(a + b) * c", a=1.5, b=-0.25, c=-3.0)
+    assert f == (1.5 - 0.25) * -3.0
+    assert g == {"a": -3.0, "b": -3.0, "c": 1.25}
+
+
+def test_multiply_swaps_the_inputs():
+    # f = a·b: ∂f/∂a = b, ∂f/∂b = a
+    worked = api.trace({"expression": "a * b", "inputs": {"a": 4.0, "b": -0.5}})
+    assert dict(worked.records.gradients) == {"a": -0.5, "b": 4.0}
+    text = str(worked)
+    assert "multiply swaps" in text
+    local = {row.symbol: row.value for b in worked.records.blocks for row in b.rows}
+    assert local["∂f/∂a"] == -0.5 and local["∂f/∂b"] == 4.0
+
+
+def test_max_routes_the_gradient_to_the_larger_input():
+    # f = max(a, b)·c with a > b: all of ∂f/∂m = c goes to a, none to b
+    worked = api.trace({"expression": "max(a, b) * c", "inputs": {"a": 2.0, "b": 1.0, "c": 5}})
+    assert dict(worked.records.gradients) == {"a": 5.0, "b": 0.0, "c": 2.0}
+    assert "max routes" in str(worked)
+    # min routes to the smaller
+    assert gradients_of("min(a, b)", a=2.0, b=1.0)[1] == {"a": 0.0, "b": 1.0}
+    # a tie splits it equally (PyTorch's maximum)
+    assert gradients_of("max(a, b)", a=1.0, b=1.0)[1] == {"a": 0.5, "b": 0.5}
+
+
+def test_a_copy_sums_its_branches():
+    # f = x·y + x: x feeds two nodes; ∂f/∂x = y (through the product) + 1 (through the sum)
+    worked = api.trace({"expression": "x * y + x", "inputs": {"x": 3.0, "y": -2.0}})
+    assert dict(worked.records.gradients) == {"x": -2.0 + 1.0, "y": 3.0}
+    assert "a copy sums: x feeds 2 nodes" in str(worked)
+    # a value used twice by one node: x·x, 2x
+    assert gradients_of("x * x", x=3.0)[1] == {"x": 6.0}
+    # an inner node used twice: q = x + 1, f = q·q + q → ∂f/∂x = 2q + 1
+    done = api.trace({"nodes": {"q": "x + 1", "f": "q * q + q"}, "inputs": {"x": 2.0}})
+    assert dict(done.records.gradients) == {"x": 2 * 3.0 + 1}
+
+
+def test_the_backward_pass_shows_upstream_local_and_their_product():
+    worked = api.trace("circuit").records
+    rows = {r.symbol: r for block in worked.blocks for r in block.rows}
+    # ∂f/∂x = ∂f/∂q · ∂q/∂x = (−4)·1
+    product = [r for b in worked.blocks if b.title == "Backward · q" for r in b.rows]
+    assert [r.symbol for r in product] == ["∂q/∂x", "∂f/∂x", "∂q/∂y", "∂f/∂y"]
+    assert [o.value for o in rows["∂f/∂x"].formula.operands] == [-4.0, 1.0]
+    assert rows["∂f/∂x"].formula.writer == "product"
+
+
+# ---------------------------------------------------------------- syntax and precedence
+
+
+@pytest.mark.parametrize(
+    ("text", "x", "expected"),
+    [
+        ("-x^2", 3.0, -9.0),  # power binds tighter than the unary minus on its left
+        ("-x**2", 3.0, -9.0),
+        ("(-x)^2", 3.0, 9.0),
+        ("2^3^2 + 0*x", 1.0, 512.0),  # right-associative, as in maths and Python
+        ("x^-1", 4.0, 0.25),
+        ("x * -2", 3.0, -6.0),
+        ("1 - -x", 2.0, 3.0),
+        ("x − 1", 2.0, 1.0),  # the tool's own minus sign
+        ("2·x", 2.0, 4.0),
+        ("x / 2 / 4", 16.0, 2.0),  # left to right
+        ("x - 2 - 4", 16.0, 10.0),
+        ("sqrt(x) + abs(-x) + log(exp(x))", 4.0, 2.0 + 4.0 + 4.0),
+        ("relu(-x) + relu(x) + tanh(0*x) + sigmoid(0*x)", 2.0, 2.5),
+        ("1e-3 * x + .5", 1000.0, 1.5),
+    ],
+)
+def test_operators_bind_as_in_maths(text, x, expected):
+    f, _ = gradients_of(text, x=x)
+    assert f == pytest.approx(expected, rel=1e-15)
+
+
+# ---------------------------------------------------------------- random expressions
+
+
+@st.composite
+def expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, object]:
+    """An expression's text and an independent evaluator of it: env → (value, margin),
+    margin being the smallest distance of a kink's argument (abs, relu, max, min) from it."""
+    names = ("a", "b", "c")
+    if depth >= 4 or draw(st.integers(0, 3)) == 0:
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(names))
+            return name, lambda env, n=name: (env[n], math.inf)
+        k = draw(st.sampled_from([0.5, 2.0, 3.0, 1.5]))
+        return str(k), lambda env, k=k: (k, math.inf)
+    kind = draw(
+        st.sampled_from(
+            [
+                *("+", "-", "*", "/", "^2", "^3", "pow", "neg", "exp", "log", "sqrt", "abs"),
+                *("sigmoid", "tanh", "relu", "max", "min"),
+            ]
+        )
+    )
+    a_text, a = draw(expressions(depth + 1))
+    if kind in ("+", "-", "*", "/", "max", "min", "pow"):
+        b_text, b = draw(expressions(depth + 1))
+
+        def two(env, kind=kind, a=a, b=b):
+            (x, m1), (y, m2) = a(env), b(env)
+            m = min(m1, m2)
+            if kind == "+":
+                return x + y, m
+            if kind == "-":
+                return x - y, m
+            if kind == "*":
+                return x * y, m
+            if kind == "/":
+                return x / (1 + y * y), m
+            if kind == "pow":
+                return (1 + x * x) ** math.tanh(y), m
+            if kind == "max":
+                return max(x, y), min(m, abs(x - y))
+            return min(x, y), min(m, abs(x - y))
+
+        text = {
+            "+": f"({a_text} + {b_text})",
+            "-": f"({a_text} - {b_text})",
+            "*": f"({a_text} * {b_text})",
+            "/": f"({a_text} / (1 + ({b_text})^2))",
+            "pow": f"((1 + ({a_text})^2) ** tanh({b_text}))",
+            "max": f"max({a_text}, {b_text})",
+            "min": f"min({a_text}, {b_text})",
+        }[kind]
+        return text, two
+
+    def one(env, kind=kind, a=a):
+        x, m = a(env)
+        if kind == "^2":
+            return x**2, m
+        if kind == "^3":
+            return x**3, m
+        if kind == "neg":
+            return -x, m
+        if kind == "exp":
+            return math.exp(math.tanh(x)), m
+        if kind == "log":
+            return math.log(1 + x * x), m
+        if kind == "sqrt":
+            return math.sqrt(1 + x * x), m
+        if kind == "abs":
+            return abs(x), min(m, abs(x))
+        if kind == "sigmoid":
+            return 1 / (1 + math.exp(-x)) if x > -700 else 0.0, m
+        if kind == "tanh":
+            return math.tanh(x), m
+        return max(x, 0.0), min(m, abs(x))
+
+    text = {
+        "^2": f"{a_text}^2",
+        "^3": f"{a_text}**3",
+        "neg": f"-{a_text}",
+        "exp": f"exp(tanh({a_text}))",
+        "log": f"log(1 + ({a_text})^2)",
+        "sqrt": f"sqrt(1 + ({a_text})^2)",
+        "abs": f"abs({a_text})",
+        "sigmoid": f"sigmoid({a_text})",
+        "tanh": f"tanh({a_text})",
+        "relu": f"relu({a_text})",
+    }[kind]
+    # ^ binds tighter than a unary minus on its left: parenthesise what a power raises
+    if kind in ("^2", "^3") and not re.fullmatch(r"[\w.]+", a_text):
+        text = f"({a_text}){'^2' if kind == '^2' else '**3'}"
+    if kind == "neg":
+        text = f"(-{a_text})"
+    return text, one
+
+
+values = st.floats(-2, 2, allow_nan=False).map(lambda v: round(v, 3))
+H = 1e-6
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), values, values, values)
+def test_gradients_equal_central_finite_differences(case, a, b, c):
+    text, fn = case
+    env = {"a": a, "b": b, "c": c}
+    try:
+        value, margin = fn(env)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        assume(False)
+    assume(math.isfinite(value) and abs(value) < 1e6 and margin > 1e-3)
+    used = set(re.findall(r"\b[abc]\b", text))
+    inputs = {k: v for k, v in env.items() if k in used} or {"a": a}
+    done = api.trace({"expression": text, "inputs": inputs}).records
+    assert done.value == pytest.approx(value, rel=1e-12, abs=1e-12), text
+    for name, grad in done.gradients:
+        up = fn({**env, name: env[name] + H})[0]
+        down = fn({**env, name: env[name] - H})[0]
+        numeric = (up - down) / (2 * H)
+        assert grad == pytest.approx(numeric, rel=1e-5, abs=1e-6 * (1 + abs(value))), (
+            text,
+            name,
+        )
+
+
+# ---------------------------------------------------------------- hostile and bad input
+
+
+HOSTILE = [
+    ("__import__('os')", "'__import__' is not a function here"),
+    ("x.__class__", "attribute access"),
+    ("().__class__", "unexpected ')'"),
+    ("eval('1')", "'eval' is not a function here"),
+    ("open(x)", "'open' is not a function here"),
+    ("x[0]", "brackets have no meaning"),
+    ("lambda: x", "unexpected ':'"),
+    ("lambda", "unknown name 'lambda'"),
+    ("x if x else x", "write * between factors"),
+    ("exp(x, x)", "exp takes one argument, found 2"),
+    ("max(x)", "max takes 2 arguments, found 1"),
+    ("x = 1", "an expression has no `=`"),
+    ("2 x", "write * between factors"),
+    ("x +", "the expression ends where"),
+    ("(x", "a closing )"),
+    ("xx + 1", "unknown name 'xx': not an input or a node; did you mean 'x'?"),
+    ("log(0)", "log of 0: log is defined for values > 0"),
+    ("sqrt(-1)", "sqrt of a negative number"),
+    ("x / 0", "division by 0"),
+    ("exp(1000)", "overflow"),
+    ("(" * 1000 + "x" + ")" * 1000, "nested more than 60 levels"),
+    ("-" * 1000 + "x", "nested more than 60 levels"),
+    ("x" + "+x" * 2500, "more than 2,000 operations"),
+    ("x" + " " * 20_000, "an expression may have at most 10,000"),
+    ("", "empty"),
+]
+
+
+@pytest.mark.parametrize(("expression", "message"), HOSTILE)
+def test_hostile_or_broken_expressions_are_refused_with_their_place(
+    runner, tmp_path, expression, message
+):
+    line = f"expression: {json.dumps(expression)}"
+    path = write(tmp_path, f"name: hostile\n{line}\ninputs: {{x: 1}}\n")
+    result = runner.invoke(cli, ["run", path])
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert result.output.startswith(f"Error: {path}, line 2")
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert len(result.output) < 400  # one message, not the expression echoed back
+
+
+def test_the_column_is_the_character_in_the_yaml_line(runner, tmp_path):
+    text = "nodes:\n  q: x + y\n  f: q * zz\ninputs: {x: -2, y: 5, z: -4}\n"
+    result = runner.invoke(cli, ["run", write(tmp_path, text)])
+    column = text.splitlines()[2].index("zz") + 1
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: {tmp_path / 'graph.yaml'}, line 3, column {column}, nodes.f: unknown name 'zz'"
+    )
+    # in a quoted scalar, after the quote
+    text = 'expression: "x + __import__(1)"\ninputs: {x: 1}\n'
+    result = runner.invoke(cli, ["run", write(tmp_path, text, "q.yaml")])
+    assert f"line 1, column {text.index('__import__') + 1}, expression:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nodes: {q: f + 1, f: q * 2}\ninputs: {}\n", "a cycle: q → f → q"),
+        ("nodes: {q: q + 1}\ninputs: {}\n", "a cycle"),
+        ("nodes: {x: 1}\ninputs: {x: 2}\n", "'x' is an input already"),
+        ("nodes: {exp: 1}\ninputs: {}\n", "'exp' cannot be a node's name: is a function's name"),
+        ("expression: log(x)\ninputs: {x: 0}\n", "log of 0"),
+        ("expression: 1 / (x - y)\ninputs: {x: 2, y: 2}\n", "division by 0"),
+        ("expression: sqrt(x)\ninputs: {x: -4}\n", "sqrt of a negative number (−4)"),
+        ("expression: sqrt(x)\ninputs: {x: 0}\n", "infinite at 0"),
+        ("expression: exp(x)\ninputs: {x: 1000}\n", "overflow"),
+        ("expression: x ^ 0.5\ninputs: {x: -1}\n", "not whole has no real value"),
+        ("expression: x ^ y\ninputs: {x: -2, y: 2}\n", "needs a > 0"),
+        ("expression: x\nnodes: {q: x}\ninputs: {x: 1}\n", "not both"),
+        ("expression: x\ninputs: {x: 1}\nlayers: [1, 1]\n", "unknown key (a graph config"),
+        ("expression: x\ninputs: {x: one}\n", "'one' is not a number"),
+        ("expression: x\ninputs: {x: 1}\nparameters: [y]\nlearning_rate: 1\n", "not an input"),
+        ("expression: x\ninputs: {x: 1}\nparameters: [x]\n", "learning_rate: missing"),
+        ("nodes: {q: x}\noutput: r\ninputs: {x: 1}\n", "'r' is not a node"),
+        ("expression: [x]\ninputs: {x: 1}\n", "is not an expression"),
+    ],
+)
+def test_bad_graphs_exit_2_with_one_located_message(runner, tmp_path, text, message):
+    path = write(tmp_path, text)
+    result = runner.invoke(cli, ["run", path])
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert result.output.startswith(f"Error: {path}, line ")
+    assert result.output.count("\n") == 1
+
+
+def test_a_runtime_domain_error_points_at_the_operation(runner, tmp_path):
+    text = "nodes:\n  q: x - y\n  f: log(q)\ninputs: {x: 2, y: 2}\n"
+    result = runner.invoke(cli, ["run", write(tmp_path, text)])
+    assert result.exit_code == 2
+    column = text.splitlines()[2].index("log") + 1
+    assert f"line 3, column {column}, nodes.f: node f: log of 0" in result.output
+
+
+# ---------------------------------------------------------------- options
+
+
+def test_verify_puts_the_finite_difference_beside_each_gradient(runner):
+    data = graph_json(runner, "neuron_circuit", "--verify")
+    assert [c["input"] for c in data["verify"]] == ["w0", "x0", "w1", "x1", "w2"]
+    for c in data["verify"]:
+        assert c["agrees"] and c["finite_difference"] == pytest.approx(c["backprop"], rel=1e-6)
+    table = runner.invoke(cli, ["run", "neuron_circuit", "--verify"]).output
+    assert "finite difference" in table and "All 5 gradients agree" in table
+
+
+def test_round_3sf_carries_rounded_values_as_a_student_does():
+    """exp(−1) = 0.368 (3sf), 1 + 0.368 = 1.37 (3sf), 1/1.37 = 0.730 — where full
+    precision gives 0.731."""
+    done = api.trace("neuron_circuit", rounding="3sf").records
+    values = {n.name: n.value for n in done.nodes}
+    assert values["n6"] == 0.368 and values["n7"] == 1.37 and values["f"] == 0.73
+    # ∂f/∂n7 = −1/1.37² = −0.5328… → −0.533
+    assert {n.name: n.grad for n in done.nodes}["n7"] == -0.533
+
+
+def test_eval_is_the_forward_pass_only(runner):
+    data = graph_json(runner, "circuit", "--eval")
+    assert data["value"] == -12 and data["gradients"] is None
+    assert all(n["grad"] is None for n in data["nodes"])
+
+
+def test_every_graph_json_validates_against_its_shipped_schema(runner):
+    from importlib.resources import files
+
+    import jsonschema
+    from conftest import GRAPHS
+
+    schema = json.loads(files("backtrace_cli").joinpath("graph.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for name in GRAPHS:
+        runs = [["run", name], ["run", name, "--eval"], ["run", name, "--round", "3sf"]]
+        runs.append(["run", name, "--verify"])
+        if "parameters" in api.load(name).__slots__ and api.load(name).parameters:
+            runs.append(["step", name, "-n", "5", "--trace", "1,last"])
+        for args in runs:
+            result = runner.invoke(cli, [*args, "--format", "json"])
+            assert result.exit_code == 0, result.output
+            errors = list(validator.iter_errors(json.loads(result.output)))
+            assert errors == [], (args, errors[0].message if errors else "")
+    broken = graph_json(runner, "circuit")
+    broken["nodes"][0]["gradient"] = broken["nodes"][0].pop("grad")
+    assert list(validator.iter_errors(broken))
+
+
+def test_markdown_has_the_circuit_with_values_and_gradients(runner):
+    result = runner.invoke(cli, ["run", "circuit", "--format", "markdown"])
+    assert result.exit_code == 0
+    text = result.output
+    assert "```mermaid" in text and "flowchart LR" in text
+    assert "q = x + y<br/>= 3<br/>∂f/∂q = −4" in text
+    assert "\\frac{\\partial f}{\\partial x} &= " in text
+
+
+def test_the_readme_excerpt_is_the_current_output(runner):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Computational graphs\n", 1)[1].split("\n## ", 1)[0]
+    sample = re.search(r"```text\n(.*?)\n```", section, re.S).group(1)
+    result = runner.invoke(cli, ["run", "circuit"], env={"COLUMNS": "80"})
+    assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
+        line.rstrip() for line in sample.splitlines()
+    ], "README's graph excerpt is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
