@@ -129,6 +129,15 @@ def _load(config: str | None) -> Any:
         raise BadInput(str(err)) from None
 
 
+def _network(spec: Any, command: str) -> None:
+    """Commands that work on layered networks only refuse a computational graph clearly."""
+    if not hasattr(spec, "layers"):
+        raise BadInput(
+            f"{spec.source}: {command} works on layered networks (`layers:`); for a "
+            "computational graph use run, step or check"
+        )
+
+
 @cli.command()
 @click.argument("config", required=False)
 @trace_options
@@ -516,6 +525,7 @@ def quiz(
     from .render import number_format
 
     spec = _load(config)
+    _network(spec, "quiz")
     with _bad_input():
         if output:
             writable(output, force=force, option="-o")  # refused now, not after the quiz
@@ -642,6 +652,7 @@ def exercise(
     from .exercise import NoFairVariant, Rules, Values, variants
 
     spec = _load(config)
+    _network(spec, "exercise")
     base = os.path.splitext(os.path.basename(config))[0]
     rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()

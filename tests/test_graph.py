@@ -491,3 +491,10 @@ def test_the_readme_excerpt_is_the_current_output(runner):
     assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
         line.rstrip() for line in sample.splitlines()
     ], "README's graph excerpt is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
+
+
+@pytest.mark.parametrize("command", [["quiz", "circuit"], ["exercise", "circuit", "-o", "x"]])
+def test_network_only_commands_refuse_a_graph_clearly(runner, command):
+    result = runner.invoke(cli, command, input="1\n")
+    assert result.exit_code == 2
+    assert "works on layered networks" in result.output and "Traceback" not in result.output
