@@ -281,6 +281,7 @@ def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
     text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
     text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
     text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
+    text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text).replace("^", "**")  # optimizers
     text = _CALL.sub(lambda m: f"fn_{_CALLS[m.group(1)].name}(", text)
     for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2")):
         text = text.replace(a, b)
@@ -299,6 +300,7 @@ _CALL = re.compile(
 )
 _FUNCTIONS = {
     **{f"fn_{a.name}": a.scalar for a in _CALLS.values()},
+    "sqrt": lambda x: math.sqrt(x) if x >= 0 else float("nan"),
     "log": lambda x: math.log(x) if x > 0 else float("nan"),
 }
 

@@ -7,14 +7,14 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import activations as activation_functions
 from . import losses as loss_functions
-from . import notation
+from . import notation, optimizers
 from .errors import ConfigError
 from .yamlsource import Document, Path, parse
 
@@ -50,6 +50,9 @@ KEYS = (
     "biases",
     "train_biases",
     "dropout",
+    "optimizer",
+    "weight_decay",
+    "optimizer_state",
 )
 DROPOUT_KEYS = ("rate", "seed", "shared_mask", "masks")
 
@@ -88,6 +91,9 @@ class Spec:
 
     dropout: Dropout | None = None
     leaky_relu_slope: float = activation_functions.LEAKY_SLOPE
+    optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)  # plain SGD
+    weight_decay: float = 0.0  # L2: g = ∂E/∂w + λ·w, on weights only
+    optimizer_state: optimizers.State | None = None  # None: every state 0, t = 0
 
     @property
     def numbering(self) -> notation.Numbering:
@@ -346,6 +352,12 @@ def from_document(doc: Document) -> Spec:
         raise c.fail(("shuffle",), f"{_show(shuffle)} is not true or false")
     seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
     dropout = _dropout(c, data["dropout"], layers) if data.get("dropout") is not None else None
+    optimizer, weight_decay = _optimizer(c, data)
+    state = None
+    if data.get("optimizer_state") is not None:
+        state = _optimizer_state(
+            c, data["optimizer_state"], optimizer, layers, biases, train_biases
+        )
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{_show(data[key])} is not text")
@@ -367,6 +379,9 @@ def from_document(doc: Document) -> Spec:
         shuffle=shuffle,
         seed=seed,
         dropout=dropout,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        optimizer_state=state,
     )
 
 
@@ -491,10 +506,12 @@ def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Ar
     return _named_weights(c, m, layers), "named"
 
 
-def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
+def _weight_matrices(
+    c: _Checker, value: list[Any], layers: tuple[int, ...], root: Path = ("weights",)
+) -> tuple[Array, ...]:
     if len(value) != len(layers) - 1:
         raise c.fail(
-            ("weights",),
+            root,
             f"has {_count(len(value), 'matrix')}; expected "
             f"{len(layers) - 1}, one per non-input layer",
         )
@@ -507,11 +524,11 @@ def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> 
         )
         if not isinstance(matrix, list) or len(matrix) != rows:
             found = _count(len(matrix), "row") if isinstance(matrix, list) else _show(matrix)
-            raise c.fail(("weights", k), f"found {found}; expected a matrix {shape}")
+            raise c.fail((*root, k), f"found {found}; expected a matrix {shape}")
         out.append(
             _frozen(
                 [
-                    c.vector(("weights", k, r), row, cols, f"matrix {shape}")
+                    c.vector((*root, k, r), row, cols, f"matrix {shape}")
                     for r, row in enumerate(matrix)
                 ]
             )
@@ -519,7 +536,9 @@ def _weight_matrices(c: _Checker, value: list[Any], layers: tuple[int, ...]) -> 
     return tuple(out)
 
 
-def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tuple[Array, ...]:
+def _named_weights(
+    c: _Checker, m: dict[str, Any], layers: tuple[int, ...], root: Path = ("weights",)
+) -> tuple[Array, ...]:
     numbering = notation.Numbering(layers)
     matrices = [np.full((layers[k + 1], layers[k]), np.nan) for k in range(len(layers) - 1)]
     example = notation.weight_name(numbering.unit(0, 0), numbering.unit(1, 0))
@@ -527,7 +546,7 @@ def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> t
         ij = notation.parse_weight(name)
         if ij is None:
             raise c.fail(
-                ("weights", name),
+                (*root, name),
                 f"not a weight name; write `w` and the two unit "
                 f"numbers, e.g. `{example}` (past unit 9: `w9_12`)",
             )
@@ -535,10 +554,10 @@ def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> t
         src, dst = numbering.locate(i), numbering.locate(j)
         if src is None or dst is None or dst[0] != src[0] + 1:
             raise c.fail(
-                ("weights", name),
+                (*root, name),
                 f"there is no connection from unit {i} to unit {j}: {_connections(numbering)}",
             )
-        matrices[src[0]][dst[1], src[1]] = c.number(("weights", name), v)
+        matrices[src[0]][dst[1], src[1]] = c.number((*root, name), v)
     missing = [
         notation.weight_name(numbering.unit(k, col), numbering.unit(k + 1, row))
         for k, matrix in enumerate(matrices)
@@ -549,7 +568,7 @@ def _named_weights(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> t
             f" and {len(missing) - 8} more" if len(missing) > 8 else ""
         )
         raise c.fail(
-            ("weights",),
+            root,
             f"missing {listed}; every connection needs a weight "
             "(for large layers use `{init: glorot_uniform, seed: 0}`)",
         )
@@ -603,7 +622,9 @@ def _weight_init(c: _Checker, m: dict[str, Any], layers: tuple[int, ...]) -> tup
     return tuple(out)
 
 
-def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | None, ...] | None:
+def _biases(
+    c: _Checker, value: Any, layers: tuple[int, ...], root: Path = ("biases",)
+) -> tuple[Array | None, ...] | None:
     """Per non-input layer a bias vector, or None for a layer without biases ("hidden
     biases, no output bias"); None when no layer has any."""
     numbering = notation.Numbering(layers)
@@ -611,7 +632,7 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | N
     if isinstance(value, list):
         if len(value) != len(layers) - 1:
             raise c.fail(
-                ("biases",),
+                root,
                 f"has {_count(len(value), 'list')}; expected "
                 f"{len(layers) - 1}, one per non-input layer (`null` for a layer without biases)",
             )
@@ -620,7 +641,7 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | N
             if v is None
             else _frozen(
                 c.vector(
-                    ("biases", k),
+                    (*root, k),
                     v,
                     layers[k + 1],
                     f"layer {k + 1} has {layers[k + 1]} units; `null` for no biases",
@@ -629,7 +650,7 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | N
             for k, v in enumerate(value)
         ]
         return tuple(out) if any(b is not None for b in out) else None
-    m = c.mapping(("biases",), value, "named biases like `b3: 0.35`, or one list per layer")
+    m = c.mapping(root, value, "named biases like `b3: 0.35`, or one list per layer")
     vectors = [np.full(n, np.nan) for n in layers[1:]]
     for name, v in m.items():
         j = notation.parse_bias(name)
@@ -637,11 +658,11 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | N
         if where is None or where[0] == 0:
             first = numbering.first(1)
             raise c.fail(
-                ("biases", name),
+                (*root, name),
                 f"not a bias of a non-input unit; write `b` and "
                 f"the unit number, from b{first} to b{numbering.total}",
             )
-        vectors[where[0] - 1][where[1]] = c.number(("biases", name), v)
+        vectors[where[0] - 1][where[1]] = c.number((*root, name), v)
     out = []
     for k, vec in enumerate(vectors, start=1):
         missing = np.isnan(vec)
@@ -653,13 +674,132 @@ def _biases(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[Array | N
             first, last = numbering.unit(k, 0), numbering.unit(k, layers[k] - 1)
             kind = "the output layer" if k == len(layers) - 1 else f"hidden layer {k}"
             raise c.fail(
-                ("biases",),
+                root,
                 f"missing {', '.join(names[:8])}{' …' if len(names) > 8 else ''}; a layer has "
                 f"a bias on every unit or on none: give them, or leave out every bias of "
                 f"{kind} (b{first}–b{last})",
             )
         out.append(_frozen(vec))
     return tuple(out) if any(b is not None for b in out) else None
+
+
+def _optimizer(c: _Checker, data: dict[str, Any]) -> tuple[optimizers.Settings, float]:
+    """`optimizer:` (a name, or a mapping with `name` and hyperparameters) and `weight_decay:`."""
+    raw = data.get("optimizer", "sgd")
+    given: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        if "name" not in raw:
+            raise c.fail(
+                ("optimizer",),
+                f"missing `name`: e.g. `optimizer: {{name: adam, beta1: 0.9}}`; "
+                f"one of: {', '.join(optimizers.NAMES)}",
+            )
+        name = c.choice(("optimizer", "name"), raw["name"], optimizers.NAMES)
+        given = {k: v for k, v in raw.items() if k != "name"}
+    else:
+        name = c.choice(("optimizer",), raw, optimizers.NAMES)
+    opt = optimizers.OPTIMIZERS[name]
+    values: dict[str, float] = {}
+    for key, value in given.items():
+        if key not in opt.keys:
+            raise c.fail(("optimizer", key), _unknown_hyperparameter(str(key), opt))
+        path = ("optimizer", key)
+        hyper = next(h for h in opt.hyperparameters if h.key == key)
+        number = c.number(path, value, f"{hyper.symbol} {hyper.valid} ({hyper.what})")
+        problem = hyper.problem(number)
+        if problem:
+            raise c.fail(path, problem)
+        values[key] = number
+    weight_decay = 0.0
+    if "weight_decay" in data:
+        path = ("weight_decay",)
+        weight_decay = c.number(path, data["weight_decay"], "the L2 weight decay λ ≥ 0")
+        if weight_decay < 0:
+            raise c.fail(path, f"{weight_decay:g} is negative; the weight decay λ must be ≥ 0")
+        if opt.decoupled is not None:
+            # adamw has only its own, decoupled decay (as torch.optim.AdamW): the top-level
+            # key sets it, unless the optimizer's mapping does
+            if opt.decoupled in values:
+                raise c.fail(
+                    path,
+                    f"{name} decays weights itself (`optimizer.{opt.decoupled}`); give the "
+                    "decay in one place, not both",
+                )
+            values[opt.decoupled] = weight_decay
+            weight_decay = 0.0
+    return optimizers.settings(name, values), weight_decay
+
+
+def _unknown_hyperparameter(key: str, opt: optimizers.Optimizer) -> str:
+    takes = f"{opt.name} takes " + (", ".join(opt.keys) if opt.keys else "no hyperparameters")
+    if key in ("lr", "learning_rate", "eta"):
+        return f"unknown key; the learning rate is the top-level `learning_rate`; {takes}"
+    if key == "weight_decay":
+        return f"unknown key; L2 weight decay is the top-level `weight_decay`; {takes}"
+    close = _closest(key, opt.keys)
+    if close:
+        return f"unknown key; did you mean {close!r}? {takes}"
+    owners = [o.name for o in optimizers.OPTIMIZERS.values() if key in o.keys]
+    if owners:
+        return f"unknown key for {opt.name}; `{key}` belongs to {', '.join(owners)}; {takes}"
+    return f"unknown key; {takes}"
+
+
+def _optimizer_state(
+    c: _Checker,
+    value: Any,
+    settings: optimizers.Settings,
+    layers: tuple[int, ...],
+    biases: tuple[Array | None, ...] | None,
+    train_biases: bool,
+) -> optimizers.State:
+    """`optimizer_state:` as `step --save` writes it: t and each state's weights and biases."""
+    opt = settings.optimizer
+    root = ("optimizer_state",)
+    example = ", ".join(f"{name}: {{weights: …, biases: …}}" for name in opt.state)
+    what = "t (updates so far)" + (f" and {example}" if opt.state else "")
+    m = c.mapping(root, value, what)
+    for key in m:
+        if key != "t" and key not in opt.state:
+            valid = ", ".join(("t", *opt.state))
+            raise c.fail((*root, key), f"unknown key; the state of {opt.name} is {valid}")
+    if "t" not in m:
+        raise c.fail(root, "missing `t`: how many updates the state has seen")
+    t = c.integer((*root, "t"), m["t"], 0, 2**62, "a whole number of updates ≥ 0")
+    trained = biases is not None and train_biases
+    values = []
+    for name in opt.state:
+        if name not in m:
+            raise c.fail(root, f"missing `{name}`; expected {what}")
+        path = (*root, name)
+        parts = c.mapping(path, m[name], "`weights:` and, for trained biases, `biases:`")
+        for key in parts:
+            if key not in ("weights", "biases"):
+                raise c.fail((*path, key), "unknown key; a state has `weights` and `biases`")
+        if "weights" not in parts:
+            raise c.fail(path, "missing `weights`: one value per weight, as `weights:` is given")
+        w = parts["weights"]
+        if isinstance(w, list):
+            matrices = _weight_matrices(c, w, layers, (*path, "weights"))
+        else:
+            named = c.mapping((*path, "weights"), w, "named weights or per-layer matrices")
+            matrices = _named_weights(c, named, layers, (*path, "weights"))
+        arrays: list[Array] = list(matrices)
+        if trained:
+            if parts.get("biases") is None:
+                raise c.fail(path, "missing `biases`: the biases are trained, so they have state")
+            given = _biases(c, parts["biases"], layers, (*path, "biases")) or ()
+            if [b is None for b in given] != [b is None for b in biases]:
+                having = [f"layer {k}" for k, b in enumerate(biases, start=1) if b is not None]
+                raise c.fail(
+                    (*path, "biases"),
+                    f"does not match the network's biases: state for {', '.join(having)}",
+                )
+            arrays += [b for b in given if b is not None]
+        elif parts.get("biases") is not None:
+            raise c.fail((*path, "biases"), "this network trains no biases, so they have no state")
+        values.append((name, _frozen(optimizers.flatten(arrays))))
+    return optimizers.State(t, tuple(values))
 
 
 def dropout_layer_names(layers: tuple[int, ...]) -> list[str]:

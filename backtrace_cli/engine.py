@@ -7,6 +7,7 @@ rounding a student does by hand (`rounding.py`) — so hand mode is this same pa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
+from . import optimizers
 from .config import Spec
 from .losses import get as get_loss
 
@@ -85,6 +87,19 @@ class Update:
     # dropout, per position (layer p of `layers`, 0: the inputs; all but the output layer):
     masks: tuple[Array | None, ...] = ()  # (S, n) keep-masks, 1 kept / 0 dropped; None: none
     kept: tuple[Array, ...] = ()  # (S, n) what layer p passes on: õ = m·o/(1 − rate), or o
+    optimized: Optimized | None = None  # any optimizer but plain SGD without weight decay
+    penalty: float = 0.0  # L2 weight decay: (λ/2)·Σw² over the weights before the update
+
+
+@dataclass(frozen=True, slots=True)
+class Optimized:
+    """One optimizer update of every trained parameter, as flat vectors (`layout`'s order)."""
+
+    t: int  # this update's count (1 for the first)
+    before: optimizers.State  # the state before the update
+    after: optimizers.State  # and after it
+    values: dict[str, Array]  # every line's value by name, "w", "g" (after L2) and "new"
+    shapes: tuple[tuple[int, ...] | None, ...]  # weights per layer, then trained biases
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +162,72 @@ class Pass(NamedTuple):
     db: list[Array | None] | None
     biases_after: list[Array | None] | None
     reduce: int
+    optimized: Optimized | None = None
+
+
+def layout(spec: Spec) -> tuple[tuple[int, ...] | None, ...]:
+    """The shapes of the trained parameters, in the optimizer state's order: each layer's
+    weights, then each layer's biases (None where a layer has none or they are fixed)."""
+    shapes: list[tuple[int, ...] | None] = [w.shape for w in spec.weights]
+    if spec.biases is not None and spec.train_biases:
+        shapes += [None if b is None else b.shape for b in spec.biases]
+    return tuple(shapes)
+
+
+def plain_sgd(spec: Spec) -> bool:
+    """The lecture's rule, w ← w + η·δ·o, with nothing else to trace."""
+    return spec.optimizer.name == "sgd" and not spec.weight_decay
+
+
+@functools.lru_cache(maxsize=64)
+def _weights_only(weights: int, total: int, value: float) -> Array | float:
+    """`value` for each weight and 0 for each bias, in layout order (a float: no biases)."""
+    if weights == total:
+        return value
+    out = np.zeros(total)
+    out[:weights] = value
+    out.setflags(write=False)
+    return out
+
+
+def optimize(
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array] | None,
+    gradients: Sequence[Array],
+    bias_gradients: Sequence[Array] | None,
+    state: optimizers.State | None,
+    carry: Carry = exact,
+) -> tuple[list[Array], list[Array] | None, Optimized]:
+    """Every trained parameter updated by the spec's optimizer from its ∂E/∂θ, at once."""
+    trained = biases is not None and spec.train_biases and bias_gradients is not None
+    params = [*weights, *(biases if trained else ())]
+    grads = [*gradients, *(bias_gradients if trained else ())]
+    shapes = tuple(None if p is None else p.shape for p in params)
+    w = optimizers.flatten(params)
+    g = carry(optimizers.flatten(grads))
+    n_weights = sum(a.size for a in weights)
+    before = state if state is not None else optimizers.State()
+    t = before.t + 1
+    values = optimizers.update(
+        spec.optimizer,
+        spec.learning_rate,
+        t,
+        w,
+        g,
+        {name: before.get(name, w.size) for name in spec.optimizer.optimizer.state},
+        l2=_weights_only(n_weights, w.size, spec.weight_decay) if spec.weight_decay else 0.0,
+        decoupled=_weights_only(n_weights, w.size, 1.0),
+        carry=carry,
+    )
+    values["gradient"] = g
+    after = optimizers.State(
+        t, tuple((name, values[name]) for name in spec.optimizer.optimizer.state)
+    )
+    new = optimizers.split(values["new"], shapes)
+    w_after = new[: len(weights)]
+    b_after = new[len(weights) :] if trained else (list(biases) if biases is not None else None)
+    return w_after, b_after, Optimized(t, before, after, values, shapes)
 
 
 def backprop(
@@ -157,12 +238,14 @@ def backprop(
     t: Array,
     carry: Carry = exact,
     masks: Sequence[Array | None] | None = None,
+    state: optimizers.State | None = None,
 ) -> Pass:
     """One update for rows of samples `x`, `t`: forward pass, δ of every unit, new weights.
 
     The one place the maths happens: traced steps (`update`) and untraced training
     (`train`) both call it, so they compute the same numbers the same way. `masks`: the
-    dropout keep-masks per position (`dropout_masks`), or None.
+    dropout keep-masks per position (`dropout_masks`), or None. `state`: the optimizer's
+    state before this update (None: all 0, t = 0).
     """
     keeps = _keeps(spec, masks)
     nets, outs, received = forward(spec, weights, biases, x, carry, keeps)
@@ -190,11 +273,13 @@ def backprop(
     reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     eta = spec.learning_rate
     summed, dw, w_after = [], [], []
+    plain = plain_sgd(spec)
     for k in range(count):
         product = deltas[k].T @ received[k]  # Σ_s δ_j·õ_i
         summed.append(product / reduce if reduce != 1 else product)
-        dw.append(carry(eta * summed[k]))
-        w_after.append(carry(weights[k] + dw[k]))
+        if plain:
+            dw.append(carry(eta * summed[k]))
+            w_after.append(carry(weights[k] + dw[k]))
     b_summed = db = b_after = None
     if biases is not None:
         # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum);
@@ -203,11 +288,27 @@ def backprop(
             None if b is None else d[0] if len(d) == 1 else d.sum(axis=0) / reduce
             for b, d in zip(biases, deltas)
         ]
-        if spec.train_biases:
+        if not spec.train_biases:
+            b_after = list(biases)
+        elif plain:
             db = [None if g is None else carry(eta * g) for g in b_summed]
             b_after = [None if b is None else carry(b + change) for b, change in zip(biases, db)]
-        else:
-            b_after = list(biases)
+    optimized = None
+    if not plain:
+        # g = ∂E/∂θ = −Σ δ·o (the lecture's sign), then the optimizer's own rule
+        w_after, b_after, optimized = optimize(
+            spec,
+            weights,
+            biases,
+            [-s for s in summed],
+            [None if s is None else -s for s in b_summed] if b_summed is not None else None,
+            state,
+            carry,
+        )
+        steps = optimizers.split(optimized.values["step"], optimized.shapes)
+        dw = steps[:count]
+        if biases is not None and spec.train_biases:
+            db = steps[count:]
     return Pass(
         nets,
         outs,
@@ -225,6 +326,7 @@ def backprop(
         db,
         b_after,
         reduce,
+        optimized,
     )
 
 
@@ -237,7 +339,7 @@ def update(
     """Forward pass, δ of every unit and the weight update for the given samples together."""
     x = np.array([spec.samples[i].inputs for i in samples])
     t = np.array([spec.samples[i].targets for i in samples])
-    p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks)
+    p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks, spec.optimizer_state)
     layers = []
     for k in range(len(spec.weights)):
         has_bias = spec.biases is not None and spec.biases[k] is not None
@@ -275,11 +377,19 @@ def update(
         p.reduce,
         shown_masks,
         tuple(p.received),
+        p.optimized,
+        penalty(spec, spec.weights, carry) if spec.weight_decay else 0.0,
     )
 
 
+def penalty(spec: Spec, weights: Sequence[Array], carry: Carry = exact) -> float:
+    """The L2 penalty (λ/2)·Σw² over every weight (never the biases)."""
+    squares = sum(float((w * w).sum()) for w in weights)
+    return float(carry(np.array(spec.weight_decay / 2 * squares)))
+
+
 def apply(spec: Spec, done: Update) -> Spec:
-    """The spec with the update's new weights and biases."""
+    """The spec with the update's new weights and biases (and optimizer state)."""
     weights = tuple(_readonly(layer.weights_after) for layer in done.layers)
     biases = None
     if spec.biases is not None:
@@ -287,7 +397,8 @@ def apply(spec: Spec, done: Update) -> Spec:
             None if layer.biases_after is None else _readonly(layer.biases_after)
             for layer in done.layers
         )
-    return replace(spec, weights=weights, biases=biases)
+    state = spec.optimizer_state if done.optimized is None else done.optimized.after
+    return replace(spec, weights=weights, biases=biases, optimizer_state=state)
 
 
 def inference(spec: Spec, carry: Carry = exact) -> Update:

@@ -88,6 +88,11 @@ def symbol_of(name: str) -> str | None:
     name = name.strip()
     if name == "E" or re.fullmatch(r"∂\w+/∂\w+", name):  # ∂ factors as the trace writes them
         return name
+    state = re.fullmatch(r"(?:new )?(m|v|s|g|mhat|vhat|m̂|v̂)_([wb]\d+(?:_\d+)?)", name)
+    if state:  # an optimizer's: m_w45 is the new m of w45, mhat_w45 its m̂
+        head, param = state.groups()
+        head = {"mhat": "m̂", "vhat": "v̂"}.get(head, head)
+        return f"{head}_{param}" if head in ("g", "m̂", "v̂") else f"new {head}_{param}"
     if name.startswith("new "):
         name = name[4:].strip()
         if not re.fullmatch(r"[wb]\d+(?:_\d+)?", name):

@@ -7,13 +7,15 @@ working), so renderers only format.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import engine, notation
+from . import engine, notation, optimizers
 from .config import Spec
 from .losses import fill
 from .losses import get as get_loss
@@ -30,6 +32,7 @@ DROPOUT_RULE = (
     "of it do not change in that step. The loss after the update is measured without "
     "dropout, as at inference."
 )
+_SLOT_RE = re.compile(r"\{([^{}]+)\}")
 ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
 TERMS_SHOWN = 4  # terms of a sum written out before "…"
 
@@ -44,6 +47,7 @@ class Equation:
     value: float  # from the engine's array, never recomputed
     working: str | None = None  # template for the numbers, when it differs from `formula`
     note: str = ""
+    latex: str = ""  # the formula as a LaTeX template with the same slots, where it has one
 
     def values(self) -> dict[str, float]:
         return dict(self.operands)
@@ -72,6 +76,7 @@ class Section:
     rule: str
     rows: tuple[Equation | Elided, ...]
     note: str = ""  # a line under the table (dropout: how many units were dropped)
+    rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,43 @@ class Step:
     sections: tuple[Section, ...]
     heading: str
     input_mask: Array | None = None  # dropout on the inputs: 1 kept, 0 dropped
+    optimizer: OptimizerRecord | None = None  # the step that makes an optimizer's update
+    penalty: float | None = None  # L2 weight decay: (λ/2)·Σw² before the update
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerRecord:
+    """An optimizer's state around one update, per layer, in the network's shapes."""
+
+    t: int  # this update's count
+    weights_before: tuple[dict[str, Array], ...]  # per layer: state name → weight-shaped
+    weights_after: tuple[dict[str, Array], ...]
+    biases_before: tuple[dict[str, Array] | None, ...]  # None: no trained biases there
+    biases_after: tuple[dict[str, Array] | None, ...]
+
+
+def _optimizer_record(spec: Spec, done: engine.Update) -> OptimizerRecord | None:
+    optimized = done.optimized
+    if optimized is None:
+        return None
+    count = len(spec.weights)
+    size = sum(math.prod(shape) for shape in optimized.shapes if shape is not None)
+
+    def per_layer(state: optimizers.State) -> tuple[list[dict[str, Array]], list[dict | None]]:
+        weights: list[dict[str, Array]] = [{} for _ in range(count)]
+        biases: list[dict[str, Array] | None] = [None] * count
+        for name in spec.optimizer.optimizer.state:
+            parts = optimizers.split(state.get(name, size), optimized.shapes)
+            for k in range(count):
+                weights[k][name] = parts[k]
+            for k, part in enumerate(parts[count:]):
+                if part is not None:
+                    biases[k] = {**(biases[k] or {}), name: part}
+        return weights, biases
+
+    wb, bb = per_layer(optimized.before)
+    wa, ba = per_layer(optimized.after)
+    return OptimizerRecord(optimized.t, tuple(wb), tuple(wa), tuple(bb), tuple(ba))
 
     def equations(self) -> tuple[tuple[Section, Equation], ...]:
         """The step's equations in the order the trace shows them, each with its section
@@ -424,6 +466,8 @@ def _update_steps(
                 sections=tuple(sections),
                 heading=heading,
                 input_mask=_mask(done, 0, s),
+                optimizer=_optimizer_record(spec, done) if count == 1 or last else None,
+                penalty=done.penalty if spec.weight_decay else None,
             )
         )
     return steps
@@ -599,7 +643,27 @@ def _error(
     loss_value = float(done.loss[s])
     rows.append(Equation("E", formula, operands, loss_value))
     values["E"] = loss_value
-    return Section("error", "Error and loss", f"e = t − o,  {loss.rule}", tuple(rows))
+    rule = f"e = t − o,  {loss.rule}"
+    if spec.weight_decay:
+        rows.append(_penalty(spec, done, full))
+        rule += ",  penalty = (λ/2)·Σw² (weights only; E stays the data loss)"
+    return Section("error", "Error and loss", rule, tuple(rows))
+
+
+def _penalty(spec: Spec, done: engine.Update, full: bool) -> Equation:
+    """(λ/2)·Σw² over the weights before the update: what L2 weight decay adds to E."""
+    numbering = spec.numbering
+    names = [
+        (notation.weight_name(numbering.unit(k, i), numbering.unit(k + 1, j)), float(w[j, i]))
+        for k, w in enumerate(spec.weights)
+        for j in range(w.shape[0])
+        for i in range(w.shape[1])
+    ]
+    used = _used_terms(len(names), full)
+    squares = [f"{_slot(names[n][0])}²" for n in used]
+    total = _sum(squares, True) if len(used) == len(names) else _elided_sum(squares, len(names))
+    operands = (("λ", spec.weight_decay), *(names[n] for n in used))
+    return Equation("penalty", f"({_slot('λ')}/2)·({total})", operands, done.penalty)
 
 
 def _delta(
@@ -711,6 +775,7 @@ def _updates(
     batch = values is None
     S = len(done.samples)
     pairs = [(j, i) for j in range(spec.layers[k]) for i in range(spec.layers[k - 1])]
+    plain = done.optimized is None
     limit = len(pairs) if full or len(pairs) <= ROWS_SHOWN + 1 else ROWS_SHOWN - 1
 
     def per_sample(name: str, arrays: Iterable[float]) -> list[tuple[str, float]]:
@@ -738,8 +803,18 @@ def _updates(
             rows.append(
                 Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad, working=working)
             )
-            rows.append(_batch_change(w, grad, dw, eta))
+            if plain:
+                rows.append(_batch_change(w, grad, dw, eta))
         else:
+            if not gradients and not plain:
+                rows.append(
+                    Equation(
+                        f"∂E/∂{w}",
+                        f"−{_slot(d)}·{_slot(src)}",
+                        ((d, values[d]), (src, values[src])),
+                        grad,
+                    )
+                )
             if gradients:
                 o, net = f"o{u}", f"net{u}"
                 if k == len(spec.layers) - 1:
@@ -756,14 +831,18 @@ def _updates(
                     chain = f"−{_slot(d)}·{_slot(src)}"
                     ops = ((d, values[d]), (src, values[src]))
                 rows.append(Equation(f"∂E/∂{w}", chain, ops, grad))
-            rows.append(
-                Equation(
-                    f"Δ{w}",
-                    f"{_slot('η')}·{_slot(d)}·{_slot(src)}",
-                    (("η", eta), (d, values[d]), (src, values[src])),
-                    dw,
+            if plain:
+                rows.append(
+                    Equation(
+                        f"Δ{w}",
+                        f"{_slot('η')}·{_slot(d)}·{_slot(src)}",
+                        (("η", eta), (d, values[d]), (src, values[src])),
+                        dw,
+                    )
                 )
-            )
+        if not plain:
+            before = float(layer.weights_before[j, i])
+            rows.extend(_optimizer_rows(spec, done, w, (k - 1, (j, i)), before, grad, True))
         rows.append(
             Equation(
                 f"new {w}",
@@ -794,7 +873,11 @@ def _updates(
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
     if below != _names(spec)[0][k - 1]:  # dropout: the update uses what the unit passed on
         rule = rule.replace("o_i", "õ_i")
-    sections = [Section("update", f"Updates · {_layer_kind(spec, k)}", rule, tuple(rows))]
+    title = f"Updates · {_layer_kind(spec, k)}"
+    if plain:
+        sections = [Section("update", title, rule, tuple(rows))]
+    else:
+        sections = [_optimizer_section(spec, done, title, rule, rows, True)]
     if layer.biases_before is not None:
         sections.append(_bias_updates(spec, k, done, values, full, gradients))
     return sections
@@ -862,7 +945,12 @@ def _bias_updates(
             )
             return rows
         db = float(layer.db[j])
-        if values is None:
+        if done.optimized is not None:
+            if values is not None and not gradients:
+                rows.append(Equation(f"∂E/∂{b}", f"−{_slot(d)}", ((d, values[d]),), grad))
+            count = len(spec.weights)
+            rows.extend(_optimizer_rows(spec, done, b, (count + k - 1, (j,)), before, grad, False))
+        elif values is None:
             rows.append(_batch_change(b, grad, db, eta))
         else:
             rows.append(
@@ -881,9 +969,118 @@ def _bias_updates(
 
     rows = _rows(spec.layers[k], full, make, units)
     rule = "Δb_j = η·δ_j" if values is not None else "Δb_j = −η·∂E/∂b_j"
+    title = f"Bias updates · {_layer_kind(spec, k)}"
     if layer.db is None:
         rule = "biases are fixed (train_biases: false)"
-    return Section("update", f"Bias updates · {_layer_kind(spec, k)}", rule, tuple(rows))
+    elif done.optimized is not None:
+        return _optimizer_section(spec, done, title, rule, rows, False)
+    return Section("update", title, rule, tuple(rows))
+
+
+def _flat_index(shapes: tuple[tuple[int, ...] | None, ...], p: int, index: tuple[int, ...]) -> int:
+    """Where parameter `index` of array p (weights per layer, then biases) sits in the state."""
+    start = sum(math.prod(shape) for shape in shapes[:p] if shape is not None)
+    shape = shapes[p]
+    assert shape is not None
+    return start + int(np.ravel_multi_index(index, shape))
+
+
+def _rename(template: str, names: dict[str, str]) -> str:
+    """A definition's template with per-parameter names: "{β1}·{m}" → "{β1}·{m_w45}"."""
+    return _SLOT_RE.sub(lambda m: "{" + names.get(m.group(1), m.group(1)) + "}", template)
+
+
+def _optimizer_rows(
+    spec: Spec,
+    done: engine.Update,
+    param: str,
+    where: tuple[int, tuple[int, ...]],
+    before: float,
+    gradient: float,
+    weight: bool,
+) -> list[Equation]:
+    """One parameter's optimizer update: g (with L2 decay), each state line, the step Δ.
+
+    Slots are named per parameter (m_w45 before the update, new m_w45 after it), so the
+    numbers read alone in the middle of training: every state's value before is an operand."""
+    optimized = done.optimized
+    assert optimized is not None
+    settings = spec.optimizer
+    opt = settings.optimizer
+    n = _flat_index(optimized.shapes, *where)
+    values = optimized.values
+    known: dict[str, float] = {"η": spec.learning_rate, "t": float(optimized.t), param: before}
+    known.update(settings.symbols())
+    names: dict[str, str] = {"w": param, "g": f"∂E/∂{param}"}
+    known[f"∂E/∂{param}"] = gradient
+    if opt.decoupled is not None:
+        known["λ"] = settings.value(opt.decoupled)
+    rows = []
+
+    def row(symbol: str, text: str, latex: str, value: float) -> None:
+        if names["g"].startswith("∂"):  # (∂E/∂w45)², not ∂E/∂w45²
+            text, latex = text.replace("{g}²", "({g})²"), latex.replace("{g}^2", "({g})^2")
+        text, latex = _rename(text, names), _rename(latex, names)
+        slots = dict.fromkeys(_SLOT_RE.findall(text))
+        operands = tuple((name, known[name]) for name in slots)
+        rows.append(Equation(symbol, text, operands, value, latex=latex))
+        known[symbol] = value
+
+    if weight and spec.weight_decay:
+        known["λ"] = spec.weight_decay
+        row(f"g_{param}", "{g} + {λ}·{w}", "{g} + {λ} \\cdot {w}", float(values["g"][n]))
+        names["g"] = f"g_{param}"
+    for name in opt.state:
+        names[name] = f"{opt.symbol(name)}_{param}"
+        known[names[name]] = float(optimized.before.get(name, len(values["new"]))[n])
+    for line in opt.lines[:-1]:
+        symbol = f"{line.symbol}_{param}"
+        new = f"new {symbol}" if line.name in opt.state else symbol
+        row(new, line.text, line.latex, float(values[line.name][n]))
+        names[line.symbol] = new
+    row(f"Δ{param}", opt.step_text(weight), opt.step_latex(weight), float(values["step"][n]))
+    return rows
+
+
+def _optimizer_section(
+    spec: Spec,
+    done: engine.Update,
+    title: str,
+    rule: str,
+    rows: list[Equation | Elided],
+    weights: bool,
+) -> Section:
+    """An update section under the optimizer's rule, saying which update this is."""
+    optimized = done.optimized
+    assert optimized is not None
+    opt = spec.optimizer.optimizer
+    gradient = rule.split(",  Δ")[0] if rule.startswith("∂E") else "∂E/∂w_ij = −δ_j·o_i"
+    letter = "w" if weights else "b"
+    if not weights:
+        scale = "(1/S)·" if done.reduce > 1 else ""
+        gradient = "∂E/∂b_j = −δ_j" if len(done.samples) == 1 else f"∂E/∂b_j = −{scale}Σₛ δ_j"
+    parts = [gradient]
+    if weights and spec.weight_decay:
+        parts.append("g = ∂E/∂w + λ·w (L2, weights only)")
+    else:
+        parts.append(f"g = ∂E/∂{letter}")
+    parts.append(opt.rule(weights).replace("w ← w", f"{letter} ← {letter}"))
+    text = ",  ".join(parts)
+    latex = opt.rule_latex(weights).replace("w \\leftarrow w", f"{letter} \\leftarrow {letter}")
+    gradient_latex = f"g = \\frac{{\\partial E}}{{\\partial {letter}}}"
+    if weights and spec.weight_decay:
+        gradient_latex += " + \\lambda \\cdot w"
+    latex = f"{gradient_latex},\\quad {latex}"
+    if not opt.state:
+        note = f"{opt.title}, update t = {optimized.t}"
+    elif optimized.t == 1:
+        note = f"{opt.title}, update t = 1: {', '.join(opt.state)} start at 0"
+    else:
+        note = (
+            f"{opt.title}, update t = {optimized.t}: {', '.join(opt.state)} before it are "
+            f"their values after update {optimized.t - 1}"
+        )
+    return Section("update", title, text, tuple(rows), note, rule_latex=latex)
 
 
 def _unchanged(spec: Spec, done: engine.Update, k: int, j: int, i: int | None) -> str:

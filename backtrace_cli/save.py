@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
-from . import notation
+from . import notation, optimizers
 from .config import Spec, dropout_layer_names
 
 
@@ -32,7 +33,6 @@ _Dumper.add_representer(list, _represent_list)
 
 def to_config(spec: Spec, header: str = "") -> str:
     """YAML text that `config.load` reads back to this exact network (floats round-trip)."""
-    numbering = spec.numbering
     data: dict[str, Any] = {"name": spec.name}
     if spec.description:
         data["description"] = spec.description
@@ -56,29 +56,21 @@ def to_config(spec: Spec, header: str = "") -> str:
     if spec.shuffle:
         data["shuffle"] = True
         data["seed"] = spec.seed
-    if spec.weight_style == "named":
-        data["weights"] = {
-            notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)): float(w[j, i])
-            for k, w in enumerate(spec.weights, start=1)
-            for j in range(w.shape[0])
-            for i in range(w.shape[1])
-        }
-    else:  # matrices, and seeded weights once trained
-        data["weights"] = [w.tolist() for w in spec.weights]
+    data["weights"] = _weights(spec, spec.weights)
     if spec.biases is not None:
-        if spec.weight_style == "named":
-            data["biases"] = {
-                f"b{numbering.unit(k, j)}": float(b[j])
-                for k, b in enumerate(spec.biases, start=1)
-                if b is not None  # a layer left out has no biases
-                for j in range(b.shape[0])
-            }
-        else:
-            data["biases"] = [None if b is None else b.tolist() for b in spec.biases]
+        data["biases"] = _biases(spec, spec.biases)
         if not spec.train_biases:
             data["train_biases"] = False
     if spec.dropout is not None:
         data["dropout"] = _dropout(spec)
+    settings = spec.optimizer
+    if settings.name != "sgd":
+        data["optimizer"] = {"name": settings.name, **dict(settings.values)}
+    if spec.weight_decay:
+        data["weight_decay"] = spec.weight_decay
+    state = spec.optimizer_state
+    if state is not None and (state.t or state.values):
+        data["optimizer_state"] = _state(spec, state)
     body = yaml.dump(
         data,
         Dumper=_Dumper,
@@ -89,6 +81,48 @@ def to_config(spec: Spec, header: str = "") -> str:
     )
     lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return lines + body
+
+
+def _weights(spec: Spec, weights: Sequence[Any]) -> Any:
+    """Weight-shaped values as the config gives its weights: named, or per-layer matrices."""
+    numbering = spec.numbering
+    if spec.weight_style == "named":
+        return {
+            notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)): float(w[j, i])
+            for k, w in enumerate(weights, start=1)
+            for j in range(w.shape[0])
+            for i in range(w.shape[1])
+        }
+    return [w.tolist() for w in weights]  # matrices, and seeded weights once trained
+
+
+def _biases(spec: Spec, biases: Sequence[Any]) -> Any:
+    """Bias-shaped values as the config gives biases; a layer without any is left out (null)."""
+    numbering = spec.numbering
+    if spec.weight_style == "named":
+        return {
+            f"b{numbering.unit(k, j)}": float(b[j])
+            for k, b in enumerate(biases, start=1)
+            if b is not None  # a layer left out has no biases
+            for j in range(b.shape[0])
+        }
+    return [None if b is None else b.tolist() for b in biases]
+
+
+def _state(spec: Spec, state: optimizers.State) -> dict[str, Any]:
+    """t and each state's values, shaped like the weights and biases they belong to."""
+    from .engine import layout
+
+    shapes = layout(spec)
+    count = len(spec.weights)
+    out: dict[str, Any] = {"t": state.t}
+    for name, flat in state.values:
+        parts = optimizers.split(flat, shapes)
+        entry = {"weights": _weights(spec, parts[:count])}
+        if len(parts) > count:
+            entry["biases"] = _biases(spec, parts[count:])
+        out[name] = entry
+    return out
 
 
 def _dropout(spec: Spec) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import engine
+from . import engine, optimizers
 from .config import Spec
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -117,6 +117,7 @@ def train(
     singles = [(x_all[i : i + 1], t_all[i : i + 1]) for i in range(len(spec.samples))]
     weights = list(spec.weights)
     biases = list(spec.biases) if spec.biases is not None else None
+    state = spec.optimizer_state  # the optimizer's, carried from update to update
     count = len(spec.samples)
     batch = spec.mode == "batch"
     # with one update over fixed samples, epoch k+1's loss before its update is exactly the
@@ -138,7 +139,7 @@ def train(
     first = math.nan
 
     def current() -> Spec:
-        return _with(spec, weights, biases)
+        return _with(spec, weights, biases, state)
 
     def kept_flat() -> Array:
         """The parameters at the last kept epoch (or the start): what 'changed most' is from."""
@@ -153,13 +154,14 @@ def train(
         for number in range(1, epochs + 1):
             sequence = fixed if fixed is not None else engine.sample_order(spec, number)
             outputs = None
-            start = (weights, biases)  # the network before this epoch, for trace_last
+            start = (weights, biases, state)  # the network before this epoch, for trace_last
             if number in traced:
                 before = current()
                 done = engine.epoch(before, number, carry, sequence)
                 records.append((before, done))
                 weights = list(done.spec_after.weights)
                 biases = list(done.spec_after.biases) if biases is not None else None
+                state = done.spec_after.optimizer_state
                 losses[number - 1] = done.loss
                 outputs = done.outputs_after
                 after[number - 1] = done.loss_after
@@ -182,10 +184,12 @@ def train(
                     all_masks = engine.dropout_masks(spec, number, [len(x) for x, _ in groups])
                     dropped[number - 1] = _dropped(all_masks, [len(x) for x, _ in groups])
                 for (x, t), masks in zip(groups, all_masks):
-                    step = engine.backprop(spec, weights, biases, x, t, carry, masks)
+                    step = engine.backprop(spec, weights, biases, x, t, carry, masks, state)
                     parts.append(step.loss)
                     weights = step.weights_after
                     biases = step.biases_after
+                    if step.optimized is not None:
+                        state = step.optimized.after
                 losses[number - 1] = engine.mean_loss(parts)
             if pending is not None:
                 after[pending - 1] = losses[number - 1]
@@ -297,11 +301,19 @@ def _finite(weights: list[Array], biases: list[Array | None] | None) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
-def _with(spec: Spec, weights: list[Array], biases: list[Array | None] | None) -> Spec:
+def _with(
+    spec: Spec,
+    weights: list[Array],
+    biases: list[Array | None] | None,
+    state: optimizers.State | None = None,
+) -> Spec:
+    if state is not None:
+        state = optimizers.State(state.t, tuple((k, _frozen(v)) for k, v in state.values))
     return replace(
         spec,
         weights=tuple(_frozen(w) for w in weights),
         biases=_frozen_biases(biases),
+        optimizer_state=state,
     )
 
 

@@ -53,38 +53,49 @@ def random_network(rng: np.random.Generator) -> dict:
     return data
 
 
+def torch_loss(data: dict, weights: list, biases: list, group: list[dict]):
+    """The update's loss in PyTorch: forward with the masks, summed (or averaged) per sample."""
+    import torch
+
+    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}
+    masks = data.get("dropout", {}).get("masks", {})
+    x = torch.tensor([s["inputs"] for s in group], dtype=torch.float64)
+    t = torch.tensor([s["targets"] for s in group], dtype=torch.float64)
+    out = x
+    for k, w in enumerate(weights):
+        if k > 0 and f"hidden{k}" in masks:
+            out = out * torch.tensor(masks[f"hidden{k}"], dtype=torch.float64) / 0.5
+        out = out @ w.T + (biases[k] if biases else 0.0)
+        out = act[data["activations"][k]](out)
+    n = t.shape[1]
+    if data["loss"] == "half_sse":
+        per = 0.5 * ((t - out) ** 2).sum(1)
+    elif data["loss"] == "sse":
+        per = ((out - t) ** 2).sum(1)
+    elif data["loss"] == "mse":
+        per = ((out - t) ** 2).sum(1) / n
+    else:
+        per = -(t * torch.log(out) + (1 - t) * torch.log(1 - out)).sum(1) / n
+    mean = data["mode"] == "batch" and data["batch_gradient"] == "mean"
+    return per.sum() / (len(group) if mean else 1)
+
+
+def groups(data: dict) -> list[list[dict]]:
+    """The samples of each update: all at once (batch) or one at a time (online)."""
+    samples = data["samples"]
+    return [samples] if data["mode"] == "batch" else [[s] for s in samples]
+
+
 def torch_step(data: dict) -> list[np.ndarray]:
     """One epoch in PyTorch: forward with the masks, autograd, w ← w − η·∂E/∂w."""
     import torch
 
-    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}
     weights = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in data["weights"]]
     biases = [
         torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in data.get("biases", [])
     ]
-    masks = data.get("dropout", {}).get("masks", {})
-    samples = data["samples"]
-    groups = [samples] if data["mode"] == "batch" else [[s] for s in samples]
-    for group in groups:
-        x = torch.tensor([s["inputs"] for s in group], dtype=torch.float64)
-        t = torch.tensor([s["targets"] for s in group], dtype=torch.float64)
-        out = x
-        for k, w in enumerate(weights):
-            if k > 0 and f"hidden{k}" in masks:
-                out = out * torch.tensor(masks[f"hidden{k}"], dtype=torch.float64) / 0.5
-            out = out @ w.T + (biases[k] if biases else 0.0)
-            out = act[data["activations"][k]](out)
-        n = t.shape[1]
-        if data["loss"] == "half_sse":
-            per = 0.5 * ((t - out) ** 2).sum(1)
-        elif data["loss"] == "sse":
-            per = ((out - t) ** 2).sum(1)
-        elif data["loss"] == "mse":
-            per = ((out - t) ** 2).sum(1) / n
-        else:
-            per = -(t * torch.log(out) + (1 - t) * torch.log(1 - out)).sum(1) / n
-        mean = data["mode"] == "batch" and data["batch_gradient"] == "mean"
-        loss = per.sum() / (len(group) if mean else 1)
+    for group in groups(data):
+        loss = torch_loss(data, weights, biases, group)
         for p in [*weights, *biases]:
             p.grad = None
         loss.backward()

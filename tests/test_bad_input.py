@@ -88,7 +88,8 @@ CASES = [
         edit("learning_rate", "learning_rat"),
         "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
         "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
-        "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases, dropout",
+        "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases, dropout, "
+        "optimizer, weight_decay, optimizer_state",
     ),
     (
         "wrong number of inputs",
@@ -267,8 +268,9 @@ def test_unknown_example_suggests_the_closest(runner):
     assert result.exit_code == 2
     assert result.output == (
         "Error: lectur: no such file, and no built-in example of that "
-        "name; did you mean 'lecture'? built-in: chain_rule, chain_rule_graph, circuit, "
-        "descent, dropout256, lecture, lecture_dropout, mazur, neuron_circuit, xor\n"
+        "name; did you mean 'lecture'? built-in: adam, chain_rule, chain_rule_graph, circuit, "
+        "descent, dropout256, lecture, lecture_dropout, mazur, momentum, neuron_circuit, xor, "
+        "xor_momentum\n"
     )
 
 

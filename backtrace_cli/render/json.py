@@ -44,6 +44,8 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "train_biases": spec.train_biases,
         "biases": spec.biases is not None,
         "dropout": _dropout(spec),
+        "optimizer": {"name": spec.optimizer.name, **dict(spec.optimizer.values)},
+        "weight_decay": spec.weight_decay,
         "rounding": rounding,
         "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
     }
@@ -104,11 +106,37 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
                 "targets": _clean(step.targets),
                 "loss": _clean(step.loss),
                 "input_mask": _clean(step.input_mask),
+                "penalty": _clean(step.penalty),
+                "optimizer": _optimizer(step),
                 "layers": layers,
                 "equations": equations,
             }
         )
     return steps
+
+
+def _optimizer(step) -> dict[str, Any] | None:
+    """The optimizer's state before and after the step's update, per layer (null: none)."""
+    record = step.optimizer
+    if record is None:
+        return None
+
+    def state(values: dict | None) -> dict[str, Any] | None:
+        return None if values is None else {k: _clean(v) for k, v in values.items()}
+
+    return {
+        "t": record.t,
+        "layers": [
+            {
+                "layer": k + 1,
+                "weights_before": state(record.weights_before[k]),
+                "weights_after": state(record.weights_after[k]),
+                "biases_before": state(record.biases_before[k]),
+                "biases_after": state(record.biases_after[k]),
+            }
+            for k in range(len(record.weights_before))
+        ],
+    }
 
 
 def _parameters(trace: Trace) -> dict[str, Any]:

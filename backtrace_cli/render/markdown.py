@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import activations, notation
 from ..config import Spec
+from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
 from .numbers import MINUS, NumberFormat
 
@@ -44,6 +45,13 @@ def latex_symbol(name: str) -> str:
         )
     if name.startswith("Δ"):
         return "\\Delta " + latex_symbol(name[1:])
+    state = re.fullmatch(r"(.+)_([wb][\d_]+)", name)  # an optimizer's state: m_w45, v̂_b5
+    if state:
+        return f"{latex_symbol(state.group(1))}_{{{latex_symbol(state.group(2))}}}"
+    if name in OPTIMIZER_SYMBOLS:
+        return OPTIMIZER_SYMBOLS[name]
+    if len(name) == 1 and name.isascii() and name.isalpha():
+        return name  # t, m, v, s, g
     sample = ""
     match = re.fullmatch(r"(.*)⁽(\d+)⁾", name)
     if match:
@@ -72,6 +80,7 @@ _LITERALS = [
     ("²", "^{2}"),
     ("δ", "\\delta"),
     ("η", "\\eta"),
+    ("λ", "\\lambda "),
     ("θ", "\\theta "),
     ("…", "\\ldots "),
 ]
@@ -104,13 +113,15 @@ def _literal(text: str) -> str:
     return text
 
 
-def _fill(template: str, slot: Callable[[str], str]) -> str:
+def _fill(template: str, slot: Callable[[str], str], raw: bool = False) -> str:
+    """Slots filled by `slot`; the text between them made LaTeX (`raw`: it is LaTeX already)."""
+    literal = (lambda text: text) if raw else _literal
     parts, end = [], 0
     for match in _SLOT.finditer(template):
-        parts.append(_literal(template[end : match.start()]))
+        parts.append(literal(template[end : match.start()]))
         parts.append(slot(match.group(1)))
         end = match.end()
-    parts.append(_literal(template[end:]))
+    parts.append(literal(template[end:]))
     return "".join(parts)
 
 
@@ -130,11 +141,13 @@ def _operand(value: float, fmt: NumberFormat) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def latex_formula(template: str) -> str:
-    return _fill(template, latex_symbol)
+def latex_formula(template: str, raw: bool = False) -> str:
+    return _fill(template, latex_symbol, raw)
 
 
-def latex_working(template: str, values: dict[str, float], fmt: NumberFormat) -> str:
+def latex_working(
+    template: str, values: dict[str, float], fmt: NumberFormat, raw: bool = False
+) -> str:
     # "({net3})" is in parentheses already: its number gets no second pair
     template = _WRAPPED.sub(lambda m: "({=" + m.group(1) + "})", template)
     return _fill(
@@ -144,6 +157,7 @@ def latex_working(template: str, values: dict[str, float], fmt: NumberFormat) ->
             if name.startswith("=")
             else _operand(values[name], fmt)
         ),
+        raw,
     )
 
 
@@ -168,8 +182,12 @@ def equation_line(row: Equation, fmt: NumberFormat, first_sigma: list[bool] | No
     """symbol = formula = numbers = value, one aligned line. `first_sigma`: [True] until σ has
     been written out once in the document, as 1/(1 + e^−net) with the number."""
     values = row.values()
-    formula = latex_formula(row.formula)
-    working = latex_working(row.working or row.formula, values, fmt)
+    if row.latex:  # the definition's own LaTeX (optimizers)
+        formula = latex_formula(row.latex, raw=True)
+        working = latex_working(row.latex, values, fmt, raw=True)
+    else:
+        formula = latex_formula(row.formula)
+        working = latex_working(row.working or row.formula, values, fmt)
     value = latex_number(row.value, fmt)
     parts = [formula]
     if working != formula:
@@ -250,7 +268,8 @@ def rule_markdown(rule: str) -> str:
 def section_markdown(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> str:
-    out = [f"#### {section.title}", "", f"Rule: {rule_markdown(section.rule)}", ""]
+    rule = _math(section.rule_latex) if section.rule_latex else rule_markdown(section.rule)
+    out = [f"#### {section.title}", "", f"Rule: {rule}", ""]
     if section.kind == "verify":
         return "\n".join([*out, *_verify_table(section, fmt), ""])
     lines: list[str] = []
