@@ -110,6 +110,16 @@ class Step:
     optimizer: OptimizerRecord | None = None  # the step that makes an optimizer's update
     penalty: float | None = None  # L2 weight decay: (λ/2)·Σw² before the update
 
+    def equations(self) -> tuple[tuple[Section, Equation], ...]:
+        """The step's equations in the order the trace shows them, each with its section
+        (the JSON's `equations`, and the questions `quiz` asks)."""
+        return tuple(
+            (section, row)
+            for section in self.sections
+            for row in section.rows
+            if isinstance(row, Equation)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OptimizerRecord:
@@ -144,16 +154,6 @@ def _optimizer_record(spec: Spec, done: engine.Update) -> OptimizerRecord | None
     wb, bb = per_layer(optimized.before)
     wa, ba = per_layer(optimized.after)
     return OptimizerRecord(optimized.t, tuple(wb), tuple(wa), tuple(bb), tuple(ba))
-
-    def equations(self) -> tuple[tuple[Section, Equation], ...]:
-        """The step's equations in the order the trace shows them, each with its section
-        (the JSON's `equations`, and the questions `quiz` asks)."""
-        return tuple(
-            (section, row)
-            for section in self.sections
-            for row in section.rows
-            if isinstance(row, Equation)
-        )
 
 
 @dataclass(frozen=True, slots=True)
