@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
@@ -280,7 +280,6 @@ class _Asking:
     carried: dict[str, str]
     current: Outcome | None = None
     stopped: str = ""
-    hinted: list[str] = field(default_factory=list)
 
     def ask(self, question: Question, earlier: list[check.Answer]) -> Outcome:
         self.current = outcome = Outcome(question, ())

@@ -440,3 +440,25 @@ def test_the_readme_excerpt_is_the_quiz_output_of_its_answers_file():
     for part in excerpt.split("\n…\n"):
         assert part in done.stdout, f"README excerpt is stale: {part[:200]!r}"
     assert done.returncode == 1
+
+
+# ---------------------------------------------------------------- the JSON equations
+
+
+def test_json_equations_are_the_questions_with_their_operands():
+    done = subprocess.run(
+        [str(SCRIPT), "run", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    equations = json.loads(done.stdout)["steps"][0]["equations"]
+    assert [e["symbol"] for e in equations] == list(RIGHT)
+    for e in equations:
+        assert e["value"] == pytest.approx(RIGHT[e["symbol"]], abs=1e-12)
+        # the operands are exactly the names the formula writes
+        names = set(re.findall(r"[A-Za-zηδΔ∂/õ]+\d+(?:_\d+)?|η", e["formula"]))
+        assert set(e["operands"]) == names - {e["symbol"]}, e
+    δ3 = next(e for e in equations if e["symbol"] == "δ3")
+    assert δ3["operands"] == pytest.approx({"o3": RIGHT["o3"], "w35": 0.3, "δ5": RIGHT["δ5"]})
