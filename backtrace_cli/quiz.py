@@ -21,7 +21,7 @@ from . import check
 from .config import Spec
 from .errors import ConfigError
 from .notation import answer_name
-from .records import Equation, Section, Trace
+from .records import Equation, Section
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -87,7 +87,22 @@ def build(
         for n, (section, row) in enumerate(((s, r) for s, r in rows if s.kind != "verify"), start=1)
     )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    return Quiz(spec, rounding, sample, tries, questions, solution)
+    keys = {(1, sample, q.row.symbol) for q in questions} | {
+        (1, s, q.row.symbol) for q in questions for s in range(1, count + 1)
+    }
+    return Quiz(spec, rounding, sample, tries, questions, asked_lines(solution, keys))
+
+
+def asked_lines(solution: check.Solution, keys: set[check.Key]) -> check.Solution:
+    """The solution's lines that are asked. `check.mark` walks every line up to the one it
+    marks; a wide layer's table asks only its first units and its last, and the lines left out
+    never rest on an answer, so marking on the asked lines (the others keep the trace's values)
+    gives the same verdicts without walking hundreds of units at each answer."""
+    from dataclasses import replace
+
+    lines = tuple(line for line in solution.lines if line.key in keys)
+    index = {line.key: n for n, line in enumerate(lines)}
+    return replace(solution, lines=lines, index=index)
 
 
 # ---------------------------------------------------------------- marking
@@ -101,7 +116,6 @@ class Attempt:
     verdict: str  # check's words: "right", "follows from your o3", "wrong", …
     ok: bool
     reasons: tuple[str, ...] = ()  # the named mistakes that give the value, best first
-    working: str = ""  # the formula with the right numbers and value (shown once tries run out)
 
 
 def number(text: str) -> str | None:
@@ -124,7 +138,7 @@ def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answe
     session (the student's own values, for error carried forward)."""
     answer = _answer(quiz, question.row.symbol, written)
     verdict = check.mark(quiz.solution, (*earlier, answer), quiz.rounding)[-1]
-    return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes, verdict.working)
+    return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes)
 
 
 def _answer(quiz: Quiz, symbol: str, written: str) -> check.Answer:

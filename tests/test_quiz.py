@@ -462,3 +462,51 @@ def test_json_equations_are_the_questions_with_their_operands():
         assert set(e["operands"]) == names - {e["symbol"]}, e
     δ3 = next(e for e in equations if e["symbol"] == "δ3")
     assert δ3["operands"] == pytest.approx({"o3": RIGHT["o3"], "w35": 0.3, "δ5": RIGHT["δ5"]})
+
+
+def test_marking_on_the_asked_lines_of_a_wide_layer_is_marking_on_the_whole_solution():
+    """A 2-8-1 table shows units 3–6 and 10 of the hidden layer; the quiz marks on those
+    lines only. Every answer — right, carried forward from a slip, or a named mistake — gets
+    the verdict check gives it on the whole solution."""
+    from backtrace_cli import api, check
+    from backtrace_cli.quiz import build
+
+    spec = api.load(
+        {
+            "layers": [2, 8, 1],
+            "activation": "sigmoid",
+            "learning_rate": 0.5,
+            "inputs": [0.35, 0.9],
+            "targets": [0.5],
+            "weights": {"init": "uniform", "seed": 3},
+        }
+    )
+    asked = build(spec)
+    whole = check.solve(spec, 1, None)
+    assert len(asked.solution.lines) == len(asked.questions) < len(whole.lines)
+    answers = []
+    slip = 0.0
+    for q in asked.questions:
+        value = q.row.value
+        if q.row.symbol == "o3":
+            slip = 0.05
+            value += slip  # a slip net11 and o11 carry forward
+        if q.row.symbol == "net11":
+            value += whole.line((1, 1, "net11")).exact.values()["w3_11"] * slip
+            net11 = value
+        if q.row.symbol == "o11":
+            value = sigmoid(net11)
+        if q.row.symbol.startswith("δ") and q.row.symbol != "δ11":
+            new = {n: v for n, v in q.row.operands if n.startswith("w")}  # hidden δ, updated w
+            ((w, before),) = new.items()
+            after = whole.line((1, 1, f"new {w}")).exact.value
+            value = q.row.value * after / before
+        answers.append(check.Answer(q.row.symbol, q.row.symbol, value, f"{value:.4g}", 1, 1))
+    here = check.mark(asked.solution, answers, None)
+    there = check.mark(whole, answers, None)
+    assert [(v.kind, v.verdict, v.mistakes) for v in here] == [
+        (v.kind, v.verdict, v.mistakes) for v in there
+    ]
+    kinds = {v.kind for v in here}
+    assert {"right", "follows", "wrong"} <= kinds
+    assert any("updated weights" in " ".join(v.mistakes) for v in here)
