@@ -505,23 +505,33 @@ def run(spec: GraphSpec, carry: Carry = exact) -> Pass:
             return 1.0
         if not parts:
             return 0.0
-        return parts[0] if len(parts) == 1 else carry(math.fsum(parts))
+        if len(parts) == 1:
+            return parts[0]
+        exact_sum = math.fsum(parts) if all(map(math.isfinite, parts)) else sum(parts)
+        return carry(exact_sum)
 
+    # IEEE arithmetic throughout, as autograd's: an infinite local gradient (sqrt at 0) makes
+    # its branch infinite or nan, unless a routing gate downstream of it (relu, max, min)
+    # passes that gradient nowhere — those gates select, they do not multiply. Only a
+    # non-finite ∂f/∂input is refused, blamed on the first node where a number broke.
+    broken: list[tuple[Node, str]] = []
     for node in reversed(spec.nodes):
         upstream = grads[node.name] = total(node.name)
         op = OPS[node.op]
         args = [arg_value(values, a) for a in node.args]
         for k, name in node.variables():
-            local = op.local[k](*args, values[node.name])
-            if not math.isfinite(local):
-                raise GraphError(node, _local_problem(node, k, args))
-            local = locals_[(node.name, k)] = carry(float(local))
-            branch = upstream * local
-            if not math.isfinite(branch):
-                raise GraphError(node, f"overflow in the backward pass: ∂f/∂{name} via {node.name}")
+            local = locals_[(node.name, k)] = carry(float(op.local[k](*args, values[node.name])))
+            routed_away = op.routes and local == 0
+            branch = 0.0 if routed_away else upstream * local
+            if not math.isfinite(local) and math.isfinite(upstream):
+                broken.append((node, _local_problem(node, k, args)))
+            elif not math.isfinite(branch) and math.isfinite(upstream):
+                broken.append((node, f"overflow in the backward pass: ∂f/∂{name} via {node.name}"))
             branches[(node.name, k)] = carry(branch)
     for name in spec.input_names:
         grads[name] = total(name)
+    if broken and not all(math.isfinite(grads[name]) for name in spec.input_names):
+        raise GraphError(*broken[0])
     order = [*spec.input_names, *(n.name for n in spec.nodes)]
     return Pass(
         values,

@@ -7,7 +7,8 @@ local gradient. Each writer takes the operands as strings (names, or numbers alr
 formatted), so the same definition writes `q·z` and `3·(−4)`. Derivatives at a kink are the
 ones PyTorch's autograd uses (relu′(0) = 0, |x|′ at 0 = 0, max and min split a tie equally).
 
-Pure Python floats (float64): no numpy, cheap to import.
+Python floats (float64); sigmoid, tanh and relu are the layered networks' own definitions
+(`activations`), so each is written once.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Op:
     usage: str = ""  # how a call is written, for error messages
     domain: Callable[..., str | None] = lambda *args: None  # arguments → problem, or None
     is_function: bool = False  # called by name: exp(x)
+    routes: bool = False  # selects where the gradient goes (relu, max, min): a local gradient
+    # of 0 passes nothing, even an infinite or nan upstream, as autograd's masks do
 
 
 def _bare(operand: str) -> str:
@@ -43,13 +46,6 @@ def _bare(operand: str) -> str:
     if operand.startswith("(") and operand.endswith(")") and ")" not in operand[1:-1]:
         return operand[1:-1]
     return operand
-
-
-def _sigmoid(a: float) -> float:
-    if a >= 0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)  # never overflows for a < 0
-    return e / (1.0 + e)
 
 
 def _tie(first: float, second: float, wins: bool) -> float:
@@ -211,6 +207,7 @@ def _function(
     local_latex: Writer,
     domain: Callable[[float], str | None] = lambda a: None,
     pattern: str = "",
+    routes: bool = False,
 ) -> None:
     _define(
         Op(
@@ -226,6 +223,7 @@ def _function(
             usage=f"{name}(x)",
             domain=domain,
             is_function=True,
+            routes=routes,
         )
     )
 
@@ -272,34 +270,41 @@ _function(
     lambda a, out: _fn("sign", a),
     lambda a, out: f"\\operatorname{{sign}}({_bare(a)})",
 )
-_function(
-    "sigmoid",
-    _sigmoid,
-    lambda a, out: out * (1.0 - out),
-    lambda a: _fn("σ", a),
-    lambda a: f"\\sigma({_bare(a)})",
-    lambda a, out: f"{out}(1 − {out})",
-    lambda a, out: f"{out}(1 - {out})",
-)
-_function(
-    "tanh",
-    math.tanh,
-    lambda a, out: 1.0 - out * out,
-    lambda a: _fn("tanh", a),
-    lambda a: f"\\tanh({_bare(a)})",
-    lambda a, out: f"1 − {out}²",
-    lambda a, out: f"1 - {{{out}}}^{{2}}",
-)
-_function(
-    "relu",
-    lambda a: a if a > 0 else 0.0,
-    lambda a, out: 1.0 if a > 0 else 0.0,
-    lambda a: _fn("relu", a),
-    lambda a: f"\\operatorname{{relu}}({_bare(a)})",
-    lambda a, out: f"[{_bare(a)} > 0]",
-    lambda a, out: f"[{_bare(a)} > 0]",
-    pattern="relu routes: it passes the upstream gradient where its input is > 0, else 0",
-)
+
+
+def _activation(name: str) -> None:
+    """An activation of the layered networks as a graph function: the same definition
+    (`activations`) gives its value, its derivative and how both are written."""
+    from . import activations
+
+    act = activations.get(name)
+
+    def slope(a: str, out: str) -> str:
+        return act.slope.replace("{o}", out).replace("{net}", _bare(a))
+
+    def local(a: float, out: float) -> float:
+        import numpy as np
+
+        return float(act.derivative(np.float64(a), np.float64(out)))
+
+    _function(
+        name,
+        act.scalar,
+        local,
+        lambda a: f"{act.symbol}({_bare(a)})",
+        lambda a: f"{act.latex}({_bare(a)})",
+        slope,
+        lambda a, out: slope(a, out).replace("−", "-").replace("²", "^{2}"),
+        pattern=_PATTERNS.get(name, ""),
+        routes=name == "relu",
+    )
+
+
+_PATTERNS = {
+    "relu": "relu routes: it passes the upstream gradient where its input is > 0, else 0",
+}
+for _name in ("sigmoid", "tanh", "relu"):
+    _activation(_name)
 
 
 def _two(name: str, wins: Callable[[float, float], bool], pattern: str, sign: str) -> None:
@@ -326,6 +331,7 @@ def _two(name: str, wins: Callable[[float, float], bool], pattern: str, sign: st
             pattern=pattern,
             usage=f"{name}(a, b)",
             is_function=True,
+            routes=True,
         )
     )
 

@@ -498,3 +498,13 @@ def test_network_only_commands_refuse_a_graph_clearly(runner, command):
     result = runner.invoke(cli, command, input="1\n")
     assert result.exit_code == 2
     assert "works on layered networks" in result.output and "Traceback" not in result.output
+
+
+def test_a_routing_gate_discards_an_infinite_branch_as_autograd_does():
+    # f = max(1, sqrt(relu(x))) at x = −1: relu(x) = 0 and √0 has an infinite slope, but the
+    # max routes nothing into that branch: f is 1 all around x = −1, so ∂f/∂x = 0
+    f, g = gradients_of("max(1, sqrt(relu(x)))", x=-1.0)
+    assert (f, g) == (1.0, {"x": 0.0})
+    # where the infinite slope reaches an input, it is refused: √x at 0
+    with pytest.raises(api.ConfigError, match="infinite at 0"):
+        gradients_of("sqrt(x) + 1", x=0.0)
