@@ -597,23 +597,44 @@ _SAMPLE_OF = re.compile(r"(.+)⁽(\d+)⁾")
 _TINY = 1e-12
 
 
-def half_unit(answer: Answer, rounding: str | None) -> float:
-    """What the written value stands for: ± half a unit of its last digit — of the declared
-    rounding when there is one, whatever digits were typed."""
+def half_unit(answer: Answer, mode: str | None, rounding: str | None) -> float | None:
+    """± what a written value stands for to a student carrying `mode` (None: exact).
+
+    With a rounding declared, half a unit of it, whatever digits were typed (−0.6 is −0.600).
+    Else, kept exact: half a unit of the last digit written — 0 for one figure (too coarse to
+    tell: only the value itself); carrying a rounding: half a unit of it, when the value has no
+    more digits than it keeps (0.01 is 0.010 carried to 2 figures, its zero dropped) and it
+    leaves two figures at least (−0.008 is not −0.00817 "carried to 3 decimal places");
+    None when a student carrying `mode` could not have written it."""
+    from .rounding import unit
+
+    if answer.value == 0:  # no significant figure at all: the decimals written say how close
+        return 0.5 * 10.0**-answer.places if answer.places else 0.0
     if rounding:
+        return 0.5 * unit(answer.value, rounding)
+    if mode is None:
+        return 0.5 * 10.0**-answer.places if answer.figures >= 2 else 0.0
+    digits, kind = int(mode[:-2]), mode[-2:]
+    if kind == "sf":
+        fits = answer.figures <= digits
+    else:
+        fits = answer.places <= digits and abs(answer.value) >= 10.0 ** (1 - digits)
+    return 0.5 * unit(answer.value, mode) if fits else None
+
+
+def _within(answer: Answer, target: float, half: float, spread: float, carried: str | None) -> bool:
+    """Is the written value `target` (± `spread`) at the precision `half` — and, for a count
+    of significant figures, at the target's own (0.1 is not 0.0984 to 2 figures: 0.098)?"""
+    if carried and carried.endswith("sf") and half:
         from .rounding import unit
 
-        return 0.5 * unit(answer.value, rounding)
-    return 0.5 * 10.0**-answer.places
+        half = min(half, 0.5 * unit(target, carried))
+    return _close(answer.value, target, half + spread)
 
 
-def _fits(mode: str | None, answer: Answer, rounding: str | None) -> bool:
-    """Could the student have carried `mode`? With one declared, only it; else a mode is
-    considered when the value is written with no more digits than it keeps."""
-    if mode is None or rounding:
-        return True
-    digits, kind = int(mode[:-2]), mode[-2:]
-    return answer.figures <= digits if kind == "sf" else answer.places <= digits
+def _radius(answer: Answer, mode: str | None, rounding: str | None) -> float:
+    """What a value the student wrote may have been in their hands, carrying `mode`."""
+    return half_unit(answer, mode, rounding) or 0.5 * 10.0**-answer.places
 
 
 class _World:
@@ -621,13 +642,22 @@ class _World:
     place of the solution's values. `written`: right answers enter as written (0.66) — else
     as the solution has them (0.663739), for a student who kept more digits than they wrote."""
 
-    def __init__(self, solution: Solution, mode: str | None, written: bool) -> None:
+    def __init__(
+        self, solution: Solution, mode: str | None, written: bool, rounding: str | None
+    ) -> None:
         self.solution = solution
         self.mode = mode
         self.written = written
+        self.rounding = rounding  # declared
         self.values: dict[Key, _Span] = {}
         self.parameters: dict[str, _Span] = {}  # the latest new w / new b, by name
-        self.pending: Mapping[Key, tuple[Answer, float]] = {}
+        self.pending: Mapping[Key, Answer] = {}
+
+    def half(self, answer: Answer) -> float | None:
+        return half_unit(answer, self.mode, self.rounding)
+
+    def radius(self, answer: Answer) -> float:
+        return _radius(answer, self.mode, self.rounding)
 
     def operand(self, line: Line, name: str) -> _Span:
         epoch, sample, _ = line.key
@@ -637,8 +667,8 @@ class _World:
         if key in self.values:
             return self.values[key]
         if key in self.pending:  # a later quantity (updated weights in δ): as answered
-            answer, half = self.pending[key]
-            return _Span(answer.value, half, frozenset({key}))
+            answer = self.pending[key]
+            return _Span(answer.value, self.radius(answer), frozenset({key}))
         later = self.solution.line(key)
         if later is not None and not match:
             return _Span(later.rows[self.mode].value)
@@ -703,14 +733,14 @@ def mark(
         raise ValueError(f"not in this solution: {missing[0].name}")
     answers = [replace(a, sample=solution.resolve(a.key)[1]) for a in answers]
     by_key = {answer.key: answer for answer in answers}
-    halves = {key: half_unit(answer, rounding) for key, answer in by_key.items()}
     modes = solution.modes if rounding is None else (None, rounding)
     if rounding and rounding not in solution.modes:
         raise ValueError(f"the solution was not traced with {rounding} carried")
-    worlds = [_World(solution, mode, written) for mode in modes for written in (True, False)]
-    pending = {key: (answer, halves[key]) for key, answer in by_key.items()}
+    worlds = [
+        _World(solution, mode, written, rounding) for mode in modes for written in (True, False)
+    ]
     for world in worlds:
-        world.pending = pending
+        world.pending = by_key
     last = max(solution.index[key] for key in by_key)
     found: dict[Key, Verdict] = {}
     for line in solution.lines[: last + 1]:
@@ -720,31 +750,37 @@ def mark(
             for world in worlds:
                 world.adopt(line, world.carried(line, spans[id(world)]))
             continue
-        half = halves[line.key]
-        verdict, roots = _judge(line, answer, half, rounding, worlds, spans, fmt)
+        verdict, roots = _judge(line, answer, rounding, worlds, spans, fmt)
         if verdict.kind == "wrong":
-            verdict = _diagnose(verdict, line, answer, half, rounding, worlds, solution, fmt)
+            verdict = _diagnose(verdict, line, answer, rounding, worlds, solution)
+        if verdict.kind == "wrong" and rounding and not verdict.mistakes:
+            # declared: −0.008 is −0.00800 — unless no mistake explains it, a right value
+            # written too coarsely
+            wrong = verdict
+
+            def again(kind: str, words: str, carried: str | None = None) -> Verdict:
+                return replace(wrong, kind=kind, verdict=words, carried=carried, diagnosis=())
+
+            verdict = _coarse(line, answer, again) or verdict
         found[line.key] = verdict
+        mine = frozenset({line.key})
         for world in worlds:
             if verdict.kind == "right" and world.written:
-                # used as written: what differs from the right value is theirs to carry
+                # used as written: where it differs from the right value, what follows is theirs
                 same = abs(answer.value - line.exact.value) <= _TINY * max(1.0, abs(answer.value))
-                world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else frozenset({line.key})))
+                world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else mine))
             elif verdict.kind in ("right", "coarse") and not world.written:
                 world.adopt(line, _Span(line.rows[world.mode].value))
-            elif verdict.kind == "coarse":  # used as written: what follows from it follows
-                world.adopt(line, _Span(answer.value, half, frozenset({line.key})))
             elif verdict.kind == "follows":
-                world.adopt(line, _Span(answer.value, half, roots))
-            else:
-                world.adopt(line, _Span(answer.value, half, frozenset({line.key})))
+                world.adopt(line, _Span(answer.value, world.radius(answer), roots))
+            else:  # wrong, or coarse as written: what follows from it follows
+                world.adopt(line, _Span(answer.value, world.radius(answer), mine))
     return tuple(found[answer.key] for answer in answers)
 
 
 def _judge(
     line: Line,
     answer: Answer,
-    half: float,
     rounding: str | None,
     worlds: list[_World],
     spans: Mapping[int, _Span | None],
@@ -759,39 +795,43 @@ def _judge(
 
     if abs(v - exact) <= 1e-9 * max(1.0, abs(exact)):
         return verdict("right", "right"), _NO_ROOTS
-    tells = bool(rounding) or answer.figures >= 2  # one figure typed, undeclared: cannot tell
-    for mode in line.rows if tells else ():
+    for mode in line.rows:
         if mode is not None and rounding and mode != rounding:
             continue
-        if not _fits(mode, answer, rounding):
-            continue
-        target = line.rows[mode].value
-        if _close(v, target, half):
-            if mode is None or (rounding and _close(v, exact, half)):
+        half = half_unit(answer, mode, rounding)
+        carried = rounding or mode
+        if half is not None and _within(answer, line.rows[mode].value, half, 0.0, carried):
+            if mode is None or (rounding and _within(answer, exact, half, 0.0, carried)):
                 return verdict("right", "right"), _NO_ROOTS
             return verdict("right", f"right for {mode} carried", mode), _NO_ROOTS
     follows: _Span | None = None
-    if tells:
-        for world in worlds:
-            span = spans[id(world)]
-            if span is None or not _fits(world.mode, answer, rounding):
-                continue
-            if _close(v, span.value, half + span.radius):
-                if not span.roots:
-                    return verdict("right", "right", world.mode), _NO_ROOTS
-                if follows is None or len(span.roots) < len(follows.roots):
-                    follows = span
+    for world in worlds:
+        span = spans[id(world)]
+        half = world.half(answer)
+        if span is None or half is None:
+            continue
+        if _within(answer, span.value, half, span.radius, rounding or world.mode):
+            if not span.roots:
+                return verdict("right", "right", world.mode), _NO_ROOTS
+            if follows is None or len(span.roots) < len(follows.roots):
+                follows = span
     if follows is not None:
         yours = ", ".join(f"your {notation.answer_name(k[2])}" for k in sorted(follows.roots))
         return verdict("follows", f"follows from {yours}"), follows.roots
-    if answer.figures == 1:
-        coarse_half = 0.5 * 10.0**-answer.places
-        for mode in line.rows:
-            if _close(v, line.rows[mode].value, coarse_half):
-                better = _two_figures(line.rows[mode].value if mode else exact)
-                words = f"right, but write at least two significant figures: {better}"
-                return verdict("coarse", words, mode), _NO_ROOTS
-    return verdict("wrong", "wrong"), _NO_ROOTS
+    coarse = None if rounding else _coarse(line, answer, verdict)
+    return coarse or verdict("wrong", "wrong"), _NO_ROOTS
+
+
+def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:
+    """A right value typed with one significant figure: too coarse to tell, its own verdict."""
+    if answer.figures != 1:
+        return None
+    for mode in line.rows:
+        if _close(answer.value, line.rows[mode].value, 0.5 * 10.0**-answer.places):
+            better = _two_figures(line.rows[mode].value if mode else line.exact.value)
+            words = f"right, but write at least two significant figures: {better}"
+            return verdict("coarse", words, mode)
+    return None
 
 
 def _two_figures(value: float) -> str:
@@ -802,11 +842,9 @@ def _diagnose(
     verdict: Verdict,
     line: Line,
     answer: Answer,
-    half: float,
     rounding: str | None,
     worlds: list[_World],
     solution: Solution,
-    fmt: Callable[[float], str],
 ) -> Verdict:
     """The formula with the right numbers; with the student's where they differ; and each
     named mistake that, made with their operands and rounding, gives their value."""
@@ -821,13 +859,14 @@ def _diagnose(
         if template is None:
             continue
         for world in worlds:
-            if not _fits(world.mode, answer, rounding):
+            half = world.half(answer)
+            if half is None:
                 continue
             span = world.compute(line, template)
             if span is None:
                 continue
             tolerance = half + span.radius
-            if _close(answer.value, span.value, tolerance):
+            if _within(answer, span.value, half, span.radius, rounding or world.mode):
                 score = abs(answer.value - span.value) / max(tolerance, _TINY)
                 if score < scores.get(mistake.name, math.inf):
                     scores[mistake.name] = score
@@ -877,7 +916,7 @@ def _yours(line: Line, world: _World, answer: Answer, rounding: str | None) -> s
     if result is None:
         return ""
     written = {
-        name: world.pending[(line.key[0], line.key[1], name)][0].written.replace("-", "−")
+        name: world.pending[(line.key[0], line.key[1], name)].written.replace("-", "−")
         for name in own
     }
     number = NumberFormat(6)

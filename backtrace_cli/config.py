@@ -267,6 +267,14 @@ class _Checker:
                 path, f"expected a list of {length} numbers ({what}), found {_show(value)}"
             )
         if len(value) != length:
+            comma = self.doc.decimal_comma(path, length)
+            if comma is not None:
+                point = comma.replace(",", ".")
+                raise self.fail(
+                    path,
+                    f"has {_count(len(value), 'number')}: `{comma}` is a decimal comma, read as "
+                    f"two numbers; write {point} (expected {length}: {what})",
+                )
             raise self.fail(path, f"has {_count(len(value), 'number')}; expected {length} ({what})")
         return [self.number((*path, i), v) for i, v in enumerate(value)]
 

@@ -7,6 +7,7 @@ last), alias bombs cannot expand, and every value keeps the line it came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ Path = tuple[Any, ...]
 MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
 MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
 MAX_DEPTH = 64
+_WHOLE = re.compile(r"[-+\u2212]?\d+")
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
@@ -71,6 +73,30 @@ class Document:
     def column(self, path: Path) -> int | None:
         found = self._found(path)
         return None if found is None else self.columns.get(found)
+
+    def decimal_comma(self, path: Path, length: int) -> str | None:
+        """A list at `path` whose whole numbers, joined where only a comma stands between two
+        (`[0,5, -0,2]`), make the `length` numbers expected: decimal commas (0,5 for 0.5) read
+        as separate numbers. The first such pair, as written; None when it is not that."""
+        count = 0
+        while (*path, count) in self.texts:
+            count += 1
+        pairs, first, n = 0, None, 0
+        while n + 1 < count:
+            a, b = (*path, n), (*path, n + 1)
+            left, right = self.texts[a], self.texts[b]
+            if (
+                _WHOLE.fullmatch(left)
+                and right.isdigit()
+                and self.lines.get(a) == self.lines.get(b)
+                and self.columns.get(b) == self.columns.get(a, 0) + len(left) + 1
+            ):
+                pairs += 1
+                first = first or f"{left},{right}"
+                n += 2
+            else:
+                n += 1
+        return first if first is not None and count - pairs == length else None
 
     def missing(self, key: str, problem: str) -> ConfigError:
         """A key that is not there: located where the mapping that should hold it starts."""
