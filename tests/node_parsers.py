@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,10 +48,18 @@ def _folder() -> Path:
 def check(math: list[tuple[str, bool]], mermaid: list[str]) -> dict:
     """Parse every (tex, display) with KaTeX (throwOnError, strict) and every diagram with
     mermaid.parse; returns the failures and the counts checked."""
-    folder = _folder()
     payload = {"math": [{"tex": t, "display": d} for t, d in math], "mermaid": mermaid}
+    return _node("check.mjs", payload)
+
+
+def _node(script: str, payload: object) -> Any:
+    """Run a script of tests/node/ in the cache folder (where its packages are) on `payload`
+    as JSON; its JSON answer."""
+    folder = _folder()
+    if script not in FILES:  # a script outside the lock's digest: copied, never reinstalled
+        shutil.copy(HERE / script, folder / script)
     done = subprocess.run(
-        ["node", str(folder / "check.mjs")],
+        ["node", str(folder / script)],
         check=False,  # a failure is reported below, with node's own message
         input=json.dumps(payload),
         capture_output=True,
@@ -76,3 +85,12 @@ def pieces(markdown: str) -> tuple[list[tuple[str, bool]], list[str]]:
     prose = _CODE.sub("", _DISPLAY.sub("", prose))
     math += [(tex, False) for tex in _INLINE.findall(prose)]
     return math, diagrams
+
+
+EM_PX = 16 * 1.21  # KaTeX's CSS sets math at 1.21em: on a 16-pixel page, 19.36 px per em
+
+
+def widths(texs: list[str]) -> list[float]:
+    """Display-math widths in pixels on a 16-pixel page, as KaTeX lays them out
+    (tests/node/width.mjs reads KaTeX's own build tree and font metrics)."""
+    return [em * EM_PX for em in _node("width.mjs", texs)]

@@ -4,6 +4,7 @@ numbers as the JSON, safe files, and a committed example that is up to date."""
 from __future__ import annotations
 
 import itertools
+import re
 import json
 from pathlib import Path
 
@@ -110,18 +111,25 @@ def test_markdown_parses_and_tables_have_consistent_columns(documents):
 
 
 def test_the_markdown_shows_the_lecture_as_the_notes_write_it():
+    """As the course notes do: the formula, then "= " the numbers on the next line, then
+    "= " the value (Y3 = (W13 * X1) + (W23 * X2) / = (0.1 * 0.35) + (0.8 * 0.9) / = 0.755)."""
     text = bt.trace("lecture").markdown()
     assert (
-        "\\mathit{net}_{3} &= w_{13} \\cdot x_{1} + w_{23} \\cdot x_{2} = "
-        "0.1 \\cdot 0.35 + 0.8 \\cdot 0.9 = 0.755" in text
+        "\\mathit{net}_{3} &= w_{13} \\cdot x_{1} + w_{23} \\cdot x_{2} \\\\\n"
+        "&= 0.1 \\cdot 0.35 + 0.8 \\cdot 0.9 \\\\\n"
+        "&= 0.755 \\\\[6pt]\n" in text
     )
     # σ written out where it is first used, and only there
     assert (
-        "o_{3} &= \\sigma(\\mathit{net}_{3}) = \\sigma(0.755) = "
-        "\\frac{1}{1 + e^{-0.755}} = 0.680267" in text
+        "o_{3} &= \\sigma(\\mathit{net}_{3}) \\\\\n"
+        "&= \\sigma(0.755) = \\frac{1}{1 + e^{-0.755}} \\\\\n"
+        "&= 0.680267 \\\\[6pt]\n" in text
     )
-    assert "o_{4} &= \\sigma(\\mathit{net}_{4}) = \\sigma(0.68) = 0.663739" in text
-    assert "w_{45}^{\\text{new}} &= w_{45} + \\Delta w_{45} = 0.9 + (-0.027002) = 0.872998" in text
+    assert "o_{4} &= \\sigma(\\mathit{net}_{4}) \\\\\n&= \\sigma(0.68) \\\\\n&= 0.663739\n" in text
+    assert (
+        "w_{45}^{\\text{new}} &= w_{45} + \\Delta w_{45} \\\\\n"
+        "&= 0.9 + (-0.027002) \\\\\n&= 0.872998" in text
+    )
     assert "```mermaid" in text and '-->|"w13 = 0.1"| u3' in text
     rounded = bt.trace("lecture", rounding="3sf").markdown()
     assert "\\delta_{5} &=" in rounded and "= -0.0406" in rounded  # the notes' own value
@@ -163,10 +171,12 @@ def test_markdown_terminal_and_json_show_the_same_numbers(seed):
     from backtrace_cli.render.markdown import latex_number
 
     in_json = [latex_number(e["value"], fmt) for s in doc["steps"] for e in s["equations"]]
-    # "symbol &= formula = numbers = value \quad note \\": the value is the last term
-    lines = [line for line in worked.markdown().splitlines() if " &= " in line]
-    cores = [line.split("\\quad")[0].removesuffix(" \\\\").split(" &= ", 1)[1] for line in lines]
-    markdown = [core.rsplit(" = ", 1)[-1].strip() for core in cores]
+    # each equation: "symbol &= formula \\ &= numbers \\ &= value \quad note", one after
+    # another with \\[6pt] between: the value is the last term of its last line
+    blocks = re.findall(r"\\begin\{aligned\}\n(.*?)\n\\end\{aligned\}", worked.markdown(), re.S)
+    last_lines = [eq.rsplit("\n", 1)[-1] for block in blocks for eq in block.split(" \\\\[6pt]\n")]
+    cores = [line.split("\\quad ")[0].removesuffix(" \\\\") for line in last_lines]
+    markdown = [core.rsplit("= ", 1)[-1].strip() for core in cores]
     assert markdown == in_json
     # the table: each equation row's last cell; rows never wrap at this width
     from rich.console import Console

@@ -14,7 +14,7 @@ from .. import activations, notation
 from ..config import Spec
 from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
-from .numbers import MINUS, NumberFormat
+from .numbers import MINUS, NumberFormat, substituted, symbolic
 
 if TYPE_CHECKING:
     from ..exercise import Question
@@ -178,36 +178,79 @@ def _note(note: str) -> str:
 _SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
 
 
-def equation_line(row: Equation, fmt: NumberFormat, first_sigma: list[bool] | None = None) -> str:
-    """symbol = formula = numbers = value, one aligned line. `first_sigma`: [True] until σ has
-    been written out once in the document, as 1/(1 + e^−net) with the number."""
+LINE_CHARACTERS = 64  # a line of an equation, as plain text: at most ≈ 700 px of KaTeX display
+
+
+def _terms(template: str, level: int) -> list[str]:
+    """A formula template cut before each + or − at bracket depth `level`: "a + b − c" →
+    ["a", " + b", " − c"]. Pieces rejoin to the template."""
+    pieces, depth, start = [], 0, 0
+    for n, char in enumerate(template):
+        depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
+        if depth == level and char in "+−" and template[n - 1 : n] == " " and n > 1:
+            pieces.append(template[start : n - 1])
+            start = n - 1
+    pieces.append(template[start:])
+    return pieces
+
+
+def _lines_of(template: str, plain: Callable[[str], str], level: int = 0) -> list[str]:
+    """The template cut into lines at + and − so that each line's plain text stays within
+    LINE_CHARACTERS: outside brackets first, then inside them (a single term longer than
+    that stays whole)."""
+    lines: list[str] = []
+    for piece in _terms(template, level):
+        if lines and len(plain(lines[-1] + piece)) > LINE_CHARACTERS:
+            lines.append(piece.lstrip())
+        else:
+            lines[-1:] = [(lines[-1] if lines else "") + piece]
+    if level < 2 and any(len(plain(line)) > LINE_CHARACTERS for line in lines):
+        return [part for line in lines for part in _lines_of(line, plain, level + 1)]
+    return lines
+
+
+def equation_lines(
+    row: Equation, fmt: NumberFormat, first_sigma: list[bool] | None = None
+) -> list[str]:
+    """An equation as the course notes write it, one aligned line each: the formula, then
+    "= " the numbers, then "= " the value; a line too long for the page continues on the next.
+    `first_sigma`: [True] until σ has been written out once in the document, as
+    1/(1 + e^−net) with the number."""
     values = row.values()
-    if row.latex:  # the definition's own LaTeX (optimizers)
-        formula = latex_formula(row.latex, raw=True)
-        working = latex_working(row.latex, values, fmt, raw=True)
+    if row.latex:  # the definition's own LaTeX (optimizers): one line each
+        formula = [latex_formula(row.latex, raw=True)]
+        numbers = [latex_working(row.latex, values, fmt, raw=True)]
     else:
-        formula = latex_formula(row.formula)
-        working = latex_working(row.working or row.formula, values, fmt)
-    value = latex_number(row.value, fmt)
-    parts = [formula]
-    if working != formula:
-        parts.append(working)
+        formula = [latex_formula(part) for part in _lines_of(row.formula, symbolic)]
+        numbers = [
+            latex_working(part, values, fmt)
+            for part in _lines_of(
+                row.working or row.formula, lambda t: substituted(t, values, fmt)
+            )
+        ]
+    parts = [formula] if numbers == formula else [formula, numbers]  # each: a line, continued
     sigma = _SIGMA.fullmatch(row.formula)
     if sigma and first_sigma and first_sigma[0]:
         first_sigma[0] = False
         net = values[sigma.group(1)]
         power = latex_number(abs(net), fmt) if net < 0 else f"-{_operand(net, fmt)}"
-        parts.append(f"\\frac{{1}}{{1 + e^{{{power}}}}}")
-    if value != parts[-1]:
-        parts.append(value)
-    line = f"{latex_symbol(row.symbol)} &= " + " = ".join(parts)
+        parts[-1][-1] += f" = \\frac{{1}}{{1 + e^{{{power}}}}}"
+    value = latex_number(row.value, fmt)
+    if [value] != parts[-1]:
+        parts.append([value])
+    out = []
+    for n, part in enumerate(parts):
+        head = f"{latex_symbol(row.symbol)} &= " if n == 0 else "&= "
+        out.append(head + part[0])
+        out += [f"&\\quad {line}" for line in part[1:]]  # the sum goes on
     if row.note:
-        line += _note(row.note)
-    return line
+        out[-1] += _note(row.note)
+    return out
 
 
-def _math_block(lines: list[str]) -> str:
-    body = " \\\\\n".join(lines)
+def _math_block(equations: list[list[str]]) -> str:
+    """Equations in one aligned block, a little space between one equation and the next."""
+    body = " \\\\[6pt]\n".join(" \\\\\n".join(lines) for lines in equations)
     return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
@@ -233,10 +276,45 @@ _RULE_LITERALS = [
 ]
 
 
+_CONNECTIVES = {"if", "of", "or", "to", "by", "at", "on", "in", "is", "as", "A"}
+_MATHS = re.compile(r"[=←·Σ∂/^′²><−+_()]")
+
+
+def _prose(token: str) -> bool:
+    """A word of the sentence around a formula: "before", "(the", "if"; not "net" or "σ′"."""
+    words = re.findall(r"[A-Za-z']+", token)
+    return any((len(w) >= 3 and w not in _RULE_NAMES) or w in _CONNECTIVES for w in words)
+
+
 def _rule_part(part: str) -> str:
-    """One part of a section's rule as inline math; prose stays prose."""
-    if any(word not in _RULE_NAMES for word in _RULE_WORDS.findall(part)):
-        return part  # prose: "w before the update", "biases are fixed (train_biases: false)"
+    """A rule or a convention with its formulas as inline math and its prose as prose:
+    "δ_j = −∂E/∂net_j" → math; "w before the update" → $w$ before the update."""
+    tokens = part.split(" ")
+    out: list[str] = []
+    n = 0
+    while n < len(tokens):
+        if _prose(tokens[n]):
+            out.append(tokens[n])
+            n += 1
+            continue
+        end = n
+        while end < len(tokens) and not _prose(tokens[end]):
+            end += 1
+        span = " ".join(tokens[n:end])
+        tail = span[len(span.rstrip(",.;:")) :]
+        span = span[: len(span) - len(tail)]
+        balanced = span.count("(") == span.count(")")
+        alone = re.fullmatch(r"[A-Za-zδη]", span) and end < len(tokens)  # "w before the …"
+        if span and balanced and (_MATHS.search(span) or alone):
+            out.append(_math(_rule_tex(span)) + tail)
+        else:
+            out.append(span + tail)
+        n = end
+    return " ".join(out)
+
+
+def _rule_tex(text: str) -> str:
+    """A formula of a rule, written in plain symbols, as LaTeX."""
     text = _RULE_SUBSCRIPT.sub(
         lambda m: (
             {"net": "\\mathit{net}", "õ": "\\tilde{o}", "x̃": "\\tilde{x}", "δ": "δ"}.get(
@@ -244,9 +322,11 @@ def _rule_part(part: str) -> str:
             )
             + f"_{{{m.group(2)}}}"
         ),
-        part,
+        text,
     )
     text = re.sub(r"(?<!\{)\bnet\b(?!\})", "\\\\mathit{net}", text)  # "∂o/∂net", not "{net}"
+    text = re.sub(r"\^(−?)(\\mathit\{net\}|\w+)", r"^{\1\2}", text)  # e^−net: all of it up
+    text = text.replace("′", "'")
     for plain, tex in _RULE_LITERALS[:4]:  # new, Σ before σ
         text = text.replace(plain, tex)
     text = _functions(text)
@@ -254,15 +334,23 @@ def _rule_part(part: str) -> str:
         text = text.replace(plain, tex)
     text = text.replace("δ", "\\delta ")
     text = re.sub(r"NEW(w_\{[a-z]+\}|b_\{[a-z]+\})", r"\1^{\\text{new}}", text)
-    text = _SCIENTIFIC.sub(
+    return _SCIENTIFIC.sub(
         lambda m: f"{m.group(1)} \\times 10^{{{'-' if m.group(2) == '-' else ''}{m.group(3)}}}",
         text,
     )
-    return _math(text)
 
 
 def rule_markdown(rule: str) -> str:
-    return ", ".join(_rule_part(part) for part in re.split(r",\s+", rule))
+    """A rule or convention: its parts (split at commas outside parentheses) each as math
+    where they are formulas, as prose where they are words."""
+    parts, depth, start = [], 0, 0
+    for n, char in enumerate(rule):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0 and rule[n + 1 : n + 2] == " ":
+            parts.append(rule[start:n])
+            start = n + 2
+    parts.append(rule[start:])
+    return ", ".join(_rule_part(part.strip()) for part in parts)
 
 
 def section_markdown(
@@ -272,17 +360,17 @@ def section_markdown(
     out = [f"#### {section.title}", "", f"Rule: {rule}", ""]
     if section.kind == "verify":
         return "\n".join([*out, *_verify_table(section, fmt), ""])
-    lines: list[str] = []
+    equations: list[list[str]] = []
     for row in section.rows:
         if isinstance(row, Elided):
-            if lines:
-                out += [_math_block(lines), ""]
-                lines = []
+            if equations:
+                out += [_math_block(equations), ""]
+                equations = []
             out += [f"*… {row.count} more: {row.what} (`--full` shows them)*", ""]
             continue
-        lines.append(equation_line(row, fmt, first_sigma))
-    if lines:
-        out += [_math_block(lines), ""]
+        equations.append(equation_lines(row, fmt, first_sigma))
+    if equations:
+        out += [_math_block(equations), ""]
     for line in section.note.splitlines():
         out += [f"*{line}*", ""]
     return "\n".join(out)
@@ -334,8 +422,8 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
         f"({'; '.join(layers)}), {activation}"
         f", {biases_text(spec)}, "
-        f"loss `{spec.loss}`, {get_loss(spec.loss).rule}, and learning rate η = "
-        f"{fmt(spec.learning_rate)}. "
+        f"the loss {rule_markdown(get_loss(spec.loss).rule)}, and learning rate "
+        f"$\\eta$ = {fmt(spec.learning_rate)}. "
     )
     last = len(spec.layers) - 1
     if len(spec.samples) == 1:
@@ -495,7 +583,8 @@ def _summary(trace: Trace, fmt: NumberFormat) -> list[str]:
 
 
 def _notes(trace: Trace) -> list[str]:
-    return [f"- {note}" for note in trace.notes]
+    """The conventions, their formulas as math, as the notes write them."""
+    return [f"- {rule_markdown(note)}" for note in trace.notes]
 
 
 def render(trace: Trace, fmt: NumberFormat) -> str:
