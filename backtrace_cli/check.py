@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from . import activations, notation
+from . import activations, notation, optimizers
 from .config import Spec
 from .errors import ConfigError
 from .records import Equation, Trace, is_question
@@ -281,7 +281,8 @@ def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
     text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
     text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
     text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
-    text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text).replace("^", "**")  # optimizers
+    text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text)  # optimizers: √v̂, √(s + ε), β^t
+    text = text.replace("√(", "sqrt(").replace("^", "**")
     text = _CALL.sub(lambda m: f"fn_{_CALLS[m.group(1)].name}(", text)
     for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2")):
         text = text.replace(a, b)
@@ -539,7 +540,19 @@ def mistakes(spec: Spec) -> list[Mistake]:
     """The mistakes `check` knows for this network: each activation's own (its derivative
     left out), then the general ones."""
     own = [_no_derivative(a) for a in dict.fromkeys(spec.functions) if a.slope != "1"]
+    own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]
     return [*own, *MISTAKES]
+
+
+def _optimizer_mistake(mistake: optimizers.Mistake) -> Mistake:
+    """One of the optimizer's own slips (optimizers.py), as a rewrite of the traced formula."""
+    pattern = re.compile(mistake.pattern)
+
+    def rewrite(row: Equation, spec: Spec) -> str | None:
+        out = pattern.sub(mistake.replacement, row.formula)
+        return out if out != row.formula else None
+
+    return Mistake(mistake.name, rewrite)
 
 
 # ---------------------------------------------------------------- verdicts

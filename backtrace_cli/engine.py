@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from .activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
 from . import optimizers
+from .activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
 from .config import Spec
 from .losses import get as get_loss
 
@@ -193,37 +193,35 @@ def _weights_only(weights: int, total: int, value: float) -> Array | float:
 def optimize(
     spec: Spec,
     weights: Sequence[Array],
-    biases: Sequence[Array] | None,
-    gradients: Sequence[Array],
-    bias_gradients: Sequence[Array] | None,
+    biases: Sequence[Array | None] | None,
+    summed: Sequence[Array],
+    bias_summed: Sequence[Array | None] | None,
     state: optimizers.State | None,
     carry: Carry = exact,
-) -> tuple[list[Array], list[Array] | None, Optimized]:
-    """Every trained parameter updated by the spec's optimizer from its ∂E/∂θ, at once."""
-    trained = biases is not None and spec.train_biases and bias_gradients is not None
+) -> tuple[list[Array], list[Array | None] | None, Optimized]:
+    """Every trained parameter updated at once by the spec's optimizer, from g = ∂E/∂θ =
+    −Σ δ·o (`summed`: Σ δ·o per layer, then Σ δ per layer for the biases)."""
+    trained = biases is not None and spec.train_biases and bias_summed is not None
     params = [*weights, *(biases if trained else ())]
-    grads = [*gradients, *(bias_gradients if trained else ())]
     shapes = tuple(None if p is None else p.shape for p in params)
     w = optimizers.flatten(params)
-    g = carry(optimizers.flatten(grads))
+    g = carry(-optimizers.flatten([*summed, *(bias_summed if trained else ())]))
     n_weights = sum(a.size for a in weights)
     before = state if state is not None else optimizers.State()
     t = before.t + 1
+    names = spec.optimizer.optimizer.state
     values = optimizers.update(
         spec.optimizer,
         spec.learning_rate,
         t,
         w,
         g,
-        {name: before.get(name, w.size) for name in spec.optimizer.optimizer.state},
+        {name: before.get(name, w.size) for name in names},
         l2=_weights_only(n_weights, w.size, spec.weight_decay) if spec.weight_decay else 0.0,
         decoupled=_weights_only(n_weights, w.size, 1.0),
         carry=carry,
     )
-    values["gradient"] = g
-    after = optimizers.State(
-        t, tuple((name, values[name]) for name in spec.optimizer.optimizer.state)
-    )
+    after = optimizers.State(t, tuple((name, values[name]) for name in names))
     new = optimizers.split(values["new"], shapes)
     w_after = new[: len(weights)]
     b_after = new[len(weights) :] if trained else (list(biases) if biases is not None else None)
@@ -297,18 +295,8 @@ def backprop(
     if not plain:
         # g = ∂E/∂θ = −Σ δ·o (the lecture's sign), then the optimizer's own rule
         w_after, b_after, optimized = optimize(
-            spec,
-            weights,
-            biases,
-            [-s for s in summed],
-            [None if s is None else -s for s in b_summed] if b_summed is not None else None,
-            state,
-            carry,
+            spec, weights, biases, summed, b_summed, state, carry
         )
-        steps = optimizers.split(optimized.values["step"], optimized.shapes)
-        dw = steps[:count]
-        if biases is not None and spec.train_biases:
-            db = steps[count:]
     return Pass(
         nets,
         outs,
@@ -340,6 +328,12 @@ def update(
     x = np.array([spec.samples[i].inputs for i in samples])
     t = np.array([spec.samples[i].targets for i in samples])
     p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks, spec.optimizer_state)
+    dw, db = p.dw, p.db
+    if p.optimized is not None:  # the optimizer's steps Δ, per layer (training never needs them)
+        steps = optimizers.split(p.optimized.values["step"], p.optimized.shapes)
+        dw = steps[: len(spec.weights)]
+        if spec.biases is not None and spec.train_biases:
+            db = steps[len(spec.weights) :]
     layers = []
     for k in range(len(spec.weights)):
         has_bias = spec.biases is not None and spec.biases[k] is not None
@@ -352,11 +346,11 @@ def update(
                 delta=p.deltas[k],
                 weights_before=spec.weights[k],
                 gradient=-p.summed[k],
-                dw=p.dw[k],
+                dw=dw[k],
                 weights_after=p.weights_after[k],
                 biases_before=spec.biases[k] if has_bias else None,
                 bias_gradient=-p.bias_summed[k] if has_bias else None,
-                db=p.db[k] if p.db is not None else None,
+                db=db[k] if db is not None else None,
                 biases_after=p.biases_after[k] if has_bias else None,
             )
         )

@@ -67,11 +67,12 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Mistake:
-    """A slip `check` can name: the line recomputed with another formula."""
+    """A slip `check` can name: a traced formula rewritten as the student who makes it computes
+    it (a regex over the per-parameter formula: `{new m_w45}/(1 − {β1}^{t})` → `{new m_w45}`)."""
 
-    name: str  # "bias correction left out"
-    line: str  # the line's name it replaces
-    compute: Callable[[Mapping[str, Value]], Value]
+    name: str  # "the bias correction 1/(1 − β1^t) left out (m̂ = m)"
+    pattern: str
+    replacement: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +209,6 @@ MOMENTUM = Optimizer(
     (MU,),
     ("v",),
     (_velocity(), _step("−{η}·{v}", "-{η} \\cdot {v}", lambda n: -n["eta"] * n["v"])),
-    mistakes=(
-        Mistake("momentum's step uses g instead of v", "step", lambda n: -n["eta"] * n["g"]),
-    ),
 )
 NESTEROV = Optimizer(
     "nesterov",
@@ -227,10 +225,14 @@ NESTEROV = Optimizer(
     ),
     mistakes=(
         Mistake(
-            "Nesterov's look-ahead left out (plain momentum)", "step", lambda n: -n["eta"] * n["v"]
+            "Nesterov's look-ahead left out (plain momentum's step −η·v)",
+            r"^−\{η\}·\(\{[^{}]+\} \+ \{μ\}·(\{new v_[^{}]+\})\)$",
+            r"−{η}·\1",
         ),
     ),
 )
+# ε added under the root: η·g/√(s + ε) instead of η·g/(√s + ε)
+_EPSILON_INSIDE = Mistake("ε inside the square root", r"√(\{[^{}]+\}) \+ \{ε\}", r"√(\1 + {ε})")
 RMSPROP = Optimizer(
     "rmsprop",
     "RMSprop",
@@ -247,13 +249,7 @@ RMSPROP = Optimizer(
         ),
         _root_step("s"),
     ),
-    mistakes=(
-        Mistake(
-            "ε inside the square root",
-            "step",
-            lambda n: (-n["eta"] * n["g"]) / np.sqrt(n["s"] + n["epsilon"]),
-        ),
-    ),
+    mistakes=(_EPSILON_INSIDE,),
 )
 ADAGRAD = Optimizer(
     "adagrad",
@@ -264,6 +260,7 @@ ADAGRAD = Optimizer(
         Line("s", "s", "{s} + {g}²", "{s} + {g}^2", lambda n: n["s"] + n["g"] * n["g"]),
         _root_step("s"),
     ),
+    mistakes=(_EPSILON_INSIDE,),
 )
 
 
@@ -306,13 +303,19 @@ def _adam_lines() -> tuple[Line, ...]:
 
 
 _ADAM_MISTAKES = (
-    Mistake("bias correction left out (m̂ = m)", "m_hat", lambda n: n["m"]),
-    Mistake("bias correction left out (v̂ = v)", "v_hat", lambda n: n["v"]),
     Mistake(
-        "ε inside the square root",
-        "step",
-        lambda n: (-n["eta"] * n["m_hat"]) / np.sqrt(n["v_hat"] + n["epsilon"]),
+        "the bias correction 1/(1 − β1^t) left out (m̂ = m)",
+        r"^(\{new m_[^{}]+\})/\(1 − \{β1\}\^\{t\}\)$",
+        r"\1",
     ),
+    Mistake(
+        "the bias correction 1/(1 − β2^t) left out (v̂ = v)",
+        r"^(\{new v_[^{}]+\})/\(1 − \{β2\}\^\{t\}\)$",
+        r"\1",
+    ),
+    Mistake("the factor (1 − β1) left out", r"\(1 − \{β1\}\)·", ""),
+    Mistake("the factor (1 − β2) left out", r"\(1 − \{β2\}\)·", ""),
+    _EPSILON_INSIDE,
 )
 ADAM = Optimizer(
     "adam", "Adam", (BETA1, BETA2, _eps(1e-8)), ("m", "v"), _adam_lines(), mistakes=_ADAM_MISTAKES
@@ -447,7 +450,7 @@ def describe(settings: Settings, weight_decay: float = 0.0) -> str:
 
 def flatten(arrays: Sequence[Value | None]) -> Value:
     """Arrays (None skipped) as one vector, each row-major: the state's layout."""
-    return np.concatenate([np.ravel(a) for a in arrays if a is not None])
+    return np.concatenate([a for a in arrays if a is not None], axis=None)
 
 
 def split(flat: Value, shapes: Sequence[tuple[int, ...] | None]) -> list[Value | None]:

@@ -1071,15 +1071,13 @@ def _optimizer_section(
     if weights and spec.weight_decay:
         gradient_latex += " + \\lambda \\cdot w"
     latex = f"{gradient_latex},\\quad {latex}"
-    if not opt.state:
-        note = f"{opt.title}, update t = {optimized.t}"
-    elif optimized.t == 1:
-        note = f"{opt.title}, update t = 1: {', '.join(opt.state)} start at 0"
-    else:
-        note = (
-            f"{opt.title}, update t = {optimized.t}: {', '.join(opt.state)} before it are "
-            f"their values after update {optimized.t - 1}"
-        )
+    note = f"{opt.title}, update t = {optimized.t}"
+    if opt.state:
+        state = ", ".join(opt.state)
+        if optimized.t == 1:
+            note += f": the state ({state}) starts at 0"
+        else:
+            note += f": the state ({state}) before it is the one after update {optimized.t - 1}"
     return Section("update", title, text, tuple(rows), note, rule_latex=latex)
 
 

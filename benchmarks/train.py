@@ -6,12 +6,14 @@
 
 Times, in one run on one machine (float64, CPU):
 1. 10,000 online epochs of a 2-2-2 sigmoid network with biases (one sample), and of
-   configs/xor.yaml (2-2-1 with biases, four samples, online);
+   configs/xor.yaml (2-2-1 with biases, four samples, online); the same two with Adam
+   (configs/adam.yaml for xor) against torch.optim.Adam;
 2. 20 batch epochs of a 784-256-10 network (sigmoid hidden, sigmoid output, half_sse) on
    1,024 random samples;
 3. how xor's time and memory grow with epochs: 1k, 10k, 100k (measured first, before
    PyTorch's worker threads exist).
-Targets (the training issue): small networks ≥ 5× PyTorch eager; the wide one ≥ 0.9×.
+Targets (the training and optimizer issues): small networks ≥ 5× PyTorch eager, with SGD and
+with Adam; the wide one ≥ 0.9×.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from backtrace_cli import config, training
+from backtrace_cli import config, optimizers, training
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
@@ -74,7 +77,8 @@ def wide_spec(rng: np.random.Generator) -> config.Spec:
 
 
 def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
-    """The same training written for PyTorch eager: autograd for the gradient, SGD by hand."""
+    """The same training written for PyTorch eager: autograd for the gradient, SGD by hand,
+    or torch.optim.Adam where the spec trains with Adam."""
     import torch
 
     torch.set_default_dtype(torch.float64)
@@ -88,6 +92,12 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
         params += [torch.tensor(np.array(b), requires_grad=True) for b in spec.biases or []]
         layers = len(spec.weights)
         groups = [slice(None)] if batch else [slice(i, i + 1) for i in range(len(spec.samples))]
+        adam = None
+        if spec.optimizer.name == "adam":
+            h = dict(spec.optimizer.values)
+            adam = torch.optim.Adam(
+                params, lr=spec.learning_rate, betas=(h["beta1"], h["beta2"]), eps=h["epsilon"]
+            )
         for _ in range(epochs):
             for rows in groups:
                 out = x_all[rows]
@@ -100,6 +110,9 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
                 for p in params:
                     p.grad = None
                 loss.backward()
+                if adam is not None:
+                    adam.step()
+                    continue
                 with torch.no_grad():
                     for p in params:
                         p.sub_(spec.learning_rate * p.grad)
@@ -113,6 +126,18 @@ CASES = {
     "xor": (
         "xor.yaml (2-2-1, 4 samples), 10,000 online epochs",
         lambda: config.load("xor"),
+        10_000,
+        5.0,
+    ),
+    "adam-small": (
+        "2-2-2 + biases, Adam, 10,000 online epochs",
+        lambda: replace(small_spec(), optimizer=optimizers.settings("adam")),
+        10_000,
+        5.0,
+    ),
+    "adam-xor": (
+        "adam.yaml (xor with Adam), 10,000 online epochs",
+        lambda: config.load("adam"),
         10_000,
         5.0,
     ),
@@ -155,6 +180,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one repeat instead of five")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
+    )
     args = parser.parse_args()
     if args.one:
         print(measure(*args.one, args.repeats))
@@ -170,26 +198,28 @@ def main() -> int:
         f"({os.cpu_count()} threads); best of {repeats}, each in its own process\n"
     )
 
-    print("xor: time and memory against epochs (should be linear and flat)")
-    xor = config.load("xor")
-    rates = []
-    for epochs in (1_000, 10_000, 100_000):
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        seconds = best_of(1, lambda n=epochs: training.train(xor, n))
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-        rates.append(seconds / epochs * 1e6)
+    if "xor" in args.cases.split(","):  # the scaling check, with the xor workload
+        print("xor: time and memory against epochs (should be linear and flat)")
+        xor = config.load("xor")
+        rates = []
+        for epochs in (1_000, 10_000, 100_000):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            seconds = best_of(1, lambda n=epochs: training.train(xor, n))
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            rates.append(seconds / epochs * 1e6)
+            print(
+                f"  {epochs:>7} epochs  {seconds:8.3f}s  {rates[-1]:6.1f} µs/epoch  "
+                f"peak memory grew {grown / 1024:6.1f} MiB"
+            )
         print(
-            f"  {epochs:>7} epochs  {seconds:8.3f}s  {rates[-1]:6.1f} µs/epoch  "
-            f"peak memory grew {grown / 1024:6.1f} MiB"
+            f"  µs/epoch varies {max(rates) / min(rates):.2f}× across 1k–100k epochs (median "
+            f"{statistics.median(rates):.1f})\n"
         )
-    print(
-        f"  µs/epoch varies {max(rates) / min(rates):.2f}× across 1k–100k epochs (median "
-        f"{statistics.median(rates):.1f})\n"
-    )
 
     failed = False
     print(f"{'workload':52} {'backtrace':>10} {'torch':>10} {'speed-up':>9}  target")
-    for case, (name, _, _, target) in CASES.items():
+    for case in args.cases.split(","):
+        name, _, _, target = CASES[case]
         ours = in_own_process("backtrace", case, repeats)
         theirs = in_own_process("torch", case, repeats)
         ratio = theirs / ours

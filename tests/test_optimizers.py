@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
 from typing import Any
 
@@ -351,3 +352,34 @@ def test_bad_optimizer_input_gets_one_clear_message(runner, tmp_path, extra, mes
     assert result.exit_code == 2
     assert result.output == f"Error: {path}, {message}\n"
     assert "Traceback" not in result.output
+
+
+def test_readme_comparison_table_is_what_the_three_commands_print(runner):
+    """The README's SGD / momentum / Adam table: each number from `step NAME --epochs 300`."""
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = readme.split("## Optimizers: SGD, momentum and Adam on XOR")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(xor|xor_momentum|adam)`[^|]*\|(.*)\|$", readme, re.M)
+    assert [name for name, _ in rows] == ["xor", "xor_momentum", "adam"]
+    for name, cells in rows:
+        result = runner.invoke(cli, ["step", name, "--epochs", "300", "--format", "json"])
+        document = json.loads(result.output)
+        *losses, outputs = (cell.strip() for cell in cells.split("|"))
+        for epoch, shown in zip((50, 100, 150, 250, 300), losses):
+            assert f"{document['epochs'][epoch - 1]['loss_after']:.6f}" == shown
+        after = [f"{row[0]:.3f}".rstrip("0") for row in document["summary"]["outputs_after"]]
+        assert ", ".join(after) == outputs
+
+
+def test_check_names_adams_bias_correction_left_out(runner, tmp_path):
+    """m̂ written as m: the mistake the optimizer's definition lists, recomputed, not guessed."""
+    document = json.loads(runner.invoke(cli, ["run", "adam", "--format", "json"]).output)
+    m = next(e["value"] for e in document["steps"][0]["equations"] if e["symbol"] == "new m_w35")
+    path = tmp_path / "answers.yaml"
+    path.write_text(f"config: adam\nanswers:\n  m_w35: {m:.3g}\n  mhat_w35: {m:.3g}\n")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1
+    assert "the bias correction 1/(1 − β1^t) left out (m̂ = m)" in result.output
