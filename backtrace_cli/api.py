@@ -179,12 +179,18 @@ def _trace_graph(
         return Worked(graphtrace.build(spec, empty, rounding=rounding, inference=True), decimals)
     done = graph.traced(spec, carry)
     checks = graph.check_gradients(spec, done) if verify else None
-    after = value_after = None
+    after = value_after = moved = None
     if spec.parameters:
-        after = graph.step(spec, done, carry)
+        after, _, moved = graph.step(spec, done, carry)
         value_after = graph.traced(after, carry, "after the update, ").values[spec.output]
     built = graphtrace.build(
-        spec, done, rounding=rounding, checks=checks, after=after, value_after=value_after
+        spec,
+        done,
+        rounding=rounding,
+        checks=checks,
+        after=after,
+        value_after=value_after,
+        moved=moved,
     )
     return Worked(built, decimals)
 

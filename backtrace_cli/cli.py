@@ -265,6 +265,11 @@ def step(
     traced, last, everything = _epochs(trace_spec)
     target = _target(fmt, output, force)
     spec = _load(config)
+    if save and not hasattr(spec, "layers"):
+        raise BadInput(
+            f"{spec.source}, --save: writes trained networks; a graph's trained parameters "
+            "are in the table and in the JSON's `summary`"
+        )
     if save and not force:
         from pathlib import Path
 
@@ -451,9 +456,7 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
 
         Console(highlight=False, emoji=False).print(report.renderable(marked, number))
     else:
-        text = (
-            report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
-        )
+        text = report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
         if target.path is None:
             click.echo(text, nl=False)
         else:

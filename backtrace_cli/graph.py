@@ -14,11 +14,12 @@ import contextlib
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import expression as ex
-from .config import _Checker, _closest, _show
+from . import optimizers
+from .config import _Checker, _closest, _optimizer, _show
 from .errors import ConfigError
 from .operations import OPS, Op
 from .yamlsource import Document
@@ -32,6 +33,8 @@ KEYS = (
     "inputs",
     "parameters",
     "learning_rate",
+    "optimizer",
+    "weight_decay",
 )
 MAX_NODES = 2_000
 NAME_HINT = "a name starts with a letter and has letters, digits and _ (x, w0, y_hat, theta)"
@@ -89,6 +92,13 @@ class GraphSpec:
     description: str = ""
     written: tuple[tuple[str, str], ...] = ()  # (node or "expression", text) as written
     form: str = "nodes"  # "nodes" or "expression"
+    optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)  # plain GD
+    weight_decay: float = 0.0  # L2 on every parameter: g ← ∂f/∂w + λ·w
+
+    @property
+    def plain(self) -> bool:
+        """Plain gradient descent, w ← w − η·∂f/∂w, written as one line."""
+        return self.optimizer.name == "sgd" and not self.weight_decay
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -237,6 +247,12 @@ def from_document(doc: Document) -> GraphSpec:
             "missing; `parameters` are updated by gradient descent and need "
             "`learning_rate: 0.1` (say)",
         )
+    for key in ("optimizer", "weight_decay", "learning_rate"):
+        if key in data and not parameters:
+            raise doc.error(
+                (key,), "has nothing to update: list the inputs to train in `parameters: [w, b]`"
+            )
+    settings, weight_decay = _optimizer(_Checker(doc), data)
     return GraphSpec(
         name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
         source=doc.file,
@@ -248,6 +264,8 @@ def from_document(doc: Document) -> GraphSpec:
         description=data.get("description", "") or "",
         written=tuple(written),
         form=form,
+        optimizer=settings,
+        weight_decay=weight_decay,
     )
 
 
@@ -616,15 +634,52 @@ def check_gradients(spec: GraphSpec, done: Pass) -> list[GradientCheck]:
     return checks
 
 
-def step(spec: GraphSpec, done: Pass, carry: Carry = exact) -> GraphSpec:
-    """One gradient-descent update of the parameters: w ← w − η·∂f/∂w."""
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """The optimizer's state between updates: t, and each parameter's state values."""
+
+    t: int = 0
+    values: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+
+    def of(self, parameter: str) -> dict[str, float]:
+        return dict(dict(self.values).get(parameter, ()))
+
+
+def step(
+    spec: GraphSpec, done: Pass, carry: Carry = exact, moment: Moment | None = None
+) -> tuple[GraphSpec, Moment, dict[str, dict[str, float]]]:
+    """One update of the parameters by the spec's optimizer (PyTorch's torch.optim formulas;
+    plain gradient descent w ← w − η·∂f/∂w by default). Returns the graph with the new
+    values, the optimizer's state after it, and per parameter every line's value by name
+    ("g", "m", …, "step", "new") with the state before it under "before <name>"."""
+    moment = moment or Moment()
+    settings = spec.optimizer
+    state_names = settings.optimizer.state
+    t = moment.t + 1
     eta = spec.learning_rate or 0.0
-    new = {
-        name: carry(value - carry(eta * done.grads[name]))
-        for name, value in spec.inputs
-        if name in spec.parameters
-    }
-    return spec.with_inputs(new)
+    values = dict(spec.inputs)
+    lines: dict[str, dict[str, float]] = {}
+    kept = []
+    for name in spec.parameters:
+        before = {s: moment.of(name).get(s, 0.0) for s in state_names}
+        n = optimizers.update(
+            settings,
+            eta,
+            t,
+            values[name],
+            done.grads[name],
+            before,
+            l2=spec.weight_decay,
+            carry=carry,
+        )
+        numbers = {
+            k: float(v) for k, v in n.items() if isinstance(v, (int, float)) or hasattr(v, "dtype")
+        }
+        numbers.update({f"before {s}": v for s, v in before.items()})
+        lines[name] = numbers
+        values[name] = numbers["new"]
+        kept.append((name, tuple((s, numbers[s]) for s in state_names)))
+    return spec.with_inputs(values), Moment(t, tuple(kept)), lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,8 +701,8 @@ class Training:
     final: GraphSpec
     epochs: tuple[Epoch, ...]  # the kept ones, and always the last
     values_after: tuple[float, ...]  # f after every epoch
-    traced: tuple[tuple[int, GraphSpec, Pass, GraphSpec, float], ...]  # (epoch, before, pass,
-    # after, f after)
+    # (epoch, before, pass, after, f after, the update's lines per parameter)
+    traced: tuple[tuple[int, GraphSpec, Pass, GraphSpec, float, dict], ...]
     stop_reason: str = ""
 
 
@@ -676,8 +731,9 @@ def train(
     except GraphError as err:
         raise err.config_error(spec, "epoch 1, ") from None
     first = done.values[spec.output]
+    moment = Moment()
     for epoch in range(1, epochs + 1):
-        new = step(current, done, carry)
+        new, moment, moved = step(current, done, carry, moment)
         try:
             following = run(new, carry)
             after = following.values[spec.output]
@@ -699,7 +755,7 @@ def train(
         if keep(epoch) or last:
             kept.append(row)
         if traced(epoch) or (trace_last and last):
-            passes.append((epoch, current, done, new, after))
+            passes.append((epoch, current, done, new, after, moved))
         if progress is not None:
             progress(epoch)
         current = new

@@ -7,6 +7,7 @@ holds its operands — so renderers only format, in text or in LaTeX.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ class Operand:
     name: str | None
     value: float
     text: str = ""
+    slot: str = ""  # the template slot it fills ("template" formulas): "m", "β1", "η"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,7 @@ class Formula:
     writer: str
     operands: tuple[Operand, ...]
     part: int | None = None
+    template: tuple[str, str] = ("", "")  # "template": an optimizer's line, text and LaTeX
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class Block:
     rule: str
     rows: tuple[Row, ...]
     note: str = ""
+    rule_latex: str = ""  # the rule as LaTeX math, where it is a formula (an optimizer's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,32 +272,130 @@ def _records(spec: GraphSpec, done: Pass) -> tuple[NodeRecord, ...]:
     )
 
 
-def _update(spec: GraphSpec, done: Pass, after: GraphSpec) -> tuple[Block, tuple[Update, ...]]:
+def _update(
+    spec: GraphSpec, done: Pass, after: GraphSpec, moved: dict[str, dict[str, float]]
+) -> tuple[Block, tuple[Update, ...]]:
     new = dict(after.inputs)
     eta = spec.learning_rate or 0.0
-    rows, updates = [], []
+    rows: list[Row] = []
+    updates = []
     for name in spec.parameters:
         grad = done.grads[name]
         symbol = grad_symbol(spec.output, name)
-        rows.append(
-            Row(
-                f"new {name}",
-                Formula(
-                    "update",
-                    (Operand(name, done.values[name]), Operand("η", eta), Operand(symbol, grad)),
-                ),
-                new[name],
+        if spec.plain:
+            rows.append(
+                Row(
+                    f"new {name}",
+                    Formula(
+                        "update",
+                        (
+                            Operand(name, done.values[name]),
+                            Operand("η", eta),
+                            Operand(symbol, grad),
+                        ),
+                    ),
+                    new[name],
+                )
             )
-        )
+        else:
+            rows += _optimizer_rows(spec, done, name, moved[name])
         updates.append(Update(name, done.values[name], grad, new[name]))
     w = spec.parameters[0] if len(spec.parameters) == 1 else "w"
-    block = Block(
-        "update",
-        "Update · gradient descent",
-        f"{w} ← {w} − η·∂{spec.output}/∂{w}, η = {eta:g}",
-        tuple(rows),
+    if spec.plain:
+        rule = f"{w} ← {w} − η·∂{spec.output}/∂{w}, η = {eta:g}"
+        title = "Update · gradient descent"
+    else:
+        from .optimizers import describe
+
+        rule = f"{spec.optimizer.optimizer.rule()}, η = {eta:g}"
+        title = f"Update · {describe(spec.optimizer, spec.weight_decay)}"
+    latex = "" if spec.plain else spec.optimizer.optimizer.rule_latex()
+    return Block("update", title, rule, tuple(rows), rule_latex=latex), tuple(updates)
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float]) -> list[Row]:
+    """An optimizer's lines for one parameter, each with its numbers (torch.optim's order)."""
+    settings = spec.optimizer
+    opt = settings.optimizer
+    hyper = settings.symbols()
+    by_symbol = {line.symbol: line for line in opt.lines}
+    grad = done.grads[name]
+    g_symbol = f"g_{name}"
+
+    def operand(slot: str, line_name: str) -> Operand:
+        if slot in hyper:
+            return Operand(slot, hyper[slot], slot=slot)
+        if slot == "η":
+            return Operand("η", spec.learning_rate or 0.0, slot=slot)
+        if slot == "λ":
+            return Operand("λ", hyper.get("λ", spec.weight_decay), slot=slot)
+        if slot == "t":
+            return Operand("t", n["t"], slot=slot)
+        if slot == "w":
+            return Operand(name, done.values[name], slot=slot)
+        if slot == "g":
+            return Operand(g_symbol, n["g"], slot=slot)
+        line = by_symbol[slot]
+        own = line.name == line_name and line.name in opt.state
+        value = n[f"before {line.name}"] if own else n[line.name]
+        return Operand(f"{slot}_{name}", value, slot=slot)
+
+    def row(symbol: str, text: str, latex: str, line_name: str, value: float) -> Row:
+        slots = dict.fromkeys(_SLOT.findall(text))
+        operands = tuple(operand(slot, line_name) for slot in slots)
+        return Row(symbol, Formula("template", operands, template=(text, latex)), value)
+
+    rows = []
+    if not spec.weight_decay:
+        rows.append(
+            Row(
+                g_symbol,
+                Formula(
+                    "template",
+                    (Operand(grad_symbol(spec.output, name), grad, slot="∂"),),
+                    template=("{∂}", "{∂}"),
+                ),
+                n["g"],
+            )
+        )
+    else:
+        rows.append(
+            Row(
+                g_symbol,
+                Formula(
+                    "template",
+                    (
+                        Operand(grad_symbol(spec.output, name), grad, slot="∂"),
+                        Operand("λ", spec.weight_decay, slot="λ"),
+                        Operand(name, done.values[name], slot="w"),
+                    ),
+                    template=("{∂} + {λ}·{w}", "{∂} + {λ} \\cdot {w}"),
+                ),
+                n["g"],
+            )
+        )
+    for line in opt.lines[:-1]:
+        rows.append(row(f"{line.symbol}_{name}", line.text, line.latex, line.name, n[line.name]))
+    step = opt.lines[-1]
+    rows.append(row(f"Δ_{name}", opt.step_text(), opt.step_latex(), step.name, n["step"]))
+    rows.append(
+        Row(
+            f"new {name}",
+            Formula(
+                "template",
+                (
+                    Operand(name, done.values[name], slot="w"),
+                    Operand(f"Δ_{name}", n["step"], slot="Δ"),
+                ),
+                template=("{w} + {Δ}", "{w} + {Δ}"),
+            ),
+            n["new"],
+        )
     )
-    return block, tuple(updates)
+    return rows
 
 
 def build(
@@ -303,6 +405,7 @@ def build(
     rounding: str | None = None,
     checks: list[graph.GradientCheck] | None = None,
     after: GraphSpec | None = None,
+    moved: dict[str, dict[str, float]] | None = None,
     value_after: float | None = None,
     inference: bool = False,
     epoch: int | None = None,
@@ -314,7 +417,7 @@ def build(
         blocks.append(_gradients(spec, done))
     updates: tuple[Update, ...] = ()
     if after is not None and spec.parameters and not inference:
-        block, updates = _update(spec, done, after)
+        block, updates = _update(spec, done, after, moved or {})
         blocks.append(block)
     records = _records(spec, done)
     checked = None
@@ -367,8 +470,16 @@ def build_training(
 ) -> GraphTraining:
     spec = done.start
     traces = tuple(
-        build(before, passed, rounding=rounding, after=after, value_after=value, epoch=epoch)
-        for epoch, before, passed, after, value in done.traced
+        build(
+            before,
+            passed,
+            rounding=rounding,
+            after=after,
+            value_after=value,
+            epoch=epoch,
+            moved=moved,
+        )
+        for epoch, before, passed, after, value, moved in done.traced
     )
     return GraphTraining(
         spec=spec,

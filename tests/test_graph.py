@@ -508,3 +508,53 @@ def test_a_routing_gate_discards_an_infinite_branch_as_autograd_does():
     # where the infinite slope reaches an input, it is refused: √x at 0
     with pytest.raises(api.ConfigError, match="infinite at 0"):
         gradients_of("sqrt(x) + 1", x=0.0)
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+def _theta_after(runner, tmp_path, optimizer: str, epochs: int, extra: str = "") -> list[float]:
+    text = (
+        f"expression: theta^2\ninputs: {{theta: 1.5}}\nparameters: [theta]\n"
+        f"learning_rate: 0.1\noptimizer: {optimizer}\n{extra}"
+    )
+    path = write(tmp_path, text)
+    result = runner.invoke(cli, ["step", path, "-n", str(epochs), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return [e["parameters"]["theta"] for e in json.loads(result.output)["epochs"]]
+
+
+def test_adam_minimises_a_graph_with_torch_optims_formulas(runner, tmp_path):
+    """f = θ², g = 2θ; Adam as torch.optim writes it, computed here step by step."""
+    b1, b2, eps, eta = 0.9, 0.999, 1e-8, 0.1
+    theta, m, v, expected = 1.5, 0.0, 0.0, []
+    for t in range(1, 4):
+        g = 2 * theta
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta -= eta * (m / (1 - b1**t)) / (math.sqrt(v / (1 - b2**t)) + eps)
+        expected.append(theta)
+    assert _theta_after(runner, tmp_path, "adam", 3) == pytest.approx(expected, rel=1e-14)
+
+
+def test_momentum_and_weight_decay_on_a_graph(runner, tmp_path):
+    """v ← μ·v + g with g = 2θ + λ·θ (L2), θ ← θ − η·v."""
+    mu, lam, eta = 0.9, 0.01, 0.1
+    theta, v, expected = 1.5, 0.0, []
+    for _ in range(3):
+        g = 2 * theta + lam * theta
+        v = mu * v + g
+        theta -= eta * v
+        expected.append(theta)
+    got = _theta_after(runner, tmp_path, "momentum", 3, "weight_decay: 0.01\n")
+    assert got == pytest.approx(expected, rel=1e-14)
+
+
+def test_the_optimizers_lines_are_traced_with_their_numbers(runner, tmp_path):
+    text = "expression: theta^2\ninputs: {theta: 1.5}\nparameters: [theta]\nlearning_rate: 0.1\n"
+    result = runner.invoke(cli, ["run", write(tmp_path, text + "optimizer: adam\n")])
+    assert result.exit_code == 0
+    # m = 0.9·0 + (1 − 0.9)·3 = 0.3, v̂ = 0.009/(1 − 0.999) = 9
+    assert "0.9·0 + (1 − 0.9)·3" in result.output and "0.009/(1 − 0.999^1)" in result.output
+    bad = runner.invoke(cli, ["run", write(tmp_path, text + "optimizer: adamm\n", "b.yaml")])
+    assert bad.exit_code == 2 and "did you mean 'adam'" in bad.output

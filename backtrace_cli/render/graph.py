@@ -34,6 +34,10 @@ def _write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> 
         return " + ".join(args)
     if formula.writer == "seed":
         return "0" if formula.part == 0 else "1"
+    if formula.writer == "template":
+        by_slot = {o.slot: a for o, a in zip(formula.operands, args)}
+        template = formula.template[1] if latex else formula.template[0]
+        return _SLOT.sub(lambda m: by_slot[m.group(1)], template)
     if formula.writer == "update":
         w, eta, grad = args
         return f"{w} - {eta} \\cdot {grad}" if latex else f"{w} − {eta}·{grad}"
@@ -92,7 +96,9 @@ _GREEK = {
     "τ": "\\tau",
     "φ": "\\phi",
     "ω": "\\omega",
+    "Δ": "\\Delta",
 }
+_SLOT = re.compile(r"\{([^{}]+)\}")
 _NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")
 
 
@@ -115,8 +121,12 @@ def latex_name(name: str) -> str:
 
 
 def _word(text: str) -> str:
+    from ..optimizers import LATEX
+
     if text in _GREEK:
         return _GREEK[text]
+    if text in LATEX:
+        return LATEX[text]
     if len(text) == 1 and text.isascii():
         return text
     safe = re.sub(r"[^A-Za-z0-9]", "", text) or "v"
@@ -163,8 +173,6 @@ def latex_formula(formula: Formula) -> str:
 
 
 def _latex_symbol(name: str) -> str:
-    if name == "η":
-        return "\\eta"
     return latex_name(name)
 
 
@@ -361,7 +369,8 @@ def _rule(rule: str) -> str:
 
 
 def block_markdown(block: Block, fmt: NumberFormat) -> str:
-    out = [f"#### {block.title}", "", _rule(block.rule) + ".", ""]
+    rule = f"${block.rule_latex}$" if block.rule_latex else _rule(block.rule)
+    out = [f"#### {block.title}", "", rule + ".", ""]
     out += [_math_block([equation_line(row, fmt) for row in block.rows]), ""]
     if block.note:
         out += [f"*{_rule(block.note)}.*", ""]
