@@ -367,7 +367,7 @@ def check_report(
     from .yamlsource import Document
 
     if isinstance(answers, (str, os.PathLike)):
-        sheet = marking.read(os.fspath(answers))
+        sheet = marking.read(os.fspath(answers), named=config is None)
     elif isinstance(answers, dict):
         data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
         sheet = marking.from_document(Document("<answers>", dict(data)), ".", named=False)

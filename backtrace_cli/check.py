@@ -105,8 +105,9 @@ class AnswerSheet:
     student: str | None = None  # `student:` — who wrote it
 
 
-def read(path: str, base_dir: str | None = None) -> AnswerSheet:
-    """Parse and validate an answers file (errors as ConfigError, like configs)."""
+def read(path: str, base_dir: str | None = None, named: bool = True) -> AnswerSheet:
+    """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
+    the file must name its exercise (False: the caller gives the config)."""
     try:
         with open(path, "rb") as stream:
             text = stream.read().decode("utf-8")
@@ -119,7 +120,7 @@ def read(path: str, base_dir: str | None = None) -> AnswerSheet:
     except OSError as err:
         raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
-    return from_document(parse(text, path), base)
+    return from_document(parse(text, path), base, named)
 
 
 def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> AnswerSheet:
@@ -306,6 +307,9 @@ _FUNCTIONS = {
 }
 
 
+_SCOPE = {"__builtins__": {}, **_FUNCTIONS}
+
+
 def evaluate(template: str, values: Mapping[str, float]) -> float | None:
     """The formula's value for these operands. Only our own templates are evaluated, over
     floats, with no builtins: nothing from an answers file is ever executed."""
@@ -313,11 +317,12 @@ def evaluate(template: str, values: Mapping[str, float]) -> float | None:
     if compiled is None:
         return None
     code, names = compiled
-    if any(name not in values for name in names):
-        return None
-    scope = {"__builtins__": {}, **_FUNCTIONS, "v": [float(values[n]) for n in names]}
     try:
-        result = float(eval(code, scope))  # our template, floats only, no builtins
+        scope = {"v": [float(values[n]) for n in names]}
+    except KeyError:  # an operand without a value
+        return None
+    try:
+        result = float(eval(code, _SCOPE, scope))  # our template, floats only, no builtins
     except (ZeroDivisionError, OverflowError, ValueError, TypeError, NameError):
         return None
     return result if math.isfinite(result) else None
@@ -325,6 +330,13 @@ def evaluate(template: str, values: Mapping[str, float]) -> float | None:
 
 def slots(template: str) -> list[str]:
     return re.findall(r"\{([^{}]+)\}", template)
+
+
+@lru_cache(maxsize=4096)
+def _slots(template: str) -> tuple[str, ...]:
+    """The distinct operand names of a template, in order (cached: marking a class evaluates
+    the same templates many thousand times)."""
+    return tuple(dict.fromkeys(re.findall(r"\{([^{}]+)\}", template)))
 
 
 # ---------------------------------------------------------------- the solution
@@ -674,25 +686,26 @@ class _World:
 
     def operand(self, line: Line, name: str) -> _Span:
         epoch, sample, _ = line.key
-        row = line.rows[self.mode]
-        match = _SAMPLE_OF.fullmatch(name)
+        match = _SAMPLE_OF.fullmatch(name) if "⁽" in name else None
         key = (epoch, int(match.group(2)), match.group(1)) if match else (epoch, sample, name)
-        if key in self.values:
-            return self.values[key]
+        span = self.values.get(key)
+        if span is not None:
+            return span
         if key in self.pending:  # a later quantity (updated weights in δ): as answered
             answer = self.pending[key]
             return _Span(answer.value, self.radius(answer), frozenset({key}))
-        later = self.solution.line(key)
-        if later is not None and not match:
-            return _Span(later.rows[self.mode].value)
-        if _PARAMETER.fullmatch(name) and name in self.parameters:
+        if not match:
+            later = self.solution.line(key)
+            if later is not None:
+                return _Span(later.rows[self.mode].value)
+        if name in self.parameters and _PARAMETER.fullmatch(name):
             return self.parameters[name]
-        return _Span(row.values()[name]) if name in row.values() else _Span(math.nan)
+        given = line.rows[self.mode].values()
+        return _Span(given[name]) if name in given else _Span(math.nan)
 
     def compute(self, line: Line, template: str) -> _Span | None:
         """The template evaluated with this world's operands (not rounded), ± their spread."""
-        names = list(dict.fromkeys(slots(template)))
-        spans = {name: self.operand(line, name) for name in names}
+        spans = {name: self.operand(line, name) for name in _slots(template)}
         centre = {name: span.value for name, span in spans.items()}
         value = evaluate(template, centre)
         if value is None:
@@ -706,7 +719,10 @@ class _World:
                 if moved is None:
                     return None
                 spread += abs(moved - value) / 2
-        roots = frozenset().union(*(span.roots for span in spans.values()))
+        roots = _NO_ROOTS
+        for span in spans.values():
+            if span.roots:
+                roots = roots | span.roots
         return _Span(value, spread, roots)
 
     def carried(self, line: Line, span: _Span | None) -> _Span:
@@ -901,6 +917,7 @@ def _diagnose(
     )
 
 
+@lru_cache(maxsize=16384)  # a class marked at once shows the same rows' working many times
 def _working(row: Equation, fmt: Callable[[float], str]) -> str:
     """"δ5 = o5(1 − o5)(t5 − o5) = 0.690283·(1 − 0.690283)·… = −0.040681"."""
     from .render.numbers import NumberFormat, substituted, symbolic
@@ -1049,23 +1066,38 @@ def _not_here(answer: Answer, solution: Solution) -> str:
     return f"this network ({shape}) has no {answer.name}; it has {listing}"
 
 
-def mark_sheet(sheet: AnswerSheet, spec: Spec, title: str | None = None) -> Report:
+def mark_sheet(
+    sheet: AnswerSheet,
+    spec: Spec,
+    title: str | None = None,
+    *,
+    solution: Solution | None = None,
+    questions: tuple[Key, ...] | None = None,
+) -> Report:
     """Mark an answers file against `spec`: its answers, and (against an exercise) every
-    question of the epochs it answers, unanswered ones included."""
+    question of the epochs it answers, unanswered ones included. `solution`: `spec` already
+    solved for this sheet's epochs and rounding (the gradebook solves each variant once);
+    `questions`: only these are asked (a sheet written with `exercise --ask`), and answers
+    to anything else are not marked."""
     epochs = max(answer.epoch for answer in sheet.answers)
-    solution = solve(spec, epochs, sheet.rounding)
+    if solution is None:
+        solution = solve(spec, epochs, sheet.rounding)
     validate(sheet, solution)
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
-    questions: tuple[Key, ...] = ()
-    if sheet.against_exercise:
+    asked = questions is not None or sheet.against_exercise
+    if questions is not None:
+        marked = {key: marked[key] for key in questions if key in marked}
+    elif sheet.against_exercise:
         questions = solution.questions({answer.epoch for answer in sheet.answers})
+    else:
+        questions = ()
     keys = set(marked) | set(questions)
     ordered = sorted(keys, key=solution.index.__getitem__)
     verdicts = tuple(marked.get(key) or _unanswered(solution, key) for key in ordered)
     return Report(
         title or f"Check of {sheet.source} against {spec.name}",
         verdicts,
-        len(verdicts) if sheet.against_exercise else None,
+        len(verdicts) if asked else None,
         sheet.rounding,
         sheet.source,
     )

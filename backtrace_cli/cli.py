@@ -418,7 +418,26 @@ def _emit(result: Any, target: Target, decimals: int | None, rounding: str | Non
 
 
 @cli.command("check")
-@click.argument("answers")
+@click.argument("answers", nargs=-1, required=True)
+@click.option(
+    "--exercises",
+    "folder",
+    metavar="DIR",
+    help="Mark each file against the variant it names (`variant: lecture-s7-v01`), from "
+    "the folder `backtrace exercise -o DIR` wrote.",
+)
+@click.option(
+    "--exercise",
+    "exercise",
+    metavar="CONFIG",
+    help="Mark every file against this config (a path or a built-in name).",
+)
+@click.option(
+    "--gradebook",
+    metavar="FILE.csv",
+    help="Write a row per file: student, variant, mark, first wrong answer and its mistake, "
+    "a column per question, and why a file could not be read.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -427,8 +446,16 @@ def _emit(result: Any, target: Target, decimals: int | None, rounding: str | Non
     help="table (default), markdown or json; with -o, the file's extension decides.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
-@click.option("--force", is_flag=True, help="Let -o overwrite a file.")
-def check_answers(answers: str, fmt: str | None, output: str | None, force: bool) -> None:
+@click.option("--force", is_flag=True, help="Let -o and --gradebook overwrite a file.")
+def check_answers(
+    answers: tuple[str, ...],
+    folder: str | None,
+    exercise: str | None,
+    gradebook: str | None,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
+) -> None:
     """Check your answers against the traced solution, and find your first mistake.
 
     ANSWERS is a YAML file: the exercise and your values by the trace's names.
@@ -442,14 +469,27 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
           w45: 0.873
 
     Against an exercise the mark is "x of N questions", unanswered ones listed.
+    A class at once: files and folders of them, each naming its variant.
+
+    \b
+        backtrace check --exercises homework3 answers/ --gradebook grades.csv
+
     Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
     """
     from . import api
-    from .render import number_format, report
 
     target = _target(fmt, output, force)
+    if folder or exercise or gradebook or len(answers) > 1:
+        _mark_class(answers, folder, exercise, gradebook, target)
     with _bad_input():
-        marked = api.check_report(answers)
+        marked = api.check_report(answers[0])
+    _report(marked, target)
+
+
+def _report(marked: Any, target: Target) -> None:
+    """Print or write one file's marked report, and exit with its status."""
+    from .render import number_format, report
+
     number = number_format(None, None)
     if target.path is None and target.fmt == "table":
         from rich.console import Console
@@ -463,8 +503,39 @@ def check_answers(answers: str, fmt: str | None, output: str | None, force: bool
             from .output import write_text
 
             with _bad_input():
-                write_text(target.path, text, force=force, option="-o")
+                write_text(target.path, text, force=target.force, option="-o")
     sys.exit(0 if marked.all_right else 1)
+
+
+def _mark_class(
+    answers: tuple[str, ...],
+    folder: str | None,
+    exercise: str | None,
+    gradebook: str | None,
+    target: Target,
+) -> None:
+    """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
+    from . import gradebook as book
+
+    if folder and exercise:
+        raise BadInput("--exercises, --exercise: give one of them, not both")
+    with _bad_input():
+        marker = book.marker(folder, exercise)
+        if gradebook and not target.force:
+            book.refuse_existing(gradebook)
+    rows = book.mark_all(answers, marker)
+    if gradebook:
+        from .output import write_text
+
+        with _bad_input():
+            write_text(gradebook, book.to_csv(rows), force=target.force, option="--gradebook")
+    elif len(rows) == 1:  # one file: its report, as `check FILE` prints it
+        if rows[0].error:
+            raise BadInput(rows[0].error)
+        _report(rows[0].report, target)
+    if len(rows) > 1 or gradebook:
+        click.echo(book.summary(rows, gradebook), err=bool(gradebook))
+    sys.exit(book.status(rows))
 
 
 @cli.command()
@@ -622,7 +693,7 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     metavar="LOW,HIGH",
     callback=lambda ctx, param, value: None if value is None else _value_range(ctx, param, value),
     help="Keep every variant's loss E in [LOW, HIGH], so they are equally hard "
-    "(default: the middle half of E over 256 draws).",
+    "(default: the middle half of E over 128 draws).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
 def exercise(

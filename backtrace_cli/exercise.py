@@ -24,7 +24,7 @@ from .config import Sample, Spec
 from .losses import get as get_loss
 
 ATTEMPTS = 2000  # draws per variant before giving up
-PILOT = 256  # draws whose E set the default difficulty band
+PILOT = 128  # draws whose E set the default difficulty band
 BAND = (0.25, 0.75)  # the default band: these quantiles of E over the pilot draws
 MIN_MAGNITUDE = 0.001
 
@@ -178,7 +178,7 @@ def _band(spec: Spec, seed: int, rules: Rules) -> tuple[float, float]:
     losses = []
     reasons: dict[str, int] = {}
     draws = _draws(spec, np.random.default_rng([seed, 0]), rules)
-    for _ in range(ATTEMPTS * 4):
+    for _ in range(ATTEMPTS * 2):
         candidate, outcome = next(draws)
         if candidate is None:
             reasons[outcome] = reasons.get(outcome, 0) + 1
@@ -273,6 +273,24 @@ class Question:
     sample: int  # 1-based: later samples of an epoch go under `samples: {2: …}`
     name: str  # as an answers file writes it: "delta5", "w45" (the new weight)
     symbol: str  # the trace's symbol: "δ5", "new w45"
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """`check`'s key for it: (epoch, sample, symbol)."""
+        return (1, self.sample, self.symbol)
+
+    @classmethod
+    def parse(cls, label: str) -> Question:
+        """The question a gradebook column stands for: "s2.o5" → sample 2, o5."""
+        from .notation import symbol_of
+
+        head, dot, name = label.partition(".")
+        sample = int(head[1:]) if dot and head[1:].isdigit() else 1
+        name = name if dot else label
+        symbol = symbol_of(name)
+        if symbol is None:
+            raise ValueError(f"{label!r} is not a question")
+        return cls(sample, name, symbol)
 
     @property
     def label(self) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ConfigError
@@ -29,7 +29,81 @@ class Entry:
     """One variant as the teacher's folder lists it."""
 
     ident: str
-    questions: tuple[str, ...]  # the gradebook's columns: "o3", "delta5", "s2.o5", …
+    questions: tuple[Any, ...]  # exercise.Question: what its sheet asks, in order
+
+
+@dataclass
+class Set:
+    """A teacher's folder, read back to mark answers files against its variants."""
+
+    folder: str
+    entries: dict[str, Entry]
+    specs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.entries))
+
+    def entry(self, ident: Any) -> Entry | None:
+        """The variant with this id; None for anything else — a path above all: an id is
+        looked up, never opened."""
+        from .exercise import is_ident
+
+        if not isinstance(ident, str) or not is_ident(ident):
+            return None
+        return self.entries.get(ident)
+
+    def spec(self, entry: Entry) -> Any:
+        """The variant's config, from this folder's configs/, loaded once."""
+        if entry.ident not in self.specs:
+            from .config import load
+
+            self.specs[entry.ident] = load(
+                os.path.join(self.folder, CONFIGS, f"{entry.ident}.yaml")
+            )
+        return self.specs[entry.ident]
+
+
+def read(folder: str) -> Set:
+    """The set `backtrace exercise` wrote into `folder` (its exercise.json), or ConfigError."""
+    from .exercise import Question, is_ident
+
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.isdir(folder):
+        raise ConfigError(
+            folder,
+            None,
+            "--exercises",
+            "is not a folder; give the folder `backtrace exercise -o DIR` wrote",
+        )
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = json.load(stream)
+    except FileNotFoundError:
+        raise ConfigError(
+            folder,
+            None,
+            "--exercises",
+            f"has no {MANIFEST}: give the folder "
+            "`backtrace exercise -o DIR` wrote (not its questions/)",
+        ) from None
+    except (OSError, ValueError) as err:
+        raise ConfigError(path, None, "--exercises", f"cannot be read: {err}") from None
+    variants = data.get("variants") if isinstance(data, dict) else None
+    if data.get("format") != FORMAT or not isinstance(variants, dict) or not variants:
+        raise ConfigError(
+            path,
+            None,
+            "--exercises",
+            "is not a variant list written by `backtrace exercise`; write the set again",
+        )
+    entries = {}
+    for ident, about in variants.items():
+        if not is_ident(ident):
+            raise ConfigError(path, None, "--exercises", f"{ident[:60]!r} is not a variant id")
+        labels = about.get("questions", []) if isinstance(about, dict) else []
+        entries[ident] = Entry(ident, tuple(Question.parse(label) for label in labels))
+    return Set(folder, entries)
 
 
 def files(
@@ -67,7 +141,11 @@ def files(
             "questions": [q.label for q in asked],
         }
     low, high = (f"{x:g}" for x in drawn.band)
-    how = "the middle half of E over 256 draws" if drawn.band_drawn else "set by --loss-band"
+    how = (
+        f"the middle half of E over {exercise.PILOT} fair draws"
+        if drawn.band_drawn
+        else "set by --loss-band"
+    )
     count = len(drawn.variants)
     about = [
         f"- {count} variant{'s' if count != 1 else ''} of {spec.source}, drawn with seed {seed}: "
@@ -78,9 +156,7 @@ def files(
     ]
     mark = "backtrace check --exercises THIS_FOLDER ANSWERS... --gradebook grades.csv"
     out.append(("index.md", markdown.teachers_index(entries, about, mark)))
-    out.append(
-        (f"{QUESTIONS}/index.md", markdown.students_index(sheets, f"Exercise: {spec.name}"))
-    )
+    out.append((f"{QUESTIONS}/index.md", markdown.students_index(sheets, f"Exercise: {spec.name}")))
     manifest = {
         "format": FORMAT,
         "version": 1,

@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,7 @@ def describe(spec: str) -> str:
     return f"{digits} {unit}{'s' if digits != 1 else ''}"
 
 
+@lru_cache(maxsize=65536)  # marking a class rounds the same solution values again and again
 def round_value(value: float, spec: str) -> float:
     """One value rounded half away from zero, on the decimal the student sees.
 

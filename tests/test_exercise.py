@@ -214,8 +214,8 @@ def test_the_published_questions_folder_reaches_no_key(runner, tmp_path):
         key = json.loads(runner.invoke(cli, ["run", str(cfg), "--format", "json"]).output)
         for e in key["steps"][0]["equations"]:
             value = e["value"]
-            for shown in {f"{value:.6f}".rstrip("0"), f"{value:.4f}", f"{value:.3g}"}:
-                shown = shown.replace("-", "−")
+            for text in {f"{value:.6f}".rstrip("0"), f"{value:.4f}", f"{value:.3g}"}:
+                shown = text.replace("-", "−")
                 if len(shown.strip("−0.")) >= 3:  # long enough not to be a given value
                     assert shown not in sheet, (ident, e["symbol"], shown)
 

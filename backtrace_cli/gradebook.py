@@ -1,0 +1,234 @@
+"""A class marked in one command: many answers files, each against its variant, one spreadsheet.
+
+Each file is marked exactly as `check` marks one file (`check.mark_sheet`), against the config
+of the variant it names — looked up by id in the teacher's folder, never by a path from the
+student's file — or against the one config given. Each variant is solved once per rounding
+and reused for every file that answers it. A file that cannot be read becomes a row with its
+error; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import check, homework
+from .errors import ConfigError
+from .exercise import Question
+
+VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
+COLUMNS = ("file", "student", "variant", "mark", "total", "first_wrong", "mistake")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One answers file in the gradebook."""
+
+    file: str  # as given, or as found in a folder given
+    student: str  # the file's `student:`, else its name without .yaml
+    variant: str  # the file's `variant:` ("" when it names none)
+    report: Any = None  # check.Report; None when the file could not be read
+    questions: tuple[Question, ...] = ()  # the columns this file is marked on
+    error: str = ""  # why the file could not be read
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """The question columns: right / follows / wrong / unanswered."""
+        if self.report is None:
+            return {}
+        by_label = {_label(v): v.kind for v in self.report.verdicts}
+        return {
+            q.label: VERDICT_WORDS.get(by_label.get(q.label, ""), "unanswered")
+            for q in self.questions
+        }
+
+    @property
+    def first_wrong(self) -> Any:
+        if self.report is None:
+            return None
+        return next((v for v in self.report.verdicts if v.kind == "wrong"), None)
+
+    @property
+    def status(self) -> int:
+        """0 all right, 1 any wrong or unanswered, 2 unreadable."""
+        if self.report is None:
+            return 2
+        return 0 if self.report.all_right else 1
+
+
+def _label(verdict: Any) -> str:
+    """A verdict's column: "delta5", "s2.o5"; a later epoch's (never a question) "e2.w45"."""
+    label = Question(verdict.sample, verdict.name, verdict.symbol).label
+    return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
+
+
+def expand(paths: Iterable[str]) -> list[str]:
+    """Files as given; a folder stands for its .yaml files, in name order."""
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
+            out += [os.path.join(path, n) for n in names if not n.startswith(".")]
+        else:
+            out.append(path)
+    return out
+
+
+@dataclass
+class Marker:
+    """Marks answers files against a teacher's set (`folder`) or one config (`config`)."""
+
+    folder: homework.Set | None = None
+    config: Any = None  # a loaded Spec
+    solved: dict[tuple[str, int, str | None], Any] = field(default_factory=dict)
+
+    def mark(self, path: str) -> Row:
+        name = os.path.splitext(os.path.basename(path))[0]
+        try:
+            sheet = check.read(path, named=False)  # the config comes from the teacher
+        except ConfigError as err:
+            return Row(path, name, "", error=str(err))
+        student = sheet.student or name
+        variant = sheet.variant or ""
+        try:
+            spec, questions, ident = self._exercise(sheet)
+            epochs = max(answer.epoch for answer in sheet.answers)
+            # each variant traced once: the solution without a declared rounding carries
+            # every common one, so it serves a file that declares one of them too
+            rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
+            key = (ident, epochs, rounding)
+            if key not in self.solved:
+                self.solved[key] = check.solve(spec, epochs, rounding)
+            report = check.mark_sheet(
+                sheet,
+                spec,
+                solution=self.solved[key],
+                questions=None if questions is None else tuple(q.key for q in questions),
+            )
+        except ConfigError as err:
+            return Row(path, student, variant, error=str(err))
+        if questions is None:
+            questions = tuple(
+                Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1
+            )
+        return Row(path, student, variant, report, questions)
+
+    def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str]:
+        """The config a file is marked against, the questions asked, and a cache key."""
+        if self.folder is None:
+            return self.config, None, ""
+        ident = sheet.variant
+        if ident is None:
+            raise ConfigError(
+                sheet.source,
+                None,
+                "variant",
+                f"missing; write the id on your sheet, e.g. `variant: {self.folder.first}`",
+            )
+        entry = self.folder.entry(ident)
+        if entry is None:
+            doc = sheet.document
+            where = doc.line(("variant",)) if doc is not None else None
+            raise ConfigError(
+                sheet.source,
+                where,
+                "variant",
+                f"{_short(ident)!r} is not a variant of this set; ids look like "
+                f"{self.folder.first} (the top of the sheet)",
+            )
+        return self.folder.spec(entry), entry.questions, ident
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def marker(folder: str | None, config: str | None) -> Marker:
+    """A Marker for the teacher's folder, or for one config (ConfigError if unreadable)."""
+    if folder is not None:
+        return Marker(folder=homework.read(folder))
+    from .config import load
+
+    return Marker(config=load(config))
+
+
+def refuse_existing(path: str) -> None:
+    """Say before marking, not after, that the gradebook would overwrite a file."""
+    if os.path.exists(path):
+        raise ConfigError(path, None, "--gradebook", "exists already; use --force to overwrite it")
+
+
+def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:
+    return [marker.mark(path) for path in expand(paths)]
+
+
+def summary(rows: Sequence[Row], gradebook: str | None) -> str:
+    """What the terminal shows: with a gradebook, one line; without, a line per file."""
+    right = sum(row.status == 0 for row in rows)
+    unreadable = sum(row.status == 2 for row in rows)
+    counts = (
+        f"{len(rows)} file{'s' if len(rows) != 1 else ''}: {right} all right, "
+        f"{len(rows) - right - unreadable} with a wrong or missing answer, "
+        f"{unreadable} unreadable"
+    )
+    if gradebook:
+        return f"Wrote {gradebook}: {counts}."
+    lines = []
+    for row in rows:
+        if row.report is None:
+            lines.append(f"{row.file}: {row.error}")
+            continue
+        wrong = row.first_wrong
+        first = "" if wrong is None else f"; first wrong: {_label(wrong)}"
+        if wrong is not None and wrong.mistakes:
+            first += f" ({wrong.mistakes[0]})"
+        who = f"{row.student}, {row.variant}" if row.variant else row.student
+        lines.append(f"{row.file} ({who}): {row.report.credited} of {row.report.total}{first}")
+    return "\n".join([*lines, counts])
+
+
+def status(rows: Sequence[Row]) -> int:
+    """Exit status of a batch: 2 if any file is unreadable, else 1 if any is wrong, else 0."""
+    return max((row.status for row in rows), default=0)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (a name like =HYPERLINK(…)
+    in `student:` stays a name)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(rows: Sequence[Row]) -> str:
+    """The gradebook: a row per file; a column per question, in the order of the sheets."""
+    labels: dict[str, None] = {}
+    for row in rows:
+        for q in row.questions:
+            labels.setdefault(q.label, None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*COLUMNS, *labels, "error"])
+    for row in rows:
+        wrong = row.first_wrong
+        report = row.report
+        cells = row.cells
+        writer.writerow(
+            [
+                _safe(row.file),
+                _safe(row.student),
+                _safe(row.variant),
+                "" if report is None else report.credited,
+                "" if report is None else report.total,
+                "" if wrong is None else _label(wrong),
+                "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
+                *(cells.get(label, "") for label in labels),
+                _safe(row.error),
+            ]
+        )
+    return out.getvalue()
