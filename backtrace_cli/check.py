@@ -34,7 +34,7 @@ from typing import Any
 
 from . import activations, notation, optimizers
 from .config import Spec
-from .errors import ConfigError
+from .errors import ConfigError, quote
 from .records import Equation, Trace, is_question
 from .yamlsource import Document, parse
 
@@ -132,6 +132,8 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
         raise ConfigError(
             path, doc.line(()), None, "an answers file is a mapping with `exercise` and `answers`"
         )
+    if data and not any(key in KEYS for key in data):  # some other file: never echo its lines
+        raise doc.error((), f"none of the keys is one an answers file has ({', '.join(KEYS)})")
     for key in data:
         if key not in KEYS:
             raise doc.error((key,), f"unknown key; an answers file has {', '.join(KEYS)}")
@@ -179,7 +181,7 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
 
         parsed = parse_rounding(str(rounding))
         if parsed is None:
-            raise doc.error(("round",), f"{rounding!r} is not a rounding; use e.g. 3sf or 4dp")
+            raise doc.error(("round",), f"{quote(rounding)} is not a rounding; use e.g. 3sf or 4dp")
         rounding = f"{parsed[0]}{parsed[1]}"
     answers: list[Answer] = []
     if "answers" in data:
@@ -252,16 +254,11 @@ def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int) ->
         if isinstance(v, str) and _decimal(v) is not None:
             text, v = v, float(_decimal(v))  # type: ignore[arg-type]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise doc.error(where, f"{_quote(v)} is not a number")
+            raise doc.error(where, f"{quote(v)} is not a number")
         if text is None or _decimal(text) is None:
             text = repr(v) if isinstance(v, float) else str(v)
         out.append(Answer(str(name), symbol, float(v), text, epoch, sample, where))
     return out
-
-
-def _quote(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 # ---------------------------------------------------------------- evaluating a formula

@@ -15,7 +15,7 @@ import numpy as np
 from . import activations as activation_functions
 from . import losses as loss_functions
 from . import notation, optimizers
-from .errors import ConfigError
+from .errors import ConfigError, quote
 from .yamlsource import Document, Path, parse
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -239,7 +239,7 @@ class _Checker:
         try:
             number = float(value)
         except OverflowError:
-            raise self.fail(path, f"{value} is too large; expected {what}") from None
+            raise self.fail(path, f"{quote(value)} is too large; expected {what}") from None
         if not math.isfinite(number):
             raise self.fail(path, f"{_show(value)} is not a finite number; expected {what}")
         return number
@@ -248,7 +248,7 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, f"{_show(value)} is not a whole number; expected {what}")
         if not low <= value <= high:
-            raise self.fail(path, f"{value} is out of range; expected {what}")
+            raise self.fail(path, f"{quote(value)} is out of range; expected {what}")
         return value
 
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str:
@@ -297,15 +297,13 @@ def _count(n: int, noun: str) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"  # as YAML spells it
-    if isinstance(value, str):
-        return repr(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
     if value is None:
         return "nothing (null)"
-    return str(value)
+    return quote(value)  # text quoted; never more than a short piece of what was read
 
 
 def from_document(doc: Document) -> Spec:
@@ -322,7 +320,14 @@ def from_document(doc: Document) -> Spec:
             doc.file,
             doc.line(()),
             None,
-            f"a config is a mapping of keys (layers, weights, …), found {_show(data)}",
+            # text is not quoted: a text file given by mistake is never echoed back
+            "a config is a mapping of keys (layers, weights, …), found "
+            + ("text; is this a YAML config?" if isinstance(data, str) else _show(data)),
+        )
+    if data and not any(key in KEYS for key in data):
+        # nothing of a config in it: likely some other file, whose lines are not repeated
+        raise doc.error(
+            (), "none of the keys is one a config has (layers, weights, …); is this a YAML config?"
         )
     for key in data:
         if key not in KEYS:

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+QUOTE_LIMIT = 60  # characters of anything read that a message may repeat
+
+
+def cut(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` if short, else its first `limit` − 1 characters and "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A value read from input as a message repeats it: text quoted, at most `limit`
+    characters of it, so that a message never echoes a whole file."""
+    if isinstance(value, str):
+        return repr(cut(value, limit))
+    try:
+        return cut(str(value), limit)
+    except ValueError:  # an integer with more digits than Python will print
+        return "a number too long to print"
+
 
 class ConfigError(Exception):
     """Bad input, located: which file, line and column, which field, what would be valid."""

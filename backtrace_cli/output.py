@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -38,6 +39,9 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
             path, None, option, f"cannot write in {str(folder)!r}: {err.strerror}"
         ) from None
     try:
+        # mkstemp makes 0600: give the file the mode an ordinary open() would have (the
+        # umask's), or the overwritten file's own, so that a web folder can still serve it
+        os.chmod(temporary, _mode(target))
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -50,3 +54,14 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
         if isinstance(err, OSError):
             raise ConfigError(path, None, option, f"cannot be written: {err.strerror}") from None
         raise
+
+
+def _mode(target: Path) -> int:
+    """The permission bits a written file gets: an existing file's own, else 0666 less the
+    umask (0644 under the usual 022), as `open(path, "w")` would create it."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)  # the only portable way to read the umask is to set it
+        os.umask(mask)
+        return 0o666 & ~mask

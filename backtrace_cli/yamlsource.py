@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, cut, quote
 
 Path = tuple[Any, ...]
 
@@ -38,7 +38,7 @@ def field_path(path: Path) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + cut(str(part))  # a key as long as a file stays short
     return out
 
 
@@ -126,6 +126,8 @@ def parse(text: str, file: str) -> Document:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         what = " ".join(p for p in (err.context, err.problem) if p)
+        # PyYAML quotes what it found (an alias, a tag): a short piece of it only
+        what = re.sub(r"'([^']*)'", lambda m: quote(m.group(1)), what)
         lines = text.splitlines()
         if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
             what += " (the line has a tab: YAML indents with spaces, never tabs)"
@@ -221,7 +223,12 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
         spans = node.start_mark.line != node.end_mark.line and node.style not in ("|", ">")
         start = node.start_mark
         doc.scalars[path] = (start.line + 1, start.column + 1, (node.style or "") + "+" * spans)
-        return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
+        try:
+            return _scalar(node)  # nan/inf pass: the field's own check knows what is valid
+        except ValueError:  # Python reads integers of at most 4,300 digits
+            raise doc.error(
+                path, f"a whole number of {len(node.value):,} digits; no field takes one"
+            ) from None
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise doc.error(path, f"the tag {_short(node.tag)} is not allowed")
@@ -250,7 +257,10 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
                     f"the tag {_short(key_node.tag)} is not allowed on a key; write a plain name",
                     key_node.start_mark.column + 1,
                 )
-            key = _scalar(key_node)
+            try:
+                key = _scalar(key_node)
+            except ValueError:  # an integer key of thousands of digits
+                key = key_node.value
             key = key if isinstance(key, str) else str(key)
             line = key_node.start_mark.line + 1
             if key in out:
@@ -271,7 +281,8 @@ def _plain(node: yaml.Node, path: Path, doc: Document, counter: list[int], depth
 
 def _short(tag: str) -> str:
     """tag:yaml.org,2002:python/object → !!python/object, as it was written."""
-    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
+    short = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org") else tag
+    return cut(short)
 
 
 _constructor = yaml.constructor.SafeConstructor()

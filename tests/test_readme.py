@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from backtrace_cli import config
@@ -18,17 +22,69 @@ def section(title: str) -> str:
     return match.group(1)
 
 
-def test_quick_start_is_exactly_two_commands():
-    blocks = re.findall(r"```bash\n(.*?)```", section("Quick start"), re.S)
-    assert [b.strip() for b in blocks] == [
-        "pip install . && backtrace run",
-        "pip install '.[test]' && pytest",
+def quick_start() -> list[str]:
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", section("Quick start"), re.S)]
+
+
+def test_quick_start_is_two_commands_one_installing_and_running_one_testing():
+    install, test = quick_start()
+    assert "\n" not in install and "\n" not in test
+    assert install.endswith("pip install . && backtrace run")
+    assert test.endswith("pip install '.[test]' && pytest")
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    commands = [
+        line
+        for line in ci
+        if line.strip() and not line.startswith(("#", "set ", "cd "))  # the commands CI runs
     ]
+    assert commands == quick_start()
 
 
-def test_ci_runs_the_readme_test_command():
-    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "\npip install '.[test]' && pytest\n" in ci
+def test_the_install_command_works_where_the_system_pip_refuses(tmp_path):
+    """The README's first command as CI runs it (bash, a fresh copy of the project), on a
+    system whose pip refuses to install, as Debian's and Ubuntu's do (PEP 668)."""
+    project = tmp_path / "project"
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "*.egg-info", "__pycache__"),
+    )
+    system = tmp_path / "system-bin"
+    system.mkdir()
+    refusing = "#!/bin/sh\necho 'error: externally-managed-environment' >&2\nexit 1\n"
+    for name in ("pip", "pip3"):
+        (system / name).write_text(refusing, encoding="utf-8")
+        (system / name).chmod(0o755)
+    (system / "python3").symlink_to(sys._base_executable)
+    env = {**os.environ, "PATH": f"{system}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("VIRTUAL_ENV", None)
+    install = quick_start()[0]
+    done = subprocess.run(
+        ["bash", "-c", install],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "new w45" in done.stdout and "0.872998" in done.stdout  # the notes' new w45
+    venv = project / ".venv" / "bin"
+    shown = subprocess.run(
+        [venv / "pip", "show", "backtrace-cli"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0 and "Name: backtrace-cli" in shown.stdout
+    version = subprocess.run(
+        [venv / "python", "-m", "backtrace_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert version.returncode == 0 and version.stdout.startswith("backtrace, version ")
 
 
 def test_every_config_key_is_documented():
