@@ -37,9 +37,12 @@ def test_written_files_follow_the_umask(runner, tmp_path, umask, mask, expected)
     folder = tmp_path / "sheets"
     result = runner.invoke(cli, ["exercise", "lecture", "--variants", "1", "-o", str(folder)])
     assert result.exit_code == 0
-    written = [tmp_path / "hw.md", saved, *folder.iterdir()]
-    assert len(written) == 6
-    assert {p.name: mode(p) for p in written} == {p.name: expected for p in written}
+    sheets = [p for p in folder.rglob("*") if p.is_file()]
+    written = [tmp_path / "hw.md", saved, *sheets]
+    assert len(sheets) >= 4  # question sheet, key, config, index
+    assert {str(p): mode(p) for p in written} == {str(p): expected for p in written}
+    folders = [folder, *(p for p in folder.rglob("*") if p.is_dir())]
+    assert {str(p): mode(p) for p in folders} == {str(p): 0o777 & ~mask for p in folders}
 
 
 @pytest.mark.parametrize("kept", [0o640, 0o604, 0o600])
