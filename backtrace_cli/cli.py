@@ -557,9 +557,9 @@ def _mark_class(
 @click.option(
     "--sample",
     type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Which sample's step is asked, when the config has several.",
+    default=None,
+    metavar="N",
+    help="Ask only sample N's step (default: every sample's, as `run` traces the epoch).",
 )
 @click.option(
     "--gradients/--no-gradients",
@@ -577,7 +577,7 @@ def quiz(
     config: str | None,
     tries: int,
     rounding: str | None,
-    sample: int,
+    sample: int | None,
     gradients: bool | None,
     output: str | None,
     force: bool,

@@ -12,6 +12,7 @@ terminal, one answer per line from a pipe.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from .render.numbers import NumberFormat
 
 HINT, REVEAL = "?", "!"
+_PER_SAMPLE = re.compile(r"(.+)⁽(\d+)⁾")  # a batch update's operand: δ5⁽2⁾ is sample 2's δ5
 RIGHT, NOT_RIGHT, INTERRUPTED = 0, 1, 130
 
 
@@ -40,8 +42,14 @@ class Question:
     """One equation to find: the right value is the trace's (at the rounding carried)."""
 
     number: int  # 1-based
+    sample: int  # whose step it belongs to (1-based)
+    heading: str  # the step's: "Epoch 1 · sample 2 of 4"
     section: Section
     row: Equation
+
+    @property
+    def key(self) -> check.Key:
+        return (1, self.sample, self.row.symbol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +58,7 @@ class Quiz:
 
     spec: Spec
     rounding: str | None  # --round: the rounding the student carries
-    sample: int  # which sample's step is asked (1-based)
+    sample: int | None  # which sample's step is asked (1-based); None: the whole epoch
     tries: int
     questions: tuple[Question, ...]
     solution: check.Solution  # what check marks against: exact, and each rounding carried
@@ -60,15 +68,16 @@ def build(
     spec: Spec,
     *,
     rounding: str | None = None,
-    sample: int = 1,
+    sample: int | None = None,
     tries: int = 2,
     gradients: bool | None = None,
 ) -> Quiz:
-    """The questions of one sample's step (in batch mode with the epoch's update after it)."""
+    """The questions of the traced step — the epoch `run` traces, sample by sample — or of
+    one sample's step (in batch mode with the epoch's update after it)."""
     from . import api
 
     count = len(spec.samples)
-    if not 1 <= sample <= count:
+    if sample is not None and not 1 <= sample <= count:
         raise ConfigError(
             "--sample",
             None,
@@ -77,19 +86,19 @@ def build(
             + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
         )
     asked = api.trace(spec, rounding=rounding, gradients=gradients).records
-    rows = list(asked.steps[sample - 1].equations())
+    steps = asked.steps if sample is None else (asked.steps[sample - 1],)
+    rows = [(step, section, row) for step in steps for section, row in step.equations()]
     last = asked.steps[-1]
-    if spec.mode == "batch" and last.sample != sample:
+    if spec.mode == "batch" and steps[-1] is not last:
         # one update for the whole batch: its rows stand in the epoch's last step
-        rows += [(s, row) for s, row in last.equations() if s.kind == "update"]
+        rows += [(last, s, row) for s, row in last.equations() if s.kind == "update"]
+    rows = [(step, section, row) for step, section, row in rows if section.kind != "verify"]
     questions = tuple(
-        Question(n, section, row)
-        for n, (section, row) in enumerate(((s, r) for s, r in rows if s.kind != "verify"), start=1)
+        Question(n, step.sample, step.heading, section, row)
+        for n, (step, section, row) in enumerate(rows, start=1)
     )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    keys = {(1, sample, q.row.symbol) for q in questions} | {
-        (1, s, q.row.symbol) for q in questions for s in range(1, count + 1)
-    }
+    keys = {q.key for q in questions}
     return Quiz(spec, rounding, sample, tries, questions, asked_lines(solution, keys))
 
 
@@ -136,20 +145,16 @@ def number(text: str) -> str | None:
 def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answer]) -> Attempt:
     """Mark one value as `check` marks it in a sheet holding the earlier answers of the
     session (the student's own values, for error carried forward)."""
-    answer = _answer(quiz, question.row.symbol, written)
-    verdict = check.mark(quiz.solution, (*earlier, answer), quiz.rounding)[-1]
-    return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes)
-
-
-def _answer(quiz: Quiz, symbol: str, written: str) -> check.Answer:
-    return check.Answer(
-        name=answer_name(symbol),
-        symbol=symbol,
+    answer = check.Answer(
+        name=answer_name(question.row.symbol),
+        symbol=question.row.symbol,
         value=float(written),
         written=written,
         epoch=1,
-        sample=quiz.sample,
+        sample=question.sample,
     )
+    verdict = check.mark(quiz.solution, (*earlier, answer), quiz.rounding)[-1]
+    return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes)
 
 
 # ---------------------------------------------------------------- a session
@@ -257,13 +262,17 @@ def dialogue(stdin: IO[str], stdout: IO[str]) -> Dialogue:
 def play(quiz: Quiz, talk: Dialogue, fmt: NumberFormat) -> Summary:
     """Ask every question in order; stops cleanly when the input ends or on Ctrl-C."""
     outcomes: list[Outcome] = []
-    carried: dict[str, str] = {}  # symbol → the value later questions use, as written
     _introduce(quiz, talk)
-    state = _Asking(quiz, talk, fmt, carried)
+    state = _Asking(quiz, talk, fmt, {})
     stopped = ""
+    several = len(quiz.spec.samples) > 1
     try:
-        section = None
+        section = heading = None
         for question in quiz.questions:
+            if several and question.heading != heading:
+                heading = question.heading
+                talk.say()
+                talk.say((heading, "bold underline"))
             if question.section is not section:
                 section = question.section
                 talk.say()
@@ -291,7 +300,9 @@ class _Asking:
     quiz: Quiz
     talk: Dialogue
     fmt: NumberFormat
-    carried: dict[str, str]
+    # (sample, symbol) → the value later questions use: as the student wrote it, or None
+    # when they did not find it (the quiz goes on with the right value)
+    carried: dict[tuple[int, str], str | None]
     current: Outcome | None = None
     stopped: str = ""
 
@@ -304,7 +315,7 @@ class _Asking:
             " = ",
             _symbolic(row.formula),
         )
-        givens = self._givens(row)
+        givens = self._givens(question)
         if givens:
             talk.say("      with ", givens)
         tries = self.quiz.tries
@@ -318,12 +329,12 @@ class _Asking:
                 continue
             if typed == HINT:
                 self.current = outcome = _replace(outcome, hints=outcome.hints + 1)
-                talk.say(("  hint: ", "yellow"), f"{row.symbol} = {self._hint(row)}")
+                talk.say(("  hint: ", "yellow"), f"{row.symbol} = {self._hint(question)}")
                 continue
             if typed == REVEAL:
                 self.current = outcome = _replace(outcome, revealed=True)
                 talk.say(("  answer: ", "yellow"), self._working(row))
-                self._carry(row, None)
+                self.carried[question.sample, row.symbol] = None
                 return outcome
             written = number(typed)
             if written is None:
@@ -338,7 +349,7 @@ class _Asking:
             self.current = outcome = _replace(outcome, attempts=(*outcome.attempts, attempt))
             if attempt.ok:
                 talk.say(("  ✓ ", "bold green"), (attempt.verdict, "green"))
-                self._carry(row, written)
+                self.carried[question.sample, row.symbol] = written
                 return outcome
             tries -= 1
             talk.say(("  ✗ wrong", "bold red"), *(f" — {reason}" for reason in attempt.reasons))
@@ -346,24 +357,43 @@ class _Asking:
                 talk.say(f"  try again ({tries} {'try' if tries == 1 else 'tries'} left)")
                 continue
             talk.say(("  answer: ", "yellow"), self._working(row))
-            self._carry(row, None)
+            self.carried[question.sample, row.symbol] = None
             return outcome
 
-    def _values(self, row: Equation) -> dict[str, float]:
-        """The operands as this session carries them: the student's accepted values."""
-        return row.values() | {name: float(v) for name, v in self.carried.items()}
+    def _yours(self, sample: int, name: str) -> str | None:
+        """An operand as the student found it earlier, if they did: δ5⁽2⁾ is sample 2's δ5;
+        w13 in a later sample's step is the new w13 of the last update before it."""
+        per_sample = _PER_SAMPLE.fullmatch(name)
+        if per_sample:
+            return self.carried.get((int(per_sample.group(2)), per_sample.group(1)))
+        if (sample, name) in self.carried:
+            return self.carried[sample, name]
+        for earlier in range(sample - 1, 0, -1):  # parameters and optimizer state, updated
+            if (earlier, f"new {name}") in self.carried:
+                return self.carried[earlier, f"new {name}"]
+        return None
 
-    def _givens(self, row: Equation) -> str:
+    def _values(self, question: Question) -> dict[str, float]:
+        """The operands as this session carries them: the student's accepted values."""
+        values = question.row.values()
+        for name in values:
+            text = self._yours(question.sample, name)
+            if text is not None:
+                values[name] = float(text)
+        return values
+
+    def _givens(self, question: Question) -> str:
         shown = []
-        for name, value in row.used():
-            text = self.carried.get(name)
+        for name, value in question.row.used():
+            text = self._yours(question.sample, name)
             shown.append(f"{name} = {_written(text) if text else self.fmt(value)}")
         return ", ".join(shown)
 
-    def _hint(self, row: Equation) -> str:
+    def _hint(self, question: Question) -> str:
         from .render.numbers import substituted
 
-        return substituted(row.working or row.formula, self._values(row), self.fmt)
+        row = question.row
+        return substituted(row.working or row.formula, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
         """The formula with the right numbers, and the value."""
@@ -371,12 +401,6 @@ class _Asking:
 
         numbers = substituted(row.working or row.formula, row.values(), self.fmt)
         return f"{row.symbol} = {_symbolic(row.formula)} = {numbers} = {self.fmt(row.value)}"
-
-    def _carry(self, row: Equation, written: str | None) -> None:
-        if written is None:  # wrong or revealed: the quiz goes on with the right value
-            self.carried.pop(row.symbol, None)
-        else:
-            self.carried[row.symbol] = written
 
 
 def _replace(outcome: Outcome, **changes: Any) -> Outcome:
@@ -397,7 +421,12 @@ def _written(text: str) -> str:
 
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
     spec = quiz.spec
-    where = f"epoch 1 · sample {quiz.sample} of {len(spec.samples)}"
+    count = len(spec.samples)
+    if quiz.sample is not None or count == 1:
+        where = f"epoch 1 · sample {quiz.sample or 1} of {count}"
+    else:
+        update = "one update after all" if spec.mode == "batch" else "an update after each"
+        where = f"epoch 1 · {count} samples, {update}"
     talk.say(
         ("Quiz: ", "bold"), (spec.name, "bold"), f" · {len(quiz.questions)} equations · {where}"
     )
@@ -456,14 +485,16 @@ def session_text(summary: Summary, config: str | None, path: str) -> str:
     ]
     if quiz.rounding:
         lines.append(f"round: {quiz.rounding}")
-    indent = "  "
-    if quiz.sample == 1:
-        lines.append("answers:")
-    else:
-        lines += ["samples:", f"  {quiz.sample}:"]
-        indent = "    "
+    by_sample: dict[int, list[check.Answer]] = {}
     for answer in summary.answers():
-        lines.append(f"{indent}{_quoted(answer.name)}: {answer.written}")
+        by_sample.setdefault(answer.sample, []).append(answer)
+    first = by_sample.pop(1, [])  # sample 1 under `answers:`, later ones under `samples:`
+    if first:
+        lines += ["answers:", *(f"  {_quoted(a.name)}: {a.written}" for a in first)]
+    if by_sample:
+        lines.append("samples:")
+    for sample, answers in sorted(by_sample.items()):
+        lines += [f"  {sample}:", *(f"    {_quoted(a.name)}: {a.written}" for a in answers)]
     return "\n".join(lines) + "\n"
 
 

@@ -510,3 +510,100 @@ def test_marking_on_the_asked_lines_of_a_wide_layer_is_marking_on_the_whole_solu
     kinds = {v.kind for v in here}
     assert {"right", "follows", "wrong"} <= kinds
     assert any("updated weights" in " ".join(v.mistakes) for v in here)
+
+
+# ---------------------------------------------------------------- several samples
+
+TWO_SAMPLES = """\
+name: one weight, two samples
+layers: [1, 1]
+activation: linear
+learning_rate: 0.5
+weights: {w12: 0.5}
+samples:
+  - {inputs: [1], targets: [1]}
+  - {inputs: [2], targets: [0]}
+"""
+
+
+def two_samples() -> list[tuple[str, float]]:
+    """o = w·x, E = ½(t − o)², online: w ← w + η·(t − o)·x after each sample."""
+    rows, w, eta = [], 0.5, 0.5
+    for x, t in ((1.0, 1.0), (2.0, 0.0)):
+        o = w * x
+        delta = t - o
+        rows += [
+            ("net2", w * x),
+            ("o2", o),
+            ("e2", t - o),
+            ("E", 0.5 * (t - o) ** 2),
+            ("∂E/∂o2", -(t - o)),
+            ("∂o2/∂net2", 1.0),
+            ("δ2", delta),
+            ("∂net2/∂w12", x),
+            ("∂E/∂w12", -(t - o) * x),
+            ("Δw12", eta * delta * x),
+            ("new w12", w + eta * delta * x),
+        ]
+        w += eta * delta * x
+    return rows
+
+
+def test_an_online_epoch_is_asked_sample_after_sample_with_the_weights_found(tmp_path):
+    config = tmp_path / "two.yaml"
+    config.write_text(TWO_SAMPLES, encoding="utf-8")
+    rows = two_samples()
+    answers = [f"{v:.12g}" for _, v in rows]
+    answers[10:11] = ["0.6", "0.65"]  # sample 1's new w12 (0.75), wrong twice
+    session = tmp_path / "s.yaml"
+    done = quiz(str(config), "-o", str(session), answers=answers)
+    asked = re.findall(r"^\[\d+/(\d+)\] (.+?) = ", done.stdout, re.M)
+    assert [s for _, s in asked] == [name for name, _ in rows]
+    assert "Epoch 1 · sample 2 of 2" in done.stdout
+    # sample 2 starts from the new w12 — the right one, as the student's was wrong
+    assert re.search(r"^\[12/22\] net2 = w12·x1\n      with w12 = 0.75, x1 = 2$", done.stdout, re.M)
+    assert score(done.stdout) == "21 of 22"
+    assert "samples:\n  2:\n    net2: 1.5\n" in session.read_text(encoding="utf-8")
+    report = _check(session)
+    assert (report["correct"], report["total"], report["status"]) == (21, 22, 1)
+
+
+def test_a_later_sample_starts_from_the_weight_the_student_found(tmp_path):
+    config = tmp_path / "two.yaml"
+    config.write_text(TWO_SAMPLES, encoding="utf-8")
+    answers = [f"{v:.12g}" for _, v in two_samples()]
+    answers[10] = "0.750"
+    done = quiz(str(config), answers=answers)
+    assert "with w12 = 0.750, x1 = 2" in done.stdout
+    assert score(done.stdout) == "22 of 22"
+
+
+def test_one_sample_can_be_asked_alone(tmp_path):
+    config = tmp_path / "two.yaml"
+    config.write_text(TWO_SAMPLES, encoding="utf-8")
+    rows = two_samples()[11:]
+    done = quiz(str(config), "--sample", "2", answers=[f"{v:.12g}" for _, v in rows])
+    assert "epoch 1 · sample 2 of 2" in done.stdout
+    assert score(done.stdout) == "11 of 11"
+    assert done.returncode == 0
+
+
+def test_momentum_is_quizzed_through_the_same_equations(tmp_path):
+    """The lecture network with momentum 0.9 (torch.optim.SGD): g = ∂E/∂w = −δ_j·o_i,
+    v ← μ·v + g from v = 0, w ← w − η·v — the first update equals the lecture's."""
+    values = dict(list(RIGHT.items())[:13])  # forward pass, error, δ: the lecture's
+    weights = {"w35": 0.3, "w45": 0.9, "w13": 0.1, "w23": 0.8, "w14": 0.4, "w24": 0.6}
+    for w, old in weights.items():
+        source, unit = w[1], w[2]
+        o = RIGHT[f"o{source}"] if source in "34" else {"1": 0.35, "2": 0.9}[source]
+        g = -RIGHT[f"δ{unit}"] * o
+        v = 0.9 * 0.0 + g
+        values |= {f"∂E/∂{w}": g, f"new v_{w}": v, f"Δ{w}": -1.0 * v, f"new {w}": old - v}
+    assert values["new w45"] == pytest.approx(RIGHT["new w45"])  # the notes' 0.873
+    session = tmp_path / "s.yaml"
+    done = quiz("momentum", "-o", str(session), answers=typed(values))
+    asked = re.findall(r"^\[\d+/\d+\] (.+?) = ", done.stdout, re.M)
+    assert asked == list(values)
+    assert score(done.stdout) == f"{len(values)} of {len(values)}"
+    assert done.returncode == 0
+    assert _check(session)["status"] == 0
