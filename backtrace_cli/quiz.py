@@ -253,8 +253,8 @@ def dialogue(stdin: IO[str], stdout: IO[str]) -> Dialogue:
     """A terminal gets rich prompts; anything else is read one answer per line."""
     from rich.console import Console
 
-    if stdin.isatty() and stdout.isatty():
-        return terminal(Console(highlight=False, emoji=False))
+    if stdin.isatty():
+        return terminal(Console(file=stdout, highlight=False, emoji=False))
     plain = Console(file=stdout, highlight=False, emoji=False, color_system=None, soft_wrap=True)
     return pipe(plain, stdin)
 
@@ -338,11 +338,16 @@ class _Asking:
                 return outcome
             written = number(typed)
             if written is None:
+                comma = re.fullmatch(r"[-−]?\d*,\d+", typed)
+                fix = (
+                    f"write a decimal point: {typed.replace(',', '.')}"
+                    if comma
+                    else f"type {row.symbol} as a number (e.g. −0.0407)"
+                )
                 talk.say(
                     ("  ", ""),
                     (f"{typed[:20]!r} is not a number", "red"),
-                    f": type {row.symbol} as a number (e.g. −0.0407), {HINT} for a hint, "
-                    f"{REVEAL} to see the answer",
+                    f": {fix}, {HINT} for a hint, {REVEAL} to see the answer",
                 )
                 continue
             attempt = mark(self.quiz, question, written, earlier)

@@ -166,9 +166,10 @@ def test_reveal_shows_the_answer_and_it_does_not_count():
 
 def test_something_not_a_number_is_said_and_costs_no_try():
     answers = typed(RIGHT)
-    answers[0:0] = ["zero point seven", "0.5"]
+    answers[0:0] = ["zero point seven", "0,755", "0.5"]
     done = quiz("--tries", "2", answers=answers)
-    assert "'zero point seven' is not a number" in done.stdout
+    assert "'zero point seven' is not a number: type net3 as a number" in done.stdout
+    assert "'0,755' is not a number: write a decimal point: 0.755" in done.stdout
     assert score(done.stdout) == "25 of 25"
 
 
@@ -190,9 +191,10 @@ def test_the_notes_own_rounding_is_credited_as_carried_forward():
     assert score(done.stdout) == "5 of 25"  # input ended after five
 
 
-def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far():
+def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far(tmp_path):
+    session = tmp_path / "s.yaml"
     process = subprocess.Popen(
-        [str(SCRIPT), "quiz"],
+        [str(SCRIPT), "quiz", "-o", str(session)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -208,6 +210,9 @@ def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far():
     assert "Traceback" not in err.decode()
     assert "Interrupted at question 3 of 25" in text
     assert score(text) == "2 of 25"
+    # what was answered is kept, whole: an answers file check reads
+    assert session.read_text(encoding="utf-8").endswith("answers:\n  net3: 0.755\n  o3: 0.68\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
 
 
 def _read_until(fd: int, text: str, timeout: float = 60) -> str:
