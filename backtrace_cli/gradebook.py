@@ -180,7 +180,7 @@ def summary(rows: Sequence[Row], gradebook: str | None) -> str:
     lines = []
     for row in rows:
         if row.report is None:
-            lines.append(f"{row.file}: {row.error}")
+            lines.append(row.error)  # it names the file
             continue
         wrong = row.first_wrong
         first = "" if wrong is None else f"; first wrong: {_label(wrong)}"

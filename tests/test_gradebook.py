@@ -215,6 +215,13 @@ def test_exit_status_and_one_config_for_all(homework, tmp_path):
         cli, ["check", "--exercises", str(folder), *right, str(subs / "slip_flipped.yaml")]
     )
     assert wrong.exit_code == 1
+    # without --gradebook: a line per file and the counts
+    assert wrong.output == (
+        f"{subs / 'ada.yaml'} (Ada, hw3-s5-v01): 13 of 13\n"
+        f"{subs / 'slip_flipped.yaml'} (slip_flipped, hw3-s5-v03): 8 of 13; first wrong: "
+        f"delta5 ({MISTAKES['flipped']})\n"
+        "2 files: 1 all right, 1 with a wrong or missing answer, 0 unreadable\n"
+    )
     # --exercise CONFIG: every file against that config; ada's answers are for variant 1
     cfg = folder / "configs" / "hw3-s5-v01.yaml"
     grades = tmp_path / "one.csv"
