@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import check, homework
-from .errors import ConfigError
+from .errors import ConfigError, quote
 from .exercise import Question
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
@@ -137,14 +137,10 @@ class Marker:
                 sheet.source,
                 where,
                 "variant",
-                f"{_short(ident)!r} is not a variant of this set; ids look like "
+                f"{quote(ident)} is not a variant of this set; ids look like "
                 f"{self.folder.first} (the top of the sheet)",
             )
         return self.folder.spec(entry), entry.questions, ident
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def marker(folder: str | None, config: str | None) -> Marker:

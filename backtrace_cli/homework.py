@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, quote
 
 QUESTIONS, KEYS, CONFIGS = "questions", "keys", "configs"
 MANIFEST = "exercise.json"
@@ -100,7 +100,7 @@ def read(folder: str) -> Set:
     entries = {}
     for ident, about in variants.items():
         if not is_ident(ident):
-            raise ConfigError(path, None, "--exercises", f"{ident[:60]!r} is not a variant id")
+            raise ConfigError(path, None, "--exercises", f"{quote(ident)} is not a variant id")
         labels = about.get("questions", []) if isinstance(about, dict) else []
         entries[ident] = Entry(ident, tuple(Question.parse(label) for label in labels))
     return Set(folder, entries)

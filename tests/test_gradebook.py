@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,7 @@ def test_the_gradebook_is_written_whole_and_not_over_a_file(homework, tmp_path):
     folder, subs, _, runner, _ = homework
     grades = tmp_path / "grades.csv"
     grades.write_text("keep me")
+    grades.chmod(0o640)
     again = runner.invoke(
         cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(grades)]
     )
@@ -252,6 +254,16 @@ def test_the_gradebook_is_written_whole_and_not_over_a_file(homework, tmp_path):
         cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(grades), "--force"]
     )
     assert forced.exit_code == 2 and grades.read_text().startswith("file,student,variant")
+    assert oct(os.stat(grades).st_mode & 0o777) == oct(0o640)  # --force keeps the file's mode
+    fresh = tmp_path / "fresh.csv"
+    runner.invoke(cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(fresh)])
+    assert oct(os.stat(fresh).st_mode & 0o777) == oct(0o666 & ~_umask())  # the user's umask
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_a_formula_in_a_students_name_stays_text(homework, tmp_path):
