@@ -4,6 +4,7 @@
     DIR/exercise.json          the same, for `check --exercises DIR`: ids and their questions
     DIR/questions/index.md     the students' index: the sheets, and nothing else
     DIR/questions/<id>.md      a question sheet
+    DIR/keys/index.md          the keys' index, to publish the solutions after the deadline
     DIR/keys/<id>.md           its answer key: exactly what `run --format markdown` writes
     DIR/configs/<id>.yaml      its config
 
@@ -156,7 +157,9 @@ def files(
     ]
     mark = "backtrace check --exercises THIS_FOLDER ANSWERS... --gradebook grades.csv"
     out.append(("index.md", markdown.teachers_index(entries, about, mark)))
-    out.append((f"{QUESTIONS}/index.md", markdown.students_index(sheets, f"Exercise: {spec.name}")))
+    title = f"Exercise: {spec.name}"
+    out.append((f"{QUESTIONS}/index.md", markdown.students_index(sheets, title)))
+    out.append((f"{KEYS}/index.md", markdown.keys_index(sheets, title)))
     manifest = {
         "format": FORMAT,
         "version": 1,

@@ -160,7 +160,7 @@ def test_files_ids_and_answer_keys_equal_run(runner, tmp_path):
     names = write(runner, tmp_path)
     every = ids(4)
     assert names == sorted(
-        ["index.md", "exercise.json", "questions/index.md"]
+        ["index.md", "exercise.json", "questions/index.md", "keys/index.md"]
         + [f"{d}/{i}.{e}" for i in every for d, e in (("questions", "md"), ("keys", "md"))]
         + [f"configs/{i}.yaml" for i in every]
     )

@@ -812,20 +812,28 @@ def _variants(count: int) -> str:
     return f"{count} variant{'s' if count != 1 else ''}"
 
 
+def folder_index(title: str, lead: str, column: str, files: Sequence[tuple[str, str]]) -> str:
+    """The index of one folder of a homework set: (id, file) links inside that folder only,
+    so that the folder can be published on its own."""
+    parts = [f"# {title}", "", lead, "", f"| variant | {column} |", "| --- | --- |"]
+    parts += [f"| {ident} | [{name}]({name}) |" for ident, name in files]
+    return "\n".join(parts) + "\n"
+
+
 def students_index(sheets: Sequence[tuple[str, str]], title: str) -> str:
     """The students' index: (id, sheet file) links, and how to hand in. Nothing else — it is
     published, so it names no key and no config."""
-    parts = [
-        f"# {title}",
-        "",
+    lead = (
         f"{_variants(len(sheets))}: do the one you were given. Its id is at the top of the "
-        "sheet; write it in your answers file as the sheet shows.",
-        "",
-        "| variant | sheet |",
-        "| --- | --- |",
-    ]
-    parts += [f"| {ident} | [{sheet}]({sheet}) |" for ident, sheet in sheets]
-    return "\n".join(parts) + "\n"
+        "sheet; write it in your answers file as the sheet shows."
+    )
+    return folder_index(title, lead, "sheet", sheets)
+
+
+def keys_index(keys: Sequence[tuple[str, str]], title: str) -> str:
+    """The answer keys' index, for publishing the solutions once the work is marked."""
+    lead = f"The worked solution of each of the {_variants(len(keys))}, step by step."
+    return folder_index(f"{title}: answer keys", lead, "answer key", keys)
 
 
 def teachers_index(
@@ -838,8 +846,9 @@ def teachers_index(
         "",
         *about,
         "",
-        "Publish only `questions/` (the sheets and the students' index); `keys/` and "
-        "`configs/` hold the solutions.",
+        "Publish [questions/](questions/index.md) (the sheets and the students' index); "
+        "[keys/](keys/index.md) holds the solutions, to publish once the work is marked, and "
+        "`configs/` what `backtrace` marks against.",
         "",
         "| variant | sheet | answer key | config | E |",
         "| --- | --- | --- | --- | ---: |",
