@@ -776,7 +776,7 @@ def mark(
             for world in worlds:
                 world.adopt(line, world.carried(line, spans[id(world)]))
             continue
-        verdict, roots = _judge(line, answer, rounding, worlds, spans, fmt)
+        verdict = _judge(line, answer, rounding, worlds, spans, fmt)
         if verdict.kind == "wrong":
             verdict = _diagnose(verdict, line, answer, rounding, worlds, solution)
         if verdict.kind == "wrong" and rounding and not verdict.mistakes:
@@ -797,9 +797,8 @@ def mark(
                 world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else mine))
             elif verdict.kind in ("right", "coarse") and not world.written:
                 world.adopt(line, _Span(line.rows[world.mode].value))
-            elif verdict.kind == "follows":
-                world.adopt(line, _Span(answer.value, world.radius(answer), roots))
-            else:  # wrong, or coarse as written: what follows from it follows
+            else:  # follows, wrong, or coarse as written: what follows from it follows
+                # from this value of theirs (the report names the nearest of their values)
                 world.adopt(line, _Span(answer.value, world.radius(answer), mine))
     return tuple(found[answer.key] for answer in answers)
 
@@ -811,7 +810,7 @@ def _judge(
     worlds: list[_World],
     spans: Mapping[int, _Span | None],
     fmt: Callable[[float], str],
-) -> tuple[Verdict, frozenset[Key]]:
+) -> Verdict:
     exact = line.exact.value
     v = answer.value
     working = _working(line.exact, fmt)
@@ -820,7 +819,7 @@ def _judge(
         return Verdict(line.key, kind, words, exact, answer, working, carried=carried)
 
     if abs(v - exact) <= 1e-9 * max(1.0, abs(exact)):
-        return verdict("right", "right"), _NO_ROOTS
+        return verdict("right", "right")
     for mode in line.rows:
         if mode is not None and rounding and mode != rounding:
             continue
@@ -828,8 +827,8 @@ def _judge(
         carried = rounding or mode
         if half is not None and _within(answer, line.rows[mode].value, half, 0.0, carried):
             if mode is None or (rounding and _within(answer, exact, half, 0.0, carried)):
-                return verdict("right", "right"), _NO_ROOTS
-            return verdict("right", f"right for {mode} carried", mode), _NO_ROOTS
+                return verdict("right", "right")
+            return verdict("right", f"right for {mode} carried", mode)
     follows: _Span | None = None
     for world in worlds:
         span = spans[id(world)]
@@ -838,14 +837,14 @@ def _judge(
             continue
         if _within(answer, span.value, half, span.radius, rounding or world.mode):
             if not span.roots:
-                return verdict("right", "right", world.mode), _NO_ROOTS
+                return verdict("right", "right", world.mode)
             if follows is None or len(span.roots) < len(follows.roots):
                 follows = span
     if follows is not None:
         yours = ", ".join(f"your {notation.answer_name(k[2])}" for k in sorted(follows.roots))
-        return verdict("follows", f"follows from {yours}"), follows.roots
+        return verdict("follows", f"follows from {yours}")
     coarse = None if rounding else _coarse(line, answer, verdict)
-    return coarse or verdict("wrong", "wrong"), _NO_ROOTS
+    return coarse or verdict("wrong", "wrong")
 
 
 def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:
@@ -861,7 +860,11 @@ def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verd
 
 
 def _two_figures(value: float) -> str:
-    return f"{value:.2g}".replace("-", "−")
+    """The value to two significant figures, written out: −0.0082, 0.0000059, −0.00090."""
+    if value == 0 or not math.isfinite(value):
+        return "0"
+    decimals = max(0, 1 - math.floor(math.log10(abs(float(f"{value:.2g}")))))
+    return f"{value:.{decimals}f}".replace("-", "−")
 
 
 def _diagnose(

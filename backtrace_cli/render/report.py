@@ -15,6 +15,7 @@ STYLES = {
     "wrong": "bold red",
     "unanswered": "dim",
 }
+UNANSWERED_SHOWN = 24  # names listed in the terminal (markdown: four times as many)
 MARKS = {"right": "✅", "coarse": "☑️", "follows": "↪️", "wrong": "❌", "unanswered": "·"}
 
 
@@ -32,9 +33,13 @@ def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
     return _label(v), yours, fmt(v.expected), v.verdict
 
 
-def _unanswered_line(report: Report) -> str:
+def _unanswered_line(report: Report, shown: int) -> str:
+    """The questions left out, the first `shown` by name (JSON lists them all)."""
     names = [_label(v) for v in report.unanswered]
-    return f"Unanswered ({len(names)}): " + ", ".join(names)
+    listed = ", ".join(names[:shown])
+    if len(names) > shown:
+        listed += f", … and {len(names) - shown} more"
+    return f"Unanswered ({len(names)}): {listed}"
 
 
 def renderable(report: Report, fmt: NumberFormat) -> Any:
@@ -56,7 +61,7 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
     parts: list[Any] = [Text(report.title, style="bold"), table]
     parts.append(Text(report.summary(), style="bold"))
     if report.unanswered:
-        parts.append(Text(_unanswered_line(report), style="dim"))
+        parts.append(Text(_unanswered_line(report, UNANSWERED_SHOWN), style="dim"))
     wrong = [v for v in report.answered if v.kind == "wrong"]
     for n, v in enumerate(wrong):
         if n == 0:
@@ -82,7 +87,7 @@ def markdown(report: Report, fmt: NumberFormat) -> str:
         out.append(f"| `{name}` | {yours} | {expected} | {MARKS[v.kind]} {verdict} |")
     out += ["", f"**{report.summary()}.**", ""]
     if report.unanswered:
-        out += [_unanswered_line(report) + ".", ""]
+        out += [_unanswered_line(report, 4 * UNANSWERED_SHOWN) + ".", ""]
     for v in report.answered:
         if v.kind == "wrong":
             out += [f"## Wrong: `{_label(v)}`", ""]
