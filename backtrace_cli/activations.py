@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -38,6 +38,7 @@ class Activation:
     symbol: str  # the function in the trace: o3 = σ(net3); "" when written out (o3 = net3)
     latex: str  # the function's name in LaTeX: "\\sigma", "\\operatorname{relu}"
     rule_name: str  # the function in a section's rule: o_j = σ(net_j), o_j = id(net_j)
+    output: str  # o as the trace writes it, slot {net}: "σ({net})", "{net}"
     forward: Callable[[Array], Array]  # o = f(net), exact
     derivative: Callable[[Array, Array], Array]  # ∂o/∂net from (net, o)
     scalar: Callable[[float], float]  # f on one float: check evaluates the trace's formulas
@@ -47,15 +48,16 @@ class Activation:
     kinked: bool = False  # ∂o/∂net jumps at net = 0: an exercise redraws a net of exactly 0
     output_only: bool = False  # softmax: only on the output layer
     elementwise: bool = True  # o_j depends on net_j alone (softmax: on the whole layer)
-    parts: tuple[str, ...] = field(default=())  # intermediate arrays `apply` carries (softmax)
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
         return carry(self.forward(net)), {}
 
-    def backward(self, net: Array, out: Array, slope: Array, g: Array) -> Array:
-        """δ = ∂o/∂net · g for g = −∂E/∂o, unit by unit."""
-        return g * slope
+    def backward(
+        self, out: Array, slope: Array, g: Array, carry: Carry
+    ) -> tuple[Array, dict[str, Array]]:
+        """δ = ∂o/∂net · g for g = −∂E/∂o, unit by unit; and the carried parts (none)."""
+        return g * slope, {}
 
     def slope_formula(self, o: str, net: str) -> str:
         """∂o/∂net for unit names, as a template: "{o3}(1 − {o3})"."""
@@ -66,14 +68,53 @@ class Activation:
         return self.output.replace("{net}", "{" + net + "}")
 
     @property
-    def output(self) -> str:
-        """o = f(net) with the slot {net}: "σ({net})"; "{net}" for the identity."""
-        return f"{self.symbol}({{net}})" if self.symbol else "{net}"
-
-    @property
     def slope_words(self) -> str:
         """∂o/∂net as a sentence writes it: "o(1 − o)"."""
         return self.slope.replace("{o}", "o").replace("{net}", "net")
+
+
+SHIFT_ABOVE = 50.0  # softmax shifts the nets by their largest when it is beyond ±this
+
+
+@dataclass(frozen=True, slots=True)
+class Softmax(Activation):
+    """o_k = e^{net_k}/Σ_j e^{net_j}: the whole layer at once, so `apply` and `backward` see
+    every unit. As a student computes it: each numerator, their sum, each quotient, each carried.
+    When the largest net is beyond ±SHIFT_ABOVE, every net is first shifted by it (e^{net − m}:
+    o unchanged, no overflow); hand-sized nets are not shifted, as on paper."""
+
+    # how the trace writes the parts: each numerator, the shared denominator, each quotient
+    numerator: ClassVar[str] = "e^{net}"  # slot {net}
+    shifted: ClassVar[str] = "e^({net} − {m})"  # m: the largest net of the layer
+    numerator_name: ClassVar[str] = "e^{net}"  # e^net6: a name, not a slot
+    denominator_name: ClassVar[str] = "Σe^net"
+    shift_name: ClassVar[str] = "m"
+    quotient: ClassVar[str] = "{numerator}/{denominator}"
+    collapse: ClassVar[str] = (
+        "softmax with cross-entropy: the Jacobian's terms collapse, "
+        "Σ_j (t_j/o_j)·o_j(1[j = k] − o_k) = t_k − o_k·Σ_j t_j = t_k − o_k"
+    )
+
+    def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
+        top = net.max(axis=1, keepdims=True)
+        shift = np.where(np.abs(top) > SHIFT_ABOVE, top, 0.0)
+        numerator = carry(np.exp(net - shift))
+        denominator = carry(numerator.sum(axis=1, keepdims=True))
+        out = carry(numerator / denominator)
+        return out, {"numerator": numerator, "denominator": denominator, "shift": shift}
+
+    def backward(
+        self, out: Array, slope: Array, g: Array, carry: Carry
+    ) -> tuple[Array, dict[str, Array]]:
+        """The full Jacobian ∂o_k/∂net_j = o_k(1[k = j] − o_j): δ_j = o_j·(g_j − Σ_k g_k·o_k)."""
+        weighted = carry((g * out).sum(axis=1, keepdims=True))
+        return out * (g - weighted), {"weighted": weighted}
+
+
+def softmax(net: Array) -> Array:
+    """o_k = e^{net_k − m}/Σ_j e^{net_j − m}, m the row's largest net: never overflows."""
+    shifted = np.exp(net - net.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def sigmoid(net: Array) -> Array:
@@ -102,6 +143,7 @@ _DEFINITIONS = (
         symbol="σ",
         latex="\\sigma",
         rule_name="σ",
+        output="σ({net})",
         forward=sigmoid,
         derivative=lambda net, out: out * (1.0 - out),
         scalar=_scalar_sigmoid,
@@ -114,6 +156,7 @@ _DEFINITIONS = (
         symbol="tanh",
         latex="\\tanh",
         rule_name="tanh",
+        output="tanh({net})",
         forward=np.tanh,
         derivative=lambda net, out: 1.0 - out * out,
         scalar=math.tanh,
@@ -125,6 +168,7 @@ _DEFINITIONS = (
         symbol="relu",
         latex="\\operatorname{relu}",
         rule_name="relu",
+        output="relu({net})",
         forward=lambda net: np.maximum(net, 0.0),
         derivative=lambda net, out: (net > 0).astype(np.float64),  # 0 at the kink, as PyTorch
         scalar=lambda x: max(x, 0.0),
@@ -137,6 +181,7 @@ _DEFINITIONS = (
         symbol="",
         latex="\\operatorname{id}",
         rule_name="id",
+        output="{net}",
         forward=lambda net: net.copy(),
         derivative=lambda net, out: np.ones_like(net),
         scalar=lambda x: x,
@@ -145,7 +190,65 @@ _DEFINITIONS = (
     ),
 )
 
-ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _DEFINITIONS}
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def leaky_relu(slope: float = LEAKY_SLOPE) -> Activation:
+    """lrelu(net) = net for net > 0, slope·net otherwise (PyTorch's LeakyReLU)."""
+    a = _number(slope)
+    # max(a·net, net) for a ≤ 1 (the usual), min for a steeper slope: both read net > 0 ? net : a·net
+    pick = "max" if slope <= 1 else "min"
+    return Activation(
+        name="leaky_relu",
+        symbol="",
+        latex="\\operatorname{lrelu}",
+        rule_name="lrelu",
+        output=f"{pick}({a}·{{net}}, {{net}})",
+        forward=lambda net: np.where(net > 0, net, slope * net),
+        derivative=lambda net, out: np.where(net > 0, 1.0, slope),  # slope at 0, as PyTorch
+        scalar=lambda x: x if x > 0 else slope * x,
+        slope=f"([{{net}} > 0] + {a}·[{{net}} ≤ 0])",
+        rule=f"lrelu(net) = net if net > 0 else {a}·net, lrelu′ = 1 if net > 0 else {a}",
+        kinked=True,
+    )
+
+
+_ELU = Activation(
+    name="elu",
+    symbol="elu",
+    latex="\\operatorname{elu}",
+    rule_name="elu",
+    output="elu({net})",
+    # e^net − 1 as expm1, on net ≤ 0 only: no overflow from the branch np.where discards
+    forward=lambda net: np.where(net > 0, net, np.expm1(np.minimum(net, 0.0))),
+    # e^net = o + 1 where net ≤ 0 (α = 1): written from the output, as σ′ = o(1 − o)
+    derivative=lambda net, out: np.where(net > 0, 1.0, out + 1.0),
+    scalar=lambda x: x if x > 0 else math.expm1(x),
+    slope="([{net} > 0] + ({o} + 1)·[{net} ≤ 0])",
+    rule="elu(net) = net if net > 0 else e^net − 1, elu′ = 1 if net > 0 else o + 1",
+)
+
+_SOFTMAX = Softmax(
+    name="softmax",
+    symbol="",
+    latex="\\operatorname{softmax}",
+    rule_name="softmax",
+    output="e^{net}/Σ",
+    forward=softmax,
+    # the Jacobian's diagonal o_k(1 − o_k); δ goes through the whole Jacobian (`backward`)
+    derivative=lambda net, out: out * (1.0 - out),
+    scalar=lambda x: x,  # never evaluated alone: o_k is the quotient of two carried values
+    slope="{o}(1 − {o})",
+    rule="softmax: o_k = e^net_k / Σ_j e^net_j, ∂o_k/∂net_j = o_k(1[k = j] − o_j)",
+    targets=(0.0, 1.0),
+    output_only=True,
+    elementwise=False,
+)
+
+_ALL = (*_DEFINITIONS, leaky_relu(), _ELU, _SOFTMAX)
+ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _ALL}
 NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 
 
@@ -153,9 +256,11 @@ NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 def get(name: str, leaky_slope: float = LEAKY_SLOPE) -> Activation:
     """The definition for a config's name (validated by config: a KeyError is a bug);
     `leaky_slope`: leaky_relu's slope for net ≤ 0 (the config's `leaky_relu_slope`)."""
+    if name == "leaky_relu" and leaky_slope != LEAKY_SLOPE:
+        return leaky_relu(leaky_slope)  # the one definition with a parameter
     return ACTIVATIONS[name]
 
 
 def symbols() -> dict[str, Activation]:
     """Every function symbol the trace writes (σ, tanh, relu, …) → its definition."""
-    return {a.symbol: a for a in _DEFINITIONS if a.symbol}
+    return {a.symbol: a for a in _ALL if a.symbol}

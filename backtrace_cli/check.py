@@ -267,7 +267,8 @@ def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int) ->
 @lru_cache(maxsize=4096)
 def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
     """A trace formula compiled to Python over v[0], v[1], …; None if it cannot be."""
-    if "…" in template or "Σ" in template:
+    outside = re.sub(r"\{[^{}]+\}", "", template)  # the text around the slots
+    if "…" in outside or "Σ" in outside:
         return None
     names: list[str] = []
 
@@ -279,6 +280,7 @@ def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
     text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
     text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
     text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
+    text = re.sub(r"e\^(v\[\d+\])", r"exp(\1)", text).replace("e^(", "exp(")  # softmax
     text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text)  # optimizers: √v̂, √(s + ε), β^t
     text = text.replace("√(", "sqrt(").replace("^", "**")
     text = _CALL.sub(lambda m: f"fn_{_CALLS[m.group(1)].name}(", text)
@@ -301,6 +303,9 @@ _FUNCTIONS = {
     **{f"fn_{a.name}": a.scalar for a in _CALLS.values()},
     "sqrt": lambda x: math.sqrt(x) if x >= 0 else float("nan"),
     "log": lambda x: math.log(x) if x > 0 else float("nan"),
+    "exp": lambda x: math.exp(x) if x < 700 else float("inf"),
+    "max": max,
+    "min": min,
 }
 
 
@@ -398,9 +403,7 @@ def solve(
     def traces(mode: str | None) -> list[Trace]:
         if epochs == 1:
             return [api.trace(spec, rounding=mode, full=True, gradients=gradients).records]
-        done = api.train(
-            spec, epochs, trace=["all"], rounding=mode, full=True, gradients=gradients
-        )
+        done = api.train(spec, epochs, trace=["all"], rounding=mode, full=True, gradients=gradients)
         return list(done.records.traces)
 
     by_mode = {mode: traces(mode) for mode in modes}
@@ -902,7 +905,9 @@ def _diagnose(
                     values[mistake.name] = span.value
     named = tuple(sorted(scores, key=scores.__getitem__))
     for name in named:
-        lines.append(f"your value is what {name} gives: {_as_written(values[name], answer, rounding)}")
+        lines.append(
+            f"your value is what {name} gives: {_as_written(values[name], answer, rounding)}"
+        )
     if not named:
         lines.append("none of the known mistakes gives your value")
     return Verdict(
@@ -919,7 +924,7 @@ def _diagnose(
 
 @lru_cache(maxsize=16384)  # a class marked at once shows the same rows' working many times
 def _working(row: Equation, fmt: Callable[[float], str]) -> str:
-    """"δ5 = o5(1 − o5)(t5 − o5) = 0.690283·(1 − 0.690283)·… = −0.040681"."""
+    """ "δ5 = o5(1 − o5)(t5 − o5) = 0.690283·(1 − 0.690283)·… = −0.040681"."""
     from .render.numbers import NumberFormat, substituted, symbolic
 
     number = fmt if isinstance(fmt, NumberFormat) else NumberFormat(6)
@@ -1010,7 +1015,7 @@ class Report:
         return all(v.ok for v in self.verdicts)
 
     def summary(self) -> str:
-        """"12 of 23 questions: 10 right, 1 follows …; 1 wrong; 10 unanswered"."""
+        """ "12 of 23 questions: 10 right, 1 follows …; 1 wrong; 10 unanswered"."""
         noun = "question" if self.questions is not None else "answer"
         head = f"{self.credited} of {_count(self.total, noun)}"
         parts = []

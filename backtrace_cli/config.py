@@ -53,6 +53,7 @@ KEYS = (
     "optimizer",
     "weight_decay",
     "optimizer_state",
+    "leaky_relu_slope",
 )
 DROPOUT_KEYS = ("rate", "seed", "shared_mask", "masks")
 
@@ -254,8 +255,6 @@ class _Checker:
     def choice(self, path: Path, value: Any, options: tuple[str, ...]) -> str:
         if value in options:
             return value
-        if value == "softmax":  # until softmax outputs exist: delete with them
-            raise self.fail(path, "'softmax' is not supported yet; use a sigmoid output layer")
         close = _closest(str(value), options)
         hint = f"; did you mean {close!r}?" if close else ""
         return_options = ", ".join(options)
@@ -350,6 +349,23 @@ def from_document(doc: Document) -> Spec:
             f"{data['learning_rate']} is not > 0; the learning "
             "rate η must be positive (the lecture uses 1)",
         )
+    if activation_functions.get(activations[-1]).output_only and layers[-1] < 2:
+        raise c.fail(
+            ("layers", len(layers) - 1),
+            f"{activations[-1]} needs at least 2 output units, one per class (with 1 unit its "
+            "output is always 1); for one yes/no output use sigmoid and bce",
+        )
+    leaky_slope = activation_functions.LEAKY_SLOPE
+    if "leaky_relu_slope" in data:
+        leaky_slope = c.number(
+            ("leaky_relu_slope",), data["leaky_relu_slope"], "leaky_relu's slope for net ≤ 0"
+        )
+        if leaky_slope <= 0:
+            raise c.fail(
+                ("leaky_relu_slope",),
+                f"{data['leaky_relu_slope']} is not > 0; leaky_relu's slope for net ≤ 0 must be "
+                "positive (PyTorch's default is 0.01; 0 would be relu)",
+            )
     samples = _samples(c, data, layers, loss, activations[-1])
     mode = c.choice(("mode",), data.get("mode", "online"), MODES)
     batch_gradient = c.choice(
@@ -395,6 +411,7 @@ def from_document(doc: Document) -> Spec:
         optimizer=optimizer,
         weight_decay=weight_decay,
         optimizer_state=state,
+        leaky_relu_slope=leaky_slope,
     )
 
 
@@ -441,7 +458,15 @@ def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ..
                 f"expected a list of {count} activations, one per "
                 f"non-input layer, each one of: {', '.join(ACTIVATIONS)}",
             )
-        return tuple(c.choice(("activations", i), v, ACTIVATIONS) for i, v in enumerate(value))
+        names = tuple(c.choice(("activations", i), v, ACTIVATIONS) for i, v in enumerate(value))
+        for i, name in enumerate(names[:-1]):
+            if activation_functions.get(name).output_only:
+                raise c.fail(
+                    ("activations", i),
+                    f"{name} is for the output layer only (its outputs are one distribution "
+                    f"over the classes); use one of {', '.join(_hidden_names())} in hidden layers",
+                )
+        return names
     if "activation" not in data:
         raise c.doc.missing(
             "activation",
@@ -453,7 +478,18 @@ def _activations(c: _Checker, data: dict[str, Any], count: int) -> tuple[str, ..
             "a list under `activation`; did you mean `activations` (one per non-input layer, "
             f"here {count})? `activation` takes one name for every layer",
         )
-    return (c.choice(("activation",), data["activation"], ACTIVATIONS),) * count
+    name = c.choice(("activation",), data["activation"], ACTIVATIONS)
+    if count > 1 and activation_functions.get(name).output_only:
+        raise c.fail(
+            ("activation",),
+            f"{name} is for the output layer only, and `activation` sets every layer; write "
+            f"`activations: [{', '.join(['relu'] * (count - 1))}, {name}]`",
+        )
+    return (name,) * count
+
+
+def _hidden_names() -> list[str]:
+    return [a.name for a in activation_functions.ACTIVATIONS.values() if not a.output_only]
 
 
 def _samples(
@@ -485,6 +521,9 @@ def _samples(
             if key not in data:
                 raise c.doc.missing(key, f"missing; {_MISSING['inputs']}")
         items = [((), data)]
+    definition = loss_functions.get(loss)
+    if definition.outputs and output_activation not in definition.outputs:
+        raise c.fail(("loss",), definition.needs)
     samples = []
     for path, m in items:
         for key in ("inputs", "targets"):
@@ -492,18 +531,40 @@ def _samples(
                 raise c.fail(path, f"missing `{key}`")
         x = c.vector((*path, "inputs"), m["inputs"], n_in, f"layers[0] = {n_in} inputs")
         t = c.vector((*path, "targets"), m["targets"], n_out, f"layers[-1] = {n_out} output units")
-        if loss == "bce":
-            for i, v in enumerate(t):
-                if not 0 <= v <= 1:
-                    raise c.fail(
-                        (*path, "targets", i),
-                        f"{v} is not in [0, 1]; binary cross-entropy needs targets between 0 and 1",
-                    )
+        _check_targets(c, path, t, definition, len(items) > 1 and bool(path))
         samples.append(Sample(_frozen(x), _frozen(t)))
-    definition = loss_functions.get(loss)
-    if definition.outputs and output_activation not in definition.outputs:
-        raise c.fail(("loss",), definition.needs)
     return tuple(samples)
+
+
+def _check_targets(
+    c: _Checker, path: Path, t: list[float], loss: loss_functions.Loss, several: bool
+) -> None:
+    """The targets a loss accepts: bce's in [0, 1]; cross-entropy's a distribution."""
+    if loss.distribution:
+        sample = f"sample {path[1] + 1}'s " if several else ""
+        for i, v in enumerate(t):
+            if v < 0:
+                raise c.fail(
+                    (*path, "targets", i),
+                    f"{v} is negative; {sample}targets for {loss.name} are probabilities of "
+                    "the classes: non-negative and summing to 1 (one-hot, e.g. [0, 1, 0])",
+                )
+        total = math.fsum(t)
+        if abs(total - 1.0) > 1e-9:
+            raise c.fail(
+                (*path, "targets"),
+                f"{sample or 'the '}targets sum to {total:g}, not 1; {loss.name} needs a "
+                "distribution over the classes (one-hot, e.g. [0, 1, 0], or smoothed)",
+            )
+    elif loss.targets is not None:
+        low, high = loss.targets
+        for i, v in enumerate(t):
+            if not low <= v <= high:
+                raise c.fail(
+                    (*path, "targets", i),
+                    f"{v} is not in [{low:g}, {high:g}]; binary cross-entropy needs targets "
+                    "between 0 and 1",
+                )
 
 
 def _weights(c: _Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Array, ...], str]:

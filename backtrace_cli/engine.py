@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -40,14 +40,18 @@ def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
 
 
 def output_delta(
-    spec: Spec, error: Array, dE_do: Array, net: Array, out: Array, slope: Array
-) -> Array:
-    """δ = −∂E/∂o · ∂o/∂net at the output; shorter where the factors cancel (bce on sigmoid)."""
+    spec: Spec, error: Array, dE_do: Array, out: Array, slope: Array, carry: Carry
+) -> tuple[Array, dict[str, Array]]:
+    """δ = −∂E/∂o · ∂o/∂net at the output — through softmax's whole Jacobian — or shorter
+    where the factors cancel (bce on sigmoid, cross-entropy on softmax); and any carried parts."""
     activation = spec.functions[-1]
     shortcut = get_loss(spec.loss).shortcut(activation.name)
-    if shortcut is not None:
-        return shortcut.delta(error)
-    return activation.backward(net, out, slope, -dE_do)
+    if shortcut is None:
+        return activation.backward(out, slope, -dE_do, carry)
+    if activation.elementwise:
+        return shortcut.delta(error), {}
+    # the Jacobian's parts too, for a trace that shows the long way (`--gradients`)
+    return shortcut.delta(error), activation.backward(out, slope, -dE_do, carry)[1]
 
 
 # ---------------------------------------------------------------- one update
@@ -70,6 +74,9 @@ class Layer:
     bias_gradient: Array | None  # ∂E/∂b
     db: Array | None  # None when there are no biases or they are not trained
     biases_after: Array | None
+    # carried intermediates, rows samples: softmax's "numerator", "denominator", "shift" and,
+    # through the Jacobian, "weighted" (Σ_k g_k·o_k); empty for an elementwise activation
+    parts: dict[str, Array] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +130,12 @@ def forward(
     x: Array,
     carry: Carry = exact,
     keeps: Sequence[Array | None] | None = None,
+    parts: list[dict[str, Array]] | None = None,
 ) -> tuple[list[Array], list[Array], list[Array]]:
     """Net inputs and outputs of every non-input layer, for rows of inputs `x`, and what
     each layer received: the layer below's outputs, times `keeps[p]` (the dropout mask
-    already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference."""
+    already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference. `parts`, if
+    given, gets each layer's carried intermediates (softmax: numerators, denominator)."""
     nets, outs, received = [], [], []
     out = x
     for k, (w, activation) in enumerate(zip(weights, spec.functions)):
@@ -137,7 +146,9 @@ def forward(
         if biases is not None and biases[k] is not None:
             net += biases[k]  # in place: a fresh array from the product
         net = carry(net)
-        out, _ = activation.apply(net, carry)
+        out, carried = activation.apply(net, carry)
+        if parts is not None:
+            parts.append(carried)
         nets.append(net)
         outs.append(out)
     return nets, outs, received
@@ -162,6 +173,7 @@ class Pass(NamedTuple):
     db: list[Array | None] | None
     biases_after: list[Array | None] | None
     reduce: int
+    parts: list[dict[str, Array]]  # per layer: carried intermediates (softmax), else empty
     optimized: Optimized | None = None
 
 
@@ -246,10 +258,11 @@ def backprop(
     state before this update (None: all 0, t = 0).
     """
     keeps = _keeps(spec, masks)
-    nets, outs, received = forward(spec, weights, biases, x, carry, keeps)
+    parts: list[dict[str, Array]] = []
+    nets, outs, received = forward(spec, weights, biases, x, carry, keeps, parts)
     error = carry(t - outs[-1])
     loss = carry(losses(spec.loss, error, nets[-1], outs[-1], t))
-    dE_do = get_loss(spec.loss).gradient(error, outs[-1])
+    dE_do = get_loss(spec.loss).gradient(error, outs[-1], t)
 
     count = len(weights)
     functions = spec.functions
@@ -259,7 +272,8 @@ def backprop(
     for k in reversed(range(count)):
         slopes[k] = functions[k].derivative(nets[k], outs[k])
         if k == count - 1:
-            delta = output_delta(spec, error, dE_do, nets[k], outs[k], slopes[k])
+            delta, carried = output_delta(spec, error, dE_do, outs[k], slopes[k], carry)
+            parts[k] = parts[k] | carried
         else:
             # hidden δ uses the weights before the update
             backs[k] = deltas[k + 1] @ weights[k + 1]
@@ -314,6 +328,7 @@ def backprop(
         db,
         b_after,
         reduce,
+        parts,
         optimized,
     )
 
@@ -352,6 +367,7 @@ def update(
                 bias_gradient=-p.bias_summed[k] if has_bias else None,
                 db=db[k] if db is not None else None,
                 biases_after=p.biases_after[k] if has_bias else None,
+                parts=p.parts[k],
             )
         )
     shown_masks: tuple[Array | None, ...] = ()

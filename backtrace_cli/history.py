@@ -34,6 +34,7 @@ class EpochRow:
     moved_value: float = 0.0  # its value after the epoch
     moved_change: float = 0.0  # and its change since the previous row
     dropped: int | None = None  # dropout: units dropped over the epoch's steps
+    accuracy: float | None = None  # classification: share right, each before its own update
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class TrainingTrace:
     loss_start: float = float("nan")  # the network before training, over all samples
     dropped: Array | None = None  # dropout: every epoch's count of dropped units
     maskable: int = 0  # … out of this many per epoch
+    accuracy: Array | None = None  # classification: every epoch's share of samples right
 
 
 MAX_PARAMETER_COLUMNS = 24  # hand-sized: every parameter gets a column (split over tables)
@@ -145,6 +147,11 @@ def build_training(
                 dropped=(
                     int(training.dropped[snap.epoch - 1]) if training.dropped is not None else None
                 ),
+                accuracy=(
+                    float(training.accuracy[snap.epoch - 1])
+                    if training.accuracy is not None
+                    else None
+                ),
             )
         )
         previous = snap.epoch
@@ -178,6 +185,7 @@ def build_training(
         loss_start=training.loss_start,
         dropped=training.dropped,
         maskable=training.maskable,
+        accuracy=training.accuracy,
     )
 
 

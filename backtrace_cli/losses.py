@@ -39,15 +39,19 @@ class Loss:
     name: str  # as a config writes it: "half_sse"
     rule: str  # the conventions line: "E = ½ Σ (t − o)²"
     value: Callable[[Array, Array, Array, Array], Array]  # each sample's E from (e, net, o, t)
-    gradient: Callable[[Array, Array], Array]  # ∂E/∂o from (e = t − o, o)
+    gradient: Callable[[Array, Array, Array], Array]  # ∂E/∂o from (e = t − o, o, t)
     term: str  # one output's share of E: "{e}²"; "{t}·ln {o} + (1 − {t})·ln(1 − {o})"
     total: Callable[[str, int], str]  # E from the joined terms and the count of outputs
     derivative: str  # ∂E/∂o as the trace writes it: "−({t} − {o})"
     factor: str  # what multiplies (t − o) in δ = ∂o/∂net·factor·(t − o): "", "2", "(2/{n})"
     targets: tuple[float, float] | None = None  # the targets it accepts (bce: [0, 1])
+    distribution: bool = False  # each sample's targets are ≥ 0 and sum to 1 (cross-entropy)
     outputs: tuple[str, ...] = ()  # output activations it needs (empty: any)
     needs: str = ""  # why, when the output activation is another one
     shortcuts: tuple[tuple[str, Shortcut], ...] = ()  # output activation → shorter δ
+    # classification losses: each sample's share of right answers, from (o, t); None: none
+    correct: Callable[[Array, Array], Array] | None = None
+    accuracy_rule: str = ""  # how `correct` decides, for the notes
 
     def shortcut(self, activation: str) -> Shortcut | None:
         """The shorter δ for this output activation, if the factors cancel."""
@@ -74,7 +78,7 @@ def _bce(error: Array, net: Array, out: Array, t: Array) -> Array:
     return (np.logaddexp(0.0, net) - target * net).sum(axis=1) / error.shape[1]
 
 
-def _bce_gradient(error: Array, out: Array) -> Array:
+def _bce_gradient(error: Array, out: Array, t: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         return -error / (error.shape[1] * out * (1.0 - out))
 
@@ -84,7 +88,7 @@ _DEFINITIONS = (
         name="half_sse",
         rule="E = ½ Σ (t − o)²",
         value=lambda error, net, out, t: 0.5 * _squares(error),
-        gradient=lambda error, out: -error,
+        gradient=lambda error, out, t: -error,
         term="{e}²",
         total=lambda inner, n: f"½({inner})" if n > 1 else f"½·{inner}",
         derivative="−({t} − {o})",
@@ -94,7 +98,7 @@ _DEFINITIONS = (
         name="sse",
         rule="E = Σ (o − t)²",
         value=lambda error, net, out, t: _squares(error),
-        gradient=lambda error, out: -2.0 * error,
+        gradient=lambda error, out, t: -2.0 * error,
         term="{e}²",
         total=lambda inner, n: inner,
         derivative="2({o} − {t})",
@@ -104,7 +108,7 @@ _DEFINITIONS = (
         name="mse",
         rule="E = (1/n) Σ (o − t)²",
         value=lambda error, net, out, t: _squares(error) / error.shape[1],
-        gradient=lambda error, out: -2.0 * error / error.shape[1],
+        gradient=lambda error, out, t: -2.0 * error / error.shape[1],
         term="{e}²",
         total=lambda inner, n: f"({inner})/{n}",
         derivative="(2/{n})({o} − {t})",
@@ -121,7 +125,10 @@ _DEFINITIONS = (
         factor="",
         targets=(0.0, 1.0),
         outputs=("sigmoid",),
-        needs="bce needs outputs in (0, 1): use `sigmoid` on the output layer, or another loss",
+        needs="bce needs outputs in (0, 1): use `sigmoid` on the output layer, or another loss "
+        "(cross_entropy for a softmax output)",
+        correct=lambda out, t: ((out > 0.5) == (t > 0.5)).mean(axis=1),
+        accuracy_rule="accuracy: an output is right when o > 0.5 exactly where t > 0.5",
         shortcuts=(
             (
                 "sigmoid",
@@ -129,6 +136,56 @@ _DEFINITIONS = (
                     delta=lambda error: error / error.shape[1],
                     formula=lambda n: "({t} − {o})" + ("/{n}" if n > 1 else ""),
                     note="o(1 − o) cancels",
+                ),
+            ),
+        ),
+    ),
+)
+
+
+def _cross_entropy(error: Array, net: Array, out: Array, t: Array) -> Array:
+    """−Σ_k t_k·ln o_k from the outputs, as a student does; where an o_k is 0 (a net far below
+    the largest, or rounded to 0), ln o_k from the nets instead: net_k − ln Σ_j e^net_j."""
+    with np.errstate(divide="ignore"):
+        logs = np.log(out)
+    finite = np.isfinite(logs)
+    if not finite.all():
+        top = net.max(axis=1, keepdims=True)
+        exact = net - top - np.log(np.exp(net - top).sum(axis=1, keepdims=True))
+        logs = np.where(finite, logs, exact)
+    return -(t * logs).sum(axis=1)
+
+
+def _cross_entropy_gradient(error: Array, out: Array, t: Array) -> Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -t / out
+
+
+_DEFINITIONS = (
+    *_DEFINITIONS,
+    Loss(
+        name="cross_entropy",
+        rule="E = −Σ_k t_k·ln o_k",
+        value=_cross_entropy,
+        gradient=_cross_entropy_gradient,
+        term="{t}·ln {o}",
+        total=lambda inner, n: f"−({inner})",
+        derivative="−{t}/{o}",
+        factor="",
+        targets=(0.0, 1.0),
+        distribution=True,
+        outputs=("softmax",),
+        needs="cross_entropy needs a softmax output layer (its o_k sum to 1): write `softmax` "
+        "as the last activation; with sigmoid outputs the loss is bce",
+        correct=lambda out, t: (out.argmax(axis=1) == t.argmax(axis=1)).astype(np.float64),
+        accuracy_rule="accuracy: a sample is right when its largest o_k is its target's class",
+        shortcuts=(
+            (
+                "softmax",
+                Shortcut(
+                    delta=lambda error: error,
+                    formula=lambda n: "{t} − {o}",
+                    note="",
                 ),
             ),
         ),

@@ -264,12 +264,13 @@ def build(
 ) -> Trace:
     """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets);
     `checks`: finite-difference checks per update (`engine.check_epoch`), shown beside them."""
+    jacobian = gradients is True  # softmax with cross-entropy: the long way only when asked
     if gradients is None:
         gradients = len(spec.layers) == 2
     steps: list[Step] = []
     current = spec
     for n, done in enumerate(epoch.updates):
-        made = _update_steps(current, done, epoch.number, full, gradients)
+        made = _update_steps(current, done, epoch.number, full, gradients, jacobian)
         if checks is not None:
             last = made[-1]
             section = _verification(current, checks[n])
@@ -404,7 +405,7 @@ def _verification(spec: Spec, checks: list[engine.GradientCheck]) -> Section:
 
 
 def _update_steps(
-    spec: Spec, done: engine.Update, number: int, full: bool, gradients: bool
+    spec: Spec, done: engine.Update, number: int, full: bool, gradients: bool, jacobian: bool
 ) -> list[Step]:
     out_names, _, _, target_names = _names(spec)
     steps = []
@@ -429,7 +430,7 @@ def _update_steps(
             )
         sections.append(_error(spec, done, s, values, full))
         for k in reversed(range(1, len(spec.layers))):
-            sections.append(_delta(spec, k, done, s, values, full))
+            sections.append(_delta(spec, k, done, s, values, full, jacobian))
         last = s == count - 1
         if count == 1 or last:
             for k in reversed(range(1, len(spec.layers))):
@@ -594,13 +595,74 @@ def _forward(
             ),
         ]
 
-    rows = _rows(spec.layers[k], full, make, units)
     fed = "o_i" if below == out_names[k - 1] else "õ_i"
     rule = f"net_j = Σ_i w_ij·{fed}" + (" + b_j" if layer.biases_before is not None else "")
-    rule += f",  o_j = {activation.rule_name}(net_j)"
+    if activation.elementwise:
+        rows = _rows(spec.layers[k], full, make, units)
+        rule += f",  o_j = {activation.rule_name}(net_j)"
+    else:
+        rows = _softmax_rows(spec, k, layer, s, values, full, make, units)
+        rule += ",  o_k = e^net_k / Σ_j e^net_j"
     return Section(
         "forward", f"Forward pass · {_layer_kind(spec, k)} ({activation.name})", rule, tuple(rows)
     )
+
+
+def _softmax_rows(
+    spec: Spec,
+    k: int,
+    layer: engine.Layer,
+    s: int,
+    values: dict[str, float],
+    full: bool,
+    make,
+    units: list[int],
+) -> list[Equation | Elided]:
+    """net_k and its numerator e^net_k for each unit, the shared denominator, then each
+    o_k = e^net_k/Σ: every one a carried value of the engine's (`Softmax.apply`)."""
+    out_names, net_names, _, _ = _names(spec)
+    definition = spec.functions[k - 1]
+    numerators = layer.parts["numerator"][s]
+    shift = float(layer.parts["shift"][s, 0])
+    m = definition.shift_name
+    denominator = definition.denominator_name
+    names = [definition.numerator_name.replace("{net}", net) for net in net_names[k]]
+
+    def net(j: int) -> list[Equation]:
+        return make(j)[:1]  # o_k comes after the denominator
+
+    def numerator(j: int) -> list[Equation]:
+        net = net_names[k][j]
+        values[names[j]] = float(numerators[j])
+        template = definition.shifted if shift else definition.numerator
+        operands = ((net, values[net]), (m, shift)) if shift else ((net, values[net]),)
+        formula = template.replace("{net}", _slot(net)).replace("{m}", _slot(m))
+        return [Equation(names[j], formula, operands, float(numerators[j]))]
+
+    def quotient(j: int) -> list[Equation]:
+        formula = definition.quotient.replace("{numerator}", _slot(names[j]))
+        formula = formula.replace("{denominator}", _slot(denominator))
+        operands = ((names[j], values[names[j]]), (denominator, values[denominator]))
+        return [Equation(out_names[k][j], formula, operands, values[out_names[k][j]])]
+
+    n = spec.layers[k]
+    rows = _rows(n, full, net, units) + _rows(n, full, numerator, units)
+    used = _used_terms(n, full)
+    terms = [_slot(names[j]) for j in used]
+    total = float(layer.parts["denominator"][s, 0])
+    values[denominator] = total
+    note = f"every net shifted by the largest, {m} = {shift:g}: o is unchanged" if shift else ""
+    rows.append(
+        Equation(
+            denominator,
+            _sum(terms, True) if len(used) == n else _elided_sum(terms, n),
+            tuple((names[j], values[names[j]]) for j in used),
+            total,
+            note=note,
+        )
+    )
+    rows.extend(_rows(n, full, quotient, units))
+    return rows
 
 
 def _elided_sum(terms: list[str], total: int) -> str:
@@ -667,7 +729,13 @@ def _penalty(spec: Spec, done: engine.Update, full: bool) -> Equation:
 
 
 def _delta(
-    spec: Spec, k: int, done: engine.Update, s: int, values: dict[str, float], full: bool
+    spec: Spec,
+    k: int,
+    done: engine.Update,
+    s: int,
+    values: dict[str, float],
+    full: bool,
+    jacobian: bool = False,
 ) -> Section:
     out_names, net_names, delta_names, target_names = _names(spec)
     numbering = spec.numbering
@@ -678,6 +746,8 @@ def _delta(
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
     output = k == len(spec.layers) - 1
     n = spec.layers[k]
+    if output and not activation.elementwise:
+        return _softmax_delta(spec, done, s, values, full, jacobian or shortcut is None)
 
     def make(j: int) -> list[Equation]:
         o, net, d = out_names[k][j], net_names[k][j], delta_names[k][j]
@@ -757,6 +827,80 @@ def _delta(
     return Section("delta", title, rule, tuple(rows))
 
 
+def _softmax_delta(
+    spec: Spec, done: engine.Update, s: int, values: dict[str, float], full: bool, long: bool
+) -> Section:
+    """δ at a softmax output: t_k − o_k with cross-entropy (the Jacobian collapses), or the
+    long way through the whole Jacobian, δ_j = o_j·(g_j − ḡ) with g = −∂E/∂o, ḡ = Σ_k g_k·o_k."""
+    out_names, _, delta_names, target_names = _names(spec)
+    k = len(spec.layers) - 1
+    layer = done.layers[k - 1]
+    definition = spec.functions[k - 1]
+    loss = get_loss(spec.loss)
+    shortcut = loss.shortcut(definition.name)
+    units = [spec.numbering.unit(k, j) for j in range(spec.layers[k])]
+    n = spec.layers[k]
+    outs, targets, deltas = out_names[k], target_names, delta_names[k]
+
+    def gradient(j: int) -> list[Equation]:
+        o, t, grad, g = outs[j], targets[j], f"∂E/∂{outs[j]}", f"g{units[j]}"
+        values[grad] = float(done.dE_do[s, j])
+        values[g] = -values[grad]
+        return [
+            Equation(
+                grad,
+                fill(loss.derivative, n, t=t, o=o),
+                ((t, values[t]), (o, values[o])),
+                values[grad],
+            ),
+            Equation(g, f"−{_slot(grad)}", ((grad, values[grad]),), values[g]),
+        ]
+
+    def delta(j: int) -> list[Equation]:
+        o, t, d = outs[j], targets[j], deltas[j]
+        values[d] = float(layer.delta[s, j])
+        if long:
+            g = f"g{units[j]}"
+            formula = f"{_slot(o)}·({_slot(g)} − {_slot('ḡ')})"
+            operands = ((o, values[o]), (g, values[g]), ("ḡ", values["ḡ"]))
+            note = f"= {t} − {o}" if shortcut is not None else ""
+        else:
+            assert shortcut is not None
+            formula = fill(shortcut.formula(n), n, t=t, o=o)
+            operands = ((t, values[t]), (o, values[o]))
+            note = shortcut.note
+        return [Equation(d, formula, operands, values[d], note=note)]
+
+    rows: list[Equation | Elided] = []
+    if long:
+        rows += _rows(n, full, gradient, units)
+        used = _used_terms(n, full)
+        terms = [f"{_slot(f'g{units[j]}')}·{_slot(outs[j])}" for j in used]
+        values["ḡ"] = float(layer.parts["weighted"][s, 0])
+        rows.append(
+            Equation(
+                "ḡ",
+                _sum(terms, True) if len(used) == n else _elided_sum(terms, n),
+                tuple(
+                    kv
+                    for j in used
+                    for kv in ((f"g{units[j]}", values[f"g{units[j]}"]), (outs[j], values[outs[j]]))
+                ),
+                values["ḡ"],
+            )
+        )
+    rows += _rows(n, full, delta, units)
+    if long:
+        rule = "δ_j = o_j·(g_j − ḡ), g = −∂E/∂o, ḡ = Σ_k g_k·o_k"
+        note = "softmax's Jacobian ∂o_k/∂net_j = o_k(1[k = j] − o_j), every term kept"
+        if shortcut is not None:
+            note += "; with cross-entropy ḡ = Σ_k t_k = 1 and δ_j = t_j − o_j"
+    else:
+        rule = "δ_k = t_k − o_k"
+        note = definition.collapse
+    return Section("delta", "δ · output layer (softmax)", rule, tuple(rows), note)
+
+
 def _updates(
     spec: Spec,
     k: int,
@@ -817,7 +961,7 @@ def _updates(
                 )
             if gradients:
                 o, net = f"o{u}", f"net{u}"
-                if k == len(spec.layers) - 1:
+                if k == len(spec.layers) - 1 and spec.functions[k - 1].elementwise:
                     # ∂net/∂w = o_i (here x1): the chain rule's last factor, on its own row
                     factor = f"∂{net}/∂{w}"
                     rows.append(Equation(factor, _slot(src), ((src, values[src]),), values[src]))
@@ -867,8 +1011,10 @@ def _updates(
             + ("(1/S)·" if done.reduce > 1 else "")
             + "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij"
         )
-    elif gradients:
+    elif gradients and spec.functions[k - 1].elementwise:
         rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·∂net_j/∂w_ij"
+    elif gradients:  # softmax: ∂E/∂net_j = −δ_j already holds the whole Jacobian
+        rule = "∂E/∂w_ij = ∂E/∂net_j·∂net_j/∂w_ij = −δ_j·o_i"
     else:
         rule = "Δw_ij = η·δ_j·o_i,  new w_ij = w_ij + Δw_ij"
     if below != _names(spec)[0][k - 1]:  # dropout: the update uses what the unit passed on
@@ -920,7 +1066,7 @@ def _bias_updates(
             )
         elif gradients:
             o, net = f"o{u}", f"net{u}"
-            if k == len(spec.layers) - 1:
+            if k == len(spec.layers) - 1 and spec.functions[k - 1].elementwise:
                 factor = f"∂{net}/∂{b}"
                 rows.append(Equation(factor, "1", (), 1.0))  # net = … + b: ∂net/∂b = 1
                 rows.append(

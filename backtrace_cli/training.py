@@ -15,6 +15,7 @@ import numpy as np
 
 from . import engine, optimizers
 from .config import Spec
+from .losses import get as get_loss
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -78,6 +79,8 @@ class Training:
     loss_start: float = math.nan  # mean loss of the network before training (no dropout)
     dropped: Array | None = None  # (epochs run,) dropout: units dropped over the epoch's steps
     maskable: int = 0  # dropout: units that could be dropped in one epoch (over its steps)
+    # classification losses: (epochs run,) share of samples right, each before its own update
+    accuracy: Array | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -131,6 +134,8 @@ def train(
         maskable = per_row * count
     losses = np.empty(epochs)
     after = np.empty(epochs)
+    correct = get_loss(spec.loss).correct
+    accuracy = np.empty(epochs) if correct is not None else None
     snapshots: list[Snapshot] = []
     records: list[tuple[Spec, engine.Epoch]] = []
     stop, reason = "completed", ""
@@ -163,6 +168,10 @@ def train(
                 biases = list(done.spec_after.biases) if biases is not None else None
                 state = done.spec_after.optimizer_state
                 losses[number - 1] = done.loss
+                if correct is not None and accuracy is not None:
+                    accuracy[number - 1] = _share(
+                        [correct(u.layers[-1].out, u.targets) for u in done.updates]
+                    )
                 outputs = done.outputs_after
                 after[number - 1] = done.loss_after
                 if dropped is not None:
@@ -183,14 +192,19 @@ def train(
                 if dropped is not None:
                     all_masks = engine.dropout_masks(spec, number, [len(x) for x, _ in groups])
                     dropped[number - 1] = _dropped(all_masks, [len(x) for x, _ in groups])
+                right = []
                 for (x, t), masks in zip(groups, all_masks):
                     step = engine.backprop(spec, weights, biases, x, t, carry, masks, state)
                     parts.append(step.loss)
+                    if correct is not None:
+                        right.append(correct(step.outs[-1], t))
                     weights = step.weights_after
                     biases = step.biases_after
                     if step.optimized is not None:
                         state = step.optimized.after
                 losses[number - 1] = engine.mean_loss(parts)
+                if accuracy is not None:
+                    accuracy[number - 1] = _share(right)
             if pending is not None:
                 after[pending - 1] = losses[number - 1]
                 pending = None
@@ -255,7 +269,13 @@ def train(
         loss_start=start_loss,
         dropped=_frozen(dropped[:ran]) if dropped is not None else None,
         maskable=maskable,
+        accuracy=_frozen(accuracy[:ran]) if accuracy is not None else None,
     )
+
+
+def _share(right: Sequence[Array]) -> float:
+    """The mean over the epoch's samples of each one's share of right answers."""
+    return float(np.concatenate(right).mean())
 
 
 def _dropped(all_masks: Sequence[Sequence[Array | None]], rows: Sequence[int]) -> float:

@@ -70,7 +70,7 @@ CASES = [
         "no activation",
         drop("activation"),
         "line 1, activation: missing; give one of sigmoid, tanh, "
-        "relu, linear (or `activations:`, one per layer)",
+        "relu, linear, leaky_relu, elu, softmax (or `activations:`, one per layer)",
     ),
     (
         "no learning rate",
@@ -89,7 +89,7 @@ CASES = [
         "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
         "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
         "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases, dropout, "
-        "optimizer, weight_decay, optimizer_state",
+        "optimizer, weight_decay, optimizer_state, leaky_relu_slope",
     ),
     (
         "wrong number of inputs",
@@ -118,12 +118,13 @@ CASES = [
         "unknown activation",
         edit("sigmoid", "sigmod"),
         "line 2, activation: 'sigmod' is not "
-        "one of: sigmoid, tanh, relu, linear; did you mean 'sigmoid'?",
+        "one of: sigmoid, tanh, relu, linear, leaky_relu, elu, softmax; did you mean 'sigmoid'?",
     ),
     (
         "unknown loss",
         LECTURE + "loss: mse2\n",
-        "line 7, loss: 'mse2' is not one of: half_sse, sse, mse, bce; did you mean 'mse'?",
+        "line 7, loss: 'mse2' is not one of: half_sse, sse, mse, bce, cross_entropy; did you mean "
+        "'mse'?",
     ),
     (
         "nan weight",
@@ -189,7 +190,8 @@ CASES = [
         "bce on tanh",
         edit("sigmoid", "tanh") + "loss: bce\n",
         "line 7, loss: bce needs "
-        "outputs in (0, 1): use `sigmoid` on the output layer, or another loss",
+        "outputs in (0, 1): use `sigmoid` on the output layer, or another loss (cross_entropy "
+        "for a softmax output)",
     ),
     (
         "bce target out of range",
@@ -270,7 +272,7 @@ def test_unknown_example_suggests_the_closest(runner):
         "Error: lectur: no such file, and no built-in example of that "
         "name; did you mean 'lecture'? built-in: adam, adam_parabola, chain_rule, chain_rule_graph, "
         "circuit, "
-        "descent, dropout256, lecture, lecture_dropout, mazur, momentum, neuron_circuit, xor, "
+        "descent, dropout256, lecture, lecture_dropout, mazur, momentum, neuron_circuit, softmax, xor, "
         "xor_momentum\n"
     )
 

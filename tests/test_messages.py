@@ -38,10 +38,11 @@ def test_a_list_under_activation_suggests_activations(runner, tmp_path):
     )
 
 
-def test_a_softmax_output_is_not_supported_yet(runner, tmp_path):
+def test_a_softmax_output_of_one_unit_is_refused_with_the_binary_alternative(runner, tmp_path):
     result = runner.invoke(cli, ["run", _config(tmp_path, "activations: [sigmoid, softmax]")])
     assert result.exit_code == 2
-    assert "activations[1]: 'softmax' is not supported yet" in result.output
+    assert "layers[2]: softmax needs at least 2 output units, one per class" in result.output
+    assert "use sigmoid and bce" in result.output
 
 
 def _in_terminal(args: list[str], columns: int, cwd) -> str:

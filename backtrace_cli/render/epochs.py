@@ -13,7 +13,7 @@ from rich.text import Text
 from ..history import TrainingTrace, loss_meanings, output_heading
 from ..records import Elided
 from . import table as run_table
-from .numbers import NumberFormat
+from .numbers import NumberFormat, accuracy_caption, percent
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -25,6 +25,8 @@ def _columns(trace: TrainingTrace, fmt: NumberFormat) -> list[tuple[str, list[st
         ("epoch ", [f"{row.epoch} " for row in rows], False),
         ("loss", [fmt(row.loss) for row in rows], False),
     ]
+    if trace.accuracy is not None:
+        columns.append(("accuracy", [percent(row.accuracy or 0.0) for row in rows], False))
     for n, name in enumerate(trace.output_names):
         symbol, sample = output_heading(name)
         header = f"{symbol}\n{sample}" if sample else symbol
@@ -136,6 +138,8 @@ def curve_panel(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
     if math.isfinite(trace.relative_drop):
         change = "lower" if trace.relative_drop >= 0 else "higher"
         summary += f", {abs(trace.relative_drop):.1%} {change}"
+    if trace.accuracy is not None:
+        summary += f"; {accuracy_caption(trace.accuracy)}"
     return Group(title, *lines, Text(summary + "."))
 
 
@@ -156,6 +160,8 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
     note = f"rows: {trace.rows_note}. loss: {table_loss}; outputs"
     note += " and parameters" if trace.parameter_names else ""
     note += ": after the epoch."
+    if trace.accuracy is not None:
+        note += " accuracy: the share of samples right, each before its own update."
     if not trace.parameter_names:
         note += " changed most: the parameter that moved most since the row above (by how much)."
     parts.append(Text(note, style="dim"))

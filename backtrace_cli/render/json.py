@@ -35,6 +35,7 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "source": spec.source,
         "layers": list(spec.layers),
         "activations": list(spec.activations),
+        "leaky_relu_slope": spec.leaky_relu_slope,
         "loss": spec.loss,
         "learning_rate": spec.learning_rate,
         "mode": spec.mode,
@@ -180,6 +181,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
         "epochs": [
             {"epoch": n + 1, "loss": _clean(float(loss)), "loss_after": _clean(float(after))}
             | ({"dropped": int(trace.dropped[n])} if trace.dropped is not None else {})
+            | ({"accuracy": float(trace.accuracy[n])} if trace.accuracy is not None else {})
             for n, (loss, after) in enumerate(zip(trace.losses, trace.losses_after))
         ],
         "summary": {

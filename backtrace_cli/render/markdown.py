@@ -14,7 +14,7 @@ from .. import activations, notation
 from ..config import Spec
 from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
-from .numbers import MINUS, NumberFormat, substituted, symbolic
+from .numbers import MINUS, NumberFormat, accuracy_caption, percent, substituted, symbolic
 
 if TYPE_CHECKING:
     from ..exercise import Question
@@ -45,6 +45,10 @@ def latex_symbol(name: str) -> str:
         )
     if name.startswith("Δ"):
         return "\\Delta " + latex_symbol(name[1:])
+    if name.startswith("e^"):  # softmax's numerator e^net5
+        return "e^{" + latex_symbol(name[2:]) + "}"
+    if name == "Σe^net":  # softmax's denominator
+        return "\\sum_{j} e^{\\mathit{net}_{j}}"
     state = re.fullmatch(r"(.+)_([wb][\d_]+)", name)  # an optimizer's state: m_w45, v̂_b5
     if state:
         return f"{latex_symbol(state.group(1))}_{{{latex_symbol(state.group(2))}}}"
@@ -58,7 +62,7 @@ def latex_symbol(name: str) -> str:
         name, sample = match.group(1), f"^{{({match.group(2)})}}"
     match = re.fullmatch(r"(net|x̃|õ|δ|[a-zA-Z])([\d_]+)", name)
     if not match:
-        return {"η": "\\eta", "E": "E"}.get(name, f"\\text{{{name}}}") + sample
+        return {"η": "\\eta", "E": "E", "ḡ": "\\bar{g}"}.get(name, f"\\text{{{name}}}") + sample
     base, index = match.groups()
     head = {
         "net": "\\mathit{net}",
@@ -141,8 +145,18 @@ def _operand(value: float, fmt: NumberFormat) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+_POWER = re.compile(
+    r"e\^(\\mathit\{net\}_\{[^{}]+\}|\([^()]*\)|-?[\d.]+(?: \\times 10\^\{-?\d+\})?)"
+)
+
+
+def _powers(text: str) -> str:
+    """e^ followed by a whole exponent, braced: e^{\\mathit{net}_{5}}, e^{(-0.158)}."""
+    return _POWER.sub(lambda m: "e^{" + m.group(1) + "}", text)
+
+
 def latex_formula(template: str, raw: bool = False) -> str:
-    return _fill(template, latex_symbol, raw)
+    return _powers(_fill(template, latex_symbol, raw))
 
 
 def latex_working(
@@ -150,14 +164,16 @@ def latex_working(
 ) -> str:
     # "({net3})" is in parentheses already: its number gets no second pair
     template = _WRAPPED.sub(lambda m: "({=" + m.group(1) + "})", template)
-    return _fill(
-        template,
-        lambda name: (
-            latex_number(values[name[1:]], fmt)
-            if name.startswith("=")
-            else _operand(values[name], fmt)
-        ),
-        raw,
+    return _powers(
+        _fill(
+            template,
+            lambda name: (
+                latex_number(values[name[1:]], fmt)
+                if name.startswith("=")
+                else _operand(values[name], fmt)
+            ),
+            raw,
+        )
     )
 
 
@@ -273,6 +289,7 @@ _RULE_LITERALS = [
     ("θ", "\\theta "),
     ("Δ", "\\Delta "),
     ("ln", "\\ln"),
+    ("ḡ", "\\bar{g}"),
 ]
 
 
@@ -325,6 +342,7 @@ def _rule_tex(text: str) -> str:
         text,
     )
     text = re.sub(r"(?<!\{)\bnet\b(?!\})", "\\\\mathit{net}", text)  # "∂o/∂net", not "{net}"
+    text = _powers(text)  # e^\mathit{net}_{k} → e^{\mathit{net}_{k}}: the subscript goes up too
     text = re.sub(r"\^(−?)(\\mathit\{net\}|\w+)", r"^{\1\2}", text)  # e^−net: all of it up
     text = text.replace("′", "'")
     for plain, tex in _RULE_LITERALS[:4]:  # new, Σ before σ
@@ -646,6 +664,9 @@ def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
     rows = [row for row in trace.rows if isinstance(row, EpochRow)]
     header = ["epoch", "loss", *(_header_cell(name) for name in trace.output_names)]
     columns = [[str(r.epoch) for r in rows], [fmt(r.loss) for r in rows]]
+    if trace.accuracy is not None:
+        header.insert(2, "accuracy")
+        columns.append([percent(r.accuracy or 0.0) for r in rows])
     columns += [[fmt(r.outputs[n]) for r in rows] for n in range(len(trace.output_names))]
     if not trace.parameter_names and any(row.moved for row in rows):
         header.append("changed most")
@@ -742,7 +763,12 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
         + (f": {trace.stop_reason}." if trace.stop_reason else ".")
         + f" Rows: {trace.rows_note}. Loss: {loss_meanings(spec)[0]}; outputs"
         + (" and parameters" if trace.parameter_names else "")
-        + ": after the epoch.",
+        + ": after the epoch."
+        + (
+            " Accuracy: the share of samples right, each before its own update."
+            if trace.accuracy is not None
+            else ""
+        ),
         "",
     ]
     parts += [*epoch_table(trace, fmt), ""]
@@ -751,7 +777,8 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     parts += [f"The loss chart shows {meaning}.", "", loss_chart(trace, fmt), ""]
     parts += [
         f"The same loss before training is {fmt(trace.loss_start)}; after epoch {run} it is "
-        f"{fmt(float(trace.losses_after[-1]))}: {abs(trace.relative_drop):.1%} {change}.",
+        f"{fmt(float(trace.losses_after[-1]))}: {abs(trace.relative_drop):.1%} {change}"
+        + (f"; {accuracy_caption(trace.accuracy)}." if trace.accuracy is not None else "."),
         "",
     ]
     if sum(w.size for w in spec.weights) <= LABELLED_EDGES:

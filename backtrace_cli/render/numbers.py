@@ -62,3 +62,22 @@ def substituted(template: str, values: dict[str, float], fmt: NumberFormat) -> s
     """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"; negatives get parentheses once."""
     template = _WRAPPED.sub(lambda m: "(" + fmt(values[m.group(1)]) + ")", template)
     return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)
+
+
+def percent(share: float) -> str:
+    """A share of right answers as a percentage: 1 → "100%", 2/3 → "66.7%"."""
+    text = f"{100 * share:.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def accuracy_caption(accuracy) -> str:  # noqa: ANN001  (an array; numpy stays unimported)
+    """ "accuracy 33.3% in epoch 1, 100% in epoch 300", or "" without an accuracy."""
+    if accuracy is None or not len(accuracy):
+        return ""
+    run = len(accuracy)
+    last = f"{percent(float(accuracy[-1]))} in epoch {run}"
+    return (
+        f"accuracy {percent(float(accuracy[0]))} in epoch 1, {last}"
+        if run > 1
+        else f"accuracy {last}"
+    )
