@@ -247,7 +247,9 @@ def _train_graph(
 VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
 
 
-def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec | None) -> None:
+def _verifiable(
+    verify: bool, rounding: str | None, inference: bool, spec: Spec | None
+) -> None:
     count = 0
     if spec is not None:
         count = sum(w.size for w in spec.weights)
@@ -351,7 +353,9 @@ def train(
     return Worked(built, decimals)
 
 
-def check_report(answers: Any, config: Source = None, *, rounding: str | None = None) -> Any:
+def check_report(
+    answers: Any, config: Source = None, *, rounding: str | None = None
+) -> Any:
     """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
     an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
     (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the

@@ -76,9 +76,7 @@ class Wrapped:
         offsets, start = [], 0
         while len(plain) - start > width:
             fits = [
-                (b, d)
-                for b, d in self.breaks
-                if start < b and len(plain[start:b].rstrip()) <= width
+                (b, d) for b, d in self.breaks if start < b and len(plain[start:b].rstrip()) <= width
             ]
             note = self.note_at
             if note is not None and start < note and len(plain) - note <= width and fits:
@@ -164,10 +162,7 @@ def section_table(
         note_at = len(numbers) + 2 if row.note else None
         # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
         table.add_row(
-            Text(row.symbol + " "),
-            Wrapped(Text(symbolic(row.formula))),
-            Wrapped(cell, note_at),
-            value,
+            Text(row.symbol + " "), Wrapped(Text(symbolic(row.formula))), Wrapped(cell, note_at), value
         )
     if section.note:
         return Group(heading, table, Text(section.note, style="italic"))
