@@ -13,6 +13,7 @@ Sign convention (the lecture's): `backward` receives g = −∂E/∂o and return
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,17 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
 LEAKY_SLOPE = 0.01  # PyTorch's default negative slope
 ELU_ALPHA = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Slip:
+    """A classic mistake `check` names: the right formula of a step (a template over the
+    trace's names) rewritten as the student who slips computes it; None where it does not apply.
+    """
+
+    name: str  # "softmax's δ computed unit by unit, o(1 − o)(t − o)"
+    symbol: str  # the steps it applies to: their symbols start with this ("δ", "E")
+    rewrite: Callable[[str], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,7 @@ class Activation:
     kinked: bool = False  # ∂o/∂net jumps at net = 0: an exercise redraws a net of exactly 0
     output_only: bool = False  # softmax: only on the output layer
     elementwise: bool = True  # o_j depends on net_j alone (softmax: on the whole layer)
+    slips: tuple[Slip, ...] = ()  # its own classic mistakes, beyond leaving ∂o/∂net out
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
@@ -109,6 +122,15 @@ class Softmax(Activation):
         """The full Jacobian ∂o_k/∂net_j = o_k(1[k = j] − o_j): δ_j = o_j·(g_j − Σ_k g_k·o_k)."""
         weighted = carry((g * out).sum(axis=1, keepdims=True))
         return out * (g - weighted), {"weighted": weighted}
+
+
+def _unit_by_unit(formula: str) -> str | None:
+    """δ_k = t_k − o_k as if softmax acted on each unit alone, like σ: o(1 − o)(t − o)."""
+    match = re.fullmatch(r"\{(t[\d_]+)\} − \{(o[\d_]+)\}", formula)
+    if not match:
+        return None
+    t, o = match.groups()
+    return f"{{{o}}}(1 − {{{o}}})({{{t}}} − {{{o}}})"
 
 
 def softmax(net: Array) -> Array:
@@ -245,6 +267,7 @@ _SOFTMAX = Softmax(
     targets=(0.0, 1.0),
     output_only=True,
     elementwise=False,
+    slips=(Slip("softmax's δ computed unit by unit, o(1 − o)(t − o)", "δ", _unit_by_unit),),
 )
 
 _ALL = (*_DEFINITIONS, leaky_relu(), _ELU, _SOFTMAX)

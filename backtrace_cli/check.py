@@ -35,6 +35,7 @@ from typing import Any
 from . import activations, notation, optimizers
 from .config import Spec
 from .errors import ConfigError, quote
+from .losses import get as get_loss
 from .records import Equation, Trace, is_question
 from .yamlsource import Document, parse
 
@@ -279,6 +280,7 @@ def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
     text = re.sub(r"\{([^{}]+)\}", slot, template)
     text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
     text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
+    text = re.sub(r"log₁₀ (v\[\d+\])", r"lg(\1)", text)  # log base 10: a slip check names
     text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
     text = re.sub(r"e\^(v\[\d+\])", r"exp(\1)", text).replace("e^(", "exp(")  # softmax
     text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text)  # optimizers: √v̂, √(s + ε), β^t
@@ -303,6 +305,7 @@ _FUNCTIONS = {
     **{f"fn_{a.name}": a.scalar for a in _CALLS.values()},
     "sqrt": lambda x: math.sqrt(x) if x >= 0 else float("nan"),
     "log": lambda x: math.log(x) if x > 0 else float("nan"),
+    "lg": lambda x: math.log10(x) if x > 0 else float("nan"),
     "exp": lambda x: math.exp(x) if x < 700 else float("inf"),
     "max": max,
     "min": min,
@@ -550,10 +553,22 @@ MISTAKES: list[Mistake] = [
 
 def mistakes(spec: Spec) -> list[Mistake]:
     """The mistakes `check` knows for this network: each activation's own (its derivative
-    left out), then the general ones."""
-    own = [_no_derivative(a) for a in dict.fromkeys(spec.functions) if a.slope != "1"]
+    left out, its classic slips), the loss's, the optimizer's, then the general ones."""
+    functions = dict.fromkeys(spec.functions)
+    own = [_no_derivative(a) for a in functions if a.slope != "1"]
     own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]
-    return [*own, *MISTAKES]
+    slips = [slip for a in functions for slip in a.slips]
+    slips += get_loss(spec.loss).slips
+    return [*own, *(_slip(slip) for slip in slips), *MISTAKES]
+
+
+def _slip(slip: activations.Slip) -> Mistake:
+    """An activation's or a loss's own classic mistake, on the steps it applies to."""
+
+    def rewrite(row: Equation, spec: Spec) -> str | None:
+        return slip.rewrite(row.formula) if row.symbol.startswith(slip.symbol) else None
+
+    return Mistake(slip.name, rewrite)
 
 
 def _optimizer_mistake(mistake: optimizers.Mistake) -> Mistake:

@@ -104,10 +104,12 @@ def _draw(spec: Spec, rng: np.random.Generator, values: Values, ticks, targets) 
         biases = tuple(
             None if b is None else _frozen(values.draw(rng, b.shape, ticks)) for b in spec.biases
         )
+    # a distribution over classes (cross-entropy) keeps each sample's class as the config has it
+    keep = get_loss(spec.loss).distribution
     samples = tuple(
         Sample(
             _frozen(values.draw(rng, s.inputs.shape, ticks)),
-            _frozen(values.draw(rng, s.targets.shape, targets)),
+            s.targets if keep else _frozen(values.draw(rng, s.targets.shape, targets)),
         )
         for s in spec.samples
     )

@@ -9,13 +9,14 @@ against `NAMES`, the engine calls `value` / `gradient` / `shortcut`, records fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .activations import sigmoid
+from .activations import Slip, sigmoid
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -52,6 +53,7 @@ class Loss:
     # classification losses: each sample's share of right answers, from (o, t); None: none
     correct: Callable[[Array, Array], Array] | None = None
     accuracy_rule: str = ""  # how `correct` decides, for the notes
+    slips: tuple[Slip, ...] = ()  # classic mistakes in its formulas, for `check`
 
     def shortcut(self, activation: str) -> Shortcut | None:
         """The shorter δ for this output activation, if the factors cancel."""
@@ -156,6 +158,17 @@ def _cross_entropy(error: Array, net: Array, out: Array, t: Array) -> Array:
     return -(t * logs).sum(axis=1)
 
 
+def _log10(formula: str) -> str | None:
+    """E with log base 10 where the natural log belongs."""
+    return formula.replace("ln ", "log₁₀ ") if "ln " in formula else None
+
+
+def _swapped(formula: str) -> str | None:
+    """−Σ o_k·ln t_k: targets and outputs trading places."""
+    out = re.sub(r"\{(t[\d_]+)\}·ln \{(o[\d_]+)\}", r"{\2}·ln {\1}", formula)
+    return out if out != formula else None
+
+
 def _cross_entropy_gradient(error: Array, out: Array, t: Array) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         return -t / out
@@ -179,6 +192,10 @@ _DEFINITIONS = (
         "as the last activation; with sigmoid outputs the loss is bce",
         correct=lambda out, t: (out.argmax(axis=1) == t.argmax(axis=1)).astype(np.float64),
         accuracy_rule="accuracy: a sample is right when its largest o_k is its target's class",
+        slips=(
+            Slip("the loss with log base 10 instead of the natural log ln", "E", _log10),
+            Slip("t and o swapped in the loss (−Σ o·ln t)", "E", _swapped),
+        ),
         shortcuts=(
             (
                 "softmax",

@@ -69,7 +69,7 @@ def parse_bias(name: str) -> int | None:
 # ---------------------------------------------------------------- answer names
 # One mapping between the trace's symbols and the names answers files and JSON reports use:
 # δ3 ↔ delta3, Δw45 ↔ dw45, Δb3 ↔ db3, new w45 ↔ w45, new b3 ↔ b3; the rest as printed.
-_TO_NAME = (("new ", ""), ("Δ", "d"), ("δ", "delta"))
+_TO_NAME = (("new ", ""), ("Δ", "d"), ("δ", "delta"), ("e^net", "exp"), ("Σe^net", "sumexp"))
 _QUANTITY = re.compile(r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃)(\d+(?:_\d+)?)")
 _SYMBOL_HEADS = {"delta": "δ", "δ": "δ", "dw": "Δw", "Δw": "Δw", "db": "Δb", "Δb": "Δb"}
 
@@ -93,6 +93,11 @@ def symbol_of(name: str) -> str | None:
         head, param = state.groups()
         head = {"mhat": "m̂", "vhat": "v̂"}.get(head, head)
         return f"{head}_{param}" if head in ("g", "m̂", "v̂") else f"new {head}_{param}"
+    softmax = re.fullmatch(r"(?:exp|e\^net)(\d+(?:_\d+)?)", name)
+    if softmax:  # softmax's numerator e^net6, and the denominator
+        return f"e^net{softmax.group(1)}"
+    if name in ("sumexp", "Σe^net"):
+        return "Σe^net"
     if name.startswith("new "):
         name = name[4:].strip()
         if not re.fullmatch(r"[wb]\d+(?:_\d+)?", name):
