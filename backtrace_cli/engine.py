@@ -50,8 +50,11 @@ def output_delta(
         return activation.backward(out, slope, -dE_do, carry)
     if activation.elementwise:
         return shortcut.delta(error), {}
-    # the Jacobian's parts too, for a trace that shows the long way (`--gradients`)
-    return shortcut.delta(error), activation.backward(out, slope, -dE_do, carry)[1]
+    # the Jacobian's parts too, for a trace that shows the long way (`--gradients`); an o_k
+    # that underflowed to 0 makes them ∞·0 there, and the trace refuses to show those
+    with np.errstate(invalid="ignore", over="ignore"):
+        parts = activation.backward(out, slope, -dE_do, carry)[1]
+    return shortcut.delta(error), parts
 
 
 # ---------------------------------------------------------------- one update
