@@ -1,10 +1,12 @@
 """Cross-check by hand against an independent autograd: backtrace's new weights after one step
 equal PyTorch's (float64, autograd for the gradient, SGD written out) on random networks that
 are not in this repository — every activation, loss, mode, with and without biases and dropout
-(the same fixed masks given to both).
+(the same fixed masks given to both). Then classification networks: a softmax output with
+cross-entropy (PyTorch's F.cross_entropy on the logits, probability targets) or a squared loss,
+leaky_relu and elu among the hidden activations.
 
     pip install torch==2.13.0     # never a runtime or test dependency
-    python benchmarks/torch_agreement.py --networks 300
+    python benchmarks/torch_agreement.py --networks 300 --classification 300
 """
 
 from __future__ import annotations
@@ -53,11 +55,51 @@ def random_network(rng: np.random.Generator) -> dict:
     return data
 
 
+HIDDEN = ("sigmoid", "tanh", "relu", "linear", "leaky_relu", "elu")
+
+
+def classification_network(rng: np.random.Generator) -> dict:
+    """A random network with a softmax output: cross-entropy (one-hot or smoothed targets) or
+    a squared loss through softmax's whole Jacobian; any hidden activation."""
+    data = random_network(rng)
+    layers = data["layers"]
+    layers[-1] = int(rng.integers(2, 6))
+    loss = str(rng.choice(["cross_entropy", "cross_entropy", "half_sse", "sse", "mse"]))
+    hidden = [str(h) for h in rng.choice(HIDDEN, len(layers) - 2)]
+    for sample in data["samples"]:
+        if loss == "cross_entropy" and rng.random() < 0.5:
+            targets = np.eye(layers[-1])[rng.integers(0, layers[-1])]
+        elif loss == "cross_entropy":
+            targets = rng.dirichlet(np.ones(layers[-1]))
+        else:
+            targets = rng.normal(size=layers[-1])
+        sample["targets"] = targets.tolist()
+    data.update(
+        activations=[*hidden, "softmax"],
+        loss=loss,
+        leaky_relu_slope=float(rng.choice([0.01, 0.2])),
+        weights=[rng.normal(size=(b, a)).tolist() for a, b in itertools.pairwise(layers)],
+    )
+    if "biases" in data:
+        data["biases"] = [rng.normal(size=n).tolist() for n in layers[1:]]
+    return data
+
+
 def torch_loss(data: dict, weights: list, biases: list, group: list[dict]):
     """The update's loss in PyTorch: forward with the masks, summed (or averaged) per sample."""
     import torch
 
-    act = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda z: z}
+    functional = torch.nn.functional
+    slope = data.get("leaky_relu_slope", 0.01)
+    act = {
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "linear": lambda z: z,
+        "leaky_relu": lambda z: functional.leaky_relu(z, slope),
+        "elu": functional.elu,
+        "softmax": lambda z: torch.softmax(z, dim=1),
+    }
     masks = data.get("dropout", {}).get("masks", {})
     x = torch.tensor([s["inputs"] for s in group], dtype=torch.float64)
     t = torch.tensor([s["targets"] for s in group], dtype=torch.float64)
@@ -65,10 +107,12 @@ def torch_loss(data: dict, weights: list, biases: list, group: list[dict]):
     for k, w in enumerate(weights):
         if k > 0 and f"hidden{k}" in masks:
             out = out * torch.tensor(masks[f"hidden{k}"], dtype=torch.float64) / 0.5
-        out = out @ w.T + (biases[k] if biases else 0.0)
-        out = act[data["activations"][k]](out)
+        logits = out @ w.T + (biases[k] if biases else 0.0)
+        out = act[data["activations"][k]](logits)
     n = t.shape[1]
-    if data["loss"] == "half_sse":
+    if data["loss"] == "cross_entropy":  # PyTorch's own, on the logits, probability targets
+        per = functional.cross_entropy(logits, t, reduction="none")
+    elif data["loss"] == "half_sse":
         per = 0.5 * ((t - out) ** 2).sum(1)
     elif data["loss"] == "sse":
         per = ((out - t) ** 2).sum(1)
@@ -108,12 +152,14 @@ def torch_step(data: dict) -> list[np.ndarray]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", type=int, default=300)
+    parser.add_argument("--classification", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     worst, compared = 0.0, 0
-    for _ in range(args.networks):
-        data = random_network(rng)
+    makers = [random_network] * args.networks + [classification_network] * args.classification
+    for make in makers:
+        data = make(rng)
         spec = config.from_dict(data)
         final = api.train(spec, 1).records.final
         ours = [*final.weights, *(final.biases or ())]
@@ -123,7 +169,8 @@ def main() -> int:
             worst = max(worst, float(np.max(np.abs(a - b) / scale)))
             compared += a.size
     print(
-        f"{args.networks} random networks, {compared} parameters after one epoch: largest "
+        f"{args.networks} random networks and {args.classification} with a softmax output, "
+        f"{compared} parameters after one epoch: largest "
         f"difference from PyTorch autograd {worst:.2e} (relative, or absolute below 1)"
     )
     return 0 if worst < 1e-9 else 1
