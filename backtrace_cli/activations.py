@@ -220,7 +220,8 @@ def _number(value: float) -> str:
 def leaky_relu(slope: float = LEAKY_SLOPE) -> Activation:
     """lrelu(net) = net for net > 0, slope·net otherwise (PyTorch's LeakyReLU)."""
     a = _number(slope)
-    # max(a·net, net) for a ≤ 1 (the usual), min for a steeper slope: both read net > 0 ? net : a·net
+    # max(a·net, net) for a ≤ 1 (the usual), min for a steeper slope: either is
+    # net > 0 ? net : a·net
     pick = "max" if slope <= 1 else "min"
     return Activation(
         name="leaky_relu",

@@ -815,7 +815,12 @@ def mark(
                 # to it (0.561: [0.5605, 0.5615)), so what follows from any of those follows
                 same = abs(answer.value - line.exact.value) <= _TINY * max(1.0, abs(answer.value))
                 world.adopt(
-                    line, _Span(answer.value, 0.0 if same else world.radius(answer), _NO_ROOTS if same else mine)
+                    line,
+                    _Span(
+                        answer.value,
+                        0.0 if same else world.radius(answer),
+                        _NO_ROOTS if same else mine,
+                    ),
                 )
             elif verdict.kind in ("right", "coarse") and not world.written:
                 world.adopt(line, _Span(line.rows[world.mode].value))

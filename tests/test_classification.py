@@ -6,6 +6,7 @@ this file with numpy and math, central finite differences, or hand rounding done
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -90,7 +91,7 @@ def softmax_networks(draw: st.DrawFn) -> dict[str, Any]:
         targets = draw(st.lists(floats, min_size=n, max_size=n))
     weights = [
         draw(st.lists(st.lists(floats, min_size=a, max_size=a), min_size=b, max_size=b))
-        for a, b in zip(layers, layers[1:])
+        for a, b in itertools.pairwise(layers)
     ]
     return {
         "layers": layers,

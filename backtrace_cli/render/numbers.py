@@ -70,7 +70,7 @@ def percent(share: float) -> str:
     return f"{text}%"
 
 
-def accuracy_caption(accuracy) -> str:  # noqa: ANN001  (an array; numpy stays unimported)
+def accuracy_caption(accuracy) -> str:  # an array; numpy stays unimported here
     """ "accuracy 33.3% in epoch 1, 100% in epoch 300", or "" without an accuracy."""
     if accuracy is None or not len(accuracy):
         return ""
