@@ -810,18 +810,9 @@ def mark(
         mine = frozenset({line.key})
         for world in worlds:
             if verdict.kind == "right" and world.written:
-                # used as written: where it differs from the right value, what follows is
-                # theirs; and a value written to a few places stands for anything that rounds
-                # to it (0.561: [0.5605, 0.5615)), so what follows from any of those follows
+                # used as written: where it differs from the right value, what follows is theirs
                 same = abs(answer.value - line.exact.value) <= _TINY * max(1.0, abs(answer.value))
-                world.adopt(
-                    line,
-                    _Span(
-                        answer.value,
-                        0.0 if same else world.radius(answer),
-                        _NO_ROOTS if same else mine,
-                    ),
-                )
+                world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else mine))
             elif verdict.kind in ("right", "coarse") and not world.written:
                 world.adopt(line, _Span(line.rows[world.mode].value))
             else:  # follows, wrong, or coarse as written: what follows from it follows

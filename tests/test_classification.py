@@ -425,14 +425,16 @@ def test_check_names_t_and_o_swapped_in_the_loss():
     assert marked["E"].mistakes[0] == "t and o swapped in the loss (−Σ o·ln t)"
 
 
-def test_a_loss_from_a_rounded_output_follows_from_it():
-    """o written as 0.561 stands for anything in [0.5605, 0.5615): −ln of that is
-    (0.5771, 0.5790], so a loss of 0.579 follows from it though −ln 0.561 = 0.5780."""
-    # a 2-class net with o2 = 0.561 to 3 places: net2 − net3 = ln(o/(1 − o))
-    gap = math.log(0.56093 / (1 - 0.56093))
+def test_a_loss_from_a_slipped_output_follows_from_it_as_written():
+    """o2 written as 0.561 (a slip: the right o2 is 0.565) stands for anything in
+    [0.5605, 0.5615): −ln of that is (0.5771, 0.5790], so a loss of 0.579 follows from it,
+    though −ln 0.561 = 0.5780."""
+    assert f"{-math.log(0.5605):.3f}" == "0.579" and f"{-math.log(0.561):.3f}" == "0.578"
+    # a 2-class net with o2 = 0.565: net2 − net3 = ln(o/(1 − o))
+    gap = math.log(0.565 / (1 - 0.565))
     data = dict(SOFTMAX_NET, layers=[1, 2], inputs=[1], targets=[1, 0], weights=[[[gap], [0.0]]])
     marked = _marked({"o2": 0.561, "E": 0.579}, data)
-    assert marked["o2"].kind == "right"
+    assert marked["o2"].kind == "wrong"
     assert marked["E"].kind == "follows", marked["E"]
 
 
