@@ -496,9 +496,7 @@ def _report(marked: Any, target: Target) -> None:
 
         Console(highlight=False, emoji=False).print(report.renderable(marked, number))
     else:
-        text = (
-            report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
-        )
+        text = report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
         if target.path is None:
             click.echo(text, nl=False)
         else:
