@@ -1086,7 +1086,7 @@ def _bias_updates(
         if layer.db is None:
             rows.append(
                 Equation(
-                    f"new {b}", _slot(b), ((b, before),), before, note="fixed (train_biases: false)"
+                    f"new {b}", _slot(b), ((b, before),), before, note="fixed (not trained)"
                 )
             )
             return rows
@@ -1117,7 +1117,7 @@ def _bias_updates(
     rule = "Δb_j = η·δ_j" if values is not None else "Δb_j = −η·∂E/∂b_j"
     title = f"Bias updates · {_layer_kind(spec, k)}"
     if layer.db is None:
-        rule = "biases are fixed (train_biases: false)"
+        rule = "biases are fixed: not trained"
     elif done.optimized is not None:
         return _optimizer_section(spec, done, title, rule, rows, False)
     return Section("update", title, rule, tuple(rows))

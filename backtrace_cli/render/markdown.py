@@ -425,7 +425,8 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         first, last = numbering.unit(k, 0), numbering.unit(k, width - 1)
         units = f"unit {first}" if width == 1 else f"units {first}–{last}"
         if k == 0:
-            units = f"x{first}" if width == 1 else f"x{first}–x{last}"
+            xs = [_math(latex_symbol(f"x{u}")) for u in (first, last)]
+            units = xs[0] if width == 1 else f"{xs[0]}–{xs[1]}"
         kind = "inputs" if k == 0 else "output" if k == len(spec.layers) - 1 else "hidden"
         layers.append(f"{kind} {units}")
     acts = dict.fromkeys(spec.activations)
@@ -477,7 +478,7 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     if epochs is None:
         text += (
             "Do one training step by backpropagation: the forward pass, the error and loss, "
-            "the δ of every unit, and every updated weight"
+            "the $\\delta$ of every unit, and every updated weight"
             + (" and bias" if spec.biases is not None and spec.train_biases else "")
             + "."
         )
