@@ -774,6 +774,17 @@ def _optimizer(c: _Checker, data: dict[str, Any]) -> tuple[optimizers.Settings, 
         name = c.choice(("optimizer",), raw, optimizers.NAMES)
     opt = optimizers.OPTIMIZERS[name]
     values: dict[str, float] = {}
+    # `weight_decay` in the mapping of an optimizer without its own decay is the L2 decay, as
+    # torch.optim.SGD/Adam/…(weight_decay=λ) means it: the same as the top-level key
+    where: Path = ("weight_decay",)
+    raw_decay = data.get("weight_decay")
+    if "weight_decay" in given and opt.decoupled is None:
+        if raw_decay is not None:
+            raise c.fail(
+                ("optimizer", "weight_decay"),
+                "the L2 weight decay is given twice (here and at the top level); keep one",
+            )
+        where, raw_decay = ("optimizer", "weight_decay"), given.pop("weight_decay")
     for key, value in given.items():
         if key not in opt.keys:
             raise c.fail(("optimizer", key), _unknown_hyperparameter(str(key), opt))
@@ -785,9 +796,9 @@ def _optimizer(c: _Checker, data: dict[str, Any]) -> tuple[optimizers.Settings, 
             raise c.fail(path, problem)
         values[key] = number
     weight_decay = 0.0
-    if "weight_decay" in data:
-        path = ("weight_decay",)
-        weight_decay = c.number(path, data["weight_decay"], "the L2 weight decay λ ≥ 0")
+    if raw_decay is not None:
+        path = where
+        weight_decay = c.number(path, raw_decay, "the L2 weight decay λ ≥ 0")
         if weight_decay < 0:
             raise c.fail(path, f"{weight_decay:g} is negative; the weight decay λ must be ≥ 0")
         if opt.decoupled is not None:
@@ -808,8 +819,6 @@ def _unknown_hyperparameter(key: str, opt: optimizers.Optimizer) -> str:
     takes = f"{opt.name} takes " + (", ".join(opt.keys) if opt.keys else "no hyperparameters")
     if key in ("lr", "learning_rate", "eta"):
         return f"unknown key; the learning rate is the top-level `learning_rate`; {takes}"
-    if key == "weight_decay":
-        return f"unknown key; L2 weight decay is the top-level `weight_decay`; {takes}"
     close = _closest(key, opt.keys)
     if close:
         return f"unknown key; did you mean {close!r}? {takes}"

@@ -344,6 +344,23 @@ BAD = [
 ]
 
 
+BAD.append(
+    (
+        "optimizer: {name: adam, weight_decay: 0.01}\nweight_decay: 0.01",
+        "line 18, column 25, optimizer.weight_decay: the L2 weight decay is given twice (here "
+        "and at the top level); keep one",
+    )
+)
+
+
+def test_weight_decay_in_the_mapping_is_torchs_l2_decay():
+    """torch.optim.Adam(weight_decay=λ) is L2 on g: in the mapping it means the top-level key."""
+    inside = {**copy.deepcopy(XOR), "optimizer": {"name": "adam", "weight_decay": 0.05}}
+    final = api.train(inside, 4).records.final
+    for a, b in zip([*final.weights, *final.biases], by_hand(inside, "adam", 4, l2=0.05)):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-14)
+
+
 @pytest.mark.parametrize(("extra", "message"), BAD, ids=[b[0][:30] for b in BAD])
 def test_bad_optimizer_input_gets_one_clear_message(runner, tmp_path, extra, message):
     path = tmp_path / "bad.yaml"
