@@ -789,7 +789,7 @@ def mark(
     found: dict[Key, Verdict] = {}
     for line in solution.lines[: last + 1]:
         answer = by_key.get(line.key)
-        spans = {id(world): world.compute(line, line.template) for world in worlds}
+        spans = _Spans(worlds, line)
         if answer is None:
             for world in worlds:
                 world.adopt(line, world.carried(line, spans[id(world)]))
@@ -819,6 +819,20 @@ def mark(
                 # from this value of theirs (the report names the nearest of their values)
                 world.adopt(line, _Span(answer.value, world.radius(answer), mine))
     return tuple(found[answer.key] for answer in answers)
+
+
+class _Spans(dict):  # type: ignore[type-arg]
+    """Each world's span of one line (by the world's id), computed when first asked for:
+    an answer right as the solution has it needs none, and most answers are right."""
+
+    def __init__(self, worlds: Sequence[_World], line: Line) -> None:
+        super().__init__()
+        self.worlds = {id(world): world for world in worlds}
+        self.line = line
+
+    def __missing__(self, key: int) -> _Span | None:
+        span = self[key] = self.worlds[key].compute(self.line, self.line.template)
+        return span
 
 
 def _judge(

@@ -5,8 +5,8 @@
 
 Writes a homework set (`backtrace exercise lecture --variants 10`) and FILES answers files in a
 temporary folder — each answering every question of a variant: a third right at full precision,
-a third carried at 3 significant figures, a third with a slip in δ3 — then times, as separate
-processes,
+a third carried at 3 significant figures, a third with a slip in δ3 carried on to the weights
+it changes — then times, as separate processes,
 
     backtrace check --exercises DIR SUBMISSIONS --gradebook grades.csv     (all FILES)
     backtrace check ONE.yaml                                                (one of them)
@@ -29,6 +29,15 @@ import time
 from pathlib import Path
 
 TARGET = 3.0
+# a third of the class flips δ3's sign and carries the slip on: Δw = η·δ3·x changes sign and
+# the new weight moves the other way (new w = w + Δw, so the new value less 2·Δw)
+SLIP = {
+    "δ3": lambda k: -k["δ3"],
+    "Δw13": lambda k: -k["Δw13"],
+    "new w13": lambda k: k["new w13"] - 2 * k["Δw13"],
+    "Δw23": lambda k: -k["Δw23"],
+    "new w23": lambda k: k["new w23"] - 2 * k["Δw23"],
+}
 
 
 def backtrace() -> str:
@@ -79,8 +88,8 @@ def build(root: Path, files: int) -> tuple[Path, Path, Path]:
             value = keys[ident][symbol]
             if kind == 1:
                 value = sig(value, 3)
-            if kind == 2 and name == "delta3":
-                value = -value  # a slip
+            if kind == 2 and symbol in SLIP:  # δ3 with its sign flipped, carried on
+                value = SLIP[symbol](keys[ident])
             lines.append(f"  {name}: {value!r}")
         (submissions / f"s{n:03d}.yaml").write_text("\n".join(lines) + "\n")
     one = root / "one.yaml"
