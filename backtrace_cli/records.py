@@ -703,7 +703,13 @@ def _error(
     formula = loss.total(inner, n)
     operands = tuple((name, values[name]) for name in names)
     loss_value = float(done.loss[s])
-    rows.append(Equation("E", formula, operands, loss_value))
+    lost = [  # ln 0 in the working: the engine took ln o from the nets there
+        outs[j]
+        for j in range(n)
+        if "ln" in loss.term and done.targets[s, j] > 0 and done.layers[-1].out[s, j] == 0
+    ]
+    note = f"{', '.join(lost)} is 0 in float64: its ln from the nets" if lost else ""
+    rows.append(Equation("E", formula, operands, loss_value, note=note))
     values["E"] = loss_value
     rule = f"e = t − o,  {loss.rule}"
     if spec.weight_decay:
