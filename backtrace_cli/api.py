@@ -247,9 +247,7 @@ def _train_graph(
 VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
 
 
-def _verifiable(
-    verify: bool, rounding: str | None, inference: bool, spec: Spec | None
-) -> None:
+def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec | None) -> None:
     count = 0
     if spec is not None:
         count = sum(w.size for w in spec.weights)
@@ -353,9 +351,49 @@ def train(
     return Worked(built, decimals)
 
 
-def check_report(
-    answers: Any, config: Source = None, *, rounding: str | None = None
-) -> Any:
+def _rounding_spec(rounding: str) -> str:
+    from .rounding import parse
+
+    parsed = parse(rounding)
+    if parsed is None:
+        raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
+    return f"{parsed[0]}{parsed[1]}"
+
+
+def _graph_sheet(answers: Any, config: Source) -> Any:
+    """(sheet, exercise) when the answers are for a computational graph, else None."""
+    import os
+
+    from . import graphcheck
+    from .graph import GraphSpec
+    from .yamlsource import Document, parse
+
+    if isinstance(answers, (str, os.PathLike)):
+        path = os.fspath(answers)
+        if not os.path.isfile(path):
+            return None
+        try:
+            with open(path, encoding="utf-8") as stream:
+                doc = parse(stream.read(), path)
+        except (UnicodeDecodeError, OSError, ConfigError):
+            return None  # check's own reader says what is wrong with the file
+        base = os.path.dirname(os.path.abspath(path))
+    elif isinstance(answers, dict):
+        from . import check as marking
+
+        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
+        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
+    else:
+        return None
+    against = load(config) if config is not None else None
+    if against is not None and not isinstance(against, GraphSpec):
+        return None
+    if against is None and not graphcheck.is_graph_sheet(doc, base):
+        return None
+    return graphcheck.read(path, doc)
+
+
+def check_report(answers: Any, config: Source = None, *, rounding: str | None = None) -> Any:
     """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
     an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
     (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
@@ -366,6 +404,14 @@ def check_report(
     from . import check as marking
     from .yamlsource import Document
 
+    graph_sheet = _graph_sheet(answers, config)
+    if graph_sheet is not None:
+        from . import graphcheck
+
+        sheet, exercise = graph_sheet
+        if rounding is not None:
+            sheet = replace(sheet, rounding=_rounding_spec(rounding))
+        return graphcheck.mark_sheet(sheet, load(config if config is not None else exercise))
     if isinstance(answers, (str, os.PathLike)):
         sheet = marking.read(os.fspath(answers), named=config is None)
     elif isinstance(answers, dict):

@@ -176,14 +176,7 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):
             exercise = candidate
-    rounding = data.get("round")
-    if rounding is not None:
-        from .rounding import parse as parse_rounding
-
-        parsed = parse_rounding(str(rounding))
-        if parsed is None:
-            raise doc.error(("round",), f"{quote(rounding)} is not a rounding; use e.g. 3sf or 4dp")
-        rounding = f"{parsed[0]}{parsed[1]}"
+    rounding = read_rounding(doc, data)
     answers: list[Answer] = []
     if "answers" in data:
         answers += _answers(doc, ("answers",), data["answers"], 1, 1)
@@ -238,13 +231,35 @@ def _numbered(
     return list(value.items())
 
 
-def _answers(doc: Document, path: tuple, value: Any, epoch: int, sample: int) -> list[Answer]:
+def read_rounding(doc: Document, data: dict[str, Any]) -> str | None:
+    """The answers file's `round:` (3sf, 4dp, …), or None."""
+    rounding = data.get("round")
+    if rounding is None:
+        return None
+    from .rounding import parse as parse_rounding
+
+    parsed = parse_rounding(str(rounding))
+    if parsed is None:
+        raise doc.error(("round",), f"{quote(rounding)} is not a rounding; use e.g. 3sf or 4dp")
+    return f"{parsed[0]}{parsed[1]}"
+
+
+def _answers(
+    doc: Document,
+    path: tuple,
+    value: Any,
+    epoch: int,
+    sample: int,
+    symbol_of: Callable[[str], str | None] = notation.symbol_of,
+) -> list[Answer]:
+    """The values of one mapping of an answers file; `symbol_of` reads their names (a
+    computational graph's are its own: graphcheck.symbol_of)."""
     if not isinstance(value, dict):
         raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
     out = []
     for name, v in value.items():
         where = (*path, name)
-        symbol = notation.symbol_of(str(name))
+        symbol = symbol_of(str(name))
         if symbol is None:
             raise doc.error(
                 where,
@@ -307,6 +322,7 @@ _FUNCTIONS = {
     "log": lambda x: math.log(x) if x > 0 else float("nan"),
     "lg": lambda x: math.log10(x) if x > 0 else float("nan"),
     "exp": lambda x: math.exp(x) if x < 700 else float("inf"),
+    "sign": lambda x: float((x > 0) - (x < 0)),  # a computational graph's |x|′
     "max": max,
     "min": min,
 }
@@ -554,6 +570,8 @@ MISTAKES: list[Mistake] = [
 def mistakes(spec: Spec) -> list[Mistake]:
     """The mistakes `check` knows for this network: each activation's own (its derivative
     left out, its classic slips), the loss's, the optimizer's, then the general ones."""
+    if not isinstance(spec, Spec):
+        return []  # a computational graph: its rows are the operations' own, none of these
     functions = dict.fromkeys(spec.functions)
     own = [_no_derivative(a) for a in functions if a.slope != "1"]
     own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]

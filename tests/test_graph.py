@@ -558,3 +558,55 @@ def test_the_optimizers_lines_are_traced_with_their_numbers(runner, tmp_path):
     assert "0.9·0 + (1 − 0.9)·3" in result.output and "0.009/(1 − 0.999^1)" in result.output
     bad = runner.invoke(cli, ["run", write(tmp_path, text + "optimizer: adamm\n", "b.yaml")])
     assert bad.exit_code == 2 and "did you mean 'adam'" in bad.output
+
+
+# ---------------------------------------------------------------- check
+
+
+def _check(runner, tmp_path, body: str) -> tuple[int, str]:
+    path = write(tmp_path, body, "answers.yaml")
+    result = runner.invoke(cli, ["check", path])
+    return result.exit_code, result.output
+
+
+def test_check_marks_a_circuit_by_its_names(runner, tmp_path):
+    # q = x + y = 3, f = q·z = −12, ∂f/∂q = z = −4, ∂f/∂x = ∂f/∂y = −4, ∂f/∂z = q = 3
+    body = "exercise: circuit\nanswers:\n  q: 3\n  f: -12\n  df/dq: -4\n  df/dx: -4\n"
+    body += "  ∂f/∂y: −4\n  df/dz: 3\n"
+    status, output = _check(runner, tmp_path, body)
+    assert status == 0, output
+    assert "6 of 6 questions right" in output  # the 5 questions and ∂f/∂q
+
+
+def test_check_names_the_first_wrong_answer_with_its_working(runner, tmp_path):
+    status, output = _check(runner, tmp_path, "exercise: circuit\nanswers:\n  df/dy: 4\n")
+    assert status == 1
+    assert "First wrong answer: ∂f/∂y" in output
+    assert "∂f/∂y = ∂f/∂q·∂q/∂y = (−4)·1 = −4" in output
+
+
+def test_check_credits_a_value_that_follows_from_a_wrong_one(runner, tmp_path):
+    # q written as 4 (wrong: 3); f = q·z = 4·(−4) = −16 follows from it, as does ∂f/∂z = q = 4
+    body = "exercise: circuit\nanswers:\n  q: 4\n  f: -16\n  df/dz: 4\n"
+    status, output = _check(runner, tmp_path, body)
+    assert status == 1
+    assert re.search(r"f\s+−16\s+−12\s+follows from your q", output)
+    assert re.search(r"∂f/∂z\s+4\s+3\s+follows from your q", output)
+
+
+def test_check_recognises_the_rounding_carried(runner, tmp_path):
+    # 3sf carried: e^−1 = 0.368, 1 + 0.368 = 1.37, 1/1.37 = 0.730 (full precision: 0.731)
+    body = "exercise: neuron_circuit\nround: 3sf\nanswers:\n  n7: 1.37\n  f: 0.730\n"
+    _, output = _check(runner, tmp_path, body)
+    assert "right for 3sf carried" in output
+
+
+def test_check_refuses_a_name_the_graph_does_not_have(runner, tmp_path):
+    status, output = _check(runner, tmp_path, "exercise: circuit\nanswers:\n  dz: 1\n")
+    assert status == 2
+    assert "line 3, column 3, answers.dz: this graph has no dz; it has q, f" in output
+
+
+def test_check_from_python_with_a_mapping():
+    report = api.check_report({"q": 3, "df/dx": -4}, "circuit")
+    assert [(v.symbol, v.kind) for v in report.answered] == [("q", "right"), ("∂f/∂x", "right")]

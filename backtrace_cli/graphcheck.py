@@ -1,0 +1,187 @@
+"""`backtrace check` for computational graphs: answers like `q: 3` and `df/dx: -4`, marked by
+`check`'s own rules (right at the precision written or the rounding carried, follows from the
+student's own earlier values, wrong) against the graph's traced solution.
+
+The graph's rows become `check.Line`s whose templates are the operations' own formulas over the
+trace's names, so error carried forward works exactly as for networks. Names an answers file may
+use: a node's or input's name (`q`, `n3`), a gradient `df/dx` or `∂f/∂x` (and a branch,
+`df/dx via q`), a local gradient `dq/dx`, a parameter's new value `new w` (or `w_new`), an
+optimizer's lines `m_theta`, `Δ_theta`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from . import check
+from .errors import ConfigError
+from .graph import GraphSpec
+from .graphtrace import GraphTrace, Operand, Row
+from .records import Equation
+from .yamlsource import Document, parse
+
+KEYS = ("exercise", "config", "variant", "student", "round", "answers")
+
+
+def _slot_template(row: Row) -> str:
+    """The row's formula with its named operands as {slots}: "{q}·{z}", "exp({n5})"."""
+    from .render.graph import _write
+
+    def operand(o: Operand) -> str:
+        if o.name is None:
+            text = o.text.replace("−", "-")
+            return f"({text})" if text.startswith("-") else text
+        return "{" + o.name + "}"
+
+    return _write(row.formula, operand, latex=False)
+
+
+def _equation(row: Row) -> Equation:
+    operands = tuple((o.name, o.value) for o in row.formula.operands if o.name is not None)
+    return Equation(row.symbol, _slot_template(row), tuple(dict(operands).items()), row.value)
+
+
+def _traces(spec: GraphSpec, modes: tuple[str | None, ...]) -> dict[str | None, GraphTrace]:
+    from . import api
+
+    return {mode: api.trace(spec, rounding=mode).records for mode in modes}
+
+
+def solve(spec: GraphSpec, rounding: str | None = None) -> check.Solution:
+    """The graph's solution, exactly and with each rounding a student may carry."""
+    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *check.ROUNDINGS)
+    traces = _traces(spec, modes)
+    lines: list[check.Line] = []
+    index: dict[check.Key, int] = {}
+    for b, block in enumerate(traces[None].blocks):
+        for r, row in enumerate(block.rows):
+            key = (1, 1, row.symbol)
+            if key in index:
+                continue
+            rows = {mode: _equation(traces[mode].blocks[b].rows[r]) for mode in modes}
+            index[key] = len(lines)
+            lines.append(check.Line(key, rows[None].formula, rows))
+    return check.Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
+
+
+def questions(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
+    """What a graph exercise asks: every node's value, ∂f/∂input of every input, and each
+    parameter's new value."""
+    wanted = [n.name for n in spec.nodes]
+    wanted += [f"∂{spec.output}/∂{name}" for name in spec.input_names]
+    wanted += [f"new {name}" for name in spec.parameters]
+    return tuple((1, 1, symbol) for symbol in wanted if (1, 1, symbol) in solution.index)
+
+
+_ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
+
+
+def symbol_of(name: str) -> str:
+    """An answers file's name → the trace's symbol: df/dx → ∂f/∂x, w_new → new w."""
+    name = " ".join(str(name).split())
+    match = _ASCII.fullmatch(name)
+    if match:
+        top, bottom, via, which = match.groups()
+        return f"∂{top}/∂{bottom}" + (f" via {via}{which or ''}" if via else "")
+    if name.endswith("_new"):
+        return f"new {name[:-4]}"
+    if name.startswith("new_"):
+        return f"new {name[4:]}"
+    return name
+
+
+def read(path: str, data_doc: Document | None = None) -> tuple[check.AnswerSheet, Any]:
+    """An answers file for a graph → (sheet, the exercise to load)."""
+    doc = data_doc
+    if doc is None:
+        with open(path, encoding="utf-8") as stream:
+            doc = parse(stream.read(), path)
+    data = doc.value
+    base = os.path.dirname(os.path.abspath(path)) if os.path.isfile(path) else "."
+    for key in data:
+        if key not in KEYS:
+            raise doc.error((key,), f"unknown key; a graph's answers file has {', '.join(KEYS)}")
+    exercise: Any = data.get("exercise")
+    if "config" in data:
+        from . import graph
+
+        inline = Document(path, data["config"])
+        for where, line in doc.lines.items():
+            if where[:1] == ("config",):
+                inline.lines[where[1:]] = line
+                inline.columns[where[1:]] = doc.columns.get(where, 1)
+        exercise = graph.from_document(inline)
+    elif isinstance(exercise, str) and not os.path.isabs(exercise):
+        candidate = os.path.join(base, exercise)
+        if os.path.isfile(candidate):
+            exercise = candidate
+    rounding = check.read_rounding(doc, data)
+    raw = data.get("answers")
+    if not isinstance(raw, dict) or not raw:
+        raise doc.error(
+            ("answers",), "expected your values by name, e.g. `answers: {q: 3, df/dx: -4}`"
+        )
+    answers = check._answers(doc, ("answers",), raw, 1, 1, symbol_of)
+    sheet = check.AnswerSheet(
+        path,
+        exercise,
+        rounding,
+        tuple(answers),
+        doc,
+        "config" not in data,
+        data.get("variant"),
+        data.get("student"),
+    )
+    return sheet, exercise
+
+
+def _ascii(symbol: str) -> str:
+    return symbol.replace("∂", "d")
+
+
+def mark_sheet(sheet: check.AnswerSheet, spec: GraphSpec) -> check.Report:
+    """Mark a graph's answers file: each answer, and (against an exercise) every question."""
+    solution = solve(spec, sheet.rounding)
+    doc = sheet.document or Document(sheet.source, None)
+    for answer in sheet.answers:
+        if answer.key not in solution.index:
+            names = [n for n in dict.fromkeys(line.key[2] for line in solution.lines)]
+            shown = [_ascii(n) for n in names if "(" not in n][:14]
+            raise doc.error(
+                answer.where,
+                f"this graph has no {answer.name}; it has {', '.join(shown)}"
+                + (", …" if len(names) > 14 else ""),
+            )
+    marked = {v.key: v for v in check.mark(solution, sheet.answers, sheet.rounding)}
+    asked = questions(spec, solution) if sheet.against_exercise else ()
+    keys = sorted(set(marked) | set(asked), key=solution.index.__getitem__)
+    verdicts = tuple(marked.get(key) or check._unanswered(solution, key) for key in keys)
+    return check.Report(
+        f"Check of {sheet.source} against {spec.name}",
+        verdicts,
+        len(verdicts) if sheet.against_exercise else None,
+        sheet.rounding,
+        sheet.source,
+    )
+
+
+def is_graph_sheet(doc: Document, base: str) -> bool:
+    """Does this answers file answer a computational graph (by its exercise's config)?"""
+    from . import api, graph
+
+    data = doc.value
+    if not isinstance(data, dict):
+        return False
+    if isinstance(data.get("config"), dict):
+        return graph.is_graph(data["config"])
+    exercise = data.get("exercise")
+    if not isinstance(exercise, str):
+        return False
+    candidate = os.path.join(base, exercise)
+    try:
+        spec = api.load(candidate if os.path.isfile(candidate) else exercise)
+    except ConfigError:
+        return False
+    return isinstance(spec, GraphSpec)
