@@ -6,7 +6,8 @@ seed gives the same variants on every machine. A draw is kept only when it is fa
 - no weight, bias, input or target is 0, and no target is 1 (nothing to compute, or a
   saturated sigmoid target);
 - every δ, Δw and Δb is at least `min_magnitude` in size (0.001 by default: written to 3
-  significant figures by hand, it is not 0.000) — except where dropout makes it 0 by design;
+  significant figures by hand, it is not 0.000) — except where dropout or a unit switched off
+  (relu below 0) makes it exactly 0 by design, and no hidden unit is off in every sample;
 - no relu unit sits at its kink (net = 0) and no output equals its target;
 - the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
   the middle half of E over PILOT draws of the same exercise (from the same seed).
@@ -124,16 +125,29 @@ def _alive(done: engine.Update, position: int) -> np.ndarray | None:
     return None
 
 
+def _on(done: engine.Update, k: int) -> np.ndarray:
+    """Which units of non-input layer `k` pass a δ back in this update (samples × units):
+    not dropped, and — below the output layer — not switched off (relu at net < 0, slope 0).
+    Their zeros are the lesson, not an unfair number."""
+    layer = done.layers[k]
+    on = np.ones(layer.delta.shape, bool)
+    if k < len(done.layers) - 1:
+        on &= layer.do_dnet != 0
+    kept = _alive(done, k + 1)  # the output layer has no mask: always kept
+    return on if kept is None else on & kept
+
+
 def _smallest_change(done: engine.Update) -> float:
-    """The smallest |δ|, |Δw|, |Δb| of an update, leaving out those dropout makes 0."""
+    """The smallest |δ|, |Δw|, |Δb| of an update, leaving out those dropout or a unit that is
+    switched off makes 0 (Δw from a source that passed on 0 included)."""
     smallest = np.inf
     for k, layer in enumerate(done.layers):
-        units = _alive(done, k + 1)  # the output layer has no mask: always kept
-        sources = _alive(done, k)
-        deltas = np.abs(layer.delta) if units is None else np.abs(layer.delta)[units]
-        smallest = min(smallest, deltas.min(initial=np.inf))
-        rows = np.ones(layer.dw.shape[0], bool) if units is None else units.any(axis=0)
-        cols = np.ones(layer.dw.shape[1], bool) if sources is None else sources.any(axis=0)
+        units = _on(done, k)
+        smallest = min(smallest, np.abs(layer.delta)[units].min(initial=np.inf))
+        rows = units.any(axis=0)
+        cols = np.ones(layer.dw.shape[1], bool)
+        if k < len(done.kept):
+            cols = (done.kept[k] != 0).any(axis=0)  # what the layer received: 0 if dropped
         smallest = min(smallest, np.abs(layer.dw)[np.ix_(rows, cols)].min(initial=np.inf))
         if layer.db is not None:
             smallest = min(smallest, np.abs(layer.db)[rows].min(initial=np.inf))
@@ -153,6 +167,11 @@ def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
             return None, "an output equal to its target"
         if not _smallest_change(update) >= rules.min_magnitude:
             return None, f"a δ, Δw or Δb below {rules.min_magnitude:g} in size"
+    for k in range(len(spec.layers) - 2):
+        # every hidden unit passes a δ back in some sample: none is off for the whole epoch
+        slope = np.concatenate([u.layers[k].do_dnet for u in done.updates])
+        if not bool((slope != 0).any(axis=0).all()):
+            return None, "a hidden unit switched off (slope 0) in every sample"
     if not np.isfinite(done.loss):
         return None, "a loss that is not finite"
     return done.loss, ""

@@ -142,6 +142,35 @@ def test_relu_networks_get_no_unit_at_its_kink_and_no_dead_update():
         assert np.all(t != 0) and np.all(np.abs(t - o) >= 0.05)
 
 
+def test_relu_units_off_give_exact_zeros_and_none_is_off_all_epoch():
+    """The softmax example: 6 samples online through relu → softmax with cross-entropy. A relu
+    unit below 0 gives δ = 0 exactly (a lesson, not a number too small to write); every other
+    δ and Δw is at least 0.001, and each hidden unit is on in some sample. Worked here by hand:
+    δ_out = t − o, δ_hidden = [net > 0]·Σ w·δ_out, Δw = η·δ·o, online."""
+    spec = config.load("softmax")
+    for v in variants(spec, 3, 4, Rules(), "softmax").variants:
+        s = v.spec
+        w1, w2 = (np.array(w) for w in s.weights)
+        b1, b2 = (np.array(b) for b in s.biases)
+        eta, on_somewhere = s.learning_rate, np.zeros(3, bool)
+        for sample in s.samples:
+            x, t = sample.inputs, sample.targets
+            net = w1 @ x + b1
+            h = np.maximum(net, 0)
+            z = w2 @ h + b2
+            o = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+            d2 = t - o
+            d1 = (net > 0) * (w2.T @ d2)
+            on = net > 0
+            on_somewhere |= on
+            assert np.all(np.abs(d2) >= 0.001) and np.all(np.abs(d1[on]) >= 0.001)
+            assert np.all(d1[~on] == 0)
+            dw2, dw1 = eta * np.outer(d2, h), eta * np.outer(d1, x)
+            assert np.all(np.abs(dw2[:, on]) >= 0.001) and np.all(np.abs(dw1[on]) >= 0.001)
+            w1, w2, b1, b2 = w1 + dw1, w2 + dw2, b1 + eta * d1, b2 + eta * d2
+        assert on_somewhere.all()
+
+
 def test_dropout_zeros_are_by_design_not_unfair():
     """lecture_dropout drops unit 4: δ4 and the updates through it are 0, and that is the
     lesson. Every other δ and Δw is still at least 0.001."""
@@ -310,4 +339,3 @@ def test_a_student_who_fills_the_sheet_right_passes_check(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(answers)])
     assert result.exit_code == 0, result.output
     assert f"{len(names)} of {len(names)} questions right" in result.output
-
