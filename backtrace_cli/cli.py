@@ -479,7 +479,9 @@ def check_answers(
     from . import api
 
     target = _target(fmt, output, force)
-    if folder or exercise or gradebook or len(answers) > 1:
+    import os
+
+    if folder or exercise or gradebook or len(answers) > 1 or os.path.isdir(answers[0]):
         _mark_class(answers, folder, exercise, gradebook, target)
     with _bad_input():
         marked = api.check_report(answers[0])

@@ -80,16 +80,19 @@ def expand(paths: Iterable[str]) -> list[str]:
 
 @dataclass
 class Marker:
-    """Marks answers files against a teacher's set (`folder`) or one config (`config`)."""
+    """Marks answers files against a teacher's set (`folder`), one config (`config`), or —
+    with neither — each against the exercise it names, as `check FILE` does."""
 
     folder: homework.Set | None = None
     config: Any = None  # a loaded Spec
     solved: dict[tuple[str, int, str | None], Any] = field(default_factory=dict)
+    specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
 
     def mark(self, path: str) -> Row:
         name = os.path.splitext(os.path.basename(path))[0]
         try:
-            sheet = check.read(path, named=False)  # the config comes from the teacher
+            # with a folder or a config, the file's own `exercise:` is never followed
+            sheet = check.read(path, named=self.folder is None and self.config is None)
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student = sheet.student or name
@@ -101,12 +104,15 @@ class Marker:
             # every common one, so it serves a file that declares one of them too
             rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
             key = (ident, epochs, rounding)
-            if key not in self.solved:
-                self.solved[key] = check.solve(spec, epochs, rounding)
+            solution = self.solved.get(key) if ident is not None else None
+            if solution is None:
+                solution = check.solve(spec, epochs, rounding)
+                if ident is not None:
+                    self.solved[key] = solution
             report = check.mark_sheet(
                 sheet,
                 spec,
-                solution=self.solved[key],
+                solution=solution,
                 questions=None if questions is None else tuple(q.key for q in questions),
             )
         except ConfigError as err:
@@ -117,10 +123,20 @@ class Marker:
             )
         return Row(path, student, variant, report, questions)
 
-    def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str]:
-        """The config a file is marked against, the questions asked, and a cache key."""
-        if self.folder is None:
+    def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
+        """The config a file is marked against, the questions asked, and a cache key (None:
+        a config written inline in the file, solved for it alone)."""
+        if self.config is not None:
             return self.config, None, ""
+        if self.folder is None:
+            if not isinstance(sheet.exercise, str):
+                return sheet.exercise, None, None
+            name = f"own:{sheet.exercise}"
+            if name not in self.specs:
+                from . import api
+
+                self.specs[name] = api.load(sheet.exercise)
+            return self.specs[name], None, name
         ident = sheet.variant
         if ident is None:
             raise ConfigError(
@@ -147,6 +163,8 @@ def marker(folder: str | None, config: str | None) -> Marker:
     """A Marker for the teacher's folder, or for one config (ConfigError if unreadable)."""
     if folder is not None:
         return Marker(folder=homework.read(folder))
+    if config is None:
+        return Marker()
     from .config import load
 
     return Marker(config=load(config))

@@ -289,3 +289,25 @@ def test_a_folder_that_is_not_a_set_is_bad_usage(homework, tmp_path):
         cli, ["check", "--exercises", str(folder), "--exercise", "lecture", str(subs)]
     )
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_files_that_name_their_own_exercise_are_marked_each_against_it(runner, tmp_path):
+    """Without --exercises or --exercise, several files (or a folder) are each marked as
+    `check FILE` marks it — against its own `exercise:`. Values from the course notes."""
+    (tmp_path / "a.yaml").write_text("exercise: lecture\nanswers:\n  net3: 0.755\n  o3: 0.680267\n")
+    (tmp_path / "b.yaml").write_text("exercise: lecture\nanswers:\n  net3: 0.755\n  o3: 0.755\n")
+    grades = tmp_path / "out" / "g.csv"
+    grades.parent.mkdir()
+    result = runner.invoke(cli, ["check", str(tmp_path), "--gradebook", str(grades)])
+    assert result.exit_code == 1, result.output
+    rows = list(csv.DictReader(grades.open()))
+    assert [(r["student"], r["mark"], r["total"], r["first_wrong"]) for r in rows] == [
+        ("a", "2", "23", ""),
+        ("b", "1", "23", "o3"),
+    ]
+    assert (rows[1]["net3"], rows[1]["o3"], rows[1]["w13"]) == ("right", "wrong", "unanswered")
+    both = runner.invoke(cli, ["check", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
+    assert both.exit_code == 1
+    assert both.output.splitlines()[-1] == (
+        "2 files: 0 all right, 2 with a wrong or missing answer, 0 unreadable"
+    )
