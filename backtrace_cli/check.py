@@ -879,6 +879,9 @@ def _judge(
             if mode is None or (rounding and _within(answer, exact, half, 0.0, carried)):
                 return verdict("right", "right")
             return verdict("right", f"right for {mode} carried", mode)
+    coarse = None if rounding else _coarse(line, answer, verdict)
+    if coarse is not None:  # one figure, right at it: too coarse to tell what it follows from
+        return coarse
     follows: _Span | None = None
     for world in worlds:
         span = spans[id(world)]
@@ -893,8 +896,7 @@ def _judge(
     if follows is not None:
         yours = ", ".join(f"your {notation.answer_name(k[2])}" for k in sorted(follows.roots))
         return verdict("follows", f"follows from {yours}")
-    coarse = None if rounding else _coarse(line, answer, verdict)
-    return coarse or verdict("wrong", "wrong")
+    return verdict("wrong", "wrong")
 
 
 def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:

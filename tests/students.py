@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+from collections import Counter
 from decimal import Decimal
 from dataclasses import dataclass, field
 
@@ -211,3 +213,66 @@ def distinguishable(
         if abs(mine - value) <= 0.5 * max(unit, there) * 1.001:
             return False
     return True
+
+
+# ---------------------------------------------------------------- marking a class of them
+
+
+def mark_students(count: int, seed: int, declare: bool) -> Counter:
+    """`count` students on random networks, each making one named mistake while carrying 2, 3
+    or 4 significant figures (with `round:` declared, or left for check to recognise): how many
+    mistakes change the value at the precision written (`slips`), how many check names
+    (`found`), other answers not credited or given an invented diagnosis, and the seconds
+    check took."""
+    import backtrace_cli
+
+    rng = random.Random(seed)
+    seen: Counter = Counter()
+    for _ in range(count):
+        net = network(rng)
+        figures = rng.choice([2, 3, 4])
+        mistake = rng.choice(MISTAKES)
+        if mistake == NO_ETA and net.eta == 1:
+            mistake = SUBTRACTED  # η = 1: leaving it out changes nothing
+        student = work(net, figures, mistake, rng)
+        answers = {name: written(v, figures, rng) for name, v in student.values.items()}
+        sheet: dict = {"answers": answers} | ({"round": f"{figures}sf"} if declare else {})
+        start = time.perf_counter()
+        report = backtrace_cli.check(sheet, net.config())
+        seen["seconds"] += time.perf_counter() - start
+        rights = [work(net, f, None, rng).values for f in (None, 2, 3, 4)]
+        slip = student.slip
+        assert slip is not None
+        clear = distinguishable(student, rights, slip, answers[slip], figures if declare else None)
+        for answer in report["answers"]:
+            if answer["name"] == slip:
+                named = any(mistake in m for m in answer["mistakes"])
+                if clear:
+                    seen["slips"] += 1
+                    seen["found"] += answer["kind"] == "wrong" and named
+                # too close to a right value to tell: credited, or the mistake itself named
+                elif answer["kind"] == "wrong" and not named:
+                    seen["misnamed"] += 1
+            else:
+                seen["others"] += 1
+                seen["not credited"] += not answer["ok"]
+                seen["invented"] += bool(answer["mistakes"])
+    return seen
+
+
+def mark_right_answers(count: int, seed: int) -> Counter:
+    """Students typing the exact right values at 1–4 significant figures: check's verdicts."""
+    import backtrace_cli
+
+    rng = random.Random(seed)
+    kinds: Counter = Counter()
+    for _ in range(count):
+        net = network(rng)
+        exact = work(net, None, None, rng).values
+        typed = {name: positional(v, rng.choice([1, 2, 3, 4])) for name, v in exact.items()}
+        for answer in backtrace_cli.check({"answers": typed}, net.config())["answers"]:
+            kinds[answer["kind"]] += 1
+            kinds["diagnosed"] += bool(answer["mistakes"])
+            figures = typed_figures(typed[answer["name"]])
+            kinds["coarse at 2 figures or more"] += answer["kind"] == "coarse" and figures > 1
+    return kinds

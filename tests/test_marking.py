@@ -126,46 +126,9 @@ def test_one_early_slip_is_carried_to_the_end_as_following(figures):
 # ---------------------------------------------------------------- synthetic students
 
 
-def _mark_students(count: int, seed: int, declare: bool) -> Counter:
-    """`count` students on random networks, each making one named mistake while carrying
-    2, 3 or 4 significant figures: what check found and what it invented."""
-    rng = random.Random(seed)
-    seen: Counter = Counter()
-    for _ in range(count):
-        net = hand.network(rng)
-        figures = rng.choice([2, 3, 4])
-        mistake = rng.choice(hand.MISTAKES)
-        if mistake == hand.NO_ETA and net.eta == 1:
-            mistake = hand.SUBTRACTED  # η = 1: leaving it out changes nothing
-        student = hand.work(net, figures, mistake, rng)
-        answers = {name: hand.written(v, figures, rng) for name, v in student.values.items()}
-        sheet: dict = {"answers": answers} | ({"round": f"{figures}sf"} if declare else {})
-        marked = by_name(backtrace_cli.check(sheet, net.config()))
-        rights = [hand.work(net, f, None, rng).values for f in (None, 2, 3, 4)]
-        slip = student.slip
-        assert slip is not None
-        clear = hand.distinguishable(
-            student, rights, slip, answers[slip], figures if declare else None
-        )
-        for name, answer in marked.items():
-            if name == slip:
-                named = any(mistake in m for m in answer["mistakes"])
-                if clear:
-                    seen["slips"] += 1
-                    seen["found"] += answer["kind"] == "wrong" and named
-                # too close to a right value to tell: credited, or the mistake itself named
-                elif answer["kind"] == "wrong" and not named:
-                    seen["misnamed"] += 1
-            else:
-                seen["others"] += 1
-                seen["not credited"] += not answer["ok"]
-                seen["invented"] += bool(answer["mistakes"])
-    return seen
-
-
 @pytest.mark.parametrize("declare", [False, True], ids=["recognised", "declared"])
 def test_synthetic_students_every_mistake_found_none_invented(declare):
-    seen = _mark_students(90, 13, declare)
+    seen = hand.mark_students(90, 13, declare)
     assert seen["slips"] > 70  # most mistakes change the value at the precision written
     assert seen["found"] == seen["slips"], seen
     assert seen["invented"] == 0 and seen["misnamed"] == 0, seen
@@ -173,19 +136,10 @@ def test_synthetic_students_every_mistake_found_none_invented(declare):
 
 
 def test_right_answers_at_one_to_four_figures_are_never_marked_wrong():
-    rng = random.Random(7)
-    kinds: Counter = Counter()
-    for _ in range(25):
-        net = hand.network(rng)
-        exact = hand.work(net, None, None, rng).values
-        typed = {name: rng.choice([1, 2, 3, 4]) for name in exact}
-        answers = {name: hand.positional(v, typed[name]) for name, v in exact.items()}
-        for name, answer in by_name(backtrace_cli.check({"answers": answers}, net.config())).items():
-            assert answer["ok"] and not answer["mistakes"], (name, answers[name], answer)
-            if answer["kind"] == "coarse":
-                assert len(answers[name].lstrip("-0.").replace(".", "")) == 1  # one figure
-            kinds[answer["kind"]] += 1
-    assert kinds["coarse"] > 0 and kinds["right"] > kinds["coarse"]
+    kinds = hand.mark_right_answers(25, 7)
+    assert kinds["wrong"] == 0 and kinds["follows"] == 0 and kinds["diagnosed"] == 0, kinds
+    assert kinds["coarse"] > 0 and kinds["coarse at 2 figures or more"] == 0, kinds
+    assert kinds["right"] > 2 * kinds["coarse"]  # a quarter are typed with one figure
 
 
 # ---------------------------------------------------------------- 5. what the run does not have
