@@ -298,14 +298,6 @@ def step(
             f"Trained by `backtrace step`: {len(result.losses)} epochs from "
             f"{spec.source}; loss {result.losses[0]:.6g} → {result.losses_after[-1]:.6g}"
         )
-        drawn = spec.dropout is not None and any(
-            m is None and r > 0 for m, r in zip(spec.dropout.masks, spec.dropout.rates)
-        )
-        if drawn:
-            header += (
-                "\nDropout masks are drawn from the seed as for epoch 1 again, so they differ "
-                f"from the ones epoch {len(result.losses) + 1} would have drawn."
-            )
         try:
             write_text(save, saver.to_config(result.final, header), force=force, option="--save")
         except ConfigError as err:

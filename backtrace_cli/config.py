@@ -54,6 +54,7 @@ KEYS = (
     "weight_decay",
     "optimizer_state",
     "leaky_relu_slope",
+    "epochs_done",
 )
 DROPOUT_KEYS = ("rate", "seed", "shared_mask", "masks")
 
@@ -95,6 +96,7 @@ class Spec:
     optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)  # plain SGD
     weight_decay: float = 0.0  # L2: g = ∂E/∂w + λ·w, on weights only
     optimizer_state: optimizers.State | None = None  # None: every state 0, t = 0
+    epochs_done: int = 0  # epochs trained before (step --save): shuffles and masks continue
 
     @property
     def numbering(self) -> notation.Numbering:
@@ -382,6 +384,9 @@ def from_document(doc: Document) -> Spec:
     seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
     dropout = _dropout(c, data["dropout"], layers) if data.get("dropout") is not None else None
     optimizer, weight_decay = _optimizer(c, data)
+    epochs_done = c.integer(
+        ("epochs_done",), data.get("epochs_done", 0), 0, 2**62, "a whole number of epochs ≥ 0"
+    )
     state = None
     if data.get("optimizer_state") is not None:
         state = _optimizer_state(
@@ -411,6 +416,7 @@ def from_document(doc: Document) -> Spec:
         optimizer=optimizer,
         weight_decay=weight_decay,
         optimizer_state=state,
+        epochs_done=epochs_done,
         leaky_relu_slope=leaky_slope,
     )
 

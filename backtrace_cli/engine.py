@@ -438,7 +438,7 @@ def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
     count = len(spec.samples)
     if not spec.shuffle:
         return tuple(range(count))
-    rng = np.random.default_rng([spec.seed, epoch])
+    rng = np.random.default_rng([spec.seed, spec.epochs_done + epoch])
     return tuple(int(i) for i in rng.permutation(count))
 
 
@@ -467,7 +467,9 @@ def dropout_masks(spec: Spec, number: int, sizes: Sequence[int]) -> list[list[Ar
                 masks.append(fixed[np.newaxis, :])
             else:
                 if rng is None:
-                    rng = np.random.default_rng([dropout.seed, number, DROPOUT_STREAM])
+                    # epochs_done: a saved run continues with the masks its next epoch draws
+                    epoch = spec.epochs_done + number
+                    rng = np.random.default_rng([dropout.seed, epoch, DROPOUT_STREAM])
                 shape = (1 if dropout.shared_mask else rows, spec.layers[p])
                 masks.append((rng.random(shape) >= rate).astype(np.float64))
         out.append(masks)

@@ -70,6 +70,8 @@ def to_config(spec: Spec, header: str = "") -> str:
         data["optimizer"] = {"name": settings.name, **dict(settings.values)}
     if spec.weight_decay:
         data["weight_decay"] = spec.weight_decay
+    if spec.epochs_done:
+        data["epochs_done"] = spec.epochs_done
     state = spec.optimizer_state
     if state is not None and (state.t or state.values):
         data["optimizer_state"] = _state(spec, state)

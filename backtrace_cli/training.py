@@ -258,7 +258,7 @@ def train(
         snapshots.append(_snapshot(ran, weights, biases, last_outputs, current, carry, kept_flat()))
     return Training(
         start=spec,
-        final=current(),
+        final=replace(current(), epochs_done=spec.epochs_done + ran),
         epochs_asked=epochs,
         losses=_frozen(losses),
         losses_after=_frozen(after),

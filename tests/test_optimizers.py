@@ -183,11 +183,9 @@ def test_sgd_written_out_is_the_lecture_bit_for_bit(runner):
     )
 
 
-@pytest.mark.parametrize("mode", ["online", "batch"])
-@pytest.mark.parametrize("name", optimizers.NAMES)
-def test_ten_saved_then_fifteen_equal_twenty_five_bit_for_bit(runner, tmp_path, name, mode):
+def resumed_and_whole(runner, tmp_path, data: dict) -> tuple[dict, dict]:
+    """`step --save` after 10 epochs, 15 more from that file; and 25 in one go: both saved."""
     source = tmp_path / "net.yaml"
-    data = {**copy.deepcopy(XOR), "optimizer": name, "mode": mode, "weight_decay": 0.01}
     source.write_text(yaml.safe_dump(data))
     ten, rest, whole = (tmp_path / f for f in ("ten.yaml", "rest.yaml", "whole.yaml"))
     for args in (
@@ -197,7 +195,14 @@ def test_ten_saved_then_fifteen_equal_twenty_five_bit_for_bit(runner, tmp_path, 
     ):
         result = runner.invoke(cli, ["step", *args, "--format", "json"])
         assert result.exit_code == 0, result.output
-    a, b = (yaml.safe_load(p.read_text()) for p in (rest, whole))
+    return yaml.safe_load(rest.read_text()), yaml.safe_load(whole.read_text())
+
+
+@pytest.mark.parametrize("mode", ["online", "batch"])
+@pytest.mark.parametrize("name", optimizers.NAMES)
+def test_ten_saved_then_fifteen_equal_twenty_five_bit_for_bit(runner, tmp_path, name, mode):
+    data = {**copy.deepcopy(XOR), "optimizer": name, "mode": mode, "weight_decay": 0.01}
+    a, b = resumed_and_whole(runner, tmp_path, data)
     assert a["weights"] == b["weights"] and a["biases"] == b["biases"]
     if name != "sgd":
         assert a["optimizer_state"] == b["optimizer_state"]
@@ -400,3 +405,20 @@ def test_check_names_adams_bias_correction_left_out(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(path)])
     assert result.exit_code == 1
     assert "the bias correction 1/(1 − β1^t) left out (m̂ = m)" in result.output
+
+
+def test_resuming_continues_shuffled_orders_and_dropout_masks(runner, tmp_path):
+    """10 + 15 = 25 also when each epoch draws its order and its masks from (seed, epoch)."""
+    data = {
+        **copy.deepcopy(XOR),
+        "layers": [2, 4, 1],
+        "weights": {"init": "glorot_uniform", "seed": 3},
+        "biases": None,
+        "optimizer": "adam",
+        "shuffle": True,
+        "seed": 5,
+        "dropout": {"rate": 0.5, "seed": 2},
+    }
+    a, b = resumed_and_whole(runner, tmp_path, data)
+    assert a["weights"] == b["weights"] and a["optimizer_state"] == b["optimizer_state"]
+    assert a["epochs_done"] == b["epochs_done"] == 25
