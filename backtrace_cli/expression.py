@@ -23,7 +23,7 @@ from .operations import FUNCTIONS
 
 MAX_LENGTH = 10_000  # characters in one expression
 MAX_DEPTH = 60  # nested parentheses, calls, unary signs and powers
-MAX_OPERATIONS = 2_000  # operations in one expression
+MAX_OPERATIONS = 500  # operations in one expression: beyond what a person follows
 
 
 class ExpressionError(Exception):

@@ -36,7 +36,7 @@ KEYS = (
     "optimizer",
     "weight_decay",
 )
-MAX_NODES = 2_000
+MAX_NODES = 500  # operations in the whole graph
 NAME_HINT = "a name starts with a letter and has letters, digits and _ (x, w0, y_hat, theta)"
 
 Carry = Callable[[float], float]
@@ -138,11 +138,27 @@ class _Builder:
                 return name
 
     def lower(self, tree: ex.Expr, path: tuple, text: str, name: str | None) -> Arg:
-        if isinstance(tree, ex.Num):
-            return Const(tree.value, _constant_text(tree.value))
-        if isinstance(tree, ex.Var):
-            return tree.name
-        args = tuple(self.lower(a, path, text, None) for a in tree.args)
+        """The expression's operations as nodes, in forward order (left to right, inner
+        first); `name` names its root. Iterative: a long sum is a deep tree."""
+        done: dict[int, Arg] = {}
+        stack: list[tuple[ex.Expr, bool]] = [(tree, False)]
+        while stack:
+            item, ready = stack.pop()
+            if isinstance(item, ex.Num):
+                done[id(item)] = Const(item.value, _constant_text(item.value))
+            elif isinstance(item, ex.Var):
+                done[id(item)] = item.name
+            elif not ready:
+                stack.append((item, True))
+                stack.extend((a, False) for a in reversed(item.args))
+            else:
+                args = tuple(done[id(a)] for a in item.args)
+                done[id(item)] = self.node(item, args, path, text, name if item is tree else None)
+        return done[id(tree)]
+
+    def node(
+        self, tree: ex.Apply, args: tuple[Arg, ...], path: tuple, text: str, name: str | None
+    ) -> Arg:
         op = OPS[tree.op]
         if all(isinstance(a, Const) for a in args):  # 1/2 is the constant 0.5
             values = [a.value for a in args if isinstance(a, Const)]

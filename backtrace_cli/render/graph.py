@@ -99,6 +99,7 @@ _GREEK = {
     "Δ": "\\Delta",
 }
 _SLOT = re.compile(r"\{([^{}]+)\}")
+LATEX_SOURCE_NODES = 60  # larger expressions are quoted as written, not rebuilt in LaTeX
 _NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")
 
 
@@ -414,7 +415,9 @@ def diagram(trace: GraphTrace, fmt: NumberFormat, title: str) -> str:
 
 def _problem(trace: GraphTrace, fmt: NumberFormat, epochs: int | None = None) -> str:
     spec = trace.spec
-    if spec.form == "expression":
+    if spec.form == "expression" and len(trace.nodes) > LATEX_SOURCE_NODES:
+        what = f"the expression `{spec.output} = {spec.written[0][1][:60]}…`"
+    elif spec.form == "expression":
         what = f"the expression ${latex_name(spec.output)} = {_latex_source(trace)}$"
     else:
         what = "the graph of nodes " + ", ".join(
