@@ -31,6 +31,9 @@ LEAKY_SLOPE = 0.01  # PyTorch's default negative slope
 ELU_ALPHA = 1.0
 
 
+_NO_PARTS: dict[str, Array] = {}  # an elementwise activation carries nothing else (never mutated)
+
+
 @dataclass(frozen=True, slots=True)
 class Slip:
     """A classic mistake `check` names: the right formula of a step (a template over the
@@ -64,13 +67,13 @@ class Activation:
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
-        return carry(self.forward(net)), {}
+        return carry(self.forward(net)), _NO_PARTS
 
     def backward(
         self, out: Array, slope: Array, g: Array, carry: Carry
     ) -> tuple[Array, dict[str, Array]]:
         """δ = ∂o/∂net · g for g = −∂E/∂o, unit by unit; and the carried parts (none)."""
-        return g * slope, {}
+        return g * slope, _NO_PARTS
 
     def slope_formula(self, o: str, net: str) -> str:
         """∂o/∂net for unit names, as a template: "{o3}(1 − {o3})"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -105,7 +106,7 @@ class Spec:
     @property
     def functions(self) -> tuple[activation_functions.Activation, ...]:
         """The activation definitions, one per non-input layer."""
-        return tuple(activation_functions.get(a, self.leaky_relu_slope) for a in self.activations)
+        return _functions(self.activations, self.leaky_relu_slope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,14 @@ class Dropout:
 
     def scale(self, position: int) -> float:
         return 1.0 / (1.0 - self.rates[position])
+
+
+@functools.lru_cache(maxsize=256)
+def _functions(
+    names: tuple[str, ...], leaky_slope: float
+) -> tuple[activation_functions.Activation, ...]:
+    """The definitions for a network's activations (cached: the engine asks every update)."""
+    return tuple(activation_functions.get(a, leaky_slope) for a in names)
 
 
 def _frozen(values: Any) -> Array:

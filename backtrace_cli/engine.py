@@ -22,6 +22,9 @@ from .losses import get as get_loss
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
+    from .activations import Activation
+    from .losses import Loss
+
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
 
@@ -40,12 +43,17 @@ def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
 
 
 def output_delta(
-    spec: Spec, error: Array, dE_do: Array, out: Array, slope: Array, carry: Carry
+    activation: Activation,
+    loss: Loss,
+    error: Array,
+    dE_do: Array,
+    out: Array,
+    slope: Array,
+    carry: Carry,
 ) -> tuple[Array, dict[str, Array]]:
     """δ = −∂E/∂o · ∂o/∂net at the output — through softmax's whole Jacobian — or shorter
     where the factors cancel (bce on sigmoid, cross-entropy on softmax); and any carried parts."""
-    activation = spec.functions[-1]
-    shortcut = get_loss(spec.loss).shortcut(activation.name)
+    shortcut = loss.shortcut(activation.name)
     if shortcut is None:
         return activation.backward(out, slope, -dE_do, carry)
     if activation.elementwise:
@@ -264,8 +272,9 @@ def backprop(
     parts: list[dict[str, Array]] = []
     nets, outs, received = forward(spec, weights, biases, x, carry, keeps, parts)
     error = carry(t - outs[-1])
-    loss = carry(losses(spec.loss, error, nets[-1], outs[-1], t))
-    dE_do = get_loss(spec.loss).gradient(error, outs[-1], t)
+    definition = get_loss(spec.loss)
+    loss = carry(definition.value(error, nets[-1], outs[-1], t))
+    dE_do = definition.gradient(error, outs[-1], t)
 
     count = len(weights)
     functions = spec.functions
@@ -275,8 +284,11 @@ def backprop(
     for k in reversed(range(count)):
         slopes[k] = functions[k].derivative(nets[k], outs[k])
         if k == count - 1:
-            delta, carried = output_delta(spec, error, dE_do, outs[k], slopes[k], carry)
-            parts[k] = parts[k] | carried
+            delta, carried = output_delta(
+                functions[k], definition, error, dE_do, outs[k], slopes[k], carry
+            )
+            if carried:
+                parts[k] = parts[k] | carried
         else:
             # hidden δ uses the weights before the update
             backs[k] = deltas[k + 1] @ weights[k + 1]
