@@ -64,6 +64,7 @@ class Activation:
     output_only: bool = False  # softmax: only on the output layer
     elementwise: bool = True  # o_j depends on net_j alone (softmax: on the whole layer)
     slips: tuple[Slip, ...] = ()  # its own classic mistakes, beyond leaving ∂o/∂net out
+    setting: str = ""  # the top-level config key that sets its parameter (leaky_relu_slope)
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
@@ -238,6 +239,7 @@ def leaky_relu(slope: float = LEAKY_SLOPE) -> Activation:
         slope=f"([{{net}} > 0] + {a}·[{{net}} ≤ 0])",
         rule=f"lrelu(net) = net if net > 0 else {a}·net, lrelu′ = 1 if net > 0 else {a}",
         kinked=True,
+        setting="leaky_relu_slope",
     )
 
 

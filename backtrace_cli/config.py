@@ -108,6 +108,11 @@ class Spec:
         """The activation definitions, one per non-input layer."""
         return _functions(self.activations, self.leaky_relu_slope)
 
+    @property
+    def settings(self) -> dict[str, float]:
+        """The activations' parameters this network uses, by config key: leaky_relu_slope."""
+        return {a.setting: getattr(self, a.setting) for a in self.functions if a.setting}
+
 
 @dataclass(frozen=True, slots=True)
 class Dropout:

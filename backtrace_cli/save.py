@@ -42,8 +42,7 @@ def to_config(spec: Spec, header: str = "") -> str:
     else:
         data["activations"] = list(spec.activations)
     data["loss"] = spec.loss
-    if "leaky_relu" in spec.activations:
-        data["leaky_relu_slope"] = spec.leaky_relu_slope
+    data.update(spec.settings)  # leaky_relu_slope, where a layer uses it
     data["learning_rate"] = spec.learning_rate
     if len(spec.samples) == 1:
         data["inputs"] = spec.samples[0].inputs.tolist()

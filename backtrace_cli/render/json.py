@@ -35,7 +35,7 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "source": spec.source,
         "layers": list(spec.layers),
         "activations": list(spec.activations),
-        **({"leaky_relu_slope": spec.leaky_relu_slope} if "leaky_relu" in spec.activations else {}),
+        **spec.settings,  # leaky_relu_slope, where a layer uses it
         "loss": spec.loss,
         "learning_rate": spec.learning_rate,
         "mode": spec.mode,
