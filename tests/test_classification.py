@@ -573,3 +573,17 @@ def test_the_readme_excerpt_is_the_current_output():
         assert part in shown, f"README excerpt is stale: {part[:120]!r}"
     step = CliRunner().invoke(cli, ["step", "softmax", "-n", "300"], env={"COLUMNS": "200"})
     assert "accuracy 0% in epoch 1, 100% in epoch 300" in step.output
+
+
+def test_exercise_variants_of_a_softmax_network_keep_each_samples_class(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["exercise", "softmax", "--variants", "2", "--seed", "1", "-o", str(tmp_path / "ex")]
+    )
+    assert result.exit_code == 0, result.output
+    original = [s.targets.tolist() for s in config.load("softmax").samples]
+    for path in sorted((tmp_path / "ex" / "configs").glob("*.yaml")):
+        variant = config.load(str(path))
+        assert [s.targets.tolist() for s in variant.samples] == original  # one-hot, as given
+        assert variant.weights[0].tolist() != config.load("softmax").weights[0].tolist()
+    sheet = next((tmp_path / "ex" / "questions").glob("*v01.md")).read_text(encoding="utf-8")
+    assert "`exp6`" in sheet and "`sumexp`" in sheet  # the softmax's parts are asked too
