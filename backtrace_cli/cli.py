@@ -720,8 +720,24 @@ def exercise(
     from .exercise import NoFairVariant, Rules, Values, variants
 
     spec = _load(config)
-    _network(spec, "exercise")
     base = os.path.splitext(os.path.basename(config))[0]
+    if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
+        from . import graphexercise
+
+        try:
+            graphs = graphexercise.variants(
+                spec, count, seed, Values(*value_range, places), min_magnitude, base
+            )
+        except NoFairVariant as err:
+            raise BadInput(f"{config}: {err}") from None
+        with _bad_input():
+            homework.write(folder, graphexercise.files(spec, graphs, seed, min_magnitude), force)
+        click.echo(
+            f"Wrote {count} variant{'s' if count != 1 else ''} to {folder}: publish "
+            f"{os.path.join(folder, 'questions')}/; the keys are listed in "
+            f"{os.path.join(folder, 'index.md')}."
+        )
+        return
     rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:

@@ -231,6 +231,18 @@ def _hopeless(reasons: dict[str, int], rules: Rules) -> str:
     return f"too few fair draws: most had {common}; {advice}"
 
 
+def labelled(candidate, title: str, base: str, seed: int, number: int):
+    """A variant's id (lecture-s7-v03) and its spec (a network's or a graph's), named by it."""
+    ident = f"{slug(base)}-s{seed}-v{number:02d}"
+    named = replace(
+        candidate,
+        name=f"{title} · variant {ident}",
+        source=ident,
+        description=f"Exercise variant {ident} (seed {seed}).",
+    )
+    return ident, named
+
+
 def variant(
     spec: Spec, seed: int, number: int, rules: Rules, base: str, band: tuple[float, float]
 ) -> Variant:
@@ -246,13 +258,7 @@ def variant(
         if not band[0] <= outcome <= band[1]:
             reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
             continue
-        ident = f"{slug(base)}-s{seed}-v{number:02d}"
-        named = replace(
-            candidate,
-            name=f"{spec.name} · variant {ident}",
-            source=ident,
-            description=f"Exercise variant {ident} (seed {seed}).",
-        )
+        ident, named = labelled(candidate, spec.name, base, seed, number)
         return Variant(ident, number, named, outcome)
     if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
         raise NoFairVariant(

@@ -137,7 +137,8 @@ def read(path: str, data_doc: Document | None = None) -> tuple[check.AnswerSheet
     return sheet, exercise
 
 
-def _ascii(symbol: str) -> str:
+def ascii_name(symbol: str) -> str:
+    """The name an answers file may use for a trace symbol: ∂f/∂x → df/dx."""
     return symbol.replace("∂", "d")
 
 
@@ -148,7 +149,7 @@ def mark_sheet(sheet: check.AnswerSheet, spec: GraphSpec) -> check.Report:
     for answer in sheet.answers:
         if answer.key not in solution.index:
             names = [n for n in dict.fromkeys(line.key[2] for line in solution.lines)]
-            shown = [_ascii(n) for n in names if "(" not in n][:14]
+            shown = [ascii_name(n) for n in names if "(" not in n][:14]
             raise doc.error(
                 answer.where,
                 f"this graph has no {answer.name}; it has {', '.join(shown)}"

@@ -493,7 +493,7 @@ def test_the_readme_excerpt_is_the_current_output(runner):
     ], "README's graph excerpt is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
 
 
-@pytest.mark.parametrize("command", [["quiz", "circuit"], ["exercise", "circuit", "-o", "x"]])
+@pytest.mark.parametrize("command", [["quiz", "circuit"]])
 def test_network_only_commands_refuse_a_graph_clearly(runner, command):
     result = runner.invoke(cli, command, input="1\n")
     assert result.exit_code == 2
@@ -632,3 +632,39 @@ def test_any_token_soup_runs_or_exits_2_without_a_traceback(tokens, x):
     if result.exit_code == 2:
         assert result.output.startswith(f"Error: {path}, line "), (text, result.output)
         assert result.output.count("\n") == 1
+
+
+# ---------------------------------------------------------------- exercise
+
+
+def test_exercise_variants_of_a_circuit_are_fair_reproducible_and_checkable(runner, tmp_path):
+    from node_parsers import check as parse_with_katex_and_mermaid
+    from node_parsers import pieces
+
+    args = ["exercise", "neuron_circuit", "--variants", "3", "--seed", "7"]
+    first = runner.invoke(cli, [*args, "-o", str(tmp_path / "a")])
+    again = runner.invoke(cli, [*args, "-o", str(tmp_path / "b")])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
+    assert len(files) == 3 * 3 + 3  # sheets, keys, configs; three indexes
+    for name in files:  # the same seed gives the same files
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
+    math_, diagrams = [], []
+    for config in sorted((tmp_path / "a" / "configs").glob("*.yaml")):
+        data = graph_json(runner, str(config))
+        assert all(v != 0 for v in data["inputs"].values())  # nothing drawn is 0
+        # the key's ∂f/∂w2 is σ(net)(1 − σ(net)), net from the drawn values
+        i = data["inputs"]
+        s = 1 / (1 + math.exp(-(i["w0"] * i["x0"] + i["w1"] * i["x1"] + i["w2"])))
+        assert data["gradients"]["w2"] == pytest.approx(s * (1 - s), rel=1e-12)
+        sheet = (tmp_path / "a" / "questions" / f"{config.stem}.md").read_text()
+        assert "`df/dx0`" in sheet and f"{s:.6f}"[:6] not in sheet  # asks, never answers
+        for text in (sheet, (tmp_path / "a" / "keys" / f"{config.stem}.md").read_text()):
+            m, d = pieces(text)
+            math_ += m
+            diagrams += d
+        answers = tmp_path / f"{config.stem}-answers.yaml"
+        answers.write_text(f"exercise: {config}\nanswers:\n  df/dw2: {s * (1 - s):.4f}\n")
+        assert "right" in runner.invoke(cli, ["check", str(answers)]).output
+    report = parse_with_katex_and_mermaid(math_, diagrams)
+    assert report["math"] == [] and report["mermaid"] == []

@@ -383,7 +383,7 @@ def _label(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
-def diagram(trace: GraphTrace, fmt: NumberFormat, title: str) -> str:
+def diagram(trace: GraphTrace, fmt: NumberFormat, title: str, blank: bool = False) -> str:
     """The circuit as a Mermaid flowchart, inputs on the left, each node with its formula,
     its value and (after the backward pass) its gradient, as lecture slides annotate them."""
     spec = trace.spec
@@ -395,14 +395,14 @@ def diagram(trace: GraphTrace, fmt: NumberFormat, title: str) -> str:
     lines = ["```mermaid", "---", f'title: "{_label(title)}"', "---", "flowchart LR"]
     for name, value in trace.inputs:
         label = f"{name} = {fmt(value)}"
-        if not trace.inference:
+        if not trace.inference and not blank:
             label += f"<br/>∂{out}/∂{name} = {fmt(grads[name])}"
         lines.append(f'  {ident[name]}(["{_label(label)}"])')
     rows = {row.symbol: row for row in trace.blocks[0].rows}
     for node in trace.nodes:
         formula = text_formula(rows[node.name].formula)
-        label = f"{node.name} = {formula}<br/>= {fmt(node.value)}"
-        if not trace.inference:
+        label = f"{node.name} = {formula}" + ("" if blank else f"<br/>= {fmt(node.value)}")
+        if not trace.inference and not blank:
             label += f"<br/>∂{out}/∂{node.name} = {fmt(node.grad)}"
         shape = ('(("', '"))') if node.name == out else ('["', '"]')
         lines.append(f"  {ident[node.name]}{shape[0]}{_label(label)}{shape[1]}")
@@ -776,3 +776,31 @@ def training_markdown(trace: GraphTraining, fmt: NumberFormat) -> str:
         parts += [f"## Epoch {traced.epoch} in full", ""]
         parts += _pass_markdown(traced, fmt, "###")
     return "\n".join(parts).rstrip() + "\n"
+
+
+def question(trace: GraphTrace, fmt: NumberFormat, ident: str) -> str:
+    """A question sheet: the problem and the circuit without its numbers, and a table to fill
+    in by the names `check` reads."""
+    from ..graphcheck import ascii_name
+
+    spec = trace.spec
+    out = spec.output
+    asked = [n.name for n in trace.nodes]
+    asked += [f"∂{out}/∂{name}" for name, _ in trace.inputs]
+    asked += [f"new {name}" for name in spec.parameters]
+    parts = [f"# {spec.name}", "", f"Variant `{ident}`.", "", _problem(trace, fmt), ""]
+    parts += [diagram(trace, fmt, "The circuit", blank=True), ""]
+    parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
+    parts += [f"| {_math(latex_name(q))} | `{ascii_name(q)}` | |" for q in asked]
+    parts += [
+        "",
+        "Write your values in an answers file by these names and let `backtrace check` mark them:",
+        "",
+        "```yaml",
+        f"exercise: {ident}.yaml   # the variant's config (the teacher's configs/{ident}.yaml)",
+        "answers:",
+        *(f"  {ascii_name(q)}: " for q in asked[:3]),
+        "```",
+        "",
+    ]
+    return "\n".join(parts)
