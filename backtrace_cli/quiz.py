@@ -46,6 +46,7 @@ class Question:
     heading: str  # the step's: "Epoch 1 · sample 2 of 4"
     section: Section
     row: Equation
+    name: str  # as an answers file names it: "delta3" for δ3
 
     @property
     def key(self) -> check.Key:
@@ -58,10 +59,11 @@ class Quiz:
 
     spec: Spec
     rounding: str | None  # --round: the rounding the student carries
-    sample: int | None  # which sample's step is asked (1-based); None: the whole epoch
     tries: int
     questions: tuple[Question, ...]
     solution: check.Solution  # what check marks against: exact, and each rounding carried
+    what: str  # what is asked: "epoch 1 · sample 1 of 1"
+    steps: int = 1  # how many samples' steps are asked (their headings shown when several)
 
 
 def build(
@@ -94,12 +96,17 @@ def build(
         rows += [(last, s, row) for s, row in last.equations() if s.kind == "update"]
     rows = [(step, section, row) for step, section, row in rows if section.kind != "verify"]
     questions = tuple(
-        Question(n, step.sample, step.heading, section, row)
+        Question(n, step.sample, step.heading, section, row, answer_name(row.symbol))
         for n, (step, section, row) in enumerate(rows, start=1)
     )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
     keys = {q.key for q in questions}
-    return Quiz(spec, rounding, sample, tries, questions, asked_lines(solution, keys))
+    if sample is not None or count == 1:
+        what = f"epoch 1 · sample {sample or 1} of {count}"
+    else:
+        update = "one update after all" if spec.mode == "batch" else "an update after each"
+        what = f"epoch 1 · {count} samples, {update}"
+    return Quiz(spec, rounding, tries, questions, asked_lines(solution, keys), what, len(steps))
 
 
 def asked_lines(solution: check.Solution, keys: set[check.Key]) -> check.Solution:
@@ -146,7 +153,7 @@ def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answe
     """Mark one value as `check` marks it in a sheet holding the earlier answers of the
     session (the student's own values, for error carried forward)."""
     answer = check.Answer(
-        name=answer_name(question.row.symbol),
+        name=question.name,
         symbol=question.row.symbol,
         value=float(written),
         written=written,
@@ -265,7 +272,7 @@ def play(quiz: Quiz, talk: Dialogue, fmt: NumberFormat) -> Summary:
     _introduce(quiz, talk)
     state = _Asking(quiz, talk, fmt, {})
     stopped = ""
-    several = len(quiz.spec.samples) > 1
+    several = quiz.steps > 1
     try:
         section = heading = None
         for question in quiz.questions:
@@ -425,15 +432,10 @@ def _written(text: str) -> str:
 
 
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
-    spec = quiz.spec
-    count = len(spec.samples)
-    if quiz.sample is not None or count == 1:
-        where = f"epoch 1 · sample {quiz.sample or 1} of {count}"
-    else:
-        update = "one update after all" if spec.mode == "batch" else "an update after each"
-        where = f"epoch 1 · {count} samples, {update}"
     talk.say(
-        ("Quiz: ", "bold"), (spec.name, "bold"), f" · {len(quiz.questions)} equations · {where}"
+        ("Quiz: ", "bold"),
+        (quiz.spec.name, "bold"),
+        f" · {len(quiz.questions)} equations · {quiz.what}",
     )
     carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""
     talk.say(
