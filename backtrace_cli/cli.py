@@ -178,7 +178,7 @@ def run(
         worked = api.trace(
             config,
             rounding=rounding,
-            full=full,
+            full=full or target.fmt == "json",  # JSON has every equation, as every array
             gradients=gradients,
             inference=inference,
             verify=verify,
@@ -283,7 +283,7 @@ def step(
             trace=picks,
             until_loss=until_loss,
             rounding=rounding,
-            full=full,
+            full=full or target.fmt == "json",
             gradients=gradients,
             every=every,
             all_epochs=all_epochs,

@@ -87,7 +87,8 @@ def build(
             f"{sample} is not a sample of {spec.source}; it has "
             + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
         )
-    asked = api.trace(spec, rounding=rounding, gradients=gradients).records
+    # every unit of a wide layer (the tables summarise them): an exercise asks them all
+    asked = api.trace(spec, rounding=rounding, gradients=gradients, full=True).records
     steps = asked.steps if sample is None else (asked.steps[sample - 1],)
     rows = [(step, section, row) for step in steps for section, row in step.equations()]
     last = asked.steps[-1]
@@ -100,25 +101,12 @@ def build(
         for n, (step, section, row) in enumerate(rows, start=1)
     )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    keys = {q.key for q in questions}
     if sample is not None or count == 1:
         what = f"epoch 1 · sample {sample or 1} of {count}"
     else:
         update = "one update after all" if spec.mode == "batch" else "an update after each"
         what = f"epoch 1 · {count} samples, {update}"
-    return Quiz(spec, rounding, tries, questions, asked_lines(solution, keys), what, len(steps))
-
-
-def asked_lines(solution: check.Solution, keys: set[check.Key]) -> check.Solution:
-    """The solution's lines that are asked. `check.mark` walks every line up to the one it
-    marks; a wide layer's table asks only its first units and its last, and the lines left out
-    never rest on an answer, so marking on the asked lines (the others keep the trace's values)
-    gives the same verdicts without walking hundreds of units at each answer."""
-    from dataclasses import replace
-
-    lines = tuple(line for line in solution.lines if line.key in keys)
-    index = {line.key: n for n, line in enumerate(lines)}
-    return replace(solution, lines=lines, index=index)
+    return Quiz(spec, rounding, tries, questions, solution, what, len(steps))
 
 
 # ---------------------------------------------------------------- marking
