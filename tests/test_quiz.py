@@ -74,18 +74,30 @@ def typed(values: dict[str, float], **changed: str) -> list[str]:
     return [changed.get(name, f"{value:.12g}") for name, value in values.items()]
 
 
-def quiz(*args: str, answers: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The installed script with answers on a pipe, one per line."""
+def backtrace(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The installed script, as a user runs it."""
     assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
     return subprocess.run(
-        [str(SCRIPT), "quiz", *args],
-        input="".join(a + "\n" for a in answers),
+        [str(SCRIPT), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
         cwd=cwd,
     )
+
+
+def quiz(*args: str, answers: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`backtrace quiz` with answers on a pipe, one per line."""
+    return backtrace("quiz", *args, stdin="".join(a + "\n" for a in answers), cwd=cwd)
+
+
+def trace_equations(*args: str) -> list[dict]:
+    """The first step's equations of `backtrace run ARGS --format json`."""
+    done = backtrace("run", *args, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["steps"][0]["equations"]
 
 
 def score(output: str) -> str:
@@ -232,13 +244,7 @@ def _read_until(fd: int, text: str, timeout: float = 60) -> str:
 
 
 def _check(session: Path) -> dict:
-    done = subprocess.run(
-        [str(SCRIPT), "check", str(session), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = backtrace("check", str(session), "--format", "json")
     assert done.returncode in (0, 1), done.stderr
     return json.loads(done.stdout) | {"status": done.returncode}
 
@@ -275,9 +281,7 @@ def test_a_session_for_a_config_file_names_it_relative_to_the_session(tmp_path):
     (tmp_path / "nets").mkdir()
     config = tmp_path / "nets" / "mine.yaml"
     config.write_text(
-        subprocess.run(
-            [str(SCRIPT), "examples", "lecture"], capture_output=True, text=True, check=True
-        ).stdout,
+        backtrace("examples", "lecture").stdout,
         encoding="utf-8",
     )
     (tmp_path / "out").mkdir()
@@ -451,14 +455,7 @@ def test_the_readme_excerpt_is_the_quiz_output_of_its_answers_file():
 
 
 def test_json_equations_are_the_questions_with_their_operands():
-    done = subprocess.run(
-        [str(SCRIPT), "run", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    equations = json.loads(done.stdout)["steps"][0]["equations"]
+    equations = trace_equations()
     assert [e["symbol"] for e in equations] == list(RIGHT)
     for e in equations:
         assert e["value"] == pytest.approx(RIGHT[e["symbol"]], abs=1e-12)
@@ -615,13 +612,6 @@ def test_softmax_is_quizzed_through_the_same_equations(tmp_path):
     report = _check(session)
     assert report["correct"] == len(values)
     # the JSON's equations are the same questions: every one, as every array (tables summarise)
-    trace = subprocess.run(
-        [str(SCRIPT), "run", "softmax", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    equations = json.loads(trace.stdout)["steps"][0]["equations"]
+    equations = trace_equations("softmax")
     assert [e["symbol"] for e in equations] == list(values)
     assert [e["value"] for e in equations] == pytest.approx(list(values.values()), abs=1e-12)
