@@ -267,13 +267,18 @@ def _answers(
                 "(Δw45), w45 (the new weight), db3, b3 (the new bias)",
             )
         text = doc.texts.get(where)
+        number = v
         if isinstance(v, str) and _decimal(v) is not None:
-            text, v = v, float(_decimal(v))  # type: ignore[arg-type]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            text, number = v, float(_decimal(v))  # type: ignore[arg-type]
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, (int, float))
+            or not math.isfinite(number)
+        ):
             raise doc.error(where, f"{quote(v)} is not a number")
         if text is None or _decimal(text) is None:
-            text = repr(v) if isinstance(v, float) else str(v)
-        out.append(Answer(str(name), symbol, float(v), text, epoch, sample, where))
+            text = repr(number) if isinstance(number, float) else str(number)
+        out.append(Answer(str(name), symbol, float(number), text, epoch, sample, where))
     return out
 
 
@@ -818,12 +823,7 @@ def mark(
         if verdict.kind == "wrong" and rounding and not verdict.mistakes:
             # declared: −0.008 is −0.00800 — unless no mistake explains it, a right value
             # written too coarsely
-            wrong = verdict
-
-            def again(kind: str, words: str, carried: str | None = None) -> Verdict:
-                return replace(wrong, kind=kind, verdict=words, carried=carried, diagnosis=())
-
-            verdict = _coarse(line, answer, again) or verdict
+            verdict = _coarse(line, answer, _recast(verdict)) or verdict
         found[line.key] = verdict
         mine = frozenset({line.key})
         for world in worlds:
@@ -897,6 +897,15 @@ def _judge(
         yours = ", ".join(f"your {notation.answer_name(k[2])}" for k in sorted(follows.roots))
         return verdict("follows", f"follows from {yours}")
     return verdict("wrong", "wrong")
+
+
+def _recast(wrong: Verdict) -> Callable[..., Verdict]:
+    """Makes another verdict of the same answer: (kind, words, carried) → Verdict."""
+
+    def again(kind: str, words: str, carried: str | None = None) -> Verdict:
+        return replace(wrong, kind=kind, verdict=words, carried=carried, diagnosis=())
+
+    return again
 
 
 def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:

@@ -20,8 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import students as hand  # noqa: E402
-
+import students as hand
 
 
 def main() -> None:
@@ -41,9 +40,11 @@ def main() -> None:
         print(f"    invented diagnosis: {seen['invented']}")
     kinds = hand.mark_right_answers(args.students // 3, args.seed)
     print(f"\n{args.students // 3} students typing right values at 1–4 figures:")
-    print(f"  {sum(kinds[k] for k in ('right', 'coarse', 'follows', 'wrong'))} answers: "
-          f"{kinds['right']} right, {kinds['coarse']} too coarse (one figure), "
-          f"{kinds['wrong']} wrong, {kinds['diagnosed']} given a diagnosis")
+    print(
+        f"  {sum(kinds[k] for k in ('right', 'coarse', 'follows', 'wrong'))} answers: "
+        f"{kinds['right']} right, {kinds['coarse']} too coarse (one figure), "
+        f"{kinds['wrong']} wrong, {kinds['diagnosed']} given a diagnosis"
+    )
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import math
 import random
 import time
 from collections import Counter
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 # the mistakes a student makes, by the name `check` gives them
 UPDATED = "the hidden δ computed with the updated weights"
@@ -113,7 +113,7 @@ def work(
     elif mistake == FLIPPED:
         at = f"delta{rng.choice(output)}"
     elif mistake == NET_FOR_O:
-        at = "dw%d%d" % (rng.choice(hidden), rng.choice(output))
+        at = f"dw{rng.choice(hidden)}{rng.choice(output)}"
     else:
         k = rng.choice((1, 2))
         i, j = rng.choice(net.units(k - 1)), rng.choice(net.units(k))
