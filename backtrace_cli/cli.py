@@ -299,7 +299,12 @@ def step(
             f"{spec.source}; loss {result.losses[0]:.6g} → {result.losses_after[-1]:.6g}"
         )
         try:
-            write_text(save, saver.to_config(result.final, header), force=force, option="--save")
+            write_text(
+                save,
+                saver.to_config(result.final, header, target=save),
+                force=force,
+                option="--save",
+            )
         except ConfigError as err:
             raise BadInput(str(err)) from None
     _emit(result, target, decimals, rounding)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import yaml
 
 from . import notation, optimizers
 from .config import Spec, dropout_layer_names
+from .errors import ConfigError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -31,8 +33,19 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
 _Dumper.add_representer(list, _represent_list)
 
 
-def to_config(spec: Spec, header: str = "") -> str:
-    """YAML text that `config.load` reads back to this exact network (floats round-trip)."""
+def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> str:
+    """YAML text that `config.load` reads back to this exact network (floats round-trip).
+    A network whose parameters left float64 (training diverged) is refused: a config of
+    .inf and .nan could not be read back."""
+    parameters = [*spec.weights, *(b for b in spec.biases or () if b is not None)]
+    if not all(np.isfinite(p).all() for p in parameters):
+        raise ConfigError(
+            target,
+            None,
+            "--save",
+            "training diverged and the weights are no longer finite numbers, so nothing was "
+            "saved; try a smaller learning_rate or fewer epochs",
+        )
     data: dict[str, Any] = {"name": spec.name}
     if spec.description:
         data["description"] = spec.description

@@ -58,3 +58,14 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path, monkeypatch):
         f"{target}, --save: cannot write in '{tmp_path}': Permission denied"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loss_that_grew_enormously_is_said_as_a_factor_not_a_forty_digit_percentage():
+    from backtrace_cli.render.numbers import loss_change
+
+    # relative drop = (start − end)/start: 0.25 → a quarter lower; −0.5 → half again as high
+    assert loss_change(0.25) == "25.0% lower"
+    assert loss_change(-0.5) == "50.0% higher"
+    # end = 7.5e20 from start = 139.76: end/start = 1 − drop
+    drop = (139.76 - 7.5e20) / 139.76
+    assert loss_change(drop) == f"{7.5e20 / 139.76:.3g} times as high"

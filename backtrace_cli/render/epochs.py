@@ -13,7 +13,7 @@ from rich.text import Text
 from ..history import TrainingTrace, loss_meanings, output_heading
 from ..records import Elided
 from . import table as run_table
-from .numbers import NumberFormat, accuracy_caption, percent
+from .numbers import NumberFormat, accuracy_caption, loss_change, percent
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -136,8 +136,7 @@ def curve_panel(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         f"{fmt(losses[-1])}"
     )
     if math.isfinite(trace.relative_drop):
-        change = "lower" if trace.relative_drop >= 0 else "higher"
-        summary += f", {abs(trace.relative_drop):.1%} {change}"
+        summary += f", {loss_change(trace.relative_drop)}"
     if trace.accuracy is not None:
         summary += f"; {accuracy_caption(trace.accuracy)}"
     return Group(title, *lines, Text(summary + "."))

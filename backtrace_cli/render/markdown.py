@@ -14,7 +14,15 @@ from .. import activations, notation
 from ..config import Spec
 from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
-from .numbers import MINUS, NumberFormat, accuracy_caption, percent, substituted, symbolic
+from .numbers import (
+    MINUS,
+    NumberFormat,
+    accuracy_caption,
+    loss_change,
+    percent,
+    substituted,
+    symbolic,
+)
 
 if TYPE_CHECKING:
     from ..exercise import Question
@@ -773,12 +781,11 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
         "",
     ]
     parts += [*epoch_table(trace, fmt), ""]
-    change = "lower" if trace.relative_drop >= 0 else "higher"
     meaning = loss_meanings(spec)[1]
     parts += [f"The loss chart shows {meaning}.", "", loss_chart(trace, fmt), ""]
     parts += [
         f"The same loss before training is {fmt(trace.loss_start)}; after epoch {run} it is "
-        f"{fmt(float(trace.losses_after[-1]))}: {abs(trace.relative_drop):.1%} {change}"
+        f"{fmt(float(trace.losses_after[-1]))}: {loss_change(trace.relative_drop)}"
         + (f"; {accuracy_caption(trace.accuracy)}." if trace.accuracy is not None else "."),
         "",
     ]

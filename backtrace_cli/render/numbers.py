@@ -72,6 +72,18 @@ def percent(share: float) -> str:
     return f"{text}%"
 
 
+def loss_change(relative_drop: float) -> str:
+    """How the loss moved over training: "42.1% lower", "3.5% higher"; a loss that grew past
+    ten times its start as a factor ("4.2e+20 times as high"), never as a 40-digit percentage."""
+    if not math.isfinite(relative_drop):
+        return "not a finite change"
+    if relative_drop >= 0:
+        return f"{relative_drop:.1%} lower"
+    if relative_drop > -9:
+        return f"{-relative_drop:.1%} higher"
+    return f"{1 - relative_drop:.3g} times as high".replace("-", MINUS)
+
+
 def accuracy_caption(accuracy) -> str:  # an array; numpy stays unimported here
     """ "accuracy 33.3% in epoch 1, 100% in epoch 300", or "" without an accuracy."""
     if accuracy is None or not len(accuracy):
