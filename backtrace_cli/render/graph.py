@@ -223,14 +223,20 @@ def block_table(block: Block, fmt: NumberFormat) -> RenderableType:
     table.add_column("formula", style="magenta", overflow="fold")
     table.add_column("with numbers", overflow="fold")
     table.add_column("value", justify="right", style="bold", no_wrap=True)
+    notes = []
     for row in block.rows:
         formula = text_formula(row.formula)
         working = text_working(row.formula, fmt)
-        cell = Text("" if working == formula else working)
-        if row.note:
-            cell.append(("  " if working != formula else "") + row.note, style="italic yellow")
-        table.add_row(Text(row.symbol + " "), Text(formula), cell, fmt(row.value))
+        table.add_row(
+            Text(row.symbol + " "),
+            Text(formula),
+            Text("" if working == formula else working),
+            fmt(row.value),
+        )
+        if row.note:  # under the table, where it has the width to be read
+            notes.append(f"{row.symbol}: {row.note}")
     parts: list[Any] = [heading, table]
+    parts += [Text(note, style="italic yellow") for note in notes]
     if block.note:
         parts.append(Text(block.note, style="italic"))
     return Group(*parts)
@@ -371,6 +377,7 @@ def _rule(rule: str) -> str:
 
 def block_markdown(block: Block, fmt: NumberFormat) -> str:
     rule = f"${block.rule_latex}$" if block.rule_latex else _rule(block.rule)
+    rule = rule[:1].upper() + rule[1:]
     out = [f"#### {block.title}", "", rule + ".", ""]
     out += [_math_block([equation_line(row, fmt) for row in block.rows]), ""]
     if block.note:
