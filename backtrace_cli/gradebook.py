@@ -90,6 +90,8 @@ class Marker:
 
     def mark(self, path: str) -> Row:
         name = os.path.splitext(os.path.basename(path))[0]
+        if self.config is not None and not hasattr(self.config, "layers"):
+            return self._graph(path, name)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
             sheet = check.read(path, named=self.folder is None and self.config is None)
@@ -121,6 +123,22 @@ class Marker:
             questions = tuple(
                 Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1
             )
+        return Row(path, student, variant, report, questions)
+
+    def _graph(self, path: str, name: str) -> Row:
+        """A file answering a computational graph (`--exercise GRAPH`), by its names."""
+        from . import graphcheck
+
+        try:
+            sheet, _ = graphcheck.read(path)
+        except (ConfigError, OSError, UnicodeDecodeError) as err:
+            return Row(path, name, "", error=str(err))
+        student, variant = sheet.student or name, sheet.variant or ""
+        try:
+            report = graphcheck.mark_sheet(sheet, self.config)
+        except ConfigError as err:
+            return Row(path, student, variant, error=str(err))
+        questions = tuple(Question(v.sample, v.name, v.symbol) for v in report.verdicts)
         return Row(path, student, variant, report, questions)
 
     def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:

@@ -668,3 +668,16 @@ def test_exercise_variants_of_a_circuit_are_fair_reproducible_and_checkable(runn
         assert "right" in runner.invoke(cli, ["check", str(answers)]).output
     report = parse_with_katex_and_mermaid(math_, diagrams)
     assert report["math"] == [] and report["mermaid"] == []
+
+
+def test_a_class_is_marked_against_one_graph_into_a_gradebook(runner, tmp_path):
+    ann = write(tmp_path, "student: ann\nanswers:\n  q: 3\n  df/dx: -4\n", "ann.yaml")
+    bob = write(tmp_path, "student: bob\nanswers:\n  q: 4\n", "bob.yaml")  # q = x + y = 3
+    book = tmp_path / "grades.csv"
+    result = runner.invoke(
+        cli, ["check", "--exercise", "circuit", ann, bob, "--gradebook", str(book)]
+    )
+    assert result.exit_code == 1, result.output  # bob has a wrong answer
+    rows = book.read_text().splitlines()
+    assert rows[0].startswith("file,student,variant,mark,total,first_wrong")
+    assert rows[1].startswith(f"{ann},ann,,2,5,") and rows[2].startswith(f"{bob},bob,,0,5,q")
