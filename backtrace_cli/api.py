@@ -276,7 +276,9 @@ def _refuse_overflow(built: Any) -> None:
     """A step whose numbers leave float64 is divergence, said once — not tables of ∞ and nan."""
     import math
 
-    from .records import Equation
+    import numpy as np
+
+    from .records import Equation, parameter_names, parameters
 
     for step in built.steps:
         for section in step.sections:
@@ -290,13 +292,18 @@ def _refuse_overflow(built: Any) -> None:
                         f"{step.heading.lower()}, beyond what float64 holds (about 1.8e308); "
                         "the step diverges — use smaller weights, inputs or learning_rate",
                     )
-    changes = [c for c in built.changes if not math.isfinite(c.after)]
-    if changes:
+    if built.spec_after is None:
+        return
+    after = parameters(built.spec_after)
+    overflowed = np.flatnonzero(~np.isfinite(after))
+    if overflowed.size:
+        first = int(overflowed[0])
+        name = parameter_names(built.spec, [first])[0]
         raise ConfigError(
             built.spec.source,
             None,
             None,
-            f"the numbers overflow: the new {changes[0].symbol} is {changes[0].after}; the step "
+            f"the numbers overflow: the new {name} is {after[first]}; the step "
             "diverges — use smaller weights, inputs or learning_rate",
         )
 

@@ -174,18 +174,19 @@ def run(
     from . import api
 
     target = _target(fmt, output, force)
-    try:
-        worked = api.trace(
-            config,
-            rounding=rounding,
-            full=full or target.fmt == "json",  # JSON has every equation, as every array
-            gradients=gradients,
-            inference=inference,
-            verify=verify,
-        )
-    except ConfigError as err:
-        raise BadInput(str(err)) from None
-    _emit(worked.records, target, decimals, rounding)
+    with _Working(target) as working:
+        try:
+            worked = api.trace(
+                config,
+                rounding=rounding,
+                full=full or target.fmt == "json",  # JSON has every equation, as every array
+                gradients=gradients,
+                inference=inference,
+                verify=verify,
+            )
+        except ConfigError as err:
+            raise BadInput(str(err)) from None
+        _emit(worked.records, target, decimals, rounding, working.writing())
 
 
 def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
@@ -370,6 +371,76 @@ class _Progress:
             self.bar.stop()
 
 
+class _Working:
+    """A spinner on stderr once a trace has taken a second to build and write (`--full` on a
+    wide network writes 800,000 lines): only when stderr is a terminal, and, when the trace
+    itself goes to that terminal, only until it starts printing — then the lines are the sign
+    of life. Writing to a file or a pipe, it counts the lines written."""
+
+    def __init__(self, target: Target) -> None:
+        import threading
+
+        self.enabled = sys.stderr.isatty()
+        self.to_terminal = target.path is None and sys.stdout.isatty()
+        self.lock = threading.Lock()
+        self.timer: Any = None
+        self.bar: Any = None
+        self.task: Any = None
+        self.stopped = False
+        self.lines = 0
+
+    def __enter__(self) -> _Working:
+        if self.enabled:
+            import threading
+
+            self.timer = threading.Timer(1.0, self._start)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with self.lock:
+            if self.stopped:
+                return
+            self.bar = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.task = self.bar.add_task("tracing")
+            self.bar.start()
+
+    def writing(self) -> Callable[[int], None] | None:
+        """Output begins: the callback that counts lines, or None once the spinner is gone."""
+        if self.to_terminal or not self.enabled:
+            self.stop()
+            return None
+        return self.tick
+
+    def tick(self, lines: int) -> None:
+        self.lines += lines
+        with self.lock:
+            if self.bar is not None:
+                self.bar.update(self.task, description=f"writing: {self.lines:,} lines")
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            if self.timer is not None:
+                self.timer.cancel()
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 class Target(NamedTuple):
     """Where the trace goes and in which format; checked before any work is done."""
 
@@ -393,15 +464,22 @@ def _target(fmt: str | None, output: str | None, force: bool) -> Target:
     return Target(fmt, path, force)
 
 
-def _emit(result: Any, target: Target, decimals: int | None, rounding: str | None) -> None:
+def _emit(
+    result: Any,
+    target: Target,
+    decimals: int | None,
+    rounding: str | None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     """Print the trace, or write it atomically to the target file."""
     from . import render
 
     number = render.number_format(decimals, rounding)
     if target.path is None and target.fmt == "table":
-        render.to_terminal(result, number)  # rich, with colour where the terminal has it
+        # rich, with colour where the terminal has it
+        render.to_terminal(result, number, progress)
         return
-    text = render.text(result, target.fmt, number)
+    text = render.text(result, target.fmt, number, progress)
     if target.path is None:
         click.echo(text, nl=False)
         return

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import engine, notation
+from . import engine
 from .config import Spec
-from .records import Elided, Trace, build
+from .records import Elided, Trace, build, parameter_names, parameters
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,21 +88,6 @@ def output_heading(name: str) -> tuple[str, str]:
     return symbol, f"sample {sample}" if sample else ""
 
 
-def parameter_names(spec: Spec) -> list[str]:
-    """Every weight and bias, in network order: w13, w23, …, b3, …"""
-    numbering = spec.numbering
-    names = []
-    for k, w in enumerate(spec.weights, start=1):
-        for j in range(w.shape[0]):
-            for i in range(w.shape[1]):
-                names.append(notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)))
-    if spec.biases is not None:
-        for k, b in enumerate(spec.biases, start=1):
-            if b is not None:
-                names.extend(f"b{numbering.unit(k, j)}" for j in range(b.shape[0]))
-    return names
-
-
 def build_training(
     training: Training,
     rounding: str | None = None,
@@ -122,8 +107,8 @@ def build_training(
             for j in range(n_out):
                 name = f"o{numbering.unit(last, j)}" + (f" s{s + 1}" if n_samples > 1 else "")
                 outputs.append((name, s, j))
-    names = parameter_names(spec)
-    shown_parameters = names if len(names) <= MAX_PARAMETER_COLUMNS else []
+    count = len(parameters(spec))
+    shown_parameters = parameter_names(spec) if count <= MAX_PARAMETER_COLUMNS else []
     rows: list[EpochRow | Elided] = []
     previous = 0
     for snap in training.snapshots:
@@ -131,18 +116,16 @@ def build_training(
             rows.append(
                 Elided(snap.epoch - previous - 1, f"epochs {previous + 1}–{snap.epoch - 1}")
             )
-        flat = [float(v) for w in snap.weights for v in w.ravel()]
-        if snap.biases is not None:
-            flat += [float(v) for b in snap.biases if b is not None for v in b.ravel()]
+        values = parameters(snap)
         rows.append(
             EpochRow(
                 epoch=snap.epoch,
                 loss=float(training.losses[snap.epoch - 1]),
                 loss_after=float(training.losses_after[snap.epoch - 1]),
                 outputs=tuple(float(snap.outputs[s, j]) for _, s, j in outputs),
-                parameters=tuple(flat) if shown_parameters else (),
-                moved="" if shown_parameters else names[snap.moved],
-                moved_value=flat[snap.moved],
+                parameters=tuple(values.tolist()) if shown_parameters else (),
+                moved="" if shown_parameters else parameter_names(spec, [snap.moved])[0],
+                moved_value=float(values[snap.moved]),
                 moved_change=snap.change,
                 dropped=(
                     int(training.dropped[snap.epoch - 1]) if training.dropped is not None else None

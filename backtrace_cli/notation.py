@@ -6,8 +6,9 @@ underscore (`w9_12`). In a layer matrix, row = unit of this layer, column = unit
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,10 +16,15 @@ class Numbering:
     """Global unit numbers of a layered network."""
 
     layers: tuple[int, ...]  # units per layer, inputs first
+    firsts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # each layer's first unit, summed once: a wide layer asks for 200,000 unit numbers
+        object.__setattr__(self, "firsts", tuple(itertools.accumulate(self.layers, initial=1)))
 
     def first(self, layer: int) -> int:
         """Number of the first unit of `layer` (0 = inputs)."""
-        return 1 + sum(self.layers[:layer])
+        return self.firsts[layer]
 
     def unit(self, layer: int, index: int) -> int:
         """Global number of unit `index` (0-based) of `layer`."""

@@ -7,9 +7,10 @@ working), so renderers only format.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -181,13 +182,14 @@ class Trace:
     notes: tuple[str, ...]
     steps: tuple[Step, ...]
     epochs: tuple[EpochRecord, ...]
-    changes: tuple[Change, ...]  # every parameter (JSON has them all)
-    shown: tuple[int, ...]  # indices of the changes a table shows (the largest, when many)
+    changes: tuple[Change, ...]  # the parameters a summary shows: all, or those that moved most
+    parameter_count: int  # how many the network has (`spec_after` holds every new value)
     loss_before: float
     loss_after: float
     outputs_after: Array = field(repr=False)
     loss_before_inference: float | None = None  # dropout: the loss before, without dropout
     inference: bool = False  # `run --eval`: forward pass and loss only, no dropout, no update
+    spec_after: Spec | None = None  # the network after the epoch (None at inference)
 
 
 # ---------------------------------------------------------------- names
@@ -287,19 +289,20 @@ def build(
             f"Hand-calculation mode: every carried value is rounded to "
             f"{describe(rounding)}, and later steps use the rounded values."
         )
-    changes, shown = _changes(spec, epoch.spec_after, full)
+    shown = changes(spec, epoch.spec_after, full)
     return Trace(
         spec=spec,
         rounding=rounding,
         notes=tuple(notes),
         steps=tuple(steps),
         epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
-        changes=changes,
-        shown=shown,
+        changes=shown,
+        parameter_count=len(parameters(spec)),
         loss_before=epoch.loss,
         loss_after=epoch.loss_after,
         outputs_after=epoch.outputs_after,
         loss_before_inference=epoch.loss_inference,
+        spec_after=epoch.spec_after,
     )
 
 
@@ -348,7 +351,7 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
         steps=tuple(steps),
         epochs=(),
         changes=(),
-        shown=(),
+        parameter_count=0,
         loss_before=loss,
         loss_after=loss,
         outputs_after=done.layers[-1].out,
@@ -1282,26 +1285,59 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def _changes(before: Spec, after: Spec, full: bool) -> tuple[tuple[Change, ...], tuple[int, ...]]:
-    numbering = before.numbering
-    changes: list[Change] = []
-    for k, (w0, w1) in enumerate(zip(before.weights, after.weights), start=1):
-        for j in range(w0.shape[0]):
-            for i in range(w0.shape[1]):
-                name = notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j))
-                changes.append(Change(name, float(w0[j, i]), float(w1[j, i])))
-    if before.biases is not None and after.biases is not None:
-        for k, (b0, b1) in enumerate(zip(before.biases, after.biases), start=1):
-            if b0 is None or b1 is None:
-                continue  # a layer without biases
-            for j in range(b0.shape[0]):
-                changes.append(Change(f"b{numbering.unit(k, j)}", float(b0[j]), float(b1[j])))
-    limit = 24
-    if full or len(changes) <= limit:
-        return tuple(changes), tuple(range(len(changes)))
-    # a table shows the parameters that moved most, in network order
-    order = sorted(range(len(changes)), key=lambda n: -abs(changes[n].after - changes[n].before))
-    return tuple(changes), tuple(sorted(order[:limit]))
+def parameters(spec: Spec) -> Array:
+    """Every weight and bias as one vector, in network order: each layer's matrix row by row
+    (w13, w23, w14, …), then the biases layer by layer (b3, b4, …)."""
+    parts = [w.ravel() for w in spec.weights]
+    if spec.biases is not None:
+        parts += [b.ravel() for b in spec.biases if b is not None]
+    return np.concatenate(parts)
+
+
+def parameter_names(spec: Spec, indices: Sequence[int] | None = None) -> list[str]:
+    """The names of `parameters(spec)` — all of them, or those at `indices` (a wide network's
+    200,000 names are only made when something shows them all)."""
+    first = [spec.numbering.first(k) for k in range(len(spec.layers))]
+    blocks: list[tuple[int, int, Callable[[int], str]]] = []  # start, size, name of n-th
+    start = 0
+    for k, w in enumerate(spec.weights, start=1):
+        cols = w.shape[1]
+
+        def weight(n: int, k: int = k, cols: int = cols) -> str:
+            return notation.weight_name(first[k - 1] + n % cols, first[k] + n // cols)
+
+        blocks.append((start, w.size, weight))
+        start += w.size
+    for k, b in enumerate(spec.biases or (), start=1):
+        if b is not None:
+            blocks.append((start, b.size, lambda n, k=k: f"b{first[k] + n}"))
+            start += b.size
+    if indices is None:
+        return [name(n) for _, size, name in blocks for n in range(size)]
+    starts = [block[0] for block in blocks]
+    names = []
+    for index in indices:
+        begin, _, name = blocks[bisect.bisect_right(starts, index) - 1]
+        names.append(name(index - begin))
+    return names
+
+
+SUMMARY_ROWS = 24  # a summary lists every parameter up to this many, else those that moved most
+
+
+def changes(before: Spec, after: Spec, full: bool) -> tuple[Change, ...]:
+    """Old → new of every parameter (`full`), or of the SUMMARY_ROWS that moved most."""
+    old, new = parameters(before), parameters(after)
+    if full or old.size <= SUMMARY_ROWS:
+        shown = None
+        indices = slice(None)
+    else:
+        # the parameters that moved most, in network order (on a tie, the earlier one)
+        largest = np.argsort(-np.abs(new - old), kind="stable")[:SUMMARY_ROWS]
+        shown = indices = np.sort(largest).tolist()
+    names = parameter_names(before, shown)
+    olds, news = old[indices].tolist(), new[indices].tolist()
+    return tuple(Change(*change) for change in zip(names, olds, news))
 
 
 def is_question(row: Equation) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .numbers import NumberFormat
@@ -39,13 +40,34 @@ def renderable(result: Any, number: NumberFormat) -> Any:
     return table.render(result, number)
 
 
-def to_terminal(result: Any, number: NumberFormat) -> None:
+def to_terminal(
+    result: Any, number: NumberFormat, progress: Callable[[int], None] | None = None
+) -> None:
     from rich.console import Console
 
-    Console(highlight=False, emoji=False).print(renderable(result, number))
+    write(Console(highlight=False, emoji=False), renderable(result, number), progress)
 
 
-def text(result: Any, fmt: str, number: NumberFormat) -> str:
+def write(console: Any, renderable: Any, progress: Callable[[int], None] | None = None) -> None:
+    """Print part by part, so that a long trace streams out as it is laid out (and a section
+    of 200,000 rows is written by its LongTable, never held whole in rich's buffer).
+    `progress(n)`: told each time n more lines of a long table are written."""
+    from rich.console import Group
+
+    from .table import Streamed
+
+    if isinstance(renderable, Group):
+        for part in renderable.renderables:
+            write(console, part, progress)
+    elif isinstance(renderable, Streamed):
+        renderable.write(console, progress)
+    else:
+        console.print(renderable)
+
+
+def text(
+    result: Any, fmt: str, number: NumberFormat, progress: Callable[[int], None] | None = None
+) -> str:
     """The trace as text in `fmt`: json, markdown, or the tables without colour (for files)."""
     if _graph(result) and fmt != "table":
         from . import graph
@@ -71,5 +93,5 @@ def text(result: Any, fmt: str, number: NumberFormat) -> str:
 
     buffer = io.StringIO()
     console = Console(file=buffer, width=100, color_system=None, highlight=False, emoji=False)
-    console.print(renderable(result, number))
+    write(console, renderable(result, number), progress)
     return buffer.getvalue()

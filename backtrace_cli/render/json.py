@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import dropout_layer_names
-from ..records import Trace
+from ..records import Trace, changes, parameters
 
 if TYPE_CHECKING:
     from ..history import TrainingTrace
@@ -21,6 +21,8 @@ def _clean(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, np.ndarray):
+        if np.isfinite(value).all():
+            return value.tolist()  # at C speed: a wide layer has 200,000 weights
         return _clean(value.tolist())
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
@@ -140,8 +142,21 @@ def _optimizer(step) -> dict[str, Any] | None:
     }
 
 
-def _parameters(trace: Trace) -> dict[str, Any]:
-    return {c.symbol: {"before": _clean(c.before), "after": _clean(c.after)} for c in trace.changes}
+NAMED_PARAMETERS = 1_000  # a summary names every parameter up to this many; beyond, the
+# ones that moved most (the matrices hold every value: repeating 200,000 by name is 12 MB)
+
+
+def _parameters(before, after) -> dict[str, Any]:
+    """Old → new by name: every parameter of a network up to NAMED_PARAMETERS, else the
+    SUMMARY_ROWS that moved most."""
+    count = len(parameters(before))
+    named = changes(before, after, full=count <= NAMED_PARAMETERS)
+    return {
+        "parameters": {
+            c.symbol: {"before": _clean(c.before), "after": _clean(c.after)} for c in named
+        },
+        "parameter_count": count,
+    }
 
 
 def document(trace: Trace) -> dict[str, Any]:
@@ -157,7 +172,11 @@ def document(trace: Trace) -> dict[str, Any]:
         ],
         "inference": trace.inference,
         "summary": {
-            "parameters": _parameters(trace),
+            **(
+                _parameters(trace.spec, trace.spec_after)
+                if trace.spec_after
+                else {"parameters": {}, "parameter_count": 0}
+            ),
             "loss_before": _clean(trace.loss_before),
             "loss_before_without_dropout": _clean(trace.loss_before_inference),
             "loss_after": _clean(trace.loss_after),
@@ -168,11 +187,12 @@ def document(trace: Trace) -> dict[str, Any]:
 
 def document_training(trace: TrainingTrace) -> dict[str, Any]:
     """`step`: every epoch's loss, and the steps of the traced epochs."""
-    from ..history import parameter_names
-
-    names = parameter_names(trace.spec)
-    start = [float(v) for v in _flat(trace.spec)]
-    final = [float(v) for v in _flat(trace.final)]
+    summary = _parameters(trace.spec, trace.final)
+    if summary["parameter_count"] > NAMED_PARAMETERS:  # the trained network, whole
+        summary["weights_after"] = _clean(list(trace.final.weights))
+        summary["biases_after"] = _clean(
+            None if trace.final.biases is None else [_clean(b) for b in trace.final.biases]
+        )
     return {
         "format": "backtrace-trace",
         "version": 1,
@@ -189,10 +209,7 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
             "epochs_run": len(trace.losses),
             "stop": trace.stop,
             "stop_reason": trace.stop_reason or None,
-            "parameters": {
-                name: {"before": _clean(a), "after": _clean(b)}
-                for name, a, b in zip(names, start, final)
-            },
+            **summary,
             "loss_first": _clean(float(trace.losses[0])) if len(trace.losses) else None,
             "loss_start": _clean(trace.loss_start),
             "loss_after": _clean(float(trace.losses_after[-1])) if len(trace.losses) else None,
@@ -202,14 +219,31 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
     }
 
 
-def _flat(spec) -> list[float]:
-    values = [v for w in spec.weights for v in w.ravel().tolist()]
-    if spec.biases is not None:
-        values += [v for b in spec.biases if b is not None for v in b.ravel().tolist()]
-    return values
-
-
 def render(trace: Trace | TrainingTrace) -> str:
     # a TrainingTrace has every epoch's losses; checked by shape so `run` never imports it
     data = document_training(trace) if hasattr(trace, "losses") else document(trace)
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    out: list[str] = []
+    _write(data, 0, out)
+    return "".join(out) + "\n"
+
+
+def _write(value: Any, level: int, out: list[str]) -> None:
+    """JSON indented by two spaces, except that a list of numbers (a vector, a matrix's row)
+    stays on one line: json's own indenting runs in Python, one number per line, and made a
+    784-256-10 trace 36 MB; this writes each row at C speed."""
+    if isinstance(value, dict) and value:
+        pad = "\n" + "  " * (level + 1)
+        out.append("{")
+        for n, (key, item) in enumerate(value.items()):
+            out.append(("," if n else "") + pad + json.dumps(key, ensure_ascii=False) + ": ")
+            _write(item, level + 1, out)
+        out.append("\n" + "  " * level + "}")
+    elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        pad = "\n" + "  " * (level + 1)
+        out.append("[")
+        for n, item in enumerate(value):
+            out.append(("," if n else "") + pad)
+            _write(item, level + 1, out)
+        out.append("\n" + "  " * level + "]")
+    else:
+        out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))

@@ -587,12 +587,11 @@ def _step_sections(step: Step, fmt: NumberFormat, first_sigma: list[bool]) -> li
 
 def _summary(trace: Trace, fmt: NumberFormat) -> list[str]:
     out = ["| parameter | old | new |", "| --- | ---: | ---: |"]
-    for n in trace.shown:
-        change = trace.changes[n]
+    for change in trace.changes:
         out.append(
             f"| {_math(latex_symbol(change.symbol))} | {fmt(change.before)} | {fmt(change.after)} |"
         )
-    hidden = len(trace.changes) - len(trace.shown)
+    hidden = trace.parameter_count - len(trace.changes)
     if hidden:
         out.append(f"| … | {hidden} more that moved less | (`--full` shows all) |")
     before = trace.loss_before_inference

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Callable, Iterator
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -65,7 +67,7 @@ class Wrapped:
                 self.breaks.append((offset, depth))
             elif char == "·" or (char == ")" and after == "("):
                 self.breaks.append((offset, depth + 0.5))
-        ends = [b for b, _ in self.breaks]
+        ends = self.ends = [b for b, _ in self.breaks]
         self.shortest = max((b - a for a, b in zip([0, *ends], [*ends, len(plain)])), default=0)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
@@ -75,16 +77,17 @@ class Wrapped:
         plain = self.text.plain
         offsets, start = [], 0
         while len(plain) - start > width:
-            fits = [
-                (b, d) for b, d in self.breaks if start < b and len(plain[start:b].rstrip()) <= width
-            ]
+            # only the breaks within reach of this line (a 784-term sum has thousands)
+            reach = bisect.bisect_right(self.ends, start + width + 16)
+            near = self.breaks[bisect.bisect_right(self.ends, start) : reach]
+            fits = [(b, d) for b, d in near if len(plain[start:b].rstrip()) <= width]
             note = self.note_at
             if note is not None and start < note and len(plain) - note <= width and fits:
                 # the note whole on a line of its own, rather than broken
                 cut = max(b for b, _ in fits if b <= note)
             elif not fits:  # a term wider than the column: only then is it cut
-                following = [b for b, _ in self.breaks if b > start]
-                cut = following[0] if following else len(plain)
+                after = bisect.bisect_right(self.ends, start)
+                cut = self.ends[after] if after < len(self.ends) else len(plain)
                 if cut >= len(plain):
                     break
             else:
@@ -122,11 +125,36 @@ class Heading:
             yield Text.assemble("  ", line)
 
 
+def _cells(
+    row: Equation, fmt: NumberFormat, first_sigma: list[bool] | None
+) -> tuple[str, str, str, str, str]:
+    """A row's symbol, formula, working with numbers, note and value, as the table shows them."""
+    values = row.values()
+    numbers = substituted(row.working or row.formula, values, fmt)
+    sigma = _SIGMA.fullmatch(row.formula)
+    if sigma and first_sigma and first_sigma[0]:
+        first_sigma[0] = False
+        net = values[sigma.group(1)]
+        power = fmt(abs(net)) if net < 0 else fmt(-net)
+        numbers += f" = 1/(1 + e^{power})"
+    return row.symbol, symbolic(row.formula), numbers, row.note, fmt(row.value)
+
+
+def _elided(row: Elided) -> str:
+    return f"{row.count} more: {row.what} (--full shows them)"
+
+
+LONG_TABLE = 100  # rows: past this, a section is laid out by LongTable, not rich's Table
+
+
 def section_table(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> RenderableType:
     """One phase as a table. `first_sigma`: [True] until σ has been written out once."""
     heading = Heading(section.title, section.rule)
+    if len(section.rows) > LONG_TABLE:
+        parts = [heading, LongTable(section, fmt, first_sigma)]
+        return Group(*parts, Text(section.note, style="italic")) if section.note else Group(*parts)
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -139,46 +167,179 @@ def section_table(
     table.add_column("value", justify="right", style="bold", no_wrap=True)
     for row in section.rows:
         if isinstance(row, Elided):
-            table.add_row(
-                "…",
-                "",
-                Text(f"{row.count} more: {row.what} (--full shows them)", style="dim italic"),
-                "",
-            )
+            table.add_row("…", "", Text(_elided(row), style="dim italic"), "")
             continue
         assert isinstance(row, Equation)
-        values = row.values()
-        numbers = substituted(row.working or row.formula, values, fmt)
-        sigma = _SIGMA.fullmatch(row.formula)
-        if sigma and first_sigma and first_sigma[0]:
-            first_sigma[0] = False
-            net = values[sigma.group(1)]
-            power = fmt(abs(net)) if net < 0 else fmt(-net)
-            numbers += f" = 1/(1 + e^{power})"
-        value = fmt(row.value)
+        symbol, formula, numbers, note, value = _cells(row, fmt, first_sigma)
         cell = Text(numbers)
-        if row.note:
-            cell.append(f"  {row.note}", style="italic yellow")
-        note_at = len(numbers) + 2 if row.note else None
+        if note:
+            cell.append(f"  {note}", style="italic yellow")
+        note_at = len(numbers) + 2 if note else None
         # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
-        table.add_row(
-            Text(row.symbol + " "), Wrapped(Text(symbolic(row.formula))), Wrapped(cell, note_at), value
-        )
+        table.add_row(Text(symbol + " "), Wrapped(Text(formula)), Wrapped(cell, note_at), value)
     if section.note:
         return Group(heading, table, Text(section.note, style="italic"))
     return Group(heading, table)
 
 
-def summary_table(trace: Trace, fmt: NumberFormat) -> Table:
+class Streamed:
+    """A table too long for rich's Table, laid out line by line: `lines(width, codes)` yields
+    them with each style's (start, end) escape codes, in the order of STYLES."""
+
+    STYLES: tuple[str, ...] = ()
+
+    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
+        raise NotImplementedError
+
+    def write(self, console: Console, progress: Callable[[int], None] | None = None) -> None:
+        """Straight to the console's file, in chunks: the console's colours, no buffering of
+        the whole table."""
+        codes = tuple(_codes(console, style) for style in self.STYLES)
+        chunk: list[str] = []
+        for line in self.lines(console.width, codes):
+            chunk.append(line.rstrip() if not codes[0][0] else line)
+            if len(chunk) == 4096:
+                console.file.write("\n".join(chunk) + "\n")
+                chunk = []
+                if progress is not None:
+                    progress(4096)
+        if chunk:
+            console.file.write("\n".join(chunk) + "\n")
+            if progress is not None:
+                progress(len(chunk))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        codes = tuple(("", "") for _ in self.STYLES)  # plain: rich styles nothing here
+        for line in self.lines(options.max_width, codes):
+            yield Text(line.rstrip())
+
+
+class LongTable(Streamed):
+    """A section of hundreds of thousands of rows (`--full` on a wide layer), laid out as
+    `section_table` lays out a short one — the same columns, styles and wrapping between
+    terms — but line by line with str.ljust: rich's Table measures every cell of every row
+    first, which took minutes for a 784-256-10 network. `write` streams to a console."""
+
+    # the columns' styles as in section_table, then left-out rows', notes' and headers'
+    STYLES = ("bold cyan", "magenta", "", "bold", "dim italic", "italic yellow", "bold")
+
+    def __init__(self, section: Section, fmt: NumberFormat, first_sigma: list[bool] | None):
+        self.rows: list[tuple[str, str, str, str, str] | str] = [
+            _cells(row, fmt, first_sigma) if isinstance(row, Equation) else _elided(row)
+            for row in section.rows
+        ]
+
+    def _widths(self, width: int) -> tuple[int, int, int, int]:
+        cells = [row for row in self.rows if not isinstance(row, str)]
+        symbol = max((len(c[0]) + 1 for c in cells), default=1)
+        value = max([len("value"), *(len(c[4]) for c in cells)])
+        formula = max([len("formula"), *(len(c[1]) for c in cells)])
+        numbers = max(
+            [len("with numbers"), *(len(c[2]) + (len(c[3]) + 2 if c[3] else 0) for c in cells)]
+        )
+        room = max(width - symbol - value - 3, 2)
+        if formula + numbers > room:  # narrow the wider column first, then both alike
+            formula = max(min(formula, room - min(numbers, room // 2)), 1)
+            numbers = max(room - formula, 1)
+        return symbol, formula, numbers, value
+
+    def lines(self, width: int, styles: tuple[tuple[str, str], ...]) -> Iterator[str]:
+        """The table's lines, each cell wrapped in its style's (start, end) codes."""
+        symbol_w, formula_w, numbers_w, value_w = self._widths(width)
+        (sym_on, sym_off), (f_on, f_off), _, (v_on, v_off) = styles[:4]
+        dim_on, dim_off = styles[4]
+        note_on, note_off = styles[5]
+        head_on, head_off = styles[6]
+        yield (
+            " " * symbol_w
+            + f" {head_on}{'formula':<{formula_w}}{head_off} "
+            + f"{head_on}{'with numbers':<{numbers_w}}{head_off} "
+            + f"{head_on}{'value':>{value_w}}{head_off}"
+        )
+        yield "─" * (symbol_w + formula_w + numbers_w + value_w + 3)
+        for row in self.rows:
+            if isinstance(row, str):  # units left out
+                pieces = [f"{dim_on}{line}{dim_off}" for line in _wrap(row, numbers_w)]
+                yield f"{sym_on}{'…':<{symbol_w}}{sym_off} {'':<{formula_w}} " + pieces[0]
+                for piece in pieces[1:]:
+                    yield " " * (symbol_w + formula_w + 2) + piece
+                continue
+            symbol, formula, numbers, note, value = row
+            left = _wrap(formula, formula_w)
+            working = numbers + (f"  {note}" if note else "")
+            right = _wrap(working, numbers_w, len(numbers) + 2 if note else None)
+            for n in range(max(len(left), len(right))):
+                f = left[n] if n < len(left) else ""
+                w = right[n] if n < len(right) else ""
+                pad = " " * (numbers_w - len(w))
+                if note and n == len(right) - 1 and note in w:  # the note in its own colour
+                    at = w.rindex(note)
+                    w = w[:at] + note_on + w[at:] + note_off
+                first = n == 0
+                yield (
+                    f"{sym_on}{(symbol + ' ' if first else ''):<{symbol_w}}{sym_off} "
+                    f"{f_on}{f:<{formula_w}}{f_off} {w}{pad} "
+                    f"{v_on}{(value if first else ''):>{value_w}}{v_off}"
+                )
+
+
+def _codes(console: Console, style: str) -> tuple[str, str]:
+    """The escape codes that start and end `style` on this console ("" without colour)."""
+    if not style or console.no_color or console.color_system is None:
+        return "", ""
+    with console.capture() as captured:
+        console.print(Text("\0", style=style), end="")
+    start, _, end = captured.get().partition("\0")
+    return start, end
+
+
+def _wrap(text: str, width: int, note_at: int | None = None) -> list[str]:
+    """`text` in lines of at most `width`, broken between terms as Wrapped breaks them."""
+    if len(text) <= width:
+        return [text]
+    return [line.plain for line in Wrapped(Text(text), note_at).lines(width)]
+
+
+class LongSummary(Streamed):
+    """`summary_table` for a network whose every parameter is shown (`--full`)."""
+
+    STYLES = ("bold cyan", "", "bold", "bold")
+
+    def __init__(self, trace: Trace, fmt: NumberFormat) -> None:
+        before = trace.loss_before_inference
+        self.rows = [(c.symbol, fmt(c.before), fmt(c.after)) for c in trace.changes]
+        self.loss = (
+            "E",
+            fmt(trace.loss_before if before is None else before),
+            fmt(trace.loss_after),
+        )
+
+    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
+        (s_on, s_off), _, (n_on, n_off), (h_on, h_off) = codes
+        rows = [*self.rows, self.loss]
+        a = max(len("old → new"), *(len(r[0]) for r in rows))
+        b = max(len("old"), *(len(r[1]) for r in rows))
+        c = max(len("new"), *(len(r[2]) for r in rows))
+        head = f"{h_on}{'old → new':<{a}}{h_off}   {h_on}{'old':>{b}}{h_off}   "
+        yield head + f"{h_on}{'new':>{c}}{h_off}"
+        yield "─" * (a + b + c + 6)
+        for n, (symbol, old, new) in enumerate(rows):
+            if n == len(rows) - 1:
+                yield ""
+            yield f"{s_on}{symbol:<{a}}{s_off}   {old:>{b}}   {n_on}{new:>{c}}{n_off}"
+
+
+def summary_table(trace: Trace, fmt: NumberFormat) -> Table | LongSummary:
+    if len(trace.changes) > LONG_TABLE:
+        return LongSummary(trace, fmt)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("old → new", style="bold cyan", no_wrap=True)
     table.add_column("old", justify="right")
     table.add_column("new", justify="right", style="bold")
-    for n in trace.shown:
-        change = trace.changes[n]
+    for change in trace.changes:
         table.add_row(change.symbol, fmt(change.before), fmt(change.after))
-    if len(trace.shown) < len(trace.changes):
-        hidden = len(trace.changes) - len(trace.shown)
+    hidden = trace.parameter_count - len(trace.changes)
+    if hidden:
         table.add_row(
             "…", Text(f"{hidden} more that moved less (--full shows all)", style="dim italic"), ""
         )
