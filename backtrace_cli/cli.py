@@ -163,13 +163,15 @@ def run(
     """One training step, fully traced: forward pass, error, δ, every update.
 
     CONFIG is a YAML file or the name of a built-in example; without it, the
-    lecture's 2-2-1 example. With several samples, one epoch is traced.
+    lecture's 2-2-1 example. With several samples, one epoch is traced. A config
+    with `expression:` or `nodes:` is a computational graph, traced node by node.
 
     \b
         backtrace run
         backtrace run lecture --round 3sf
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
+        backtrace run circuit --verify       # f = (x + y)·z, gate by gate
     """
     from . import api
 
