@@ -1094,9 +1094,7 @@ def _bias_updates(
                 rows.append(Equation(f"∂E/∂{b}", f"−{_slot(d)}", ((d, values[d]),), grad))
         if layer.db is None:
             rows.append(
-                Equation(
-                    f"new {b}", _slot(b), ((b, before),), before, note="fixed (not trained)"
-                )
+                Equation(f"new {b}", _slot(b), ((b, before),), before, note="fixed (not trained)")
             )
             return rows
         db = float(layer.db[j])

@@ -7,12 +7,11 @@ import json
 import math
 
 import yaml
+from conftest import equations, run_json
 from pytest import approx
 
 from backtrace_cli import config
 from backtrace_cli.cli import cli
-
-from conftest import equations, run_json
 
 HOMEWORK = {
     "name": "Hidden biases, no output bias (3-2-1)",
@@ -149,8 +148,13 @@ def test_step_trains_only_the_biases_there_are_and_saves_them_so(runner, tmp_pat
 
 
 def test_gradient_check_agrees_with_partial_biases(runner, tmp_path):
-    data = dict(HOMEWORK, layers=[3, 2, 2], weights=[[[0.2, -0.3, 0.4], [0.1, 0.5, -0.2]],
-                [[0.3, -0.4], [0.6, 0.1]]], biases=[None, [0.2, -0.3]], targets=[1, 0])
+    data = dict(
+        HOMEWORK,
+        layers=[3, 2, 2],
+        weights=[[[0.2, -0.3, 0.4], [0.1, 0.5, -0.2]], [[0.3, -0.4], [0.6, 0.1]]],
+        biases=[None, [0.2, -0.3]],
+        targets=[1, 0],
+    )
     result = runner.invoke(cli, ["run", _write(tmp_path, data), "--verify"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     assert "All 12 gradients agree" in result.output  # 10 weights, b5 and b6; no b3, b4

@@ -4,8 +4,8 @@ numbers as the JSON, safe files, and a committed example that is up to date."""
 from __future__ import annotations
 
 import itertools
-import re
 import json
+import re
 from pathlib import Path
 
 import numpy as np

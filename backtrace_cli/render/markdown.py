@@ -248,9 +248,7 @@ def equation_lines(
         formula = [latex_formula(part) for part in _lines_of(row.formula, symbolic)]
         numbers = [
             latex_working(part, values, fmt)
-            for part in _lines_of(
-                row.working or row.formula, lambda t: substituted(t, values, fmt)
-            )
+            for part in _lines_of(row.working or row.formula, lambda t: substituted(t, values, fmt))
         ]
     parts = [formula] if numbers == formula else [formula, numbers]  # each: a line, continued
     sigma = _SIGMA.fullmatch(row.formula)
@@ -694,10 +692,13 @@ def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
     each = -(-len(names) // tables) if tables else 1  # balanced: 9 → 5 and 4, not 8 and 1
     for start in range(0, len(names), each):
         part = range(start, min(start + each, len(names)))
-        out += [""] + _markdown_table(
-            ["epoch", *(_math(latex_symbol(names[n])) for n in part)],
-            [columns[0], *([fmt(r.parameters[n]) for r in rows] for n in part)],
-        )
+        out += [
+            "",
+            *_markdown_table(
+                ["epoch", *(_math(latex_symbol(names[n])) for n in part)],
+                [columns[0], *([fmt(r.parameters[n]) for r in rows] for n in part)],
+            ),
+        ]
     return out
 
 
