@@ -129,15 +129,6 @@ def _load(config: str | None) -> Any:
         raise BadInput(str(err)) from None
 
 
-def _network(spec: Any, command: str) -> None:
-    """Commands that work on layered networks only refuse a computational graph clearly."""
-    if not hasattr(spec, "layers"):
-        raise BadInput(
-            f"{spec.source}: {command} works on layered networks (`layers:`); for a "
-            "computational graph use run, step or check"
-        )
-
-
 @cli.command()
 @click.argument("config", required=False)
 @trace_options
@@ -678,7 +669,6 @@ def quiz(
     from .render import number_format
 
     spec = _load(config)
-    _network(spec, "quiz")
     with _bad_input():
         if output:
             writable(output, force=force, option="-o")  # refused now, not after the quiz

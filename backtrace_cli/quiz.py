@@ -78,6 +78,8 @@ def build(
     one sample's step (in batch mode with the epoch's update after it)."""
     from . import api
 
+    if not isinstance(spec, Spec):
+        return _graph(spec, rounding, sample, tries)
     count = len(spec.samples)
     if sample is not None and not 1 <= sample <= count:
         raise ConfigError(
@@ -107,6 +109,28 @@ def build(
         update = "one update after all" if spec.mode == "batch" else "an update after each"
         what = f"epoch 1 · {count} samples, {update}"
     return Quiz(spec, rounding, tries, questions, solution, what, len(steps))
+
+
+def _graph(spec: Any, rounding: str | None, sample: int | None, tries: int) -> Quiz:
+    """A computational graph: its rows in the trace's order — each node forward, then each
+    node's backward step — every quantity once, marked on `graphcheck`'s solution."""
+    from . import api, graphcheck
+
+    if sample not in (None, 1):
+        raise ConfigError(
+            "--sample", None, None, f"{sample}: a computational graph has one pass (sample 1)"
+        )
+    solution = graphcheck.solve(spec, rounding)
+    asked: list[Question] = []
+    for block in api.trace(spec, rounding=rounding).records.blocks:
+        section = Section(block.kind, block.title, block.rule, ())
+        for row in block.rows:
+            line = solution.line((1, 1, row.symbol))
+            if block.kind == "verify" or line is None or any(q.key == line.key for q in asked):
+                continue  # ∂f/∂x again in the summary of gradients: asked once
+            name = graphcheck.ascii_name(row.symbol)
+            asked.append(Question(len(asked) + 1, 1, "", section, line.rows[rounding], name))
+    return Quiz(spec, rounding, tries, tuple(asked), solution, "forward, then backward")
 
 
 # ---------------------------------------------------------------- marking
@@ -304,12 +328,9 @@ class _Asking:
     def ask(self, question: Question, earlier: list[check.Answer]) -> Outcome:
         self.current = outcome = Outcome(question, ())
         row, talk, total = question.row, self.talk, len(self.quiz.questions)
-        talk.say(
-            (f"[{question.number}/{total}] ", "dim"),
-            (row.symbol, "bold cyan"),
-            " = ",
-            _symbolic(row.formula),
-        )
+        # a constant's formula is its value (∂net/∂b = 1, add's local gradient): not shown
+        formula = "" if _constant(row) else " = " + _symbolic(row.formula)
+        talk.say((f"[{question.number}/{total}] ", "dim"), (row.symbol, "bold cyan"), formula)
         givens = self._givens(question)
         if givens:
             talk.say("      with ", givens)
@@ -393,6 +414,8 @@ class _Asking:
         from .render.numbers import substituted
 
         row = question.row
+        if _constant(row):  # the rule says it; the formula would be the answer
+            return question.section.rule
         return substituted(row.working or row.formula, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
@@ -401,6 +424,10 @@ class _Asking:
 
         numbers = substituted(row.working or row.formula, row.values(), self.fmt)
         return f"{row.symbol} = {_symbolic(row.formula)} = {numbers} = {self.fmt(row.value)}"
+
+
+def _constant(row: Equation) -> bool:
+    return "{" not in row.formula + (row.working or "")
 
 
 def _replace(outcome: Outcome, **changes: Any) -> Outcome:

@@ -493,13 +493,6 @@ def test_the_readme_excerpt_is_the_current_output(runner):
     ], "README's graph excerpt is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
 
 
-@pytest.mark.parametrize("command", [["quiz", "circuit"]])
-def test_network_only_commands_refuse_a_graph_clearly(runner, command):
-    result = runner.invoke(cli, command, input="1\n")
-    assert result.exit_code == 2
-    assert "works on layered networks" in result.output and "Traceback" not in result.output
-
-
 def test_a_routing_gate_discards_an_infinite_branch_as_autograd_does():
     # f = max(1, sqrt(relu(x))) at x = −1: relu(x) = 0 and √0 has an infinite slope, but the
     # max routes nothing into that branch: f is 1 all around x = −1, so ∂f/∂x = 0

@@ -317,7 +317,7 @@ def test_dropout_is_quizzed_through_the_same_equations():
     """lecture_dropout: unit 4 dropped, kept outputs doubled (rate 0.5)."""
     values = lecture(mask=(1, 0), scale=2.0)
     done = quiz("lecture_dropout", answers=typed(values))
-    asked = re.findall(r"^\[\d+/(\d+)\] (.+?) = ", done.stdout, re.M)
+    asked = re.findall(r"^\[\d+/(\d+)\] (.+?)(?: = |$)", done.stdout, re.M)
     assert [s for _, s in asked] == list(values)
     assert score(done.stdout) == f"{len(values)} of {len(values)}"
     assert done.returncode == 0
@@ -511,7 +511,7 @@ def test_an_online_epoch_is_asked_sample_after_sample_with_the_weights_found(tmp
     answers[10:11] = ["0.6", "0.65"]  # sample 1's new w12 (0.75), wrong twice
     session = tmp_path / "s.yaml"
     done = quiz(str(config), "-o", str(session), answers=answers)
-    asked = re.findall(r"^\[\d+/(\d+)\] (.+?) = ", done.stdout, re.M)
+    asked = re.findall(r"^\[\d+/(\d+)\] (.+?)(?: = |$)", done.stdout, re.M)
     assert [s for _, s in asked] == [name for name, _ in rows]
     assert "Epoch 1 · sample 2 of 2" in done.stdout
     # sample 2 starts from the new w12 — the right one, as the student's was wrong
@@ -615,3 +615,35 @@ def test_softmax_is_quizzed_through_the_same_equations(tmp_path):
     equations = trace_equations("softmax")
     assert [e["symbol"] for e in equations] == list(values)
     assert [e["value"] for e in equations] == pytest.approx(list(values.values()), abs=1e-12)
+
+
+# ---------------------------------------------------------------- computational graphs
+
+
+def test_a_computational_graph_is_quizzed_node_by_node():
+    """CS231n's f = (x + y)·z at x = −2, y = 5, z = −4: q = x + y, f = q·z; backward, the
+    multiply gate swaps (∂f/∂q = z, ∂f/∂z = q) and the add gate distributes (∂q/∂x = 1)."""
+    x, y, z = -2.0, 5.0, -4.0
+    q = x + y
+    values = {"q": q, "f": q * z, "∂f/∂f": 1.0, "∂f/∂q": z, "∂f/∂z": q}
+    values |= {"∂q/∂x": 1.0, "∂f/∂x": z * 1.0, "∂q/∂y": 1.0, "∂f/∂y": z * 1.0}
+    answers = typed(values)
+    answers[5:5] = ["?"]  # ∂q/∂x: the rule, not the answer
+    done = quiz("circuit", answers=answers)
+    asked = re.findall(r"^\[\d+/\d+\] (.+?)(?: = |$)", done.stdout, re.M)
+    assert asked == list(values)
+    assert "[6/9] ∂q/∂x\n" in done.stdout  # a constant's formula would be its value
+    assert "hint: ∂q/∂x = upstream ∂f/∂q times the local gradient of add" in done.stdout
+    assert score(done.stdout) == "9 of 9"
+    assert done.returncode == 0
+
+
+def test_a_graph_session_is_marked_the_same_by_check(tmp_path):
+    answers = ["3", "-12", "1", "-4", "3", "1", "4", "4", "1", "-4"]  # ∂f/∂x sign flipped twice
+    session = tmp_path / "s.yaml"
+    done = quiz("circuit", "-o", str(session), answers=answers)
+    assert score(done.stdout) == "8 of 9"
+    assert done.returncode == 1
+    report = _check(session)
+    assert (report["correct"], report["total"], report["status"]) == (8, 9, 1)
+    assert [a["symbol"] for a in report["answers"] if not a["ok"]] == ["∂f/∂x"]
