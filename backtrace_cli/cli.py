@@ -169,10 +169,13 @@ def run(
     target = _target(fmt, output, force)
     with _Working(target) as working:
         try:
+            spec = api.load(config)
             worked = api.trace(
-                config,
+                spec,
                 rounding=rounding,
-                full=full or target.fmt == "json",  # JSON has every equation, as every array
+                # JSON has every equation of a network up to JSON_IN_FULL parameters (the
+                # questions quiz asks); a wider one's arrays hold every value already
+                full=full or (target.fmt == "json" and _in_full(spec)),
                 gradients=gradients,
                 inference=inference,
                 verify=verify,
@@ -180,6 +183,13 @@ def run(
         except ConfigError as err:
             raise BadInput(str(err)) from None
         _emit(worked.records, target, decimals, rounding, working.writing())
+
+
+def _in_full(spec: Any) -> bool:
+    from .records import JSON_IN_FULL
+
+    weights = getattr(spec, "weights", None)  # a computational graph has a handful of nodes
+    return weights is None or sum(w.size for w in weights) <= JSON_IN_FULL
 
 
 def _epochs(value: str | None) -> tuple[set[int], bool, bool]:

@@ -1320,6 +1320,8 @@ def parameter_names(spec: Spec, indices: Sequence[int] | None = None) -> list[st
     return names
 
 
+JSON_IN_FULL = 1_000  # parameters: up to this many, the JSON names every one and writes every
+# equation; beyond, what the tables show (--full: all), as the arrays already hold every value
 SUMMARY_ROWS = 24  # a summary lists every parameter up to this many, else those that moved most
 
 

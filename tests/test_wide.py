@@ -51,6 +51,8 @@ def test_json_of_a_wide_network_has_every_matrix_and_names_what_moved_most(runne
     assert shapes == [(30, 40), (30, 40), (3, 30), (3, 30)]  # the contract's matrices, whole
     summary = document["summary"]
     assert summary["parameter_count"] == 40 * 30 + 30 * 3
+    updates = [e for e in document["steps"][0]["equations"] if e["symbol"].startswith("Δw")]
+    assert 0 < len(updates) < 100  # as the tables show them: the arrays hold every value
     # the 24 that moved most, found here from the matrices: w{i}_{j}, units numbered 1…73
     moves = {}
     for k, layer in enumerate(layers):
@@ -68,6 +70,8 @@ def test_a_small_networks_summary_names_every_parameter(runner):
     document = json.loads(runner.invoke(cli, ["run", "--format", "json"]).output)
     assert sorted(document["summary"]["parameters"]) == ["w13", "w14", "w23", "w24", "w35", "w45"]
     assert document["summary"]["parameter_count"] == 6
+    updates = [e["symbol"] for e in document["steps"][0]["equations"] if e["symbol"][:2] == "Δw"]
+    assert sorted(updates) == ["Δw13", "Δw14", "Δw23", "Δw24", "Δw35", "Δw45"]
 
 
 def test_the_json_writes_a_matrix_row_on_one_line(runner):

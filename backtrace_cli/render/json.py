@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import dropout_layer_names
-from ..records import Trace, changes, parameters
+from ..records import JSON_IN_FULL, Trace, changes, parameters
 
 if TYPE_CHECKING:
     from ..history import TrainingTrace
@@ -142,15 +142,11 @@ def _optimizer(step) -> dict[str, Any] | None:
     }
 
 
-NAMED_PARAMETERS = 1_000  # a summary names every parameter up to this many; beyond, the
-# ones that moved most (the matrices hold every value: repeating 200,000 by name is 12 MB)
-
-
 def _parameters(before, after) -> dict[str, Any]:
-    """Old → new by name: every parameter of a network up to NAMED_PARAMETERS, else the
+    """Old → new by name: every parameter of a network up to JSON_IN_FULL, else the
     SUMMARY_ROWS that moved most."""
     count = len(parameters(before))
-    named = changes(before, after, full=count <= NAMED_PARAMETERS)
+    named = changes(before, after, full=count <= JSON_IN_FULL)
     return {
         "parameters": {
             c.symbol: {"before": _clean(c.before), "after": _clean(c.after)} for c in named
@@ -188,7 +184,7 @@ def document(trace: Trace) -> dict[str, Any]:
 def document_training(trace: TrainingTrace) -> dict[str, Any]:
     """`step`: every epoch's loss, and the steps of the traced epochs."""
     summary = _parameters(trace.spec, trace.final)
-    if summary["parameter_count"] > NAMED_PARAMETERS:  # the trained network, whole
+    if summary["parameter_count"] > JSON_IN_FULL:  # the trained network, whole
         summary["weights_after"] = _clean(list(trace.final.weights))
         summary["biases_after"] = _clean(
             None if trace.final.biases is None else [_clean(b) for b in trace.final.biases]
