@@ -224,8 +224,9 @@ class LongTable(Streamed):
     STYLES = ("bold cyan", "magenta", "", "bold", "dim italic", "italic yellow", "bold")
 
     def __init__(self, section: Section, fmt: NumberFormat, first_sigma: list[bool] | None):
+        memo = _Memo(fmt)  # x1 … x784 recur in every unit's sum: each is formatted once
         self.rows: list[tuple[str, str, str, str, str] | str] = [
-            _cells(row, fmt, first_sigma) if isinstance(row, Equation) else _elided(row)
+            _cells(row, memo, first_sigma) if isinstance(row, Equation) else _elided(row)  # type: ignore[arg-type]
             for row in section.rows
         ]
 
@@ -293,10 +294,41 @@ def _codes(console: Console, style: str) -> tuple[str, str]:
     return start, end
 
 
+class _Memo:
+    """A NumberFormat that formats each distinct value once."""
+
+    def __init__(self, fmt: NumberFormat) -> None:
+        self.fmt = fmt
+        self.texts: dict[float, str] = {}
+        self.operands: dict[float, str] = {}
+
+    def __call__(self, value: float) -> str:
+        text = self.texts.get(value)
+        if text is None:
+            text = self.texts[value] = self.fmt(value)
+        return text
+
+    def operand(self, value: float) -> str:
+        text = self.operands.get(value)
+        if text is None:
+            text = self.operands[value] = self.fmt.operand(value)
+        return text
+
+
 def _wrap(text: str, width: int, note_at: int | None = None) -> list[str]:
-    """`text` in lines of at most `width`, broken between terms as Wrapped breaks them."""
+    """`text` in lines of at most `width`, broken between terms as Wrapped breaks them; a sum
+    of hundreds of terms (a 784-input unit's net), more simply: at its spaces, greedily."""
     if len(text) <= width:
         return [text]
+    if len(text) > 8 * width and note_at is None:
+        lines, line = [], ""
+        for word in text.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        return [*lines, line]
     return [line.plain for line in Wrapped(Text(text), note_at).lines(width)]
 
 
