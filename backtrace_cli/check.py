@@ -561,14 +561,17 @@ def _no_dropout_scaling(row: Equation, spec: Spec) -> str | None:
 
 MISTAKES: list[Mistake] = [
     Mistake(
-        "the hidden δ computed with the updated weights (use the weights before the update)",
+        "hidden δ with the updated weights (use the weights before the update)",
         _updated_weights,
     ),
     Mistake("the sign of (t − o) flipped", _flipped_sign),
-    Mistake("net used where o belongs", _net_for_o),
+    Mistake("net for o (net used where o belongs)", _net_for_o),
     Mistake("the learning rate η left out", _no_learning_rate),
-    Mistake("Δw added with the wrong sign (w − Δw instead of w + Δw)", _subtracted),
-    Mistake("dropout's scaling 1/(1 − rate) forgotten", _no_dropout_scaling),
+    Mistake("Δw subtracted (w − Δw instead of w + Δw)", _subtracted),
+    Mistake(
+        "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))",
+        _no_dropout_scaling,
+    ),
 ]
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 # the mistakes a student makes, by the name `check` gives them
-UPDATED = "the hidden δ computed with the updated weights"
+UPDATED = "hidden δ with the updated weights"
 NO_SLOPE = "the derivative o(1 − o) left out"
 FLIPPED = "the sign of (t − o) flipped"
-NET_FOR_O = "net used where o belongs"
+NET_FOR_O = "net for o (net used where o belongs)"
 NO_ETA = "the learning rate η left out"
-SUBTRACTED = "Δw added with the wrong sign"
+SUBTRACTED = "Δw subtracted"
 MISTAKES = (UPDATED, NO_SLOPE, FLIPPED, NET_FOR_O, NO_ETA, SUBTRACTED)
 
 

@@ -73,15 +73,15 @@ def test_error_carried_forward_from_a_wrong_o3(runner, tmp_path):
 
 MISTAKES = {
     # hidden δ3 with the updated w35
-    "the hidden δ computed with the updated weights": ("delta3", O3 * (1 - O3) * NEW_W35 * D5),
+    "hidden δ with the updated weights": ("delta3", O3 * (1 - O3) * NEW_W35 * D5),
     # δ5 without o(1 − o)
     "the derivative o(1 − o) left out": ("delta5", 0.5 - O5),
     # δ5 with (o − t)
     "the sign of (t − o) flipped": ("delta5", O5 * (1 - O5) * (O5 - 0.5)),
     # Δw35 = η·δ5·net3 instead of o3
-    "net used where o belongs": ("dw35", D5 * NET3),
+    "net for o (net used where o belongs)": ("dw35", D5 * NET3),
     # new w45 = w45 − Δw45
-    "Δw added with the wrong sign": ("w45", 0.9 - D5 * O4),
+    "Δw subtracted": ("w45", 0.9 - D5 * O4),
 }
 
 
@@ -106,7 +106,7 @@ def test_learning_rate_left_out(runner, tmp_path):
 def test_dropout_scaling_forgotten(runner, tmp_path):
     """lecture_dropout keeps unit 3: õ3 = 2·o3; forgetting the scale gives o3."""
     _result, doc = grade(runner, tmp_path, f"  õ3: {O3:.6f}\n", exercise="lecture_dropout")
-    assert "dropout's scaling 1/(1 − rate) forgotten" in "\n".join(verdicts(doc)["õ3"]["diagnosis"])
+    assert "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))" in "\n".join(verdicts(doc)["õ3"]["diagnosis"])
 
 
 def test_the_diagnosis_shows_the_formula_with_the_expected_numbers(runner, tmp_path):

@@ -26,12 +26,12 @@ targets: [0.5]
 weights: {w13: 0.1, w23: 0.8, w14: 0.4, w24: 0.6, w35: 0.3, w45: 0.9}
 """
 MISTAKES = {
-    "updated": "the hidden δ computed with the updated weights",
+    "updated": "hidden δ with the updated weights",
     "no_derivative": "the derivative o(1 − o) left out",
     "flipped": "the sign of (t − o) flipped",
-    "net_for_o": "net used where o belongs",
+    "net_for_o": "net for o (net used where o belongs)",
     "no_eta": "the learning rate η left out",
-    "subtracted": "Δw added with the wrong sign",
+    "subtracted": "Δw subtracted",
 }
 
 

@@ -137,10 +137,10 @@ def test_the_updated_weight_slip_is_named_and_can_be_tried_again():
     answers = typed(RIGHT)
     answers.insert(list(RIGHT).index("δ3"), f"{slip:.3g}")
     done = quiz(answers=answers)
-    assert "hidden δ computed with the updated weights" in done.stdout
+    assert "hidden δ with the updated weights" in done.stdout
     assert "try again (1 try left)" in done.stdout
     assert score(done.stdout) == "25 of 25"  # right at the second try counts
-    assert re.search(r"^  δ3: −0.00241 — the hidden δ .*; right at try 2$", done.stdout, re.M)
+    assert re.search(r"^  δ3: −0.00241 — hidden δ .*; right at try 2$", done.stdout, re.M)
     assert done.returncode == 0
 
 
@@ -269,7 +269,7 @@ def test_the_session_file_is_marked_the_same_by_check(tmp_path, rounding):
     assert (report["correct"], report["total"]) == (24, 25)
     wrong = [a["symbol"] for a in report["answers"] if not a["ok"]]
     assert wrong == ["δ4"]
-    assert "hidden δ computed with the updated weights" in " ".join(
+    assert "hidden δ with the updated weights" in " ".join(
         report["answers"][at]["diagnosis"]
     )
     text = session.read_text(encoding="utf-8")
@@ -327,7 +327,7 @@ def test_forgotten_dropout_scaling_is_named():
     values = lecture(mask=(1, 0), scale=2.0)
     answers = typed(values, **{"õ3": f"{RIGHT['o3']:.6f}"})  # m3·o3, without the ·2
     done = quiz("lecture_dropout", "--tries", "1", answers=answers)
-    assert "dropout's scaling 1/(1 − rate) forgotten" in done.stdout
+    assert "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))" in done.stdout
 
 
 # ---------------------------------------------------------------- through a terminal

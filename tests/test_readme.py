@@ -135,7 +135,7 @@ def test_the_students_example_file_is_checked_as_described(runner):
     result = runner.invoke(cli, ["check", str(ROOT / "docs" / "answers-lecture.yaml")])
     assert result.exit_code == 1  # the one slip
     assert "12 of 23 questions" in result.output and "Unanswered (10)" in result.output
-    assert "Δw added with the wrong sign" in result.output
+    assert "Δw subtracted" in result.output
 
 
 def test_the_teachers_example_folder_is_what_the_command_writes(runner, tmp_path):
