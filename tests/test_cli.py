@@ -177,6 +177,9 @@ def test_ctrl_c_during_a_long_step_exits_130_and_writes_nothing(tmp_path):
     target = tmp_path / "homework.md"
     process = subprocess.Popen(
         [backtrace_script(), "step", "xor", "-n", "10000000", "-o", str(target)],
+        # Ctrl-C as a terminal delivers it, even when the tests run in a background job
+        # (which starts every child with SIGINT ignored)
+        preexec_fn=_default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -220,3 +223,9 @@ def test_the_trace_fits_the_terminal_and_keeps_every_value_whole(width):
     assert max(len(line) for line in text.splitlines()) <= width
     for value in ("0.680267", "−0.040681", "−0.002654", "0.872998", "0.272326", "0.016565"):
         assert value in text, (width, value)
+
+
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

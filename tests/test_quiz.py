@@ -207,6 +207,9 @@ def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far(tmp_path):
     session = tmp_path / "s.yaml"
     process = subprocess.Popen(
         [str(SCRIPT), "quiz", "-o", str(session)],
+        # Ctrl-C as a terminal delivers it, even when the tests run in a background job
+        # (which starts every child with SIGINT ignored)
+        preexec_fn=_default_sigint,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -343,6 +346,7 @@ class Terminal:
         if self.pid == 0:  # the child: exec at once
             try:
                 os.environ.update({"TERM": "xterm-256color", "COLUMNS": "100"})
+                _default_sigint()
                 os.execv(str(SCRIPT), [str(SCRIPT), *args])
             finally:
                 os._exit(127)
@@ -647,3 +651,9 @@ def test_a_graph_session_is_marked_the_same_by_check(tmp_path):
     report = _check(session)
     assert (report["correct"], report["total"], report["status"]) == (8, 9, 1)
     assert [a["symbol"] for a in report["answers"] if not a["ok"]] == ["∂f/∂x"]
+
+
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
