@@ -300,14 +300,12 @@ def renderable(trace: GraphTrace, fmt: NumberFormat, title: bool = True) -> Rend
     from rich.rule import Rule
     from rich.text import Text
 
+    from .table import title_lines
+
     spec = trace.spec
     parts: list[Any] = []
     if title:
-        parts += [Text(spec.name, style="bold underline"), Text(_describe(trace), style="dim")]
-        if spec.description:
-            parts.append(Text(spec.description.strip()))
-        for line in _written(trace):
-            parts.append(Text("• " + line, style="dim"))
+        parts += title_lines(spec.name, _describe(trace), spec.description, _written(trace))
     parts.append(Text(""))
     heading = "Forward pass only (--eval)" if trace.inference else "Forward, then backward"
     if trace.epoch is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -382,6 +382,16 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table | LongSummary:
     return table
 
 
+def title_lines(name: str, line: str, description: str | None, notes: Iterable[str]) -> list[Text]:
+    """A trace's opening: its name, the one-line description of the model, the config's own
+    description, and a bullet per convention it uses (a network's and a graph's alike)."""
+    lines = [Text(name, style="bold underline"), Text(line, style="dim")]
+    if description:
+        lines.append(Text(description.strip()))
+    lines += [Text("• " + note, style="dim") for note in notes]
+    return lines
+
+
 def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableType:
     """The whole trace, as one renderable; the caller prints it once.
 
@@ -390,11 +400,7 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     spec = trace.spec
     parts: list[RenderableType] = []
     if title:
-        parts += [Text(spec.name, style="bold underline"), Text(network_line(trace), style="dim")]
-        if spec.description:
-            parts.append(Text(spec.description.strip()))
-        for note in trace.notes:
-            parts.append(Text("• " + note, style="dim"))
+        parts += title_lines(spec.name, network_line(trace), spec.description, trace.notes)
     first_sigma = [title]  # σ written out once per document, where it is first used
     for step in trace.steps:
         parts.append(Text(""))
