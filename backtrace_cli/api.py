@@ -400,7 +400,13 @@ def _graph_sheet(answers: Any, config: Source) -> Any:
     return graphcheck.read(path, doc)
 
 
-def check_report(answers: Any, config: Source = None, *, rounding: str | None = None) -> Any:
+def check_report(
+    answers: Any,
+    config: Source = None,
+    *,
+    rounding: str | None = None,
+    notation: str | None = None,
+) -> Any:
     """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
     an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
     (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
@@ -436,12 +442,19 @@ def check_report(answers: Any, config: Source = None, *, rounding: str | None = 
             raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
         sheet = replace(sheet, rounding=f"{parsed[0]}{parsed[1]}")
     spec = load(config if config is not None else sheet.exercise)
-    return marking.mark_sheet(sheet, spec)
+    return marking.mark_sheet(sheet, spec, notation_book=notation)
 
 
-def check(answers: Any, config: Source = None, *, rounding: str | None = None) -> dict[str, Any]:
+def check(
+    answers: Any,
+    config: Source = None,
+    *,
+    rounding: str | None = None,
+    notation: str | None = None,
+) -> dict[str, Any]:
     """Mark answers: the report `backtrace check --format json` prints, as a dict (its
-    `answers` have each verdict, `unanswered` the questions left out, `summary` the mark)."""
+    `answers` have each verdict, `unanswered` the questions left out, `summary` the mark).
+    `notation`: the textbook whose names the answers use (wins over the file's)."""
     from . import check as marking
 
-    return marking.as_dict(check_report(answers, config, rounding=rounding))
+    return marking.as_dict(check_report(answers, config, rounding=rounding, notation=notation))

@@ -40,7 +40,17 @@ from .records import Equation, Trace, is_question
 from .yamlsource import Document, parse
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
-KEYS = ("exercise", "config", "variant", "student", "round", "answers", "samples", "epochs")
+KEYS = (
+    "exercise",
+    "config",
+    "variant",
+    "student",
+    "round",
+    "notation",
+    "answers",
+    "samples",
+    "epochs",
+)
 KINDS = ("right", "coarse", "follows", "wrong", "unanswered")
 CREDITED = ("right", "coarse", "follows")  # count toward the mark
 MAX_EPOCHS = 100  # check traces every epoch up to the last one answered, in full
@@ -104,6 +114,7 @@ class AnswerSheet:
     against_exercise: bool = True  # `exercise:` names one: marked as "x of N questions"
     variant: str | None = None  # `variant:` — the exercise variant's id (net232-s42-v07)
     student: str | None = None  # `student:` — who wrote it
+    notation: str | None = None  # `notation:` — the textbook whose names the answers use
 
 
 def read(path: str, base_dir: str | None = None, named: bool = True) -> AnswerSheet:
@@ -177,6 +188,15 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
         if os.path.isfile(candidate):
             exercise = candidate
     rounding = read_rounding(doc, data)
+    book = _text(doc, data, "notation")
+    if book is not None:
+        from . import notations
+
+        if book not in notations.NAMES:
+            raise doc.error(
+                ("notation",),
+                f"{quote(book)} is not a notation; use one of {', '.join(notations.NAMES)}",
+            )
     answers: list[Answer] = []
     if "answers" in data:
         answers += _answers(doc, ("answers",), data["answers"], 1, 1)
@@ -198,7 +218,9 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
             first = yaml_place(seen[answer.key].where)
             raise doc.error(answer.where, f"the same quantity as {first}; give it once")
         seen[answer.key] = answer
-    return AnswerSheet(path, exercise, rounding, tuple(answers), doc, against, variant, student)
+    return AnswerSheet(
+        path, exercise, rounding, tuple(answers), doc, against, variant, student, book
+    )
 
 
 def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:
@@ -244,6 +266,13 @@ def read_rounding(doc: Document, data: dict[str, Any]) -> str | None:
     return f"{parsed[0]}{parsed[1]}"
 
 
+UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
+NOT_A_QUANTITY = (
+    "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
+    "(Δw45), w45 (the new weight), db3, b3 (the new bias)"
+)
+
+
 def _answers(
     doc: Document,
     path: tuple,
@@ -260,12 +289,8 @@ def _answers(
     for name, v in value.items():
         where = (*path, name)
         symbol = symbol_of(str(name))
-        if symbol is None:
-            raise doc.error(
-                where,
-                "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
-                "(Δw45), w45 (the new weight), db3, b3 (the new bias)",
-            )
+        if symbol is None:  # perhaps a textbook's name: resolved once the notation is known
+            symbol = UNRESOLVED + str(name)
         text = doc.texts.get(where)
         number = v
         if isinstance(v, str) and _decimal(v) is not None:
@@ -391,6 +416,13 @@ class Solution:
     lines: tuple[Line, ...]  # in the order the solution finds them
     index: Mapping[Key, int]
     samples: int
+
+    @property
+    def translation(self) -> Any:
+        """The solution's notation applied to its network (`notations.Translation`)."""
+        from .records import translation
+
+        return translation(self.spec)
 
     def resolve(self, key: Key) -> Key:
         """The key as the solution has it: a batch update's rows (Δw, new w) stand in the
@@ -585,7 +617,22 @@ def mistakes(spec: Spec) -> list[Mistake]:
     own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]
     slips = [slip for a in functions for slip in a.slips]
     slips += get_loss(spec.loss).slips
-    return [*own, *(_slip(slip) for slip in slips), *MISTAKES]
+    named = [*own, *(_slip(slip) for slip in slips), *MISTAKES]
+    # a textbook's reader who writes the lecture's δ made the sign-convention mistake first
+    # of all; in the lecture's notation (t − o) flipped is named first, the convention after
+    sign = _sign_convention(spec)
+    return [sign, *named] if spec.notation != "lecture" else [*named, sign]
+
+
+def _sign_convention(spec: Spec) -> Mistake:
+    """δ with the other sign convention's sign: −∂E/∂net where the book's δ is ∂E/∂net, or
+    the other way round (named in the notation the answers are marked in)."""
+    from . import notations
+
+    def rewrite(row: Equation, spec: Spec) -> str | None:
+        return f"−({row.formula})" if re.fullmatch(r"δ\d+(?:_\d+)?", row.symbol) else None
+
+    return Mistake(notations.get(spec.notation).sign_mistake, rewrite)
 
 
 def _slip(slip: activations.Slip) -> Mistake:
@@ -739,7 +786,7 @@ class _World:
             later = self.solution.line(key)
             if later is not None:
                 return _Span(later.rows[self.mode].value)
-        if name in self.parameters and _PARAMETER.fullmatch(name):
+        if name in self.parameters:
             return self.parameters[name]
         given = line.rows[self.mode].values()
         return _Span(given[name]) if name in given else _Span(math.nan)
@@ -779,7 +826,10 @@ class _World:
     def adopt(self, line: Line, span: _Span) -> None:
         self.values[line.key] = span
         symbol = line.key[2]
-        if symbol.startswith("new "):
+        if line.exact.origin is not None:  # a textbook's w5⁺: later steps name it w5
+            if line.exact.origin.symbol.startswith("new "):
+                self.parameters[line.exact.operands[0][0]] = span
+        elif symbol.startswith("new "):
             self.parameters[symbol[4:]] = span
 
 
@@ -948,9 +998,12 @@ def _diagnose(
     scores: dict[str, float] = {}
     values: dict[str, float] = {}
     for mistake in mistakes(solution.spec):
-        template = mistake.rewrite(line.exact, solution.spec)
+        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
+        template = mistake.rewrite(row, solution.spec)
         if template is None:
             continue
+        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
+            template = solution.translation.signed_template(template, row.symbol)
         for world in worlds:
             half = world.half(answer)
             if half is None:
@@ -966,9 +1019,9 @@ def _diagnose(
                     values[mistake.name] = span.value
     named = tuple(sorted(scores, key=scores.__getitem__))
     for name in named:
-        lines.append(
-            f"your value is what {name} gives: {_as_written(values[name], answer, rounding)}"
-        )
+        head, _, reason = name.partition(": ")  # "δ with the sign of …: your notes use …"
+        line = f"your value is what {head} gives: {_as_written(values[name], answer, rounding)}"
+        lines.append(f"{line} ({reason})" if reason else line)
     if not named:
         lines.append("none of the known mistakes gives your value")
     return Verdict(
@@ -1097,6 +1150,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
+    """The sheet with each answer's name read in the notation the solution is in: z^2_1,
+    z2_1 and z²₁ all name Nielsen's z^2_1 (ConfigError for one quantity given twice)."""
+    from . import notations
+
+    book = solution.spec.notation
+    if book == notations.DEFAULT:
+        return sheet
+    names = notations.lookup(list(dict.fromkeys(line.key[2] for line in solution.lines)))
+    answers = []
+    seen: dict[Key, Answer] = {}
+    doc = sheet.document or Document(sheet.source, None)
+    for given in sheet.answers:
+        symbol = names.get(notations.canonical(given.name))
+        answer = replace(given, symbol=symbol or UNRESOLVED + given.name)
+        if symbol is not None:
+            if answer.key in seen:
+                first = yaml_place(seen[answer.key].where)
+                raise doc.error(answer.where, f"the same quantity as {first}; give it once")
+            seen[answer.key] = answer
+        answers.append(answer)
+    return replace(sheet, answers=tuple(answers))
+
+
 def validate(sheet: AnswerSheet, solution: Solution) -> None:
     """Every answer names a sample, epoch and quantity this exercise has, or ConfigError
     with the answers file's line, the valid range and this network's names."""
@@ -1113,6 +1190,8 @@ def validate(sheet: AnswerSheet, solution: Solution) -> None:
                     else f"give samples 1 to {solution.samples}"
                 ),
             )
+        if answer.symbol.startswith(UNRESOLVED) and solution.spec.notation == "lecture":
+            raise doc.error(answer.where, NOT_A_QUANTITY)
         if solution.line(answer.key) is None:
             raise doc.error(answer.where, _not_here(answer, solution))
 
@@ -1129,7 +1208,9 @@ def _not_here(answer: Answer, solution: Solution) -> str:
     shown = same or names
     listing = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
     shape = "-".join(map(str, solution.spec.layers))
-    return f"this network ({shape}) has no {answer.name}; it has {listing}"
+    book = solution.spec.notation
+    where = "" if book == "lecture" else f" in {book}'s notation"
+    return f"this network ({shape}) has no {answer.name}{where}; it has {listing}"
 
 
 def mark_sheet(
@@ -1139,6 +1220,7 @@ def mark_sheet(
     *,
     solution: Solution | None = None,
     questions: tuple[Key, ...] | None = None,
+    notation_book: str | None = None,
 ) -> Report:
     """Mark an answers file against `spec`: its answers, and (against an exercise) every
     question of the epochs it answers, unanswered ones included. `solution`: `spec` already
@@ -1146,8 +1228,14 @@ def mark_sheet(
     `questions`: only these are asked (a sheet written with `exercise --ask`), and answers
     to anything else are not marked."""
     epochs = max(answer.epoch for answer in sheet.answers)
+    book = notation_book or sheet.notation
+    if book is not None and book != spec.notation:
+        spec = replace(spec, notation=book)
+        if solution is not None and solution.spec.notation != book:
+            solution = None
     if solution is None:
         solution = solve(spec, epochs, sheet.rounding)
+    sheet = resolve(sheet, solution)
     validate(sheet, solution)
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
     asked = questions is not None or sheet.against_exercise
@@ -1222,11 +1310,16 @@ class _CallableModule(types.ModuleType):
     module of the same name holds the marking it runs."""
 
     def __call__(
-        self, answers: Any, config: Any = None, *, rounding: str | None = None
+        self,
+        answers: Any,
+        config: Any = None,
+        *,
+        rounding: str | None = None,
+        notation: str | None = None,
     ) -> dict[str, Any]:
         from .api import check
 
-        return check(answers, config, rounding=rounding)
+        return check(answers, config, rounding=rounding, notation=notation)
 
 
 sys.modules[__name__].__class__ = _CallableModule

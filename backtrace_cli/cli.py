@@ -43,6 +43,30 @@ def _rounding(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return f"{parsed[0]}{parsed[1]}"
 
 
+def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--notation BOOK: the trace (and the names answers use) in a textbook's symbols."""
+    from .notations import NAMES
+
+    return click.option(
+        "--notation",
+        type=click.Choice(NAMES),
+        default=None,
+        help="The textbook whose symbols and δ sign the trace uses: lecture (net, o, "
+        "δ = −∂E/∂net, w13), nielsen (z, a, δ = ∂C/∂z, w^l_jk), hagan (n, a, s = ∂F/∂n, "
+        "w^m_i,j, α) or mazur (net_h1, out_h1, w1…, ∂E_total/∂w5). Default: the config's "
+        "`notation:`, else lecture.",
+    )(command)
+
+
+def _in_notation(spec: Any, book: str | None) -> Any:
+    """The spec with --notation's book (a computational graph's names are its own)."""
+    if book is None or not hasattr(spec, "layers"):
+        return spec
+    from dataclasses import replace
+
+    return replace(spec, notation=book)
+
+
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that prints a trace."""
     for option in reversed(
@@ -99,7 +123,7 @@ def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ]
     ):
         command = option(command)
-    return command
+    return notation_option(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -149,6 +173,7 @@ def run(
     full: bool,
     verify: bool,
     gradients: bool | None,
+    notation: str | None,
     inference: bool,
 ) -> None:
     """One training step, fully traced: forward pass, error, δ, every update.
@@ -163,13 +188,14 @@ def run(
         backtrace run configs/chain_rule.yaml --decimals 3
         backtrace run my_net.yaml --format json > trace.json
         backtrace run circuit --verify       # f = (x + y)·z, gate by gate
+        backtrace run mazur --notation mazur # his post's names: net_h1, w5⁺, …
     """
     from . import api
 
     target = _target(fmt, output, force)
     with _Working(target) as working:
         try:
-            spec = api.load(config)
+            spec = _in_notation(api.load(config), notation)
             worked = api.trace(
                 spec,
                 rounding=rounding,
@@ -255,6 +281,7 @@ def step(
     full: bool,
     verify: bool,
     gradients: bool | None,
+    notation: str | None,
 ) -> None:
     """Train for N epochs: a per-epoch table, the loss curve, chosen epochs in full.
 
@@ -268,7 +295,7 @@ def step(
 
     traced, last, everything = _epochs(trace_spec)
     target = _target(fmt, output, force)
-    spec = _load(config)
+    spec = _in_notation(_load(config), notation)
     if save and not hasattr(spec, "layers"):
         raise BadInput(
             f"{spec.source}, --save: writes trained networks; a graph's trained parameters "
@@ -525,6 +552,7 @@ def _emit(
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
 @click.option("--force", is_flag=True, help="Let -o and --gradebook overwrite a file.")
+@notation_option
 def check_answers(
     answers: tuple[str, ...],
     folder: str | None,
@@ -533,6 +561,7 @@ def check_answers(
     fmt: str | None,
     output: str | None,
     force: bool,
+    notation: str | None,
 ) -> None:
     """Check your answers against the traced solution, and find your first mistake.
 
@@ -560,9 +589,9 @@ def check_answers(
     import os
 
     if folder or exercise or gradebook or len(answers) > 1 or os.path.isdir(answers[0]):
-        _mark_class(answers, folder, exercise, gradebook, target)
+        _mark_class(answers, folder, exercise, gradebook, target, notation)
     with _bad_input():
-        marked = api.check_report(answers[0])
+        marked = api.check_report(answers[0], notation=notation)
     _report(marked, target)
 
 
@@ -593,6 +622,7 @@ def _mark_class(
     exercise: str | None,
     gradebook: str | None,
     target: Target,
+    notation: str | None = None,
 ) -> None:
     """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
     from . import gradebook as book
@@ -600,7 +630,7 @@ def _mark_class(
     if folder and exercise:
         raise BadInput("--exercises, --exercise: give one of them, not both")
     with _bad_input():
-        marker = book.marker(folder, exercise)
+        marker = book.marker(folder, exercise, notation)
         if gradebook and not target.force:
             book.refuse_existing(gradebook)
     rows = book.mark_all(answers, marker)
@@ -653,6 +683,7 @@ def _mark_class(
     help="Write your answers as an answers file that `backtrace check FILE` marks.",
 )
 @click.option("--force", is_flag=True, help="Let -o overwrite a file.")
+@notation_option
 def quiz(
     config: str | None,
     tries: int,
@@ -661,6 +692,7 @@ def quiz(
     gradients: bool | None,
     output: str | None,
     force: bool,
+    notation: str | None,
 ) -> None:
     """Practise the step one equation at a time: type each value, marked at once.
 
@@ -678,7 +710,7 @@ def quiz(
     from .output import writable, write_text
     from .render import number_format
 
-    spec = _load(config)
+    spec = _in_notation(_load(config), notation)
     with _bad_input():
         if output:
             writable(output, force=force, option="-o")  # refused now, not after the quiz
@@ -775,6 +807,7 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     "(default: the middle half of E over 128 draws).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
+@notation_option
 def exercise(
     config: str,
     count: int,
@@ -786,6 +819,7 @@ def exercise(
     min_magnitude: float,
     loss_band: tuple[float, float] | None,
     force: bool,
+    notation: str | None,
 ) -> None:
     """Write exercise variants: question sheets, answer keys and configs, with two indexes.
 
@@ -804,7 +838,7 @@ def exercise(
     from . import homework
     from .exercise import NoFairVariant, Rules, Values, variants
 
-    spec = _load(config)
+    spec = _in_notation(_load(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
     if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
         from . import graphexercise

@@ -56,6 +56,7 @@ KEYS = (
     "optimizer_state",
     "leaky_relu_slope",
     "epochs_done",
+    "notation",
 )
 DROPOUT_KEYS = ("rate", "seed", "shared_mask", "masks")
 
@@ -98,6 +99,7 @@ class Spec:
     weight_decay: float = 0.0  # L2: g = ∂E/∂w + λ·w, on weights only
     optimizer_state: optimizers.State | None = None  # None: every state 0, t = 0
     epochs_done: int = 0  # epochs trained before (step --save): shuffles and masks continue
+    notation: str = "lecture"  # the textbook whose symbols the trace uses (notations.NAMES)
 
     @property
     def numbering(self) -> notation.Numbering:
@@ -409,6 +411,7 @@ def from_document(doc: Document) -> Spec:
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{_show(data[key])} is not text")
+    book = _notation(c, data.get("notation"))
     return Spec(
         name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
         source=doc.file,
@@ -432,7 +435,23 @@ def from_document(doc: Document) -> Spec:
         optimizer_state=state,
         epochs_done=epochs_done,
         leaky_relu_slope=leaky_slope,
+        notation=book,
     )
+
+
+def _notation(c: _Checker, value: Any) -> str:
+    from . import notations
+
+    if value is None:
+        return notations.DEFAULT
+    if not isinstance(value, str) or value not in notations.NAMES:
+        close = _closest(str(value), notations.NAMES) if isinstance(value, str) else None
+        hint = f"did you mean {close}? " if close else ""
+        raise c.fail(
+            ("notation",),
+            f"{_show(value)} is not a notation; {hint}use one of {', '.join(notations.NAMES)}",
+        )
+    return value
 
 
 _MISSING = {

@@ -315,8 +315,12 @@ class Question:
         sample = int(head[1:]) if dot and head[1:].isdigit() else 1
         name = name if dot else label
         symbol = symbol_of(name)
-        if symbol is None:
-            raise ValueError(f"{label!r} is not a question")
+        if symbol is None:  # a textbook's name (z^2_1): read once the notation is known
+            from .check import UNRESOLVED
+
+            if not name.strip():
+                raise ValueError(f"{label!r} is not a question")
+            symbol = UNRESOLVED + name
         return cls(sample, name, symbol)
 
     @property

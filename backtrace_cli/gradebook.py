@@ -13,7 +13,7 @@ import csv
 import io
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import check, homework
@@ -85,7 +85,8 @@ class Marker:
 
     folder: homework.Set | None = None
     config: Any = None  # a loaded Spec
-    solved: dict[tuple[str, int, str | None], Any] = field(default_factory=dict)
+    notation: str | None = None  # --notation: the textbook every file's names are read in
+    solved: dict[tuple[str, int, str | None, str], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
 
     def mark(self, path: str) -> Row:
@@ -101,16 +102,21 @@ class Marker:
         variant = sheet.variant or ""
         try:
             spec, questions, ident = self._exercise(sheet)
+            book = self.notation or sheet.notation or spec.notation
+            if book != spec.notation:
+                spec = replace(spec, notation=book)
             epochs = max(answer.epoch for answer in sheet.answers)
             # each variant traced once: the solution without a declared rounding carries
             # every common one, so it serves a file that declares one of them too
             rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
-            key = (ident, epochs, rounding)
+            key = (ident, epochs, rounding, book)
             solution = self.solved.get(key) if ident is not None else None
             if solution is None:
                 solution = check.solve(spec, epochs, rounding)
                 if ident is not None:
                     self.solved[key] = solution
+            if questions is not None and book != "lecture":
+                questions = _in_notation(questions, solution)
             report = check.mark_sheet(
                 sheet,
                 spec,
@@ -177,15 +183,32 @@ class Marker:
         return self.folder.spec(entry), entry.questions, ident
 
 
-def marker(folder: str | None, config: str | None) -> Marker:
+def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:
+    """An exercise's questions named in the solution's textbook notation: a lecture name
+    (delta5) renamed, a book's own (delta^3_1) read by its spellings."""
+    from . import notations
+
+    rename = solution.translation.symbol
+    names = notations.lookup(list(dict.fromkeys(line.key[2] for line in solution.lines)))
+    out = []
+    for q in questions:
+        if q.symbol.startswith(check.UNRESOLVED):
+            symbol = names.get(notations.canonical(q.name), q.symbol)
+        else:
+            symbol = rename(q.symbol)
+        out.append(replace(q, symbol=symbol))
+    return tuple(out)
+
+
+def marker(folder: str | None, config: str | None, notation: str | None = None) -> Marker:
     """A Marker for the teacher's folder, or for one config (ConfigError if unreadable)."""
     if folder is not None:
-        return Marker(folder=homework.read(folder))
+        return Marker(folder=homework.read(folder), notation=notation)
     if config is None:
-        return Marker()
+        return Marker(notation=notation)
     from .config import load
 
-    return Marker(config=load(config))
+    return Marker(config=load(config), notation=notation)
 
 
 def refuse_existing(path: str) -> None:

@@ -507,6 +507,8 @@ def session_text(summary: Summary, config: str | None, path: str) -> str:
     ]
     if quiz.rounding:
         lines.append(f"round: {quiz.rounding}")
+    if getattr(quiz.spec, "notation", "lecture") != "lecture":
+        lines.append(f"notation: {quiz.spec.notation}")
     by_sample: dict[int, list[check.Answer]] = {}
     for answer in summary.answers():
         by_sample.setdefault(answer.sample, []).append(answer)

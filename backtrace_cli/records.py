@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import engine, notation, optimizers
+from . import engine, notation, notations, optimizers
 from .config import Spec
 from .losses import fill
 from .losses import get as get_loss
@@ -49,6 +49,8 @@ class Equation:
     working: str | None = None  # template for the numbers, when it differs from `formula`
     note: str = ""
     latex: str = ""  # the formula as a LaTeX template with the same slots, where it has one
+    origin: Equation | None = field(default=None, repr=False, compare=False)  # the lecture's
+    # equation this one renames, in a textbook's notation (None: it is the lecture's)
 
     def values(self) -> dict[str, float]:
         return dict(self.operands)
@@ -190,6 +192,11 @@ class Trace:
     loss_before_inference: float | None = None  # dropout: the loss before, without dropout
     inference: bool = False  # `run --eval`: forward pass and loss only, no dropout, no update
     spec_after: Spec | None = None  # the network after the epoch (None at inference)
+    notation: str = "lecture"  # the textbook whose symbols and δ sign the trace uses
+
+    def name(self, lecture: str) -> str:
+        """A lecture symbol (x1, t5, o5, w13) in this trace's notation."""
+        return translation(self.spec, self.notation).symbol(lecture)
 
 
 # ---------------------------------------------------------------- names
@@ -267,8 +274,9 @@ def build(
     """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets);
     `checks`: finite-difference checks per update (`engine.check_epoch`), shown beside them."""
     jacobian = gradients is True  # softmax with cross-entropy: the long way only when asked
+    book = notations.get(spec.notation)
     if gradients is None:
-        gradients = len(spec.layers) == 2
+        gradients = len(spec.layers) == 2 or book.gradients
     steps: list[Step] = []
     current = spec
     for n, done in enumerate(epoch.updates):
@@ -290,20 +298,34 @@ def build(
             f"{describe(rounding)}, and later steps use the rounded values."
         )
     shown = changes(spec, epoch.spec_after, full)
-    return Trace(
-        spec=spec,
-        rounding=rounding,
-        notes=tuple(notes),
-        steps=tuple(steps),
-        epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
-        changes=shown,
-        parameter_count=len(parameters(spec)),
-        loss_before=epoch.loss,
-        loss_after=epoch.loss_after,
-        outputs_after=epoch.outputs_after,
-        loss_before_inference=epoch.loss_inference,
-        spec_after=epoch.spec_after,
+    return _in_notation(
+        Trace(
+            spec=spec,
+            rounding=rounding,
+            notes=tuple(notes),
+            steps=tuple(steps),
+            epochs=(EpochRecord(epoch.number, epoch.loss, epoch.loss_after),),
+            changes=shown,
+            parameter_count=len(parameters(spec)),
+            loss_before=epoch.loss,
+            loss_after=epoch.loss_after,
+            outputs_after=epoch.outputs_after,
+            loss_before_inference=epoch.loss_inference,
+            spec_after=epoch.spec_after,
+        )
     )
+
+
+def translation(spec: Spec, book: str | None = None) -> notations.Translation:
+    """The spec's notation (or `book`) applied to its network."""
+    return notations.Translation(notations.get(book or spec.notation), spec)
+
+
+def _in_notation(trace: Trace) -> Trace:
+    """The trace in its spec's textbook notation (the lecture's: as built)."""
+    if trace.spec.notation == notations.DEFAULT:
+        return trace
+    return translation(trace.spec).trace(trace)
 
 
 def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trace:
@@ -344,18 +366,20 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
     notes = _function_rules(spec)
     notes.append("Inference: the network as it is, without dropout; nothing is updated.")
     loss = engine.mean_loss([done.loss])
-    return Trace(
-        spec=spec,
-        rounding=None,
-        notes=tuple(notes),
-        steps=tuple(steps),
-        epochs=(),
-        changes=(),
-        parameter_count=0,
-        loss_before=loss,
-        loss_after=loss,
-        outputs_after=done.layers[-1].out,
-        inference=True,
+    return _in_notation(
+        Trace(
+            spec=spec,
+            rounding=None,
+            notes=tuple(notes),
+            steps=tuple(steps),
+            epochs=(),
+            changes=(),
+            parameter_count=0,
+            loss_before=loss,
+            loss_after=loss,
+            outputs_after=done.layers[-1].out,
+            inference=True,
+        )
     )
 
 

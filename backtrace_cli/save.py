@@ -87,6 +87,8 @@ def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> s
     state = spec.optimizer_state
     if state is not None and (state.t or state.values):
         data["optimizer_state"] = _state(spec, state)
+    if spec.notation != "lecture":
+        data["notation"] = spec.notation  # weights stay named in the lecture's numbering
     body = yaml.dump(
         data,
         Dumper=_Dumper,

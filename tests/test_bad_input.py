@@ -89,7 +89,7 @@ CASES = [
         "line 3, learning_rat: unknown key; did you mean 'learning_rate'? valid keys: name, "
         "description, layers, activation, activations, loss, learning_rate, inputs, targets, "
         "samples, mode, batch_gradient, shuffle, seed, weights, biases, train_biases, dropout, "
-        "optimizer, weight_decay, optimizer_state, leaky_relu_slope, epochs_done",
+        "optimizer, weight_decay, optimizer_state, leaky_relu_slope, epochs_done, notation",
     ),
     (
         "wrong number of inputs",

@@ -51,6 +51,8 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "weight_decay": spec.weight_decay,
         "rounding": rounding,
         "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
+        # the equations' symbols and δ sign (the arrays above keep the lecture's)
+        "notation": getattr(spec, "notation", "lecture"),
     }
 
 

@@ -45,7 +45,8 @@ def _index(text: str) -> str:
 def latex_symbol(name: str) -> str:
     """A trace name in LaTeX: net3 → \\mathit{net}_{3}, õ3 → \\tilde{o}_{3}, new w13 → …"""
     if name.startswith("new "):
-        return latex_symbol(name[4:]) + "^{\\text{new}}"
+        base = latex_symbol(name[4:])
+        return ("{" + base + "}" if "^" in base else base) + "^{\\text{new}}"
     if name.startswith("∂") and "/" in name:
         top, bottom = name.split("/", 1)
         return (
@@ -53,10 +54,17 @@ def latex_symbol(name: str) -> str:
         )
     if name.startswith("Δ"):
         return "\\Delta " + latex_symbol(name[1:])
+    if name.startswith("e^("):  # a book's softmax numerator: e^(z^3_1)
+        return "e^{" + latex_symbol(name[3:-1]) + "}"
     if name.startswith("e^"):  # softmax's numerator e^net5
         return "e^{" + latex_symbol(name[2:]) + "}"
     if name == "Σe^net":  # softmax's denominator
         return "\\sum_{j} e^{\\mathit{net}_{j}}"
+    if name in ("Σe^z", "Σe^n"):  # a book's softmax denominator
+        return f"\\sum_{{j}} e^{{{name[-1]}_{{j}}}}"
+    book = _book_symbol(name)
+    if book is not None:
+        return book
     state = re.fullmatch(r"(.+)_([wb][\d_]+)", name)  # an optimizer's state: m_w45, v̂_b5
     if state:
         return f"{latex_symbol(state.group(1))}_{{{latex_symbol(state.group(2))}}}"
@@ -70,7 +78,9 @@ def latex_symbol(name: str) -> str:
         name, sample = match.group(1), f"^{{({match.group(2)})}}"
     match = re.fullmatch(r"(net|x̃|õ|δ|[a-zA-Z])([\d_]+)", name)
     if not match:
-        return {"η": "\\eta", "E": "E", "ḡ": "\\bar{g}"}.get(name, f"\\text{{{name}}}") + sample
+        return {"η": "\\eta", "E": "E", "ḡ": "\\bar{g}", "δ": "\\delta", "α": "\\alpha"}.get(
+            name, f"\\text{{{name}}}"
+        ) + sample
     base, index = match.groups()
     head = {
         "net": "\\mathit{net}",
@@ -79,6 +89,41 @@ def latex_symbol(name: str) -> str:
         "δ": "\\delta",
     }.get(base, base)
     return f"{head}_{{{_index(index)}}}{sample}"
+
+
+_BOOK_HEADS = {"δ": "\\delta", "ã": "\\tilde{a}", "p̃": "\\tilde{p}", "x̃": "\\tilde{x}"}
+_BOOK_WORDS = {"net", "out", "target", "õut"}
+_LAYERED = re.compile(r"([^\W\d_]̃?)\^(\d+)_([\d,]+)(\(k\+1\))?(⁽\d+⁾)?")  # z^2_1, w^2_1,1(k+1)
+_NAMED = re.compile(
+    r"([^\W\d_]̃?|net|out|target|õut)_([a-z]\d+(?:_\d+)?|\d+|total)(⁽\d+⁾)?"
+)  # net_h1
+
+
+def _book_symbol(name: str) -> str | None:
+    """A textbook's symbol in LaTeX (notations/): z^2_1 → z^{2}_{1}, w^2_1,1(k+1) →
+    w^{2}_{1,1}(k+1), net_h1 → \\mathit{net}_{h1}, E_total → E_{\\mathit{total}}, w5⁺ → w_{5}^{+};
+    None for the lecture's own symbols."""
+    state = re.fullmatch(r"(m|v|s|g|m̂|v̂)_([wb](?:\^|\d).*)", name)  # an optimizer's, of w^3_11
+    if state:
+        return f"{latex_symbol(state.group(1))}_{{{latex_symbol(state.group(2))}}}"
+    if name.endswith("⁺"):
+        return latex_symbol(name[:-1]) + "^{+}"
+    if name == "α":
+        return "\\alpha"
+    layered = _LAYERED.fullmatch(name)
+    if layered:
+        head, layer, index, next_, sample = layered.groups()
+        sample = f"^{{({sample[1:-1]})}}" if sample else ""
+        head = _BOOK_HEADS.get(head, head)
+        symbol = f"{head}^{{{layer}}}_{{{index}}}{next_ or ''}"
+        return f"{{{symbol}}}{sample}" if sample else symbol
+    named = _NAMED.fullmatch(name)
+    if named:
+        head, index, sample = named.groups()
+        head = f"\\mathit{{{head}}}" if head in _BOOK_WORDS else _BOOK_HEADS.get(head, head)
+        index = "\\mathit{total}" if index == "total" else index.replace("_", ",")
+        return f"{head}_{{{index}}}" + (f"^{{({sample[1:-1]})}}" if sample else "")
+    return None
 
 
 _LITERALS = [
@@ -199,7 +244,7 @@ def _note(note: str) -> str:
     return "\\quad " + "".join(out)
 
 
-_SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
+_SIGMA = re.compile(r"σ\(\{([^{}]+)\}\)")
 
 
 LINE_CHARACTERS = 64  # a line of an equation, as plain text: at most ≈ 700 px of KaTeX display
@@ -277,8 +322,15 @@ def _math_block(equations: list[list[str]]) -> str:
 
 
 _RULE_WORDS = re.compile(r"[A-Za-z]{3,}")
-_RULE_NAMES = {"net", "new", *(a.rule_name for a in activations.ACTIVATIONS.values())}
-_RULE_SUBSCRIPT = re.compile(r"(net|x̃|õ|[wobmxtδe])_([a-z]+)")
+_RULE_NAMES = {
+    "net",
+    "new",
+    "out",
+    "target",
+    "total",
+    *(a.rule_name for a in activations.ACTIVATIONS.values()),
+}
+_RULE_SUBSCRIPT = re.compile(r"(net|out|target|x̃|õ|[wobmxtδeyzapsn])_([a-z]+\d*)")
 _RULE_LITERALS = [
     ("new ", "NEW"),
     ("Σₛ", "\\sum_{s} "),
@@ -296,6 +348,8 @@ _RULE_LITERALS = [
     ("Δ", "\\Delta "),
     ("ln", "\\ln"),
     ("ḡ", "\\bar{g}"),
+    ("α", "\\alpha "),
+    ("…", "\\ldots "),
 ]
 
 
@@ -336,18 +390,37 @@ def _rule_part(part: str) -> str:
     return " ".join(out)
 
 
+def _book_rule(text: str) -> str:
+    """A textbook's indices in a rule as LaTeX groups: s^m_i → s^{m}_{i}, a^(m−1)_j →
+    a^{m−1}_{j}, w^m_i,j → w^{m}_{i,j}, E_total → E_{total}, W(k)ᵀ → W(k)^{T}."""
+    text = re.sub(r"\^\(([^()]*)\)", r"^{\1}", text)
+    text = re.sub(r"\^([A-Za-z0-9])(?=_|\(|\b)", r"^{\1}", text)
+    text = re.sub(r"\}_([a-z],[a-z]|[a-z]{1,2})(?![a-z])", r"}_{\1}", text)
+    text = text.replace("E_total", "E_{\\mathit{total}}").replace("ᵀ", "^{T}")
+    text = re.sub(
+        r"\b([wbi])(\d+)(⁺?)", lambda m: f"{m[1]}_{{{m[2]}}}" + ("^{+}" if m[3] else ""), text
+    )
+    return text
+
+
 def _rule_tex(text: str) -> str:
     """A formula of a rule, written in plain symbols, as LaTeX."""
+    text = _book_rule(text)
     text = _RULE_SUBSCRIPT.sub(
         lambda m: (
-            {"net": "\\mathit{net}", "õ": "\\tilde{o}", "x̃": "\\tilde{x}", "δ": "δ"}.get(
-                m.group(1), m.group(1)
-            )
+            {
+                "net": "\\mathit{net}",
+                "out": "\\mathit{out}",
+                "target": "\\mathit{target}",
+                "õ": "\\tilde{o}",
+                "x̃": "\\tilde{x}",
+                "δ": "δ",
+            }.get(m.group(1), m.group(1))
             + f"_{{{m.group(2)}}}"
         ),
         text,
     )
-    text = re.sub(r"(?<!\{)\bnet\b(?!\})", "\\\\mathit{net}", text)  # "∂o/∂net", not "{net}"
+    text = re.sub(r"(?<!\{)\b(net|out|target)\b(?!\})", r"\\mathit{\1}", text)  # "∂o/∂net"
     text = _powers(text)  # e^\mathit{net}_{k} → e^{\mathit{net}_{k}}: the subscript goes up too
     text = re.sub(r"\^(−?)(\\mathit\{net\}|\w+)", r"^{\1\2}", text)  # e^−net: all of it up
     text = text.replace("′", "'")
@@ -425,13 +498,17 @@ def _math(text: str) -> str:
 
 def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     """What the homework question says: network, activations, loss, η, data, dropout."""
+    from ..records import translation
+
     numbering = spec.numbering
+    book = translation(spec)
+    name = book.symbol
     layers = []
     for k, width in enumerate(spec.layers):
         first, last = numbering.unit(k, 0), numbering.unit(k, width - 1)
         units = f"unit {first}" if width == 1 else f"units {first}–{last}"
         if k == 0:
-            xs = [_math(latex_symbol(f"x{u}")) for u in (first, last)]
+            xs = [_math(latex_symbol(name(f"x{u}"))) for u in (first, last)]
             units = xs[0] if width == 1 else f"{xs[0]}–{xs[1]}"
         kind = "inputs" if k == 0 else "output" if k == len(spec.layers) - 1 else "hidden"
         layers.append(f"{kind} {units}")
@@ -447,18 +524,18 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
         f"({'; '.join(layers)}), {activation}"
         f", {biases_text(spec)}, "
-        f"the loss {rule_markdown(get_loss(spec.loss).rule)}, and learning rate "
-        f"$\\eta$ = {fmt(spec.learning_rate)}. "
+        f"the loss {rule_markdown(book.rule(get_loss(spec.loss).rule, True, flip=False))}, "
+        f"and learning rate ${latex_symbol(name('η'))}$ = {fmt(spec.learning_rate)}. "
     )
     last = len(spec.layers) - 1
     if len(spec.samples) == 1:
         sample = spec.samples[0]
         xs = ", ".join(
-            f"{_math(latex_symbol(f'x{numbering.unit(0, i)}'))} = {fmt(v)}"
+            f"{_math(latex_symbol(name(f'x{numbering.unit(0, i)}')))} = {fmt(v)}"
             for i, v in enumerate(sample.inputs[:8])
         )
         ts = ", ".join(
-            f"{_math(latex_symbol(f't{numbering.unit(last, i)}'))} = {fmt(v)}"
+            f"{_math(latex_symbol(name(f't{numbering.unit(last, i)}')))} = {fmt(v)}"
             for i, v in enumerate(sample.targets[:8])
         )
         more = " …" if len(sample.inputs) > 8 else ""
@@ -484,7 +561,8 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     if epochs is None:
         text += (
             "Do one training step by backpropagation: the forward pass, the error and loss, "
-            "the $\\delta$ of every unit, and every updated weight"
+            f"the ${latex_symbol(book.rule('δ', False, flip=False))}$ of every unit, and every "
+            "updated weight"
             + (" and bias" if spec.biases is not None and spec.train_biases else "")
             + "."
         )
@@ -510,7 +588,10 @@ def diagram(
     dropped: set[int] | None = None,
 ) -> str:
     """The network as a Mermaid flowchart: layers left to right, weights on the edges."""
+    from ..records import translation
+
     numbering = spec.numbering
+    named = translation(spec).symbol
     labelled = sum(w.size for w in spec.weights) <= LABELLED_EDGES
     lines = ["```mermaid", "---", f'title: "{title}"', "---", "flowchart LR"]
     node: dict[tuple[int, int | None], str] = {}
@@ -535,11 +616,13 @@ def diagram(
             else:
                 u = numbering.unit(k, i)
                 ident = f"u{u}"
-                label = f"x{u}" if k == 0 else f"unit {u}"
+                label = named(f"x{u}") if k == 0 else f"unit {u}"
+                if k and spec.notation != "lecture":
+                    label = named(f"o{u}")  # the book's name of the unit's output: a^2_1, out_h1
                 if k == 0 and inputs is not None:
                     label += f" = {fmt(inputs[i])}"
                 if k > 0 and spec.biases is not None and spec.biases[k - 1] is not None:
-                    label += f"<br/>b{u} = {fmt(float(spec.biases[k - 1][i]))}"
+                    label += f"<br/>{named(f'b{u}')} = {fmt(float(spec.biases[k - 1][i]))}"
                 shape = ('(["', '"])') if k == 0 else ('(("', '"))')
                 lines.append(f"    {ident}{shape[0]}{label}{shape[1]}")
             node[(k, i)] = ident
@@ -549,8 +632,8 @@ def diagram(
             for i in _shown_units(spec.layers[k - 1]):
                 a, b = node[(k - 1, i)], node[(k, j)]
                 if labelled and i is not None and j is not None:
-                    name = notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j))
-                    lines.append(f'  {a} -->|"{name} = {fmt(float(w[j, i]))}"| {b}')
+                    weight = notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j))
+                    lines.append(f'  {a} -->|"{named(weight)} = {fmt(float(w[j, i]))}"| {b}')
                 else:
                     lines.append(f"  {a} --> {b}")
     if dropped:

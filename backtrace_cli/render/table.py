@@ -29,7 +29,7 @@ def network_line_for(spec) -> str:
         "layers " + "-".join(str(n) for n in spec.layers),
         acts,
         f"loss {spec.loss}",
-        f"η = {spec.learning_rate:g}",
+        f"{_rate(spec)} = {spec.learning_rate:g}",
         f"{samples} sample{'s' if samples != 1 else ''}",
     ]
     if samples > 1:
@@ -40,7 +40,14 @@ def network_line_for(spec) -> str:
     return " · ".join(parts)
 
 
-_SIGMA = re.compile(r"σ\(\{(net\d+(?:_\d+)?)\}\)")
+def _rate(spec) -> str:
+    """The learning rate's letter in the spec's notation: η, or Hagan's α."""
+    from .. import notations
+
+    return notations.get(getattr(spec, "notation", None)).rate
+
+
+_SIGMA = re.compile(r"σ\(\{([^{}]+)\}\)")
 
 
 class Wrapped:
@@ -378,7 +385,9 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table | LongSummary:
     table.add_section()
     # like for like: with dropout, the loss before is shown without it too, as the one after
     before = trace.loss_before_inference
-    table.add_row("E", fmt(trace.loss_before if before is None else before), fmt(trace.loss_after))
+    table.add_row(
+        trace.name("E"), fmt(trace.loss_before if before is None else before), fmt(trace.loss_after)
+    )
     return table
 
 
@@ -413,15 +422,17 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     if trace.inference:
         count = len(trace.steps)
         mean = "" if count == 1 else f", the mean over the {count} samples"
-        parts.append(Text(f"E = {fmt(trace.loss_before)}{mean} (inference: no dropout, no update)"))
+        loss = f"{trace.name('E')} = {fmt(trace.loss_before)}{mean}"
+        parts.append(Text(f"{loss} (inference: no dropout, no update)"))
         return Group(*parts)
     epoch = trace.epochs[0].epoch
     parts.append(Rule("Summary" if title else f"Summary of epoch {epoch}", align="left"))
     parts.append(summary_table(trace, fmt))
-    line = f"E before the update = {fmt(trace.loss_before)}, after = {fmt(trace.loss_after)}"
+    loss = trace.name("E")
+    line = f"{loss} before the update = {fmt(trace.loss_before)}, after = {fmt(trace.loss_after)}"
     if trace.loss_before_inference is not None:
         line = (
-            f"E before the update = {fmt(trace.loss_before_inference)}, after = "
+            f"{loss} before the update = {fmt(trace.loss_before_inference)}, after = "
             f"{fmt(trace.loss_after)}, both without dropout (as at inference); through "
             f"this step's dropout masks E was {fmt(trace.loss_before)}"
         )
@@ -435,8 +446,11 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
 def _given(trace: Trace, step, fmt: NumberFormat) -> str:
     numbering = trace.spec.numbering
     last = len(trace.spec.layers) - 1
-    xs = [f"x{numbering.unit(0, i)} = {fmt(v)}" for i, v in enumerate(step.inputs[:6])]
-    ts = [f"t{numbering.unit(last, i)} = {fmt(v)}" for i, v in enumerate(step.targets[:6])]
+    name = trace.name
+    xs = [f"{name(f'x{numbering.unit(0, i)}')} = {fmt(v)}" for i, v in enumerate(step.inputs[:6])]
+    ts = [
+        f"{name(f't{numbering.unit(last, i)}')} = {fmt(v)}" for i, v in enumerate(step.targets[:6])
+    ]
     more_x = " …" if len(step.inputs) > 6 else ""
     more_t = " …" if len(step.targets) > 6 else ""
     return f"inputs {', '.join(xs)}{more_x} · targets {', '.join(ts)}{more_t}"
@@ -448,6 +462,7 @@ def _outputs(trace: Trace, fmt: NumberFormat) -> str:
     numbering = trace.spec.numbering
     last = len(trace.spec.layers) - 1
     outs = ", ".join(
-        f"o{numbering.unit(last, i)} = {fmt(v)}" for i, v in enumerate(trace.outputs_after[0])
+        f"{trace.name(f'o{numbering.unit(last, i)}')} = {fmt(v)}"
+        for i, v in enumerate(trace.outputs_after[0])
     )
     return f"Outputs after the update: {outs}"

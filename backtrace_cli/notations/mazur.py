@@ -1,0 +1,63 @@
+"""Mazur's notation ("A Step by Step Backpropagation Example", 2015): inputs i1, i2, hidden
+units h1, h2, outputs o1, o2; net_h1, out_h1, target_o1, E_total; weights w1, w2, … numbered
+layer by layer, by the unit they go to, then the unit they come from; one bias per layer (b1,
+b2); ∂E_total/∂w5 = ∂E_total/∂out_o1·∂out_o1/∂net_o1·∂net_o1/∂w5, δ_o1 = ∂E_total/∂net_o1
+(the opposite sign of the lecture's δ), and w5⁺ = w5 − η·∂E_total/∂w5."""
+
+from __future__ import annotations
+
+from . import Book, Place
+
+
+def _unit(place: Place) -> str:
+    """i1, h1, o1; with several hidden layers h1_2 (hidden layer 1, unit 2)."""
+    j = place.index + 1
+    if place.layer == 0:
+        return f"i{j}"
+    if place.output:
+        return f"o{j}"
+    return f"h{j}" if place.hidden_layers == 1 else f"h{place.layer}_{j}"
+
+
+_HEADS = {
+    "net": "net",
+    "o": "out",
+    "δ": "δ",
+    "m": "m",
+    "õ": "õut",
+    "g": "g",
+    "t": "target",
+    "e": "e",
+}
+
+
+def _quantity(kind: str, place: Place) -> str:
+    if kind in ("x", "x̃"):
+        return ("ĩ" if kind == "x̃" else "") + _unit(place)
+    return f"{_HEADS[kind]}_{_unit(place)}"
+
+
+def _bias(place: Place, shared: bool) -> str:
+    return f"b{place.layer}" if shared else f"b_{_unit(place)}"
+
+
+BOOK = Book(
+    name="mazur",
+    title="Mazur, A Step by Step Backpropagation Example",
+    flips=True,
+    convention=(
+        "Mazur's notation: δ_o1 = ∂E_total/∂net_o1 (the opposite sign of the lecture's "
+        "δ = −∂E/∂net), and w5⁺ = w5 − η·∂E_total/∂w5. Weights w1, w2, … are numbered "
+        "layer by layer, by the unit they go to, then the one they come from"
+    ),
+    quantity=_quantity,
+    weight=lambda source, target, n: f"w{n}",
+    bias=_bias,
+    new=lambda old: f"{old}⁺",
+    loss="E_total",
+    heads={"o": "out", "t": "target", "x": "i", "E": "E_total", "õ": "õut"},
+    sign_mistake="δ with the lecture's sign, −∂E/∂net: Mazur's δ_o1 is ∂E_total/∂net_o1",
+    gradients=True,
+    gradient_update=True,
+    delta_from_factors=True,
+)
