@@ -38,6 +38,22 @@ def load(source: Source = None) -> Spec:
     return config.load(source)
 
 
+def _in_notation(spec: Any, notation: str | None) -> Any:
+    """The spec in a textbook's notation (ConfigError for a name that is not one); a
+    computational graph's names are its own."""
+    if notation is None or not isinstance(spec, Spec):
+        return spec
+    from dataclasses import replace
+
+    from .notations import NAMES
+
+    if notation not in NAMES:
+        raise ConfigError(
+            "<notation>", None, "notation", f"{notation!r}: use one of {', '.join(NAMES)}"
+        )
+    return replace(spec, notation=notation)
+
+
 def _carry(rounding: str | None) -> Any:
     from . import engine
 
@@ -121,14 +137,16 @@ def trace(
     gradients: bool | None = None,
     inference: bool = False,
     verify: bool = False,
+    notation: str | None = None,
 ) -> Worked:
     """One training step (one epoch over several samples), every equation traced.
 
     `rounding`: "3sf" or "4dp", carried as a student does by hand; `inference`: the forward
-    pass and loss only, without dropout or update (`run --eval`)."""
+    pass and loss only, without dropout or update (`run --eval`); `notation`: a textbook's
+    symbols and δ sign ("nielsen", "hagan", "mazur"; default the config's, else the lecture's)."""
     from . import engine, records
 
-    spec = load(source)
+    spec = _in_notation(load(source), notation)
     if not isinstance(spec, Spec):
         return _trace_graph(spec, rounding, decimals, inference, verify)
     carry = _carry(rounding)
@@ -322,12 +340,13 @@ def train(
     all_epochs: bool = False,
     progress: Callable[[int], None] | None = None,
     verify: bool = False,
+    notation: str | None = None,
 ) -> Worked:
     """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
     "last" or "all". The result's `records.final` is the trained network."""
     from . import history, training
 
-    spec = load(source)
+    spec = _in_notation(load(source), notation)
     picked, last, everything = picks(trace)
     if everything:
         picked = set(range(1, epochs + 1))

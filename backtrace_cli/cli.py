@@ -60,11 +60,9 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _in_notation(spec: Any, book: str | None) -> Any:
     """The spec with --notation's book (a computational graph's names are its own)."""
-    if book is None or not hasattr(spec, "layers"):
-        return spec
-    from dataclasses import replace
+    from .api import _in_notation as in_notation
 
-    return replace(spec, notation=book)
+    return in_notation(spec, book)
 
 
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:

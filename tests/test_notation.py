@@ -375,3 +375,111 @@ def test_mazurs_example_in_his_notation_gives_his_published_numbers(runner):
         # he rounds: within half a unit of his last printed digit
         half_unit = float(Decimal(1).scaleb(Decimal(printed).as_tuple().exponent)) / 2
         assert found[symbol] == approx(float(printed), abs=half_unit * 1.01), symbol
+
+
+# ---- spellings, the Python API, a class's homework and a quiz in a book's notation
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["z^2_1", "z^{2}_{1}", "z_1^2", "z^{(2)}_1", "z²₁", "z2_1"],
+)
+def test_students_spellings_of_one_nielsen_name_are_one_name(runner, tmp_path, spelling):
+    path = write_answers(tmp_path, {spelling: NET3}, "exercise: lecture\nnotation: nielsen\n")
+    _code, report = check_json(runner, path)
+    assert [(a["symbol"], a["kind"]) for a in report["answers"]] == [("z^2_1", "right")]
+
+
+@pytest.mark.parametrize(
+    ("book", "spelling", "symbol"),
+    [
+        ("mazur", "w5", "w5⁺"),
+        ("mazur", "w5+", "w5⁺"),
+        ("mazur", "dE_total/dw5", "∂E_total/∂w5"),
+        ("hagan", "w^2_1,1(k+1)", "w^2_1,1(k+1)"),
+        ("hagan", "w^2_11", "w^2_1,1(k+1)"),
+        ("nielsen", "w'^3_11", "new w^3_11"),
+        ("nielsen", "dw^3_11", "Δw^3_11"),
+    ],
+)
+def test_an_updated_weight_is_read_in_each_books_spellings(
+    runner, tmp_path, book, spelling, symbol
+):
+    path = write_answers(tmp_path, {spelling: 0.5}, f"exercise: lecture\nnotation: {book}\n")
+    _code, report = check_json(runner, path)
+    assert [a["symbol"] for a in report["answers"]] == [symbol]
+
+
+def test_a_lecture_name_in_a_books_answers_file_is_refused_with_the_books_names(runner, tmp_path):
+    path = write_answers(tmp_path, {"net3": 0.755}, "exercise: lecture\nnotation: nielsen\n")
+    result = runner.invoke(cli, ["check", path])
+    assert result.exit_code == 2
+    assert "line 4" in result.output and "answers.net3" in result.output
+    assert "nielsen's notation" in result.output and "z^2_1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_python_api_takes_a_notation():
+    import backtrace_cli as bt
+
+    document = bt.trace("lecture", notation="hagan").json()
+    values = {e["symbol"]: e["value"] for e in document["steps"][0]["equations"]}
+    assert values["s^2_1"] == approx(-D5, rel=1e-12)
+    assert document["network"]["notation"] == "hagan"
+    report = bt.check({"delta^3_1": f"{-D5:.3g}"}, "lecture", notation="nielsen")
+    assert [a["kind"] for a in report["answers"]] == ["right"]
+
+
+def test_a_class_answering_in_nielsens_notation_is_marked_from_the_teachers_folder(
+    runner, tmp_path
+):
+    folder = tmp_path / "hw"
+    made = runner.invoke(
+        cli,
+        [
+            "exercise",
+            "lecture",
+            "--variants",
+            "1",
+            "--seed",
+            "4",
+            "-o",
+            str(folder),
+            "--notation",
+            "nielsen",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    (config,) = (folder / "configs").iterdir()
+    assert "notation: nielsen" in config.read_text(encoding="utf-8")
+    # the variant's own numbers, from its config, traced in the lecture's notation
+    lecture = run_json(runner, str(config), "--notation", "lecture")
+    values = {e["symbol"]: e["value"] for e in lecture["steps"][0]["equations"]}
+    answers = folder / "answers"
+    answers.mkdir()
+    (answers / "ann.yaml").write_text(
+        f"variant: {config.stem}\nstudent: Ann\nanswers:\n"
+        f"  z^2_1: {values['net3']!r}\n  delta^3_1: {-values['δ5']!r}\n"
+        f"  w^3_12: {values['new w45']!r}\n",
+        encoding="utf-8",
+    )
+    grades = tmp_path / "grades.csv"
+    result = runner.invoke(
+        cli, ["check", "--exercises", str(folder), str(answers), "--gradebook", str(grades)]
+    )
+    assert result.exit_code == 1, result.output  # right, but most questions unanswered
+    header, row = grades.read_text(encoding="utf-8").splitlines()
+    cells = dict(zip(header.split(","), row.split(",")))
+    assert cells["mark"] == "3"
+    assert cells["z^2_1"] == cells["delta^3_1"] == cells["w^3_12"] == "right"
+
+
+def test_a_quiz_in_a_notation_writes_a_session_check_reads_in_it(runner, tmp_path):
+    session = tmp_path / "session.yaml"
+    typed = f"{NET3}\n{O3}\n"
+    result = runner.invoke(cli, ["quiz", "--notation", "mazur", "-o", str(session)], input=typed)
+    assert "net_h1 = w1·i1 + w2·i2" in result.output
+    text = session.read_text(encoding="utf-8")
+    assert "notation: mazur" in text and "net_h1" in text
+    _code, report = check_json(runner, str(session))
+    assert [a["kind"] for a in report["answers"]] == ["right", "right"]

@@ -249,18 +249,17 @@ class Translation:
 
         def generic(match: re.Match[str]) -> str:
             head, index = match.group("head"), match.group("index")
+            found = self.book.heads.get(head, head) + (index or "")
             if index:
-                found = self.book.generic.get((head, index[1:], output))
-                if found is not None:
-                    return found
-                return self.book.heads.get(head, head) + index
-            return self.book.heads.get(head, head)
+                found = self.book.generic.get((head, index[1:], output), found)
+            return self.book.new(found) if match.group("new") else found
 
         return _GENERIC.sub(generic, text)
 
     def section(self, section: Section, output: bool) -> Section:
         rows = []
         folded: Equation | None = None  # a ∂E/∂w row whose Δw row was left out
+        any_folded = False
         previous: Equation | None = None
         for row in section.rows:
             if not hasattr(row, "symbol"):
@@ -273,6 +272,7 @@ class Translation:
                 and previous.symbol == f"∂E/∂{row.symbol[1:]}"
             ):
                 folded = previous  # Δw5 is folded into w5⁺ = w5 − η·∂E_total/∂w5
+                any_folded = True
                 continue
             rows.append(self.equation(row, folded))
             folded, previous = None, row
@@ -284,6 +284,9 @@ class Translation:
             rule = self.rule(head, output, flip) + sep + tail
         else:
             rule = self.rule(rule, output, flip)
+        if any_folded:  # the update the folded rows make, in the book's words
+            p = "b_j" if section.title.startswith("Bias") else "w_ij"
+            rule += ",  " + self.rule(f"new {p} = {p} − η·∂E/∂{p}", output, flip=False)
         note = section.note
         if self.book.flips:
             note = note.replace("δ_j = t_j − o_j", "δ_j = o_j − t_j")
@@ -370,7 +373,8 @@ _FLIPPED_RULES = (
     ("δ_j = t_j − o_j", "δ_j = o_j − t_j"),
 )
 _GENERIC = re.compile(
-    r"(?<![A-Za-z])(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?(?![A-Za-z])"
+    r"(?<![A-Za-z])(?P<new>new )?(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?"
+    r"(?![A-Za-z])"
 )
 
 
@@ -430,44 +434,45 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆�
 @lru_cache(maxsize=8192)
 def canonical(name: str) -> str:
     """A name as students write it, reduced so that spellings of one symbol agree:
-    z^{2}_{1}, z^2_1, z²₁ and z2_1 → z21; delta^3_1 → δ31; w5+ and w5⁺ → w5⁺."""
-    text = name.strip().translate(_SUPERSCRIPTS)
-    text = re.sub(r"^(?:Δ|d(?=[wb][\d^_{]))", "Δ", text)
-    text = re.sub(r"^delta", "δ", text)
-    text = re.sub(r"(?<=[/∂])delta", "δ", text)
-    text = text.replace("+", "⁺") if re.search(r"\d\+$", text) else text
-    text = text.replace("new ", "new")
+    z^{2}_{1}, z^2_1, z^{(2)}_1, z_1^2, z²₁ and z2_1 → z21; delta^3_1 → δ31; w5+, w5^+ and
+    w5⁺ → w5⁺; dE_total/dw5 → ∂Etotal/∂w5; w'^3_11 → neww311."""
+    text = name.strip().translate(_SUPERSCRIPTS).replace("new ", "new")
+    swapped = re.fullmatch(r"(.*?)_\{?(\d+)\}?\^\{?\(?(\d+)\)?\}?", text)  # z_1^2: Nielsen's z^2_1
+    if swapped and not re.search(r"\d", swapped.group(1)):
+        text = f"{swapped.group(1)}^{swapped.group(3)}_{swapped.group(2)}"
+    text = re.sub(r"\^\{?\((\d+)\)\}?", r"^\1", text)  # z^{(2)}_1
+    text = re.sub(r"[\s^_{}\\]", "", text)
+    text = re.sub(r"^(?:Δ|d(?=[wb]\d))", "Δ", text)
+    text = re.sub(r"(^|(?<=[/∂]))delta", "δ", text)
     if "/" in text:  # dE/dw5 for ∂E/∂w5
         text = re.sub(r"(^|/)d(?=[A-Za-zδ])", r"\1∂", text)
-    return re.sub(r"[\s^_{}\\]", "", text)
+    if text.endswith("+") and not text.endswith("(k+1)"):
+        text = text[:-1] + "⁺"
+    if "'" in text:  # Nielsen's w′: the updated weight
+        text = "new" + text.replace("'", "")
+    return text
 
 
 def lookup(symbols: list[str]) -> dict[str, str]:
-    """Canonical spellings → symbols, for answer names: each symbol's own canonical form, a
-    form without commas where that is not ambiguous, and for an updated parameter its plain
-    name (an answers file's `w45` is the new w45)."""
-    found: dict[str, str] = {}
-    clashes: set[str] = set()
+    """Canonical spellings → symbols, for answer names: each symbol's own canonical form,
+    and as aliases (dropped where two symbols would share one) its form without commas and,
+    for an updated parameter, its plain name (an answers file's `w45` is the new w45)."""
+    aliases: dict[str, set[str]] = {}
 
-    def add(key: str, symbol: str) -> None:
-        if key in found and found[key] != symbol:
-            clashes.add(key)
-        found.setdefault(key, symbol)
+    def alias(key: str, symbol: str) -> None:
+        for spelling in (key, key.replace(",", "")):
+            aliases.setdefault(spelling, set()).add(symbol)
 
-    for symbol in symbols:
-        add(canonical(symbol), symbol)
     for symbol in symbols:
         key = canonical(symbol)
-        add(key.replace(",", ""), symbol)
+        alias(key, symbol)
         if symbol.startswith("new "):
-            add(canonical(symbol[4:]), symbol)
-            add(canonical(symbol[4:]) + "⁺", symbol)
+            alias(canonical(symbol[4:]), symbol)
+            alias(canonical(symbol[4:]) + "⁺", symbol)
         plain = re.fullmatch(r"(.+?)(?:⁺|\(k\+1\))", symbol)
         if plain:
-            add("new" + canonical(plain.group(1)), symbol)
-            add(canonical(plain.group(1)), symbol)
-    for symbol in symbols:  # a symbol's own spelling wins over another's plain alias
-        found[canonical(symbol)] = symbol
-    for key in clashes - {canonical(s) for s in symbols}:
-        found.pop(key, None)
+            alias("new" + canonical(plain.group(1)), symbol)
+            alias(canonical(plain.group(1)), symbol)
+    found = {key: next(iter(owners)) for key, owners in aliases.items() if len(owners) == 1}
+    found.update((canonical(symbol), symbol) for symbol in symbols)  # its own spelling wins
     return found

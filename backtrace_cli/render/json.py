@@ -53,6 +53,7 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
         # the equations' symbols and δ sign (the arrays above keep the lecture's)
         "notation": getattr(spec, "notation", "lecture"),
+        "notation_convention": _convention(spec),
     }
 
 
@@ -245,3 +246,10 @@ def _write(value: Any, level: int, out: list[str]) -> None:
         out.append("\n" + "  " * level + "]")
     else:
         out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+def _convention(spec: Any) -> str:
+    """The equations' sign convention, in the words of the spec's notation."""
+    from .. import notations
+
+    return notations.get(getattr(spec, "notation", None)).convention

@@ -431,6 +431,9 @@ def _rule_tex(text: str) -> str:
         text = text.replace(plain, tex)
     text = text.replace("δ", "\\delta ")
     text = re.sub(r"NEW(w_\{[a-z]+\}|b_\{[a-z]+\})", r"\1^{\\text{new}}", text)
+    text = re.sub(r"NEW\s*([wb]\^\{[^{}]*\}_\{[^{}]*\})", r"{\1}^{\\text{new}}", text)  # books'
+    text = text.replace("NEW", "\\text{new }")
+    text = text.replace("⁺", "^{+}")  # Mazur's updated weight, w_ij⁺
     return _SCIENTIFIC.sub(
         lambda m: f"{m.group(1)} \\times 10^{{{'-' if m.group(2) == '-' else ''}{m.group(3)}}}",
         text,
@@ -507,6 +510,9 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     for k, width in enumerate(spec.layers):
         first, last = numbering.unit(k, 0), numbering.unit(k, width - 1)
         units = f"unit {first}" if width == 1 else f"units {first}–{last}"
+        if k and spec.notation != "lecture":  # a book numbers units within their layer
+            outs = [_math(latex_symbol(name(f"o{u}"))) for u in (first, last)]
+            units = outs[0] if width == 1 else f"{outs[0]}–{outs[1]}"
         if k == 0:
             xs = [_math(latex_symbol(name(f"x{u}"))) for u in (first, last)]
             units = xs[0] if width == 1 else f"{xs[0]}–{xs[1]}"

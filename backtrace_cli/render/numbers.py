@@ -38,7 +38,9 @@ class NumberFormat:
             text = f"{value:.{self.decimals}f}"
             if "." in text:
                 text = text.rstrip("0").rstrip(".")
-            if text in ("0", "-0") or (not self.explicit and abs(value) < 10.0 ** (2 - self.decimals)):
+            if text in ("0", "-0") or (
+                not self.explicit and abs(value) < 10.0 ** (2 - self.decimals)
+            ):
                 # too small for the decimals to show three figures (Adam's v is often 1e−06):
                 # keep it readable
                 text = f"{value:.3g}"
