@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from . import engine
 from .config import Spec
-from .records import Elided, Trace, build, parameter_names, parameters
+from .records import Elided, Trace, build, parameter_names, parameters, translation
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,16 +99,20 @@ def build_training(
     """Name what `training.train` computed."""
     spec = training.start
     numbering = spec.numbering
+    name_of = translation(spec).symbol  # the columns in the spec's notation: a^3_1, w^2_11
     last = len(spec.layers) - 1
     n_out, n_samples = spec.layers[-1], len(spec.samples)
     outputs: list[tuple[str, int, int]] = []
     if n_out * n_samples <= MAX_OUTPUT_COLUMNS:
         for s in range(n_samples):
             for j in range(n_out):
-                name = f"o{numbering.unit(last, j)}" + (f" s{s + 1}" if n_samples > 1 else "")
+                name = name_of(f"o{numbering.unit(last, j)}")
+                name += f" s{s + 1}" if n_samples > 1 else ""
                 outputs.append((name, s, j))
     count = len(parameters(spec))
-    shown_parameters = parameter_names(spec) if count <= MAX_PARAMETER_COLUMNS else []
+    shown_parameters = (
+        [name_of(name) for name in parameter_names(spec)] if count <= MAX_PARAMETER_COLUMNS else []
+    )
     rows: list[EpochRow | Elided] = []
     previous = 0
     for snap in training.snapshots:
@@ -124,7 +128,7 @@ def build_training(
                 loss_after=float(training.losses_after[snap.epoch - 1]),
                 outputs=tuple(float(snap.outputs[s, j]) for _, s, j in outputs),
                 parameters=tuple(values.tolist()) if shown_parameters else (),
-                moved="" if shown_parameters else parameter_names(spec, [snap.moved])[0],
+                moved="" if shown_parameters else name_of(parameter_names(spec, [snap.moved])[0]),
                 moved_value=float(values[snap.moved]),
                 moved_change=snap.change,
                 dropped=(

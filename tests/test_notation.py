@@ -483,3 +483,41 @@ def test_a_quiz_in_a_notation_writes_a_session_check_reads_in_it(runner, tmp_pat
     assert "notation: mazur" in text and "net_h1" in text
     _code, report = check_json(runner, str(session))
     assert [a["kind"] for a in report["answers"]] == ["right", "right"]
+
+
+CASES = [  # every kind of section a trace has: biases, dropout, softmax, optimizers, batch
+    ["run", "mazur"],
+    ["run", "lecture_dropout"],
+    ["run", "softmax", "--gradients"],
+    ["run", "adam"],
+    ["run", "xor", "--verify"],
+    ["step", "xor_momentum", "--epochs", "3", "--trace", "1,3"],
+]
+
+
+@pytest.mark.parametrize("book", FLIPPED)
+def test_every_kind_of_section_parses_in_katex_in_every_notation(runner, book):
+    math_, diagrams = [], []
+    for case in CASES:
+        result = runner.invoke(cli, [*case, "--notation", book, "--format", "markdown"])
+        assert result.exit_code == 0, (case, result.output)
+        found = pieces(result.output)
+        math_ += found[0]
+        diagrams += found[1]
+    report = check(math_, diagrams)
+    assert report["math"] == [], report["math"][:3]
+    assert report["mermaid"] == [], report["mermaid"][:3]
+
+
+@pytest.mark.parametrize("book", FLIPPED)
+def test_the_epochs_table_names_outputs_and_weights_in_the_book(runner, book):
+    result = runner.invoke(cli, ["step", "lecture", "--epochs", "2", "--notation", book])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if line.lstrip().startswith("epoch"))
+    output, w35 = {
+        "nielsen": ("a^3_1", "w^3_11"),
+        "hagan": ("a^2_1", "w^2_1,1"),
+        "mazur": ("out_o1", "w5"),
+    }[book]
+    assert output in header.split() and w35 in header.split()
+    assert "o5" not in header.split() and "w35" not in header.split()

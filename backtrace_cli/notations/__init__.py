@@ -241,6 +241,7 @@ class Translation:
         rewrite what carries δ's sign (δ and update rules)."""
         if self.identity or not text:
             return text
+        text = re.sub(r"e\^net_([a-z])", r"e^(net_\1)", text)  # e^(z^L_k): the exponent whole
         for lecture, book in self.book.phrases:
             text = text.replace(lecture, book)
         if self.book.flips and flip:

@@ -103,7 +103,7 @@ def _book_symbol(name: str) -> str | None:
     """A textbook's symbol in LaTeX (notations/): z^2_1 → z^{2}_{1}, w^2_1,1(k+1) →
     w^{2}_{1,1}(k+1), net_h1 → \\mathit{net}_{h1}, E_total → E_{\\mathit{total}}, w5⁺ → w_{5}^{+};
     None for the lecture's own symbols."""
-    state = re.fullmatch(r"(m|v|s|g|m̂|v̂)_([wb](?:\^|\d).*)", name)  # an optimizer's, of w^3_11
+    state = re.fullmatch(r"(m|v|s|g|m̂|v̂)_([wb](?:\^|\d|_).*)", name)  # an optimizer's, of w^3_11
     if state:
         return f"{latex_symbol(state.group(1))}_{{{latex_symbol(state.group(2))}}}"
     if name.endswith("⁺"):
@@ -120,7 +120,12 @@ def _book_symbol(name: str) -> str | None:
     named = _NAMED.fullmatch(name)
     if named:
         head, index, sample = named.groups()
-        head = f"\\mathit{{{head}}}" if head in _BOOK_WORDS else _BOOK_HEADS.get(head, head)
+        if head == "õut":  # Mazur's out after dropout
+            head = "\\widetilde{\\mathit{out}}"
+        elif head in _BOOK_WORDS:
+            head = f"\\mathit{{{head}}}"
+        else:
+            head = _BOOK_HEADS.get(head, head)
         index = "\\mathit{total}" if index == "total" else index.replace("_", ",")
         return f"{head}_{{{index}}}" + (f"^{{({sample[1:-1]})}}" if sample else "")
     return None
@@ -176,7 +181,10 @@ def _fill(template: str, slot: Callable[[str], str], raw: bool = False) -> str:
     parts, end = [], 0
     for match in _SLOT.finditer(template):
         parts.append(literal(template[end : match.start()]))
-        parts.append(slot(match.group(1)))
+        filled = slot(match.group(1))
+        if parts[-1].endswith("^") and "^" in filled:  # e^{z^3_1}: one group up
+            filled = "{" + filled + "}"
+        parts.append(filled)
         end = match.end()
     parts.append(literal(template[end:]))
     return "".join(parts)
@@ -230,17 +238,23 @@ def latex_working(
     )
 
 
+_NOTE_SYMBOL = re.compile(r"(δ|−|[^\W\d_]\^\d+_[\d,]+|(?:net|out|target|õut|[a-z])_[a-z]\d+)")
+
+
 def _note(note: str) -> str:
     """A row's note as LaTeX text: "dropped: δ = 0" → \\text{dropped: }\\delta\\text{ = 0}."""
-    pieces = re.split(r"(δ|−)", note.replace("_", "\\_"))
+    pieces = _NOTE_SYMBOL.split(note)
     out = []
-    for piece in pieces:
+    for n, piece in enumerate(pieces):
         if piece == "δ":
             out.append("\\delta")
         elif piece == "−":
             out.append("-")
+        elif n % 2:  # a textbook's symbol: a^3_1, out_o1
+            out.append(latex_symbol(piece))
         elif piece:
-            out.append(f"\\text{{{piece}}}")
+            escaped = piece.replace("_", "\\_")
+            out.append(f"\\text{{{escaped}}}")
     return "\\quad " + "".join(out)
 
 
@@ -397,6 +411,8 @@ def _book_rule(text: str) -> str:
     text = re.sub(r"\^([A-Za-z0-9])(?=_|\(|\b)", r"^{\1}", text)
     text = re.sub(r"\}_([a-z],[a-z]|[a-z]{1,2})(?![a-z])", r"}_{\1}", text)
     text = text.replace("E_total", "E_{\\mathit{total}}").replace("ᵀ", "^{T}")
+    text = text.replace("õut", "\\widetilde{\\mathit{out}}").replace("ã", "\\tilde{a}")
+    text = text.replace("p̃", "\\tilde{p}")
     text = re.sub(
         r"\b([wbi])(\d+)(⁺?)", lambda m: f"{m[1]}_{{{m[2]}}}" + ("^{+}" if m[3] else ""), text
     )
