@@ -51,10 +51,9 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
         "--notation",
         type=click.Choice(NAMES),
         default=None,
-        help="The textbook whose symbols and δ sign the trace uses: lecture (net, o, "
-        "δ = −∂E/∂net, w13), nielsen (z, a, δ = ∂C/∂z, w^l_jk), hagan (n, a, s = ∂F/∂n, "
-        "w^m_i,j, α) or mazur (net_h1, out_h1, w1…, ∂E_total/∂w5). Default: the config's "
-        "`notation:`, else lecture.",
+        help="The textbook whose symbols and δ sign the trace uses, and the names answers are "
+        "read in (the lecture's: net3, o3, δ = −∂E/∂net, w13). Default: the config's or "
+        "answers file's `notation:`, else lecture.",
     )(command)
 
 
@@ -67,6 +66,7 @@ def _in_notation(spec: Any, book: str | None) -> Any:
 
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by every command that prints a trace."""
+    command = notation_option(command)  # listed last
     for option in reversed(
         [
             click.option(
@@ -121,7 +121,7 @@ def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ]
     ):
         command = option(command)
-    return notation_option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -521,3 +521,64 @@ def test_the_epochs_table_names_outputs_and_weights_in_the_book(runner, book):
     }[book]
     assert output in header.split() and w35 in header.split()
     assert "o5" not in header.split() and "w35" not in header.split()
+
+
+# ---- a fifth book is one file
+
+BISHOP = '''
+"""Bishop's notation (Pattern Recognition and Machine Learning, 5.3): a_j = Σ_i w_ji·z_i,
+z_j = h(a_j), outputs y_k, targets t_k, δ_j = ∂E/∂a_j."""
+
+from . import Book, Place
+
+
+def _quantity(kind, place: Place) -> str:
+    j = place.index + 1
+    if kind == "x":
+        return f"x_{j}"
+    if kind in ("t", "e"):
+        return f"{kind}_{j}"
+    if kind == "o":
+        return f"y_{j}" if place.output else f"z_{j}"
+    return {"net": "a", "δ": "δ"}.get(kind, kind) + ("_k" if place.output else "_j") + str(j)
+
+
+BOOK = Book(
+    name="bishop",
+    title="Bishop, Pattern Recognition and Machine Learning",
+    flips=True,
+    convention="Bishop's notation: δ_j = ∂E/∂a_j",
+    quantity=_quantity,
+    weight=lambda source, target, n: f"w^({target.layer})_{target.index + 1}{source.index + 1}",
+    bias=lambda place, shared: f"b_{place.index + 1}",
+)
+'''
+
+
+def test_a_fifth_book_is_one_file(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import backtrace_cli
+    from backtrace_cli.config import examples_dir
+
+    package = tmp_path / "backtrace_cli"
+    shutil.copytree(Path(backtrace_cli.__file__).parent, package)
+    if not (package / "configs").is_dir():  # a checkout: the examples sit beside the package
+        shutil.copytree(examples_dir(), package / "configs")
+    (package / "notations" / "bishop.py").write_text(BISHOP, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "backtrace_cli", "run", "--notation", "bishop", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    values = {e["symbol"]: e["value"] for e in json.loads(result.stdout)["steps"][0]["equations"]}
+    assert values["a_j1"] == approx(NET3) and values["z_1"] == approx(O3)
+    assert values["y_1"] == approx(O5) and values["δ_k1"] == approx(-D5)
+    assert values["new w^(2)_12"] == approx(W["w45"] + DW["w45"])

@@ -66,6 +66,8 @@ class Book:
     delta_from_factors: bool = False  # output δ = ∂E/∂o·∂o/∂net, the factor rows' product
     layer_label: Callable[[int, int], str] = lambda k, last: ""  # "l = 2" for hidden layer 1
     phrases: tuple[tuple[str, str], ...] = ()  # rules: the book's own words first ("Σ_i" → "Σ_j")
+    words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
+    latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}
 
 
 def _books() -> dict[str, Book]:
@@ -78,6 +80,8 @@ def _books() -> dict[str, Book]:
 
 BOOKS = _books()
 NAMES = tuple(BOOKS)
+WORDS = tuple(sorted({w for book in BOOKS.values() for w in book.words}, key=len, reverse=True))
+LATEX = {head: tex for book in BOOKS.values() for head, tex in book.latex.items()}
 
 
 def get(name: str | None) -> Book:

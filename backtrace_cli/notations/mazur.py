@@ -60,4 +60,6 @@ BOOK = Book(
     gradients=True,
     gradient_update=True,
     delta_from_factors=True,
+    words=("net", "out", "target", "total"),
+    latex={"õut": "\\widetilde{\\mathit{out}}"},
 )

@@ -79,4 +79,5 @@ BOOK = Book(
     },
     sign_mistake="δ with the lecture's sign, −∂C/∂z: Nielsen's δ is ∂C/∂z",
     layer_label=_layer,
+    latex={"ã": "\\tilde{a}"},
 )

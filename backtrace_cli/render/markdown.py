@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .. import activations, notation
+from .. import activations, notation, notations
 from ..config import Spec
 from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
@@ -91,12 +91,17 @@ def latex_symbol(name: str) -> str:
     return f"{head}_{{{_index(index)}}}{sample}"
 
 
-_BOOK_HEADS = {"δ": "\\delta", "ã": "\\tilde{a}", "p̃": "\\tilde{p}", "x̃": "\\tilde{x}"}
-_BOOK_WORDS = {"net", "out", "target", "õut"}
+_BOOK_HEADS = {"δ": "\\delta", "x̃": "\\tilde{x}", **notations.LATEX}  # each book's own heads
+_BOOK_WORDS = "|".join(map(re.escape, notations.WORDS + tuple(notations.LATEX)))
 _LAYERED = re.compile(r"([^\W\d_]̃?)\^(\d+)_([\d,]+)(\(k\+1\))?(⁽\d+⁾)?")  # z^2_1, w^2_1,1(k+1)
-_NAMED = re.compile(
-    r"([^\W\d_]̃?|net|out|target|õut)_([a-z]\d+(?:_\d+)?|\d+|total)(⁽\d+⁾)?"
-)  # net_h1
+_NAMED = re.compile(rf"({_BOOK_WORDS}|[^\W\d_]̃?)_([a-z]\d+(?:_\d+)?|\d+|[a-z]{{3,}})(⁽\d+⁾)?")
+
+
+def _head(head: str) -> str:
+    """A book's symbol head in LaTeX: its own (ã), a word upright (net), else as written."""
+    if head in _BOOK_HEADS:
+        return _BOOK_HEADS[head]
+    return f"\\mathit{{{head}}}" if head in notations.WORDS else head
 
 
 def _book_symbol(name: str) -> str | None:
@@ -114,20 +119,13 @@ def _book_symbol(name: str) -> str | None:
     if layered:
         head, layer, index, next_, sample = layered.groups()
         sample = f"^{{({sample[1:-1]})}}" if sample else ""
-        head = _BOOK_HEADS.get(head, head)
-        symbol = f"{head}^{{{layer}}}_{{{index}}}{next_ or ''}"
+        symbol = f"{_head(head)}^{{{layer}}}_{{{index}}}{next_ or ''}"
         return f"{{{symbol}}}{sample}" if sample else symbol
     named = _NAMED.fullmatch(name)
     if named:
         head, index, sample = named.groups()
-        if head == "õut":  # Mazur's out after dropout
-            head = "\\widetilde{\\mathit{out}}"
-        elif head in _BOOK_WORDS:
-            head = f"\\mathit{{{head}}}"
-        else:
-            head = _BOOK_HEADS.get(head, head)
-        index = "\\mathit{total}" if index == "total" else index.replace("_", ",")
-        return f"{head}_{{{index}}}" + (f"^{{({sample[1:-1]})}}" if sample else "")
+        index = f"\\mathit{{{index}}}" if index.isalpha() else index.replace("_", ",")
+        return f"{_head(head)}_{{{index}}}" + (f"^{{({sample[1:-1]})}}" if sample else "")
     return None
 
 
@@ -238,7 +236,7 @@ def latex_working(
     )
 
 
-_NOTE_SYMBOL = re.compile(r"(δ|−|[^\W\d_]\^\d+_[\d,]+|(?:net|out|target|õut|[a-z])_[a-z]\d+)")
+_NOTE_SYMBOL = re.compile(rf"(δ|−|[^\W\d_]\^\d+_[\d,]+|(?:{_BOOK_WORDS}|[a-z])_[a-z]\d+)")
 
 
 def _note(note: str) -> str:
@@ -339,12 +337,10 @@ _RULE_WORDS = re.compile(r"[A-Za-z]{3,}")
 _RULE_NAMES = {
     "net",
     "new",
-    "out",
-    "target",
-    "total",
+    *notations.WORDS,
     *(a.rule_name for a in activations.ACTIVATIONS.values()),
 }
-_RULE_SUBSCRIPT = re.compile(r"(net|out|target|x̃|õ|[wobmxtδeyzapsn])_([a-z]+\d*)")
+_RULE_SUBSCRIPT = re.compile(rf"(net|{_BOOK_WORDS}|x̃|õ|(?!Σ)[^\W\d_])_([a-z]+\d*)")
 _RULE_LITERALS = [
     ("new ", "NEW"),
     ("Σₛ", "\\sum_{s} "),
@@ -404,15 +400,19 @@ def _rule_part(part: str) -> str:
     return " ".join(out)
 
 
+_WORD = re.compile(rf"(?<!\{{)\b(net|{'|'.join(map(re.escape, notations.WORDS))})\b(?!\}})")
+
+
 def _book_rule(text: str) -> str:
     """A textbook's indices in a rule as LaTeX groups: s^m_i → s^{m}_{i}, a^(m−1)_j →
     a^{m−1}_{j}, w^m_i,j → w^{m}_{i,j}, E_total → E_{total}, W(k)ᵀ → W(k)^{T}."""
     text = re.sub(r"\^\(([^()]*)\)", r"^{\1}", text)
     text = re.sub(r"\^([A-Za-z0-9])(?=_|\(|\b)", r"^{\1}", text)
     text = re.sub(r"\}_([a-z],[a-z]|[a-z]{1,2})(?![a-z])", r"}_{\1}", text)
-    text = text.replace("E_total", "E_{\\mathit{total}}").replace("ᵀ", "^{T}")
-    text = text.replace("õut", "\\widetilde{\\mathit{out}}").replace("ã", "\\tilde{a}")
-    text = text.replace("p̃", "\\tilde{p}")
+    text = re.sub(r"\b([A-Z])_([a-z]{3,})\b", r"\1_{\\mathit{\2}}", text)  # E_total
+    text = text.replace("ᵀ", "^{T}")
+    for head, tex in notations.LATEX.items():  # ã, õut: each book's own
+        text = text.replace(head, tex)
     text = re.sub(
         r"\b([wbi])(\d+)(⁺?)", lambda m: f"{m[1]}_{{{m[2]}}}" + ("^{+}" if m[3] else ""), text
     )
@@ -424,19 +424,16 @@ def _rule_tex(text: str) -> str:
     text = _book_rule(text)
     text = _RULE_SUBSCRIPT.sub(
         lambda m: (
-            {
-                "net": "\\mathit{net}",
-                "out": "\\mathit{out}",
-                "target": "\\mathit{target}",
-                "õ": "\\tilde{o}",
-                "x̃": "\\tilde{x}",
-                "δ": "δ",
-            }.get(m.group(1), m.group(1))
+            (
+                "\\mathit{" + m.group(1) + "}"
+                if m.group(1) in ("net", *notations.WORDS)
+                else {"õ": "\\tilde{o}", "x̃": "\\tilde{x}"}.get(m.group(1), m.group(1))
+            )
             + f"_{{{m.group(2)}}}"
         ),
         text,
     )
-    text = re.sub(r"(?<!\{)\b(net|out|target)\b(?!\})", r"\\mathit{\1}", text)  # "∂o/∂net"
+    text = _WORD.sub(r"\\mathit{\1}", text)  # "∂o/∂net", "∂out/∂net"
     text = _powers(text)  # e^\mathit{net}_{k} → e^{\mathit{net}_{k}}: the subscript goes up too
     text = re.sub(r"\^(−?)(\\mathit\{net\}|\w+)", r"^{\1\2}", text)  # e^−net: all of it up
     text = text.replace("′", "'")
