@@ -1018,6 +1018,12 @@ def _diagnose(
                     scores[mistake.name] = score
                     values[mistake.name] = span.value
     named = tuple(sorted(scores, key=scores.__getitem__))
+    if line.exact.origin is not None:  # the lecture's mistakes in the book's letters
+        book = solution.translation
+        own = book.book.sign_mistake
+        renamed = {n: n if n == own else book.rule(n, True, flip=False) for n in named}
+        values = {renamed[n]: v for n, v in values.items() if n in renamed}
+        named = tuple(renamed[n] for n in named)
     for name in named:
         head, _, reason = name.partition(": ")  # "δ with the sign of …: your notes use …"
         line = f"your value is what {head} gives: {_as_written(values[name], answer, rounding)}"

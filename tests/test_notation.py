@@ -582,3 +582,18 @@ def test_a_fifth_book_is_one_file(tmp_path):
     assert values["a_j1"] == approx(NET3) and values["z_1"] == approx(O3)
     assert values["y_1"] == approx(O5) and values["δ_k1"] == approx(-D5)
     assert values["new w^(2)_12"] == approx(W["w45"] + DW["w45"])
+
+
+def test_the_lectures_mistakes_are_named_in_the_books_letters(runner, tmp_path):
+    """A Nielsen δ^3_1 with (y − a) the wrong way round: the sign convention first, then
+    the lecture's own slip, written with Nielsen's y and a (not the lecture's t and o)."""
+    lecture_sign = f"{D5:.3g}"
+    path = write_answers(
+        tmp_path, {"delta^3_1": lecture_sign}, "exercise: lecture\nnotation: nielsen\n"
+    )
+    _code, report = check_json(runner, path)
+    (answer,) = report["answers"]
+    assert answer["kind"] == "wrong"
+    assert answer["mistakes"][0].startswith("δ with the lecture's sign")
+    assert "the sign of (y − a) flipped" in answer["mistakes"]
+    assert not any("(t − o)" in m for m in answer["mistakes"])
