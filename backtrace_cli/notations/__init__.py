@@ -66,6 +66,7 @@ class Book:
     delta_from_factors: bool = False  # output δ = ∂E/∂o·∂o/∂net, the factor rows' product
     layer_label: Callable[[int, int], str] = lambda k, last: ""  # "l = 2" for hidden layer 1
     phrases: tuple[tuple[str, str], ...] = ()  # rules: the book's own words first ("Σ_i" → "Σ_j")
+    unit: Callable[[Place], str] | None = None  # a unit in prose ("unit h2"); None: its output
     words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}
 
@@ -98,6 +99,7 @@ _ATOM = re.compile(
     r"|(?P<rate>η)"
     r"|(?<![A-Za-z])(?P<head>net|x̃|õ|[oxδtewbmg])(?P<number>\d+(?:_\d+)?)(?![\d])"
 )
+_UNITS = re.compile(r"\b(units?) (\d+(?:, \d+)*)(?![\d–])")
 _FLIPPED = re.compile(r"(?:δ|g)\d+(?:_\d+)?(?:⁽\d+⁾)?|ḡ")
 
 
@@ -235,10 +237,23 @@ class Translation:
         )
 
     def text(self, prose: str) -> str:
-        """Free text (a note, a title) with the trace's symbols renamed."""
+        """Free text (a note, a title) with the trace's symbols renamed, and the lecture's unit
+        numbers ("unit 4", "units 3, 4") as the book names units."""
         if self.identity or not prose:
             return prose
-        return _ATOM.sub(self._sub, prose)
+        return _UNITS.sub(self._units, _ATOM.sub(self._sub, prose))
+
+    def _units(self, match: re.Match[str]) -> str:
+        names = []
+        for number in re.findall(r"\d+", match.group(2)):
+            place = self.place(int(number))
+            if place is None:
+                return match.group(0)
+            if self.book.unit is not None:
+                names.append(self.book.unit(place))
+            else:
+                names.append(self.book.quantity("x" if place.layer == 0 else "o", place))
+        return f"{match.group(1)} {', '.join(names)}"
 
     def rule(self, text: str, output: bool, flip: bool = True) -> str:
         """A section's general rule (net_j = Σ_i w_ij·o_i, …) in the book's letters; `flip`:

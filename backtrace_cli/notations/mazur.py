@@ -52,6 +52,7 @@ BOOK = Book(
     ),
     quantity=_quantity,
     weight=lambda source, target, n: f"w{n}",
+    unit=_unit,
     bias=_bias,
     new=lambda old: f"{old}⁺",
     loss="E_total",
