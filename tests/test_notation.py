@@ -597,3 +597,18 @@ def test_the_lectures_mistakes_are_named_in_the_books_letters(runner, tmp_path):
     assert answer["mistakes"][0].startswith("δ with the lecture's sign")
     assert "the sign of (y − a) flipped" in answer["mistakes"]
     assert not any("(t − o)" in m for m in answer["mistakes"])
+
+
+def test_the_output_layer_may_be_written_by_its_letter(runner, tmp_path):
+    """Nielsen writes the output layer L (a^L_j, δ^L_j); Hagan writes M."""
+    nielsen = {"a^L_1": O5, "delta^L_1": -D5, "w^L_12": W["w45"] + DW["w45"]}
+    path = write_answers(tmp_path, nielsen, "exercise: lecture\nnotation: nielsen\n")
+    _code, report = check_json(runner, path)
+    assert [(a["symbol"], a["kind"]) for a in report["answers"]] == [
+        ("a^3_1", "right"),
+        ("δ^3_1", "right"),
+        ("new w^3_12", "right"),
+    ]
+    path = write_answers(tmp_path, {"s^M_1": -D5}, "exercise: lecture\nnotation: hagan\n")
+    _code, report = check_json(runner, path)
+    assert [(a["symbol"], a["kind"]) for a in report["answers"]] == [("s^2_1", "right")]

@@ -475,24 +475,30 @@ def canonical(name: str) -> str:
 
 def lookup(symbols: list[str]) -> dict[str, str]:
     """Canonical spellings → symbols, for answer names: each symbol's own canonical form,
-    and as aliases (dropped where two symbols would share one) its form without commas and,
-    for an updated parameter, its plain name (an answers file's `w45` is the new w45)."""
+    and as aliases (dropped where two symbols would share one) its form without commas, the
+    output layer by its letter (Nielsen's a^L_1, Hagan's s^M_1) and, for an updated parameter,
+    its plain name (an answers file's `w45` is the new w45)."""
     aliases: dict[str, set[str]] = {}
 
     def alias(key: str, symbol: str) -> None:
         for spelling in (key, key.replace(",", "")):
             aliases.setdefault(spelling, set()).add(symbol)
 
+    layers = [int(n) for symbol in symbols for n in re.findall(r"\^(\d+)_", symbol)]
+    last = f"^{max(layers)}_" if layers else None
     for symbol in symbols:
-        key = canonical(symbol)
-        alias(key, symbol)
-        if symbol.startswith("new "):
-            alias(canonical(symbol[4:]), symbol)
-            alias(canonical(symbol[4:]) + "⁺", symbol)
-        plain = re.fullmatch(r"(.+?)(?:⁺|\(k\+1\))", symbol)
-        if plain:
-            alias("new" + canonical(plain.group(1)), symbol)
-            alias(canonical(plain.group(1)), symbol)
+        spellings = [symbol]
+        if last and last in symbol:
+            spellings += [symbol.replace(last, f"^{letter}_") for letter in "LM"]
+        for spelling in spellings:
+            alias(canonical(spelling), symbol)
+            if spelling.startswith("new "):
+                alias(canonical(spelling[4:]), symbol)
+                alias(canonical(spelling[4:]) + "⁺", symbol)
+            plain = re.fullmatch(r"(.+?)(?:⁺|\(k\+1\))", spelling)
+            if plain:
+                alias("new" + canonical(plain.group(1)), symbol)
+                alias(canonical(plain.group(1)), symbol)
     found = {key: next(iter(owners)) for key, owners in aliases.items() if len(owners) == 1}
     found.update((canonical(symbol), symbol) for symbol in symbols)  # its own spelling wins
     return found
