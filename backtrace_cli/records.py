@@ -457,7 +457,7 @@ def _update_steps(
             )
         sections.append(_error(spec, done, s, values, full))
         for k in reversed(range(1, len(spec.layers))):
-            sections.append(_delta(spec, k, done, s, values, full, jacobian))
+            sections.append(_delta(spec, k, done, s, values, full, jacobian, gradients))
         last = s == count - 1
         if count == 1 or last:
             for k in reversed(range(1, len(spec.layers))):
@@ -769,7 +769,10 @@ def _delta(
     values: dict[str, float],
     full: bool,
     jacobian: bool = False,
+    gradients: bool = False,
 ) -> Section:
+    """The δ of layer k's units; `gradients`: a hidden unit's chain-rule factors too,
+    ∂E/∂o_j = −Σ_k w_jk·δ_k and ∂o_j/∂net_j, as the output's ∂E/∂o and ∂o/∂net."""
     out_names, net_names, delta_names, target_names = _names(spec)
     numbering = spec.numbering
     layer = done.layers[k - 1]
@@ -830,6 +833,11 @@ def _delta(
             lead = "" if activation.slope == "1" else slope_formula + "·"
             note = ""
             mask = _mask(done, k, s)
+            if gradients and activation.elementwise and mask is None and layer.back is not None:
+                grad = f"∂E/∂{o}"  # the engine's Σ_k w_jk·δ_k, with ∂E/∂o's sign
+                values[grad] = -float(layer.back[s, j])
+                rows.append(Equation(grad, "−" + inner, tuple(ops), values[grad]))
+                rows.append(Equation(slope, slope_formula, base, values[slope]))
             if mask is not None:
                 assert spec.dropout is not None
                 m = f"m{units[j]}"
@@ -857,6 +865,8 @@ def _delta(
             factor = _factor(spec.dropout.rates[k])
             rule = f"δ_j = ∂o_j/∂net_j·m_j{factor}·Σ_k w_jk·δ_k, w before the update"
         title = f"δ · hidden layer {k}"
+        if any(isinstance(r, Equation) and r.symbol.startswith("∂E/∂") for r in rows):
+            rule = f"∂E/∂o_j = −Σ_k w_jk·δ_k,  {rule}"
     return Section("delta", title, rule, tuple(rows))
 
 
@@ -994,7 +1004,7 @@ def _updates(
                 )
             if gradients:
                 o, net = f"o{u}", f"net{u}"
-                if k == len(spec.layers) - 1 and spec.functions[k - 1].elementwise:
+                if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
                     # ∂net/∂w = o_i (here x1): the chain rule's last factor, on its own row
                     factor = f"∂{net}/∂{w}"
                     rows.append(Equation(factor, _slot(src), ((src, values[src]),), values[src]))
@@ -1099,7 +1109,7 @@ def _bias_updates(
             )
         elif gradients:
             o, net = f"o{u}", f"net{u}"
-            if k == len(spec.layers) - 1 and spec.functions[k - 1].elementwise:
+            if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
                 factor = f"∂{net}/∂{b}"
                 rows.append(Equation(factor, "1", (), 1.0))  # net = … + b: ∂net/∂b = 1
                 rows.append(

@@ -357,6 +357,11 @@ MAZUR_PUBLISHED = {
     "∂E_total/∂out_o1": "0.74136507",
     "∂out_o1/∂net_o1": "0.186815602",
     "∂E_total/∂w5": "0.082167041",
+    "δ_o1": "0.138498562",
+    # the hidden layer, as his post goes through it
+    "∂E_total/∂out_h1": "0.036350306",
+    "∂out_h1/∂net_h1": "0.241300709",
+    "∂E_total/∂w1": "0.000438568",
     "w5⁺": "0.35891648",
     "w6⁺": "0.408666186",
     "w7⁺": "0.511301270",

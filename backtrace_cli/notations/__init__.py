@@ -391,6 +391,7 @@ _FLIPPED_RULES = (
     ("Δb_j = η·δ_j", "Δb_j = −η·δ_j"),
     ("∂E/∂b_j = −δ_j", "∂E/∂b_j = δ_j"),
     ("δ_j = t_j − o_j", "δ_j = o_j − t_j"),
+    ("∂E/∂o_j = −Σ_k", "∂E/∂o_j = Σ_k"),
 )
 _GENERIC = re.compile(
     r"(?<![A-Za-z])(?P<new>new )?(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?"
@@ -410,8 +411,12 @@ def _flip_formula(
     elif symbol.startswith(("Δw", "Δb")) and formula.startswith("{η}"):
         formula = "−" + formula
         working = None if working is None else "−" + working
+    elif formula.startswith("−(") and symbol.startswith("∂E/∂o") and "{δ" in formula:
+        formula = formula[2:-1]  # a hidden unit's ∂E/∂o = Σ_k w_jk·δ_k, δ the gradient
     elif formula.startswith("−") and (
-        symbol.startswith(("∂E/∂w", "∂E/∂b")) or re.fullmatch(r"g\d+(?:_\d+)?", symbol)
+        symbol.startswith(("∂E/∂w", "∂E/∂b", "∂E/∂o"))
+        and ("{δ" in formula or not symbol.startswith("∂E/∂o"))
+        or re.fullmatch(r"g\d+(?:_\d+)?", symbol)
     ):
         formula = formula[1:]
         if working is not None and working.startswith("−"):
