@@ -262,3 +262,35 @@ def test_wide_sigmoid_is_exact_and_quiet_at_the_extremes():
             1 / (1 + np.exp(-np.maximum(net, 0))),
         )
     assert wide == approx(expected, rel=1e-15, abs=1e-300)
+
+
+def test_the_hidden_chain_rule_rows_are_finite_differences_of_the_lecture():
+    """`run --gradients` on the lecture: ∂E/∂o3, ∂o3/∂net3 and ∂E/∂w13 as rows, each equal
+    to a central finite difference of E computed here from the notes' network."""
+    import backtrace_cli as bt
+
+    def sigma(z: float) -> float:
+        return 1 / (1 + math.exp(-z))
+
+    w = {"w13": 0.1, "w23": 0.8, "w14": 0.4, "w24": 0.6, "w35": 0.3, "w45": 0.9}
+    x1, x2, t5 = 0.35, 0.9, 0.5
+
+    def loss(weights: dict[str, float], o3_shift: float = 0.0) -> float:
+        o3 = sigma(weights["w13"] * x1 + weights["w23"] * x2) + o3_shift
+        o4 = sigma(weights["w14"] * x1 + weights["w24"] * x2)
+        o5 = sigma(weights["w35"] * o3 + weights["w45"] * o4)
+        return 0.5 * (t5 - o5) ** 2
+
+    h = 1e-6
+    dE_do3 = (loss(w, h) - loss(w, -h)) / (2 * h)
+    dE_dw13 = (loss({**w, "w13": 0.1 + h}) - loss({**w, "w13": 0.1 - h})) / (2 * h)
+    o3 = sigma(0.1 * x1 + 0.8 * x2)
+    rows = {
+        e["symbol"]: e["value"]
+        for e in bt.trace("lecture", gradients=True).json()["steps"][0]["equations"]
+    }
+    assert rows["∂E/∂o3"] == approx(dE_do3, rel=1e-6)
+    assert rows["∂o3/∂net3"] == approx(o3 * (1 - o3), rel=1e-12)
+    assert rows["∂net3/∂w13"] == approx(x1)
+    assert rows["∂E/∂w13"] == approx(dE_dw13, rel=1e-6)
+    assert rows["∂E/∂w13"] == approx(rows["∂E/∂o3"] * rows["∂o3/∂net3"] * x1, rel=1e-12)
