@@ -43,17 +43,29 @@ def _rounding(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return f"{parsed[0]}{parsed[1]}"
 
 
-def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--notation BOOK: the trace (and the names answers use) in a textbook's symbols."""
+def _notation(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--notation's book, checked against the notations there are (read only when given:
+    `--help` stays fast)."""
+    if value is None:
+        return None
     from .notations import NAMES
 
+    if value not in NAMES:
+        raise click.BadParameter(f"{value!r} is not a notation; use one of {', '.join(NAMES)}")
+    return value
+
+
+def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--notation BOOK: the trace (and the names answers use) in a textbook's symbols."""
     return click.option(
         "--notation",
-        type=click.Choice(NAMES),
+        metavar="BOOK",
+        callback=_notation,
         default=None,
         help="The textbook whose symbols and δ sign the trace uses, and the names answers are "
-        "read in (the lecture's: net3, o3, δ = −∂E/∂net, w13). Default: the config's or "
-        "answers file's `notation:`, else lecture.",
+        "read in: lecture (net3, o3, δ = −∂E/∂net, w13), or a book's, e.g. nielsen (z^2_1, "
+        "δ = ∂C/∂z) — the README lists them all. Default: the config's or answers file's "
+        "`notation:`, else lecture.",
     )(command)
 
 

@@ -440,10 +440,10 @@ def from_document(doc: Document) -> Spec:
 
 
 def _notation(c: _Checker, value: Any) -> str:
-    from . import notations
+    if value is None or value == "lecture":
+        return "lecture"
+    from . import notations  # only for another book: start-up time
 
-    if value is None:
-        return notations.DEFAULT
     if not isinstance(value, str) or value not in notations.NAMES:
         close = _closest(str(value), notations.NAMES) if isinstance(value, str) else None
         hint = f"did you mean {close}? " if close else ""

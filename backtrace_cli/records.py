@@ -12,11 +12,11 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import engine, notation, notations, optimizers
+from . import engine, notation, optimizers
 from .config import Spec
 from .losses import fill
 from .losses import get as get_loss
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
     Array = npt.NDArray[np.float64]
 
+LECTURE = "lecture"  # the default notation: the course notes', the trace's own symbols
 SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
 DROPOUT_RULE = (
     "Dropout (Keras): each unit is dropped with probability rate; kept outputs are scaled by "
@@ -196,6 +197,8 @@ class Trace:
 
     def name(self, lecture: str) -> str:
         """A lecture symbol (x1, t5, o5, w13) in this trace's notation."""
+        if self.notation == LECTURE:
+            return lecture
         return translation(self.spec, self.notation).symbol(lecture)
 
 
@@ -274,9 +277,10 @@ def build(
     """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets);
     `checks`: finite-difference checks per update (`engine.check_epoch`), shown beside them."""
     jacobian = gradients is True  # softmax with cross-entropy: the long way only when asked
-    book = notations.get(spec.notation)
-    if gradients is None:
-        gradients = len(spec.layers) == 2 or book.gradients
+    if gradients is None:  # (a book such as Mazur's writes the chain rule for every weight)
+        gradients = len(spec.layers) == 2 or (
+            spec.notation != LECTURE and translation(spec).book.gradients
+        )
     steps: list[Step] = []
     current = spec
     for n, done in enumerate(epoch.updates):
@@ -316,14 +320,16 @@ def build(
     )
 
 
-def translation(spec: Spec, book: str | None = None) -> notations.Translation:
-    """The spec's notation (or `book`) applied to its network."""
+def translation(spec: Spec, book: str | None = None) -> Any:
+    """The spec's notation (or `book`): a notations.Translation of its network."""
+    from . import notations
+
     return notations.Translation(notations.get(book or spec.notation), spec)
 
 
 def _in_notation(trace: Trace) -> Trace:
     """The trace in its spec's textbook notation (the lecture's: as built)."""
-    if trace.spec.notation == notations.DEFAULT:
+    if trace.spec.notation == LECTURE:
         return trace
     return translation(trace.spec).trace(trace)
 

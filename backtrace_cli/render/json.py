@@ -250,6 +250,11 @@ def _write(value: Any, level: int, out: list[str]) -> None:
 
 def _convention(spec: Any) -> str:
     """The equations' sign convention, in the words of the spec's notation."""
-    from .. import notations
+    from ..records import LECTURE, SIGN_CONVENTION
 
-    return notations.get(getattr(spec, "notation", None)).convention
+    book = getattr(spec, "notation", LECTURE)
+    if book == LECTURE:
+        return SIGN_CONVENTION
+    from .. import notations  # only for another book: start-up time
+
+    return notations.get(book).convention

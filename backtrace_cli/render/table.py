@@ -42,9 +42,12 @@ def network_line_for(spec) -> str:
 
 def _rate(spec) -> str:
     """The learning rate's letter in the spec's notation: η, or Hagan's α."""
-    from .. import notations
+    book = getattr(spec, "notation", "lecture")
+    if book == "lecture":
+        return "η"
+    from .. import notations  # only for another book: start-up time
 
-    return notations.get(getattr(spec, "notation", None)).rate
+    return notations.get(book).rate
 
 
 _SIGMA = re.compile(r"σ\(\{([^{}]+)\}\)")
