@@ -116,3 +116,107 @@ def test_the_markdown_width_measure_agrees_with_the_config_loaded_from_yaml(tmp_
 
     result = CliRunner().invoke(cli, ["run", str(path), "--format", "markdown"])
     assert _display_blocks(result.output) == _display_blocks(bt.trace(NET232).markdown())
+
+
+def _graph_exports() -> dict[str, str]:
+    """Every built-in graph's markdown as the CLI writes it: run, rounded, checked, trained."""
+    from click.testing import CliRunner
+    from conftest import GRAPHS
+
+    from backtrace_cli.config import example_text
+
+    runner = CliRunner()
+    out = {}
+    for name in GRAPHS:
+        runs = [["run", name], ["run", name, "--round", "3sf"], ["run", name, "--verify"]]
+        if "parameters:" in example_text(name):
+            runs.append(["step", name, "-n", "12", "--trace", "1,last"])
+        for args in runs:
+            result = runner.invoke(cli, [*args, "--format", "markdown"])
+            assert result.exit_code == 0, result.output
+            out[" ".join(args)] = result.output
+    return out
+
+
+def test_a_graph_equation_is_written_as_the_notes_write_them(runner):
+    """configs/circuit.yaml, f = (x + y)·z at x = −2, y = 5, z = −4: q = x + y = −2 + 5 = 3 and
+    f = q·z = 3·(−4) = −12; backward ∂f/∂q = z = −4 and ∂f/∂x = ∂f/∂q·∂q/∂x = (−4)·1 = −4.
+    Each is the formula, the numbers on the next line, the value on the next, as a network's."""
+    from backtrace_cli.config import example_text
+
+    config = yaml.safe_load(example_text("circuit"))
+    x, y, z = (config["inputs"][k] for k in "xyz")
+    assert (x, y, z) == (-2, 5, -4)
+    q = x + y
+    f = q * z
+    assert (q, f) == (3, -12)
+    markdown = runner.invoke(cli, ["run", "circuit", "--format", "markdown"]).output
+    blocks = [_equations(block) for block in _display_blocks(markdown)]
+    assert blocks[0] == [
+        ["q &= x + y", f"&= ({x}) + {y}", f"&= {q}"],
+        ["f &= q \\cdot z", f"&= {q} \\cdot ({z})", f"&= {f}"],
+    ]
+    df_dq, df_dz = z, q  # ∂(q·z)/∂q = z, ∂(q·z)/∂z = q
+    equations = [equation for block in blocks for equation in block]
+    dz = "\\frac{\\partial f}{\\partial z} &= "
+    assert [dz + "q", f"&= {df_dz}"] in equations  # the numbers are the value: two lines
+    dx = "\\frac{\\partial f}{\\partial x} &= "
+    assert [
+        dx + "\\frac{\\partial f}{\\partial q} \\cdot \\frac{\\partial q}{\\partial x}",
+        f"&= ({df_dq}) \\cdot 1",
+        f"&= {df_dq * 1}",
+    ] in equations
+
+
+def _equations(block: str) -> list[list[str]]:
+    """An aligned block's equations, each its lines without their line breaks; a line that
+    starts with & goes on with the equation before. Checks that more space separates one
+    equation from the next than one line of an equation from the next."""
+    rows = re.split(r" \\\\(?:\[(\d+)pt\])?\n", block.removeprefix("\\begin{aligned}\n"))
+    rows[-1] = rows[-1].removesuffix("\n\\end{aligned}")
+    lines, gaps = rows[::2], [int(gap or 0) for gap in rows[1::2]]
+    out: list[list[str]] = []
+    within, between = [0], []
+    for n, line in enumerate(lines):
+        if line.startswith("&"):
+            out[-1].append(line)
+            within.append(gaps[n - 1])
+        else:
+            out.append([line])
+            between += gaps[n - 1 : n] if n else []
+    assert not between or min(between) > max(within), (between, within)
+    return out
+
+
+def test_a_long_sum_of_paths_goes_on_at_a_plus_and_fits_the_page(runner, tmp_path):
+    """x + x + … (14 times): the chain of 13 add nodes uses x once each and twice in the first,
+    so ∂f/∂x is a sum of 14 paths, each 1: 14. Too long for one line, it goes on at a +."""
+    count = 14
+    path = tmp_path / "sum.yaml"
+    path.write_text(f"expression: {' + '.join(['x'] * count)}\ninputs: {{x: 0.5}}\n", "utf-8")
+    result = runner.invoke(cli, ["run", str(path), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    dx = "\\frac{\\partial f}{\\partial x} &= \\left."  # the sum of the branches
+    block = next(b for b in _display_blocks(result.output) if b.splitlines()[1].startswith(dx))
+    lines = block.splitlines()[1:-1]
+    numbers = [n for n, line in enumerate(lines) if line.startswith("&= ")]
+    assert len(numbers) == 2 and numbers[0] > 1  # the formula took more than one line
+    assert all(line.startswith("&\\quad + ") for line in lines[1 : numbers[0]])
+    ends = re.compile(r"^&(=|\\quad)| \\\\(\[\w+\])?$")  # "&=", "&\quad", " \\[9pt]"
+    terms = " ".join(ends.sub("", line) for line in lines[numbers[0] : numbers[1]])
+    assert [t.strip() for t in terms.split(" + ")] == ["1"] * count
+    assert lines[numbers[1]].startswith(f"&= {count}")
+    assert max(widths([block])) <= PAGE
+
+
+def test_every_equation_of_the_built_in_graphs_fits_a_900_pixel_page():
+    blocks, where = [], []
+    for label, markdown in _graph_exports().items():
+        found = _display_blocks(markdown)
+        blocks += found
+        where += [label] * len(found)
+    assert len(blocks) > 40  # the extraction found them
+    measured = widths(blocks)
+    worst = max(measured)
+    at = measured.index(worst)
+    assert worst <= PAGE, (worst, where[at], blocks[at][:300])

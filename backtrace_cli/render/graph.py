@@ -27,11 +27,22 @@ if TYPE_CHECKING:
 
 def _write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
     """The formula with each operand written by `operand` (a name, or a number)."""
+    return "".join(_terms(formula, operand, latex))
+
+
+def _terms(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> list[str]:
+    """The formula as its terms, each after the first with its sign (" + b"): a sum's, a
+    path each; any other formula is one term."""
+    if formula.writer == "sum":
+        args = [operand(o) for o in formula.operands]
+        return args[:1] + [f" + {arg}" for arg in args[1:]]
+    return [_whole(formula, operand, latex)]
+
+
+def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
     args = [operand(o) for o in formula.operands]
     if formula.writer == "product":
         return (" \\cdot " if latex else "·").join(args)
-    if formula.writer == "sum":
-        return " + ".join(args)
     if formula.writer == "seed":
         return "0" if formula.part == 0 else "1"
     if formula.writer == "template":
@@ -53,18 +64,20 @@ def _constant(operand: Operand, latex: bool) -> str:
     return f"({text})" if text.startswith(("-", MINUS)) else text
 
 
+def _text_name(o: Operand) -> str:
+    return o.name if o.name is not None else _constant(o, False)
+
+
+def _text_number(o: Operand, fmt: NumberFormat) -> str:
+    return fmt.operand(o.value) if o.name is not None else _constant(o, False)
+
+
 def text_formula(formula: Formula) -> str:
-    return _write(
-        formula, lambda o: o.name if o.name is not None else _constant(o, False), latex=False
-    )
+    return _write(formula, _text_name, latex=False)
 
 
 def text_working(formula: Formula, fmt: NumberFormat) -> str:
-    return _write(
-        formula,
-        lambda o: fmt.operand(o.value) if o.name is not None else _constant(o, False),
-        latex=False,
-    )
+    return _write(formula, lambda o: _text_number(o, fmt), latex=False)
 
 
 _GREEK = {
@@ -165,16 +178,12 @@ def _latex_operand(o: Operand, fmt: NumberFormat) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _latex_name(o: Operand) -> str:
+    return latex_name(o.name) if o.name is not None else _constant(o, True)
+
+
 def latex_formula(formula: Formula) -> str:
-    return _write(
-        formula,
-        lambda o: _latex_symbol(o.name) if o.name is not None else _constant(o, True),
-        latex=True,
-    )
-
-
-def _latex_symbol(name: str) -> str:
-    return latex_name(name)
+    return _write(formula, _latex_name, latex=True)
 
 
 def latex_working(formula: Formula, fmt: NumberFormat) -> str:
@@ -341,29 +350,30 @@ def _math(text: str) -> str:
     return f"${text}$"
 
 
-def equation_line(row: Row, fmt: NumberFormat) -> str:
-    formula = latex_formula(row.formula)
-    working = latex_working(row.formula, fmt)
+EQUATION_GAP, LINE_GAP = "12pt", "9pt"  # a graph's rows are tall fractions: space between
+# one equation and the next, and where a fraction meets a line of its own equation
+
+
+def equation_lines(row: Row, fmt: NumberFormat) -> list[str]:
+    """An equation as the course notes write it, in the layered network's layout: the
+    formula, then "= " the numbers, then "= " the value, a line each; a sum too long for the
+    page goes on at a +."""
+    from .markdown import aligned_equation, continued
+
+    def lines(text: Callable[[Operand], str], latex: Callable[[Operand], str]) -> list[str]:
+        terms = zip(_terms(row.formula, text, False), _terms(row.formula, latex, True))
+        return continued(list(terms))
+
+    formula = lines(_text_name, _latex_name)
+    numbers = lines(lambda o: _text_number(o, fmt), lambda o: _latex_operand(o, fmt))
+    note = f"\\quad \\text{{{_text(row.note)}}}" if row.note else ""
     value = latex_number(row.value, fmt)
-    parts = [formula]
-    if working != formula:
-        parts.append(working)
-    if value != parts[-1]:
-        parts.append(value)
-    line = f"{latex_name(row.symbol)} &= " + " = ".join(parts)
-    if row.note:
-        line += f"\\quad \\text{{{_text(row.note)}}}"
-    return line
+    return aligned_equation(latex_name(row.symbol), formula, numbers, value, note)
 
 
 def _text(note: str) -> str:
     """Prose inside \\text{}: nothing KaTeX would read as a command."""
     return re.sub(r"[\\{}$&#^_%~]", "", note).replace("∂", "d")
-
-
-def _math_block(lines: list[str]) -> str:
-    body = " \\\\\n".join(lines)
-    return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
 def _rule(rule: str) -> str:
@@ -377,7 +387,10 @@ def block_markdown(block: Block, fmt: NumberFormat) -> str:
     rule = f"${block.rule_latex}$" if block.rule_latex else _rule(block.rule)
     rule = rule[:1].upper() + rule[1:]
     out = [f"#### {block.title}", "", rule + ".", ""]
-    out += [_math_block([equation_line(row, fmt) for row in block.rows]), ""]
+    from .markdown import math_block
+
+    equations = [equation_lines(row, fmt) for row in block.rows]
+    out += [math_block(equations, gap=EQUATION_GAP, jot=LINE_GAP), ""]
     if block.note:
         out += [f"*{_rule(block.note)}.*", ""]
     return "\n".join(out)

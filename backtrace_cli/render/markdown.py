@@ -6,6 +6,7 @@ formats: each number is a value the records hold, written by `NumberFormat`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -275,16 +276,25 @@ def _terms(template: str, level: int) -> list[str]:
     return pieces
 
 
+def continued(terms: Sequence[tuple[str, str]]) -> list[str]:
+    """Terms, each (its plain text, as written) and each after the first starting with its
+    sign (" + b"), joined into lines: a line takes terms while its plain text stays within
+    LINE_CHARACTERS, the next starts at a term's sign (a single longer term stays whole)."""
+    lines: list[tuple[str, str]] = []
+    for plain, written in terms:
+        if lines and len(lines[-1][0] + plain) > LINE_CHARACTERS:
+            lines.append((plain.lstrip(), written.lstrip()))
+        else:
+            last = lines.pop() if lines else ("", "")
+            lines.append((last[0] + plain, last[1] + written))
+    return [written for _, written in lines]
+
+
 def _lines_of(template: str, plain: Callable[[str], str], level: int = 0) -> list[str]:
     """The template cut into lines at + and − so that each line's plain text stays within
     LINE_CHARACTERS: outside brackets first, then inside them (a single term longer than
     that stays whole)."""
-    lines: list[str] = []
-    for piece in _terms(template, level):
-        if lines and len(plain(lines[-1] + piece)) > LINE_CHARACTERS:
-            lines.append(piece.lstrip())
-        else:
-            lines[-1:] = [(lines[-1] if lines else "") + piece]
+    lines = continued([(plain(piece), piece) for piece in _terms(template, level)])
     if level < 2 and any(len(plain(line)) > LINE_CHARACTERS for line in lines):
         return [part for line in lines for part in _lines_of(line, plain, level + 1)]
     return lines
@@ -307,29 +317,48 @@ def equation_lines(
             latex_working(part, values, fmt)
             for part in _lines_of(row.working or row.formula, lambda t: substituted(t, values, fmt))
         ]
-    parts = [formula] if numbers == formula else [formula, numbers]  # each: a line, continued
     sigma = _SIGMA.fullmatch(row.formula)
     if sigma and first_sigma and first_sigma[0]:
         first_sigma[0] = False
         net = values[sigma.group(1)]
         power = latex_number(abs(net), fmt) if net < 0 else f"-{_operand(net, fmt)}"
-        parts[-1][-1] += f" = \\frac{{1}}{{1 + e^{{{power}}}}}"
-    value = latex_number(row.value, fmt)
+        numbers[-1] += f" = \\frac{{1}}{{1 + e^{{{power}}}}}"
+    note = _note(row.note) if row.note else ""
+    return aligned_equation(
+        latex_symbol(row.symbol), formula, numbers, latex_number(row.value, fmt), note
+    )
+
+
+def aligned_equation(
+    symbol: str, formula: list[str], numbers: list[str], value: str, note: str = ""
+) -> list[str]:
+    """The lines of one equation in an aligned block, as the course notes write it:
+    `symbol &= ` the formula, `&= ` the numbers, `&= ` the value, each a line (a formula or
+    numbers in several lines go on indented); a part equal to the one before is left out.
+    All LaTeX; `note` goes after the last line."""
+    parts = [formula] if numbers == formula else [formula, numbers]  # each: a line, continued
     if [value] != parts[-1]:
         parts.append([value])
     out = []
     for n, part in enumerate(parts):
-        head = f"{latex_symbol(row.symbol)} &= " if n == 0 else "&= "
+        head = f"{symbol} &= " if n == 0 else "&= "
         out.append(head + part[0])
         out += [f"&\\quad {line}" for line in part[1:]]  # the sum goes on
-    if row.note:
-        out[-1] += _note(row.note)
-    return out
+    return [*out[:-1], out[-1] + note]
 
 
-def _math_block(equations: list[list[str]]) -> str:
-    """Equations in one aligned block, a little space between one equation and the next."""
-    body = " \\\\[6pt]\n".join(" \\\\\n".join(lines) for lines in equations)
+def math_block(equations: list[list[str]], gap: str = "6pt", jot: str = "") -> str:
+    """Equations in one aligned block, `gap` between one equation and the next; `jot` between
+    two lines of one where either holds a fraction, which would otherwise touch the other."""
+
+    def joined(lines: list[str]) -> str:
+        out = lines[:1]
+        for before, line in itertools.pairwise(lines):
+            tall = jot and ("\\frac" in before or "\\frac" in line)
+            out.append(f" \\\\[{jot}]\n{line}" if tall else f" \\\\\n{line}")
+        return "".join(out)
+
+    body = f" \\\\[{gap}]\n".join(joined(lines) for lines in equations)
     return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
@@ -477,13 +506,13 @@ def section_markdown(
     for row in section.rows:
         if isinstance(row, Elided):
             if equations:
-                out += [_math_block(equations), ""]
+                out += [math_block(equations), ""]
                 equations = []
             out += [f"*… {row.count} more: {row.what} (`--full` shows them)*", ""]
             continue
         equations.append(equation_lines(row, fmt, first_sigma))
     if equations:
-        out += [_math_block(equations), ""]
+        out += [math_block(equations), ""]
     for line in section.note.splitlines():
         out += [f"*{line}*", ""]
     return "\n".join(out)
