@@ -765,6 +765,10 @@ class _World:
         self.values: dict[Key, _Span] = {}
         self.parameters: dict[str, _Span] = {}  # the latest new w / new b, by name
         self.pending: Mapping[Key, Answer] = {}
+        # the keys looked up before their line was walked, while `watching`: answering one of
+        # them later changes what this world carried on (Marker walks again from the start)
+        self.ahead: set[Key] = set()
+        self.watching = True
 
     def half(self, answer: Answer) -> float | None:
         return half_unit(answer, self.mode, self.rounding)
@@ -779,6 +783,8 @@ class _World:
         span = self.values.get(key)
         if span is not None:
             return span
+        if self.watching:
+            self.ahead.add(key)
         if key in self.pending:  # a later quantity (updated weights in δ): as answered
             answer = self.pending[key]
             return _Span(answer.value, self.radius(answer), frozenset({key}))
@@ -843,53 +849,140 @@ def mark(
     solution: Solution, answers: Sequence[Answer], rounding: str | None = None
 ) -> tuple[Verdict, ...]:
     """Each answer's verdict, in the order given. Answers must name quantities of the
-    solution (`validate` says which do not). A later answer may use earlier ones: the quiz
-    marks a value typed now by calling this with the values typed before it."""
-    from .render.numbers import NumberFormat
+    solution (`validate` says which do not). A later answer may use earlier ones; the quiz
+    marks a value typed now as this marks it with the values typed before it (`Marker`)."""
+    marker = Marker(solution, rounding)
+    return marker.extend(answers)
 
-    fmt = NumberFormat(6)
-    missing = [a for a in answers if solution.line(a.key) is None]
-    if missing:
-        raise ValueError(f"not in this solution: {missing[0].name}")
-    answers = [replace(a, sample=solution.resolve(a.key)[1]) for a in answers]
-    by_key = {answer.key: answer for answer in answers}
-    modes = solution.modes if rounding is None else (None, rounding)
-    if rounding and rounding not in solution.modes:
-        raise ValueError(f"the solution was not traced with {rounding} carried")
-    worlds = [
-        _World(solution, mode, written, rounding) for mode in modes for written in (True, False)
-    ]
-    for world in worlds:
-        world.pending = by_key
-    last = max(solution.index[key] for key in by_key)
-    found: dict[Key, Verdict] = {}
-    for line in solution.lines[: last + 1]:
-        answer = by_key.get(line.key)
-        spans = _Spans(worlds, line)
-        if answer is None:
-            for world in worlds:
-                world.adopt(line, world.carried(line, spans[id(world)]))
-            continue
-        verdict = _judge(line, answer, rounding, worlds, spans, fmt)
+
+class Marker:
+    """Answers marked as they come, each as `mark` marks it with the answers before it.
+
+    The marking worlds walk the solution's lines once, in order, and keep their state between
+    answers: an answer further down the solution is marked by walking on from where the last
+    one stopped, so each costs the lines between them, not the whole step again. Should an
+    answer come out of the solution's order, answer a question twice, or answer a quantity
+    the lines walked already looked ahead to (a named mistake's updated weight, …), the walk
+    starts again from the first line with every answer so far — what `mark` does."""
+
+    def __init__(self, solution: Solution, rounding: str | None = None) -> None:
+        from .render.numbers import NumberFormat
+
+        if rounding and rounding not in solution.modes:
+            raise ValueError(f"the solution was not traced with {rounding} carried")
+        self.solution = solution
+        self.rounding = rounding
+        self.fmt = NumberFormat(6)
+        self.modes = solution.modes if rounding is None else (None, rounding)
+        self.answers: dict[Key, Answer] = {}  # every answer so far, by key: the worlds' pending
+        self._restart()
+
+    def _restart(self) -> None:
+        self.worlds = [
+            _World(self.solution, mode, written, self.rounding)
+            for mode in self.modes
+            for written in (True, False)
+        ]
+        for world in self.worlds:
+            world.pending = self.answers
+        self.walked = 0  # the lines walked, solution.lines[:walked]
+        self.found: dict[Key, Verdict] = {}
+
+    def add(self, answer: Answer) -> Verdict:
+        """The verdict of one more answer, given the ones added before it; kept for the
+        answers after it."""
+        return self.extend((answer,))[-1]
+
+    def judge(self, answer: Answer) -> Verdict:
+        """The verdict `add` would give this answer, without keeping it (the quiz's tries: a
+        wrong one may be typed again)."""
+        answer = self._resolved((answer,))[0]
+        key, at = answer.key, self.solution.index[answer.key]
+        if key in self.answers or at < self.walked or self._looked_at(key):
+            return mark(self.solution, [*self.answers.values(), answer], self.rounding)[-1]
+        self._walk(at)
+        line = self.solution.lines[at]
+        self.answers[key] = answer
+        try:
+            return self._verdict(line, answer, _Spans(self.worlds, line), keep=False)
+        finally:
+            del self.answers[key]
+
+    def extend(self, answers: Sequence[Answer]) -> tuple[Verdict, ...]:
+        """The verdicts of more answers, in the order given (as `mark` gives them)."""
+        answers = self._resolved(answers)
+        restart = False
+        for answer in answers:
+            key = answer.key
+            restart = restart or (
+                key in self.answers
+                or self.solution.index[key] < self.walked
+                or self._looked_at(key)
+            )
+            self.answers[key] = answer
+        if restart:
+            self._restart()
+        self._walk(max(self.solution.index[key] for key in self.answers) + 1)
+        return tuple(self.found[answer.key] for answer in answers)
+
+    def _resolved(self, answers: Sequence[Answer]) -> list[Answer]:
+        solution = self.solution
+        missing = [a for a in answers if solution.line(a.key) is None]
+        if missing:
+            raise ValueError(f"not in this solution: {missing[0].name}")
+        return [replace(a, sample=solution.resolve(a.key)[1]) for a in answers]
+
+    def _watch(self, on: bool) -> None:
+        for world in self.worlds:
+            world.watching = on
+
+    def _looked_at(self, key: Key) -> bool:
+        """Did a line walked already use this quantity before its answer came?"""
+        return any(key in world.ahead for world in self.worlds)
+
+    def _walk(self, end: int) -> None:
+        """Mark the lines up to `end`: the answered ones judged, every one carried on."""
+        for line in self.solution.lines[self.walked : end]:
+            answer = self.answers.get(line.key)
+            spans = _Spans(self.worlds, line)
+            if answer is None:
+                for world in self.worlds:
+                    world.adopt(line, world.carried(line, spans[id(world)]))
+                continue
+            verdict = self.found[line.key] = self._verdict(line, answer, spans, keep=True)
+            mine = frozenset({line.key})
+            for world in self.worlds:
+                if verdict.kind == "right" and world.written:
+                    # used as written: where it differs from the right value, what follows is
+                    # theirs
+                    same = abs(answer.value - line.exact.value) <= _TINY * max(
+                        1.0, abs(answer.value)
+                    )
+                    world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else mine))
+                elif verdict.kind in ("right", "coarse") and not world.written:
+                    world.adopt(line, _Span(line.rows[world.mode].value))
+                else:  # follows, wrong, or coarse as written: what follows from it follows
+                    # from this value of theirs (the report names the nearest of their values)
+                    world.adopt(line, _Span(answer.value, world.radius(answer), mine))
+        self.walked = max(self.walked, end)
+
+    def _verdict(self, line: Line, answer: Answer, spans: _Spans, keep: bool) -> Verdict:
+        """One answer's verdict, the lines before it walked. `keep`: what it is carried on
+        (else a try: what it looks ahead to is not noted)."""
+        rounding, worlds = self.rounding, self.worlds
+        self._watch(keep)
+        verdict = _judge(line, answer, rounding, worlds, spans, self.fmt)
         if verdict.kind == "wrong":
-            verdict = _diagnose(verdict, line, answer, rounding, worlds, solution)
+            # a diagnosis changes what is carried on only when it can make the value coarse
+            # (below): else what it looks ahead to cannot change a later verdict
+            self._watch(keep and bool(rounding))
+            verdict = _diagnose(verdict, line, answer, rounding, worlds, self.solution)
+        self._watch(True)
         if verdict.kind == "wrong" and rounding and not verdict.mistakes:
             # declared: −0.008 is −0.00800 — unless no mistake explains it, a right value
             # written too coarsely
             verdict = _coarse(line, answer, _recast(verdict)) or verdict
-        found[line.key] = verdict
-        mine = frozenset({line.key})
-        for world in worlds:
-            if verdict.kind == "right" and world.written:
-                # used as written: where it differs from the right value, what follows is theirs
-                same = abs(answer.value - line.exact.value) <= _TINY * max(1.0, abs(answer.value))
-                world.adopt(line, _Span(answer.value, 0.0, _NO_ROOTS if same else mine))
-            elif verdict.kind in ("right", "coarse") and not world.written:
-                world.adopt(line, _Span(line.rows[world.mode].value))
-            else:  # follows, wrong, or coarse as written: what follows from it follows
-                # from this value of theirs (the report names the nearest of their values)
-                world.adopt(line, _Span(answer.value, world.radius(answer), mine))
-    return tuple(found[answer.key] for answer in answers)
+        return verdict
 
 
 class _Spans(dict):  # type: ignore[type-arg]

@@ -161,9 +161,9 @@ def number(text: str) -> str | None:
     return format(value, "f")
 
 
-def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answer]) -> Attempt:
+def mark(marker: check.Marker, question: Question, written: str) -> Attempt:
     """Mark one value as `check` marks it in a sheet holding the earlier answers of the
-    session (the student's own values, for error carried forward)."""
+    session (the student's own values, for error carried forward), which `marker` holds."""
     answer = check.Answer(
         name=question.name,
         symbol=question.row.symbol,
@@ -172,7 +172,7 @@ def mark(quiz: Quiz, question: Question, written: str, earlier: list[check.Answe
         epoch=1,
         sample=question.sample,
     )
-    verdict = check.mark(quiz.solution, (*earlier, answer), quiz.rounding)[-1]
+    verdict = marker.judge(answer)
     return Attempt(answer, verdict.verdict, verdict.ok, verdict.mistakes)
 
 
@@ -282,7 +282,8 @@ def play(quiz: Quiz, talk: Dialogue, fmt: NumberFormat) -> Summary:
     """Ask every question in order; stops cleanly when the input ends or on Ctrl-C."""
     outcomes: list[Outcome] = []
     _introduce(quiz, talk)
-    state = _Asking(quiz, talk, fmt, {})
+    # the session's answers so far, marked once each: a new one costs its own lines only
+    state = _Asking(quiz, talk, fmt, {}, check.Marker(quiz.solution, quiz.rounding))
     stopped = ""
     several = quiz.steps > 1
     try:
@@ -296,8 +297,10 @@ def play(quiz: Quiz, talk: Dialogue, fmt: NumberFormat) -> Summary:
                 section = question.section
                 talk.say()
                 talk.say((section.title, "bold"), "   ", (section.rule, "dim"))
-            outcome = state.ask(question, [o.final for o in outcomes if o.final is not None])
+            outcome = state.ask(question)
             outcomes.append(outcome)
+            if outcome.final is not None:  # the value later questions are marked with
+                state.marker.add(outcome.final)
             state.current = None
             if state.stopped:
                 stopped = state.stopped
@@ -322,10 +325,11 @@ class _Asking:
     # (sample, symbol) → the value later questions use: as the student wrote it, or None
     # when they did not find it (the quiz goes on with the right value)
     carried: dict[tuple[int, str], str | None]
+    marker: check.Marker  # the final answers of the questions before this one
     current: Outcome | None = None
     stopped: str = ""
 
-    def ask(self, question: Question, earlier: list[check.Answer]) -> Outcome:
+    def ask(self, question: Question) -> Outcome:
         self.current = outcome = Outcome(question, ())
         row, talk, total = question.row, self.talk, len(self.quiz.questions)
         # a constant's formula is its value (∂net/∂b = 1, add's local gradient): not shown
@@ -366,7 +370,7 @@ class _Asking:
                     f": {fix}, {HINT} for a hint, {REVEAL} to see the answer",
                 )
                 continue
-            attempt = mark(self.quiz, question, written, earlier)
+            attempt = mark(self.marker, question, written)
             self.current = outcome = _replace(outcome, attempts=(*outcome.attempts, attempt))
             if attempt.ok:
                 talk.say(("  ✓ ", "bold green"), (attempt.verdict, "green"))

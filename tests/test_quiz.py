@@ -272,9 +272,7 @@ def test_the_session_file_is_marked_the_same_by_check(tmp_path, rounding):
     assert (report["correct"], report["total"]) == (24, 25)
     wrong = [a["symbol"] for a in report["answers"] if not a["ok"]]
     assert wrong == ["δ4"]
-    assert "hidden δ with the updated weights" in " ".join(
-        report["answers"][at]["diagnosis"]
-    )
+    assert "hidden δ with the updated weights" in " ".join(report["answers"][at]["diagnosis"])
     text = session.read_text(encoding="utf-8")
     assert ("round: 3sf" in text) == bool(rounding)
     assert "exercise: lecture" in text
@@ -657,3 +655,152 @@ def _default_sigint() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# ---------------------------------------------------------------- marking as it goes
+
+
+def _student(asked, *, seed: int) -> list[list[str]]:
+    """What a student types at each question of a long quiz: mostly right (to 12 figures, or
+    rounded to 3 significant figures or 4 decimal places), a value that follows from a wrong one
+    of theirs, named slips, plain wrong values tried again (right or wrong at the second try),
+    hints and reveals. The values come from each question's own formula, as a student's calculator
+    works it; the verdicts they get are not decided here."""
+    from backtrace_cli import check
+
+    rng = __import__("random").Random(seed)
+    slips = check.mistakes(asked.spec)
+    theirs: dict[tuple[int, str], float] = {}  # (sample, symbol) → a wrong final value
+    plans: list[list[str]] = []
+    for question in asked.questions:
+        plans.append(lines := [])
+        row = question.row
+        right = row.value
+        values = row.values()
+        mine = {n: theirs[question.sample, n] for n in values if (question.sample, n) in theirs}
+        if mine:  # carried forward from their own wrong value
+            follows = check.evaluate(row.formula, values | mine)
+            if follows is not None:
+                lines.append(f"{follows:.12g}")
+                continue
+        slipped = [  # the named slips that apply to this step, as their maker works it
+            check.evaluate(t, values)
+            for t in (m.rewrite(row, asked.spec) for m in slips)
+            if t is not None
+        ]
+        slipped = [v for v in slipped if v is not None and abs(v - right) > 1e-3 * abs(right)]
+        roll = rng.random()
+        if slipped and roll < 0.3:
+            lines.append(f"{rng.choice(slipped):.12g}")
+        elif roll < 0.55:
+            lines.append(f"{right:.12g}")
+        elif roll < 0.7:
+            lines.append(f"{right:.3g}")
+        elif roll < 0.82:
+            lines.append(f"{right:.4f}")
+        elif roll < 0.90:  # wrong, then right at the second try
+            lines += [f"{1.5 * right + 0.01:.12g}", f"{right:.12g}"]
+        elif roll < 0.95:  # wrong twice: the quiz goes on, check carries it forward
+            wrong = 1.5 * right + 0.01
+            lines += [f"{wrong:.12g}", f"{wrong:.12g}"]
+            theirs[question.sample, row.symbol] = float(f"{wrong:.12g}")
+        elif roll < 0.975:
+            lines += ["?", f"{right:.12g}"]
+        else:
+            lines.append("!")
+    return plans
+
+
+def _typing(asked, plans, console):
+    """A dialogue that types each question's planned lines, then its right value should the
+    quiz ask again (a value meant to follow may be marked otherwise)."""
+    from backtrace_cli import quiz as session
+
+    class Student(session.Dialogue):
+        at, left = 0, []
+
+        def say(self, *parts):
+            first = parts[0] if parts else ""
+            found = re.match(r"\[(\d+)/\d+\] ", first[0] if isinstance(first, tuple) else first)
+            if found:  # a new question
+                self.at = int(found.group(1)) - 1
+                self.left = list(plans[self.at])
+            super().say(*parts)
+
+    def read(prompt):
+        if student.left:
+            return student.left.pop(0)
+        return f"{asked.questions[student.at].row.value:.12g}"
+
+    student = Student(console, read)
+    return student
+
+
+@pytest.mark.parametrize(
+    ("example", "rounding"), [("softmax", None), ("xor", "3sf"), ("lecture_dropout", None)]
+)
+def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it(example, rounding):
+    """The quiz keeps its marking between answers; each verdict it gives must still be what
+    `check.mark` gives, marking afresh the session's answers up to that value."""
+    import io
+
+    from rich.console import Console
+
+    from backtrace_cli import api, check
+    from backtrace_cli import quiz as session
+    from backtrace_cli.render import number_format
+
+    asked = session.build(api.load(example), rounding=rounding)
+    plans = _student(asked, seed=len(example))
+    console = Console(file=io.StringIO(), color_system=None, width=200)
+    summary = session.play(asked, _typing(asked, plans, console), number_format(None, rounding))
+    assert not summary.stopped and len(summary.outcomes) == len(asked.questions)
+    before: list[check.Answer] = []
+    kinds: list[str] = []
+    for outcome in summary.outcomes:
+        for attempt in outcome.attempts:
+            fresh = check.mark(asked.solution, [*before, attempt.answer], rounding)[-1]
+            assert (attempt.verdict, attempt.ok, attempt.reasons) == (
+                fresh.verdict,
+                fresh.ok,
+                fresh.mistakes,
+            ), attempt.answer
+            kinds.append(fresh.kind + (", named" if fresh.mistakes else ""))
+        if outcome.final is not None:
+            before.append(outcome.final)
+    # the mix reached every kind of verdict the quiz can give
+    assert {"right", "follows", "wrong", "wrong, named"} <= set(kinds), set(kinds)
+    exact = {
+        o.question.key: asked.solution.line(o.question.key).exact.value for o in summary.outcomes
+    }
+    rounded = [
+        a for o in summary.outcomes for a in o.attempts if a.answer.value != exact[o.question.key]
+    ]
+    assert any(a.verdict == "right" for a in rounded)  # right at the digits written or carried
+
+
+def test_a_value_the_marking_looked_ahead_to_is_marked_as_check_marks_it():
+    """With 3sf declared, δ3 typed with one figure is too coarse to tell (credited) — unless
+    a named mistake gives it: the updated weight w35 the student finds later does. Once that
+    w35 is answered, the session's marking must be check's, from the start."""
+    from backtrace_cli import api, check
+
+    spec = api.load("lecture")
+    solution = check.solve(spec, 1, "3sf")
+    o3, d5 = RIGHT["o3"], RIGHT["δ5"]
+    new_w35 = -0.003 / (o3 * (1 - o3) * d5)  # so that o3(1 − o3)·new w35·δ5 = −0.003
+    answers = {name: f"{v:.3g}" for name, v in RIGHT.items()}
+    answers["δ3"] = "-0.003"
+    answers["new w35"] = f"{new_w35:.3g}"
+    written = [check.Answer(name, name, float(text), text) for name, text in answers.items()]
+    marker = check.Marker(solution, "3sf")
+    for n, answer in enumerate(written):
+        tried = marker.judge(answer)
+        added = marker.add(answer)
+        fresh = check.mark(solution, written[: n + 1], "3sf")[-1]
+        assert tried == added == fresh, answer.name
+    whole = check.mark(solution, written, "3sf")
+    assert marker.extend(()) == () and [marker.found[a.key] for a in written] == list(whole)
+    at_the_time = check.mark(solution, written[: list(answers).index("δ3") + 1], "3sf")[-1]
+    assert at_the_time.kind == "coarse"
+    assert whole[list(answers).index("δ3")].kind == "wrong"  # the slip w35 reveals
