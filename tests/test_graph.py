@@ -674,3 +674,19 @@ def test_a_class_is_marked_against_one_graph_into_a_gradebook(runner, tmp_path):
     rows = book.read_text().splitlines()
     assert rows[0].startswith("file,student,variant,mark,total,first_wrong")
     assert rows[1].startswith(f"{ann},ann,,2,5,") and rows[2].startswith(f"{bob},bob,,0,5,q")
+
+
+def test_the_markdown_problem_names_the_optimizer_and_the_summary_writes_names_as_math(runner):
+    """configs/adam_parabola.yaml trains θ with Adam (β1 = 0.9, β2 = 0.999): the question says
+    so, not "gradient descent"; descent.yaml is plain gradient descent and says that."""
+    adam = runner.invoke(cli, ["step", "adam_parabola", "-n", "2", "--format", "markdown"])
+    problem = adam.output.split("## Epochs")[0]
+    assert "by Adam (β1 = 0.9, β2 = 0.999" in problem and "gradient descent" not in problem
+    assert "; $\\theta$ = " in adam.output
+    assert not re.search(r"(?<!\\)theta =", adam.output)  # the config's name, not the math
+    plain = runner.invoke(cli, ["step", "descent", "-n", "2", "--format", "markdown"]).output
+    assert "Then update $\\theta$ by gradient descent with $\\eta = 0.1$" in plain
+    # its rule is maths, θ ← θ − η·∂f/∂θ, not the sentence-case "Theta ← theta …"
+    rule = "$\\theta \\leftarrow \\theta - \\eta \\cdot \\frac{\\partial f}{\\partial \\theta}$"
+    traced = runner.invoke(cli, ["run", "descent", "--format", "markdown"]).output
+    assert f"{rule}, $\\eta = 0.1$." in traced

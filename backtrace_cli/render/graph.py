@@ -383,12 +383,30 @@ def _rule(rule: str) -> str:
     )
 
 
+_FORMULA_TOKENS = {"←": "\\leftarrow", "−": "-", "=": "=", "·": "\\cdot"}
+
+
+def _formula_tex(text: str) -> str:
+    """A rule's formula in LaTeX, token by token: w ← w − η·∂f/∂w → w \\leftarrow w - \\eta
+    \\cdot \\frac{\\partial f}{\\partial w}; names as the graph writes them, numbers as they are."""
+    tokens = [t for t in re.split(r"( |·)", text) if t.strip()]
+    return " ".join(
+        _FORMULA_TOKENS.get(t) or (t if re.fullmatch(r"[\d.e+-]+", t) else latex_name(t))
+        for t in tokens
+    )
+
+
 def block_markdown(block: Block, fmt: NumberFormat) -> str:
-    rule = f"${block.rule_latex}$" if block.rule_latex else _rule(block.rule)
-    rule = rule[:1].upper() + rule[1:]
-    out = [f"#### {block.title}", "", rule + ".", ""]
     from .markdown import math_block
 
+    if block.rule_latex:
+        rule = f"${block.rule_latex}$"
+    elif "←" in block.rule:  # gradient descent's "w ← w − η·∂f/∂w, η = 0.1": all maths
+        rule = ", ".join(_math(_formula_tex(part)) for part in block.rule.split(", "))
+    else:
+        rule = _rule(block.rule)
+        rule = rule[:1].upper() + rule[1:]
+    out = [f"#### {block.title}", "", rule + ".", ""]
     equations = [equation_lines(row, fmt) for row in block.rows]
     out += [math_block(equations, gap=EQUATION_GAP, jot=LINE_GAP), ""]
     if block.note:
@@ -456,7 +474,12 @@ def _problem(trace: GraphTrace, fmt: NumberFormat, epochs: int | None = None) ->
     if spec.parameters:
         eta = latex_number(spec.learning_rate or 0.0, fmt)
         names = ", ".join(_math(latex_name(p)) for p in spec.parameters)
-        text += f" Then update {names} by gradient descent with $\\eta = {eta}$"
+        how = "gradient descent"
+        if not spec.plain:  # Adam, momentum, weight decay: named, with their settings
+            from ..optimizers import describe
+
+            how = describe(spec.optimizer, spec.weight_decay)
+        text += f" Then update {names} by {how} with $\\eta = {eta}$"
         text += f" for {epochs} epochs." if epochs else "."
     return text
 
@@ -731,10 +754,13 @@ def training_renderable(trace: GraphTraining, fmt: NumberFormat) -> RenderableTy
     return Group(*parts)
 
 
-def _training_summary(trace: GraphTraining, fmt: NumberFormat) -> str:
-    out = trace.spec.output
+def _training_summary(
+    trace: GraphTraining, fmt: NumberFormat, name: Callable[[str], str] = str
+) -> str:
+    """How training went; `name` writes a name (markdown: as math, θ for theta)."""
+    out = name(trace.spec.output)
     last = trace.rows[-1]
-    params = ", ".join(f"{n} = {fmt(v)}" for n, v in last.parameters)
+    params = ", ".join(f"{name(n)} = {fmt(v)}" for n, v in last.parameters)
     text = (
         f"{out} = {fmt(trace.rows[0].value)} before training, {fmt(last.value_after)} after "
         f"epoch {last.epoch}; {params}"
@@ -789,7 +815,7 @@ def training_markdown(trace: GraphTraining, fmt: NumberFormat) -> str:
             "```",
             "",
         ]
-    parts += [_training_summary(trace, fmt), ""]
+    parts += [_training_summary(trace, fmt, lambda n: _math(latex_name(n))), ""]
     for traced in trace.traces:
         parts += [f"## Epoch {traced.epoch} in full", ""]
         parts += _pass_markdown(traced, fmt, "###")
