@@ -875,6 +875,7 @@ class Marker:
         self.fmt = NumberFormat(6)
         self.modes = solution.modes if rounding is None else (None, rounding)
         self.answers: dict[Key, Answer] = {}  # every answer so far, by key: the worlds' pending
+        self.end = 0  # the lines up to the last answered one: what is walked
         self._restart()
 
     def _restart(self) -> None:
@@ -920,9 +921,10 @@ class Marker:
                 or self._looked_at(key)
             )
             self.answers[key] = answer
+            self.end = max(self.end, self.solution.index[key] + 1)
         if restart:
             self._restart()
-        self._walk(max(self.solution.index[key] for key in self.answers) + 1)
+        self._walk(self.end)
         return tuple(self.found[answer.key] for answer in answers)
 
     def _resolved(self, answers: Sequence[Answer]) -> list[Answer]:
