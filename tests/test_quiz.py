@@ -741,7 +741,8 @@ def _typing(asked, plans, console):
 )
 def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it(example, rounding):
     """The quiz keeps its marking between answers; each verdict it gives must still be what
-    `check.mark` gives, marking afresh the session's answers up to that value."""
+    `check.mark` gives, marking afresh the session's answers up to that value — and what it
+    gives the session's answers marked together."""
     import io
 
     from rich.console import Console
@@ -768,6 +769,13 @@ def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it
             kinds.append(fresh.kind + (", named" if fresh.mistakes else ""))
         if outcome.final is not None:
             before.append(outcome.final)
+    # the session file's answers marked together, as `check session.yaml` marks them: each
+    # final value gets the verdict the quiz gave it
+    whole = check.mark(asked.solution, before, rounding)
+    given = [o.attempts[-1] for o in summary.outcomes if o.final is not None]
+    assert [(a.verdict, a.ok, a.reasons) for a in given] == [
+        (v.verdict, v.ok, v.mistakes) for v in whole
+    ]
     # the mix reached every kind of verdict the quiz can give
     assert {"right", "follows", "wrong", "wrong, named"} <= set(kinds), set(kinds)
     exact = {
