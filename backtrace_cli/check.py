@@ -47,6 +47,7 @@ KEYS = (
     "student",
     "round",
     "notation",
+    "gradients",
     "answers",
     "samples",
     "epochs",
@@ -115,6 +116,7 @@ class AnswerSheet:
     variant: str | None = None  # `variant:` — the exercise variant's id (net232-s42-v07)
     student: str | None = None  # `student:` — who wrote it
     notation: str | None = None  # `notation:` — the textbook whose names the answers use
+    gradients: bool | None = None  # `gradients:` — marked with the chain-rule rows (run's)
 
 
 def read(path: str, base_dir: str | None = None, named: bool = True) -> AnswerSheet:
@@ -197,6 +199,13 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
                 ("notation",),
                 f"{quote(book)} is not a notation; use one of {', '.join(notations.NAMES)}",
             )
+    gradients = data.get("gradients")
+    if gradients is not None and not isinstance(gradients, bool):
+        raise doc.error(
+            ("gradients",),
+            f"{quote(gradients)} is not true or false (true: the chain-rule rows ∂E/∂w, "
+            "as `run --gradients` traces them)",
+        )
     answers: list[Answer] = []
     if "answers" in data:
         answers += _answers(doc, ("answers",), data["answers"], 1, 1)
@@ -219,7 +228,7 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
             raise doc.error(answer.where, f"the same quantity as {first}; give it once")
         seen[answer.key] = answer
     return AnswerSheet(
-        path, exercise, rounding, tuple(answers), doc, against, variant, student, book
+        path, exercise, rounding, tuple(answers), doc, against, variant, student, book, gradients
     )
 
 
@@ -1335,7 +1344,7 @@ def mark_sheet(
         if solution is not None and solution.spec.notation != book:
             solution = None
     if solution is None:
-        solution = solve(spec, epochs, sheet.rounding)
+        solution = solve(spec, epochs, sheet.rounding, gradients=sheet.gradients)
     sheet = resolve(sheet, solution)
     validate(sheet, solution)
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}

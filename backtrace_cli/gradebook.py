@@ -86,7 +86,7 @@ class Marker:
     folder: homework.Set | None = None
     config: Any = None  # a loaded Spec
     notation: str | None = None  # --notation: the textbook every file's names are read in
-    solved: dict[tuple[str, int, str | None, str], Any] = field(default_factory=dict)
+    solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
 
     def mark(self, path: str) -> Row:
@@ -109,10 +109,10 @@ class Marker:
             # each variant traced once: the solution without a declared rounding carries
             # every common one, so it serves a file that declares one of them too
             rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
-            key = (ident, epochs, rounding, book)
+            key = (ident, epochs, rounding, book, sheet.gradients)
             solution = self.solved.get(key) if ident is not None else None
             if solution is None:
-                solution = check.solve(spec, epochs, rounding)
+                solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
                 if ident is not None:
                     self.solved[key] = solution
             if questions is not None and book != "lecture":

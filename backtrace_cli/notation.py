@@ -104,6 +104,11 @@ def symbol_of(name: str) -> str | None:
         return f"e^net{softmax.group(1)}"
     if name in ("sumexp", "Σe^net"):
         return "Σe^net"
+    if name in ("ḡ", "gbar", "g_bar"):  # softmax's Jacobian the long way: ḡ = Σ_k g_k·o_k
+        return "ḡ"
+    jacobian = re.fullmatch(r"g(\d+(?:_\d+)?)", name)
+    if jacobian:  # g6 = −∂E/∂o6
+        return name
     if name.startswith("new "):
         name = name[4:].strip()
         if not re.fullmatch(r"[wb]\d+(?:_\d+)?", name):

@@ -64,6 +64,7 @@ class Quiz:
     solution: check.Solution  # what check marks against: exact, and each rounding carried
     what: str  # what is asked: "epoch 1 · sample 1 of 1"
     steps: int = 1  # how many samples' steps are asked (their headings shown when several)
+    gradients: bool | None = None  # --gradients: the chain-rule rows were asked too
 
 
 def build(
@@ -108,7 +109,7 @@ def build(
     else:
         update = "one update after all" if spec.mode == "batch" else "an update after each"
         what = f"epoch 1 · {count} samples, {update}"
-    return Quiz(spec, rounding, tries, questions, solution, what, len(steps))
+    return Quiz(spec, rounding, tries, questions, solution, what, len(steps), gradients)
 
 
 def _graph(spec: Any, rounding: str | None, sample: int | None, tries: int) -> Quiz:
@@ -513,6 +514,8 @@ def session_text(summary: Summary, config: str | None, path: str) -> str:
         lines.append(f"round: {quiz.rounding}")
     if getattr(quiz.spec, "notation", "lecture") != "lecture":
         lines.append(f"notation: {quiz.spec.notation}")
+    if quiz.gradients is not None:  # the chain-rule rows asked (or not), as check solves
+        lines.append(f"gradients: {'true' if quiz.gradients else 'false'}")
     by_sample: dict[int, list[check.Answer]] = {}
     for answer in summary.answers():
         by_sample.setdefault(answer.sample, []).append(answer)

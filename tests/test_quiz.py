@@ -812,3 +812,38 @@ def test_a_value_the_marking_looked_ahead_to_is_marked_as_check_marks_it():
     at_the_time = check.mark(solution, written[: list(answers).index("δ3") + 1], "3sf")[-1]
     assert at_the_time.kind == "coarse"
     assert whole[list(answers).index("δ3")].kind == "wrong"  # the slip w35 reveals
+
+
+def test_a_session_with_the_chain_rule_rows_is_marked_with_them_by_check(tmp_path):
+    """`quiz --gradients` asks softmax's Jacobian rows (g6, ḡ) and the ∂E/∂w rows; the session
+    says `gradients: true`, so check solves with them and marks every answer as the quiz did."""
+    rows = trace_equations("softmax", "--gradients")
+    first = rows[:40]
+    assert {"g6", "ḡ"} <= {row["symbol"] for row in first}  # the long way was asked
+    session = tmp_path / "session.yaml"
+    done = quiz(
+        "softmax",
+        "--gradients",
+        "--sample",
+        "1",
+        "-o",
+        str(session),
+        answers=[repr(row["value"]) for row in first],
+        cwd=tmp_path,
+    )
+    assert score(done.stdout) == "40 of 111"
+    text = session.read_text(encoding="utf-8")
+    assert "gradients: true" in text and "  g6:" in text and '"ḡ":' in text
+    marked = backtrace("check", str(session), "--format", "json")
+    assert marked.returncode == 1, marked.stderr  # right, but most questions unanswered
+    report = json.loads(marked.stdout)
+    assert [a["kind"] for a in report["answers"]] == ["right"] * 40
+
+
+def test_gradients_in_an_answers_file_must_be_true_or_false(tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text("exercise: lecture\ngradients: maybe\nanswers: {o3: 0.68}\n", encoding="utf-8")
+    done = backtrace("check", str(path))
+    assert done.returncode == 2
+    assert "line 2" in done.stderr and "gradients" in done.stderr and "true or false" in done.stderr
+    assert "Traceback" not in done.stderr

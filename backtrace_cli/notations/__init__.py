@@ -417,8 +417,10 @@ def _flip_formula(
     elif formula.startswith("−(") and symbol.startswith("∂E/∂o") and "{δ" in formula:
         formula = formula[2:-1]  # a hidden unit's ∂E/∂o = Σ_k w_jk·δ_k, δ the gradient
     elif formula.startswith("−") and (
-        (symbol.startswith(("∂E/∂w", "∂E/∂b", "∂E/∂o"))
-        and ("{δ" in formula or not symbol.startswith("∂E/∂o")))
+        (
+            symbol.startswith(("∂E/∂w", "∂E/∂b", "∂E/∂o"))
+            and ("{δ" in formula or not symbol.startswith("∂E/∂o"))
+        )
         or re.fullmatch(r"g\d+(?:_\d+)?", symbol)
     ):
         formula = formula[1:]
