@@ -29,7 +29,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from . import activations, notation, optimizers
@@ -432,6 +432,19 @@ class Solution:
         from .records import translation
 
         return translation(self.spec)
+
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        from . import notations
+
+        return notations.lookup(list(dict.fromkeys(line.key[2] for line in self.lines)))
+
+    def named(self, name: str) -> str | None:
+        """The solution's symbol an answer's name stands for, in any spelling of the
+        solution's notation (z^2_1, z2_1 and z²₁ are one name), or None."""
+        from . import notations
+
+        return self._spellings.get(notations.canonical(name))
 
     def resolve(self, key: Key) -> Key:
         """The key as the solution has it: a batch update's rows (Δw, new w) stand in the
@@ -1268,12 +1281,11 @@ def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
     book = solution.spec.notation
     if book == notations.DEFAULT:
         return sheet
-    names = notations.lookup(list(dict.fromkeys(line.key[2] for line in solution.lines)))
     answers = []
     seen: dict[Key, Answer] = {}
     doc = sheet.document or Document(sheet.source, None)
     for given in sheet.answers:
-        symbol = names.get(notations.canonical(given.name))
+        symbol = solution.named(given.name)
         answer = replace(given, symbol=symbol or UNRESOLVED + given.name)
         if symbol is not None:
             if answer.key in seen:

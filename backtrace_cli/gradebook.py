@@ -186,14 +186,11 @@ class Marker:
 def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:
     """An exercise's questions named in the solution's textbook notation: a lecture name
     (delta5) renamed, a book's own (delta^3_1) read by its spellings."""
-    from . import notations
-
     rename = solution.translation.symbol
-    names = notations.lookup(list(dict.fromkeys(line.key[2] for line in solution.lines)))
     out = []
     for q in questions:
         if q.symbol.startswith(check.UNRESOLVED):
-            symbol = names.get(notations.canonical(q.name), q.symbol)
+            symbol = solution.named(q.name) or q.symbol
         else:
             symbol = rename(q.symbol)
         out.append(replace(q, symbol=symbol))

@@ -187,10 +187,6 @@ class Translation:
     def sign(self, lecture: str) -> float:
         return -1.0 if self.flipped(lecture) else 1.0
 
-    def template(self, lecture: str) -> str:
-        """A formula template in book names (slots renamed, the text between them too)."""
-        return self.symbol(lecture) if lecture else lecture
-
     def signed_template(self, lecture: str, row_symbol: str) -> str:
         """A lecture template (a mistake's rewrite, say) evaluated in the book's numbers: every
         flipped operand negated back, and the result negated if the row's value is flipped."""
@@ -228,14 +224,14 @@ class Translation:
         return replace(
             row,
             symbol=self.symbol(symbol),
-            formula=self.template(formula),
+            formula=self.symbol(formula),  # slots and the text between them
             operands=tuple(
                 (self.symbol(name), value * self.sign(name)) for name, value in operands
             ),
             value=row.value * self.sign(symbol),
-            working=None if working is None else self.template(working),
+            working=None if working is None else self.symbol(working),
             note=self.text(note),
-            latex=self.template(row.latex) if row.latex else "",
+            latex=self.symbol(row.latex) if row.latex else "",
             origin=row,
         )
 
@@ -267,8 +263,7 @@ class Translation:
         for lecture, book in self.book.phrases:
             text = text.replace(lecture, book)
         if self.book.flips and flip:
-            for lecture, book in _FLIPPED_RULES:
-                text = text.replace(lecture, book)
+            text = _flip_rule(text)
 
         def generic(match: re.Match[str]) -> str:
             head, index = match.group("head"), match.group("index")
@@ -310,9 +305,7 @@ class Translation:
         if any_folded:  # the update the folded rows make, in the book's words
             p = "b_j" if section.title.startswith("Bias") else "w_ij"
             rule += ",  " + self.rule(f"new {p} = {p} − η·∂E/∂{p}", output, flip=False)
-        note = section.note
-        if self.book.flips:
-            note = note.replace("δ_j = t_j − o_j", "δ_j = o_j − t_j")
+        note = _flip_rule(section.note) if self.book.flips else section.note
         return replace(
             section,
             title=self._title(section.title),
@@ -396,6 +389,15 @@ _FLIPPED_RULES = (
     ("δ_j = t_j − o_j", "δ_j = o_j − t_j"),
     ("∂E/∂o_j = −Σ_k", "∂E/∂o_j = Σ_k"),
 )
+
+
+def _flip_rule(text: str) -> str:
+    """A rule or note of the lecture's, as a book whose δ is +∂E/∂net writes it."""
+    for lecture, book in _FLIPPED_RULES:
+        text = text.replace(lecture, book)
+    return text
+
+
 _GENERIC = re.compile(
     r"(?<![A-Za-z])(?P<new>new )?(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?"
     r"(?![A-Za-z])"
