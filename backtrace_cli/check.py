@@ -119,9 +119,12 @@ class AnswerSheet:
     gradients: bool | None = None  # `gradients:` — marked with the chain-rule rows (run's)
 
 
-def read(path: str, base_dir: str | None = None, named: bool = True) -> AnswerSheet:
+def read(
+    path: str, base_dir: str | None = None, named: bool = True, teacher: bool = False
+) -> AnswerSheet:
     """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
-    the file must name its exercise (False: the caller gives the config)."""
+    the file must name its exercise (False: the caller gives the config). `teacher`: a class
+    marked into a gradebook, where only a built-in example's name may be followed."""
     try:
         with open(path, "rb") as stream:
             text = stream.read().decode("utf-8")
@@ -134,12 +137,21 @@ def read(path: str, base_dir: str | None = None, named: bool = True) -> AnswerSh
     except OSError as err:
         raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
-    return from_document(parse(text, path), base, named)
+    return from_document(parse(text, path), base, named, teacher)
 
 
-def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> AnswerSheet:
+TEACHERS_ONLY = (
+    "a class marked into a gradebook is marked against what the teacher gives "
+    "(--exercises DIR, --exercise CONFIG)"
+)
+
+
+def from_document(
+    doc: Document, base_dir: str = ".", named: bool = True, teacher: bool = False
+) -> AnswerSheet:
     """An answers document (parsed YAML, or a mapping given to the API) → AnswerSheet.
-    `named`: the document must name its exercise (the API may give it instead)."""
+    `named`: the document must name its exercise (the API may give it instead). `teacher`:
+    neither a path nor an inline network from the file is followed, only a built-in name."""
     path = doc.file
     data = doc.value
     if not isinstance(data, dict):
@@ -168,6 +180,8 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
             "give the exercise: `exercise: lecture` (a built-in name or a config path) "
             "or `config:` with the config inline",
         )
+    if teacher and named and ("exercise" in data or "config" in data):
+        _teachers_only(doc, data)
     against = "config" not in data
     if "config" in data:
         exercise = data["config"]
@@ -185,7 +199,7 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
             exercise = config_from_document(inline)
     elif "exercise" in data:
         exercise = data["exercise"]
-    if isinstance(exercise, str) and not os.path.isabs(exercise):
+    if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):
             exercise = candidate
@@ -230,6 +244,24 @@ def from_document(doc: Document, base_dir: str = ".", named: bool = True) -> Ans
     return AnswerSheet(
         path, exercise, rounding, tuple(answers), doc, against, variant, student, book, gradients
     )
+
+
+def _teachers_only(doc: Document, data: dict[str, Any]) -> None:
+    """Refuse, before anything is opened or validated, an exercise the teacher did not give:
+    the words never depend on whether a named path exists (no oracle for the teacher's files)."""
+    if "config" in data:
+        raise doc.error(
+            ("config",), f"a network written in the file is not marked: {TEACHERS_ONLY}"
+        )
+    from .config import example_names
+
+    name = data.get("exercise")
+    if name not in example_names():
+        raise doc.error(
+            ("exercise",),
+            f"only a built-in example's name is followed ({', '.join(example_names())}); "
+            f"{TEACHERS_ONLY}",
+        )
 
 
 def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:

@@ -640,7 +640,7 @@ def _mark_class(
     if folder and exercise:
         raise BadInput("--exercises, --exercise: give one of them, not both")
     with _bad_input():
-        marker = book.marker(folder, exercise, notation)
+        marker = book.marker(folder, exercise, notation, teacher=gradebook is not None)
         if gradebook and not target.force:
             book.refuse_existing(gradebook)
     rows = book.mark_all(answers, marker)

@@ -88,6 +88,7 @@ class Marker:
     notation: str | None = None  # --notation: the textbook every file's names are read in
     solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
+    teacher: bool = False  # a gradebook: a file's `exercise:` may be a built-in name only
 
     def mark(self, path: str) -> Row:
         name = os.path.splitext(os.path.basename(path))[0]
@@ -95,7 +96,9 @@ class Marker:
             return self._graph(path, name)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
-            sheet = check.read(path, named=self.folder is None and self.config is None)
+            sheet = check.read(
+                path, named=self.folder is None and self.config is None, teacher=self.teacher
+            )
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student = sheet.student or name
@@ -156,7 +159,12 @@ class Marker:
             if not isinstance(sheet.exercise, str):
                 return sheet.exercise, None, None
             name = f"own:{sheet.exercise}"
-            if name not in self.specs:
+            if name not in self.specs and self.teacher:  # a built-in name, never a path
+                from .config import example_text, from_text
+
+                text = example_text(sheet.exercise)
+                self.specs[name] = from_text(text, f"built-in example {sheet.exercise!r}")
+            elif name not in self.specs:
                 from . import api
 
                 self.specs[name] = api.load(sheet.exercise)
@@ -197,12 +205,15 @@ def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Questi
     return tuple(out)
 
 
-def marker(folder: str | None, config: str | None, notation: str | None = None) -> Marker:
-    """A Marker for the teacher's folder, or for one config (ConfigError if unreadable)."""
+def marker(
+    folder: str | None, config: str | None, notation: str | None = None, teacher: bool = False
+) -> Marker:
+    """A Marker for the teacher's folder, or for one config (ConfigError if unreadable).
+    `teacher`: neither, into a gradebook — each file's exercise must be a built-in name."""
     if folder is not None:
         return Marker(folder=homework.read(folder), notation=notation)
     if config is None:
-        return Marker(notation=notation)
+        return Marker(notation=notation, teacher=teacher)
     from .config import load
 
     return Marker(config=load(config), notation=notation)

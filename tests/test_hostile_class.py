@@ -1,0 +1,66 @@
+"""A class folder is hostile input: with --gradebook, what a file is marked against comes from
+the teacher (a built-in example's name at most), never from a path or a network in the file."""
+
+from __future__ import annotations
+
+import csv
+
+from click.testing import CliRunner
+
+from backtrace_cli.cli import cli
+
+ANSWER = "answers: {net3: 0.755}\n"  # the notes' net3 = 0.1·0.35 + 0.8·0.9
+
+
+def _rows(tmp_path, files: dict[str, str]) -> tuple[int, list[dict[str, str]]]:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    grades = tmp_path / "g.csv"
+    result = CliRunner().invoke(cli, ["check", str(folder), "--gradebook", str(grades)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    with grades.open(encoding="utf-8-sig") as stream:
+        return result.exit_code, list(csv.DictReader(stream))
+
+
+def test_a_students_path_is_refused_in_the_same_words_whether_or_not_it_exists(tmp_path):
+    secret = tmp_path / "key.yaml"
+    secret.write_text("layers: [1, 1]\ninputs: [1]\ntargets: [1]\nweights: [[[0.5]]]\n")
+    status, rows = _rows(
+        tmp_path,
+        {
+            "exists.yaml": f"exercise: {secret}\n{ANSWER}",
+            "missing.yaml": f"exercise: {tmp_path / 'nothing.yaml'}\n{ANSWER}",
+            "up.yaml": f"exercise: ../key.yaml\n{ANSWER}",
+        },
+    )
+    assert status == 2
+    words = {r["error"].split(": ", 1)[1] for r in rows}  # after "FILE, line 1, column 1, …"
+    assert len(words) == 1, words
+    (said,) = words
+    assert said.startswith("only a built-in example's name is followed (adam, ")
+    assert said.endswith(
+        "a class marked into a gradebook is marked against what the teacher gives "
+        "(--exercises DIR, --exercise CONFIG)"
+    )
+    assert all(r["error"].split(", ")[1:3] == ["line 1", "column 1"] for r in rows)
+
+
+def test_an_inline_network_is_an_error_row_and_a_built_in_name_is_marked(tmp_path):
+    status, rows = _rows(
+        tmp_path,
+        {
+            "a.yaml": f"exercise: lecture\n{ANSWER}",
+            "b.yaml": "config: {layers: [1, 1], inputs: [1], targets: [1], "
+            "weights: [[[0.5]]]}\nanswers: {o2: 0.6}\n",
+        },
+    )
+    assert status == 2
+    assert (rows[0]["mark"], rows[0]["net3"], rows[0]["error"]) == ("1", "right", "")
+    assert rows[1]["mark"] == ""
+    assert rows[1]["error"] == (
+        f"{tmp_path / 'class' / 'b.yaml'}, line 1, column 1, config: a network written in the "
+        "file is not marked: a class marked into a gradebook is marked against what the "
+        "teacher gives (--exercises DIR, --exercise CONFIG)"
+    )
