@@ -20,6 +20,11 @@ Path = tuple[Any, ...]
 MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
 MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
 MAX_DEPTH = 64
+# what an empty file of each kind should hold, as its message says
+_HOLDING = {
+    "a config": " with at least `layers`, `weights` and `inputs`/`targets`",
+    "an answers file": " with `exercise` and `answers`",
+}
 _WHOLE = re.compile(r"[-+\u2212]?\d+")
 
 _SCALAR_TAGS = {
@@ -108,15 +113,16 @@ class Document:
         )
 
 
-def parse(text: str, file: str) -> Document:
-    """Parse one YAML document into a `Document`, or raise `ConfigError`."""
+def parse(text: str, file: str, what: str = "a config") -> Document:
+    """Parse one YAML document into a `Document`, or raise `ConfigError`. `what`: the kind
+    of file, as messages call it ("an answers file")."""
+    seeded = " (use seeded initialisation for large layers)" if what == "a config" else ""
     if len(text) > MAX_BYTES:
         raise ConfigError(
             file,
             None,
             None,
-            f"the file is {len(text):,} characters; a config may have "
-            f"at most {MAX_BYTES:,} (use seeded initialisation for large layers)",
+            f"the file is {len(text):,} characters; {what} may have at most {MAX_BYTES:,}{seeded}",
         )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
@@ -153,8 +159,7 @@ def parse(text: str, file: str) -> Document:
             file,
             None,
             None,
-            "the file is empty; a config is a mapping "
-            "with at least `layers`, `weights` and `inputs`/`targets`",
+            f"the file is empty; {what} is a mapping{_HOLDING.get(what, '')}",
         )
     doc = Document(file, None)
     size = _expanded_size(node, {}, 0)
@@ -163,7 +168,7 @@ def parse(text: str, file: str) -> Document:
             "contains itself (an alias inside its own anchor)"
             if size == _CYCLE
             else f"expands to more than {MAX_NODES:,} values (aliases repeated too often?); "
-            "a config may have at most that many"
+            f"{what} may have at most that many"
         )
         raise ConfigError(
             file, node.start_mark.line + 1, None, f"the document {what}", node.start_mark.column + 1
