@@ -643,7 +643,8 @@ def _mark_class(
         marker = book.marker(folder, exercise, notation)
         if gradebook and not target.force:
             book.refuse_existing(gradebook)
-    rows = book.mark_all(answers, marker)
+    with _bad_input():
+        rows = book.mark_all(answers, marker)
     if gradebook:
         from .output import write_text
 
