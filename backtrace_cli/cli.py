@@ -728,9 +728,10 @@ def quiz(
         asked = session.build(
             spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients
         )
-    summary = session.play(
-        asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
-    )
+    with _bad_input():  # stdin that is not text, or a line without end (/dev/zero)
+        summary = session.play(
+            asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
+        )
     if output and summary.answers():
         with _bad_input():
             write_text(
