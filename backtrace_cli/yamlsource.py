@@ -19,6 +19,9 @@ Path = tuple[Any, ...]
 
 MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
 MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
+# values as written, counted before composing: a 784-256-10 network's weight matrices
+# (203,264 numbers) fit; a larger one is given by seeded initialisation
+MAX_VALUES = 250_000
 MAX_DEPTH = 64
 # what an empty file of each kind should hold, as its message says
 _HOLDING = {
@@ -124,6 +127,14 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
             None,
             f"the file is {len(text):,} characters; {what} may have at most {MAX_BYTES:,}{seeded}",
         )
+    crowded = _crowded(text)
+    if crowded is not None:
+        raise ConfigError(
+            file,
+            crowded,
+            None,
+            f"more than {MAX_VALUES:,} values; {what} may have at most that many{seeded}",
+        )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
@@ -176,6 +187,28 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)
     return doc
+
+
+def _crowded(text: str) -> int | None:
+    """The line where a value past MAX_VALUES starts, found before any node is built (PyYAML
+    builds 990k nodes in seconds); None when there are not that many, or without libyaml."""
+    # every value after the first follows one of these, and a key with no value (`{a, b}`)
+    # adds at most one more: a file with few of them is let through uncounted
+    if 2 * sum(map(text.count, ",[{:-?\n")) + 2 <= MAX_VALUES:
+        return None
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:  # counting in Python costs what composing does: MAX_NODES suffices
+        return None
+    values = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            count += isinstance(event, values)
+            if count > MAX_VALUES:
+                return event.start_mark.line + 1
+    except yaml.YAMLError:
+        return None  # composing says what is wrong, and where
+    return None
 
 
 _CYCLE = 1 << 62  # the size of a node that contains itself: over any limit
