@@ -77,9 +77,8 @@ def expand(paths: Iterable[str]) -> list[tuple[str, str | None]]:
                 names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
             except OSError as err:
                 raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
-            names = [
-                n for n in names if not n.startswith(".")
-            ]  # hidden: an editor's, not a student's
+            # a hidden file is an editor's or a system's (macOS's ._a.yaml), not a student's
+            names = [n for n in names if not n.startswith(".")]
             if not names:
                 raise ConfigError(
                     path,

@@ -175,14 +175,18 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
     doc = Document(file, None)
     size = _expanded_size(node, {}, 0)
     if size > MAX_NODES:
-        what = (
+        problem = (
             "contains itself (an alias inside its own anchor)"
             if size == _CYCLE
             else f"expands to more than {MAX_NODES:,} values (aliases repeated too often?); "
             f"{what} may have at most that many"
         )
         raise ConfigError(
-            file, node.start_mark.line + 1, None, f"the document {what}", node.start_mark.column + 1
+            file,
+            node.start_mark.line + 1,
+            None,
+            f"the document {problem}",
+            node.start_mark.column + 1,
         )
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)

@@ -291,7 +291,7 @@ def test_quiz_from_dev_zero_ends_with_a_message(runner):
         result = runner.invoke(cli, ["quiz"], input=zero)
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: <stdin>, line 1: a line of more than 1,000 characters; type one answer per line\n"
+        "Error: <stdin>, line 1: a line longer than 1,000 bytes; type one answer per line\n"
     )
     assert result.stdout.endswith("net3 = \n")
 
