@@ -390,7 +390,8 @@ def _graph_sheet(answers: Any, config: Source) -> Any:
     """(sheet, exercise) when the answers are for a computational graph, else None."""
     import os
 
-    from . import graphcheck
+    from . import check as marking
+    from . import graphcheck, safefile
     from .graph import GraphSpec
     from .yamlsource import Document, parse
 
@@ -399,14 +400,11 @@ def _graph_sheet(answers: Any, config: Source) -> Any:
         if not os.path.isfile(path):
             return None
         try:
-            with open(path, encoding="utf-8") as stream:
-                doc = parse(stream.read(), path)
-        except (UnicodeDecodeError, OSError, ConfigError):
+            doc = parse(safefile.read_text(path, what=marking.ANSWERS_FILE), path)
+        except ConfigError:
             return None  # check's own reader says what is wrong with the file
         base = os.path.dirname(os.path.abspath(path))
     elif isinstance(answers, dict):
-        from . import check as marking
-
         data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
         doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
     else:

@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import activations, notation, optimizers
+from . import activations, notation, optimizers, safefile
 from .config import Spec
 from .errors import ConfigError, quote
 from .losses import get as get_loss
@@ -54,6 +54,7 @@ KEYS = (
 )
 KINDS = ("right", "coarse", "follows", "wrong", "unanswered")
 CREDITED = ("right", "coarse", "follows")  # count toward the mark
+ANSWERS_FILE = "an answers file"  # what a message calls one ("is a folder, not …")
 MAX_EPOCHS = 100  # check traces every epoch up to the last one answered, in full
 
 Key = tuple[int, int, str]  # (epoch, sample, trace symbol)
@@ -120,24 +121,19 @@ class AnswerSheet:
 
 
 def read(
-    path: str, base_dir: str | None = None, named: bool = True, teacher: bool = False
+    path: str,
+    base_dir: str | None = None,
+    named: bool = True,
+    root: str | None = None,
+    teacher: bool = False,
 ) -> AnswerSheet:
     """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
-    the file must name its exercise (False: the caller gives the config). `teacher`: a class
+    the file must name its exercise (False: the caller gives the config); `root`: the
+    folder the file was found in, which no link in it may lead out of; `teacher`: a class
     marked into a gradebook, where only a built-in example's name may be followed."""
-    try:
-        with open(path, "rb") as stream:
-            text = stream.read().decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, None, None, "no such file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(path, None, None, "not a text file (expected UTF-8 YAML)") from None
-    except IsADirectoryError:
-        raise ConfigError(path, None, None, "is a folder, not an answers file") from None
-    except OSError as err:
-        raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
+    text = safefile.read_text(path, root, ANSWERS_FILE)
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
-    return from_document(parse(text, path), base, named, teacher)
+    return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher)
 
 
 TEACHERS_ONLY = (

@@ -643,7 +643,8 @@ def _mark_class(
         marker = book.marker(folder, exercise, notation, teacher=gradebook is not None)
         if gradebook and not target.force:
             book.refuse_existing(gradebook)
-    rows = book.mark_all(answers, marker)
+    with _bad_input():
+        rows = book.mark_all(answers, marker)
     if gradebook:
         from .output import write_text
 
@@ -727,9 +728,10 @@ def quiz(
         asked = session.build(
             spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients
         )
-    summary = session.play(
-        asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
-    )
+    with _bad_input():  # stdin that is not text, or a line without end (/dev/zero)
+        summary = session.play(
+            asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
+        )
     if output and summary.answers():
         with _bad_input():
             write_text(

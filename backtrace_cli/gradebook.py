@@ -66,15 +66,29 @@ def _label(verdict: Any) -> str:
     return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
 
 
-def expand(paths: Iterable[str]) -> list[str]:
-    """Files as given; a folder stands for its .yaml files, in name order."""
-    out: list[str] = []
+def expand(paths: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Each file with the folder it was found in (None: given as it is); a folder stands
+    for its .yaml and .yml files, in name order, whatever they turn out to be — a link,
+    a FIFO or a folder among them is marked as an unreadable file, never skipped."""
+    out: list[tuple[str, str | None]] = []
     for path in paths:
         if os.path.isdir(path):
-            names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
-            out += [os.path.join(path, n) for n in names if not n.startswith(".")]
+            try:
+                names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
+            except OSError as err:
+                raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
+            # a hidden file is an editor's or a system's (macOS's ._a.yaml), not a student's
+            names = [n for n in names if not n.startswith(".")]
+            if not names:
+                raise ConfigError(
+                    path,
+                    None,
+                    None,
+                    f"no answers files in {path} (a folder stands for its .yaml and .yml files)",
+                )
+            out += [(os.path.join(path, n), path) for n in names]
         else:
-            out.append(path)
+            out.append((path, None))
     return out
 
 
@@ -90,15 +104,15 @@ class Marker:
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
     teacher: bool = False  # a gradebook: a file's `exercise:` may be a built-in name only
 
-    def mark(self, path: str) -> Row:
+    def mark(self, path: str, root: str | None = None) -> Row:
+        """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
         name = os.path.splitext(os.path.basename(path))[0]
         if self.config is not None and not hasattr(self.config, "layers"):
-            return self._graph(path, name)
+            return self._graph(path, name, root)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
-            sheet = check.read(
-                path, named=self.folder is None and self.config is None, teacher=self.teacher
-            )
+            named = self.folder is None and self.config is None
+            sheet = check.read(path, named=named, root=root, teacher=self.teacher)
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student = sheet.student or name
@@ -134,13 +148,13 @@ class Marker:
             )
         return Row(path, student, variant, report, questions)
 
-    def _graph(self, path: str, name: str) -> Row:
+    def _graph(self, path: str, name: str, root: str | None = None) -> Row:
         """A file answering a computational graph (`--exercise GRAPH`), by its names."""
         from . import graphcheck
 
         try:
-            sheet, _ = graphcheck.read(path)
-        except (ConfigError, OSError, UnicodeDecodeError) as err:
+            sheet, _ = graphcheck.read(path, root=root)
+        except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student, variant = sheet.student or name, sheet.variant or ""
         try:
@@ -226,7 +240,8 @@ def refuse_existing(path: str) -> None:
 
 
 def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:
-    return [marker.mark(path) for path in expand(paths)]
+    """A row per file (ConfigError only for a folder that holds no answers files)."""
+    return [marker.mark(path, root) for path, root in expand(paths)]
 
 
 def summary(rows: Sequence[Row], gradebook: str | None) -> str:
@@ -239,6 +254,8 @@ def summary(rows: Sequence[Row], gradebook: str | None) -> str:
         f"{unreadable} unreadable"
     )
     if gradebook:
+        if unreadable:  # named here: the teacher looks for them, not for their row
+            counts += f" ({', '.join(row.file for row in rows if row.status == 2)})"
         return f"Wrote {gradebook}: {counts}."
     lines = []
     for row in rows:

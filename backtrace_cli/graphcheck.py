@@ -15,7 +15,7 @@ import os
 import re
 from typing import Any
 
-from . import check
+from . import check, safefile
 from .errors import ConfigError
 from .graph import GraphSpec
 from .graphtrace import GraphTrace, Operand, Row
@@ -92,12 +92,15 @@ def symbol_of(name: str) -> str:
     return name
 
 
-def read(path: str, data_doc: Document | None = None) -> tuple[check.AnswerSheet, Any]:
-    """An answers file for a graph → (sheet, the exercise to load)."""
+def read(
+    path: str, data_doc: Document | None = None, root: str | None = None
+) -> tuple[check.AnswerSheet, Any]:
+    """An answers file for a graph → (sheet, the exercise to load). `root`: the folder the
+    file was found in, which no link in it may lead out of."""
     doc = data_doc
     if doc is None:
-        with open(path, encoding="utf-8") as stream:
-            doc = parse(stream.read(), path)
+        text = safefile.read_text(path, root, check.ANSWERS_FILE)
+        doc = parse(text, path, check.ANSWERS_FILE)
     data = doc.value
     base = os.path.dirname(os.path.abspath(path)) if os.path.isfile(path) else "."
     for key in data:

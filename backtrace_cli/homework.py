@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import safefile
 from .errors import ConfigError, quote
 
 QUESTIONS, KEYS, CONFIGS = "questions", "keys", "configs"
@@ -77,21 +78,24 @@ def read(folder: str) -> Set:
             "--exercises",
             "is not a folder; give the folder `backtrace exercise -o DIR` wrote",
         )
-    try:
-        with open(path, encoding="utf-8") as stream:
-            data = json.load(stream)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         raise ConfigError(
             folder,
             None,
             "--exercises",
             f"has no {MANIFEST}: give the folder "
             "`backtrace exercise -o DIR` wrote (not its questions/)",
-        ) from None
-    except (OSError, ValueError) as err:
+        )
+    try:
+        # looked at before it is opened, like every file the tool reads
+        data = json.loads(safefile.read_text(path, what="a variant list", form="JSON"))
+    except ConfigError as err:
+        raise ConfigError(path, None, "--exercises", err.problem) from None
+    except ValueError as err:
         raise ConfigError(path, None, "--exercises", f"cannot be read: {err}") from None
-    variants = data.get("variants") if isinstance(data, dict) else None
-    if data.get("format") != FORMAT or not isinstance(variants, dict) or not variants:
+    manifest = data if isinstance(data, dict) else {}
+    variants = manifest.get("variants")
+    if manifest.get("format") != FORMAT or not isinstance(variants, dict) or not variants:
         raise ConfigError(
             path,
             None,

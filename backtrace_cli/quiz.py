@@ -223,6 +223,9 @@ class Summary:
         return [o.final for o in self.outcomes if o.final is not None]
 
 
+MAX_LINE = 1_000  # bytes of one answer read from a pipe; a number needs far fewer
+
+
 class Dialogue:
     """Where the quiz talks: a rich console, and a way to read one answer."""
 
@@ -253,12 +256,29 @@ def terminal(console: Console) -> Dialogue:
 
 def pipe(console: Console, stream: IO[str]) -> Dialogue:
     """One answer per line; each is written after its prompt, so the output reads as a
-    transcript. An empty stream (or its end) ends the input."""
+    transcript. An empty stream (or its end) ends the input. A line longer than MAX_LINE
+    bytes or not UTF-8 is a ConfigError: stdin may be /dev/zero or a binary file."""
+    # the bytes underneath when there are any: decoded here, strictly, whatever the locale
+    raw: IO[bytes] | None = getattr(stream, "buffer", None)
+    count = 0
+
+    def fail(problem: str) -> ConfigError:
+        console.print()
+        return ConfigError("<stdin>", count, None, problem)
 
     def read(prompt: str) -> str | None:
+        nonlocal count
         console.print(f"{prompt} = ", end="")
         console.file.flush()
-        line = stream.readline()
+        count += 1
+        # never more than a line's worth: /dev/zero has no end and no newline
+        got = raw.readline(MAX_LINE + 1) if raw is not None else stream.readline(MAX_LINE + 1)
+        if len(got) > MAX_LINE and got[-1:] not in (b"\n", "\n"):
+            raise fail(f"a line longer than {MAX_LINE:,} bytes; type one answer per line")
+        try:
+            line = got.decode("utf-8") if isinstance(got, bytes) else got
+        except UnicodeDecodeError:
+            raise fail("not text (expected UTF-8): type one answer per line") from None
         if not line:
             console.print()
             return None

@@ -19,7 +19,15 @@ Path = tuple[Any, ...]
 
 MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
 MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
+# values as written, counted before composing: a 784-256-10 network's weight matrices
+# (203,264 numbers) fit; a larger one is given by seeded initialisation
+MAX_VALUES = 250_000
 MAX_DEPTH = 64
+# what an empty file of each kind should hold, as its message says
+_HOLDING = {
+    "a config": " with at least `layers`, `weights` and `inputs`/`targets`",
+    "an answers file": " with `exercise` and `answers`",
+}
 _WHOLE = re.compile(r"[-+\u2212]?\d+")
 
 _SCALAR_TAGS = {
@@ -108,15 +116,24 @@ class Document:
         )
 
 
-def parse(text: str, file: str) -> Document:
-    """Parse one YAML document into a `Document`, or raise `ConfigError`."""
+def parse(text: str, file: str, what: str = "a config") -> Document:
+    """Parse one YAML document into a `Document`, or raise `ConfigError`. `what`: the kind
+    of file, as messages call it ("an answers file")."""
+    seeded = " (use seeded initialisation for large layers)" if what == "a config" else ""
     if len(text) > MAX_BYTES:
         raise ConfigError(
             file,
             None,
             None,
-            f"the file is {len(text):,} characters; a config may have "
-            f"at most {MAX_BYTES:,} (use seeded initialisation for large layers)",
+            f"the file is {len(text):,} characters; {what} may have at most {MAX_BYTES:,}{seeded}",
+        )
+    crowded = _crowded(text)
+    if crowded is not None:
+        raise ConfigError(
+            file,
+            crowded,
+            None,
+            f"more than {MAX_VALUES:,} values; {what} may have at most that many{seeded}",
         )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
@@ -153,24 +170,49 @@ def parse(text: str, file: str) -> Document:
             file,
             None,
             None,
-            "the file is empty; a config is a mapping "
-            "with at least `layers`, `weights` and `inputs`/`targets`",
+            f"the file is empty; {what} is a mapping{_HOLDING.get(what, '')}",
         )
     doc = Document(file, None)
     size = _expanded_size(node, {}, 0)
     if size > MAX_NODES:
-        what = (
+        problem = (
             "contains itself (an alias inside its own anchor)"
             if size == _CYCLE
             else f"expands to more than {MAX_NODES:,} values (aliases repeated too often?); "
-            "a config may have at most that many"
+            f"{what} may have at most that many"
         )
         raise ConfigError(
-            file, node.start_mark.line + 1, None, f"the document {what}", node.start_mark.column + 1
+            file,
+            node.start_mark.line + 1,
+            None,
+            f"the document {problem}",
+            node.start_mark.column + 1,
         )
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)
     return doc
+
+
+def _crowded(text: str) -> int | None:
+    """The line where a value past MAX_VALUES starts, found before any node is built (PyYAML
+    builds 990k nodes in seconds); None when there are not that many, or without libyaml."""
+    # every value after the first follows one of these, and a key with no value (`{a, b}`)
+    # adds at most one more: a file with few of them is let through uncounted
+    if 2 * sum(map(text.count, ",[{:-?\n")) + 2 <= MAX_VALUES:
+        return None
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:  # counting in Python costs what composing does: MAX_NODES suffices
+        return None
+    values = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            count += isinstance(event, values)
+            if count > MAX_VALUES:
+                return event.start_mark.line + 1
+    except yaml.YAMLError:
+        return None  # composing says what is wrong, and where
+    return None
 
 
 _CYCLE = 1 << 62  # the size of a node that contains itself: over any limit

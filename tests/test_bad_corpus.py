@@ -62,7 +62,7 @@ def test_a_folder_given_as_config(tmp_path):
     done = subprocess.run(
         [backtrace_script(), "run", str(tmp_path)], capture_output=True, text=True, check=False
     )
-    assert done.returncode == 2 and "is not a file" in done.stderr
+    assert done.returncode == 2 and "is a folder, not a config" in done.stderr
 
 
 def test_a_file_over_the_size_limit_is_refused_quickly(tmp_path):
