@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import activations, notation, optimizers, safefile
+from . import activations, notation, numerals, optimizers, safefile
 from .config import Spec
 from .errors import ConfigError, quote
 from .losses import get as get_loss
@@ -99,11 +99,15 @@ class Answer:
 
 
 def _decimal(text: str) -> Decimal | None:
-    try:
-        number = Decimal(text.strip().replace("−", "-").replace("_", ""))
-    except InvalidOperation:
+    """A number as written, if float64 can hold it (the text is checked before Decimal
+    sees it: formatting 0.49e-999999999999 would take gigabytes)."""
+    cleaned = numerals.plain(text)
+    if cleaned is None or numerals.problem(text) is not None:
         return None
-    return number if number.is_finite() else None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - plain() lets through only numerals
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +333,9 @@ def _answers(
         if symbol is None:  # perhaps a textbook's name: resolved once the notation is known
             symbol = UNRESOLVED + str(name)
         text = doc.texts.get(where)
+        trouble = numerals.problem(v if text is None else text) or numerals.problem(v)
+        if trouble:  # before any Decimal or float() of it
+            raise doc.error(where, trouble)
         number = v
         if isinstance(v, str) and _decimal(v) is not None:
             text, number = v, float(_decimal(v))  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import activations as activation_functions
 from . import losses as loss_functions
-from . import notation, optimizers, safefile
+from . import notation, numerals, optimizers, safefile
 from .errors import ConfigError, quote
 from .yamlsource import Document, Path, parse
 
@@ -237,6 +237,11 @@ class _Checker:
         return value
 
     def number(self, path: Path, value: Any, what: str = "a number") -> float:
+        written = self.doc.texts.get(tuple(path))
+        trouble = numerals.problem(value if written is None else written)
+        trouble = trouble or numerals.problem(value)  # a whole number YAML has read (0x…)
+        if trouble:  # 1e-400 is not silently 0, a 400-digit integer not an OverflowError
+            raise self.fail(path, trouble)
         if isinstance(value, str) and _EXPONENT.fullmatch(value.strip()):
             # YAML 1.1 reads 1e-3 (no dot) as text; people mean the number
             value = float(value)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import numerals
 from .operations import FUNCTIONS
 
 MAX_LENGTH = 10_000  # characters in one expression
@@ -213,6 +214,9 @@ class _Parser:
     def atom(self) -> Expr:
         token = self.token
         if token.kind == "number":
+            trouble = numerals.problem(token.text)
+            if trouble:  # 1e999 is not a silent inf, 1e-999 not a silent 0
+                raise ExpressionError(token.at, trouble)
             self.take()
             return Num(float(token.text), token.at)
         if token.kind == "name":

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import check, homework
-from .errors import ConfigError, quote
+from .errors import ConfigError, cut, quote, visible
 from .exercise import Question
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
@@ -260,14 +260,16 @@ def summary(rows: Sequence[Row], gradebook: str | None) -> str:
     lines = []
     for row in rows:
         if row.report is None:
-            lines.append(row.error)  # it names the file
+            lines.append(visible(row.error))  # it names the file
             continue
         wrong = row.first_wrong
         first = "" if wrong is None else f"; first wrong: {_label(wrong)}"
         if wrong is not None and wrong.mistakes:
             first += f" ({wrong.mistakes[0]})"
-        who = f"{row.student}, {row.variant}" if row.variant else row.student
-        lines.append(f"{row.file} ({who}): {row.report.credited} of {row.report.total}{first}")
+        # names from the students' files: escaped (a name may hold a terminal's ESC ]52)
+        who = f"{cut(row.student)}, {cut(row.variant)}" if row.variant else cut(row.student)
+        mark = f"{row.report.credited} of {row.report.total}"
+        lines.append(f"{visible(row.file)} ({who}): {mark}{first}")
     return "\n".join([*lines, counts])
 
 
@@ -276,13 +278,21 @@ def status(rows: Sequence[Row]) -> int:
     return max((row.status for row in rows), default=0)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# what starts a formula, also after spaces (" =HYPERLINK(…)" runs in Excel), in its ASCII
+# and fullwidth forms (＝ is read as =), and the tool's own minus sign
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\u2212")
 
 
 def _safe(text: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (a name like =HYPERLINK(…)
     in `student:` stays a name)."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text[:1].isspace() or text.startswith(_FORMULA_START):
+        return "'" + text  # a leading tab or CR also hides a formula start from a reader
+    return text
+
+
+def _cell(value: object) -> object:
+    return _safe(value) if isinstance(value, str) else value
 
 
 def to_csv(rows: Sequence[Row]) -> str:
@@ -293,22 +303,22 @@ def to_csv(rows: Sequence[Row]) -> str:
             labels.setdefault(q.label, None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, *labels, "error"])
+    writer.writerow([*COLUMNS, *map(_safe, labels), "error"])
     for row in rows:
         wrong = row.first_wrong
         report = row.report
-        cells = row.cells
-        writer.writerow(
-            [
-                _safe(row.file),
-                _safe(row.student),
-                _safe(row.variant),
-                "" if report is None else report.credited,
-                "" if report is None else report.total,
-                "" if wrong is None else _label(wrong),
-                "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
-                *(cells.get(label, "") for label in labels),
-                _safe(row.error),
-            ]
-        )
-    return out.getvalue()
+        verdicts = row.cells
+        cells = [
+            row.file,
+            row.student,
+            row.variant,
+            "" if report is None else report.credited,
+            "" if report is None else report.total,
+            "" if wrong is None else _label(wrong),
+            "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
+            *(verdicts.get(label, "") for label in labels),
+            row.error,
+        ]
+        writer.writerow(map(_cell, cells))
+    # a byte-order mark: without it Excel reads UTF-8 as its own code page (Zoë as ZoÃ«)
+    return "\ufeff" + out.getvalue()

@@ -15,12 +15,12 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from . import check
+from . import check, numerals
 from .config import Spec
-from .errors import ConfigError
+from .errors import ConfigError, cut, visible
 from .notation import answer_name
 from .records import Equation, Section
 
@@ -150,16 +150,12 @@ class Attempt:
 def number(text: str) -> str | None:
     """What a student typed as a plain decimal ("−1.50e-3" → "-0.00150"), keeping every digit
     they wrote; None if it is not a number."""
-    cleaned = text.strip().replace("−", "-")
-    if not cleaned or any(c not in "0123456789.eE+-" for c in cleaned):
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not value.is_finite():
-        return None
-    return format(value, "f")
+    cleaned = numerals.plain(text)
+    if cleaned is None or "_" in text or numerals.problem(text) is not None:
+        return None  # formatting 0.755e-999999999999 in full would take gigabytes
+    plainly = format(Decimal(cleaned), "f")
+    # 1e300 in full is 301 digits: kept as typed, so the session file and echoes stay short
+    return plainly if len(plainly) <= numerals.MAX_LENGTH else cleaned
 
 
 def mark(marker: check.Marker, question: Question, written: str) -> Attempt:
@@ -268,7 +264,7 @@ def pipe(console: Console, stream: IO[str]) -> Dialogue:
 
     def read(prompt: str) -> str | None:
         nonlocal count
-        console.print(f"{prompt} = ", end="")
+        console.print(f"{prompt} = ", end="", markup=False)
         console.file.flush()
         count += 1
         # never more than a line's worth: /dev/zero has no end and no newline
@@ -283,7 +279,8 @@ def pipe(console: Console, stream: IO[str]) -> Dialogue:
             console.print()
             return None
         line = line.rstrip("\r\n")
-        console.print(line)
+        # typed text, echoed: never markup ([/x] is not a tag), never a terminal escape
+        console.print(cut(line), markup=False)
         return line
 
     return Dialogue(console, read)
@@ -296,6 +293,11 @@ def dialogue(stdin: IO[str], stdout: IO[str]) -> Dialogue:
     if stdin.isatty():
         return terminal(Console(file=stdout, highlight=False, emoji=False))
     plain = Console(file=stdout, highlight=False, emoji=False, color_system=None, soft_wrap=True)
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:  # bytes that are not UTF-8 are not a number, not a traceback
+        import io
+
+        stdin = io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape")
     return pipe(plain, stdin)
 
 
@@ -377,6 +379,10 @@ class _Asking:
                 talk.say(("  answer: ", "yellow"), self._working(row))
                 self.carried[question.sample, row.symbol] = None
                 return outcome
+            trouble = numerals.problem(typed)
+            if trouble is not None:
+                talk.say(("  ", ""), (trouble, "red"))
+                continue
             written = number(typed)
             if written is None:
                 comma = re.fullmatch(r"[-−]?\d*,\d+", typed)
@@ -474,7 +480,7 @@ def _written(text: str) -> str:
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
     talk.say(
         ("Quiz: ", "bold"),
-        (quiz.spec.name, "bold"),
+        (visible(quiz.spec.name), "bold"),
         f" · {len(quiz.questions)} equations · {quiz.what}",
     )
     carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""

@@ -140,9 +140,9 @@ def test_a_class_in_one_command(homework, tmp_path):
         cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(grades)]
     )
     assert result.exit_code == 2, result.output  # unreadable files are there
-    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open())}
+    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8-sig"))}
     assert sorted(rows) == sorted(expected)
-    header = next(csv.reader(grades.open()))
+    header = next(csv.reader(grades.open(encoding="utf-8-sig")))
     questions = ["net3", "o3", "net4", "o4", "net5", "o5", "e5", "E", "delta5", "delta3",
                  "delta4", "dw35", "w35"]  # fmt: skip
     assert header == ["file", "student", "variant", "mark", "total", "first_wrong", "mistake",
@@ -175,7 +175,7 @@ def test_every_row_is_a_single_check_of_that_file(homework, tmp_path):
     folder, subs, _, runner, _ = homework
     grades = tmp_path / "grades.csv"
     runner.invoke(cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(grades)])
-    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open())}
+    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8-sig"))}
     manifest = json.loads((folder / "exercise.json").read_text())
     for name, row in rows.items():
         single = runner.invoke(
@@ -232,7 +232,7 @@ def test_exit_status_and_one_config_for_all(homework, tmp_path):
          str(grades)],
     )  # fmt: skip
     assert both.exit_code == 1, both.output
-    rows = list(csv.DictReader(grades.open()))
+    rows = list(csv.DictReader(grades.open(encoding="utf-8-sig")))
     assert [r["first_wrong"] for r in rows] == ["", "net3"]
     # every quantity of the step is a question: net, o of 3 units, e5, E, 3 δ, 6 Δw and 6 new w
     assert (rows[0]["mark"], rows[0]["total"]) == ("13", str(3 * 2 + 2 + 3 + 6 * 2))
@@ -253,7 +253,9 @@ def test_the_gradebook_is_written_whole_and_not_over_a_file(homework, tmp_path):
     forced = runner.invoke(
         cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(grades), "--force"]
     )
-    assert forced.exit_code == 2 and grades.read_text().startswith("file,student,variant")
+    assert forced.exit_code == 2 and grades.read_text(encoding="utf-8-sig").startswith(
+        "file,student,variant"
+    )
     assert oct(os.stat(grades).st_mode & 0o777) == oct(0o640)  # --force keeps the file's mode
     fresh = tmp_path / "fresh.csv"
     runner.invoke(cli, ["check", "--exercises", str(folder), str(subs), "--gradebook", str(fresh)])
@@ -273,7 +275,7 @@ def test_a_formula_in_a_students_name_stays_text(homework, tmp_path):
     answers_file(sub, ident, solve(cfgs[ident]), "o3", student='=HYPERLINK("http://x")')
     grades = tmp_path / "g.csv"
     runner.invoke(cli, ["check", "--exercises", str(folder), str(sub), "--gradebook", str(grades)])
-    row = next(csv.DictReader(grades.open()))
+    row = next(csv.DictReader(grades.open(encoding="utf-8-sig")))
     assert row["student"] == '\'=HYPERLINK("http://x")'
 
 
@@ -300,7 +302,7 @@ def test_files_that_name_their_own_exercise_are_marked_each_against_it(runner, t
     grades.parent.mkdir()
     result = runner.invoke(cli, ["check", str(tmp_path), "--gradebook", str(grades)])
     assert result.exit_code == 1, result.output
-    rows = list(csv.DictReader(grades.open()))
+    rows = list(csv.DictReader(grades.open(encoding="utf-8-sig")))
     assert [(r["student"], r["mark"], r["total"], r["first_wrong"]) for r in rows] == [
         ("a", "2", "23", ""),
         ("b", "1", "23", "o3"),

@@ -671,7 +671,7 @@ def test_a_class_is_marked_against_one_graph_into_a_gradebook(runner, tmp_path):
         cli, ["check", "--exercise", "circuit", ann, bob, "--gradebook", str(book)]
     )
     assert result.exit_code == 1, result.output  # bob has a wrong answer
-    rows = book.read_text().splitlines()
+    rows = book.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("file,student,variant,mark,total,first_wrong")
     assert rows[1].startswith(f"{ann},ann,,2,5,") and rows[2].startswith(f"{bob},bob,,0,5,q")
 

@@ -473,7 +473,7 @@ def test_a_class_answering_in_nielsens_notation_is_marked_from_the_teachers_fold
         cli, ["check", "--exercises", str(folder), str(answers), "--gradebook", str(grades)]
     )
     assert result.exit_code == 1, result.output  # right, but most questions unanswered
-    header, row = grades.read_text(encoding="utf-8").splitlines()
+    header, row = grades.read_text(encoding="utf-8-sig").splitlines()
     cells = dict(zip(header.split(","), row.split(",")))
     assert cells["mark"] == "3"
     assert cells["z^2_1"] == cells["delta^3_1"] == cells["w^3_12"] == "right"

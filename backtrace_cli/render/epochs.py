@@ -10,6 +10,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import visible
 from ..history import TrainingTrace, loss_meanings, output_heading
 from ..records import Elided
 from . import table as run_table
@@ -147,7 +148,7 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
     spec = trace.spec
     run = len(trace.losses)
     parts: list[RenderableType] = [
-        Text(spec.name, style="bold underline"),
+        Text(visible(spec.name), style="bold underline"),
         Text(run_table.network_line_for(spec), style="dim"),
         Text(f"{run} of {trace.epochs_asked} epochs", style="dim"),
     ]

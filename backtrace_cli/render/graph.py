@@ -12,8 +12,10 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..errors import visible
 from ..graphtrace import Block, Formula, GraphTrace, Operand, Row
 from ..operations import OPS
+from . import escape
 from .numbers import MINUS, NumberFormat
 
 if TYPE_CHECKING:
@@ -517,9 +519,9 @@ def _wrapped(writer: str) -> bool:
 def render_markdown(trace: GraphTrace, fmt: NumberFormat) -> str:
     """`run` on a graph: the problem, the circuit, the passes, ∂f/∂input, as markdown."""
     spec = trace.spec
-    parts = [f"# {spec.name}", ""]
+    parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
-        parts += [spec.description.strip(), ""]
+        parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [_problem(trace, fmt), ""]
     parts += _pass_markdown(trace, fmt, "##")
     return "\n".join(parts).rstrip() + "\n"
@@ -710,7 +712,7 @@ def training_renderable(trace: GraphTraining, fmt: NumberFormat) -> RenderableTy
     spec = trace.spec
     out = spec.output
     parts: list[Any] = [
-        Text(spec.name, style="bold underline"),
+        Text(visible(spec.name), style="bold underline"),
         Text(_describe(trace.first), style="dim"),
         Text(f"{len(trace.rows)} of {trace.epochs_asked} epochs", style="dim"),
     ]
@@ -775,9 +777,9 @@ def training_markdown(trace: GraphTraining, fmt: NumberFormat) -> str:
 
     spec = trace.spec
     out = spec.output
-    parts = [f"# {spec.name}", ""]
+    parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
-        parts += [spec.description.strip(), ""]
+        parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [_problem(trace.first, fmt, trace.epochs_asked), ""]
     parts += [
         "## Epochs",
@@ -832,7 +834,14 @@ def question(trace: GraphTrace, fmt: NumberFormat, ident: str) -> str:
     asked = [n.name for n in trace.nodes]
     asked += [f"∂{out}/∂{name}" for name, _ in trace.inputs]
     asked += [f"new {name}" for name in spec.parameters]
-    parts = [f"# {spec.name}", "", f"Variant `{ident}`.", "", _problem(trace, fmt), ""]
+    parts = [
+        f"# {escape.markdown(spec.name)}",
+        "",
+        f"Variant `{ident}`.",
+        "",
+        _problem(trace, fmt),
+        "",
+    ]
     parts += [diagram(trace, fmt, "The circuit", blank=True), ""]
     parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
     parts += [f"| {_math(latex_name(q))} | `{ascii_name(q)}` | |" for q in asked]

@@ -15,6 +15,7 @@ from .. import activations, notation, notations
 from ..config import Spec
 from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
 from ..records import Elided, Equation, Section, Step, Trace, biases_text, shown_units
+from . import escape
 from .numbers import (
     MINUS,
     NumberFormat,
@@ -745,9 +746,9 @@ def _notes(trace: Trace) -> list[str]:
 def render(trace: Trace, fmt: NumberFormat) -> str:
     """`run`: the whole worked step as one markdown document."""
     spec = trace.spec
-    parts = [f"# {spec.name}", ""]
+    parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
-        parts += [spec.description.strip(), ""]
+        parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [problem(spec, fmt) if not trace.inference else _inference_problem(spec, fmt), ""]
     inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
     dropped = _dropped_units(trace.steps[0], spec) if len(trace.steps) == 1 else None
@@ -891,9 +892,9 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
 
     spec = trace.spec
     run = len(trace.losses)
-    parts = [f"# {spec.name}", ""]
+    parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
-        parts += [spec.description.strip(), ""]
+        parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [problem(spec, fmt, trace.epochs_asked), ""]
     inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
     parts += [diagram(spec, fmt, "The network before training", inputs), ""]
@@ -981,7 +982,14 @@ def _variants(count: int) -> str:
 def folder_index(title: str, lead: str, column: str, files: Sequence[tuple[str, str]]) -> str:
     """The index of one folder of a homework set: (id, file) links inside that folder only,
     so that the folder can be published on its own."""
-    parts = [f"# {title}", "", lead, "", f"| variant | {column} |", "| --- | --- |"]
+    parts = [
+        f"# {escape.markdown(title)}",
+        "",
+        lead,
+        "",
+        f"| variant | {column} |",
+        "| --- | --- |",
+    ]
     parts += [f"| {ident} | [{name}]({name}) |" for ident, name in files]
     return "\n".join(parts) + "\n"
 

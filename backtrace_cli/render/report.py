@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from ..check import Report, Verdict, as_dict
+from ..errors import visible
+from . import escape
 from .numbers import NumberFormat
 
 STYLES = {
@@ -58,7 +60,7 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
     for v in report.answered:
         name, yours, expected, verdict = _row(v, fmt)
         table.add_row(Text(name), yours, expected, Text(verdict, style=STYLES[v.kind]))
-    parts: list[Any] = [Text(report.title, style="bold"), table]
+    parts: list[Any] = [Text(visible(report.title), style="bold"), table]
     parts.append(Text(report.summary(), style="bold"))
     if report.unanswered:
         parts.append(Text(_unanswered_line(report, UNANSWERED_SHOWN), style="dim"))
@@ -77,7 +79,7 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
 
 def markdown(report: Report, fmt: NumberFormat) -> str:
     out = [
-        f"# {report.title}",
+        f"# {escape.markdown(report.title)}",
         "",
         "| quantity | yours | expected | verdict |",
         "| --- | ---: | ---: | --- |",

@@ -13,6 +13,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import visible
 from ..records import Elided, Equation, Section, Trace, biases_text
 from .numbers import NumberFormat, substituted, symbolic
 
@@ -397,9 +398,10 @@ def summary_table(trace: Trace, fmt: NumberFormat) -> Table | LongSummary:
 def title_lines(name: str, line: str, description: str | None, notes: Iterable[str]) -> list[Text]:
     """A trace's opening: its name, the one-line description of the model, the config's own
     description, and a bullet per convention it uses (a network's and a graph's alike)."""
-    lines = [Text(name, style="bold underline"), Text(line, style="dim")]
+    # the config's own words: never a terminal escape (Text is never read as markup)
+    lines = [Text(visible(name), style="bold underline"), Text(line, style="dim")]
     if description:
-        lines.append(Text(description.strip()))
+        lines.append(Text("\n".join(map(visible, description.strip().split("\n")))))
     lines += [Text("• " + note, style="dim") for note in notes]
     return lines
 
