@@ -103,6 +103,7 @@ class Worked:
         return self.text("table")
 
 
+MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
 MAX_TRACED = 100  # epochs shown in full: each is pages of equations, and costs its records
 
 
@@ -183,6 +184,14 @@ def trace(
         return _trace_graph(spec, rounding, decimals, inference, verify)
     carry = _carry(rounding)
     _verifiable(verify, rounding, inference, spec)
+    if len(spec.samples) > MAX_RUN_SAMPLES:
+        raise ConfigError(
+            spec.source,
+            None,
+            "samples",
+            f"{len(spec.samples):,} samples; a traced step shows each one's equations, at most "
+            f"{MAX_RUN_SAMPLES} — `backtrace step` trains on them all with a table per epoch",
+        )
     if inference:
         return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
     import numpy as np
