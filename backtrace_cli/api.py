@@ -337,7 +337,7 @@ def _refuse_overflow(built: Any) -> None:
 
     import numpy as np
 
-    from .records import Equation, parameter_names, parameters
+    from .records import Equation
 
     for step in built.steps:
         for section in step.sections:
@@ -353,18 +353,39 @@ def _refuse_overflow(built: Any) -> None:
                     )
     if built.spec_after is None:
         return
-    after = parameters(built.spec_after)
-    overflowed = np.flatnonzero(~np.isfinite(after))
-    if overflowed.size:
-        first = int(overflowed[0])
-        name = parameter_names(built.spec, [first])[0]
+    from .training import update_overflow
+
+    problem = update_overflow(built.spec, built.spec_after)
+    if problem is None and not math.isfinite(built.loss_after):
+        outputs = np.asarray(built.outputs_after, dtype=np.float64).reshape(
+            len(built.spec.samples), -1
+        )
+        broken = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
+        sample = int(broken[0]) + 1 if broken.size else None
+        where = f" on sample {sample} of {len(built.spec.samples)}" if sample else ""
+        problem = (
+            f"E = {built.loss_after} after the update in epoch 1{where}: the new network's "
+            f"numbers leave float64 (largest parameter {_largest(built.spec_after)})"
+        )
+    if problem is not None:
         raise ConfigError(
             built.spec.source,
             None,
             None,
-            f"the numbers overflow: the new {name} is {after[first]}; the step "
-            "diverges — use smaller weights, inputs or learning_rate",
+            f"the numbers overflow: {problem}; the step diverges — use a smaller "
+            "learning_rate, weights or inputs",
         )
+
+
+def _largest(spec: Spec) -> str:
+    """The parameter of largest magnitude, as `w12 = -4e+300`."""
+    import numpy as np
+
+    from .records import parameter_names, parameters
+
+    values = parameters(spec)
+    index = int(np.argmax(np.abs(values)))
+    return f"{parameter_names(spec, [index])[0]} = {values[index]:.6g}"
 
 
 def train(
