@@ -14,12 +14,13 @@ prints.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from .config import Spec
-from .errors import ConfigError
+from .errors import ConfigError, cut, quote
 
 Source = str | dict[str, Any] | Spec | None
 
@@ -102,30 +103,62 @@ class Worked:
         return self.text("table")
 
 
-def picks(items: Iterable[int | str]) -> tuple[set[int], bool, bool]:
+MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
+MAX_TRACED = 100  # epochs shown in full: each is pages of equations, and costs its records
+
+
+def picks(items: Iterable[int | str], epochs: int) -> tuple[set[int], bool, bool]:
     """Epochs to trace in full — 2, "1-3", "first", "last", "all" → (epochs, last, all).
-    Raises ValueError naming what is not an epoch."""
-    epochs: set[int] = set()
+
+    Checked against `epochs` before any set is built: a range is refused by its ends, so
+    "1-999999999999" costs nothing. Raises ValueError naming what is not an epoch."""
+    picked: set[int] = set()
     last = everything = False
+    valid = f"trace epochs from 1 to {epochs:,} (--epochs)"
     for item in items:
         part = str(item).strip()
         if part == "last":
             last = True
         elif part == "all":
             everything = True
+            if epochs > MAX_TRACED:
+                raise ValueError(
+                    f"all is {epochs:,} epochs in full; at most {MAX_TRACED} are traced — pick "
+                    "some (1,2,50 or 1-3, first, last); the table has a row for the others"
+                )
+            picked.update(range(1, epochs + 1))
         elif part == "first":
-            epochs.add(1)
-        elif "-" in part and all(p.isdigit() for p in part.split("-", 1)):
-            a, b = (int(p) for p in part.split("-", 1))
-            epochs.update(range(max(1, min(a, b)), max(a, b) + 1))
-        elif part.isdigit() and int(part) > 0:
-            epochs.add(int(part))
+            picked.add(1)
+        elif _RANGE.fullmatch(part):
+            a, b = sorted(_epoch(p, part, epochs, valid) for p in part.split("-"))
+            a = max(a, 1)
+            if b - a + 1 > MAX_TRACED:
+                raise ValueError(
+                    f"{part} is {b - a + 1:,} epochs in full; at most {MAX_TRACED} are traced"
+                )
+            picked.update(range(a, b + 1))
+        elif _NUMBER.fullmatch(part) and part.strip("0"):
+            picked.add(_epoch(part, part, epochs, valid))
         else:
             raise ValueError(
-                f"{part!r} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
+                f"{quote(part)} is not an epoch; use numbers from 1 and ranges (1,2,50 or 1-3), "
                 "first, last or all"
             )
-    return epochs, last, everything
+        if len(picked) > MAX_TRACED:
+            raise ValueError(f"{len(picked):,} epochs in full; at most {MAX_TRACED} are traced")
+    return picked, last, everything
+
+
+_NUMBER = re.compile(r"[0-9]+")
+_RANGE = re.compile(r"[0-9]+-[0-9]+")
+
+
+def _epoch(digits: str, part: str, epochs: int, valid: str) -> int:
+    """One epoch number of `part`, refused past `epochs` by its length before int() reads it."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(epochs)) or int(digits) > epochs:
+        raise ValueError(f"{cut(part)} goes past epoch {epochs:,}, the last one; {valid}")
+    return int(digits)
 
 
 def trace(
@@ -151,6 +184,14 @@ def trace(
         return _trace_graph(spec, rounding, decimals, inference, verify)
     carry = _carry(rounding)
     _verifiable(verify, rounding, inference, spec)
+    if len(spec.samples) > MAX_RUN_SAMPLES:
+        raise ConfigError(
+            spec.source,
+            None,
+            "samples",
+            f"{len(spec.samples):,} samples; a traced step shows each one's equations, at most "
+            f"{MAX_RUN_SAMPLES} — `backtrace step` trains on them all with a table per epoch",
+        )
     if inference:
         return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
     import numpy as np
@@ -296,7 +337,7 @@ def _refuse_overflow(built: Any) -> None:
 
     import numpy as np
 
-    from .records import Equation, parameter_names, parameters
+    from .records import Equation
 
     for step in built.steps:
         for section in step.sections:
@@ -312,18 +353,39 @@ def _refuse_overflow(built: Any) -> None:
                     )
     if built.spec_after is None:
         return
-    after = parameters(built.spec_after)
-    overflowed = np.flatnonzero(~np.isfinite(after))
-    if overflowed.size:
-        first = int(overflowed[0])
-        name = parameter_names(built.spec, [first])[0]
+    from .training import update_overflow
+
+    problem = update_overflow(built.spec, built.spec_after)
+    if problem is None and not math.isfinite(built.loss_after):
+        outputs = np.asarray(built.outputs_after, dtype=np.float64).reshape(
+            len(built.spec.samples), -1
+        )
+        broken = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
+        sample = int(broken[0]) + 1 if broken.size else None
+        where = f" on sample {sample} of {len(built.spec.samples)}" if sample else ""
+        problem = (
+            f"E = {built.loss_after} after the update in epoch 1{where}: the new network's "
+            f"numbers leave float64 (largest parameter {_largest(built.spec_after)})"
+        )
+    if problem is not None:
         raise ConfigError(
             built.spec.source,
             None,
             None,
-            f"the numbers overflow: the new {name} is {after[first]}; the step "
-            "diverges — use smaller weights, inputs or learning_rate",
+            f"the numbers overflow: {problem}; the step diverges — use a smaller "
+            "learning_rate, weights or inputs",
         )
+
+
+def _largest(spec: Spec) -> str:
+    """The parameter of largest magnitude, as `w12 = -4e+300`."""
+    import numpy as np
+
+    from .records import parameter_names, parameters
+
+    values = parameters(spec)
+    index = int(np.argmax(np.abs(values)))
+    return f"{parameter_names(spec, [index])[0]} = {values[index]:.6g}"
 
 
 def train(
@@ -344,12 +406,16 @@ def train(
 ) -> Worked:
     """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
     "last" or "all". The result's `records.final` is the trained network."""
+    import math
+
     from . import history, training
 
+    if until_loss is not None and not (math.isfinite(until_loss) and until_loss > 0):
+        raise ConfigError(
+            "--until-loss", None, None, f"{until_loss} is not a positive finite number"
+        )
     spec = _in_notation(load(source), notation)
-    picked, last, everything = picks(trace)
-    if everything:
-        picked = set(range(1, epochs + 1))
+    picked, last, _ = picks(trace, epochs)
     if not isinstance(spec, Spec):
         return _train_graph(
             spec, epochs, picked, last, rounding, decimals, every, all_epochs, progress, verify

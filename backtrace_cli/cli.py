@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import click
 
 from . import __version__
-from .errors import ConfigError
+from .errors import ConfigError, quote
 
 FORMATS = ("table", "markdown", "json")
 EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -228,16 +228,35 @@ def _in_full(spec: Any) -> bool:
     return weights is None or sum(w.size for w in weights) <= JSON_IN_FULL
 
 
-def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
-    """--trace: "1,2,50", "3-5", "first", "last", "all" → (epochs, last, all)."""
+def _epochs(value: str | None, epochs: int) -> tuple[set[int], bool, bool]:
+    """--trace: "1,2,50", "3-5", "first", "last", "all" → (epochs, last, all), checked
+    against --epochs before any training."""
     if not value:
         return set(), False, False
     from .api import picks
 
     try:
-        return picks(value.replace(" ", "").split(","))
+        return picks(value.replace(" ", "").split(","), epochs)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="'--trace'") from None
+
+
+def _until_loss(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """--until-loss X: a positive finite number (nan or ≤ 0 never stops, ∞ stops at once)."""
+    if value is None:
+        return None
+    import math
+
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number > 0):
+        raise click.BadParameter(
+            f"{quote(value)} is not a positive finite number; give the loss to stop below, "
+            "e.g. 0.001"
+        )
+    return number
 
 
 @cli.command()
@@ -265,7 +284,7 @@ def _epochs(value: str | None) -> tuple[set[int], bool, bool]:
 @click.option("--all-epochs", is_flag=True, help="A table row for every epoch.")
 @click.option(
     "--until-loss",
-    type=click.FloatRange(0, min_open=True),
+    callback=_until_loss,
     metavar="X",
     help="Stop after the first epoch whose loss is below X.",
 )
@@ -303,7 +322,7 @@ def step(
     """
     from . import api
 
-    traced, last, everything = _epochs(trace_spec)
+    traced, last, everything = _epochs(trace_spec, epochs)
     target = _target(fmt, output, force)
     spec = _in_notation(_load(config), notation)
     if save and not hasattr(spec, "layers"):

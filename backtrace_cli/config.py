@@ -30,7 +30,11 @@ MODES = ("online", "batch")
 BATCH_GRADIENTS = ("mean", "sum")
 INITS = ("glorot_uniform", "he_normal", "uniform", "normal")
 MAX_UNITS = 100_000  # per layer; keeps a typo from allocating gigabytes
-MAX_PARAMETERS = 20_000_000
+# `run` at these limits takes about a second and well under 1 GiB (README, "Limits"); checked
+# before anything is computed, so a class folder's hostile config costs only its own row
+MAX_LAYERS = 64  # layers, inputs included: each costs `run` a section of rows
+MAX_PARAMETERS = 1_000_000  # weights and biases: 784-1000-10 fits, MNIST-sized and more
+MAX_SAMPLES = 10_000  # each epoch trains on every one (`run` traces at most api.MAX_RUN_SAMPLES)
 
 KEYS = (
     "name",
@@ -463,6 +467,12 @@ def _layers(c: _Checker, value: Any) -> tuple[int, ...]:
         raise c.fail(
             ("layers",), "expected a list of at least two unit counts, inputs first, e.g. [2, 2, 1]"
         )
+    if len(value) > MAX_LAYERS:
+        raise c.fail(
+            ("layers",),
+            f"{len(value):,} layers; at most {MAX_LAYERS}, inputs included "
+            "(this tool is for networks a person can follow)",
+        )
     layers = tuple(
         c.integer(("layers", i), v, 1, MAX_UNITS, f"a unit count from 1 to {MAX_UNITS:,}")
         for i, v in enumerate(value)
@@ -540,6 +550,11 @@ def _samples(
         if not isinstance(raw, list) or not raw:
             raise c.fail(
                 ("samples",), "expected a non-empty list of {inputs: [...], targets: [...]}"
+            )
+        if len(raw) > MAX_SAMPLES:
+            raise c.fail(
+                ("samples",),
+                f"{len(raw):,} samples; at most {MAX_SAMPLES:,} (every epoch trains on each one)",
             )
         items = []
         for k, item in enumerate(raw):

@@ -758,6 +758,15 @@ def train(
             following, after = None, math.nan
         if not math.isfinite(after) or abs(after) > DIVERGENCE_FACTOR * max(1.0, abs(first)):
             stop = stop or f"{spec.output} grew to {after:.6g} at epoch {epoch}: it diverges"
+        if epoch == 1 and (following is None or not math.isfinite(after)):
+            # the first update cannot be shown at all: an error, as in `run`
+            raise ConfigError(
+                spec.source,
+                None,
+                None,
+                f"the numbers overflow: {stop or f'{spec.output} = {after}'} (the update in "
+                "epoch 1); use a smaller learning_rate",
+            )
         grads = tuple((n, done.grads[n]) for n in spec.parameters)
         row = Epoch(
             epoch,

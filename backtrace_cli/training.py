@@ -15,6 +15,7 @@ import numpy as np
 
 from . import engine, optimizers
 from .config import Spec
+from .errors import ConfigError
 from .losses import get as get_loss
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -152,7 +153,8 @@ def train(
             return _flat(snapshots[-1].weights, snapshots[-1].biases)
         return _flat(spec.weights, spec.biases)
 
-    start_loss = engine.mean_loss([engine.evaluate(spec, carry)[0]])
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is said below, once
+        start_loss = engine.mean_loss([engine.evaluate(spec, carry)[0]])
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         fixed = engine.sample_order(spec, 1) if not spec.shuffle else None
@@ -224,13 +226,26 @@ def train(
                 )
             if progress is not None:
                 progress(number)
-            # a non-finite weight makes the next loss non-finite; the end checks the last ones
-            if not math.isfinite(loss) or (number == epochs and not _finite(weights, biases)):
-                stop = "diverged"
-                reason = (
-                    f"the loss became non-finite ({loss}) in epoch {number}: training "
-                    "diverged; try a smaller learning_rate"
+            # an epoch that cannot be computed at all is an error, as in `run`; a later one
+            # ends training with the reason, the table kept up to it
+            broken = None
+            if not math.isfinite(loss):
+                broken = f"the loss became non-finite ({loss}) in epoch {number}"
+                if number == 2:
+                    broken = f"E = {loss} after the update in epoch 1"
+            elif not _finite(weights, biases, state):
+                broken = update_overflow(spec, current(), number)
+            if broken is not None and (number == 1 or (number == 2 and not math.isfinite(loss))):
+                raise ConfigError(
+                    spec.source,
+                    None,
+                    None,
+                    f"the numbers overflow: {broken}; training diverges at once — use a "
+                    "smaller learning_rate, weights or inputs",
                 )
+            if broken is not None:
+                stop = "diverged"
+                reason = f"{broken}: training diverged; try a smaller learning_rate"
                 break
             if first > 0 and loss > DIVERGENCE_FACTOR * first:
                 stop = "diverged"
@@ -316,9 +331,29 @@ def _flat(weights: Sequence[Array], biases: Sequence[Array | None] | None) -> Ar
     return np.concatenate([np.ravel(a) for a in (*weights, *(biases or ())) if a is not None])
 
 
-def _finite(weights: list[Array], biases: list[Array | None] | None) -> bool:
+def _finite(
+    weights: list[Array], biases: list[Array | None] | None, state: optimizers.State | None
+) -> bool:
     arrays = [a for a in weights + (biases or []) if a is not None]
+    arrays += [np.asarray(v) for _, v in state.values] if state is not None else []
     return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def update_overflow(spec: Spec, after: Spec, epoch: int = 1) -> str | None:
+    """What an update left outside float64 — a new parameter or optimizer state — or None."""
+    from .records import parameter_names, parameters  # names are the trace's; records is above
+
+    new = parameters(after)
+    broken = np.flatnonzero(~np.isfinite(new))
+    if broken.size:
+        name = parameter_names(spec, [int(broken[0])])[0]
+        return f"the update in epoch {epoch} makes the new {name} {new[broken[0]]}"
+    for key, value in after.optimizer_state.values if after.optimizer_state else ():
+        broken = np.flatnonzero(~np.isfinite(np.asarray(value, dtype=np.float64).ravel()))
+        if broken.size:
+            name = parameter_names(spec, [int(broken[0])])[0]
+            return f"the update in epoch {epoch} makes the optimizer's {key} of {name} non-finite"
+    return None
 
 
 def _with(
