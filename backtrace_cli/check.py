@@ -134,15 +134,14 @@ def read(
     """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
     the file must name its exercise (False: the caller gives the config); `root`: the
     folder the file was found in, which no link in it may lead out of; `teacher`: a class
-    marked into a gradebook, where only a built-in example's name may be followed."""
+    is marked, where only a built-in example's name may be followed."""
     text = safefile.read_text(path, root, ANSWERS_FILE)
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
     return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher)
 
 
 TEACHERS_ONLY = (
-    "a class marked into a gradebook is marked against what the teacher gives "
-    "(--exercises DIR, --exercise CONFIG)"
+    "a class is marked against what the teacher gives (--exercises DIR, --exercise CONFIG)"
 )
 
 
@@ -180,7 +179,7 @@ def from_document(
             "give the exercise: `exercise: lecture` (a built-in name or a config path) "
             "or `config:` with the config inline",
         )
-    if teacher and named and ("exercise" in data or "config" in data):
+    if teacher and ("config" in data or (named and "exercise" in data)):
         _teachers_only(doc, data)
     against = "config" not in data
     if "config" in data:

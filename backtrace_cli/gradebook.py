@@ -112,7 +112,9 @@ class Marker:
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
             named = self.folder is None and self.config is None
-            sheet = check.read(path, named=named, root=root, teacher=self.teacher)
+            # a class: nothing the file names or writes inline is followed or built
+            teacher = self.teacher or not named
+            sheet = check.read(path, named=named, root=root, teacher=teacher)
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student = sheet.student or name
@@ -285,7 +287,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\
 
 def _safe(text: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (a name like =HYPERLINK(…)
-    in `student:` stays a name)."""
+    in `student:` stays a name), with its control characters escaped: a lone carriage return
+    would split the row for a CSV reader, and an escape sequence would reach a terminal."""
+    text = visible(text)
     if text[:1].isspace() or text.startswith(_FORMULA_START):
         return "'" + text  # a leading tab or CR also hides a formula start from a reader
     return text

@@ -122,6 +122,7 @@ def main() -> None:
         preexec_fn=limit(args.limit_gib),
         timeout=args.timeout,
         env={**os.environ, "COLUMNS": "100"},
+        check=False,
     )
     wall = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -132,11 +133,13 @@ def main() -> None:
     files = sorted(p.name for p in klass.iterdir())
     named = sorted(os.path.basename(r["file"]) for r in rows)
     everything = done.stdout + done.stderr + (grades.read_text("utf-8") if grades.exists() else "")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    python = platform.python_version()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}")
     print(f"class: {len(files)} files, {hostile} hostile; address space limit {args.limit_gib} GiB")
     print(f"wall time: {wall:.2f} s; peak memory (max RSS): {peak_mib:.0f} MiB")
     print(f"exit status: {done.returncode}")
-    print(f"gradebook written: {grades.exists()}; rows: {len(rows)}; a row per file: {named == files}")
+    print(f"gradebook written: {grades.exists()}; rows: {len(rows)}")
+    print(f"a row per file: {named == files}")
     print(f"error rows: {sum(1 for r in rows if r['error'])}")
     print(f"traceback printed: {'Traceback' in done.stderr}")
     print(f"/etc/passwd in any output: {'root:x:0:0' in everything}")

@@ -41,8 +41,7 @@ def test_a_students_path_is_refused_in_the_same_words_whether_or_not_it_exists(t
     (said,) = words
     assert said.startswith("only a built-in example's name is followed (adam, ")
     assert said.endswith(
-        "a class marked into a gradebook is marked against what the teacher gives "
-        "(--exercises DIR, --exercise CONFIG)"
+        "a class is marked against what the teacher gives (--exercises DIR, --exercise CONFIG)"
     )
     assert all(r["error"].split(", ")[1:3] == ["line 1", "column 1"] for r in rows)
 
@@ -61,6 +60,18 @@ def test_an_inline_network_is_an_error_row_and_a_built_in_name_is_marked(tmp_pat
     assert rows[1]["mark"] == ""
     assert rows[1]["error"] == (
         f"{tmp_path / 'class' / 'b.yaml'}, line 1, column 1, config: a network written in the "
-        "file is not marked: a class marked into a gradebook is marked against what the "
-        "teacher gives (--exercises DIR, --exercise CONFIG)"
+        "file is not marked: a class is marked against what the teacher gives "
+        "(--exercises DIR, --exercise CONFIG)"
     )
+
+
+def test_a_name_with_a_carriage_return_and_escapes_keeps_its_row_whole(tmp_path):
+    """`\\r` alone would split a CSV row for a reader, and ESC would reach a teacher's terminal:
+    the gradebook writes every control character as an escape."""
+    status, rows = _rows(
+        tmp_path,
+        {"a.yaml": f'exercise: lecture\nstudent: "Eve\\e]52;c;aGk=\\a\\r"\n{ANSWER}'},
+    )
+    assert status == 1
+    assert [(r["student"], r["net3"]) for r in rows] == [("Eve\\x1b]52;c;aGk=\\x07\\x0d", "right")]
+    assert "\x1b" not in (tmp_path / "g.csv").read_text(encoding="utf-8-sig")

@@ -145,7 +145,7 @@ def test_a_hostile_class_is_marked_with_a_row_per_file(homework, tmp_path):
         f"Wrote {grades}: 12 files: 2 all right, 1 with a wrong or missing answer, "
         f"9 unreadable ({named}).\n"
     )
-    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8"))}
+    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8-sig"))}
     out = ": " + OUT.format(root=subs)
     errors = {  # what follows the file's name in its row
         "empty.yaml": ": the file is empty; an answers file is a mapping with `exercise` and "
@@ -278,7 +278,7 @@ def test_graph_answers_in_a_folder_may_not_link_out_of_it(runner, tmp_path):
         )
     assert not watch.opened
     assert result.exit_code == 2
-    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8"))}
+    rows = {Path(r["file"]).name: r for r in csv.DictReader(grades.open(encoding="utf-8-sig"))}
     assert rows["passwd.yaml"]["error"] == f"{subs / 'passwd.yaml'}: {OUT.format(root=subs)}"
     assert rows["fifo.yaml"]["error"] == (
         f"{subs / 'fifo.yaml'}: is a named pipe (FIFO), not an answers file"
