@@ -67,7 +67,8 @@ class _Server:
                 partial = scripts / f"{name}.{os.getpid()}"
                 shutil.copy(HERE / name, partial)
                 partial.replace(scripts / name)
-        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        # open for the server's life; close() closes it
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self.process = subprocess.Popen(
             ["node", str(scripts / "server.mjs")],
             stdin=subprocess.PIPE,
