@@ -66,13 +66,13 @@ NET232 = {
 
 @pytest.mark.parametrize("source", ["lecture", "net232"])
 def test_variant_statistics_over_many_seeds(source):
-    """Over 12 seeds × 8 variants: no drawn value is 0, no target 0 or 1, every value in its
+    """Over 6 seeds × 8 variants: no drawn value is 0, no target 0 or 1, every value in its
     bounds and on its grid, every δ, Δw, Δb at least 0.001, and E inside the band — each
     checked with the lecture's equations written out above, not the engine."""
     spec = config.load("lecture") if source == "lecture" else config.from_dict(NET232)
     rules = Rules(Values(-1, 1, 1))
     losses = []
-    for seed in range(12):
+    for seed in range(0, 12, 2):  # six fixed seeds of the twelve this once drew (12 s)
         drawn = variants(spec, 8, seed, rules, source)
         low, high = drawn.band
         assert 0 < low < high

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import re
 import select
 import signal
@@ -756,19 +757,27 @@ def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it
     console = Console(file=io.StringIO(), color_system=None, width=200)
     summary = session.play(asked, _typing(asked, plans, console), number_format(None, rounding))
     assert not summary.stopped and len(summary.outcomes) == len(asked.questions)
+    # every attempt with the final answers before it; marking each prefix afresh costs the
+    # prefix's length, so all of them would cost quadratically (8–10 s for softmax's 408
+    # questions): a fixed sample, with the first and the last, checks the same property
+    attempts: list[tuple[list[check.Answer], session.Attempt]] = []
     before: list[check.Answer] = []
-    kinds: list[str] = []
     for outcome in summary.outcomes:
-        for attempt in outcome.attempts:
-            fresh = check.mark(asked.solution, [*before, attempt.answer], rounding)[-1]
-            assert (attempt.verdict, attempt.ok, attempt.reasons) == (
-                fresh.verdict,
-                fresh.ok,
-                fresh.mistakes,
-            ), attempt.answer
-            kinds.append(fresh.kind + (", named" if fresh.mistakes else ""))
+        attempts += [(list(before), attempt) for attempt in outcome.attempts]
         if outcome.final is not None:
             before.append(outcome.final)
+    sample = random.Random(len(example)).sample(range(len(attempts)), min(16, len(attempts)))
+    chosen = {0, len(attempts) - 1, *sample}
+    kinds: list[str] = []
+    for at in sorted(chosen):
+        prefix, attempt = attempts[at]
+        fresh = check.mark(asked.solution, [*prefix, attempt.answer], rounding)[-1]
+        assert (attempt.verdict, attempt.ok, attempt.reasons) == (
+            fresh.verdict,
+            fresh.ok,
+            fresh.mistakes,
+        ), attempt.answer
+        kinds.append(fresh.kind + (", named" if fresh.mistakes else ""))
     # the session file's answers marked together, as `check session.yaml` marks them: each
     # final value gets the verdict the quiz gave it
     whole = check.mark(asked.solution, before, rounding)
@@ -776,6 +785,7 @@ def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it
     assert [(a.verdict, a.ok, a.reasons) for a in given] == [
         (v.verdict, v.ok, v.mistakes) for v in whole
     ]
+    kinds += [v.kind + (", named" if v.mistakes else "") for v in whole]  # the quiz's, too
     # the mix reached every kind of verdict the quiz can give
     assert {"right", "follows", "wrong", "wrong, named"} <= set(kinds), set(kinds)
     exact = {

@@ -1,6 +1,7 @@
 // Parse every math expression with KaTeX and every diagram with Mermaid; report failures.
-// Input on stdin: {"math": [{"tex": "...", "display": true}], "mermaid": ["flowchart LR ..."]}
-// Output on stdout: {"math": [{"tex", "error"}], "mermaid": [{"text", "error"}], "counts": {...}}
+// Input: {"math": [{"tex": "...", "display": true}], "mermaid": ["flowchart LR ..."]}
+// Output: {"math": [{"tex", "error"}], "mermaid": [{"text", "error"}], "counts": {...}}
+// Served by server.mjs: the packages load once, for every document of the test session.
 import { JSDOM } from "jsdom";
 
 const dom = new JSDOM("<!doctype html><html><body></body></html>");
@@ -8,35 +9,35 @@ globalThis.window = dom.window;
 globalThis.document = dom.window.document;
 globalThis.DOMParser = dom.window.DOMParser;
 
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-const input = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+let mermaid = null;
 
-const katex = (await import("katex")).default;
-const mathErrors = [];
-for (const { tex, display } of input.math) {
-  try {
-    katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "error" });
-  } catch (error) {
-    mathErrors.push({ tex, error: String(error.message || error) });
+export async function check(input) {
+  const katex = (await import("katex")).default;
+  const mathErrors = [];
+  for (const { tex, display } of input.math) {
+    try {
+      katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "error" });
+    } catch (error) {
+      mathErrors.push({ tex, error: String(error.message || error) });
+    }
   }
-}
 
-const { default: mermaid } = await import("mermaid");
-mermaid.initialize({ startOnLoad: false });
-const mermaidErrors = [];
-for (const text of input.mermaid) {
-  try {
-    await mermaid.parse(text);
-  } catch (error) {
-    mermaidErrors.push({ text, error: String(error.message || error) });
+  if (mermaid === null) {
+    mermaid = (await import("mermaid")).default;
+    mermaid.initialize({ startOnLoad: false });
   }
-}
+  const mermaidErrors = [];
+  for (const text of input.mermaid) {
+    try {
+      await mermaid.parse(text);
+    } catch (error) {
+      mermaidErrors.push({ text, error: String(error.message || error) });
+    }
+  }
 
-process.stdout.write(
-  JSON.stringify({
+  return {
     math: mathErrors,
     mermaid: mermaidErrors,
     counts: { math: input.math.length, mermaid: input.mermaid.length },
-  }),
-);
+  };
+}

@@ -2,7 +2,7 @@
 // advance width from KaTeX's font metrics, the spacing it inserts (margins, array column
 // separation), scaled where KaTeX changes the font size; stacked rows (fractions, scripts,
 // the rows of an aligned block) count as wide as the widest. In ems of the math font.
-// Input on stdin: ["tex", ...]; output: [width in em, ...].
+// Input: ["tex", ...]; output: [width in em, ...]. Served by server.mjs.
 const katex = (await import("katex")).default;
 
 const SIZES = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.2, 1.44, 1.728, 2.074, 2.488];
@@ -56,10 +56,8 @@ function width(node, scale) {
   return own + content;
 }
 
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-const texs = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-const out = texs.map((tex) =>
-  width(katex.__renderToDomTree(tex, { displayMode: true, throwOnError: true }), 1),
-);
-process.stdout.write(JSON.stringify(out));
+export function widths(texs) {
+  return texs.map((tex) =>
+    width(katex.__renderToDomTree(tex, { displayMode: true, throwOnError: true }), 1),
+  );
+}
