@@ -66,11 +66,12 @@ def _label(verdict: Any) -> str:
     return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
 
 
-def expand(paths: Iterable[str]) -> list[tuple[str, str | None]]:
-    """Each file with the folder it was found in (None: given as it is); a folder stands
+def expand(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """Each file with the folder no link of it may lead out of: the folder it was found in,
+    or for a file given as it is (a shell's `class/*.yaml`) its own folder. A folder stands
     for its .yaml and .yml files, in name order, whatever they turn out to be — a link,
     a FIFO or a folder among them is marked as an unreadable file, never skipped."""
-    out: list[tuple[str, str | None]] = []
+    out: list[tuple[str, str]] = []
     for path in paths:
         if os.path.isdir(path):
             try:
@@ -88,7 +89,7 @@ def expand(paths: Iterable[str]) -> list[tuple[str, str | None]]:
                 )
             out += [(os.path.join(path, n), path) for n in names]
         else:
-            out.append((path, None))
+            out.append((path, os.path.dirname(os.path.abspath(path))))
     return out
 
 

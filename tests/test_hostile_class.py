@@ -75,3 +75,26 @@ def test_a_name_with_a_carriage_return_and_escapes_keeps_its_row_whole(tmp_path)
     assert status == 1
     assert [(r["student"], r["net3"]) for r in rows] == [("Eve\\x1b]52;c;aGk=\\x07\\x0d", "right")]
     assert "\x1b" not in (tmp_path / "g.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_link_given_by_name_in_a_class_may_not_lead_out_of_its_folder(tmp_path):
+    """`check --exercise lecture class/*.yaml`: the shell names each file, and a link among
+    them to /etc/passwd is still an error row, never read."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(f"student: A\n{ANSWER}")
+    (folder / "b.yaml").symlink_to("/etc/passwd")
+    grades = tmp_path / "g.csv"
+    files = [str(folder / "a.yaml"), str(folder / "b.yaml")]
+    result = CliRunner().invoke(
+        cli, ["check", "--exercise", "lecture", *files, "--gradebook", str(grades)]
+    )
+    assert result.exit_code == 2
+    with grades.open(encoding="utf-8-sig") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [(r["student"], r["net3"]) for r in rows] == [("A", "right"), ("b", "")]
+    assert rows[1]["error"] == (
+        f"{folder / 'b.yaml'}: is a link that leads out of the folder {folder}; "
+        "only files in it are read"
+    )
+    assert "root:" not in result.output + grades.read_text(encoding="utf-8-sig")
