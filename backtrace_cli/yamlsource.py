@@ -18,10 +18,12 @@ from .errors import ConfigError, cut, quote
 Path = tuple[Any, ...]
 
 MAX_BYTES = 2_000_000  # a config is hand-written; anything larger is a mistake
-MAX_NODES = 2_000_000  # values after expanding aliases (stops "billion laughs")
 # values as written, counted before composing: a 784-256-10 network's weight matrices
 # (203,264 numbers) fit; a larger one is given by seeded initialisation
 MAX_VALUES = 250_000
+# values after expanding aliases (stops "billion laughs"): no more than may be written out,
+# so an alias bomb costs what the largest plain file does, not eight times that
+MAX_NODES = MAX_VALUES
 MAX_DEPTH = 64
 # what an empty file of each kind should hold, as its message says
 _HOLDING = {

@@ -113,6 +113,7 @@ def main() -> None:
     grades = root / "grades.csv"
     command = [backtrace(), "check", "--exercises", str(folder), str(klass)]
     command += ["--gradebook", str(grades)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         command,
@@ -125,7 +126,9 @@ def main() -> None:
         check=False,
     )
     wall = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak_mib = after.ru_maxrss / 1024  # the largest child so far: `exercise` or `check`
     rows = []
     if grades.exists():
         with grades.open(encoding="utf-8-sig", newline="") as stream:
@@ -136,7 +139,7 @@ def main() -> None:
     python = platform.python_version()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {python}")
     print(f"class: {len(files)} files, {hostile} hostile; address space limit {args.limit_gib} GiB")
-    print(f"wall time: {wall:.2f} s; peak memory (max RSS): {peak_mib:.0f} MiB")
+    print(f"wall time: {wall:.2f} s; CPU time: {cpu:.2f} s; peak memory: {peak_mib:.0f} MiB")
     print(f"exit status: {done.returncode}")
     print(f"gradebook written: {grades.exists()}; rows: {len(rows)}")
     print(f"a row per file: {named == files}")
