@@ -2,8 +2,10 @@
 
 Each variant is drawn from numpy's Generator seeded with (seed, variant number), so the same
 seed gives the same variants on every machine. A draw is kept when it is fair to hand out: no
-input is 0, every value is in the functions' domains, no gate sits at a kink (relu or abs at 0,
-a tie in max or min), and every gradient that is not 0 is at least `min_magnitude` in size.
+input is 0 or ±1, every value is in the functions' domains, no gate sits at a kink (relu or abs
+at 0, a tie in max or min), no node's value or gradient is 0 (a 0 hides a slip: after q = 0,
+f = q·z and ∂f/∂z are 0 whatever the student multiplied) — save what a routing gate makes 0 by
+design (relu off, max's loser) — and every gradient is at least `min_magnitude` in size.
 The files are those of a network's exercise: `questions/` (sheets, and the students' index),
 `keys/` (worked solutions) and `configs/` (the variants' configs, which `run` and `check` read).
 """
@@ -19,6 +21,7 @@ import numpy as np
 from . import graph
 from .exercise import ATTEMPTS, NoFairVariant, Values, labelled
 from .graph import GraphSpec
+from .operations import OPS
 
 KINKED = {"relu": 0, "abs": 0}  # one argument at 0: the derivative jumps there
 
@@ -30,8 +33,25 @@ class Variant:
     spec: GraphSpec
 
 
+def _by_design(spec: GraphSpec, done: graph.Pass) -> set[str]:
+    """Values whose ∂f/∂· is 0 whatever is drawn: a routing gate sends them nothing (relu off,
+    max's loser) on every path to the output — what those gates teach — or, like an input the
+    config never uses, they have no path at all."""
+    routed: set[str] = set()
+    ops = {node.name: OPS[node.op] for node in spec.nodes}
+    for name in [*(n.name for n in reversed(spec.nodes)), *spec.input_names]:
+        uses = done.users[name]
+        if all(
+            user in routed or (ops[user].routes and done.locals[(user, k)] == 0) for user, k in uses
+        ):
+            routed.add(name)
+    return routed
+
+
 def _fair(spec: GraphSpec, min_magnitude: float) -> str | None:
     """Why this draw is not fair to hand out, or None."""
+    if any(abs(value) in (0, 1) for _, value in spec.inputs):
+        return "an input of 0 or ±1"
     try:
         done = graph.run(spec)
     except graph.GraphError:
@@ -46,6 +66,12 @@ def _fair(spec: GraphSpec, min_magnitude: float) -> str | None:
     numbers = [*values.values(), *done.grads.values()]
     if not all(math.isfinite(v) and abs(v) < 1e6 for v in numbers):
         return "a value too large to write by hand"
+    # relu off is 0 by design, as a network's unit switched off
+    if any(values[n.name] == 0 and not OPS[n.op].routes for n in spec.nodes):
+        return "a node whose value is 0"
+    routed = _by_design(spec, done)
+    if any(g == 0 and name not in routed for name, g in done.grads.items()):
+        return "a gradient of 0"
     if any(0 < abs(g) < min_magnitude for g in done.grads.values()):
         return f"a gradient below {min_magnitude:g} in size"
     return None
@@ -138,7 +164,8 @@ def files(
     about = [
         f"- {len(drawn)} variants of {spec.source}, drawn with seed {seed}: the same seed gives "
         "the same files.",
-        f"- No input is 0, no gate sits at a kink, and every gradient that is not 0 is at least "
+        "- No input is 0 or ±1, no gate sits at a kink, no node's value or gradient is 0 (but "
+        "what a routing gate, relu, max or min, makes 0), and every gradient is at least "
         f"{min_magnitude:g} in size. The last column is {spec.output}, not a loss.",
     ]
     mark = "backtrace check ANSWERS (with `exercise: THIS_FOLDER/configs/ID.yaml`)"
