@@ -66,13 +66,18 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> check.Solution:
     return check.Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
 
 
-def questions(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
-    """What a graph exercise asks: every node's value, ∂f/∂input of every input, and each
-    parameter's new value."""
+def symbols(spec: GraphSpec) -> list[str]:
+    """What a graph exercise asks, as trace symbols in the order its sheet lists them:
+    every node's value, ∂f/∂input of every input, and each parameter's new value."""
     wanted = [n.name for n in spec.nodes]
     wanted += [f"∂{spec.output}/∂{name}" for name in spec.input_names]
     wanted += [f"new {name}" for name in spec.parameters]
-    return tuple((1, 1, symbol) for symbol in wanted if (1, 1, symbol) in solution.index)
+    return wanted
+
+
+def _asked(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
+    """What a graph exercise asks, as `check`'s keys (see `symbols`)."""
+    return tuple((1, 1, symbol) for symbol in symbols(spec) if (1, 1, symbol) in solution.index)
 
 
 _ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
@@ -156,7 +161,7 @@ def mark_sheet(sheet: check.AnswerSheet, spec: GraphSpec) -> check.Report:
                 + (", …" if len(names) > 14 else ""),
             )
     marked = {v.key: v for v in check.mark(solution, sheet.answers, sheet.rounding)}
-    asked = questions(spec, solution) if sheet.against_exercise else ()
+    asked = _asked(spec, solution) if sheet.against_exercise else ()
     keys = sorted(set(marked) | set(asked), key=solution.index.__getitem__)
     verdicts = tuple(marked.get(key) or check._unanswered(solution, key) for key in keys)
     return check.Report(
