@@ -498,6 +498,7 @@ def check_report(
     from dataclasses import replace
 
     from . import check as marking
+    from .graph import GraphSpec
     from .yamlsource import Document
 
     graph_sheet = _graph_sheet(answers, config)
@@ -525,6 +526,10 @@ def check_report(
             raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
         sheet = replace(sheet, rounding=f"{parsed[0]}{parsed[1]}")
     spec = load(config if config is not None else sheet.exercise)
+    if isinstance(spec, GraphSpec):  # `config: circuit`: a graph's name where a network's goes
+        from . import graphcheck
+
+        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
     return marking.mark_sheet(sheet, spec, notation_book=notation)
 
 

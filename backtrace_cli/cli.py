@@ -819,7 +819,8 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     "--ask",
     metavar="QUANTITIES",
     help="Ask only these, comma-separated: kinds (net, o, e, E, delta, dw, w, db, b) or "
-    "single ones (delta3). Default: every quantity of the step.",
+    "single ones (delta3); for a computational graph, its names (q, df/dx). Default: every "
+    "quantity of the step.",
 )
 @click.option(
     "--min-magnitude",
@@ -835,7 +836,8 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     metavar="LOW,HIGH",
     callback=lambda ctx, param, value: None if value is None else _value_range(ctx, param, value),
     help="Keep every variant's loss E in [LOW, HIGH], so they are equally hard "
-    "(default: the middle half of E over 128 draws).",
+    "(default: the middle half of E over 128 draws). A computational graph has no loss: "
+    "its output's value (f) is kept in [LOW, HIGH] (default: no band).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
 @notation_option
@@ -863,6 +865,7 @@ def exercise(
         backtrace exercise lecture --variants 30 --seed 7 -o homework3
         backtrace exercise my_net.yaml --variants 5 --ask net,o,delta -o sheets
         backtrace exercise my_net.yaml --range -2,2 --loss-band 0.02,0.1 -o sheets
+        backtrace exercise circuit --variants 25 --seed 5 --ask q,f,df/dz -o circuits
     """
     import os
 
@@ -871,28 +874,21 @@ def exercise(
 
     spec = _in_notation(_load(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
-    if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
-        from . import graphexercise
-
-        try:
-            graphs = graphexercise.variants(
-                spec, count, seed, Values(*value_range, places), min_magnitude, base
-            )
-        except NoFairVariant as err:
-            raise BadInput(f"{config}: {err}") from None
-        with _bad_input():
-            homework.write(folder, graphexercise.files(spec, graphs, seed, min_magnitude), force)
-        click.echo(
-            f"Wrote {count} variant{'s' if count != 1 else ''} to {folder}: publish "
-            f"{os.path.join(folder, 'questions')}/; the keys are listed in "
-            f"{os.path.join(folder, 'index.md')}."
-        )
-        return
-    rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:
-        drawn = variants(spec, count, seed, rules, base)
-        texts = homework.files(spec, drawn, seed, asked, rules)
+        if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
+            from . import graphexercise
+
+            graphexercise.questions(spec, asked)  # an unknown name, before any drawing
+            values = Values(*value_range, places)
+            graphs = graphexercise.variants(
+                spec, count, seed, values, min_magnitude, base, loss_band
+            )
+            texts = graphexercise.files(spec, graphs, seed, min_magnitude, asked, loss_band)
+        else:
+            rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
+            drawn = variants(spec, count, seed, rules, base)
+            texts = homework.files(spec, drawn, seed, asked, rules)
     except NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
     except ValueError as err:

@@ -108,7 +108,7 @@ class Marker:
     def mark(self, path: str, root: str | None = None) -> Row:
         """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
         name = os.path.splitext(os.path.basename(path))[0]
-        if self.config is not None and not hasattr(self.config, "layers"):
+        if self.config is not None and _is_graph(self.config):
             return self._graph(path, name, root)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
@@ -122,6 +122,9 @@ class Marker:
         variant = sheet.variant or ""
         try:
             spec, questions, ident = self._exercise(sheet)
+            if _is_graph(spec):  # a variant of a graph's set, or a built-in graph's name
+                report, columns = _mark_graph(sheet, spec, questions)
+                return Row(path, student, variant, report, columns)
             book = self.notation or sheet.notation or spec.notation
             if book != spec.notation:
                 spec = replace(spec, notation=book)
@@ -146,9 +149,7 @@ class Marker:
         except ConfigError as err:
             return Row(path, student, variant, error=str(err))
         if questions is None:
-            questions = tuple(
-                Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1
-            )
+            questions = _columns(report)
         return Row(path, student, variant, report, questions)
 
     def _graph(self, path: str, name: str, root: str | None = None) -> Row:
@@ -164,8 +165,7 @@ class Marker:
             report = graphcheck.mark_sheet(sheet, self.config)
         except ConfigError as err:
             return Row(path, student, variant, error=str(err))
-        questions = tuple(Question(v.sample, v.name, v.symbol) for v in report.verdicts)
-        return Row(path, student, variant, report, questions)
+        return Row(path, student, variant, report, _columns(report))
 
     def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
         """The config a file is marked against, the questions asked, and a cache key (None:
@@ -206,6 +206,35 @@ class Marker:
                 f"{self.folder.first} (the top of the sheet)",
             )
         return self.folder.spec(entry), entry.questions, ident
+
+
+def _is_graph(spec: Any) -> bool:
+    """A computational graph's spec (marked by graphcheck), not a layered network's."""
+    return not hasattr(spec, "layers")
+
+
+def _columns(report: Any) -> tuple[Question, ...]:
+    """The columns of a file marked without a sheet's list: what its report marked."""
+    return tuple(Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1)
+
+
+def _mark_graph(
+    sheet: Any, spec: Any, questions: tuple[Question, ...] | None
+) -> tuple[Any, tuple[Question, ...]]:
+    """A file `check.read` read, marked as graphcheck marks a graph's: its names read as the
+    graph's (df/dx), and — from a teacher's set — the questions its sheet asked, which are its
+    columns in the sheet's order (by the report's names: ∂f/∂x)."""
+    from . import graphcheck
+    from .notation import answer_name
+
+    sheet = graphcheck.for_graph(sheet)
+    if questions is None:
+        report = graphcheck.mark_sheet(sheet, spec)
+        return report, _columns(report)
+    symbols = [graphcheck.symbol_of(q.name) for q in questions]
+    asked = tuple((1, 1, symbol) for symbol in symbols)
+    report = graphcheck.mark_sheet(replace(sheet, against_exercise=True), spec, asked)
+    return report, tuple(Question(1, answer_name(symbol), symbol) for symbol in symbols)
 
 
 def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:

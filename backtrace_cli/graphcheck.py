@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from typing import Any
 
 from . import check, safefile
@@ -66,13 +67,18 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> check.Solution:
     return check.Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
 
 
-def questions(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
-    """What a graph exercise asks: every node's value, ∂f/∂input of every input, and each
-    parameter's new value."""
+def symbols(spec: GraphSpec) -> list[str]:
+    """What a graph exercise asks, as trace symbols in the order its sheet lists them:
+    every node's value, ∂f/∂input of every input, and each parameter's new value."""
     wanted = [n.name for n in spec.nodes]
     wanted += [f"∂{spec.output}/∂{name}" for name in spec.input_names]
     wanted += [f"new {name}" for name in spec.parameters]
-    return tuple((1, 1, symbol) for symbol in wanted if (1, 1, symbol) in solution.index)
+    return wanted
+
+
+def _asked(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
+    """What a graph exercise asks, as `check`'s keys (see `symbols`)."""
+    return tuple((1, 1, symbol) for symbol in symbols(spec) if (1, 1, symbol) in solution.index)
 
 
 _ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
@@ -145,8 +151,19 @@ def ascii_name(symbol: str) -> str:
     return symbol.replace("∂", "d")
 
 
-def mark_sheet(sheet: check.AnswerSheet, spec: GraphSpec) -> check.Report:
-    """Mark a graph's answers file: each answer, and (against an exercise) every question."""
+def for_graph(sheet: check.AnswerSheet) -> check.AnswerSheet:
+    """A sheet `check.read` read (its names as a network's), with its names read as a graph's:
+    df/dx → ∂f/∂x, w_new → new w. For a file whose exercise turned out to be a graph."""
+    answers = tuple(replace(a, symbol=symbol_of(a.name)) for a in sheet.answers)
+    return replace(sheet, answers=answers)
+
+
+def mark_sheet(
+    sheet: check.AnswerSheet, spec: GraphSpec, questions: tuple[check.Key, ...] | None = None
+) -> check.Report:
+    """Mark a graph's answers file: each answer, and (against an exercise) every question.
+    `questions`: only these are asked (a set written with `exercise --ask`), and answers to
+    anything else are not marked — as `check.mark_sheet` does for a network."""
     solution = solve(spec, sheet.rounding)
     doc = sheet.document or Document(sheet.source, None)
     for answer in sheet.answers:
@@ -159,13 +176,17 @@ def mark_sheet(sheet: check.AnswerSheet, spec: GraphSpec) -> check.Report:
                 + (", …" if len(names) > 14 else ""),
             )
     marked = {v.key: v for v in check.mark(solution, sheet.answers, sheet.rounding)}
-    asked = questions(spec, solution) if sheet.against_exercise else ()
+    if questions is not None:
+        asked = tuple(key for key in questions if key in solution.index)
+        marked = {key: marked[key] for key in asked if key in marked}
+    else:
+        asked = _asked(spec, solution) if sheet.against_exercise else ()
     keys = sorted(set(marked) | set(asked), key=solution.index.__getitem__)
     verdicts = tuple(marked.get(key) or check._unanswered(solution, key) for key in keys)
     return check.Report(
         f"Check of {sheet.source} against {spec.name}",
         verdicts,
-        len(verdicts) if sheet.against_exercise else None,
+        len(verdicts) if sheet.against_exercise or questions is not None else None,
         sheet.rounding,
         sheet.source,
     )

@@ -24,6 +24,7 @@ from .errors import ConfigError, quote
 QUESTIONS, KEYS, CONFIGS = "questions", "keys", "configs"
 MANIFEST = "exercise.json"
 FORMAT = "backtrace-exercise"
+MARK = "backtrace check --exercises THIS_FOLDER ANSWERS... --gradebook grades.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,23 +160,36 @@ def files(
         f"the loss E of every variant lies in [{low}, {high}] ({how}).",
         "- Asked: " + (", ".join(ask) if ask else "every quantity of the step") + ".",
     ]
-    mark = "backtrace check --exercises THIS_FOLDER ANSWERS... --gradebook grades.csv"
-    out.append(("index.md", markdown.teachers_index(entries, about, mark)))
+    out.append(("index.md", markdown.teachers_index(entries, about, MARK)))
     title = f"Exercise: {spec.name}"
     out.append((f"{QUESTIONS}/index.md", markdown.students_index(sheets, title)))
     out.append((f"{KEYS}/index.md", markdown.keys_index(sheets, title)))
-    manifest = {
+    bands = {"loss_band": list(drawn.band)}
+    out.append(manifest(spec.source, seed, ask, bands, rules.min_magnitude, listed))
+    return out
+
+
+def manifest(
+    source: str,
+    seed: int,
+    ask: tuple[str, ...],
+    bands: dict[str, Any],
+    min_magnitude: float,
+    listed: dict[str, dict[str, Any]],
+) -> tuple[str, str]:
+    """DIR/exercise.json, for any model: how the set was drawn (`bands`: a network's loss band,
+    a graph's output and its value band) and each variant's config and questions."""
+    data = {
         "format": FORMAT,
         "version": 1,
-        "source": spec.source,
+        "source": source,
         "seed": seed,
         "ask": list(ask),
-        "loss_band": list(drawn.band),
-        "min_magnitude": rules.min_magnitude,
+        **bands,
+        "min_magnitude": min_magnitude,
         "variants": listed,
     }
-    out.append((MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
-    return out
+    return (MANIFEST, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def write(folder: str, texts: list[tuple[str, str]], force: bool) -> None:

@@ -639,7 +639,7 @@ def test_exercise_variants_of_a_circuit_are_fair_reproducible_and_checkable(runn
     again = runner.invoke(cli, [*args, "-o", str(tmp_path / "b")])
     assert first.exit_code == 0 and again.exit_code == 0, first.output
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*.*"))
-    assert len(files) == 3 * 3 + 3  # sheets, keys, configs; three indexes
+    assert len(files) == 3 * 3 + 3 + 1  # sheets, keys, configs; three indexes; exercise.json
     for name in files:  # the same seed gives the same files
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
     math_, diagrams = [], []

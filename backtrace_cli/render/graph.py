@@ -9,18 +9,20 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import visible
 from ..graphtrace import Block, Formula, GraphTrace, Operand, Row
 from ..operations import OPS
 from . import escape
+from .markdown import hand_in
 from .numbers import MINUS, NumberFormat
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from ..exercise import Question
     from ..graphtrace import GraphTraining
 
 
@@ -824,16 +826,11 @@ def training_markdown(trace: GraphTraining, fmt: NumberFormat) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def question(trace: GraphTrace, fmt: NumberFormat, ident: str) -> str:
-    """A question sheet: the problem and the circuit without its numbers, and a table to fill
-    in by the names `check` reads."""
-    from ..graphcheck import ascii_name
-
+def question(trace: GraphTrace, fmt: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+    """A question sheet: the problem and the circuit without its numbers, a table of what to
+    find by the names `check` reads, and how to hand in — `variant: <id>`, as a network's sheet
+    says (the student has the id, never the teacher's configs/)."""
     spec = trace.spec
-    out = spec.output
-    asked = [n.name for n in trace.nodes]
-    asked += [f"∂{out}/∂{name}" for name, _ in trace.inputs]
-    asked += [f"new {name}" for name in spec.parameters]
     parts = [
         f"# {escape.markdown(spec.name)}",
         "",
@@ -844,16 +841,6 @@ def question(trace: GraphTrace, fmt: NumberFormat, ident: str) -> str:
     ]
     parts += [diagram(trace, fmt, "The circuit", blank=True), ""]
     parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
-    parts += [f"| {_math(latex_name(q))} | `{ascii_name(q)}` | |" for q in asked]
-    parts += [
-        "",
-        "Write your values in an answers file by these names and let `backtrace check` mark them:",
-        "",
-        "```yaml",
-        f"exercise: {ident}.yaml   # the variant's config (the teacher's configs/{ident}.yaml)",
-        "answers:",
-        *(f"  {ascii_name(q)}: " for q in asked[:3]),
-        "```",
-        "",
-    ]
+    parts += [f"| {_math(latex_name(q.symbol))} | `{q.name}` | |" for q in asked]
+    parts += ["", *hand_in(ident, asked), ""]
     return "\n".join(parts)

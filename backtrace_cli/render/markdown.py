@@ -1011,10 +1011,14 @@ def keys_index(keys: Sequence[tuple[str, str]], title: str) -> str:
 
 
 def teachers_index(
-    entries: Sequence[tuple[str, str, str, str, str]], about: Sequence[str], mark: str
+    entries: Sequence[tuple[str, str, str, str, str]],
+    about: Sequence[str],
+    mark: str,
+    column: str = "E",
 ) -> str:
     """The teacher's index: (id, sheet, key, config, E) per variant, what was drawn and how
-    (`about`), and the command that marks a class (`mark`)."""
+    (`about`), and the command that marks a class (`mark`). `column`: what the last column
+    shows (a graph's output, f: it has no loss E)."""
     parts = [
         "# Exercise variants: the teacher's index",
         "",
@@ -1024,7 +1028,7 @@ def teachers_index(
         "[keys/](keys/index.md) holds the solutions, to publish once the work is marked, and "
         "`configs/` what `backtrace` marks against.",
         "",
-        "| variant | sheet | answer key | config | E |",
+        f"| variant | sheet | answer key | config | {column} |",
         "| --- | --- | --- | --- | ---: |",
     ]
     parts += [f"| {i} | [{q}]({q}) | [{k}]({k}) | [{c}]({c}) | {e} |" for i, q, k, c, e in entries]
