@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from .rows import (
 from .rows_delta import delta_section, error_section
 from .rows_forward import dropout_section, forward_section, unchanged_count
 from .rows_update import update_sections
+from .translation import translation
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -192,18 +193,25 @@ def build(
     )
 
 
-def translation(spec: Spec, book: str | None = None) -> Any:
-    """The spec's notation (or `book`): a notations.Translation of its network."""
-    from . import notations
-
-    return notations.Translation(notations.get(book or spec.notation), spec)
-
-
 def _in_notation(trace: Trace) -> Trace:
-    """The trace in its spec's textbook notation (the lecture's: as built)."""
+    """The trace in its spec's textbook notation (the lecture's: as built): its notes, steps and
+    summary renamed; the numbers are the engine's."""
     if trace.spec.notation == LECTURE:
         return trace
-    return translation(trace.spec).trace(trace)
+    book = translation(trace.spec)
+    renamed = {  # a bias the book names once per layer is listed once
+        book.symbol(change.symbol): Change(book.symbol(change.symbol), change.before, change.after)
+        for change in trace.changes
+    }
+    merged = len(trace.changes) - len(renamed)
+    return replace(
+        trace,
+        notes=book.conventions(trace.notes),
+        steps=tuple(book.step(step) for step in trace.steps),
+        changes=tuple(renamed.values()),
+        parameter_count=trace.parameter_count - merged,
+        notation=book.book.name,
+    )
 
 
 def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trace:
