@@ -1,0 +1,229 @@
+"""A trace's rows and sections, and what every row builder shares: the units' symbols, slots,
+sums, and which units of a wide layer are written out. Computes nothing.
+
+Every value in an `Equation` is read from an array the engine computed; a formula is a template
+whose `{name}` slots are filled with names (the formula) or with the operands' values (the
+working), so renderers only format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import engine
+from .config import Spec
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy as np
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
+
+LECTURE = "lecture"  # the default notation: the course notes', the trace's own symbols
+SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
+ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
+TERMS_SHOWN = 4  # terms of a sum written out before "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """One traced equation, as a student writes it."""
+
+    symbol: str  # "δ3"
+    formula: str  # template: "{o3}(1 − {o3})·{w35}·{δ5}"
+    operands: tuple[tuple[str, float], ...]  # (("o3", 0.680267), ("w35", 0.3), ...)
+    value: float  # from the engine's array, never recomputed
+    working: str | None = None  # template for the numbers, when it differs from `formula`
+    note: str = ""
+    latex: str = ""  # the formula as a LaTeX template with the same slots, where it has one
+    origin: Equation | None = field(default=None, repr=False, compare=False)  # the lecture's
+    # equation this one renames, in a textbook's notation (None: it is the lecture's)
+
+    def values(self) -> dict[str, float]:
+        return dict(self.operands)
+
+    def used(self) -> tuple[tuple[str, float], ...]:
+        """The operands the formula (or its working) writes: what a student needs to find
+        the value. (A δ row also carries net, which only relu's derivative reads.)"""
+        written = self.formula + (self.working or "")
+        return tuple((name, v) for name, v in self.operands if "{" + name + "}" in written)
+
+
+@dataclass(frozen=True, slots=True)
+class Elided:
+    """Rows left out of a wide layer's table (all are in the JSON)."""
+
+    count: int
+    what: str  # "units 11–258"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A phase of one step: a titled group of equations under one general rule."""
+
+    kind: str  # "forward", "dropout", "error", "delta", "update"
+    title: str
+    rule: str
+    rows: tuple[Equation | Elided, ...]
+    note: str = ""  # a line under the table (dropout: how many units were dropped)
+    rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """The JSON contract's per-layer arrays for one sample."""
+
+    net: Array
+    out: Array
+    delta: Array | None  # None at inference
+    weights_before: Array
+    weights_after: Array | None
+    biases_before: Array | None
+    biases_after: Array | None
+    mask: Array | None = None
+    out_after_dropout: Array | None = None  # õ = m·o/(1 − rate), what the next layer gets
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One sample's pass: what it computed, and its sections of equations."""
+
+    epoch: int
+    sample: int  # 1-based
+    inputs: Array
+    targets: Array
+    loss: float
+    layers: tuple[LayerRecord, ...]
+    sections: tuple[Section, ...]
+    heading: str
+    input_mask: Array | None = None  # dropout on the inputs: 1 kept, 0 dropped
+    optimizer: OptimizerRecord | None = None  # the step that makes an optimizer's update
+    penalty: float | None = None  # L2 weight decay: (λ/2)·Σw² before the update
+
+    def equations(self) -> tuple[tuple[Section, Equation], ...]:
+        """The step's equations in the order the trace shows them, each with its section
+        (the JSON's `equations`, and the questions `quiz` asks)."""
+        return tuple(
+            (section, row)
+            for section in self.sections
+            for row in section.rows
+            if isinstance(row, Equation)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerRecord:
+    """An optimizer's state around one update, per layer, in the network's shapes."""
+
+    t: int  # this update's count
+    weights_before: tuple[dict[str, Array], ...]  # per layer: state name → weight-shaped
+    weights_after: tuple[dict[str, Array], ...]
+    biases_before: tuple[dict[str, Array] | None, ...]  # None: no trained biases there
+    biases_after: tuple[dict[str, Array] | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One parameter before and after the epoch."""
+
+    symbol: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRecord:
+    epoch: int
+    loss: float
+    loss_after: float
+
+
+def is_question(row: Equation) -> bool:
+    """A quantity a student finds by hand (and an exercise asks for): every equation but the
+    chain rule's ∂ factors."""
+    return not row.symbol.startswith("∂")
+
+
+def unit_symbols(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[str]]:
+    """Per layer (inputs first): output symbols (x1 / o3), net symbols, δ symbols; targets."""
+    numbering = spec.numbering
+    outs, nets, deltas = [], [], []
+    for k, width in enumerate(spec.layers):
+        units = [numbering.unit(k, i) for i in range(width)]
+        outs.append([("x" if k == 0 else "o") + str(u) for u in units])
+        nets.append([f"net{u}" for u in units])
+        deltas.append([f"δ{u}" for u in units])
+    targets = [f"t{numbering.unit(len(spec.layers) - 1, i)}" for i in range(spec.layers[-1])]
+    return outs, nets, deltas, targets
+
+
+def received(spec: Spec, done: engine.Update, k: int) -> list[str]:
+    """What layer k is fed: the names of layer k − 1's outputs, õ3 / x̃1 after dropout."""
+    names = unit_symbols(spec)[0][k - 1]
+    if not done.masks or done.masks[k - 1] is None:
+        return names
+    return [("x̃" if k == 1 else "õ") + name[1:] for name in names]
+
+
+def sample_mask(done: engine.Update, position: int, s: int) -> Array | None:
+    if position >= len(done.masks) or done.masks[position] is None:
+        return None
+    return done.masks[position][s]
+
+
+def layer_kind(spec: Spec, k: int) -> str:
+    return "output layer" if k == len(spec.layers) - 1 else f"hidden layer {k}"
+
+
+def slot(name: str) -> str:
+    return "{" + name + "}"
+
+
+def sum_text(terms: list[str], full: bool) -> str:
+    """Join terms with +, eliding the middle of a long sum unless `full`."""
+    if full or len(terms) <= TERMS_SHOWN + 1:
+        return " + ".join(terms)
+    return " + ".join(terms[: TERMS_SHOWN - 1]) + f" + … ({len(terms)} terms) + " + terms[-1]
+
+
+def elided_sum(terms: list[str], total: int) -> str:
+    return " + ".join(terms[:-1]) + f" + … ({total} terms) + " + terms[-1]
+
+
+def num(value: float) -> str:
+    return f"{value:g}"
+
+
+def dropout_factor(rate: float) -> str:
+    """The inverted-dropout scale as written: ·2 for rate 0.5, /0.7 for rate 0.3."""
+    scale = 1.0 / (1.0 - rate)
+    if abs(scale - round(scale)) < 1e-9:
+        return f"·{round(scale)}"
+    return f"/{num(1.0 - rate)}"
+
+
+def shown_units(count: int, full: bool = False) -> list[int]:
+    """Which units of a layer are written out (tables, equations, the diagram): all, or the
+    first few and the last."""
+    if full or count <= ROWS_SHOWN + 1:
+        return list(range(count))
+    return [*list(range(ROWS_SHOWN - 1)), count - 1]
+
+
+def unit_rows(count: int, full: bool, make, units: list[int]) -> list[Equation | Elided]:
+    """make(i) → equations of unit i; an Elided row stands for the units left out."""
+    rows: list[Equation | Elided] = []
+    shown = shown_units(count, full)
+    for position, i in enumerate(shown):
+        if position and i != shown[position - 1] + 1:
+            first, last = units[shown[position - 1] + 1], units[i - 1]
+            rows.append(Elided(last - first + 1, f"units {first}–{last}"))
+        rows.extend(make(i))
+    return rows
+
+
+def used_terms(count: int, full: bool) -> list[int]:
+    if full or count <= TERMS_SHOWN + 1:
+        return list(range(count))
+    return [*list(range(TERMS_SHOWN - 1)), count - 1]
