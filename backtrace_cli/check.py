@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import activations, notation, numerals, optimizers, safefile
+from . import activations, formula, notation, numerals, optimizers, safefile
 from .config import Spec
 from .errors import ConfigError, quote
 from .losses import get as get_loss
@@ -353,73 +353,11 @@ def _answers(
 # ---------------------------------------------------------------- evaluating a formula
 
 
-@lru_cache(maxsize=4096)
-def _compiled(template: str) -> tuple[Any, tuple[str, ...]] | None:
-    """A trace formula compiled to Python over v[0], v[1], …; None if it cannot be."""
-    outside = re.sub(r"\{[^{}]+\}", "", template)  # the text around the slots
-    if "…" in outside or "Σ" in outside:
-        return None
-    names: list[str] = []
-
-    def slot(match: re.Match[str]) -> str:
-        names.append(match.group(1))
-        return f"v[{len(names) - 1}]"
-
-    text = re.sub(r"\{([^{}]+)\}", slot, template)
-    text = re.sub(r"\[(v\[\d+\]) > 0\]", r"(1.0 if \1 > 0 else 0.0)", text)
-    text = re.sub(r"\[(v\[\d+\]) ≤ 0\]", r"(1.0 if \1 <= 0 else 0.0)", text)
-    text = re.sub(r"log₁₀ (v\[\d+\])", r"lg(\1)", text)  # log base 10: a slip check names
-    text = re.sub(r"ln (v\[\d+\])", r"log(\1)", text).replace("ln(", "log(")
-    text = re.sub(r"e\^(v\[\d+\])", r"exp(\1)", text).replace("e^(", "exp(")  # softmax
-    text = re.sub(r"√(v\[\d+\])", r"sqrt(\1)", text)  # optimizers: √v̂, √(s + ε), β^t
-    text = text.replace("√(", "sqrt(").replace("^", "**")
-    text = _CALL.sub(lambda m: f"fn_{_CALLS[m.group(1)].name}(", text)
-    for a, b in (("·", "*"), ("−", "-"), ("½", "(0.5)"), ("²", "**2")):
-        text = text.replace(a, b)
-    text = re.sub(r"(\)|\]|\d)\s*\(", r"\1*(", text)  # implicit products: o(1 − o), 2(o − t)
-    try:
-        return compile(text, "<formula>", "eval"), tuple(names)
-    except SyntaxError:
-        return None
-
-
-# the activations' function names as the trace writes them (σ, tanh, relu), each evaluated by
-# its own definition
-_CALLS = activations.symbols()
-_CALL = re.compile(
-    r"(?<![A-Za-z_])(" + "|".join(sorted(map(re.escape, _CALLS), key=len, reverse=True)) + r")\("
-)
-_FUNCTIONS = {
-    **{f"fn_{a.name}": a.scalar for a in _CALLS.values()},
-    "sqrt": lambda x: math.sqrt(x) if x >= 0 else float("nan"),
-    "log": lambda x: math.log(x) if x > 0 else float("nan"),
-    "lg": lambda x: math.log10(x) if x > 0 else float("nan"),
-    "exp": lambda x: math.exp(x) if x < 700 else float("inf"),
-    "sign": lambda x: float((x > 0) - (x < 0)),  # a computational graph's |x|′
-    "max": max,
-    "min": min,
-}
-
-
-_SCOPE = {"__builtins__": {}, **_FUNCTIONS}
-
-
 def evaluate(template: str, values: Mapping[str, float]) -> float | None:
-    """The formula's value for these operands. Only our own templates are evaluated, over
-    floats, with no builtins: nothing from an answers file is ever executed."""
-    compiled = _compiled(template)
-    if compiled is None:
-        return None
-    code, names = compiled
-    try:
-        scope = {"v": [float(values[n]) for n in names]}
-    except KeyError:  # an operand without a value
-        return None
-    try:
-        result = float(eval(code, _SCOPE, scope))  # our template, floats only, no builtins
-    except (ZeroDivisionError, OverflowError, ValueError, TypeError, NameError):
-        return None
-    return result if math.isfinite(result) else None
+    """The formula's value for these operands, through each operation's own definition
+    (formula.py): only our own templates are read, and nothing is ever executed."""
+    parsed = formula.parse(template)
+    return None if parsed is None else formula.evaluate(parsed, values)
 
 
 def slots(template: str) -> list[str]:
@@ -462,7 +400,7 @@ class Solution:
 
     @property
     def translation(self) -> Any:
-        """The solution's notation applied to its network (`notations.Translation`)."""
+        """The solution's notation applied to its network (`translation.Translation`)."""
         from .records import translation
 
         return translation(self.spec)

@@ -90,10 +90,13 @@ def _fn(name: str, a: str) -> str:
 
 
 OPS: dict[str, Op] = {}
+FUNCTIONS: dict[str, Op] = {}  # the operations called by name: exp(x)
 
 
 def _define(op: Op) -> None:
     OPS[op.name] = op
+    if op.is_function:
+        FUNCTIONS[op.name] = op
 
 
 _define(
@@ -350,8 +353,6 @@ _two(
     "(a tie splits it equally, as PyTorch does)",
     "<",
 )
-
-FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if op.is_function}
 
 COPY_PATTERN = "a copy sums: {name} feeds {count} nodes, so its gradient is the sum of the branches"
 
