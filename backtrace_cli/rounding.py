@@ -31,20 +31,29 @@ def describe(spec: str) -> str:
     return f"{digits} {unit}{'s' if digits != 1 else ''}"
 
 
-@lru_cache(maxsize=65536)  # marking a class rounds the same solution values again and again
 def round_value(value: float, spec: str) -> float:
     """One value rounded half away from zero, on the decimal the student sees.
 
     Rounding goes through the value's shortest decimal repr, so 0.0285 is rounded as the
     decimal 0.0285 a student writes, not as the binary float slightly below it.
     """
+    if value == 0 or not math.isfinite(value):
+        return value  # before the cache: it would take 0.0 and −0.0 for one key
+    return _rounded(float(value), spec)
+
+
+@lru_cache(maxsize=65536)  # marking a class rounds the same solution values again and again
+def _rounded(value: float, spec: str) -> float:
     parsed = parse(spec)
     if parsed is None:
         raise ValueError(f"not a rounding spec: {spec!r}")
     digits, kind = parsed
-    if value == 0 or not math.isfinite(value):
+    d = Decimal(repr(value))
+    # a float holds 17 significant digits: rounding past them changes nothing (and would ask
+    # Decimal for more digits than its context keeps: 1e30 to 4dp is 35 digits)
+    kept = d.adjusted() + 1 + digits if kind == "dp" else digits
+    if kept >= 17:
         return value
-    d = Decimal(repr(float(value)))
     if kind == "dp":
         quantum = Decimal(1).scaleb(-digits)
     else:
