@@ -23,6 +23,7 @@ import numpy as np
 from . import engine
 from .config import Sample, Spec
 from .losses import get as get_loss
+from .sheet import Question, is_ident  # noqa: F401 (moved there; tests and graphexercise import them here)
 
 ATTEMPTS = 2000  # draws per variant before giving up
 PILOT = 128  # draws whose E set the default difficulty band
@@ -280,53 +281,6 @@ def variants(spec: Spec, count: int, seed: int, rules: Rules, base: str) -> Exer
     band = rules.loss_band or _band(spec, seed, rules)
     drawn = tuple(variant(spec, seed, n, rules, base, band) for n in range(1, count + 1))
     return ExerciseSet(drawn, band, rules.loss_band is None)
-
-
-IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
-
-
-def is_ident(text: str) -> bool:
-    """A variant id as `variant` writes it (lecture-s7-v03): never a path."""
-    return IDENT.fullmatch(text) is not None
-
-
-# ---------------------------------------------------------------- what a sheet asks
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """One blank on a sheet: a quantity of one sample's step."""
-
-    sample: int  # 1-based: later samples of an epoch go under `samples: {2: …}`
-    name: str  # as an answers file writes it: "delta5", "w45" (the new weight)
-    symbol: str  # the trace's symbol: "δ5", "new w45"
-
-    @property
-    def key(self) -> tuple[int, int, str]:
-        """`check`'s key for it: (epoch, sample, symbol)."""
-        return (1, self.sample, self.symbol)
-
-    @classmethod
-    def parse(cls, label: str) -> Question:
-        """The question a gradebook column stands for: "s2.o5" → sample 2, o5."""
-        from .notation import symbol_of
-
-        head, dot, name = label.partition(".")
-        sample = int(head[1:]) if dot and head[1:].isdigit() else 1
-        name = name if dot else label
-        symbol = symbol_of(name)
-        if symbol is None:  # a textbook's name (z^2_1): read once the notation is known
-            from .check import UNRESOLVED
-
-            if not name.strip():
-                raise ValueError(f"{label!r} is not a question")
-            symbol = UNRESOLVED + name
-        return cls(sample, name, symbol)
-
-    @property
-    def label(self) -> str:
-        """The gradebook's column: the name, with its sample after the first: "s2.o5"."""
-        return self.name if self.sample == 1 else f"s{self.sample}.{self.name}"
 
 
 def kind(name: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import check, homework
 from .errors import ConfigError, cut, quote, visible
-from .exercise import Question
+from .sheet import Question
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
 COLUMNS = ("file", "student", "variant", "mark", "total", "first_wrong", "mistake")

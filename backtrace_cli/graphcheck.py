@@ -28,7 +28,7 @@ KEYS = ("exercise", "config", "variant", "student", "round", "answers")
 
 def _slot_template(row: Row) -> str:
     """The row's formula with its named operands as {slots}: "{q}·{z}", "exp({n5})"."""
-    from .render.graph import _write
+    from .render.graph_formula import write as _write
 
     def operand(o: Operand) -> str:
         if o.name is None:

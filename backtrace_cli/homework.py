@@ -50,7 +50,7 @@ class Set:
     def entry(self, ident: Any) -> Entry | None:
         """The variant with this id; None for anything else — a path above all: an id is
         looked up, never opened."""
-        from .exercise import is_ident
+        from .sheet import is_ident
 
         if not isinstance(ident, str) or not is_ident(ident):
             return None
@@ -69,7 +69,7 @@ class Set:
 
 def read(folder: str) -> Set:
     """The set `backtrace exercise` wrote into `folder` (its exercise.json), or ConfigError."""
-    from .exercise import Question, is_ident
+    from .sheet import Question, is_ident
 
     path = os.path.join(folder, MANIFEST)
     if not os.path.isdir(folder):

@@ -1,0 +1,179 @@
+"""A computational graph's formulas as text and as LaTeX, each written by its operation's own
+writer (`operations`); numbers are the values the records hold, written by `NumberFormat`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..graphtrace import Formula, Operand
+from ..operations import OPS
+from .latex import latex_number
+from .numbers import MINUS, NumberFormat
+
+# ---------------------------------------------------------------- as text
+
+
+def write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
+    """The formula with each operand written by `operand` (a name, or a number)."""
+    return "".join(formula_terms(formula, operand, latex))
+
+
+def formula_terms(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> list[str]:
+    """The formula as its terms, each after the first with its sign (" + b"): a sum's, a
+    path each; any other formula is one term."""
+    if formula.writer == "sum":
+        args = [operand(o) for o in formula.operands]
+        return args[:1] + [f" + {arg}" for arg in args[1:]]
+    return [_whole(formula, operand, latex)]
+
+
+def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
+    args = [operand(o) for o in formula.operands]
+    if formula.writer == "product":
+        return (" \\cdot " if latex else "·").join(args)
+    if formula.writer == "seed":
+        return "0" if formula.part == 0 else "1"
+    if formula.writer == "template":
+        by_slot = {o.slot: a for o, a in zip(formula.operands, args)}
+        template = formula.template[1] if latex else formula.template[0]
+        return _SLOT.sub(lambda m: by_slot[m.group(1)], template)
+    if formula.writer == "update":
+        w, eta, grad = args
+        return f"{w} - {eta} \\cdot {grad}" if latex else f"{w} − {eta}·{grad}"
+    op = OPS[formula.writer]
+    if formula.part is None:
+        return (op.latex if latex else op.text)(*args)
+    writers = op.local_latex if latex else op.local_text
+    return writers[formula.part](*args)
+
+
+def constant(operand: Operand, latex: bool) -> str:
+    text = operand.text.replace(MINUS, "-") if latex else operand.text
+    return f"({text})" if text.startswith(("-", MINUS)) else text
+
+
+def text_name(o: Operand) -> str:
+    return o.name if o.name is not None else constant(o, False)
+
+
+def text_number(o: Operand, fmt: NumberFormat) -> str:
+    return fmt.operand(o.value) if o.name is not None else constant(o, False)
+
+
+def text_formula(formula: Formula) -> str:
+    return write(formula, text_name, latex=False)
+
+
+def text_working(formula: Formula, fmt: NumberFormat) -> str:
+    return write(formula, lambda o: text_number(o, fmt), latex=False)
+
+
+# ---------------------------------------------------------------- in LaTeX
+
+
+_GREEK = {
+    "alpha": "\\alpha",
+    "beta": "\\beta",
+    "gamma": "\\gamma",
+    "delta": "\\delta",
+    "epsilon": "\\epsilon",
+    "eta": "\\eta",
+    "theta": "\\theta",
+    "lambda": "\\lambda",
+    "mu": "\\mu",
+    "rho": "\\rho",
+    "sigma": "\\sigma",
+    "tau": "\\tau",
+    "phi": "\\phi",
+    "omega": "\\omega",
+    "α": "\\alpha",
+    "β": "\\beta",
+    "γ": "\\gamma",
+    "δ": "\\delta",
+    "ε": "\\epsilon",
+    "η": "\\eta",
+    "θ": "\\theta",
+    "λ": "\\lambda",
+    "μ": "\\mu",
+    "ρ": "\\rho",
+    "σ": "\\sigma",
+    "τ": "\\tau",
+    "φ": "\\phi",
+    "ω": "\\omega",
+    "Δ": "\\Delta",
+}
+
+
+_SLOT = re.compile(r"\{([^{}]+)\}")
+
+
+_NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")
+
+
+def latex_name(name: str) -> str:
+    """A graph's name in LaTeX: x0 → x_{0}, theta → \\theta, yhat → \\hat{y}, q → q."""
+    if name.startswith("new "):
+        return latex_name(name[4:]) + "^{\\text{new}}"
+    if name.startswith("∂"):
+        return _latex_gradient(name)
+    match = _NAME.fullmatch(name)
+    if match is None:
+        base, _, sub = name.partition("_")
+        head = _word(base) if base else "\\_"
+        return f"{head}_{{{_word(sub)}}}" if sub else head
+    base, hat, digits = match.groups()
+    head = _word(base)
+    if hat:
+        head = f"\\hat{{{head}}}"
+    return f"{head}_{{{digits}}}" if digits else head
+
+
+def _word(text: str) -> str:
+    from ..optimizers import LATEX
+
+    if text in _GREEK:
+        return _GREEK[text]
+    if text in LATEX:
+        return LATEX[text]
+    if len(text) == 1 and text.isascii():
+        return text
+    safe = re.sub(r"[^A-Za-z0-9]", "", text) or "v"
+    if not text.isascii():
+        return f"\\text{{{safe}}}"
+    return f"\\mathit{{{safe}}}"
+
+
+def _latex_gradient(symbol: str) -> str:
+    """∂f/∂q → \\frac{\\partial f}{\\partial q}; "∂f/∂x via q (1st)" marks the branch."""
+    main, _, via = symbol.partition(" via ")
+    suffix = ""
+    match = re.fullmatch(r"(.*) \((\d)\w\w\)", main)
+    if match:
+        main, suffix = match.group(1), f"^{{({match.group(2)})}}"
+    top, _, bottom = main.partition("/")
+    frac = f"\\frac{{\\partial {latex_name(top[1:])}}}{{\\partial {latex_name(bottom[1:])}}}"
+    if via:
+        node, _, which = via.partition(" (")
+        mark = f",\\,{which[0]}" if which else ""
+        return f"\\left.{frac}\\right|_{{\\text{{via }} {latex_name(node)}{mark}}}"
+    return frac + suffix
+
+
+def latex_operand_number(o: Operand, fmt: NumberFormat) -> str:
+    if o.name is None:
+        return constant(o, True)
+    text = latex_number(o.value, fmt)
+    return f"({text})" if text.startswith("-") else text
+
+
+def latex_operand_name(o: Operand) -> str:
+    return latex_name(o.name) if o.name is not None else constant(o, True)
+
+
+def latex_formula(formula: Formula) -> str:
+    return write(formula, latex_operand_name, latex=True)
+
+
+def latex_working(formula: Formula, fmt: NumberFormat) -> str:
+    return write(formula, lambda o: latex_operand_number(o, fmt), latex=True)

@@ -1,0 +1,153 @@
+"""Question sheets (a network's, a graph's), how to hand in, and a homework set's indexes.
+
+A sheet shows the problem and what to find, never a number from its solution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..graphtrace import GraphTrace
+from ..records import Trace
+from . import escape
+from .graph_formula import latex_name
+from .latex import latex_symbol, math_inline
+from .mermaid import diagram, graph_diagram
+from .numbers import NumberFormat
+from .problem import graph_problem, notes, problem
+
+if TYPE_CHECKING:
+    from ..sheet import Question
+
+
+# ---------------------------------------------------------------- question sheets
+
+
+def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+    """An exercise sheet: the problem, the network, and a table of what to find — no answers,
+    and no number from any solution (the hint's values are placeholders)."""
+    spec = trace.spec
+    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
+    parts = [f"# Exercise {ident}", "", problem(spec, fmt), ""]
+    parts += [diagram(spec, fmt, f"Exercise {ident}", inputs), ""]
+    parts += ["## Conventions", "", *notes(trace), ""]
+    parts += ["## Your answers", ""]
+    count = len(asked)
+    parts += [f"Find {'this quantity' if count == 1 else f'these {count} quantities'}.", ""]
+    headings = {step.sample: step.heading for step in trace.steps}
+    for sample in dict.fromkeys(q.sample for q in asked):
+        if len(trace.steps) > 1:
+            parts += [f"### {headings[sample]}", ""]
+        parts += ["| quantity | name in your answers file | your answer |", "| --- | --- | --- |"]
+        for q in asked:
+            if q.sample == sample:
+                parts.append(f"| {math_inline(latex_symbol(q.symbol))} | `{q.name}` | |")
+        parts.append("")
+    parts += ["## Hand in", "", *hand_in(ident, asked)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def graph_question(
+    trace: GraphTrace, fmt: NumberFormat, ident: str, asked: Sequence[Question]
+) -> str:
+    """A question sheet: the problem and the circuit without its numbers, a table of what to
+    find by the names `check` reads, and how to hand in — `variant: <id>`, as a network's sheet
+    says (the student has the id, never the teacher's configs/)."""
+    spec = trace.spec
+    parts = [
+        f"# {escape.markdown(spec.name)}",
+        "",
+        f"Variant `{ident}`.",
+        "",
+        graph_problem(trace, fmt),
+        "",
+    ]
+    parts += [graph_diagram(trace, fmt, "The circuit", blank=True), ""]
+    parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
+    parts += [f"| {math_inline(latex_name(q.symbol))} | `{q.name}` | |" for q in asked]
+    parts += ["", *hand_in(ident, asked), ""]
+    return "\n".join(parts)
+
+
+def hand_in(ident: str, asked: Sequence[Question]) -> list[str]:
+    """How to write the answers file: this variant's id and names, placeholder values."""
+    first = [q for q in asked if q.sample == 1][:2] or list(asked[:1])
+    later = next((q for q in asked if q.sample > 1), None)
+    lines = [f"variant: {ident}", "student: your name", "answers:"]
+    lines += [f"  {q.name}: …" for q in first]
+    if later is not None:
+        lines += ["samples:", f"  {later.sample}:", f"    {later.name}: …"]
+    return [
+        "Write your answers in a YAML file by the names in the table, with the variant's id, "
+        "and hand it in. Replace each … with your value; leave out what you did not find.",
+        "",
+        "```yaml",
+        *lines,
+        "```",
+    ]
+
+
+# ---------------------------------------------------------------- a homework set's indexes
+
+
+def _variants(count: int) -> str:
+    return f"{count} variant{'s' if count != 1 else ''}"
+
+
+def folder_index(title: str, lead: str, column: str, files: Sequence[tuple[str, str]]) -> str:
+    """The index of one folder of a homework set: (id, file) links inside that folder only,
+    so that the folder can be published on its own."""
+    parts = [
+        f"# {escape.markdown(title)}",
+        "",
+        lead,
+        "",
+        f"| variant | {column} |",
+        "| --- | --- |",
+    ]
+    parts += [f"| {ident} | [{name}]({name}) |" for ident, name in files]
+    return "\n".join(parts) + "\n"
+
+
+def students_index(sheets: Sequence[tuple[str, str]], title: str) -> str:
+    """The students' index: (id, sheet file) links, and how to hand in. Nothing else — it is
+    published, so it names no key and no config."""
+    lead = (
+        f"{_variants(len(sheets))}: do the one you were given. Its id is at the top of the "
+        "sheet; write it in your answers file as the sheet shows."
+    )
+    return folder_index(title, lead, "sheet", sheets)
+
+
+def keys_index(keys: Sequence[tuple[str, str]], title: str) -> str:
+    """The answer keys' index, for publishing the solutions once the work is marked."""
+    lead = f"The worked solution of each of the {_variants(len(keys))}, step by step."
+    return folder_index(f"{title}: answer keys", lead, "answer key", keys)
+
+
+def teachers_index(
+    entries: Sequence[tuple[str, str, str, str, str]],
+    about: Sequence[str],
+    mark: str,
+    column: str = "E",
+) -> str:
+    """The teacher's index: (id, sheet, key, config, E) per variant, what was drawn and how
+    (`about`), and the command that marks a class (`mark`). `column`: what the last column
+    shows (a graph's output, f: it has no loss E)."""
+    parts = [
+        "# Exercise variants: the teacher's index",
+        "",
+        *about,
+        "",
+        "Publish [questions/](questions/index.md) (the sheets and the students' index); "
+        "[keys/](keys/index.md) holds the solutions, to publish once the work is marked, and "
+        "`configs/` what `backtrace` marks against.",
+        "",
+        f"| variant | sheet | answer key | config | {column} |",
+        "| --- | --- | --- | --- | ---: |",
+    ]
+    parts += [f"| {i} | [{q}]({q}) | [{k}]({k}) | [{c}]({c}) | {e} |" for i, q, k, c, e in entries]
+    parts += ["", "Mark a class's answers files, a row each in a spreadsheet:", ""]
+    parts += ["```bash", mark, "```"]
+    return "\n".join(parts) + "\n"
