@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 import click
 
-from . import __version__
-from .errors import ConfigError, quote
+from .. import __version__
+from ..errors import ConfigError, quote
 
 FORMATS = ("table", "markdown", "json")
 EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -32,7 +32,7 @@ class BadInput(click.ClickException):
 def _rounding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    from .rounding import parse
+    from ..rounding import parse
 
     parsed = parse(value)
     if parsed is None:
@@ -48,7 +48,7 @@ def _notation(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     `--help` stays fast)."""
     if value is None:
         return None
-    from .notations import NAMES
+    from ..notations import NAMES
 
     if value not in NAMES:
         raise click.BadParameter(f"{value!r} is not a notation; use one of {', '.join(NAMES)}")
@@ -71,7 +71,7 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _in_notation(spec: Any, book: str | None) -> Any:
     """The spec with --notation's book (a computational graph's names are its own)."""
-    from .api import _in_notation as in_notation
+    from ..api import _in_notation as in_notation
 
     return in_notation(spec, book)
 
@@ -155,7 +155,7 @@ def cli() -> None:
 
 
 def _load(config: str | None) -> Any:
-    from . import config as cfg
+    from .. import config as cfg
 
     try:
         return cfg.load(config)
@@ -200,7 +200,7 @@ def run(
         backtrace run circuit --verify       # f = (x + y)·z, gate by gate
         backtrace run mazur --notation mazur # his post's names: net_h1, w5⁺, …
     """
-    from . import api
+    from .. import api
 
     target = _target(fmt, output, force)
     with _Working(target) as working:
@@ -222,7 +222,7 @@ def run(
 
 
 def _in_full(spec: Any) -> bool:
-    from .records import JSON_IN_FULL
+    from ..records import JSON_IN_FULL
 
     weights = getattr(spec, "weights", None)  # a computational graph has a handful of nodes
     return weights is None or sum(w.size for w in weights) <= JSON_IN_FULL
@@ -233,7 +233,7 @@ def _epochs(value: str | None, epochs: int) -> tuple[set[int], bool, bool]:
     against --epochs before any training."""
     if not value:
         return set(), False, False
-    from .api import picks
+    from ..api import picks
 
     try:
         return picks(value.replace(" ", "").split(","), epochs)
@@ -320,7 +320,7 @@ def step(
         backtrace step xor --epochs 2000 --trace last
         backtrace step xor --epochs 100000 --until-loss 0.001
     """
-    from . import api
+    from .. import api
 
     traced, last, everything = _epochs(trace_spec, epochs)
     target = _target(fmt, output, force)
@@ -351,8 +351,8 @@ def step(
             verify=verify,
         ).records
     if save:
-        from . import save as saver
-        from .output import write_text
+        from .. import save as saver
+        from ..output import write_text
 
         header = (
             f"Trained by `backtrace step`: {len(result.losses)} epochs from "
@@ -531,7 +531,7 @@ def _emit(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Print the trace, or write it atomically to the target file."""
-    from . import render
+    from .. import render
 
     number = render.number_format(decimals, rounding)
     if target.path is None and target.fmt == "table":
@@ -542,7 +542,7 @@ def _emit(
     if target.path is None:
         click.echo(text, nl=False)
         return
-    from .output import write_text
+    from ..output import write_text
 
     try:
         write_text(target.path, text or "", force=target.force, option="-o")
@@ -612,7 +612,7 @@ def check_answers(
 
     Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
     """
-    from . import api
+    from .. import api
 
     target = _target(fmt, output, force)
     import os
@@ -626,7 +626,7 @@ def check_answers(
 
 def _report(marked: Any, target: Target) -> None:
     """Print or write one file's marked report, and exit with its status."""
-    from .render import number_format, report
+    from ..render import number_format, report
 
     number = number_format(None, None)
     if target.path is None and target.fmt == "table":
@@ -638,7 +638,7 @@ def _report(marked: Any, target: Target) -> None:
         if target.path is None:
             click.echo(text, nl=False)
         else:
-            from .output import write_text
+            from ..output import write_text
 
             with _bad_input():
                 write_text(target.path, text, force=target.force, option="-o")
@@ -654,7 +654,7 @@ def _mark_class(
     notation: str | None = None,
 ) -> None:
     """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
-    from . import gradebook as book
+    from .. import gradebook as book
 
     if folder and exercise:
         raise BadInput("--exercises, --exercise: give one of them, not both")
@@ -665,7 +665,7 @@ def _mark_class(
     with _bad_input():
         rows = book.mark_all(answers, marker)
     if gradebook:
-        from .output import write_text
+        from ..output import write_text
 
         with _bad_input():
             write_text(gradebook, book.to_csv(rows), force=target.force, option="--gradebook")
@@ -736,9 +736,9 @@ def quiz(
 
     Exit status 0 when every answer is right, 1 otherwise, 130 on Ctrl-C.
     """
-    from . import quiz as session
-    from .output import writable, write_text
-    from .render import number_format
+    from .. import quiz as session
+    from ..output import writable, write_text
+    from ..render import number_format
 
     spec = _in_notation(_load(config), notation)
     with _bad_input():
@@ -869,15 +869,15 @@ def exercise(
     """
     import os
 
-    from . import homework
-    from .exercise import NoFairVariant, Rules, Values, variants
+    from .. import homework
+    from ..exercise import NoFairVariant, Rules, Values, variants
 
     spec = _in_notation(_load(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:
         if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
-            from . import graphexercise
+            from .. import graphexercise
 
             graphexercise.questions(spec, asked)  # an unknown name, before any drawing
             values = Values(*value_range, places)
@@ -911,7 +911,7 @@ def examples(name: str | None) -> None:
         backtrace examples
         backtrace examples lecture > my_net.yaml
     """
-    from . import config as cfg
+    from .. import config as cfg
 
     if name is None:
         names = cfg.example_names()
@@ -975,7 +975,3 @@ def wrap_words(text: str, width: int) -> str:
             break_on_hyphens=False,
         ) or [""]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
