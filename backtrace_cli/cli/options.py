@@ -164,7 +164,7 @@ def emit(
     progress: Callable[[int], None] | None = None,
 ) -> None:
     """Print the trace, or write it atomically to the target file."""
-    from .. import render  # rich and the renderers load here, not for --help
+    from .. import render  # the renderers load here, not for --help
 
     number = render.number_format(decimals, rounding)
     if target.path is None and target.fmt == "table":

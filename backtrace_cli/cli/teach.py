@@ -94,7 +94,7 @@ def check_answers(
 
 def _report(marked: Any, target: Target) -> None:
     """Print or write one file's marked report, and exit with its status."""
-    from ..render import number_format, report  # rich and numpy load here, not for --help
+    from ..render import number_format, report  # numpy loads here, not for --help
 
     number = number_format(None, None)
     if target.path is None and target.fmt == "table":
