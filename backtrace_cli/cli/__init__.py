@@ -1,0 +1,91 @@
+"""The command line: options in, stages called, output out. No maths here.
+
+One module a group of commands: `trace` (run, step, examples), `teach` (check, quiz, exercise);
+`options` holds what they share, `status` the exit statuses. Heavy imports (numpy, rich, yaml)
+happen inside the commands, so `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from . import teach, trace
+from .status import BadInput, Exit
+
+__all__ = ["BadInput", "Exit", "cli", "main", "wrap_words"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="backtrace")
+def cli() -> None:
+    """Backpropagation traced step by step: every equation, with its numbers.
+
+    \b
+        backtrace run                      # the lecture's 2-2-1 example
+        backtrace run --round 3sf          # as a student rounds by hand
+        backtrace step --epochs 50         # watch the loss go down
+        backtrace run -o homework.md       # the worked step as markdown
+        backtrace check answers.yaml       # mark your own answers
+        backtrace quiz                     # find each value yourself, marked at once
+        backtrace exercise lecture --variants 10 -o sheets
+        backtrace run my_net.yaml --format json
+        backtrace examples                 # the built-in examples
+    """
+
+
+for command in (*trace.COMMANDS, *teach.COMMANDS):
+    cli.add_command(command)  # `--help` lists them by name, as before
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
+def main() -> None:
+    """The console script: click's own handling, except that Ctrl-C exits with status 130
+    (click would say "Aborted!" and exit 1). Files are only ever written whole, so nothing
+    is left half-written."""
+    try:
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted: nothing was written.", err=True)
+        sys.exit(INTERRUPTED)
+    except click.ClickException as err:
+        _show_error(err)
+        sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_error(err: click.ClickException) -> None:
+    """The error as click writes it; in a terminal, wrapped at spaces to its width, so that
+    the terminal never breaks a word ("did you m / ean")."""
+    if not sys.stderr.isatty():
+        err.show()
+        return
+    import io
+    import shutil
+
+    buffer = io.StringIO()
+    err.show(file=buffer)
+    width = shutil.get_terminal_size().columns
+    sys.stderr.write(wrap_words(buffer.getvalue(), width))
+    sys.stderr.flush()
+
+
+def wrap_words(text: str, width: int) -> str:
+    """Every line of `text` wrapped at spaces to `width`; a word longer than a line (a long
+    path) stays whole. Continuation lines are indented by two spaces."""
+    import textwrap
+
+    lines = []
+    for line in text.splitlines():
+        lines += textwrap.wrap(
+            line,
+            width,
+            subsequent_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,376 @@
+"""The commands that teach: `check` (one file or a class), `quiz`, `exercise` (variants)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .options import (
+    FORMATS,
+    Target,
+    in_notation,
+    load_config,
+    notation_option,
+    output_target,
+    rounding_spec,
+)
+from .status import BadInput, bad_input
+
+
+@click.command("check")
+@click.argument("answers", nargs=-1, required=True)
+@click.option(
+    "--exercises",
+    "folder",
+    metavar="DIR",
+    help="Mark each file against the variant it names (`variant: lecture-s7-v01`), from "
+    "the folder `backtrace exercise -o DIR` wrote.",
+)
+@click.option(
+    "--exercise",
+    "exercise",
+    metavar="CONFIG",
+    help="Mark every file against this config (a path or a built-in name).",
+)
+@click.option(
+    "--gradebook",
+    metavar="FILE.csv",
+    help="Write a row per file: student, variant, mark, first wrong answer and its mistake, "
+    "a column per question, and why a file could not be read.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="table (default), markdown or json; with -o, the file's extension decides.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
+@click.option("--force", is_flag=True, help="Let -o and --gradebook overwrite a file.")
+@notation_option
+def check_answers(
+    answers: tuple[str, ...],
+    folder: str | None,
+    exercise: str | None,
+    gradebook: str | None,
+    fmt: str | None,
+    output: str | None,
+    force: bool,
+    notation: str | None,
+) -> None:
+    """Check your answers against the traced solution, and find your first mistake.
+
+    ANSWERS is a YAML file: the exercise and your values by the trace's names.
+
+    \b
+        exercise: lecture        # a built-in name, a config path, or `config:` inline
+        round: 3sf               # optional: the rounding you carried
+        answers:
+          o3: 0.680
+          delta5: -0.0406
+          w45: 0.873
+
+    Against an exercise the mark is "x of N questions", unanswered ones listed.
+    A class at once: files and folders of them, each naming its variant.
+
+    \b
+        backtrace check --exercises homework3 answers/ --gradebook grades.csv
+
+    Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
+    """
+    from .. import api  # numpy loads here, not for --help
+
+    target = output_target(fmt, output, force)
+    import os  # only when needed, for start-up time
+
+    if folder or exercise or gradebook or len(answers) > 1 or os.path.isdir(answers[0]):
+        _mark_class(answers, folder, exercise, gradebook, target, notation)
+    with bad_input():
+        marked = api.check_report(answers[0], notation=notation)
+    _report(marked, target)
+
+
+def _report(marked: Any, target: Target) -> None:
+    """Print or write one file's marked report, and exit with its status."""
+    from ..render import number_format, report  # numpy loads here, not for --help
+
+    number = number_format(None, None)
+    if target.path is None and target.fmt == "table":
+        from rich.console import Console  # only for the terminal, for start-up time
+
+        Console(highlight=False, emoji=False).print(report.renderable(marked, number))
+    else:
+        text = report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
+        if target.path is None:
+            click.echo(text, nl=False)
+        else:
+            from ..output import write_text  # only when writing a file, for start-up time
+
+            with bad_input():
+                write_text(target.path, text, force=target.force, option="-o")
+    sys.exit(0 if marked.all_right else 1)
+
+
+def _mark_class(
+    answers: tuple[str, ...],
+    folder: str | None,
+    exercise: str | None,
+    gradebook: str | None,
+    target: Target,
+    notation: str | None = None,
+) -> None:
+    """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
+    from .. import gradebook as book  # numpy loads here, not for --help
+
+    if folder and exercise:
+        raise BadInput("--exercises, --exercise: give one of them, not both")
+    with bad_input():
+        marker = book.marker(folder, exercise, notation, teacher=gradebook is not None)
+        if gradebook and not target.force:
+            book.refuse_existing(gradebook)
+    with bad_input():
+        rows = book.mark_all(answers, marker)
+    if gradebook:
+        from ..output import write_text  # only when writing a file, for start-up time
+
+        with bad_input():
+            write_text(gradebook, book.to_csv(rows), force=target.force, option="--gradebook")
+    elif len(rows) == 1:  # one file: its report, as `check FILE` prints it
+        if rows[0].error:
+            raise BadInput(rows[0].error)
+        _report(rows[0].report, target)
+    if len(rows) > 1 or gradebook:
+        click.echo(book.summary(rows, gradebook), err=bool(gradebook))
+    sys.exit(book.status(rows))
+
+
+@click.command()
+@click.argument("config", required=False)
+@click.option(
+    "--tries",
+    type=click.IntRange(1, 9),
+    default=2,
+    show_default=True,
+    help="Tries at each question before its working is shown and the quiz goes on.",
+)
+@click.option(
+    "--round",
+    "rounding",
+    callback=rounding_spec,
+    metavar="SPEC",
+    help="The rounding you carry by hand (3sf, 4dp): the values you are marked against.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="Ask only sample N's step (default: every sample's, as `run` traces the epoch).",
+)
+@click.option(
+    "--gradients/--no-gradients",
+    default=None,
+    help="Ask the chain-rule rows ∂E/∂w too (default: only for one-layer networks).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write your answers as an answers file that `backtrace check FILE` marks.",
+)
+@click.option("--force", is_flag=True, help="Let -o overwrite a file.")
+@notation_option
+def quiz(
+    config: str | None,
+    tries: int,
+    rounding: str | None,
+    sample: int | None,
+    gradients: bool | None,
+    output: str | None,
+    force: bool,
+    notation: str | None,
+) -> None:
+    """Practise the step one equation at a time: type each value, marked at once.
+
+    Each question shows the formula and the values it needs. Type the value, ? for a
+    hint or ! to see the answer. Not on a terminal, one answer is read per line.
+
+    \b
+        backtrace quiz
+        backtrace quiz lecture --round 3sf -o session.yaml
+        printf '0.755\n0.68\n' | backtrace quiz
+
+    Exit status 0 when every answer is right, 1 otherwise, 130 on Ctrl-C.
+    """
+    # numpy loads here, not for --help
+    from .. import quiz as session
+    from ..output import writable, write_text
+    from ..render import number_format
+
+    spec = in_notation(load_config(config), notation)
+    with bad_input():
+        if output:
+            writable(output, force=force, option="-o")  # refused now, not after the quiz
+        asked = session.build(
+            spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients
+        )
+    with bad_input():  # stdin that is not text, or a line without end (/dev/zero)
+        summary = session.play(
+            asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
+        )
+    if output and summary.answers():
+        with bad_input():
+            write_text(
+                output, session.session_text(summary, config, output), force=force, option="-o"
+            )
+        click.echo(
+            f"Wrote your answers to {output}; `backtrace check {output}` marks them.", err=True
+        )
+    elif output:
+        click.echo(f"Nothing answered: {output} was not written.", err=True)
+    sys.exit(summary.status)
+
+
+def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tuple[float, float]:
+    """--range and --loss-band: LOW,HIGH with LOW below HIGH."""
+    try:
+        low, high = (float(part) for part in value.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give LOW,HIGH, e.g. -1,1") from None
+    if not low < high:
+        raise click.BadParameter(f"{value!r}: LOW must be below HIGH")
+    return low, high
+
+
+@click.command()
+@click.argument("config")
+@click.option(
+    "--variants",
+    "count",
+    type=click.IntRange(1, 500),
+    default=5,
+    show_default=True,
+    help="How many variants to write.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="The same seed gives the same variants on every machine.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    required=True,
+    metavar="DIR",
+    help="Folder for the files (created if missing).",
+)
+@click.option(
+    "--range",
+    "value_range",
+    default="-1,1",
+    show_default=True,
+    metavar="LOW,HIGH",
+    callback=_value_range,
+    help="Weights, biases and inputs are drawn from this range.",
+)
+@click.option(
+    "--places",
+    type=click.IntRange(0, 4),
+    default=1,
+    show_default=True,
+    help="Decimal places of the drawn values (1: 0.3, −0.7, …).",
+)
+@click.option(
+    "--ask",
+    metavar="QUANTITIES",
+    help="Ask only these, comma-separated: kinds (net, o, e, E, delta, dw, w, db, b) or "
+    "single ones (delta3); for a computational graph, its names (q, df/dx). Default: every "
+    "quantity of the step.",
+)
+@click.option(
+    "--min-magnitude",
+    type=click.FloatRange(0),
+    default=0.001,
+    show_default=True,
+    metavar="X",
+    help="Every δ, Δw and Δb at least X in size, so that it can be written to 3 significant "
+    "figures (0: no limit).",
+)
+@click.option(
+    "--loss-band",
+    metavar="LOW,HIGH",
+    callback=lambda ctx, param, value: None if value is None else _value_range(ctx, param, value),
+    help="Keep every variant's loss E in [LOW, HIGH], so they are equally hard "
+    "(default: the middle half of E over 128 draws). A computational graph has no loss: "
+    "its output's value (f) is kept in [LOW, HIGH] (default: no band).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files from an earlier run.")
+@notation_option
+def exercise(
+    config: str,
+    count: int,
+    seed: int,
+    folder: str,
+    value_range: tuple[float, float],
+    places: int,
+    ask: str | None,
+    min_magnitude: float,
+    loss_band: tuple[float, float] | None,
+    force: bool,
+    notation: str | None,
+) -> None:
+    """Write exercise variants: question sheets, answer keys and configs, with two indexes.
+
+    Each variant keeps the network's shape and the question, with new weights, inputs and
+    targets: never 0, every δ and Δw big enough to write, E in one band. DIR/questions/ holds
+    the sheets and the students' index (publish it); DIR/keys/ and DIR/configs/ the
+    solutions, listed in DIR/index.md. Each variant's id (lecture-s7-v03) is in its files.
+
+    \b
+        backtrace exercise lecture --variants 30 --seed 7 -o homework3
+        backtrace exercise my_net.yaml --variants 5 --ask net,o,delta -o sheets
+        backtrace exercise my_net.yaml --range -2,2 --loss-band 0.02,0.1 -o sheets
+        backtrace exercise circuit --variants 25 --seed 5 --ask q,f,df/dz -o circuits
+    """
+    # numpy loads here, not for --help
+    import os
+
+    from .. import homework
+    from ..exercise import NoFairVariant, Rules, Values, variants
+
+    spec = in_notation(load_config(config), notation)
+    base = os.path.splitext(os.path.basename(config))[0]
+    asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
+    try:
+        if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
+            from .. import graphexercise  # only for a graph, for start-up time
+
+            graphexercise.questions(spec, asked)  # an unknown name, before any drawing
+            values = Values(*value_range, places)
+            graphs = graphexercise.variants(
+                spec, count, seed, values, min_magnitude, base, loss_band
+            )
+            texts = graphexercise.files(spec, graphs, seed, min_magnitude, asked, loss_band)
+        else:
+            rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
+            drawn = variants(spec, count, seed, rules, base)
+            texts = homework.files(spec, drawn, seed, asked, rules)
+    except NoFairVariant as err:
+        raise BadInput(f"{config}: {err}") from None
+    except ValueError as err:
+        raise BadInput(f"--ask: {err}") from None
+    with bad_input():
+        homework.write(folder, texts, force)
+    noun = "variant" if count == 1 else "variants"
+    click.echo(
+        f"Wrote {count} {noun} to {folder}: publish {os.path.join(folder, 'questions')}/; "
+        f"the keys are listed in {os.path.join(folder, 'index.md')}."
+    )
+
+
+COMMANDS = (check_answers, quiz, exercise)
