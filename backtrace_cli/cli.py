@@ -155,7 +155,7 @@ def cli() -> None:
 
 
 def _load(config: str | None) -> Any:
-    from . import config as cfg
+    from . import models as cfg
 
     try:
         return cfg.load(config)
@@ -911,7 +911,7 @@ def examples(name: str | None) -> None:
         backtrace examples
         backtrace examples lecture > my_net.yaml
     """
-    from . import config as cfg
+    from . import models as cfg
 
     if name is None:
         names = cfg.example_names()

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import expression as ex
-from . import optimizers
-from .config import _Checker, _closest, _optimizer, _show
+from . import optimizer_config, optimizers
 from .errors import ConfigError
 from .operations import OPS, Op
+from .validate import Checker, closest, show
 from .yamlsource import Document
 
 KEYS = (
@@ -211,12 +211,12 @@ def _number(doc: Document, path: tuple, value: Any, what: str) -> float:
     if isinstance(value, str):  # the tool's own minus sign, as printed
         with contextlib.suppress(ValueError):
             value = float(value.strip().replace("−", "-"))
-    return _Checker(doc).number(path, value, what)
+    return Checker(doc).number(path, value, what)
 
 
 def _expression_text(doc: Document, path: tuple, value: Any) -> str:
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
-        raise doc.error(path, f"{_show(value)} is not an expression; write one such as (x + y) * z")
+        raise doc.error(path, f"{show(value)} is not an expression; write one such as (x + y) * z")
     if isinstance(value, (int, float)):
         return doc.texts.get(tuple(path), repr(value))
     return value
@@ -227,7 +227,7 @@ def from_document(doc: Document) -> GraphSpec:
     data = doc.value
     for key in data:
         if key not in KEYS:
-            close = _closest(str(key), KEYS)
+            close = closest(str(key), KEYS)
             hint = f"did you mean {close!r}? " if close else ""
             network = (
                 " (a graph config has no layers or weights: those belong to a network config)"
@@ -241,12 +241,12 @@ def from_document(doc: Document) -> GraphSpec:
         )
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
-            raise doc.error((key,), f"{_show(data[key])} is not text")
+            raise doc.error((key,), f"{show(data[key])} is not text")
     inputs = _inputs(doc, data)
     form = "expression" if "expression" in data else "nodes"
     output = data.get("output")
     if output is not None and not _name_ok(output):
-        raise doc.error(("output",), f"{_show(output)} is not a node's name; {NAME_HINT}")
+        raise doc.error(("output",), f"{show(output)} is not a node's name; {NAME_HINT}")
     if form == "expression":
         nodes, written, output = _one_line(doc, data, inputs, output)
     else:
@@ -268,7 +268,7 @@ def from_document(doc: Document) -> GraphSpec:
             raise doc.error(
                 (key,), "has nothing to update: list the inputs to train in `parameters: [w, b]`"
             )
-    settings, weight_decay = _optimizer(_Checker(doc), data)
+    settings, weight_decay = optimizer_config.read(Checker(doc), data)
     return GraphSpec(
         name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
         source=doc.file,
@@ -292,19 +292,19 @@ def _inputs(doc: Document, data: dict[str, Any]) -> dict[str, float]:
     if not isinstance(raw, dict):
         raise doc.error(
             ("inputs",),
-            f"expected a mapping of names to numbers ({{x: -2, y: 5}}), found {_show(raw)}",
+            f"expected a mapping of names to numbers ({{x: -2, y: 5}}), found {show(raw)}",
         )
     out = {}
     for name, value in raw.items():
         if not _name_ok(name) or name in OPS:
             why = "is a function's name" if name in OPS else NAME_HINT
-            raise doc.error(("inputs", name), f"{_show(name)} cannot be an input's name: {why}")
+            raise doc.error(("inputs", name), f"{show(name)} cannot be an input's name: {why}")
         out[name] = _number(doc, ("inputs", name), value, f"the value of input {name}")
     return out
 
 
 def _unknown(doc: Document, path: tuple, text: str, var: ex.Var, known: Sequence[str]) -> None:
-    close = _closest(var.name, known)
+    close = closest(var.name, known)
     hint = f"did you mean {close!r}? " if close else ""
     listing = ", ".join(known) if known else "none"
     raise _located(
@@ -368,7 +368,7 @@ def _named(
         path = ("nodes", name)
         if not _name_ok(name) or name in OPS:
             why = "is a function's name" if name in OPS else NAME_HINT
-            raise doc.error(path, f"{_show(name)} cannot be a node's name: {why}")
+            raise doc.error(path, f"{show(name)} cannot be a node's name: {why}")
         if name in inputs:
             raise doc.error(path, f"{name!r} is an input already; give the node another name")
         text = _expression_text(doc, path, value)
@@ -382,7 +382,7 @@ def _named(
     if output is None:
         output = list(trees)[-1]
     elif output not in trees:
-        close = _closest(output, list(trees))
+        close = closest(output, list(trees))
         hint = f"did you mean {close!r}? " if close else ""
         raise doc.error(("output",), f"{output!r} is not a node; {hint}nodes: {', '.join(trees)}")
     builder = _Builder(doc, {*inputs, *trees})
@@ -438,11 +438,11 @@ def _parameters(doc: Document, data: dict[str, Any], inputs: dict[str, float]) -
     out = []
     for k, name in enumerate(raw):
         if not isinstance(name, str) or name not in inputs:
-            close = _closest(str(name), list(inputs))
+            close = closest(str(name), list(inputs))
             hint = f"did you mean {close!r}? " if close else ""
             raise doc.error(
                 ("parameters", k),
-                f"{_show(name)} is not an input; {hint}parameters are inputs: "
+                f"{show(name)} is not an input; {hint}parameters are inputs: "
                 f"{', '.join(inputs) or 'none'}",
             )
         if name in out:
