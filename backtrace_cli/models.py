@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from . import config, graph
 from .examples import example_names, example_text, examples_dir, read
-from .graph import GraphSpec
+from .graph_spec import GraphSpec
 from .network_spec import Spec
 from .yamlsource import Document, parse
 
