@@ -24,8 +24,18 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
     Array = npt.NDArray[np.float64]
 
-__all__ = [  # read from here by the rest of the tool and its tests
+__all__ = [  # this module's names, and those the tool and its tests read from here
+    "ACTIVATIONS",
+    "BATCH_GRADIENTS",
+    "DROPOUT_KEYS",
     "INITS",
+    "KEYS",
+    "LOSSES",
+    "MAX_LAYERS",
+    "MAX_PARAMETERS",
+    "MAX_SAMPLES",
+    "MAX_UNITS",
+    "MODES",
     "Dropout",
     "Sample",
     "Spec",
@@ -33,6 +43,10 @@ __all__ = [  # read from here by the rest of the tool and its tests
     "example_names",
     "example_text",
     "examples_dir",
+    "from_dict",
+    "from_document",
+    "from_text",
+    "load",
 ]
 
 ACTIVATIONS = activation_functions.NAMES
