@@ -29,7 +29,7 @@ __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "t
 
 def load(source: Source = None) -> Spec:
     """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
-    from . import config
+    from . import models as config  # a network's or a graph's: models tells them apart
     from .graph import GraphSpec
 
     if isinstance(source, (Spec, GraphSpec)):

@@ -186,7 +186,7 @@ def from_document(
         exercise = data["config"]
         if isinstance(exercise, dict):
             # the config inline: validated with this file's lines (fields as in a config file)
-            from .config import from_document as config_from_document
+            from .models import from_document as config_from_document
 
             inline = Document(path, exercise)
             for where, line in doc.lines.items():

@@ -7,7 +7,6 @@ rounding a student does by hand (`rounding.py`) — so hand mode is this same pa
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -16,8 +15,10 @@ import numpy as np
 
 from . import optimizers
 from .activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
-from .config import Spec
+from .dropout import dropout_masks, scaled_masks
 from .losses import get as get_loss
+from .network_spec import Spec
+from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -110,17 +111,6 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
-class Optimized:
-    """One optimizer update of every trained parameter, as flat vectors (`layout`'s order)."""
-
-    t: int  # this update's count (1 for the first)
-    before: optimizers.State  # the state before the update
-    after: optimizers.State  # and after it
-    values: dict[str, Array]  # every line's value by name, "w", "g" (after L2) and "new"
-    shapes: tuple[tuple[int, ...] | None, ...]  # weights per layer, then trained biases
-
-
-@dataclass(frozen=True, slots=True)
 class Epoch:
     """One pass over the samples: the updates, and the network and loss after it."""
 
@@ -188,69 +178,6 @@ class Pass(NamedTuple):
     optimized: Optimized | None = None
 
 
-def layout(spec: Spec) -> tuple[tuple[int, ...] | None, ...]:
-    """The shapes of the trained parameters, in the optimizer state's order: each layer's
-    weights, then each layer's biases (None where a layer has none or they are fixed)."""
-    shapes: list[tuple[int, ...] | None] = [w.shape for w in spec.weights]
-    if spec.biases is not None and spec.train_biases:
-        shapes += [None if b is None else b.shape for b in spec.biases]
-    return tuple(shapes)
-
-
-def plain_sgd(spec: Spec) -> bool:
-    """The lecture's rule, w ← w + η·δ·o, with nothing else to trace."""
-    return spec.optimizer.name == "sgd" and not spec.weight_decay
-
-
-@functools.lru_cache(maxsize=64)
-def _weights_only(weights: int, total: int, value: float) -> Array | float:
-    """`value` for each weight and 0 for each bias, in layout order (a float: no biases)."""
-    if weights == total:
-        return value
-    out = np.zeros(total)
-    out[:weights] = value
-    out.setflags(write=False)
-    return out
-
-
-def optimize(
-    spec: Spec,
-    weights: Sequence[Array],
-    biases: Sequence[Array | None] | None,
-    summed: Sequence[Array],
-    bias_summed: Sequence[Array | None] | None,
-    state: optimizers.State | None,
-    carry: Carry = exact,
-) -> tuple[list[Array], list[Array | None] | None, Optimized]:
-    """Every trained parameter updated at once by the spec's optimizer, from g = ∂E/∂θ =
-    −Σ δ·o (`summed`: Σ δ·o per layer, then Σ δ per layer for the biases)."""
-    trained = biases is not None and spec.train_biases and bias_summed is not None
-    params = [*weights, *(biases if trained else ())]
-    shapes = tuple(None if p is None else p.shape for p in params)
-    w = optimizers.flatten(params)
-    g = carry(-optimizers.flatten([*summed, *(bias_summed if trained else ())]))
-    n_weights = sum(a.size for a in weights)
-    before = state if state is not None else optimizers.State()
-    t = before.t + 1
-    names = spec.optimizer.optimizer.state
-    values = optimizers.update(
-        spec.optimizer,
-        spec.learning_rate,
-        t,
-        w,
-        g,
-        {name: before.get(name, w.size) for name in names},
-        l2=_weights_only(n_weights, w.size, spec.weight_decay) if spec.weight_decay else 0.0,
-        decoupled=_weights_only(n_weights, w.size, 1.0),
-        carry=carry,
-    )
-    after = optimizers.State(t, tuple((name, values[name]) for name in names))
-    new = optimizers.split(values["new"], shapes)
-    w_after = new[: len(weights)]
-    b_after = new[len(weights) :] if trained else (list(biases) if biases is not None else None)
-    return w_after, b_after, Optimized(t, before, after, values, shapes)
-
-
 def backprop(
     spec: Spec,
     weights: Sequence[Array],
@@ -268,7 +195,7 @@ def backprop(
     dropout keep-masks per position (`dropout_masks`), or None. `state`: the optimizer's
     state before this update (None: all 0, t = 0).
     """
-    keeps = _keeps(spec, masks)
+    keeps = scaled_masks(spec, masks)
     parts: list[dict[str, Array]] = []
     nets, outs, received = forward(spec, weights, biases, x, carry, keeps, parts)
     error = carry(t - outs[-1])
@@ -454,47 +381,6 @@ def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
     return tuple(int(i) for i in rng.permutation(count))
 
 
-DROPOUT_STREAM = 0x44524F50  # "DROP": keeps the masks' random stream apart from the shuffle's
-
-
-def dropout_masks(spec: Spec, number: int, sizes: Sequence[int]) -> list[list[Array | None]]:
-    """The keep-masks of epoch `number`'s updates (`sizes`: rows in each), per position.
-
-    Drawn from one Generator seeded with (seed, epoch): the same config gives the same masks
-    on every run and machine, and any epoch's masks without drawing the earlier ones'.
-    A unit is kept when its uniform draw is ≥ rate: P(keep) = 1 − rate, as in Keras.
-    """
-    dropout = spec.dropout
-    if dropout is None:
-        return [[] for _ in sizes]
-    rng = None
-    out = []
-    for rows in sizes:
-        masks: list[Array | None] = []
-        for p, rate in enumerate(dropout.rates):
-            fixed = dropout.masks[p]
-            if rate == 0:
-                masks.append(None)
-            elif fixed is not None:
-                masks.append(fixed[np.newaxis, :])
-            else:
-                if rng is None:
-                    # epochs_done: a saved run continues with the masks its next epoch draws
-                    epoch = spec.epochs_done + number
-                    rng = np.random.default_rng([dropout.seed, epoch, DROPOUT_STREAM])
-                shape = (1 if dropout.shared_mask else rows, spec.layers[p])
-                masks.append((rng.random(shape) >= rate).astype(np.float64))
-        out.append(masks)
-    return out
-
-
-def _keeps(spec: Spec, masks: Sequence[Array | None] | None) -> list[Array | None] | None:
-    """Masks times the inverted-dropout scale 1/(1 − rate): what multiplies each output."""
-    if not masks or spec.dropout is None:
-        return None
-    return [None if m is None else m * spec.dropout.scale(p) for p, m in enumerate(masks)]
-
-
 def epoch(
     spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
 ) -> Epoch:
@@ -579,7 +465,7 @@ def check_gradients(
     update's loss computed by this engine's forward pass with the update's dropout masks.
     Never a second backward pass."""
     masks = list(done.masks) if done.masks else None
-    keeps = _keeps(spec, masks)
+    keeps = scaled_masks(spec, masks)
 
     def loss(w: Sequence[Array], b: Sequence[Array] | None) -> float:
         nets, outs, _ = forward(spec, w, b, done.inputs, exact, keeps)

@@ -177,7 +177,7 @@ class Marker:
                 return sheet.exercise, None, None
             name = f"own:{sheet.exercise}"
             if name not in self.specs and self.teacher:  # a built-in name, never a path
-                from .config import example_text, from_text
+                from .models import example_text, from_text
 
                 text = example_text(sheet.exercise)
                 self.specs[name] = from_text(text, f"built-in example {sheet.exercise!r}")
@@ -260,7 +260,7 @@ def marker(
         return Marker(folder=homework.read(folder), notation=notation)
     if config is None:
         return Marker(notation=notation, teacher=teacher)
-    from .config import load
+    from .models import load
 
     return Marker(config=load(config), notation=notation)
 

@@ -59,7 +59,7 @@ class Set:
     def spec(self, entry: Entry) -> Any:
         """The variant's config, from this folder's configs/, loaded once."""
         if entry.ident not in self.specs:
-            from .config import load
+            from .models import load
 
             self.specs[entry.ident] = load(
                 os.path.join(self.folder, CONFIGS, f"{entry.ident}.yaml")

@@ -126,7 +126,7 @@ def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def load_config(config: str | None) -> Any:
     """CONFIG (a path, a built-in name, or None for the lecture's example), or exit 2."""
-    from .. import config as cfg  # numpy loads here, not for --help
+    from .. import models as cfg  # numpy loads here, not for --help
 
     with bad_input():
         return cfg.load(config)

@@ -231,7 +231,7 @@ def examples(name: str | None) -> None:
         backtrace examples
         backtrace examples lecture > my_net.yaml
     """
-    from .. import config as cfg  # numpy loads here, not for --help
+    from .. import models as cfg  # numpy loads here, not for --help
 
     if name is None:
         names = cfg.example_names()
