@@ -254,46 +254,6 @@ def train(
     return Worked(built, decimals)
 
 
-def _rounding_spec(rounding: str) -> str:
-    from .rounding import parse
-
-    parsed = parse(rounding)
-    if parsed is None:
-        raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
-    return f"{parsed[0]}{parsed[1]}"
-
-
-def _graph_sheet(answers: Any, config: Source) -> Any:
-    """(sheet, exercise) when the answers are for a computational graph, else None."""
-    import os
-
-    from . import check as marking
-    from . import graphcheck, safefile
-    from .graph import GraphSpec
-    from .yamlsource import Document, parse
-
-    if isinstance(answers, (str, os.PathLike)):
-        path = os.fspath(answers)
-        if not os.path.isfile(path):
-            return None
-        try:
-            doc = parse(safefile.read_text(path, what=marking.ANSWERS_FILE), path)
-        except ConfigError:
-            return None  # check's own reader says what is wrong with the file
-        base = os.path.dirname(os.path.abspath(path))
-    elif isinstance(answers, dict):
-        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
-        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
-    else:
-        return None
-    against = load(config) if config is not None else None
-    if against is not None and not isinstance(against, GraphSpec):
-        return None
-    if against is None and not graphcheck.is_graph_sheet(doc, base):
-        return None
-    return graphcheck.read(path, doc)
-
-
 def check_report(
     answers: Any,
     config: Source = None,
@@ -301,47 +261,10 @@ def check_report(
     rounding: str | None = None,
     notation: str | None = None,
 ) -> Any:
-    """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
-    an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
-    (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
-    file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
-    import os
-    from dataclasses import replace
+    """Mark answers into a `check.Report` (see `check.check_report`)."""
+    from . import check as marking  # the marking modules load here, not for --help
 
-    from . import check as marking
-    from .graph import GraphSpec
-    from .yamlsource import Document
-
-    graph_sheet = _graph_sheet(answers, config)
-    if graph_sheet is not None:
-        from . import graphcheck
-
-        sheet, exercise = graph_sheet
-        if rounding is not None:
-            sheet = replace(sheet, rounding=_rounding_spec(rounding))
-        return graphcheck.mark_sheet(sheet, load(config if config is not None else exercise))
-    if isinstance(answers, (str, os.PathLike)):
-        sheet = marking.read(os.fspath(answers), named=config is None)
-    elif isinstance(answers, dict):
-        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
-        sheet = marking.from_document(Document("<answers>", dict(data)), ".", named=False)
-    else:
-        raise ConfigError(
-            "<answers>", None, None, "give an answers file's path or a mapping of names to values"
-        )
-    if rounding is not None:
-        from .rounding import parse
-
-        parsed = parse(rounding)
-        if parsed is None:
-            raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
-        sheet = replace(sheet, rounding=f"{parsed[0]}{parsed[1]}")
-    spec = load(config if config is not None else sheet.exercise)
-    if isinstance(spec, GraphSpec):  # `config: circuit`: a graph's name where a network's goes
-        from . import graphcheck
-
-        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
-    return marking.mark_sheet(sheet, spec, notation_book=notation)
+    return marking.check_report(answers, config, rounding=rounding, notation=notation)
 
 
 def check(

@@ -23,6 +23,7 @@ import numpy as np
 from . import engine
 from .config import Sample, Spec
 from .losses import get as get_loss
+from .solution import UNRESOLVED
 
 ATTEMPTS = 2000  # draws per variant before giving up
 PILOT = 128  # draws whose E set the default difficulty band
@@ -316,8 +317,6 @@ class Question:
         name = name if dot else label
         symbol = symbol_of(name)
         if symbol is None:  # a textbook's name (z^2_1): read once the notation is known
-            from .check import UNRESOLVED
-
             if not name.strip():
                 raise ValueError(f"{label!r} is not a question")
             symbol = UNRESOLVED + name
