@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import notation, numerals, safefile
+from . import notation, notations, numerals, safefile
+from .config import example_names
+from .config import from_document as config_from_document
 from .errors import ConfigError, quote
+from .rounding import parse as parse_rounding
 from .solution import UNRESOLVED, Key
-from .yamlsource import Document, parse
+from .yamlsource import Document, field_path, parse
 
 KEYS = (
     "exercise",
@@ -159,8 +162,6 @@ def from_document(
         exercise = data["config"]
         if isinstance(exercise, dict):
             # the config inline: validated with this file's lines (fields as in a config file)
-            from .config import from_document as config_from_document
-
             inline = Document(path, exercise)
             for where, line in doc.lines.items():
                 if where[:1] == ("config",):
@@ -177,14 +178,11 @@ def from_document(
             exercise = candidate
     rounding = read_rounding(doc, data)
     book = _text(doc, data, "notation")
-    if book is not None:
-        from . import notations
-
-        if book not in notations.NAMES:
-            raise doc.error(
-                ("notation",),
-                f"{quote(book)} is not a notation; use one of {', '.join(notations.NAMES)}",
-            )
+    if book is not None and book not in notations.NAMES:
+        raise doc.error(
+            ("notation",),
+            f"{quote(book)} is not a notation; use one of {', '.join(notations.NAMES)}",
+        )
     gradients = data.get("gradients")
     if gradients is not None and not isinstance(gradients, bool):
         raise doc.error(
@@ -225,8 +223,6 @@ def _teachers_only(doc: Document, data: dict[str, Any]) -> None:
         raise doc.error(
             ("config",), f"a network written in the file is not marked: {TEACHERS_ONLY}"
         )
-    from .config import example_names
-
     name = data.get("exercise")
     if name not in example_names():
         raise doc.error(
@@ -246,8 +242,6 @@ def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:
 
 
 def yaml_place(where: tuple[Any, ...]) -> str:
-    from .yamlsource import field_path
-
     return field_path(where)
 
 
@@ -271,8 +265,6 @@ def read_rounding(doc: Document, data: dict[str, Any]) -> str | None:
     rounding = data.get("round")
     if rounding is None:
         return None
-    from .rounding import parse as parse_rounding
-
     parsed = parse_rounding(str(rounding))
     if parsed is None:
         raise doc.error(("round",), f"{quote(rounding)} is not a rounding; use e.g. 3sf or 4dp")

@@ -28,7 +28,7 @@ import types
 from dataclasses import replace
 from typing import Any
 
-from . import graphcheck, notation, safefile
+from . import graphcheck, notation, notations, safefile
 from .answers import (
     ANSWERS_FILE,
     KEYS,
@@ -95,8 +95,6 @@ __all__ = [
 def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
     """The sheet with each answer's name read in the notation the solution is in: z^2_1,
     z2_1 and z²₁ all name Nielsen's z^2_1 (ConfigError for one quantity given twice)."""
-    from . import notations
-
     book = solution.spec.notation
     if book == notations.DEFAULT:
         return sheet

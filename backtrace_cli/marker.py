@@ -15,6 +15,8 @@ from . import notation
 from .answers import Answer
 from .mistakes import mistakes
 from .records import Equation
+from .render.numbers import NumberFormat, substituted, symbolic
+from .rounding import round_value
 from .solution import Key, Line, Solution, evaluate, slots
 from .spans import NO_ROOTS, TINY, Span, World, close, half_unit, within
 from .verdicts import Verdict
@@ -41,8 +43,6 @@ class Marker:
     starts again from the first line with every answer so far — what `mark` does."""
 
     def __init__(self, solution: Solution, rounding: str | None = None) -> None:
-        from .render.numbers import NumberFormat
-
         if rounding and rounding not in solution.modes:
             raise ValueError(f"the solution was not traced with {rounding} carried")
         self.solution = solution
@@ -315,8 +315,6 @@ def _diagnose(
 @lru_cache(maxsize=16384)  # a class marked at once shows the same rows' working many times
 def _working(row: Equation, fmt: Callable[[float], str]) -> str:
     """ "δ5 = o5(1 − o5)(t5 − o5) = 0.690283·(1 − 0.690283)·… = −0.040681"."""
-    from .render.numbers import NumberFormat, substituted, symbolic
-
     number = fmt if isinstance(fmt, NumberFormat) else NumberFormat(6)
     numbers = substituted(row.working or row.formula, row.values(), number)
     return f"{row.symbol} = {symbolic(row.formula)} = {numbers} = {number(row.value)}"
@@ -324,8 +322,6 @@ def _working(row: Equation, fmt: Callable[[float], str]) -> str:
 
 def _yours(line: Line, world: World, answer: Answer, rounding: str | None) -> str:
     """The formula with the student's own values, where they answered its operands."""
-    from .render.numbers import NumberFormat, substituted, symbolic
-
     row = line.exact
     names = list(dict.fromkeys(slots(line.template)))
     values = {name: world.operand(line, name).value for name in names}
@@ -358,17 +354,11 @@ def _yours(line: Line, world: World, answer: Answer, rounding: str | None) -> st
 
 def _as_written(value: float, answer: Answer, rounding: str | None) -> str:
     """A value at the precision the student wrote (or declared)."""
-    from .render.numbers import NumberFormat
-
     if rounding:
-        from .rounding import round_value
-
         return NumberFormat(6, rounding)(round_value(value, rounding))
     return f"{value:.{answer.places}f}".replace("-", "−")
 
 
 def unanswered(solution: Solution, key: Key) -> Verdict:
-    from .render.numbers import NumberFormat
-
     row = solution.line(key).exact  # type: ignore[union-attr]
     return Verdict(key, "unanswered", "unanswered", row.value, None, _working(row, NumberFormat(6)))

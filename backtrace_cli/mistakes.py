@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import activations, optimizers
+from . import activations, notations, optimizers
 from .config import Spec
 from .losses import get as get_loss
 from .records import Equation
@@ -147,7 +147,6 @@ def mistakes(spec: Spec) -> list[Mistake]:
 def _sign_convention(spec: Spec) -> Mistake:
     """δ with the other sign convention's sign: −∂E/∂net where the book's δ is ∂E/∂net, or
     the other way round (named in the notation the answers are marked in)."""
-    from . import notations
 
     def rewrite(row: Equation, spec: Spec) -> str | None:
         return f"−({row.formula})" if re.fullmatch(r"δ\d+(?:_\d+)?", row.symbol) else None

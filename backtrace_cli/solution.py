@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import formula, tracing
+from . import formula, notations, tracing
 from .config import Spec
-from .records import Equation, Trace, is_question
+from .records import Equation, Trace, is_question, translation
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
 UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
@@ -76,21 +76,15 @@ class Solution:
     @property
     def translation(self) -> Any:
         """The solution's notation applied to its network (`translation.Translation`)."""
-        from .records import translation
-
         return translation(self.spec)
 
     @cached_property
     def _spellings(self) -> dict[str, str]:
-        from . import notations
-
         return notations.lookup(list(dict.fromkeys(line.key[2] for line in self.lines)))
 
     def named(self, name: str) -> str | None:
         """The solution's symbol an answer's name stands for, in any spelling of the
         solution's notation (z^2_1, z2_1 and z²₁ are one name), or None."""
-        from . import notations
-
         return self._spellings.get(notations.canonical(name))
 
     def resolve(self, key: Key) -> Key:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .answers import Answer
+from .rounding import round_value, unit
 from .solution import Key, Line, Solution, evaluate, operand_names
 
 
@@ -38,8 +39,6 @@ def half_unit(answer: Answer, mode: str | None, rounding: str | None) -> float |
     more digits than it keeps (0.01 is 0.010 carried to 2 figures, its zero dropped) and it
     leaves two figures at least (−0.008 is not −0.00817 "carried to 3 decimal places");
     None when a student carrying `mode` could not have written it."""
-    from .rounding import unit
-
     if answer.value == 0:  # no significant figure at all: the decimals written say how close
         return 0.5 * 10.0**-answer.places if answer.places else 0.0
     if rounding:
@@ -58,8 +57,6 @@ def within(answer: Answer, target: float, half: float, spread: float, carried: s
     """Is the written value `target` (± `spread`) at the precision `half` — and, for a count
     of significant figures, at the target's own (0.1 is not 0.0984 to 2 figures: 0.098)?"""
     if carried and carried.endswith("sf") and half:
-        from .rounding import unit
-
         half = min(half, 0.5 * unit(target, carried))
     return close(answer.value, target, half + spread)
 
@@ -144,8 +141,6 @@ class World:
             return Span(line.rows[self.mode].value)
         if self.mode is None or line.key[2].startswith("∂"):
             return span
-        from .rounding import round_value
-
         return Span(round_value(span.value, self.mode), span.radius, span.roots)
 
     def adopt(self, line: Line, span: Span) -> None:

@@ -3,6 +3,9 @@
 Below the teaching tools and the API alike, so that marking traces a network or a graph through
 the model's own functions, never through the facade above it: a rounding's carry, the limits a
 traced step keeps (samples shown, parameters verified), and divergence said once.
+
+The API imports this module at start-up, so the engine, the models and numpy are imported inside
+the functions that need them: `backtrace --help` pays for none of them.
 """
 
 from __future__ import annotations
