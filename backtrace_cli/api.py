@@ -19,24 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import tracing
 from .config import Spec
 from .errors import ConfigError, cut, quote
-
-Source = str | dict[str, Any] | Spec | None
+from .tracing import Source, load
 
 __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "train"]
-
-
-def load(source: Source = None) -> Spec:
-    """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
-    from . import models as config  # a network's or a graph's: models tells them apart
-    from .graph import GraphSpec
-
-    if isinstance(source, (Spec, GraphSpec)):
-        return source
-    if isinstance(source, dict):
-        return config.from_dict(source)
-    return config.load(source)
 
 
 def _in_notation(spec: Any, notation: str | None) -> Any:
@@ -53,19 +41,6 @@ def _in_notation(spec: Any, notation: str | None) -> Any:
             "<notation>", None, "notation", f"{notation!r}: use one of {', '.join(NAMES)}"
         )
     return replace(spec, notation=notation)
-
-
-def _carry(rounding: str | None) -> Any:
-    from . import engine
-
-    if not rounding:
-        return engine.exact
-    from .rounding import carrier, parse
-
-    parsed = parse(rounding)
-    if parsed is None:
-        raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
-    return carrier(f"{parsed[0]}{parsed[1]}")
 
 
 @dataclass(frozen=True)
@@ -103,7 +78,6 @@ class Worked:
         return self.text("table")
 
 
-MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
 MAX_TRACED = 100  # epochs shown in full: each is pages of equations, and costs its records
 
 
@@ -177,80 +151,10 @@ def trace(
     `rounding`: "3sf" or "4dp", carried as a student does by hand; `inference`: the forward
     pass and loss only, without dropout or update (`run --eval`); `notation`: a textbook's
     symbols and δ sign ("nielsen", "hagan", "mazur"; default the config's, else the lecture's)."""
-    from . import engine, records
-
     spec = _in_notation(load(source), notation)
     if not isinstance(spec, Spec):
-        return _trace_graph(spec, rounding, decimals, inference, verify)
-    carry = _carry(rounding)
-    _verifiable(verify, rounding, inference, spec)
-    if len(spec.samples) > MAX_RUN_SAMPLES:
-        raise ConfigError(
-            spec.source,
-            None,
-            "samples",
-            f"{len(spec.samples):,} samples; a traced step shows each one's equations, at most "
-            f"{MAX_RUN_SAMPLES} — `backtrace step` trains on them all with a table per epoch",
-        )
-    if inference:
-        return Worked(records.build_inference(spec, engine.inference(spec, carry), full), decimals)
-    import numpy as np
-
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        done = engine.epoch(spec, 1, carry)
-        checks = engine.check_epoch(spec, done) if verify else None
-    built = records.build(
-        spec, done, rounding=rounding, full=full, gradients=gradients, checks=checks
-    )
-    _refuse_overflow(built)
-    return Worked(built, decimals)
-
-
-def _graph_carry(rounding: str | None) -> Any:
-    """The scalar carry of a graph: the identity, or `--round`'s rounding of one number."""
-    from . import graph
-
-    if not rounding:
-        return graph.exact
-    carry = _carry(rounding)
-    import numpy as np
-
-    return lambda value: float(carry(np.array([value]))[0])
-
-
-def _trace_graph(
-    spec: Any, rounding: str | None, decimals: int | None, inference: bool, verify: bool
-) -> Worked:
-    """`run` on a computational graph: forward, backward, ∂f/∂input, one update."""
-    from . import graph, graphtrace
-
-    if verify and rounding:
-        _verifiable(verify, rounding, inference, None)
-    if verify and inference:
-        _verifiable(verify, None, inference, None)
-    carry = _graph_carry(rounding)
-    if inference:
-        try:
-            values = graph.forward(spec, carry)
-        except graph.GraphError as err:
-            raise err.config_error(spec) from None
-        empty = graph.Pass(values, {}, {}, {n: 0.0 for n in values}, {n: () for n in values})
-        return Worked(graphtrace.build(spec, empty, rounding=rounding, inference=True), decimals)
-    done = graph.traced(spec, carry)
-    checks = graph.check_gradients(spec, done) if verify else None
-    after = value_after = moved = None
-    if spec.parameters:
-        after, _, moved = graph.step(spec, done, carry)
-        value_after = graph.traced(after, carry, "after the update, ").values[spec.output]
-    built = graphtrace.build(
-        spec,
-        done,
-        rounding=rounding,
-        checks=checks,
-        after=after,
-        value_after=value_after,
-        moved=moved,
-    )
+        return Worked(tracing.trace_graph(spec, rounding, inference, verify), decimals)
+    built = tracing.step(spec, rounding, full, gradients, inference, verify)
     return Worked(built, decimals)
 
 
@@ -277,8 +181,8 @@ def _train_graph(
             "parameters: add e.g. `parameters: [w, b]` and `learning_rate: 0.1`",
         )
     if verify:
-        _verifiable(verify, rounding, False, None)
-    carry = _graph_carry(rounding)
+        tracing.verifiable(verify, rounding, False, None)
+    carry = tracing.graph_carry(rounding)
     shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
     done = graph.train(
         spec,
@@ -303,91 +207,6 @@ def _train_graph(
     return Worked(built, decimals)
 
 
-VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
-
-
-def _verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec | None) -> None:
-    count = 0
-    if spec is not None:
-        count = sum(w.size for w in spec.weights)
-        count += sum(b.size for b in spec.biases or () if b is not None)
-    if verify and count > VERIFY_LIMIT:
-        raise ConfigError(
-            "--verify",
-            None,
-            None,
-            f"checks each parameter with two forward passes; this network has {count:,} and "
-            f"the limit is {VERIFY_LIMIT:,} — verify a smaller network of the same shape",
-        )
-    if verify and rounding:
-        raise ConfigError(
-            "--verify",
-            None,
-            None,
-            "checks full-precision gradients against finite differences; "
-            "hand-rounded ones differ by design: leave out --round",
-        )
-    if verify and inference:
-        raise ConfigError("--verify", None, None, "checks gradients; --eval computes none")
-
-
-def _refuse_overflow(built: Any) -> None:
-    """A step whose numbers leave float64 is divergence, said once — not tables of ∞ and nan."""
-    import math
-
-    import numpy as np
-
-    from .records import Equation
-
-    for step in built.steps:
-        for section in step.sections:
-            for row in section.rows:
-                if isinstance(row, Equation) and not math.isfinite(row.value):
-                    raise ConfigError(
-                        built.spec.source,
-                        None,
-                        None,
-                        f"the numbers overflow: {row.symbol} = {row.value} in "
-                        f"{step.heading.lower()}, beyond what float64 holds (about 1.8e308); "
-                        "the step diverges — use smaller weights, inputs or learning_rate",
-                    )
-    if built.spec_after is None:
-        return
-    from .training import update_overflow
-
-    problem = update_overflow(built.spec, built.spec_after)
-    if problem is None and not math.isfinite(built.loss_after):
-        outputs = np.asarray(built.outputs_after, dtype=np.float64).reshape(
-            len(built.spec.samples), -1
-        )
-        broken = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
-        sample = int(broken[0]) + 1 if broken.size else None
-        where = f" on sample {sample} of {len(built.spec.samples)}" if sample else ""
-        problem = (
-            f"E = {built.loss_after} after the update in epoch 1{where}: the new network's "
-            f"numbers leave float64 (largest parameter {_largest(built.spec_after)})"
-        )
-    if problem is not None:
-        raise ConfigError(
-            built.spec.source,
-            None,
-            None,
-            f"the numbers overflow: {problem}; the step diverges — use a smaller "
-            "learning_rate, weights or inputs",
-        )
-
-
-def _largest(spec: Spec) -> str:
-    """The parameter of largest magnitude, as `w12 = -4e+300`."""
-    import numpy as np
-
-    from .records import parameter_names, parameters
-
-    values = parameters(spec)
-    index = int(np.argmax(np.abs(values)))
-    return f"{parameter_names(spec, [index])[0]} = {values[index]:.6g}"
-
-
 def train(
     source: Source = None,
     epochs: int = 100,
@@ -408,8 +227,6 @@ def train(
     "last" or "all". The result's `records.final` is the trained network."""
     import math
 
-    from . import history, training
-
     if until_loss is not None and not (math.isfinite(until_loss) and until_loss > 0):
         raise ConfigError(
             "--until-loss", None, None, f"{until_loss} is not a positive finite number"
@@ -420,67 +237,21 @@ def train(
         return _train_graph(
             spec, epochs, picked, last, rounding, decimals, every, all_epochs, progress, verify
         )
-    _verifiable(verify, rounding, False, spec)
-    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
-    done = training.train(
+    built = tracing.train(
         spec,
         epochs,
-        carry=_carry(rounding),
-        traced=picked,
-        keep=shown.__contains__,
+        picked,
+        last,
         until_loss=until_loss,
-        progress=progress,
-        trace_last=last,
-    )
-    built = history.build_training(
-        done,
         rounding=rounding,
         full=full,
         gradients=gradients,
-        rows_note=rows_note,
+        every=every,
+        all_epochs=all_epochs,
+        progress=progress,
         verify=verify,
     )
     return Worked(built, decimals)
-
-
-def _rounding_spec(rounding: str) -> str:
-    from .rounding import parse
-
-    parsed = parse(rounding)
-    if parsed is None:
-        raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
-    return f"{parsed[0]}{parsed[1]}"
-
-
-def _graph_sheet(answers: Any, config: Source) -> Any:
-    """(sheet, exercise) when the answers are for a computational graph, else None."""
-    import os
-
-    from . import check as marking
-    from . import graphcheck, safefile
-    from .graph import GraphSpec
-    from .yamlsource import Document, parse
-
-    if isinstance(answers, (str, os.PathLike)):
-        path = os.fspath(answers)
-        if not os.path.isfile(path):
-            return None
-        try:
-            doc = parse(safefile.read_text(path, what=marking.ANSWERS_FILE), path)
-        except ConfigError:
-            return None  # check's own reader says what is wrong with the file
-        base = os.path.dirname(os.path.abspath(path))
-    elif isinstance(answers, dict):
-        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
-        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
-    else:
-        return None
-    against = load(config) if config is not None else None
-    if against is not None and not isinstance(against, GraphSpec):
-        return None
-    if against is None and not graphcheck.is_graph_sheet(doc, base):
-        return None
-    return graphcheck.read(path, doc)
 
 
 def check_report(
@@ -490,47 +261,10 @@ def check_report(
     rounding: str | None = None,
     notation: str | None = None,
 ) -> Any:
-    """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
-    an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
-    (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
-    file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
-    import os
-    from dataclasses import replace
+    """Mark answers into a `check.Report` (see `check.check_report`)."""
+    from . import check as marking  # the marking modules load here, not for --help
 
-    from . import check as marking
-    from .graph import GraphSpec
-    from .yamlsource import Document
-
-    graph_sheet = _graph_sheet(answers, config)
-    if graph_sheet is not None:
-        from . import graphcheck
-
-        sheet, exercise = graph_sheet
-        if rounding is not None:
-            sheet = replace(sheet, rounding=_rounding_spec(rounding))
-        return graphcheck.mark_sheet(sheet, load(config if config is not None else exercise))
-    if isinstance(answers, (str, os.PathLike)):
-        sheet = marking.read(os.fspath(answers), named=config is None)
-    elif isinstance(answers, dict):
-        data = answers if any(key in marking.KEYS for key in answers) else {"answers": answers}
-        sheet = marking.from_document(Document("<answers>", dict(data)), ".", named=False)
-    else:
-        raise ConfigError(
-            "<answers>", None, None, "give an answers file's path or a mapping of names to values"
-        )
-    if rounding is not None:
-        from .rounding import parse
-
-        parsed = parse(rounding)
-        if parsed is None:
-            raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
-        sheet = replace(sheet, rounding=f"{parsed[0]}{parsed[1]}")
-    spec = load(config if config is not None else sheet.exercise)
-    if isinstance(spec, GraphSpec):  # `config: circuit`: a graph's name where a network's goes
-        from . import graphcheck
-
-        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
-    return marking.mark_sheet(sheet, spec, notation_book=notation)
+    return marking.check_report(answers, config, rounding=rounding, notation=notation)
 
 
 def check(

@@ -2,7 +2,7 @@
 `check`'s own rules (right at the precision written or the rounding carried, follows from the
 student's own earlier values, wrong) against the graph's traced solution.
 
-The graph's rows become `check.Line`s whose templates are the operations' own formulas over the
+The graph's rows become `solution.Line`s whose templates are the operations' own formulas over the
 trace's names, so error carried forward works exactly as for networks. Names an answers file may
 use: a node's or input's name (`q`, `n3`), a gradient `df/dx` or `∂f/∂x` (and a branch,
 `df/dx via q`), a local gradient `dq/dx`, a parameter's new value `new w` (or `w_new`), an
@@ -16,11 +16,16 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from . import check, safefile
+from . import graph, safefile, tracing
+from .answers import ANSWERS_FILE, AnswerSheet, answers_in, read_rounding
 from .errors import ConfigError
 from .graph import GraphSpec
+from .graphformula import write
 from .graphtrace import GraphTrace, Operand, Row
+from .marker import mark, unanswered
 from .records import Equation
+from .solution import ROUNDINGS, Key, Line, Solution
+from .verdicts import Report
 from .yamlsource import Document, parse
 
 KEYS = ("exercise", "config", "variant", "student", "round", "answers")
@@ -28,7 +33,6 @@ KEYS = ("exercise", "config", "variant", "student", "round", "answers")
 
 def _slot_template(row: Row) -> str:
     """The row's formula with its named operands as {slots}: "{q}·{z}", "exp({n5})"."""
-    from .render.graph_formula import write as _write
 
     def operand(o: Operand) -> str:
         if o.name is None:
@@ -36,7 +40,7 @@ def _slot_template(row: Row) -> str:
             return f"({text})" if text.startswith("-") else text
         return "{" + o.name + "}"
 
-    return _write(row.formula, operand, latex=False)
+    return write(row.formula, operand, latex=False)
 
 
 def _equation(row: Row) -> Equation:
@@ -45,17 +49,15 @@ def _equation(row: Row) -> Equation:
 
 
 def _traces(spec: GraphSpec, modes: tuple[str | None, ...]) -> dict[str | None, GraphTrace]:
-    from . import api
-
-    return {mode: api.trace(spec, rounding=mode).records for mode in modes}
+    return {mode: tracing.trace_graph(spec, mode) for mode in modes}
 
 
-def solve(spec: GraphSpec, rounding: str | None = None) -> check.Solution:
+def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
     """The graph's solution, exactly and with each rounding a student may carry."""
-    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *check.ROUNDINGS)
+    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
     traces = _traces(spec, modes)
-    lines: list[check.Line] = []
-    index: dict[check.Key, int] = {}
+    lines: list[Line] = []
+    index: dict[Key, int] = {}
     for b, block in enumerate(traces[None].blocks):
         for r, row in enumerate(block.rows):
             key = (1, 1, row.symbol)
@@ -63,8 +65,8 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> check.Solution:
                 continue
             rows = {mode: _equation(traces[mode].blocks[b].rows[r]) for mode in modes}
             index[key] = len(lines)
-            lines.append(check.Line(key, rows[None].formula, rows))
-    return check.Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
+            lines.append(Line(key, rows[None].formula, rows))
+    return Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
 
 
 def symbols(spec: GraphSpec) -> list[str]:
@@ -76,7 +78,7 @@ def symbols(spec: GraphSpec) -> list[str]:
     return wanted
 
 
-def _asked(spec: GraphSpec, solution: check.Solution) -> tuple[check.Key, ...]:
+def _asked(spec: GraphSpec, solution: Solution) -> tuple[Key, ...]:
     """What a graph exercise asks, as `check`'s keys (see `symbols`)."""
     return tuple((1, 1, symbol) for symbol in symbols(spec) if (1, 1, symbol) in solution.index)
 
@@ -100,13 +102,13 @@ def symbol_of(name: str) -> str:
 
 def read(
     path: str, data_doc: Document | None = None, root: str | None = None
-) -> tuple[check.AnswerSheet, Any]:
+) -> tuple[AnswerSheet, Any]:
     """An answers file for a graph → (sheet, the exercise to load). `root`: the folder the
     file was found in, which no link in it may lead out of."""
     doc = data_doc
     if doc is None:
-        text = safefile.read_text(path, root, check.ANSWERS_FILE)
-        doc = parse(text, path, check.ANSWERS_FILE)
+        text = safefile.read_text(path, root, ANSWERS_FILE)
+        doc = parse(text, path, ANSWERS_FILE)
     data = doc.value
     base = os.path.dirname(os.path.abspath(path)) if os.path.isfile(path) else "."
     for key in data:
@@ -114,8 +116,6 @@ def read(
             raise doc.error((key,), f"unknown key; a graph's answers file has {', '.join(KEYS)}")
     exercise: Any = data.get("exercise")
     if "config" in data:
-        from . import graph
-
         inline = Document(path, data["config"])
         for where, line in doc.lines.items():
             if where[:1] == ("config",):
@@ -126,14 +126,14 @@ def read(
         candidate = os.path.join(base, exercise)
         if os.path.isfile(candidate):
             exercise = candidate
-    rounding = check.read_rounding(doc, data)
+    rounding = read_rounding(doc, data)
     raw = data.get("answers")
     if not isinstance(raw, dict) or not raw:
         raise doc.error(
             ("answers",), "expected your values by name, e.g. `answers: {q: 3, df/dx: -4}`"
         )
-    answers = check._answers(doc, ("answers",), raw, 1, 1, symbol_of)
-    sheet = check.AnswerSheet(
+    answers = answers_in(doc, ("answers",), raw, 1, 1, symbol_of)
+    sheet = AnswerSheet(
         path,
         exercise,
         rounding,
@@ -151,7 +151,7 @@ def ascii_name(symbol: str) -> str:
     return symbol.replace("∂", "d")
 
 
-def for_graph(sheet: check.AnswerSheet) -> check.AnswerSheet:
+def for_graph(sheet: AnswerSheet) -> AnswerSheet:
     """A sheet `check.read` read (its names as a network's), with its names read as a graph's:
     df/dx → ∂f/∂x, w_new → new w. For a file whose exercise turned out to be a graph."""
     answers = tuple(replace(a, symbol=symbol_of(a.name)) for a in sheet.answers)
@@ -159,8 +159,8 @@ def for_graph(sheet: check.AnswerSheet) -> check.AnswerSheet:
 
 
 def mark_sheet(
-    sheet: check.AnswerSheet, spec: GraphSpec, questions: tuple[check.Key, ...] | None = None
-) -> check.Report:
+    sheet: AnswerSheet, spec: GraphSpec, questions: tuple[Key, ...] | None = None
+) -> Report:
     """Mark a graph's answers file: each answer, and (against an exercise) every question.
     `questions`: only these are asked (a set written with `exercise --ask`), and answers to
     anything else are not marked — as `check.mark_sheet` does for a network."""
@@ -175,15 +175,15 @@ def mark_sheet(
                 f"this graph has no {answer.name}; it has {', '.join(shown)}"
                 + (", …" if len(names) > 14 else ""),
             )
-    marked = {v.key: v for v in check.mark(solution, sheet.answers, sheet.rounding)}
+    marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
     if questions is not None:
         asked = tuple(key for key in questions if key in solution.index)
         marked = {key: marked[key] for key in asked if key in marked}
     else:
         asked = _asked(spec, solution) if sheet.against_exercise else ()
     keys = sorted(set(marked) | set(asked), key=solution.index.__getitem__)
-    verdicts = tuple(marked.get(key) or check._unanswered(solution, key) for key in keys)
-    return check.Report(
+    verdicts = tuple(marked.get(key) or unanswered(solution, key) for key in keys)
+    return Report(
         f"Check of {sheet.source} against {spec.name}",
         verdicts,
         len(verdicts) if sheet.against_exercise or questions is not None else None,
@@ -194,8 +194,6 @@ def mark_sheet(
 
 def is_graph_sheet(doc: Document, base: str) -> bool:
     """Does this answers file answer a computational graph (by its exercise's config)?"""
-    from . import api, graph
-
     data = doc.value
     if not isinstance(data, dict):
         return False
@@ -206,7 +204,7 @@ def is_graph_sheet(doc: Document, base: str) -> bool:
         return False
     candidate = os.path.join(base, exercise)
     try:
-        spec = api.load(candidate if os.path.isfile(candidate) else exercise)
+        spec = tracing.load(candidate if os.path.isfile(candidate) else exercise)
     except ConfigError:
         return False
     return isinstance(spec, GraphSpec)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
 IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
 
 
@@ -39,8 +40,6 @@ class Question:
         name = name if dot else label
         symbol = symbol_of(name)
         if symbol is None:  # a textbook's name (z^2_1): read once the notation is known
-            from .check import UNRESOLVED
-
             if not name.strip():
                 raise ValueError(f"{label!r} is not a question")
             symbol = UNRESOLVED + name

@@ -48,7 +48,7 @@ def test_the_former_eight_second_answer_is_refused_before_any_decimal_work(
     """Its cost was Decimal's (8 s, 2.9 GB): the text is refused before Decimal sees it."""
     import decimal
 
-    from backtrace_cli import check
+    from backtrace_cli import answers as check  # the answers reader: its Decimal is the one watched
 
     seen: list[str] = []
 

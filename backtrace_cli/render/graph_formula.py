@@ -4,48 +4,17 @@ writer (`operations`); numbers are the values the records hold, written by `Numb
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
+from ..graphformula import terms, write
 from ..graphtrace import Formula, Operand
-from ..operations import OPS
 from .latex import latex_number
 from .numbers import MINUS, NumberFormat
 
 # ---------------------------------------------------------------- as text
 
-
-def write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
-    """The formula with each operand written by `operand` (a name, or a number)."""
-    return "".join(formula_terms(formula, operand, latex))
-
-
-def formula_terms(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> list[str]:
-    """The formula as its terms, each after the first with its sign (" + b"): a sum's, a
-    path each; any other formula is one term."""
-    if formula.writer == "sum":
-        args = [operand(o) for o in formula.operands]
-        return args[:1] + [f" + {arg}" for arg in args[1:]]
-    return [_whole(formula, operand, latex)]
-
-
-def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
-    args = [operand(o) for o in formula.operands]
-    if formula.writer == "product":
-        return (" \\cdot " if latex else "·").join(args)
-    if formula.writer == "seed":
-        return "0" if formula.part == 0 else "1"
-    if formula.writer == "template":
-        by_slot = {o.slot: a for o, a in zip(formula.operands, args)}
-        template = formula.template[1] if latex else formula.template[0]
-        return _SLOT.sub(lambda m: by_slot[m.group(1)], template)
-    if formula.writer == "update":
-        w, eta, grad = args
-        return f"{w} - {eta} \\cdot {grad}" if latex else f"{w} − {eta}·{grad}"
-    op = OPS[formula.writer]
-    if formula.part is None:
-        return (op.latex if latex else op.text)(*args)
-    writers = op.local_latex if latex else op.local_text
-    return writers[formula.part](*args)
+# a row's formula is written by the graph model's own writer: marking writes its slot
+# template with the same one
+formula_terms = terms
 
 
 def constant(operand: Operand, latex: bool) -> str:
@@ -105,7 +74,6 @@ _GREEK = {
 }
 
 
-_SLOT = re.compile(r"\{([^{}]+)\}")
 
 
 _NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")

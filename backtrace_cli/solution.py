@@ -1,0 +1,158 @@
+"""The worked solution as marking reads it: every traced equation (a `Line`) under its key,
+exact and in each rounding a student may carry — the type every model's rows become.
+
+`solve` traces a network through the model's own functions (`tracing`); a computational graph's
+rows become `Line`s in `graphcheck.solve`. A formula is evaluated through each operation's own
+definition (`formula`), never by executing text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+from . import formula, notations, tracing
+from .config import Spec
+from .records import Equation, Trace, is_question, translation
+from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
+
+ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
+
+Key = tuple[int, int, str]  # (epoch, sample, trace symbol)
+
+
+# ---------------------------------------------------------------- evaluating a formula
+
+
+def evaluate(template: str, values: Mapping[str, float]) -> float | None:
+    """The formula's value for these operands, through each operation's own definition
+    (formula.py): only our own templates are read, and nothing is ever executed."""
+    parsed = formula.parse(template)
+    return None if parsed is None else formula.evaluate(parsed, values)
+
+
+def slots(template: str) -> list[str]:
+    return re.findall(r"\{([^{}]+)\}", template)
+
+
+@lru_cache(maxsize=4096)
+def operand_names(template: str) -> tuple[str, ...]:
+    """The distinct operand names of a template, in order (cached: marking a class evaluates
+    the same templates many thousand times)."""
+    return tuple(dict.fromkeys(re.findall(r"\{([^{}]+)\}", template)))
+
+
+# ---------------------------------------------------------------- the solution
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One equation of the solution, in every rounding it is solved with."""
+
+    key: Key
+    template: str  # the formula (or its working) that evaluates to the value
+    rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
+
+    @property
+    def exact(self) -> Equation:
+        return self.rows[None]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The traced solution of an exercise, exact and with each rounding a student may carry."""
+
+    spec: Spec
+    epochs: int
+    modes: tuple[str | None, ...]  # None (exact) first, then roundings
+    lines: tuple[Line, ...]  # in the order the solution finds them
+    index: Mapping[Key, int]
+    samples: int
+
+    @property
+    def translation(self) -> Any:
+        """The solution's notation applied to its network (`translation.Translation`)."""
+        return translation(self.spec)
+
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        return notations.lookup(list(dict.fromkeys(line.key[2] for line in self.lines)))
+
+    def named(self, name: str) -> str | None:
+        """The solution's symbol an answer's name stands for, in any spelling of the
+        solution's notation (z^2_1, z2_1 and z²₁ are one name), or None."""
+        return self._spellings.get(notations.canonical(name))
+
+    def resolve(self, key: Key) -> Key:
+        """The key as the solution has it: a batch update's rows (Δw, new w) stand in the
+        epoch's last step, whichever sample an answer puts them under."""
+        if key in self.index or not 1 <= key[1] <= self.samples:
+            return key
+        for sample in range(self.samples, 0, -1):
+            if (key[0], sample, key[2]) in self.index:
+                return (key[0], sample, key[2])
+        return key
+
+    def line(self, key: Key) -> Line | None:
+        n = self.index.get(self.resolve(key))
+        return None if n is None else self.lines[n]
+
+    def questions(self, epochs: Iterable[int] | None = None) -> tuple[Key, ...]:
+        """What an exercise asks, in order: every quantity of the epochs' steps but ∂ rows."""
+        wanted = set(epochs) if epochs is not None else {1}
+        return tuple(
+            line.key for line in self.lines if line.key[0] in wanted and is_question(line.exact)
+        )
+
+
+def solve(
+    spec: Spec, epochs: int = 1, rounding: str | None = None, gradients: bool | None = None
+) -> Solution:
+    """Trace `epochs` epochs of `spec` in full: exactly, and with the declared `rounding`
+    carried (None: with each of `ROUNDINGS`, to recognise the one a student carried).
+    `gradients`: with the ∂E/∂w rows (as `run --gradients`; default as `run`)."""
+    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
+
+    def traces(mode: str | None) -> list[Trace]:
+        if epochs == 1:
+            return [tracing.step(spec, mode, full=True, gradients=gradients)]
+        every = set(range(1, epochs + 1))  # all traced in full, as `trace=["all"]` asks
+        done = tracing.train(
+            spec, epochs, every, False, rounding=mode, full=True, gradients=gradients
+        )
+        return list(done.traces)
+
+    by_mode = {mode: traces(mode) for mode in modes}
+    lines: list[Line] = []
+    index: dict[Key, int] = {}
+    for number, trace in enumerate(by_mode[None]):
+        others = {mode: by_mode[mode][number] for mode in modes}
+        for s, step in enumerate(trace.steps):
+            for c, section in enumerate(step.sections):
+                if section.kind == "verify":
+                    continue
+                for r, row in enumerate(section.rows):
+                    if not isinstance(row, Equation):
+                        continue
+                    rows = {mode: others[mode].steps[s].sections[c].rows[r] for mode in modes}
+                    key = (step.epoch, step.sample, row.symbol)
+                    if key in index:
+                        continue
+                    index[key] = len(lines)
+                    lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
+    return Solution(spec, epochs, modes, tuple(lines), index, len(spec.samples))
+
+
+def _template(row: Equation) -> str:
+    """The row's formula if it evaluates to its value, else its working (batch sums)."""
+    for template in (row.formula, row.working):
+        if template is None:
+            continue
+        value = evaluate(template, row.values())
+        if value is not None and math.isclose(value, row.value, rel_tol=1e-9, abs_tol=1e-12):
+            return template
+    return row.formula

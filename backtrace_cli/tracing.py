@@ -1,0 +1,252 @@
+"""A model traced and trained: what the API's `trace` and `train` and marking's `solve` run.
+
+Below the teaching tools and the API alike, so that marking traces a network or a graph through
+the model's own functions, never through the facade above it: a rounding's carry, the limits a
+traced step keeps (samples shown, parameters verified), and divergence said once.
+
+The API imports this module at start-up, so the engine, the models and numpy are imported inside
+the functions that need them: `backtrace --help` pays for none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .config import Spec
+from .errors import ConfigError
+
+Source = str | dict[str, Any] | Spec | None
+MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
+VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the update's samples
+
+
+def load(source: Source = None) -> Spec:
+    """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
+    from . import models  # a network's or a graph's: models tells them apart
+    from .graph import GraphSpec
+
+    if isinstance(source, (Spec, GraphSpec)):
+        return source
+    if isinstance(source, dict):
+        return models.from_dict(source)
+    return models.load(source)
+
+
+def carry(rounding: str | None) -> Any:
+    from . import engine
+
+    if not rounding:
+        return engine.exact
+    from .rounding import carrier, parse
+
+    parsed = parse(rounding)
+    if parsed is None:
+        raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
+    return carrier(f"{parsed[0]}{parsed[1]}")
+
+
+def step(
+    spec: Spec,
+    rounding: str | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    inference: bool = False,
+    verify: bool = False,
+) -> Any:
+    """One training step of a network, every equation traced (a `records.Trace`)."""
+    from . import engine, records
+
+    carried = carry(rounding)
+    verifiable(verify, rounding, inference, spec)
+    if len(spec.samples) > MAX_RUN_SAMPLES:
+        raise ConfigError(
+            spec.source,
+            None,
+            "samples",
+            f"{len(spec.samples):,} samples; a traced step shows each one's equations, at most "
+            f"{MAX_RUN_SAMPLES} — `backtrace step` trains on them all with a table per epoch",
+        )
+    if inference:
+        return records.build_inference(spec, engine.inference(spec, carried), full)
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        done = engine.epoch(spec, 1, carried)
+        checks = engine.check_epoch(spec, done) if verify else None
+    built = records.build(
+        spec, done, rounding=rounding, full=full, gradients=gradients, checks=checks
+    )
+    refuse_overflow(built)
+    return built
+
+
+def train(
+    spec: Spec,
+    epochs: int,
+    picked: set[int],
+    last: bool,
+    *,
+    until_loss: float | None = None,
+    rounding: str | None = None,
+    full: bool = False,
+    gradients: bool | None = None,
+    every: int | None = None,
+    all_epochs: bool = False,
+    progress: Callable[[int], None] | None = None,
+    verify: bool = False,
+) -> Any:
+    """`epochs` epochs of a network's training, the `picked` ones traced in full (a
+    `history.TrainingTrace`)."""
+    from . import history, training
+
+    verifiable(verify, rounding, False, spec)
+    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
+    done = training.train(
+        spec,
+        epochs,
+        carry=carry(rounding),
+        traced=picked,
+        keep=shown.__contains__,
+        until_loss=until_loss,
+        progress=progress,
+        trace_last=last,
+    )
+    return history.build_training(
+        done,
+        rounding=rounding,
+        full=full,
+        gradients=gradients,
+        rows_note=rows_note,
+        verify=verify,
+    )
+
+
+def graph_carry(rounding: str | None) -> Any:
+    """The scalar carry of a graph: the identity, or `--round`'s rounding of one number."""
+    from . import graph
+
+    if not rounding:
+        return graph.exact
+    carried = carry(rounding)
+    import numpy as np
+
+    return lambda value: float(carried(np.array([value]))[0])
+
+
+def trace_graph(
+    spec: Any, rounding: str | None = None, inference: bool = False, verify: bool = False
+) -> Any:
+    """`run` on a computational graph: forward, backward, ∂f/∂input, one update."""
+    from . import graph, graphtrace
+
+    if verify and rounding:
+        verifiable(verify, rounding, inference, None)
+    if verify and inference:
+        verifiable(verify, None, inference, None)
+    carried = graph_carry(rounding)
+    if inference:
+        try:
+            values = graph.forward(spec, carried)
+        except graph.GraphError as err:
+            raise err.config_error(spec) from None
+        empty = graph.Pass(values, {}, {}, {n: 0.0 for n in values}, {n: () for n in values})
+        return graphtrace.build(spec, empty, rounding=rounding, inference=True)
+    done = graph.traced(spec, carried)
+    checks = graph.check_gradients(spec, done) if verify else None
+    after = value_after = moved = None
+    if spec.parameters:
+        after, _, moved = graph.step(spec, done, carried)
+        value_after = graph.traced(after, carried, "after the update, ").values[spec.output]
+    built = graphtrace.build(
+        spec,
+        done,
+        rounding=rounding,
+        checks=checks,
+        after=after,
+        value_after=value_after,
+        moved=moved,
+    )
+    return built
+
+
+def verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec | None) -> None:
+    count = 0
+    if spec is not None:
+        count = sum(w.size for w in spec.weights)
+        count += sum(b.size for b in spec.biases or () if b is not None)
+    if verify and count > VERIFY_LIMIT:
+        raise ConfigError(
+            "--verify",
+            None,
+            None,
+            f"checks each parameter with two forward passes; this network has {count:,} and "
+            f"the limit is {VERIFY_LIMIT:,} — verify a smaller network of the same shape",
+        )
+    if verify and rounding:
+        raise ConfigError(
+            "--verify",
+            None,
+            None,
+            "checks full-precision gradients against finite differences; "
+            "hand-rounded ones differ by design: leave out --round",
+        )
+    if verify and inference:
+        raise ConfigError("--verify", None, None, "checks gradients; --eval computes none")
+
+
+def refuse_overflow(built: Any) -> None:
+    """A step whose numbers leave float64 is divergence, said once — not tables of ∞ and nan."""
+    import math
+
+    import numpy as np
+
+    from .records import Equation
+
+    for step in built.steps:
+        for section in step.sections:
+            for row in section.rows:
+                if isinstance(row, Equation) and not math.isfinite(row.value):
+                    raise ConfigError(
+                        built.spec.source,
+                        None,
+                        None,
+                        f"the numbers overflow: {row.symbol} = {row.value} in "
+                        f"{step.heading.lower()}, beyond what float64 holds (about 1.8e308); "
+                        "the step diverges — use smaller weights, inputs or learning_rate",
+                    )
+    if built.spec_after is None:
+        return
+    from .training import update_overflow
+
+    problem = update_overflow(built.spec, built.spec_after)
+    if problem is None and not math.isfinite(built.loss_after):
+        outputs = np.asarray(built.outputs_after, dtype=np.float64).reshape(
+            len(built.spec.samples), -1
+        )
+        broken = np.flatnonzero(~np.isfinite(outputs).all(axis=1))
+        sample = int(broken[0]) + 1 if broken.size else None
+        where = f" on sample {sample} of {len(built.spec.samples)}" if sample else ""
+        problem = (
+            f"E = {built.loss_after} after the update in epoch 1{where}: the new network's "
+            f"numbers leave float64 (largest parameter {largest(built.spec_after)})"
+        )
+    if problem is not None:
+        raise ConfigError(
+            built.spec.source,
+            None,
+            None,
+            f"the numbers overflow: {problem}; the step diverges — use a smaller "
+            "learning_rate, weights or inputs",
+        )
+
+
+def largest(spec: Spec) -> str:
+    """The parameter of largest magnitude, as `w12 = -4e+300`."""
+    import numpy as np
+
+    from .records import parameter_names, parameters
+
+    values = parameters(spec)
+    index = int(np.argmax(np.abs(values)))
+    return f"{parameter_names(spec, [index])[0]} = {values[index]:.6g}"
