@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
     if name == "check":  # the marking module, callable as the API's check(answers, config)
         import importlib
 
-        return importlib.import_module(f"{__name__}.check")
+        return importlib.import_module(f"{__name__}.teach.check")
     if name in ("load", "trace", "train", "Worked", "ConfigError"):
         from . import api
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import tracing
-from .config import Spec
-from .errors import ConfigError, cut, quote
+from .core.errors import ConfigError, cut, quote
+from .network.config import Spec
 from .tracing import Source, load
 
 __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "train"]
@@ -34,7 +34,7 @@ def _in_notation(spec: Any, notation: str | None) -> Any:
         return spec
     from dataclasses import replace
 
-    from .notations import NAMES
+    from .definitions.notations import NAMES
 
     if notation not in NAMES:
         raise ConfigError(
@@ -170,7 +170,9 @@ def _train_graph(
     progress: Callable[[int], None] | None,
     verify: bool,
 ) -> Worked:
-    from . import graph, graphtrace, history
+    from .graph import config as graph
+    from .graph import trace as graphtrace
+    from .network import history
 
     if not spec.parameters:
         raise ConfigError(
@@ -262,7 +264,7 @@ def check_report(
     notation: str | None = None,
 ) -> Any:
     """Mark answers into a `check.Report` (see `check.check_report`)."""
-    from . import check as marking  # the marking modules load here, not for --help
+    from .teach import check as marking  # the marking modules load here, not for --help
 
     return marking.check_report(answers, config, rounding=rounding, notation=notation)
 
@@ -277,6 +279,6 @@ def check(
     """Mark answers: the report `backtrace check --format json` prints, as a dict (its
     `answers` have each verdict, `unanswered` the questions left out, `summary` the mark).
     `notation`: the textbook whose names the answers use (wins over the file's)."""
-    from . import check as marking
+    from .teach import check as marking
 
     return marking.as_dict(check_report(answers, config, rounding=rounding, notation=notation))

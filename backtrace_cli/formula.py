@@ -64,7 +64,7 @@ _ARITHMETIC: dict[str, Callable[..., float]] = {
 def _functions() -> dict[str, Callable[..., float]]:
     """Every operation a formula may apply, by the name the trace writes: arithmetic, then
     the graph operations' forwards (by name), then the activations (by symbol: σ, tanh)."""
-    from . import activations, operations
+    from .definitions import activations, operations
 
     table = dict(_ARITHMETIC)
     for name, op in operations.OPS.items():

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from . import config, graph
-from .examples import example_names, example_text, examples_dir, read
-from .graph_spec import GraphSpec
-from .network_spec import Spec
-from .yamlsource import Document, parse
+from .core.examples import example_names, example_text, examples_dir, read
+from .core.yamlsource import Document, parse
+from .graph import config as graph
+from .graph.spec import GraphSpec
+from .network import config
+from .network.spec import Spec
 
 __all__ = [
     "Kind",

@@ -33,7 +33,7 @@ class Question:
     @classmethod
     def parse(cls, label: str) -> Question:
         """The question a gradebook column stands for: "s2.o5" → sample 2, o5."""
-        from .notation import symbol_of
+        from .definitions.notation import symbol_of
 
         head, dot, name = label.partition(".")
         sample = int(head[1:]) if dot and head[1:].isdigit() else 1

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import formula, notations, tracing
-from .config import Spec
-from .records import Equation, Trace, is_question, translation
+from . import formula, tracing
+from .definitions import notations
+from .network.config import Spec
+from .network.records import Equation, Trace, is_question, translation
 from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared

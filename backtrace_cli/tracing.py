@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .config import Spec
-from .errors import ConfigError
+from .core.errors import ConfigError
+from .network.config import Spec
 
 Source = str | dict[str, Any] | Spec | None
 MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
@@ -24,7 +24,7 @@ VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the updat
 def load(source: Source = None) -> Spec:
     """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
     from . import models  # a network's or a graph's: models tells them apart
-    from .graph import GraphSpec
+    from .graph.config import GraphSpec
 
     if isinstance(source, (Spec, GraphSpec)):
         return source
@@ -34,11 +34,11 @@ def load(source: Source = None) -> Spec:
 
 
 def carry(rounding: str | None) -> Any:
-    from . import engine
+    from .network import engine
 
     if not rounding:
         return engine.exact
-    from .rounding import carrier, parse
+    from .core.rounding import carrier, parse
 
     parsed = parse(rounding)
     if parsed is None:
@@ -55,7 +55,7 @@ def step(
     verify: bool = False,
 ) -> Any:
     """One training step of a network, every equation traced (a `records.Trace`)."""
-    from . import engine, records
+    from .network import engine, records
 
     carried = carry(rounding)
     verifiable(verify, rounding, inference, spec)
@@ -98,7 +98,7 @@ def train(
 ) -> Any:
     """`epochs` epochs of a network's training, the `picked` ones traced in full (a
     `history.TrainingTrace`)."""
-    from . import history, training
+    from .network import history, training
 
     verifiable(verify, rounding, False, spec)
     shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
@@ -124,7 +124,7 @@ def train(
 
 def graph_carry(rounding: str | None) -> Any:
     """The scalar carry of a graph: the identity, or `--round`'s rounding of one number."""
-    from . import graph
+    from .graph import config as graph
 
     if not rounding:
         return graph.exact
@@ -138,7 +138,8 @@ def trace_graph(
     spec: Any, rounding: str | None = None, inference: bool = False, verify: bool = False
 ) -> Any:
     """`run` on a computational graph: forward, backward, ∂f/∂input, one update."""
-    from . import graph, graphtrace
+    from .graph import config as graph
+    from .graph import trace as graphtrace
 
     if verify and rounding:
         verifiable(verify, rounding, inference, None)
@@ -201,7 +202,7 @@ def refuse_overflow(built: Any) -> None:
 
     import numpy as np
 
-    from .records import Equation
+    from .network.records import Equation
 
     for step in built.steps:
         for section in step.sections:
@@ -217,7 +218,7 @@ def refuse_overflow(built: Any) -> None:
                     )
     if built.spec_after is None:
         return
-    from .training import update_overflow
+    from .network.training import update_overflow
 
     problem = update_overflow(built.spec, built.spec_after)
     if problem is None and not math.isfinite(built.loss_after):
@@ -245,7 +246,7 @@ def largest(spec: Spec) -> str:
     """The parameter of largest magnitude, as `w12 = -4e+300`."""
     import numpy as np
 
-    from .records import parameter_names, parameters
+    from .network.records import parameter_names, parameters
 
     values = parameters(spec)
     index = int(np.argmax(np.abs(values)))

@@ -28,7 +28,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from backtrace_cli import api, check, quiz
+from backtrace_cli import api
+from backtrace_cli.teach import check, quiz
 
 EDGE = 50  # answers timed at each end
 

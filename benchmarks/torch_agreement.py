@@ -17,7 +17,8 @@ import sys
 
 import numpy as np
 
-from backtrace_cli import api, config
+from backtrace_cli import api
+from backtrace_cli.network import config
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "sse", "mse", "bce")

@@ -19,7 +19,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from torch_agreement import groups, random_network, torch_loss
 
-from backtrace_cli import api, config, optimizers, save
+from backtrace_cli import api
+from backtrace_cli.definitions import optimizers
+from backtrace_cli.network import config, save
 
 
 def torch_optimizer(name: str, values: dict, weights: list, biases: list, eta: float, l2: float):

@@ -31,7 +31,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from backtrace_cli import config, optimizers, training
+from backtrace_cli.definitions import optimizers
+from backtrace_cli.network import config, training
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:

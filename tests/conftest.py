@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from backtrace_cli.cli import cli
-from backtrace_cli.config import example_names, example_text
+from backtrace_cli.network.config import example_names, example_text
 
 
 def _is_graph(name: str) -> bool:

@@ -10,8 +10,8 @@ import yaml
 from conftest import equations, run_json
 from pytest import approx
 
-from backtrace_cli import config
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config
 
 HOMEWORK = {
     "name": "Hidden biases, no output bias (3-2-1)",

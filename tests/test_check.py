@@ -8,8 +8,9 @@ import math
 
 import pytest
 
-from backtrace_cli import api, check
+from backtrace_cli import api
 from backtrace_cli.cli import cli
+from backtrace_cli.teach import check
 
 
 def sigma(z: float) -> float:
@@ -106,7 +107,9 @@ def test_learning_rate_left_out(runner, tmp_path):
 def test_dropout_scaling_forgotten(runner, tmp_path):
     """lecture_dropout keeps unit 3: õ3 = 2·o3; forgetting the scale gives o3."""
     _result, doc = grade(runner, tmp_path, f"  õ3: {O3:.6f}\n", exercise="lecture_dropout")
-    assert "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))" in "\n".join(verdicts(doc)["õ3"]["diagnosis"])
+    assert "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))" in "\n".join(
+        verdicts(doc)["õ3"]["diagnosis"]
+    )
 
 
 def test_the_diagnosis_shows_the_formula_with_the_expected_numbers(runner, tmp_path):
@@ -154,7 +157,7 @@ def test_every_trace_formula_evaluates_to_its_value():
     of every built-in example from its own formula and operands."""
     from conftest import NETWORKS
 
-    from backtrace_cli.records import Equation
+    from backtrace_cli.network.records import Equation
 
     for name in NETWORKS:
         for step in api.trace(name).records.steps:
@@ -209,7 +212,11 @@ def test_answers_for_a_later_sample_of_an_online_epoch(runner, tmp_path):
     )
     result = runner.invoke(cli, ["check", str(path), "--format", "json"])
     answered = json.loads(result.output)["answers"]
-    assert [(a["sample"], a["kind"]) for a in answered] == [(1, "right"), (2, "right"), (2, "right")]
+    assert [(a["sample"], a["kind"]) for a in answered] == [
+        (1, "right"),
+        (2, "right"),
+        (2, "right"),
+    ]
     # sample 1's output given as sample 2's is wrong
     path.write_text(f"exercise: xor\nsamples:\n  2:\n    o5: {by_sample[0]['o5']:.6f}\n")
     result = runner.invoke(cli, ["check", str(path)])
@@ -235,8 +242,8 @@ def test_the_python_api_returns_the_report_the_cli_prints(runner, tmp_path):
     path = tmp_path / "answers.yaml"
     path.write_text(f"exercise: lecture\nanswers:\n  o3: {O3:.4f}\n  delta5: 0.0407\n")
     printed = json.loads(runner.invoke(cli, ["check", str(path), "--format", "json"]).output)
-    assert backtrace_cli.check(str(path)) == printed
-    given = backtrace_cli.check({"o3": O3, "delta5": 0.0407}, "lecture")
+    assert backtrace_cli.teach.check(str(path)) == printed
+    given = backtrace_cli.teach.check({"o3": O3, "delta5": 0.0407}, "lecture")
     assert given["answers"][1]["kind"] == "wrong"
     assert given["answers"][1]["working"] == printed["answers"][1]["working"]
-    assert backtrace_cli.check.mark  # the module behind it stays importable
+    assert backtrace_cli.teach.check.mark  # the module behind it stays importable

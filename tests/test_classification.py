@@ -20,8 +20,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pytest import approx
 
-from backtrace_cli import activations, api, config, engine
+from backtrace_cli import api
 from backtrace_cli.cli import cli
+from backtrace_cli.definitions import activations
+from backtrace_cli.network import config, engine
 
 ROOT = Path(__file__).parent.parent
 SLOPE = 0.01

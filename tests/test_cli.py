@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from conftest import run_json
 
-from backtrace_cli import __version__, config, engine
+from backtrace_cli import __version__
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config, engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from pytest import approx
 from test_gradients import ACTIVATIONS, fd_tolerance, loss_of, numeric
 
-from backtrace_cli import config, engine, training
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config, engine, training
 
 
 def sigma(z: float) -> float:

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
-from backtrace_cli import config
 from backtrace_cli.cli import cli
-from backtrace_cli.exercise import Rules, Values, is_ident, variants
+from backtrace_cli.network import config
+from backtrace_cli.teach.exercise import Rules, Values, is_ident, variants
 
 
 def write(runner, folder, *extra, count="4"):
@@ -330,7 +330,7 @@ def test_a_student_who_fills_the_sheet_right_passes_check(runner, tmp_path):
     assert "delta5" in names and "w45" in names and "dw13" in names
     cfg = tmp_path / "configs" / f"{ident}.yaml"
     doc = json.loads(runner.invoke(cli, ["run", str(cfg), "--format", "json"]).output)
-    from backtrace_cli.notation import symbol_of
+    from backtrace_cli.definitions.notation import symbol_of
 
     values = {e["symbol"]: e["value"] for e in doc["steps"][0]["equations"]}
     lines = [f"  {name}: {values[symbol_of(name)]!r}" for name in names]

@@ -15,8 +15,8 @@ import pytest
 
 import backtrace_cli
 from backtrace_cli import api, formula
-from backtrace_cli.config import example_names, examples_dir
 from backtrace_cli.formula import Apply, Num, Ref
+from backtrace_cli.network.config import example_names, examples_dir
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_an_operation_added_to_the_registry_is_traced_marked_quizzed_and_exporte
     shutil.copytree(Path(backtrace_cli.__file__).parent, package)
     if not (package / "configs").is_dir():  # a checkout: the examples sit beside the package
         shutil.copytree(examples_dir(), package / "configs")
-    with (package / "operations.py").open("a", encoding="utf-8") as stream:
+    with (package / "definitions" / "operations.py").open("a", encoding="utf-8") as stream:
         stream.write(SIN)
     (tmp_path / "g.yaml").write_text(
         "name: f = sin(2x)·y\nnodes:\n  q: x * 2\n  s: sin(q)\n  f: s * y\n"

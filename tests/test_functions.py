@@ -9,9 +9,9 @@ from importlib.resources import files
 
 import pytest
 
-from backtrace_cli import activations, losses
-from backtrace_cli.config import from_dict
-from backtrace_cli.errors import ConfigError
+from backtrace_cli.core.errors import ConfigError
+from backtrace_cli.definitions import activations, losses
+from backtrace_cli.network.config import from_dict
 
 
 def _schema() -> dict:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtrace_cli.cli import cli
-from backtrace_cli.config import example_names, example_text
+from backtrace_cli.network.config import example_names, example_text
 
 # 60 new mutations of each kind in every run (150 cost ~11 s of a suite held to 60 s); a long
 # session by hand finds more

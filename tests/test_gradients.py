@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pytest import approx
 
-from backtrace_cli import config, engine
+from backtrace_cli.network import config, engine
 
 ACTIVATIONS = {
     "sigmoid": lambda z: 1 / (1 + np.exp(-z)),

@@ -11,9 +11,11 @@ import json
 import pytest
 import yaml
 
-from backtrace_cli import api, graph, graphexercise
+from backtrace_cli import api
 from backtrace_cli.cli import cli
-from backtrace_cli.exercise import Values
+from backtrace_cli.graph import config as graph
+from backtrace_cli.teach import graphexercise
+from backtrace_cli.teach.exercise import Values
 
 
 def circuit_values(x: float, y: float, z: float) -> dict[str, float]:

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import yaml
 
-from backtrace_cli import safefile, yamlsource
 from backtrace_cli.cli import cli
-from backtrace_cli.errors import ConfigError
+from backtrace_cli.core import safefile, yamlsource
+from backtrace_cli.core.errors import ConfigError
 
 SCRIPT = Path(sys.executable).parent / "backtrace"
 EXERCISE = """\

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from backtrace_cli import engine, training
 from backtrace_cli.cli import cli
+from backtrace_cli.network import engine, training
 
 LECTURE = (
     "layers: [2, 2, 1]\nactivation: sigmoid\nlearning_rate: 1\ninputs: [0.35, 0.9]\n"

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtrace_cli.cli import cli
-from backtrace_cli.errors import visible
-from backtrace_cli.numerals import problem
+from backtrace_cli.core.errors import visible
+from backtrace_cli.core.numerals import problem
 
 VALID = "write a number float64 can hold, like 0.0407 or 4.07e-2"
 TOO_SMALL = (
@@ -48,7 +48,9 @@ def test_the_former_eight_second_answer_is_refused_before_any_decimal_work(
     """Its cost was Decimal's (8 s, 2.9 GB): the text is refused before Decimal sees it."""
     import decimal
 
-    from backtrace_cli import answers as check  # the answers reader: its Decimal is the one watched
+    from backtrace_cli.teach import (
+        answers as check,  # the answers reader: its Decimal is the one watched
+    )
 
     seen: list[str] = []
 

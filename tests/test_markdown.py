@@ -16,7 +16,7 @@ from node_parsers import check, pieces
 
 import backtrace_cli as bt
 from backtrace_cli.cli import cli
-from backtrace_cli.config import example_text
+from backtrace_cli.network.config import example_text
 from backtrace_cli.render import number_format
 
 ROOT = Path(__file__).parent.parent

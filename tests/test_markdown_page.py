@@ -123,7 +123,7 @@ def _graph_exports() -> dict[str, str]:
     from click.testing import CliRunner
     from conftest import GRAPHS
 
-    from backtrace_cli.config import example_text
+    from backtrace_cli.network.config import example_text
 
     runner = CliRunner()
     out = {}
@@ -142,7 +142,7 @@ def test_a_graph_equation_is_written_as_the_notes_write_them(runner):
     """configs/circuit.yaml, f = (x + y)·z at x = −2, y = 5, z = −4: q = x + y = −2 + 5 = 3 and
     f = q·z = 3·(−4) = −12; backward ∂f/∂q = z = −4 and ∂f/∂x = ∂f/∂q·∂q/∂x = (−4)·1 = −4.
     Each is the formula, the numbers on the next line, the value on the next, as a network's."""
-    from backtrace_cli.config import example_text
+    from backtrace_cli.network.config import example_text
 
     config = yaml.safe_load(example_text("circuit"))
     x, y, z = (config["inputs"][k] for k in "xyz")

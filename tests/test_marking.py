@@ -14,8 +14,8 @@ import pytest
 import students as hand
 
 import backtrace_cli
-from backtrace_cli import notation
 from backtrace_cli.cli import cli
+from backtrace_cli.definitions import notation
 
 
 def sigma(z: float) -> float:
@@ -49,11 +49,13 @@ def test_with_round_declared_a_value_is_judged_at_it_whatever_digits_were_typed(
     assert f"{exact['w13']:.3f}" == "-0.600" and exact["w13"] != -0.6  # true −0.5996…
     assert carried["w13"] == -0.6  # what a student carrying 3 s.f. writes, typed -0.6
     for typed in ("-0.6", "-0.600", "−0.6"):
-        report = backtrace_cli.check({"round": "3sf", "answers": {"w13": typed}}, net.config())
+        report = backtrace_cli.teach.check(
+            {"round": "3sf", "answers": {"w13": typed}}, net.config()
+        )
         answer = by_name(report)["w13"]
         assert answer["kind"] == "right" and answer["mistakes"] == [], answer
     # −0.601 is not −0.600 at 3 s.f., whatever the reason
-    report = backtrace_cli.check({"round": "3sf", "answers": {"w13": -0.601}}, net.config())
+    report = backtrace_cli.teach.check({"round": "3sf", "answers": {"w13": -0.601}}, net.config())
     assert by_name(report)["w13"]["kind"] == "wrong"
 
 
@@ -74,7 +76,7 @@ def test_the_course_notes_own_answers_are_marked_as_a_fair_marker_would():
     assert f"{d4:.1g}" == "-0.008" and f"{d4:.2g}" == "-0.0082"  # right, to one figure
     notes_dw45 = 1 * -0.0406 * 0.66  # the notes' own numbers
     assert f"{notes_dw45:.3g}" == "-0.0268"  # so −0.0267 is the notes' slip
-    report = backtrace_cli.check(NOTES, "lecture")
+    report = backtrace_cli.teach.check(NOTES, "lecture")
     marked = by_name(report)
     assert marked["delta4"]["kind"] == "coarse"
     assert "write at least two significant figures: −0.0082" in marked["delta4"]["verdict"]
@@ -97,7 +99,7 @@ def test_a_named_mistake_is_found_with_the_rounding_the_student_carried():
     precise = hand.work(NET232, None, hand.UPDATED, random.Random(0), at="delta4")
     assert f"{precise.values['delta4']:.3g}" != f"{student.values['delta4']:.3g}"
     answers = {name: f"{v:.3g}" for name, v in student.values.items()}
-    marked = by_name(backtrace_cli.check({"answers": answers}, NET232.config()))
+    marked = by_name(backtrace_cli.teach.check({"answers": answers}, NET232.config()))
     assert marked["delta4"]["kind"] == "wrong"
     assert hand.UPDATED in marked["delta4"]["mistakes"][0]
 
@@ -113,7 +115,7 @@ def test_one_early_slip_is_carried_to_the_end_as_following(figures):
         net = hand.network(rng)
         student = hand.work(net, figures, hand.SLIP, rng)
         answers = {name: hand.written(v, figures, rng) for name, v in student.values.items()}
-        marked = by_name(backtrace_cli.check({"answers": answers}, net.config()))
+        marked = by_name(backtrace_cli.teach.check({"answers": answers}, net.config()))
         slip = student.slip
         assert marked[slip]["kind"] == "wrong" and marked[slip]["mistakes"] == []
         later = list(marked)[list(marked).index(slip) + 1 :]
@@ -274,7 +276,7 @@ def test_one_mapping_between_trace_symbols_answer_names_and_json_names():
         assert notation.symbol_of(notation.answer_name(symbol)) == symbol
     assert notation.answer_name("δ3") == "delta3" and notation.symbol_of("delta3") == "δ3"
     assert notation.answer_name("new w36") == "w36" and notation.symbol_of("w36") == "new w36"
-    report = backtrace_cli.check({"δ5": -0.0407, "new w45": 0.873}, "lecture")
+    report = backtrace_cli.teach.check({"δ5": -0.0407, "new w45": 0.873}, "lecture")
     assert [(a["name"], a["symbol"]) for a in report["answers"]] == [
         ("delta5", "δ5"),
         ("w45", "new w45"),

@@ -567,13 +567,13 @@ def test_a_fifth_book_is_one_file(tmp_path):
     from pathlib import Path
 
     import backtrace_cli
-    from backtrace_cli.config import examples_dir
+    from backtrace_cli.network.config import examples_dir
 
     package = tmp_path / "backtrace_cli"
     shutil.copytree(Path(backtrace_cli.__file__).parent, package)
     if not (package / "configs").is_dir():  # a checkout: the examples sit beside the package
         shutil.copytree(examples_dir(), package / "configs")
-    (package / "notations" / "bishop.py").write_text(BISHOP, encoding="utf-8")
+    (package / "definitions" / "notations" / "bishop.py").write_text(BISHOP, encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "backtrace_cli", "run", "--notation", "bishop", "--format", "json"],
         capture_output=True,

@@ -19,8 +19,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backtrace_cli import api, config, optimizers
+from backtrace_cli import api
 from backtrace_cli.cli import cli
+from backtrace_cli.definitions import optimizers
+from backtrace_cli.network import config
 
 
 def gradients(data: dict[str, Any], W: list, b: list | None, rows: list[dict]) -> tuple:

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from backtrace_cli.errors import ConfigError
-from backtrace_cli.output import write_text
+from backtrace_cli.core.errors import ConfigError
+from backtrace_cli.core.output import write_text
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from backtrace_cli.quiz import number
+from backtrace_cli.teach.quiz import number
 
 SCRIPT = Path(sys.executable).parent / "backtrace"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
@@ -667,7 +667,7 @@ def _student(asked, *, seed: int) -> list[list[str]]:
     of theirs, named slips, plain wrong values tried again (right or wrong at the second try),
     hints and reveals. The values come from each question's own formula, as a student's calculator
     works it; the verdicts they get are not decided here."""
-    from backtrace_cli import check
+    from backtrace_cli.teach import check
 
     rng = __import__("random").Random(seed)
     slips = check.mistakes(asked.spec)
@@ -715,7 +715,7 @@ def _student(asked, *, seed: int) -> list[list[str]]:
 def _typing(asked, plans, console):
     """A dialogue that types each question's planned lines, then its right value should the
     quiz ask again (a value meant to follow may be marked otherwise)."""
-    from backtrace_cli import quiz as session
+    from backtrace_cli.teach import quiz as session
 
     class Student(session.Dialogue):
         at, left = 0, []
@@ -748,9 +748,10 @@ def test_every_verdict_of_a_long_quiz_is_checks_verdict_of_the_answers_before_it
 
     from rich.console import Console
 
-    from backtrace_cli import api, check
-    from backtrace_cli import quiz as session
+    from backtrace_cli import api
     from backtrace_cli.render import number_format
+    from backtrace_cli.teach import check
+    from backtrace_cli.teach import quiz as session
 
     asked = session.build(api.load(example), rounding=rounding)
     plans = _student(asked, seed=len(example))
@@ -801,7 +802,8 @@ def test_a_value_the_marking_looked_ahead_to_is_marked_as_check_marks_it():
     """With 3sf declared, δ3 typed with one figure is too coarse to tell (credited) — unless
     a named mistake gives it: the updated weight w35 the student finds later does. Once that
     w35 is answered, the session's marking must be check's, from the start."""
-    from backtrace_cli import api, check
+    from backtrace_cli import api
+    from backtrace_cli.teach import check
 
     spec = api.load("lecture")
     solution = check.solve(spec, 1, "3sf")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backtrace_cli import config
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

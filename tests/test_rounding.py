@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from backtrace_cli.rounding import round_value
+from backtrace_cli.core.rounding import round_value
 
 
 @pytest.mark.parametrize(

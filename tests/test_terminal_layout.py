@@ -19,7 +19,7 @@ from rich.console import Console
 
 import backtrace_cli as bt
 from backtrace_cli.cli import cli
-from backtrace_cli.records import Equation
+from backtrace_cli.network.records import Equation
 from backtrace_cli.render import number_format, renderable
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from backtrace_cli import config, engine, training
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config, engine, training
 
 SIGMA = {
     "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda o, z: o * (1 - o)),

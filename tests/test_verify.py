@@ -10,8 +10,8 @@ import pytest
 from test_markdown import random_config
 
 import backtrace_cli as bt
-from backtrace_cli import config, engine, records
 from backtrace_cli.cli import cli
+from backtrace_cli.network import config, engine, records
 
 
 @pytest.mark.parametrize("seed", range(30))

@@ -20,7 +20,7 @@ def rounding_spec(ctx: click.Context, param: click.Parameter, value: str | None)
     """--round SPEC, checked and written the one way (3sf, 4dp)."""
     if value is None:
         return None
-    from ..rounding import parse  # read only when given: `--help` stays fast
+    from ..core.rounding import parse  # read only when given: `--help` stays fast
 
     parsed = parse(value)
     if parsed is None:
@@ -36,7 +36,7 @@ def _notation(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     `--help` stays fast)."""
     if value is None:
         return None
-    from ..notations import NAMES
+    from ..definitions.notations import NAMES
 
     if value not in NAMES:
         raise click.BadParameter(f"{value!r} is not a notation; use one of {', '.join(NAMES)}")
@@ -175,7 +175,7 @@ def emit(
     if target.path is None:
         click.echo(text, nl=False)
         return
-    from ..output import write_text  # only when writing a file, for start-up time
+    from ..core.output import write_text  # only when writing a file, for start-up time
 
     with bad_input():
         write_text(target.path, text or "", force=target.force, option="-o")

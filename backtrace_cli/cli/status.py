@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import click
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 
 class Exit(enum.IntEnum):

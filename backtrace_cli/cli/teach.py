@@ -106,7 +106,7 @@ def _report(marked: Any, target: Target) -> None:
         if target.path is None:
             click.echo(text, nl=False)
         else:
-            from ..output import write_text  # only when writing a file, for start-up time
+            from ..core.output import write_text  # only when writing a file, for start-up time
 
             with bad_input():
                 write_text(target.path, text, force=target.force, option="-o")
@@ -122,7 +122,7 @@ def _mark_class(
     notation: str | None = None,
 ) -> None:
     """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
-    from .. import gradebook as book  # numpy loads here, not for --help
+    from ..teach import gradebook as book  # numpy loads here, not for --help
 
     if folder and exercise:
         raise BadInput("--exercises, --exercise: give one of them, not both")
@@ -133,7 +133,7 @@ def _mark_class(
     with bad_input():
         rows = book.mark_all(answers, marker)
     if gradebook:
-        from ..output import write_text  # only when writing a file, for start-up time
+        from ..core.output import write_text  # only when writing a file, for start-up time
 
         with bad_input():
             write_text(gradebook, book.to_csv(rows), force=target.force, option="--gradebook")
@@ -205,9 +205,9 @@ def quiz(
     Exit status 0 when every answer is right, 1 otherwise, 130 on Ctrl-C.
     """
     # numpy loads here, not for --help
-    from .. import quiz as session
-    from ..output import writable, write_text
+    from ..core.output import writable, write_text
     from ..render import number_format
+    from ..teach import quiz as session
 
     spec = in_notation(load_config(config), notation)
     with bad_input():
@@ -340,15 +340,15 @@ def exercise(
     # numpy loads here, not for --help
     import os
 
-    from .. import homework
-    from ..exercise import NoFairVariant, Rules, Values, variants
+    from ..teach import homework
+    from ..teach.exercise import NoFairVariant, Rules, Values, variants
 
     spec = in_notation(load_config(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:
         if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
-            from .. import graphexercise  # only for a graph, for start-up time
+            from ..teach import graphexercise  # only for a graph, for start-up time
 
             graphexercise.questions(spec, asked)  # an unknown name, before any drawing
             values = Values(*value_range, places)

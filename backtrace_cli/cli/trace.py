@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..errors import quote
+from ..core.errors import quote
 from .options import emit, in_notation, load_config, output_target, trace_options
 from .progress import TrainingProgress, Working
 from .status import BadInput, bad_input
@@ -70,7 +70,7 @@ def run(
 
 def _in_full(spec: Any) -> bool:
     """Whether `run --format json` writes every equation: a network up to JSON_IN_FULL."""
-    from ..records import JSON_IN_FULL  # numpy loads here, not for --help
+    from ..network.records import JSON_IN_FULL  # numpy loads here, not for --help
 
     weights = getattr(spec, "weights", None)  # a computational graph has a handful of nodes
     return weights is None or sum(w.size for w in weights) <= JSON_IN_FULL
@@ -200,8 +200,8 @@ def step(
         ).records
     if save:
         # only when saving, for start-up time
-        from .. import save as saver
-        from ..output import write_text
+        from ..core.output import write_text
+        from ..network import save as saver
 
         header = (
             f"Trained by `backtrace step`: {len(result.losses)} epochs from "

@@ -10,9 +10,9 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import visible
-from ..history import TrainingTrace, loss_meanings, output_heading
-from ..records import Elided
+from ..core.errors import visible
+from ..network.history import TrainingTrace, loss_meanings, output_heading
+from ..network.records import Elided
 from . import table as run_table
 from .numbers import NumberFormat, accuracy_caption, loss_change, percent
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from ..errors import visible
+from ..core.errors import visible
 
 
 def markdown(text: str, lines: bool = False) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from ..graphformula import terms, write
-from ..graphtrace import Formula, Operand
+from ..graph.formula import terms, write
+from ..graph.trace import Formula, Operand
 from .latex import latex_number
 from .numbers import MINUS, NumberFormat
 
@@ -74,8 +74,6 @@ _GREEK = {
 }
 
 
-
-
 _NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")
 
 
@@ -98,7 +96,7 @@ def latex_name(name: str) -> str:
 
 
 def _word(text: str) -> str:
-    from ..optimizers import LATEX
+    from ..definitions.optimizers import LATEX
 
     if text in _GREEK:
         return _GREEK[text]

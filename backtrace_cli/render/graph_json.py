@@ -6,11 +6,11 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..graphtrace import GraphTrace
+from ..graph.trace import GraphTrace
 from .graph_formula import text_formula
 
 if TYPE_CHECKING:
-    from ..graphtrace import GraphTraining
+    from ..graph.trace import GraphTraining
 
 
 def _clean(value: Any) -> Any:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..graphtrace import Block, GraphTrace, Operand, Row
+from ..graph.trace import Block, GraphTrace, Operand, Row
 from . import escape
 from .graph_formula import (
     formula_terms,
@@ -24,7 +24,7 @@ from .numbers import NumberFormat
 from .problem import graph_problem
 
 if TYPE_CHECKING:
-    from ..graphtrace import GraphTraining
+    from ..graph.trace import GraphTraining
 
 
 EQUATION_GAP, LINE_GAP = "12pt", "9pt"  # a graph's rows are tall fractions: space between
@@ -150,7 +150,7 @@ def _summary_table(trace: GraphTrace, fmt: NumberFormat) -> list[str]:
 
 
 def _rounding(spec: str) -> str:
-    from ..rounding import describe
+    from ..core.rounding import describe
 
     return describe(spec)
 

@@ -6,15 +6,15 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import visible
-from ..graphtrace import Block, GraphTrace
+from ..core.errors import visible
+from ..graph.trace import Block, GraphTrace
 from .graph_formula import text_formula, text_working
 from .numbers import NumberFormat
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from ..graphtrace import GraphTraining
+    from ..graph.trace import GraphTraining
 
 
 def _describe(trace: GraphTrace) -> str:
@@ -107,14 +107,14 @@ def _verify_table(trace: GraphTrace, fmt: NumberFormat) -> RenderableType:
 
 
 def _verify_rule(trace: GraphTrace) -> str:
-    from ..graph import FD_STEP
+    from ..graph.config import FD_STEP
 
     out = trace.spec.output
     return f"∂{out}/∂x ≈ [{out}(x + h) − {out}(x − h)]/2h, h = {FD_STEP:g}"
 
 
 def verify_note(trace: GraphTrace) -> str:
-    from ..graph import FD_TOLERANCE
+    from ..graph.config import FD_TOLERANCE
 
     checks = trace.checks or ()
     bad = [c.name for c in checks if not c.agrees]

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..config import dropout_layer_names
-from ..records import JSON_IN_FULL, Trace, changes, parameters
+from ..network.config import dropout_layer_names
+from ..network.records import JSON_IN_FULL, Trace, changes, parameters
 
 if TYPE_CHECKING:
-    from ..history import TrainingTrace
+    from ..network.history import TrainingTrace
 from .numbers import symbolic
 
 
@@ -250,11 +250,11 @@ def _write(value: Any, level: int, out: list[str]) -> None:
 
 def _convention(spec: Any) -> str:
     """The equations' sign convention, in the words of the spec's notation."""
-    from ..records import LECTURE, SIGN_CONVENTION
+    from ..network.records import LECTURE, SIGN_CONVENTION
 
     book = getattr(spec, "notation", LECTURE)
     if book == LECTURE:
         return SIGN_CONVENTION
-    from .. import notations  # only for another book: start-up time
+    from ..definitions import notations  # only for another book: start-up time
 
     return notations.get(book).convention

@@ -10,9 +10,9 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 
-from .. import activations, notations
-from ..optimizers import LATEX as OPTIMIZER_SYMBOLS
-from ..records import Equation
+from ..definitions import activations, notations
+from ..definitions.optimizers import LATEX as OPTIMIZER_SYMBOLS
+from ..network.records import Equation
 from .numbers import MINUS, NumberFormat, substituted, symbolic
 
 _SLOT = re.compile(r"\{([^{}]+)\}")

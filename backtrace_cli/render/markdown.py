@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..config import Spec
-from ..records import Elided, Equation, Section, Step, Trace
+from ..network.config import Spec
+from ..network.records import Elided, Equation, Section, Step, Trace
 from . import escape
 from .latex import equation_lines, latex_number, latex_symbol, math_block, math_inline
 from .mermaid import LABELLED_EDGES, diagram, dropped_units, loss_chart
@@ -20,7 +20,7 @@ from .rules import rule_markdown
 from .sheets import folder_index, hand_in, keys_index, question, students_index, teachers_index
 
 if TYPE_CHECKING:
-    from ..history import TrainingTrace
+    from ..network.history import TrainingTrace
 
 __all__ = [  # importers of this module's names before the split: homework, tests
     "folder_index",
@@ -159,7 +159,7 @@ PARAMETERS_PER_TABLE = 8  # parameter columns per markdown table: fits a 900-pix
 def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
     """The per-epoch table: loss and outputs, then the parameters (hand-sized networks) in
     tables of their own, at most eight columns each, each starting with the epoch."""
-    from ..history import EpochRow
+    from ..network.history import EpochRow
 
     rows = [row for row in trace.rows if isinstance(row, EpochRow)]
     header = ["epoch", "loss", *(_header_cell(name) for name in trace.output_names)]
@@ -203,7 +203,7 @@ def _markdown_table(header: list[str], columns: list[list[str]]) -> list[str]:
 
 
 def _header_cell(name: str) -> str:
-    from ..history import output_heading
+    from ..network.history import output_heading
 
     symbol, sample = output_heading(name)
     text = math_inline(latex_symbol(symbol))
@@ -213,7 +213,7 @@ def _header_cell(name: str) -> str:
 def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     """`step`: the problem, the network before and after, the per-epoch table, the loss chart,
     and the full equations of the traced epochs."""
-    from ..history import loss_meanings
+    from ..network.history import loss_meanings
 
     spec = trace.spec
     run = len(trace.losses)

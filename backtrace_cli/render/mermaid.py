@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import notation
-from ..config import Spec
-from ..graphtrace import GraphTrace
-from ..records import Step, shown_units
+from ..definitions import notation
+from ..graph.trace import GraphTrace
+from ..network.config import Spec
+from ..network.records import Step, shown_units
 from .graph_formula import text_formula
 from .numbers import NumberFormat
 
 if TYPE_CHECKING:
-    from ..history import TrainingTrace
+    from ..network.history import TrainingTrace
 
 
 # ---------------------------------------------------------------- a network
@@ -38,7 +38,7 @@ def diagram(
     dropped: set[int] | None = None,
 ) -> str:
     """The network as a Mermaid flowchart: layers left to right, weights on the edges."""
-    from ..records import translation
+    from ..network.records import translation
 
     numbering = spec.numbering
     named = translation(spec).symbol

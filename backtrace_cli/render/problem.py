@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..config import Spec
-from ..graphtrace import GraphTrace, Operand
-from ..operations import OPS
-from ..records import Trace, biases_text
+from ..definitions.operations import OPS
+from ..graph.trace import GraphTrace, Operand
+from ..network.config import Spec
+from ..network.records import Trace, biases_text
 from .graph_formula import constant, latex_formula, latex_name, write
 from .latex import latex_number, latex_symbol, math_inline
 from .numbers import NumberFormat
@@ -16,7 +16,7 @@ from .rules import rule_markdown
 
 def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     """What the homework question says: network, activations, loss, η, data, dropout."""
-    from ..records import translation
+    from ..network.records import translation
 
     numbering = spec.numbering
     book = translation(spec)
@@ -39,7 +39,7 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         if len(acts) == 1
         else "activations " + ", ".join(spec.activations) + " (layer by layer)"
     )
-    from ..losses import get as get_loss
+    from ..definitions.losses import get as get_loss
 
     text = (
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
@@ -71,7 +71,7 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         )
         text += f"{len(spec.samples)} training samples, taken {how}. "
     if spec.dropout is not None:
-        from ..config import dropout_layer_names
+        from ..network.config import dropout_layer_names
 
         rates = [
             f"rate {fmt(r)} on " + ("the inputs" if n == "inputs" else f"hidden layer {n[6:]}")
@@ -137,7 +137,7 @@ def graph_problem(trace: GraphTrace, fmt: NumberFormat, epochs: int | None = Non
         names = ", ".join(math_inline(latex_name(p)) for p in spec.parameters)
         how = "gradient descent"
         if not spec.plain:  # Adam, momentum, weight decay: named, with their settings
-            from ..optimizers import describe
+            from ..definitions.optimizers import describe
 
             how = describe(spec.optimizer, spec.weight_decay)
         text += f" Then update {names} by {how} with $\\eta = {eta}$"

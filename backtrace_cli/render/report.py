@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..check import Report, Verdict, as_dict
-from ..errors import visible
+from ..core.errors import visible
+from ..teach.check import Report, Verdict, as_dict
 from . import escape
 from .numbers import NumberFormat
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .. import activations, notations
+from ..definitions import activations, notations
 from .latex import BOOK_WORDS, SCIENTIFIC, functions, math_inline, powers
 
 _RULE_WORDS = re.compile(r"[A-Za-z]{3,}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..graphtrace import GraphTrace
-from ..records import Trace
+from ..graph.trace import GraphTrace
+from ..network.records import Trace
 from . import escape
 from .graph_formula import latex_name
 from .latex import latex_symbol, math_inline

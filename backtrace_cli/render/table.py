@@ -13,8 +13,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..errors import visible
-from ..records import Elided, Equation, Section, Trace, biases_text
+from ..core.errors import visible
+from ..network.records import Elided, Equation, Section, Trace, biases_text
 from .numbers import NumberFormat, substituted, symbolic
 
 
@@ -46,7 +46,7 @@ def _rate(spec) -> str:
     book = getattr(spec, "notation", "lecture")
     if book == "lecture":
         return "η"
-    from .. import notations  # only for another book: start-up time
+    from ..definitions import notations  # only for another book: start-up time
 
     return notations.get(book).rate
 

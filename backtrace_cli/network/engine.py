@@ -1,0 +1,505 @@
+"""The maths: forward pass, δ and weight updates, vectorised over units and samples.
+
+Arrays are 2-D with one row per sample. Sign convention (the lecture's): δ_j = −∂E/∂net_j and
+w ← w + η·δ_j·o_i. Every carried intermediate passes through `carry` — the identity, or the
+rounding a student does by hand (`rounding.py`) — so hand mode is this same path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from ..definitions import optimizers
+from ..definitions.activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
+from ..definitions.losses import get as get_loss
+from .dropout import dropout_masks, scaled_masks
+from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
+from .spec import Spec
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    from ..definitions.activations import Activation
+    from ..definitions.losses import Loss
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+
+def exact(values: Array) -> Array:
+    """The identity carry: full float64 precision."""
+    return values
+
+
+# ---------------------------------------------------------------- functions
+
+
+def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
+    """Per-sample loss from the error e = t − o, the output's net input and output, and t."""
+    return get_loss(loss).value(error, net, out, t)
+
+
+def output_delta(
+    activation: Activation,
+    loss: Loss,
+    error: Array,
+    dE_do: Array,
+    out: Array,
+    slope: Array,
+    carry: Carry,
+) -> tuple[Array, dict[str, Array]]:
+    """δ = −∂E/∂o · ∂o/∂net at the output — through softmax's whole Jacobian — or shorter
+    where the factors cancel (bce on sigmoid, cross-entropy on softmax); and any carried parts."""
+    shortcut = loss.shortcut(activation.name)
+    if shortcut is None:
+        return activation.backward(out, slope, -dE_do, carry)
+    if activation.elementwise:
+        return shortcut.delta(error), {}
+    # the Jacobian's parts too, for a trace that shows the long way (`--gradients`); an o_k
+    # that underflowed to 0 makes them ∞·0 there, and the trace refuses to show those
+    with np.errstate(invalid="ignore", over="ignore"):
+        parts = activation.backward(out, slope, -dE_do, carry)[1]
+    return shortcut.delta(error), parts
+
+
+# ---------------------------------------------------------------- one update
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """What one non-input layer computed in one update. Rows of net/out/delta are samples."""
+
+    net: Array
+    out: Array
+    do_dnet: Array  # ∂o/∂net
+    back: Array | None  # hidden layers: Σ_k w_kj·δ_k (weights before the update)
+    delta: Array
+    weights_before: Array
+    gradient: Array  # ∂E/∂w, summed or averaged over the samples of the update
+    dw: Array  # Δw = −η·∂E/∂w, carried
+    weights_after: Array
+    biases_before: Array | None
+    bias_gradient: Array | None  # ∂E/∂b
+    db: Array | None  # None when there are no biases or they are not trained
+    biases_after: Array | None
+    # carried intermediates, rows samples: softmax's "numerator", "denominator", "shift" and,
+    # through the Jacobian, "weighted" (Σ_k g_k·o_k); empty for an elementwise activation
+    parts: dict[str, Array] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One weight update: one sample (online) or all samples at once (batch)."""
+
+    samples: tuple[int, ...]  # indices into spec.samples
+    inputs: Array  # (S, n_in)
+    targets: Array  # (S, n_out)
+    error: Array  # t − o, carried
+    dE_do: Array  # ∂E/∂o at the output
+    loss: Array  # (S,) each sample's loss before the update, carried
+    layers: tuple[Layer, ...]
+    reduce: int  # the gradient is the sum over samples divided by this (1 or S)
+    # dropout, per position (layer p of `layers`, 0: the inputs; all but the output layer):
+    masks: tuple[Array | None, ...] = ()  # (S, n) keep-masks, 1 kept / 0 dropped; None: none
+    kept: tuple[Array, ...] = ()  # (S, n) what layer p passes on: õ = m·o/(1 − rate), or o
+    optimized: Optimized | None = None  # any optimizer but plain SGD without weight decay
+    penalty: float = 0.0  # L2 weight decay: (λ/2)·Σw² over the weights before the update
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    """One pass over the samples: the updates, and the network and loss after it."""
+
+    number: int
+    updates: tuple[Update, ...]
+    loss: float  # mean over samples of each one's loss before its own update
+    loss_after: float  # mean loss over all samples of the network after the epoch
+    losses_after: Array  # (samples,)
+    outputs_after: Array  # (samples, n_out)
+    spec_after: Spec  # the network after the epoch
+    loss_inference: float | None = None  # dropout: the loss before the epoch, no dropout
+
+
+def forward(
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array | None] | None,
+    x: Array,
+    carry: Carry = exact,
+    keeps: Sequence[Array | None] | None = None,
+    parts: list[dict[str, Array]] | None = None,
+) -> tuple[list[Array], list[Array], list[Array]]:
+    """Net inputs and outputs of every non-input layer, for rows of inputs `x`, and what
+    each layer received: the layer below's outputs, times `keeps[p]` (the dropout mask
+    already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference. `parts`, if
+    given, gets each layer's carried intermediates (softmax: numerators, denominator)."""
+    nets, outs, received = [], [], []
+    out = x
+    for k, (w, activation) in enumerate(zip(weights, spec.functions)):
+        if keeps is not None and keeps[k] is not None:
+            out = carry(out * keeps[k])
+        received.append(out)
+        net = out @ w.T
+        if biases is not None and biases[k] is not None:
+            net += biases[k]  # in place: a fresh array from the product
+        net = carry(net)
+        out, carried = activation.apply(net, carry)
+        if parts is not None:
+            parts.append(carried)
+        nets.append(net)
+        outs.append(out)
+    return nets, outs, received
+
+
+class Pass(NamedTuple):
+    """Everything one forward-and-backward pass computed, per non-input layer."""
+
+    nets: list[Array]
+    outs: list[Array]
+    error: Array  # t − o, carried
+    loss: Array  # (S,) each sample's loss, carried
+    dE_do: Array
+    slopes: list[Array]  # ∂o/∂net
+    backs: list[Array | None]  # hidden layers: Σ_k w_kj·δ_k
+    received: list[Array]  # per layer: its inputs after dropout (õ), or the plain outputs
+    deltas: list[Array]
+    summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce`
+    dw: list[Array]
+    weights_after: list[Array]
+    bias_summed: list[Array | None] | None  # Σ_s δ_j, divided by `reduce`; None: no biases
+    db: list[Array | None] | None
+    biases_after: list[Array | None] | None
+    reduce: int
+    parts: list[dict[str, Array]]  # per layer: carried intermediates (softmax), else empty
+    optimized: Optimized | None = None
+
+
+def backprop(
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array | None] | None,
+    x: Array,
+    t: Array,
+    carry: Carry = exact,
+    masks: Sequence[Array | None] | None = None,
+    state: optimizers.State | None = None,
+) -> Pass:
+    """One update for rows of samples `x`, `t`: forward pass, δ of every unit, new weights.
+
+    The one place the maths happens: traced steps (`update`) and untraced training
+    (`train`) both call it, so they compute the same numbers the same way. `masks`: the
+    dropout keep-masks per position (`dropout_masks`), or None. `state`: the optimizer's
+    state before this update (None: all 0, t = 0).
+    """
+    keeps = scaled_masks(spec, masks)
+    parts: list[dict[str, Array]] = []
+    nets, outs, received = forward(spec, weights, biases, x, carry, keeps, parts)
+    error = carry(t - outs[-1])
+    definition = get_loss(spec.loss)
+    loss = carry(definition.value(error, nets[-1], outs[-1], t))
+    dE_do = definition.gradient(error, outs[-1], t)
+
+    count = len(weights)
+    functions = spec.functions
+    deltas: list[Array] = [error] * count
+    backs: list[Array | None] = [None] * count
+    slopes: list[Array] = [error] * count
+    for k in reversed(range(count)):
+        slopes[k] = functions[k].derivative(nets[k], outs[k])
+        if k == count - 1:
+            delta, carried = output_delta(
+                functions[k], definition, error, dE_do, outs[k], slopes[k], carry
+            )
+            if carried:
+                parts[k] = parts[k] | carried
+        else:
+            # hidden δ uses the weights before the update
+            backs[k] = deltas[k + 1] @ weights[k + 1]
+            delta = slopes[k] * backs[k]
+            if keeps is not None and keeps[k + 1] is not None:
+                delta = delta * keeps[k + 1]  # ∂õ/∂o = m/(1 − rate): 0 for a dropped unit
+        deltas[k] = carry(delta)
+
+    reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
+    eta = spec.learning_rate
+    summed, dw, w_after = [], [], []
+    plain = plain_sgd(spec)
+    for k in range(count):
+        product = deltas[k].T @ received[k]  # Σ_s δ_j·õ_i
+        summed.append(product / reduce if reduce != 1 else product)
+        if plain:
+            dw.append(carry(eta * summed[k]))
+            w_after.append(carry(weights[k] + dw[k]))
+    b_summed = db = b_after = None
+    if biases is not None:
+        # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum);
+        # None for a layer without biases
+        b_summed = [
+            None if b is None else d[0] if len(d) == 1 else d.sum(axis=0) / reduce
+            for b, d in zip(biases, deltas)
+        ]
+        if not spec.train_biases:
+            b_after = list(biases)
+        elif plain:
+            db = [None if g is None else carry(eta * g) for g in b_summed]
+            b_after = [None if b is None else carry(b + change) for b, change in zip(biases, db)]
+    optimized = None
+    if not plain:
+        # g = ∂E/∂θ = −Σ δ·o (the lecture's sign), then the optimizer's own rule
+        w_after, b_after, optimized = optimize(
+            spec, weights, biases, summed, b_summed, state, carry
+        )
+    return Pass(
+        nets,
+        outs,
+        error,
+        loss,
+        dE_do,
+        slopes,
+        backs,
+        received,
+        deltas,
+        summed,
+        dw,
+        w_after,
+        b_summed,
+        db,
+        b_after,
+        reduce,
+        parts,
+        optimized,
+    )
+
+
+def update(
+    spec: Spec,
+    samples: tuple[int, ...],
+    carry: Carry = exact,
+    masks: Sequence[Array | None] | None = None,
+) -> Update:
+    """Forward pass, δ of every unit and the weight update for the given samples together."""
+    x = np.array([spec.samples[i].inputs for i in samples])
+    t = np.array([spec.samples[i].targets for i in samples])
+    p = backprop(spec, spec.weights, spec.biases, x, t, carry, masks, spec.optimizer_state)
+    dw, db = p.dw, p.db
+    if p.optimized is not None:  # the optimizer's steps Δ, per layer (training never needs them)
+        steps = optimizers.split(p.optimized.values["step"], p.optimized.shapes)
+        dw = steps[: len(spec.weights)]
+        if spec.biases is not None and spec.train_biases:
+            db = steps[len(spec.weights) :]
+    layers = []
+    for k in range(len(spec.weights)):
+        has_bias = spec.biases is not None and spec.biases[k] is not None
+        layers.append(
+            Layer(
+                net=p.nets[k],
+                out=p.outs[k],
+                do_dnet=p.slopes[k],
+                back=p.backs[k],
+                delta=p.deltas[k],
+                weights_before=spec.weights[k],
+                gradient=-p.summed[k],
+                dw=dw[k],
+                weights_after=p.weights_after[k],
+                biases_before=spec.biases[k] if has_bias else None,
+                bias_gradient=-p.bias_summed[k] if has_bias else None,
+                db=db[k] if db is not None else None,
+                biases_after=p.biases_after[k] if has_bias else None,
+                parts=p.parts[k],
+            )
+        )
+    shown_masks: tuple[Array | None, ...] = ()
+    if masks is not None:
+        shown_masks = tuple(
+            None if m is None else _readonly(np.broadcast_to(m, (len(x), m.shape[1])))
+            for m in masks
+        )
+    return Update(
+        samples,
+        x,
+        t,
+        p.error,
+        p.dE_do,
+        p.loss,
+        tuple(layers),
+        p.reduce,
+        shown_masks,
+        tuple(p.received),
+        p.optimized,
+        penalty(spec, spec.weights, carry) if spec.weight_decay else 0.0,
+    )
+
+
+def penalty(spec: Spec, weights: Sequence[Array], carry: Carry = exact) -> float:
+    """The L2 penalty (λ/2)·Σw² over every weight (never the biases)."""
+    squares = sum(float((w * w).sum()) for w in weights)
+    return float(carry(np.array(spec.weight_decay / 2 * squares)))
+
+
+def apply(spec: Spec, done: Update) -> Spec:
+    """The spec with the update's new weights and biases (and optimizer state)."""
+    weights = tuple(_readonly(layer.weights_after) for layer in done.layers)
+    biases = None
+    if spec.biases is not None:
+        biases = tuple(
+            None if layer.biases_after is None else _readonly(layer.biases_after)
+            for layer in done.layers
+        )
+    state = spec.optimizer_state if done.optimized is None else done.optimized.after
+    return replace(spec, weights=weights, biases=biases, optimizer_state=state)
+
+
+def inference(spec: Spec, carry: Carry = exact) -> Update:
+    """Every sample through the network as it is: no dropout, and nothing to update.
+
+    The backward part of the pass is computed but not shown (`records.build_inference`)."""
+    return update(spec, tuple(range(len(spec.samples))), carry, None)
+
+
+def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
+    """Each sample's loss and outputs under the spec's current network."""
+    x = np.array([s.inputs for s in spec.samples])
+    t = np.array([s.targets for s in spec.samples])
+    nets, outs, _ = forward(spec, spec.weights, spec.biases, x, carry)  # inference: no dropout
+    error = carry(t - outs[-1])
+    return carry(losses(spec.loss, error, nets[-1], outs[-1], t)), outs[-1]
+
+
+def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
+    """The samples' order in an epoch: as given, or shuffled from (seed, epoch).
+
+    Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
+    """
+    count = len(spec.samples)
+    if not spec.shuffle:
+        return tuple(range(count))
+    rng = np.random.default_rng([spec.seed, spec.epochs_done + epoch])
+    return tuple(int(i) for i in rng.permutation(count))
+
+
+def epoch(
+    spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
+) -> Epoch:
+    """One epoch: online (an update per sample, in `order`) or batch (one update)."""
+    indices = tuple(order) if order is not None else sample_order(spec, number)
+    groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
+    all_masks = dropout_masks(spec, number, [len(g) for g in groups])
+    updates = []
+    current = spec
+    for group, masks in zip(groups, all_masks):
+        done = update(current, group, carry, masks or None)
+        updates.append(done)
+        current = apply(current, done)
+    losses_after, outputs_after = evaluate(current, carry)
+    inference = None
+    if spec.dropout is not None:
+        inference = mean_loss([evaluate(spec, carry)[0]])
+    return Epoch(
+        number=number,
+        updates=tuple(updates),
+        loss=mean_loss([u.loss for u in updates]),
+        loss_after=mean_loss([losses_after]),
+        losses_after=losses_after,
+        outputs_after=outputs_after,
+        spec_after=current,
+        loss_inference=inference,
+    )
+
+
+def mean_loss(parts: Sequence[Array]) -> float:
+    """The mean of per-sample losses, taken one way everywhere so that results are identical."""
+    losses = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return float(losses.sum() / len(losses))
+
+
+def _readonly(array: Array) -> Array:
+    array = np.array(array, dtype=np.float64)
+    array.setflags(write=False)
+    return array
+
+
+# ---------------------------------------------------------------- checking gradients
+
+
+@dataclass(frozen=True, slots=True)
+class GradientCheck:
+    """One parameter's gradient from backprop beside the central finite difference."""
+
+    layer: int  # index of the non-input layer
+    index: tuple[int, ...]  # (j, i) for a weight, (j,) for a bias
+    bias: bool
+    backprop: float
+    numeric: float
+    loss: float  # E at the unperturbed network: rounding in the difference scales with it
+
+    @property
+    def difference(self) -> float:
+        """|backprop − numeric| relative to the larger of the two."""
+        scale = max(abs(self.backprop), abs(self.numeric))
+        return abs(self.backprop - self.numeric) / scale if scale else 0.0
+
+    @property
+    def tolerance(self) -> float:
+        """Relative FD_TOLERANCE, plus what rounding alone costs a central difference: each
+        loss is exact to about ε·|E|, divided by 2h, about 1e-10·|E|."""
+        scale = max(abs(self.backprop), abs(self.numeric))
+        return FD_TOLERANCE * scale + 1e-8 * (1.0 + abs(self.loss))
+
+    @property
+    def agrees(self) -> bool:
+        return abs(self.backprop - self.numeric) <= self.tolerance
+
+
+FD_STEP = 1e-6
+FD_TOLERANCE = 1e-5
+
+
+def check_gradients(
+    spec: Spec, done: Update, weights: Sequence[Array], biases: Sequence[Array | None] | None
+) -> list[GradientCheck]:
+    """Every ∂E/∂w and ∂E/∂b of one update, against (E(θ + h) − E(θ − h))/2h, where E is the
+    update's loss computed by this engine's forward pass with the update's dropout masks.
+    Never a second backward pass."""
+    masks = list(done.masks) if done.masks else None
+    keeps = scaled_masks(spec, masks)
+
+    def loss(w: Sequence[Array], b: Sequence[Array] | None) -> float:
+        nets, outs, _ = forward(spec, w, b, done.inputs, exact, keeps)
+        error = done.targets - outs[-1]
+        total = losses(spec.loss, error, nets[-1], outs[-1], done.targets).sum()
+        return float(total / done.reduce)
+
+    base = loss(weights, biases)
+    checks = []
+    for k, layer in enumerate(done.layers):
+        params = [(False, weights, layer.gradient)]
+        if biases is not None and layer.bias_gradient is not None:
+            params.append((True, biases, layer.bias_gradient))
+        for is_bias, arrays, gradient in params:
+            for index in np.ndindex(gradient.shape):
+                shifted = []
+                for sign in (1.0, -1.0):
+                    copies = [None if a is None else np.array(a) for a in arrays]
+                    copies[k][index] += sign * FD_STEP
+                    w = weights if is_bias else copies
+                    b = copies if is_bias else biases
+                    shifted.append(loss(w, b))
+                numeric = (shifted[0] - shifted[1]) / (2 * FD_STEP)
+                checks.append(
+                    GradientCheck(k, index, is_bias, float(gradient[index]), numeric, base)
+                )
+    return checks
+
+
+def check_epoch(spec: Spec, done: Epoch) -> list[list[GradientCheck]]:
+    """`check_gradients` for every update of an epoch, each at the network it started from."""
+    current = spec
+    out = []
+    for update_done in done.updates:
+        out.append(check_gradients(current, update_done, current.weights, current.biases))
+        current = apply(current, update_done)
+    return out

@@ -1,0 +1,91 @@
+"""A network's parameters as one vector, their names, which layers have biases, and the
+old → new summary of an update."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..definitions import notation
+from .config import Spec
+from .rows import Change, layer_kind
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
+
+
+def biases_text(spec: Spec) -> str:
+    """Which layers have bias terms: "no biases", "biases", "biases on hidden layer 1 only
+    (none on the output layer)"; "(fixed)" when they are not trained."""
+    if spec.biases is None:
+        return "no biases"
+    text = "biases"
+    without = [layer_kind(spec, k) for k, b in enumerate(spec.biases, start=1) if b is None]
+    if without:
+        with_ = [layer_kind(spec, k) for k, b in enumerate(spec.biases, start=1) if b is not None]
+        text = f"biases on {' and '.join(with_)} only (none on the {' and '.join(without)})"
+    return text + (" (fixed)" if not spec.train_biases else "")
+
+
+def parameters(spec: Spec) -> Array:
+    """Every weight and bias as one vector, in network order: each layer's matrix row by row
+    (w13, w23, w14, …), then the biases layer by layer (b3, b4, …)."""
+    parts = [w.ravel() for w in spec.weights]
+    if spec.biases is not None:
+        parts += [b.ravel() for b in spec.biases if b is not None]
+    return np.concatenate(parts)
+
+
+def parameter_names(spec: Spec, indices: Sequence[int] | None = None) -> list[str]:
+    """The names of `parameters(spec)` — all of them, or those at `indices` (a wide network's
+    200,000 names are only made when something shows them all)."""
+    first = [spec.numbering.first(k) for k in range(len(spec.layers))]
+    blocks: list[tuple[int, int, Callable[[int], str]]] = []  # start, size, name of n-th
+    start = 0
+    for k, w in enumerate(spec.weights, start=1):
+        cols = w.shape[1]
+
+        def weight(n: int, k: int = k, cols: int = cols) -> str:
+            return notation.weight_name(first[k - 1] + n % cols, first[k] + n // cols)
+
+        blocks.append((start, w.size, weight))
+        start += w.size
+    for k, b in enumerate(spec.biases or (), start=1):
+        if b is not None:
+            blocks.append((start, b.size, lambda n, k=k: f"b{first[k] + n}"))
+            start += b.size
+    if indices is None:
+        return [name(n) for _, size, name in blocks for n in range(size)]
+    starts = [block[0] for block in blocks]
+    names = []
+    for index in indices:
+        begin, _, name = blocks[bisect.bisect_right(starts, index) - 1]
+        names.append(name(index - begin))
+    return names
+
+
+JSON_IN_FULL = 1_000  # parameters: up to this many, the JSON names every one and writes every
+# equation; beyond, what the tables show (--full: all), as the arrays already hold every value
+
+
+SUMMARY_ROWS = 24  # a summary lists every parameter up to this many, else those that moved most
+
+
+def changes(before: Spec, after: Spec, full: bool) -> tuple[Change, ...]:
+    """Old → new of every parameter (`full`), or of the SUMMARY_ROWS that moved most."""
+    old, new = parameters(before), parameters(after)
+    if full or old.size <= SUMMARY_ROWS:
+        shown = None
+        indices = slice(None)
+    else:
+        # the parameters that moved most, in network order (on a tie, the earlier one)
+        largest = np.argsort(-np.abs(new - old), kind="stable")[:SUMMARY_ROWS]
+        shown = indices = np.sort(largest).tolist()
+    names = parameter_names(before, shown)
+    olds, news = old[indices].tolist(), new[indices].tolist()
+    return tuple(Change(*change) for change in zip(names, olds, news))

@@ -1,0 +1,162 @@
+"""A network back out as a config: same format, same notation (named weights stay named)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..core.errors import ConfigError
+from ..definitions import notation, optimizers
+from .config import Spec, dropout_layer_names
+
+
+class _Dumper(yaml.SafeDumper):
+    """Mappings one key a line; lists of numbers (and matrix rows) inline, as people write."""
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 99  # never inline a mapping
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    # a list of numbers or a matrix inline; a list of matrices one matrix a line
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_depth(data) <= 2)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> str:
+    """YAML text that `config.load` reads back to this exact network (floats round-trip).
+    A network whose parameters left float64 (training diverged) is refused: a config of
+    .inf and .nan could not be read back."""
+    parameters = [*spec.weights, *(b for b in spec.biases or () if b is not None)]
+    if not all(np.isfinite(p).all() for p in parameters):
+        raise ConfigError(
+            target,
+            None,
+            "--save",
+            "training diverged and the weights are no longer finite numbers, so nothing was "
+            "saved; try a smaller learning_rate or fewer epochs",
+        )
+    data: dict[str, Any] = {"name": spec.name}
+    if spec.description:
+        data["description"] = spec.description
+    data["layers"] = list(spec.layers)
+    if len(set(spec.activations)) == 1:
+        data["activation"] = spec.activations[0]
+    else:
+        data["activations"] = list(spec.activations)
+    data["loss"] = spec.loss
+    data.update(spec.settings)  # leaky_relu_slope, where a layer uses it
+    data["learning_rate"] = spec.learning_rate
+    if len(spec.samples) == 1:
+        data["inputs"] = spec.samples[0].inputs.tolist()
+        data["targets"] = spec.samples[0].targets.tolist()
+    else:
+        data["samples"] = [
+            {"inputs": s.inputs.tolist(), "targets": s.targets.tolist()} for s in spec.samples
+        ]
+        data["mode"] = spec.mode
+        if spec.mode == "batch":
+            data["batch_gradient"] = spec.batch_gradient
+    if spec.shuffle:
+        data["shuffle"] = True
+        data["seed"] = spec.seed
+    data["weights"] = _weights(spec, spec.weights)
+    if spec.biases is not None:
+        data["biases"] = _biases(spec, spec.biases)
+        if not spec.train_biases:
+            data["train_biases"] = False
+    if spec.dropout is not None:
+        data["dropout"] = _dropout(spec)
+    settings = spec.optimizer
+    if settings.name != "sgd":
+        data["optimizer"] = {"name": settings.name, **dict(settings.values)}
+    if spec.weight_decay:
+        data["weight_decay"] = spec.weight_decay
+    if spec.epochs_done:
+        data["epochs_done"] = spec.epochs_done
+    state = spec.optimizer_state
+    if state is not None and (state.t or state.values):
+        data["optimizer_state"] = _state(spec, state)
+    if spec.notation != "lecture":
+        data["notation"] = spec.notation  # weights stay named in the lecture's numbering
+    body = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+    lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return lines + body
+
+
+def _weights(spec: Spec, weights: Sequence[Any]) -> Any:
+    """Weight-shaped values as the config gives its weights: named, or per-layer matrices."""
+    numbering = spec.numbering
+    if spec.weight_style == "named":
+        return {
+            notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)): float(w[j, i])
+            for k, w in enumerate(weights, start=1)
+            for j in range(w.shape[0])
+            for i in range(w.shape[1])
+        }
+    return [w.tolist() for w in weights]  # matrices, and seeded weights once trained
+
+
+def _biases(spec: Spec, biases: Sequence[Any]) -> Any:
+    """Bias-shaped values as the config gives biases; a layer without any is left out (null)."""
+    numbering = spec.numbering
+    if spec.weight_style == "named":
+        return {
+            f"b{numbering.unit(k, j)}": float(b[j])
+            for k, b in enumerate(biases, start=1)
+            if b is not None  # a layer left out has no biases
+            for j in range(b.shape[0])
+        }
+    return [None if b is None else b.tolist() for b in biases]
+
+
+def _state(spec: Spec, state: optimizers.State) -> dict[str, Any]:
+    """t and each state's values, shaped like the weights and biases they belong to."""
+    from .engine import layout
+
+    shapes = layout(spec)
+    count = len(spec.weights)
+    out: dict[str, Any] = {"t": state.t}
+    for name, flat in state.values:
+        parts = optimizers.split(flat, shapes)
+        entry = {"weights": _weights(spec, parts[:count])}
+        if len(parts) > count:
+            entry["biases"] = _biases(spec, parts[count:])
+        out[name] = entry
+    return out
+
+
+def _dropout(spec: Spec) -> dict[str, Any]:
+    d = spec.dropout
+    assert d is not None
+    names = dropout_layer_names(spec.layers)
+    hidden = set(d.rates[1:])
+    out: dict[str, Any] = {}
+    if d.rates[0] == 0 and len(hidden) == 1:
+        out["rate"] = d.rates[1]
+    else:
+        out["rate"] = {n: r for n, r in zip(names, d.rates) if r > 0}
+    out["seed"] = d.seed
+    if d.shared_mask:
+        out["shared_mask"] = True
+    masks = {n: [int(v) for v in m] for n, m in zip(names, d.masks) if m is not None}
+    if masks:
+        out["masks"] = masks
+    return out

@@ -1,0 +1,368 @@
+"""A textbook's notation applied to a traced network: the same numbers under the book's names.
+
+A book (`notations`) says how it names each quantity and which sign its δ has; a `Translation`
+renames a network's symbols, rows and sections in it and, where the book's δ is +∂E/∂net
+(Nielsen's, Hagan's, Mazur's), flips the sign of δ and rewrites the formulas that carry it. The
+numbers are the engine's: only their names, signs and formulas change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..definitions import notation
+from ..definitions.notations import DEFAULT, Book, Place, get
+from .rows import SIGN_CONVENTION, Equation, Section, Step
+
+if TYPE_CHECKING:
+    from .config import Spec
+
+
+def translation(spec: Spec, book: str | None = None) -> Translation:
+    """The spec's notation (or `book`): a Translation of its network."""
+    return Translation(get(book or spec.notation), spec)
+
+
+# ---------------------------------------------------------------- names
+
+_ATOM = re.compile(
+    r"Σe\^net"
+    r"|e\^net(?P<numerator>\d+(?:_\d+)?)"
+    r"|new (?P<new>[wb]\d+(?:_\d+)?)"
+    r"|(?<![A-Za-z])(?P<loss>E)(?![A-Za-z])"
+    r"|(?P<rate>η)"
+    r"|(?<![A-Za-z])(?P<head>net|x̃|õ|[oxδtewbmg])(?P<number>\d+(?:_\d+)?)(?![\d])"
+)
+_UNITS = re.compile(r"\b(units?) (\d+(?:, \d+)*)(?![\d–])")
+_FLIPPED = re.compile(r"(?:δ|g)\d+(?:_\d+)?(?:⁽\d+⁾)?|ḡ")
+
+
+class Translation:
+    """A book applied to one network: lecture symbols, formulas and sections → the book's."""
+
+    def __init__(self, book: Book, spec: Spec) -> None:
+        self.book = book
+        self.spec = spec
+        self.layers = spec.layers
+        self.numbering = spec.numbering
+        fixed = spec.biases is not None and not spec.train_biases
+        self.shared = tuple(  # per layer: one fixed bias for all its units (Mazur's b1, b2)
+            fixed and b is not None and bool((b == b[0]).all()) for b in (spec.biases or ())
+        )
+        self._symbols: dict[str, str] = {}
+
+    @property
+    def identity(self) -> bool:
+        return self.book.name == DEFAULT
+
+    def place(self, unit: int) -> Place | None:
+        found = self.numbering.locate(unit)
+        return None if found is None else Place(found[0], found[1], self.layers)
+
+    def _weight(self, number: str) -> str | None:
+        pair = notation.parse_weight("w" + number)
+        if pair is None:
+            return None
+        source, target = self.place(pair[0]), self.place(pair[1])
+        if source is None or target is None or target.layer != source.layer + 1:
+            return None
+        before = sum(a * b for a, b in zip(self.layers[: target.layer - 1], self.layers[1:]))
+        n = before + target.index * self.layers[source.layer] + source.index + 1
+        return self.book.weight(source, target, n)
+
+    def _atom(self, head: str, number: str) -> str | None:
+        if head == "w":
+            return self._weight(number)
+        if "_" in number:
+            return None
+        unit = int(number)
+        place = self.place(unit)
+        if place is None:
+            return None
+        if head == "b":
+            shared = place.layer >= 1 and self.shared[place.layer - 1] if self.shared else False
+            return self.book.bias(place, shared)
+        return self.book.quantity(head, place)
+
+    def _sub(self, match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "Σe^net":
+            return self.book.softmax_sum
+        if match.group("numerator"):
+            net = self._atom("net", match.group("numerator"))
+            return text if net is None else f"e^({net})"
+        if match.group("new"):
+            name = match.group("new")
+            old = self._atom(name[0], name[1:])
+            return text if old is None else self.book.new(old)
+        if match.group("loss"):
+            return self.book.loss
+        if match.group("rate"):
+            return self.book.rate
+        found = self._atom(match.group("head"), match.group("number"))
+        return text if found is None else found
+
+    def symbol(self, lecture: str) -> str:
+        """A trace symbol in the book: δ5 → δ^3_1, new w35 → w5⁺, ∂E/∂o5 → ∂C/∂a^3_1."""
+        if self.identity:
+            return lecture
+        found = self._symbols.get(lecture)
+        if found is None:
+            found = self._symbols[lecture] = _ATOM.sub(self._sub, lecture)
+        return found
+
+    def flipped(self, lecture: str) -> bool:
+        """Whether the book's value of this lecture quantity has the opposite sign."""
+        return self.book.flips and _FLIPPED.fullmatch(lecture) is not None
+
+    def sign(self, lecture: str) -> float:
+        return -1.0 if self.flipped(lecture) else 1.0
+
+    def signed_template(self, lecture: str, row_symbol: str) -> str:
+        """A lecture template (a mistake's rewrite, say) evaluated in the book's numbers: every
+        flipped operand negated back, and the result negated if the row's value is flipped."""
+        if self.identity:
+            return lecture
+
+        def slot(match: re.Match[str]) -> str:
+            name = match.group(1)
+            renamed = "{" + self.symbol(name) + "}"
+            return f"(−{renamed})" if self.flipped(name) else renamed
+
+        out = re.sub(r"\{([^{}]+)\}", slot, lecture)
+        return f"−({out})" if self.flipped(row_symbol) else out
+
+    # ------------------------------------------------------------ equations and sections
+
+    def equation(self, row: Equation, gradient: Equation | None = None) -> Equation:
+        """A lecture equation in the book: symbols renamed, flipped values negated, and the
+        formulas that carry δ's sign rewritten so that they still evaluate to the value.
+        `gradient`: the ∂E/∂w row just before a Δw row (books that update from it)."""
+        if self.identity:
+            return row
+        formula, working, note = row.formula, row.working, row.note
+        symbol = row.symbol
+        if self.book.flips:
+            formula, working, note = _flip_formula(symbol, formula, working, note)
+        operands = row.operands
+        if self.book.gradient_update and gradient is not None and symbol.startswith("new "):
+            # Mazur: w5⁺ = w5 − η·∂E_total/∂w5
+            old = symbol[4:]
+            eta = self.spec.learning_rate
+            formula = f"{{{old}}} − {{η}}·{{{gradient.symbol}}}"
+            operands = ((old, row.values()[old]), ("η", eta), (gradient.symbol, gradient.value))
+            working = None
+        return replace(
+            row,
+            symbol=self.symbol(symbol),
+            formula=self.symbol(formula),  # slots and the text between them
+            operands=tuple(
+                (self.symbol(name), value * self.sign(name)) for name, value in operands
+            ),
+            value=row.value * self.sign(symbol),
+            working=None if working is None else self.symbol(working),
+            note=self.text(note),
+            latex=self.symbol(row.latex) if row.latex else "",
+            origin=row,
+        )
+
+    def text(self, prose: str) -> str:
+        """Free text (a note, a title) with the trace's symbols renamed, and the lecture's unit
+        numbers ("unit 4", "units 3, 4") as the book names units."""
+        if self.identity or not prose:
+            return prose
+        return _UNITS.sub(self._units, _ATOM.sub(self._sub, prose))
+
+    def _units(self, match: re.Match[str]) -> str:
+        names = []
+        for number in re.findall(r"\d+", match.group(2)):
+            place = self.place(int(number))
+            if place is None:
+                return match.group(0)
+            if self.book.unit is not None:
+                names.append(self.book.unit(place))
+            else:
+                names.append(self.book.quantity("x" if place.layer == 0 else "o", place))
+        return f"{match.group(1)} {', '.join(names)}"
+
+    def rule(self, text: str, output: bool, flip: bool = True) -> str:
+        """A section's general rule (net_j = Σ_i w_ij·o_i, …) in the book's letters; `flip`:
+        rewrite what carries δ's sign (δ and update rules)."""
+        if self.identity or not text:
+            return text
+        text = re.sub(r"e\^net_([a-z])", r"e^(net_\1)", text)  # e^(z^L_k): the exponent whole
+        for lecture, book in self.book.phrases:
+            text = text.replace(lecture, book)
+        if self.book.flips and flip:
+            text = _flip_rule(text)
+
+        def generic(match: re.Match[str]) -> str:
+            head, index = match.group("head"), match.group("index")
+            found = self.book.heads.get(head, head) + (index or "")
+            if index:
+                found = self.book.generic.get((head, index[1:], output), found)
+            return self.book.new(found) if match.group("new") else found
+
+        return _GENERIC.sub(generic, text)
+
+    def section(self, section: Section, output: bool) -> Section:
+        rows = []
+        folded: Equation | None = None  # a ∂E/∂w row whose Δw row was left out
+        any_folded = False
+        previous: Equation | None = None
+        for row in section.rows:
+            if not hasattr(row, "symbol"):
+                rows.append(row)
+                continue
+            if (
+                self.book.gradient_update
+                and previous is not None
+                and row.symbol.startswith("Δ")
+                and previous.symbol == f"∂E/∂{row.symbol[1:]}"
+            ):
+                folded = previous  # Δw5 is folded into w5⁺ = w5 − η·∂E_total/∂w5
+                any_folded = True
+                continue
+            rows.append(self.equation(row, folded))
+            folded, previous = None, row
+        rows = _delta_from_factors(rows) if self.book.delta_from_factors else rows
+        flip = section.kind in ("delta", "update")
+        rule = section.rule
+        if section.rule_latex:  # an optimizer's: only its gradient part is the network's
+            head, sep, tail = rule.partition(",  g = ")
+            rule = self.rule(head, output, flip) + sep + tail
+        else:
+            rule = self.rule(rule, output, flip)
+        if any_folded:  # the update the folded rows make, in the book's words
+            p = "b_j" if section.title.startswith("Bias") else "w_ij"
+            rule += ",  " + self.rule(f"new {p} = {p} − η·∂E/∂{p}", output, flip=False)
+        note = _flip_rule(section.note) if self.book.flips else section.note
+        return replace(
+            section,
+            title=self._title(section.title),
+            rule=rule,
+            rows=tuple(rows),
+            note=self.text(note),
+        )
+
+    def _title(self, title: str) -> str:
+        """ "δ · hidden layer 1 (sigmoid)" → "δ^l · hidden layer 1, l = 2 (sigmoid)"."""
+        title = re.sub(r"^δ(?= ·)", self.book.heads.get("δ", "δ"), title)
+
+        def label(match: re.Match[str]) -> str:
+            k = int(match.group(1)) if match.group(1) else len(self.layers) - 1
+            extra = self.book.layer_label(k, len(self.layers) - 1)
+            return match.group(0) + (f", {extra}" if extra else "")
+
+        return re.sub(r"hidden layer (\d+)|output layer()", label, title, count=1)
+
+    def step(self, step: Step) -> Step:
+        sections = tuple(
+            self.section(section, "output layer" in section.title or section.kind == "error")
+            for section in step.sections
+            if not self._shared_biases(section)
+        )
+        return replace(step, sections=sections)
+
+    def _shared_biases(self, section: Section) -> bool:
+        """A fixed bias the book names once per layer (Mazur's b1): no update rows per unit."""
+        if not section.title.startswith("Bias updates") or not self.shared:
+            return False
+        hidden = re.search(r"hidden layer (\d+)", section.title)
+        k = int(hidden.group(1)) if hidden else len(self.layers) - 1
+        return self.shared[k - 1]
+
+    def conventions(self, notes: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for note in notes:
+            if note == SIGN_CONVENTION:
+                out.append(self.book.convention)
+            else:
+                out.append(self.rule(note, True, flip=False))
+        return tuple(out)
+
+
+# lecture rules that carry δ's sign, as a book with δ = +∂E/∂net writes them
+_FLIPPED_RULES = (
+    ("δ = −∂E/∂o · ∂o/∂net", "δ = ∂E/∂o · ∂o/∂net"),
+    ("(t − o)", "(o − t)"),
+    ("δ_k = t_k − o_k", "δ_k = o_k − t_k"),
+    ("g = −∂E/∂o", "g = ∂E/∂o"),
+    ("Δw_ij = η·δ_j·", "Δw_ij = −η·δ_j·"),
+    ("= −δ_j·", "= δ_j·"),
+    ("= −(1/S)·Σₛ δ_j", "= (1/S)·Σₛ δ_j"),
+    ("= −Σₛ δ_j", "= Σₛ δ_j"),
+    ("Δb_j = η·δ_j", "Δb_j = −η·δ_j"),
+    ("∂E/∂b_j = −δ_j", "∂E/∂b_j = δ_j"),
+    ("δ_j = t_j − o_j", "δ_j = o_j − t_j"),
+    ("∂E/∂o_j = −Σ_k", "∂E/∂o_j = Σ_k"),
+)
+
+
+def _flip_rule(text: str) -> str:
+    """A rule or note of the lecture's, as a book whose δ is +∂E/∂net writes it."""
+    for lecture, book in _FLIPPED_RULES:
+        text = text.replace(lecture, book)
+    return text
+
+
+_GENERIC = re.compile(
+    r"(?<![A-Za-z])(?P<new>new )?(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?"
+    r"(?![A-Za-z])"
+)
+
+
+def _flip_formula(
+    symbol: str, formula: str, working: str | None, note: str
+) -> tuple[str, str | None, str]:
+    """A lecture row's formula where the book's δ has the opposite sign."""
+    if symbol.startswith("δ"):
+        swap = (r"\{(t[\d_]+)\} − \{(o[\d_]+)\}", r"{\2} − {\1}")
+        formula = re.sub(*swap, formula)
+        working = None if working is None else re.sub(*swap, working)
+        note = re.sub(r"= (t[\d_]+) − (o[\d_]+)", r"= \2 − \1", note)
+    elif symbol.startswith(("Δw", "Δb")) and formula.startswith("{η}"):
+        formula = "−" + formula
+        working = None if working is None else "−" + working
+    elif formula.startswith("−(") and symbol.startswith("∂E/∂o") and "{δ" in formula:
+        formula = formula[2:-1]  # a hidden unit's ∂E/∂o = Σ_k w_jk·δ_k, δ the gradient
+    elif formula.startswith("−") and (
+        (
+            symbol.startswith(("∂E/∂w", "∂E/∂b", "∂E/∂o"))
+            and ("{δ" in formula or not symbol.startswith("∂E/∂o"))
+        )
+        or re.fullmatch(r"g\d+(?:_\d+)?", symbol)
+    ):
+        formula = formula[1:]
+        if working is not None and working.startswith("−"):
+            working = working[1:]
+    return formula, working, note
+
+
+def _delta_from_factors(rows: list) -> list:
+    """Output δ as the product of the factor rows before it: δ_o1 = ∂E/∂out_o1·∂out_o1/∂net_o1."""
+    out = []
+    for n, found in enumerate(rows):
+        row = found
+        origin = getattr(row, "origin", None)
+        if (
+            origin is not None
+            and origin.symbol.startswith("δ")
+            and n >= 2
+            and getattr(rows[n - 2], "origin", None) is not None
+            and rows[n - 2].origin.symbol.startswith("∂E/∂")
+            and rows[n - 1].origin.symbol.startswith("∂")
+        ):
+            grad, slope = rows[n - 2], rows[n - 1]
+            row = replace(
+                row,
+                formula=f"{{{grad.symbol}}}·{{{slope.symbol}}}",
+                # the factors, then the δ row's own operands (what check's mistakes read)
+                operands=((grad.symbol, grad.value), (slope.symbol, slope.value), *row.operands),
+                working=None,
+                note="",
+            )
+        out.append(row)
+    return out

@@ -1,0 +1,315 @@
+"""The answers file: what a student wrote, read and checked before anything is marked.
+
+`read` and `from_document` turn a file (or a mapping given to the API) into an `AnswerSheet` of
+`Answer`s: each value as written (its figures and places say the precision it stands for), its
+name read as the trace's symbol, its place in the file for messages. A class is marked only
+against what the teacher gives (`TEACHERS_ONLY`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..core import numerals, safefile
+from ..core.errors import ConfigError, quote
+from ..core.examples import example_names
+from ..core.rounding import parse as parse_rounding
+from ..core.yamlsource import Document, field_path, parse
+from ..definitions import notation, notations
+from ..models import from_document as config_from_document
+from ..solution import UNRESOLVED, Key
+
+KEYS = (
+    "exercise",
+    "config",
+    "variant",
+    "student",
+    "round",
+    "notation",
+    "gradients",
+    "answers",
+    "samples",
+    "epochs",
+)
+ANSWERS_FILE = "an answers file"  # what a message calls one ("is a folder, not …")
+MAX_EPOCHS = 100  # check traces every epoch up to the last one answered, in full
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One value a student wrote."""
+
+    name: str  # as the student wrote it: "delta5"
+    symbol: str  # the trace's symbol: "δ5"
+    value: float
+    written: str  # as written: "0.680"
+    epoch: int = 1
+    sample: int = 1  # which sample's step (online: each sample has its own)
+    where: tuple[Any, ...] = ()  # its place in the answers file: ("answers", "delta5")
+
+    @property
+    def key(self) -> Key:
+        return (self.epoch, self.sample, self.symbol)
+
+    @property
+    def figures(self) -> int:
+        """Significant figures written: "0.680" → 3, "-0.6" → 1."""
+        number = _decimal(self.written)
+        if number is None:
+            return 12
+        digits = number.as_tuple().digits
+        while len(digits) > 1 and digits[0] == 0:
+            digits = digits[1:]
+        return max(1, len(digits))
+
+    @property
+    def places(self) -> int:
+        """Decimal places written: "−0.0407" → 4."""
+        number = _decimal(self.written)
+        exponent = number.as_tuple().exponent if number is not None else -12
+        return max(0, -int(exponent)) if isinstance(exponent, int) else 12
+
+
+def _decimal(text: str) -> Decimal | None:
+    """A number as written, if float64 can hold it (the text is checked before Decimal
+    sees it: formatting 0.49e-999999999999 would take gigabytes)."""
+    cleaned = numerals.plain(text)
+    if cleaned is None or numerals.problem(text) is not None:
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:  # pragma: no cover - plain() lets through only numerals
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSheet:
+    source: str  # the answers file
+    exercise: Any  # a name, a path or a config mapping, for api.load
+    rounding: str | None
+    answers: tuple[Answer, ...]
+    document: Document | None = None  # where each answer stands, for errors
+    against_exercise: bool = True  # `exercise:` names one: marked as "x of N questions"
+    variant: str | None = None  # `variant:` — the exercise variant's id (net232-s42-v07)
+    student: str | None = None  # `student:` — who wrote it
+    notation: str | None = None  # `notation:` — the textbook whose names the answers use
+    gradients: bool | None = None  # `gradients:` — marked with the chain-rule rows (run's)
+
+
+def read(
+    path: str,
+    base_dir: str | None = None,
+    named: bool = True,
+    root: str | None = None,
+    teacher: bool = False,
+) -> AnswerSheet:
+    """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
+    the file must name its exercise (False: the caller gives the config); `root`: the
+    folder the file was found in, which no link in it may lead out of; `teacher`: a class
+    is marked, where only a built-in example's name may be followed."""
+    text = safefile.read_text(path, root, ANSWERS_FILE)
+    base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
+    return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher)
+
+
+TEACHERS_ONLY = (
+    "a class is marked against what the teacher gives (--exercises DIR, --exercise CONFIG)"
+)
+
+
+def from_document(
+    doc: Document, base_dir: str = ".", named: bool = True, teacher: bool = False
+) -> AnswerSheet:
+    """An answers document (parsed YAML, or a mapping given to the API) → AnswerSheet.
+    `named`: the document must name its exercise (the API may give it instead). `teacher`:
+    neither a path nor an inline network from the file is followed, only a built-in name."""
+    path = doc.file
+    data = doc.value
+    if not isinstance(data, dict):
+        raise ConfigError(
+            path, doc.line(()), None, "an answers file is a mapping with `exercise` and `answers`"
+        )
+    if data and not any(key in KEYS for key in data):  # some other file: never echo its lines
+        raise doc.error((), f"none of the keys is one an answers file has ({', '.join(KEYS)})")
+    for key in data:
+        if key not in KEYS:
+            raise doc.error((key,), f"unknown key; an answers file has {', '.join(KEYS)}")
+    if "exercise" in data and "config" in data:
+        raise doc.error(("config",), "give `exercise:` or `config:`, not both")
+    exercise: Any = None
+    variant = _text(doc, data, "variant")
+    student = _text(doc, data, "student")
+    if named and variant and "exercise" not in data and "config" not in data:
+        raise doc.missing(
+            "exercise",
+            f"this file answers variant {variant}; add `exercise:` with its config's path "
+            f"(e.g. `exercise: configs/{variant}.yaml`)",
+        )
+    if named and "exercise" not in data and "config" not in data:
+        raise doc.missing(
+            "exercise",
+            "give the exercise: `exercise: lecture` (a built-in name or a config path) "
+            "or `config:` with the config inline",
+        )
+    if teacher and ("config" in data or (named and "exercise" in data)):
+        _teachers_only(doc, data)
+    against = "config" not in data
+    if "config" in data:
+        exercise = data["config"]
+        if isinstance(exercise, dict):
+            # the config inline: validated with this file's lines (fields as in a config file)
+            inline = Document(path, exercise)
+            for where, line in doc.lines.items():
+                if where[:1] == ("config",):
+                    inline.lines[where[1:]] = line
+                    inline.columns[where[1:]] = doc.columns.get(where, 1)
+                    if where in doc.texts:
+                        inline.texts[where[1:]] = doc.texts[where]
+            exercise = config_from_document(inline)
+    elif "exercise" in data:
+        exercise = data["exercise"]
+    if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
+        candidate = os.path.join(base_dir, exercise)
+        if os.path.isfile(candidate):
+            exercise = candidate
+    rounding = read_rounding(doc, data)
+    book = _text(doc, data, "notation")
+    if book is not None and book not in notations.NAMES:
+        raise doc.error(
+            ("notation",),
+            f"{quote(book)} is not a notation; use one of {', '.join(notations.NAMES)}",
+        )
+    gradients = data.get("gradients")
+    if gradients is not None and not isinstance(gradients, bool):
+        raise doc.error(
+            ("gradients",),
+            f"{quote(gradients)} is not true or false (true: the chain-rule rows ∂E/∂w, "
+            "as `run --gradients` traces them)",
+        )
+    answers: list[Answer] = []
+    if "answers" in data:
+        answers += answers_in(doc, ("answers",), data["answers"], 1, 1)
+    for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
+        answers += answers_in(doc, ("samples", n), value, 1, int(n))
+    for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
+        if int(n) > MAX_EPOCHS:
+            raise doc.error(
+                ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"
+            )
+        answers += answers_in(doc, ("epochs", n), value, int(n), 1)
+    if not answers:
+        raise doc.missing(
+            "answers", "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`"
+        )
+    seen: dict[Key, Answer] = {}
+    for answer in answers:
+        if answer.key in seen:
+            first = yaml_place(seen[answer.key].where)
+            raise doc.error(answer.where, f"the same quantity as {first}; give it once")
+        seen[answer.key] = answer
+    return AnswerSheet(
+        path, exercise, rounding, tuple(answers), doc, against, variant, student, book, gradients
+    )
+
+
+def _teachers_only(doc: Document, data: dict[str, Any]) -> None:
+    """Refuse, before anything is opened or validated, an exercise the teacher did not give:
+    the words never depend on whether a named path exists (no oracle for the teacher's files)."""
+    if "config" in data:
+        raise doc.error(
+            ("config",), f"a network written in the file is not marked: {TEACHERS_ONLY}"
+        )
+    name = data.get("exercise")
+    if name not in example_names():
+        raise doc.error(
+            ("exercise",),
+            f"only a built-in example's name is followed ({', '.join(example_names())}); "
+            f"{TEACHERS_ONLY}",
+        )
+
+
+def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise doc.error((key,), f"expected a short text, e.g. `{key}: …`")
+    return str(value)
+
+
+def yaml_place(where: tuple[Any, ...]) -> str:
+    return field_path(where)
+
+
+def _numbered(
+    doc: Document, data: dict[str, Any], key: str, noun: str, example: str
+) -> list[tuple[Any, Any]]:
+    """`samples:` / `epochs:` — a mapping from 1, 2, … to answers."""
+    if key not in data:
+        return []
+    value = data[key]
+    if not isinstance(value, dict):
+        raise doc.error((key,), f"expected a mapping of {noun} numbers to answers: {example}")
+    for n in value:
+        if not str(n).isdigit() or int(n) < 1:
+            raise doc.error((key, n), f"not a {noun} number (1, 2, …)")
+    return list(value.items())
+
+
+def read_rounding(doc: Document, data: dict[str, Any]) -> str | None:
+    """The answers file's `round:` (3sf, 4dp, …), or None."""
+    rounding = data.get("round")
+    if rounding is None:
+        return None
+    parsed = parse_rounding(str(rounding))
+    if parsed is None:
+        raise doc.error(("round",), f"{quote(rounding)} is not a rounding; use e.g. 3sf or 4dp")
+    return f"{parsed[0]}{parsed[1]}"
+
+
+NOT_A_QUANTITY = (
+    "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
+    "(Δw45), w45 (the new weight), db3, b3 (the new bias)"
+)
+
+
+def answers_in(
+    doc: Document,
+    path: tuple,
+    value: Any,
+    epoch: int,
+    sample: int,
+    symbol_of: Callable[[str], str | None] = notation.symbol_of,
+) -> list[Answer]:
+    """The values of one mapping of an answers file; `symbol_of` reads their names (a
+    computational graph's are its own: graphcheck.symbol_of)."""
+    if not isinstance(value, dict):
+        raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
+    out = []
+    for name, v in value.items():
+        where = (*path, name)
+        symbol = symbol_of(str(name))
+        if symbol is None:  # perhaps a textbook's name: resolved once the notation is known
+            symbol = UNRESOLVED + str(name)
+        text = doc.texts.get(where)
+        trouble = numerals.problem(v if text is None else text) or numerals.problem(v)
+        if trouble:  # before any Decimal or float() of it
+            raise doc.error(where, trouble)
+        number = v
+        if isinstance(v, str) and _decimal(v) is not None:
+            text, number = v, float(_decimal(v))  # type: ignore[arg-type]
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, (int, float))
+            or not math.isfinite(number)
+        ):
+            raise doc.error(where, f"{quote(v)} is not a number")
+        if text is None or _decimal(text) is None:
+            text = repr(number) if isinstance(number, float) else str(number)
+        out.append(Answer(str(name), symbol, float(number), text, epoch, sample, where))
+    return out

@@ -1,0 +1,284 @@
+"""`backtrace check`: a student's answers against the traced solution, marked as a fair marker does.
+
+Each answer gets one verdict (`KINDS`):
+
+- **right** — the right value at the precision the student used: the declared `round:` (whatever
+  digits were typed: −0.6 is −0.600), else the digits written or a common rounding carried by hand
+  (2–4 significant figures or decimal places), recognised and said; or the step's formula done
+  right from the student's own right values as they wrote them.
+- **coarse** — a right value written with one significant figure: too coarse to tell.
+- **follows** — the step's formula evaluated with the student's own earlier values (a wrong one
+  among them) gives it, however far down the step: error carried forward. A wrong value the
+  student wrote, 0.561, stands for what they may have had in hand, [0.5605, 0.5615].
+- **wrong** — otherwise; a named mistake (`MISTAKES`) is named when recomputing the step with that
+  mistake, with the student's operands and the rounding they carried, gives their value.
+- **unanswered** — a question of the exercise with no answer.
+
+Everything is computed by evaluating the trace's own formulas with other operands — never by
+matching numbers. `mark` marks answers against a `Solution` (`solve`); `mark_sheet` marks an
+answers file into a `Report`; the CLI, the Python API, the quiz and the gradebook call these.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import types
+from dataclasses import replace
+from typing import Any
+
+from ..core import safefile
+from ..core.errors import ConfigError
+from ..core.rounding import parse as parse_rounding
+from ..core.yamlsource import Document, parse
+from ..definitions import notation, notations
+from ..graph.config import GraphSpec
+from ..network.config import Spec
+from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
+from ..tracing import Source, load
+from . import graphcheck
+from .answers import (
+    ANSWERS_FILE,
+    KEYS,
+    MAX_EPOCHS,
+    NOT_A_QUANTITY,
+    TEACHERS_ONLY,
+    Answer,
+    AnswerSheet,
+    from_document,
+    read,
+    read_rounding,
+    yaml_place,
+)
+from .marker import Marker, mark, unanswered
+from .mistakes import MISTAKES, Mistake, mistakes
+from .spans import half_unit
+from .verdicts import CREDITED, KINDS, Report, Verdict, as_dict, counted
+
+__all__ = [
+    "ANSWERS_FILE",
+    "CREDITED",
+    "KEYS",
+    "KINDS",
+    "MAX_EPOCHS",
+    "MISTAKES",
+    "NOT_A_QUANTITY",
+    "ROUNDINGS",
+    "TEACHERS_ONLY",
+    "UNRESOLVED",
+    "Answer",
+    "AnswerSheet",
+    "Key",
+    "Line",
+    "Marker",
+    "Mistake",
+    "Report",
+    "Solution",
+    "Verdict",
+    "as_dict",
+    "check_report",
+    "evaluate",
+    "from_document",
+    "half_unit",
+    "mark",
+    "mark_sheet",
+    "mistakes",
+    "read",
+    "read_rounding",
+    "resolve",
+    "slots",
+    "solve",
+    "validate",
+    "yaml_place",
+]
+
+
+def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
+    """The sheet with each answer's name read in the notation the solution is in: z^2_1,
+    z2_1 and z²₁ all name Nielsen's z^2_1 (ConfigError for one quantity given twice)."""
+    book = solution.spec.notation
+    if book == notations.DEFAULT:
+        return sheet
+    answers = []
+    seen: dict[Key, Answer] = {}
+    doc = sheet.document or Document(sheet.source, None)
+    for given in sheet.answers:
+        symbol = solution.named(given.name)
+        answer = replace(given, symbol=symbol or UNRESOLVED + given.name)
+        if symbol is not None:
+            if answer.key in seen:
+                first = yaml_place(seen[answer.key].where)
+                raise doc.error(answer.where, f"the same quantity as {first}; give it once")
+            seen[answer.key] = answer
+        answers.append(answer)
+    return replace(sheet, answers=tuple(answers))
+
+
+def validate(sheet: AnswerSheet, solution: Solution) -> None:
+    """Every answer names a sample, epoch and quantity this exercise has, or ConfigError
+    with the answers file's line, the valid range and this network's names."""
+    doc = sheet.document or Document(sheet.source, None)
+    for answer in sheet.answers:
+        if answer.sample > solution.samples:
+            where = answer.where[:2] if answer.where[:1] == ("samples",) else answer.where
+            raise doc.error(
+                where,
+                f"this exercise has {counted(solution.samples, 'sample')}; "
+                + (
+                    "answer sample 1 only (or leave `samples:` out)"
+                    if solution.samples == 1
+                    else f"give samples 1 to {solution.samples}"
+                ),
+            )
+        if answer.symbol.startswith(UNRESOLVED) and solution.spec.notation == "lecture":
+            raise doc.error(answer.where, NOT_A_QUANTITY)
+        if solution.line(answer.key) is None:
+            raise doc.error(answer.where, _not_here(answer, solution))
+
+
+def _not_here(answer: Answer, solution: Solution) -> str:
+    """What this network has instead of the answer's name: its names of the same kind."""
+
+    def head(name: str) -> str:
+        return re.sub(r"[\d_]+$", "", name)
+
+    names = [notation.answer_name(line.key[2]) for line in solution.lines]
+    names = [n for n in dict.fromkeys(names) if not n.startswith("∂")]
+    same = [n for n in names if head(n) == head(notation.answer_name(answer.symbol))]
+    shown = same or names
+    listing = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
+    shape = "-".join(map(str, solution.spec.layers))
+    book = solution.spec.notation
+    where = "" if book == "lecture" else f" in {book}'s notation"
+    return f"this network ({shape}) has no {answer.name}{where}; it has {listing}"
+
+
+def mark_sheet(
+    sheet: AnswerSheet,
+    spec: Spec,
+    title: str | None = None,
+    *,
+    solution: Solution | None = None,
+    questions: tuple[Key, ...] | None = None,
+    notation_book: str | None = None,
+) -> Report:
+    """Mark an answers file against `spec`: its answers, and (against an exercise) every
+    question of the epochs it answers, unanswered ones included. `solution`: `spec` already
+    solved for this sheet's epochs and rounding (the gradebook solves each variant once);
+    `questions`: only these are asked (a sheet written with `exercise --ask`), and answers
+    to anything else are not marked."""
+    epochs = max(answer.epoch for answer in sheet.answers)
+    book = notation_book or sheet.notation
+    if book is not None and book != spec.notation:
+        spec = replace(spec, notation=book)
+        if solution is not None and solution.spec.notation != book:
+            solution = None
+    if solution is None:
+        solution = solve(spec, epochs, sheet.rounding, gradients=sheet.gradients)
+    sheet = resolve(sheet, solution)
+    validate(sheet, solution)
+    marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
+    asked = questions is not None or sheet.against_exercise
+    if questions is not None:
+        marked = {key: marked[key] for key in questions if key in marked}
+    elif sheet.against_exercise:
+        questions = solution.questions({answer.epoch for answer in sheet.answers})
+    else:
+        questions = ()
+    keys = set(marked) | set(questions)
+    ordered = sorted(keys, key=solution.index.__getitem__)
+    verdicts = tuple(marked.get(key) or unanswered(solution, key) for key in ordered)
+    return Report(
+        title or f"Check of {sheet.source} against {spec.name}",
+        verdicts,
+        len(verdicts) if asked else None,
+        sheet.rounding,
+        sheet.source,
+    )
+
+
+# ---------------------------------------------------------------- answers of any model
+
+
+def _rounding_spec(rounding: str) -> str:
+    parsed = parse_rounding(rounding)
+    if parsed is None:
+        raise ConfigError("<answers>", None, "round", f"{rounding!r}: use e.g. 3sf or 4dp")
+    return f"{parsed[0]}{parsed[1]}"
+
+
+def _graph_sheet(answers: Any, config: Source) -> tuple[AnswerSheet, Any] | None:
+    """(sheet, exercise) when the answers are for a computational graph, else None."""
+    if isinstance(answers, (str, os.PathLike)):
+        path = os.fspath(answers)
+        if not os.path.isfile(path):
+            return None
+        try:
+            doc = parse(safefile.read_text(path, what=ANSWERS_FILE), path)
+        except ConfigError:
+            return None  # check's own reader says what is wrong with the file
+        base = os.path.dirname(os.path.abspath(path))
+    elif isinstance(answers, dict):
+        data = answers if any(key in KEYS for key in answers) else {"answers": answers}
+        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
+    else:
+        return None
+    against = load(config) if config is not None else None
+    if against is not None and not isinstance(against, GraphSpec):
+        return None
+    if against is None and not graphcheck.is_graph_sheet(doc, base):
+        return None
+    return graphcheck.read(path, doc)
+
+
+def check_report(
+    answers: Any,
+    config: Source = None,
+    *,
+    rounding: str | None = None,
+    notation: str | None = None,
+) -> Report:
+    """Mark answers into a `check.Report`. `answers`: an answers file's path, or a mapping —
+    an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
+    (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
+    file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
+    graph_sheet = _graph_sheet(answers, config)
+    if graph_sheet is not None:
+        sheet, exercise = graph_sheet
+        if rounding is not None:
+            sheet = replace(sheet, rounding=_rounding_spec(rounding))
+        return graphcheck.mark_sheet(sheet, load(config if config is not None else exercise))
+    if isinstance(answers, (str, os.PathLike)):
+        sheet = read(os.fspath(answers), named=config is None)
+    elif isinstance(answers, dict):
+        data = answers if any(key in KEYS for key in answers) else {"answers": answers}
+        sheet = from_document(Document("<answers>", dict(data)), ".", named=False)
+    else:
+        raise ConfigError(
+            "<answers>", None, None, "give an answers file's path or a mapping of names to values"
+        )
+    if rounding is not None:
+        sheet = replace(sheet, rounding=_rounding_spec(rounding))
+    spec = load(config if config is not None else sheet.exercise)
+    if isinstance(spec, GraphSpec):  # `config: circuit`: a graph's name where a network's goes
+        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
+    return mark_sheet(sheet, spec, notation_book=notation)
+
+
+class _CallableModule(types.ModuleType):
+    """`backtrace_cli.check(answers, config)` is the Python API's call (`api.check`), run here
+    where the marking is: the module of the same name holds it."""
+
+    def __call__(
+        self,
+        answers: Any,
+        config: Any = None,
+        *,
+        rounding: str | None = None,
+        notation: str | None = None,
+    ) -> dict[str, Any]:
+        return as_dict(check_report(answers, config, rounding=rounding, notation=notation))
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,358 @@
+"""A class marked in one command: many answers files, each against its variant, one spreadsheet.
+
+Each file is marked exactly as `check` marks one file (`check.mark_sheet`), against the config
+of the variant it names — looked up by id in the teacher's folder, never by a path from the
+student's file — or against the one config given. Each variant is solved once per rounding
+and reused for every file that answers it. A file that cannot be read becomes a row with its
+error; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..core.errors import ConfigError, cut, quote, visible
+from ..sheet import Question
+from . import check, homework
+
+VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
+COLUMNS = ("file", "student", "variant", "mark", "total", "first_wrong", "mistake")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One answers file in the gradebook."""
+
+    file: str  # as given, or as found in a folder given
+    student: str  # the file's `student:`, else its name without .yaml
+    variant: str  # the file's `variant:` ("" when it names none)
+    report: Any = None  # check.Report; None when the file could not be read
+    questions: tuple[Question, ...] = ()  # the columns this file is marked on
+    error: str = ""  # why the file could not be read
+
+    @property
+    def cells(self) -> dict[str, str]:
+        """The question columns: right / follows / wrong / unanswered."""
+        if self.report is None:
+            return {}
+        by_label = {_label(v): v.kind for v in self.report.verdicts}
+        return {
+            q.label: VERDICT_WORDS.get(by_label.get(q.label, ""), "unanswered")
+            for q in self.questions
+        }
+
+    @property
+    def first_wrong(self) -> Any:
+        if self.report is None:
+            return None
+        return next((v for v in self.report.verdicts if v.kind == "wrong"), None)
+
+    @property
+    def status(self) -> int:
+        """0 all right, 1 any wrong or unanswered, 2 unreadable."""
+        if self.report is None:
+            return 2
+        return 0 if self.report.all_right else 1
+
+
+def _label(verdict: Any) -> str:
+    """A verdict's column: "delta5", "s2.o5"; a later epoch's (never a question) "e2.w45"."""
+    label = Question(verdict.sample, verdict.name, verdict.symbol).label
+    return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
+
+
+def expand(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """Each file with the folder no link of it may lead out of: the folder it was found in,
+    or for a file given as it is (a shell's `class/*.yaml`) its own folder. A folder stands
+    for its .yaml and .yml files, in name order, whatever they turn out to be — a link,
+    a FIFO or a folder among them is marked as an unreadable file, never skipped."""
+    out: list[tuple[str, str]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            try:
+                names = sorted(n for n in os.listdir(path) if n.endswith((".yaml", ".yml")))
+            except OSError as err:
+                raise ConfigError(path, None, None, f"cannot be read: {err.strerror}") from None
+            # a hidden file is an editor's or a system's (macOS's ._a.yaml), not a student's
+            names = [n for n in names if not n.startswith(".")]
+            if not names:
+                raise ConfigError(
+                    path,
+                    None,
+                    None,
+                    f"no answers files in {path} (a folder stands for its .yaml and .yml files)",
+                )
+            out += [(os.path.join(path, n), path) for n in names]
+        else:
+            out.append((path, os.path.dirname(os.path.abspath(path))))
+    return out
+
+
+@dataclass
+class Marker:
+    """Marks answers files against a teacher's set (`folder`), one config (`config`), or —
+    with neither — each against the exercise it names, as `check FILE` does."""
+
+    folder: homework.Set | None = None
+    config: Any = None  # a loaded Spec
+    notation: str | None = None  # --notation: the textbook every file's names are read in
+    solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
+    specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
+    teacher: bool = False  # a gradebook: a file's `exercise:` may be a built-in name only
+
+    def mark(self, path: str, root: str | None = None) -> Row:
+        """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
+        name = os.path.splitext(os.path.basename(path))[0]
+        if self.config is not None and _is_graph(self.config):
+            return self._graph(path, name, root)
+        try:
+            # with a folder or a config, the file's own `exercise:` is never followed
+            named = self.folder is None and self.config is None
+            # a class: nothing the file names or writes inline is followed or built
+            teacher = self.teacher or not named
+            sheet = check.read(path, named=named, root=root, teacher=teacher)
+        except ConfigError as err:
+            return Row(path, name, "", error=str(err))
+        student = sheet.student or name
+        variant = sheet.variant or ""
+        try:
+            spec, questions, ident = self._exercise(sheet)
+            if _is_graph(spec):  # a variant of a graph's set, or a built-in graph's name
+                report, columns = _mark_graph(sheet, spec, questions)
+                return Row(path, student, variant, report, columns)
+            book = self.notation or sheet.notation or spec.notation
+            if book != spec.notation:
+                spec = replace(spec, notation=book)
+            epochs = max(answer.epoch for answer in sheet.answers)
+            # each variant traced once: the solution without a declared rounding carries
+            # every common one, so it serves a file that declares one of them too
+            rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
+            key = (ident, epochs, rounding, book, sheet.gradients)
+            solution = self.solved.get(key) if ident is not None else None
+            if solution is None:
+                solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
+                if ident is not None:
+                    self.solved[key] = solution
+            if questions is not None and book != "lecture":
+                questions = _in_notation(questions, solution)
+            report = check.mark_sheet(
+                sheet,
+                spec,
+                solution=solution,
+                questions=None if questions is None else tuple(q.key for q in questions),
+            )
+        except ConfigError as err:
+            return Row(path, student, variant, error=str(err))
+        if questions is None:
+            questions = _columns(report)
+        return Row(path, student, variant, report, questions)
+
+    def _graph(self, path: str, name: str, root: str | None = None) -> Row:
+        """A file answering a computational graph (`--exercise GRAPH`), by its names."""
+        from . import graphcheck
+
+        try:
+            sheet, _ = graphcheck.read(path, root=root)
+        except ConfigError as err:
+            return Row(path, name, "", error=str(err))
+        student, variant = sheet.student or name, sheet.variant or ""
+        try:
+            report = graphcheck.mark_sheet(sheet, self.config)
+        except ConfigError as err:
+            return Row(path, student, variant, error=str(err))
+        return Row(path, student, variant, report, _columns(report))
+
+    def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
+        """The config a file is marked against, the questions asked, and a cache key (None:
+        a config written inline in the file, solved for it alone)."""
+        if self.config is not None:
+            return self.config, None, ""
+        if self.folder is None:
+            if not isinstance(sheet.exercise, str):
+                return sheet.exercise, None, None
+            name = f"own:{sheet.exercise}"
+            if name not in self.specs and self.teacher:  # a built-in name, never a path
+                from ..models import example_text, from_text
+
+                text = example_text(sheet.exercise)
+                self.specs[name] = from_text(text, f"built-in example {sheet.exercise!r}")
+            elif name not in self.specs:
+                from .. import api
+
+                self.specs[name] = api.load(sheet.exercise)
+            return self.specs[name], None, name
+        ident = sheet.variant
+        if ident is None:
+            raise ConfigError(
+                sheet.source,
+                None,
+                "variant",
+                f"missing; write the id on your sheet, e.g. `variant: {self.folder.first}`",
+            )
+        entry = self.folder.entry(ident)
+        if entry is None:
+            doc = sheet.document
+            where = doc.line(("variant",)) if doc is not None else None
+            raise ConfigError(
+                sheet.source,
+                where,
+                "variant",
+                f"{quote(ident)} is not a variant of this set; ids look like "
+                f"{self.folder.first} (the top of the sheet)",
+            )
+        return self.folder.spec(entry), entry.questions, ident
+
+
+def _is_graph(spec: Any) -> bool:
+    """A computational graph's spec (marked by graphcheck), not a layered network's."""
+    return not hasattr(spec, "layers")
+
+
+def _columns(report: Any) -> tuple[Question, ...]:
+    """The columns of a file marked without a sheet's list: what its report marked."""
+    return tuple(Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1)
+
+
+def _mark_graph(
+    sheet: Any, spec: Any, questions: tuple[Question, ...] | None
+) -> tuple[Any, tuple[Question, ...]]:
+    """A file `check.read` read, marked as graphcheck marks a graph's: its names read as the
+    graph's (df/dx), and — from a teacher's set — the questions its sheet asked, which are its
+    columns in the sheet's order (by the report's names: ∂f/∂x)."""
+    from ..definitions.notation import answer_name
+    from . import graphcheck
+
+    sheet = graphcheck.for_graph(sheet)
+    if questions is None:
+        report = graphcheck.mark_sheet(sheet, spec)
+        return report, _columns(report)
+    symbols = [graphcheck.symbol_of(q.name) for q in questions]
+    asked = tuple((1, 1, symbol) for symbol in symbols)
+    report = graphcheck.mark_sheet(replace(sheet, against_exercise=True), spec, asked)
+    return report, tuple(Question(1, answer_name(symbol), symbol) for symbol in symbols)
+
+
+def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:
+    """An exercise's questions named in the solution's textbook notation: a lecture name
+    (delta5) renamed, a book's own (delta^3_1) read by its spellings."""
+    rename = solution.translation.symbol
+    out = []
+    for q in questions:
+        if q.symbol.startswith(check.UNRESOLVED):
+            symbol = solution.named(q.name) or q.symbol
+        else:
+            symbol = rename(q.symbol)
+        out.append(replace(q, symbol=symbol))
+    return tuple(out)
+
+
+def marker(
+    folder: str | None, config: str | None, notation: str | None = None, teacher: bool = False
+) -> Marker:
+    """A Marker for the teacher's folder, or for one config (ConfigError if unreadable).
+    `teacher`: neither, into a gradebook — each file's exercise must be a built-in name."""
+    if folder is not None:
+        return Marker(folder=homework.read(folder), notation=notation)
+    if config is None:
+        return Marker(notation=notation, teacher=teacher)
+    from ..models import load
+
+    return Marker(config=load(config), notation=notation)
+
+
+def refuse_existing(path: str) -> None:
+    """Say before marking, not after, that the gradebook would overwrite a file."""
+    if os.path.exists(path):
+        raise ConfigError(path, None, "--gradebook", "exists already; use --force to overwrite it")
+
+
+def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:
+    """A row per file (ConfigError only for a folder that holds no answers files)."""
+    return [marker.mark(path, root) for path, root in expand(paths)]
+
+
+def summary(rows: Sequence[Row], gradebook: str | None) -> str:
+    """What the terminal shows: with a gradebook, one line; without, a line per file."""
+    right = sum(row.status == 0 for row in rows)
+    unreadable = sum(row.status == 2 for row in rows)
+    counts = (
+        f"{len(rows)} file{'s' if len(rows) != 1 else ''}: {right} all right, "
+        f"{len(rows) - right - unreadable} with a wrong or missing answer, "
+        f"{unreadable} unreadable"
+    )
+    if gradebook:
+        if unreadable:  # named here: the teacher looks for them, not for their row
+            counts += f" ({', '.join(row.file for row in rows if row.status == 2)})"
+        return f"Wrote {gradebook}: {counts}."
+    lines = []
+    for row in rows:
+        if row.report is None:
+            lines.append(visible(row.error))  # it names the file
+            continue
+        wrong = row.first_wrong
+        first = "" if wrong is None else f"; first wrong: {_label(wrong)}"
+        if wrong is not None and wrong.mistakes:
+            first += f" ({wrong.mistakes[0]})"
+        # names from the students' files: escaped (a name may hold a terminal's ESC ]52)
+        who = f"{cut(row.student)}, {cut(row.variant)}" if row.variant else cut(row.student)
+        mark = f"{row.report.credited} of {row.report.total}"
+        lines.append(f"{visible(row.file)} ({who}): {mark}{first}")
+    return "\n".join([*lines, counts])
+
+
+def status(rows: Sequence[Row]) -> int:
+    """Exit status of a batch: 2 if any file is unreadable, else 1 if any is wrong, else 0."""
+    return max((row.status for row in rows), default=0)
+
+
+# what starts a formula, also after spaces (" =HYPERLINK(…)" runs in Excel), in its ASCII
+# and fullwidth forms (＝ is read as =), and the tool's own minus sign
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\u2212")
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula (a name like =HYPERLINK(…)
+    in `student:` stays a name), with its control characters escaped: a lone carriage return
+    would split the row for a CSV reader, and an escape sequence would reach a terminal."""
+    text = visible(text)
+    if text[:1].isspace() or text.startswith(_FORMULA_START):
+        return "'" + text  # a leading tab or CR also hides a formula start from a reader
+    return text
+
+
+def _cell(value: object) -> object:
+    return _safe(value) if isinstance(value, str) else value
+
+
+def to_csv(rows: Sequence[Row]) -> str:
+    """The gradebook: a row per file; a column per question, in the order of the sheets."""
+    labels: dict[str, None] = {}
+    for row in rows:
+        for q in row.questions:
+            labels.setdefault(q.label, None)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*COLUMNS, *map(_safe, labels), "error"])
+    for row in rows:
+        wrong = row.first_wrong
+        report = row.report
+        verdicts = row.cells
+        cells = [
+            row.file,
+            row.student,
+            row.variant,
+            "" if report is None else report.credited,
+            "" if report is None else report.total,
+            "" if wrong is None else _label(wrong),
+            "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
+            *(verdicts.get(label, "") for label in labels),
+            row.error,
+        ]
+        writer.writerow(map(_cell, cells))
+    # a byte-order mark: without it Excel reads UTF-8 as its own code page (Zoë as ZoÃ«)
+    return "\ufeff" + out.getvalue()
