@@ -273,7 +273,12 @@ def random_runs(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None)
 @given(random_runs())
 def test_any_optimizer_on_random_networks_never_produces_nan(data):
-    done = api.train(data, 6).records
+    try:
+        done = api.train(data, 6).records
+    except api.ConfigError as err:
+        # a step that blows up in epoch 1 has nothing to keep: it is refused, and says so
+        assert "training diverges at once" in str(err)
+        return
     final = done.final
     if done.stop == "diverged":
         # a deep linear net with weights of 3 and η near 0.1 really does blow up (w grows
