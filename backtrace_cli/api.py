@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import tracing
+from . import models, tracing
 from .core.errors import ConfigError, cut, quote
-from .network.config import Spec
 from .tracing import Source, load
 
 __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "train"]
@@ -30,7 +29,7 @@ __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "t
 def _in_notation(spec: Any, notation: str | None) -> Any:
     """The spec in a textbook's notation (ConfigError for a name that is not one); a
     computational graph's names are its own."""
-    if notation is None or not isinstance(spec, Spec):
+    if notation is None or models.kind(spec) == "graph":
         return spec
     from dataclasses import replace
 
@@ -152,7 +151,7 @@ def trace(
     pass and loss only, without dropout or update (`run --eval`); `notation`: a textbook's
     symbols and δ sign ("nielsen", "hagan", "mazur"; default the config's, else the lecture's)."""
     spec = _in_notation(load(source), notation)
-    if not isinstance(spec, Spec):
+    if models.kind(spec) == "graph":
         return Worked(tracing.trace_graph(spec, rounding, inference, verify), decimals)
     built = tracing.step(spec, rounding, full, gradients, inference, verify)
     return Worked(built, decimals)
@@ -235,7 +234,7 @@ def train(
         )
     spec = _in_notation(load(source), notation)
     picked, last, _ = picks(trace, epochs)
-    if not isinstance(spec, Spec):
+    if models.kind(spec) == "graph":
         return _train_graph(
             spec, epochs, picked, last, rounding, decimals, every, all_epochs, progress, verify
         )

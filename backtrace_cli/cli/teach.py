@@ -347,7 +347,9 @@ def exercise(
     base = os.path.splitext(os.path.basename(config))[0]
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     try:
-        if not hasattr(spec, "layers"):  # a computational graph: its inputs drawn again
+        from .. import models  # loaded with the config: costs nothing more
+
+        if models.kind(spec) == "graph":  # a computational graph: its inputs drawn again
             from ..teach import graphexercise  # only for a graph, for start-up time
 
             graphexercise.questions(spec, asked)  # an unknown name, before any drawing

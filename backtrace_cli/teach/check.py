@@ -28,12 +28,12 @@ import types
 from dataclasses import replace
 from typing import Any
 
+from .. import models
 from ..core import safefile
 from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, parse
 from ..definitions import notation, notations
-from ..graph.config import GraphSpec
 from ..network.config import Spec
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
@@ -225,7 +225,7 @@ def _graph_sheet(answers: Any, config: Source) -> tuple[AnswerSheet, Any] | None
     else:
         return None
     against = load(config) if config is not None else None
-    if against is not None and not isinstance(against, GraphSpec):
+    if against is not None and models.kind(against) != "graph":
         return None
     if against is None and not graphcheck.is_graph_sheet(doc, base):
         return None
@@ -261,7 +261,7 @@ def check_report(
     if rounding is not None:
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
     spec = load(config if config is not None else sheet.exercise)
-    if isinstance(spec, GraphSpec):  # `config: circuit`: a graph's name where a network's goes
+    if models.kind(spec) == "graph":  # `config: circuit`: a graph's name where a network's goes
         return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
     return mark_sheet(sheet, spec, notation_book=notation)
 

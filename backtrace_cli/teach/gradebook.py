@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .. import models
 from ..core.errors import ConfigError, cut, quote, visible
 from ..sheet import Question
 from . import check, homework
@@ -209,8 +210,7 @@ class Marker:
 
 
 def _is_graph(spec: Any) -> bool:
-    """A computational graph's spec (marked by graphcheck), not a layered network's."""
-    return not hasattr(spec, "layers")
+    return models.kind(spec) == "graph"
 
 
 def _columns(report: Any) -> tuple[Question, ...]:

@@ -16,7 +16,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from .. import tracing
+from .. import models, tracing
 from ..core import safefile
 from ..core.errors import ConfigError
 from ..core.yamlsource import Document, parse
@@ -209,4 +209,4 @@ def is_graph_sheet(doc: Document, base: str) -> bool:
         spec = tracing.load(candidate if os.path.isfile(candidate) else exercise)
     except ConfigError:
         return False
-    return isinstance(spec, GraphSpec)
+    return models.kind(spec) == "graph"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .. import models
 from ..definitions import activations, notations, optimizers
 from ..definitions.losses import get as get_loss
 from ..network.config import Spec
@@ -130,7 +131,7 @@ MISTAKES: list[Mistake] = [
 def mistakes(spec: Spec) -> list[Mistake]:
     """The mistakes `check` knows for this network: each activation's own (its derivative
     left out, its classic slips), the loss's, the optimizer's, then the general ones."""
-    if not isinstance(spec, Spec):
+    if models.kind(spec) == "graph":
         return []  # a computational graph: its rows are the operations' own, none of these
     functions = dict.fromkeys(spec.functions)
     own = [_no_derivative(a) for a in functions if a.slope != "1"]

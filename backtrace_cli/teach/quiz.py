@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
+from .. import models
 from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
 from ..definitions.notation import answer_name
@@ -80,7 +81,7 @@ def build(
     one sample's step (in batch mode with the epoch's update after it)."""
     from .. import api
 
-    if not isinstance(spec, Spec):
+    if models.kind(spec) == "graph":
         return _graph(spec, rounding, sample, tries)
     count = len(spec.samples)
     if sample is not None and not 1 <= sample <= count:
