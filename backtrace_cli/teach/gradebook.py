@@ -109,7 +109,7 @@ class Marker:
     def mark(self, path: str, root: str | None = None) -> Row:
         """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
         name = os.path.splitext(os.path.basename(path))[0]
-        if self.config is not None and _is_graph(self.config):
+        if self.config is not None and models.kind(self.config) == "graph":
             return self._graph(path, name, root)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
@@ -123,7 +123,9 @@ class Marker:
         variant = sheet.variant or ""
         try:
             spec, questions, ident = self._exercise(sheet)
-            if _is_graph(spec):  # a variant of a graph's set, or a built-in graph's name
+            if (
+                models.kind(spec) == "graph"
+            ):  # a variant of a graph's set, or a built-in graph's name
                 report, columns = _mark_graph(sheet, spec, questions)
                 return Row(path, student, variant, report, columns)
             book = self.notation or sheet.notation or spec.notation
@@ -207,10 +209,6 @@ class Marker:
                 f"{self.folder.first} (the top of the sheet)",
             )
         return self.folder.spec(entry), entry.questions, ident
-
-
-def _is_graph(spec: Any) -> bool:
-    return models.kind(spec) == "graph"
 
 
 def _columns(report: Any) -> tuple[Question, ...]:
