@@ -1,6 +1,7 @@
-"""`backtrace quiz`, driven as a student does: through a pipe (the installed script, one answer
-per line) and through a pseudo-terminal (python's own pty module: rich prompts, Ctrl-C as the
-terminal sends it). Every expected value is derived here from the course notes' network."""
+"""`backtrace quiz`, driven as a student does: through a pipe (one answer per line; in this
+process through click's runner, or the installed script where a signal is the point) and through
+a pseudo-terminal (python's own pty module: rich prompts, Ctrl-C as the terminal sends it). Every
+expected value is derived here from the course notes' network."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import signal
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from backtrace_cli.cli import cli
 from backtrace_cli.teach.quiz import number
 
 SCRIPT = Path(sys.executable).parent / "backtrace"
@@ -76,17 +80,22 @@ def typed(values: dict[str, float], **changed: str) -> list[str]:
 
 
 def backtrace(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The installed script, as a user runs it."""
-    assert SCRIPT.exists(), f"the console script is not installed next to {sys.executable}"
-    return subprocess.run(
-        [str(SCRIPT), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=cwd,
-    )
+    """The command, in this process (click's runner: stdin a pipe, as for the script); the
+    tests below that need the installed script itself — Ctrl-C, a terminal — start it."""
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        done = CliRunner().invoke(cli, list(args), input=stdin)
+    finally:
+        os.chdir(here)
+    stderr = done.stderr
+    if done.exception is not None and not isinstance(done.exception, SystemExit):
+        # what a process would print: an escaped exception is a traceback on stderr
+        stderr += "Traceback (most recent call last):\n" + "".join(
+            traceback.format_exception(done.exception)
+        )
+    return subprocess.CompletedProcess(list(args), done.exit_code, done.stdout, stderr)
 
 
 def quiz(*args: str, answers: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
