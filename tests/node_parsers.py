@@ -120,11 +120,38 @@ def _node(op: str, payload: object) -> Any:
     return _server.ask(op, payload)
 
 
+_parsed: dict[tuple[str, object], str | None] = {}  # (kind, text) → KaTeX's/Mermaid's error
+
+
 def check(math: list[tuple[str, bool]], mermaid: list[str]) -> dict:
     """Parse every (tex, display) with KaTeX (throwOnError, strict) and every diagram with
-    mermaid.parse; returns the failures and the counts checked."""
-    payload = {"math": [{"tex": t, "display": d} for t, d in math], "mermaid": mermaid}
-    return _node("check", payload)
+    mermaid.parse; returns the failures, one per failing item given, and the counts checked.
+    Each distinct expression is parsed once a session (the pages share most of theirs)."""
+    items = [("math", m) for m in math] + [("mermaid", d) for d in mermaid]
+    new = list(dict.fromkeys(item for item in items if item not in _parsed))
+    if new:
+        texs = [m for kind, m in new if kind == "math"]
+        diagrams = [d for kind, d in new if kind == "mermaid"]
+        payload = {"math": [{"tex": t, "display": d} for t, d in texs], "mermaid": diagrams}
+        report = _node("check", payload)
+        assert report["counts"] == {"math": len(texs), "mermaid": len(diagrams)}
+        failed = {(e["tex"], e["display"]): e["error"] for e in report["math"]}
+        failed_diagrams = {e["text"]: e["error"] for e in report["mermaid"]}
+        for kind, item in new:
+            _parsed[kind, item] = (failed if kind == "math" else failed_diagrams).get(item)  # type: ignore[call-overload]
+    return {
+        "math": [
+            {"tex": t, "error": _parsed["math", (t, d)]}
+            for t, d in math
+            if _parsed["math", (t, d)] is not None
+        ],
+        "mermaid": [
+            {"text": d, "error": _parsed["mermaid", d]}
+            for d in mermaid
+            if _parsed["mermaid", d] is not None
+        ],
+        "counts": {"math": len(math), "mermaid": len(mermaid)},
+    }
 
 
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.S | re.M)

@@ -291,12 +291,13 @@ def test_every_json_the_tool_writes_validates_against_the_shipped_schema(runner)
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     for name in NETWORKS:
-        for args in (
-            ["run", name],
-            ["run", name, "--eval"],
-            ["run", name, "--round", "3sf"],
-            ["step", name, "-n", "5", "--trace", "1,last"],
-        ):
+        forms = [["run", name], ["run", name, "--eval"]]
+        if name != "dropout256":  # its 1.7 MB step adds nothing the 2-2-1 dropout's does not
+            forms += [
+                ["run", name, "--round", "3sf"],
+                ["step", name, "-n", "5", "--trace", "1,last"],
+            ]
+        for args in forms:
             result = runner.invoke(cli, [*args, "--format", "json"])
             assert result.exit_code == 0, result.output
             errors = list(validator.iter_errors(json.loads(result.output)))

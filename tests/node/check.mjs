@@ -1,6 +1,6 @@
 // Parse every math expression with KaTeX and every diagram with Mermaid; report failures.
 // Input: {"math": [{"tex": "...", "display": true}], "mermaid": ["flowchart LR ..."]}
-// Output: {"math": [{"tex", "error"}], "mermaid": [{"text", "error"}], "counts": {...}}
+// Output: {"math": [{"tex", "display", "error"}], "mermaid": [{"text", "error"}], "counts": {...}}
 // Served by server.mjs: the packages load once, for every document of the test session.
 import { JSDOM } from "jsdom";
 
@@ -18,7 +18,7 @@ export async function check(input) {
     try {
       katex.renderToString(tex, { displayMode: display, throwOnError: true, strict: "error" });
     } catch (error) {
-      mathErrors.push({ tex, error: String(error.message || error) });
+      mathErrors.push({ tex, display, error: String(error.message || error) });
     }
   }
 
