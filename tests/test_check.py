@@ -54,7 +54,7 @@ def test_the_notes_rounded_value_is_recognised_with_or_without_round(runner, tmp
     """−0.0406 is δ5 with 3 significant figures carried (the notes rounded o5 to 0.690)."""
     assert round(0.69 * (1 - 0.69) * (0.5 - 0.69), 4) == -0.0406  # the notes' own arithmetic
     for extra in ("round: 3sf\n", ""):
-        result, doc = grade(runner, tmp_path, "  delta5: -0.0406\n  δ3: -0.00265\n", extra=extra)
+        _, doc = grade(runner, tmp_path, "  delta5: -0.0406\n  δ3: -0.00265\n", extra=extra)
         assert verdicts(doc)["delta3"]["kind"] == "right"
         assert verdicts(doc)["delta5"]["kind"] == "right"
     assert verdicts(doc)["delta5"]["verdict"] == "right for 3sf carried"  # recognised, said

@@ -180,7 +180,7 @@ def test_ctrl_c_during_a_long_step_exits_130_and_writes_nothing(tmp_path):
         [backtrace_script(), "step", "xor", "-n", "10000000", "-o", str(target)],
         # Ctrl-C as a terminal delivers it, even when the tests run in a background job
         # (which starts every child with SIGINT ignored)
-        preexec_fn=_default_sigint,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 (the test starts no threads)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

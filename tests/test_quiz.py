@@ -219,7 +219,7 @@ def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far(tmp_path):
         [str(SCRIPT), "quiz", "-o", str(session)],
         # Ctrl-C as a terminal delivers it, even when the tests run in a background job
         # (which starts every child with SIGINT ignored)
-        preexec_fn=_default_sigint,
+        preexec_fn=_default_sigint,  # noqa: PLW1509 (the test starts no threads)
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
