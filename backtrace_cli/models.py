@@ -26,6 +26,7 @@ __all__ = [
     "from_document",
     "from_text",
     "is_graph",
+    "is_model",
     "kind",
     "load",
 ]
@@ -60,6 +61,11 @@ def from_document(doc: Document) -> Model:
 def is_graph(data: Any) -> bool:
     """Whether a config's parsed data describes a computational graph."""
     return graph.is_graph(data)
+
+
+def is_model(value: Any) -> bool:
+    """Whether `value` is a model already read (a network's or a graph's spec)."""
+    return isinstance(value, (Spec, GraphSpec))
 
 
 def kind(model: Any) -> Kind:

@@ -24,10 +24,9 @@ VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the updat
 def load(source: Source = None) -> Spec:
     """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
     from . import models  # a network's or a graph's: models tells them apart
-    from .graph.config import GraphSpec
 
-    if isinstance(source, (Spec, GraphSpec)):
-        return source
+    if models.is_model(source):
+        return source  # type: ignore[return-value]
     if isinstance(source, dict):
         return models.from_dict(source)
     return models.load(source)

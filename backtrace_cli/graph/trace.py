@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..definitions.operations import COPY_PATTERN, OPS
 from . import config as graph
@@ -96,6 +97,8 @@ class Update:
 @dataclass(frozen=True, slots=True)
 class GraphTrace:
     """Everything the renderers show of one pass (and update) of a graph."""
+
+    FORM: ClassVar[str] = "graph step"  # what draws it (`render.DRAWN_BY`)
 
     spec: GraphSpec
     rounding: str | None
@@ -444,6 +447,8 @@ def build(
 @dataclass(frozen=True, slots=True)
 class GraphTraining:
     """`step` on a graph: the epochs' rows, f after each epoch, the traced epochs in full."""
+
+    FORM: ClassVar[str] = "graph training"  # what draws it (`render.DRAWN_BY`)
 
     spec: GraphSpec  # before training
     final: GraphSpec

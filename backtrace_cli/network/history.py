@@ -6,7 +6,7 @@ Only `backtrace step` needs this; `run` never imports it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from . import engine
 from .config import Spec
@@ -40,6 +40,8 @@ class EpochRow:
 @dataclass(frozen=True, slots=True)
 class TrainingTrace:
     """N epochs: the per-epoch table, the loss curve, and full traces of the picked epochs."""
+
+    FORM: ClassVar[str] = "network training"  # what draws it (`render.DRAWN_BY`)
 
     spec: Spec
     rounding: str | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -93,6 +93,8 @@ DROPOUT_RULE = (
 @dataclass(frozen=True, slots=True)
 class Trace:
     """Everything the renderers show: notes, steps, and the old → new summary."""
+
+    FORM: ClassVar[str] = "network step"  # what draws it (`render.DRAWN_BY`)
 
     spec: Spec
     rounding: str | None  # "3sf", "4dp" or None

@@ -12,32 +12,42 @@ def number_format(decimals: int | None, rounding: str | None) -> NumberFormat:
     return NumberFormat(decimals if decimals is not None else 6, rounding, decimals is not None)
 
 
-def _is_training(result: Any) -> bool:
-    # a TrainingTrace has every epoch's losses; checked by shape so `run` never imports it
-    return hasattr(result, "losses")
+# What draws each traced result (its FORM), in each format: (module of this package, function).
+# Looked up by the result's own FORM, so `run` never imports a training trace's renderers.
+DRAWN_BY: dict[str, dict[str, tuple[str, str]]] = {
+    "network step": {
+        "table": ("table", "render"),
+        "markdown": ("markdown", "render"),
+        "json": ("json", "render"),
+    },
+    "network training": {
+        "table": ("epochs", "render"),
+        "markdown": ("markdown", "render_training"),
+        "json": ("json", "render_training"),
+    },
+    "graph step": {
+        "table": ("graph_table", "renderable"),
+        "markdown": ("graph_markdown", "render_markdown"),
+        "json": ("graph_json", "render_json"),
+    },
+    "graph training": {
+        "table": ("graph_table", "training_renderable"),
+        "markdown": ("graph_markdown", "training_markdown"),
+        "json": ("graph_json", "training_json"),
+    },
+}
 
 
-def _graph(result: Any) -> str | None:
-    """ "trace" or "training" for a computational graph's records, else None."""
-    kind = type(result).__name__
-    return {"GraphTrace": "trace", "GraphTraining": "training"}.get(kind)
+def _drawer(result: Any, fmt: str) -> Callable[..., Any]:
+    from importlib import import_module  # each renderer loads when it is used
+
+    module, function = DRAWN_BY[result.FORM][fmt]
+    return getattr(import_module(f"{__name__}.{module}"), function)  # type: ignore[no-any-return]
 
 
 def renderable(result: Any, number: NumberFormat) -> Any:
     """The rich renderable of a trace (`run`) or a training trace (`step`)."""
-    if _graph(result):
-        from . import graph
-
-        if _graph(result) == "training":
-            return graph.training_renderable(result, number)
-        return graph.renderable(result, number)
-    if _is_training(result):
-        from . import epochs
-
-        return epochs.render(result, number)
-    from . import table
-
-    return table.render(result, number)
+    return _drawer(result, "table")(result, number)
 
 
 def to_terminal(
@@ -69,24 +79,10 @@ def text(
     result: Any, fmt: str, number: NumberFormat, progress: Callable[[int], None] | None = None
 ) -> str:
     """The trace as text in `fmt`: json, markdown, or the tables without colour (for files)."""
-    if _graph(result) and fmt != "table":
-        from . import graph
-
-        if fmt == "json":
-            return graph.render_json(result)
-        if _graph(result) == "training":
-            return graph.training_markdown(result, number)
-        return graph.render_markdown(result, number)
     if fmt == "json":
-        from . import json
-
-        return json.render(result)
+        return _drawer(result, "json")(result)  # type: ignore[no-any-return]
     if fmt == "markdown":
-        from . import markdown
-
-        if _is_training(result):
-            return markdown.render_training(result, number)
-        return markdown.render(result, number)
+        return _drawer(result, "markdown")(result, number)  # type: ignore[no-any-return]
     import io
 
     from rich.console import Console

@@ -78,8 +78,15 @@ def document(trace: GraphTrace) -> dict[str, Any]:
     return data
 
 
-def render_json(trace: GraphTrace | GraphTraining) -> str:
-    data = document_training(trace) if hasattr(trace, "rows") else document(trace)
+def render_json(trace: GraphTrace) -> str:
+    return _dumps(document(trace))
+
+
+def training_json(trace: GraphTraining) -> str:
+    return _dumps(document_training(trace))
+
+
+def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

@@ -218,9 +218,17 @@ def document_training(trace: TrainingTrace) -> dict[str, Any]:
     }
 
 
-def render(trace: Trace | TrainingTrace) -> str:
-    # a TrainingTrace has every epoch's losses; checked by shape so `run` never imports it
-    data = document_training(trace) if hasattr(trace, "losses") else document(trace)
+def render(trace: Trace) -> str:
+    """`run`'s JSON document."""
+    return _dumps(document(trace))
+
+
+def render_training(trace: TrainingTrace) -> str:
+    """`step`'s JSON document."""
+    return _dumps(document_training(trace))
+
+
+def _dumps(data: dict[str, Any]) -> str:
     out: list[str] = []
     _write(data, 0, out)
     return "".join(out) + "\n"
