@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..definitions.optimizers import LATEX
 from ..graph.formula import terms, write
 from ..graph.trace import Formula, Operand
 from .latex import latex_number
@@ -96,7 +97,6 @@ def latex_name(name: str) -> str:
 
 
 def _word(text: str) -> str:
-    from ..definitions.optimizers import LATEX
 
     if text in _GREEK:
         return _GREEK[text]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..core.rounding import describe
 from ..graph.trace import Block, GraphTrace, Operand, Row
 from . import escape
 from .graph_formula import (
@@ -150,7 +151,6 @@ def _summary_table(trace: GraphTrace, fmt: NumberFormat) -> list[str]:
 
 
 def _rounding(spec: str) -> str:
-    from ..core.rounding import describe
 
     return describe(spec)
 

@@ -6,10 +6,19 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich import box
+from rich.console import Group
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
 from ..core.errors import visible
+from ..graph.config import FD_STEP, FD_TOLERANCE
 from ..graph.trace import Block, GraphTrace
+from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
 from .numbers import NumberFormat
+from .table import title_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -45,10 +54,6 @@ def _given(trace: GraphTrace, fmt: NumberFormat) -> str:
 
 
 def block_table(block: Block, fmt: NumberFormat) -> RenderableType:
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
 
     heading = Text.assemble((block.title, "bold"), "   ", (block.rule, "dim"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
@@ -76,10 +81,6 @@ def block_table(block: Block, fmt: NumberFormat) -> RenderableType:
 
 
 def _verify_table(trace: GraphTrace, fmt: NumberFormat) -> RenderableType:
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("gradient", style="bold cyan", no_wrap=True)
@@ -107,14 +108,12 @@ def _verify_table(trace: GraphTrace, fmt: NumberFormat) -> RenderableType:
 
 
 def _verify_rule(trace: GraphTrace) -> str:
-    from ..graph.config import FD_STEP
 
     out = trace.spec.output
     return f"∂{out}/∂x ≈ [{out}(x + h) − {out}(x − h)]/2h, h = {FD_STEP:g}"
 
 
 def verify_note(trace: GraphTrace) -> str:
-    from ..graph.config import FD_TOLERANCE
 
     checks = trace.checks or ()
     bad = [c.name for c in checks if not c.agrees]
@@ -129,11 +128,6 @@ def verify_note(trace: GraphTrace) -> str:
 
 def renderable(trace: GraphTrace, fmt: NumberFormat, title: bool = True) -> RenderableType:
     """The whole trace of one pass, as one renderable; the caller prints it once."""
-    from rich.console import Group
-    from rich.rule import Rule
-    from rich.text import Text
-
-    from .table import title_lines
 
     spec = trace.spec
     parts: list[Any] = []
@@ -175,13 +169,6 @@ def shown_rows(trace: GraphTraining) -> list[Any]:
 
 
 def training_renderable(trace: GraphTraining, fmt: NumberFormat) -> RenderableType:
-    from rich import box
-    from rich.console import Group
-    from rich.rule import Rule
-    from rich.table import Table
-    from rich.text import Text
-
-    from .epochs import loss_curve
 
     spec = trace.spec
     out = spec.output

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..network.config import dropout_layer_names
-from ..network.records import JSON_IN_FULL, Trace, changes, parameters
+from ..network.records import JSON_IN_FULL, LECTURE, SIGN_CONVENTION, Trace, changes, parameters
 
 if TYPE_CHECKING:
     from ..network.history import TrainingTrace
@@ -258,7 +258,6 @@ def _write(value: Any, level: int, out: list[str]) -> None:
 
 def _convention(spec: Any) -> str:
     """The equations' sign convention, in the words of the spec's notation."""
-    from ..network.records import LECTURE, SIGN_CONVENTION
 
     book = getattr(spec, "notation", LECTURE)
     if book == LECTURE:

@@ -7,9 +7,11 @@ beside it: `latex` (names, numbers, equations), `rules`, `mermaid`, `problem`, `
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..network.config import Spec
+from ..network.history import EpochRow, loss_meanings, output_heading
 from ..network.records import Elided, Equation, Section, Step, Trace
 from . import escape
 from .latex import equation_lines, latex_number, latex_symbol, math_block, math_inline
@@ -140,7 +142,6 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
 
 def _after(trace: Trace) -> Spec:
     """The network after the step, read from the records' new values (nothing recomputed)."""
-    from dataclasses import replace
 
     layers = trace.steps[-1].layers
     weights = tuple(layer.weights_after for layer in layers)
@@ -159,7 +160,6 @@ PARAMETERS_PER_TABLE = 8  # parameter columns per markdown table: fits a 900-pix
 def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> list[str]:
     """The per-epoch table: loss and outputs, then the parameters (hand-sized networks) in
     tables of their own, at most eight columns each, each starting with the epoch."""
-    from ..network.history import EpochRow
 
     rows = [row for row in trace.rows if isinstance(row, EpochRow)]
     header = ["epoch", "loss", *(_header_cell(name) for name in trace.output_names)]
@@ -203,7 +203,6 @@ def _markdown_table(header: list[str], columns: list[list[str]]) -> list[str]:
 
 
 def _header_cell(name: str) -> str:
-    from ..network.history import output_heading
 
     symbol, sample = output_heading(name)
     text = math_inline(latex_symbol(symbol))
@@ -213,7 +212,6 @@ def _header_cell(name: str) -> str:
 def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     """`step`: the problem, the network before and after, the per-epoch table, the loss chart,
     and the full equations of the traced epochs."""
-    from ..network.history import loss_meanings
 
     spec = trace.spec
     run = len(trace.losses)

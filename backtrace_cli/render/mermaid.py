@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..definitions import notation
 from ..graph.trace import GraphTrace
 from ..network.config import Spec
-from ..network.records import Step, shown_units
+from ..network.records import Step, shown_units, translation
 from .graph_formula import text_formula
 from .numbers import NumberFormat
 
@@ -38,7 +39,6 @@ def diagram(
     dropped: set[int] | None = None,
 ) -> str:
     """The network as a Mermaid flowchart: layers left to right, weights on the edges."""
-    from ..network.records import translation
 
     numbering = spec.numbering
     named = translation(spec).symbol
@@ -153,7 +153,6 @@ CHART_POINTS = 40
 def loss_chart(trace: TrainingTrace, fmt: NumberFormat) -> str:
     """The loss after each epoch as a Mermaid xychart-beta line (thinned to about 40 points,
     from epoch 1 to the last)."""
-    import math
 
     run = len(trace.losses_after)
     step = max(1, math.ceil(run / CHART_POINTS))

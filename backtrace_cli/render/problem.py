@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..definitions.losses import get as get_loss
 from ..definitions.operations import OPS
+from ..definitions.optimizers import describe
 from ..graph.trace import GraphTrace, Operand
-from ..network.config import Spec
-from ..network.records import Trace, biases_text
+from ..network.config import Spec, dropout_layer_names
+from ..network.records import Trace, biases_text, translation
 from .graph_formula import constant, latex_formula, latex_name, write
 from .latex import latex_number, latex_symbol, math_inline
 from .numbers import NumberFormat
@@ -16,7 +18,6 @@ from .rules import rule_markdown
 
 def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
     """What the homework question says: network, activations, loss, η, data, dropout."""
-    from ..network.records import translation
 
     numbering = spec.numbering
     book = translation(spec)
@@ -39,7 +40,6 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         if len(acts) == 1
         else "activations " + ", ".join(spec.activations) + " (layer by layer)"
     )
-    from ..definitions.losses import get as get_loss
 
     text = (
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} "
@@ -71,8 +71,6 @@ def problem(spec: Spec, fmt: NumberFormat, epochs: int | None = None) -> str:
         )
         text += f"{len(spec.samples)} training samples, taken {how}. "
     if spec.dropout is not None:
-        from ..network.config import dropout_layer_names
-
         rates = [
             f"rate {fmt(r)} on " + ("the inputs" if n == "inputs" else f"hidden layer {n[6:]}")
             for n, r in zip(dropout_layer_names(spec.layers), spec.dropout.rates)
@@ -137,8 +135,6 @@ def graph_problem(trace: GraphTrace, fmt: NumberFormat, epochs: int | None = Non
         names = ", ".join(math_inline(latex_name(p)) for p in spec.parameters)
         how = "gradient descent"
         if not spec.plain:  # Adam, momentum, weight decay: named, with their settings
-            from ..definitions.optimizers import describe
-
             how = describe(spec.optimizer, spec.weight_decay)
         text += f" Then update {names} by {how} with $\\eta = {eta}$"
         text += f" for {epochs} epochs." if epochs else "."

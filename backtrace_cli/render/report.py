@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
 from ..core.errors import visible
 from ..teach.check import Report, Verdict, as_dict
 from . import escape
@@ -47,10 +52,6 @@ def _unanswered_line(report: Report, shown: int) -> str:
 def renderable(report: Report, fmt: NumberFormat) -> Any:
     """The terminal: every answer in a table; the first wrong one in full, the others'
     named mistakes; unanswered questions listed under the table."""
-    from rich import box
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("quantity", style="bold cyan", no_wrap=True)
