@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import formula, tracing
+from . import formula, models, tracing
 from .definitions import notations
 from .network.config import Spec
-from .network.records import Equation, Trace, is_question, translation
+from .network.records import is_question, translation
 from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
+from .worked import Equation, Section
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
 
@@ -111,41 +112,50 @@ class Solution:
 
 
 def solve(
-    spec: Spec, epochs: int = 1, rounding: str | None = None, gradients: bool | None = None
+    spec: Any, epochs: int = 1, rounding: str | None = None, gradients: bool | None = None
 ) -> Solution:
-    """Trace `epochs` epochs of `spec` in full: exactly, and with the declared `rounding`
+    """Trace `epochs` epochs of a model in full: exactly, and with the declared `rounding`
     carried (None: with each of `ROUNDINGS`, to recognise the one a student carried).
-    `gradients`: with the ∂E/∂w rows (as `run --gradients`; default as `run`)."""
+    `gradients`: a network's ∂E/∂w rows too (as `run --gradients`; default as `run`).
+    Every model's steps are sections of `Equation`s: the solution is their rows, in order,
+    each under its key (a computational graph has one step: epoch 1, sample 1)."""
     modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
+    by_mode = {mode: _steps(spec, epochs, mode, gradients) for mode in modes}
+    lines: list[Line] = []
+    index: dict[Key, int] = {}
+    for number, (epoch, sample, sections) in enumerate(by_mode[None]):
+        for c, section in enumerate(sections):
+            if section.kind == "verify":
+                continue
+            for r, row in enumerate(section.rows):
+                if not isinstance(row, Equation):
+                    continue
+                key = (epoch, sample, row.symbol)
+                if key in index:
+                    continue
+                rows = {mode: by_mode[mode][number][2][c].rows[r] for mode in modes}
+                index[key] = len(lines)
+                lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
+    samples = len(by_mode[None]) if models.kind(spec) == "graph" else len(spec.samples)
+    return Solution(spec, epochs, modes, tuple(lines), index, samples)
 
-    def traces(mode: str | None) -> list[Trace]:
-        if epochs == 1:
-            return [tracing.step(spec, mode, full=True, gradients=gradients)]
+
+Steps = list[tuple[int, int, tuple[Section, ...]]]  # (epoch, sample, the step's sections)
+
+
+def _steps(spec: Any, epochs: int, mode: str | None, gradients: bool | None) -> Steps:
+    """The traced steps of `epochs` epochs, carrying `mode`'s rounding."""
+    if models.kind(spec) == "graph":
+        return [(1, 1, tracing.trace_graph(spec, mode).blocks)]
+    if epochs == 1:
+        traces = [tracing.step(spec, mode, full=True, gradients=gradients)]
+    else:
         every = set(range(1, epochs + 1))  # all traced in full, as `trace=["all"]` asks
         done = tracing.train(
             spec, epochs, every, False, rounding=mode, full=True, gradients=gradients
         )
-        return list(done.traces)
-
-    by_mode = {mode: traces(mode) for mode in modes}
-    lines: list[Line] = []
-    index: dict[Key, int] = {}
-    for number, trace in enumerate(by_mode[None]):
-        others = {mode: by_mode[mode][number] for mode in modes}
-        for s, step in enumerate(trace.steps):
-            for c, section in enumerate(step.sections):
-                if section.kind == "verify":
-                    continue
-                for r, row in enumerate(section.rows):
-                    if not isinstance(row, Equation):
-                        continue
-                    rows = {mode: others[mode].steps[s].sections[c].rows[r] for mode in modes}
-                    key = (step.epoch, step.sample, row.symbol)
-                    if key in index:
-                        continue
-                    index[key] = len(lines)
-                    lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
-    return Solution(spec, epochs, modes, tuple(lines), index, len(spec.samples))
+        traces = list(done.traces)
+    return [(step.epoch, step.sample, step.sections) for trace in traces for step in trace.steps]
 
 
 def _template(row: Equation) -> str:

@@ -166,8 +166,8 @@ def test_the_backward_pass_shows_upstream_local_and_their_product():
     # ∂f/∂x = ∂f/∂q · ∂q/∂x = (−4)·1
     product = [r for b in worked.blocks if b.title == "Backward · q" for r in b.rows]
     assert [r.symbol for r in product] == ["∂q/∂x", "∂f/∂x", "∂q/∂y", "∂f/∂y"]
-    assert [o.value for o in rows["∂f/∂x"].formula.operands] == [-4.0, 1.0]
-    assert rows["∂f/∂x"].formula.writer == "product"
+    assert [o.value for o in rows["∂f/∂x"].structure.operands] == [-4.0, 1.0]
+    assert rows["∂f/∂x"].structure.writer == "product"
 
 
 # ---------------------------------------------------------------- syntax and precedence

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from ..definitions.operations import OPS
-from .trace import Formula, Operand
+from ..worked import Formula, Operand
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
 

@@ -1,6 +1,6 @@
 """A graph's passes, named as a worked solution writes them. Computes nothing.
 
-Every number in a `Row` is read from the engine's `Pass`; a row's `Formula` says which writer
+Every number in a `Equation` is read from the engine's `Pass`; a row's `Formula` says which writer
 of `operations` (or which of the few general ones: a product, a sum, an update) writes it, and
 holds its operands — so renderers only format, in text or in LaTeX.
 """
@@ -13,52 +13,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..definitions.operations import COPY_PATTERN, OPS
+from ..worked import Equation, Formula, Operand, Section
 from . import config as graph
 from .config import Const, GraphSpec, Node, Pass
-
-
-@dataclass(frozen=True, slots=True)
-class Operand:
-    """A name (an input, a node or a gradient such as "∂f/∂q") with its value, or a
-    constant (name None) written as `text`."""
-
-    name: str | None
-    value: float
-    text: str = ""
-    slot: str = ""  # the template slot it fills ("template" formulas): "m", "β1", "η"
-
-
-@dataclass(frozen=True, slots=True)
-class Formula:
-    """Which writer writes the row: an operation's value (`part` None) or its local
-    gradient with respect to argument `part`; or "product", "sum", "seed", "update"."""
-
-    writer: str
-    operands: tuple[Operand, ...]
-    part: int | None = None
-    template: tuple[str, str] = ("", "")  # "template": an optimizer's line, text and LaTeX
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One traced equation: symbol = formula = numbers = value."""
-
-    symbol: str  # "q", "∂q/∂x", "∂f/∂x"
-    formula: Formula
-    value: float  # from the engine, never recomputed
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """A titled group of rows: the forward pass, one node's backward step, the inputs."""
-
-    kind: str  # "forward", "backward", "gradients", "verify", "update"
-    title: str
-    rule: str
-    rows: tuple[Row, ...]
-    note: str = ""
-    rule_latex: str = ""  # the rule as LaTeX math, where it is a formula (an optimizer's)
+from .formula import write
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +60,7 @@ class GraphTrace:
 
     spec: GraphSpec
     rounding: str | None
-    blocks: tuple[Block, ...]
+    blocks: tuple[Section, ...]
     nodes: tuple[NodeRecord, ...]  # forward order
     inputs: tuple[tuple[str, float], ...]  # the values this pass used
     gradients: tuple[tuple[str, float], ...]  # ∂f/∂input, every input
@@ -112,6 +70,22 @@ class GraphTrace:
     value_after: float | None = None  # f after the update
     inference: bool = False  # forward pass only
     epoch: int | None = None  # `step`: which epoch this is
+
+
+def _slot(operand: Operand) -> str:
+    """An operand in a row's template: its name as a {slot}, a constant as its number."""
+    if operand.name is None:
+        text = operand.text.replace("−", "-")
+        return f"({text})" if text.startswith("-") else text
+    return "{" + operand.name + "}"
+
+
+def _row(symbol: str, formula: Formula, value: float, note: str = "") -> Equation:
+    """One traced equation: symbol = formula = numbers = value, the formula held as its
+    structure and written as a template over its operands' names (as a network's rows are)."""
+    named = dict((o.name, o.value) for o in formula.operands if o.name is not None)
+    template = write(formula, _slot, latex=False)
+    return Equation(symbol, template, tuple(named.items()), value, note=note, structure=formula)
 
 
 def grad_symbol(output: str, name: str) -> str:
@@ -145,11 +119,11 @@ def local_symbol(node: Node, k: int, name: str) -> str:
     return f"∂{node.name}/∂{name}" + (f" ({_ordinal(k)})" if twice else "")
 
 
-def _forward(spec: GraphSpec, done: Pass) -> Block:
+def _forward(spec: GraphSpec, done: Pass) -> Section:
     rows = []
     for node in spec.nodes:
         rows.append(
-            Row(
+            _row(
                 node.name,
                 Formula(node.op, _operands(node, done.values)),
                 done.values[node.name],
@@ -160,26 +134,26 @@ def _forward(spec: GraphSpec, done: Pass) -> Block:
     if inner:
         names = f"{', '.join(inner[:3])}{' …' if len(inner) > 3 else ''}"
         rule += f"; {names} {'is' if len(inner) == 1 else 'are'} named by the tool"
-    return Block("forward", "Forward pass", rule, tuple(rows))
+    return Section("forward", "Forward pass", rule, tuple(rows))
 
 
-def _sum_row(spec: GraphSpec, done: Pass, name: str) -> Row:
+def _sum_row(spec: GraphSpec, done: Pass, name: str) -> Equation:
     uses = done.users[name]
     parts = tuple(Operand(branch_symbol(spec, done, name, use), done.branches[use]) for use in uses)
     note = COPY_PATTERN.format(name=name, count=len({n for n, _ in uses}))
     if len({n for n, _ in uses}) == 1:
         note = f"a copy sums: {name} is used twice by {uses[0][0]}, so its gradient is the sum"
-    return Row(grad_symbol(spec.output, name), Formula("sum", parts), done.grads[name], note)
+    return _row(grad_symbol(spec.output, name), Formula("sum", parts), done.grads[name], note)
 
 
-def _backward(spec: GraphSpec, done: Pass) -> list[Block]:
+def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
     blocks = []
     out = spec.output
     for node in reversed(spec.nodes):
-        rows: list[Row] = []
+        rows: list[Equation] = []
         upstream = grad_symbol(out, node.name)
         if node.name == out:
-            rows.append(Row(upstream, Formula("seed", ()), done.grads[node.name]))
+            rows.append(_row(upstream, Formula("seed", ()), done.grads[node.name]))
         elif len(done.users[node.name]) > 1:
             rows.append(_sum_row(spec, done, node.name))
         elif not done.users[node.name]:
@@ -189,7 +163,7 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Block]:
         for k, name in node.variables():
             local = local_symbol(node, k, name)
             rows.append(
-                Row(
+                _row(
                     local,
                     Formula(node.op, (*operands, result), part=k),
                     done.locals[(node.name, k)],
@@ -198,7 +172,7 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Block]:
             if node.name == out and len(done.users[name]) == 1:
                 continue  # upstream is 1: the local gradient is ∂f/∂name itself
             rows.append(
-                Row(
+                _row(
                     branch_symbol(spec, done, name, (node.name, k)),
                     Formula(
                         "product",
@@ -215,11 +189,11 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Block]:
         rule = f"upstream {upstream} times the local gradient of {op.name}"
         if node.name == out:
             rule = f"{upstream} = 1: the output's gradient with respect to itself"
-        blocks.append(Block("backward", title, rule, tuple(rows), op.pattern))
+        blocks.append(Section("backward", title, rule, tuple(rows), op.pattern))
     return blocks
 
 
-def _gradients(spec: GraphSpec, done: Pass) -> Block:
+def _gradients(spec: GraphSpec, done: Pass) -> Section:
     rows = []
     for name in spec.input_names:
         uses = done.users[name]
@@ -228,7 +202,7 @@ def _gradients(spec: GraphSpec, done: Pass) -> Block:
         elif uses:
             node, k = uses[0]
             rows.append(
-                Row(
+                _row(
                     grad_symbol(spec.output, name),
                     Formula(
                         "product",
@@ -242,14 +216,14 @@ def _gradients(spec: GraphSpec, done: Pass) -> Block:
             )
         else:
             rows.append(
-                Row(
+                _row(
                     grad_symbol(spec.output, name),
                     Formula("seed", (), part=0),
                     done.grads[name],
                     f"{spec.output} does not use {name}",
                 )
             )
-    return Block(
+    return Section(
         "gradients",
         f"Gradients · ∂{spec.output}/∂input",
         "the sum over every path from the input to the output",
@@ -277,17 +251,17 @@ def _records(spec: GraphSpec, done: Pass) -> tuple[NodeRecord, ...]:
 
 def _update(
     spec: GraphSpec, done: Pass, after: GraphSpec, moved: dict[str, dict[str, float]]
-) -> tuple[Block, tuple[Update, ...]]:
+) -> tuple[Section, tuple[Update, ...]]:
     new = dict(after.inputs)
     eta = spec.learning_rate or 0.0
-    rows: list[Row] = []
+    rows: list[Equation] = []
     updates = []
     for name in spec.parameters:
         grad = done.grads[name]
         symbol = grad_symbol(spec.output, name)
         if spec.plain:
             rows.append(
-                Row(
+                _row(
                     f"new {name}",
                     Formula(
                         "update",
@@ -313,13 +287,13 @@ def _update(
         rule = f"{spec.optimizer.optimizer.rule()}, η = {eta:g}"
         title = f"Update · {describe(spec.optimizer, spec.weight_decay)}"
     latex = "" if spec.plain else spec.optimizer.optimizer.rule_latex()
-    return Block("update", title, rule, tuple(rows), rule_latex=latex), tuple(updates)
+    return Section("update", title, rule, tuple(rows), rule_latex=latex), tuple(updates)
 
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
-def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float]) -> list[Row]:
+def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float]) -> list[Equation]:
     """An optimizer's lines for one parameter, each with its numbers (torch.optim's order)."""
     settings = spec.optimizer
     opt = settings.optimizer
@@ -346,15 +320,15 @@ def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float])
         value = n[f"before {line.name}"] if own else n[line.name]
         return Operand(f"{slot}_{name}", value, slot=slot)
 
-    def row(symbol: str, text: str, latex: str, line_name: str, value: float) -> Row:
+    def row(symbol: str, text: str, latex: str, line_name: str, value: float) -> Equation:
         slots = dict.fromkeys(_SLOT.findall(text))
         operands = tuple(operand(slot, line_name) for slot in slots)
-        return Row(symbol, Formula("template", operands, template=(text, latex)), value)
+        return _row(symbol, Formula("template", operands, template=(text, latex)), value)
 
     rows = []
     if not spec.weight_decay:
         rows.append(
-            Row(
+            _row(
                 g_symbol,
                 Formula(
                     "template",
@@ -366,7 +340,7 @@ def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float])
         )
     else:
         rows.append(
-            Row(
+            _row(
                 g_symbol,
                 Formula(
                     "template",
@@ -385,7 +359,7 @@ def _optimizer_rows(spec: GraphSpec, done: Pass, name: str, n: dict[str, float])
     step = opt.lines[-1]
     rows.append(row(f"Δ_{name}", opt.step_text(), opt.step_latex(), step.name, n["step"]))
     rows.append(
-        Row(
+        _row(
             f"new {name}",
             Formula(
                 "template",

@@ -8,9 +8,10 @@ working), so renderers only format.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..worked import Elided, Equation, Section
 from . import engine
 from .config import Spec
 
@@ -24,50 +25,6 @@ LECTURE = "lecture"  # the default notation: the course notes', the trace's own 
 SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
 ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
 TERMS_SHOWN = 4  # terms of a sum written out before "…"
-
-
-@dataclass(frozen=True, slots=True)
-class Equation:
-    """One traced equation, as a student writes it."""
-
-    symbol: str  # "δ3"
-    formula: str  # template: "{o3}(1 − {o3})·{w35}·{δ5}"
-    operands: tuple[tuple[str, float], ...]  # (("o3", 0.680267), ("w35", 0.3), ...)
-    value: float  # from the engine's array, never recomputed
-    working: str | None = None  # template for the numbers, when it differs from `formula`
-    note: str = ""
-    latex: str = ""  # the formula as a LaTeX template with the same slots, where it has one
-    origin: Equation | None = field(default=None, repr=False, compare=False)  # the lecture's
-    # equation this one renames, in a textbook's notation (None: it is the lecture's)
-
-    def values(self) -> dict[str, float]:
-        return dict(self.operands)
-
-    def used(self) -> tuple[tuple[str, float], ...]:
-        """The operands the formula (or its working) writes: what a student needs to find
-        the value. (A δ row also carries net, which only relu's derivative reads.)"""
-        written = self.formula + (self.working or "")
-        return tuple((name, v) for name, v in self.operands if "{" + name + "}" in written)
-
-
-@dataclass(frozen=True, slots=True)
-class Elided:
-    """Rows left out of a wide layer's table (all are in the JSON)."""
-
-    count: int
-    what: str  # "units 11–258"
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """A phase of one step: a titled group of equations under one general rule."""
-
-    kind: str  # "forward", "dropout", "error", "delta", "update"
-    title: str
-    rule: str
-    rows: tuple[Equation | Elided, ...]
-    note: str = ""  # a line under the table (dropout: how many units were dropped)
-    rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
 
 
 @dataclass(frozen=True, slots=True)

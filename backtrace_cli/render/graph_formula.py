@@ -7,7 +7,7 @@ import re
 
 from ..definitions.optimizers import LATEX
 from ..graph.formula import terms, write
-from ..graph.trace import Formula, Operand
+from ..worked import Formula, Operand
 from .latex import latex_number
 from .numbers import MINUS, NumberFormat
 

@@ -48,7 +48,7 @@ def document(trace: GraphTrace) -> dict[str, Any]:
             {
                 "section": block.kind,
                 "symbol": row.symbol,
-                "formula": text_formula(row.formula),
+                "formula": text_formula(row.structure),
                 "value": _clean(row.value),
             }
             for block in trace.blocks

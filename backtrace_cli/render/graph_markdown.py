@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..core.rounding import describe
-from ..graph.trace import Block, GraphTrace, Operand, Row
+from ..graph.trace import GraphTrace
+from ..worked import Equation, Operand, Section
 from . import escape
 from .graph_formula import (
     formula_terms,
@@ -32,14 +33,14 @@ EQUATION_GAP, LINE_GAP = "12pt", "9pt"  # a graph's rows are tall fractions: spa
 # one equation and the next, and where a fraction meets a line of its own equation
 
 
-def equation_lines(row: Row, fmt: NumberFormat) -> list[str]:
+def equation_lines(row: Equation, fmt: NumberFormat) -> list[str]:
     """An equation as the course notes write it, in the layered network's layout: the
     formula, then "= " the numbers, then "= " the value, a line each; a sum too long for the
     page goes on at a +."""
 
     def lines(text: Callable[[Operand], str], latex: Callable[[Operand], str]) -> list[str]:
         terms = zip(
-            formula_terms(row.formula, text, False), formula_terms(row.formula, latex, True)
+            formula_terms(row.structure, text, False), formula_terms(row.structure, latex, True)
         )
         return continued(list(terms))
 
@@ -75,7 +76,7 @@ def _formula_tex(text: str) -> str:
     )
 
 
-def block_markdown(block: Block, fmt: NumberFormat) -> str:
+def block_markdown(block: Section, fmt: NumberFormat) -> str:
     if block.rule_latex:
         rule = f"${block.rule_latex}$"
     elif "←" in block.rule:  # gradient descent's "w ← w − η·∂f/∂w, η = 0.1": all maths

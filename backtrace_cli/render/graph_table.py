@@ -14,7 +14,8 @@ from rich.text import Text
 
 from ..core.errors import visible
 from ..graph.config import FD_STEP, FD_TOLERANCE
-from ..graph.trace import Block, GraphTrace
+from ..graph.trace import GraphTrace
+from ..worked import Section
 from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
 from .numbers import NumberFormat
@@ -53,7 +54,7 @@ def _given(trace: GraphTrace, fmt: NumberFormat) -> str:
     return "inputs " + ", ".join(f"{n} = {fmt(v)}" for n, v in trace.inputs)
 
 
-def block_table(block: Block, fmt: NumberFormat) -> RenderableType:
+def block_table(block: Section, fmt: NumberFormat) -> RenderableType:
 
     heading = Text.assemble((block.title, "bold"), "   ", (block.rule, "dim"))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
@@ -63,8 +64,8 @@ def block_table(block: Block, fmt: NumberFormat) -> RenderableType:
     table.add_column("value", justify="right", style="bold", no_wrap=True)
     notes = []
     for row in block.rows:
-        formula = text_formula(row.formula)
-        working = text_working(row.formula, fmt)
+        formula = text_formula(row.structure)
+        working = text_working(row.structure, fmt)
         table.add_row(
             Text(row.symbol + " "),
             Text(formula),

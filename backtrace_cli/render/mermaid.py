@@ -131,7 +131,7 @@ def graph_diagram(trace: GraphTrace, fmt: NumberFormat, title: str, blank: bool 
         lines.append(f'  {ident[name]}(["{quoted(label)}"])')
     rows = {row.symbol: row for row in trace.blocks[0].rows}
     for node in trace.nodes:
-        formula = text_formula(rows[node.name].formula)
+        formula = text_formula(rows[node.name].structure)
         label = f"{node.name} = {formula}" + ("" if blank else f"<br/>= {fmt(node.value)}")
         if not trace.inference and not blank:
             label += f"<br/>∂{out}/∂{node.name} = {fmt(node.grad)}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from ..definitions.losses import get as get_loss
 from ..definitions.operations import OPS
 from ..definitions.optimizers import describe
-from ..graph.trace import GraphTrace, Operand
+from ..graph.trace import GraphTrace
 from ..network.config import Spec, dropout_layer_names
 from ..network.records import Trace, biases_text, translation
+from ..worked import Operand
 from .graph_formula import constant, latex_formula, latex_name, write
 from .latex import latex_number, latex_symbol, math_inline
 from .numbers import NumberFormat
@@ -116,7 +117,7 @@ def graph_problem(trace: GraphTrace, fmt: NumberFormat, epochs: int | None = Non
         what = f"the expression ${latex_name(spec.output)} = {_latex_source(trace)}$"
     else:
         what = "the graph of nodes " + ", ".join(
-            f"${latex_name(row.symbol)} = {latex_formula(row.formula)}$"
+            f"${latex_name(row.symbol)} = {latex_formula(row.structure)}$"
             for row in trace.blocks[0].rows
             if next(n for n in trace.nodes if n.name == row.symbol).named
         )
@@ -148,15 +149,15 @@ def _latex_source(trace: GraphTrace) -> str:
 
     def expand(name: str) -> str:
         row = rows[name]
-        formula = row.formula
+        formula = row.structure
 
         def operand(o: Operand) -> str:
             if o.name is None:
                 return constant(o, True)
             if o.name in rows and o.name not in named:
                 inner = expand(o.name)
-                simple = OPS[rows[o.name].formula.writer].is_function or OPS[
-                    rows[o.name].formula.writer
+                simple = OPS[rows[o.name].structure.writer].is_function or OPS[
+                    rows[o.name].structure.writer
                 ].name in ("pow", "id")
                 return inner if simple or _wrapped(formula.writer) else f"\\left({inner}\\right)"
             return latex_name(o.name)

@@ -16,16 +16,13 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from .. import models, tracing
+from .. import models, solution, tracing
 from ..core import safefile
 from ..core.errors import ConfigError
 from ..core.yamlsource import Document, parse
 from ..graph import config as graph
 from ..graph.config import GraphSpec
-from ..graph.formula import write
-from ..graph.trace import GraphTrace, Operand, Row
-from ..network.records import Equation
-from ..solution import ROUNDINGS, Key, Line, Solution
+from ..solution import Key, Solution
 from .answers import ANSWERS_FILE, AnswerSheet, answers_in, read_rounding
 from .marker import mark, unanswered
 from .verdicts import Report
@@ -33,42 +30,9 @@ from .verdicts import Report
 KEYS = ("exercise", "config", "variant", "student", "round", "answers")
 
 
-def _slot_template(row: Row) -> str:
-    """The row's formula with its named operands as {slots}: "{q}·{z}", "exp({n5})"."""
-
-    def operand(o: Operand) -> str:
-        if o.name is None:
-            text = o.text.replace("−", "-")
-            return f"({text})" if text.startswith("-") else text
-        return "{" + o.name + "}"
-
-    return write(row.formula, operand, latex=False)
-
-
-def _equation(row: Row) -> Equation:
-    operands = tuple((o.name, o.value) for o in row.formula.operands if o.name is not None)
-    return Equation(row.symbol, _slot_template(row), tuple(dict(operands).items()), row.value)
-
-
-def _traces(spec: GraphSpec, modes: tuple[str | None, ...]) -> dict[str | None, GraphTrace]:
-    return {mode: tracing.trace_graph(spec, mode) for mode in modes}
-
-
 def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
     """The graph's solution, exactly and with each rounding a student may carry."""
-    modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
-    traces = _traces(spec, modes)
-    lines: list[Line] = []
-    index: dict[Key, int] = {}
-    for b, block in enumerate(traces[None].blocks):
-        for r, row in enumerate(block.rows):
-            key = (1, 1, row.symbol)
-            if key in index:
-                continue
-            rows = {mode: _equation(traces[mode].blocks[b].rows[r]) for mode in modes}
-            index[key] = len(lines)
-            lines.append(Line(key, rows[None].formula, rows))
-    return Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
+    return solution.solve(spec, 1, rounding)
 
 
 def symbols(spec: GraphSpec) -> list[str]:

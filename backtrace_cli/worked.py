@@ -1,0 +1,81 @@
+"""The worked solution's parts, as every model writes them: sections of equations, each with
+its symbol, its formula, the numbers and the value. Computes nothing, and imports no model.
+
+A layered network writes a formula as a template over its operands' names — "{o3}(1 − {o3})·
+{w35}·{δ5}", from the definitions' own templates (`formula.parse` reads it as structure); a
+computational graph also holds it as a `Formula`: the operation (a writer of
+`definitions.operations`, or a product, sum, seed, update or optimizer template) and its
+operands. Renderers, marking and the quiz read these rows and nothing else of a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """A name (an input, a node or a gradient such as "∂f/∂q") with its value, or a
+    constant (name None) written as `text`."""
+
+    name: str | None
+    value: float
+    text: str = ""
+    slot: str = ""  # the template slot it fills ("template" formulas): "m", "β1", "η"
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """Which writer writes the row: an operation's value (`part` None) or its local
+    gradient with respect to argument `part`; or "product", "sum", "seed", "update"."""
+
+    writer: str
+    operands: tuple[Operand, ...]
+    part: int | None = None
+    template: tuple[str, str] = ("", "")  # "template": an optimizer's line, text and LaTeX
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """One traced equation, as a student writes it."""
+
+    symbol: str  # "δ3"
+    formula: str  # template: "{o3}(1 − {o3})·{w35}·{δ5}"
+    operands: tuple[tuple[str, float], ...]  # (("o3", 0.680267), ("w35", 0.3), ...)
+    value: float  # from the engine's array, never recomputed
+    working: str | None = None  # template for the numbers, when it differs from `formula`
+    note: str = ""
+    latex: str = ""  # the formula as a LaTeX template with the same slots, where it has one
+    origin: Equation | None = field(default=None, repr=False, compare=False)  # the lecture's
+    # equation this one renames, in a textbook's notation (None: it is the lecture's)
+    structure: Formula | None = field(default=None, repr=False, compare=False)  # the formula
+    # as its operation and operands, where the model holds it so (a graph's rows)
+
+    def values(self) -> dict[str, float]:
+        return dict(self.operands)
+
+    def used(self) -> tuple[tuple[str, float], ...]:
+        """The operands the formula (or its working) writes: what a student needs to find
+        the value. (A δ row also carries net, which only relu's derivative reads.)"""
+        written = self.formula + (self.working or "")
+        return tuple((name, v) for name, v in self.operands if "{" + name + "}" in written)
+
+
+@dataclass(frozen=True, slots=True)
+class Elided:
+    """Rows left out of a wide layer's table (all are in the JSON)."""
+
+    count: int
+    what: str  # "units 11–258"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A phase of one step: a titled group of equations under one general rule."""
+
+    kind: str  # "forward", "dropout", "error", "delta", "update"
+    title: str
+    rule: str
+    rows: tuple[Equation | Elided, ...]
+    note: str = ""  # a line under the table (dropout: how many units were dropped)
+    rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
