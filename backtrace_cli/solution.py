@@ -57,6 +57,8 @@ class Line:
     key: Key
     template: str  # the formula (or its working) that evaluates to the value
     rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
+    slips: tuple[tuple[str, str], ...] = ()  # the model's own named slips on this line:
+    # (name, the template a student who makes it evaluates) — a graph's (`graphmistakes`)
 
     @property
     def exact(self) -> Equation:

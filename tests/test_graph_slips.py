@@ -7,6 +7,7 @@ student who makes the slip would work it, carrying 2, 3 or 4 significant figures
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +42,171 @@ def named(verdict, slip: str) -> bool:
 
 def slip_names(verdict) -> list[str]:
     return [name for name in verdict.mistakes if name.startswith(SLIPS)]
+
+
+# ---------------------------------------------------------------- neuron_circuit, by hand
+# f = 1/(1 + exp(−(w0·x0 + w1·x1 + w2))), w0 = 2, x0 = −1, w1 = −3, x1 = −2, w2 = −3:
+# n1 = w0·x0 = −2, n2 = w1·x1 = 6, n3 = n1 + n2 = 4, n4 = n3 + w2 = 1, n5 = −n4 = −1,
+# n6 = exp(n5), n7 = 1 + n6, f = 1/n7; backward ∂f/∂n7 = −1/n7², ∂f/∂n6 = ∂f/∂n7·1,
+# ∂f/∂n5 = ∂f/∂n6·exp(n5) = ∂f/∂n6·n6, ∂f/∂n4 = ∂f/∂n5·(−1), and the adds pass it on:
+# ∂f/∂n1 = ∂f/∂n3 = ∂f/∂n4; the multiply gate n1 = w0·x0 swaps: ∂f/∂w0 = ∂f/∂n1·x0.
+
+
+def neuron(figures: int) -> dict[str, float]:
+    """The neuron circuit's values as a student carrying `figures` figures has them."""
+    n6 = carry(math.exp(-1), figures)
+    n7 = carry(1 + n6, figures)
+    d7 = carry(-1 / n7**2, figures)  # ∂f/∂n7
+    d6 = d7  # ∂f/∂n6 = ∂f/∂n7·1
+    d5 = carry(d6 * n6, figures)  # ∂f/∂n5
+    d1 = -d5  # ∂f/∂n1 = ∂f/∂n4 = −∂f/∂n5
+    return {"n6": n6, "n7": n7, "d7": d7, "d6": d6, "d5": d5, "d1": d1}
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_exp_local_gradient_left_out_is_named(figures):
+    # ∂f/∂n5 = ∂f/∂n6·∂n6/∂n5 with exp's e^n5 left out: ∂f/∂n6 alone, −1/n7²
+    v = neuron(figures)
+    slip = v["d6"]
+    assert abs(slip - -0.534447) < 0.03  # e^−1 = 0.367879…, n7 = 1.367879…, −1/n7²
+    verdict = verdicts({"df/dn5": written(slip, figures)}, "neuron_circuit")["∂f/∂n5"]
+    assert verdict.kind == "wrong"
+    assert named(verdict, LOCAL), verdict.diagnosis
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_upstream_gradient_left_out_is_named(figures):
+    # ∂f/∂n5 written as exp's local gradient alone: e^n5 = e^−1 = 0.367879…
+    slip = carry(math.exp(-1), figures)
+    verdict = verdicts({"df/dn5": written(slip, figures)}, "neuron_circuit")["∂f/∂n5"]
+    assert verdict.kind == "wrong"
+    assert named(verdict, UPSTREAM), verdict.diagnosis
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_multiply_gate_not_swapped_is_named(figures):
+    # ∂f/∂w0 = ∂f/∂n1·x0 (−0.197·(−1)); not swapped: ∂f/∂n1·w0 = 0.197·2 ≈ 0.393
+    v = neuron(figures)
+    slip = carry(v["d1"] * 2, figures)
+    verdict = verdicts({"df/dw0": written(slip, figures)}, "neuron_circuit")["∂f/∂w0"]
+    assert verdict.kind == "wrong"
+    assert named(verdict, SWAP), verdict.diagnosis
+
+
+def test_a_slip_is_named_from_the_students_own_earlier_value():
+    # ∂f/∂n6 written −0.50 (wrong: −0.534); with exp's local gradient left out ∂f/∂n5 is
+    # their −0.50 again — not −0.50·0.368 = −0.184, which would follow from it
+    got = verdicts({"df/dn6": "-0.50", "df/dn5": "-0.50"}, "neuron_circuit")
+    assert got["∂f/∂n6"].kind == "wrong"
+    assert got["∂f/∂n5"].kind == "wrong"
+    assert named(got["∂f/∂n5"], LOCAL), got["∂f/∂n5"].diagnosis
+    follows = verdicts({"df/dn6": "-0.50", "df/dn5": "-0.184"}, "neuron_circuit")["∂f/∂n5"]
+    assert follows.kind == "follows" and not follows.mistakes
+
+
+# ---------------------------------------------------------------- circuit and chain_rule_graph
+
+
+def test_circuit_slips_by_hand():
+    # f = q·z, q = x + y = −2 + 5 = 3, z = −4: ∂f/∂q = z = −4 (not swapped: q = 3),
+    # ∂f/∂z = q = 3 (not swapped: z = −4); ∂f/∂x = ∂f/∂q·∂q/∂x = (−4)·1 (upstream left
+    # out: 1)
+    got = verdicts({"df/dq": 3, "df/dz": -4, "df/dx": 1}, "circuit")
+    assert named(got["∂f/∂q"], SWAP)
+    assert named(got["∂f/∂z"], SWAP)
+    assert named(got["∂f/∂x"], UPSTREAM)
+
+
+def test_a_slip_follows_the_students_wrong_node_value():
+    # q written 4 (wrong: 3); ∂f/∂q not swapped is then their q = 4, not 3
+    got = verdicts({"q": 4, "df/dq": 4}, "circuit")
+    assert named(got["∂f/∂q"], SWAP), got["∂f/∂q"].diagnosis
+
+
+def test_chain_rule_graph_slips_by_hand():
+    # wx = w·x = 0.5·2 = 1, ŷ = wx + b = 1.1, err = ŷ − y = −0.4, loss = err²;
+    # ∂loss/∂err = 2·err = −0.8, passed on through the add and the sub's first input:
+    # ∂loss/∂wx = −0.8. ∂loss/∂w = ∂loss/∂wx·x = −1.6: with the local x left out −0.8;
+    # not swapped ∂loss/∂wx·w = −0.4. ∂loss/∂x = ∂loss/∂wx·w = −0.4: not swapped
+    # ∂loss/∂wx·x = −1.6; upstream left out: w = 0.5
+    got = verdicts({"dloss/dw": -0.8, "dloss/dx": -1.6}, "chain_rule_graph")
+    assert named(got["∂loss/∂w"], LOCAL)
+    assert named(got["∂loss/∂x"], SWAP)
+    got = verdicts({"dloss/dw": -0.4, "dloss/dx": 0.5}, "chain_rule_graph")
+    assert named(got["∂loss/∂w"], SWAP)
+    assert named(got["∂loss/∂x"], UPSTREAM)
+
+
+# ---------------------------------------------------------------- a value used twice
+
+BRANCHED = """\
+config:
+  name: x used twice
+  nodes:
+    a: x * y
+    b: x + z
+    f: a * b
+  inputs: {x: 1.3, y: -2.1, z: 0.46}
+answers:
+"""
+
+
+def _branched(tmp_path: Path, answers: dict[str, str]) -> dict:
+    path = tmp_path / "answers.yaml"
+    path.write_text(BRANCHED + "".join(f"  {k}: {v}\n" for k, v in answers.items()))
+    return verdicts(str(path), None)
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_a_branch_not_summed_is_named(tmp_path, figures):
+    # a = x·y = 1.3·(−2.1) = −2.73, b = x + z = 1.76; f = a·b: ∂f/∂a = b, ∂f/∂b = a.
+    # ∂f/∂x = ∂f/∂a·y + ∂f/∂b·1 = b·y + a; one branch alone: b·y, or a
+    a = carry(1.3 * -2.1, figures)
+    b = carry(1.3 + 0.46, figures)
+    via_a = carry(b * -2.1, figures)
+    via_b = a
+    for slip in (via_a, via_b):
+        got = _branched(tmp_path, {"df/dx": written(slip, figures)})["∂f/∂x"]
+        assert got.kind == "wrong"
+        assert named(got, BRANCH), got.diagnosis
+    right = _branched(tmp_path, {"df/dx": written(carry(via_a + via_b, figures), figures)})
+    assert right["∂f/∂x"].ok and not right["∂f/∂x"].mistakes
+
+
+# ---------------------------------------------------------------- never invented
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_right_answers_are_never_given_a_slip(figures):
+    v = neuron(figures)
+    answers = {
+        "n6": written(v["n6"], figures),
+        "n7": written(v["n7"], figures),
+        "df/dn7": written(v["d7"], figures),
+        "df/dn6": written(v["d6"], figures),
+        "df/dn5": written(v["d5"], figures),
+        "df/dw0": written(carry(v["d1"] * -1, figures), figures),  # ∂f/∂n1·x0
+        "df/dx0": written(carry(v["d1"] * 2, figures), figures),  # ∂f/∂n1·w0
+    }
+    for verdict in verdicts(answers, "neuron_circuit").values():
+        assert verdict.ok, (verdict.symbol, verdict.verdict)
+        assert not verdict.mistakes
+    # the circuit: q = 3, f = −12, ∂f/∂q = z = −4, ∂f/∂z = q = 3, ∂f/∂x = ∂f/∂y = −4
+    exact = {"q": 3, "f": -12, "df/dq": -4, "df/dz": 3, "df/dx": -4, "df/dy": -4}
+    for verdict in verdicts(exact, "circuit").values():
+        assert verdict.kind == "right" and not verdict.mistakes
+
+
+def test_a_value_simply_wrong_is_given_no_slip(tmp_path):
+    # none of these is a slip's value: ∂f/∂n5 (slips give −0.534, 0.368), ∂f/∂w0 (0.393),
+    # ∂f/∂q (slips: 3, 1), ∂loss/∂w (−0.8, −0.4, 2), ∂f/∂x of the branched graph (−3.70, −2.73)
+    got = verdicts({"df/dn5": "0.250", "df/dw0": "0.811"}, "neuron_circuit")
+    got |= verdicts({"df/dq": 7}, "circuit")
+    got |= verdicts({"dloss/dw": -2.9}, "chain_rule_graph")
+    got |= _branched(tmp_path, {"df/dx": "-5.12"})
+    for verdict in got.values():
+        assert verdict.kind == "wrong"
+        assert not slip_names(verdict), (verdict.symbol, verdict.mistakes)
 
 
 # ---------------------------------------------------------------- a network: Δw's sign

@@ -27,6 +27,7 @@ from ..graph.trace import GraphTrace, Operand, Row
 from ..network.records import Equation
 from ..solution import ROUNDINGS, Key, Line, Solution
 from .answers import ANSWERS_FILE, AnswerSheet, answers_in, read_rounding
+from .graphmistakes import slips
 from .marker import mark, unanswered
 from .verdicts import Report
 
@@ -60,6 +61,10 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
     traces = _traces(spec, modes)
     lines: list[Line] = []
     index: dict[Key, int] = {}
+    by_symbol: dict[str, Row] = {}
+    for block in traces[None].blocks:
+        for row in block.rows:
+            by_symbol.setdefault(row.symbol, row)
     for b, block in enumerate(traces[None].blocks):
         for r, row in enumerate(block.rows):
             key = (1, 1, row.symbol)
@@ -67,7 +72,8 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
                 continue
             rows = {mode: _equation(traces[mode].blocks[b].rows[r]) for mode in modes}
             index[key] = len(lines)
-            lines.append(Line(key, rows[None].formula, rows))
+            named = slips(row, by_symbol, spec.output)
+            lines.append(Line(key, rows[None].formula, rows, named))
     return Solution(spec, 1, modes, tuple(lines), index, 1)  # type: ignore[arg-type]
 
 
