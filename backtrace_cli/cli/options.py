@@ -58,10 +58,12 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def in_notation(spec: Any, book: str | None) -> Any:
-    """The spec with --notation's book (a computational graph's names are its own)."""
+    """The spec with --notation's book, or exit 2 (a computational graph's names are its
+    own: no book renames them)."""
     from ..api import _in_notation  # numpy loads here, not for --help
 
-    return _in_notation(spec, book)
+    with bad_input():
+        return _in_notation(spec, book)
 
 
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:
