@@ -75,6 +75,8 @@ class Solution:
     lines: tuple[Line, ...]  # in the order the solution finds them
     index: Mapping[Key, int]
     samples: int
+    rounds_gradients: bool = False  # its rounded traces round every ∂ row too (a graph's): a
+    # student carrying a rounding carries the gradients rounded (a network's ∂ factors are not)
 
     @property
     def translation(self) -> Any:

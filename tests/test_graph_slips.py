@@ -93,6 +93,34 @@ def test_multiply_gate_not_swapped_is_named(figures):
     assert named(verdict, SWAP), verdict.diagnosis
 
 
+NEURON = """\
+config:
+  expression: 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))
+  inputs: {w0: -1.6, x0: -1.9, w1: 1.3, x1: -0.3, w2: -2.0}
+answers:
+"""
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_a_slip_at_the_end_of_a_long_chain_carried_rounded(tmp_path, figures):
+    # a student carrying 4 figures rounds every gradient they write, as `run --round` does:
+    # n1 = w0·x0 = 3.04, n2 = w1·x1 = −0.39, n4 = (n1 + n2) + w2 = 0.65, n5 = −n4,
+    # n6 = e^n5, n7 = 1 + n6, ∂f/∂n7 = −1/n7², ∂f/∂n5 = ∂f/∂n7·n6, ∂f/∂n1 = −∂f/∂n5;
+    # ∂f/∂x0 = ∂f/∂n1·w0, not swapped ∂f/∂n1·x0 (−0.4281 at 4 figures, where the
+    # gradients kept exact would give −0.4282)
+    r = lambda value: carry(value, figures)  # noqa: E731
+    n4 = r(r(r(-1.6 * -1.9) + r(1.3 * -0.3)) + -2.0)  # (3.04 − 0.39) − 2.0 = 0.65
+    n6 = r(math.exp(-n4))
+    n7 = r(1 + n6)
+    d1 = -r(r(-1 / n7**2) * n6)
+    slip = r(d1 * -1.9)
+    path = tmp_path / "answers.yaml"
+    path.write_text(NEURON + f"  df/dx0: {written(slip, figures)}\n")
+    verdict = verdicts(str(path), None)["∂f/∂x0"]
+    assert verdict.kind == "wrong"
+    assert named(verdict, SWAP), verdict.diagnosis
+
+
 def test_a_slip_is_named_from_the_students_own_earlier_value():
     # ∂f/∂n6 written −0.50 (wrong: −0.534); with exp's local gradient left out ∂f/∂n5 is
     # their −0.50 again — not −0.50·0.368 = −0.184, which would follow from it
@@ -245,3 +273,19 @@ def test_delta_w_flipped_takes_no_other_mistakes_diagnosis():
     got = verdicts({"delta5": f"{flipped:.4f}", "dw35": f"{flipped * o3:.4f}"}, "lecture")
     assert got["δ5"].mistakes[:1] == ("the sign of (t − o) flipped",)
     assert got["Δw35"].kind == "follows"
+
+
+def test_a_value_following_a_wrong_gradient_is_still_credited_at_4_figures(
+    tmp_path,
+):
+    # the same circuit at 4 figures: ∂f/∂n7 written −0.5000 (wrong); ∂f/∂x0 worked on from
+    # it, each gradient rounded as written: ∂f/∂n5 = −0.5·n6, ∂f/∂x0 = −∂f/∂n5·w0
+    r = lambda value: carry(value, 4)  # noqa: E731
+    n6 = r(math.exp(-r(r(r(-1.6 * -1.9) + r(1.3 * -0.3)) + -2.0)))
+    d1 = -r(-0.5 * n6)
+    theirs = r(d1 * -1.6)
+    path = tmp_path / "answers.yaml"
+    path.write_text(NEURON + f"  df/dn7: -0.5000\n  df/dx0: {written(theirs, 4)}\n")
+    got = verdicts(str(path), None)
+    assert got["∂f/∂n7"].kind == "wrong"
+    assert got["∂f/∂x0"].kind == "follows", got["∂f/∂x0"].verdict
