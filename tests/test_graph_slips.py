@@ -143,6 +143,8 @@ def test_circuit_slips_by_hand():
     assert named(got["∂f/∂q"], SWAP)
     assert named(got["∂f/∂z"], SWAP)
     assert named(got["∂f/∂x"], UPSTREAM)
+    # f is the output: ∂f/∂z = ∂f/∂f·q = 1·3; with the local gradient q left out, 1
+    assert named(verdicts({"df/dz": 1}, "circuit")["∂f/∂z"], LOCAL)
 
 
 def test_a_slip_follows_the_students_wrong_node_value():
