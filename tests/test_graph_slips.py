@@ -291,3 +291,18 @@ def test_a_value_following_a_wrong_gradient_is_still_credited_at_4_figures(
     got = verdicts(str(path), None)
     assert got["∂f/∂n7"].kind == "wrong"
     assert got["∂f/∂x0"].kind == "follows", got["∂f/∂x0"].verdict
+
+
+def test_sigmoid_derivative_left_out_is_named(tmp_path):
+    # d = w·x = 0.6·1.5 = 0.9, s = σ(d), f = s·t with t = −0.8: ∂f/∂s = t = −0.8 and
+    # ∂f/∂d = ∂f/∂s·s(1 − s) ≈ −0.8·0.2055 = −0.164; with σ′ left out, −0.80
+    s = 1 / (1 + math.exp(-0.9))
+    assert abs(-0.8 * s * (1 - s) - -0.1644) < 0.0005
+    path = tmp_path / "answers.yaml"
+    path.write_text(
+        "config:\n  nodes: {d: w * x, s: sigmoid(d), f: s * t}\n"
+        "  inputs: {w: 0.6, x: 1.5, t: -0.8}\nanswers:\n  df/dd: -0.80\n"
+    )
+    verdict = verdicts(str(path), None)["∂f/∂d"]
+    assert verdict.kind == "wrong"
+    assert named(verdict, LOCAL), verdict.diagnosis
