@@ -74,7 +74,9 @@ def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
             index[key] = len(lines)
             named = slips(row, by_symbol, spec.output)
             lines.append(Line(key, rows[None].formula, rows, named))
-    return Solution(spec, 1, modes, tuple(lines), index, 1, True)  # type: ignore[arg-type]
+    return Solution(  # type: ignore[arg-type]
+        spec, 1, modes, tuple(lines), index, 1, rounds_gradients=True
+    )
 
 
 def symbols(spec: GraphSpec) -> list[str]:

@@ -24,7 +24,6 @@ LOCAL = "the local gradient left out (the upstream gradient alone)"
 UPSTREAM = "the upstream gradient left out (the local gradient alone)"
 SWAP = "a multiply gate not swapped (its own input instead of the other one)"
 BRANCH = "a branch's gradients not summed (one branch of a value used twice)"
-SLIPS = (LOCAL, UPSTREAM, SWAP, BRANCH)
 
 
 def slips(row: Row, rows: Mapping[str, Row], output: str) -> tuple[tuple[str, str], ...]:
