@@ -27,10 +27,11 @@ __all__ = ["ConfigError", "Worked", "check", "check_report", "load", "trace", "t
 
 
 def _in_notation(spec: Any, notation: str | None) -> Any:
-    """The spec in a textbook's notation (ConfigError for a name that is not one); a
-    computational graph's names are its own."""
-    if notation is None or models.kind(spec) == "graph":
+    """The spec in a textbook's notation (ConfigError for a name that is not one, and for
+    any with a computational graph, whose names are its own)."""
+    if notation is None:
         return spec
+    models.refuse_notation(spec, notation)
     from dataclasses import replace
 
     from .definitions.notations import NAMES

@@ -108,6 +108,30 @@ def names(formula: Formula) -> tuple[str, ...]:
     return tuple(out)
 
 
+_INFIX = {"add": " + ", "sub": " − ", "mul": "·", "div": "/", "pow": "^"}
+
+
+def template(formula: Formula) -> str:
+    """A formula written as a template over its operands' {names}, bracketed wherever
+    precedence could matter: what `parse` reads back to the same formula. For a formula built
+    or rewritten as structure (a named slip's), so that it is marked as a traced row is."""
+    if isinstance(formula, Ref):
+        return "{" + formula.name + "}"
+    if isinstance(formula, Num):
+        text = repr(abs(formula.value))
+        return f"(−{text})" if formula.value < 0 else text
+    args = [template(a) for a in formula.args]
+    if formula.op in _INFIX:
+        return "(" + _INFIX[formula.op].join(args) + ")"
+    if formula.op == "neg":
+        return f"(−{args[0]})"
+    if formula.op in ("positive", "not_positive"):
+        return f"[{args[0]} {'>' if formula.op == 'positive' else '≤'} {args[1]}]"
+    if formula.op == "log10":
+        return f"log₁₀({args[0]})"
+    return f"{formula.op}({', '.join(args)})"
+
+
 # ---------------------------------------------------------------- reading our templates
 
 _TOKEN = re.compile(

@@ -58,6 +58,8 @@ class Line:
     key: Key
     template: str  # the formula (or its working) that evaluates to the value
     rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
+    slips: tuple[tuple[str, str], ...] = ()  # the model's own named slips on this line:
+    # (name, the template a student who makes it evaluates) — a graph's (`graphmistakes`)
 
     @property
     def exact(self) -> Equation:
@@ -74,6 +76,8 @@ class Solution:
     lines: tuple[Line, ...]  # in the order the solution finds them
     index: Mapping[Key, int]
     samples: int
+    rounds_gradients: bool = False  # its rounded traces round every ∂ row too (a graph's): a
+    # student carrying a rounding carries the gradients rounded (a network's ∂ factors are not)
 
     @property
     def translation(self) -> Any:

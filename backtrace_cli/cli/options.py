@@ -53,15 +53,18 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
         help="The textbook whose symbols and δ sign the trace uses, and the names answers are "
         "read in: lecture (net3, o3, δ = −∂E/∂net, w13), or a book's, e.g. nielsen (z^2_1, "
         "δ = ∂C/∂z) — the README lists them all. Default: the config's or answers file's "
-        "`notation:`, else lecture.",
+        "`notation:`, else lecture. Layered networks only: a computational graph's names are "
+        "its own.",
     )(command)
 
 
 def in_notation(spec: Any, book: str | None) -> Any:
-    """The spec with --notation's book (a computational graph's names are its own)."""
+    """The spec with --notation's book, or exit 2 (a computational graph's names are its
+    own: no book renames them)."""
     from ..api import _in_notation  # numpy loads here, not for --help
 
-    return _in_notation(spec, book)
+    with bad_input():
+        return _in_notation(spec, book)
 
 
 def trace_options(command: Callable[..., Any]) -> Callable[..., Any]:

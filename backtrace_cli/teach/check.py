@@ -248,7 +248,9 @@ def check_report(
         sheet, exercise = graph_sheet
         if rounding is not None:
             sheet = replace(sheet, rounding=_rounding_spec(rounding))
-        return graphcheck.mark_sheet(sheet, load(config if config is not None else exercise))
+        spec = load(config if config is not None else exercise)
+        models.refuse_notation(spec, notation)
+        return graphcheck.mark_sheet(sheet, spec)
     if isinstance(answers, (str, os.PathLike)):
         sheet = read(os.fspath(answers), named=config is None)
     elif isinstance(answers, dict):
@@ -262,6 +264,7 @@ def check_report(
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
     spec = load(config if config is not None else sheet.exercise)
     if models.kind(spec) == "graph":  # `config: circuit`: a graph's name where a network's goes
+        models.refuse_notation(spec, notation)
         return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
     return mark_sheet(sheet, spec, notation_book=notation)
 

@@ -126,6 +126,7 @@ class Marker:
             if (
                 models.kind(spec) == "graph"
             ):  # a variant of a graph's set, or a built-in graph's name
+                models.refuse_notation(spec, self.notation)
                 report, columns = _mark_graph(sheet, spec, questions)
                 return Row(path, student, variant, report, columns)
             book = self.notation or sheet.notation or spec.notation
@@ -255,12 +256,15 @@ def marker(
     """A Marker for the teacher's folder, or for one config (ConfigError if unreadable).
     `teacher`: neither, into a gradebook — each file's exercise must be a built-in name."""
     if folder is not None:
-        return Marker(folder=homework.read(folder), notation=notation)
+        found = homework.read(folder)
+        if notation is not None:  # a set's variants are all of one kind
+            models.refuse_notation(found.spec(found.entries[found.first]), notation)
+        return Marker(folder=found, notation=notation)
     if config is None:
         return Marker(notation=notation, teacher=teacher)
-    from ..models import load
-
-    return Marker(config=load(config), notation=notation)
+    loaded = models.load(config)
+    models.refuse_notation(loaded, notation)
+    return Marker(config=loaded, notation=notation)
 
 
 def refuse_existing(path: str) -> None:

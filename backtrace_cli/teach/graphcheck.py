@@ -24,6 +24,7 @@ from ..graph import config as graph
 from ..graph.config import GraphSpec
 from ..solution import Key, Solution
 from .answers import ANSWERS_FILE, AnswerSheet, answers_in, read_rounding
+from .graphmistakes import slips
 from .marker import mark, unanswered
 from .verdicts import Report
 
@@ -32,7 +33,13 @@ KEYS = ("exercise", "config", "variant", "student", "round", "answers")
 
 def solve(spec: GraphSpec, rounding: str | None = None) -> Solution:
     """The graph's solution, exactly and with each rounding a student may carry."""
-    return solution.solve(spec, 1, rounding)
+    solved = solution.solve(spec, 1, rounding)
+    rows = {line.key[2]: line.exact for line in solved.lines}
+    # each line with the named slips its formula's structure admits (`graphmistakes`)
+    lines = tuple(
+        replace(line, slips=slips(line.exact, rows, spec.output)) for line in solved.lines
+    )
+    return replace(solved, lines=lines, rounds_gradients=True)
 
 
 def symbols(spec: GraphSpec) -> list[str]:

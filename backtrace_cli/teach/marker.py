@@ -7,7 +7,7 @@ they come (the quiz).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -267,13 +267,7 @@ def _diagnose(
         lines.append(yours)
     scores: dict[str, float] = {}
     values: dict[str, float] = {}
-    for mistake in mistakes(solution.spec):
-        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
-        template = mistake.rewrite(row, solution.spec)
-        if template is None:
-            continue
-        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
-            template = solution.translation.signed_template(template, row.symbol)
+    for name, template in _candidates(line, solution):
         for world in worlds:
             half = world.half(answer)
             if half is None:
@@ -284,9 +278,9 @@ def _diagnose(
             tolerance = half + span.radius
             if within(answer, span.value, half, span.radius, rounding or world.mode):
                 score = abs(answer.value - span.value) / max(tolerance, TINY)
-                if score < scores.get(mistake.name, math.inf):
-                    scores[mistake.name] = score
-                    values[mistake.name] = span.value
+                if score < scores.get(name, math.inf):
+                    scores[name] = score
+                    values[name] = span.value
     named = tuple(sorted(scores, key=scores.__getitem__))
     if line.exact.origin is not None:  # the lecture's mistakes in the book's letters
         book = solution.translation
@@ -310,6 +304,20 @@ def _diagnose(
         named,
         tuple(lines),
     )
+
+
+def _candidates(line: Line, solution: Solution) -> Iterator[tuple[str, str]]:
+    """Each named mistake that applies to the line, with the template it gives: the model's
+    mistakes (`mistakes`), then the slips the solution names on the line itself (a graph's)."""
+    for mistake in mistakes(solution.spec):
+        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
+        template = mistake.rewrite(row, solution.spec)
+        if template is None:
+            continue
+        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
+            template = solution.translation.signed_template(template, row.symbol)
+        yield mistake.name, template
+    yield from line.slips
 
 
 @lru_cache(maxsize=16384)  # a class marked at once shows the same rows' working many times

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import models
+from .. import formula, models
 from ..definitions import activations, notations, optimizers
 from ..definitions.losses import get as get_loss
 from ..network.config import Spec
@@ -92,6 +92,36 @@ def _subtracted(row: Equation, spec: Spec) -> str | None:
     return row.formula.replace(" + {Δ", " − {Δ")
 
 
+def _flipped_change(row: Equation, spec: Spec) -> str | None:
+    """Δw = −η·δ·o: the plain rule's change (a product of η, a δ and an output) with its sign
+    flipped, as a student who takes δ for ∂E/∂net still descends. Read from the formula's
+    structure, so no other row's change (an optimizer's step) is touched."""
+    if not row.symbol.startswith("Δ"):
+        return None
+    parsed = formula.parse(row.formula)
+    factors = _factors(parsed) if parsed is not None else None
+    if not factors or formula.Ref("η") not in factors:
+        return None
+    if not any(isinstance(f, formula.Ref) and f.name.startswith("δ") for f in factors):
+        return None
+    return formula.template(formula.Apply("neg", (parsed,)))  # type: ignore[arg-type]
+
+
+def _factors(f: formula.Formula) -> list[formula.Formula] | None:
+    """A product's factors (operands and numbers); None for anything but a product."""
+    if isinstance(f, formula.Apply):
+        if f.op != "mul":
+            return None
+        out: list[formula.Formula] = []
+        for arg in f.args:
+            inner = _factors(arg)
+            if inner is None:
+                return None
+            out += inner
+        return out
+    return [f]
+
+
 def _no_dropout_scaling(row: Equation, spec: Spec) -> str | None:
     if spec.dropout is None:
         return None
@@ -121,6 +151,7 @@ MISTAKES: list[Mistake] = [
     Mistake("net for o (net used where o belongs)", _net_for_o),
     Mistake("the learning rate η left out", _no_learning_rate),
     Mistake("Δw subtracted (w − Δw instead of w + Δw)", _subtracted),
+    Mistake("Δw with its sign flipped (Δw = −η·δ·o)", _flipped_change),
     Mistake(
         "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))",
         _no_dropout_scaling,

@@ -136,10 +136,13 @@ class World:
         return Span(value, spread, roots)
 
     def carried(self, line: Line, span: Span | None) -> Span:
-        """What the student carries on: rounded as the world carries (∂ factors are not)."""
+        """What the student carries on: rounded as the world carries (a network's ∂ factors
+        are not; a graph's gradients are, as its rounded trace has them)."""
         if span is None:
             return Span(line.rows[self.mode].value)
-        if self.mode is None or line.key[2].startswith("∂"):
+        if self.mode is None:
+            return span
+        if line.key[2].startswith("∂") and not self.solution.rounds_gradients:
             return span
         return Span(round_value(span.value, self.mode), span.radius, span.roots)
 
