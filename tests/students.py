@@ -224,7 +224,7 @@ def mark_students(count: int, seed: int, declare: bool) -> Counter:
     mistakes change the value at the precision written (`slips`), how many check names
     (`found`), other answers not credited or given an invented diagnosis, and the seconds
     check took."""
-    import backtrace_cli
+    from backtrace_cli import api
 
     rng = random.Random(seed)
     seen: Counter = Counter()
@@ -238,7 +238,7 @@ def mark_students(count: int, seed: int, declare: bool) -> Counter:
         answers = {name: written(v, figures, rng) for name, v in student.values.items()}
         sheet: dict = {"answers": answers} | ({"round": f"{figures}sf"} if declare else {})
         start = time.perf_counter()
-        report = backtrace_cli.teach.check(sheet, net.config())
+        report = api.check(sheet, net.config())
         seen["seconds"] += time.perf_counter() - start
         rights = [work(net, f, None, rng).values for f in (None, 2, 3, 4)]
         slip = student.slip
@@ -262,7 +262,7 @@ def mark_students(count: int, seed: int, declare: bool) -> Counter:
 
 def mark_right_answers(count: int, seed: int) -> Counter:
     """Students typing the exact right values at 1–4 significant figures: check's verdicts."""
-    import backtrace_cli
+    from backtrace_cli import api
 
     rng = random.Random(seed)
     kinds: Counter = Counter()
@@ -270,7 +270,7 @@ def mark_right_answers(count: int, seed: int) -> Counter:
         net = network(rng)
         exact = work(net, None, None, rng).values
         typed = {name: positional(v, rng.choice([1, 2, 3, 4])) for name, v in exact.items()}
-        for answer in backtrace_cli.teach.check({"answers": typed}, net.config())["answers"]:
+        for answer in api.check({"answers": typed}, net.config())["answers"]:
             kinds[answer["kind"]] += 1
             kinds["diagnosed"] += bool(answer["mistakes"])
             figures = typed_figures(typed[answer["name"]])
