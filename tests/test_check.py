@@ -237,7 +237,7 @@ def test_the_minus_sign_the_trace_prints_is_read_as_a_minus(runner, tmp_path):
 
 
 def test_the_python_api_returns_the_report_the_cli_prints(runner, tmp_path):
-    import backtrace_cli
+    import backtrace_cli.teach.check
 
     path = tmp_path / "answers.yaml"
     path.write_text(f"exercise: lecture\nanswers:\n  o3: {O3:.4f}\n  delta5: 0.0407\n")

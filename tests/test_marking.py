@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 import students as hand
 
-import backtrace_cli
+import backtrace_cli.teach.check  # the callable module `check` marks with
 from backtrace_cli.cli import cli
 from backtrace_cli.definitions import notation
 
