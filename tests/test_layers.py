@@ -60,13 +60,13 @@ def test_dense_backward_is_minus_the_finite_differences_of_its_forward(name, row
 
     layer = Dense(w, b, activation)
     _, cache = layer.forward(x, exact)
-    done = layer.backward(cache, FromAbove(g), exact)
+    below, gradients, _, delta, _ = layer.backward(cache, FromAbove(g), exact)
     net = x @ w.T + b
     by_net = numeric_gradient(lambda n: float(-(g * activation.forward(n)).sum()), net)
-    assert done.delta == approx(-by_net)
-    assert done.gradients["weight"] == approx(-numeric_gradient(lambda a: energy(x, a, b), w))
-    assert done.gradients["bias"] == approx(-numeric_gradient(lambda a: energy(x, w, a), b))
-    assert done.below.gradient() == approx(-numeric_gradient(lambda a: energy(a, w, b), x))
+    assert delta == approx(-by_net)
+    assert gradients["weight"] == approx(-numeric_gradient(lambda a: energy(x, a, b), w))
+    assert gradients["bias"] == approx(-numeric_gradient(lambda a: energy(x, w, a), b))
+    assert below.gradient() == approx(-numeric_gradient(lambda a: energy(a, w, b), x))
 
 
 def test_dense_without_biases_has_one_parameter_and_no_bias_gradient():
@@ -74,14 +74,14 @@ def test_dense_without_biases_has_one_parameter_and_no_bias_gradient():
     layer = Dense(w, None, activations.get("tanh"))
     _, cache = layer.forward(x, exact)
     assert list(layer.parameters) == ["weight"]
-    assert list(layer.backward(cache, FromAbove(g), exact).gradients) == ["weight"]
+    assert list(layer.backward(cache, FromAbove(g), exact)[1]) == ["weight"]
 
 
 def test_dense_gives_nothing_below_when_not_asked():
     x, w, b, g = case(1, 2, 2, seed=8)
     layer = Dense(w, b, activations.get("sigmoid"))
     _, cache = layer.forward(x, exact)
-    assert layer.backward(cache, FromAbove(g), exact, below=False).below is None
+    assert layer.backward(cache, FromAbove(g), exact, below=False)[0] is None
 
 
 # ---------------------------------------------------------------- dense, at the output
@@ -115,8 +115,8 @@ def test_output_delta_is_minus_dE_dnet_of_the_loss(activation, loss):
     out, cache = layer.forward(x, exact)
     error = t - out
     upstream = FromLoss(definition, error, definition.gradient(error, out, t))
-    done = layer.backward(cache, upstream, exact)
-    assert done.delta == approx(-numeric_gradient(energy, x @ w.T + b), rel=1e-6, abs=1e-9)
+    delta = layer.backward(cache, upstream, exact)[3]
+    assert delta == approx(-numeric_gradient(energy, x @ w.T + b), rel=1e-6, abs=1e-9)
 
 
 # ---------------------------------------------------------------- dropout
@@ -153,11 +153,11 @@ def test_dense_below_dropout_multiplies_the_scale_after_its_slope():
     out, cache = dense.forward(x, exact)
     _, dropout_cache = Dropout(keep).forward(out, exact)
     upstream, _ = Dropout(keep).backward(dropout_cache, FromAbove(g), exact)
-    done = dense.backward(cache, upstream, exact)
+    delta = dense.backward(cache, upstream, exact)[3]
     slope = out * (1 - out)
-    assert done.delta.tolist() == ((slope * g) * keep).tolist()
-    assert done.delta.tolist() != (slope * (g * keep)).tolist()  # this case tells them apart
-    assert (done.delta[:, 1] == 0).all()  # a dropped unit's δ is 0
+    assert delta.tolist() == ((slope * g) * keep).tolist()
+    assert delta.tolist() != (slope * (g * keep)).tolist()  # this case tells them apart
+    assert (delta[:, 1] == 0).all()  # a dropped unit's δ is 0
 
 
 # ---------------------------------------------------------------- a spec's layers

@@ -128,10 +128,11 @@ def _forward(stack: Sequence[Dense | Dropout], x: Array, carry: Carry) -> tuple[
         out, cache = layer.forward(out, carry)
         caches.append(cache)
         if layer.kind == "dense":  # the records show each dense layer's numbers
-            received.append(cache.received)
-            nets.append(cache.net)
+            inputs, net, _, carried = cache
+            received.append(inputs)
+            nets.append(net)
             outs.append(out)
-            parts.append(cache.parts)
+            parts.append(carried)
     return caches, nets, outs, received, parts
 
 
@@ -198,20 +199,20 @@ def backprop(
             upstream = layer.backward(caches[index], upstream, carry)[0]
             continue
         k -= 1
-        done = layer.backward(caches[index], upstream, carry, k > 0)
-        slopes[k] = done.slope
-        deltas[k] = done.delta
-        if done.parts:
-            parts[k] = parts[k] | done.parts
-        product = done.gradients["weight"]
+        below, gradients, slopes[k], deltas[k], carried = layer.backward(
+            caches[index], upstream, carry, k > 0
+        )
+        if carried:
+            parts[k] = parts[k] | carried
+        product = gradients["weight"]
         summed[k] = product / reduce if reduce != 1 else product
         if b_summed is not None and layer.biases is not None:
-            product = done.gradients["bias"]
+            product = gradients["bias"]
             b_summed[k] = product / reduce if reduce != 1 else product
         if k == 0:
             break  # the inputs' dropout, if any, has nothing below it
-        upstream = done.below
-        backs[k - 1] = upstream.back  # hidden δ uses the weights before the update
+        upstream = below
+        backs[k - 1] = below.back  # hidden δ uses the weights before the update
 
     eta = spec.learning_rate
     dw, w_after = [], []

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .dense import Dense, DenseBackward, DenseCache
+from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
 
@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 __all__ = [
     "KINDS",
     "Dense",
-    "DenseBackward",
-    "DenseCache",
     "Dropout",
     "FromAbove",
     "FromLoss",

@@ -17,25 +17,14 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
-
-
-class DenseCache(NamedTuple):
-    """What a dense layer's forward pass keeps for its backward pass; rows are samples."""
-
-    received: Array  # its inputs õ (after any dropout)
-    net: Array
-    out: Array
-    parts: dict[str, Array]  # carried intermediates of the activation (softmax), else empty
-
-
-class DenseBackward(NamedTuple):
-    """A dense layer's backward pass; rows of slope and delta are samples."""
-
-    below: FromAbove | None  # Σ_k w_kj·δ_k for the layer below; None: not asked for
-    gradients: dict[str, Array]  # "weight": Σ_s δ_j·õ_i, "bias": Σ_s δ_j (−∂E/∂θ, unreduced)
-    slope: Array  # ∂o/∂net
-    delta: Array  # δ = −∂E/∂net, carried
-    parts: dict[str, Array]  # carried parts of δ (softmax's "weighted"), else empty
+    # Plain tuples rather than records: one of each per layer and update, in training's hot loop.
+    # What forward keeps for backward (rows: samples): its inputs õ (after any dropout), net,
+    # out, and the activation's carried parts (softmax), else empty.
+    DenseCache = tuple[Array, Array, Array, dict[str, Array]]
+    # What backward gives: Σ_k w_kj·δ_k for the layer below (None: not asked for); the
+    # gradients "weight": Σ_s δ_j·õ_i and "bias": Σ_s δ_j (−∂E/∂θ, unreduced); ∂o/∂net;
+    # δ = −∂E/∂net, carried; and the carried parts of δ (softmax's "weighted"), else empty.
+    DenseBackward = tuple[FromAbove | None, dict[str, Array], Array, Array, dict[str, Array]]
 
 
 class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a dataclass
@@ -59,19 +48,20 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
             net += self.biases  # in place: a fresh array from the product
         net = carry(net)
         out, parts = self.activation.apply(net, carry)
-        return out, DenseCache(x, net, out, parts)
+        return out, (x, net, out, parts)
 
     def backward(
         self, cache: DenseCache, upstream: FromAbove | FromLoss, carry: Carry, below: bool = True
     ) -> DenseBackward:
         """δ from ∂o/∂net and what came from above; the gradient sums over the samples; and,
         if `below`, Σ_k w_kj·δ_k for the layer below (these weights, before the update)."""
-        slope = self.activation.derivative(cache.net, cache.out)
-        delta, parts = upstream.delta(self.activation, cache.out, slope, carry)
+        received, net, out, _ = cache
+        slope = self.activation.derivative(net, out)
+        delta, parts = upstream.delta(self.activation, out, slope, carry)
         delta = carry(delta)
-        gradients = {"weight": delta.T @ cache.received}  # Σ_s δ_j·õ_i
+        gradients = {"weight": delta.T @ received}  # Σ_s δ_j·õ_i
         if self.biases is not None:
             # with one sample Σ_s δ_j is the row itself (a reduction costs more than the sum)
             gradients["bias"] = delta[0] if len(delta) == 1 else delta.sum(axis=0)
         back = FromAbove(delta @ self.weights) if below else None
-        return DenseBackward(back, gradients, slope, delta, parts)
+        return back, gradients, slope, delta, parts
