@@ -14,7 +14,7 @@ from backtrace_cli.definitions import activations, losses
 from backtrace_cli.network import config, engine
 from backtrace_cli.network.layers import KINDS, Dense, Dropout, FromAbove, FromLoss, build
 
-H = 1e-6  # central differences: error about h² plus rounding ε·|E|/h, both near 1e-10 here
+H = 1e-6  # central differences: truncation about h² (1e-12), rounding about ε·|E|/h (1e-10)
 
 
 def exact(values: np.ndarray) -> np.ndarray:

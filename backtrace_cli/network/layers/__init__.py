@@ -50,9 +50,9 @@ class Layer(Protocol):
 
     def backward(
         self, cache: Any, upstream: FromAbove | FromLoss, carry: Carry, below: bool = True
-    ) -> tuple[FromAbove | None, dict[str, Array]]:
-        """What the layer below receives (if `below`) and its parameters' gradients; a layer
-        may return more after these two (a dense layer: ∂o/∂net, δ and carried parts)."""
+    ) -> tuple[Any, ...]:
+        """(what the layer below receives — None unless `below` —, its parameters' gradients by
+        name, then whatever else its records show: a dense layer's ∂o/∂net, δ, carried parts)."""
         ...
 
 
