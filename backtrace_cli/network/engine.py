@@ -1,4 +1,5 @@
-"""The maths: forward pass, δ and weight updates, vectorised over units and samples.
+"""The maths of an update: the spec's layers (`layers/`) forward and back, the loss, δ of every
+unit and the weight updates, vectorised over units and samples.
 
 Arrays are 2-D with one row per sample. Sign convention (the lecture's): δ_j = −∂E/∂net_j and
 w ← w + η·δ_j·o_i. Every carried intermediate passes through `carry` — the identity, or the
@@ -17,14 +18,12 @@ from ..definitions import optimizers
 from ..definitions.activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
 from ..definitions.losses import get as get_loss
 from .dropout import dropout_masks, scaled_masks
+from .layers import Dense, Dropout, FromLoss, build
 from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
 from .spec import Spec
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
-
-    from ..definitions.activations import Activation
-    from ..definitions.losses import Loss
 
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
@@ -41,29 +40,6 @@ def exact(values: Array) -> Array:
 def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
     """Per-sample loss from the error e = t − o, the output's net input and output, and t."""
     return get_loss(loss).value(error, net, out, t)
-
-
-def output_delta(
-    activation: Activation,
-    loss: Loss,
-    error: Array,
-    dE_do: Array,
-    out: Array,
-    slope: Array,
-    carry: Carry,
-) -> tuple[Array, dict[str, Array]]:
-    """δ = −∂E/∂o · ∂o/∂net at the output — through softmax's whole Jacobian — or shorter
-    where the factors cancel (bce on sigmoid, cross-entropy on softmax); and any carried parts."""
-    shortcut = loss.shortcut(activation.name)
-    if shortcut is None:
-        return activation.backward(out, slope, -dE_do, carry)
-    if activation.elementwise:
-        return shortcut.delta(error), {}
-    # the Jacobian's parts too, for a trace that shows the long way (`--gradients`); an o_k
-    # that underflowed to 0 makes them ∞·0 there, and the trace refuses to show those
-    with np.errstate(invalid="ignore", over="ignore"):
-        parts = activation.backward(out, slope, -dE_do, carry)[1]
-    return shortcut.delta(error), parts
 
 
 # ---------------------------------------------------------------- one update
@@ -137,22 +113,27 @@ def forward(
     each layer received: the layer below's outputs, times `keeps[p]` (the dropout mask
     already scaled by 1/(1 − rate)) where there is one. No `keeps`: inference. `parts`, if
     given, gets each layer's carried intermediates (softmax: numerators, denominator)."""
-    nets, outs, received = [], [], []
-    out = x
-    for k, (w, activation) in enumerate(zip(weights, spec.functions)):
-        if keeps is not None and keeps[k] is not None:
-            out = carry(out * keeps[k])
-        received.append(out)
-        net = out @ w.T
-        if biases is not None and biases[k] is not None:
-            net += biases[k]  # in place: a fresh array from the product
-        net = carry(net)
-        out, carried = activation.apply(net, carry)
-        if parts is not None:
-            parts.append(carried)
-        nets.append(net)
-        outs.append(out)
+    stack = build(spec, weights, biases, keeps)
+    _, nets, outs, received, carried = _forward(stack, x, carry)
+    if parts is not None:
+        parts.extend(carried)
     return nets, outs, received
+
+
+def _forward(stack: Sequence[Dense | Dropout], x: Array, carry: Carry) -> tuple[list, ...]:
+    """Every layer's cache, and the dense layers' nets, outputs, inputs and carried parts."""
+    caches, nets, outs, received, parts = [], [], [], [], []
+    out = x
+    for layer in stack:
+        out, cache = layer.forward(out, carry)
+        caches.append(cache)
+        if layer.kind == "dense":  # the records show each dense layer's numbers
+            inputs, net, _, carried = cache
+            received.append(inputs)
+            nets.append(net)
+            outs.append(out)
+            parts.append(carried)
+    return caches, nets, outs, received, parts
 
 
 class Pass(NamedTuple):
@@ -196,52 +177,52 @@ def backprop(
     state before this update (None: all 0, t = 0).
     """
     keeps = scaled_masks(spec, masks)
-    parts: list[dict[str, Array]] = []
-    nets, outs, received = forward(spec, weights, biases, x, carry, keeps, parts)
+    stack = build(spec, weights, biases, keeps)
+    caches, nets, outs, received, parts = _forward(stack, x, carry)
     error = carry(t - outs[-1])
     definition = get_loss(spec.loss)
     loss = carry(definition.value(error, nets[-1], outs[-1], t))
     dE_do = definition.gradient(error, outs[-1], t)
 
+    reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     count = len(weights)
-    functions = spec.functions
     deltas: list[Array] = [error] * count
     backs: list[Array | None] = [None] * count
     slopes: list[Array] = [error] * count
-    for k in reversed(range(count)):
-        slopes[k] = functions[k].derivative(nets[k], outs[k])
-        if k == count - 1:
-            delta, carried = output_delta(
-                functions[k], definition, error, dE_do, outs[k], slopes[k], carry
-            )
-            if carried:
-                parts[k] = parts[k] | carried
-        else:
-            # hidden δ uses the weights before the update
-            backs[k] = deltas[k + 1] @ weights[k + 1]
-            delta = slopes[k] * backs[k]
-            if keeps is not None and keeps[k + 1] is not None:
-                delta = delta * keeps[k + 1]  # ∂õ/∂o = m/(1 − rate): 0 for a dropped unit
-        deltas[k] = carry(delta)
+    summed: list[Array] = [error] * count  # Σ_s δ_j·õ_i, divided by `reduce`
+    b_summed: list[Array | None] | None = None if biases is None else [None] * count
+    upstream = FromLoss(definition, error, dE_do)
+    k = count
+    for index in reversed(range(len(stack))):
+        layer = stack[index]
+        if layer.kind != "dense":  # dropout: its scale rides down to the δ below
+            upstream = layer.backward(caches[index], upstream, carry)[0]
+            continue
+        k -= 1
+        below, gradients, slopes[k], deltas[k], carried = layer.backward(
+            caches[index], upstream, carry, k > 0
+        )
+        if carried:
+            parts[k] = parts[k] | carried
+        product = gradients["weight"]
+        summed[k] = product / reduce if reduce != 1 else product
+        if b_summed is not None and layer.biases is not None:
+            product = gradients["bias"]
+            b_summed[k] = product / reduce if reduce != 1 else product
+        if k == 0:
+            break  # the inputs' dropout, if any, has nothing below it
+        upstream = below
+        backs[k - 1] = below.back  # hidden δ uses the weights before the update
 
-    reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     eta = spec.learning_rate
-    summed, dw, w_after = [], [], []
+    dw, w_after = [], []
     plain = plain_sgd(spec)
-    for k in range(count):
-        product = deltas[k].T @ received[k]  # Σ_s δ_j·õ_i
-        summed.append(product / reduce if reduce != 1 else product)
-        if plain:
+    if plain:
+        for k in range(count):
             dw.append(carry(eta * summed[k]))
             w_after.append(carry(weights[k] + dw[k]))
-    b_summed = db = b_after = None
+    db = b_after = None
     if biases is not None:
-        # Σ_s δ_j; with one sample that is the row itself (a reduction costs more than the sum);
-        # None for a layer without biases
-        b_summed = [
-            None if b is None else d[0] if len(d) == 1 else d.sum(axis=0) / reduce
-            for b, d in zip(biases, deltas)
-        ]
         if not spec.train_biases:
             b_after = list(biases)
         elif plain:

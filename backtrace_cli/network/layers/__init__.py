@@ -1,0 +1,75 @@
+"""A network's layers: each one file with its parameters, its forward pass (output and a cache)
+and its backward pass (what the layer below receives, and its parameters' gradients).
+
+The engine runs a spec's layers bottom up and back down; `KINDS` looks a layer up by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from .dense import Dense
+from .dropout import Dropout
+from .upstream import FromAbove, FromLoss
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    from ..spec import Spec
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+__all__ = [
+    "KINDS",
+    "Dense",
+    "Dropout",
+    "FromAbove",
+    "FromLoss",
+    "Layer",
+    "build",
+]
+
+
+class Layer(Protocol):
+    """One layer. Sign convention (the lecture's): what flows down is −∂E/∂(the layer's
+    output), and a parameter's gradient is −∂E/∂θ summed over the samples."""
+
+    kind: str  # as KINDS names it
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        """Its trained arrays by name ("weight", "bias"); none for dropout."""
+        ...
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Any]:
+        """Its output for rows of inputs `x`, and what its backward pass needs."""
+        ...
+
+    def backward(
+        self, cache: Any, upstream: FromAbove | FromLoss, carry: Carry, below: bool = True
+    ) -> tuple[Any, ...]:
+        """(what the layer below receives — None unless `below` —, its parameters' gradients by
+        name, then whatever else its records show: a dense layer's ∂o/∂net, δ, carried parts)."""
+        ...
+
+
+KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+
+def build(
+    spec: Spec,
+    weights: Sequence[Array],
+    biases: Sequence[Array | None] | None,
+    keeps: Sequence[Array | None] | None = None,
+) -> tuple[Dense | Dropout, ...]:
+    """A spec's layers bottom up, with these weights: each dense layer, preceded by the dropout
+    on its inputs where `keeps` (masks already scaled by 1/(1 − rate)) has one."""
+    stack: list[Dense | Dropout] = []
+    for k, (w, activation) in enumerate(zip(weights, spec.functions)):
+        if keeps is not None and keeps[k] is not None:
+            stack.append(Dropout(keeps[k]))
+        stack.append(Dense(w, None if biases is None else biases[k], activation))
+    return tuple(stack)

@@ -1,0 +1,67 @@
+"""The lecture's layer: net_j = Σ_i w_ji·o_i (+ b_j), o_j = f(net_j); backward δ = −∂E/∂net."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .upstream import FromAbove
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    from ...definitions.activations import Activation
+    from .upstream import FromLoss
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+    # Plain tuples rather than records: one of each per layer and update, in training's hot loop.
+    # What forward keeps for backward (rows: samples): its inputs õ (after any dropout), net,
+    # out, and the activation's carried parts (softmax), else empty.
+    DenseCache = tuple[Array, Array, Array, dict[str, Array]]
+    # What backward gives: Σ_k w_kj·δ_k for the layer below (None: not asked for); the
+    # gradients "weight": Σ_s δ_j·õ_i and "bias": Σ_s δ_j (−∂E/∂θ, unreduced); ∂o/∂net;
+    # δ = −∂E/∂net, carried; and the carried parts of δ (softmax's "weighted"), else empty.
+    DenseBackward = tuple[FromAbove | None, dict[str, Array], Array, Array, dict[str, Array]]
+
+
+class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a dataclass
+    """Fully connected units with one activation; weights: row = unit, column = unit before."""
+
+    weights: Array
+    biases: Array | None
+    activation: Activation
+    kind = "dense"  # no annotation: a class attribute, not a field
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        if self.biases is None:
+            return {"weight": self.weights}
+        return {"weight": self.weights, "bias": self.biases}
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, DenseCache]:
+        """o = f(W·õ + b) for rows of inputs `x`, each intermediate carried."""
+        net = x @ self.weights.T
+        if self.biases is not None:
+            net += self.biases  # in place: a fresh array from the product
+        net = carry(net)
+        out, parts = self.activation.apply(net, carry)
+        return out, (x, net, out, parts)
+
+    def backward(
+        self, cache: DenseCache, upstream: FromAbove | FromLoss, carry: Carry, below: bool = True
+    ) -> DenseBackward:
+        """δ from ∂o/∂net and what came from above; the gradient sums over the samples; and,
+        if `below`, Σ_k w_kj·δ_k for the layer below (these weights, before the update)."""
+        received, net, out, _ = cache
+        slope = self.activation.derivative(net, out)
+        delta, parts = upstream.delta(self.activation, out, slope, carry)
+        delta = carry(delta)
+        gradients = {"weight": delta.T @ received}  # Σ_s δ_j·õ_i
+        if self.biases is not None:
+            # with one sample Σ_s δ_j is the row itself (a reduction costs more than the sum)
+            gradients["bias"] = delta[0] if len(delta) == 1 else delta.sum(axis=0)
+        back = FromAbove(delta @ self.weights) if below else None
+        return back, gradients, slope, delta, parts

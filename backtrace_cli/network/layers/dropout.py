@@ -1,0 +1,41 @@
+"""Inverted dropout on a layer's inputs: õ = m·o/(1 − rate), m the keep-mask (1 kept, 0 dropped).
+Backward multiplies by the same m/(1 − rate), so a dropped unit's δ is 0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    from .upstream import FromAbove
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+NO_GRADIENTS: dict[str, Array] = {}  # dropout trains nothing (never mutated)
+
+
+class Dropout(NamedTuple):  # a tuple: built for every update, and cheaper than a dataclass
+    """The scaled keep-mask m/(1 − rate) (rows: samples, or one row shared by all)."""
+
+    keep: Array
+    kind = "dropout"  # no annotation: a class attribute, not a field
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        return NO_GRADIENTS
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, None]:
+        """õ = o·m/(1 − rate), carried; nothing to keep: the mask is the layer's."""
+        return carry(x * self.keep), None
+
+    def backward(
+        self, cache: None, upstream: FromAbove, carry: Carry, below: bool = True
+    ) -> tuple[FromAbove, dict[str, Array]]:
+        """The gradient times m/(1 − rate): a factor the layer below multiplies in after its
+        ∂o/∂net, in the order the trace writes its δ."""
+        return upstream.times(self.keep), NO_GRADIENTS
