@@ -13,6 +13,7 @@ import yaml
 
 from backtrace_cli.cli import cli
 from backtrace_cli.network import config
+from backtrace_cli.teach import exercise
 from backtrace_cli.teach.exercise import Rules, Values, is_ident, variants
 
 
@@ -300,7 +301,9 @@ def test_same_seed_same_files_other_seed_other_files(runner, tmp_path):
     ).read_text()
 
 
-def test_exercise_refuses_to_overwrite_and_bad_options(runner, tmp_path):
+def test_exercise_refuses_to_overwrite_and_bad_options(runner, tmp_path, monkeypatch):
+    # an impossible band is found so after ATTEMPTS draws: 200 here, not the tool's 2000 (4 s)
+    monkeypatch.setattr(exercise, "ATTEMPTS", 200)
     write(runner, tmp_path)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     again = runner.invoke(
@@ -310,7 +313,7 @@ def test_exercise_refuses_to_overwrite_and_bad_options(runner, tmp_path):
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     cases = {
         ("--range", "1,-1"): "LOW must be below HIGH",
-        ("--loss-band", "0.5,0.6"): "no fair draw in 2000 has E in [0.5, 0.6]; widen --loss-band",
+        ("--loss-band", "0.5,0.6"): "no fair draw in 200 has E in [0.5, 0.6]; widen --loss-band",
         ("--min-magnitude", "0.3"): "below 0.3 in size; lower --min-magnitude or widen --range",
         ("--range", "0,0.04"): "no non-zero value with 1 decimal places lies in [0, 0.04]",
     }
