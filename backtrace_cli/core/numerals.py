@@ -49,6 +49,8 @@ def problem(value: object) -> str | None:
     cleaned = plain(value)
     if cleaned is None:
         return None
+    if len(cleaned) <= 30 and "e" not in cleaned and "E" not in cleaned:
+        return None  # no exponent, at most 30 digits: float64 holds it, past 1e-30, not 0
     shown = quote(value.strip())
     match = _FORM.fullmatch(cleaned)
     assert match is not None

@@ -49,7 +49,8 @@ class Values:
 
     def draw(self, rng: np.random.Generator, shape: tuple[int, ...], ticks: np.ndarray):
         scale = 10**self.places
-        return np.round(rng.choice(ticks, size=shape) / scale, self.places)
+        # ticks[integers(…)] is the stream rng.choice(ticks, size) draws, at half its cost
+        return np.round(ticks[rng.integers(0, len(ticks), size=shape)] / scale, self.places)
 
 
 @dataclass(frozen=True, slots=True)
