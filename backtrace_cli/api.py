@@ -32,7 +32,7 @@ def _in_notation(spec: Any, notation: str | None) -> Any:
     if notation is None:
         return spec
     models.refuse_notation(spec, notation)
-    from dataclasses import replace
+    from dataclasses import replace  # start-up: only when --notation is given
 
     from .definitions.notations import NAMES
 
@@ -59,7 +59,7 @@ class Worked:
 
     def text(self, fmt: str = "markdown") -> str:
         """The trace as `markdown`, `json` or `table` (plain text, no colour)."""
-        from . import render
+        from . import render  # start-up: the renderers load when a trace is drawn
 
         return render.text(self.records, fmt, render.number_format(self.decimals, self.rounding))
 
@@ -67,7 +67,7 @@ class Worked:
         return self.text("markdown")
 
     def json(self) -> dict[str, Any]:
-        import json
+        import json  # start-up: only for this call
 
         return json.loads(self.text("json"))
 
@@ -170,6 +170,7 @@ def _train_graph(
     progress: Callable[[int], None] | None,
     verify: bool,
 ) -> Worked:
+    # start-up: a graph's training loads these only when it runs
     from .graph import config as graph
     from .graph import trace as graphtrace
     from .network import history
@@ -227,7 +228,7 @@ def train(
 ) -> Worked:
     """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
     "last" or "all". The result's `records.final` is the trained network."""
-    import math
+    import math  # start-up: only for `train`
 
     if until_loss is not None and not (math.isfinite(until_loss) and until_loss > 0):
         raise ConfigError(
@@ -279,6 +280,6 @@ def check(
     """Mark answers: the report `backtrace check --format json` prints, as a dict (its
     `answers` have each verdict, `unanswered` the questions left out, `summary` the mark).
     `notation`: the textbook whose names the answers use (wins over the file's)."""
-    from .teach import check as marking
+    from .teach import check as marking  # start-up: marking loads when it marks
 
     return marking.as_dict(check_report(answers, config, rounding=rounding, notation=notation))

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .definitions import activations, operations
+
 
 @dataclass(frozen=True, slots=True)
 class Ref:
@@ -64,8 +66,6 @@ _ARITHMETIC: dict[str, Callable[..., float]] = {
 def _functions() -> dict[str, Callable[..., float]]:
     """Every operation a formula may apply, by the name the trace writes: arithmetic, then
     the graph operations' forwards (by name), then the activations (by symbol: σ, tanh)."""
-    from .definitions import activations, operations
-
     table = dict(_ARITHMETIC)
     for name, op in operations.OPS.items():
         if op.is_function:

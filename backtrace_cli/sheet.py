@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .definitions.notation import symbol_of
+
 UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
 IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
 
@@ -33,8 +35,6 @@ class Question:
     @classmethod
     def parse(cls, label: str) -> Question:
         """The question a gradebook column stands for: "s2.o5" → sample 2, o5."""
-        from .definitions.notation import symbol_of
-
         head, dot, name = label.partition(".")
         sample = int(head[1:]) if dot and head[1:].isdigit() else 1
         name = name if dot else label

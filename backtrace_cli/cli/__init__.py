@@ -64,6 +64,7 @@ def _show_error(err: click.ClickException) -> None:
     if not sys.stderr.isatty():
         err.show()
         return
+    # start-up: only when an error is shown in a terminal
     import io
     import shutil
 
@@ -77,7 +78,7 @@ def _show_error(err: click.ClickException) -> None:
 def wrap_words(text: str, width: int) -> str:
     """Every line of `text` wrapped at spaces to `width`; a word longer than a line (a long
     path) stays whole. Continuation lines are indented by two spaces."""
-    import textwrap
+    import textwrap  # start-up: only when an error is wrapped
 
     lines = []
     for line in text.splitlines():

@@ -36,7 +36,7 @@ def _notation(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     `--help` stays fast)."""
     if value is None:
         return None
-    from ..definitions.notations import NAMES
+    from ..definitions.notations import NAMES  # start-up: see the docstring
 
     if value not in NAMES:
         raise click.BadParameter(f"{value!r} is not a notation; use one of {', '.join(NAMES)}")

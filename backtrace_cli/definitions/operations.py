@@ -17,6 +17,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from . import activations
+
 Writer = Callable[..., str]
 
 
@@ -278,16 +282,12 @@ _function(
 def _activation(name: str) -> None:
     """An activation of the layered networks as a graph function: the same definition
     (`activations`) gives its value, its derivative and how both are written."""
-    from . import activations
-
     act = activations.get(name)
 
     def slope(a: str, out: str) -> str:
         return act.slope.replace("{o}", out).replace("{net}", _bare(a))
 
     def local(a: float, out: float) -> float:
-        import numpy as np
-
         return float(act.derivative(np.float64(a), np.float64(out)))
 
     _function(

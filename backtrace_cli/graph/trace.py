@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..definitions.operations import COPY_PATTERN, OPS
+from ..definitions.optimizers import describe
 from ..worked import Equation, Formula, Operand, Section
 from . import config as graph
 from .config import Const, GraphSpec, Node, Pass
@@ -282,8 +283,6 @@ def _update(
         rule = f"{w} ← {w} − η·∂{spec.output}/∂{w}, η = {eta:g}"
         title = "Update · gradient descent"
     else:
-        from ..definitions.optimizers import describe
-
         rule = f"{spec.optimizer.optimizer.rule()}, η = {eta:g}"
         title = f"Update · {describe(spec.optimizer, spec.weight_decay)}"
     latex = "" if spec.plain else spec.optimizer.optimizer.rule_latex()

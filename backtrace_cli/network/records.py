@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..core.rounding import describe
 from ..definitions import notation, optimizers
 from ..definitions.losses import get as get_loss
 from . import engine
@@ -171,8 +172,6 @@ def build(
     if spec.dropout is not None:
         notes.append(DROPOUT_RULE)
     if rounding:
-        from ..core.rounding import describe
-
         notes.append(
             f"Hand-calculation mode: every carried value is rounded to "
             f"{describe(rounding)}, and later steps use the rounded values."

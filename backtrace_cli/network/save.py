@@ -11,6 +11,7 @@ import yaml
 from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
+from .engine import layout
 
 
 class _Dumper(yaml.SafeDumper):
@@ -129,8 +130,6 @@ def _biases(spec: Spec, biases: Sequence[Any]) -> Any:
 
 def _state(spec: Spec, state: optimizers.State) -> dict[str, Any]:
     """t and each state's values, shaped like the weights and biases they belong to."""
-    from .engine import layout
-
     shapes = layout(spec)
     count = len(spec.weights)
     out: dict[str, Any] = {"t": state.t}

@@ -40,7 +40,7 @@ def _keep_freed_memory() -> None:
         return
     _kept = True
     try:
-        import ctypes
+        import ctypes  # only where long training runs, and glibc may be there
 
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3
