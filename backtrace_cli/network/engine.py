@@ -8,7 +8,7 @@ rounding a student does by hand (`rounding.py`) — so hand mode is this same pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -362,27 +362,35 @@ def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
     return tuple(int(i) for i in rng.permutation(count))
 
 
+def updates(
+    spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
+) -> Iterator[tuple[Update, Spec]]:
+    """One epoch's updates as they are made — online (one per sample, in `order`) or batch
+    (one) — each with the network after it: a caller may stop at the first it refuses."""
+    indices = tuple(order) if order is not None else sample_order(spec, number)
+    groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
+    all_masks = dropout_masks(spec, number, [len(g) for g in groups])
+    current = spec
+    for group, masks in zip(groups, all_masks):
+        done = update(current, group, carry, masks or None)
+        current = apply(current, done)
+        yield done, current
+
+
 def epoch(
     spec: Spec, number: int = 1, carry: Carry = exact, order: Sequence[int] | None = None
 ) -> Epoch:
     """One epoch: online (an update per sample, in `order`) or batch (one update)."""
-    indices = tuple(order) if order is not None else sample_order(spec, number)
-    groups = [indices] if spec.mode == "batch" else [(i,) for i in indices]
-    all_masks = dropout_masks(spec, number, [len(g) for g in groups])
-    updates = []
-    current = spec
-    for group, masks in zip(groups, all_masks):
-        done = update(current, group, carry, masks or None)
-        updates.append(done)
-        current = apply(current, done)
+    made = list(updates(spec, number, carry, order))
+    current = made[-1][1] if made else spec
     losses_after, outputs_after = evaluate(current, carry)
     inference = None
     if spec.dropout is not None:
         inference = mean_loss([evaluate(spec, carry)[0]])
     return Epoch(
         number=number,
-        updates=tuple(updates),
-        loss=mean_loss([u.loss for u in updates]),
+        updates=tuple(done for done, _ in made),
+        loss=mean_loss([done.loss for done, _ in made]),
         loss_after=mean_loss([losses_after]),
         losses_after=losses_after,
         outputs_after=outputs_after,

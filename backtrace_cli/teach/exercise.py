@@ -157,26 +157,29 @@ def _smallest_change(done: engine.Update) -> float:
 
 
 def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
-    """E of a draw and "" when it is fair apart from the band, else None and what is wrong."""
+    """E of a draw and "" when it is fair apart from the band, else None and what is wrong
+    (the first rule the first update breaks: most draws are refused at their first)."""
+    made = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        done = engine.epoch(spec, 1)
-    for update in done.updates:
-        for layer, activation in zip(update.layers, spec.functions):
-            if activation.kinked and bool((np.abs(layer.net) < 1e-12).any()):
-                return None, f"a {activation.name} unit at its kink (net = 0)"
-        # a target equal to the output, to the precision the values are written in
-        if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
-            return None, "an output equal to its target"
-        if not _smallest_change(update) >= rules.min_magnitude:
-            return None, f"a δ, Δw or Δb below {rules.min_magnitude:g} in size"
+        for update, _ in engine.updates(spec, 1):
+            for layer, activation in zip(update.layers, spec.functions):
+                if activation.kinked and bool((np.abs(layer.net) < 1e-12).any()):
+                    return None, f"a {activation.name} unit at its kink (net = 0)"
+            # a target equal to the output, to the precision the values are written in
+            if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
+                return None, "an output equal to its target"
+            if not _smallest_change(update) >= rules.min_magnitude:
+                return None, f"a δ, Δw or Δb below {rules.min_magnitude:g} in size"
+            made.append(update)
     for k in range(len(spec.layers) - 2):
         # every hidden unit passes a δ back in some sample: none is off for the whole epoch
-        slope = np.concatenate([u.layers[k].do_dnet for u in done.updates])
+        slope = np.concatenate([u.layers[k].do_dnet for u in made])
         if not bool((slope != 0).any(axis=0).all()):
             return None, "a hidden unit switched off (slope 0) in every sample"
-    if not np.isfinite(done.loss):
+    loss = engine.mean_loss([u.loss for u in made])  # the epoch's E, as `engine.epoch` has it
+    if not np.isfinite(loss):
         return None, "a loss that is not finite"
-    return done.loss, ""
+    return loss, ""
 
 
 def _draws(spec: Spec, rng: np.random.Generator, rules: Rules):
