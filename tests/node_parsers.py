@@ -2,7 +2,7 @@
 
 The packages pinned in tests/node/ are installed once into a cache folder (by `npm ci`, from
 the committed lock file); only a machine without node skips, saying so. One node process
-serves the whole session (tests/node/server.mjs): every test's documents go to it.
+serves each test worker's session (tests/node/server.mjs): its tests' documents go to it.
 """
 
 from __future__ import annotations
