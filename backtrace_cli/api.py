@@ -152,60 +152,9 @@ def trace(
     pass and loss only, without dropout or update (`run --eval`); `notation`: a textbook's
     symbols and δ sign ("nielsen", "hagan", "mazur"; default the config's, else the lecture's)."""
     spec = _in_notation(load(source), notation)
-    if models.kind(spec) == "graph":
-        return Worked(tracing.trace_graph(spec, rounding, inference, verify), decimals)
-    built = tracing.step(spec, rounding, full, gradients, inference, verify)
-    return Worked(built, decimals)
-
-
-def _train_graph(
-    spec: Any,
-    epochs: int,
-    picked: set[int],
-    last: bool,
-    rounding: str | None,
-    decimals: int | None,
-    every: int | None,
-    all_epochs: bool,
-    progress: Callable[[int], None] | None,
-    verify: bool,
-) -> Worked:
-    # start-up: a graph's training loads these only when it runs
-    from .graph import config as graph
-    from .graph import trace as graphtrace
-    from .network import history
-
-    if not spec.parameters:
-        raise ConfigError(
-            spec.source,
-            None,
-            "parameters",
-            "missing; `step` minimises the graph's output by gradient descent on its "
-            "parameters: add e.g. `parameters: [w, b]` and `learning_rate: 0.1`",
-        )
-    if verify:
-        tracing.verifiable(verify, rounding, False, None)
-    carry = tracing.graph_carry(rounding)
-    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
-    done = graph.train(
-        spec,
-        epochs,
-        carry,
-        traced=picked.__contains__,
-        keep=shown.__contains__,
-        trace_last=last,
-        progress=progress,
-    )
-    first_pass = graph.traced(spec, carry)
-    checks = graph.check_gradients(spec, first_pass) if verify else None
-    first = graphtrace.build(spec, first_pass, rounding=rounding, checks=checks)
-    built = graphtrace.build_training(
-        done,
-        rounding=rounding,
-        epochs_asked=epochs,
-        shown=shown,
-        rows_note=rows_note,
-        first=first,
+    model = tracing.model(spec)
+    built = model.trace(
+        spec, rounding, full=full, gradients=gradients, inference=inference, verify=verify
     )
     return Worked(built, decimals)
 
@@ -236,11 +185,7 @@ def train(
         )
     spec = _in_notation(load(source), notation)
     picked, last, _ = picks(trace, epochs)
-    if models.kind(spec) == "graph":
-        return _train_graph(
-            spec, epochs, picked, last, rounding, decimals, every, all_epochs, progress, verify
-        )
-    built = tracing.train(
+    built = tracing.model(spec).train(
         spec,
         epochs,
         picked,

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from . import formula, models, tracing
+from . import formula, tracing
 from .definitions import notations
 from .network.config import Spec
 from .network.records import is_question, translation
 from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
-from .worked import Equation, Section
+from .worked import Equation
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
 
@@ -124,7 +124,8 @@ def solve(
     Every model's steps are sections of `Equation`s: the solution is their rows, in order,
     each under its key (a computational graph has one step: epoch 1, sample 1)."""
     modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
-    by_mode = {mode: _steps(spec, epochs, mode, gradients) for mode in modes}
+    model = tracing.model(spec)
+    by_mode = {mode: model.steps(spec, epochs, mode, gradients) for mode in modes}
     lines: list[Line] = []
     index: dict[Key, int] = {}
     for number, (epoch, sample, sections) in enumerate(by_mode[None]):
@@ -140,26 +141,7 @@ def solve(
                 rows = {mode: by_mode[mode][number][2][c].rows[r] for mode in modes}
                 index[key] = len(lines)
                 lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
-    samples = len(by_mode[None]) if models.kind(spec) == "graph" else len(spec.samples)
-    return Solution(spec, epochs, modes, tuple(lines), index, samples)
-
-
-Steps = list[tuple[int, int, tuple[Section, ...]]]  # (epoch, sample, the step's sections)
-
-
-def _steps(spec: Any, epochs: int, mode: str | None, gradients: bool | None) -> Steps:
-    """The traced steps of `epochs` epochs, carrying `mode`'s rounding."""
-    if models.kind(spec) == "graph":
-        return [(1, 1, tracing.trace_graph(spec, mode).blocks)]
-    if epochs == 1:
-        traces = [tracing.step(spec, mode, full=True, gradients=gradients)]
-    else:
-        every = set(range(1, epochs + 1))  # all traced in full, as `trace=["all"]` asks
-        done = tracing.train(
-            spec, epochs, every, False, rounding=mode, full=True, gradients=gradients
-        )
-        traces = list(done.traces)
-    return [(step.epoch, step.sample, step.sections) for trace in traces for step in trace.steps]
+    return Solution(spec, epochs, modes, tuple(lines), index, model.samples(spec))
 
 
 def _template(row: Equation) -> str:

@@ -11,7 +11,7 @@ the functions that need them: `backtrace --help` pays for none of them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .core.errors import ConfigError
 from .network.config import Spec
@@ -170,6 +170,59 @@ def trace_graph(
     return built
 
 
+def train_graph(
+    spec: Any,
+    epochs: int,
+    picked: set[int],
+    last: bool,
+    *,
+    rounding: str | None = None,
+    every: int | None = None,
+    all_epochs: bool = False,
+    progress: Callable[[int], None] | None = None,
+    verify: bool = False,
+) -> Any:
+    """`step` on a computational graph: gradient descent on its parameters, the `picked`
+    epochs traced in full (a `GraphTraining`)."""
+    # start-up: a graph's training loads these only when it runs
+    from .graph import config as graph
+    from .graph import trace as graphtrace
+    from .network import history
+
+    if not spec.parameters:
+        raise ConfigError(
+            spec.source,
+            None,
+            "parameters",
+            "missing; `step` minimises the graph's output by gradient descent on its "
+            "parameters: add e.g. `parameters: [w, b]` and `learning_rate: 0.1`",
+        )
+    if verify:
+        verifiable(verify, rounding, False, None)
+    carried = graph_carry(rounding)
+    shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
+    done = graph.train(
+        spec,
+        epochs,
+        carried,
+        traced=picked.__contains__,
+        keep=shown.__contains__,
+        trace_last=last,
+        progress=progress,
+    )
+    first_pass = graph.traced(spec, carried)
+    checks = graph.check_gradients(spec, first_pass) if verify else None
+    first = graphtrace.build(spec, first_pass, rounding=rounding, checks=checks)
+    return graphtrace.build_training(
+        done,
+        rounding=rounding,
+        epochs_asked=epochs,
+        shown=shown,
+        rows_note=rows_note,
+        first=first,
+    )
+
+
 def verifiable(verify: bool, rounding: str | None, inference: bool, spec: Spec | None) -> None:
     count = 0
     if spec is not None:
@@ -250,3 +303,101 @@ def largest(spec: Spec) -> str:
     values = parameters(spec)
     index = int(np.argmax(np.abs(values)))
     return f"{parameter_names(spec, [index])[0]} = {values[index]:.6g}"
+
+
+# ---------------------------------------------------------------- the models, one protocol
+
+Steps = list[tuple[int, int, tuple[Any, ...]]]  # (epoch, sample, the step's sections)
+
+
+class Model(Protocol):
+    """What every kind of model does for the API, the worked solution and the CLI. `model`
+    finds a spec's (through `models.kind`, the one test of kind): nothing above asks."""
+
+    saves: bool  # `step --save` writes the trained model back as a config
+
+    def trace(self, spec: Any, rounding: str | None = None, **options: Any) -> Any:
+        """One step, every equation traced (`run`); options: full, gradients, inference,
+        verify."""
+        ...
+
+    def train(self, spec: Any, epochs: int, picked: set[int], last: bool, **options: Any) -> Any:
+        """`epochs` epochs, the `picked` ones (and the last, if `last`) traced (`step`)."""
+        ...
+
+    def steps(self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:
+        """The worked solution's traced steps: each step's sections, in order."""
+        ...
+
+    def samples(self, spec: Any) -> int:
+        """How many samples a step of it has."""
+        ...
+
+
+class _Network:
+    saves = True
+
+    def trace(self, spec: Spec, rounding: str | None = None, **options: Any) -> Any:
+        return step(spec, rounding, **options)
+
+    def train(self, spec: Spec, epochs: int, picked: set[int], last: bool, **options: Any) -> Any:
+        return train(spec, epochs, picked, last, **options)
+
+    def steps(self, spec: Spec, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:
+        if epochs == 1:
+            traces = [step(spec, rounding, full=True, gradients=gradients)]
+        else:
+            every = set(range(1, epochs + 1))  # all traced in full, as `trace=["all"]` asks
+            done = train(
+                spec, epochs, every, False, rounding=rounding, full=True, gradients=gradients
+            )
+            traces = list(done.traces)
+        return [(s.epoch, s.sample, s.sections) for trace in traces for s in trace.steps]
+
+    def samples(self, spec: Spec) -> int:
+        return len(spec.samples)
+
+
+class _Graph:
+    saves = False  # its trained parameters are in the table and the JSON's summary
+
+    def trace(
+        self,
+        spec: Any,
+        rounding: str | None = None,
+        *,
+        inference: bool = False,
+        verify: bool = False,
+        **_: Any,  # full, gradients: a graph's trace always shows every row
+    ) -> Any:
+        return trace_graph(spec, rounding, inference, verify)
+
+    def train(
+        self,
+        spec: Any,
+        epochs: int,
+        picked: set[int],
+        last: bool,
+        *,
+        until_loss: float | None = None,  # minimising f has no loss to stop at
+        full: bool = False,
+        gradients: bool | None = None,
+        **options: Any,
+    ) -> Any:
+        return train_graph(spec, epochs, picked, last, **options)
+
+    def steps(self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:
+        return [(1, 1, trace_graph(spec, rounding).blocks)]  # one pass, one step
+
+    def samples(self, spec: Any) -> int:
+        return 1
+
+
+MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}
+
+
+def model(spec: Any) -> Model:
+    """The spec's model: what traces, trains and solves it."""
+    from . import models  # a network's or a graph's: models tells them apart
+
+    return MODELS[models.kind(spec)]

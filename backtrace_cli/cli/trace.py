@@ -173,9 +173,9 @@ def step(
     traced, last, everything = _epochs(trace_spec, epochs)
     target = output_target(fmt, output, force)
     spec = in_notation(load_config(config), notation)
-    from .. import models  # loaded with the config: costs nothing more
+    from .. import tracing  # loaded with the config: costs nothing more
 
-    if save and models.kind(spec) == "graph":
+    if save and not tracing.model(spec).saves:
         raise BadInput(
             f"{spec.source}, --save: writes trained networks; a graph's trained parameters "
             "are in the table and in the JSON's `summary`"
