@@ -287,7 +287,7 @@ def answers_in(
     symbol_of: Callable[[str], str | None] = notation.symbol_of,
 ) -> list[Answer]:
     """The values of one mapping of an answers file; `symbol_of` reads their names (a
-    computational graph's are its own: graphcheck.symbol_of)."""
+    computational graph's are its own: graph.sheet.symbol_of)."""
     if not isinstance(value, dict):
         raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
     out = []

@@ -34,7 +34,7 @@ from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, parse
 from ..definitions import notation, notations
-from ..network.config import Spec
+from ..graph import sheet as graph_sheet
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
 from . import graphcheck
@@ -97,7 +97,7 @@ __all__ = [
 def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
     """The sheet with each answer's name read in the notation the solution is in: z^2_1,
     z2_1 and z²₁ all name Nielsen's z^2_1 (ConfigError for one quantity given twice)."""
-    book = solution.spec.notation
+    book = solution.notation
     if book == notations.DEFAULT:
         return sheet
     answers = []
@@ -131,14 +131,17 @@ def validate(sheet: AnswerSheet, solution: Solution) -> None:
                     else f"give samples 1 to {solution.samples}"
                 ),
             )
-        if answer.symbol.startswith(UNRESOLVED) and solution.spec.notation == "lecture":
+        if answer.symbol.startswith(UNRESOLVED) and solution.notation == "lecture":
             raise doc.error(answer.where, NOT_A_QUANTITY)
         if solution.line(answer.key) is None:
             raise doc.error(answer.where, _not_here(answer, solution))
 
 
 def _not_here(answer: Answer, solution: Solution) -> str:
-    """What this network has instead of the answer's name: its names of the same kind."""
+    """What this network has instead of the answer's name: its names of the same kind (a
+    graph's: its names)."""
+    if models.kind(solution.spec) == "graph":  # a graph's names are its own, not a book's
+        return graph_sheet.no_such(answer.name, [line.key[2] for line in solution.lines])
 
     def head(name: str) -> str:
         return re.sub(r"[\d_]+$", "", name)
@@ -156,18 +159,18 @@ def _not_here(answer: Answer, solution: Solution) -> str:
 
 def mark_sheet(
     sheet: AnswerSheet,
-    spec: Spec,
+    spec: models.Model,
     title: str | None = None,
     *,
     solution: Solution | None = None,
     questions: tuple[Key, ...] | None = None,
     notation_book: str | None = None,
 ) -> Report:
-    """Mark an answers file against `spec`: its answers, and (against an exercise) every
-    question of the epochs it answers, unanswered ones included. `solution`: `spec` already
-    solved for this sheet's epochs and rounding (the gradebook solves each variant once);
-    `questions`: only these are asked (a sheet written with `exercise --ask`), and answers
-    to anything else are not marked."""
+    """Mark an answers file against `spec`, a network or a graph: its answers, and (against an
+    exercise) every question of the epochs it answers, unanswered ones included. `solution`:
+    `spec` already solved for this sheet's epochs and rounding (the gradebook solves each
+    variant once); `questions`: only these are asked (a sheet written with `exercise --ask`),
+    and answers to anything else are not marked."""
     epochs = max(answer.epoch for answer in sheet.answers)
     book = notation_book or sheet.notation
     if book is not None and book != spec.notation:
@@ -181,6 +184,7 @@ def mark_sheet(
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
     asked = questions is not None or sheet.against_exercise
     if questions is not None:
+        questions = tuple(key for key in questions if key in solution.index)
         marked = {key: marked[key] for key in questions if key in marked}
     elif sheet.against_exercise:
         questions = solution.questions({answer.epoch for answer in sheet.answers})
@@ -250,7 +254,7 @@ def check_report(
             sheet = replace(sheet, rounding=_rounding_spec(rounding))
         spec = load(config if config is not None else exercise)
         models.refuse_notation(spec, notation)
-        return graphcheck.mark_sheet(sheet, spec)
+        return mark_sheet(sheet, spec)
     if isinstance(answers, (str, os.PathLike)):
         sheet = read(os.fspath(answers), named=config is None)
     elif isinstance(answers, dict):
@@ -265,7 +269,7 @@ def check_report(
     spec = load(config if config is not None else sheet.exercise)
     if models.kind(spec) == "graph":  # `config: circuit`: a graph's name where a network's goes
         models.refuse_notation(spec, notation)
-        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
+        return mark_sheet(graphcheck.for_graph(sheet), spec)
     return mark_sheet(sheet, spec, notation_book=notation)
 
 

@@ -166,7 +166,7 @@ class Marker:
             return Row(path, name, "", error=str(err))
         student, variant = sheet.student or name, sheet.variant or ""
         try:
-            report = graphcheck.mark_sheet(sheet, self.config)
+            report = check.mark_sheet(sheet, self.config)
         except ConfigError as err:
             return Row(path, student, variant, error=str(err))
         return Row(path, student, variant, report, _columns(report))
@@ -220,19 +220,20 @@ def _columns(report: Any) -> tuple[Question, ...]:
 def _mark_graph(
     sheet: Any, spec: Any, questions: tuple[Question, ...] | None
 ) -> tuple[Any, tuple[Question, ...]]:
-    """A file `check.read` read, marked as graphcheck marks a graph's: its names read as the
-    graph's (df/dx), and — from a teacher's set — the questions its sheet asked, which are its
-    columns in the sheet's order (by the report's names: ∂f/∂x)."""
+    """A file `check.read` read, marked as a graph's: its names read as the graph's (df/dx),
+    and — from a teacher's set — the questions its sheet asked, which are its columns in the
+    sheet's order (by the report's names: ∂f/∂x)."""
     from ..definitions.notation import answer_name
+    from ..graph.sheet import symbol_of
     from . import graphcheck
 
     sheet = graphcheck.for_graph(sheet)
     if questions is None:
-        report = graphcheck.mark_sheet(sheet, spec)
+        report = check.mark_sheet(sheet, spec)
         return report, _columns(report)
-    symbols = [graphcheck.symbol_of(q.name) for q in questions]
+    symbols = [symbol_of(q.name) for q in questions]
     asked = tuple((1, 1, symbol) for symbol in symbols)
-    report = graphcheck.mark_sheet(replace(sheet, against_exercise=True), spec, asked)
+    report = check.mark_sheet(replace(sheet, against_exercise=True), spec, questions=asked)
     return report, tuple(Question(1, answer_name(symbol), symbol) for symbol in symbols)
 
 
