@@ -37,18 +37,23 @@ from ..definitions import notation, notations
 from ..graph import sheet as graph_sheet
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
-from . import graphcheck
 from .answers import (
     ANSWERS_FILE,
+    GRAPH,
     KEYS,
     MAX_EPOCHS,
+    NETWORK,
     NOT_A_QUANTITY,
     TEACHERS_ONLY,
     Answer,
     AnswerSheet,
+    Reading,
     from_document,
     read,
+    read_as,
     read_rounding,
+    reading,
+    reading_of,
     yaml_place,
 )
 from .marker import Marker, mark, unanswered
@@ -59,10 +64,12 @@ from .verdicts import CREDITED, KINDS, Report, Verdict, as_dict, counted
 __all__ = [
     "ANSWERS_FILE",
     "CREDITED",
+    "GRAPH",
     "KEYS",
     "KINDS",
     "MAX_EPOCHS",
     "MISTAKES",
+    "NETWORK",
     "NOT_A_QUANTITY",
     "ROUNDINGS",
     "TEACHERS_ONLY",
@@ -73,6 +80,7 @@ __all__ = [
     "Line",
     "Marker",
     "Mistake",
+    "Reading",
     "Report",
     "Solution",
     "Verdict",
@@ -85,7 +93,10 @@ __all__ = [
     "mark_sheet",
     "mistakes",
     "read",
+    "read_as",
     "read_rounding",
+    "reading",
+    "reading_of",
     "resolve",
     "slots",
     "solve",
@@ -212,30 +223,6 @@ def _rounding_spec(rounding: str) -> str:
     return f"{parsed[0]}{parsed[1]}"
 
 
-def _graph_sheet(answers: Any, config: Source) -> tuple[AnswerSheet, Any] | None:
-    """(sheet, exercise) when the answers are for a computational graph, else None."""
-    if isinstance(answers, (str, os.PathLike)):
-        path = os.fspath(answers)
-        if not os.path.isfile(path):
-            return None
-        try:
-            doc = parse(safefile.read_text(path, what=ANSWERS_FILE), path)
-        except ConfigError:
-            return None  # check's own reader says what is wrong with the file
-        base = os.path.dirname(os.path.abspath(path))
-    elif isinstance(answers, dict):
-        data = answers if any(key in KEYS for key in answers) else {"answers": answers}
-        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
-    else:
-        return None
-    against = load(config) if config is not None else None
-    if against is not None and models.kind(against) != "graph":
-        return None
-    if against is None and not graphcheck.is_graph_sheet(doc, base):
-        return None
-    return graphcheck.read(path, doc)
-
-
 def check_report(
     answers: Any,
     config: Source = None,
@@ -247,29 +234,28 @@ def check_report(
     an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
     (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
     file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
-    graph_sheet = _graph_sheet(answers, config)
-    if graph_sheet is not None:
-        sheet, exercise = graph_sheet
-        if rounding is not None:
-            sheet = replace(sheet, rounding=_rounding_spec(rounding))
-        spec = load(config if config is not None else exercise)
-        models.refuse_notation(spec, notation)
-        return mark_sheet(sheet, spec)
     if isinstance(answers, (str, os.PathLike)):
-        sheet = read(os.fspath(answers), named=config is None)
+        path = os.fspath(answers)
+        text = safefile.read_text(path, None, ANSWERS_FILE)
+        doc, base = parse(text, path, ANSWERS_FILE), os.path.dirname(os.path.abspath(path))
     elif isinstance(answers, dict):
         data = answers if any(key in KEYS for key in answers) else {"answers": answers}
-        sheet = from_document(Document("<answers>", dict(data)), ".", named=False)
+        doc, base = Document("<answers>", dict(data)), "."
     else:
         raise ConfigError(
             "<answers>", None, None, "give an answers file's path or a mapping of names to values"
         )
+    # read by the model it answers: the config given, else the exercise the file names
+    against = load(config) if config is not None else None
+    how = reading(against) if against is not None else reading_of(doc, base)
+    named = config is None and not isinstance(answers, dict)
+    sheet = from_document(doc, base, named, reading=how)
     if rounding is not None:
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
-    spec = load(config if config is not None else sheet.exercise)
-    if models.kind(spec) == "graph":  # `config: circuit`: a graph's name where a network's goes
-        models.refuse_notation(spec, notation)
-        return mark_sheet(graphcheck.for_graph(sheet), spec)
+    spec = against if against is not None else load(sheet.exercise)
+    models.refuse_notation(spec, notation)
+    if reading(spec) is not how:  # `config: circuit`: a graph's name where a network's goes
+        sheet = read_as(sheet, reading(spec))
     return mark_sheet(sheet, spec, notation_book=notation)
 
 
