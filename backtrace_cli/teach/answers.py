@@ -46,18 +46,25 @@ class Reading:
     """How a model's answers file is read: the keys it may have, how its names become the
     trace's symbols, and what messages call it."""
 
+    model: str  # what its exercise is, as messages say it: "network"
     keys: tuple[str, ...]
     symbol_of: Callable[[str], str | None]
     what: str  # "an answers file"
     example: str  # answers as a message shows them: "`answers: {o5: 0.69, delta5: -0.0407}`"
+    no_such: Callable[[str, list[str]], str] | None = None  # "this graph has no …; it has …"
+    # (name, the solution's symbols); None: the network's, in its notation (check._not_here)
 
 
-NETWORK = Reading(KEYS, notation.symbol_of, ANSWERS_FILE, "`answers: {o5: 0.69, delta5: -0.0407}`")
+NETWORK = Reading(
+    "network", KEYS, notation.symbol_of, ANSWERS_FILE, "`answers: {o5: 0.69, delta5: -0.0407}`"
+)
 GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w): no book's
+    "graph",
     ("exercise", "config", "variant", "student", "round", "answers"),
     graph_sheet.symbol_of,
     "a graph's answers file",
     "`answers: {q: 3, df/dx: -4}`",
+    graph_sheet.no_such,
 )
 
 
@@ -208,7 +215,7 @@ def from_document(
             "or `config:` with the config inline",
         )
     if teacher and ("config" in data or (named and "exercise" in data)):
-        _teachers_only(doc, data)
+        _teachers_only(doc, data, reading)
     against = "config" not in data
     if "config" in data:
         exercise = data["config"]
@@ -273,12 +280,12 @@ def read_as(sheet: AnswerSheet, reading: Reading) -> AnswerSheet:
     return replace(sheet, answers=answers)
 
 
-def _teachers_only(doc: Document, data: dict[str, Any]) -> None:
+def _teachers_only(doc: Document, data: dict[str, Any], reading: Reading) -> None:
     """Refuse, before anything is opened or validated, an exercise the teacher did not give:
     the words never depend on whether a named path exists (no oracle for the teacher's files)."""
     if "config" in data:
         raise doc.error(
-            ("config",), f"a network written in the file is not marked: {TEACHERS_ONLY}"
+            ("config",), f"a {reading.model} written in the file is not marked: {TEACHERS_ONLY}"
         )
     name = data.get("exercise")
     if name not in example_names():

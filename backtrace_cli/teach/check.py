@@ -34,7 +34,6 @@ from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, parse
 from ..definitions import notation, notations
-from ..graph import sheet as graph_sheet
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
 from .answers import (
@@ -151,8 +150,9 @@ def validate(sheet: AnswerSheet, solution: Solution) -> None:
 def _not_here(answer: Answer, solution: Solution) -> str:
     """What this network has instead of the answer's name: its names of the same kind (a
     graph's: its names)."""
-    if models.kind(solution.spec) == "graph":  # a graph's names are its own, not a book's
-        return graph_sheet.no_such(answer.name, [line.key[2] for line in solution.lines])
+    own = reading(solution.spec).no_such  # a graph's names are its own, not a book's
+    if own is not None:
+        return own(answer.name, [line.key[2] for line in solution.lines])
 
     def head(name: str) -> str:
         return re.sub(r"[\d_]+$", "", name)
