@@ -1,9 +1,10 @@
 """The worked solution as marking reads it: every traced equation (a `Line`) under its key,
 exact and in each rounding a student may carry — the type every model's rows become.
 
-`solve` traces a network through the model's own functions (`tracing`); a computational graph's
-rows become `Line`s in `graphcheck.solve`. A formula is evaluated through each operation's own
-definition (`formula`), never by executing text.
+`solve` traces either model through its own functions (`tracing`); a computational graph's lines
+carry its named slips (`graph.slips`), and its solution what its sheet asks (`graph.sheet`). A
+formula is evaluated through each operation's own definition (`formula`), never by executing
+text.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Line:
     template: str  # the formula (or its working) that evaluates to the value
     rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
     slips: tuple[tuple[str, str], ...] = ()  # the model's own named slips on this line:
-    # (name, the template a student who makes it evaluates) — a graph's (`graphmistakes`)
+    # (name, the template a student who makes it evaluates) — a graph's (`graph.slips`)
 
     @property
     def exact(self) -> Equation:
@@ -78,6 +79,9 @@ class Solution:
     samples: int
     rounds_gradients: bool = False  # its rounded traces round every ∂ row too (a graph's): a
     # student carrying a rounding carries the gradients rounded (a network's ∂ factors are not)
+    asks: tuple[str, ...] | None = None  # the symbols its sheet asks, in order (a graph's);
+    # None: every quantity of a step but its ∂ rows (a network's)
+    notation: str = notations.DEFAULT  # the textbook whose names its symbols are
 
     @property
     def translation(self) -> Any:
@@ -108,8 +112,12 @@ class Solution:
         return None if n is None else self.lines[n]
 
     def questions(self, epochs: Iterable[int] | None = None) -> tuple[Key, ...]:
-        """What an exercise asks, in order: every quantity of the epochs' steps but ∂ rows."""
+        """What an exercise asks, in order: every quantity of the epochs' steps but ∂ rows
+        (a graph's: what its sheet lists — node values, ∂f/∂input, new parameters)."""
         wanted = set(epochs) if epochs is not None else {1}
+        if self.asks is not None:
+            keys = ((1, 1, symbol) for symbol in self.asks)
+            return tuple(key for key in keys if key[0] in wanted and key in self.index)
         return tuple(
             line.key for line in self.lines if line.key[0] in wanted and is_question(line.exact)
         )
@@ -141,7 +149,7 @@ def solve(
                 rows = {mode: by_mode[mode][number][2][c].rows[r] for mode in modes}
                 index[key] = len(lines)
                 lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
-    return Solution(spec, epochs, modes, tuple(lines), index, model.samples(spec))
+    return model.complete(Solution(spec, epochs, modes, tuple(lines), index, model.samples(spec)))
 
 
 def _template(row: Equation) -> str:

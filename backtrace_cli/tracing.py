@@ -11,6 +11,7 @@ the functions that need them: `backtrace --help` pays for none of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from .core.errors import ConfigError
@@ -333,6 +334,11 @@ class Model(Protocol):
         """How many samples a step of it has."""
         ...
 
+    def complete(self, solved: Any) -> Any:
+        """The worked solution (`solution.Solution`) with what this kind adds to it: its
+        notation, or a graph's named slips, rounded gradients and the questions it asks."""
+        ...
+
 
 class _Network:
     saves = True
@@ -356,6 +362,9 @@ class _Network:
 
     def samples(self, spec: Spec) -> int:
         return len(spec.samples)
+
+    def complete(self, solved: Any) -> Any:
+        return replace(solved, notation=solved.spec.notation)
 
 
 class _Graph:
@@ -391,6 +400,16 @@ class _Graph:
 
     def samples(self, spec: Any) -> int:
         return 1
+
+    def complete(self, solved: Any) -> Any:
+        from .graph import sheet, slips  # start-up: only when a graph is marked
+
+        spec = solved.spec
+        rows = {line.key[2]: line.exact for line in solved.lines}
+        lines = tuple(
+            replace(line, slips=slips.slips(line.exact, rows, spec.output)) for line in solved.lines
+        )
+        return replace(solved, lines=lines, rounds_gradients=True, asks=sheet.asked(spec))
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}

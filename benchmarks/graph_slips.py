@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from backtrace_cli import api, models, tracing
 from backtrace_cli.graph import config as graph
-from backtrace_cli.teach import graphmistakes
+from backtrace_cli.graph import slips as graphmistakes
 
 NAMES = {
     "local": graphmistakes.LOCAL,

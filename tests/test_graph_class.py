@@ -174,7 +174,7 @@ def test_check_marks_config_circuit_as_a_graph(runner, tmp_path):
 
 def test_a_gradebook_of_files_naming_a_built_in_graph(runner, tmp_path):
     """`exercise: circuit` into a gradebook was a traceback ('GraphSpec' object has no
-    attribute 'notation'): each file is marked as graphcheck marks it."""
+    attribute 'notation'): each file is marked as check marks a graph's."""
     ann = tmp_path / "ann.yaml"
     ann.write_text("exercise: circuit\nanswers:\n  q: 3\n  f: -12\n")
     path = tmp_path / "path.yaml"  # a path from a student's file is never followed

@@ -11,17 +11,18 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .. import models
 from ..core import numerals, safefile
 from ..core.errors import ConfigError, quote
 from ..core.examples import example_names
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
-from ..models import from_document as config_from_document
+from ..graph import sheet as graph_sheet
 from ..solution import UNRESOLVED, Key
 
 KEYS = (
@@ -38,6 +39,56 @@ KEYS = (
 )
 ANSWERS_FILE = "an answers file"  # what a message calls one ("is a folder, not …")
 MAX_EPOCHS = 100  # check traces every epoch up to the last one answered, in full
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a model's answers file is read: the keys it may have, how its names become the
+    trace's symbols, and what messages call it."""
+
+    model: str  # what its exercise is, as messages say it: "network"
+    keys: tuple[str, ...]
+    symbol_of: Callable[[str], str | None]
+    what: str  # "an answers file"
+    example: str  # answers as a message shows them: "`answers: {o5: 0.69, delta5: -0.0407}`"
+    no_such: Callable[[str, list[str]], str] | None = None  # "this graph has no …; it has …"
+    # (name, the solution's symbols); None: the network's, in its notation (check._not_here)
+
+
+NETWORK = Reading(
+    "network", KEYS, notation.symbol_of, ANSWERS_FILE, "`answers: {o5: 0.69, delta5: -0.0407}`"
+)
+GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w): no book's
+    "graph",
+    ("exercise", "config", "variant", "student", "round", "answers"),
+    graph_sheet.symbol_of,
+    "a graph's answers file",
+    "`answers: {q: 3, df/dx: -4}`",
+    graph_sheet.no_such,
+)
+
+
+def reading(model: Any) -> Reading:
+    """How answers to this model (a network's or a graph's spec) are read."""
+    return GRAPH if models.kind(model) == "graph" else NETWORK
+
+
+def reading_of(doc: Document, base_dir: str = ".") -> Reading:
+    """How this answers document is read, by the exercise it names: a graph's (its `config:`
+    a graph, or its `exercise:` a graph's config or name) or, failing that, a network's."""
+    data = doc.value
+    if not isinstance(data, dict):
+        return NETWORK
+    if isinstance(data.get("config"), dict):
+        return GRAPH if models.is_graph(data["config"]) else NETWORK
+    exercise = data.get("exercise")
+    if not isinstance(exercise, str):
+        return NETWORK
+    candidate = os.path.join(base_dir, exercise)
+    try:
+        return reading(models.load(candidate if os.path.isfile(candidate) else exercise))
+    except ConfigError:
+        return NETWORK
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +158,16 @@ def read(
     named: bool = True,
     root: str | None = None,
     teacher: bool = False,
+    reading: Reading = NETWORK,
 ) -> AnswerSheet:
     """Parse and validate an answers file (errors as ConfigError, like configs). `named`:
     the file must name its exercise (False: the caller gives the config); `root`: the
     folder the file was found in, which no link in it may lead out of; `teacher`: a class
-    is marked, where only a built-in example's name may be followed."""
+    is marked, where only a built-in example's name may be followed; `reading`: the model's
+    keys and names (a graph's: `GRAPH`)."""
     text = safefile.read_text(path, root, ANSWERS_FILE)
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
-    return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher)
+    return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher, reading)
 
 
 TEACHERS_ONLY = (
@@ -123,7 +176,11 @@ TEACHERS_ONLY = (
 
 
 def from_document(
-    doc: Document, base_dir: str = ".", named: bool = True, teacher: bool = False
+    doc: Document,
+    base_dir: str = ".",
+    named: bool = True,
+    teacher: bool = False,
+    reading: Reading = NETWORK,
 ) -> AnswerSheet:
     """An answers document (parsed YAML, or a mapping given to the API) → AnswerSheet.
     `named`: the document must name its exercise (the API may give it instead). `teacher`:
@@ -134,11 +191,12 @@ def from_document(
         raise ConfigError(
             path, doc.line(()), None, "an answers file is a mapping with `exercise` and `answers`"
         )
-    if data and not any(key in KEYS for key in data):  # some other file: never echo its lines
-        raise doc.error((), f"none of the keys is one an answers file has ({', '.join(KEYS)})")
+    keys = ", ".join(reading.keys)
+    if data and not any(key in reading.keys for key in data):  # never echo another file's lines
+        raise doc.error((), f"none of the keys is one {reading.what} has ({keys})")
     for key in data:
-        if key not in KEYS:
-            raise doc.error((key,), f"unknown key; an answers file has {', '.join(KEYS)}")
+        if key not in reading.keys:
+            raise doc.error((key,), f"unknown key; {reading.what} has {keys}")
     if "exercise" in data and "config" in data:
         raise doc.error(("config",), "give `exercise:` or `config:`, not both")
     exercise: Any = None
@@ -157,7 +215,7 @@ def from_document(
             "or `config:` with the config inline",
         )
     if teacher and ("config" in data or (named and "exercise" in data)):
-        _teachers_only(doc, data)
+        _teachers_only(doc, data, reading)
     against = "config" not in data
     if "config" in data:
         exercise = data["config"]
@@ -170,7 +228,7 @@ def from_document(
                     inline.columns[where[1:]] = doc.columns.get(where, 1)
                     if where in doc.texts:
                         inline.texts[where[1:]] = doc.texts[where]
-            exercise = config_from_document(inline)
+            exercise = models.from_document(inline)
     elif "exercise" in data:
         exercise = data["exercise"]
     if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
@@ -193,7 +251,7 @@ def from_document(
         )
     answers: list[Answer] = []
     if "answers" in data:
-        answers += answers_in(doc, ("answers",), data["answers"], 1, 1)
+        answers += answers_in(doc, ("answers",), data["answers"], 1, 1, reading.symbol_of)
     for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
         answers += answers_in(doc, ("samples", n), value, 1, int(n))
     for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
@@ -203,9 +261,7 @@ def from_document(
             )
         answers += answers_in(doc, ("epochs", n), value, int(n), 1)
     if not answers:
-        raise doc.missing(
-            "answers", "missing; give your values, e.g. `answers: {o5: 0.69, delta5: -0.0407}`"
-        )
+        raise doc.missing("answers", f"missing; give your values, e.g. {reading.example}")
     seen: dict[Key, Answer] = {}
     for answer in answers:
         if answer.key in seen:
@@ -217,12 +273,19 @@ def from_document(
     )
 
 
-def _teachers_only(doc: Document, data: dict[str, Any]) -> None:
+def read_as(sheet: AnswerSheet, reading: Reading) -> AnswerSheet:
+    """A sheet read as one model's with its names read as another's: for a file whose
+    exercise turned out to be a graph (`config: circuit`), df/dx → ∂f/∂x, w_new → new w."""
+    answers = tuple(replace(a, symbol=reading.symbol_of(a.name) or a.symbol) for a in sheet.answers)
+    return replace(sheet, answers=answers)
+
+
+def _teachers_only(doc: Document, data: dict[str, Any], reading: Reading) -> None:
     """Refuse, before anything is opened or validated, an exercise the teacher did not give:
     the words never depend on whether a named path exists (no oracle for the teacher's files)."""
     if "config" in data:
         raise doc.error(
-            ("config",), f"a network written in the file is not marked: {TEACHERS_ONLY}"
+            ("config",), f"a {reading.model} written in the file is not marked: {TEACHERS_ONLY}"
         )
     name = data.get("exercise")
     if name not in example_names():
@@ -287,7 +350,7 @@ def answers_in(
     symbol_of: Callable[[str], str | None] = notation.symbol_of,
 ) -> list[Answer]:
     """The values of one mapping of an answers file; `symbol_of` reads their names (a
-    computational graph's are its own: graphcheck.symbol_of)."""
+    computational graph's are its own: `GRAPH`)."""
     if not isinstance(value, dict):
         raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
     out = []

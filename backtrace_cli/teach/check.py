@@ -34,21 +34,25 @@ from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, parse
 from ..definitions import notation, notations
-from ..network.config import Spec
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
-from . import graphcheck
 from .answers import (
     ANSWERS_FILE,
+    GRAPH,
     KEYS,
     MAX_EPOCHS,
+    NETWORK,
     NOT_A_QUANTITY,
     TEACHERS_ONLY,
     Answer,
     AnswerSheet,
+    Reading,
     from_document,
     read,
+    read_as,
     read_rounding,
+    reading,
+    reading_of,
     yaml_place,
 )
 from .marker import Marker, mark, unanswered
@@ -59,10 +63,12 @@ from .verdicts import CREDITED, KINDS, Report, Verdict, as_dict, counted
 __all__ = [
     "ANSWERS_FILE",
     "CREDITED",
+    "GRAPH",
     "KEYS",
     "KINDS",
     "MAX_EPOCHS",
     "MISTAKES",
+    "NETWORK",
     "NOT_A_QUANTITY",
     "ROUNDINGS",
     "TEACHERS_ONLY",
@@ -73,6 +79,7 @@ __all__ = [
     "Line",
     "Marker",
     "Mistake",
+    "Reading",
     "Report",
     "Solution",
     "Verdict",
@@ -85,7 +92,10 @@ __all__ = [
     "mark_sheet",
     "mistakes",
     "read",
+    "read_as",
     "read_rounding",
+    "reading",
+    "reading_of",
     "resolve",
     "slots",
     "solve",
@@ -97,7 +107,7 @@ __all__ = [
 def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
     """The sheet with each answer's name read in the notation the solution is in: z^2_1,
     z2_1 and z²₁ all name Nielsen's z^2_1 (ConfigError for one quantity given twice)."""
-    book = solution.spec.notation
+    book = solution.notation
     if book == notations.DEFAULT:
         return sheet
     answers = []
@@ -131,14 +141,18 @@ def validate(sheet: AnswerSheet, solution: Solution) -> None:
                     else f"give samples 1 to {solution.samples}"
                 ),
             )
-        if answer.symbol.startswith(UNRESOLVED) and solution.spec.notation == "lecture":
+        if answer.symbol.startswith(UNRESOLVED) and solution.notation == "lecture":
             raise doc.error(answer.where, NOT_A_QUANTITY)
         if solution.line(answer.key) is None:
             raise doc.error(answer.where, _not_here(answer, solution))
 
 
 def _not_here(answer: Answer, solution: Solution) -> str:
-    """What this network has instead of the answer's name: its names of the same kind."""
+    """What this network has instead of the answer's name: its names of the same kind (a
+    graph's: its names)."""
+    own = reading(solution.spec).no_such  # a graph's names are its own, not a book's
+    if own is not None:
+        return own(answer.name, [line.key[2] for line in solution.lines])
 
     def head(name: str) -> str:
         return re.sub(r"[\d_]+$", "", name)
@@ -156,18 +170,18 @@ def _not_here(answer: Answer, solution: Solution) -> str:
 
 def mark_sheet(
     sheet: AnswerSheet,
-    spec: Spec,
+    spec: models.Model,
     title: str | None = None,
     *,
     solution: Solution | None = None,
     questions: tuple[Key, ...] | None = None,
     notation_book: str | None = None,
 ) -> Report:
-    """Mark an answers file against `spec`: its answers, and (against an exercise) every
-    question of the epochs it answers, unanswered ones included. `solution`: `spec` already
-    solved for this sheet's epochs and rounding (the gradebook solves each variant once);
-    `questions`: only these are asked (a sheet written with `exercise --ask`), and answers
-    to anything else are not marked."""
+    """Mark an answers file against `spec`, a network or a graph: its answers, and (against an
+    exercise) every question of the epochs it answers, unanswered ones included. `solution`:
+    `spec` already solved for this sheet's epochs and rounding (the gradebook solves each
+    variant once); `questions`: only these are asked (a sheet written with `exercise --ask`),
+    and answers to anything else are not marked."""
     epochs = max(answer.epoch for answer in sheet.answers)
     book = notation_book or sheet.notation
     if book is not None and book != spec.notation:
@@ -181,6 +195,7 @@ def mark_sheet(
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
     asked = questions is not None or sheet.against_exercise
     if questions is not None:
+        questions = tuple(key for key in questions if key in solution.index)
         marked = {key: marked[key] for key in questions if key in marked}
     elif sheet.against_exercise:
         questions = solution.questions({answer.epoch for answer in sheet.answers})
@@ -208,30 +223,6 @@ def _rounding_spec(rounding: str) -> str:
     return f"{parsed[0]}{parsed[1]}"
 
 
-def _graph_sheet(answers: Any, config: Source) -> tuple[AnswerSheet, Any] | None:
-    """(sheet, exercise) when the answers are for a computational graph, else None."""
-    if isinstance(answers, (str, os.PathLike)):
-        path = os.fspath(answers)
-        if not os.path.isfile(path):
-            return None
-        try:
-            doc = parse(safefile.read_text(path, what=ANSWERS_FILE), path)
-        except ConfigError:
-            return None  # check's own reader says what is wrong with the file
-        base = os.path.dirname(os.path.abspath(path))
-    elif isinstance(answers, dict):
-        data = answers if any(key in KEYS for key in answers) else {"answers": answers}
-        doc, path, base = Document("<answers>", dict(data)), "<answers>", "."
-    else:
-        return None
-    against = load(config) if config is not None else None
-    if against is not None and models.kind(against) != "graph":
-        return None
-    if against is None and not graphcheck.is_graph_sheet(doc, base):
-        return None
-    return graphcheck.read(path, doc)
-
-
 def check_report(
     answers: Any,
     config: Source = None,
@@ -243,29 +234,28 @@ def check_report(
     an answers file's keys (`answers`, `samples`, `round`, …) or just names to values
     (`{"o5": 0.69, "delta5": "−0.0406"}`). `config`: what to mark against (wins over the
     file's `exercise:`); `rounding`: the rounding carried (wins over the file's `round:`)."""
-    graph_sheet = _graph_sheet(answers, config)
-    if graph_sheet is not None:
-        sheet, exercise = graph_sheet
-        if rounding is not None:
-            sheet = replace(sheet, rounding=_rounding_spec(rounding))
-        spec = load(config if config is not None else exercise)
-        models.refuse_notation(spec, notation)
-        return graphcheck.mark_sheet(sheet, spec)
     if isinstance(answers, (str, os.PathLike)):
-        sheet = read(os.fspath(answers), named=config is None)
+        path = os.fspath(answers)
+        text = safefile.read_text(path, None, ANSWERS_FILE)
+        doc, base = parse(text, path, ANSWERS_FILE), os.path.dirname(os.path.abspath(path))
     elif isinstance(answers, dict):
         data = answers if any(key in KEYS for key in answers) else {"answers": answers}
-        sheet = from_document(Document("<answers>", dict(data)), ".", named=False)
+        doc, base = Document("<answers>", dict(data)), "."
     else:
         raise ConfigError(
             "<answers>", None, None, "give an answers file's path or a mapping of names to values"
         )
+    # read by the model it answers: the config given, else the exercise the file names
+    against = load(config) if config is not None else None
+    how = reading(against) if against is not None else reading_of(doc, base)
+    named = config is None and not isinstance(answers, dict)
+    sheet = from_document(doc, base, named, reading=how)
     if rounding is not None:
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
-    spec = load(config if config is not None else sheet.exercise)
-    if models.kind(spec) == "graph":  # `config: circuit`: a graph's name where a network's goes
-        models.refuse_notation(spec, notation)
-        return graphcheck.mark_sheet(graphcheck.for_graph(sheet), spec)
+    spec = against if against is not None else load(sheet.exercise)
+    models.refuse_notation(spec, notation)
+    if reading(spec) is not how:  # `config: circuit`: a graph's name where a network's goes
+        sheet = read_as(sheet, reading(spec))
     return mark_sheet(sheet, spec, notation_book=notation)
 
 

@@ -109,14 +109,13 @@ class Marker:
     def mark(self, path: str, root: str | None = None) -> Row:
         """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
         name = os.path.splitext(os.path.basename(path))[0]
-        if self.config is not None and models.kind(self.config) == "graph":
-            return self._graph(path, name, root)
         try:
             # with a folder or a config, the file's own `exercise:` is never followed
             named = self.folder is None and self.config is None
             # a class: nothing the file names or writes inline is followed or built
             teacher = self.teacher or not named
-            sheet = check.read(path, named=named, root=root, teacher=teacher)
+            how = check.NETWORK if self.config is None else check.reading(self.config)
+            sheet = check.read(path, named=named, root=root, teacher=teacher, reading=how)
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
         student = sheet.student or name
@@ -155,21 +154,6 @@ class Marker:
         if questions is None:
             questions = _columns(report)
         return Row(path, student, variant, report, questions)
-
-    def _graph(self, path: str, name: str, root: str | None = None) -> Row:
-        """A file answering a computational graph (`--exercise GRAPH`), by its names."""
-        from . import graphcheck
-
-        try:
-            sheet, _ = graphcheck.read(path, root=root)
-        except ConfigError as err:
-            return Row(path, name, "", error=str(err))
-        student, variant = sheet.student or name, sheet.variant or ""
-        try:
-            report = graphcheck.mark_sheet(sheet, self.config)
-        except ConfigError as err:
-            return Row(path, student, variant, error=str(err))
-        return Row(path, student, variant, report, _columns(report))
 
     def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
         """The config a file is marked against, the questions asked, and a cache key (None:
@@ -220,19 +204,19 @@ def _columns(report: Any) -> tuple[Question, ...]:
 def _mark_graph(
     sheet: Any, spec: Any, questions: tuple[Question, ...] | None
 ) -> tuple[Any, tuple[Question, ...]]:
-    """A file `check.read` read, marked as graphcheck marks a graph's: its names read as the
-    graph's (df/dx), and — from a teacher's set — the questions its sheet asked, which are its
-    columns in the sheet's order (by the report's names: ∂f/∂x)."""
+    """A file `check.read` read, marked as a graph's: its names read as the graph's (df/dx),
+    and — from a teacher's set — the questions its sheet asked, which are its columns in the
+    sheet's order (by the report's names: ∂f/∂x)."""
     from ..definitions.notation import answer_name
-    from . import graphcheck
+    from ..graph.sheet import symbol_of
 
-    sheet = graphcheck.for_graph(sheet)
+    sheet = check.read_as(sheet, check.GRAPH)
     if questions is None:
-        report = graphcheck.mark_sheet(sheet, spec)
+        report = check.mark_sheet(sheet, spec)
         return report, _columns(report)
-    symbols = [graphcheck.symbol_of(q.name) for q in questions]
+    symbols = [symbol_of(q.name) for q in questions]
     asked = tuple((1, 1, symbol) for symbol in symbols)
-    report = graphcheck.mark_sheet(replace(sheet, against_exercise=True), spec, asked)
+    report = check.mark_sheet(replace(sheet, against_exercise=True), spec, questions=asked)
     return report, tuple(Question(1, answer_name(symbol), symbol) for symbol in symbols)
 
 

@@ -21,8 +21,8 @@ import numpy as np
 from ..definitions.operations import OPS
 from ..graph import config as graph
 from ..graph.config import GraphSpec
+from ..graph.sheet import ascii_name, asked, symbol_of
 from .exercise import ATTEMPTS, NoFairVariant, Question, Values, labelled
-from .graphcheck import ascii_name, symbol_of, symbols
 
 KINKED = {"relu": 0, "abs": 0}  # one argument at 0: the derivative jumps there
 
@@ -125,10 +125,10 @@ def variants(
 
 
 def questions(spec: GraphSpec, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
-    """What a graph's sheet asks (graphcheck.symbols), named as an answers file writes them
+    """What a graph's sheet asks (`graph.sheet.asked`), named as an answers file writes them
     (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x). Raises
     ValueError for a name this graph has not, listing the ones it has."""
-    every = [Question(1, ascii_name(s), s) for s in symbols(spec)]
+    every = [Question(1, ascii_name(s), s) for s in asked(spec)]
     if not ask:
         return tuple(every)
     known = {q.symbol for q in every}

@@ -116,15 +116,15 @@ def build(
 
 def _graph(spec: Any, rounding: str | None, sample: int | None, tries: int) -> Quiz:
     """A computational graph: its rows in the trace's order — each node forward, then each
-    node's backward step — every quantity once, marked on `graphcheck`'s solution."""
+    node's backward step — every quantity once, marked on its solution."""
     from .. import api
-    from . import graphcheck
+    from ..graph.sheet import ascii_name
 
     if sample not in (None, 1):
         raise ConfigError(
             "--sample", None, None, f"{sample}: a computational graph has one pass (sample 1)"
         )
-    solution = graphcheck.solve(spec, rounding)
+    solution = check.solve(spec, 1, rounding)
     asked: list[Question] = []
     for block in api.trace(spec, rounding=rounding).records.blocks:
         section = Section(block.kind, block.title, block.rule, ())
@@ -132,7 +132,7 @@ def _graph(spec: Any, rounding: str | None, sample: int | None, tries: int) -> Q
             line = solution.line((1, 1, row.symbol))
             if block.kind == "verify" or line is None or any(q.key == line.key for q in asked):
                 continue  # ∂f/∂x again in the summary of gradients: asked once
-            name = graphcheck.ascii_name(row.symbol)
+            name = ascii_name(row.symbol)
             asked.append(Question(len(asked) + 1, 1, "", section, line.rows[rounding], name))
     return Quiz(spec, rounding, tries, tuple(asked), solution, "forward, then backward")
 

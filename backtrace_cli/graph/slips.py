@@ -1,7 +1,7 @@
 """Named slips of a computational graph's backward pass: a row's formula rewritten — from its
 structure (`worked.Formula`: which operand is the upstream gradient, which the local one,
 which gate's local gradient that is) — into the formula a student who makes the slip computes,
-as a `formula` tree. `graphcheck` writes each as a template over the trace's names on the
+as a `formula` tree. `solution.solve` writes each as a template over the trace's names on the
 solution's line, and marking evaluates it as it does a traced row (with the student's own
 earlier values where they gave them), so a slip is named wherever it gives their value.
 

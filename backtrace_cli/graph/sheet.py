@@ -1,0 +1,51 @@
+"""A computational graph's names on a sheet: what its exercise asks, and the names an answers
+file may use for its rows — a node's or input's name (`q`, `n3`), a gradient `df/dx` or `∂f/∂x`
+(and a branch, `df/dx via q`), a local gradient `dq/dx`, a parameter's new value `new w` (or
+`w_new`), an optimizer's lines `m_theta`, `Δ_theta`."""
+
+from __future__ import annotations
+
+import re
+
+from .spec import GraphSpec
+
+
+def asked(spec: GraphSpec) -> tuple[str, ...]:
+    """What a graph exercise asks, as trace symbols in the order its sheet lists them:
+    every node's value, ∂f/∂input of every input, and each parameter's new value."""
+    wanted = [n.name for n in spec.nodes]
+    wanted += [f"∂{spec.output}/∂{name}" for name in spec.input_names]
+    wanted += [f"new {name}" for name in spec.parameters]
+    return tuple(wanted)
+
+
+_ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
+
+
+def symbol_of(name: str) -> str:
+    """An answers file's name → the trace's symbol: df/dx → ∂f/∂x, w_new → new w."""
+    name = " ".join(str(name).split())
+    match = _ASCII.fullmatch(name)
+    if match:
+        top, bottom, via, which = match.groups()
+        return f"∂{top}/∂{bottom}" + (f" via {via}{which or ''}" if via else "")
+    if name.endswith("_new"):
+        return f"new {name[:-4]}"
+    if name.startswith("new_"):
+        return f"new {name[4:]}"
+    return name
+
+
+def ascii_name(symbol: str) -> str:
+    """The name an answers file may use for a trace symbol: ∂f/∂x → df/dx."""
+    return symbol.replace("∂", "d")
+
+
+def no_such(name: str, symbols: list[str]) -> str:
+    """What a graph has instead of an answer's name: its names (the first 14) as a file
+    writes them."""
+    names = list(dict.fromkeys(symbols))
+    shown = [ascii_name(n) for n in names if "(" not in n][:14]
+    return f"this graph has no {name}; it has {', '.join(shown)}" + (
+        ", …" if len(names) > 14 else ""
+    )
