@@ -251,7 +251,10 @@ def from_document(
         )
     answers: list[Answer] = []
     if "answers" in data:
-        answers += answers_in(doc, ("answers",), data["answers"], 1, 1, reading.symbol_of)
+        one = reading.example.removeprefix("`answers: {").split(",")[0].removesuffix("}`")
+        answers += answers_in(
+            doc, ("answers",), data["answers"], 1, 1, reading.symbol_of, f"`{one}`"
+        )
     for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
         answers += answers_in(doc, ("samples", n), value, 1, int(n))
     for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
@@ -348,11 +351,12 @@ def answers_in(
     epoch: int,
     sample: int,
     symbol_of: Callable[[str], str | None] = notation.symbol_of,
+    example: str = "`o5: 0.69`",
 ) -> list[Answer]:
     """The values of one mapping of an answers file; `symbol_of` reads their names (a
-    computational graph's are its own: `GRAPH`)."""
+    computational graph's are its own: `GRAPH`), `example` shows one in a message."""
     if not isinstance(value, dict):
-        raise doc.error(path, "expected a mapping of quantities to your values: `o5: 0.69`")
+        raise doc.error(path, f"expected a mapping of quantities to your values: {example}")
     out = []
     for name, v in value.items():
         where = (*path, name)
