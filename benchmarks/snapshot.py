@@ -3,6 +3,7 @@
     python benchmarks/snapshot.py write /work/snapshots/base       # before the redesign
     python benchmarks/snapshot.py write /tmp/after --configs-from /work/snapshots/base
     python benchmarks/snapshot.py compare /work/snapshots/base /tmp/after   # exit 1 if any differ
+    python benchmarks/snapshot.py compare --partial BASE /tmp/some   # /tmp/some written --only
 
 Issue 25 (one worked solution, code moved into subpackages) is accepted when every number, table,
 markdown page and JSON document is byte-identical before and after. `write DIR` runs, in-process
@@ -516,10 +517,12 @@ def _files(root: Path) -> dict[str, Path]:
     return {str(p.relative_to(root)): p for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def compare(before: Path, after: Path) -> int:
+def compare(before: Path, after: Path, partial: bool = False) -> int:
+    """Every file of both; with `partial`, only those `after` has (it was written `--only`)."""
     a, b = _files(before), _files(after)
+    names = set(b) if partial else set(a) | set(b)
     differing = 0
-    for name in sorted(set(a) | set(b)):
+    for name in sorted(names):
         if name not in a or name not in b:
             differing += 1
             print(f"{name}: only in {before if name in a else after}")
@@ -536,7 +539,7 @@ def compare(before: Path, after: Path) -> int:
         print(f"{name}: line {line + 1}")
         print(f"  - {xl[line] if line < len(xl) else '<end of file>'}")
         print(f"  + {yl[line] if line < len(yl) else '<end of file>'}")
-    print(f"{differing} of {len(set(a) | set(b))} files differ")
+    print(f"{differing} of {len(names)} files differ")
     return 1 if differing else 0
 
 
@@ -552,11 +555,12 @@ def main() -> int:
     c = sub.add_parser("compare", help="list the files that differ; exit 1 if any")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
+    c.add_argument("--partial", action="store_true", help="only the files AFTER has (--only)")
     args = parser.parse_args()
     if args.command == "write":
         src = args.configs_from.resolve() if args.configs_from else None
         return write(args.dir.resolve(), src, args.seed, args.jobs, args.only)
-    return compare(args.before, args.after)
+    return compare(args.before, args.after, args.partial)
 
 
 if __name__ == "__main__":
