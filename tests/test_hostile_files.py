@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backtrace_cli.cli import cli
 from backtrace_cli.core import safefile, yamlsource
@@ -353,3 +355,23 @@ def test_a_file_swapped_for_a_fifo_after_its_stat_is_not_read(tmp_path, monkeypa
     with pytest.raises(ConfigError) as caught:
         safefile.read_text(str(answers), what="an answers file")
     assert str(caught.value) == f"{answers}: changed while it was being read; try again"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789.-+_:eExXbo ", min_size=1, max_size=8))
+def test_the_quick_number_reading_agrees_with_pyyaml(text):
+    """yamlsource's quick path for plain decimals gives the tag PyYAML's own resolver gives and
+    the value its safe constructor builds: a second implementation as the expectation."""
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    ours = yamlsource._Loader("").resolve(yaml.ScalarNode, text, (True, False))
+    assert ours == tag
+    node = yaml.ScalarNode(ours, text)
+    try:
+        theirs = yaml.constructor.SafeConstructor().construct_object(node)
+    except ValueError:
+        with pytest.raises(ValueError):
+            yamlsource._scalar(node)
+        return
+    mine = yamlsource._scalar(node)
+    assert type(mine) is type(theirs)
+    assert mine == theirs or (mine != mine and theirs != theirs)  # nan is nan

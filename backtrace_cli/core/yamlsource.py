@@ -137,7 +137,7 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
             None,
             f"more than {MAX_VALUES:,} values; {what} may have at most that many{seeded}",
         )
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -175,7 +175,9 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
             f"the file is empty; {what} is a mapping{_HOLDING.get(what, '')}",
         )
     doc = Document(file, None)
-    size = _expanded_size(node, {}, 0)
+    # an alias is written `*name`: with no `*` there is none, and counting would only count
+    # what `_plain` counts again (a 784-256-10 network's 200k values: 0.5 s saved)
+    size = _expanded_size(node, {}, 0) if "*" in text else 0
     if size > MAX_NODES:
         problem = (
             "contains itself (an alias inside its own anchor)"
@@ -193,6 +195,21 @@ def parse(text: str, file: str, what: str = "a config") -> Document:
     counter = [0]
     doc.value = _plain(node, (), doc, counter, 0)
     return doc
+
+
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.[0-9]+|[1-9][0-9]*|0)")
+_FLOAT, _INT = "tag:yaml.org,2002:float", "tag:yaml.org,2002:int"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (libyaml's, where it is built in), with a quick answer for what a
+    config is mostly made of — plain decimals (`0.15`, `-3`): the tags PyYAML's own resolver
+    gives them, without its dozen regular expressions (a third of composing a large file)."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and _NUMBER.fullmatch(value):
+            return _FLOAT if "." in value else _INT
+        return super().resolve(kind, value, implicit)
 
 
 def _crowded(text: str) -> int | None:
@@ -337,6 +354,14 @@ MINUS = "\u2212"  # the minus sign the tool prints: −0.040681
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
+    value, tag = node.value, node.tag
+    if (tag is _FLOAT or tag is _INT) and _NUMBER.fullmatch(value):
+        # a plain decimal, what the safe constructor reads as Python reads it (no `_`, no
+        # sexagesimal, no base): most of a config, read without its generic path
+        if tag is _FLOAT and "." in value:
+            return float(value)
+        if tag is _INT and "." not in value:
+            return int(value)
     # the safe constructor's own rule for the resolved tag, without its object cache
     if not node.style and node.tag == "tag:yaml.org,2002:str" and MINUS in node.value:
         # a number copied from the trace, with its minus sign (U+2212): read as a minus
