@@ -339,6 +339,30 @@ class Model(Protocol):
         notation, or a graph's named slips, rounded gradients and the questions it asks."""
         ...
 
+    # an exercise set (`backtrace exercise`): its variants, what its sheets ask, what its
+    # teacher's index says, its configs — the sheet itself is drawn by the traced step's FORM
+    # (`render.sheet`: the model's problem statement and diagram), the model being below render
+
+    def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
+        """`count` fair variants of the exercise `spec` drawn by `rules` from (seed, number),
+        their ids starting with `base` (a `draws.ExerciseSet`); `draws.NoFairVariant` says
+        which rule to relax."""
+        ...
+
+    def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
+        """What a sheet of `spec` asks (`sheet.Question`s): every quantity, or those `ask`
+        names; read from `records`, its traced step, where the kind needs it (a network's: None
+        without). ValueError for a name it has not, listing the ones it has."""
+        ...
+
+    def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
+        """What the teacher's index and exercise.json say of the set `drawn` (`draws.Notes`)."""
+        ...
+
+    def to_config(self, spec: Any, header: str) -> str:
+        """The spec written back as a config `run` and `check` read, `header` as comments."""
+        ...
+
 
 class _Network:
     saves = True
@@ -365,6 +389,28 @@ class _Network:
 
     def complete(self, solved: Any) -> Any:
         return replace(solved, notation=solved.spec.notation)
+
+    # start-up: an exercise's modules load when a set is drawn, in each method below
+
+    def variants(self, spec: Spec, count: int, seed: int, rules: Any, base: str) -> Any:
+        from .network import variants
+
+        return variants.variants(spec, count, seed, rules, base)
+
+    def questions(self, spec: Spec, ask: tuple[str, ...], records: Any = None) -> Any:
+        from .network import sheet
+
+        return None if records is None else sheet.questions(records, ask)
+
+    def notes(self, spec: Spec, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
+        from .network import variants
+
+        return variants.notes(spec, drawn, seed, rules, ask)
+
+    def to_config(self, spec: Spec, header: str) -> str:
+        from .network import save
+
+        return save.to_config(spec, header)
 
 
 class _Graph:
@@ -410,6 +456,28 @@ class _Graph:
             replace(line, slips=slips.slips(line.exact, rows, spec.output)) for line in solved.lines
         )
         return replace(solved, lines=lines, rounds_gradients=True, asks=sheet.asked(spec))
+
+    # start-up: an exercise's modules load when a set is drawn, in each method below
+
+    def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
+        from .graph import variants
+
+        return variants.variants(spec, count, seed, rules, base)
+
+    def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
+        from .graph import sheet
+
+        return sheet.questions(spec, ask)  # the graph alone tells them: before any draw
+
+    def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
+        from .graph import variants
+
+        return variants.notes(spec, drawn, seed, rules, ask)
+
+    def to_config(self, spec: Any, header: str) -> str:
+        from .graph import save
+
+        return save.to_config(spec, header)
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import yaml
 
+from backtrace_cli import draws
 from backtrace_cli.cli import cli
 from backtrace_cli.network import config
-from backtrace_cli.teach import exercise
 from backtrace_cli.teach.exercise import Rules, Values, is_ident, variants
 
 
@@ -90,7 +90,7 @@ def test_variant_statistics_over_many_seeds(source):
             loss, deltas, dws, dbs = by_hand(s.weights, s.biases, x, t, s.learning_rate)
             for part in [*deltas, *dws, *dbs]:
                 assert np.all(np.abs(part) >= 0.001), (v.ident, part)
-            assert low <= loss <= high and loss == pytest.approx(v.loss)
+            assert low <= loss <= high and loss == pytest.approx(v.value)
             losses.append(loss)
     # the band keeps difficulty even: the hardest variant's E within a few times the easiest's
     assert max(losses) / min(losses) < 5
@@ -105,7 +105,7 @@ def test_the_issues_degenerate_draws_are_gone():
     drawn = variants(config.from_dict(NET232), 30, 42, Rules(), "net232")
     assert all(np.all(v.spec.samples[0].inputs != 0) for v in drawn.variants)
     assert [v.ident for v in drawn.variants][6] == "net232-s42-v07"
-    losses = [v.loss for v in drawn.variants]
+    losses = [v.value for v in drawn.variants]
     assert max(losses) / min(losses) < 4
 
 
@@ -303,7 +303,7 @@ def test_same_seed_same_files_other_seed_other_files(runner, tmp_path):
 
 def test_exercise_refuses_to_overwrite_and_bad_options(runner, tmp_path, monkeypatch):
     # an impossible band is found so after ATTEMPTS draws: 200 here, not the tool's 2000 (4 s)
-    monkeypatch.setattr(exercise, "ATTEMPTS", 200)
+    monkeypatch.setattr(draws, "ATTEMPTS", 200)
     write(runner, tmp_path)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     again = runner.invoke(

@@ -14,8 +14,7 @@ import yaml
 from backtrace_cli import api
 from backtrace_cli.cli import cli
 from backtrace_cli.graph import config as graph
-from backtrace_cli.teach import graphexercise
-from backtrace_cli.teach.exercise import Values
+from backtrace_cli.teach.exercise import Rules, Values, variants
 
 
 def circuit_values(x: float, y: float, z: float) -> dict[str, float]:
@@ -33,7 +32,7 @@ def test_circuit_variants_have_no_zero_value_or_gradient_and_no_input_of_0_or_1(
     """With q = 0, f and ∂f/∂z are 0 whatever the student multiplied (seed 5's v03 and v20
     were such); an input of ±1 hides a multiply gate left unswapped."""
     spec = api.load("circuit")
-    for v in graphexercise.variants(spec, 25, seed, Values(), 0.001, "circuit"):
+    for v in variants(spec, 25, seed, Rules(Values(), 0.001), "circuit").variants:
         inputs = dict(v.spec.inputs)
         assert all(abs(value) not in (0, 1) for value in inputs.values()), v.ident
         values = circuit_values(inputs["x"], inputs["y"], inputs["z"])
@@ -44,7 +43,7 @@ def test_a_routing_gate_may_still_send_a_gradient_of_0():
     """relu off passes nothing back, by design (as a network's unit switched off): such draws
     are kept, and every other gradient is still not 0."""
     spec = graph.from_dict({"nodes": {"r": "relu(x)", "f": "r + y"}, "inputs": {"x": 1, "y": 2}})
-    drawn = graphexercise.variants(spec, 25, 3, Values(), 0.001, "relu")
+    drawn = variants(spec, 25, 3, Rules(Values(), 0.001), "relu").variants
     off = [v for v in drawn if dict(v.spec.inputs)["x"] < 0]
     assert off, "no variant with relu off: the rule refuses what relu teaches"
     for v in drawn:

@@ -340,29 +340,16 @@ def exercise(
     # numpy loads here, not for --help
     import os
 
+    from ..teach import exercise as sets
     from ..teach import homework
-    from ..teach.exercise import NoFairVariant, Rules, Values, variants
 
     spec = in_notation(load_config(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
     asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
+    rules = sets.Rules(sets.Values(*value_range, places), min_magnitude, loss_band)
     try:
-        from .. import models  # loaded with the config: costs nothing more
-
-        if models.kind(spec) == "graph":  # a computational graph: its inputs drawn again
-            from ..teach import graphexercise  # only for a graph, for start-up time
-
-            graphexercise.questions(spec, asked)  # an unknown name, before any drawing
-            values = Values(*value_range, places)
-            graphs = graphexercise.variants(
-                spec, count, seed, values, min_magnitude, base, loss_band
-            )
-            texts = graphexercise.files(spec, graphs, seed, min_magnitude, asked, loss_band)
-        else:
-            rules = Rules(Values(*value_range, places), min_magnitude, loss_band)
-            drawn = variants(spec, count, seed, rules, base)
-            texts = homework.files(spec, drawn, seed, asked, rules)
-    except NoFairVariant as err:
+        texts = sets.files(spec, count, seed, rules, base, asked)
+    except sets.NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
     except ValueError as err:
         raise BadInput(f"--ask: {err}") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..sheet import Question
 from .spec import GraphSpec
 
 
@@ -49,3 +50,21 @@ def no_such(name: str, symbols: list[str]) -> str:
     return f"this graph has no {name}; it has {', '.join(shown)}" + (
         ", …" if len(names) > 14 else ""
     )
+
+
+def questions(spec: GraphSpec, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
+    """What a graph's sheet asks (`asked`), named as an answers file writes them
+    (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x). Raises
+    ValueError for a name this graph has not, listing the ones it has."""
+    every = [Question(1, ascii_name(s), s) for s in asked(spec)]
+    if not ask:
+        return tuple(every)
+    known = {q.symbol for q in every}
+    unknown = [a for a in ask if symbol_of(a) not in known]
+    if unknown:
+        raise ValueError(
+            f"{unknown[0]!r} is not a quantity of this graph; ask for any of "
+            + ", ".join(q.name for q in every)
+        )
+    wanted = {symbol_of(a) for a in ask}
+    return tuple(q for q in every if q.symbol in wanted)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .numbers import NumberFormat
+
+if TYPE_CHECKING:
+    from ..sheet import Question
 
 
 def number_format(decimals: int | None, rounding: str | None) -> NumberFormat:
@@ -14,11 +17,14 @@ def number_format(decimals: int | None, rounding: str | None) -> NumberFormat:
 
 # What draws each traced result (its FORM), in each format: (module of this package, function).
 # Looked up by the result's own FORM, so `run` never imports a training trace's renderers.
+# "sheet": an exercise's question sheet of a traced step — its model's problem statement and
+# diagram, and what to find (`sheet` below).
 DRAWN_BY: dict[str, dict[str, tuple[str, str]]] = {
     "network step": {
         "table": ("table", "render"),
         "markdown": ("markdown", "render"),
         "json": ("json", "render"),
+        "sheet": ("sheets", "question"),
     },
     "network training": {
         "table": ("epochs", "render"),
@@ -29,6 +35,7 @@ DRAWN_BY: dict[str, dict[str, tuple[str, str]]] = {
         "table": ("graph_table", "renderable"),
         "markdown": ("graph_markdown", "render_markdown"),
         "json": ("graph_json", "render_json"),
+        "sheet": ("sheets", "graph_question"),
     },
     "graph training": {
         "table": ("graph_table", "training_renderable"),
@@ -48,6 +55,12 @@ def _drawer(result: Any, fmt: str) -> Callable[..., Any]:
 def renderable(result: Any, number: NumberFormat) -> Any:
     """The rich renderable of a trace (`run`) or a training trace (`step`)."""
     return _drawer(result, "table")(result, number)
+
+
+def sheet(result: Any, number: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+    """Variant `ident`'s question sheet, from its traced step: the problem statement and the
+    diagram of its model, a table of what to find (`asked`), how to hand in — no answers."""
+    return _drawer(result, "sheet")(result, number, ident, asked)  # type: ignore[no-any-return]
 
 
 def to_terminal(

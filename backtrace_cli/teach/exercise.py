@@ -1,321 +1,40 @@
-"""Exercise variants: the same network and question with new "nice" numbers, fair to mark.
+"""Exercise variants of any model: the same exercise with new "nice" numbers, fair to mark.
 
-Each variant is drawn from numpy's Generator seeded with (seed, variant number), so the same
-seed gives the same variants on every machine. A draw is kept only when it is fair to hand out:
-
-- no weight, bias, input or target is 0, and no target is 1 (nothing to compute, or a
-  saturated sigmoid target);
-- every δ, Δw and Δb is at least `min_magnitude` in size (0.001 by default: written to 3
-  significant figures by hand, it is not 0.000) — except where dropout or a unit switched off
-  (relu below 0) makes it exactly 0 by design, and no hidden unit is off in every sample;
-- no relu unit sits at its kink (net = 0) and no output equals its target;
-- the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
-  the middle half of E over PILOT draws of the same exercise (from the same seed).
+One path for every kind: the model (`tracing.model`) draws its variants and judges them fair
+(a network's rules are in `network.variants`, a graph's in `graph.variants`), says what a sheet
+asks and what the set's index says of it; `homework.files` writes the sheets, keys, configs,
+indexes and exercise.json of any of them. Each variant is drawn from numpy's Generator seeded
+with (seed, variant number), so the same seed gives the same variants on every machine.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from typing import Any
 
-import numpy as np
-
-from ..definitions.losses import get as get_loss
-from ..network import engine
-from ..network.config import Sample, Spec
-from ..sheet import Question, is_ident  # noqa: F401 (moved there; tests and graphexercise import them here)
-
-ATTEMPTS = 2000  # draws per variant before giving up
-PILOT = 128  # draws whose E set the default difficulty band
-BAND = (0.25, 0.75)  # the default band: these quantiles of E over the pilot draws
-MIN_MAGNITUDE = 0.001
+from .. import tracing
+from ..draws import (  # noqa: F401 (what an exercise is drawn by: tests and the CLI import it here)
+    ExerciseSet,
+    NoFairVariant,
+    Rules,
+    Values,
+    Variant,
+)
+from ..sheet import Question, is_ident  # noqa: F401 (moved there; tests import them here)
+from . import homework
 
 
-@dataclass(frozen=True, slots=True)
-class Values:
-    """Where nice values come from: non-zero multiples of 10^−places in [low, high]."""
-
-    low: float = -1.0
-    high: float = 1.0
-    places: int = 1
-
-    def ticks(self, low: float | None = None, high: float | None = None) -> np.ndarray:
-        """Every value that may be drawn, as whole multiples of 10^−places (never 0)."""
-        scale = 10**self.places
-        low = self.low if low is None else low
-        high = self.high if high is None else high
-        ticks = np.arange(int(np.ceil(low * scale - 1e-9)), int(np.floor(high * scale + 1e-9)) + 1)
-        return ticks[ticks != 0]
-
-    def draw(self, rng: np.random.Generator, shape: tuple[int, ...], ticks: np.ndarray):
-        scale = 10**self.places
-        # ticks[integers(…)] is the stream rng.choice(ticks, size) draws, at half its cost
-        return np.round(ticks[rng.integers(0, len(ticks), size=shape)] / scale, self.places)
+def variants(spec: Any, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
+    """`count` fair variants of the exercise `spec` (a network's or a graph's), and the band
+    their value was kept in; `base` starts their ids (lecture-s7-v03)."""
+    return tracing.model(spec).variants(spec, count, seed, rules, base)
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """What makes a variant fair to hand out."""
-
-    values: Values = Values()
-    min_magnitude: float = MIN_MAGNITUDE  # every δ, Δw and Δb at least this in size
-    loss_band: tuple[float, float] | None = None  # E in [low, high]; None: from the pilot
-
-
-@dataclass(frozen=True, slots=True)
-class Variant:
-    ident: str  # "lecture-s7-v03": in every file the variant produced
-    number: int
-    spec: Spec
-    loss: float  # E of the traced step: its difficulty
-
-
-@dataclass(frozen=True, slots=True)
-class ExerciseSet:
-    """The variants of one exercise, and the band their E was kept in."""
-
-    variants: tuple[Variant, ...]
-    band: tuple[float, float]
-    band_drawn: bool  # True: the default band (from the pilot draws), not the teacher's
-
-
-class NoFairVariant(ValueError):
-    """No draw passed the rules: the message says which rule to relax."""
-
-
-def _frozen(array) -> np.ndarray:
-    out = np.array(array, dtype=np.float64)
-    out.setflags(write=False)
-    return out
-
-
-def _target_ticks(spec: Spec, values: Values) -> np.ndarray:
-    """Targets the output (a sigmoid's [0, 1]) and the loss (bce's) accept, within the values'
-    range; never 0 or 1."""
-    low, high = values.low, values.high
-    for bounds in (spec.functions[-1].targets, get_loss(spec.loss).targets):
-        if bounds is not None:
-            low, high = max(low, bounds[0]), min(high, bounds[1])
-    ticks = values.ticks(low, high)
-    return ticks[ticks != 10**values.places]
-
-
-def _draw(spec: Spec, rng: np.random.Generator, values: Values, ticks, targets) -> Spec:
-    weights = tuple(_frozen(values.draw(rng, w.shape, ticks)) for w in spec.weights)
-    biases = None
-    if spec.biases is not None:
-        biases = tuple(
-            None if b is None else _frozen(values.draw(rng, b.shape, ticks)) for b in spec.biases
-        )
-    # a distribution over classes (cross-entropy) keeps each sample's class as the config has it
-    keep = get_loss(spec.loss).distribution
-    samples = tuple(
-        Sample(
-            _frozen(values.draw(rng, s.inputs.shape, ticks)),
-            s.targets if keep else _frozen(values.draw(rng, s.targets.shape, targets)),
-        )
-        for s in spec.samples
-    )
-    return replace(spec, weights=weights, biases=biases, samples=samples)
-
-
-def _alive(done: engine.Update, position: int) -> np.ndarray | None:
-    """Position `position`'s keep-mask (samples × units) in this update, or None: all kept."""
-    masks = done.masks
-    if position < len(masks) and masks[position] is not None:
-        return masks[position] > 0
-    return None
-
-
-def _on(done: engine.Update, k: int) -> np.ndarray:
-    """Which units of non-input layer `k` pass a δ back in this update (samples × units):
-    not dropped, and — below the output layer — not switched off (relu at net < 0, slope 0).
-    Their zeros are the lesson, not an unfair number."""
-    layer = done.layers[k]
-    on = np.ones(layer.delta.shape, bool)
-    if k < len(done.layers) - 1:
-        on &= layer.do_dnet != 0
-    kept = _alive(done, k + 1)  # the output layer has no mask: always kept
-    return on if kept is None else on & kept
-
-
-def _smallest_change(done: engine.Update) -> float:
-    """The smallest |δ|, |Δw|, |Δb| of an update, leaving out those dropout or a unit that is
-    switched off makes 0 (Δw from a source that passed on 0 included)."""
-    smallest = np.inf
-    for k, layer in enumerate(done.layers):
-        units = _on(done, k)
-        smallest = min(smallest, np.abs(layer.delta)[units].min(initial=np.inf))
-        rows = units.any(axis=0)
-        cols = np.ones(layer.dw.shape[1], bool)
-        if k < len(done.kept):
-            cols = (done.kept[k] != 0).any(axis=0)  # what the layer received: 0 if dropped
-        smallest = min(smallest, np.abs(layer.dw)[np.ix_(rows, cols)].min(initial=np.inf))
-        if layer.db is not None:
-            smallest = min(smallest, np.abs(layer.db)[rows].min(initial=np.inf))
-    return float(smallest)
-
-
-def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
-    """E of a draw and "" when it is fair apart from the band, else None and what is wrong
-    (the first rule the first update breaks: most draws are refused at their first)."""
-    made = []
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for update, _ in engine.updates(spec, 1):
-            for layer, activation in zip(update.layers, spec.functions):
-                if activation.kinked and bool((np.abs(layer.net) < 1e-12).any()):
-                    return None, f"a {activation.name} unit at its kink (net = 0)"
-            # a target equal to the output, to the precision the values are written in
-            if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
-                return None, "an output equal to its target"
-            if not _smallest_change(update) >= rules.min_magnitude:
-                return None, f"a δ, Δw or Δb below {rules.min_magnitude:g} in size"
-            made.append(update)
-    for k in range(len(spec.layers) - 2):
-        # every hidden unit passes a δ back in some sample: none is off for the whole epoch
-        slope = np.concatenate([u.layers[k].do_dnet for u in made])
-        if not bool((slope != 0).any(axis=0).all()):
-            return None, "a hidden unit switched off (slope 0) in every sample"
-    loss = engine.mean_loss([u.loss for u in made])  # the epoch's E, as `engine.epoch` has it
-    if not np.isfinite(loss):
-        return None, "a loss that is not finite"
-    return loss, ""
-
-
-def _draws(spec: Spec, rng: np.random.Generator, rules: Rules):
-    """Fair draws (apart from the band) with their E, forever; None for an unfair one."""
-    values = rules.values
-    ticks, targets = values.ticks(), _target_ticks(spec, values)
-    if not len(ticks) or not len(targets):
-        raise NoFairVariant(
-            f"no non-zero value with {values.places} decimal places lies in "
-            f"[{values.low:g}, {values.high:g}]"
-            + ("" if len(targets) else " for the targets, which must lie strictly in (0, 1)")
-            + ": widen the range or add decimal places"
-        )
-    while True:
-        candidate = _draw(spec, rng, values, ticks, targets)
-        loss, why = _judge(candidate, rules)
-        yield (candidate, loss) if loss is not None else (None, why)
-
-
-def _band(spec: Spec, seed: int, rules: Rules) -> tuple[float, float]:
-    """The middle half of E over PILOT fair draws, from the seed's own stream (variant 0)."""
-    losses = []
-    reasons: dict[str, int] = {}
-    draws = _draws(spec, np.random.default_rng([seed, 0]), rules)
-    for _ in range(ATTEMPTS * 2):
-        candidate, outcome = next(draws)
-        if candidate is None:
-            reasons[outcome] = reasons.get(outcome, 0) + 1
-            continue
-        losses.append(outcome)
-        if len(losses) == PILOT:
-            break
-    if len(losses) < PILOT // 8:
-        raise NoFairVariant(_hopeless(reasons, rules))
-    low, high = np.quantile(losses, BAND)
-    return _figures(float(low), np.floor), _figures(float(high), np.ceil)
-
-
-def _figures(value: float, direction) -> float:
-    """`value` to 2 significant figures, rounded in `direction` (np.floor or np.ceil), so
-    that the band is one a teacher could have written: [0.027, 0.083]."""
-    if value <= 0:
-        return 0.0
-    scale = 10.0 ** (int(np.floor(np.log10(value))) - 1)
-    return float(np.round(direction(value / scale) * scale, 12))
-
-
-def _hopeless(reasons: dict[str, int], rules: Rules) -> str:
-    common = max(reasons, key=reasons.__getitem__) if reasons else "none"
-    advice = {
-        True: "lower --min-magnitude or widen --range",
-        False: "widen --range or add --places",
-    }[common.startswith("a δ")]
-    return f"too few fair draws: most had {common}; {advice}"
-
-
-def labelled(candidate, title: str, base: str, seed: int, number: int):
-    """A variant's id (lecture-s7-v03) and its spec (a network's or a graph's), named by it."""
-    ident = f"{slug(base)}-s{seed}-v{number:02d}"
-    named = replace(
-        candidate,
-        name=f"{title} · variant {ident}",
-        source=ident,
-        description=f"Exercise variant {ident} (seed {seed}).",
-    )
-    return ident, named
-
-
-def variant(
-    spec: Spec, seed: int, number: int, rules: Rules, base: str, band: tuple[float, float]
-) -> Variant:
-    """Variant `number` (from 1) of the exercise `spec`, drawn from (seed, number): the first
-    fair draw whose E lies in `band`. `base` starts its id."""
-    reasons: dict[str, int] = {}
-    draws = _draws(spec, np.random.default_rng([seed, number]), rules)
-    for _ in range(ATTEMPTS):
-        candidate, outcome = next(draws)
-        if candidate is None:
-            reasons[outcome] = reasons.get(outcome, 0) + 1
-            continue
-        if not band[0] <= outcome <= band[1]:
-            reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
-            continue
-        ident, named = labelled(candidate, spec.name, base, seed, number)
-        return Variant(ident, number, named, outcome)
-    if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
-        raise NoFairVariant(
-            f"variant {number}: no fair draw in {ATTEMPTS} has E in "
-            f"[{band[0]:g}, {band[1]:g}]; widen --loss-band"
-        )
-    raise NoFairVariant(f"variant {number}: " + _hopeless(reasons, rules))
-
-
-def slug(name: str) -> str:
-    word = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower()).strip("-")
-    while "--" in word:
-        word = word.replace("--", "-")
-    return word or "exercise"
-
-
-def variants(spec: Spec, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
-    """`count` fair variants, and the band of E they were kept in."""
-    band = rules.loss_band or _band(spec, seed, rules)
-    drawn = tuple(variant(spec, seed, n, rules, base, band) for n in range(1, count + 1))
-    return ExerciseSet(drawn, band, rules.loss_band is None)
-
-
-def kind(name: str) -> str:
-    """What sort of quantity a name is: delta5 → delta, w9_12 → w, E → E."""
-    return re.sub(r"[\d_]+$", "", name)
-
-
-def questions(trace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
-    """The quantities a sheet asks, in the order the solution finds them: every equation of
-    the trace (not the chain-rule factors ∂…), or only those `ask` names — kinds (`net`, `o`,
-    `delta`, `dw`, `w`, …) or single quantities (`delta3`). Raises ValueError for a name
-    this network has not, listing the ones it has."""
-    from ..definitions.notation import answer_name
-    from ..network.records import Equation, is_question
-
-    every = [
-        Question(step.sample, answer_name(row.symbol), row.symbol)
-        for step in trace.steps
-        for section in step.sections
-        for row in section.rows
-        if isinstance(row, Equation) and is_question(row)
-    ]
-    if not ask:
-        return tuple(every)
-    kinds = list(dict.fromkeys(kind(q.name) for q in every))
-    names = {q.name for q in every}
-    unknown = [a for a in ask if a not in kinds and a not in names]
-    if unknown:
-        raise ValueError(
-            f"{unknown[0]!r} is not a quantity of this exercise; ask for any of "
-            f"{', '.join(kinds)} (every unit) or single ones such as {every[0].name}"
-        )
-    wanted = set(ask)
-    return tuple(q for q in every if q.name in wanted or kind(q.name) in wanted)
+def files(
+    spec: Any, count: int, seed: int, rules: Rules, base: str, ask: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """Every file of a set of `count` variants, as (path inside DIR, text), nothing written
+    yet. Raises NoFairVariant when no draw is fair, ValueError when `ask` names a quantity the
+    exercise has not — before any draw when the model alone tells (a graph's names)."""
+    tracing.model(spec).questions(spec, ask)
+    drawn = variants(spec, count, seed, rules, base)
+    return homework.files(spec, drawn, seed, ask, rules)

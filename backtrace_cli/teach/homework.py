@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import tracing
 from ..core import safefile
 from ..core.errors import ConfigError, quote
 
@@ -115,58 +116,49 @@ def read(folder: str) -> Set:
 def files(
     spec: Any, drawn: Any, seed: int, ask: tuple[str, ...], rules: Any
 ) -> list[tuple[str, str]]:
-    """Every file of the set, as (path inside DIR, text), nothing written yet.
+    """Every file of the set `drawn` (a `draws.ExerciseSet` of any model), as (path inside DIR,
+    text), nothing written yet: what each sheet asks, its sheet, its key, its config and the
+    index's words all come from the model (`tracing.model`), never from a test of its kind.
 
-    Raises ValueError when `ask` names a quantity the network has not."""
-    from .. import api
-    from ..network.save import to_config
-    from ..render import markdown, number_format
-    from . import exercise
+    Raises ValueError when `ask` names a quantity the exercise has not."""
+    from .. import api, render  # start-up: the renderers load when a set is written
+    from ..render.sheets import keys_index, students_index, teachers_index
 
-    number = number_format(None, None)
+    model = tracing.model(spec)
+    number = render.number_format(None, None)
+    notes = model.notes(spec, drawn, seed, rules, ask)
     out: list[tuple[str, str]] = []
     entries, sheets, listed = [], [], {}
     for v in drawn.variants:
         worked = api.trace(v.spec)
-        asked = exercise.questions(worked.records, ask)
-        sheet, key, cfg = f"{v.ident}.md", f"{v.ident}.md", f"{v.ident}.yaml"
+        asked = model.questions(v.spec, ask, worked.records)
+        sheet, cfg = f"{v.ident}.md", f"{v.ident}.yaml"
+        header = f"Exercise variant {v.ident} (seed {seed}){notes.origin}"
         out += [
-            (f"{QUESTIONS}/{sheet}", markdown.question(worked.records, number, v.ident, asked)),
-            (f"{KEYS}/{key}", worked.markdown()),
-            (
-                f"{CONFIGS}/{cfg}",
-                to_config(v.spec, f"Exercise variant {v.ident} (seed {seed}) of {spec.source}"),
-            ),
+            (f"{QUESTIONS}/{sheet}", render.sheet(worked.records, number, v.ident, asked)),
+            (f"{KEYS}/{sheet}", worked.markdown()),
+            (f"{CONFIGS}/{cfg}", model.to_config(v.spec, header)),
         ]
         entries.append(
-            (v.ident, f"{QUESTIONS}/{sheet}", f"{KEYS}/{key}", f"{CONFIGS}/{cfg}", number(v.loss))
+            (
+                v.ident,
+                f"{QUESTIONS}/{sheet}",
+                f"{KEYS}/{sheet}",
+                f"{CONFIGS}/{cfg}",
+                number(v.value),
+            )
         )
         sheets.append((v.ident, sheet))
         listed[v.ident] = {
             "config": f"{CONFIGS}/{cfg}",
-            "loss": v.loss,
+            notes.measure: v.value,
             "questions": [q.label for q in asked],
         }
-    low, high = (f"{x:g}" for x in drawn.band)
-    how = (
-        f"the middle half of E over {exercise.PILOT} fair draws"
-        if drawn.band_drawn
-        else "set by --loss-band"
-    )
-    count = len(drawn.variants)
-    about = [
-        f"- {count} variant{'s' if count != 1 else ''} of {spec.source}, drawn with seed {seed}: "
-        "the same seed gives the same files.",
-        f"- No value drawn is 0; every δ, Δw and Δb is at least {rules.min_magnitude:g} in size; "
-        f"the loss E of every variant lies in [{low}, {high}] ({how}).",
-        "- Asked: " + (", ".join(ask) if ask else "every quantity of the step") + ".",
-    ]
-    out.append(("index.md", markdown.teachers_index(entries, about, MARK)))
+    out.append(("index.md", teachers_index(entries, notes.about, MARK, notes.column)))
     title = f"Exercise: {spec.name}"
-    out.append((f"{QUESTIONS}/index.md", markdown.students_index(sheets, title)))
-    out.append((f"{KEYS}/index.md", markdown.keys_index(sheets, title)))
-    bands = {"loss_band": list(drawn.band)}
-    out.append(manifest(spec.source, seed, ask, bands, rules.min_magnitude, listed))
+    out.append((f"{QUESTIONS}/index.md", students_index(sheets, title)))
+    out.append((f"{KEYS}/index.md", keys_index(sheets, title)))
+    out.append(manifest(spec.source, seed, ask, notes.bands, rules.min_magnitude, listed))
     return out
 
 
