@@ -339,6 +339,13 @@ class Model(Protocol):
         notation, or a graph's named slips, rounded gradients and the questions it asks."""
         ...
 
+    answers: str  # how its answers files are read: the name of its `teach.answers` Reading
+    own_slips: bool  # its named slips come on each row from `complete`, not `teach.mistakes`
+
+    def refuse_notation(self, book: str | None) -> None:
+        """ConfigError where `--notation BOOK` cannot rename this model's answers."""
+        ...
+
 
 class _Network:
     saves = True
@@ -365,6 +372,12 @@ class _Network:
 
     def complete(self, solved: Any) -> Any:
         return replace(solved, notation=solved.spec.notation)
+
+    answers = "network"
+    own_slips = False  # each activation's, the loss's and the optimizer's, named by teach
+
+    def refuse_notation(self, book: str | None) -> None:
+        return None  # every book (the lecture's, nielsen, hagan, mazur) names a network's rows
 
 
 class _Graph:
@@ -410,6 +423,19 @@ class _Graph:
             replace(line, slips=slips.slips(line.exact, rows, spec.output)) for line in solved.lines
         )
         return replace(solved, lines=lines, rounds_gradients=True, asks=sheet.asked(spec))
+
+    answers = "graph"
+    own_slips = True  # graph/slips.py's, attached to each row by `complete`
+
+    def refuse_notation(self, book: str | None) -> None:
+        if book is not None:  # no book (the lecture's, nielsen, hagan, mazur) names a graph's
+            raise ConfigError(
+                f"--notation {book}",
+                None,
+                None,
+                "a computational graph's names are its own (no book renames them); --notation "
+                "applies to layered networks: leave it out for a graph",
+            )
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}
