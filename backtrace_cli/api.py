@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import models, tracing
+from . import tracing
 from .core.errors import ConfigError, cut, quote
 from .tracing import Source, load
 
@@ -31,7 +31,7 @@ def _in_notation(spec: Any, notation: str | None) -> Any:
     any with a computational graph, whose names are its own)."""
     if notation is None:
         return spec
-    models.refuse_notation(spec, notation)
+    tracing.model(spec).refuse_notation(notation)
     from dataclasses import replace  # start-up: only when --notation is given
 
     from .definitions.notations import NAMES

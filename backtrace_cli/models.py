@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .core.errors import ConfigError
 from .core.examples import example_names, example_text, examples_dir, read
 from .core.yamlsource import Document, parse
 from .graph import config as graph
@@ -30,7 +29,6 @@ __all__ = [
     "is_model",
     "kind",
     "load",
-    "refuse_notation",
 ]
 
 Model = Spec | GraphSpec
@@ -73,16 +71,3 @@ def is_model(value: Any) -> bool:
 def kind(model: Any) -> Kind:
     """ "graph" for a computational graph's spec, "network" for a layered network's."""
     return "graph" if isinstance(model, GraphSpec) else "network"
-
-
-def refuse_notation(model: Any, book: str | None) -> None:
-    """ConfigError for `--notation BOOK` given with a computational graph: no book (the
-    lecture's, nielsen, hagan, mazur) defines names for one — a graph's names are its own."""
-    if book is not None and kind(model) == "graph":
-        raise ConfigError(
-            f"--notation {book}",
-            None,
-            None,
-            "a computational graph's names are its own (no book renames them); --notation "
-            "applies to layered networks: leave it out for a graph",
-        )

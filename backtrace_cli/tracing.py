@@ -363,6 +363,15 @@ class Model(Protocol):
         """The spec written back as a config `run` and `check` read, `header` as comments."""
         ...
 
+    # marking (`check`, `quiz`, the gradebook): how its answers are read, where its slips come from
+
+    answers: str  # how its answers files are read: the name of its `teach.answers` Reading
+    own_slips: bool  # its named slips come on each row from `complete`, not `teach.mistakes`
+
+    def refuse_notation(self, book: str | None) -> None:
+        """ConfigError where `--notation BOOK` cannot rename this model's answers."""
+        ...
+
 
 class _Network:
     saves = True
@@ -411,6 +420,12 @@ class _Network:
         from .network import save
 
         return save.to_config(spec, header)
+
+    answers = "network"
+    own_slips = False  # each activation's, the loss's and the optimizer's, named by teach
+
+    def refuse_notation(self, book: str | None) -> None:
+        return None  # every book (the lecture's, nielsen, hagan, mazur) names a network's rows
 
 
 class _Graph:
@@ -478,6 +493,19 @@ class _Graph:
         from .graph import save
 
         return save.to_config(spec, header)
+
+    answers = "graph"
+    own_slips = True  # graph/slips.py's, attached to each row by `complete`
+
+    def refuse_notation(self, book: str | None) -> None:
+        if book is not None:  # no book (the lecture's, nielsen, hagan, mazur) names a graph's
+            raise ConfigError(
+                f"--notation {book}",
+                None,
+                None,
+                "a computational graph's names are its own (no book renames them); --notation "
+                "applies to layered networks: leave it out for a graph",
+            )
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}

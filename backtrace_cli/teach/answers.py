@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .. import models
+from .. import models, tracing
 from ..core import numerals, safefile
 from ..core.errors import ConfigError, quote
 from ..core.examples import example_names
@@ -66,11 +66,12 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     "`answers: {q: 3, df/dx: -4}`",
     graph_sheet.no_such,
 )
+READINGS = {"network": NETWORK, "graph": GRAPH}  # by the model's `answers`
 
 
 def reading(model: Any) -> Reading:
     """How answers to this model (a network's or a graph's spec) are read."""
-    return GRAPH if models.kind(model) == "graph" else NETWORK
+    return READINGS[tracing.model(model).answers]
 
 
 def reading_of(doc: Document, base_dir: str = ".") -> Reading:

@@ -28,7 +28,7 @@ import types
 from dataclasses import replace
 from typing import Any
 
-from .. import models
+from .. import models, tracing
 from ..core import safefile
 from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
@@ -253,7 +253,7 @@ def check_report(
     if rounding is not None:
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
     spec = against if against is not None else load(sheet.exercise)
-    models.refuse_notation(spec, notation)
+    tracing.model(spec).refuse_notation(notation)
     if reading(spec) is not how:  # `config: circuit`: a graph's name where a network's goes
         sheet = read_as(sheet, reading(spec))
     return mark_sheet(sheet, spec, notation_book=notation)

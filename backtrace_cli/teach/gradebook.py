@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .. import models
+from .. import models, tracing
 from ..core.errors import ConfigError, cut, quote, visible
 from ..sheet import Question
 from . import check, homework
@@ -125,7 +125,7 @@ class Marker:
             if (
                 models.kind(spec) == "graph"
             ):  # a variant of a graph's set, or a built-in graph's name
-                models.refuse_notation(spec, self.notation)
+                tracing.model(spec).refuse_notation(self.notation)
                 report, columns = _mark_graph(sheet, spec, questions)
                 return Row(path, student, variant, report, columns)
             book = self.notation or sheet.notation or spec.notation
@@ -242,12 +242,12 @@ def marker(
     if folder is not None:
         found = homework.read(folder)
         if notation is not None:  # a set's variants are all of one kind
-            models.refuse_notation(found.spec(found.entries[found.first]), notation)
+            tracing.model(found.spec(found.entries[found.first])).refuse_notation(notation)
         return Marker(folder=found, notation=notation)
     if config is None:
         return Marker(notation=notation, teacher=teacher)
     loaded = models.load(config)
-    models.refuse_notation(loaded, notation)
+    tracing.model(loaded).refuse_notation(notation)
     return Marker(config=loaded, notation=notation)
 
 

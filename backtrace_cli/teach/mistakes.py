@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .. import formula, models
+from .. import formula, tracing
 from ..definitions import activations, notations, optimizers
 from ..definitions.losses import get as get_loss
 from ..network.config import Spec
@@ -162,8 +162,8 @@ MISTAKES: list[Mistake] = [
 def mistakes(spec: Spec) -> list[Mistake]:
     """The mistakes `check` knows for this network: each activation's own (its derivative
     left out, its classic slips), the loss's, the optimizer's, then the general ones."""
-    if models.kind(spec) == "graph":
-        return []  # a computational graph: its rows are the operations' own, none of these
+    if tracing.model(spec).own_slips:
+        return []  # a graph's slips come on its rows (its model's `complete`), none of these
     functions = dict.fromkeys(spec.functions)
     own = [_no_derivative(a) for a in functions if a.slope != "1"]
     own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]
