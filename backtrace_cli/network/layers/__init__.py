@@ -30,6 +30,7 @@ __all__ = [
     "FromLoss",
     "Layer",
     "build",
+    "stack",
 ]
 
 
@@ -57,6 +58,18 @@ class Layer(Protocol):
 
 
 KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+
+def stack(count: int, dropped: Sequence[object | None] | None) -> tuple[tuple[type, int], ...]:
+    """A network's layers bottom up as (kind, position), in `build`'s order: dense layer k
+    (1…count) makes layer k's units; a dropout at position p (0: the inputs) passes layer p's
+    on, wherever `dropped[p]` is not None."""
+    out: list[tuple[type, int]] = []
+    for k in range(count):
+        if dropped is not None and k < len(dropped) and dropped[k] is not None:
+            out.append((Dropout, k))
+        out.append((Dense, k + 1))
+    return tuple(out)
 
 
 def build(
