@@ -189,3 +189,63 @@ def test_a_specs_layers_come_out_as_dense_and_dropout_bottom_up():
     assert [layer.kind for layer in build(spec, spec.weights, spec.biases)] == ["dense"] * 3
     assert set(KINDS) == {"dense", "dropout"}
     assert (KINDS["dense"], KINDS["dropout"]) == (Dense, Dropout)
+
+
+# ---------------------------------------------------------------- the protocol, for every kind
+
+# What the Layer protocol names (written here, not read from the program): every kind's members,
+# then those of a layer that makes new units (dense) and of one that passes units on (dropout).
+EVERY_KIND = (
+    "kind",
+    "new_units",
+    "parameters",
+    "forward",
+    "backward",
+    "forward_rows",
+    "delta_rows",
+    "update_rows",
+    "decayed",
+)
+NEW_UNITS = ("SENT_DOWN", "sent_down", "unchanged_counts")
+PASSES_ON = ("passes", "passed_on", "factor", "factor_rule", "unchanged")
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_registered_kind_provides_the_protocols_members(name):
+    kind = KINDS[name]
+    assert kind.kind == name
+    missing = [m for m in EVERY_KIND if not hasattr(kind, m)]
+    role = NEW_UNITS if kind.new_units else PASSES_ON
+    missing += [m for m in role if not hasattr(kind, m)]
+    assert missing == []
+    for member in ("forward_rows", "delta_rows", "update_rows", "decayed"):
+        assert callable(getattr(kind, member))
+
+
+def test_the_registry_holds_dense_and_dropout():
+    assert set(KINDS) == {"dense", "dropout"}
+    assert KINDS["dense"].new_units and not KINDS["dropout"].new_units
+
+
+def test_dropout_writes_no_delta_or_update_rows_and_decays_nothing():
+    """Dropout trains nothing: its factor lives in the δ of the units it passes on."""
+    assert Dropout.delta_rows(None, 1) == []
+    assert Dropout.update_rows(None, 1) == []
+    assert Dropout.decayed(None, 1) == []
+    assert Dropout.passed_on(0, ["x1", "x2"]) == ["x̃1", "x̃2"]
+    assert Dropout.passed_on(1, ["o3"]) == ["õ3"]
+
+
+def test_stack_names_each_layer_by_kind_and_position_in_builds_order():
+    """Dropout on the inputs and on hidden layer 2 of a 3-weight-layer net: by hand."""
+    from backtrace_cli.network.layers import stack
+
+    mask = np.ones((1, 2))
+    assert stack(3, [mask, None, mask]) == (
+        (Dropout, 0),
+        (Dense, 1),
+        (Dense, 2),
+        (Dropout, 2),
+        (Dense, 3),
+    )
+    assert stack(2, ()) == ((Dense, 1), (Dense, 2))

@@ -9,7 +9,7 @@ rounding a student does by hand (`rounding.py`) — so hand mode is this same pa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from ..definitions import optimizers
 from ..definitions.activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
 from ..definitions.losses import get as get_loss
+from .computed import Layer, Update
 from .dropout import dropout_masks, scaled_masks
 from .layers import Dense, Dropout, FromLoss, build
 from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
@@ -43,47 +44,6 @@ def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
 
 
 # ---------------------------------------------------------------- one update
-
-
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """What one non-input layer computed in one update. Rows of net/out/delta are samples."""
-
-    net: Array
-    out: Array
-    do_dnet: Array  # ∂o/∂net
-    back: Array | None  # hidden layers: Σ_k w_kj·δ_k (weights before the update)
-    delta: Array
-    weights_before: Array
-    gradient: Array  # ∂E/∂w, summed or averaged over the samples of the update
-    dw: Array  # Δw = −η·∂E/∂w, carried
-    weights_after: Array
-    biases_before: Array | None
-    bias_gradient: Array | None  # ∂E/∂b
-    db: Array | None  # None when there are no biases or they are not trained
-    biases_after: Array | None
-    # carried intermediates, rows samples: softmax's "numerator", "denominator", "shift" and,
-    # through the Jacobian, "weighted" (Σ_k g_k·o_k); empty for an elementwise activation
-    parts: dict[str, Array] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """One weight update: one sample (online) or all samples at once (batch)."""
-
-    samples: tuple[int, ...]  # indices into spec.samples
-    inputs: Array  # (S, n_in)
-    targets: Array  # (S, n_out)
-    error: Array  # t − o, carried
-    dE_do: Array  # ∂E/∂o at the output
-    loss: Array  # (S,) each sample's loss before the update, carried
-    layers: tuple[Layer, ...]
-    reduce: int  # the gradient is the sum over samples divided by this (1 or S)
-    # dropout, per position (layer p of `layers`, 0: the inputs; all but the output layer):
-    masks: tuple[Array | None, ...] = ()  # (S, n) keep-masks, 1 kept / 0 dropped; None: none
-    kept: tuple[Array, ...] = ()  # (S, n) what layer p passes on: õ = m·o/(1 − rate), or o
-    optimized: Optimized | None = None  # any optimizer but plain SGD without weight decay
-    penalty: float = 0.0  # L2 weight decay: (λ/2)·Σw² over the weights before the update
 
 
 @dataclass(frozen=True, slots=True)

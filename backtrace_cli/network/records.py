@@ -18,6 +18,7 @@ from ..definitions import notation, optimizers
 from ..definitions.losses import get as get_loss
 from . import engine
 from .config import Spec
+from .layers import stack
 from .parameters import (
     JSON_IN_FULL,
     SUMMARY_ROWS,
@@ -39,14 +40,13 @@ from .rows import (
     OptimizerRecord,
     Section,
     Step,
+    View,
     is_question,
     sample_mask,
     shown_units,
     unit_symbols,
 )
-from .rows_delta import delta_section, error_section
-from .rows_forward import dropout_section, forward_section, unchanged_count
-from .rows_update import update_sections
+from .rows_loss import error_section
 from .translation import translation
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -223,11 +223,9 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
     for s, sample in enumerate(done.samples):
         values = {name: float(v) for name, v in zip(out_names[0], done.inputs[s])}
         values.update({name: float(v) for name, v in zip(target_names, done.targets[s])})
-        sections = [
-            forward_section(spec, k, layer, s, done, values, full)
-            for k, layer in enumerate(done.layers, start=1)
-        ]
-        sections.append(error_section(spec, done, s, values, full))
+        view = View(spec, done, s, values, full, stack=stack(len(done.layers), None))
+        sections = [section for kind, k in view.stack for section in kind.forward_rows(view, k)]
+        sections.append(error_section(view))
         steps.append(
             Step(
                 epoch=0,
@@ -325,6 +323,7 @@ def _update_steps(
     out_names, _, _, target_names = unit_symbols(spec)
     steps = []
     count = len(done.samples)
+    layers = stack(len(done.layers), done.masks)
     for s, sample in enumerate(done.samples):
         values: dict[str, float] = {}
         x = done.inputs[s]
@@ -332,26 +331,16 @@ def _update_steps(
             values[name] = float(x[i])
         for i, name in enumerate(target_names):
             values[name] = float(done.targets[s, i])
-        sections = []
-        for k, layer in enumerate(done.layers, start=1):
-            if done.masks and done.masks[k - 1] is not None:
-                sections.append(dropout_section(spec, k - 1, done, s, values, full))
-            sections.append(forward_section(spec, k, layer, s, done, values, full))
-        dropouts = [n for n, section in enumerate(sections) if section.kind == "dropout"]
-        if dropouts:  # what dropout left unchanged, under the last dropout table
-            last_dropout = sections[dropouts[-1]]
-            sections[dropouts[-1]] = replace(
-                last_dropout, note=f"{last_dropout.note}\n{unchanged_count(spec, done)}"
-            )
-        sections.append(error_section(spec, done, s, values, full))
-        for k in reversed(range(1, len(spec.layers))):
-            sections.append(delta_section(spec, k, done, s, values, full, jacobian, gradients))
+        view = View(spec, done, s, values, full, gradients, jacobian, layers)
+        sections = [section for kind, k in layers for section in kind.forward_rows(view, k)]
+        sections.append(error_section(view))
+        for kind, k in reversed(layers):
+            sections.extend(kind.delta_rows(view, k))
         last = s == count - 1
         if count == 1 or last:
-            for k in reversed(range(1, len(spec.layers))):
-                sections.extend(
-                    update_sections(spec, k, done, values if count == 1 else None, full, gradients)
-                )
+            batch = replace(view, values=values if count == 1 else None)
+            for kind, k in reversed(layers):
+                sections.extend(kind.update_rows(batch, k))
         records = tuple(
             LayerRecord(
                 net=layer.net[s],

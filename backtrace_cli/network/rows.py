@@ -1,5 +1,6 @@
-"""A trace's rows and sections, and what every row builder shares: the units' symbols, slots,
-sums, and which units of a wide layer are written out. Computes nothing.
+"""A trace's rows and sections, and what every layer kind's row builders share: the view of one
+sample they read, the units' symbols, slots, sums, and which units of a wide layer are written
+out. Computes nothing; assumes no layer kind (each kind's rows are in its own `layers/` file).
 
 Every value in an `Equation` is read from an array the engine computed; a formula is a template
 whose `{name}` slots are filled with names (the formula) or with the operands' values (the
@@ -9,10 +10,10 @@ working), so renderers only format.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..worked import Elided, Equation, Section
-from . import engine
+from .computed import Update
 from .config import Spec
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -96,6 +97,30 @@ class EpochRecord:
     loss_after: float
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a layer kind's row builders read for one sample: the network, what the update
+    computed, the values named so far (filled as rows are written), and how much to show."""
+
+    spec: Spec
+    done: Update
+    s: int  # the sample's row in the update
+    values: dict[str, float] | None  # None: a batch update's rows (every sample at once)
+    full: bool = False  # every unit and term, none elided
+    gradients: bool = False  # the chain rule's factors on their own rows
+    jacobian: bool = False  # softmax with cross-entropy: δ the long way, through its Jacobian
+    stack: tuple[tuple[Any, int], ...] = ()  # the network's layers bottom up: (kind, position)
+
+    def between(self, k: int) -> list[tuple[Any, int]]:
+        """The layers on layer k's outputs before the next layer of new units (dropout's): each
+        passes the same units on, and multiplies its own factor into their δ on the way down."""
+        return [(kind, p) for kind, p in self.stack if p == k and not kind.new_units]
+
+    def above(self, k: int) -> tuple[Any, int]:
+        """The layer of new units fed by layer k's (a dense layer k + 1)."""
+        return next((kind, p) for kind, p in self.stack if p > k and kind.new_units)
+
+
 def is_question(row: Equation) -> bool:
     """A quantity a student finds by hand (and an exercise asks for): every equation but the
     chain rule's ∂ factors."""
@@ -115,15 +140,16 @@ def unit_symbols(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[lis
     return outs, nets, deltas, targets
 
 
-def received(spec: Spec, done: engine.Update, k: int) -> list[str]:
-    """What layer k is fed: the names of layer k − 1's outputs, õ3 / x̃1 after dropout."""
-    names = unit_symbols(spec)[0][k - 1]
-    if not done.masks or done.masks[k - 1] is None:
-        return names
-    return [("x̃" if k == 1 else "õ") + name[1:] for name in names]
+def received(view: View, k: int) -> list[str]:
+    """What layer k is fed: the names of layer k − 1's outputs, as each layer between renames
+    them (dropout's õ3 / x̃1)."""
+    names = unit_symbols(view.spec)[0][k - 1]
+    for kind, p in view.between(k - 1):
+        names = kind.passed_on(p, names)
+    return names
 
 
-def sample_mask(done: engine.Update, position: int, s: int) -> Array | None:
+def sample_mask(done: Update, position: int, s: int) -> Array | None:
     if position >= len(done.masks) or done.masks[position] is None:
         return None
     return done.masks[position][s]
@@ -150,14 +176,6 @@ def elided_sum(terms: list[str], total: int) -> str:
 
 def num(value: float) -> str:
     return f"{value:g}"
-
-
-def dropout_factor(rate: float) -> str:
-    """The inverted-dropout scale as written: ·2 for rate 0.5, /0.7 for rate 0.3."""
-    scale = 1.0 / (1.0 - rate)
-    if abs(scale - round(scale)) < 1e-9:
-        return f"·{round(scale)}"
-    return f"/{num(1.0 - rate)}"
 
 
 def shown_units(count: int, full: bool = False) -> list[int]:

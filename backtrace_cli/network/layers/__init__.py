@@ -17,6 +17,8 @@ from .upstream import FromAbove, FromLoss
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
+    from ...worked import Section
+    from ..rows import View
     from ..spec import Spec
 
     Array = npt.NDArray[np.float64]
@@ -30,6 +32,7 @@ __all__ = [
     "FromLoss",
     "Layer",
     "build",
+    "stack",
 ]
 
 
@@ -38,6 +41,7 @@ class Layer(Protocol):
     output), and a parameter's gradient is −∂E/∂θ summed over the samples."""
 
     kind: str  # as KINDS names it
+    new_units: bool  # its outputs are new units (dense), or the units below passed on (dropout)
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -55,8 +59,39 @@ class Layer(Protocol):
         name, then whatever else its records show: a dense layer's ∂o/∂net, δ, carried parts)."""
         ...
 
+    # Its rows, for one sample (`rows.View`) at its position in `stack`: static, read from what
+    # the update computed. A kind of new units also gives SENT_DOWN, sent_down and
+    # unchanged_counts; one that passes units on, passes, passed_on, factor, factor_rule and
+    # unchanged (docs/layers.md).
+
+    @staticmethod
+    def forward_rows(view: View, position: int) -> list[Section]: ...
+
+    @staticmethod
+    def delta_rows(view: View, position: int) -> list[Section]: ...
+
+    @staticmethod
+    def update_rows(view: View, position: int) -> list[Section]: ...
+
+    @staticmethod
+    def decayed(spec: Spec, position: int) -> list[tuple[str, float]]:
+        """Its weights as L2 weight decay sums them: (name, value)."""
+        ...
+
 
 KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+
+def stack(count: int, dropped: Sequence[object | None] | None) -> tuple[tuple[type, int], ...]:
+    """A network's layers bottom up as (kind, position), in `build`'s order: dense layer k
+    (1…count) makes layer k's units; a dropout at position p (0: the inputs) passes layer p's
+    on, wherever `dropped[p]` is not None."""
+    out: list[tuple[type, int]] = []
+    for k in range(count):
+        if dropped is not None and k < len(dropped) and dropped[k] is not None:
+            out.append((Dropout, k))
+        out.append((Dense, k + 1))
+    return tuple(out)
 
 
 def build(

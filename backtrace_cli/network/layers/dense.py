@@ -7,12 +7,17 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ...definitions import notation
+from . import dense_rows, dense_updates
 from .upstream import FromAbove
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
     from ...definitions.activations import Activation
+    from ...worked import Section
+    from ..config import Spec
+    from ..rows import View
     from .upstream import FromLoss
 
     Array = npt.NDArray[np.float64]
@@ -34,6 +39,7 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
     biases: Array | None
     activation: Activation
     kind = "dense"  # no annotation: a class attribute, not a field
+    new_units = True  # its outputs are new units (net_j, o_j), not the ones below passed on
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -65,3 +71,45 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
             gradients["bias"] = delta[0] if len(delta) == 1 else delta.sum(axis=0)
         back = FromAbove(delta @ self.weights) if below else None
         return back, gradients, slope, delta, parts
+
+    # ------------------------------------------------------------ its rows (`dense_rows`)
+
+    @staticmethod
+    def forward_rows(view: View, k: int) -> list[Section]:
+        """Layer k's net_j = Σ_i w_ij·o_i (+ b_j) and o_j = f(net_j), unit by unit."""
+        return [dense_rows.forward_section(view, k)]
+
+    @staticmethod
+    def delta_rows(view: View, k: int) -> list[Section]:
+        """Layer k's δ_j, from the loss or from what the layer above sends down."""
+        return [dense_rows.delta_section(view, k)]
+
+    @staticmethod
+    def update_rows(view: View, k: int) -> list[Section]:
+        """Layer k's weight updates, then its biases' (`dense_updates`)."""
+        return dense_updates.update_sections(view, k)
+
+    SENT_DOWN = dense_rows.SENT_DOWN  # what it sends down, as the δ rule below writes it
+    sent_down = staticmethod(dense_rows.sent_down)
+
+    @staticmethod
+    def decayed(spec: Spec, k: int) -> list[tuple[str, float]]:
+        """Layer k's weights as L2 weight decay sums them: (name, value), row by row."""
+        numbering = spec.numbering
+        w = spec.weights[k - 1]
+        return [
+            (notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)), float(w[j, i]))
+            for j in range(w.shape[0])
+            for i in range(w.shape[1])
+        ]
+
+    @staticmethod
+    def unchanged_counts(view: View, k: int, below: int, here: int) -> tuple[int, int, int, int]:
+        """(weights unchanged, weights, biases unchanged, biases) of layer k when `below` of
+        its inputs pass 0 and `here` of its units get δ = 0 in every sample (dropout): the
+        weights into or out of those units, and those units' biases."""
+        n_in, n_out = view.spec.layers[k - 1], view.spec.layers[k]
+        weights = here * n_in + below * n_out - here * below
+        if view.done.layers[k - 1].biases_before is None:
+            return weights, n_in * n_out, 0, 0
+        return weights, n_in * n_out, here, n_out

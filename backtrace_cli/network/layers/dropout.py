@@ -8,9 +8,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from . import dropout_rows
+
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
+    from ...worked import Section
+    from ..config import Spec
+    from ..rows import View
     from .upstream import FromAbove
 
     Array = npt.NDArray[np.float64]
@@ -23,7 +28,8 @@ class Dropout(NamedTuple):  # a tuple: built for every update, and cheaper than 
     """The scaled keep-mask m/(1 − rate) (rows: samples, or one row shared by all)."""
 
     keep: Array
-    kind = "dropout"  # no annotation: a class attribute, not a field
+    kind = dropout_rows.KIND  # no annotation: a class attribute, not a field
+    new_units = False  # it passes the units below on (õ_j), scaled or dropped
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -39,3 +45,29 @@ class Dropout(NamedTuple):  # a tuple: built for every update, and cheaper than 
         """The gradient times m/(1 − rate): a factor the layer below multiplies in after its
         ∂o/∂net, in the order the trace writes its δ."""
         return upstream.times(self.keep), NO_GRADIENTS
+
+    # ------------------------------------------------------------ its rows (`dropout_rows`)
+
+    @staticmethod
+    def forward_rows(view: View, p: int) -> list[Section]:
+        """Layer p's outputs through the mask: õ_j = m_j·o_j/(1 − rate)."""
+        return [dropout_rows.dropout_section(view, p)]
+
+    @staticmethod
+    def delta_rows(view: View, p: int) -> list[Section]:
+        """None of its own: its factor is in the δ of the units it passed on (`factor`)."""
+        return []
+
+    @staticmethod
+    def update_rows(view: View, p: int) -> list[Section]:
+        return []  # nothing trained
+
+    @staticmethod
+    def decayed(spec: Spec, p: int) -> list[tuple[str, float]]:
+        return []  # no weights
+
+    passes = dropout_rows.PASSES  # what a rule calls the units it passes on: õ_i
+    passed_on = staticmethod(dropout_rows.passed_on)
+    factor = staticmethod(dropout_rows.factor)
+    factor_rule = staticmethod(dropout_rows.factor_rule)
+    unchanged = staticmethod(dropout_rows.unchanged)
