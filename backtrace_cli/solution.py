@@ -21,7 +21,7 @@ from .definitions import notations
 from .network.config import Spec
 from .network.records import is_question, translation
 from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
-from .worked import Equation
+from .worked import Equation, Section
 
 ROUNDINGS = ("3sf", "4sf", "2sf", "4dp", "3dp", "2dp")  # recognised when none is declared
 
@@ -59,6 +59,8 @@ class Line:
     key: Key
     template: str  # the formula (or its working) that evaluates to the value
     rows: Mapping[str | None, Equation]  # rounding (None: exact) → the equation
+    section: Section  # where the trace shows it: its kind, title and rule (a quiz says them)
+    heading: str  # its step's: "Epoch 1 · sample 2 of 4" ("" for a graph's one pass)
     slips: tuple[tuple[str, str], ...] = ()  # the model's own named slips on this line:
     # (name, the template a student who makes it evaluates) — a graph's (`graph.slips`)
 
@@ -130,13 +132,14 @@ def solve(
     carried (None: with each of `ROUNDINGS`, to recognise the one a student carried).
     `gradients`: a network's ∂E/∂w rows too (as `run --gradients`; default as `run`).
     Every model's steps are sections of `Equation`s: the solution is their rows, in order,
-    each under its key (a computational graph has one step: epoch 1, sample 1)."""
+    each under its key with its section and step heading (a computational graph has one step:
+    epoch 1, sample 1)."""
     modes: tuple[str | None, ...] = (None, rounding) if rounding else (None, *ROUNDINGS)
     model = tracing.model(spec)
     by_mode = {mode: model.steps(spec, epochs, mode, gradients) for mode in modes}
     lines: list[Line] = []
     index: dict[Key, int] = {}
-    for number, (epoch, sample, sections) in enumerate(by_mode[None]):
+    for number, (epoch, sample, sections, heading) in enumerate(by_mode[None]):
         for c, section in enumerate(sections):
             if section.kind == "verify":
                 continue
@@ -148,7 +151,8 @@ def solve(
                     continue
                 rows = {mode: by_mode[mode][number][2][c].rows[r] for mode in modes}
                 index[key] = len(lines)
-                lines.append(Line(key, _template(row), rows))  # type: ignore[arg-type]
+                line = Line(key, _template(row), rows, section, heading)  # type: ignore[arg-type]
+                lines.append(line)
     return model.complete(Solution(spec, epochs, modes, tuple(lines), index, model.samples(spec)))
 
 

@@ -308,7 +308,7 @@ def largest(spec: Spec) -> str:
 
 # ---------------------------------------------------------------- the models, one protocol
 
-Steps = list[tuple[int, int, tuple[Any, ...]]]  # (epoch, sample, the step's sections)
+Steps = list[tuple[int, int, tuple[Any, ...], str]]  # (epoch, sample, sections, heading)
 
 
 class Model(Protocol):
@@ -327,7 +327,8 @@ class Model(Protocol):
         ...
 
     def steps(self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:
-        """The worked solution's traced steps: each step's sections, in order."""
+        """The worked solution's traced steps: each step's sections, in order, and its
+        heading."""
         ...
 
     def samples(self, spec: Any) -> int:
@@ -372,6 +373,11 @@ class Model(Protocol):
         """ConfigError where `--notation BOOK` cannot rename this model's answers."""
         ...
 
+    def quizzed(self, spec: Any, sample: int | None) -> str:
+        """What a quiz of its first epoch asks (`sample`: that sample's step only), as the
+        quiz's first line says it; ConfigError for a sample it has not."""
+        ...
+
 
 class _Network:
     saves = True
@@ -391,7 +397,7 @@ class _Network:
                 spec, epochs, every, False, rounding=rounding, full=True, gradients=gradients
             )
             traces = list(done.traces)
-        return [(s.epoch, s.sample, s.sections) for trace in traces for s in trace.steps]
+        return [(s.epoch, s.sample, s.sections, s.heading) for trace in traces for s in trace.steps]
 
     def samples(self, spec: Spec) -> int:
         return len(spec.samples)
@@ -427,6 +433,21 @@ class _Network:
     def refuse_notation(self, book: str | None) -> None:
         return None  # every book (the lecture's, nielsen, hagan, mazur) names a network's rows
 
+    def quizzed(self, spec: Spec, sample: int | None) -> str:
+        count = len(spec.samples)
+        if sample is not None and not 1 <= sample <= count:
+            raise ConfigError(
+                "--sample",
+                None,
+                None,
+                f"{sample} is not a sample of {spec.source}; it has "
+                + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
+            )
+        if sample is not None or count == 1:
+            return f"epoch 1 · sample {sample or 1} of {count}"
+        update = "one update after all" if spec.mode == "batch" else "an update after each"
+        return f"epoch 1 · {count} samples, {update}"
+
 
 class _Graph:
     saves = False  # its trained parameters are in the table and the JSON's summary
@@ -457,7 +478,7 @@ class _Graph:
         return train_graph(spec, epochs, picked, last, **options)
 
     def steps(self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:
-        return [(1, 1, trace_graph(spec, rounding).blocks)]  # one pass, one step
+        return [(1, 1, trace_graph(spec, rounding).blocks, "")]  # one pass: no heading
 
     def samples(self, spec: Any) -> int:
         return 1
@@ -506,6 +527,13 @@ class _Graph:
                 "a computational graph's names are its own (no book renames them); --notation "
                 "applies to layered networks: leave it out for a graph",
             )
+
+    def quizzed(self, spec: Any, sample: int | None) -> str:
+        if sample not in (None, 1):
+            raise ConfigError(
+                "--sample", None, None, f"{sample}: a computational graph has one pass (sample 1)"
+            )
+        return "forward, then backward"
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}

@@ -53,6 +53,8 @@ class Reading:
     example: str  # answers as a message shows them: "`answers: {o5: 0.69, delta5: -0.0407}`"
     no_such: Callable[[str, list[str]], str] | None = None  # "this graph has no …; it has …"
     # (name, the solution's symbols); None: the network's, in its notation (check._not_here)
+    name_of: Callable[[str], str] = notation.answer_name  # a symbol as a file names it: δ5 →
+    # delta5 (what `quiz -o` writes)
 
 
 NETWORK = Reading(
@@ -65,6 +67,7 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     "a graph's answers file",
     "`answers: {q: 3, df/dx: -4}`",
     graph_sheet.no_such,
+    graph_sheet.ascii_name,
 )
 READINGS = {"network": NETWORK, "graph": GRAPH}  # by the model's `answers`
 

@@ -1,8 +1,9 @@
 """`backtrace quiz`: the traced step asked one equation at a time, each answer marked at once.
 
-The questions are the step's equations in the order the trace shows them (`Step.equations()`,
-the JSON's `equations`), so every kind of equation a stage records — forward pass, dropout,
-error, δ, updates, and whatever later stages add — is asked without the quiz knowing its maths.
+The questions are the worked solution's lines (`solution.solve`), every model's alike, in the
+order the trace shows them, each with its section and step heading, so every kind of equation a
+stage records — forward pass, dropout, error, δ, updates, a graph's nodes and gradients, and
+whatever later stages add — is asked without the quiz knowing its maths or its model.
 Answers are marked by `check`'s rules against the same traces `check` builds, with the earlier
 answers of the session as the student's own values, so a session written with `-o` is marked
 the same by `backtrace check`. Input and output go through a `Dialogue`: rich prompts on a
@@ -18,11 +19,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from .. import models
+from .. import tracing
 from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
-from ..definitions.notation import answer_name
-from ..network.config import Spec
 from ..network.records import Equation, Section
 from . import check
 
@@ -59,7 +58,7 @@ class Question:
 class Quiz:
     """Everything a session needs: the questions and the solution its answers are marked on."""
 
-    spec: Spec
+    spec: Any  # the model's (a network's or a graph's)
     rounding: str | None  # --round: the rounding the student carries
     tries: int
     questions: tuple[Question, ...]
@@ -70,7 +69,7 @@ class Quiz:
 
 
 def build(
-    spec: Spec,
+    spec: Any,
     *,
     rounding: str | None = None,
     sample: int | None = None,
@@ -78,63 +77,35 @@ def build(
     gradients: bool | None = None,
 ) -> Quiz:
     """The questions of the traced step — the epoch `run` traces, sample by sample — or of
-    one sample's step (in batch mode with the epoch's update after it)."""
-    from .. import api
-
-    if models.kind(spec) == "graph":
-        return _graph(spec, rounding, sample, tries)
-    count = len(spec.samples)
-    if sample is not None and not 1 <= sample <= count:
-        raise ConfigError(
-            "--sample",
-            None,
-            None,
-            f"{sample} is not a sample of {spec.source}; it has "
-            + ("one sample (1)" if count == 1 else f"samples 1 to {count}"),
-        )
-    # every unit of a wide layer (the tables summarise them): an exercise asks them all
-    asked = api.trace(spec, rounding=rounding, gradients=gradients, full=True).records
-    steps = asked.steps if sample is None else (asked.steps[sample - 1],)
-    rows = [(step, section, row) for step in steps for section, row in step.equations()]
-    last = asked.steps[-1]
-    if spec.mode == "batch" and steps[-1] is not last:
-        # one update for the whole batch: its rows stand in the epoch's last step
-        rows += [(last, s, row) for s, row in last.equations() if s.kind == "update"]
-    rows = [(step, section, row) for step, section, row in rows if section.kind != "verify"]
-    questions = tuple(
-        Question(n, step.sample, step.heading, section, row, answer_name(row.symbol))
-        for n, (step, section, row) in enumerate(rows, start=1)
-    )
+    one sample's step (in batch mode with the epoch's update after it): the worked solution's
+    lines of epoch 1, in the order the trace shows them, each quantity once."""
+    what = tracing.model(spec).quizzed(spec, sample)  # ConfigError for a sample it has not
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    if sample is not None or count == 1:
-        what = f"epoch 1 · sample {sample or 1} of {count}"
-    else:
-        update = "one update after all" if spec.mode == "batch" else "an update after each"
-        what = f"epoch 1 · {count} samples, {update}"
-    return Quiz(spec, rounding, tries, questions, solution, what, len(steps), gradients)
-
-
-def _graph(spec: Any, rounding: str | None, sample: int | None, tries: int) -> Quiz:
-    """A computational graph: its rows in the trace's order — each node forward, then each
-    node's backward step — every quantity once, marked on its solution."""
-    from .. import api
-    from ..graph.sheet import ascii_name
-
-    if sample not in (None, 1):
-        raise ConfigError(
-            "--sample", None, None, f"{sample}: a computational graph has one pass (sample 1)"
+    lines = [line for line in solution.lines if sample in (None, line.key[1])]
+    if sample is not None:  # a batch's one update stands in the epoch's last step: after it
+        lines += [
+            line
+            for line in solution.lines
+            if line.key[1] != sample
+            and line.section.kind == "update"
+            and solution.resolve((1, sample, line.key[2])) == line.key
+        ]
+    how = check.reading(spec)  # its answers file's: names a symbol (delta3, df/dx), its keys
+    questions = tuple(
+        Question(
+            n,
+            line.key[1],
+            line.heading,
+            line.section,
+            line.rows[rounding],
+            how.name_of(line.key[2]),
         )
-    solution = check.solve(spec, 1, rounding)
-    asked: list[Question] = []
-    for block in api.trace(spec, rounding=rounding).records.blocks:
-        section = Section(block.kind, block.title, block.rule, ())
-        for row in block.rows:
-            line = solution.line((1, 1, row.symbol))
-            if block.kind == "verify" or line is None or any(q.key == line.key for q in asked):
-                continue  # ∂f/∂x again in the summary of gradients: asked once
-            name = ascii_name(row.symbol)
-            asked.append(Question(len(asked) + 1, 1, "", section, line.rows[rounding], name))
-    return Quiz(spec, rounding, tries, tuple(asked), solution, "forward, then backward")
+        for n, line in enumerate(lines, start=1)
+    )
+    if "gradients" not in how.keys:  # a graph's answers file has no `gradients:` to say it
+        gradients = None
+    steps = solution.samples if sample is None else 1
+    return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients)
 
 
 # ---------------------------------------------------------------- marking
