@@ -554,6 +554,31 @@ def test_one_sample_can_be_asked_alone(tmp_path):
     assert done.returncode == 0
 
 
+def test_one_sample_of_a_batch_is_asked_with_the_epochs_one_update_after_it(tmp_path):
+    """Batch mode: one update after both samples, from the mean of their ∂E/∂w12 = −(t − o)·x;
+    asked after sample 1's own rows, under the epoch's last step (where check finds it)."""
+    from backtrace_cli import models
+    from backtrace_cli.teach import quiz as session
+
+    config = tmp_path / "batch.yaml"
+    config.write_text(TWO_SAMPLES.replace("weights:", "mode: batch\nweights:"), encoding="utf-8")
+    w, eta = 0.5, 0.5
+    gradient = sum(-(t - w * x) * x for x, t in ((1.0, 1.0), (2.0, 0.0))) / 2
+    asked = session.build(models.load(str(config)), sample=1)
+    update = [q for q in asked.questions if q.section.kind == "update"]
+    assert [(q.key, q.row.value) for q in update] == [
+        ((1, 2, "∂E/∂w12"), pytest.approx(gradient)),
+        ((1, 2, "Δw12"), pytest.approx(-eta * gradient)),
+        ((1, 2, "new w12"), pytest.approx(w - eta * gradient)),
+    ]
+    assert asked.questions[-len(update) :] == tuple(update)  # after sample 1's own rows
+    assert {q.sample for q in asked.questions[: -len(update)]} == {1}
+    assert asked.what == "epoch 1 · sample 1 of 2"
+    online = tmp_path / "online.yaml"
+    online.write_text(TWO_SAMPLES, encoding="utf-8")  # sample 1's own update: nothing after
+    assert {q.sample for q in session.build(models.load(str(online)), sample=1).questions} == {1}
+
+
 def test_momentum_is_quizzed_through_the_same_equations(tmp_path):
     """The lecture network with momentum 0.9 (torch.optim.SGD): g = ∂E/∂w = −δ_j·o_i,
     v ← μ·v + g from v = 0, w ← w − η·v — the first update equals the lecture's."""

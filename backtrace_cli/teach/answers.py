@@ -23,6 +23,7 @@ from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
 from ..graph import sheet as graph_sheet
+from ..sheet import Question
 from ..solution import UNRESOLVED, Key
 
 KEYS = (
@@ -55,6 +56,15 @@ class Reading:
     # (name, the solution's symbols); None: the network's, in its notation (check._not_here)
     name_of: Callable[[str], str] = notation.answer_name  # a symbol as a file names it: δ5 →
     # delta5 (what `quiz -o` writes)
+    question: Callable[[Question], Question] = lambda asked: asked  # a teacher's question,
+    # read from its label with a network's names (`Question.parse`), as this model reads it
+
+
+def _graph_question(asked: Question) -> Question:
+    """A graph sheet's question: its label read as the graph's name (df/dx is ∂f/∂x), and
+    named as a report names its verdict (∂f/∂x)."""
+    symbol = graph_sheet.symbol_of(asked.name)
+    return Question(1, notation.answer_name(symbol), symbol)
 
 
 NETWORK = Reading(
@@ -68,6 +78,7 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     "`answers: {q: 3, df/dx: -4}`",
     graph_sheet.no_such,
     graph_sheet.ascii_name,
+    _graph_question,
 )
 READINGS = {"network": NETWORK, "graph": GRAPH}  # by the model's `answers`
 

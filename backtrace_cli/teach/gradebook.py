@@ -122,14 +122,14 @@ class Marker:
         variant = sheet.variant or ""
         try:
             spec, questions, ident = self._exercise(sheet)
-            if (
-                models.kind(spec) == "graph"
-            ):  # a variant of a graph's set, or a built-in graph's name
-                tracing.model(spec).refuse_notation(self.notation)
-                report, columns = _mark_graph(sheet, spec, questions)
-                return Row(path, student, variant, report, columns)
-            book = self.notation or sheet.notation or spec.notation
-            if book != spec.notation:
+            mine = check.reading(spec)
+            if mine is not how:  # a built-in graph's name where a network's goes: its names
+                sheet = check.read_as(sheet, mine)  # read as the graph's (df/dx is ∂f/∂x)
+            if questions is not None:  # the sheet's labels, as this model reads them
+                questions = tuple(mine.question(q) for q in questions)
+            book = self.notation or sheet.notation  # None: the exercise's own
+            tracing.model(spec).refuse_notation(book)
+            if book is not None and book != spec.notation:
                 spec = replace(spec, notation=book)
             epochs = max(answer.epoch for answer in sheet.answers)
             # each variant traced once: the solution without a declared rounding carries
@@ -141,7 +141,7 @@ class Marker:
                 solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
                 if ident is not None:
                     self.solved[key] = solution
-            if questions is not None and book != "lecture":
+            if questions is not None and solution.notation != "lecture":
                 questions = _in_notation(questions, solution)
             report = check.mark_sheet(
                 sheet,
@@ -199,25 +199,6 @@ class Marker:
 def _columns(report: Any) -> tuple[Question, ...]:
     """The columns of a file marked without a sheet's list: what its report marked."""
     return tuple(Question(v.sample, v.name, v.symbol) for v in report.verdicts if v.epoch == 1)
-
-
-def _mark_graph(
-    sheet: Any, spec: Any, questions: tuple[Question, ...] | None
-) -> tuple[Any, tuple[Question, ...]]:
-    """A file `check.read` read, marked as a graph's: its names read as the graph's (df/dx),
-    and — from a teacher's set — the questions its sheet asked, which are its columns in the
-    sheet's order (by the report's names: ∂f/∂x)."""
-    from ..definitions.notation import answer_name
-    from ..graph.sheet import symbol_of
-
-    sheet = check.read_as(sheet, check.GRAPH)
-    if questions is None:
-        report = check.mark_sheet(sheet, spec)
-        return report, _columns(report)
-    symbols = [symbol_of(q.name) for q in questions]
-    asked = tuple((1, 1, symbol) for symbol in symbols)
-    report = check.mark_sheet(replace(sheet, against_exercise=True), spec, questions=asked)
-    return report, tuple(Question(1, answer_name(symbol), symbol) for symbol in symbols)
 
 
 def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:
