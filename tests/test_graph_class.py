@@ -171,6 +171,33 @@ def test_check_marks_config_circuit_as_a_graph(runner, tmp_path):
     ]
 
 
+def test_a_network_only_key_in_a_file_answering_a_graph_is_refused_where_it_stands(
+    runner, tmp_path
+):
+    """`notation:` in a file read as a network's until its exercise turned out a graph was a
+    traceback ('GraphSpec' object has no attribute 'notation'): a graph's names are its own."""
+    answers = tmp_path / "a.yaml"
+    answers.write_text("config: circuit\nnotation: nielsen\nanswers:\n  q: 3\n")
+    result = runner.invoke(cli, ["check", str(answers)])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"Error: {answers}, line 2, column 1, notation: unknown key; a graph's answers file has "
+        "exercise, config, variant, student, round, answers\n"
+    )
+    folder, book = tmp_path / "set", tmp_path / "g.csv"  # a class: read as a network's first
+    runner.invoke(cli, ["exercise", "circuit", "--variants", "1", "-o", str(folder)])
+    answers.write_text("variant: circuit-s0-v01\nnotation: nielsen\nanswers:\n  q: 3\n")
+    result = runner.invoke(
+        cli, ["check", "--exercises", str(folder), str(answers), "--gradebook", str(book)]
+    )
+    assert result.exit_code == 2, result.output
+    (row,) = csv.DictReader(book.read_text(encoding="utf-8-sig").splitlines())
+    assert row["error"] == (
+        f"{answers}, line 2, column 1, notation: unknown key; a graph's answers file has "
+        "exercise, config, variant, student, round, answers"
+    )
+
+
 def test_a_gradebook_of_files_naming_a_built_in_graph(runner, tmp_path):
     """`exercise: circuit` into a gradebook was a traceback ('GraphSpec' object has no
     attribute 'notation'): each file is marked as check marks a graph's."""

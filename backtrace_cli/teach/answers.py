@@ -206,12 +206,11 @@ def from_document(
         raise ConfigError(
             path, doc.line(()), None, "an answers file is a mapping with `exercise` and `answers`"
         )
-    keys = ", ".join(reading.keys)
     if data and not any(key in reading.keys for key in data):  # never echo another file's lines
-        raise doc.error((), f"none of the keys is one {reading.what} has ({keys})")
-    for key in data:
-        if key not in reading.keys:
-            raise doc.error((key,), f"unknown key; {reading.what} has {keys}")
+        raise doc.error(
+            (), f"none of the keys is one {reading.what} has ({', '.join(reading.keys)})"
+        )
+    _known_keys(doc, data, reading)
     if "exercise" in data and "config" in data:
         raise doc.error(("config",), "give `exercise:` or `config:`, not both")
     exercise: Any = None
@@ -294,8 +293,16 @@ def from_document(
 def read_as(sheet: AnswerSheet, reading: Reading) -> AnswerSheet:
     """A sheet read as one model's with its names read as another's: for a file whose
     exercise turned out to be a graph (`config: circuit`), df/dx → ∂f/∂x, w_new → new w."""
+    if sheet.document is not None and isinstance(sheet.document.value, dict):
+        _known_keys(sheet.document, sheet.document.value, reading)  # a graph's has no notation:
     answers = tuple(replace(a, symbol=reading.symbol_of(a.name) or a.symbol) for a in sheet.answers)
     return replace(sheet, answers=answers)
+
+
+def _known_keys(doc: Document, data: dict[str, Any], reading: Reading) -> None:
+    for key in data:
+        if key not in reading.keys:
+            raise doc.error((key,), f"unknown key; {reading.what} has {', '.join(reading.keys)}")
 
 
 def _teachers_only(doc: Document, data: dict[str, Any], reading: Reading) -> None:
