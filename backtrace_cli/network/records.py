@@ -224,7 +224,7 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
         values = {name: float(v) for name, v in zip(out_names[0], done.inputs[s])}
         values.update({name: float(v) for name, v in zip(target_names, done.targets[s])})
         view = View(spec, done, s, values, full, stack=stack(len(done.layers), None))
-        sections = [section for kind, k in view.stack for section in kind.forward_rows(view, k)]
+        sections = [section for kind, k in view.stack for section in _forward(kind, view, k)]
         sections.append(error_section(view))
         steps.append(
             Step(
@@ -267,6 +267,16 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
             inference=True,
         )
     )
+
+
+def _placed(sections: list[Section], k: int) -> list[Section]:
+    """A layer's sections, each saying which layer's units it is about (what a book's
+    translation reads: `Section.layer`)."""
+    return [replace(section, layer=k) for section in sections]
+
+
+def _forward(kind: type, view: View, k: int) -> list[Section]:
+    return _placed(kind.forward_rows(view, k), k)
 
 
 def _function_rules(spec: Spec) -> list[str]:
@@ -332,15 +342,15 @@ def _update_steps(
         for i, name in enumerate(target_names):
             values[name] = float(done.targets[s, i])
         view = View(spec, done, s, values, full, gradients, jacobian, layers)
-        sections = [section for kind, k in layers for section in kind.forward_rows(view, k)]
+        sections = [section for kind, k in layers for section in _forward(kind, view, k)]
         sections.append(error_section(view))
         for kind, k in reversed(layers):
-            sections.extend(kind.delta_rows(view, k))
+            sections.extend(_placed(kind.delta_rows(view, k), k))
         last = s == count - 1
         if count == 1 or last:
             batch = replace(view, values=values if count == 1 else None)
             for kind, k in reversed(layers):
-                sections.extend(kind.update_rows(batch, k))
+                sections.extend(_placed(kind.update_rows(batch, k), k))
         records = tuple(
             LayerRecord(
                 net=layer.net[s],
