@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..core.rounding import describe
-from ..definitions import notation, optimizers
+from ..definitions import optimizers
 from ..definitions.losses import get as get_loss
 from . import engine
 from .config import Spec
-from .layers import stack
+from .layers import Dense, stack
 from .parameters import (
     JSON_IN_FULL,
     SUMMARY_ROWS,
@@ -287,15 +287,13 @@ def _function_rules(spec: Spec) -> list[str]:
 
 def _verification(spec: Spec, checks: list[engine.GradientCheck]) -> Section:
     """Each gradient beside its central finite difference, and whether all agree."""
-    numbering = spec.numbering
     rows = []
     for check in checks:
         k = check.layer + 1
-        j = check.index[0]
-        if check.bias:
-            name = f"b{numbering.unit(k, j)}"
-        else:
-            name = notation.weight_name(numbering.unit(k - 1, check.index[1]), numbering.unit(k, j))
+        parameter = "bias" if check.bias else "weight"
+        shape = spec.weights[k - 1].shape[: len(check.index)]  # its array's: (j, i) or (j,)
+        n = int(np.ravel_multi_index(check.index, shape))
+        name = Dense.parameter_name(spec, k, parameter)(n)
         rows.append(
             Equation(
                 f"∂E/∂{name}",

@@ -150,15 +150,20 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
     sent_down = staticmethod(dense_rows.sent_down)
 
     @staticmethod
+    def parameter_name(spec: Spec, k: int, parameter: str) -> Callable[[int], str]:
+        """The lecture's name of entry n of layer k's `parameter` ("weight", "bias"), its array
+        read row by row: w13, w23, w14, … (row: unit of layer k, column: unit below); b3, b4."""
+        below, here = spec.numbering.first(k - 1), spec.numbering.first(k)
+        if parameter == "bias":
+            return lambda n: f"b{here + n}"
+        columns = spec.layers[k - 1]
+        return lambda n: notation.weight_name(below + n % columns, here + n // columns)
+
+    @staticmethod
     def decayed(spec: Spec, k: int) -> list[tuple[str, float]]:
         """Layer k's weights as L2 weight decay sums them: (name, value), row by row."""
-        numbering = spec.numbering
-        w = spec.weights[k - 1]
-        return [
-            (notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)), float(w[j, i]))
-            for j in range(w.shape[0])
-            for i in range(w.shape[1])
-        ]
+        name = Dense.parameter_name(spec, k, "weight")
+        return [(name(n), w) for n, w in enumerate(spec.weights[k - 1].ravel().tolist())]
 
     @staticmethod
     def unchanged_counts(view: View, k: int, below: int, here: int) -> tuple[int, int, int, int]:
