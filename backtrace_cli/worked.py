@@ -79,3 +79,6 @@ class Section:
     rows: tuple[Equation | Elided, ...]
     note: str = ""  # a line under the table (dropout: how many units were dropped)
     rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
+    layer: int | None = None  # a network's: the layer whose units it is about (0: the inputs;
+    # None: none, as the loss's), as `records` places each kind's sections
+    parameter: str = ""  # an update's: which of its layer's parameters ("weight", "bias")

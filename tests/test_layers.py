@@ -205,8 +205,9 @@ EVERY_KIND = (
     "delta_rows",
     "update_rows",
     "decayed",
+    "NAMES",
 )
-NEW_UNITS = ("SENT_DOWN", "sent_down", "unchanged_counts")
+NEW_UNITS = ("SENT_DOWN", "sent_down", "unchanged_counts", "parameter_name")
 PASSES_ON = ("passes", "passed_on", "factor", "factor_rule", "unchanged")
 
 
@@ -249,3 +250,153 @@ def test_stack_names_each_layer_by_kind_and_position_in_builds_order():
         (Dense, 3),
     )
     assert stack(2, ()) == ((Dense, 1), (Dense, 2))
+
+
+# ---------------------------------------------------------------- its names in each book
+
+STYLED = ("nielsen", "hagan", "mazur")  # the books with a symbol style of their own
+OWN = ("x", "t", "e", "w", "b")  # what the network names itself: inputs, targets, errors,
+# weights and biases (each book numbers those its own way)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_every_kind_names_the_same_quantities_in_every_book(name):
+    from backtrace_cli.definitions.notations import BOOKS
+
+    assert {book for book, found in BOOKS.items() if found.symbol is not None} == set(STYLED)
+    kind = KINDS[name]
+    quantities = [{*kind.NAMES[book].units, *kind.NAMES[book].inputs} for book in STYLED]
+    assert quantities[0] and all(q == quantities[0] for q in quantities)
+    for book in STYLED:
+        names = kind.NAMES[book]
+        assert all({**names.units, **names.inputs}.values())
+
+
+@pytest.mark.parametrize("book", STYLED)
+def test_no_two_kinds_name_one_quantity(book):
+    claimed = list(OWN)
+    for kind in KINDS.values():
+        claimed += [*kind.NAMES[book].units, *kind.NAMES[book].inputs]
+    assert len(claimed) == len(set(claimed))
+
+
+# By hand from each book's conventions, on the lecture's 2-2-1 network (units 1, 2 the inputs,
+# 3, 4 hidden layer 1, 5 the output): Nielsen counts layers from 1 (the inputs), Hagan from 0,
+# Mazur names units i1, h1, o1; dropout's õ and x̃ take each book's letter with a tilde.
+BY_HAND = {
+    "nielsen": {
+        "net3": "z^2_1",
+        "o5": "a^3_1",
+        "δ4": "δ^2_2",
+        "õ3": "ã^2_1",
+        "x̃1": "x̃_1",
+        "m4": "m^2_2",
+        "t5": "y_1",
+    },
+    "hagan": {
+        "net3": "n^1_1",
+        "δ5": "s^2_1",
+        "õ4": "ã^1_2",
+        "x̃2": "p̃_2",
+        "m1": "m^0_1",
+        "x1": "p_1",
+    },
+    "mazur": {"net5": "net_o1", "o3": "out_h1", "δ4": "δ_h2", "õ3": "õut_h1", "t5": "target_o1"},
+}
+
+
+@pytest.mark.parametrize("book", STYLED)
+def test_each_kinds_quantities_in_each_book_by_hand(book):
+    from backtrace_cli.definitions.notations import get
+    from backtrace_cli.network.translation import Translation
+
+    names = Translation(get(book), config.load("lecture"))
+    assert {lecture: names.symbol(lecture) for lecture in BY_HAND[book]} == BY_HAND[book]
+
+
+def test_a_new_kind_names_its_quantities_in_its_own_file(tmp_path):
+    """A kind registered with its own quantity (a pooled p3) is named in Nielsen's style, in
+    the letter it gives, with no book touched."""
+    import subprocess
+    import sys
+
+    script = """
+from backtrace_cli.definitions.notations import Names, get
+from backtrace_cli.network import config, layers
+
+class Pool:
+    NAMES = {"nielsen": Names(units={"p": "π"}, heads={"p": "π"})}
+
+layers.KINDS["pool"] = Pool
+from backtrace_cli.network.translation import Translation
+
+names = Translation(get("nielsen"), config.load("lecture"))
+print(names.symbol("p3 + o3"), names.rule("p_j = o_j", False))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["π^2_1", "+", "a^2_1", "π_j", "=", "a^l_j"]
+
+
+def test_a_section_is_translated_by_the_layer_it_says_not_by_its_title():
+    """Nielsen's rule δ_k = o_k − t_k (his sign) at the output layer is δ^L_k = a^L_k − y_k;
+    the same text in a hidden layer's section names the layer above's δ^(l+1)_k."""
+    from backtrace_cli.definitions.notations import get
+    from backtrace_cli.network.translation import Translation
+    from backtrace_cli.worked import Section
+
+    book = Translation(get("nielsen"), config.load("lecture"))
+    rule = "δ_k = t_k − o_k"
+    output = book.section(Section("delta", "δ · last", rule, (), layer=2))
+    hidden = book.section(Section("delta", "δ · output layer", rule, (), layer=1))
+    assert output.rule == "δ^L_k = a^L_k − y_k"
+    assert hidden.rule == "δ^(l+1)_k = a^l_k − y_k"
+    assert (output.title, hidden.title) == ("δ · last", "δ · output layer")  # no layer named
+    forward = Section("forward", "Forward pass · hidden layer 1 (sigmoid)", "", (), layer=1)
+    assert book.section(forward).title == "Forward pass · hidden layer 1, l = 2 (sigmoid)"
+
+
+def test_mazurs_shared_fixed_biases_lose_their_update_section_by_its_parameter():
+    """Mazur's example keeps one fixed bias per layer (b1, b2): its bias update sections go,
+    whatever their titles; a weight update section stays."""
+    from backtrace_cli.definitions.notations import get
+    from backtrace_cli.network.rows import Step
+    from backtrace_cli.network.translation import Translation
+    from backtrace_cli.worked import Section
+
+    book = Translation(get("mazur"), config.load("mazur"))
+    sections = (
+        Section("update", "Updates · output layer", "", (), layer=2, parameter="weight"),
+        Section("update", "anything", "", (), layer=1, parameter="bias"),
+        Section("update", "Updates · hidden layer 1", "", (), layer=2, parameter="bias"),
+    )
+    x = np.zeros(2)
+    step = Step(1, 1, x, x, 0.0, (), sections, "")
+    assert [s.parameter for s in book.step(step).sections] == ["weight"]
+
+
+def test_every_network_section_says_its_layer_and_every_update_its_parameter():
+    from backtrace_cli import api
+
+    trace = api.trace("lecture_dropout", verify=True).records
+    placed = [(s.kind, s.layer, s.parameter) for s in trace.steps[0].sections if s.kind != "verify"]
+    assert placed == [
+        ("forward", 1, ""),
+        ("dropout", 1, ""),
+        ("forward", 2, ""),
+        ("error", None, ""),
+        ("delta", 2, ""),
+        ("delta", 1, ""),
+        ("update", 2, "weight"),
+        ("update", 1, "weight"),
+    ]
+
+
+def test_dense_names_its_parameters_row_by_row_as_the_lecture():
+    """Layer 1 of the lecture's 2-2-1: weights w13, w23 (into unit 3), w14, w24; biases b3, b4."""
+    spec = config.load("lecture")
+    weight = Dense.parameter_name(spec, 1, "weight")
+    assert [weight(n) for n in range(4)] == ["w13", "w23", "w14", "w24"]
+    assert Dense.parameter_name(spec, 2, "bias")(0) == "b5"

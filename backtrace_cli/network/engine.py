@@ -87,7 +87,7 @@ def _forward(stack: Sequence[Dense | Dropout], x: Array, carry: Carry) -> tuple[
     for layer in stack:
         out, cache = layer.forward(out, carry)
         caches.append(cache)
-        if layer.kind == "dense":  # the records show each dense layer's numbers
+        if layer.new_units:  # the records show the numbers of each layer of new units
             inputs, net, _, carried = cache
             received.append(inputs)
             nets.append(net)
@@ -155,7 +155,7 @@ def backprop(
     k = count
     for index in reversed(range(len(stack))):
         layer = stack[index]
-        if layer.kind != "dense":  # dropout: its scale rides down to the δ below
+        if not layer.new_units:  # dropout: its scale rides down to the δ below
             upstream = layer.backward(caches[index], upstream, carry)[0]
             continue
         k -= 1
@@ -166,7 +166,7 @@ def backprop(
             parts[k] = parts[k] | carried
         product = gradients["weight"]
         summed[k] = product / reduce if reduce != 1 else product
-        if b_summed is not None and layer.biases is not None:
+        if b_summed is not None and "bias" in gradients:
             product = gradients["bias"]
             b_summed[k] = product / reduce if reduce != 1 else product
         if k == 0:

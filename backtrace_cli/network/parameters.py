@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..definitions import notation
 from .config import Spec
+from .layers import Dense
 from .rows import Change, layer_kind
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -44,20 +44,14 @@ def parameters(spec: Spec) -> Array:
 def parameter_names(spec: Spec, indices: Sequence[int] | None = None) -> list[str]:
     """The names of `parameters(spec)` — all of them, or those at `indices` (a wide network's
     200,000 names are only made when something shows them all)."""
-    first = [spec.numbering.first(k) for k in range(len(spec.layers))]
     blocks: list[tuple[int, int, Callable[[int], str]]] = []  # start, size, name of n-th
     start = 0
     for k, w in enumerate(spec.weights, start=1):
-        cols = w.shape[1]
-
-        def weight(n: int, k: int = k, cols: int = cols) -> str:
-            return notation.weight_name(first[k - 1] + n % cols, first[k] + n // cols)
-
-        blocks.append((start, w.size, weight))
+        blocks.append((start, w.size, Dense.parameter_name(spec, k, "weight")))
         start += w.size
     for k, b in enumerate(spec.biases or (), start=1):
         if b is not None:
-            blocks.append((start, b.size, lambda n, k=k: f"b{first[k] + n}"))
+            blocks.append((start, b.size, Dense.parameter_name(spec, k, "bias")))
             start += b.size
     if indices is None:
         return [name(n) for _, size, name in blocks for n in range(size)]

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..core.rounding import describe
-from ..definitions import notation, optimizers
+from ..definitions import optimizers
 from ..definitions.losses import get as get_loss
 from . import engine
 from .config import Spec
-from .layers import stack
+from .layers import Dense, stack
 from .parameters import (
     JSON_IN_FULL,
     SUMMARY_ROWS,
@@ -224,7 +224,7 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
         values = {name: float(v) for name, v in zip(out_names[0], done.inputs[s])}
         values.update({name: float(v) for name, v in zip(target_names, done.targets[s])})
         view = View(spec, done, s, values, full, stack=stack(len(done.layers), None))
-        sections = [section for kind, k in view.stack for section in kind.forward_rows(view, k)]
+        sections = [section for kind, k in view.stack for section in _forward(kind, view, k)]
         sections.append(error_section(view))
         steps.append(
             Step(
@@ -269,6 +269,16 @@ def build_inference(spec: Spec, done: engine.Update, full: bool = False) -> Trac
     )
 
 
+def _placed(sections: list[Section], k: int) -> list[Section]:
+    """A layer's sections, each saying which layer's units it is about (what a book's
+    translation reads: `Section.layer`)."""
+    return [replace(section, layer=k) for section in sections]
+
+
+def _forward(kind: type, view: View, k: int) -> list[Section]:
+    return _placed(kind.forward_rows(view, k), k)
+
+
 def _function_rules(spec: Spec) -> list[str]:
     """The conventions lines: each activation used (once) and the loss."""
     rules = [a.rule for a in dict.fromkeys(spec.functions)]
@@ -277,15 +287,13 @@ def _function_rules(spec: Spec) -> list[str]:
 
 def _verification(spec: Spec, checks: list[engine.GradientCheck]) -> Section:
     """Each gradient beside its central finite difference, and whether all agree."""
-    numbering = spec.numbering
     rows = []
     for check in checks:
         k = check.layer + 1
-        j = check.index[0]
-        if check.bias:
-            name = f"b{numbering.unit(k, j)}"
-        else:
-            name = notation.weight_name(numbering.unit(k - 1, check.index[1]), numbering.unit(k, j))
+        parameter = "bias" if check.bias else "weight"
+        shape = spec.weights[k - 1].shape[: len(check.index)]  # its array's: (j, i) or (j,)
+        n = int(np.ravel_multi_index(check.index, shape))
+        name = Dense.parameter_name(spec, k, parameter)(n)
         rows.append(
             Equation(
                 f"∂E/∂{name}",
@@ -332,15 +340,15 @@ def _update_steps(
         for i, name in enumerate(target_names):
             values[name] = float(done.targets[s, i])
         view = View(spec, done, s, values, full, gradients, jacobian, layers)
-        sections = [section for kind, k in layers for section in kind.forward_rows(view, k)]
+        sections = [section for kind, k in layers for section in _forward(kind, view, k)]
         sections.append(error_section(view))
         for kind, k in reversed(layers):
-            sections.extend(kind.delta_rows(view, k))
+            sections.extend(_placed(kind.delta_rows(view, k), k))
         last = s == count - 1
         if count == 1 or last:
             batch = replace(view, values=values if count == 1 else None)
             for kind, k in reversed(layers):
-                sections.extend(kind.update_rows(batch, k))
+                sections.extend(_placed(kind.update_rows(batch, k), k))
         records = tuple(
             LayerRecord(
                 net=layer.net[s],

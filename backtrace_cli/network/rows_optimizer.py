@@ -117,7 +117,8 @@ def optimizer_section(
             note += f": the state ({state}) starts at 0"
         else:
             note += f": the state ({state}) before it is the one after update {optimized.t - 1}"
-    return Section("update", title, text, tuple(rows), note, rule_latex=latex)
+    parameter = "weight" if weights else "bias"
+    return Section("update", title, text, tuple(rows), note, latex, parameter=parameter)
 
 
 def batch_change(name: str, grad: float, change: float, eta: float) -> Equation:

@@ -1,8 +1,10 @@
 """A textbook's notation applied to a traced network: the same numbers under the book's names.
 
-A book (`notations`) says how it names each quantity and which sign its δ has; a `Translation`
-renames a network's symbols, rows and sections in it and, where the book's δ is +∂E/∂net
-(Nielsen's, Hagan's, Mazur's), flips the sign of δ and rewrites the formulas that carry it. The
+A book (`notations`) says how it writes a quantity and which sign its δ has, each layer kind
+(`layers.KINDS`) which letter its quantities take in the book (`Names`); a `Translation` renames
+a network's symbols, rows and sections in it and, where the book's δ is +∂E/∂net (Nielsen's,
+Hagan's, Mazur's), flips the sign of δ and rewrites the formulas that carry it. Which layer a
+section is about it reads from the section (`layer`, `parameter`), never from its title. The
 numbers are the engine's: only their names, signs and formulas change.
 """
 
@@ -10,11 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..definitions import notation
-from ..definitions.notations import DEFAULT, Book, Place, get
-from .rows import SIGN_CONVENTION, Equation, Section, Step
+from ..definitions.notations import DEFAULT, Book, Generic, Place, get
+from .layers import KINDS
+from .rows import SIGN_CONVENTION, Equation, Section, Step, layer_kind
 
 if TYPE_CHECKING:
     from .config import Spec
@@ -27,13 +31,65 @@ def translation(spec: Spec, book: str | None = None) -> Translation:
 
 # ---------------------------------------------------------------- names
 
+# The network's own quantities, which each book names itself (`Book.quantity`): inputs, targets,
+# errors; and weights and biases, which each book numbers its own way (`Book.weight`, `.bias`).
+_OWN = ("x", "t", "e", "w", "b")
+
+
+class _Tables(NamedTuple):
+    """A book's names of the network's quantities: its own, and each layer kind's."""
+
+    letters: dict[str, tuple[str, bool]]  # head → (its letter, written as the inputs are)
+    heads: dict[str, str]  # in rules, without an index
+    generic: dict[tuple[str, str, bool], str]  # in rules: (head, index, output layer) → text
+
+
+def _both(generic: Generic, last) -> dict[tuple[str, str, bool], str]:
+    """Generic names for (head, index, output layer): those for either layer (output None) in
+    both, the output layer's as the book writes its last layer; then those given for one."""
+    found = {}
+    for (head, index, output), text in generic.items():
+        if output is None:
+            found[head, index, False] = text
+            found[head, index, True] = last(text)
+    found.update((key, text) for key, text in generic.items() if key[2] is not None)
+    return found
+
+
+@cache
+def _tables(name: str) -> _Tables:
+    """The book's own names, then each layer kind's in it (`Names`); a kind that does not name
+    its quantities in the book leaves them to `Book.quantity`."""
+    book = get(name)
+    letters: dict[str, tuple[str, bool]] = {}
+    heads, generic = dict(book.heads), _both(book.generic, book.last)
+    for kind in KINDS.values():
+        names = kind.NAMES.get(name)
+        if names is None:
+            continue
+        letters.update((head, (letter, False)) for head, letter in names.units.items())
+        letters.update((head, (letter, True)) for head, letter in names.inputs.items())
+        heads.update(names.heads)
+        generic.update(_both(names.generic, book.last))
+    return _Tables(letters, heads, generic)
+
+
+def _heads(*more: str) -> str:
+    """Every quantity's lecture head (the network's and each kind's), longest first: net, x̃, o."""
+    found = {*_OWN, *more}
+    for kind in KINDS.values():
+        for names in kind.NAMES.values():
+            found.update(names.units, names.inputs)
+    return "|".join(re.escape(head) for head in sorted(found, key=lambda h: (-len(h), h)))
+
+
 _ATOM = re.compile(
     r"Σe\^net"
     r"|e\^net(?P<numerator>\d+(?:_\d+)?)"
     r"|new (?P<new>[wb]\d+(?:_\d+)?)"
     r"|(?<![A-Za-z])(?P<loss>E)(?![A-Za-z])"
     r"|(?P<rate>η)"
-    r"|(?<![A-Za-z])(?P<head>net|x̃|õ|[oxδtewbmg])(?P<number>\d+(?:_\d+)?)(?![\d])"
+    rf"|(?<![A-Za-z])(?P<head>{_heads()})(?P<number>\d+(?:_\d+)?)(?![\d])"
 )
 _UNITS = re.compile(r"\b(units?) (\d+(?:, \d+)*)(?![\d–])")
 _FLIPPED = re.compile(r"(?:δ|g)\d+(?:_\d+)?(?:⁽\d+⁾)?|ḡ")
@@ -52,6 +108,7 @@ class Translation:
             fixed and b is not None and bool((b == b[0]).all()) for b in (spec.biases or ())
         )
         self._symbols: dict[str, str] = {}
+        self.names = _tables(book.name)
 
     @property
     def identity(self) -> bool:
@@ -84,7 +141,16 @@ class Translation:
         if head == "b":
             shared = place.layer >= 1 and self.shared[place.layer - 1] if self.shared else False
             return self.book.bias(place, shared)
-        return self.book.quantity(head, place)
+        return self.quantity(head, place)
+
+    def quantity(self, head: str, place: Place) -> str:
+        """A unit's quantity in the book: the network's own, or in the letter its layer kind
+        gives it (`Names`), written in the book's style."""
+        found = self.names.letters.get(head)
+        if found is None or self.book.symbol is None or self.book.plain is None:
+            return self.book.quantity(head, place)
+        letter, plain = found
+        return (self.book.plain if plain else self.book.symbol)(letter, place)
 
     def _sub(self, match: re.Match[str]) -> str:
         text = match.group(0)
@@ -184,7 +250,7 @@ class Translation:
             if self.book.unit is not None:
                 names.append(self.book.unit(place))
             else:
-                names.append(self.book.quantity("x" if place.layer == 0 else "o", place))
+                names.append(self.quantity("x" if place.layer == 0 else "o", place))
         return f"{match.group(1)} {', '.join(names)}"
 
     def rule(self, text: str, output: bool, flip: bool = True) -> str:
@@ -200,14 +266,18 @@ class Translation:
 
         def generic(match: re.Match[str]) -> str:
             head, index = match.group("head"), match.group("index")
-            found = self.book.heads.get(head, head) + (index or "")
+            found = self.names.heads.get(head, head) + (index or "")
             if index:
-                found = self.book.generic.get((head, index[1:], output), found)
+                found = self.names.generic.get((head, index[1:], output), found)
             return self.book.new(found) if match.group("new") else found
 
         return _GENERIC.sub(generic, text)
 
-    def section(self, section: Section, output: bool) -> Section:
+    def section(self, section: Section) -> Section:
+        """A section in the book: its rows, rule, note and title (its layer labelled as the book
+        numbers layers)."""
+        last = len(self.layers) - 1
+        output = section.layer == last or section.kind == "error"
         rows = []
         folded: Equation | None = None  # a ∂E/∂w row whose Δw row was left out
         any_folded = False
@@ -236,43 +306,42 @@ class Translation:
         else:
             rule = self.rule(rule, output, flip)
         if any_folded:  # the update the folded rows make, in the book's words
-            p = "b_j" if section.title.startswith("Bias") else "w_ij"
+            p = "b_j" if section.parameter == "bias" else "w_ij"
             rule += ",  " + self.rule(f"new {p} = {p} − η·∂E/∂{p}", output, flip=False)
         note = _flip_rule(section.note) if self.book.flips else section.note
         return replace(
             section,
-            title=self._title(section.title),
+            title=self._title(section),
             rule=rule,
             rows=tuple(rows),
             note=self.text(note),
         )
 
-    def _title(self, title: str) -> str:
-        """ "δ · hidden layer 1 (sigmoid)" → "δ^l · hidden layer 1, l = 2 (sigmoid)"."""
-        title = re.sub(r"^δ(?= ·)", self.book.heads.get("δ", "δ"), title)
-
-        def label(match: re.Match[str]) -> str:
-            k = int(match.group(1)) if match.group(1) else len(self.layers) - 1
+    def _title(self, section: Section) -> str:
+        """ "δ · hidden layer 1 (sigmoid)" → "δ^l · hidden layer 1, l = 2 (sigmoid)": the layer
+        the section is about (`Section.layer`) labelled as the book numbers layers."""
+        title = section.title
+        if section.kind == "delta":
+            title = re.sub(r"^δ(?= ·)", self.names.heads.get("δ", "δ"), title)
+        k = section.layer
+        if k:
             extra = self.book.layer_label(k, len(self.layers) - 1)
-            return match.group(0) + (f", {extra}" if extra else "")
-
-        return re.sub(r"hidden layer (\d+)|output layer()", label, title, count=1)
+            if extra:
+                where = layer_kind(self.spec, k)
+                title = title.replace(where, f"{where}, {extra}", 1)
+        return title
 
     def step(self, step: Step) -> Step:
         sections = tuple(
-            self.section(section, "output layer" in section.title or section.kind == "error")
-            for section in step.sections
-            if not self._shared_biases(section)
+            self.section(section) for section in step.sections if not self._shared_biases(section)
         )
         return replace(step, sections=sections)
 
     def _shared_biases(self, section: Section) -> bool:
         """A fixed bias the book names once per layer (Mazur's b1): no update rows per unit."""
-        if not section.title.startswith("Bias updates") or not self.shared:
+        if section.parameter != "bias" or not self.shared or not section.layer:
             return False
-        hidden = re.search(r"hidden layer (\d+)", section.title)
-        k = int(hidden.group(1)) if hidden else len(self.layers) - 1
-        return self.shared[k - 1]
+        return self.shared[section.layer - 1]
 
     def conventions(self, notes: tuple[str, ...]) -> tuple[str, ...]:
         out = []
@@ -309,7 +378,7 @@ def _flip_rule(text: str) -> str:
 
 
 _GENERIC = re.compile(
-    r"(?<![A-Za-z])(?P<new>new )?(?P<head>net|x̃|õ|[oxδtewbmg]|E|η)(?P<index>_[ijk]{1,2})?"
+    rf"(?<![A-Za-z])(?P<new>new )?(?P<head>{_heads('E', 'η')})(?P<index>_[ijk]{{1,2}})?"
     r"(?![A-Za-z])"
 )
 

@@ -1,10 +1,13 @@
 """Textbook notations: the same trace in another book's symbols and sign convention.
 
 Each module of this package defines one `Book` as `BOOK`; `get(name)` finds it, so a fifth book
-is one file. A book names the trace's quantities (net3 → z^2_1, w13 → w^2_11) and, where its δ
-is +∂E/∂net (Nielsen's, Hagan's, Mazur's), flips the sign of δ and rewrites the formulas that
-carry it. This package only defines the books (and reads answers' spellings of their names); it
-imports none of the stages. `translation.Translation` applies a book to a traced network.
+is one file. A book has its own symbol style (z^2_1, n^1_1, net_h1), names the network's own
+quantities (inputs, targets, weights w13 → w^2_11) and, where its δ is +∂E/∂net (Nielsen's,
+Hagan's, Mazur's), flips the sign of δ and rewrites the formulas that carry it. Which letter a
+layer's quantities take in it (net → z, õ → ã) is the layer kind's (`Names`, in each kind's file
+under `network/layers/`); a book no kind names anything in names them all in `quantity`. This
+package only defines the books (and reads answers' spellings of their names); it imports none of
+the stages. `translation.Translation` applies a book to a traced network.
 """
 
 from __future__ import annotations
@@ -36,6 +39,28 @@ class Place(NamedTuple):
         return len(self.layers) - 2
 
 
+Generic = Mapping[tuple[str, str, bool | None], str]  # (head, index, output layer) → "z^l_j"
+
+
+@dataclass(frozen=True)
+class Names:
+    """A layer kind's quantities in one book: the letters of its symbols, which the book writes
+    in its own style (`Book.symbol`, `Book.plain`), and its names in the rules."""
+
+    units: Mapping[str, str]  # lecture head → the book's letter for a unit's quantity: net → z
+    inputs: Mapping[str, str] = field(default_factory=dict)  # written as the book writes its
+    # inputs (`Book.plain`): dropout's x̃ → p̃
+    heads: Mapping[str, str] = field(default_factory=dict)  # in rules, without an index: net → z
+    generic: Generic = field(default_factory=dict)  # in rules: (head, index, output layer) →
+    # "z^l_j"; output None: either, the output layer's as `Book.last` writes it
+
+
+def either(generic: Mapping[tuple[str, str], str]) -> Generic:
+    """Rules' names (head, index) → text, the same in a hidden and the output layer (there with
+    the book's letter for the last layer, `Book.last`)."""
+    return {(head, index, None): text for (head, index), text in generic.items()}
+
+
 @dataclass(frozen=True)
 class Book:
     """One textbook's notation: how it names every quantity, and its δ's sign."""
@@ -44,16 +69,22 @@ class Book:
     title: str  # "Nielsen, Neural Networks and Deep Learning"
     flips: bool  # δ = +∂E/∂net: the opposite of the lecture's δ = −∂E/∂net
     convention: str  # the conventions line: which book, its δ and its update
-    quantity: Callable[[str, Place], str]  # kind (x net o δ t e m õ x̃ g) and unit → symbol
+    quantity: Callable[[str, Place], str]  # the network's own (x t e) and unit → symbol; and
+    # any quantity no layer kind names in this book (`Names`)
     weight: Callable[[Place, Place, int], str]  # from, to, its number in the book's order
     bias: Callable[[Place, bool], str]  # unit, whether the layer shares one fixed bias
+    symbol: Callable[[str, Place], str] | None = None  # its style for a layer's quantity of a
+    # unit, with the letter the kind gives (`Names.units`): z → z^2_1
+    plain: Callable[[str, Place], str] | None = None  # its style for the inputs: p̃ → p̃_1
     new: Callable[[str], str] = lambda old: f"new {old}"  # the updated parameter's name
     loss: str = "E"
     rate: str = "η"
     softmax_sum: str = "Σe^net"
-    heads: Mapping[str, str] = field(default_factory=dict)  # rules: net → z, o → a, …
-    generic: Mapping[tuple[str, str, bool], str] = field(default_factory=dict)  # rules:
-    # (head, index, output layer) → "z^l_j"
+    heads: Mapping[str, str] = field(default_factory=dict)  # rules: its own (t → y, E → C);
+    # a layer's quantities' are its kind's (`Names.heads`)
+    generic: Generic = field(default_factory=dict)  # rules: its own, as `Names.generic`
+    last: Callable[[str], str] = lambda text: text  # a rule's name for layer l as written for
+    # the output layer: z^l_j → z^L_j
     sign_mistake: str = "δ with the sign of ∂E/∂net: your notes use δ = −∂E/∂net"
     gradients: bool = False  # always trace ∂E/∂w as the product of its factors
     gradient_update: bool = False  # new w = w − η·∂E/∂w in one row (no Δw row)

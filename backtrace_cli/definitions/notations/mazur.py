@@ -19,26 +19,20 @@ def _unit(place: Place) -> str:
     return f"h{j}" if place.hidden_layers == 1 else f"h{place.layer}_{j}"
 
 
-_HEADS = {
-    "net": "net",
-    "o": "out",
-    "δ": "δ",
-    "m": "m",
-    "õ": "õut",
-    "g": "g",
-    "t": "target",
-    "e": "e",
-}
+def _symbol(letter: str, place: Place) -> str:
+    """A layer's quantity of a unit: net_h1, out_o1."""
+    return f"{letter}_{_unit(place)}"
 
 
 def _quantity(kind: str, place: Place) -> str:
-    if kind in ("x", "x̃"):
-        return ("ĩ" if kind == "x̃" else "") + _unit(place)
-    return f"{_HEADS[kind]}_{_unit(place)}"
+    """The network's own: inputs i1, targets target_o1, errors e_o1."""
+    if kind == "x":
+        return _unit(place)
+    return _symbol({"t": "target", "e": "e"}[kind], place)
 
 
 def _bias(place: Place, shared: bool) -> str:
-    return f"b{place.layer}" if shared else f"b_{_unit(place)}"
+    return f"b{place.layer}" if shared else _symbol("b", place)
 
 
 BOOK = Book(
@@ -54,9 +48,11 @@ BOOK = Book(
     weight=lambda source, target, n: f"w{n}",
     unit=_unit,
     bias=_bias,
+    symbol=_symbol,
+    plain=lambda letter, place: letter + _unit(place),  # dropout's x̃1: ĩ before i1
     new=lambda old: f"{old}⁺",
     loss="E_total",
-    heads={"o": "out", "t": "target", "x": "i", "E": "E_total", "õ": "õut"},
+    heads={"t": "target", "x": "i", "E": "E_total"},
     sign_mistake="δ with the lecture's sign, −∂E/∂net: Mazur's δ_o1 is ∂E_total/∂net_o1",
     gradients=True,
     gradient_update=True,

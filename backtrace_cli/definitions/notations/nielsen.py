@@ -5,7 +5,7 @@ w^l_jk is the weight from unit k of layer l − 1 to unit j of layer l; w → w 
 
 from __future__ import annotations
 
-from . import Book, Place
+from . import Book, Place, either
 
 
 def _indices(*numbers: int) -> str:
@@ -13,18 +13,17 @@ def _indices(*numbers: int) -> str:
     return ("," if any(n > 9 for n in numbers) else "").join(map(str, numbers))
 
 
-_HEADS = {"net": "z", "o": "a", "δ": "δ", "m": "m", "õ": "ã", "g": "g"}
+def _symbol(letter: str, place: Place) -> str:
+    """A layer's quantity of a unit: its layer (from 1, the inputs) up, its unit down: z^2_1."""
+    return f"{letter}^{place.layer + 1}_{place.index + 1}"
 
 
-def _quantity(kind: str, place: Place) -> str:
-    j = place.index + 1
-    if kind in ("x", "x̃"):
-        return f"{kind}_{j}"
-    if kind == "t":
-        return f"y_{j}"
-    if kind == "e":
-        return f"e_{j}"
-    return f"{_HEADS[kind]}^{place.layer + 1}_{j}"
+def _plain(letter: str, place: Place) -> str:
+    """Inputs, targets and errors: the unit only, x_1, y_1."""
+    return f"{letter}_{place.index + 1}"
+
+
+_OWN = {"x": "x", "t": "y", "e": "e"}  # the network's inputs, targets and errors
 
 
 def _weight(source: Place, target: Place, n: int) -> str:
@@ -44,42 +43,16 @@ BOOK = Book(
         "δ = −∂E/∂net), and w^l_jk ← w^l_jk − η·δ^l_j·a^(l−1)_k; layer 1 is the inputs, "
         "w^l_jk goes from unit k of layer l − 1 to unit j of layer l"
     ),
-    quantity=_quantity,
+    quantity=lambda kind, place: _plain(_OWN[kind], place),
     weight=_weight,
-    bias=lambda place, shared: f"b^{place.layer + 1}_{place.index + 1}",
+    bias=lambda place, shared: _symbol("b", place),
+    symbol=_symbol,
+    plain=_plain,
     loss="C",
     softmax_sum="Σe^z",
-    heads={"net": "z", "o": "a", "t": "y", "E": "C", "õ": "ã"},
-    generic={
-        **{
-            (head, index, output): text.replace("l", "L" if output else "l", 1)
-            if "l" in text
-            else text
-            for output in (False, True)
-            for (head, index), text in {
-                ("net", "j"): "z^l_j",
-                ("net", "k"): "z^l_k",
-                ("o", "j"): "a^l_j",
-                ("o", "k"): "a^l_k",
-                ("o", "i"): "a^(l−1)_i",
-                ("õ", "i"): "ã^(l−1)_i",
-                ("w", "ij"): "w^l_ji",
-                ("δ", "j"): "δ^l_j",
-                ("b", "j"): "b^l_j",
-                ("m", "j"): "m^l_j",
-                ("õ", "j"): "ã^l_j",
-                ("x", "j"): "x_j",
-                ("x̃", "j"): "x̃_j",
-                ("t", "j"): "y_j",
-                ("t", "k"): "y_k",
-                ("g", "j"): "g_j",
-                ("g", "k"): "g_k",
-            }.items()
-        },
-        ("w", "jk", False): "w^(l+1)_kj",
-        ("δ", "k", False): "δ^(l+1)_k",
-        ("δ", "k", True): "δ^L_k",
-    },
+    heads={"t": "y", "E": "C"},
+    generic=either({("x", "j"): "x_j", ("t", "j"): "y_j", ("t", "k"): "y_k"}),
+    last=lambda text: text.replace("l", "L", 1),  # z^l_j → z^L_j
     sign_mistake="δ with the lecture's sign, −∂C/∂z: Nielsen's δ is ∂C/∂z",
     layer_label=_layer,
     latex={"ã": "\\tilde{a}"},

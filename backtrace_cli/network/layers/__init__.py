@@ -5,7 +5,7 @@ The engine runs a spec's layers bottom up and back down; `KINDS` looks a layer u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -17,6 +17,7 @@ from .upstream import FromAbove, FromLoss
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
+    from ...definitions.notations import Names
     from ...worked import Section
     from ..rows import View
     from ..spec import Spec
@@ -42,6 +43,7 @@ class Layer(Protocol):
 
     kind: str  # as KINDS names it
     new_units: bool  # its outputs are new units (dense), or the units below passed on (dropout)
+    NAMES: Mapping[str, Names]  # its quantities in each book (the lecture's: the trace's own)
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -60,9 +62,9 @@ class Layer(Protocol):
         ...
 
     # Its rows, for one sample (`rows.View`) at its position in `stack`: static, read from what
-    # the update computed. A kind of new units also gives SENT_DOWN, sent_down and
-    # unchanged_counts; one that passes units on, passes, passed_on, factor, factor_rule and
-    # unchanged (docs/layers.md).
+    # the update computed. A kind of new units also gives SENT_DOWN, sent_down,
+    # unchanged_counts and parameter_name; one that passes units on, passes, passed_on, factor,
+    # factor_rule and unchanged (docs/layers.md).
 
     @staticmethod
     def forward_rows(view: View, position: int) -> list[Section]: ...

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ...definitions import notation
+from ...definitions.notations import Names, either
 from . import dense_rows, dense_updates
 from .upstream import FromAbove
 
@@ -32,6 +33,61 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     DenseBackward = tuple[FromAbove | None, dict[str, Array], Array, Array, dict[str, Array]]
 
 
+# Its quantities in each book: the letters of net_j, o_j, δ_j and softmax's g_j (each book writes
+# them in its own style, and its weights and biases its own way: `Book.weight`, `Book.bias`), and
+# its rules' names, written for layer l (Nielsen) or m (Hagan): the output layer's are the book's
+# letter for the last layer (L, M) unless given. The lecture's are the trace's own.
+NAMES = {
+    "nielsen": Names(
+        units={"net": "z", "o": "a", "δ": "δ", "g": "g"},
+        heads={"net": "z", "o": "a"},
+        generic={
+            **either(
+                {
+                    ("net", "j"): "z^l_j",
+                    ("net", "k"): "z^l_k",
+                    ("o", "j"): "a^l_j",
+                    ("o", "k"): "a^l_k",
+                    ("o", "i"): "a^(l−1)_i",
+                    ("w", "ij"): "w^l_ji",
+                    ("δ", "j"): "δ^l_j",
+                    ("b", "j"): "b^l_j",
+                    ("g", "j"): "g_j",
+                    ("g", "k"): "g_k",
+                }
+            ),
+            ("w", "jk", False): "w^(l+1)_kj",  # the layer above's, in a hidden layer's rule
+            ("δ", "k", False): "δ^(l+1)_k",
+            ("δ", "k", True): "δ^L_k",
+        },
+    ),
+    "hagan": Names(
+        units={"net": "n", "o": "a", "δ": "s", "g": "g"},
+        heads={"net": "n", "o": "a", "δ": "s"},
+        generic={
+            **either(
+                {
+                    ("net", "j"): "n^m_i",
+                    ("net", "k"): "n^m_i",
+                    ("o", "j"): "a^m_i",
+                    ("o", "k"): "a^m_i",
+                    ("o", "i"): "a^(m−1)_j",
+                    ("w", "ij"): "w^m_i,j",
+                    ("δ", "j"): "s^m_i",
+                    ("b", "j"): "b^m_i",
+                    ("g", "j"): "g_i",
+                    ("g", "k"): "g_k",
+                }
+            ),
+            ("w", "jk", False): "w^(m+1)_k,i",
+            ("δ", "k", False): "s^(m+1)_k",
+            ("δ", "k", True): "s^M_k",
+        },
+    ),
+    "mazur": Names(units={"net": "net", "o": "out", "δ": "δ", "g": "g"}, heads={"o": "out"}),
+}
+
+
 class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a dataclass
     """Fully connected units with one activation; weights: row = unit, column = unit before."""
 
@@ -40,6 +96,7 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
     activation: Activation
     kind = "dense"  # no annotation: a class attribute, not a field
     new_units = True  # its outputs are new units (net_j, o_j), not the ones below passed on
+    NAMES = NAMES  # its quantities in each book
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -93,15 +150,20 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
     sent_down = staticmethod(dense_rows.sent_down)
 
     @staticmethod
+    def parameter_name(spec: Spec, k: int, parameter: str) -> Callable[[int], str]:
+        """The lecture's name of entry n of layer k's `parameter` ("weight", "bias"), its array
+        read row by row: w13, w23, w14, … (row: unit of layer k, column: unit below); b3, b4."""
+        below, here = spec.numbering.first(k - 1), spec.numbering.first(k)
+        if parameter == "bias":
+            return lambda n: f"b{here + n}"
+        columns = spec.layers[k - 1]
+        return lambda n: notation.weight_name(below + n % columns, here + n // columns)
+
+    @staticmethod
     def decayed(spec: Spec, k: int) -> list[tuple[str, float]]:
         """Layer k's weights as L2 weight decay sums them: (name, value), row by row."""
-        numbering = spec.numbering
-        w = spec.weights[k - 1]
-        return [
-            (notation.weight_name(numbering.unit(k - 1, i), numbering.unit(k, j)), float(w[j, i]))
-            for j in range(w.shape[0])
-            for i in range(w.shape[1])
-        ]
+        name = Dense.parameter_name(spec, k, "weight")
+        return [(name(n), w) for n, w in enumerate(spec.weights[k - 1].ravel().tolist())]
 
     @staticmethod
     def unchanged_counts(view: View, k: int, below: int, here: int) -> tuple[int, int, int, int]:

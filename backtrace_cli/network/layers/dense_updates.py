@@ -137,7 +137,7 @@ def update_sections(view: View, k: int) -> list[Section]:
         rule = rule.replace("o_i", kind.passes + "_i")
     title = f"Updates · {layer_kind(spec, k)}"
     if plain:
-        sections = [Section("update", title, rule, tuple(rows))]
+        sections = [Section("update", title, rule, tuple(rows), parameter="weight")]
     else:
         sections = [optimizer_section(spec, done, title, rule, rows, True)]
     if layer.biases_before is not None:
@@ -229,7 +229,7 @@ def _bias_updates(view: View, k: int) -> Section:
         rule = "biases are fixed: not trained"
     elif done.optimized is not None:
         return optimizer_section(spec, done, title, rule, rows, False)
-    return Section("update", title, rule, tuple(rows))
+    return Section("update", title, rule, tuple(rows), parameter="bias")
 
 
 def _unchanged(view: View, k: int, j: int, i: int | None) -> str:

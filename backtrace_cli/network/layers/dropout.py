@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ...definitions.notations import Names, either
 from . import dropout_rows
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -21,6 +22,28 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
 
+# Its quantities in each book: the letters of the units it passes on (õ_j; x̃_j on the inputs,
+# written as the book writes its inputs) and of its mask m_j, and its rules' names, as `dense`'s.
+NAMES = {
+    "nielsen": Names(
+        units={"õ": "ã", "m": "m"},
+        inputs={"x̃": "x̃"},
+        heads={"õ": "ã"},
+        generic=either(
+            {("õ", "i"): "ã^(l−1)_i", ("m", "j"): "m^l_j", ("õ", "j"): "ã^l_j", ("x̃", "j"): "x̃_j"}
+        ),
+    ),
+    "hagan": Names(
+        units={"õ": "ã", "m": "m"},
+        inputs={"x̃": "p̃"},
+        heads={"õ": "ã"},
+        generic=either(
+            {("õ", "i"): "ã^(m−1)_j", ("m", "j"): "m^m_i", ("õ", "j"): "ã^m_i", ("x̃", "j"): "p̃_i"}
+        ),
+    ),
+    "mazur": Names(units={"õ": "õut", "m": "m"}, inputs={"x̃": "ĩ"}, heads={"õ": "õut"}),
+}
+
 NO_GRADIENTS: dict[str, Array] = {}  # dropout trains nothing (never mutated)
 
 
@@ -30,6 +53,7 @@ class Dropout(NamedTuple):  # a tuple: built for every update, and cheaper than 
     keep: Array
     kind = dropout_rows.KIND  # no annotation: a class attribute, not a field
     new_units = False  # it passes the units below on (õ_j), scaled or dropped
+    NAMES = NAMES  # its quantities in each book
 
     @property
     def parameters(self) -> dict[str, Array]:
