@@ -341,8 +341,8 @@ class Model(Protocol):
         ...
 
     # an exercise set (`backtrace exercise`): its variants, what its sheets ask, what its
-    # teacher's index says, its configs — the sheet itself is drawn by the traced step's FORM
-    # (`render.sheet`: the model's problem statement and diagram), the model being below render
+    # teacher's index says, its configs — the sheet itself is laid out by the traced step's FORM
+    # (`render.sheet`), its problem statement and diagram the model's own (`problem`, `diagram`)
 
     def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
         """`count` fair variants of the exercise `spec` drawn by `rules` from (seed, number),
@@ -376,6 +376,21 @@ class Model(Protocol):
     def quizzed(self, spec: Any, sample: int | None) -> str:
         """What a quiz of its first epoch asks (`sample`: that sample's step only), as the
         quiz's first line says it; ConfigError for a sample it has not."""
+        ...
+
+    # ------------------------------------------------ its homework question: statement, diagram
+    # as structure (`statement`); render writes the math and draws the Mermaid
+
+    def problem(self, spec: Any, traced: Any = None, epochs: int | None = None) -> Any:
+        """Its problem statement (a `statement.Statement`): what it is, what it gives, what to
+        do — one step, or `epochs` of training; from `traced`, its traced step, where the
+        statement says what the step did (a graph's carried inputs, an inference pass)."""
+        ...
+
+    def diagram(self, spec: Any, traced: Any = None, solved: bool = True) -> Any:
+        """`spec` drawn (a `statement.Diagram`), with what its traced step `traced` marks on
+        it: a network's dropped units; a graph's values and gradients, unless not `solved`
+        (a question sheet)."""
         ...
 
 
@@ -447,6 +462,20 @@ class _Network:
             return f"epoch 1 · sample {sample or 1} of {count}"
         update = "one update after all" if spec.mode == "batch" else "an update after each"
         return f"epoch 1 · {count} samples, {update}"
+
+    # ------------------------------------------------ its homework question (statement)
+    # start-up: these load only when a page or a sheet is written
+
+    def problem(self, spec: Spec, traced: Any = None, epochs: int | None = None) -> Any:
+        from .network import statement
+
+        inference = traced is not None and traced.inference
+        return statement.problem(spec, epochs, inference)
+
+    def diagram(self, spec: Spec, traced: Any = None, solved: bool = True) -> Any:
+        from .network import statement
+
+        return statement.diagram(spec, traced)  # a network's drawing gives, never solves
 
 
 class _Graph:
@@ -534,6 +563,19 @@ class _Graph:
                 "--sample", None, None, f"{sample}: a computational graph has one pass (sample 1)"
             )
         return "forward, then backward"
+
+    # ------------------------------------------------ its homework question (statement)
+    # start-up: these load only when a page or a sheet is written
+
+    def problem(self, spec: Any, traced: Any = None, epochs: int | None = None) -> Any:
+        from .graph import statement
+
+        return statement.problem(trace_graph(spec) if traced is None else traced, epochs)
+
+    def diagram(self, spec: Any, traced: Any = None, solved: bool = True) -> Any:
+        from .graph import statement
+
+        return statement.diagram(trace_graph(spec) if traced is None else traced, solved)
 
 
 MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}

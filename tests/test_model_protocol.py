@@ -1,6 +1,8 @@
 """The model protocol answers what teaching asks of a kind: nothing in teach/ tells the kinds
 apart itself (STYLE.md, "The house")."""
 
+import itertools
+
 import pytest
 
 from backtrace_cli import models, solution, tracing
@@ -70,3 +72,142 @@ def test_a_teachers_question_is_read_by_the_models_own_names():
     # a graph's label, df/dx, is its ∂f/∂x; its column is named as its verdict (∂f/∂x)
     assert answers.GRAPH.question(Question.parse("df/dx")) == Question(1, "∂f/∂x", "∂f/∂x")
     assert answers.GRAPH.question(Question.parse("q")) == Question(1, "q", "q")
+
+
+# ---------------------------------------------------------------- its problem statement and diagram
+
+NETWORK = {  # the lecture's 2-2-1, biases on the output only
+    "name": "two-two-one",
+    "layers": [2, 2, 1],
+    "activation": "tanh",
+    "loss": "half_sse",
+    "learning_rate": 0.25,
+    "inputs": [0.35, 0.9],
+    "targets": [0.5],
+    "weights": {"w13": 0.1, "w23": 0.8, "w14": 0.4, "w24": 0.6, "w35": 0.3, "w45": 0.9},
+    "biases": {"b5": 0.2},
+}
+GRAPH = {
+    "name": "a circuit",
+    "nodes": {"q": "x + y", "f": "q * z"},
+    "inputs": {"x": -2.0, "y": 5.0, "z": -4.0},
+    "parameters": ["z"],
+    "learning_rate": 0.5,
+}
+
+
+def _words(statement) -> str:
+    return " ".join(p for s in statement.sentences for p in s if isinstance(p, str))
+
+
+@pytest.mark.parametrize("name", models.example_names())
+def test_every_model_gives_a_problem_and_a_diagram(name):
+    spec = models.load(name)
+    model = tracing.model(spec)
+    statement, drawn = model.problem(spec), model.diagram(spec)
+    assert statement.sentences and all(statement.sentences)
+    assert _words(statement).strip()
+    idents = [box.ident for box in drawn.all_boxes]
+    assert idents and len(set(idents)) == len(idents)  # each box once, by its own name
+    assert drawn.edges
+    assert {e.source for e in drawn.edges} | {e.target for e in drawn.edges} <= set(idents)
+
+
+def test_a_networks_problem_gives_its_configs_inputs_targets_and_rate():
+    spec = models.from_dict(NETWORK)
+    statement = tracing.model(spec).problem(spec)
+    given = {g.name: g.value for g in statement.givens}
+    inputs = {f"x{u}": v for u, v in enumerate(NETWORK["inputs"], start=1)}
+    first_output = sum(NETWORK["layers"][:-1]) + 1  # units numbered inputs first: 1 … 5
+    targets = {f"t{u}": v for u, v in enumerate(NETWORK["targets"], start=first_output)}
+    assert given == {**inputs, **targets, "η": NETWORK["learning_rate"]}
+    words = _words(statement)
+    assert "layers 2-2-1" in words and f"{NETWORK['activation']} activation" in words
+    assert "one training step" in words and "updated weight and bias" in words
+    trained = tracing.model(spec).problem(spec, epochs=7)
+    assert _words(trained).endswith("Train for 7 epochs.")
+
+
+def test_a_networks_diagram_draws_its_layers_and_labels_each_weight():
+    spec = models.from_dict(NETWORK)
+    drawn = tracing.model(spec).diagram(spec)
+    assert [len(g.boxes) for g in drawn.groups] == NETWORK["layers"]
+    widths = NETWORK["layers"]
+    assert len(drawn.edges) == sum(a * b for a, b in itertools.pairwise(widths))
+    labels = {e.label[0].removesuffix(" = "): e.label[1] for e in drawn.edges}
+    assert labels == NETWORK["weights"]
+    assert [e.source + e.target for e in drawn.edges if e.label[0] == "w35 = "] == ["u3u5"]
+    output = drawn.groups[-1].boxes[0]
+    assert output.lines[1] == ("b5 = ", NETWORK["biases"]["b5"])
+    inputs = [box.lines[0][-1] for box in drawn.groups[0].boxes]
+    assert inputs == NETWORK["inputs"]
+    assert not any(box.faded for box in drawn.all_boxes) and not drawn.legend
+
+
+def test_a_networks_diagram_fades_the_units_its_step_drops():
+    spec = models.load("lecture_dropout")
+    traced = tracing.model(spec).trace(spec)
+    dropped = {
+        spec.numbering.unit(k + 1, i)
+        for k, layer in enumerate(traced.steps[0].layers)
+        if layer.mask is not None
+        for i, m in enumerate(layer.mask)
+        if m == 0
+    }
+    drawn = tracing.model(spec).diagram(spec, traced)
+    assert {box.ident for box in drawn.all_boxes if box.faded} == {f"u{u}" for u in dropped}
+    assert bool(drawn.legend) == bool(dropped)
+
+
+def test_a_graphs_problem_gives_its_inputs_rate_and_asks_each_gradient():
+    spec = models.from_dict(GRAPH)
+    statement = tracing.model(spec).problem(spec)
+    assert {g.name: g.value for g in statement.givens} == {
+        **GRAPH["inputs"],
+        "η": GRAPH["learning_rate"],
+    }
+    asked = [p.name for s in statement.sentences for p in s if type(p).__name__ == "Symbol"]
+    assert asked == [f"∂f/∂{n}" for n in GRAPH["inputs"]] + GRAPH["parameters"]
+    nodes = [p for s in statement.sentences for p in s if type(p).__name__ == "Node"]
+    assert [n.name for n in nodes] == list(GRAPH["nodes"])
+    trained = tracing.model(spec).problem(spec, epochs=4)
+    assert _words(trained).endswith(" for 4 epochs.")
+
+
+def test_a_graphs_diagram_holds_its_values_and_gradients_a_sheets_only_its_inputs():
+    spec = models.from_dict(GRAPH)
+    x, y, z = GRAPH["inputs"].values()
+    q, f = x + y, (x + y) * z  # f = (x + y)·z: ∂f/∂x = ∂f/∂y = z, ∂f/∂z = q
+    model = tracing.model(spec)
+    solved = {box.ident: box.lines for box in model.diagram(spec).all_boxes}
+    assert solved["node0"][1:] == (("= ", q), ("∂f/∂q = ", z))
+    assert solved["node1"][1:] == (("= ", f), ("∂f/∂f = ", 1.0))
+    assert solved["v0"] == (("x = ", x), ("∂f/∂x = ", z))
+    assert solved["v2"] == (("z = ", z), ("∂f/∂z = ", q))
+    sheet = {box.ident: box.lines for box in model.diagram(spec, solved=False).all_boxes}
+    assert sheet["v0"] == (("x = ", x),)
+    assert all(len(lines) == 1 for lines in sheet.values())  # no value, no gradient
+    edges = {(e.source, e.target) for e in model.diagram(spec).edges}
+    assert edges == {("v0", "node0"), ("v1", "node0"), ("node0", "node1"), ("v2", "node1")}
+
+
+def test_the_statement_and_diagram_renderers_ask_no_model():
+    """They draw the model's structure: no import of a model's types (type hints aside)."""
+    import ast
+    from pathlib import Path
+
+    import backtrace_cli.render as render
+
+    def imported(tree: ast.AST) -> list[str]:
+        out = []
+        for node in ast.iter_child_nodes(tree):
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                continue
+            if isinstance(node, ast.ImportFrom):
+                out.append(node.module or "")
+            out += imported(node)
+        return out
+
+    for name in ("problem.py", "mermaid.py"):
+        tree = ast.parse((Path(render.__file__).parent / name).read_text(encoding="utf-8"))
+        assert not [m for m in imported(tree) if m.split(".")[0] in ("network", "graph")], name

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import tracing
 from ..core.rounding import describe
 from ..graph.trace import GraphTrace
 from ..worked import Equation, Operand, Section
@@ -21,9 +22,9 @@ from .graph_formula import (
 )
 from .graph_table import shown_rows, training_summary, verify_note
 from .latex import aligned_equation, continued, latex_number, math_block, math_inline
-from .mermaid import graph_diagram, plain, quoted
+from .mermaid import flowchart, plain, quoted
 from .numbers import NumberFormat
-from .problem import graph_problem
+from .problem import problem
 
 if TYPE_CHECKING:
     from ..graph.trace import GraphTraining
@@ -98,7 +99,7 @@ def render_markdown(trace: GraphTrace, fmt: NumberFormat) -> str:
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
-    parts += [graph_problem(trace, fmt), ""]
+    parts += [problem(tracing.model(spec).problem(spec, trace), fmt), ""]
     parts += _pass_markdown(trace, fmt, "##")
     return "\n".join(parts).rstrip() + "\n"
 
@@ -106,7 +107,7 @@ def render_markdown(trace: GraphTrace, fmt: NumberFormat) -> str:
 def _pass_markdown(trace: GraphTrace, fmt: NumberFormat, level: str) -> list[str]:
     out = trace.spec.output
     title = "The circuit" + ("" if trace.inference else ", values and gradients")
-    parts = [graph_diagram(trace, fmt, title), ""]
+    parts = [flowchart(tracing.model(trace.spec).diagram(trace.spec, trace), fmt, title), ""]
     if trace.rounding:
         parts += [f"*Every carried value rounded to {_rounding(trace.rounding)}.*", ""]
     for block in trace.blocks:
@@ -179,7 +180,7 @@ def training_markdown(trace: GraphTraining, fmt: NumberFormat) -> str:
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
-    parts += [graph_problem(trace.first, fmt, trace.epochs_asked), ""]
+    parts += [problem(tracing.model(spec).problem(spec, trace.first, trace.epochs_asked), fmt), ""]
     parts += [
         "## Epochs",
         "",

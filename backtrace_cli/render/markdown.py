@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .. import tracing
 from ..network.config import Spec
 from ..network.history import EpochRow, loss_meanings, output_heading
 from ..network.records import Elided, Equation, Section, Step, Trace
+from ..network.statement import LABELLED_EDGES
 from . import escape
 from .latex import equation_lines, latex_number, latex_symbol, math_block, math_inline
-from .mermaid import LABELLED_EDGES, diagram, dropped_units, loss_chart
+from .mermaid import flowchart, loss_chart
 from .numbers import NumberFormat, accuracy_caption, loss_change, percent
-from .problem import inference_problem, notes, problem
-from .rules import rule_markdown
+from .problem import problem
+from .rules import conventions, rule_markdown
 from .sheets import folder_index, hand_in, keys_index, question, students_index, teachers_index
 
 if TYPE_CHECKING:
@@ -117,13 +119,13 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
-    parts += [problem(spec, fmt) if not trace.inference else inference_problem(spec, fmt), ""]
-    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
-    dropped = dropped_units(trace.steps[0], spec) if len(trace.steps) == 1 else None
-    parts += [diagram(spec, fmt, "The network before the update", inputs, dropped), ""]
-    if dropped:
-        parts += ["*Grey, dashed: the units dropout drops in this step.*", ""]
-    parts += ["## Conventions", "", *notes(trace), ""]
+    model = tracing.model(spec)
+    parts += [problem(model.problem(spec, trace), fmt), ""]
+    before = model.diagram(spec, trace)
+    parts += [flowchart(before, fmt, "The network before the update"), ""]
+    if before.legend:
+        parts += [f"*{before.legend}*", ""]
+    parts += ["## Conventions", "", *conventions(trace.notes), ""]
     parts += ["## Solution", ""]
     first_sigma = [True]
     for step in trace.steps:
@@ -135,8 +137,8 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
         return "\n".join(parts).rstrip() + "\n"
     parts += ["## Summary", "", *_summary(trace, fmt), ""]
     if sum(w.size for w in spec.weights) <= LABELLED_EDGES:
-        after = _after(trace)
-        parts += [diagram(after, fmt, "The network after the update", inputs), ""]
+        after = model.diagram(_after(trace))
+        parts += [flowchart(after, fmt, "The network after the update"), ""]
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -218,9 +220,9 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
-    parts += [problem(spec, fmt, trace.epochs_asked), ""]
-    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
-    parts += [diagram(spec, fmt, "The network before training", inputs), ""]
+    model = tracing.model(spec)
+    parts += [problem(model.problem(spec, epochs=trace.epochs_asked), fmt), ""]
+    parts += [flowchart(model.diagram(spec), fmt, "The network before training"), ""]
     parts += ["## Epochs", ""]
     parts += [
         f"{run} of {trace.epochs_asked} epochs ran"
@@ -245,7 +247,8 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
         "",
     ]
     if sum(w.size for w in spec.weights) <= LABELLED_EDGES:
-        parts += [diagram(trace.final, fmt, f"The network after epoch {run}", inputs), ""]
+        final = model.diagram(trace.final)
+        parts += [flowchart(final, fmt, f"The network after epoch {run}"), ""]
     first_sigma = [True]
     for traced in trace.traces:
         epoch = traced.epochs[0].epoch

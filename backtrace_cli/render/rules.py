@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..definitions import activations, notations
 from .latex import BOOK_WORDS, SCIENTIFIC, functions, math_inline, powers
@@ -146,3 +147,8 @@ def rule_markdown(rule: str) -> str:
             start = n + 2
     parts.append(rule[start:])
     return ", ".join(_rule_part(part.strip()) for part in parts)
+
+
+def conventions(notes: Sequence[str]) -> list[str]:
+    """The conventions, their formulas as math, as the notes write them: a list item each."""
+    return [f"- {rule_markdown(note)}" for note in notes]

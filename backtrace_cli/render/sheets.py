@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .. import tracing
 from ..graph.trace import GraphTrace
 from ..network.records import Trace
 from . import escape
 from .graph_formula import latex_name
 from .latex import latex_symbol, math_inline
-from .mermaid import diagram, graph_diagram
+from .mermaid import flowchart
 from .numbers import NumberFormat
-from .problem import graph_problem, notes, problem
+from .problem import problem
+from .rules import conventions
 
 if TYPE_CHECKING:
     from ..sheet import Question
@@ -28,10 +30,10 @@ def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Questi
     """An exercise sheet: the problem, the network, and a table of what to find — no answers,
     and no number from any solution (the hint's values are placeholders)."""
     spec = trace.spec
-    inputs = [float(v) for v in spec.samples[0].inputs] if len(spec.samples) == 1 else None
-    parts = [f"# Exercise {ident}", "", problem(spec, fmt), ""]
-    parts += [diagram(spec, fmt, f"Exercise {ident}", inputs), ""]
-    parts += ["## Conventions", "", *notes(trace), ""]
+    model = tracing.model(spec)
+    parts = [f"# Exercise {ident}", "", problem(model.problem(spec), fmt), ""]
+    parts += [flowchart(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
+    parts += ["## Conventions", "", *conventions(trace.notes), ""]
     parts += ["## Your answers", ""]
     count = len(asked)
     parts += [f"Find {'this quantity' if count == 1 else f'these {count} quantities'}.", ""]
@@ -55,15 +57,16 @@ def graph_question(
     find by the names `check` reads, and how to hand in — `variant: <id>`, as a network's sheet
     says (the student has the id, never the teacher's configs/)."""
     spec = trace.spec
+    model = tracing.model(spec)
     parts = [
         f"# {escape.markdown(spec.name)}",
         "",
         f"Variant `{ident}`.",
         "",
-        graph_problem(trace, fmt),
+        problem(model.problem(spec, trace), fmt),
         "",
     ]
-    parts += [graph_diagram(trace, fmt, "The circuit", blank=True), ""]
+    parts += [flowchart(model.diagram(spec, trace, solved=False), fmt, "The circuit"), ""]
     parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
     parts += [f"| {math_inline(latex_name(q.symbol))} | `{q.name}` | |" for q in asked]
     parts += ["", *hand_in(ident, asked), ""]
