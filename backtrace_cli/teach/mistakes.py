@@ -8,14 +8,18 @@ and the optimizer's slips, the sign convention of the notation, then the general
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .. import formula, tracing
 from ..definitions import activations, notations, optimizers
 from ..definitions.losses import get as get_loss
 from ..network.config import Spec
 from ..network.records import Equation
+
+if TYPE_CHECKING:
+    from ..solution import Line, Solution
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,23 @@ def mistakes(spec: Spec) -> list[Mistake]:
     # of all; in the lecture's notation (t − o) flipped is named first, the convention after
     sign = _sign_convention(spec)
     return [sign, *named] if spec.notation != "lecture" else [*named, sign]
+
+
+def candidates(
+    line: Line, solution: Solution, known: list[Mistake] | None = None
+) -> Iterator[tuple[str, str]]:
+    """Each named mistake that applies to the line, with the template it gives: the model's
+    mistakes (`known`, else `mistakes`), then the slips the solution names on the line itself
+    (a graph's)."""
+    for mistake in mistakes(solution.spec) if known is None else known:
+        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
+        template = mistake.rewrite(row, solution.spec)
+        if template is None:
+            continue
+        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
+            template = solution.translation.signed_template(template, row.symbol)
+        yield mistake.name, template
+    yield from line.slips
 
 
 def _sign_convention(spec: Spec) -> Mistake:
