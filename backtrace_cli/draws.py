@@ -7,6 +7,7 @@ writes their files (`teach.exercise`, `teach.homework`): it imports no model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,23 +15,25 @@ import numpy as np
 
 ATTEMPTS = 2000  # draws per variant before giving up (read at each draw: tests lower it)
 MIN_MAGNITUDE = 0.001
+NEAR_ZERO = 0.02  # no net input closer to 0: a sigmoid's output then differs from 0.5 at 3 s.f.
 
 
 @dataclass(frozen=True, slots=True)
 class Values:
-    """Where nice values come from: non-zero multiples of 10^−places in [low, high]."""
+    """Where nice values come from: multiples of 10^−places in [low, high], never 0 or ±1
+    (a 0 or a 1 hides what it multiplies: Δw13 = η·δ3·x1 is δ3 again when x1 = 1)."""
 
     low: float = -1.0
     high: float = 1.0
     places: int = 1
 
     def ticks(self, low: float | None = None, high: float | None = None) -> np.ndarray:
-        """Every value that may be drawn, as whole multiples of 10^−places (never 0)."""
+        """Every value that may be drawn, as whole multiples of 10^−places (never 0 or ±1)."""
         scale = 10**self.places
         low = self.low if low is None else low
         high = self.high if high is None else high
         ticks = np.arange(int(np.ceil(low * scale - 1e-9)), int(np.floor(high * scale + 1e-9)) + 1)
-        return ticks[ticks != 0]
+        return ticks[(ticks != 0) & (np.abs(ticks) != scale)]
 
     def draw(self, rng: np.random.Generator, shape: tuple[int, ...], ticks: np.ndarray):
         scale = 10**self.places
@@ -46,6 +49,9 @@ class Rules:
     min_magnitude: float = MIN_MAGNITUDE  # every δ, Δw and Δb (a graph's ∂f/∂·) at least this
     # a network's E in [low, high] (None: from the pilot draws); a graph's output (None: any)
     loss_band: tuple[float, float] | None = None
+    # why a draw hides a named slip (one that changes no answer), or None: given by the
+    # exercise path (`teach.exercise`), which knows the slips; None, not judged
+    hides: Callable[[Any], str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

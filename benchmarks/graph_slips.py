@@ -88,13 +88,38 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     print(f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
-    rng = random.Random(args.seed)
+    counts, graphs, seconds = count(args.draws, args.seed)
+    files = sum(n for (_, outcome), n in counts.items() if outcome != "unchanged")
+    files -= sum(n for (_, outcome), n in counts.items() if outcome.endswith(", named"))
+    print(
+        f"{args.draws} draws of each graph, 2/3/4 figures: {files} answers files, "
+        f"{1000 * seconds / max(files, 1):.0f} ms each"
+    )
+    for slip, name in NAMES.items():
+        made = sum(counts[(slip, o)] for o in ("named", "other name only", "none", "credited"))
+        print(
+            f"  {name}: made {made}, named {counts[(slip, 'named')]}, another slip's name "
+            f"only {counts[(slip, 'other name only')]}, none {counts[(slip, 'none')]}, right "
+            f"at another rounding {counts[(slip, 'credited')]}"
+        )
+    for label in graphs:
+        print(
+            f"  {label}: right values {counts[(label, 'right')]}, given a slip's name "
+            f"{counts[(label, 'right, named')]}; simply wrong {counts[(label, 'simply wrong')]}, "
+            f"given a slip's name {counts[(label, 'simply wrong, named')]}"
+        )
+
+
+def count(draws: int, seed: int) -> tuple[Counter, dict, float]:
+    """Each slip made on each graph's draws at 2, 3 and 4 figures, and right and simply wrong
+    values: the outcomes counted, the graphs, and the seconds it took."""
+    rng = random.Random(seed)
     graphs = {n: models.load(n) for n in ("circuit", "neuron_circuit", "chain_rule_graph")}
     graphs["branched"] = models.from_dict(BRANCHED)
     counts: Counter[tuple[str, str]] = Counter()
     started = time.perf_counter()
     for label, base in graphs.items():
-        for _ in range(args.draws):
+        for _ in range(draws):
             spec = base.with_inputs({name: _draw(rng) for name in base.input_names})
             spec = replace(spec, parameters=())
             exact = graph.traced(spec, graph.exact)
@@ -116,28 +141,11 @@ def main() -> None:
                             continue  # what a slip gives, by chance: not simply wrong
                         verdict = _verdict(spec, f"d{spec.output}/d{v}", text)
                         counts[(label, kind)] += 1
+                        if kind == "right" and not verdict.ok:
+                            counts[(label, "right, marked wrong")] += 1
                         if any(m in NAMES.values() for m in verdict.mistakes):
                             counts[(label, f"{kind}, named")] += 1
-    files = sum(n for (_, outcome), n in counts.items() if outcome != "unchanged")
-    files -= sum(n for (_, outcome), n in counts.items() if outcome.endswith(", named"))
-    seconds = time.perf_counter() - started
-    print(
-        f"{args.draws} draws of each graph, 2/3/4 figures: {files} answers files, "
-        f"{1000 * seconds / max(files, 1):.0f} ms each"
-    )
-    for slip, name in NAMES.items():
-        made = sum(counts[(slip, o)] for o in ("named", "other name only", "none", "credited"))
-        print(
-            f"  {name}: made {made}, named {counts[(slip, 'named')]}, another slip's name "
-            f"only {counts[(slip, 'other name only')]}, none {counts[(slip, 'none')]}, right "
-            f"at another rounding {counts[(slip, 'credited')]}"
-        )
-    for label in graphs:
-        print(
-            f"  {label}: right values {counts[(label, 'right')]}, given a slip's name "
-            f"{counts[(label, 'right, named')]}; simply wrong {counts[(label, 'simply wrong')]}, "
-            f"given a slip's name {counts[(label, 'simply wrong, named')]}"
-        )
+    return counts, graphs, time.perf_counter() - started
 
 
 def _slip_verdict(spec, exact, done, v: str, value: float, slip: str, figures: int) -> str:

@@ -39,6 +39,28 @@ def test_circuit_variants_have_no_zero_value_or_gradient_and_no_input_of_0_or_1(
         assert all(abs(value) > 1e-9 for value in values.values()), (v.ident, values)
 
 
+def _three(value: float) -> str:
+    return f"{value:.3g}"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_variant_hides_a_multiply_gate_not_swapped(seed):
+    """A slip must change some answer. In circuit the multiply gate f = q·z is its only one:
+    not swapped, ∂f/∂q = q (right: z) and ∂f/∂z = z (right: q) — both right when q and z
+    agree at 3 s.f. (seed 0's v14: 0.3 + 0.2 = 0.5 = z). In chain_rule_graph, wx = w·x:
+    ∂loss/∂w = ∂loss/∂wx·w instead of ·x, right when w = x; in neuron_circuit both gates
+    w0·x0 and w1·x1 must not have equal inputs at once."""
+    for v in variants(api.load("circuit"), 25, seed, Rules(), "circuit").variants:
+        x, y, z = (dict(v.spec.inputs)[k] for k in "xyz")
+        assert _three(x + y) != _three(z), (v.ident, x, y, z)
+    for v in variants(api.load("chain_rule_graph"), 25, seed, Rules(), "chain").variants:
+        inputs = dict(v.spec.inputs)
+        assert _three(inputs["w"]) != _three(inputs["x"]), (v.ident, inputs)
+    for v in variants(api.load("neuron_circuit"), 25, seed, Rules(), "neuron").variants:
+        inputs = dict(v.spec.inputs)
+        assert inputs["w0"] != inputs["x0"] or inputs["w1"] != inputs["x1"], (v.ident, inputs)
+
+
 def test_a_routing_gate_may_still_send_a_gradient_of_0():
     """relu off passes nothing back, by design (as a network's unit switched off): such draws
     are kept, and every other gradient is still not 0."""

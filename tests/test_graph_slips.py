@@ -306,3 +306,59 @@ def test_sigmoid_derivative_left_out_is_named(tmp_path):
     verdict = verdicts(str(path), None)["∂f/∂d"]
     assert verdict.kind == "wrong"
     assert named(verdict, LOCAL), verdict.diagnosis
+
+
+def _lecture_step() -> tuple[float, float, float]:
+    """The lecture's o3, δ5 and δ3 (course notes, η = 1), exact."""
+    o3, o4 = _sigmoid(0.1 * 0.35 + 0.8 * 0.9), _sigmoid(0.4 * 0.35 + 0.6 * 0.9)
+    o5 = _sigmoid(0.3 * o3 + 0.9 * o4)
+    delta5 = o5 * (1 - o5) * (0.5 - o5)
+    return o3, delta5, o3 * (1 - o3) * 0.3 * delta5
+
+
+LECTURE_WITH = """\
+config:
+  layers: [2, 2, 1]
+  activation: sigmoid
+  loss: half_sse
+  learning_rate: {eta}
+  optimizer: {optimizer}
+  inputs: [0.35, 0.9]
+  targets: [0.5]
+  weights: {{w13: 0.1, w23: 0.8, w14: 0.4, w24: 0.6, w35: 0.3, w45: 0.9}}
+answers:
+"""
+
+
+def _first_mistake(tmp_path: Path, eta: float, optimizer: str, name: str, value: str) -> tuple:
+    """The names check gives one wrong answer on the lecture's network with this optimizer."""
+    path = tmp_path / "answers.yaml"
+    path.write_text(LECTURE_WITH.format(eta=eta, optimizer=optimizer) + f"  {name}: {value}\n")
+    got = next(iter(verdicts(str(path), None).values()))
+    assert got.kind == "wrong"
+    return got.mistakes
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_delta_w_with_its_sign_flipped_is_named_with_momentum(tmp_path, figures):
+    # momentum's first step: v = μ·0 + g with g = ∂E/∂w35 = −δ5·o3, Δw35 = −η·v = δ5·o3
+    # (η = 1) ≈ −0.0277; flipped, +0.0277 — the rule momentum states: Δw = +η·v
+    o3, delta5, _ = _lecture_step()
+    dw35 = -1 * (0.9 * 0 + -delta5 * o3)
+    assert abs(dw35 - -0.02767) < 5e-5
+    slip = written(carry(-dw35, figures), figures)
+    named = _first_mistake(tmp_path, 1, "{name: momentum, momentum: 0.9}", "dw35", slip)
+    assert named[:1] == ("Δw with its sign flipped (Δw = +η·v)",), named
+
+
+@pytest.mark.parametrize("figures", FIGURES)
+def test_delta_w_with_its_sign_flipped_is_named_with_adam(tmp_path, figures):
+    # Adam's first step (t = 1): m = (1 − β1)·g, v = (1 − β2)·g², so m̂ = g and v̂ = g²:
+    # Δw13 = −η·g/(|g| + ε), g = −δ3·x1 — a step of η against g's sign; flipped, with it
+    _, _, delta3 = _lecture_step()
+    g = -delta3 * 0.35
+    m_hat, v_hat = (1 - 0.9) * g / (1 - 0.9), (1 - 0.999) * g * g / (1 - 0.999)
+    dw13 = -0.1 * m_hat / (math.sqrt(v_hat) + 1e-8)
+    assert abs(dw13 - -0.1) < 1e-4  # δ3 < 0, so g > 0 and the step is −η
+    named = _first_mistake(tmp_path, 0.1, "adam", "dw13", written(carry(-dw13, figures), figures))
+    assert named[:1] == ("Δw with its sign flipped (Δw = +η·m̂/(√v̂ + ε))",), named

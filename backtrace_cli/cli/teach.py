@@ -327,7 +327,8 @@ def exercise(
     """Write exercise variants: question sheets, answer keys and configs, with two indexes.
 
     Each variant keeps the network's shape and the question, with new weights, inputs and
-    targets: never 0, every δ and Δw big enough to write, E in one band. DIR/questions/ holds
+    targets: never 0 or ±1, every δ and Δw big enough to write, every named slip changing an
+    answer, E in one band. DIR/questions/ holds
     the sheets and the students' index (publish it); DIR/keys/ and DIR/configs/ the
     solutions, listed in DIR/index.md. Each variant's id (lecture-s7-v03) is in its files.
 

@@ -6,7 +6,9 @@ seed gives the same variants on every machine. A draw is kept when it is fair to
 input is 0 or ±1, every value is in the functions' domains, no gate sits at a kink (relu or abs
 at 0, a tie in max or min), no node's value or gradient is 0 (a 0 hides a slip: after q = 0,
 f = q·z and ∂f/∂z are 0 whatever the student multiplied) — save what a routing gate makes 0 by
-design (relu off, max's loser) — and every gradient is at least `min_magnitude` in size.
+design (relu off, max's loser) — every gradient is at least `min_magnitude` in size, and every
+named slip changes some answer (`rules.hides`: after q = z, ∂f/∂q = z and ∂f/∂z = q are right
+with the multiply gate not swapped).
 The files are a network's: `teach.homework` writes them for every model.
 """
 
@@ -76,7 +78,7 @@ def variants(spec: GraphSpec, count: int, seed: int, rules: Rules, base: str) ->
     values, band = rules.values, rules.loss_band
     ticks = values.ticks()
     if not len(ticks):
-        raise NoFairVariant("no non-zero value in --range at --places; widen it")
+        raise NoFairVariant("no value but 0 and ±1 in --range at --places; widen it")
     outside = f"{spec.output} outside --loss-band"
     out = []
     for number in range(1, count + 1):
@@ -88,11 +90,13 @@ def variants(spec: GraphSpec, count: int, seed: int, rules: Rules, base: str) ->
             why = _fair(candidate, rules.min_magnitude)
             if why is None:
                 value = graph.forward(candidate)[spec.output]
-                if band is None or band[0] <= value <= band[1]:
+                why = outside if band is not None and not band[0] <= value <= band[1] else None
+                if why is None and rules.hides is not None:  # last: it solves the step
+                    why = rules.hides(candidate)
+                if why is None:
                     ident, named = labelled(candidate, spec.name, base, seed, number)
                     out.append(Variant(ident, number, named, value))
                     break
-                why = outside
             reasons[why] = reasons.get(why, 0) + 1
         else:
             common = max(reasons, key=reasons.__getitem__)
@@ -119,8 +123,9 @@ def notes(
         f"- {len(drawn.variants)} variants of {spec.source}, drawn with seed {seed}: the same "
         "seed gives the same files.",
         "- No input is 0 or ±1, no gate sits at a kink, no node's value or gradient is 0 (but "
-        "what a routing gate, relu, max or min, makes 0), and every gradient is at least "
-        f"{rules.min_magnitude:g} in size{banded}. The last column is {spec.output}, not a loss.",
+        "what a routing gate, relu, max or min, makes 0), every named slip changes some "
+        f"answer, and every gradient is at least {rules.min_magnitude:g} in size{banded}. "
+        f"The last column is {spec.output}, not a loss.",
         "- Asked: " + (", ".join(ask) if ask else "every value and gradient") + ".",
     )
     bands = {"output": spec.output, "value_band": None if band is None else list(band)}

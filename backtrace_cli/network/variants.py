@@ -4,14 +4,16 @@ to mark — what the model protocol's `variants` and `notes` do for a network.
 Each variant is drawn from numpy's Generator seeded with (seed, variant number), so the same
 seed gives the same variants on every machine. A draw is kept only when it is fair to hand out:
 
-- no weight, bias, input or target is 0, and no target is 1 (nothing to compute, or a
-  saturated sigmoid target);
+- no weight, bias, input or target is 0 or ±1 (nothing to compute, a factor that hides
+  what it multiplies, or a saturated target), and no net input is within 0.02 of 0 (a
+  sigmoid's output 0.5, a relu at its kink);
 - every δ, Δw and Δb is at least `min_magnitude` in size (0.001 by default: written to 3
   significant figures by hand, it is not 0.000) — except where dropout or a unit switched off
   (relu below 0) makes it exactly 0 by design, and no hidden unit is off in every sample;
-- no relu unit sits at its kink (net = 0) and no output equals its target;
+- no output equals its target;
 - the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
-  the middle half of E over PILOT draws of the same exercise (from the same seed).
+  the middle half of E over PILOT draws of the same exercise (from the same seed);
+- every named slip changes some answer (`rules.hides`, given by the exercise path).
 """
 
 from __future__ import annotations
@@ -109,9 +111,10 @@ def _judge(spec: Spec, rules: Rules) -> tuple[float | None, str]:
     made = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for update, _ in engine.updates(spec, 1):
-            for layer, activation in zip(update.layers, spec.functions):
-                if activation.kinked and bool((np.abs(layer.net) < 1e-12).any()):
-                    return None, f"a {activation.name} unit at its kink (net = 0)"
+            for layer in update.layers:
+                # a relu at its kink, a sigmoid's output 0.5 (to 3 s.f.), a tanh's 0
+                if bool((np.abs(layer.net) <= draws.NEAR_ZERO + 1e-9).any()):
+                    return None, f"a net input within {draws.NEAR_ZERO:g} of 0"
             # a target equal to the output, to the precision the values are written in
             if bool((np.abs(update.error) < 0.5 * 10.0**-rules.values.places).any()):
                 return None, "an output equal to its target"
@@ -135,7 +138,7 @@ def _draws(spec: Spec, rng: np.random.Generator, rules: Rules):
     ticks, targets = values.ticks(), _target_ticks(spec, values)
     if not len(ticks) or not len(targets):
         raise NoFairVariant(
-            f"no non-zero value with {values.places} decimal places lies in "
+            f"no value but 0 and ±1 with {values.places} decimal places lies in "
             f"[{values.low:g}, {values.high:g}]"
             + ("" if len(targets) else " for the targets, which must lie strictly in (0, 1)")
             + ": widen the range or add decimal places"
@@ -198,6 +201,10 @@ def variant(
         if not band[0] <= outcome <= band[1]:
             reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
             continue
+        hidden = rules.hides(candidate) if rules.hides is not None else None
+        if hidden is not None:  # judged last: it solves the step
+            reasons[hidden] = reasons.get(hidden, 0) + 1
+            continue
         ident, named = labelled(candidate, spec.name, base, seed, number)
         return Variant(ident, number, named, outcome)
     if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
@@ -227,7 +234,9 @@ def notes(spec: Spec, drawn: ExerciseSet, seed: int, rules: Rules, ask: tuple[st
     about = (
         f"- {count} variant{'s' if count != 1 else ''} of {spec.source}, drawn with seed {seed}: "
         "the same seed gives the same files.",
-        f"- No value drawn is 0; every δ, Δw and Δb is at least {rules.min_magnitude:g} in size; "
+        f"- No value drawn is 0 or ±1, no net input is within {draws.NEAR_ZERO:g} of 0, and every "
+        "named slip changes some answer; every δ, Δw and Δb is at least "
+        f"{rules.min_magnitude:g} in size; "
         f"the loss E of every variant lies in [{low}, {high}] ({how}).",
         "- Asked: " + (", ".join(ask) if ask else "every quantity of the step") + ".",
     )

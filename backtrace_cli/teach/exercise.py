@@ -9,6 +9,7 @@ with (seed, variant number), so the same seed gives the same variants on every m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .. import tracing
@@ -20,12 +21,15 @@ from ..draws import (  # noqa: F401 (what an exercise is drawn by: tests and the
     Variant,
 )
 from ..sheet import Question, is_ident  # noqa: F401 (moved there; tests import them here)
-from . import homework
+from . import fair, homework
 
 
 def variants(spec: Any, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
     """`count` fair variants of the exercise `spec` (a network's or a graph's), and the band
-    their value was kept in; `base` starts their ids (lecture-s7-v03)."""
+    their value was kept in; `base` starts their ids (lecture-s7-v03). A draw that hides a
+    named slip (one that changes no answer) is drawn again, unless `rules` judge it already."""
+    if rules.hides is None:
+        rules = replace(rules, hides=fair.hides(spec, rules))
     return tracing.model(spec).variants(spec, count, seed, rules, base)
 
 

@@ -7,7 +7,7 @@ they come (the quiz).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -17,7 +17,7 @@ from ..network.records import Equation
 from ..render.numbers import NumberFormat, substituted, symbolic
 from ..solution import Key, Line, Solution, evaluate, slots
 from .answers import Answer
-from .mistakes import mistakes
+from .mistakes import candidates
 from .spans import NO_ROOTS, TINY, Span, World, close, half_unit, within
 from .verdicts import Verdict
 
@@ -267,7 +267,7 @@ def _diagnose(
         lines.append(yours)
     scores: dict[str, float] = {}
     values: dict[str, float] = {}
-    for name, template in _candidates(line, solution):
+    for name, template in candidates(line, solution):
         for world in worlds:
             half = world.half(answer)
             if half is None:
@@ -304,20 +304,6 @@ def _diagnose(
         named,
         tuple(lines),
     )
-
-
-def _candidates(line: Line, solution: Solution) -> Iterator[tuple[str, str]]:
-    """Each named mistake that applies to the line, with the template it gives: the model's
-    mistakes (`mistakes`), then the slips the solution names on the line itself (a graph's)."""
-    for mistake in mistakes(solution.spec):
-        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
-        template = mistake.rewrite(row, solution.spec)
-        if template is None:
-            continue
-        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
-            template = solution.translation.signed_template(template, row.symbol)
-        yield mistake.name, template
-    yield from line.slips
 
 
 @lru_cache(maxsize=16384)  # a class marked at once shows the same rows' working many times

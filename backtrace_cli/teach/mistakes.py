@@ -8,14 +8,18 @@ and the optimizer's slips, the sign convention of the notation, then the general
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .. import formula, tracing
 from ..definitions import activations, notations, optimizers
 from ..definitions.losses import get as get_loss
 from ..network.config import Spec
 from ..network.records import Equation
+
+if TYPE_CHECKING:
+    from ..solution import Line, Solution
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,33 +97,26 @@ def _subtracted(row: Equation, spec: Spec) -> str | None:
 
 
 def _flipped_change(row: Equation, spec: Spec) -> str | None:
-    """Δw = −η·δ·o: the plain rule's change (a product of η, a δ and an output) with its sign
-    flipped, as a student who takes δ for ∂E/∂net still descends. Read from the formula's
-    structure, so no other row's change (an optimizer's step) is touched."""
+    """Δw = −η·δ·o: the update's change with its sign flipped, as a student who takes δ for
+    ∂E/∂net (or g for −∂E/∂w) still descends. Every optimizer's step is a Δ row that reads η
+    (the lecture's η·δ·o, momentum's −η·v, Adam's −η·m̂/(√v̂ + ε)): the slip is its negation,
+    read from the formula's structure."""
     if not row.symbol.startswith("Δ"):
         return None
     parsed = formula.parse(row.formula)
-    factors = _factors(parsed) if parsed is not None else None
-    if not factors or formula.Ref("η") not in factors:
+    if parsed is None or "η" not in formula.names(parsed):
         return None
-    if not any(isinstance(f, formula.Ref) and f.name.startswith("δ") for f in factors):
-        return None
-    return formula.template(formula.Apply("neg", (parsed,)))  # type: ignore[arg-type]
+    return formula.template(formula.Apply("neg", (parsed,)))
 
 
-def _factors(f: formula.Formula) -> list[formula.Formula] | None:
-    """A product's factors (operands and numbers); None for anything but a product."""
-    if isinstance(f, formula.Apply):
-        if f.op != "mul":
-            return None
-        out: list[formula.Formula] = []
-        for arg in f.args:
-            inner = _factors(arg)
-            if inner is None:
-                return None
-            out += inner
-        return out
-    return [f]
+def _flipped_words(spec: Spec) -> str:
+    """The flipped rule as the optimizer states it: plain SGD's is the lecture's Δw = −η·δ·o;
+    another's, its step with the sign turned: Δw = +η·v (momentum), +η·m̂/(√v̂ + ε) (Adam)."""
+    optimizer = spec.optimizer.optimizer
+    if optimizer.name == "sgd":
+        return "Δw = −η·δ·o"
+    step = re.sub(r"\{([^{}]+)\}", r"\1", optimizer.lines[-1].text)
+    return "Δw = +" + step.removeprefix("−")
 
 
 def _no_dropout_scaling(row: Equation, spec: Spec) -> str | None:
@@ -151,7 +148,7 @@ MISTAKES: list[Mistake] = [
     Mistake("net for o (net used where o belongs)", _net_for_o),
     Mistake("the learning rate η left out", _no_learning_rate),
     Mistake("Δw subtracted (w − Δw instead of w + Δw)", _subtracted),
-    Mistake("Δw with its sign flipped (Δw = −η·δ·o)", _flipped_change),
+    Mistake("Δw with its sign flipped", _flipped_change),  # named by the optimizer's rule
     Mistake(
         "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))",
         _no_dropout_scaling,
@@ -169,11 +166,31 @@ def mistakes(spec: Spec) -> list[Mistake]:
     own += [_optimizer_mistake(m) for m in spec.optimizer.optimizer.mistakes]
     slips = [slip for a in functions for slip in a.slips]
     slips += get_loss(spec.loss).slips
-    named = [*own, *(_slip(slip) for slip in slips), *MISTAKES]
+    # Δw's sign flipped is named in the words of the optimizer's own rule
+    flipped = f"Δw with its sign flipped ({_flipped_words(spec)})"
+    general = [replace(m, name=flipped) if m.rewrite is _flipped_change else m for m in MISTAKES]
+    named = [*own, *(_slip(slip) for slip in slips), *general]
     # a textbook's reader who writes the lecture's δ made the sign-convention mistake first
     # of all; in the lecture's notation (t − o) flipped is named first, the convention after
     sign = _sign_convention(spec)
     return [sign, *named] if spec.notation != "lecture" else [*named, sign]
+
+
+def candidates(
+    line: Line, solution: Solution, known: list[Mistake] | None = None
+) -> Iterator[tuple[str, str]]:
+    """Each named mistake that applies to the line, with the template it gives: the model's
+    mistakes (`known`, else `mistakes`), then the slips the solution names on the line itself
+    (a graph's)."""
+    for mistake in mistakes(solution.spec) if known is None else known:
+        row = line.exact.origin or line.exact  # the mistakes read the lecture's formulas
+        template = mistake.rewrite(row, solution.spec)
+        if template is None:
+            continue
+        if line.exact.origin is not None:  # …evaluated with the book's (signed) numbers
+            template = solution.translation.signed_template(template, row.symbol)
+        yield mistake.name, template
+    yield from line.slips
 
 
 def _sign_convention(spec: Spec) -> Mistake:
