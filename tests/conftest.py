@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -17,6 +18,11 @@ def _is_graph(name: str) -> bool:
 
     return any(key in yaml.safe_load(example_text(name)) for key in ("expression", "nodes"))
 
+
+# new mutations each fuzz test draws in a run (60 of a kind cost a few seconds of a suite held
+# to 60 s); a long session by hand finds more:
+#     BACKTRACE_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py tests/test_bad_input.py
+FUZZ_EXAMPLES = int(os.environ.get("BACKTRACE_FUZZ_EXAMPLES", "60"))
 
 # the built-in examples by model: layered networks, and computational graphs
 NETWORKS = [name for name in example_names() if not _is_graph(name)]
