@@ -29,6 +29,28 @@ NETWORKS = [name for name in example_names() if not _is_graph(name)]
 GRAPHS = [name for name in example_names() if _is_graph(name)]
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, a file's tests to one worker, with the files that use
+    tests/node_parsers.py to one worker together: KaTeX, Mermaid and jsdom load in one node
+    process for the session instead of one a worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from functools import cache
+
+    from xdist.scheduler import LoadFileScheduling
+
+    @cache
+    def uses_node(file: str) -> bool:
+        return "from node_parsers import" in (config.rootpath / file).read_text(encoding="utf-8")
+
+    class NodeFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "node_parsers" if uses_node(file) else file
+
+    return NodeFilesTogether(config, log)
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
