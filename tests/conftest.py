@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -18,9 +19,36 @@ def _is_graph(name: str) -> bool:
     return any(key in yaml.safe_load(example_text(name)) for key in ("expression", "nodes"))
 
 
+# new mutations each fuzz test draws in a run (60 of a kind cost a few seconds of a suite held
+# to 60 s); a long session by hand finds more:
+#     BACKTRACE_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py tests/test_bad_input.py
+FUZZ_EXAMPLES = int(os.environ.get("BACKTRACE_FUZZ_EXAMPLES", "60"))
+
 # the built-in examples by model: layered networks, and computational graphs
 NETWORKS = [name for name in example_names() if not _is_graph(name)]
 GRAPHS = [name for name in example_names() if _is_graph(name)]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, a file's tests to one worker, with the files that use
+    tests/node_parsers.py to one worker together: KaTeX, Mermaid and jsdom load in one node
+    process for the session instead of one a worker."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from functools import cache
+
+    from xdist.scheduler import LoadFileScheduling
+
+    @cache
+    def uses_node(file: str) -> bool:
+        return "from node_parsers import" in (config.rootpath / file).read_text(encoding="utf-8")
+
+    class NodeFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = super()._split_scope(nodeid)
+            return "node_parsers" if uses_node(file) else file
+
+    return NodeFilesTogether(config, log)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 The packages pinned in tests/node/ are installed once into a cache folder (by `npm ci`, from
 the committed lock file); only a machine without node skips, saying so. One node process
-serves each test worker's session (tests/node/server.mjs): its tests' documents go to it.
+serves the session (tests/node/server.mjs): the files importing this module go to one test
+worker together (tests/conftest.py), and their documents go to it.
 """
 
 from __future__ import annotations

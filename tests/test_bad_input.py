@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -340,8 +341,9 @@ def mutations() -> st.SearchStrategy[dict]:
     return mutate()
 
 
+# one of tests/test_fuzz.py's kinds of mutation, on the lecture config: sampled as they are
 @settings(
-    max_examples=200,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -6,20 +6,17 @@ either run or exit 2 with one message — never another status, a traceback or a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+from conftest import FUZZ_EXAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backtrace_cli.cli import cli
 from backtrace_cli.network.config import example_names, example_text
 
-# 60 new mutations of each kind in every run (150 cost ~11 s of a suite held to 60 s); a long
-# session by hand finds more
-EXAMPLES = int(os.environ.get("BACKTRACE_FUZZ_EXAMPLES", "60"))
 SOURCES = {name: example_text(name) for name in example_names()}
 
 junk = st.one_of(
@@ -110,7 +107,7 @@ def _check(runner, path: Path, text: str) -> None:
 
 
 FUZZ = settings(
-    max_examples=EXAMPLES,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
