@@ -114,6 +114,21 @@ def test_no_drawn_value_is_0_or_1_and_no_net_input_is_near_0(seed):
         assert min(abs(net3), abs(net4), abs(net5)) >= 0.02, (v.ident, net3, net4, net5)
 
 
+def test_xors_truth_table_stays_and_only_its_parameters_are_drawn():
+    """PRODUCT.md, fair variants: what the config fixes, like XOR's 0/1 inputs, stays. Every
+    variant of xor keeps the four samples as the config writes them; its weights and biases
+    are drawn, never 0 or ±1."""
+    spec = config.load("xor")
+    table = [([0, 0], [0]), ([0, 1], [1]), ([1, 0], [1]), ([1, 1], [0])]
+    drawn = variants(spec, 5, 2, Rules(), "xor").variants
+    for v in drawn:
+        s = v.spec
+        assert [(list(x.inputs), list(x.targets)) for x in s.samples] == table
+        for a in [*s.weights, *s.biases]:
+            assert np.all((a != 0) & (np.abs(a) != 1)), (v.ident, a)
+    assert len({tuple(v.spec.weights[0].flat) for v in drawn}) == len(drawn)
+
+
 def test_the_issues_degenerate_draws_are_gone():
     """Seed 1 of the lecture used to give x1 = w13 = w45 = 0 (δ4 = 0, four updates 0); a 2-3-2
     net had inputs of 0 in 5 of 30 variants and E from 0.008 to 0.44."""

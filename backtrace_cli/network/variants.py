@@ -49,6 +49,11 @@ def _target_ticks(spec: Spec, values: Values) -> np.ndarray:
     return ticks[ticks != 10**values.places]
 
 
+def _fixed_data(spec: Spec) -> bool:
+    """The config's samples are a problem's own data, never drawn: every input 0 or ±1."""
+    return all(np.isin(s.inputs, (-1.0, 0.0, 1.0)).all() for s in spec.samples)
+
+
 def _draw(spec: Spec, rng: np.random.Generator, values: Values, ticks, targets) -> Spec:
     weights = tuple(_frozen(values.draw(rng, w.shape, ticks)) for w in spec.weights)
     biases = None
@@ -56,11 +61,13 @@ def _draw(spec: Spec, rng: np.random.Generator, values: Values, ticks, targets) 
         biases = tuple(
             None if b is None else _frozen(values.draw(rng, b.shape, ticks)) for b in spec.biases
         )
-    # a distribution over classes (cross-entropy) keeps each sample's class as the config has it
-    keep = get_loss(spec.loss).distribution
+    # data the config fixes stays as it has it: inputs of 0 and ±1 only (XOR's truth table)
+    # with their targets, and a distribution over classes (cross-entropy) each sample's class
+    fixed = _fixed_data(spec)
+    keep = fixed or get_loss(spec.loss).distribution
     samples = tuple(
         Sample(
-            _frozen(values.draw(rng, s.inputs.shape, ticks)),
+            s.inputs if fixed else _frozen(values.draw(rng, s.inputs.shape, ticks)),
             s.targets if keep else _frozen(values.draw(rng, s.targets.shape, targets)),
         )
         for s in spec.samples
