@@ -134,6 +134,12 @@ class Answer:
         return max(1, len(digits))
 
     @property
+    def whole(self) -> bool:
+        """Written as a whole number ("4", "−12"): exact, unless `round:` says otherwise."""
+        cleaned = numerals.plain(self.written)
+        return cleaned is not None and not any(c in cleaned for c in ".eE")
+
+    @property
     def places(self) -> int:
         """Decimal places written: "−0.0407" → 4."""
         number = _decimal(self.written)

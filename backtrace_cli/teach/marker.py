@@ -158,7 +158,7 @@ class Marker:
         if verdict.kind == "wrong" and rounding and not verdict.mistakes:
             # declared: −0.008 is −0.00800 — unless no mistake explains it, a right value
             # written too coarsely
-            verdict = _coarse(line, answer, _recast(verdict)) or verdict
+            verdict = _coarse(line, answer, _recast(verdict), rounding) or verdict
         return verdict
 
 
@@ -202,7 +202,7 @@ def _judge(
             if mode is None or (rounding and within(answer, exact, half, 0.0, carried)):
                 return verdict("right", "right")
             return verdict("right", f"right for {mode} carried", mode)
-    coarse = None if rounding else _coarse(line, answer, verdict)
+    coarse = None if rounding else _coarse(line, answer, verdict, rounding)
     if coarse is not None:  # one figure, right at it: too coarse to tell what it follows from
         return coarse
     follows: Span | None = None
@@ -231,9 +231,12 @@ def _recast(wrong: Verdict) -> Callable[..., Verdict]:
     return again
 
 
-def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:
-    """A right value typed with one significant figure: too coarse to tell, its own verdict."""
-    if answer.figures != 1:
+def _coarse(
+    line: Line, answer: Answer, verdict: Callable[..., Verdict], rounding: str | None
+) -> Verdict | None:
+    """A right value typed with one significant figure: too coarse to tell, its own verdict.
+    A whole number is exact unless a rounding is declared: 4 is not 3.7 to one figure."""
+    if answer.figures != 1 or (answer.whole and not rounding):
         return None
     for mode in line.rows:
         if close(answer.value, line.rows[mode].value, 0.5 * 10.0**-answer.places):
