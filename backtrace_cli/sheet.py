@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .definitions.notation import symbol_of
 
 UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
+PLACEHOLDER = "…"  # where a sheet's hand-in example puts a value: read back as unanswered
 IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
 
 

@@ -4,7 +4,16 @@ expectation is worked out here by hand from the circuit's own formulas."""
 
 from __future__ import annotations
 
+import csv
+import io
+import random
+import re
+
+import students as hand
+from test_marking import NET232
+
 import backtrace_cli.teach.check  # the callable module `check` marks with
+from backtrace_cli.cli import cli
 
 # f = (x + y)·z with x = −2, y = 5, z = −4: q = 3, f = −12 (CS231n's first circuit)
 Z = -4
@@ -61,3 +70,109 @@ def test_a_whole_number_is_not_a_right_value_to_one_figure_unless_round_says_so(
     # a declared rounding says otherwise: 4 is then the one figure 3.7 rounds to
     marked = by_name(backtrace_cli.teach.check({"round": "1sf", "answers": {"s": 4}}, near))
     assert marked["s"]["kind"] == "right"
+
+
+# ---------------------------------------------------------------- 4. blanks and typos
+
+# NET232: a 2-3-2 network worked by hand (tests/students.py, from the lecture's formulas):
+# units 1–2 inputs, 3–5 hidden, 6–7 outputs — 42 quantities, every one a question
+
+
+def worked() -> dict[str, float]:
+    return hand.work(NET232, None, None, random.Random(0)).values
+
+
+def test_a_blank_or_the_sheets_placeholder_is_an_unanswered_question():
+    answers: dict[str, object] = dict(worked())
+    total = len(answers)
+    answers |= {"e6": None, "o3": "…", "delta4": "...", "w25": ""}  # `e6:`, `o3: …`, …
+    report = backtrace_cli.teach.check({"answers": answers}, NET232.config())
+    assert report["total"] == total
+    assert report["correct"] == total - 4
+    assert sorted(u["name"] for u in report["unanswered"]) == ["delta4", "e6", "o3", "w25"]
+    assert report["counts"]["wrong"] == 0 and report["notes"] == []
+
+
+def test_a_file_of_blanks_only_is_marked_as_nothing_answered():
+    report = backtrace_cli.teach.check({"answers": {"o6": None, "e6": "…"}}, NET232.config())
+    assert (report["correct"], report["total"]) == (0, len(worked()))
+
+
+def test_one_misspelt_name_costs_one_answer_and_is_flagged_with_the_nearest_names():
+    answers = dict(worked())
+    total = len(answers)
+    answers["dw64"] = answers.pop("dw46")  # Δw from unit 4 to unit 6, its digits swapped
+    report = backtrace_cli.teach.check({"answers": answers}, NET232.config())
+    assert report["correct"] == total - 1
+    assert [u["name"] for u in report["unanswered"]] == ["dw46"]
+    (note,) = report["notes"]
+    # one edit away: dw46 (the swap), dw14 and dw24 (one digit); dw46 comes first, as the
+    # solution lists the output layer's updates first
+    assert note.endswith("answers.dw64: not marked; no such name here — did you mean dw46 or "
+                         "dw14 or dw24?"), note  # fmt: skip
+
+
+def _exercise(runner, tmp_path) -> tuple[str, str, list[str], str]:
+    """A one-variant set of the lecture: its folder, the variant's id, the sheet's names
+    and text."""
+    folder = tmp_path / "hw"
+    result = runner.invoke(cli, ["exercise", "lecture", "--variants", "1", "--seed", "7",
+                                 "-o", str(folder)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (sheet,) = (folder / "questions").glob("lecture-*.md")
+    text = sheet.read_text(encoding="utf-8")
+    names = re.findall(r"^\| .* \| `(\w+)` \| \|$", text, flags=re.M)
+    return str(folder), sheet.stem, names, text
+
+
+def test_the_sheets_own_hand_in_block_is_a_file_of_unanswered_questions(runner, tmp_path):
+    folder, ident, names, text = _exercise(runner, tmp_path)
+    block = text.split("```yaml\n")[1].split("```")[0]  # as the sheet shows it, … and all
+    assert "…" in block and f"variant: {ident}" in block
+    answers = tmp_path / "ada.yaml"
+    answers.write_text(block.replace("your name", "Ada"), encoding="utf-8")
+    grades = tmp_path / "grades.csv"
+    args = ["check", "--exercises", folder, str(answers), "--gradebook", str(grades)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output  # unanswered, not unreadable (2)
+    (row,) = csv.DictReader(io.StringIO(grades.read_text(encoding="utf-8-sig")))
+    assert (row["student"], row["variant"], row["error"]) == ("Ada", ident, "")
+    assert (row["mark"], row["total"]) == ("0", str(len(names)))
+    assert {row[name] for name in names} == {"unanswered"}
+
+
+def test_a_typo_in_a_class_costs_one_cell_and_the_row_says_why(runner, tmp_path):
+    folder, ident, names, _ = _exercise(runner, tmp_path)
+    answers = tmp_path / "bob.yaml"
+    answers.write_text(
+        f"variant: {ident}\nstudent: Bob\nanswers:\n  e5:\n  dw64: 0.1\n", encoding="utf-8"
+    )
+    grades = tmp_path / "grades.csv"
+    args = ["check", "--exercises", folder, str(answers), "--gradebook", str(grades)]
+    assert runner.invoke(cli, args).exit_code == 1
+    (row,) = csv.DictReader(io.StringIO(grades.read_text(encoding="utf-8-sig")))
+    assert (row["student"], row["variant"], row["error"]) == ("Bob", ident, "")
+    assert row["e5"] == "unanswered" and row["total"] == str(len(names))
+    assert row["note"] == (
+        "line 5, answers.dw64: not marked; no such name here — did you mean dw14 or dw24?"
+    )  # the lecture's 2-2-1 has dw14 and dw24 one digit away, no dw46
+
+
+def test_a_file_that_cannot_be_read_keeps_its_students_name_and_variant(runner, tmp_path):
+    folder, ident, _, _ = _exercise(runner, tmp_path)
+    answers = tmp_path / "cy.yaml"
+    answers.write_text(f"variant: {ident}\nstudent: Cy\nanswers:\n  o3: high\n", encoding="utf-8")
+    grades = tmp_path / "grades.csv"
+    args = ["check", "--exercises", folder, str(answers), "--gradebook", str(grades)]
+    assert runner.invoke(cli, args).exit_code == 2
+    (row,) = csv.DictReader(io.StringIO(grades.read_text(encoding="utf-8-sig")))
+    assert (row["student"], row["variant"]) == ("Cy", ident)
+    assert row["error"].endswith("answers.o3: 'high' is not a number")
+
+
+def test_a_graphs_empty_lines_are_unanswered_questions():
+    # the circuit's five questions, two of them left as empty lines (`q:`, `df/dx:`)
+    answers = {"q": None, "f": -12, "df/dz": 3, "df/dx": None, "df/dy": -4}
+    report = backtrace_cli.teach.check({"answers": answers}, "circuit")
+    assert (report["correct"], report["total"]) == (3, 5)  # f = 3·(−4), ∂f/∂z = q, ∂f/∂y = z
+    assert [u["symbol"] for u in report["unanswered"]] == ["q", "∂f/∂x"]
