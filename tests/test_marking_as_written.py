@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import re
 
@@ -176,3 +177,38 @@ def test_a_graphs_empty_lines_are_unanswered_questions():
     report = backtrace_cli.teach.check({"answers": answers}, "circuit")
     assert (report["correct"], report["total"]) == (3, 5)  # f = 3·(−4), ∂f/∂z = q, ∂f/∂y = z
     assert [u["symbol"] for u in report["unanswered"]] == ["q", "∂f/∂x"]
+
+
+# ---------------------------------------------------------------- 7. the variant a file names
+
+
+def test_exercise_config_says_when_a_file_names_another_variant(runner, tmp_path):
+    folder = tmp_path / "hw"
+    made = runner.invoke(cli, ["exercise", "lecture", "--variants", "2", "--seed", "7",
+                               "-o", str(folder)])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    first, second = sorted(p.stem for p in (folder / "configs").glob("*.yaml"))
+    config = str(folder / "configs" / f"{first}.yaml")
+    answers = tmp_path / "dee.yaml"
+    answers.write_text(f"variant: {second}\nstudent: Dee\nanswers:\n  net3: 0.5\n")
+    result = runner.invoke(cli, ["check", "--exercise", config, str(answers), "--format", "json"])
+    notes = json.loads(result.output)["notes"]
+    assert notes == [
+        f"line 1, variant: this file answers {second}, but was marked against {first} "
+        f"(--exercise {config})"
+    ]
+    grades = tmp_path / "grades.csv"
+    args = ["check", "--exercise", config, str(answers), "--gradebook", str(grades)]
+    runner.invoke(cli, args)
+    (row,) = csv.DictReader(io.StringIO(grades.read_text(encoding="utf-8-sig")))
+    assert row["note"] == notes[0] and row["variant"] == second
+    # the variant it names, or a built-in example's name: both named all the same
+    answers.write_text(f"variant: {first}\nanswers:\n  net3: 0.5\n")
+    result = runner.invoke(cli, ["check", "--exercise", config, str(answers), "--format", "json"])
+    assert json.loads(result.output)["notes"] == []
+    result = runner.invoke(
+        cli, ["check", "--exercise", "lecture", str(answers), "--format", "json"]
+    )
+    assert json.loads(result.output)["notes"] == [
+        f"line 1, variant: this file answers {first}, but was marked against --exercise lecture"
+    ]

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import models, tracing
 from ..core.errors import ConfigError, cut, quote, visible
-from ..sheet import Question
+from ..sheet import Question, variant_of
 from . import check, homework
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
@@ -102,6 +102,7 @@ class Marker:
 
     folder: homework.Set | None = None
     config: Any = None  # a loaded Spec
+    given: str = ""  # --exercise CONFIG, as given: what a note names
     notation: str | None = None  # --notation: the textbook every file's names are read in
     solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
@@ -154,9 +155,25 @@ class Marker:
             )
         except ConfigError as err:
             return Row(path, student, variant, error=str(err))
+        if self.config is not None and sheet.variant:
+            report = replace(report, notes=(*report.notes, *self._other_variant(sheet)))
         if questions is None:
             questions = _columns(report)
         return Row(path, student, variant, report, questions)
+
+    def _other_variant(self, sheet: Any) -> tuple[str, ...]:
+        """With --exercise CONFIG, a file that says it answers another variant: said, both
+        named (it is marked against CONFIG, as asked)."""
+        ours = variant_of(self.config.name)
+        if sheet.variant == ours:
+            return ()
+        doc = sheet.document
+        line = doc.line(("variant",)) if doc is not None else None
+        place = f"line {line}, " if line is not None else ""
+        given = f"--exercise {self.given}"  # the teacher's own words: not cut
+        against = f"{ours} ({given})" if ours else given
+        mine = cut(sheet.variant)
+        return (f"{place}variant: this file answers {mine}, but was marked against {against}",)
 
     def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
         """The config a file is marked against, the questions asked, and a cache key (None:
@@ -232,7 +249,7 @@ def marker(
         return Marker(notation=notation, teacher=teacher)
     loaded = models.load(config)
     tracing.model(loaded).refuse_notation(notation)
-    return Marker(config=loaded, notation=notation)
+    return Marker(config=loaded, given=config, notation=notation)
 
 
 def refuse_existing(path: str) -> None:
