@@ -212,3 +212,21 @@ def test_exercise_config_says_when_a_file_names_another_variant(runner, tmp_path
     assert json.loads(result.output)["notes"] == [
         f"line 1, variant: this file answers {first}, but was marked against --exercise lecture"
     ]
+
+
+# ---------------------------------------------------------------- 8. a long answer, quoted
+
+
+def test_a_long_answer_is_quoted_in_at_most_60_characters_wherever_it_is_echoed(runner, tmp_path):
+    # YAML reads 0x + 250 f's as 16^250 − 1, a whole number of 302 digits that float64 holds
+    # (under 2^1024); e5 = t5 − o5 is then worked "with your values" at e5's 321 places
+    huge = "0x" + "f" * 250
+    assert len(str(16**250 - 1)) == 302
+    path = tmp_path / "long.yaml"
+    path.write_text(f"exercise: lecture\nanswers:\n  o5: {huge}\n  e5: 1.5e-320\n")
+    for fmt in ("table", "markdown", "json"):
+        result = runner.invoke(cli, ["check", str(path), "--format", fmt], env={"COLUMNS": "80"})
+        assert result.exit_code == 1, result.output
+        assert "with your values" in result.output or fmt == "table"
+        runs = re.findall(r"[\d−.e+-]{61,}", result.output)
+        assert runs == [], (fmt, [run[:80] for run in runs])

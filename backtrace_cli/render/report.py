@@ -36,7 +36,7 @@ def _label(v: Verdict) -> str:
 
 
 def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
-    yours = v.answer.written.replace("-", "−") if v.answer else "—"
+    yours = v.answer.shown.replace("-", "−") if v.answer else "—"
     return _label(v), yours, fmt(v.expected), v.verdict
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import models, tracing
 from ..core import numerals, safefile
-from ..core.errors import ConfigError, quote
+from ..core.errors import ConfigError, cut, quote
 from ..core.examples import example_names
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
@@ -132,6 +132,11 @@ class Answer:
         while len(digits) > 1 and digits[0] == 0:
             digits = digits[1:]
         return max(1, len(digits))
+
+    @property
+    def shown(self) -> str:
+        """As written, as a report echoes it: at most 60 characters ("1071508…")."""
+        return cut(self.written)
 
     @property
     def blank(self) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from ..core.errors import QUOTE_LIMIT
 from ..core.rounding import round_value
 from ..definitions import notation
 from ..network.records import Equation
@@ -348,7 +349,7 @@ def _yours(line: Line, world: World, answer: Answer, rounding: str | None) -> st
     if result is None:
         return ""
     written = {
-        name: world.pending[(line.key[0], line.key[1], name)].written.replace("-", "−")
+        name: world.pending[(line.key[0], line.key[1], name)].shown.replace("-", "−")
         for name in own
     }
     number = NumberFormat(6)
@@ -367,7 +368,11 @@ def _as_written(value: float, answer: Answer, rounding: str | None) -> str:
     """A value at the precision the student wrote (or declared)."""
     if rounding:
         return NumberFormat(6, rounding)(round_value(value, rounding))
-    return f"{value:.{answer.places}f}".replace("-", "−")
+    short = abs(value) < 1e40 and answer.places <= QUOTE_LIMIT  # else no need to write it out
+    text = f"{value:.{answer.places}f}" if short else ""
+    if not text or len(text) > QUOTE_LIMIT:  # 1e300 or 1.5e-320 written out: a page of digits
+        text = f"{value:.{min(answer.figures, 17)}g}"
+    return text.replace("-", "−")
 
 
 def unanswered(solution: Solution, key: Key) -> Verdict:

@@ -126,7 +126,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "epoch": v.epoch,
             "sample": v.sample,
             "yours": v.answer.value if v.answer else None,
-            "written": v.answer.written if v.answer else None,
+            "written": v.answer.shown if v.answer else None,
             "expected": v.expected,
             "kind": v.kind,
             "verdict": v.verdict,
