@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .sheet import VARIANT_OF
+
 ATTEMPTS = 2000  # draws per variant before giving up (read at each draw: tests lower it)
 MIN_MAGNITUDE = 0.001
 NEAR_ZERO = 0.02  # no net input closer to 0: a sigmoid's output then differs from 0.5 at 3 s.f.
@@ -91,7 +93,7 @@ def labelled(candidate: Any, title: str, base: str, seed: int, number: int) -> t
     ident = f"{slug(base)}-s{seed}-v{number:02d}"
     named = replace(
         candidate,
-        name=f"{title} · variant {ident}",
+        name=f"{title}{VARIANT_OF}{ident}",
         source=ident,
         description=f"Exercise variant {ident} (seed {seed}).",
     )

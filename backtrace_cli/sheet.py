@@ -11,12 +11,22 @@ from dataclasses import dataclass
 from .definitions.notation import symbol_of
 
 UNRESOLVED = "?"  # an answer's symbol before its name is read in the notation it is marked in
+PLACEHOLDER = "…"  # where a sheet's hand-in example puts a value: read back as unanswered
 IDENT = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*-s\d+-v\d{2,}")
+
+
+VARIANT_OF = " · variant "  # a variant config's name ends with it and its id (draws.labelled)
 
 
 def is_ident(text: str) -> bool:
     """A variant id as `variant` writes it (lecture-s7-v03): never a path."""
     return IDENT.fullmatch(text) is not None
+
+
+def variant_of(name: str) -> str | None:
+    """The variant id a config's name ends with ("… · variant lecture-s7-v03"), or None."""
+    ident = name.rpartition(VARIANT_OF)[2] if VARIANT_OF in name else ""
+    return ident if is_ident(ident) else None
 
 
 @dataclass(frozen=True, slots=True)

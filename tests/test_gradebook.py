@@ -146,7 +146,7 @@ def test_a_class_in_one_command(homework, tmp_path):
     questions = ["net3", "o3", "net4", "o4", "net5", "o5", "e5", "E", "delta5", "delta3",
                  "delta4", "dw35", "w35"]  # fmt: skip
     assert header == ["file", "student", "variant", "mark", "total", "first_wrong", "mistake",
-                      *questions, "error"]  # fmt: skip
+                      *questions, "error", "note"]  # fmt: skip
     for name, want in expected.items():
         row = rows[name]
         if "error" in want:

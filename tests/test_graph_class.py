@@ -121,7 +121,7 @@ def test_a_graph_set_of_25_is_marked_as_a_class_into_one_csv(runner, tmp_path):
     rows = list(csv.DictReader(book.read_text().splitlines()))
     assert [row["student"] for row in rows] == ["ann", "bob", "cy"]
     columns = ["q", "f", "∂f/∂x", "∂f/∂y", "∂f/∂z"]  # the sheet's order, the report's names
-    assert list(rows[0])[7:] == [*columns, "error"]
+    assert list(rows[0])[7:] == [*columns, "error", "note"]
     ann, bob, cy = rows
     assert (ann["variant"], ann["mark"], ann["total"], ann["first_wrong"]) == (right, "5", "5", "")
     assert [ann[c] for c in columns] == ["right"] * 5 and ann["error"] == ""

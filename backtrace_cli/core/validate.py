@@ -24,6 +24,35 @@ def closest(word: str, options: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
+def nearest(word: str, options: Sequence[str], most: int = 4) -> list[str]:
+    """The options nearest a mistyped name, in their own order: those fewest edits away
+    (a swap of two neighbours is one: dw64 → dw46), if that is close; else difflib's."""
+    distance = {option: _edits(word, option) for option in dict.fromkeys(options)}
+    least = min(distance.values(), default=0)
+    if distance and least <= max(1, len(word) // 3):
+        return [option for option, d in distance.items() if d == least][:most]
+    import difflib  # only when there is a mistake to explain
+
+    return difflib.get_close_matches(word, list(distance), n=most, cutoff=0.5)
+
+
+def _edits(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn a into b."""
+    if abs(len(a) - len(b)) > 3 or len(a) > 60:  # far apart either way: not worth the table
+        return 4 + abs(len(a) - len(b))
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        now = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            now[j] = min(row[j] + 1, now[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                now[j] = min(now[j], before[j - 2] + 1)
+        before, row = row, now
+    return row[-1]
+
+
 class Checker:
     """Reads fields out of a Document, raising located ConfigErrors."""
 

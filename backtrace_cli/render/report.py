@@ -36,7 +36,7 @@ def _label(v: Verdict) -> str:
 
 
 def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
-    yours = v.answer.written.replace("-", "−") if v.answer else "—"
+    yours = v.answer.shown.replace("-", "−") if v.answer else "—"
     return _label(v), yours, fmt(v.expected), v.verdict
 
 
@@ -65,6 +65,7 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
     parts.append(Text(report.summary(), style="bold"))
     if report.unanswered:
         parts.append(Text(_unanswered_line(report, UNANSWERED_SHOWN), style="dim"))
+    parts += [Text(f"Note: {visible(note)}", style="yellow") for note in report.notes]
     wrong = [v for v in report.answered if v.kind == "wrong"]
     for n, v in enumerate(wrong):
         if n == 0:
@@ -91,6 +92,8 @@ def markdown(report: Report, fmt: NumberFormat) -> str:
     out += ["", f"**{report.summary()}.**", ""]
     if report.unanswered:
         out += [_unanswered_line(report, 4 * UNANSWERED_SHOWN) + ".", ""]
+    if report.notes:
+        out += [f"- Note: {escape.markdown(note)}" for note in report.notes] + [""]
     for v in report.answered:
         if v.kind == "wrong":
             out += [f"## Wrong: `{_label(v)}`", ""]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .. import tracing
 from ..graph.trace import GraphTrace
 from ..network.records import Trace
+from ..sheet import PLACEHOLDER
 from . import escape
 from .graph_formula import latex_name
 from .latex import latex_symbol, math_inline
@@ -78,12 +79,13 @@ def hand_in(ident: str, asked: Sequence[Question]) -> list[str]:
     first = [q for q in asked if q.sample == 1][:2] or list(asked[:1])
     later = next((q for q in asked if q.sample > 1), None)
     lines = [f"variant: {ident}", "student: your name", "answers:"]
-    lines += [f"  {q.name}: …" for q in first]
+    lines += [f"  {q.name}: {PLACEHOLDER}" for q in first]
     if later is not None:
-        lines += ["samples:", f"  {later.sample}:", f"    {later.name}: …"]
+        lines += ["samples:", f"  {later.sample}:", f"    {later.name}: {PLACEHOLDER}"]
     return [
         "Write your answers in a YAML file by the names in the table, with the variant's id, "
-        "and hand it in. Replace each … with your value; leave out what you did not find.",
+        f"and hand it in. Replace each {PLACEHOLDER} with your value; leave out what you did "
+        "not find.",
         "",
         "```yaml",
         *lines,

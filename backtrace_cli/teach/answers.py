@@ -17,13 +17,13 @@ from typing import Any
 
 from .. import models, tracing
 from ..core import numerals, safefile
-from ..core.errors import ConfigError, quote
+from ..core.errors import ConfigError, cut, quote
 from ..core.examples import example_names
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
 from ..graph import sheet as graph_sheet
-from ..sheet import Question
+from ..sheet import PLACEHOLDER, Question
 from ..solution import UNRESOLVED, Key
 
 KEYS = (
@@ -134,6 +134,22 @@ class Answer:
         return max(1, len(digits))
 
     @property
+    def shown(self) -> str:
+        """As written, as a report echoes it: at most 60 characters ("1071508…")."""
+        return cut(self.written)
+
+    @property
+    def blank(self) -> bool:
+        """Given no value: a question left out (`e5:`, or the sheet's placeholder `…`)."""
+        return math.isnan(self.value)
+
+    @property
+    def whole(self) -> bool:
+        """Written as a whole number ("4", "−12"): exact, unless `round:` says otherwise."""
+        cleaned = numerals.plain(self.written)
+        return cleaned is not None and not any(c in cleaned for c in ".eE")
+
+    @property
     def places(self) -> int:
         """Decimal places written: "−0.0407" → 4."""
         number = _decimal(self.written)
@@ -165,6 +181,12 @@ class AnswerSheet:
     student: str | None = None  # `student:` — who wrote it
     notation: str | None = None  # `notation:` — the textbook whose names the answers use
     gradients: bool | None = None  # `gradients:` — marked with the chain-rule rows (run's)
+    blanks: tuple[Answer, ...] = ()  # names given no value (`e5:`, the sheet's `…`): unanswered
+
+    @property
+    def epochs(self) -> int:
+        """The last epoch the file answers (a blank one too)."""
+        return max((a.epoch for a in (*self.answers, *self.blanks)), default=1)
 
 
 def read(
@@ -180,9 +202,25 @@ def read(
     folder the file was found in, which no link in it may lead out of; `teacher`: a class
     is marked, where only a built-in example's name may be followed; `reading`: the model's
     keys and names (a graph's: `GRAPH`)."""
-    text = safefile.read_text(path, root, ANSWERS_FILE)
     base = base_dir if base_dir is not None else os.path.dirname(os.path.abspath(path))
-    return from_document(parse(text, path, ANSWERS_FILE), base, named, teacher, reading)
+    return from_document(document(path, root), base, named, teacher, reading)
+
+
+def document(path: str, root: str | None = None) -> Document:
+    """An answers file parsed, not yet read (ConfigError when it cannot be parsed)."""
+    return parse(safefile.read_text(path, root, ANSWERS_FILE), path, ANSWERS_FILE)
+
+
+def identity(doc: Document) -> tuple[str | None, str | None]:
+    """Who wrote a parsed file and which variant it answers, as far as it says (a file
+    that is then not read still keeps its row's name and variant)."""
+    data = doc.value if isinstance(doc.value, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+    return text("student"), text("variant")
 
 
 TEACHERS_ONLY = (
@@ -277,7 +315,9 @@ def from_document(
                 ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"
             )
         answers += answers_in(doc, ("epochs", n), value, int(n), 1)
-    if not answers:
+    blanks = [answer for answer in answers if answer.blank]
+    answers = [answer for answer in answers if not answer.blank]
+    if not answers and not blanks:
         raise doc.missing("answers", f"missing; give your values, e.g. {reading.example}")
     seen: dict[Key, Answer] = {}
     for answer in answers:
@@ -285,8 +325,19 @@ def from_document(
             first = yaml_place(seen[answer.key].where)
             raise doc.error(answer.where, f"the same quantity as {first}; give it once")
         seen[answer.key] = answer
+    blanks = [blank for blank in blanks if blank.key not in seen]
     return AnswerSheet(
-        path, exercise, rounding, tuple(answers), doc, against, variant, student, book, gradients
+        path,
+        exercise,
+        rounding,
+        tuple(answers),
+        doc,
+        against,
+        variant,
+        student,
+        book,
+        gradients,
+        tuple(dict((b.key, b) for b in blanks).values()),
     )
 
 
@@ -295,8 +346,11 @@ def read_as(sheet: AnswerSheet, reading: Reading) -> AnswerSheet:
     exercise turned out to be a graph (`config: circuit`), df/dx → ∂f/∂x, w_new → new w."""
     if sheet.document is not None and isinstance(sheet.document.value, dict):
         _known_keys(sheet.document, sheet.document.value, reading)  # a graph's has no notation:
-    answers = tuple(replace(a, symbol=reading.symbol_of(a.name) or a.symbol) for a in sheet.answers)
-    return replace(sheet, answers=answers)
+
+    def read(given: tuple[Answer, ...]) -> tuple[Answer, ...]:
+        return tuple(replace(a, symbol=reading.symbol_of(a.name) or a.symbol) for a in given)
+
+    return replace(sheet, answers=read(sheet.answers), blanks=read(sheet.blanks))
 
 
 def _known_keys(doc: Document, data: dict[str, Any], reading: Reading) -> None:
@@ -360,6 +414,15 @@ def read_rounding(doc: Document, data: dict[str, Any]) -> str | None:
     return f"{parsed[0]}{parsed[1]}"
 
 
+# what a sheet writes where a value goes (render.sheets.hand_in), and its ASCII spelling
+PLACEHOLDERS = (PLACEHOLDER, "...", "")
+
+
+def is_blank(value: Any) -> bool:
+    """A value left out: nothing (`e5:`), or the sheet's placeholder left in (`e5: …`)."""
+    return value is None or (isinstance(value, str) and value.strip() in PLACEHOLDERS)
+
+
 NOT_A_QUANTITY = (
     "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
     "(Δw45), w45 (the new weight), db3, b3 (the new bias)"
@@ -385,6 +448,9 @@ def answers_in(
         symbol = symbol_of(str(name))
         if symbol is None:  # perhaps a textbook's name: resolved once the notation is known
             symbol = UNRESOLVED + str(name)
+        if is_blank(v):  # unanswered: the question is counted as left out, never an error
+            out.append(Answer(str(name), symbol, math.nan, "", epoch, sample, where))
+            continue
         text = doc.texts.get(where)
         trouble = numerals.problem(v if text is None else text) or numerals.problem(v)
         if trouble:  # before any Decimal or float() of it

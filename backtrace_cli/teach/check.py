@@ -32,6 +32,7 @@ from .. import models, tracing
 from ..core import safefile
 from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
+from ..core.validate import nearest
 from ..core.yamlsource import Document, parse
 from ..definitions import notation, notations
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
@@ -47,7 +48,9 @@ from .answers import (
     Answer,
     AnswerSheet,
     Reading,
+    document,
     from_document,
+    identity,
     read,
     read_as,
     read_rounding,
@@ -85,9 +88,11 @@ __all__ = [
     "Verdict",
     "as_dict",
     "check_report",
+    "document",
     "evaluate",
     "from_document",
     "half_unit",
+    "identity",
     "mark",
     "mark_sheet",
     "mistakes",
@@ -122,12 +127,17 @@ def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
                 raise doc.error(answer.where, f"the same quantity as {first}; give it once")
             seen[answer.key] = answer
         answers.append(answer)
-    return replace(sheet, answers=tuple(answers))
+    blanks = tuple(
+        replace(b, symbol=solution.named(b.name) or UNRESOLVED + b.name) for b in sheet.blanks
+    )
+    return replace(sheet, answers=tuple(answers), blanks=blanks)
 
 
-def validate(sheet: AnswerSheet, solution: Solution) -> None:
-    """Every answer names a sample, epoch and quantity this exercise has, or ConfigError
-    with the answers file's line, the valid range and this network's names."""
+def validate(sheet: AnswerSheet, solution: Solution) -> tuple[AnswerSheet, tuple[str, ...]]:
+    """The sheet with only what this exercise has, and a note for each answer left unmarked:
+    a name it has not (a typo: the nearest names said). A sample or epoch it has not, or a
+    file none of whose names it has, is a ConfigError with the answers file's line, the
+    valid range and this network's names. Blanks it has not are dropped."""
     doc = sheet.document or Document(sheet.source, None)
     for answer in sheet.answers:
         if answer.sample > solution.samples:
@@ -141,10 +151,31 @@ def validate(sheet: AnswerSheet, solution: Solution) -> None:
                     else f"give samples 1 to {solution.samples}"
                 ),
             )
+    known = tuple(a for a in sheet.answers if _has(solution, a))
+    blanks = tuple(b for b in sheet.blanks if b.sample <= solution.samples and _has(solution, b))
+    if sheet.answers and not known and not blanks:  # no name of this exercise: another file's
+        answer = sheet.answers[0]
         if answer.symbol.startswith(UNRESOLVED) and solution.notation == "lecture":
             raise doc.error(answer.where, NOT_A_QUANTITY)
-        if solution.line(answer.key) is None:
-            raise doc.error(answer.where, _not_here(answer, solution))
+        raise doc.error(answer.where, _not_here(answer, solution))
+    notes = tuple(_typo(doc, a, solution) for a in sheet.answers if not _has(solution, a))
+    return replace(sheet, answers=known, blanks=blanks), notes
+
+
+def _has(solution: Solution, answer: Answer) -> bool:
+    return not answer.symbol.startswith(UNRESOLVED) and solution.line(answer.key) is not None
+
+
+def _typo(doc: Document, answer: Answer, solution: Solution) -> str:
+    """An answer whose name this exercise has not, and the names nearest it, as a report says
+    it: "line 5, answers.dw64: not marked; no such name here — did you mean dw46 or dw14?"."""
+    name_of = reading(solution.spec).name_of
+    names = [name_of(line.key[2]) for line in solution.lines if line.key[:2] == answer.key[:2]]
+    near = nearest(answer.name, names)
+    line = doc.line(answer.where)
+    place = f"line {line}, " if line is not None else ""
+    said = f"did you mean {' or '.join(near)}?" if near else "it is none of this exercise's"
+    return f"{place}{yaml_place(answer.where)}: not marked; no such name here — {said}"
 
 
 def _not_here(answer: Answer, solution: Solution) -> str:
@@ -182,7 +213,7 @@ def mark_sheet(
     `spec` already solved for this sheet's epochs and rounding (the gradebook solves each
     variant once); `questions`: only these are asked (a sheet written with `exercise --ask`),
     and answers to anything else are not marked."""
-    epochs = max(answer.epoch for answer in sheet.answers)
+    epochs = sheet.epochs
     book = notation_book or sheet.notation
     if book is not None and book != spec.notation:
         spec = replace(spec, notation=book)
@@ -190,17 +221,18 @@ def mark_sheet(
             solution = None
     if solution is None:
         solution = solve(spec, epochs, sheet.rounding, gradients=sheet.gradients)
-    sheet = resolve(sheet, solution)
-    validate(sheet, solution)
+    sheet, notes = validate(resolve(sheet, solution), solution)
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}
     asked = questions is not None or sheet.against_exercise
+    blanks = tuple(solution.resolve(blank.key) for blank in sheet.blanks)
     if questions is not None:
         questions = tuple(key for key in questions if key in solution.index)
         marked = {key: marked[key] for key in questions if key in marked}
     elif sheet.against_exercise:
-        questions = solution.questions({answer.epoch for answer in sheet.answers})
+        epochs_answered = {answer.epoch for answer in (*sheet.answers, *sheet.blanks)}
+        questions = solution.questions(epochs_answered)
     else:
-        questions = ()
+        questions = blanks  # no exercise: the blanks are the questions left out
     keys = set(marked) | set(questions)
     ordered = sorted(keys, key=solution.index.__getitem__)
     verdicts = tuple(marked.get(key) or unanswered(solution, key) for key in ordered)
@@ -210,6 +242,7 @@ def mark_sheet(
         len(verdicts) if asked else None,
         sheet.rounding,
         sheet.source,
+        notes,
     )
 
 

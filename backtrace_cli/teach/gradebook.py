@@ -18,11 +18,12 @@ from typing import Any
 
 from .. import models, tracing
 from ..core.errors import ConfigError, cut, quote, visible
-from ..sheet import Question
+from ..sheet import Question, variant_of
 from . import check, homework
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
 COLUMNS = ("file", "student", "variant", "mark", "total", "first_wrong", "mistake")
+LAST = ("error", "note")  # after the questions: why a file was not read; what was not marked
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class Marker:
 
     folder: homework.Set | None = None
     config: Any = None  # a loaded Spec
+    given: str = ""  # --exercise CONFIG, as given: what a note names
     notation: str | None = None  # --notation: the textbook every file's names are read in
     solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
@@ -115,12 +117,14 @@ class Marker:
             # a class: nothing the file names or writes inline is followed or built
             teacher = self.teacher or not named
             how = check.NETWORK if self.config is None else check.reading(self.config)
-            sheet = check.read(path, named=named, root=root, teacher=teacher, reading=how)
+            doc = check.document(path, root)
         except ConfigError as err:
             return Row(path, name, "", error=str(err))
-        student = sheet.student or name
-        variant = sheet.variant or ""
+        student, variant = check.identity(doc)  # kept in the row even if the file is not read
+        student, variant = student or name, variant or ""
         try:
+            base = os.path.dirname(os.path.abspath(path))
+            sheet = check.from_document(doc, base, named, teacher, how)
             spec, questions, ident = self._exercise(sheet)
             mine = check.reading(spec)
             if mine is not how:  # a built-in graph's name where a network's goes: its names
@@ -131,7 +135,7 @@ class Marker:
             tracing.model(spec).refuse_notation(book)
             if book is not None and book != spec.notation:
                 spec = replace(spec, notation=book)
-            epochs = max(answer.epoch for answer in sheet.answers)
+            epochs = sheet.epochs
             # each variant traced once: the solution without a declared rounding carries
             # every common one, so it serves a file that declares one of them too
             rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
@@ -151,9 +155,25 @@ class Marker:
             )
         except ConfigError as err:
             return Row(path, student, variant, error=str(err))
+        if self.config is not None and sheet.variant:
+            report = replace(report, notes=(*report.notes, *self._other_variant(sheet)))
         if questions is None:
             questions = _columns(report)
         return Row(path, student, variant, report, questions)
+
+    def _other_variant(self, sheet: Any) -> tuple[str, ...]:
+        """With --exercise CONFIG, a file that says it answers another variant: said, both
+        named (it is marked against CONFIG, as asked)."""
+        ours = variant_of(self.config.name)
+        if sheet.variant == ours:
+            return ()
+        doc = sheet.document
+        line = doc.line(("variant",)) if doc is not None else None
+        place = f"line {line}, " if line is not None else ""
+        given = f"--exercise {self.given}"  # the teacher's own words: not cut
+        against = f"{ours} ({given})" if ours else given
+        mine = cut(sheet.variant)
+        return (f"{place}variant: this file answers {mine}, but was marked against {against}",)
 
     def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
         """The config a file is marked against, the questions asked, and a cache key (None:
@@ -229,7 +249,7 @@ def marker(
         return Marker(notation=notation, teacher=teacher)
     loaded = models.load(config)
     tracing.model(loaded).refuse_notation(notation)
-    return Marker(config=loaded, notation=notation)
+    return Marker(config=loaded, given=config, notation=notation)
 
 
 def refuse_existing(path: str) -> None:
@@ -269,6 +289,7 @@ def summary(rows: Sequence[Row], gradebook: str | None) -> str:
         who = f"{cut(row.student)}, {cut(row.variant)}" if row.variant else cut(row.student)
         mark = f"{row.report.credited} of {row.report.total}"
         lines.append(f"{visible(row.file)} ({who}): {mark}{first}")
+        lines += [f"  note: {visible(note)}" for note in row.report.notes]
     return "\n".join([*lines, counts])
 
 
@@ -304,7 +325,7 @@ def to_csv(rows: Sequence[Row]) -> str:
             labels.setdefault(q.label, None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, *map(_safe, labels), "error"])
+    writer.writerow([*COLUMNS, *map(_safe, labels), *LAST])
     for row in rows:
         wrong = row.first_wrong
         report = row.report
@@ -319,6 +340,7 @@ def to_csv(rows: Sequence[Row]) -> str:
             "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
             *(verdicts.get(label, "") for label in labels),
             row.error,
+            "" if report is None else "; ".join(report.notes),
         ]
         writer.writerow(map(_cell, cells))
     # a byte-order mark: without it Excel reads UTF-8 as its own code page (Zoë as ZoÃ«)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from ..core.errors import QUOTE_LIMIT
 from ..core.rounding import round_value
 from ..definitions import notation
 from ..network.records import Equation
@@ -158,7 +159,7 @@ class Marker:
         if verdict.kind == "wrong" and rounding and not verdict.mistakes:
             # declared: −0.008 is −0.00800 — unless no mistake explains it, a right value
             # written too coarsely
-            verdict = _coarse(line, answer, _recast(verdict)) or verdict
+            verdict = _coarse(line, answer, _recast(verdict), rounding) or verdict
         return verdict
 
 
@@ -202,7 +203,7 @@ def _judge(
             if mode is None or (rounding and within(answer, exact, half, 0.0, carried)):
                 return verdict("right", "right")
             return verdict("right", f"right for {mode} carried", mode)
-    coarse = None if rounding else _coarse(line, answer, verdict)
+    coarse = None if rounding else _coarse(line, answer, verdict, rounding)
     if coarse is not None:  # one figure, right at it: too coarse to tell what it follows from
         return coarse
     follows: Span | None = None
@@ -231,9 +232,12 @@ def _recast(wrong: Verdict) -> Callable[..., Verdict]:
     return again
 
 
-def _coarse(line: Line, answer: Answer, verdict: Callable[..., Verdict]) -> Verdict | None:
-    """A right value typed with one significant figure: too coarse to tell, its own verdict."""
-    if answer.figures != 1:
+def _coarse(
+    line: Line, answer: Answer, verdict: Callable[..., Verdict], rounding: str | None
+) -> Verdict | None:
+    """A right value typed with one significant figure: too coarse to tell, its own verdict.
+    A whole number is exact unless a rounding is declared: 4 is not 3.7 to one figure."""
+    if answer.figures != 1 or (answer.whole and not rounding):
         return None
     for mode in line.rows:
         if close(answer.value, line.rows[mode].value, 0.5 * 10.0**-answer.places):
@@ -331,7 +335,7 @@ def _yours(line: Line, world: World, answer: Answer, rounding: str | None) -> st
     if result is None:
         return ""
     written = {
-        name: world.pending[(line.key[0], line.key[1], name)].written.replace("-", "−")
+        name: world.pending[(line.key[0], line.key[1], name)].shown.replace("-", "−")
         for name in own
     }
     number = NumberFormat(6)
@@ -350,7 +354,11 @@ def _as_written(value: float, answer: Answer, rounding: str | None) -> str:
     """A value at the precision the student wrote (or declared)."""
     if rounding:
         return NumberFormat(6, rounding)(round_value(value, rounding))
-    return f"{value:.{answer.places}f}".replace("-", "−")
+    short = abs(value) < 1e40 and answer.places <= QUOTE_LIMIT  # else no need to write it out
+    text = f"{value:.{answer.places}f}" if short else ""
+    if not text or len(text) > QUOTE_LIMIT:  # 1e300 or 1.5e-320 written out: a page of digits
+        text = f"{value:.{min(answer.figures, 17)}g}"
+    return text.replace("-", "−")
 
 
 def unanswered(solution: Solution, key: Key) -> Verdict:

@@ -481,7 +481,7 @@ def _conclude(summary: Summary, talk: Dialogue, fmt: NumberFormat) -> None:
     for outcome in mistakes:
         row = outcome.question.row
         tried = [
-            _written(a.answer.written) + "".join(f" — {r}" for r in a.reasons)
+            _written(a.answer.shown) + "".join(f" — {r}" for r in a.reasons)
             for a in outcome.attempts
             if not a.ok
         ]

@@ -62,8 +62,12 @@ def within(answer: Answer, target: float, half: float, spread: float, carried: s
 
 
 def _radius(answer: Answer, mode: str | None, rounding: str | None) -> float:
-    """What a value the student wrote may have been in their hands, carrying `mode`."""
-    return half_unit(answer, mode, rounding) or 0.5 * 10.0**-answer.places
+    """What a value the student wrote may have been in their hands, carrying `mode`: a
+    whole number (q = 4) is just that, unless a declared rounding says otherwise."""
+    half = half_unit(answer, mode, rounding)
+    if half:
+        return half
+    return 0.0 if answer.whole else 0.5 * 10.0**-answer.places
 
 
 class World:

@@ -64,6 +64,8 @@ class Report:
     # ∂ factors, count in); None: only the answers given are marked
     rounding: str | None = None
     source: str = ""
+    notes: tuple[str, ...] = ()  # what the marker says of the file: an answer it could not
+    # mark (a name the exercise has not), a variant other than the one marked against
 
     def count(self, *kinds: str) -> int:
         return sum(v.kind in kinds for v in self.verdicts)
@@ -86,7 +88,8 @@ class Report:
 
     @property
     def all_right(self) -> bool:
-        return all(v.ok for v in self.verdicts)
+        """Every question right, and nothing said of the file (an unmarked answer)."""
+        return all(v.ok for v in self.verdicts) and not self.notes
 
     def summary(self) -> str:
         """ "12 of 23 questions: 10 right, 1 follows …; 1 wrong; 10 unanswered"."""
@@ -123,7 +126,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "epoch": v.epoch,
             "sample": v.sample,
             "yours": v.answer.value if v.answer else None,
-            "written": v.answer.written if v.answer else None,
+            "written": v.answer.shown if v.answer else None,
             "expected": v.expected,
             "kind": v.kind,
             "verdict": v.verdict,
@@ -148,4 +151,5 @@ def as_dict(report: Report) -> dict[str, Any]:
             {"name": v.name, "symbol": v.symbol, "epoch": v.epoch, "sample": v.sample}
             for v in report.unanswered
         ],
+        "notes": list(report.notes),
     }
