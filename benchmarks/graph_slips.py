@@ -12,8 +12,8 @@ own value), one branch alone of a value used twice. Each answers file answers th
 question. Counted per slip made so that it changes the value at the precision written: named
 by check, given only another slip's name, given none, credited (right as another rounding
 carried has it); and, per graph, right values and values simply wrong (the right one ×1.37 +
-0.11, unless a slip gives that too, carried or exact) given a slip's name — invented
-diagnoses, which should be 0.
+0.11, unless a slip gives that too, exact or carried at any rounding check recognises) given a
+slip's name — invented diagnoses, which should be 0.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 
-from backtrace_cli import api, models, tracing
+from backtrace_cli import api, models, solution, tracing
 from backtrace_cli.graph import config as graph
 from backtrace_cli.graph import slips as graphmistakes
 
@@ -123,6 +123,10 @@ def count(draws: int, seed: int) -> tuple[Counter, dict, float]:
             spec = base.with_inputs({name: _draw(rng) for name in base.input_names})
             spec = replace(spec, parameters=())
             exact = graph.traced(spec, graph.exact)
+            # what each slip gives to a student carrying any rounding check recognises: a
+            # value one of them gives is a slip's, not simply wrong (check may rightly name it)
+            carried = [graph.traced(spec, tracing.graph_carry(r)) for r in solution.ROUNDINGS]
+            elsewhere = [s for done in (exact, *carried) for s in _slips(spec, done)]
             for figures in (2, 3, 4):
                 done = graph.traced(spec, tracing.graph_carry(f"{figures}sf"))
                 made = _slips(spec, done)
@@ -131,7 +135,7 @@ def count(draws: int, seed: int) -> tuple[Counter, dict, float]:
                 for v in {v for _, v, _ in made}:
                     slipped = {
                         _written(value, figures)
-                        for _, u, value in [*made, *_slips(spec, exact)]
+                        for _, u, value in [*made, *elsewhere]
                         if u == v
                     }
                     right = _written(done.grads[v], figures)
