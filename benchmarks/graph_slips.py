@@ -134,9 +134,7 @@ def count(draws: int, seed: int) -> tuple[Counter, dict, float]:
                     counts[(slip, _slip_verdict(spec, exact, done, v, value, slip, figures))] += 1
                 for v in {v for _, v, _ in made}:
                     slipped = {
-                        _written(value, figures)
-                        for _, u, value in [*made, *elsewhere]
-                        if u == v
+                        _written(value, figures) for _, u, value in [*made, *elsewhere] if u == v
                     }
                     right = _written(done.grads[v], figures)
                     wrong = _written(exact.grads[v] * 1.37 + 0.11, figures)
