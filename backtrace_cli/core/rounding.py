@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 _SPEC = re.compile(r"([1-9]\d?)(sf|dp)")
+_HELD = 15  # the significant digits a float holds whatever arithmetic made it
 
 
 def parse(spec: str) -> tuple[int, str] | None:
@@ -49,11 +50,15 @@ def _rounded(value: float, spec: str) -> float:
         raise ValueError(f"not a rounding spec: {spec!r}")
     digits, kind = parsed
     d = Decimal(repr(value))
-    # a float holds 17 significant digits: rounding past them changes nothing (and would ask
-    # Decimal for more digits than its context keeps: 1e30 to 4dp is 35 digits)
+    # a float holds 15 decimal digits safely: rounding past them changes nothing (and would
+    # ask Decimal for more digits than its context keeps: 1e30 to 4dp is 35 digits)
     kept = d.adjusted() + 1 + digits if kind == "dp" else digits
-    if kept >= 17:
+    if kept >= _HELD:
         return value
+    if len(d.as_tuple().digits) > _HELD:
+        # past them is the noise of float arithmetic, 0.0865 + 0.048 = 0.13449999999999998:
+        # the decimal a student has is 0.1345, and it rounds up
+        d = d.quantize(Decimal(1).scaleb(d.adjusted() - _HELD + 1), rounding=ROUND_HALF_EVEN)
     if kind == "dp":
         quantum = Decimal(1).scaleb(-digits)
     else:

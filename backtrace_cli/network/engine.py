@@ -16,7 +16,7 @@ import numpy as np
 
 from ..definitions import optimizers
 from ..definitions.activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
-from ..definitions.losses import fill
+from ..definitions.losses import Loss, fill
 from ..definitions.losses import get as get_loss
 from .computed import Layer, Update
 from .dropout import dropout_masks, scaled_masks
@@ -153,7 +153,7 @@ def backprop(
     caches, nets, outs, received, parts = _forward(stack, x, carry)
     error = carry(t - outs[-1])
     definition = get_loss(spec.loss)
-    loss = carry(definition.value(error, nets[-1], outs[-1], t))
+    loss = carry(_loss(definition, error, nets[-1], outs[-1], t, carry))
     if carry.hand:  # ∂E/∂o as its row writes it, worked and carried
         template = fill(definition.derivative, t.shape[1])
         dE_do = carry(worked(carry, template, o=outs[-1], t=t))
@@ -295,8 +295,31 @@ def update(
     )
 
 
+def _loss(loss: Loss, error: Array, net: Array, out: Array, t: Array, carry: Carry) -> Array:
+    """Each sample's E; in hand mode as its row writes it, ½(e4² + e5²), brackets rounded
+    (where that has no value — ln of an o rounded to 0 — as the engine has it)."""
+    value = loss.value(error, net, out, t)
+    if not carry.hand:
+        return value
+    names = [(f"e{k}", f"t{k}", f"o{k}") for k in range(error.shape[1])]
+    columns = {
+        f"{kind}{k}": a[:, k]
+        for k in range(error.shape[1])
+        for kind, a in (("e", error), ("t", t), ("o", out))
+    }
+    worked_out = worked(carry, loss.formula(names), **columns)
+    return np.where(np.isnan(worked_out), value, worked_out)
+
+
 def penalty(spec: Spec, weights: Sequence[Array], carry: Carry = exact) -> float:
-    """The L2 penalty (λ/2)·Σw² over every weight (never the biases)."""
+    """The L2 penalty (λ/2)·Σw² over every weight (never the biases); in hand mode as its row
+    writes it, (λ/2)·(w13² + …), each bracket rounded."""
+    if carry.hand:
+        flat = np.concatenate([w.ravel() for w in weights])
+        names = {f"w{n}": value for n, value in enumerate(flat)}
+        squares = " + ".join(f"{{{name}}}²" for name in names)
+        template = f"({{λ}}/2)·({squares})"
+        return float(carry(worked(carry, template, λ=np.array(spec.weight_decay), **names)))
     squares = sum(float((w * w).sum()) for w in weights)
     return float(carry(np.array(spec.weight_decay / 2 * squares)))
 
