@@ -246,3 +246,35 @@ def test_every_graph_row_adds_up_from_the_numbers_it_shows(name, rounding):
             if isinstance(row, Equation) and math.isfinite(row.value):
                 assert adds_up(row, rounding) is not False, (row.symbol, row.formula, row.value)
 
+
+# ---------------------------------------------------------------- marking under `round:`
+
+
+def checked(tmp_path, answers: dict[str, float]) -> dict[str, dict]:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from backtrace_cli.cli import cli
+
+    config = tmp_path / "homework.yaml"
+    config.write_text(yaml.safe_dump(HOMEWORK, allow_unicode=True))
+    path = tmp_path / "answers.yaml"
+    lines = "".join(f"  {name}: {value}\n" for name, value in answers.items())
+    path.write_text(f"exercise: {config}\nround: 3sf\nanswers:\n{lines}")
+    result = CliRunner().invoke(cli, ["check", str(path), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return {a["name"]: a for a in json.loads(result.output)["answers"]}
+
+
+def test_both_ways_of_rounding_a_bracket_are_right_and_expected_is_the_declared_one(tmp_path):
+    hand = by_hand()
+    for delta4, delta5 in ((hand["δ4"], hand["δ5"]), (hand["unrounded δ4"], hand["unrounded δ5"])):
+        marked = checked(tmp_path, {"delta4": delta4, "delta5": delta5})
+        assert marked["delta4"]["kind"] == marked["delta5"]["kind"] == "right", marked
+        # what the report shows is the solution worked at the declared 3 s.f.
+        assert marked["delta4"]["expected"] == 0.393 and marked["delta5"]["expected"] == 0.0945
+    marked = checked(tmp_path, {"delta5": 0.0946})  # one more unit is not a rounding
+    assert marked["delta5"]["kind"] == "wrong"
+    assert marked["delta5"]["working"].endswith("= 0.0945"), marked["delta5"]["working"]
