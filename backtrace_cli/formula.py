@@ -75,22 +75,70 @@ def _functions() -> dict[str, Callable[..., float]]:
     return table
 
 
-def evaluate(formula: Formula, values: Mapping[str, float]) -> float | None:
+def evaluate(
+    formula: Formula,
+    values: Mapping[str, float],
+    written: Callable[[float], float] | None = None,
+) -> float | None:
     """The formula's value for these operands; None where it has none (an operand missing,
-    a value outside an operation's domain, an overflow)."""
+    a value outside an operation's domain, an overflow). `written`: the rounding a student
+    carries, applied to each bracket they write down on the way (`_factor`)."""
     try:
-        result = float(_value(formula, values, _functions()))
+        result = float(_value(formula, values, _functions(), written))
     except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
         return None
     return result if math.isfinite(result) else None
 
 
-def _value(f: Formula, values: Mapping[str, float], table: Mapping[str, Callable]) -> float:
+def _value(
+    f: Formula,
+    values: Mapping[str, float],
+    table: Mapping[str, Callable],
+    written: Callable[[float], float] | None = None,
+) -> float:
     if isinstance(f, Ref):
         return float(values[f.name])
     if isinstance(f, Num):
         return f.value
-    return table[f.op](*(_value(a, values, table) for a in f.args))
+    if written is not None and f.op in _PRODUCT:
+        left, right = f.args
+        # a product's factors: a longer product on the left goes on multiplying, unrounded
+        chain = isinstance(left, Apply) and left.op in _PRODUCT
+        first = (
+            _value(left, values, table, written) if chain else _factor(left, values, table, written)
+        )
+        return table[f.op](first, _factor(right, values, table, written))
+    if written is not None and f.op == "pow":
+        base, power = f.args
+        return table["pow"](
+            _factor(base, values, table, written), _value(power, values, table, written)
+        )
+    return table[f.op](*(_value(a, values, table, written) for a in f.args))
+
+
+_PRODUCT = ("mul", "div")
+_BRACKETED = ("add", "sub", "mul", "div")  # a factor or a base of these was written in brackets
+
+
+def _factor(
+    f: Formula,
+    values: Mapping[str, float],
+    table: Mapping[str, Callable],
+    written: Callable[[float], float],
+) -> float:
+    """A factor's value, rounded where a student writes it down: a bracket — (1 − o²),
+    (Σ …), (√v̂ + ε), (n·o(1 − o)) —, not a name, a number, a power or a function's value,
+    which stay in the calculator."""
+    value = _value(f, values, table, written)
+    return written(value) if bracketed(f) else value
+
+
+def bracketed(f: Formula) -> bool:
+    """Is the formula, as a factor of a product, written in brackets: a sum, a difference, a
+    product (negated or not)?"""
+    if isinstance(f, Apply) and f.op == "neg":
+        return bracketed(f.args[0])
+    return isinstance(f, Apply) and f.op in _BRACKETED
 
 
 def names(formula: Formula) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from . import formula, tracing
+from .core.rounding import written
 from .definitions import notations
 from .network.config import Spec
 from .network.records import is_question, translation
@@ -31,11 +32,19 @@ Key = tuple[int, int, str]  # (epoch, sample, trace symbol)
 # ---------------------------------------------------------------- evaluating a formula
 
 
-def evaluate(template: str, values: Mapping[str, float]) -> float | None:
+def evaluate(
+    template: str, values: Mapping[str, float], rounding: str | None = None
+) -> float | None:
     """The formula's value for these operands, through each operation's own definition
-    (formula.py): only our own templates are read, and nothing is ever executed."""
+    (formula.py): only our own templates are read, and nothing is ever executed. `rounding`:
+    worked as a student carrying it works it, each bracket written down rounded (the value
+    itself is not: that is the caller's)."""
     parsed = formula.parse(template)
-    return None if parsed is None else formula.evaluate(parsed, values)
+    if parsed is None:
+        return None
+    if rounding is None:
+        return formula.evaluate(parsed, values)
+    return formula.evaluate(parsed, values, lambda value: written(value, rounding))
 
 
 def slots(template: str) -> list[str]:

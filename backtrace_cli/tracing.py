@@ -33,7 +33,10 @@ def load(source: Source = None) -> Spec:
     return models.load(source)
 
 
-def carry(rounding: str | None) -> Any:
+def carry(rounding: str | None, spec: Any = None, gradients: bool | None = None) -> Any:
+    """The identity, or `--round`'s rounding as the trace of `spec` writes the step: the
+    chain rule's factors with `gradients` (as `records.build` decides), where they round
+    differently from δ."""
     from .network import engine
 
     if not rounding:
@@ -43,7 +46,12 @@ def carry(rounding: str | None) -> Any:
     parsed = parse(rounding)
     if parsed is None:
         raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
-    return carrier(f"{parsed[0]}{parsed[1]}")
+    chain = False
+    if spec is not None:
+        from .network.records import shows_gradients
+
+        chain = shows_gradients(spec, gradients)
+    return carrier(f"{parsed[0]}{parsed[1]}", chain, gradients is True)
 
 
 def step(
@@ -57,7 +65,7 @@ def step(
     """One training step of a network, every equation traced (a `records.Trace`)."""
     from .network import engine, records
 
-    carried = carry(rounding)
+    carried = carry(rounding, spec, gradients)
     verifiable(verify, rounding, inference, spec)
     if len(spec.samples) > MAX_RUN_SAMPLES:
         raise ConfigError(
@@ -105,7 +113,7 @@ def train(
     done = training.train(
         spec,
         epochs,
-        carry=carry(rounding),
+        carry=carry(rounding, spec, gradients),
         traced=picked,
         keep=shown.__contains__,
         until_loss=until_loss,
@@ -128,10 +136,7 @@ def graph_carry(rounding: str | None) -> Any:
 
     if not rounding:
         return graph.exact
-    carried = carry(rounding)
-    import numpy as np
-
-    return lambda value: float(carried(np.array([value]))[0])
+    return carry(rounding)  # a `Carrier` rounds a single number too
 
 
 def trace_graph(

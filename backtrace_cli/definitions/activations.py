@@ -125,7 +125,8 @@ class Softmax(Activation):
     ) -> tuple[Array, dict[str, Array]]:
         """The full Jacobian ∂o_k/∂net_j = o_k(1[k = j] − o_j): δ_j = o_j·(g_j − Σ_k g_k·o_k)."""
         weighted = carry((g * out).sum(axis=1, keepdims=True))
-        return out * (g - weighted), {"weighted": weighted}
+        # (g_j − ḡ) is a bracket: written down rounded in hand mode (`Carrier.written`)
+        return out * carry.written(g - weighted), {"weighted": weighted}
 
 
 def _unit_by_unit(formula: str) -> str | None:

@@ -55,6 +55,12 @@ class Loss:
     accuracy_rule: str = ""  # how `correct` decides, for the notes
     slips: tuple[Slip, ...] = ()  # classic mistakes in its formulas, for `check`
 
+    def formula(self, names: list[tuple[str, str, str]]) -> str:
+        """E as the trace writes it for outputs named (e, t, o) each: "½({e4}² + {e5}²)"."""
+        n = len(names)
+        terms = [fill(self.term, n, e=e, t=t, o=o) for e, t, o in names]
+        return self.total(" + ".join(terms), n)
+
     def shortcut(self, activation: str) -> Shortcut | None:
         """The shorter δ for this output activation, if the factors cancel."""
         for name, found in self.shortcuts:

@@ -62,7 +62,9 @@ class Line:
     symbol: str  # as the trace writes it: "m", "m̂", "Δ"
     text: str  # "{β1}·{m} + (1 − {β1})·{g}"
     latex: str  # "\\beta_1 \\cdot {m} + (1 - \\beta_1) \\cdot {g}" — the same slots
-    compute: Callable[[Mapping[str, Value]], Value]  # from the values named so far
+    # from the values named so far, and how a bracket is written down (rounded in hand mode:
+    # the brackets are the template's own, so hand mode works the line as the trace writes it)
+    compute: Callable[[Mapping[str, Value], Callable[[Value], Value]], Value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +178,20 @@ def _eps(default: float) -> Hyperparameter:
     return Hyperparameter("epsilon", "ε", "\\varepsilon", default, EPSILON_WHAT, low_open=True)
 
 
-def _step(text: str, latex: str, compute: Callable[[Mapping[str, Value]], Value]) -> Line:
+def _step(
+    text: str, latex: str, compute: Callable[[Mapping[str, Value], Callable[[Value], Value]], Value]
+) -> Line:
     return Line("step", "Δ", text, latex, compute)
 
 
 def _velocity() -> Line:
     # v ← μ·v + g: torch's buf.mul_(μ).add_(g); the first update (v = 0) gives v = g exactly
     return Line(
-        "v", "v", "{μ}·{v} + {g}", "{μ} \\cdot {v} + {g}", lambda n: n["momentum"] * n["v"] + n["g"]
+        "v",
+        "v",
+        "{μ}·{v} + {g}",
+        "{μ} \\cdot {v} + {g}",
+        lambda n, w: n["momentum"] * n["v"] + n["g"],
     )
 
 
@@ -192,7 +200,7 @@ def _root_step(state: str) -> Line:
     return _step(
         f"−{{η}}·{{g}}/(√{{{state}}} + {{ε}})",
         f"-\\frac{{{{η}} \\cdot {{g}}}}{{\\sqrt{{{{{state}}}}} + {{ε}}}}",
-        lambda n: (-n["eta"] * n["g"]) / (np.sqrt(n[state]) + n["epsilon"]),
+        lambda n, w: (-n["eta"] * n["g"]) / w(np.sqrt(n[state]) + n["epsilon"]),
     )
 
 
@@ -201,14 +209,14 @@ SGD = Optimizer(
     "SGD",
     (),
     (),
-    (_step("−{η}·{g}", "-{η} \\cdot {g}", lambda n: -n["eta"] * n["g"]),),
+    (_step("−{η}·{g}", "-{η} \\cdot {g}", lambda n, w: -n["eta"] * n["g"]),),
 )
 MOMENTUM = Optimizer(
     "momentum",
     "SGD with momentum",
     (MU,),
     ("v",),
-    (_velocity(), _step("−{η}·{v}", "-{η} \\cdot {v}", lambda n: -n["eta"] * n["v"])),
+    (_velocity(), _step("−{η}·{v}", "-{η} \\cdot {v}", lambda n, w: -n["eta"] * n["v"])),
 )
 NESTEROV = Optimizer(
     "nesterov",
@@ -220,7 +228,7 @@ NESTEROV = Optimizer(
         _step(
             "−{η}·({g} + {μ}·{v})",
             "-{η} \\cdot ({g} + {μ} \\cdot {v})",
-            lambda n: -n["eta"] * (n["g"] + n["momentum"] * n["v"]),
+            lambda n, w: -n["eta"] * w(n["g"] + n["momentum"] * n["v"]),
         ),
     ),
     mistakes=(
@@ -245,7 +253,7 @@ RMSPROP = Optimizer(
             "s",
             "{ρ}·{s} + (1 − {ρ})·{g}²",
             "{ρ} \\cdot {s} + (1 - {ρ}) \\cdot {g}^2",
-            lambda n: n["rho"] * n["s"] + (1 - n["rho"]) * n["g"] * n["g"],
+            lambda n, w: n["rho"] * n["s"] + w(1 - n["rho"]) * n["g"] * n["g"],
         ),
         _root_step("s"),
     ),
@@ -257,7 +265,7 @@ ADAGRAD = Optimizer(
     (_eps(1e-10),),
     ("s",),
     (
-        Line("s", "s", "{s} + {g}²", "{s} + {g}^2", lambda n: n["s"] + n["g"] * n["g"]),
+        Line("s", "s", "{s} + {g}²", "{s} + {g}^2", lambda n, w: n["s"] + n["g"] * n["g"]),
         _root_step("s"),
     ),
     mistakes=(_EPSILON_INSIDE,),
@@ -271,33 +279,33 @@ def _adam_lines() -> tuple[Line, ...]:
             "m",
             "{β1}·{m} + (1 − {β1})·{g}",
             "{β1} \\cdot {m} + (1 - {β1}) \\cdot {g}",
-            lambda n: n["beta1"] * n["m"] + (1 - n["beta1"]) * n["g"],
+            lambda n, w: n["beta1"] * n["m"] + w(1 - n["beta1"]) * n["g"],
         ),
         Line(
             "v",
             "v",
             "{β2}·{v} + (1 − {β2})·{g}²",
             "{β2} \\cdot {v} + (1 - {β2}) \\cdot {g}^2",
-            lambda n: n["beta2"] * n["v"] + (1 - n["beta2"]) * n["g"] * n["g"],
+            lambda n, w: n["beta2"] * n["v"] + w(1 - n["beta2"]) * n["g"] * n["g"],
         ),
         Line(
             "m_hat",
             "m̂",
             "{m}/(1 − {β1}^{t})",
             "\\frac{{m}}{1 - {β1}^{{t}}}",
-            lambda n: n["m"] / (1 - n["beta1"] ** n["t"]),
+            lambda n, w: n["m"] / w(1 - n["beta1"] ** n["t"]),
         ),
         Line(
             "v_hat",
             "v̂",
             "{v}/(1 − {β2}^{t})",
             "\\frac{{v}}{1 - {β2}^{{t}}}",
-            lambda n: n["v"] / (1 - n["beta2"] ** n["t"]),
+            lambda n, w: n["v"] / w(1 - n["beta2"] ** n["t"]),
         ),
         _step(
             "−{η}·{m̂}/(√{v̂} + {ε})",
             "-\\frac{{η} \\cdot {m̂}}{\\sqrt{{v̂}} + {ε}}",
-            lambda n: (-n["eta"] * n["m_hat"]) / (np.sqrt(n["v_hat"]) + n["epsilon"]),
+            lambda n, w: (-n["eta"] * n["m_hat"]) / w(np.sqrt(n["v_hat"]) + n["epsilon"]),
         ),
     )
 
@@ -422,15 +430,22 @@ def update(
     n["g"] = gradient if _zero(l2) else carry(gradient + l2 * w)
     for name in opt.state:
         n[name] = state[name]
+    written = getattr(carry, "written", _same)  # hand mode: each bracket written down rounded
     for line in opt.lines:
-        n[line.name] = carry(line.compute(n))
+        worked = line.compute(n, written)
+        n[line.name] = carry(worked)
     step = n["step"]
     if opt.decoupled is not None and not _zero(decoupled):
-        # w ← w − η·λ·w (decoupled from g), then the optimizer's own step
-        step = carry(-eta * (n[opt.decoupled] * decoupled) * w + step)
+        # w ← w − η·λ·w (decoupled from g), then the optimizer's own step: one line, as the
+        # trace writes it (−η·λ·w − η·m̂/(√v̂ + ε)), so its own step is not rounded first
+        step = carry(-eta * (n[opt.decoupled] * decoupled) * w + worked)
         n["step"] = step
     n["new"] = carry(w + step)
     return n
+
+
+def _same(value: Value) -> Value:
+    return value
 
 
 def _zero(value: Value) -> bool:

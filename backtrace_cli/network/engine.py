@@ -16,9 +16,11 @@ import numpy as np
 
 from ..definitions import optimizers
 from ..definitions.activations import sigmoid  # noqa: F401  (engine.sigmoid: tests and benchmarks)
+from ..definitions.losses import Loss, fill
 from ..definitions.losses import get as get_loss
 from .computed import Layer, Update
 from .dropout import dropout_masks, scaled_masks
+from .hand import worked
 from .layers import Dense, Dropout, FromLoss, build
 from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
 from .spec import Spec
@@ -30,9 +32,19 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Carry = Callable[[Array], Array]
 
 
-def exact(values: Array) -> Array:
-    """The identity carry: full float64 precision."""
-    return values
+class _Exact:
+    """The identity carry: full float64 precision, nothing written down rounded."""
+
+    hand = chain = jacobian = False  # hand mode's (`rounding.Carrier`): none of it
+
+    def __call__(self, values: Array) -> Array:
+        return values
+
+    def written(self, values: Array) -> Array:
+        return values
+
+
+exact = _Exact()
 
 
 # ---------------------------------------------------------------- functions
@@ -108,7 +120,7 @@ class Pass(NamedTuple):
     backs: list[Array | None]  # hidden layers: Σ_k w_kj·δ_k
     received: list[Array]  # per layer: its inputs after dropout (õ), or the plain outputs
     deltas: list[Array]
-    summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce`
+    summed: list[Array]  # Σ_s δ_j·o_i, divided by `reduce` (−∂E/∂w as the trace writes it)
     dw: list[Array]
     weights_after: list[Array]
     bias_summed: list[Array | None] | None  # Σ_s δ_j, divided by `reduce`; None: no biases
@@ -141,8 +153,12 @@ def backprop(
     caches, nets, outs, received, parts = _forward(stack, x, carry)
     error = carry(t - outs[-1])
     definition = get_loss(spec.loss)
-    loss = carry(definition.value(error, nets[-1], outs[-1], t))
-    dE_do = definition.gradient(error, outs[-1], t)
+    loss = carry(_loss(definition, error, nets[-1], outs[-1], t, carry))
+    if carry.hand:  # ∂E/∂o as its row writes it, worked and carried
+        template = fill(definition.derivative, t.shape[1])
+        dE_do = carry(worked(carry, template, o=outs[-1], t=t))
+    else:
+        dE_do = definition.gradient(error, outs[-1], t)
 
     reduce = len(x) if spec.mode == "batch" and spec.batch_gradient == "mean" else 1
     count = len(weights)
@@ -151,6 +167,8 @@ def backprop(
     slopes: list[Array] = [error] * count
     summed: list[Array] = [error] * count  # Σ_s δ_j·õ_i, divided by `reduce`
     b_summed: list[Array | None] | None = None if biases is None else [None] * count
+    shown = list(summed)  # −∂E/∂w as the trace writes it (the chain rule's product, carried)
+    b_shown = None if b_summed is None else list(b_summed)
     upstream = FromLoss(definition, error, dE_do)
     k = count
     for index in reversed(range(len(stack))):
@@ -166,9 +184,11 @@ def backprop(
             parts[k] = parts[k] | carried
         product = gradients["weight"]
         summed[k] = product / reduce if reduce != 1 else product
-        if b_summed is not None and "bias" in gradients:
+        shown[k] = gradients.get("weight chain", summed[k])
+        if b_summed is not None and b_shown is not None and "bias" in gradients:
             product = gradients["bias"]
             b_summed[k] = product / reduce if reduce != 1 else product
+            b_shown[k] = gradients.get("bias chain", b_summed[k])
         if k == 0:
             break  # the inputs' dropout, if any, has nothing below it
         upstream = below
@@ -177,23 +197,23 @@ def backprop(
     eta = spec.learning_rate
     dw, w_after = [], []
     plain = plain_sgd(spec)
+    # a batch's Δw = −η·∂E/∂w from ∂E/∂w as its row carries it; one sample's, η·δ·o
+    batch = carry if len(x) > 1 else exact
     if plain:
         for k in range(count):
-            dw.append(carry(eta * summed[k]))
+            dw.append(carry(eta * batch(summed[k])))
             w_after.append(carry(weights[k] + dw[k]))
     db = b_after = None
     if biases is not None:
         if not spec.train_biases:
             b_after = list(biases)
         elif plain:
-            db = [None if g is None else carry(eta * g) for g in b_summed]
+            db = [None if g is None else carry(eta * batch(g)) for g in b_summed]
             b_after = [None if b is None else carry(b + change) for b, change in zip(biases, db)]
     optimized = None
     if not plain:
         # g = ∂E/∂θ = −Σ δ·o (the lecture's sign), then the optimizer's own rule
-        w_after, b_after, optimized = optimize(
-            spec, weights, biases, summed, b_summed, state, carry
-        )
+        w_after, b_after, optimized = optimize(spec, weights, biases, shown, b_shown, state, carry)
     return Pass(
         nets,
         outs,
@@ -204,10 +224,10 @@ def backprop(
         backs,
         received,
         deltas,
-        summed,
+        shown,
         dw,
         w_after,
-        b_summed,
+        b_shown,
         db,
         b_after,
         reduce,
@@ -239,15 +259,15 @@ def update(
             Layer(
                 net=p.nets[k],
                 out=p.outs[k],
-                do_dnet=p.slopes[k],
-                back=p.backs[k],
+                do_dnet=carry(p.slopes[k]),  # as the rows show them: carried
+                back=None if p.backs[k] is None else carry(p.backs[k]),
                 delta=p.deltas[k],
                 weights_before=spec.weights[k],
-                gradient=-p.summed[k],
+                gradient=carry(-p.summed[k]),
                 dw=dw[k],
                 weights_after=p.weights_after[k],
                 biases_before=spec.biases[k] if has_bias else None,
-                bias_gradient=-p.bias_summed[k] if has_bias else None,
+                bias_gradient=carry(-p.bias_summed[k]) if has_bias else None,
                 db=db[k] if db is not None else None,
                 biases_after=p.biases_after[k] if has_bias else None,
                 parts=p.parts[k],
@@ -275,8 +295,31 @@ def update(
     )
 
 
+def _loss(loss: Loss, error: Array, net: Array, out: Array, t: Array, carry: Carry) -> Array:
+    """Each sample's E; in hand mode as its row writes it, ½(e4² + e5²), brackets rounded
+    (where that has no value — ln of an o rounded to 0 — as the engine has it)."""
+    value = loss.value(error, net, out, t)
+    if not carry.hand:
+        return value
+    names = [(f"e{k}", f"t{k}", f"o{k}") for k in range(error.shape[1])]
+    columns = {
+        f"{kind}{k}": a[:, k]
+        for k in range(error.shape[1])
+        for kind, a in (("e", error), ("t", t), ("o", out))
+    }
+    worked_out = worked(carry, loss.formula(names), **columns)
+    return np.where(np.isnan(worked_out), value, worked_out)
+
+
 def penalty(spec: Spec, weights: Sequence[Array], carry: Carry = exact) -> float:
-    """The L2 penalty (λ/2)·Σw² over every weight (never the biases)."""
+    """The L2 penalty (λ/2)·Σw² over every weight (never the biases); in hand mode as its row
+    writes it, (λ/2)·(w13² + …), each bracket rounded."""
+    if carry.hand:
+        flat = np.concatenate([w.ravel() for w in weights])
+        names = {f"w{n}": value for n, value in enumerate(flat)}
+        squares = " + ".join(f"{{{name}}}²" for name in names)
+        template = f"({{λ}}/2)·({squares})"
+        return float(carry(worked(carry, template, λ=np.array(spec.weight_decay), **names)))
     squares = sum(float((w * w).sum()) for w in weights)
     return float(carry(np.array(spec.weight_decay / 2 * squares)))
 

@@ -79,6 +79,7 @@ __all__ = [  # what renderers, check and tests import from here
     "parameter_names",
     "parameters",
     "shown_units",
+    "shows_gradients",
     "translation",
 ]
 
@@ -154,10 +155,7 @@ def build(
     """Name what one epoch computed. `gradients`: show ∂E/∂w rows (default: one-layer nets);
     `checks`: finite-difference checks per update (`engine.check_epoch`), shown beside them."""
     jacobian = gradients is True  # softmax with cross-entropy: the long way only when asked
-    if gradients is None:  # (a book such as Mazur's writes the chain rule for every weight)
-        gradients = len(spec.layers) == 2 or (
-            spec.notation != LECTURE and translation(spec).book.gradients
-        )
+    gradients = shows_gradients(spec, gradients)
     steps: list[Step] = []
     current = spec
     for n, done in enumerate(epoch.updates):
@@ -193,6 +191,14 @@ def build(
             spec_after=epoch.spec_after,
         )
     )
+
+
+def shows_gradients(spec: Spec, gradients: bool | None) -> bool:
+    """Whether the trace writes ∂E/∂w rows: as asked, else for a one-layer network (and in a
+    book such as Mazur's, which writes the chain rule for every weight)."""
+    if gradients is not None:
+        return gradients
+    return len(spec.layers) == 2 or (spec.notation != LECTURE and translation(spec).book.gradients)
 
 
 def _in_notation(trace: Trace) -> Trace:

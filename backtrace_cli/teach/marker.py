@@ -187,10 +187,12 @@ def _judge(
 ) -> Verdict:
     exact = line.exact.value
     v = answer.value
-    working = _working(line.exact, fmt)
+    # with a rounding declared, what the student is shown is the solution worked at it
+    shown = line.rows.get(rounding, line.exact) if rounding else line.exact
+    working = _working(shown, NumberFormat(6, rounding) if rounding else fmt)
 
     def verdict(kind: str, words: str, carried: str | None = None) -> Verdict:
-        return Verdict(line.key, kind, words, exact, answer, working, carried=carried)
+        return Verdict(line.key, kind, words, shown.value, answer, working, carried=carried)
 
     if abs(v - exact) <= 1e-9 * max(1.0, abs(exact)):
         return verdict("right", "right")

@@ -133,6 +133,13 @@ class World:
                 if moved is None:
                     return None
                 spread += abs(moved - value) / 2
+        if self.mode is not None:
+            # rounding as you go, each bracket written down (0.787·0.499) or kept in the
+            # calculator: either is the student's, so the span holds both
+            by_hand = evaluate(template, centre, self.mode)
+            if by_hand is not None and by_hand != value:
+                spread += abs(by_hand - value) / 2
+                value = (value + by_hand) / 2
         roots = NO_ROOTS
         for span in spans.values():
             if span.roots:

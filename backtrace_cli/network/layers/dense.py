@@ -9,6 +9,7 @@ import numpy as np
 
 from ...definitions import notation
 from ...definitions.notations import Names, either
+from ..hand import worked
 from . import dense_rows, dense_updates
 from .upstream import FromAbove
 
@@ -28,7 +29,8 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     # out, and the activation's carried parts (softmax), else empty.
     DenseCache = tuple[Array, Array, Array, dict[str, Array]]
     # What backward gives: Σ_k w_kj·δ_k for the layer below (None: not asked for); the
-    # gradients "weight": Σ_s δ_j·õ_i and "bias": Σ_s δ_j (−∂E/∂θ, unreduced); ∂o/∂net;
+    # gradients "weight": Σ_s δ_j·õ_i and "bias": Σ_s δ_j (−∂E/∂θ, unreduced), and "weight
+    # chain", "bias chain": −∂E/∂θ as `--round --gradients` writes it, carried; ∂o/∂net;
     # δ = −∂E/∂net, carried; and the carried parts of δ (softmax's "weighted"), else empty.
     DenseBackward = tuple[FromAbove | None, dict[str, Array], Array, Array, dict[str, Array]]
 
@@ -119,14 +121,25 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
         """δ from ∂o/∂net and what came from above; the gradient sums over the samples; and,
         if `below`, Σ_k w_kj·δ_k for the layer below (these weights, before the update)."""
         received, net, out, _ = cache
-        slope = self.activation.derivative(net, out)
-        delta, parts = upstream.delta(self.activation, out, slope, carry)
+        activation = self.activation
+        if carry.hand:  # ∂o/∂net as its template writes it, each bracket rounded: (1 − o²)
+            slope = worked(carry, activation.slope, True, o=out, net=net)
+        else:
+            slope = activation.derivative(net, out)
+        delta, parts = upstream.delta(activation, out, slope, carry)
         delta = carry(delta)
         gradients = {"weight": delta.T @ received}  # Σ_s δ_j·õ_i
         if self.biases is not None:
             # with one sample Σ_s δ_j is the row itself (a reduction costs more than the sum)
             gradients["bias"] = delta[0] if len(delta) == 1 else delta.sum(axis=0)
-        back = FromAbove(delta @ self.weights) if below else None
+        if carry.chain and activation.elementwise and len(delta) == 1 and upstream.chained:
+            # `--round --gradients` writes ∂E/∂w = ∂E/∂o·∂o/∂net·∂net/∂w from those rows'
+            # carried values, which need not give −δ·o at the rounding: it is what is used
+            factor = upstream.shown_dE_do(carry) * carry(slope)
+            gradients["weight chain"] = -carry(factor.T @ received)
+            if self.biases is not None:
+                gradients["bias chain"] = -carry(factor[0])
+        back = FromAbove(delta @ self.weights, bracketed=len(self.weights) > 1) if below else None
         return back, gradients, slope, delta, parts
 
     # ------------------------------------------------------------ its rows (`dense_rows`)

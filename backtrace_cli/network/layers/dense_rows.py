@@ -16,6 +16,7 @@ from ..rows import (
     View,
     elided_sum,
     layer_kind,
+    num,
     received,
     slot,
     sum_text,
@@ -281,6 +282,9 @@ def _softmax_delta(
             formula = f"{slot(o)}·({slot(g)} − {slot('ḡ')})"
             operands = ((o, values[o]), (g, values[g]), ("ḡ", values["ḡ"]))
             note = f"= {t} − {o}" if shortcut is not None else ""
+            short = float(done.error[s, j])
+            if shortcut is not None and values[d] != short:  # carried, each bracket rounded
+                note = f"{t} − {o} = {num(short)}: the long way, rounded as you go, differs"
         else:
             assert shortcut is not None
             formula = fill(shortcut.formula(n), n, t=t, o=o)

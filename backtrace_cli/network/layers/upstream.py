@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from ...definitions.losses import fill
+from ..hand import worked
+
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
@@ -35,14 +38,29 @@ class FromLoss(NamedTuple):
         factors cancel (bce on sigmoid, cross-entropy on softmax); and any carried parts."""
         shortcut = self.loss.shortcut(activation.name)
         if shortcut is None:
+            if carry.hand and activation.elementwise:
+                # as the trace writes it, ∂o/∂net·factor·(t − o): its factor (2, (2/n)) and
+                # e = t − o, not ∂E/∂o's carried value (2e, rounded, is another number)
+                factor = fill(self.loss.factor, self.error.shape[1])
+                if factor:
+                    return slope * worked(carry, factor, True) * self.error, NO_PARTS
+                return slope * self.error, NO_PARTS
             return activation.backward(out, slope, -self.dE_do, carry)
         if activation.elementwise:
             return shortcut.delta(self.error), {}
         # the Jacobian's parts too, for a trace that shows the long way (`--gradients`); an o_k
         # that underflowed to 0 makes them ∞·0 there, and the trace refuses to show those
         with np.errstate(invalid="ignore", over="ignore"):
-            parts = activation.backward(out, slope, -self.dE_do, carry)[1]
+            delta, parts = activation.backward(out, slope, -self.dE_do, carry)
+        if carry.jacobian:  # carried, the long way need not come to t − o: its δ is the one shown
+            return delta, parts
         return shortcut.delta(self.error), parts
+
+    chained = True  # the chain rule's ∂E/∂o is a row of its own
+
+    def shown_dE_do(self, carry: Carry) -> Array:
+        """∂E/∂o as its row has it (carried)."""
+        return self.dE_do
 
 
 class FromAbove(NamedTuple):
@@ -51,10 +69,21 @@ class FromAbove(NamedTuple):
 
     back: Array
     factors: tuple[Array, ...] = ()
+    bracketed: bool = False  # a sum of several terms: (w46·δ6 + w47·δ7), written down in hand mode
 
     def times(self, factor: Array) -> FromAbove:
         """The same gradient with one more elementwise factor, multiplied in last."""
-        return FromAbove(self.back, (*self.factors, factor))
+        return FromAbove(self.back, (*self.factors, factor), self.bracketed)
+
+    @property
+    def chained(self) -> bool:
+        """Does the trace write ∂E/∂o of the units below as a row of its own (`--gradients`):
+        where no dropout's factor stands between."""
+        return not self.factors
+
+    def shown_dE_do(self, carry: Carry) -> Array:
+        """∂E/∂o = −Σ_k w_kj·δ_k as its row has it (carried)."""
+        return -carry(self.back)
 
     def gradient(self) -> Array:
         """−∂E/∂o as one array: Σ_k w_kj·δ_k times each factor."""
@@ -68,7 +97,7 @@ class FromAbove(NamedTuple):
     ) -> tuple[Array, dict[str, Array]]:
         """δ = ∂o/∂net · Σ_k w_kj·δ_k · m/(1 − rate), multiplied left to right as the trace
         writes it (the order sets the rounding); a dropped unit's δ is 0."""
-        delta = slope * self.back
+        delta = slope * (carry.written(self.back) if carry.hand and self.bracketed else self.back)
         for factor in self.factors:
             delta = delta * factor
         return delta, NO_PARTS

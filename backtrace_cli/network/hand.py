@@ -1,0 +1,56 @@
+"""Hand-calculation mode (`--round`): a definition's quantity worked from the very template the
+trace writes it with — an activation's ∂o/∂net, a loss's ∂E/∂o and the factor it puts in δ —
+as a student carrying the rounding works it: each bracket written down rounded
+(`formula.evaluate`'s `written`), so that every row adds up from the numbers it shows."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import formula
+from ..core.rounding import written
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy.typing as npt
+
+    from ..core.rounding import Carrier
+
+    Array = npt.NDArray[np.float64]
+
+
+def worked(carry: Carrier, template: str, factor: bool = False, **operands: Array) -> Array:
+    """`template` (slots named as `operands`: {o}, {net}, {t}) worked element by element as
+    `carry`'s student works it; `factor`: as one factor of a longer product, where a bracket
+    as a whole — (1 − o²) — is written down too. Not itself rounded: the caller carries it."""
+    parsed = formula.parse(template)
+    assert parsed is not None, template  # the definitions' own templates all parse
+    rounded = partial(written, spec=carry.spec)
+    bracket = factor and _enclosed(template.strip())
+    names = tuple(operands)
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in operands.values()))
+    shape = arrays[0].shape if arrays else ()
+    out = np.empty(shape)
+    for index in np.ndindex(shape):
+        values = {name: float(a[index]) for name, a in zip(names, arrays)}
+        value = formula.evaluate(parsed, values, rounded)
+        if value is None:  # outside the domain (a softmax o_k rounded to 0): as numpy has it
+            out[index] = np.nan
+        else:
+            out[index] = rounded(value) if bracket else value
+    return out
+
+
+def _enclosed(template: str) -> bool:
+    """Is the whole template in one pair of brackets, "(1 − {o}²)", so that a product it is a
+    factor of writes it down ("{o}(1 − {o})" is two factors of that product)?"""
+    if not (template.startswith("(") and template.endswith(")")):
+        return False
+    depth = 0
+    for at, char in enumerate(template):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return at == len(template) - 1
+    return False
