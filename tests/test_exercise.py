@@ -67,13 +67,13 @@ NET232 = {
 
 @pytest.mark.parametrize("source", ["lecture", "net232"])
 def test_variant_statistics_over_many_seeds(source):
-    """Over 6 seeds × 8 variants: no drawn value is 0, no target 0 or 1, every value in its
+    """Over 3 seeds × 8 variants: no drawn value is 0, no target 0 or 1, every value in its
     bounds and on its grid, every δ, Δw, Δb at least 0.001, and E inside the band — each
     checked with the lecture's equations written out above, not the engine."""
     spec = config.load("lecture") if source == "lecture" else config.from_dict(NET232)
     rules = Rules(Values(-1, 1, 1))
     losses = []
-    for seed in range(0, 12, 2):  # six fixed seeds of the twelve this once drew (12 s)
+    for seed in (0, 4, 8):  # three fixed seeds of the twelve this once drew (12 s)
         drawn = variants(spec, 8, seed, rules, source)
         low, high = drawn.band
         assert 0 < low < high
@@ -182,7 +182,8 @@ def test_relu_units_off_give_exact_zeros_and_none_is_off_all_epoch():
     δ and Δw is at least 0.001, and each hidden unit is on in some sample. Worked here by hand:
     δ_out = t − o, δ_hidden = [net > 0]·Σ w·δ_out, Δw = η·δ·o, online."""
     spec = config.load("softmax")
-    for v in variants(spec, 3, 4, Rules(), "softmax").variants:
+    # a band given: the default one's 128 pilot draws cost 8 s and are tested above
+    for v in variants(spec, 3, 4, Rules(loss_band=(0.01, 100.0)), "softmax").variants:
         s = v.spec
         w1, w2 = (np.array(w) for w in s.weights)
         b1, b2 = (np.array(b) for b in s.biases)

@@ -130,8 +130,11 @@ def test_one_early_slip_is_carried_to_the_end_as_following(figures):
 
 @pytest.mark.parametrize("declare", [False, True], ids=["recognised", "declared"])
 def test_synthetic_students_every_mistake_found_none_invented(declare):
-    seen = hand.mark_students(90, 13, declare)
-    assert seen["slips"] > 70  # most mistakes change the value at the precision written
+    # recognising each student's rounding costs 6 s for 90 of them: 45 are a sample of it
+    students = 90 if declare else 45
+    seen = hand.mark_students(students, 13, declare)
+    # most mistakes change the value at the precision written
+    assert seen["slips"] > 0.75 * students
     assert seen["found"] == seen["slips"], seen
     assert seen["invented"] == 0 and seen["misnamed"] == 0, seen
     assert seen["not credited"] == 0, seen  # every other value right, or following
