@@ -582,8 +582,18 @@ def test_exercise_variants_of_a_softmax_network_keep_each_samples_class(tmp_path
         # a band given: the default one is 128 pilot draws of 6 online updates (8 s), and is
         # tested on its own (tests/test_exercise.py); the classes kept are what this asks
         cli,
-        ["exercise", "softmax", "--variants", "2", "--seed", "1", "--loss-band", "0.01,100"]
-        + ["-o", str(tmp_path / "ex")],
+        [
+            "exercise",
+            "softmax",
+            "--variants",
+            "2",
+            "--seed",
+            "1",
+            "--loss-band",
+            "0.01,100",
+            "-o",
+            str(tmp_path / "ex"),
+        ],
     )
     assert result.exit_code == 0, result.output
     original = [s.targets.tolist() for s in config.load("softmax").samples]
