@@ -210,7 +210,11 @@ def small_networks(draw: st.DrawFn) -> dict:
     return config
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=90,  # a sample a run: each run draws new networks
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     small_networks(),
     st.sampled_from(["3sf", "2sf", "4sf", "3dp", "4dp"]),
