@@ -271,7 +271,7 @@ def homework_step(gradients: bool) -> int:
 
 
 @pytest.mark.parametrize("gradients", [False, True])
-def test_check_and_quiz_ask_the_same_questions_of_one_step(gradients):
+def test_check_and_quiz_ask_the_same_questions_of_one_step(gradients, runner, tmp_path):
     from backtrace_cli.teach import quiz
 
     spec = backtrace_cli.load(HOMEWORK)
@@ -280,6 +280,23 @@ def test_check_and_quiz_ask_the_same_questions_of_one_step(gradients):
     for answers in ({"o3": 0.1}, {"o3": 0.1, "dE/dw36": 0.1}):  # a ∂E/∂w answered, or not
         report = backtrace_cli.teach.check({"gradients": gradients, "answers": answers}, HOMEWORK)
         assert report["total"] == len(asked), answers
+    if not gradients:  # an exercise's sheet asks the step as `run` traces it, and so marks it
+        config = tmp_path / "homework.yaml"
+        config.write_text(json.dumps(HOMEWORK, ensure_ascii=False), encoding="utf-8")  # YAML
+        folder = tmp_path / "set"
+        made = runner.invoke(cli, ["exercise", str(config), "--variants", "1", "-o", str(folder)])
+        assert made.exit_code == 0, made.output
+        manifest = json.loads((folder / "exercise.json").read_text(encoding="utf-8"))
+        ((ident, sheet),) = manifest["variants"].items()
+        variant = backtrace_cli.load(str(folder / sheet["config"]))  # other numbers, same step
+        assert sheet["questions"] == [q.name for q in quiz.build(variant).questions]
+        assert len(sheet["questions"]) == len(asked)
+        answers = tmp_path / "ann.yaml"
+        answers.write_text(f"variant: {ident}\nanswers:\n  o3: 0.1\n  dE/dw36: 0.1\n")
+        marked = runner.invoke(
+            cli, ["check", "--exercises", str(folder), str(answers), "--format", "json"]
+        )
+        assert json.loads(marked.output)["total"] == len(asked), marked.output
     # and so for the built-ins, networks and graphs alike
     for name in ("lecture", "chain_rule", "circuit", "adam_parabola"):
         questions = quiz.build(backtrace_cli.load(name)).questions
