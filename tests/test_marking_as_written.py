@@ -302,3 +302,20 @@ def test_check_and_quiz_ask_the_same_questions_of_one_step(gradients, runner, tm
         questions = quiz.build(backtrace_cli.load(name)).questions
         first = {questions[0].name: 0.1}
         assert backtrace_cli.teach.check(first, name)["total"] == len(questions), name
+
+
+def test_an_answer_beyond_the_questions_is_marked_and_said_but_not_counted():
+    """∂E/∂o5 is a factor the lecture's trace writes beside δ5, not a question of the step
+    (`quiz` does not ask it): answered wrong, it is marked wrong and the summary says so, but
+    the mark is the questions' — and the file is not all right."""
+    from test_quiz import ASKED  # the notes' step, every question worked by hand
+
+    answers = {name: float(f"{v:.12g}") for name, v in ASKED.items()} | {"∂E/∂o5": 0.5}
+    report = backtrace_cli.teach.check.check_report({"exercise": "lecture", "answers": answers})
+    assert (report.credited, report.total) == (len(ASKED), len(ASKED))
+    assert [v.kind for v in report.verdicts if v.symbol == "∂E/∂o5"] == ["wrong"]
+    assert (
+        report.summary()
+        == f"{len(ASKED)} of {len(ASKED)} questions right; 1 answer beyond them wrong"
+    )
+    assert not report.all_right

@@ -109,7 +109,9 @@ class Report:
             n = self.count(kind)
             if n and not (kind == "right" and n == self.total):
                 parts.append(f"{n} {words}")
-        return head + (" — " + ", ".join(parts) if parts else " right")
+        beyond = sum(not (v.asked or v.ok) for v in self.verdicts)  # a ∂ factor, not counted
+        wrong = f"; {counted(beyond, 'answer')} beyond them wrong" if beyond else ""
+        return head + (" — " + ", ".join(parts) if parts else " right") + wrong
 
 
 def counted(n: int, noun: str) -> str:
