@@ -2,7 +2,7 @@
 exact and in each rounding a student may carry — the type every model's rows become.
 
 `solve` traces either model through its own functions (`tracing`); a computational graph's lines
-carry its named slips (`graph.slips`), and its solution what its sheet asks (`graph.sheet`). A
+carry its named slips (`graph.slips`). `Solution.questions` is a step's one question list. A
 formula is evaluated through each operation's own definition (`formula`), never by executing
 text.
 """
@@ -90,9 +90,9 @@ class Solution:
     samples: int
     rounds_gradients: bool = False  # its rounded traces round every ∂ row too (a graph's): a
     # student carrying a rounding carries the gradients rounded (a network's ∂ factors are not)
-    asks: tuple[str, ...] | None = None  # the symbols its sheet asks, in order (a graph's);
-    # None: every quantity of a step but its ∂ rows (a network's)
     notation: str = notations.DEFAULT  # the textbook whose names its symbols are
+    gradients: bool = False  # solved as asked with `gradients: true` (`--gradients`): the chain
+    # rule's factors are questions too
 
     @property
     def translation(self) -> Any:
@@ -123,14 +123,14 @@ class Solution:
         return None if n is None else self.lines[n]
 
     def questions(self, epochs: Iterable[int] | None = None) -> tuple[Key, ...]:
-        """What an exercise asks, in order: every quantity of the epochs' steps but ∂ rows
-        (a graph's: what its sheet lists — node values, ∂f/∂input, new parameters)."""
+        """The step's one question list — what check counts, quiz asks and a sheet lists — in
+        order: every quantity of the epochs' steps, the chain rule's factors only when asked
+        with gradients (`is_question`), every model's alike (a graph's sheet lists them)."""
         wanted = set(epochs) if epochs is not None else {1}
-        if self.asks is not None:
-            keys = ((1, 1, symbol) for symbol in self.asks)
-            return tuple(key for key in keys if key[0] in wanted and key in self.index)
         return tuple(
-            line.key for line in self.lines if line.key[0] in wanted and is_question(line.exact)
+            line.key
+            for line in self.lines
+            if line.key[0] in wanted and is_question(line.exact, self.gradients)
         )
 
 
@@ -162,7 +162,10 @@ def solve(
                 index[key] = len(lines)
                 line = Line(key, _template(row), rows, section, heading)  # type: ignore[arg-type]
                 lines.append(line)
-    return model.complete(Solution(spec, epochs, modes, tuple(lines), index, model.samples(spec)))
+    samples, asked = model.samples(spec), gradients is True
+    return model.complete(
+        Solution(spec, epochs, modes, tuple(lines), index, samples, gradients=asked)
+    )
 
 
 def _template(row: Equation) -> str:

@@ -342,7 +342,7 @@ class Model(Protocol):
 
     def complete(self, solved: Any) -> Any:
         """The worked solution (`solution.Solution`) with what this kind adds to it: its
-        notation, or a graph's named slips, rounded gradients and the questions it asks."""
+        notation, or a graph's named slips and rounded gradients, its factors never asked."""
         ...
 
     # an exercise set (`backtrace exercise`): its variants, what its sheets ask, what its
@@ -518,14 +518,15 @@ class _Graph:
         return 1
 
     def complete(self, solved: Any) -> Any:
-        from .graph import sheet, slips  # start-up: only when a graph is marked
+        from .graph import slips  # start-up: only when a graph is marked
 
         spec = solved.spec
         rows = {line.key[2]: line.exact for line in solved.lines}
         lines = tuple(
             replace(line, slips=slips.slips(line.exact, rows, spec.output)) for line in solved.lines
         )
-        return replace(solved, lines=lines, rounds_gradients=True, asks=sheet.asked(spec))
+        # no `gradients:` in its answers file: `quiz --gradients` asks what check counts
+        return replace(solved, lines=lines, rounds_gradients=True, gradients=False)
 
     # start-up: an exercise's modules load when a set is drawn, in each method below
 
@@ -537,7 +538,7 @@ class _Graph:
     def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
         from .graph import sheet
 
-        return sheet.questions(spec, ask)  # the graph alone tells them: before any draw
+        return sheet.questions(trace_graph(spec), ask)  # its one pass tells: before any draw
 
     def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
         from .graph import variants

@@ -50,6 +50,9 @@ class Equation:
     # equation this one renames, in a textbook's notation (None: it is the lecture's)
     structure: Formula | None = field(default=None, repr=False, compare=False)  # the formula
     # as its operation and operands, where the model holds it so (a graph's rows)
+    factor: bool = False  # a chain-rule factor on the page to explain another row (∂E/∂o and
+    # ∂o/∂net beside δ, ∂net/∂w, an SGD step's ∂E/∂w): asked only with `gradients` — unlike
+    # the g = ∂E/∂w an optimizer's or a batch's update reads, a quantity of the step
 
     def values(self) -> dict[str, float]:
         return dict(self.operands)

@@ -36,12 +36,14 @@ def test_a_variant_written_back_as_config_loads_as_the_same_model(name):
             assert np.array_equal(again.samples[0].inputs, v.spec.samples[0].inputs)
 
 
-def test_a_graphs_sheet_asks_its_nodes_then_df_by_each_input():
-    """circuit: q = x + y, f = q·z — its nodes, then ∂f/∂x, ∂f/∂y, ∂f/∂z, as an answers file
-    writes them; known from the graph alone, before any draw."""
+def test_a_graphs_sheet_asks_its_nodes_then_df_by_each_node_and_input():
+    """circuit: q = x + y, f = q·z — its nodes, then the backward pass's ∂f/∂ of each: from f,
+    ∂f/∂q and ∂f/∂z; through q, ∂f/∂x and ∂f/∂y (not the chain rule's factors ∂f/∂f = 1,
+    ∂q/∂x, ∂q/∂y), as an answers file writes them; known from the graph alone, before any
+    draw."""
     spec = api.load("circuit")
     asked = tracing.model(spec).questions(spec, ())
-    assert [q.name for q in asked] == ["q", "f", "df/dx", "df/dy", "df/dz"]
+    assert [q.name for q in asked] == ["q", "f", "df/dq", "df/dz", "df/dx", "df/dy"]
     assert [q.name for q in tracing.model(spec).questions(spec, ("q", "∂f/∂z"))] == ["q", "df/dz"]
     with pytest.raises(ValueError, match="'w' is not a quantity of this graph"):
         tracing.model(spec).questions(spec, ("w",))

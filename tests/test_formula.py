@@ -159,7 +159,9 @@ def test_an_operation_added_to_the_registry_is_traced_marked_quizzed_and_exporte
         f"  f: {3 * math.sin(theirs):.6f}\n"
     )
 
-    right = [q, s, s * y, 1.0, y, s, ds_dq, y * ds_dq, 2.0, y * ds_dq * 2]
+    # asked: each node's value, then ∂f/∂ of each node and input (∂f/∂s, ∂f/∂y, ∂f/∂q, ∂f/∂x);
+    # the chain rule's factors (∂f/∂f = 1, ∂s/∂q = cos q, ∂q/∂x = 2) are given, not asked
+    right = [q, s, s * y, y, s, y * ds_dq, y * ds_dq * 2]
     commands = [
         (["run", "g.yaml", "--format", "json"], ""),
         (["check", "a.yaml", "--format", "json"], ""),
@@ -192,8 +194,12 @@ def test_an_operation_added_to_the_registry_is_traced_marked_quizzed_and_exporte
     verdicts = {a["symbol"]: a["kind"] for a in json.loads(marked.stdout)["answers"]}
     assert verdicts == {"q": "wrong", "s": "follows", "f": "follows"}
 
-    assert "[2/10] s = sin(q)" in asked.stdout, asked.stdout
-    assert "Score: 10 of 10" in asked.stdout, asked.stdout
+    n = len(right)
+    assert f"[2/{n}] s = sin(q)" in asked.stdout, asked.stdout
+    assert f"∂f/∂q = ∂f/∂s·∂s/∂q\n      with ∂f/∂s = 3, ∂s/∂q = {ds_dq:.6f}".replace("-", "−") in (
+        asked.stdout
+    )  # sin's own derivative, cos q, from the operation added
+    assert f"Score: {n} of {n}" in asked.stdout, asked.stdout
     assert asked.returncode == 0
 
     assert exported.returncode == 0, exported.stderr

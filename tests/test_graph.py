@@ -675,7 +675,9 @@ def test_a_class_is_marked_against_one_graph_into_a_gradebook(runner, tmp_path):
     assert result.exit_code == 1, result.output  # bob has a wrong answer
     rows = book.read_text(encoding="utf-8-sig").splitlines()
     assert rows[0].startswith("file,student,variant,mark,total,first_wrong")
-    assert rows[1].startswith(f"{ann},ann,,2,5,") and rows[2].startswith(f"{bob},bob,,0,5,q")
+    # of circuit's questions: q, f, then ∂f/∂ of q, z, x and y (∂f/∂f and ∂q/∂x are factors)
+    n = len(["q", "f", "∂f/∂q", "∂f/∂z", "∂f/∂x", "∂f/∂y"])
+    assert rows[1].startswith(f"{ann},ann,,2,{n},") and rows[2].startswith(f"{bob},bob,,0,{n},q")
 
 
 def test_the_markdown_problem_names_the_optimizer_and_the_summary_writes_names_as_math(runner):

@@ -18,10 +18,15 @@ from backtrace_cli.teach.exercise import Rules, Values, variants
 
 
 def circuit_values(x: float, y: float, z: float) -> dict[str, float]:
-    """Every quantity of circuit, by the chain rule: q = x + y, f = q·z; the add gate hands
-    ∂f/∂q = z to x and y, the multiply gate swaps: ∂f/∂z = q."""
+    """Every quantity circuit asks, by the chain rule, in its sheet's order: the nodes q = x + y
+    and f = q·z; then backward from f, whose multiply gate swaps (∂f/∂q = z, ∂f/∂z = q), and
+    through q, whose add gate hands ∂f/∂q to x and y. Not asked: the chain rule's factors
+    (∂f/∂f = 1 and the local gradients ∂q/∂x = ∂q/∂y = 1)."""
     q = x + y
-    return {"q": q, "f": q * z, "df/dx": z, "df/dy": z, "df/dz": q}
+    return {"q": q, "f": q * z, "df/dq": z, "df/dz": q, "df/dx": z, "df/dy": z}
+
+
+ASKED = list(circuit_values(-2, 5, -4))  # the names alone (CS231n's inputs)
 
 
 # ---------------------------------------------------------------- fair variants
@@ -92,7 +97,7 @@ def test_a_graph_set_of_25_is_marked_as_a_class_into_one_csv(runner, tmp_path):
     assert manifest["format"] == "backtrace-exercise" and manifest["output"] == "f"
     idents = list(manifest["variants"])
     assert idents == [f"circuit-s5-v{n:02d}" for n in range(1, 26)]
-    names = ["q", "f", "df/dx", "df/dy", "df/dz"]
+    names = ASKED
     for ident, about in manifest["variants"].items():
         assert about["config"] == f"configs/{ident}.yaml" and about["questions"] == names
         assert about["value"] == pytest.approx(circuit_values(**_inputs(folder, ident))["f"])
@@ -120,20 +125,21 @@ def test_a_graph_set_of_25_is_marked_as_a_class_into_one_csv(runner, tmp_path):
     assert result.exit_code == 1, result.output  # bob's wrong, cy's missing
     rows = list(csv.DictReader(book.read_text().splitlines()))
     assert [row["student"] for row in rows] == ["ann", "bob", "cy"]
-    columns = ["q", "f", "∂f/∂x", "∂f/∂y", "∂f/∂z"]  # the sheet's order, the report's names
+    columns = ["q", "f", "∂f/∂q", "∂f/∂z", "∂f/∂x", "∂f/∂y"]  # the sheet's names, as reported
     assert list(rows[0])[7:] == [*columns, "error", "note"]
     ann, bob, cy = rows
-    assert (ann["variant"], ann["mark"], ann["total"], ann["first_wrong"]) == (right, "5", "5", "")
-    assert [ann[c] for c in columns] == ["right"] * 5 and ann["error"] == ""
+    n = str(len(names))
+    assert (ann["variant"], ann["mark"], ann["total"], ann["first_wrong"]) == (right, n, n, "")
+    assert [ann[c] for c in columns] == ["right"] * len(names) and ann["error"] == ""
     assert (bob["variant"], bob["mark"], bob["total"], bob["first_wrong"]) == (
         wrong,
-        "4",
-        "5",
+        str(len(names) - 1),
+        n,
         "∂f/∂z",
     )
-    assert [bob[c] for c in columns] == ["right"] * 4 + ["wrong"]
-    assert (cy["variant"], cy["mark"], cy["total"]) == (blank, "4", "5")
-    assert [cy[c] for c in columns] == ["right", "unanswered", "right", "right", "right"]
+    assert [bob[c] for c in columns] == ["wrong" if c == "∂f/∂z" else "right" for c in columns]
+    assert (cy["variant"], cy["mark"], cy["total"]) == (blank, str(len(names) - 1), n)
+    assert [cy[c] for c in columns] == ["unanswered" if c == "f" else "right" for c in columns]
 
 
 # ---------------------------------------------------------------- --ask and --loss-band
@@ -151,8 +157,7 @@ def test_ask_picks_a_graphs_quantities_and_an_unknown_name_lists_the_valid_ones(
     bad = runner.invoke(cli, ["exercise", "circuit", "--ask", "q,w", "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2
     assert bad.output == (
-        "Error: --ask: 'w' is not a quantity of this graph; ask for any of q, f, df/dx, df/dy, "
-        "df/dz\n"
+        f"Error: --ask: 'w' is not a quantity of this graph; ask for any of {', '.join(ASKED)}\n"
     )
     assert not (tmp_path / "x").exists()
 
@@ -233,7 +238,7 @@ def test_a_gradebook_of_files_naming_a_built_in_graph(runner, tmp_path):
     rows = list(csv.DictReader(book.read_text().splitlines()))
     assert (rows[0]["mark"], rows[0]["total"], rows[0]["q"], rows[0]["∂f/∂x"]) == (
         "2",
-        "5",
+        str(len(ASKED)),
         "right",
         "unanswered",
     )
@@ -248,5 +253,5 @@ def test_exercise_a_graph_configs_path_is_marked_as_a_graph(runner, tmp_path):
     answers = tmp_path / "a.yaml"
     answers.write_text("exercise: c.yaml\nanswers:\n  q: 0.7\n  df/dz: 0.7\n  df/dy: -0.3\n")
     result = runner.invoke(cli, ["check", str(answers)])
-    assert result.exit_code == 1, result.output  # f and ∂f/∂x unanswered
-    assert "3 of 5 questions" in result.output
+    assert result.exit_code == 1, result.output  # f, ∂f/∂q and ∂f/∂x unanswered
+    assert f"3 of {len(ASKED)} questions" in result.output

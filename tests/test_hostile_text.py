@@ -180,7 +180,9 @@ def test_a_config_name_in_the_quiz_heading_is_escaped(runner, tmp_path):
     text = runner.invoke(cli, ["examples", "lecture"]).output
     config.write_text(re.sub(r"name: .*", lambda _: 'name: "[red]Evil\\e]0;x\\a"', text, count=1))
     result = runner.invoke(cli, ["quiz", str(config)], input="")
-    assert result.output.splitlines()[0].startswith("Quiz: [red]Evil\\x1b]0;x\\x07 · 25 equations")
+    asked = 2 * 3 + 2 + 3 + 2 * 6  # the lecture's net and o of 3 units, e5 and E, 3 δ, Δw, new w
+    first = f"Quiz: [red]Evil\\x1b]0;x\\x07 · {asked} equations"
+    assert result.output.splitlines()[0].startswith(first)
 
 
 # ---------------------------------------------------------------- the class summary

@@ -71,7 +71,16 @@ def lecture(mask: tuple[float, float] = (1, 1), scale: float = 1.0) -> dict[str,
     return v
 
 
-RIGHT = lecture()
+def asked_of(values: dict[str, float]) -> dict[str, float]:
+    """What a quiz asks of the notes' step, in order: every quantity but the chain rule's
+    factors the trace writes beside δ5 to explain it, ∂E/∂o5 and ∂o5/∂net5 (δ5 = o5(1 − o5)(t5
+    − o5) reads neither); `--gradients` asks them too."""
+    return {name: v for name, v in values.items() if name not in ("∂E/∂o5", "∂o5/∂net5")}
+
+
+RIGHT = lecture()  # every row the trace writes
+ASKED = asked_of(RIGHT)  # the step's questions, what check counts of an answers file too
+N = len(ASKED)
 
 
 def typed(values: dict[str, float], **changed: str) -> list[str]:
@@ -119,23 +128,24 @@ def score(output: str) -> str:
 # ---------------------------------------------------------------- through a pipe
 
 
-def test_all_right_scores_25_of_25_and_exits_0():
-    done = quiz(answers=typed(RIGHT))
+def test_all_right_scores_every_question_and_exits_0():
+    assert N == 2 * 3 + 2 + 3 + 2 * 6  # net and o of units 3–5, e5 and E, three δ, Δw and new w
+    done = quiz(answers=typed(ASKED))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert score(done.stdout) == "25 of 25"
+    assert score(done.stdout) == f"{N} of {N}"
     assert "Mistakes" not in done.stdout and done.stderr == ""
 
 
 def test_questions_come_in_the_traces_order_and_never_show_the_answer():
-    done = quiz(answers=typed(RIGHT))
-    asked = re.findall(r"^\[(\d+)/25\] (.+?) = (.+)$", done.stdout, re.M)
-    assert [symbol for _, symbol, _ in asked] == list(RIGHT)
-    prompts = dict((symbol, formula) for _, symbol, formula in asked)
+    done = quiz(answers=typed(ASKED))
+    prompts = re.findall(rf"^\[(\d+)/{N}\] (.+?) = (.+)$", done.stdout, re.M)
+    assert [symbol for _, symbol, _ in prompts] == list(ASKED)
+    prompts = dict((symbol, formula) for _, symbol, formula in prompts)
     assert prompts["δ3"] == "o3(1 − o3)·w35·δ5"
     assert prompts["new w45"] == "w45 + Δw45"
     # each prompt's "with" line gives the values it needs, never the value asked for
-    blocks = re.split(r"^\[\d+/25\] ", done.stdout, flags=re.M)[1:]
-    for (symbol, value), block in zip(RIGHT.items(), blocks):
+    blocks = re.split(rf"^\[\d+/{N}\] ", done.stdout, flags=re.M)[1:]
+    for (symbol, value), block in zip(ASKED.items(), blocks):
         given = block.splitlines()[1]
         assert f"{value:.6f}".rstrip("0") not in given.replace("−", "-"), (symbol, given)
     assert "with w13 = 0.1, x1 = 0.35, w23 = 0.8, x2 = 0.9" in blocks[0]
@@ -144,64 +154,64 @@ def test_questions_come_in_the_traces_order_and_never_show_the_answer():
 def test_the_updated_weight_slip_is_named_and_can_be_tried_again():
     # δ3 from the updated w35 (0.272326, the notes' new w35) instead of 0.3
     slip = RIGHT["o3"] * (1 - RIGHT["o3"]) * RIGHT["new w35"] * RIGHT["δ5"]
-    answers = typed(RIGHT)
-    answers.insert(list(RIGHT).index("δ3"), f"{slip:.3g}")
+    answers = typed(ASKED)
+    answers.insert(list(ASKED).index("δ3"), f"{slip:.3g}")
     done = quiz(answers=answers)
     assert "hidden δ with the updated weights" in done.stdout
     assert "try again (1 try left)" in done.stdout
-    assert score(done.stdout) == "25 of 25"  # right at the second try counts
+    assert score(done.stdout) == f"{N} of {N}"  # right at the second try counts
     assert re.search(r"^  δ3: −0.00241 — hidden δ .*; right at try 2$", done.stdout, re.M)
     assert done.returncode == 0
 
 
 def test_after_the_last_try_the_working_is_shown_and_the_quiz_goes_on_with_the_right_value():
-    right = typed(RIGHT)
+    right = typed(ASKED)
     answers = [right[0], "0.55", "0.6", "0.5", *right[2:]]  # o3: three wrong tries
     done = quiz("--tries", "3", answers=answers)
     o3 = RIGHT["o3"]
     assert "try again (2 tries left)" in done.stdout
     assert f"answer: o3 = σ(net3) = σ(0.755) = {o3:.6f}" in done.stdout
-    net5 = re.search(r"^\[5/25\] net5 = .*\n(.*)$", done.stdout, re.M).group(1)
+    net5 = re.search(rf"^\[5/{N}\] net5 = .*\n(.*)$", done.stdout, re.M).group(1)
     assert f"o3 = {o3:.6f}" in net5  # the right value, not the student's 0.5
-    assert score(done.stdout) == "24 of 25"
+    assert score(done.stdout) == f"{N - 1} of {N}"
     assert done.returncode == 1
 
 
 def test_a_hint_shows_the_numbers_and_costs_no_try():
-    answers = typed(RIGHT)
+    answers = typed(ASKED)
     answers[0:0] = ["?", "0.7"]  # a hint, then one wrong try: the right one is still allowed
     done = quiz(answers=answers)
     assert "hint: net3 = 0.1·0.35 + 0.8·0.9" in done.stdout  # the notes' first line
-    assert score(done.stdout) == "25 of 25"
+    assert score(done.stdout) == f"{N} of {N}"
     assert "Hints used: net3" in done.stdout
 
 
 def test_reveal_shows_the_answer_and_it_does_not_count():
-    answers = typed(RIGHT)
+    answers = typed(ASKED)
     answers[0] = "!"
     done = quiz(answers=answers)
     assert "answer: net3 = w13·x1 + w23·x2 = 0.1·0.35 + 0.8·0.9 = 0.755" in done.stdout
-    assert score(done.stdout) == "24 of 25"
+    assert score(done.stdout) == f"{N - 1} of {N}"
     assert "net3: revealed: 0.755" in done.stdout
     assert done.returncode == 1
 
 
 def test_something_not_a_number_is_said_and_costs_no_try():
-    answers = typed(RIGHT)
+    answers = typed(ASKED)
     answers[0:0] = ["zero point seven", "0,755", "0.5"]
     done = quiz("--tries", "2", answers=answers)
     assert "'zero point seven' is not a number: type net3 as a number" in done.stdout
     assert "'0,755' is not a number: write a decimal point: 0.755" in done.stdout
-    assert score(done.stdout) == "25 of 25"
+    assert score(done.stdout) == f"{N} of {N}"
 
 
 def test_input_ending_early_stops_cleanly_with_the_score_so_far(tmp_path):
     session = tmp_path / "session.yaml"
-    done = quiz("-o", str(session), answers=typed(RIGHT)[:3])
+    done = quiz("-o", str(session), answers=typed(ASKED)[:3])
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "Input ended at question 4 of 25: 22 not answered." in done.stdout
-    assert score(done.stdout) == "3 of 25"
+    assert f"Input ended at question 4 of {N}: {N - 3} not answered." in done.stdout
+    assert score(done.stdout) == f"3 of {N}"
     assert "net3: 0.755" in session.read_text(encoding="utf-8")
 
 
@@ -210,7 +220,7 @@ def test_the_notes_own_rounding_is_credited_as_carried_forward():
     notes = ["0.755", "0.68", "0.68", "0.66", "0.798"]
     done = quiz(answers=notes)
     assert "follows from your o3, your o4" in done.stdout
-    assert score(done.stdout) == "5 of 25"  # input ended after five
+    assert score(done.stdout) == f"5 of {N}"  # input ended after five
 
 
 def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far(tmp_path):
@@ -233,8 +243,8 @@ def test_ctrl_c_through_a_pipe_exits_130_with_the_score_so_far(tmp_path):
     text = seen + out.decode()
     assert process.returncode == 130
     assert "Traceback" not in err.decode()
-    assert "Interrupted at question 3 of 25" in text
-    assert score(text) == "2 of 25"
+    assert f"Interrupted at question 3 of {N}" in text
+    assert score(text) == f"2 of {N}"
     # what was answered is kept, whole: an answers file check reads
     assert session.read_text(encoding="utf-8").endswith("answers:\n  net3: 0.755\n  o3: 0.68\n")
     assert [p.name for p in tmp_path.iterdir()] == ["s.yaml"]
@@ -265,21 +275,21 @@ def _check(session: Path) -> dict:
 @pytest.mark.parametrize("rounding", [None, "3sf"])
 def test_the_session_file_is_marked_the_same_by_check(tmp_path, rounding):
     if rounding:  # carried to 3 significant figures: the notes' own numbers
-        values = {name: float(f"{v:.3g}") for name, v in RIGHT.items()}
+        values = {name: float(f"{v:.3g}") for name, v in ASKED.items()}
         answers = [f"{v:.3g}" for v in values.values()]
     else:
-        answers = typed(RIGHT)
+        answers = typed(ASKED)
     slip = RIGHT["o4"] * (1 - RIGHT["o4"]) * RIGHT["new w45"] * RIGHT["δ5"]  # δ4, updated w45
-    at = list(RIGHT).index("δ4")
+    at = list(ASKED).index("δ4")
     answers[at : at + 1] = [f"{slip:.3g}", f"{slip:.3g}"]  # the slip twice: marked wrong
     session = tmp_path / "session.yaml"
     options = ["--round", rounding] if rounding else []
     done = quiz(*options, "-o", str(session), answers=answers)
     assert done.returncode == 1
-    assert score(done.stdout) == "24 of 25"
+    assert score(done.stdout) == f"{N - 1} of {N}"
     report = _check(session)
     assert report["status"] == 1
-    assert (report["correct"], report["total"]) == (24, 25)
+    assert (report["correct"], report["total"]) == (N - 1, N)
     wrong = [a["symbol"] for a in report["answers"] if not a["ok"]]
     assert wrong == ["δ4"]
     assert "hidden δ with the updated weights" in " ".join(report["answers"][at]["diagnosis"])
@@ -297,7 +307,7 @@ def test_a_session_for_a_config_file_names_it_relative_to_the_session(tmp_path):
     )
     (tmp_path / "out").mkdir()
     session = tmp_path / "out" / "s.yaml"
-    done = quiz(str(config), "-o", str(session), answers=typed(RIGHT))
+    done = quiz(str(config), "-o", str(session), answers=typed(ASKED))
     assert done.returncode == 0
     assert "exercise: ../nets/mine.yaml" in session.read_text(encoding="utf-8")
     assert _check(session)["status"] == 0
@@ -306,7 +316,7 @@ def test_a_session_for_a_config_file_names_it_relative_to_the_session(tmp_path):
 def test_an_existing_session_file_is_refused_before_the_first_question(tmp_path):
     session = tmp_path / "s.yaml"
     session.write_text("mine\n", encoding="utf-8")
-    done = quiz("-o", str(session), answers=typed(RIGHT))
+    done = quiz("-o", str(session), answers=typed(ASKED))
     assert done.returncode == 2
     assert done.stderr == f"Error: {session}, -o: exists already; use --force to overwrite it\n"
     assert done.stdout == ""
@@ -326,7 +336,7 @@ def test_a_sample_the_config_does_not_have_is_bad_usage():
 
 def test_dropout_is_quizzed_through_the_same_equations():
     """lecture_dropout: unit 4 dropped, kept outputs doubled (rate 0.5)."""
-    values = lecture(mask=(1, 0), scale=2.0)
+    values = asked_of(lecture(mask=(1, 0), scale=2.0))
     done = quiz("lecture_dropout", answers=typed(values))
     asked = re.findall(r"^\[\d+/(\d+)\] (.+?)(?: = |$)", done.stdout, re.M)
     assert [s for _, s in asked] == list(values)
@@ -335,7 +345,7 @@ def test_dropout_is_quizzed_through_the_same_equations():
 
 
 def test_forgotten_dropout_scaling_is_named():
-    values = lecture(mask=(1, 0), scale=2.0)
+    values = asked_of(lecture(mask=(1, 0), scale=2.0))
     answers = typed(values, **{"õ3": f"{RIGHT['o3']:.6f}"})  # m3·o3, without the ·2
     done = quiz("lecture_dropout", "--tries", "1", answers=answers)
     assert "dropout's scale forgotten (kept outputs not multiplied by 1/(1 − rate))" in done.stdout
@@ -404,12 +414,12 @@ class Terminal:
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="pseudo-terminals need fork (POSIX)")
 def test_a_terminal_gets_the_same_quiz_all_right():
     term = Terminal("quiz")
-    for name, answer in zip(RIGHT, typed(RIGHT)):
+    for name, answer in zip(ASKED, typed(ASKED)):
         term.expect(f"\n{name} = ")  # the prompt, on a line of its own after the question
         term.type(answer + "\r")
     rest = term.rest()
     assert term.status() == 0
-    assert "Score: 25 of 25" in rest
+    assert f"Score: {N} of {N}" in rest
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="pseudo-terminals need fork (POSIX)")
@@ -425,8 +435,8 @@ def test_ctrl_c_on_a_terminal_exits_130_with_the_score_so_far():
     term.type("\x03")  # what Ctrl-C sends: the terminal turns it into SIGINT
     rest = term.rest()
     assert term.status() == 130
-    assert "Interrupted at question 2 of 25: 24 not answered." in rest
-    assert "Score: 1 of 25" in rest
+    assert f"Interrupted at question 2 of {N}: {N - 1} not answered." in rest
+    assert f"Score: 1 of {N}" in rest
     assert "Traceback" not in rest
 
 
@@ -466,7 +476,7 @@ def test_the_readme_excerpt_is_the_quiz_output_of_its_answers_file():
 # ---------------------------------------------------------------- the JSON equations
 
 
-def test_json_equations_are_the_questions_with_their_operands():
+def test_json_equations_are_every_row_with_its_operands():
     equations = trace_equations()
     assert [e["symbol"] for e in equations] == list(RIGHT)
     for e in equations:
@@ -515,42 +525,53 @@ def two_samples() -> list[tuple[str, float]]:
     return rows
 
 
+def two_samples_asked() -> list[tuple[str, float]]:
+    """What a quiz asks of them: every ∂ row here is a factor of the chain rule, written to
+    explain δ2 and ∂E/∂w12 — δ2 = t2 − o2 and Δw12 = η·δ2·x1 read none of them."""
+    return [(name, v) for name, v in two_samples() if not name.startswith("∂")]
+
+
 def test_an_online_epoch_is_asked_sample_after_sample_with_the_weights_found(tmp_path):
     config = tmp_path / "two.yaml"
     config.write_text(TWO_SAMPLES, encoding="utf-8")
-    rows = two_samples()
+    rows = two_samples_asked()
+    n, each = len(rows), len(rows) // 2
     answers = [f"{v:.12g}" for _, v in rows]
-    answers[10:11] = ["0.6", "0.65"]  # sample 1's new w12 (0.75), wrong twice
+    at = [name for name, _ in rows].index("new w12")
+    answers[at : at + 1] = ["0.6", "0.65"]  # sample 1's new w12 (0.75), wrong twice
     session = tmp_path / "s.yaml"
     done = quiz(str(config), "-o", str(session), answers=answers)
     asked = re.findall(r"^\[\d+/(\d+)\] (.+?)(?: = |$)", done.stdout, re.M)
     assert [s for _, s in asked] == [name for name, _ in rows]
     assert "Epoch 1 · sample 2 of 2" in done.stdout
     # sample 2 starts from the new w12 — the right one, as the student's was wrong
-    assert re.search(r"^\[12/22\] net2 = w12·x1\n      with w12 = 0.75, x1 = 2$", done.stdout, re.M)
-    assert score(done.stdout) == "21 of 22"
+    first = rf"^\[{each + 1}/{n}\] net2 = w12·x1\n      with w12 = 0.75, x1 = 2$"
+    assert re.search(first, done.stdout, re.M)
+    assert score(done.stdout) == f"{n - 1} of {n}"
     assert "samples:\n  2:\n    net2: 1.5\n" in session.read_text(encoding="utf-8")
     report = _check(session)
-    assert (report["correct"], report["total"], report["status"]) == (21, 22, 1)
+    assert (report["correct"], report["total"], report["status"]) == (n - 1, n, 1)
 
 
 def test_a_later_sample_starts_from_the_weight_the_student_found(tmp_path):
     config = tmp_path / "two.yaml"
     config.write_text(TWO_SAMPLES, encoding="utf-8")
-    answers = [f"{v:.12g}" for _, v in two_samples()]
-    answers[10] = "0.750"
+    rows = two_samples_asked()
+    answers = [f"{v:.12g}" for _, v in rows]
+    answers[[name for name, _ in rows].index("new w12")] = "0.750"  # sample 1's, to 3 places
     done = quiz(str(config), answers=answers)
     assert "with w12 = 0.750, x1 = 2" in done.stdout
-    assert score(done.stdout) == "22 of 22"
+    assert score(done.stdout) == f"{len(rows)} of {len(rows)}"
 
 
 def test_one_sample_can_be_asked_alone(tmp_path):
     config = tmp_path / "two.yaml"
     config.write_text(TWO_SAMPLES, encoding="utf-8")
-    rows = two_samples()[11:]
+    both = two_samples_asked()
+    rows = both[len(both) // 2 :]
     done = quiz(str(config), "--sample", "2", answers=[f"{v:.12g}" for _, v in rows])
     assert "epoch 1 · sample 2 of 2" in done.stdout
-    assert score(done.stdout) == "11 of 11"
+    assert score(done.stdout) == f"{len(rows)} of {len(rows)}"
     assert done.returncode == 0
 
 
@@ -582,7 +603,7 @@ def test_one_sample_of_a_batch_is_asked_with_the_epochs_one_update_after_it(tmp_
 def test_momentum_is_quizzed_through_the_same_equations(tmp_path):
     """The lecture network with momentum 0.9 (torch.optim.SGD): g = ∂E/∂w = −δ_j·o_i,
     v ← μ·v + g from v = 0, w ← w − η·v — the first update equals the lecture's."""
-    values = dict(list(RIGHT.items())[:13])  # forward pass, error, δ: the lecture's
+    values = asked_of(dict(list(RIGHT.items())[:13]))  # forward pass, error, δ: the lecture's
     weights = {"w35": 0.3, "w45": 0.9, "w13": 0.1, "w23": 0.8, "w14": 0.4, "w24": 0.6}
     for w, old in weights.items():
         source, unit = w[1], w[2]
@@ -657,32 +678,51 @@ def test_softmax_is_quizzed_through_the_same_equations(tmp_path):
 # ---------------------------------------------------------------- computational graphs
 
 
+CIRCUIT_FACTORS = ("∂f/∂f", "∂q/∂x", "∂q/∂y")  # the seed, the add gate's local gradients
+
+
 def test_a_computational_graph_is_quizzed_node_by_node():
     """CS231n's f = (x + y)·z at x = −2, y = 5, z = −4: q = x + y, f = q·z; backward, the
-    multiply gate swaps (∂f/∂q = z, ∂f/∂z = q) and the add gate distributes (∂q/∂x = 1)."""
+    multiply gate swaps (∂f/∂q = z, ∂f/∂z = q) and the add gate distributes (∂q/∂x = 1).
+    Asked: each node's value and ∂f/∂ of each node and input; the chain rule's factors (the
+    seed ∂f/∂f = 1, the local gradients ∂q/∂x, ∂q/∂y) are given where a question uses them."""
     x, y, z = -2.0, 5.0, -4.0
     q = x + y
-    values = {"q": q, "f": q * z, "∂f/∂f": 1.0, "∂f/∂q": z, "∂f/∂z": q}
-    values |= {"∂q/∂x": 1.0, "∂f/∂x": z * 1.0, "∂q/∂y": 1.0, "∂f/∂y": z * 1.0}
+    rows = {"q": q, "f": q * z, "∂f/∂f": 1.0, "∂f/∂q": z, "∂f/∂z": q}
+    rows |= {"∂q/∂x": 1.0, "∂f/∂x": z * 1.0, "∂q/∂y": 1.0, "∂f/∂y": z * 1.0}
+    values = {name: v for name, v in rows.items() if name not in CIRCUIT_FACTORS}
     answers = typed(values)
-    answers[5:5] = ["?"]  # ∂q/∂x: the rule, not the answer
+    at = list(values).index("∂f/∂x")
+    answers[at:at] = ["?"]  # ∂f/∂x: the numbers, the add gate's 1 among them
     done = quiz("circuit", answers=answers)
     asked = re.findall(r"^\[\d+/\d+\] (.+?)(?: = |$)", done.stdout, re.M)
     assert asked == list(values)
-    assert "[6/9] ∂q/∂x\n" in done.stdout  # a constant's formula would be its value
-    assert "hint: ∂q/∂x = upstream ∂f/∂q times the local gradient of add" in done.stdout
-    assert score(done.stdout) == "9 of 9"
+    n = len(values)
+    assert f"[{at + 1}/{n}] ∂f/∂x = ∂f/∂q·∂q/∂x\n      with ∂f/∂q = −4, ∂q/∂x = 1\n" in done.stdout
+    assert "hint: ∂f/∂x = (−4)·1" in done.stdout
+    assert score(done.stdout) == f"{n} of {n}"
     assert done.returncode == 0
 
 
+def test_a_constant_is_asked_by_its_name_and_its_hint_is_the_rule():
+    """chain_rule (o2 = net2 = w12·x1 + b2, linear) with --gradients asks the chain rule's
+    rows too: ∂o2/∂net2 = 1, sixth after net2, o2, e2, E and ∂E/∂o2 — a constant's formula
+    would be its value, so the prompt names it alone and a hint says the section's rule."""
+    done = quiz("chain_rule", "--gradients", answers=["!"] * 5 + ["?"])
+    assert re.search(r"^\[6/\d+\] ∂o2/∂net2\n∂o2/∂net2 = ", done.stdout, re.M), done.stdout
+    assert "hint: ∂o2/∂net2 = δ = −∂E/∂o · ∂o/∂net" in done.stdout
+
+
 def test_a_graph_session_is_marked_the_same_by_check(tmp_path):
-    answers = ["3", "-12", "1", "-4", "3", "1", "4", "4", "1", "-4"]  # ∂f/∂x sign flipped twice
+    # q, f, ∂f/∂q = z, ∂f/∂z = q, ∂f/∂x = z (its sign flipped twice), ∂f/∂y = z
+    answers = ["3", "-12", "-4", "3", "4", "4", "-4"]
+    n = len(answers) - 1  # one question answered twice
     session = tmp_path / "s.yaml"
     done = quiz("circuit", "-o", str(session), answers=answers)
-    assert score(done.stdout) == "8 of 9"
+    assert score(done.stdout) == f"{n - 1} of {n}"
     assert done.returncode == 1
     report = _check(session)
-    assert (report["correct"], report["total"], report["status"]) == (8, 9, 1)
+    assert (report["correct"], report["total"], report["status"]) == (n - 1, n, 1)
     assert [a["symbol"] for a in report["answers"] if not a["ok"]] == ["∂f/∂x"]
 
 

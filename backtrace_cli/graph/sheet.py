@@ -8,16 +8,17 @@ from __future__ import annotations
 import re
 
 from ..sheet import Question
-from .spec import GraphSpec
+from ..worked import Equation
+from .trace import GraphTrace
 
 
-def asked(spec: GraphSpec) -> tuple[str, ...]:
-    """What a graph exercise asks, as trace symbols in the order its sheet lists them:
-    every node's value, ∂f/∂input of every input, and each parameter's new value."""
-    wanted = [n.name for n in spec.nodes]
-    wanted += [f"∂{spec.output}/∂{name}" for name in spec.input_names]
-    wanted += [f"new {name}" for name in spec.parameters]
-    return tuple(wanted)
+def asked(traced: GraphTrace) -> tuple[str, ...]:
+    """What a graph exercise asks — the worked solution's question list (`solution.Solution.
+    questions`) — as trace symbols in the trace's order: every node's value, every node's and
+    input's gradient ∂f/∂node, and each parameter's update (an optimizer's lines, new w); not
+    the chain rule's factors (∂f/∂f, local gradients ∂q/∂x, one branch of a sum)."""
+    rows = (row for block in traced.blocks for row in block.rows if isinstance(row, Equation))
+    return tuple(dict.fromkeys(row.symbol for row in rows if not row.factor))
 
 
 _ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
@@ -52,11 +53,11 @@ def no_such(name: str, symbols: list[str]) -> str:
     )
 
 
-def questions(spec: GraphSpec, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
-    """What a graph's sheet asks (`asked`), named as an answers file writes them
-    (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x). Raises
-    ValueError for a name this graph has not, listing the ones it has."""
-    every = [Question(1, ascii_name(s), s) for s in asked(spec)]
+def questions(traced: GraphTrace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
+    """What a graph's sheet asks (`asked` of its traced pass), named as an answers file writes
+    them (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x).
+    Raises ValueError for a name this graph has not, listing the ones it has."""
+    every = [Question(1, ascii_name(s), s) for s in asked(traced)]
     if not ask:
         return tuple(every)
     known = {q.symbol for q in every}

@@ -81,12 +81,17 @@ def _slot(operand: Operand) -> str:
     return "{" + operand.name + "}"
 
 
-def _row(symbol: str, formula: Formula, value: float, note: str = "") -> Equation:
+def _row(
+    symbol: str, formula: Formula, value: float, note: str = "", factor: bool = False
+) -> Equation:
     """One traced equation: symbol = formula = numbers = value, the formula held as its
-    structure and written as a template over its operands' names (as a network's rows are)."""
+    structure and written as a template over its operands' names (as a network's rows are).
+    `factor`: the chain rule's (∂f/∂f, a local gradient, one branch of a sum), not asked."""
     named = dict((o.name, o.value) for o in formula.operands if o.name is not None)
     template = write(formula, _slot, latex=False)
-    return Equation(symbol, template, tuple(named.items()), value, note=note, structure=formula)
+    return Equation(
+        symbol, template, tuple(named.items()), value, note=note, structure=formula, factor=factor
+    )
 
 
 def grad_symbol(output: str, name: str) -> str:
@@ -154,7 +159,7 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
         rows: list[Equation] = []
         upstream = grad_symbol(out, node.name)
         if node.name == out:
-            rows.append(_row(upstream, Formula("seed", ()), done.grads[node.name]))
+            rows.append(_row(upstream, Formula("seed", ()), done.grads[node.name], factor=True))
         elif len(done.users[node.name]) > 1:
             rows.append(_sum_row(spec, done, node.name))
         elif not done.users[node.name]:
@@ -162,19 +167,21 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
         operands = _operands(node, done.values)
         result = Operand(node.name, done.values[node.name])
         for k, name in node.variables():
-            local = local_symbol(node, k, name)
+            local, whole = local_symbol(node, k, name), grad_symbol(out, name)
             rows.append(
                 _row(
                     local,
                     Formula(node.op, (*operands, result), part=k),
                     done.locals[(node.name, k)],
+                    factor=local != whole,  # at the output (upstream 1) it is ∂f/∂name
                 )
             )
             if node.name == out and len(done.users[name]) == 1:
                 continue  # upstream is 1: the local gradient is ∂f/∂name itself
+            branch = branch_symbol(spec, done, name, (node.name, k))
             rows.append(
                 _row(
-                    branch_symbol(spec, done, name, (node.name, k)),
+                    branch,
                     Formula(
                         "product",
                         (
@@ -183,6 +190,7 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
                         ),
                     ),
                     done.branches[(node.name, k)],
+                    factor=branch != whole,  # one branch of the sum ∂f/∂name
                 )
             )
         op = OPS[node.op]

@@ -121,10 +121,11 @@ class View:
         return next((kind, p) for kind, p in self.stack if p > k and kind.new_units)
 
 
-def is_question(row: Equation) -> bool:
-    """A quantity a student finds by hand (and an exercise asks for): every equation but the
-    chain rule's ∂ factors."""
-    return not row.symbol.startswith("∂")
+def is_question(row: Equation, gradients: bool = False) -> bool:
+    """A quantity a student finds by hand (and an exercise asks for): every equation of the
+    step but the chain rule's factors, which are asked only with `gradients` (an optimizer's
+    g = ∂E/∂w is a quantity of its step, not a factor: `Equation.factor`)."""
+    return gradients or not row.factor
 
 
 def unit_symbols(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[str]]:

@@ -17,9 +17,10 @@ def kind(name: str) -> str:
 
 def questions(trace: Trace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
     """The quantities a sheet asks, in the order the solution finds them: every equation of
-    the trace (not the chain-rule factors ∂…), or only those `ask` names — kinds (`net`, `o`,
-    `delta`, `dw`, `w`, …) or single quantities (`delta3`). Raises ValueError for a name
-    this network has not, listing the ones it has."""
+    the trace (traced `full`: a summarised table leaves units out) but the chain rule's factors
+    — `is_question`, the step's one list (`solution.Solution.questions`) — or only those `ask`
+    names: kinds (`net`, `o`, `delta`, `dw`, `w`, …) or single quantities (`delta3`). Raises
+    ValueError for a name this network has not, listing the ones it has."""
     every = [
         Question(step.sample, answer_name(row.symbol), row.symbol)
         for step in trace.steps

@@ -236,10 +236,13 @@ def mark_sheet(
     keys = set(marked) | set(questions)
     ordered = sorted(keys, key=solution.index.__getitem__)
     verdicts = tuple(marked.get(key) or unanswered(solution, key) for key in ordered)
+    if asked:  # an answer beyond the step's questions (a ∂ factor) is marked, not counted
+        listed = set(questions)
+        verdicts = tuple(v if v.key in listed else replace(v, asked=False) for v in verdicts)
     return Report(
         title or f"Check of {sheet.source} against {spec.name}",
         verdicts,
-        len(verdicts) if asked else None,
+        len(questions) if asked else None,
         sheet.rounding,
         sheet.source,
         notes,

@@ -131,7 +131,8 @@ def files(
     entries, sheets, listed = [], [], {}
     for v in drawn.variants:
         worked = api.trace(v.spec)
-        asked = model.questions(v.spec, ask, worked.records)
+        # every unit's quantities, where the key's tables summarise a layer: check counts them
+        asked = model.questions(v.spec, ask, api.trace(v.spec, full=True).records)
         sheet, cfg = f"{v.ident}.md", f"{v.ident}.yaml"
         header = f"Exercise variant {v.ident} (seed {seed}){notes.origin}"
         out += [

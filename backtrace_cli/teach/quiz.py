@@ -78,14 +78,16 @@ def build(
 ) -> Quiz:
     """The questions of the traced step — the epoch `run` traces, sample by sample — or of
     one sample's step (in batch mode with the epoch's update after it): the worked solution's
-    lines of epoch 1, in the order the trace shows them, each quantity once."""
+    question list of epoch 1 (`Solution.questions`, what `check` counts), in the order the
+    trace shows them, each quantity once."""
     what = tracing.model(spec).quizzed(spec, sample)  # ConfigError for a sample it has not
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    lines = [line for line in solution.lines if sample in (None, line.key[1])]
+    asked = [solution.lines[solution.index[key]] for key in solution.questions()]  # check's
+    lines = [line for line in asked if sample in (None, line.key[1])]
     if sample is not None:  # a batch's one update stands in the epoch's last step: after it
         lines += [
             line
-            for line in solution.lines
+            for line in asked
             if line.key[1] != sample
             and line.section.kind == "update"
             and solution.resolve((1, sample, line.key[2])) == line.key

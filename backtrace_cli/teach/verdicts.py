@@ -28,6 +28,8 @@ class Verdict:
     mistakes: tuple[str, ...] = ()  # named mistakes that give the value, best first
     diagnosis: tuple[str, ...] = ()  # a wrong answer's lines: the working, yours, the mistakes
     carried: str | None = None  # the rounding the value was recognised in
+    asked: bool = True  # one of the questions counted; False: an answer to a row the step does
+    # not ask (a chain-rule factor without `gradients: true`), marked but not in "x of N"
 
     @property
     def ok(self) -> bool:
@@ -60,15 +62,15 @@ class Report:
 
     title: str
     verdicts: tuple[Verdict, ...]  # in the solution's order; unanswered questions included
-    questions: int | None  # N when marked against an exercise (answers beyond its questions,
-    # ∂ factors, count in); None: only the answers given are marked
+    questions: int | None  # N when marked against an exercise: the step's question list
+    # (`Solution.questions`; answers beyond it are marked, not counted); None: only the answers
     rounding: str | None = None
     source: str = ""
     notes: tuple[str, ...] = ()  # what the marker says of the file: an answer it could not
     # mark (a name the exercise has not), a variant other than the one marked against
 
     def count(self, *kinds: str) -> int:
-        return sum(v.kind in kinds for v in self.verdicts)
+        return sum(v.kind in kinds for v in self.verdicts if v.asked)
 
     @property
     def credited(self) -> int:
@@ -76,7 +78,7 @@ class Report:
 
     @property
     def total(self) -> int:
-        return len(self.verdicts)
+        return sum(v.asked for v in self.verdicts)
 
     @property
     def answered(self) -> tuple[Verdict, ...]:
@@ -88,7 +90,8 @@ class Report:
 
     @property
     def all_right(self) -> bool:
-        """Every question right, and nothing said of the file (an unmarked answer)."""
+        """Every question right (and every answer beyond them), and nothing said of the file
+        (an unmarked answer)."""
         return all(v.ok for v in self.verdicts) and not self.notes
 
     def summary(self) -> str:
@@ -106,7 +109,9 @@ class Report:
             n = self.count(kind)
             if n and not (kind == "right" and n == self.total):
                 parts.append(f"{n} {words}")
-        return head + (" — " + ", ".join(parts) if parts else " right")
+        beyond = sum(not (v.asked or v.ok) for v in self.verdicts)  # a ∂ factor, not counted
+        wrong = f"; {counted(beyond, 'answer')} beyond them wrong" if beyond else ""
+        return head + (" — " + ", ".join(parts) if parts else " right") + wrong
 
 
 def counted(n: int, noun: str) -> str:

@@ -191,10 +191,9 @@ def delta_section(view: View, k: int) -> Section:
             grad = f"∂E/∂{o}"
             values[grad] = float(done.dE_do[s, j])
             grad_formula = fill(loss.derivative, n, t=t, o=o)
-            rows.append(
-                Equation(grad, grad_formula, ((t, values[t]), (o, values[o])), values[grad])
-            )
-            rows.append(Equation(slope, slope_formula, base, values[slope]))
+            ops = ((t, values[t]), (o, values[o]))  # δ's factors: asked with gradients
+            rows.append(Equation(grad, grad_formula, ops, values[grad], factor=True))
+            rows.append(Equation(slope, slope_formula, base, values[slope], factor=True))
             if shortcut is not None:
                 formula = fill(shortcut.formula(n), n, t=t, o=o)
                 note = shortcut.note
@@ -214,8 +213,8 @@ def delta_section(view: View, k: int) -> Section:
             if gradients and activation.elementwise and not factors and layer.back is not None:
                 grad = f"∂E/∂{o}"  # the engine's Σ_k w_jk·δ_k, with ∂E/∂o's sign
                 values[grad] = -float(layer.back[s, j])
-                rows.append(Equation(grad, "−" + inner, tuple(ops), values[grad]))
-                rows.append(Equation(slope, slope_formula, base, values[slope]))
+                rows.append(Equation(grad, "−" + inner, tuple(ops), values[grad], factor=True))
+                rows.append(Equation(slope, slope_formula, base, values[slope], factor=True))
             for text, operand, why in factors:  # dropout's m_j/(1 − rate), as it multiplies in
                 lead += text + "·"
                 ops = [operand, *ops]
@@ -259,6 +258,7 @@ def _softmax_delta(
     units = [spec.numbering.unit(k, j) for j in range(spec.layers[k])]
     n = spec.layers[k]
     outs, targets, deltas = out_names[k], target_names, delta_names[k]
+    optional = shortcut is not None  # the long way's rows explain a δ found the short way
 
     def gradient(j: int) -> list[Equation]:
         o, t, grad, g = outs[j], targets[j], f"∂E/∂{outs[j]}", f"g{units[j]}"
@@ -270,8 +270,9 @@ def _softmax_delta(
                 fill(loss.derivative, n, t=t, o=o),
                 ((t, values[t]), (o, values[o])),
                 values[grad],
+                factor=optional,
             ),
-            Equation(g, f"−{slot(grad)}", ((grad, values[grad]),), values[g]),
+            Equation(g, f"−{slot(grad)}", ((grad, values[grad]),), values[g], factor=optional),
         ]
 
     def delta(j: int) -> list[Equation]:
@@ -308,6 +309,7 @@ def _softmax_delta(
                     for kv in ((f"g{units[j]}", values[f"g{units[j]}"]), (outs[j], values[outs[j]]))
                 ),
                 values["ḡ"],
+                factor=optional,
             )
         )
     rows += unit_rows(n, full, delta, units)

@@ -80,7 +80,9 @@ def update_sections(view: View, k: int) -> list[Section]:
                 if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
                     # ∂net/∂w = o_i (here x1): the chain rule's last factor, on its own row
                     factor = f"∂{net}/∂{w}"
-                    rows.append(Equation(factor, slot(src), ((src, values[src]),), values[src]))
+                    rows.append(
+                        Equation(factor, slot(src), ((src, values[src]),), values[src], factor=True)
+                    )
                     chain = f"{slot(f'∂E/∂{o}')}·{slot(f'∂{o}/∂{net}')}·{slot(factor)}"
                     ops = (
                         (f"∂E/∂{o}", values[f"∂E/∂{o}"]),
@@ -90,7 +92,7 @@ def update_sections(view: View, k: int) -> list[Section]:
                 else:
                     chain = f"−{slot(d)}·{slot(src)}"
                     ops = ((d, values[d]), (src, values[src]))
-                rows.append(Equation(f"∂E/∂{w}", chain, ops, grad))
+                rows.append(Equation(f"∂E/∂{w}", chain, ops, grad, factor=plain))  # g, if read
             if plain:
                 rows.append(
                     Equation(
@@ -179,7 +181,7 @@ def _bias_updates(view: View, k: int) -> Section:
             o, net = f"o{u}", f"net{u}"
             if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
                 factor = f"∂{net}/∂{b}"
-                rows.append(Equation(factor, "1", (), 1.0))  # net = … + b: ∂net/∂b = 1
+                rows.append(Equation(factor, "1", (), 1.0, factor=True))  # net = … + b
                 rows.append(
                     Equation(
                         f"∂E/∂{b}",
@@ -190,10 +192,14 @@ def _bias_updates(view: View, k: int) -> Section:
                             (factor, 1.0),
                         ),
                         grad,
+                        factor=done.optimized is None,
                     )
                 )
             else:
-                rows.append(Equation(f"∂E/∂{b}", f"−{slot(d)}", ((d, values[d]),), grad))
+                plain = done.optimized is None
+                rows.append(
+                    Equation(f"∂E/∂{b}", f"−{slot(d)}", ((d, values[d]),), grad, factor=plain)
+                )
         if layer.db is None:
             rows.append(
                 Equation(f"new {b}", slot(b), ((b, before),), before, note="fixed (not trained)")
