@@ -141,13 +141,20 @@ def adds_up(row: Equation, rounding: str) -> bool | None:
     carrying `rounding` works it, give its value? None: it cannot be worked from them (a
     long sum written with "…", ln 0 of an output rounded to 0)."""
     verdict = None
-    for template in (row.formula, row.working):
+    # each bracket (a product in a sum too) written down rounded, or the shown numbers worked
+    # in one go on a calculator — both are a student's, and check takes either: a sum that
+    # cancels tells them apart (−0.9·0.319 + 0.5·(−0.0635) + 0.6·0.618 is 0.0522 from
+    # −0.287 − 0.0318 + 0.371, 0.05195 → 0.052 in one go)
+    for template, carried in itertools.product((row.formula, row.working), (rounding, None)):
         if template is None:
             continue
-        value = solution.evaluate(template, row.values(), rounding)
+        value = solution.evaluate(template, row.values(), carried)
         if value is None:
             continue
-        if math.isclose(round_value(value, rounding), row.value, rel_tol=1e-12):
+        # a tie worked in floats lands either side of it (0.05195 is 0.051949999…): both are
+        # the student's rounding of the exact value
+        near = {round_value(value * (1 + e), rounding) for e in (-1e-12, 0.0, 1e-12)}
+        if any(math.isclose(v, row.value, rel_tol=1e-12) for v in near):
             return True  # (1e22 to 3dp: past what the rounding keeps, float noise alone)
         # a sum that cancels to 0 leaves float noise (−0.18 + 0.18 = −2e−17) either way
         scale = max((abs(v) for v in row.values().values()), default=1.0)
