@@ -160,6 +160,17 @@ def test_a_copy_sums_its_branches():
     assert dict(done.records.gradients) == {"x": 2 * 3.0 + 1}
 
 
+def test_the_outputs_own_branch_is_not_named_as_the_whole_gradient():
+    """f = x·y + x: at the output f = n1 + x, the local ∂f/∂x = 1 is one branch of ∂f/∂x = y + 1.
+    Named ∂f/∂x it took the whole gradient's name, and the right answer y + 1 was marked
+    wrong against it."""
+    graph = {"expression": "x * y + x", "inputs": {"x": 3.0, "y": -2.0}}
+    rows = [r.symbol for b in api.trace(graph).records.blocks for r in b.rows]
+    assert rows.count("∂f/∂x") == 1 and "∂f/∂x via f" in rows
+    report = api.check_report({"df/dx": -2.0 + 1.0, "df/dy": 3.0}, graph)
+    assert {v.symbol: v.kind for v in report.answered} == {"∂f/∂x": "right", "∂f/∂y": "right"}
+
+
 def test_the_backward_pass_shows_upstream_local_and_their_product():
     worked = api.trace("circuit").records
     rows = {r.symbol: r for block in worked.blocks for r in block.rows}

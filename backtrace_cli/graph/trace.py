@@ -168,6 +168,11 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
         result = Operand(node.name, done.values[node.name])
         for k, name in node.variables():
             local, whole = local_symbol(node, k, name), grad_symbol(out, name)
+            shared = len(done.users[name]) > 1
+            # f = q + x: the output's local ∂f/∂x = 1 is one branch of ∂f/∂x, named as one
+            branch_only = node.name == out and shared and local == whole
+            if branch_only:
+                local = branch_symbol(spec, done, name, (node.name, k))
             rows.append(
                 _row(
                     local,
@@ -176,8 +181,8 @@ def _backward(spec: GraphSpec, done: Pass) -> list[Section]:
                     factor=local != whole,  # at the output (upstream 1) it is ∂f/∂name
                 )
             )
-            if node.name == out and len(done.users[name]) == 1:
-                continue  # upstream is 1: the local gradient is ∂f/∂name itself
+            if node.name == out and (not shared or branch_only):
+                continue  # upstream is 1: the local gradient is ∂f/∂name, or that branch
             branch = branch_symbol(spec, done, name, (node.name, k))
             rows.append(
                 _row(
