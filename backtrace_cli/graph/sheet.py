@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..definitions.notation import PARTIAL
 from ..sheet import Question
 from .spec import GraphSpec
 
@@ -20,12 +21,14 @@ def asked(spec: GraphSpec) -> tuple[str, ...]:
     return tuple(wanted)
 
 
-_ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
+# a gradient spelt as a network's is (dE/dw36): df/dx, ∂f/∂x, and a branch "df/dx via q"
+_ASCII = re.compile(PARTIAL + r"(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
 
 
 def symbol_of(name: str) -> str:
     """An answers file's name → the trace's symbol: df/dx → ∂f/∂x, w_new → new w."""
     name = " ".join(str(name).split())
+    name = re.sub(r"^([mv])hat_", "\\1\u0302_", name)  # mhat_theta is m̂_theta, as a network's
     match = _ASCII.fullmatch(name)
     if match:
         top, bottom, via, which = match.groups()
