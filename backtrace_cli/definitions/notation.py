@@ -155,3 +155,38 @@ def symbol_of(name: str) -> str | None:
     if head in ("w", "b"):
         return f"new {head}{index}"
     return _SYMBOL_HEADS.get(head, head) + index
+
+
+# ---------------------------------------------------------------- what each name means
+_INDEX = r"(\d+(?:_\d+)?)"
+_MEANINGS = tuple(
+    (re.compile(pattern.replace("#", _INDEX)), words)
+    for pattern, words in (
+        ("net#", "net input of unit {0}"),
+        ("o#", "output of unit {0}"),
+        ("õ#", "output of unit {0} after dropout"),
+        ("x̃#", "input {0} after dropout"),
+        ("e#", "error of output unit {0}: t{0} − o{0}"),
+        ("E", "the loss"),
+        ("δ#", "error term δ of unit {0}"),
+        ("Δw#", "change of weight w{0}"),
+        ("new w#", "weight w{0} after the update"),
+        ("Δb#", "change of bias b{0}"),
+        ("new b#", "bias b{0} after the update"),
+        (r"e\^net#", "softmax's numerator of o{0}"),
+        (r"Σe\^net", "softmax's denominator: Σ e^net over the output layer"),
+        ("g#", "−∂E/∂o{0}, in softmax's Jacobian"),
+        ("ḡ", "Σ_k g_k·o_k, in softmax's Jacobian"),
+        (r"∂([^/]+)/∂(\S+)", "gradient of {0} with respect to {1}"),  # a book's too: ∂C/∂a^3_1
+    )
+)
+
+
+def meaning(symbol: str) -> str | None:
+    """What a lecture symbol stands for, in words: o3 → "output of unit 3"; None for a
+    quantity these words do not name (an optimizer's state: its formula says it)."""
+    for pattern, words in _MEANINGS:
+        match = pattern.fullmatch(symbol)
+        if match:
+            return words.format(*match.groups())
+    return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..definitions import notation
 from ..definitions.notation import PARTIAL
 from ..sheet import Question
 from .spec import GraphSpec
@@ -43,6 +44,17 @@ def symbol_of(name: str) -> str:
 def ascii_name(symbol: str) -> str:
     """The name an answers file may use for a trace symbol: ∂f/∂x → df/dx."""
     return symbol.replace("∂", "d")
+
+
+def meaning(symbol: str) -> str | None:
+    """What a graph's symbol stands for, in words: ∂f/∂x → "gradient of f with respect to
+    x"; None for a node or an optimizer's line (its formula says it)."""
+    branch = re.fullmatch(r"(∂\w+/∂\w+) via (\w+).*", symbol)
+    if branch:
+        return f"{notation.meaning(branch.group(1))}, the branch through {branch.group(2)}"
+    if symbol.startswith("new "):
+        return f"{symbol[4:]} after the update"
+    return notation.meaning(symbol) if symbol.startswith("∂") else None
 
 
 def no_such(name: str, symbols: list[str]) -> str:
