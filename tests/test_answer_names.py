@@ -1,6 +1,6 @@
 """Every answer name is findable (issue 27, finding 3): `check --names [CONFIG]` lists a step's
 names with symbol and meaning; a gradient's ASCII spellings (dE/dw36, dEdw36, grad_w36) are
-read as ∂E/∂w36."""
+read as ∂E/∂w36; a name a network has not gets suggestions from that network."""
 
 from __future__ import annotations
 
@@ -288,3 +288,37 @@ def test_a_quiz_session_file_takes_the_ascii_gradients(runner, tmp_path):
         "net3": "right",
         "∂E/∂w35": "right",
     }
+
+
+# ---------------------------------------------------------------- suggestions of this network
+
+
+def test_a_name_the_network_has_not_is_answered_with_its_own_names(runner, week5, tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text(f"exercise: {week5}\nanswers:\n  delat6: 0.1\n", encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "this network (2-3-3) has no delat6; did you mean delta6?" in result.output
+    assert f"`backtrace check --names {week5}` lists them all" in result.output
+    for lectures in ("dw45", "e5,", "delta5 (or δ5)"):  # the lecture's 2-2-1, not this one
+        assert lectures not in result.output
+
+
+def test_a_softmax_name_past_the_output_layer_lists_the_layers_own(runner, week5, tmp_path):
+    path = tmp_path / "answers.yaml"
+    path.write_text(f"exercise: {week5}\nanswers:\n  exp9: 1\n", encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 2
+    outputs = ", ".join(f"exp{k}" for k in (6, 7, 8))  # the output units: 6, 7, 8
+    assert f"has no exp9; it has {outputs} (" in result.output
+
+
+def test_a_typo_beside_right_answers_is_told_this_networks_ascii_names(week5, tmp_path):
+    by_hand = _week5_by_hand()
+    path = tmp_path / "answers.yaml"
+    path.write_text(
+        f"exercise: {week5}\nanswers:\n  o3: {by_hand['o3']:.6f}\n  dE/dw63: 0.1\n",
+        encoding="utf-8",
+    )
+    (note,) = api.check(str(path))["notes"]
+    assert "answers.dE/dw63: not marked; no such name here — did you mean dE/dw36 or " in note
