@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,9 +230,8 @@ def test_every_symbol_of_a_networks_step_reads_back_from_its_ascii_spelling(exam
     for line in solve(models.load(example), 1, "3sf").lines:
         symbol = line.key[2]
         assert symbol_of(ascii_name(symbol)) == symbol
-        assert ascii_name(symbol).isascii() or symbol.startswith(
-            ("õ", "x̃")
-        )  # dropout's, typed as printed
+        # every spelling is typable on any keyboard but dropout's õ3, x̃1 (typed as printed)
+        assert ascii_name(symbol).isascii() or symbol.startswith(("õ", "x̃"))
 
 
 def test_a_chain_rule_factor_is_read_in_ascii_too():
@@ -322,3 +322,18 @@ def test_a_typo_beside_right_answers_is_told_this_networks_ascii_names(week5, tm
     )
     (note,) = api.check(str(path))["notes"]
     assert "answers.dE/dw63: not marked; no such name here — did you mean dE/dw36 or " in note
+
+
+def test_the_answers_file_reference_says_where_names_are_listed(runner):
+    root = Path(__file__).resolve().parent.parent
+    docs = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in docs)
+    assert "backtrace check --names" in text
+    for spelling in ("dE/dw36", "dEdw36", "grad_w36", "exp6", "sumexp", "m_w36", "vhat_w36"):
+        assert spelling in text, spelling
+    # its sample rows are what the command prints (the columns' spacing aside)
+    quoted = re.findall(r"`backtrace check --names (\w+)` has `([^`]+)`", text.replace("\n", " "))
+    assert len(quoted) == 2
+    for example, row in quoted:
+        result = runner.invoke(cli, ["check", "--names", example])
+        assert tuple(row.split("  ")) in _listed(result.output), row
