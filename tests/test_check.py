@@ -136,7 +136,7 @@ def test_several_epochs(runner, tmp_path):
         ("answers:\n  o5: 0.69\n", "give the exercise"),
         (
             "exercise: lecture\nanswers:\n  delat5: 0.1\n",
-            "answers.delat5: not a quantity of the trace",
+            "answers.delat5: this network (2-2-1) has no delat5; did you mean delta5?",
         ),
         ("exercise: lecture\nanswers:\n  o5: high\n", "'high' is not a number"),
         ("exercise: lecture\nround: 3 sig figs\nanswers:\n  o5: 0.69\n", "is not a rounding"),

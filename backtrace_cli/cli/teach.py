@@ -20,7 +20,13 @@ from .status import BadInput, bad_input
 
 
 @click.command("check")
-@click.argument("answers", nargs=-1, required=True)
+@click.argument("answers", nargs=-1, metavar="ANSWERS...")
+@click.option(
+    "--names",
+    is_flag=True,
+    help="List the names an answers file may use, in the step's order, with symbol and "
+    "meaning; ANSWERS is then a config (default: the lecture example).",
+)
 @click.option(
     "--exercises",
     "folder",
@@ -50,8 +56,11 @@ from .status import BadInput, bad_input
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
 @click.option("--force", is_flag=True, help="Let -o and --gradebook overwrite a file.")
 @notation_option
+@click.pass_context
 def check_answers(
+    ctx: click.Context,
     answers: tuple[str, ...],
+    names: bool,
     folder: str | None,
     exercise: str | None,
     gradebook: str | None,
@@ -73,13 +82,19 @@ def check_answers(
           w45: 0.873
 
     Against an exercise the mark is "x of N questions", unanswered ones listed.
-    A class at once: files and folders of them, each naming its variant.
+    A class at once: files and folders of them, each naming its variant. --names
+    lists the names a file may use (softmax's exp6, Adam's mhat_w36, dE/dw36).
 
     \b
         backtrace check --exercises homework3 answers/ --gradebook grades.csv
+        backtrace check --names softmax
 
     Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
     """
+    if names:
+        _list_names(answers, notation, folder or exercise or gradebook or fmt or output)
+    if not answers:
+        raise click.MissingParameter(ctx=ctx, param=ctx.command.params[0])
     from .. import api  # numpy loads here, not for --help
 
     target = output_target(fmt, output, force)
@@ -90,6 +105,30 @@ def check_answers(
     with bad_input():
         marked = api.check_report(answers[0], notation=notation)
     _report(marked, target)
+
+
+def _list_names(configs: tuple[str, ...], notation: str | None, other: str | None) -> None:
+    """`check --names [CONFIG]`: the step's answer names, a table on a terminal, plain text
+    in a pipe; exit 0."""
+    if other or len(configs) > 1:
+        raise BadInput(
+            "--names lists one config's names (a path or a built-in example's name): "
+            "give at most one CONFIG, without --exercises, --exercise, --gradebook, --format, -o"
+        )
+    # numpy loads here, not for --help
+    from ..render import names as shown
+    from ..teach.names import names as named
+
+    spec = in_notation(load_config(configs[0] if configs else None), notation)
+    with bad_input():
+        listed = named(spec)
+    if sys.stdout.isatty():
+        from rich.console import Console  # only for the terminal, for start-up time
+
+        Console(highlight=False, emoji=False).print(shown.renderable(listed))
+    else:
+        click.echo(shown.text(listed), nl=False)
+    sys.exit(0)
 
 
 def _report(marked: Any, target: Target) -> None:

@@ -88,12 +88,47 @@ def answer_name(symbol: str) -> str:
     return symbol
 
 
+# a gradient in ASCII, as a graph's df/dx: dE/dw36 (and do5/dnet5, the chain rule's factors)
+PARTIAL = r"[d∂](\w+)/[d∂](\w+)"
+# what E has a gradient with respect to, in the shorter spellings dEdw36 and grad_w36
+_OF_E = r"(?:w|b|o|net)\d+(?:_\d+)?"
+_ASCII = (("∂", "d"), ("m̂", "mhat"), ("v̂", "vhat"), ("ḡ", "gbar"))
+
+
+def gradient(name: str) -> str | None:
+    """A gradient's symbol, ∂E/∂w36, from any spelling of it: ∂E/∂w36, dE/dw36, dEdw36,
+    grad_w36 (the same for b, o, net); dA/dB is ∂A/∂B. None when `name` is no gradient."""
+    partial = re.fullmatch(PARTIAL, name)
+    if partial:
+        return f"∂{partial.group(1)}/∂{partial.group(2)}"
+    short = re.fullmatch(rf"(?:dEd|grad_)({_OF_E})", name)
+    return f"∂E/∂{short.group(1)}" if short else None
+
+
+def ascii_name(symbol: str) -> str:
+    """The spelling of a symbol an answers file can type on any keyboard: δ5 → delta5,
+    m̂_w36 → mhat_w36, ∂E/∂w36 → dE/dw36 (`symbol_of` reads each back)."""
+    return ascii_spelling(answer_name(symbol))
+
+
+def ascii_spelling(text: str) -> str:
+    """`text` with the trace's letters a keyboard lacks spelt out: ∂ → d, m̂ → mhat, v̂ → vhat,
+    ḡ → gbar (a graph's names too: ∂f/∂x → df/dx, m̂_theta → mhat_theta)."""
+    for unicode, ascii in _ASCII:
+        text = text.replace(unicode, ascii)
+    return text
+
+
 def symbol_of(name: str) -> str | None:
     """The trace symbol an answers file's name stands for: delta5/δ5 → δ5, dw45/Δw45 → Δw45,
-    w45/new w45 → new w45 (the updated weight), net3, o3, e5, E; None for anything else."""
+    w45/new w45 → new w45 (the updated weight), net3, o3, e5, E, dE/dw36 → ∂E/∂w36 (`gradient`);
+    None for anything else."""
     name = name.strip()
-    if name == "E" or re.fullmatch(r"∂\w+/∂\w+", name):  # ∂ factors as the trace writes them
+    if name == "E":
         return name
+    partial = gradient(name)
+    if partial:  # ∂ factors as the trace writes them, or in ASCII
+        return partial
     state = re.fullmatch(r"(?:new )?(m|v|s|g|mhat|vhat|m̂|v̂)_([wb]\d+(?:_\d+)?)", name)
     if state:  # an optimizer's: m_w45 is the new m of w45, mhat_w45 its m̂
         head, param = state.groups()
@@ -120,3 +155,38 @@ def symbol_of(name: str) -> str | None:
     if head in ("w", "b"):
         return f"new {head}{index}"
     return _SYMBOL_HEADS.get(head, head) + index
+
+
+# ---------------------------------------------------------------- what each name means
+_INDEX = r"(\d+(?:_\d+)?)"
+_MEANINGS = tuple(
+    (re.compile(pattern.replace("#", _INDEX)), words)
+    for pattern, words in (
+        ("net#", "net input of unit {0}"),
+        ("o#", "output of unit {0}"),
+        ("õ#", "output of unit {0} after dropout"),
+        ("x̃#", "input {0} after dropout"),
+        ("e#", "error of output unit {0}: t{0} − o{0}"),
+        ("E", "the loss"),
+        ("δ#", "error term δ of unit {0}"),
+        ("Δw#", "change of weight w{0}"),
+        ("new w#", "weight w{0} after the update"),
+        ("Δb#", "change of bias b{0}"),
+        ("new b#", "bias b{0} after the update"),
+        (r"e\^net#", "softmax's numerator of o{0}"),
+        (r"Σe\^net", "softmax's denominator: Σ e^net over the output layer"),
+        ("g#", "−∂E/∂o{0}, in softmax's Jacobian"),
+        ("ḡ", "Σ_k g_k·o_k, in softmax's Jacobian"),
+        (r"∂([^/]+)/∂(\S+)", "gradient of {0} with respect to {1}"),  # a book's too: ∂C/∂a^3_1
+    )
+)
+
+
+def meaning(symbol: str) -> str | None:
+    """What a lecture symbol stands for, in words: o3 → "output of unit 3"; None for a
+    quantity these words do not name (an optimizer's state: its formula says it)."""
+    for pattern, words in _MEANINGS:
+        match = pattern.fullmatch(symbol)
+        if match:
+            return words.format(*match.groups())
+    return None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from ..definitions import notation
+from ..definitions.notation import PARTIAL
 from ..sheet import Question
 from ..worked import Equation
 from .trace import GraphTrace
@@ -21,12 +23,14 @@ def asked(traced: GraphTrace) -> tuple[str, ...]:
     return tuple(dict.fromkeys(row.symbol for row in rows if not row.factor))
 
 
-_ASCII = re.compile(r"d(\w+)/d(\w+)(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
+# a gradient spelt as a network's is (dE/dw36): df/dx, ∂f/∂x, and a branch "df/dx via q"
+_ASCII = re.compile(PARTIAL + r"(?:\s+via\s+(\w+)(\s+\(\d\w\w\))?)?")
 
 
 def symbol_of(name: str) -> str:
     """An answers file's name → the trace's symbol: df/dx → ∂f/∂x, w_new → new w."""
     name = " ".join(str(name).split())
+    name = re.sub(r"^([mv])hat_", "\\1\u0302_", name)  # mhat_theta is m̂_theta, as a network's
     match = _ASCII.fullmatch(name)
     if match:
         top, bottom, via, which = match.groups()
@@ -41,6 +45,17 @@ def symbol_of(name: str) -> str:
 def ascii_name(symbol: str) -> str:
     """The name an answers file may use for a trace symbol: ∂f/∂x → df/dx."""
     return symbol.replace("∂", "d")
+
+
+def meaning(symbol: str) -> str | None:
+    """What a graph's symbol stands for, in words: ∂f/∂x → "gradient of f with respect to
+    x"; None for a node or an optimizer's line (its formula says it)."""
+    branch = re.fullmatch(r"(∂\w+/∂\w+) via (\w+).*", symbol)
+    if branch:
+        return f"{notation.meaning(branch.group(1))}, the branch through {branch.group(2)}"
+    if symbol.startswith("new "):
+        return f"{symbol[4:]} after the update"
+    return notation.meaning(symbol) if symbol.startswith("∂") else None
 
 
 def no_such(name: str, symbols: list[str]) -> str:

@@ -58,6 +58,9 @@ class Reading:
     # delta5 (what `quiz -o` writes)
     question: Callable[[Question], Question] = lambda asked: asked  # a teacher's question,
     # read from its label with a network's names (`Question.parse`), as this model reads it
+    typed: Callable[[str], str] = notation.ascii_name  # a symbol as any keyboard types it:
+    # m̂_w36 → mhat_w36, ∂E/∂w36 → dE/dw36 (what suggestions and `check --names` say)
+    meaning: Callable[[str], str | None] = notation.meaning  # a symbol in words, or None
 
 
 def _graph_question(asked: Question) -> Question:
@@ -79,6 +82,8 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     graph_sheet.no_such,
     graph_sheet.ascii_name,
     _graph_question,
+    notation.ascii_spelling,
+    graph_sheet.meaning,
 )
 READINGS = {"network": NETWORK, "graph": GRAPH}  # by the model's `answers`
 
@@ -421,12 +426,6 @@ PLACEHOLDERS = (PLACEHOLDER, "...", "")
 def is_blank(value: Any) -> bool:
     """A value left out: nothing (`e5:`), or the sheet's placeholder left in (`e5: …`)."""
     return value is None or (isinstance(value, str) and value.strip() in PLACEHOLDERS)
-
-
-NOT_A_QUANTITY = (
-    "not a quantity of the trace; write net3, o3, e5, E, delta5 (or δ5), dw45 "
-    "(Δw45), w45 (the new weight), db3, b3 (the new bias)"
-)
 
 
 def answers_in(

@@ -34,7 +34,7 @@ from ..core.errors import ConfigError
 from ..core.rounding import parse as parse_rounding
 from ..core.validate import nearest
 from ..core.yamlsource import Document, parse
-from ..definitions import notation, notations
+from ..definitions import notations
 from ..solution import ROUNDINGS, UNRESOLVED, Key, Line, Solution, evaluate, slots, solve
 from ..tracing import Source, load
 from .answers import (
@@ -43,7 +43,6 @@ from .answers import (
     KEYS,
     MAX_EPOCHS,
     NETWORK,
-    NOT_A_QUANTITY,
     TEACHERS_ONLY,
     Answer,
     AnswerSheet,
@@ -72,7 +71,6 @@ __all__ = [
     "MAX_EPOCHS",
     "MISTAKES",
     "NETWORK",
-    "NOT_A_QUANTITY",
     "ROUNDINGS",
     "TEACHERS_ONLY",
     "UNRESOLVED",
@@ -155,9 +153,7 @@ def validate(sheet: AnswerSheet, solution: Solution) -> tuple[AnswerSheet, tuple
     blanks = tuple(b for b in sheet.blanks if b.sample <= solution.samples and _has(solution, b))
     if sheet.answers and not known and not blanks:  # no name of this exercise: another file's
         answer = sheet.answers[0]
-        if answer.symbol.startswith(UNRESOLVED) and solution.notation == "lecture":
-            raise doc.error(answer.where, NOT_A_QUANTITY)
-        raise doc.error(answer.where, _not_here(answer, solution))
+        raise doc.error(answer.where, _not_here(answer, solution) + _listed(sheet.exercise))
     notes = tuple(_typo(doc, a, solution) for a in sheet.answers if not _has(solution, a))
     return replace(sheet, answers=known, blanks=blanks), notes
 
@@ -169,8 +165,9 @@ def _has(solution: Solution, answer: Answer) -> bool:
 def _typo(doc: Document, answer: Answer, solution: Solution) -> str:
     """An answer whose name this exercise has not, and the names nearest it, as a report says
     it: "line 5, answers.dw64: not marked; no such name here — did you mean dw46 or dw14?"."""
-    name_of = reading(solution.spec).name_of
-    names = [name_of(line.key[2]) for line in solution.lines if line.key[:2] == answer.key[:2]]
+    how = reading(solution.spec)
+    symbols = [line.key[2] for line in solution.lines if line.key[:2] == answer.key[:2]]
+    names = [spelt(symbol) for symbol in symbols for spelt in (how.name_of, how.typed)]
     near = nearest(answer.name, names)
     line = doc.line(answer.where)
     place = f"line {line}, " if line is not None else ""
@@ -188,15 +185,26 @@ def _not_here(answer: Answer, solution: Solution) -> str:
     def head(name: str) -> str:
         return re.sub(r"[\d_]+$", "", name)
 
-    names = [notation.answer_name(line.key[2]) for line in solution.lines]
-    names = [n for n in dict.fromkeys(names) if not n.startswith("∂")]
-    same = [n for n in names if head(n) == head(notation.answer_name(answer.symbol))]
-    shown = same or names
+    typed = reading(solution.spec).typed  # as the student can type them: dE/dw36
+    names = list(dict.fromkeys(typed(line.key[2]) for line in solution.lines))
+    same = [n for n in names if head(n) == head(typed(answer.symbol))]
+    near = [] if same else nearest(answer.name, names)
+    shown = same or [n for n in names if "/" not in n]  # the gradients are each w's again
     listing = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
     shape = "-".join(map(str, solution.spec.layers))
     book = solution.spec.notation
     where = "" if book == "lecture" else f" in {book}'s notation"
-    return f"this network ({shape}) has no {answer.name}{where}; it has {listing}"
+    said = f"did you mean {' or '.join(near)}?" if near else f"it has {listing}"
+    return f"this network ({shape}) has no {answer.name}{where}; {said}"
+
+
+def _listed(exercise: Any) -> str:
+    """Where a student finds an exercise's names: `check --names` on it."""
+    if not isinstance(exercise, str):  # inline, or given by the API: no command to name
+        return ""
+    import shlex  # only when a file is refused, for start-up time
+
+    return f" (`backtrace check --names {shlex.quote(exercise)}` lists them all)"
 
 
 def mark_sheet(

@@ -1,0 +1,108 @@
+"""`check --names`: a step's answer names as a rich table for the terminal, or as plain
+aligned text for a pipe. Formats only."""
+
+from __future__ import annotations
+
+import unicodedata
+from itertools import groupby
+from typing import Any
+
+from ..teach.names import Name, Names
+from .numbers import symbolic
+
+_HEAD = Name("name", "symbol", "meaning", "", "", True)  # the columns' titles
+OPTIONAL = "(optional)"  # a row check marks when it is given, not one of its questions
+
+
+def meaning(name: Name) -> str:
+    """The name's meaning in words, or its formula where no words name it."""
+    said = name.meaning or f"= {symbolic(name.formula)}"
+    return said if name.asked else f"{said} {OPTIONAL}"
+
+
+def _heading(names: Names) -> tuple[str, str]:
+    """The title, and how many names and questions (check's "x of N") there are."""
+    count = f"{len(names.names)} names, {names.questions} questions"
+    if names.samples > 1:
+        count = f"{len(names.names)} names a sample, {names.questions} questions in its "
+        count += f"{names.samples} samples"
+    return f"Answer names · {names.title}", count
+
+
+def _footer(names: Names) -> list[str]:
+    first = names.names[0].name
+    lines = [f"An answers file gives a value by its name or its symbol: `answers: {{{first}: …}}`."]
+    if any(not n.asked for n in names.names):
+        lines.append(
+            f'{OPTIONAL}: marked when you give it, not counted among the questions ("x of N").'
+        )
+    if names.samples > 1:
+        lines.append(
+            f"{names.samples} samples: sample 1's values go under `answers:`, later "
+            f"samples' under `samples: {{2: {{{first}: …}}}}`, with the same names."
+        )
+    return lines
+
+
+def renderable(names: Names) -> Any:
+    """The terminal: the names under their sections' titles, as the trace orders them, in
+    columns aligned across sections; a long meaning wraps in its own column."""
+    # rich loads here, only for the terminal
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    widths = _widths(names)
+
+    def grid() -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, width=widths[0])
+        table.add_column(no_wrap=True, width=widths[1])
+        table.add_column()
+        return table
+
+    head = grid()
+    head.add_row(_HEAD.name, _HEAD.symbol, _HEAD.meaning, style="bold underline")
+    heading, count = _heading(names)
+    parts: list[Any] = [Text(heading, style="bold"), Text(count), Padding(head, (1, 0, 0, 2))]
+    for title, rows in groupby(names.names, key=lambda n: n.section):
+        table = grid()
+        for n in rows:
+            table.add_row(
+                Text(n.name, style="bold cyan"),
+                Text(n.symbol),
+                Text(meaning(n)),
+                style=None if n.asked else "dim",
+            )
+        parts += [Text(), Text(title, style="bold"), Padding(table, (0, 0, 0, 2))]
+    parts += [Text(), *(Text(line) for line in _footer(names))]
+    return Group(*parts)
+
+
+def _columns(text: str) -> int:
+    """The columns `text` takes: a combining mark (m̂'s circumflex) takes none."""
+    return sum(not unicodedata.combining(c) for c in text)
+
+
+def _widths(names: Names) -> tuple[int, int]:
+    """The columns the name and the symbol columns take: their longest, or their title."""
+    every = (*names.names, _HEAD)
+    return max(_columns(n.name) for n in every), max(_columns(n.symbol) for n in every)
+
+
+def _padded(text: str, width: int) -> str:
+    return text + " " * (width - _columns(text))
+
+
+def text(names: Names) -> str:
+    """A pipe: plain text, one name a line under its section's title, columns aligned."""
+    name_width, symbol_width = (width + 2 for width in _widths(names))
+    lines = list(_heading(names))
+    for title, rows in groupby(names.names, key=lambda n: n.section):
+        lines += ["", title]
+        lines += [
+            f"  {_padded(n.name, name_width)}{_padded(n.symbol, symbol_width)}{meaning(n)}"
+            for n in rows
+        ]
+    return "\n".join([*lines, "", *_footer(names)]) + "\n"
