@@ -198,6 +198,14 @@ def unit_rows(count: int, full: bool, make, units: list[int]) -> list[Equation |
     return rows
 
 
+def every_weight(units: int, below: int, full: bool) -> bool:
+    """Whether a layer's updates write every weight into it: when its forward pass writes
+    each of its units and each term of their sums (a layer of up to four units, output or
+    hidden, fed by a hand-sized one), or when there are few; a wide layer's are summarised."""
+    whole = len(shown_units(units, full)) == units and len(used_terms(below, full)) == below
+    return whole or units * below <= ROWS_SHOWN + 1
+
+
 def used_terms(count: int, full: bool) -> list[int]:
     if full or count <= TERMS_SHOWN + 1:
         return list(range(count))
