@@ -8,9 +8,12 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
+from backtrace_cli import api
 from backtrace_cli.cli import cli
 from backtrace_cli.render import table
+from backtrace_cli.worked import Elided, Equation
 
 
 @pytest.mark.parametrize("example", ["mazur", "lecture_dropout", "lecture"])
@@ -77,3 +80,111 @@ def test_a_small_networks_summary_names_every_parameter(runner):
 def test_the_json_writes_a_matrix_row_on_one_line(runner):
     text = runner.invoke(cli, ["run", "--format", "json"]).output
     assert '"weights_before": [\n' in text and "\n            [0.1, 0.8],\n" in text
+
+
+def _weight(i: int, j: int) -> str:
+    """The weight from unit i to unit j, as the notes name it: w36; past unit 9 w9_12."""
+    return f"w{i}{j}" if i <= 9 and j <= 9 else f"w{i}_{j}"
+
+
+def _hand_sized(layers: list[int], **extra: object) -> dict:
+    """A network of `layers`, tanh then softmax with cross-entropy, biases, one sample."""
+    units = sum(layers)
+    return {
+        "name": "hand-sized",
+        "layers": layers,
+        "activations": ["tanh"] * (len(layers) - 2) + ["softmax"],
+        "loss": "cross_entropy",
+        "learning_rate": 0.1,
+        "inputs": [round(0.1 * (i + 1), 1) for i in range(layers[0])],
+        "targets": [1] + [0] * (layers[-1] - 1),
+        "weights": {"init": "glorot_uniform", "seed": 3},
+        "biases": {f"b{u}": 0.1 for u in range(layers[0] + 1, units + 1)},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_three_unit_output_layers_updates_are_written_in_full(runner, tmp_path, optimizer):
+    """Issue 27: the 2-3-3 homework's output updates were cut to "… 4 more: weights into
+    units 6–8" in the terminal and in -o homework.md; a layer of up to four units is whole."""
+    layers = [2, 3, 3]
+    path = tmp_path / "net.yaml"
+    path.write_text(yaml.safe_dump(_hand_sized(layers, optimizer=optimizer)), encoding="utf-8")
+    hidden, outputs = range(3, 6), range(6, 9)  # units numbered inputs first: 1–2, 3–5, 6–8
+    expected = [f"new {_weight(i, j)}" for j in outputs for i in hidden]
+    expected += [f"new {_weight(i, j)}" for j in hidden for i in range(1, 3)]
+    terminal = runner.invoke(cli, ["run", str(path)], env={"COLUMNS": "80"})
+    assert terminal.exit_code == 0, terminal.output
+    homework = tmp_path / "homework.md"
+    written = runner.invoke(cli, ["run", str(path), "-o", str(homework)])
+    assert written.exit_code == 0, written.output
+    markdown = homework.read_text(encoding="utf-8")
+    for text in (terminal.output, markdown):
+        assert "more:" not in text and "--full" not in text
+    rows = [line.split()[0:2] for line in terminal.output.splitlines() if line.startswith("new w")]
+    assert [" ".join(row) for row in rows] == expected  # each once, in the network's order
+    # markdown writes each new weight as w^{new}_{ij}: every one of them is there
+    for name in expected:
+        i, j = name[5:].split("_") if "_" in name else (name[5], name[6:])
+        assert f"w_{{{i}{j}}}^{{\\text{{new}}}}" in markdown, name
+
+
+def test_every_section_of_a_network_of_four_unit_layers_is_written_whole():
+    """A layer of up to four units is written in full in every section kind: forward,
+    dropout, error, δ (the softmax's whole Jacobian too), weight and bias updates with
+    an optimizer's state lines, batch mode's sums over the samples."""
+    layers = [4, 4, 4]
+    samples = [
+        {
+            "inputs": [0.1 * (s + 1), 0.2, -0.3, 0.4],
+            "targets": [1 if k == s else 0 for k in range(4)],
+        }
+        for s in range(4)
+    ]
+    configs = [
+        _hand_sized(layers, optimizer="adam", dropout={"rate": 0.5, "seed": 1}),
+        {**_hand_sized(layers, optimizer="rmsprop"), "mode": "batch", "samples": samples},
+    ]
+    for data in configs:
+        if "samples" in data:
+            del data["inputs"], data["targets"]
+        for gradients in (None, True):
+            records = api.trace(data, gradients=gradients).records
+            kinds = set()
+            for step in records.steps:
+                for section in step.sections:
+                    kinds.add(section.kind)
+                    assert not [r for r in section.rows if isinstance(r, Elided)], section.title
+            assert {"forward", "error", "delta", "update"} <= kinds
+    updates = [
+        row.symbol
+        for step in api.trace(configs[0]).records.steps
+        for section in step.sections
+        if section.kind == "update"
+        for row in section.rows
+        if row.symbol.startswith("new w")
+    ]
+    expected = {f"new {_weight(i, j)}" for i in range(1, 5) for j in range(5, 9)}
+    expected |= {f"new {_weight(i, j)}" for i in range(5, 9) for j in range(9, 13)}
+    assert sorted(updates) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("layers", "layer", "whole"),
+    [([2, 6, 1], 1, True), ([6, 1, 1], 1, True), ([2, 7, 1], 1, False), ([8, 2, 1], 1, False)],
+)
+def test_a_wide_layers_updates_are_still_summarised(layers, layer, whole):
+    """A layer whose forward pass writes every unit and every term writes every weight's
+    update; seven units into a layer, or eight into each of its units, are summarised."""
+    data = _hand_sized(layers)
+    data["activations"] = ["sigmoid"] * (len(layers) - 1)
+    data["loss"] = "half_sse"
+    data["targets"] = [0.5] * layers[-1]
+    sections = api.trace(data).records.steps[0].sections
+    update = next(s for s in sections if s.kind == "update" and s.layer == layer)
+    shown = [r for r in update.rows if isinstance(r, Equation) and r.symbol.startswith("new w")]
+    elided = [r for r in update.rows if isinstance(r, Elided)]
+    assert (len(shown) == layers[layer - 1] * layers[layer]) == whole
+    assert bool(elided) != whole
+    assert len(shown) + sum(r.count for r in elided) == layers[layer - 1] * layers[layer]

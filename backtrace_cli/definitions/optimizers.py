@@ -104,24 +104,27 @@ class Optimizer:
                 return line.symbol
         raise KeyError(name)
 
+    def equations(self, weights: bool = True) -> tuple[tuple[str, str], ...]:
+        """The update line by line, as text and as LaTeX: ("v ← μ·v + g", "v \\leftarrow …"),
+        …, ("w ← w − η·v", …)."""
+        out = []
+        for line in self.lines[:-1]:
+            state = line.name in self.state
+            text = f"{line.symbol} {'←' if state else '='} {_plain(line.text)}"
+            arrow = "\\leftarrow" if state else "="
+            out.append((text, f"{_latex_head(line.symbol)} {arrow} {_tex(line.latex)}"))
+        step = _plain(self.step_text(weights))
+        text = f"w ← w + {step}" if step.startswith("(") else f"w ← w {_signed(step)}"
+        latex = _tex(self.step_latex(weights))
+        out.append((text, f"w \\leftarrow w {latex if latex.startswith('-') else '+ ' + latex}"))
+        return tuple(out)
+
     def rule(self, weights: bool = True) -> str:
         """The whole update as one line of text: "v ← μ·v + g,  w ← w − η·v"."""
-        parts = []
-        for line in self.lines[:-1]:
-            arrow = "←" if line.name in self.state else "="
-            parts.append(f"{line.symbol} {arrow} {_plain(line.text)}")
-        step = _plain(self.step_text(weights))
-        parts.append(f"w ← w + {step}" if step.startswith("(") else f"w ← w {_signed(step)}")
-        return ",  ".join(parts)
+        return ",  ".join(text for text, _ in self.equations(weights))
 
     def rule_latex(self, weights: bool = True) -> str:
-        parts = []
-        for line in self.lines[:-1]:
-            arrow = "\\leftarrow" if line.name in self.state else "="
-            parts.append(f"{_latex_head(line.symbol)} {arrow} {_tex(line.latex)}")
-        step = _tex(self.step_latex(weights))
-        parts.append(f"w \\leftarrow w {step if step.startswith('-') else '+ ' + step}")
-        return ",\\quad ".join(parts)
+        return ",\\quad ".join(latex for _, latex in self.equations(weights))
 
     def step_text(self, weights: bool = True) -> str:
         """The last line (Δ), with the decoupled decay in front for weights."""
@@ -453,14 +456,20 @@ def _zero(value: Value) -> bool:
 
 
 def describe(settings: Settings, weight_decay: float = 0.0) -> str:
-    """One line: "Adam (β1 = 0.9, β2 = 0.999, ε = 1e-08)", "SGD, L2 weight decay λ = 0.001"."""
+    """One line: "Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8)", "SGD, L2 weight decay λ = 0.001"."""
     opt = settings.optimizer
     text = opt.title
     if settings.values:
-        text += " (" + ", ".join(f"{s} = {v:g}" for s, v in settings.symbols().items()) + ")"
+        named = (f"{symbol} = {constant(v)}" for symbol, v in settings.symbols().items())
+        text += " (" + ", ".join(named) + ")"
     if weight_decay:
-        text += f", L2 weight decay λ = {weight_decay:g} on weights"
+        text += f", L2 weight decay λ = {constant(weight_decay)} on weights"
     return text
+
+
+def constant(value: float) -> str:
+    """A hyperparameter as a config writes it: 0.999, 1e-8 (not 1e-08)."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m[1].replace("+", "") + m[2], f"{value:g}")
 
 
 def flatten(arrays: Sequence[Value | None]) -> Value:

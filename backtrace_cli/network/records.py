@@ -44,6 +44,7 @@ from .rows import (
     is_question,
     sample_mask,
     shown_units,
+    sign_convention,
     unit_symbols,
 )
 from .rows_loss import error_section
@@ -166,7 +167,7 @@ def build(
             made[-1] = replace(last, sections=(*last.sections, section))
         steps.extend(made)
         current = engine.apply(current, done)
-    notes = [SIGN_CONVENTION, *_function_rules(spec)]
+    notes = [sign_convention(spec), *_function_rules(spec)]
     if spec.dropout is not None:
         notes.append(DROPOUT_RULE)
     if rounding:

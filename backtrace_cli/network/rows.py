@@ -9,12 +9,14 @@ working), so renderers only format.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..worked import Elided, Equation, Section
 from .computed import Update
 from .config import Spec
+from .optimize import plain_sgd
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
@@ -24,8 +26,28 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
 LECTURE = "lecture"  # the default notation: the course notes', the trace's own symbols
 SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lecture's sign convention)"
+# another optimizer's: the gradient it is given, in the lecture's sign (its update follows)
+GRADIENT_CONVENTION = "δ_j = −∂E/∂net_j, and ∂E/∂w_ij = −δ_j·o_i (the lecture's sign convention)"
 ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
 TERMS_SHOWN = 4  # terms of a sum written out before "…"
+
+
+def sign_convention(spec: Spec) -> str:
+    """The conventions line: δ's sign and the update — the lecture's w ← w + η·δ_j·o_i, or
+    another optimizer's rule as its definition writes it."""
+    if plain_sgd(spec):
+        return SIGN_CONVENTION
+    return f"{GRADIENT_CONVENTION}; {update_rule(spec)}"
+
+
+def update_rule(spec: Spec, named: Callable[[str], str] = str) -> str:
+    """ "the Adam update, with g = ∂E/∂w, is m ← β1·m + (1 − β1)·g,  …": the optimizer's
+    rule, its gradient g (`named`: in a book's symbols) with the L2 weight decay if any."""
+    opt = spec.optimizer.optimizer
+    gradient = named("∂E/∂w")
+    if spec.weight_decay:
+        gradient = named("∂E/∂w + λ·w") + " on weights (L2 weight decay)"
+    return f"the {opt.title} update, with g = {gradient}, is {opt.rule()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +219,14 @@ def unit_rows(count: int, full: bool, make, units: list[int]) -> list[Equation |
             rows.append(Elided(last - first + 1, f"units {first}–{last}"))
         rows.extend(make(i))
     return rows
+
+
+def every_weight(units: int, below: int, full: bool) -> bool:
+    """Whether a layer's updates write every weight into it: when its forward pass writes
+    each of its units and each term of their sums (a layer of up to four units, output or
+    hidden, fed by a hand-sized one), or when there are few; a wide layer's are summarised."""
+    whole = len(shown_units(units, full)) == units and len(used_terms(below, full)) == below
+    return whole or units * below <= ROWS_SHOWN + 1
 
 
 def used_terms(count: int, full: bool) -> list[int]:

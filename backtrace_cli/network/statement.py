@@ -8,6 +8,7 @@ from typing import Any
 
 from ..definitions import notation
 from ..definitions.losses import get as get_loss
+from ..definitions.optimizers import describe
 from ..statement import (
     Box,
     Diagram,
@@ -22,6 +23,7 @@ from ..statement import (
     Symbol,
 )
 from .config import Spec, dropout_layer_names
+from .optimize import plain_sgd
 from .parameters import biases_text
 from .rows import shown_units
 from .translation import translation
@@ -56,14 +58,17 @@ def problem(spec: Spec, epochs: int | None = None, inference: bool = False) -> S
         if len(acts) == 1
         else "activations " + ", ".join(spec.activations) + " (layer by layer)"
     )
+    rate = Given(name("η"), spec.learning_rate)
+    last: Sentence = (", and learning rate ", rate, ".")
+    if not plain_sgd(spec):  # Adam, momentum, weight decay: named, with their settings
+        how = describe(spec.optimizer, spec.weight_decay)
+        last = (", learning rate ", rate, f", and the optimizer {how}.")
     network: Sentence = (
         f"A fully connected network with layers {'-'.join(map(str, spec.layers))} (",
         *layers,
         f"), {activation}, {biases_text(spec)}, the loss ",
         Rule(book.rule(get_loss(spec.loss).rule, True, flip=False)),
-        ", and learning rate ",
-        Given(name("η"), spec.learning_rate),
-        ".",
+        *last,
     )
     sentences = [network, _data(spec)]
     if spec.dropout is not None:

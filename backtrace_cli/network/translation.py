@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..definitions import notation
 from ..definitions.notations import DEFAULT, Book, Generic, Place, get
 from .layers import KINDS
-from .rows import SIGN_CONVENTION, Equation, Section, Step, layer_kind
+from .rows import SIGN_CONVENTION, Equation, Section, Step, layer_kind, sign_convention, update_rule
 
 if TYPE_CHECKING:
     from .config import Spec
@@ -348,6 +348,10 @@ class Translation:
         for note in notes:
             if note == SIGN_CONVENTION:
                 out.append(self.book.convention)
+            elif note == sign_convention(self.spec):  # another optimizer's update replaces
+                # the plain step the book's convention writes; its own symbols are the book's too
+                rule = update_rule(self.spec, lambda text: self.rule(text, True, flip=False))
+                out.append(f"{self.book.convention}; instead of that plain step, {rule}")
             else:
                 out.append(self.rule(note, True, flip=False))
         return tuple(out)

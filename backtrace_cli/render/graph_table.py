@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
+from ..definitions.optimizers import describe
 from ..graph.config import FD_STEP, FD_TOLERANCE
 from ..graph.trace import GraphTrace
 from ..worked import Section
@@ -38,7 +39,10 @@ def _describe(trace: GraphTrace) -> str:
     ]
     if spec.parameters:
         parts.append(f"parameters {', '.join(spec.parameters)}, η = {spec.learning_rate:g}")
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    if spec.parameters and not spec.plain:  # as a network's: the optimizer and its settings
+        line += "\noptimizer " + describe(spec.optimizer, spec.weight_decay)
+    return line
 
 
 def _written(trace: GraphTrace) -> list[str]:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..network.config import dropout_layer_names
-from ..network.records import JSON_IN_FULL, LECTURE, SIGN_CONVENTION, Trace, changes, parameters
+from ..network.optimize import plain_sgd
+from ..network.records import JSON_IN_FULL, LECTURE, Trace, changes, parameters, translation
+from ..network.rows import sign_convention
 
 if TYPE_CHECKING:
     from ..network.history import TrainingTrace
@@ -50,7 +52,12 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         "optimizer": {"name": spec.optimizer.name, **dict(spec.optimizer.values)},
         "weight_decay": spec.weight_decay,
         "rounding": rounding,
-        "sign_convention": "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i",
+        "sign_convention": (
+            "delta = -dE/dnet; w <- w + learning_rate * delta_j * o_i"
+            if plain_sgd(spec)
+            else "delta = -dE/dnet; g = dE/dw = -delta_j * o_i; w updated by update_rule"
+        ),
+        "update_rule": spec.optimizer.optimizer.rule(),  # the optimizer's, as the trace writes it
         # the equations' symbols and δ sign (the arrays above keep the lecture's)
         "notation": getattr(spec, "notation", "lecture"),
         "notation_convention": _convention(spec),
@@ -257,11 +264,8 @@ def _write(value: Any, level: int, out: list[str]) -> None:
 
 
 def _convention(spec: Any) -> str:
-    """The equations' sign convention, in the words of the spec's notation."""
-
-    book = getattr(spec, "notation", LECTURE)
-    if book == LECTURE:
-        return SIGN_CONVENTION
-    from ..definitions import notations  # only for another book: start-up time
-
-    return notations.get(book).convention
+    """The conventions line — δ's sign and the update — in the words of the spec's notation."""
+    line = sign_convention(spec)
+    if getattr(spec, "notation", LECTURE) == LECTURE:
+        return line
+    return translation(spec).conventions((line,))[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..definitions import activations, notations
+from ..definitions import activations, notations, optimizers
 from .latex import BOOK_WORDS, SCIENTIFIC, functions, math_inline, powers
 
 _RULE_WORDS = re.compile(r"[A-Za-z]{3,}")
@@ -35,6 +35,7 @@ _RULE_LITERALS = [
     ("≈", "\\approx "),
     ("←", "\\leftarrow "),
     ("η", "\\eta"),
+    ("λ", "\\lambda "),
     ("θ", "\\theta "),
     ("Δ", "\\Delta "),
     ("ln", "\\ln"),
@@ -42,6 +43,15 @@ _RULE_LITERALS = [
     ("α", "\\alpha "),
     ("…", "\\ldots "),
 ]
+
+
+# an optimizer's equations, as its definition writes them in LaTeX (a convention quotes its rule)
+_EQUATIONS = {
+    text: tex
+    for optimizer in optimizers.OPTIMIZERS.values()
+    for weights in (True, False)
+    for text, tex in optimizer.equations(weights)
+}
 
 
 _CONNECTIVES = {"if", "of", "or", "to", "by", "at", "on", "in", "is", "as", "A"}
@@ -76,7 +86,7 @@ def _rule_part(part: str) -> str:
         balanced = span.count("(") == span.count(")")
         alone = re.fullmatch(r"[A-Za-zδη]", span) and end < len(tokens)  # "w before the …"
         if span and balanced and (_MATHS.search(span) or alone):
-            out.append(math_inline(_rule_tex(span)) + tail)
+            out.append(math_inline(_EQUATIONS.get(span) or _rule_tex(span)) + tail)
         else:
             out.append(span + tail)
         n = end

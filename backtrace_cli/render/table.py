@@ -14,6 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
+from ..definitions.optimizers import describe
+from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
 from .numbers import NumberFormat, substituted, symbolic
 
@@ -23,7 +25,8 @@ def network_line(trace: Trace) -> str:
 
 
 def network_line_for(spec) -> str:
-    """One line saying what network this is: layers, activations, loss, η, samples."""
+    """One line saying what network this is: layers, activations, loss, η, samples; and a
+    second naming the optimizer with its hyperparameters, unless it is the lecture's SGD."""
     acts = ", ".join(dict.fromkeys(spec.activations))
     samples = len(spec.samples)
     parts = [
@@ -38,7 +41,10 @@ def network_line_for(spec) -> str:
     biases = biases_text(spec)
     if biases != "biases":
         parts.append(biases)
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    if not plain_sgd(spec):
+        line += "\noptimizer " + describe(spec.optimizer, spec.weight_decay)
+    return line
 
 
 def _rate(spec) -> str:

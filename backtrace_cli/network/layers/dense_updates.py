@@ -13,6 +13,7 @@ from ..rows import (
     Equation,
     Section,
     View,
+    every_weight,
     layer_kind,
     received,
     slot,
@@ -36,7 +37,8 @@ def update_sections(view: View, k: int) -> list[Section]:
     S = len(done.samples)
     pairs = [(j, i) for j in range(spec.layers[k]) for i in range(spec.layers[k - 1])]
     plain = done.optimized is None
-    limit = len(pairs) if full or len(pairs) <= ROWS_SHOWN + 1 else ROWS_SHOWN - 1
+    whole = every_weight(spec.layers[k], spec.layers[k - 1], full)
+    limit = len(pairs) if whole else ROWS_SHOWN - 1
 
     def per_sample(name: str, arrays: Iterable[float]) -> list[tuple[str, float]]:
         return [(f"{name}⁽{s + 1}⁾", float(v)) for s, v in enumerate(arrays)]
