@@ -22,7 +22,7 @@ from .. import tracing
 from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
 from ..network.records import Equation, Section
-from . import check
+from . import check, hints
 from .session_file import session_text  # noqa: F401 (the CLI writes a session through here)
 
 if TYPE_CHECKING:
@@ -387,7 +387,7 @@ class _Asking:
                 continue
             if typed == HINT:
                 self.current = outcome = _replace(outcome, hints=outcome.hints + 1)
-                talk.say(("  hint: ", "yellow"), f"{row.symbol} = {self._hint(question)}")
+                talk.say(("  hint: ", "yellow"), self._hint(question))
                 continue
             if typed == REVEAL:
                 self.current = outcome = _replace(outcome, revealed=True)
@@ -457,12 +457,8 @@ class _Asking:
         return ", ".join(shown)
 
     def _hint(self, question: Question) -> str:
-        from ..render.numbers import substituted
-
-        row = question.row
-        if _constant(row):  # the rule says it; the formula would be the answer
-            return question.section.rule
-        return substituted(row.working or row.formula, self._values(question), self.fmt)
+        """The rule and the values it needs (`hints`), never the answer."""
+        return hints.hint(question.row, question.section, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
         """The formula with the right numbers, and the value."""
