@@ -699,18 +699,22 @@ def test_a_computational_graph_is_quizzed_node_by_node():
     assert asked == list(values)
     n = len(values)
     assert f"[{at + 1}/{n}] ∂f/∂x = ∂f/∂q·∂q/∂x\n      with ∂f/∂q = −4, ∂q/∂x = 1\n" in done.stdout
-    assert "hint: ∂f/∂x = (−4)·1" in done.stdout
+    # the answer is −4, ∂f/∂q's value: the hint names the rule, not the numbers
+    assert "hint: ∂f/∂x = ∂f/∂q·∂q/∂x — upstream ∂f/∂q times the local gradient of add" in (
+        done.stdout
+    )
     assert score(done.stdout) == f"{n} of {n}"
     assert done.returncode == 0
 
 
-def test_a_constant_is_asked_by_its_name_and_its_hint_is_the_rule():
+def test_a_constant_is_asked_by_its_name_and_its_hint_says_what_it_is():
     """chain_rule (o2 = net2 = w12·x1 + b2, linear) with --gradients asks the chain rule's
     rows too: ∂o2/∂net2 = 1, sixth after net2, o2, e2, E and ∂E/∂o2 — a constant's formula
-    would be its value, so the prompt names it alone and a hint says the section's rule."""
+    would be its value, so the prompt names it alone and a hint says what it is (how o2
+    changes with net2), never δ's rule nor the 1."""
     done = quiz("chain_rule", "--gradients", answers=["!"] * 5 + ["?"])
     assert re.search(r"^\[6/\d+\] ∂o2/∂net2\n∂o2/∂net2 = ", done.stdout, re.M), done.stdout
-    assert "hint: ∂o2/∂net2 = δ = −∂E/∂o · ∂o/∂net" in done.stdout
+    assert "hint: ∂o2/∂net2 — how o2 changes with net2 alone" in done.stdout
 
 
 def test_a_graph_session_is_marked_the_same_by_check(tmp_path):

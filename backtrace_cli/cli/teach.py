@@ -74,8 +74,8 @@ def check_answers(
     ANSWERS is a YAML file: the exercise and your values by the trace's names.
 
     \b
-        exercise: lecture        # a built-in name, a config path, or `config:` inline
-        round: 3sf               # optional: the rounding you carried
+        exercise: lecture   # a built-in name, a config path, or `config:` inline
+        round: 3sf          # optional: the rounding you carried
         answers:
           o3: 0.680
           delta5: -0.0406
@@ -185,6 +185,11 @@ def _mark_class(
     sys.exit(book.status(rows))
 
 
+def _ask_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    """--ask: the comma-separated names, kinds or sections, as `quiz` and `exercise` read it."""
+    return tuple(a.strip() for a in value.split(",") if a.strip()) if value else ()
+
+
 @click.command()
 @click.argument("config", required=False)
 @click.option(
@@ -214,6 +219,15 @@ def _mark_class(
     help="Ask the chain-rule rows ∂E/∂w too (default: only for one-layer networks).",
 )
 @click.option(
+    "--ask",
+    metavar="QUANTITIES",
+    callback=_ask_list,
+    help="Ask only these, comma-separated: sections (forward, error, delta, update; a "
+    "graph's forward, backward), kinds (net, o, e, E, delta, dw, w, db, b) or single ones "
+    "(delta3); for a computational graph, its names (q, df/dx). Default: every quantity of "
+    "the step.",
+)
+@click.option(
     "-o",
     "--output",
     metavar="FILE",
@@ -227,6 +241,7 @@ def quiz(
     rounding: str | None,
     sample: int | None,
     gradients: bool | None,
+    ask: tuple[str, ...],
     output: str | None,
     force: bool,
     notation: str | None,
@@ -239,7 +254,8 @@ def quiz(
     \b
         backtrace quiz
         backtrace quiz lecture --round 3sf -o session.yaml
-        printf '0.755\n0.68\n' | backtrace quiz
+        backtrace quiz adam --ask forward,delta
+        printf '0.755\\n0.68\\n' | backtrace quiz
 
     Exit status 0 when every answer is right, 1 otherwise, 130 on Ctrl-C.
     """
@@ -252,9 +268,12 @@ def quiz(
     with bad_input():
         if output:
             writable(output, force=force, option="-o")  # refused now, not after the quiz
-        asked = session.build(
-            spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients
-        )
+        try:
+            asked = session.build(
+                spec, rounding=rounding, sample=sample, tries=tries, gradients=gradients, ask=ask
+            )
+        except ValueError as err:
+            raise BadInput(f"--ask: {err}") from None
     with bad_input():  # stdin that is not text, or a line without end (/dev/zero)
         summary = session.play(
             asked, session.dialogue(sys.stdin, sys.stdout), number_format(None, rounding)
@@ -327,6 +346,7 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
 @click.option(
     "--ask",
     metavar="QUANTITIES",
+    callback=_ask_list,
     help="Ask only these, comma-separated: kinds (net, o, e, E, delta, dw, w, db, b) or "
     "single ones (delta3); for a computational graph, its names (q, df/dx). Default: every "
     "quantity of the step.",
@@ -357,7 +377,7 @@ def exercise(
     folder: str,
     value_range: tuple[float, float],
     places: int,
-    ask: str | None,
+    ask: tuple[str, ...],
     min_magnitude: float,
     loss_band: tuple[float, float] | None,
     force: bool,
@@ -375,7 +395,7 @@ def exercise(
         backtrace exercise lecture --variants 30 --seed 7 -o homework3
         backtrace exercise my_net.yaml --variants 5 --ask net,o,delta -o sheets
         backtrace exercise my_net.yaml --range -2,2 --loss-band 0.02,0.1 -o sheets
-        backtrace exercise circuit --variants 25 --seed 5 --ask q,f,df/dz -o circuits
+        backtrace exercise circuit --variants 25 --ask q,f,df/dz -o circuits
     """
     # numpy loads here, not for --help
     import os
@@ -385,10 +405,9 @@ def exercise(
 
     spec = in_notation(load_config(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
-    asked = tuple(a.strip() for a in ask.split(",") if a.strip()) if ask else ()
     rules = sets.Rules(sets.Values(*value_range, places), min_magnitude, loss_band)
     try:
-        texts = sets.files(spec, count, seed, rules, base, asked)
+        texts = sets.files(spec, count, seed, rules, base, ask)
     except sets.NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
     except ValueError as err:

@@ -12,7 +12,6 @@ terminal, one answer per line from a pipe.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from .. import tracing
 from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
 from ..network.records import Equation, Section
-from . import check
+from . import check, hints
+from .session_file import session_text  # noqa: F401 (the CLI writes a session through here)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,6 +66,8 @@ class Quiz:
     what: str  # what is asked: "epoch 1 · sample 1 of 1"
     steps: int = 1  # how many samples' steps are asked (their headings shown when several)
     gradients: bool | None = None  # --gradients: the chain-rule rows were asked too
+    ask: tuple[str, ...] = ()  # --ask: only these sections, kinds or names ("o", "delta")
+    of: int = 0  # how many questions the step has (with --ask, more than are asked)
 
 
 def build(
@@ -75,12 +77,23 @@ def build(
     sample: int | None = None,
     tries: int = 2,
     gradients: bool | None = None,
+    ask: tuple[str, ...] = (),
 ) -> Quiz:
     """The questions of the traced step — the epoch `run` traces, sample by sample — or of
     one sample's step (in batch mode with the epoch's update after it): the worked solution's
     question list of epoch 1 (`Solution.questions`, what `check` counts), in the order the
-    trace shows them, each quantity once."""
+    trace shows them, each quantity once; with `ask`, only the sections, kinds and names it
+    lists (`exercise --ask`'s, ValueError for one the step has not, listing those it has)."""
     what = tracing.model(spec).quizzed(spec, sample)  # ConfigError for a sample it has not
+    how = check.reading(spec)  # its answers file's: names a symbol (delta3, df/dx), its keys
+    if gradients and "gradients" not in how.keys:
+        raise ConfigError(
+            "--gradients",
+            None,
+            None,
+            "a computational graph's quiz asks each node's value and gradient ∂f/∂node; its "
+            "local gradients (∂q/∂x) are the factors a question shows: leave --gradients out",
+        )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
     asked = [solution.lines[solution.index[key]] for key in solution.questions()]  # check's
     lines = [line for line in asked if sample in (None, line.key[1])]
@@ -92,7 +105,9 @@ def build(
             and line.section.kind == "update"
             and solution.resolve((1, sample, line.key[2])) == line.key
         ]
-    how = check.reading(spec)  # its answers file's: names a symbol (delta3, df/dx), its keys
+    every = len(lines)
+    if ask:
+        lines = _chosen(spec, solution, lines, ask, gradients)
     questions = tuple(
         Question(
             n,
@@ -107,7 +122,31 @@ def build(
     if "gradients" not in how.keys:  # a graph's answers file has no `gradients:` to say it
         gradients = None
     steps = solution.samples if sample is None else 1
-    return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients)
+    return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients, ask, every)
+
+
+def _chosen(
+    spec: Any, solution: check.Solution, lines: list[Any], ask: tuple[str, ...], gradients: Any
+) -> list[Any]:
+    """The lines `ask` names: whole sections by their kind (forward, delta, …), and kinds and
+    single quantities as `exercise --ask` reads them (the model's `questions`, which says
+    what the step has when a name is not in it)."""
+    sections = list(dict.fromkeys(line.section.kind for line in lines))
+    whole = {a for a in ask if a in sections}
+    named = tuple(a for a in ask if a not in whole)
+    picked: set[check.Key] = set()
+    if named:
+        model = tracing.model(spec)
+        try:  # a network's sheet reads its traced step; a graph's traces its one pass
+            traced = model.trace(spec, full=True, gradients=gradients)
+            chosen = model.questions(spec, named, traced)
+        except ValueError as err:
+            raise ValueError(f"{err}; or whole sections: {', '.join(sections)}") from None
+        picked = {solution.resolve(question.key) for question in chosen}
+    kept = [line for line in lines if line.section.kind in whole or line.key in picked]
+    if not kept:
+        raise ValueError(f"{', '.join(ask)}: none of them is a question of this step")
+    return kept
 
 
 # ---------------------------------------------------------------- marking
@@ -348,7 +387,7 @@ class _Asking:
                 continue
             if typed == HINT:
                 self.current = outcome = _replace(outcome, hints=outcome.hints + 1)
-                talk.say(("  hint: ", "yellow"), f"{row.symbol} = {self._hint(question)}")
+                talk.say(("  hint: ", "yellow"), self._hint(question))
                 continue
             if typed == REVEAL:
                 self.current = outcome = _replace(outcome, revealed=True)
@@ -418,12 +457,8 @@ class _Asking:
         return ", ".join(shown)
 
     def _hint(self, question: Question) -> str:
-        from ..render.numbers import substituted
-
-        row = question.row
-        if _constant(row):  # the rule says it; the formula would be the answer
-            return question.section.rule
-        return substituted(row.working or row.formula, self._values(question), self.fmt)
+        """The rule and the values it needs (`hints`), never the answer."""
+        return hints.hint(question.row, question.section, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
         """The formula with the right numbers, and the value."""
@@ -457,7 +492,9 @@ def _introduce(quiz: Quiz, talk: Dialogue) -> None:
     talk.say(
         ("Quiz: ", "bold"),
         (visible(quiz.spec.name), "bold"),
-        f" · {len(quiz.questions)} equations · {quiz.what}",
+        f" · {len(quiz.questions)}",
+        f" of {quiz.of} equations (--ask {','.join(quiz.ask)})" if quiz.ask else " equations",
+        f" · {quiz.what}",
     )
     carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""
     talk.say(
@@ -498,60 +535,3 @@ def _conclude(summary: Summary, talk: Dialogue, fmt: NumberFormat) -> None:
     hinted = [o.question.row.symbol for o in summary.outcomes if o.hints]
     if hinted:
         talk.say(f"Hints used: {', '.join(hinted)}")
-
-
-# ---------------------------------------------------------------- the session file
-
-
-def session_text(summary: Summary, config: str | None, path: str) -> str:
-    """The answers typed, as an answers file `backtrace check` marks the same way."""
-    quiz = summary.quiz
-    lines = [
-        f"# backtrace quiz: {summary.score} of {summary.total} right"
-        + (f" ({summary.stopped})" if summary.stopped else ""),
-        f"# `backtrace check {os.path.basename(path)}` marks these answers the same way.",
-        f"exercise: {_quoted(_exercise(config, path))}",
-    ]
-    if quiz.rounding:
-        lines.append(f"round: {quiz.rounding}")
-    if getattr(quiz.spec, "notation", "lecture") != "lecture":
-        lines.append(f"notation: {quiz.spec.notation}")
-    if quiz.gradients is not None:  # the chain-rule rows asked (or not), as check solves
-        lines.append(f"gradients: {'true' if quiz.gradients else 'false'}")
-    by_sample: dict[int, list[check.Answer]] = {}
-    for answer in summary.answers():
-        by_sample.setdefault(answer.sample, []).append(answer)
-    first = by_sample.pop(1, [])  # sample 1 under `answers:`, later ones under `samples:`
-    if first:
-        lines += ["answers:", *(f"  {_quoted(a.name)}: {a.written}" for a in first)]
-    if by_sample:
-        lines.append("samples:")
-    for sample, answers in sorted(by_sample.items()):
-        lines += [f"  {sample}:", *(f"    {_quoted(a.name)}: {a.written}" for a in answers)]
-    return "\n".join(lines) + "\n"
-
-
-def _exercise(config: str | None, path: str) -> str:
-    """The config as the session file names it: a built-in name, or a path relative to the
-    session file's folder (check resolves it from there)."""
-    if config is None:
-        return "lecture"
-    if not os.path.isfile(config):
-        return config
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        return os.path.relpath(os.path.abspath(config), folder)
-    except ValueError:  # another drive (Windows)
-        return os.path.abspath(config)
-
-
-def _quoted(text: str) -> str:
-    """A YAML scalar: plain when it is a simple name, else double-quoted (JSON's quoting is
-    valid YAML)."""
-    import json
-    import re
-
-    special = re.fullmatch(r"\.(inf|nan)|null|true|false|yes|no|on|off|y|n", text, re.I)
-    if re.fullmatch(r"[A-Za-z_./][\w./-]*", text) and not special:
-        return text
-    return json.dumps(text, ensure_ascii=False)
