@@ -48,9 +48,14 @@ def carry(rounding: str | None, spec: Any = None, gradients: bool | None = None)
         raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
     chain = False
     if spec is not None:
+        from .definitions import notations
         from .network.records import shows_gradients
 
-        chain = shows_gradients(spec, gradients)
+        # a book that writes ∂E/∂w = o_i·δ_j (Nielsen's BP4) carries no chain-rule product
+        chain = (
+            shows_gradients(spec, gradients)
+            and not notations.get(spec.notation).gradient_from_delta
+        )
     return carrier(f"{parsed[0]}{parsed[1]}", chain, gradients is True)
 
 

@@ -71,8 +71,8 @@ DELTAS = {"δ5", "δ3", "δ4"}  # the quantities whose sign the other books flip
 
 # lecture symbol → (nielsen, hagan, mazur); None: the book has no such quantity
 NAMES: dict[str, tuple[str | None, str | None, str | None]] = {
-    "x1": ("x_1", "p_1", "i1"),
-    "x2": ("x_2", "p_2", "i2"),
+    "x1": ("a^1_1", "p_1", "i1"),
+    "x2": ("a^1_2", "p_2", "i2"),
     "t5": ("y_1", "t_1", "target_o1"),
     "η": ("η", "α", "η"),
     "net3": ("z^2_1", "n^1_1", "net_h1"),

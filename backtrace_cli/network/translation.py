@@ -271,7 +271,10 @@ class Translation:
                 found = self.names.generic.get((head, index[1:], output), found)
             return self.book.new(found) if match.group("new") else found
 
-        return _GENERIC.sub(generic, text)
+        text = _GENERIC.sub(generic, text)
+        for pattern, book in self.book.named:  # the book's own form and name: … (BP4)
+            text = re.sub(pattern, book, text)
+        return text
 
     def section(self, section: Section) -> Section:
         """A section in the book: its rows, rule, note and title (its layer labelled as the book
@@ -365,6 +368,8 @@ _FLIPPED_RULES = (
     ("g = −∂E/∂o", "g = ∂E/∂o"),
     ("Δw_ij = η·δ_j·", "Δw_ij = −η·δ_j·"),
     ("= −δ_j·", "= δ_j·"),
+    ("= −o_i·δ_j", "= o_i·δ_j"),  # a book's ∂E/∂w = o_i·δ_j (Nielsen's BP4)
+    ("= −õ_i·δ_j", "= õ_i·δ_j"),
     ("= −(1/S)·Σₛ δ_j", "= (1/S)·Σₛ δ_j"),
     ("= −Σₛ δ_j", "= Σₛ δ_j"),
     ("Δb_j = η·δ_j", "Δb_j = −η·δ_j"),

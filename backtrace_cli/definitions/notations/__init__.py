@@ -88,9 +88,13 @@ class Book:
     sign_mistake: str = "δ with the sign of ∂E/∂net: your notes use δ = −∂E/∂net"
     gradients: bool = False  # always trace ∂E/∂w as the product of its factors
     gradient_update: bool = False  # new w = w − η·∂E/∂w in one row (no Δw row)
+    gradient_from_delta: bool = False  # ∂E/∂w = o_i·δ_j and ∂E/∂b = δ_j, not the chain rule's
+    # three factors: the book's own equations (Nielsen's BP4, BP3)
     delta_from_factors: bool = False  # output δ = ∂E/∂o·∂o/∂net, the factor rows' product
     layer_label: Callable[[int, int], str] = lambda k, last: ""  # "l = 2" for hidden layer 1
     phrases: tuple[tuple[str, str], ...] = ()  # rules: the book's own words first ("Σ_i" → "Σ_j")
+    named: tuple[tuple[str, str], ...] = ()  # rules as the book writes them and names its
+    # equations, last: (pattern, replacement) as re.sub takes them, "δ^l_j = …" → "… (BP2)"
     unit: Callable[[Place], str] | None = None  # a unit in prose ("unit h2"); None: its output
     words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}

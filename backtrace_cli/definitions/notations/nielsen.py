@@ -1,5 +1,5 @@
 """Nielsen's notation (Neural Networks and Deep Learning, ch. 2; also Ng's and CS231n's
-courses): layers numbered from 1 (the inputs, x), z^l_j = Σ_k w^l_jk·a^(l−1)_k + b^l_j,
+courses): layers numbered from 1 (the inputs, a^1_j), z^l_j = Σ_k w^l_jk·a^(l−1)_k + b^l_j,
 a^l_j = σ(z^l_j), cost C, targets y; δ^l_j = ∂C/∂z^l_j, the opposite sign of the lecture's;
 w^l_jk is the weight from unit k of layer l − 1 to unit j of layer l; w → w − η·∂C/∂w."""
 
@@ -19,11 +19,16 @@ def _symbol(letter: str, place: Place) -> str:
 
 
 def _plain(letter: str, place: Place) -> str:
-    """Inputs, targets and errors: the unit only, x_1, y_1."""
+    """Targets and errors: the unit only, y_1, e_1."""
     return f"{letter}_{place.index + 1}"
 
 
-_OWN = {"x": "x", "t": "y", "e": "e"}  # the network's inputs, targets and errors
+def _quantity(kind: str, place: Place) -> str:
+    """The network's own: inputs are layer 1's activations, a^1_1 (the book has no x_j in
+    its equations); targets y_1, errors e_1."""
+    if kind == "x":
+        return _symbol("a", place)
+    return _plain({"t": "y", "e": "e"}[kind], place)
 
 
 def _weight(source: Place, target: Place, n: int) -> str:
@@ -34,6 +39,25 @@ def _layer(k: int, last: int) -> str:
     return f"l = {k + 1}" if k < last else f"l = L = {k + 1}"
 
 
+# The four equations of backpropagation as the book names them (ch. 2, "The four fundamental
+# equations"), in the rules they are: (pattern in a translated rule, the rule as he writes it).
+# l: a hidden layer's, L: the output layer's.
+_NAMED = (
+    (r"^δ = ∂C/∂a · ∂a/∂z(?= |$)", "δ^L_j = ∂C/∂a^L_j · ∂a^L_j/∂z^L_j (BP1)"),
+    (
+        r"δ\^l_j = ∂a\^l_j/∂z\^l_j · Σ_k w\^\(l\+1\)_kj·δ\^\(l\+1\)_k",
+        r"\g<0> (BP2)",
+    ),
+    (r"∂C/∂w\^([lL])_jk = δ\^\1_j·(ã|a)\^\(\1−1\)_k", r"∂C/∂w^\1_jk = \2^(\1−1)_k·δ^\1_j"),
+    (r"∂C/∂w\^([lL])_jk = (ã|a)\^\(\1−1\)_k·δ\^\1_j", r"\g<0> (BP4)"),
+    (r"∂C/∂b\^([lL])_j = δ\^\1_j", r"\g<0> (BP3)"),
+    (  # SGD's update: the gradient it takes, BP4, first
+        r"^Δw\^([lL])_jk = −η·δ\^\1_j·(ã|a)\^\(\1−1\)_k",
+        r"∂C/∂w^\1_jk = \2^(\1−1)_k·δ^\1_j (BP4),  \g<0>",
+    ),
+    (r"^Δb\^([lL])_j = −η·δ\^\1_j", r"∂C/∂b^\1_j = δ^\1_j (BP3),  \g<0>"),
+)
+
 BOOK = Book(
     name="nielsen",
     title="Nielsen, Neural Networks and Deep Learning (also Ng's and CS231n's courses)",
@@ -43,7 +67,7 @@ BOOK = Book(
         "δ = −∂E/∂net), and w^l_jk ← w^l_jk − η·δ^l_j·a^(l−1)_k; layer 1 is the inputs, "
         "w^l_jk goes from unit k of layer l − 1 to unit j of layer l"
     ),
-    quantity=lambda kind, place: _plain(_OWN[kind], place),
+    quantity=_quantity,
     weight=_weight,
     bias=lambda place, shared: _symbol("b", place),
     symbol=_symbol,
@@ -51,9 +75,12 @@ BOOK = Book(
     loss="C",
     softmax_sum="Σe^z",
     heads={"t": "y", "E": "C"},
-    generic=either({("x", "j"): "x_j", ("t", "j"): "y_j", ("t", "k"): "y_k"}),
+    generic=either({("x", "j"): "a^1_j", ("t", "j"): "y_j", ("t", "k"): "y_k"}),
+    phrases=(("Σ_i", "Σ_k"),),  # z^l_j = Σ_k w^l_jk·a^(l−1)_k: the unit below is k
     last=lambda text: text.replace("l", "L", 1),  # z^l_j → z^L_j
     sign_mistake="δ with the lecture's sign, −∂C/∂z: Nielsen's δ is ∂C/∂z",
     layer_label=_layer,
+    gradient_from_delta=True,
+    named=_NAMED,  # BP4 and BP3, not the chain rule's three factors
     latex={"ã": "\\tilde{a}"},
 )

@@ -50,8 +50,8 @@ NAMES = {
                     ("net", "k"): "z^l_k",
                     ("o", "j"): "a^l_j",
                     ("o", "k"): "a^l_k",
-                    ("o", "i"): "a^(l−1)_i",
-                    ("w", "ij"): "w^l_ji",
+                    ("o", "i"): "a^(l−1)_k",  # the unit below is k in the book
+                    ("w", "ij"): "w^l_jk",
                     ("δ", "j"): "δ^l_j",
                     ("b", "j"): "b^l_j",
                     ("g", "j"): "g_j",

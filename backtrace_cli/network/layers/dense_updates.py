@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...definitions import notation
+from ...definitions import notation, notations
 from ..rows import (
     ROWS_SHOWN,
     TERMS_SHOWN,
@@ -39,6 +39,8 @@ def update_sections(view: View, k: int) -> list[Section]:
     plain = done.optimized is None
     whole = every_weight(spec.layers[k], spec.layers[k - 1], full)
     limit = len(pairs) if whole else ROWS_SHOWN - 1
+    # a book that writes ∂E/∂w = o_i·δ_j (Nielsen's BP4) rather than the chain's three factors
+    from_delta = notations.get(spec.notation).gradient_from_delta
 
     def per_sample(name: str, arrays: Iterable[float]) -> list[tuple[str, float]]:
         return [(f"{name}⁽{s + 1}⁾", float(v)) for s, v in enumerate(arrays)]
@@ -79,7 +81,10 @@ def update_sections(view: View, k: int) -> list[Section]:
                 )
             if gradients:
                 o, net = f"o{u}", f"net{u}"
-                if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
+                if from_delta:  # ∂C/∂w^l_jk = a^(l−1)_k·δ^l_j, o_i first as the book has it
+                    chain = f"−{slot(src)}·{slot(d)}"
+                    ops = ((src, values[src]), (d, values[d]))
+                elif f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
                     # ∂net/∂w = o_i (here x1): the chain rule's last factor, on its own row
                     factor = f"∂{net}/∂{w}"
                     rows.append(
@@ -131,6 +136,8 @@ def update_sections(view: View, k: int) -> list[Section]:
             + ("(1/S)·" if done.reduce > 1 else "")
             + "Σₛ δ_j·o_i,  Δw_ij = −η·∂E/∂w_ij"
         )
+    elif gradients and from_delta:
+        rule = "∂E/∂w_ij = −o_i·δ_j"
     elif gradients and spec.functions[k - 1].elementwise:
         rule = "∂E/∂w_ij = ∂E/∂o_j·∂o_j/∂net_j·∂net_j/∂w_ij"
     elif gradients:  # softmax: ∂E/∂net_j = −δ_j already holds the whole Jacobian
@@ -181,7 +188,11 @@ def _bias_updates(view: View, k: int) -> Section:
             )
         elif gradients:
             o, net = f"o{u}", f"net{u}"
-            if f"∂E/∂{o}" in values and spec.functions[k - 1].elementwise:
+            if (
+                f"∂E/∂{o}" in values
+                and spec.functions[k - 1].elementwise
+                and not notations.get(spec.notation).gradient_from_delta  # ∂C/∂b^l_j = δ^l_j
+            ):
                 factor = f"∂{net}/∂{b}"
                 rows.append(Equation(factor, "1", (), 1.0, factor=True))  # net = … + b
                 rows.append(

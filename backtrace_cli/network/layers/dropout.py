@@ -26,11 +26,10 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 # written as the book writes its inputs) and of its mask m_j, and its rules' names, as `dense`'s.
 NAMES = {
     "nielsen": Names(
-        units={"õ": "ã", "m": "m"},
-        inputs={"x̃": "x̃"},
+        units={"õ": "ã", "m": "m", "x̃": "ã"},  # the inputs are layer 1's a^1_j: dropped, ã^1_j
         heads={"õ": "ã"},
         generic=either(
-            {("õ", "i"): "ã^(l−1)_i", ("m", "j"): "m^l_j", ("õ", "j"): "ã^l_j", ("x̃", "j"): "x̃_j"}
+            {("õ", "i"): "ã^(l−1)_k", ("m", "j"): "m^l_j", ("õ", "j"): "ã^l_j", ("x̃", "j"): "ã^1_j"}
         ),
     ),
     "hagan": Names(
