@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .core.examples import example_names, example_text, examples_dir, read
+from .core.validate import closest
 from .core.yamlsource import Document, parse
 from .graph import config as graph
 from .graph.spec import GraphSpec
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 Model = Spec | GraphSpec
+_GRAPH_ONLY = tuple(key for key in graph.KEYS if key not in config.KEYS)  # expression, nodes, …
 Kind = Literal["network", "graph"]
 
 
@@ -59,8 +61,20 @@ def from_document(doc: Document) -> Model:
 
 
 def is_graph(data: Any) -> bool:
-    """Whether a config's parsed data describes a computational graph."""
-    return graph.is_graph(data)
+    """Whether a config's parsed data describes a computational graph: `expression:` or
+    `nodes:` at the top — or, without `layers:` or `weights:`, a key only a graph has, a
+    misspelling nearer a graph's key than a network's (`node:`, `expresion:`), or inputs by
+    name ({x: -2}), so that its mistakes are told in a graph's terms."""
+    if graph.is_graph(data):
+        return True
+    if not isinstance(data, dict) or "layers" in data or "weights" in data:
+        return False
+    if isinstance(data.get("inputs"), dict):
+        return True
+    both = (*config.KEYS, *_GRAPH_ONLY)
+    return any(
+        str(key) not in config.KEYS and closest(str(key), both) in _GRAPH_ONLY for key in data
+    )
 
 
 def is_model(value: Any) -> bool:

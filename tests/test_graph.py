@@ -426,6 +426,84 @@ def test_bad_graphs_exit_2_with_one_located_message(runner, tmp_path, text, mess
     assert result.output.count("\n") == 1
 
 
+GRAPH_KEYS = (
+    "valid keys: name, description, expression, nodes, output, inputs, parameters, "
+    "learning_rate, optimizer, weight_decay"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "node:\n  q: x + y\n  f: q * z\ninputs: {x: -2, y: 5, z: -4}\n",
+            f"line 1, column 1, node: unknown key; did you mean 'nodes'? {GRAPH_KEYS}",
+        ),
+        (
+            "expresion: (x + y) * z\ninputs: {x: -2, y: 5, z: -4}\n",
+            f"line 1, column 1, expresion: unknown key; did you mean 'expression'? {GRAPH_KEYS}",
+        ),
+        (
+            "name: f\nexpresion: x * 2\n",  # no inputs: the misspelling alone tells
+            f"line 2, column 1, expresion: unknown key; did you mean 'expression'? {GRAPH_KEYS}",
+        ),
+        (
+            "inputs: {x: -2, y: 5}\n",  # inputs by name: a graph's, which has no expression
+            "line 1, column 1, expression: missing; a computational graph gives "
+            "`expression: (x + y) * z` (one line) or `nodes: {q: x + y, f: q * z}` "
+            "(named steps)",
+        ),
+        (
+            # a network's misspelling stays a network's
+            "layers: [2, 1]\nnode: online\n",
+            "line 2, column 1, node: unknown key; did you mean 'mode'?",
+        ),
+    ],
+    ids=["node", "expresion", "expresion alone", "inputs by name", "network's mode"],
+)
+def test_a_misspelt_key_is_told_from_the_keys_of_its_kind(runner, tmp_path, text, expected):
+    path = write(tmp_path, text)
+    result = runner.invoke(cli, ["run", path])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {path}, {expected}")
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "expression: 1e400 * x\ninputs: {x: 2}\n",
+            "line 1, column 13, expression: '1e400' is too large for float64",
+        ),
+        ("expression: 1e400\n", "line 1, column 13, expression: '1e400' is too large for float64"),
+        (
+            "expression: x * -1e400\ninputs: {x: 2}\n",
+            "line 1, column 18, expression: '1e400' is too large",
+        ),
+        # a value computed past float64: the operation as the trace writes it, with its numbers
+        (
+            "expression: x * y\ninputs: {x: 1e300, y: -1e300}\n",
+            "line 1, column 15, expression: node f: overflow: 1e+300·(−1e+300) is beyond what "
+            "float64 holds (about 1.8e308)",
+        ),
+        (
+            "expression: 2 ^ x\ninputs: {x: 2000}\n",
+            "line 1, column 15, expression: node f: overflow: 2^2000 is beyond",
+        ),
+    ],
+)
+def test_numbers_past_float64_are_pointed_at_never_an_internal_name(
+    runner, tmp_path, text, expected
+):
+    path = write(tmp_path, text)
+    result = runner.invoke(cli, ["run", path])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {path}, {expected}")
+    for internal in ("id of", "mul of", "pow of", " inf"):
+        assert internal not in result.output
+
+
 def test_a_runtime_domain_error_points_at_the_operation(runner, tmp_path):
     text = "nodes:\n  q: x - y\n  f: log(q)\ninputs: {x: 2, y: 2}\n"
     result = runner.invoke(cli, ["run", write(tmp_path, text)])

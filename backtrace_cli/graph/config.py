@@ -217,6 +217,12 @@ def from_document(doc: Document) -> GraphSpec:
                 else ""
             )
             raise doc.error((key,), f"unknown key{network}; {hint}valid keys: {', '.join(KEYS)}")
+    if "expression" not in data and "nodes" not in data:
+        raise doc.missing(
+            "expression",
+            "missing; a computational graph gives `expression: (x + y) * z` (one line) or "
+            "`nodes: {q: x + y, f: q * z}` (named steps)",
+        )
     if "expression" in data and "nodes" in data:
         raise doc.error(
             ("nodes",), "give either `expression` (one line) or `nodes` (named steps), not both"

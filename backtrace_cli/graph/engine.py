@@ -43,13 +43,16 @@ def compute(op: Op, values: Sequence[float], fail: Callable[[str], Exception]) -
     except OverflowError:
         value = math.inf
     except (ValueError, ZeroDivisionError):
-        raise fail(f"{op.name} is not defined at {', '.join(map(_plain, values))}") from None
+        raise fail(f"{_written(op, values)} is not defined") from None
     if not math.isfinite(value):
-        raise fail(
-            f"overflow: {op.name} of {', '.join(map(_plain, values))} is beyond what float64 "
-            "holds (about 1.8e308)"
-        )
+        raise fail(f"overflow: {_written(op, values)} is beyond what float64 holds (about 1.8e308)")
     return float(value)
+
+
+def _written(op: Op, values: Sequence[float]) -> str:
+    """The operation with its numbers, as the trace writes it (2·1e+308, exp(1000)): never
+    the tool's internal name of the operation."""
+    return op.text(*(_plain(v) if v >= 0 else f"({_plain(v)})" for v in values))
 
 
 def _plain(value: float) -> str:

@@ -16,7 +16,7 @@ from ..definitions import activations as activation_functions
 from ..definitions import losses as loss_functions
 from ..definitions import notation, optimizer_config
 from .spec import Dropout, Sample, Spec, dropout_layer_names, frozen
-from .weights import INITS, read_biases, read_optimizer_state, read_weights
+from .weights import INITS, LAYOUT_FORM, read_biases, read_optimizer_state, read_weights
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
@@ -124,6 +124,12 @@ def from_document(doc: Document) -> Spec:
             (), "none of the keys is one a config has (layers, weights, …); is this a YAML config?"
         )
     for key in data:
+        if key == "layout":
+            raise c.fail(
+                (key,),
+                "unknown key here; a layout goes under weights, beside its matrices: "
+                f"{LAYOUT_FORM}",
+            )
         if key not in KEYS:
             close = closest(key, KEYS)
             hint = f"did you mean {close!r}? " if close else ""
@@ -166,7 +172,7 @@ def from_document(doc: Document) -> Spec:
     batch_gradient = c.choice(
         ("batch_gradient",), data.get("batch_gradient", "mean"), BATCH_GRADIENTS
     )
-    weights, style = read_weights(c, data["weights"], layers)
+    weights, style, layout = read_weights(c, data["weights"], layers)
     biases = read_biases(c, data["biases"], layers) if data.get("biases") is not None else None
     train_biases = data.get("train_biases", True)
     if not isinstance(train_biases, bool):
@@ -183,7 +189,7 @@ def from_document(doc: Document) -> Spec:
     state = None
     if data.get("optimizer_state") is not None:
         state = read_optimizer_state(
-            c, data["optimizer_state"], optimizer, layers, biases, train_biases
+            c, data["optimizer_state"], optimizer, layers, biases, train_biases, layout
         )
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
@@ -203,6 +209,7 @@ def from_document(doc: Document) -> Spec:
         biases=biases,
         train_biases=train_biases,
         weight_style=style,
+        weight_layout=layout,
         description=data.get("description", "") or "",
         shuffle=shuffle,
         seed=seed,

@@ -12,6 +12,7 @@ from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
 from .engine import layout
+from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
 
 
 class _Dumper(yaml.SafeDumper):
@@ -71,7 +72,7 @@ def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> s
     if spec.shuffle:
         data["shuffle"] = True
         data["seed"] = spec.seed
-    data["weights"] = _weights(spec, spec.weights)
+    data["weights"] = _with_layout(spec, _weights(spec, spec.weights))
     if spec.biases is not None:
         data["biases"] = _biases(spec, spec.biases)
         if not spec.train_biases:
@@ -112,7 +113,18 @@ def _weights(spec: Spec, weights: Sequence[Any]) -> Any:
             for j in range(w.shape[0])
             for i in range(w.shape[1])
         }
+    if spec.weight_layout == INPUTS_BY_UNITS:  # as the config wrote them
+        return [w.T.tolist() for w in weights]
     return [w.tolist() for w in weights]  # matrices, and seeded weights once trained
+
+
+def _with_layout(spec: Spec, weights: Any) -> Any:
+    """Matrices under their layout where it needs saying: stated in the config, or a square
+    matrix (which a reader could take either way); the optimizer state's follow it."""
+    square = any(w.shape[0] == w.shape[1] > 1 for w in spec.weights)
+    if isinstance(weights, dict) or (spec.weight_layout is None and not square):
+        return weights
+    return {"layout": spec.weight_layout or UNITS_BY_INPUTS, "matrices": weights}
 
 
 def _biases(spec: Spec, biases: Sequence[Any]) -> Any:

@@ -56,6 +56,9 @@ class Spec:
     optimizer_state: optimizers.State | None = None  # None: every state 0, t = 0
     epochs_done: int = 0  # epochs trained before (step --save): shuffles and masks continue
     notation: str = "lecture"  # the textbook whose symbols the trace uses (notations.NAMES)
+    # the layout `weights:` states for its matrices, "units × inputs" or "inputs × units"
+    # (`weights` above is held units × inputs either way); None: not stated
+    weight_layout: str | None = None
 
     @property
     def numbering(self) -> notation.Numbering:

@@ -22,6 +22,7 @@ from ..statement import (
     Statement,
     Symbol,
 )
+from . import layout
 from .config import Spec, dropout_layer_names
 from .optimize import plain_sgd
 from .parameters import biases_text
@@ -70,7 +71,8 @@ def problem(spec: Spec, epochs: int | None = None, inference: bool = False) -> S
         Rule(book.rule(get_loss(spec.loss).rule, True, flip=False)),
         *last,
     )
-    sentences = [network, _data(spec)]
+    weights = layout.given(spec)  # weights from matrices, by name, before any is used
+    sentences = [network, *([weights] if weights else []), _data(spec)]
     if spec.dropout is not None:
         rates: list[Any] = []
         for n, r in zip(dropout_layer_names(spec.layers), spec.dropout.rates):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.validate import Checker, counted, show
+from ..core.validate import Checker, closest, counted, show
 from ..core.yamlsource import Path
 from ..definitions import notation, optimizers
 from .spec import frozen
@@ -20,50 +21,132 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 INITS = ("glorot_uniform", "he_normal", "uniform", "normal")
+# how a matrix is written: a row per unit of its layer (the lecture's, the JSON's: the row for
+# unit 3 is [w13, w23]), or a row per unit of the layer before (Keras' kernel, many sheets)
+UNITS_BY_INPUTS = "units × inputs"
+INPUTS_BY_UNITS = "inputs × units"
+LAYOUTS = (UNITS_BY_INPUTS, INPUTS_BY_UNITS)
+LAYOUT_KEYS = ("layout", "matrices")
+_LAYOUT = re.compile(r"\s*(units|inputs)\s*[×x*]\s*(units|inputs)\s*")
+LAYOUT_HELP = (
+    f"write `{UNITS_BY_INPUTS}` (a row per unit of the layer, the default: the row for unit 3 "
+    f"is [w13, w23]) or `{INPUTS_BY_UNITS}` (a row per unit of the layer before, as Keras' "
+    "kernel); `x` may stand for `×`"
+)
+LAYOUT_FORM = f"`weights: {{layout: {INPUTS_BY_UNITS}, matrices: [...]}}`"
 
 
-def read_weights(c: Checker, value: Any, layers: tuple[int, ...]) -> tuple[tuple[Array, ...], str]:
-    """The weight matrices, and how the user wrote them: "matrices", "init" or "named"."""
+def read_weights(
+    c: Checker, value: Any, layers: tuple[int, ...]
+) -> tuple[tuple[Array, ...], str, str | None]:
+    """The weight matrices, how the user wrote them ("matrices", "init" or "named"), and the
+    layout the config states for its matrices (None: not stated, read units × inputs)."""
     if isinstance(value, list):
-        return _weight_matrices(c, value, layers), "matrices"
+        return _weight_matrices(c, value, layers), "matrices", None
     m = c.mapping(
         ("weights",),
         value,
         "named weights like `w13: 0.1`, per-layer matrices, or `{init: glorot_uniform, seed: 0}`",
     )
+    if "layout" in m or "matrices" in m:
+        layout = _layout(c, m)
+        matrices = _weight_matrices(c, m["matrices"], layers, ("weights", "matrices"), layout)
+        return matrices, "matrices", layout
     if "init" in m or "seed" in m:
-        return _weight_init(c, m, layers), "init"
-    return _named_weights(c, m, layers), "named"
+        return _weight_init(c, m, layers), "init", None
+    return _named_weights(c, m, layers), "named", None
+
+
+def _layout(c: Checker, m: dict[str, Any]) -> str | None:
+    """`weights: {layout: …, matrices: […]}`: the layout (None: not stated), the keys beside
+    it checked."""
+    for key in m:
+        if key in LAYOUT_KEYS:
+            continue
+        if notation.parse_weight(str(key)) is not None:
+            why = (
+                "named weights need no layout: each name says its direction (w13: from unit 1 "
+                "to unit 3); give either named weights or `layout` with `matrices`"
+            )
+        elif key in ("init", "seed", "scale"):
+            why = "seeded weights have no layout to state; give either `init` or `matrices`"
+        else:
+            close = closest(str(key), LAYOUT_KEYS)
+            hint = f"did you mean {close!r}? " if close else ""
+            why = f"unknown key; {hint}with a layout, weights take `layout` and `matrices`"
+        raise c.fail(("weights", key), why)
+    if "matrices" not in m:
+        raise c.fail(
+            ("weights",),
+            f"missing `matrices`, the per-layer matrices `layout` describes: {LAYOUT_FORM}",
+        )
+    if "layout" not in m:
+        return None
+    value = m["layout"]
+    found = _LAYOUT.fullmatch(value.lower()) if isinstance(value, str) else None
+    if found is None or found[1] == found[2]:
+        raise c.fail(("weights", "layout"), f"{show(value)} is not a layout; {LAYOUT_HELP}")
+    return UNITS_BY_INPUTS if found[1] == "units" else INPUTS_BY_UNITS
 
 
 def _weight_matrices(
-    c: Checker, value: list[Any], layers: tuple[int, ...], root: Path = ("weights",)
+    c: Checker,
+    value: Any,
+    layers: tuple[int, ...],
+    root: Path = ("weights",),
+    layout: str | None = None,
 ) -> tuple[Array, ...]:
+    if not isinstance(value, list):
+        raise c.fail(
+            root, f"expected a list of matrices, one per non-input layer, found {show(value)}"
+        )
     if len(value) != len(layers) - 1:
         raise c.fail(
             root,
             f"has {counted(len(value), 'matrix')}; expected "
             f"{len(layers) - 1}, one per non-input layer",
         )
+    by_inputs = layout == INPUTS_BY_UNITS
     out = []
     for k, matrix in enumerate(value):
-        rows, cols = layers[k + 1], layers[k]
-        shape = (
-            f"{rows}×{cols}: {counted(rows, 'row')} (units of layer {k + 1}), "
-            f"{counted(cols, 'column')} (units of layer {k})"
-        )
+        rows, cols = (layers[k], layers[k + 1]) if by_inputs else (layers[k + 1], layers[k])
+        shape = _shape(k, by_inputs, rows, cols)
         if not isinstance(matrix, list) or len(matrix) != rows:
             found = counted(len(matrix), "row") if isinstance(matrix, list) else show(matrix)
-            raise c.fail((*root, k), f"found {found}; expected a matrix {shape}")
-        out.append(
-            frozen(
-                [
-                    c.vector((*root, k, r), row, cols, f"matrix {shape}")
-                    for r, row in enumerate(matrix)
-                ]
-            )
+            hint = _other_layout(matrix, rows, cols, by_inputs)
+            raise c.fail((*root, k), f"found {found}; expected a matrix {shape}{hint}")
+        read = frozen(
+            [c.vector((*root, k, r), row, cols, f"matrix {shape}") for r, row in enumerate(matrix)]
         )
+        out.append(frozen(np.ascontiguousarray(read.T)) if by_inputs else read)
     return tuple(out)
+
+
+def _shape(k: int, by_inputs: bool, rows: int, cols: int) -> str:
+    """A matrix's expected shape, its rows and columns named by the units they stand for."""
+    row_of, col_of = (k, k + 1) if by_inputs else (k + 1, k)
+    stated = f", as `layout: {INPUTS_BY_UNITS}` says" if by_inputs else ""
+    return (
+        f"{rows}×{cols}: {counted(rows, 'row')} (units of layer {row_of}), "
+        f"{counted(cols, 'column')} (units of layer {col_of}){stated}"
+    )
+
+
+def _other_layout(matrix: Any, rows: int, cols: int, by_inputs: bool) -> str:
+    """Where a matrix has the other layout's shape: how to say that layout."""
+    if not isinstance(matrix, list) or len(matrix) != cols or rows == cols:
+        return ""
+    if not all(isinstance(row, list) and len(row) == rows for row in matrix):
+        return ""
+    if by_inputs:
+        return (
+            f"; its {cols} rows of {rows} look written {UNITS_BY_INPUTS} (a row per unit of the "
+            "layer, the default): drop `layout`"
+        )
+    return (
+        f"; its {cols} rows of {rows} look written {INPUTS_BY_UNITS} (a row per unit of the "
+        f"layer before, as Keras' kernel)? Say so: {LAYOUT_FORM}"
+    )
 
 
 def _named_weights(
@@ -220,8 +303,10 @@ def read_optimizer_state(
     layers: tuple[int, ...],
     biases: tuple[Array | None, ...] | None,
     train_biases: bool,
+    layout: str | None = None,
 ) -> optimizers.State:
-    """`optimizer_state:` as `step --save` writes it: t and each state's weights and biases."""
+    """`optimizer_state:` as `step --save` writes it: t and each state's weights and biases,
+    matrices in the layout `weights:` states."""
     opt = settings.optimizer
     root = ("optimizer_state",)
     example = ", ".join(f"{name}: {{weights: …, biases: …}}" for name in opt.state)
@@ -248,7 +333,7 @@ def read_optimizer_state(
             raise c.fail(path, "missing `weights`: one value per weight, as `weights:` is given")
         w = parts["weights"]
         if isinstance(w, list):
-            matrices = _weight_matrices(c, w, layers, (*path, "weights"))
+            matrices = _weight_matrices(c, w, layers, (*path, "weights"), layout)
         else:
             named = c.mapping((*path, "weights"), w, "named weights or per-layer matrices")
             matrices = _named_weights(c, named, layers, (*path, "weights"))

@@ -151,6 +151,7 @@ def render(trace: TrainingTrace, fmt: NumberFormat) -> RenderableType:
         Text(visible(spec.name), style="bold underline"),
         Text(run_table.network_line_for(spec), style="dim"),
         Text(f"{run} of {trace.epochs_asked} epochs", style="dim"),
+        *run_table.layout_note(spec),
     ]
     for traced in trace.traces:
         parts.append(run_table.render(traced, fmt, title=False))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..network import layout
 from ..network.config import dropout_layer_names
 from ..network.optimize import plain_sgd
 from ..network.records import JSON_IN_FULL, LECTURE, Trace, changes, parameters, translation
@@ -61,7 +62,14 @@ def _network(spec, rounding: str | None) -> dict[str, Any]:
         # the equations' symbols and δ sign (the arrays above keep the lecture's)
         "notation": getattr(spec, "notation", "lecture"),
         "notation_convention": _convention(spec),
+        **_notes(spec),
     }
+
+
+def _notes(spec) -> dict[str, Any]:
+    """How the config was read, where it needs saying: a square matrix's layout."""
+    note = layout.note_text(spec)
+    return {"notes": [note]} if note else {}
 
 
 def _dropout(spec) -> dict[str, Any] | None:

@@ -11,10 +11,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import tracing
+from ..network import layout
 from ..network.config import Spec
 from ..network.history import EpochRow, loss_meanings, output_heading
 from ..network.records import Elided, Equation, Section, Step, Trace
 from ..network.statement import LABELLED_EDGES
+from ..statement import Statement
 from . import escape
 from .latex import equation_lines, latex_number, latex_symbol, math_block, math_inline
 from .mermaid import flowchart, loss_chart
@@ -110,6 +112,12 @@ def _summary(trace: Trace, fmt: NumberFormat) -> list[str]:
     return out
 
 
+def _layout_note(spec: Spec, fmt: NumberFormat) -> list[str]:
+    """The note on a square matrix read without a stated layout, where there is one."""
+    note = layout.note(spec)
+    return [f"**Note:** {problem(Statement('trace', (note,)), fmt)}", ""] if note else []
+
+
 # ---------------------------------------------------------------- run: one step
 
 
@@ -120,7 +128,7 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     model = tracing.model(spec)
-    parts += [problem(model.problem(spec, trace), fmt), ""]
+    parts += [problem(model.problem(spec, trace), fmt), "", *_layout_note(spec, fmt)]
     before = model.diagram(spec, trace)
     parts += [flowchart(before, fmt, "The network before the update"), ""]
     if before.legend:
@@ -222,6 +230,7 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     model = tracing.model(spec)
     parts += [problem(model.problem(spec, epochs=trace.epochs_asked), fmt), ""]
+    parts += _layout_note(spec, fmt)
     parts += [flowchart(model.diagram(spec), fmt, "The network before training"), ""]
     parts += ["## Epochs", ""]
     parts += [

@@ -15,8 +15,10 @@ from rich.text import Text
 
 from ..core.errors import visible
 from ..definitions.optimizers import describe
+from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
+from ..network.spec import Spec
 from .numbers import NumberFormat, substituted, symbolic
 
 
@@ -412,6 +414,12 @@ def title_lines(name: str, line: str, description: str | None, notes: Iterable[s
     return lines
 
 
+def layout_note(spec: Spec) -> list[Text]:
+    """The note on a square matrix read without a stated layout, where there is one."""
+    note = layout.note_text(spec)
+    return [Text(f"Note: {note}", style="yellow")] if note else []
+
+
 def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableType:
     """The whole trace, as one renderable; the caller prints it once.
 
@@ -421,6 +429,7 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     parts: list[RenderableType] = []
     if title:
         parts += title_lines(spec.name, network_line(trace), spec.description, trace.notes)
+        parts += layout_note(spec)
     first_sigma = [title]  # σ written out once per document, where it is first used
     for step in trace.steps:
         parts.append(Text(""))
