@@ -122,3 +122,15 @@ def test_answers_in_nielsens_symbols_mark_right(runner, tmp_path):
     result = runner.invoke(cli, ["check", str(path), "--format", "json"])
     report = json.loads(result.output)
     assert [x["kind"] for x in report["answers"]] == ["right"] * len(answers), report["answers"]
+
+
+def test_the_equations_names_are_words_beside_the_math_not_italic_letters_in_it(runner):
+    """(BP1)–(BP4) are the book's names for its equations: written in the markdown outside
+    the $…$ of the formulas they follow, as prose, not as KaTeX's italic B·P·4."""
+    args = ["run", "lecture", "--notation", "nielsen", "--gradients", "--format", "markdown"]
+    text = runner.invoke(cli, args).output
+    lines = [line for line in text.splitlines() if "(BP" in line]
+    assert lines
+    for line in lines:
+        for found in re.finditer(r"\(BP[1-4]\)", line):
+            assert line[: found.start()].count("$") % 2 == 0, line  # not inside $…$

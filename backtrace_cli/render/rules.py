@@ -62,6 +62,8 @@ _MATHS = re.compile(r"[=←·Σ∂/^′²><−+_()]")
 
 def _prose(token: str) -> bool:
     """A word of the sentence around a formula: "before", "(the", "if"; not "net" or "σ′"."""
+    if re.fullmatch(r"\(BP[1-4]\)[,.;:]?", token):  # the name Nielsen gives an equation
+        return True
     words = re.findall(r"[A-Za-z']+", token)
     return any((len(w) >= 3 and w not in _RULE_NAMES) or w in _CONNECTIVES for w in words)
 
