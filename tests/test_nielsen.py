@@ -134,3 +134,17 @@ def test_the_equations_names_are_words_beside_the_math_not_italic_letters_in_it(
     for line in lines:
         for found in re.finditer(r"\(BP[1-4]\)", line):
             assert line[: found.start()].count("$") % 2 == 0, line  # not inside $…$
+
+
+def test_weight_decays_penalty_squares_a_superscripted_weight_as_one_group(runner, tmp_path):
+    """λ/2·Σ w² in a book whose weights carry a superscript (w^2_11): w^{2}_{11}^{2} is a double
+    superscript KaTeX refuses; {w^{2}_{11}}^{2} is the square of the weight."""
+    config = tmp_path / "decay.yaml"
+    lecture = runner.invoke(cli, ["examples", "lecture"]).output
+    config.write_text(lecture + "weight_decay: 0.01\n", encoding="utf-8")
+    args = ["run", str(config), "--notation", "nielsen", "--format", "markdown"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "{w^{2}_{11}}^{2}" in result.output
+    math_, diagrams = pieces(result.output)
+    assert check(math_, diagrams)["math"] == []

@@ -175,8 +175,9 @@ def _fill(template: str, slot: Callable[[str], str], raw: bool = False) -> str:
     for match in _SLOT.finditer(template):
         parts.append(literal(template[end : match.start()]))
         filled = slot(match.group(1))
-        if parts[-1].endswith("^") and "^" in filled:  # e^{z^3_1}: one group up
-            filled = "{" + filled + "}"
+        squared = template.startswith("²", match.end())
+        if (parts[-1].endswith("^") or squared) and "^" in filled:  # e^{z^3_1}, {w^2_11}^2:
+            filled = "{" + filled + "}"  # one group up, never a double superscript
         parts.append(filled)
         end = match.end()
     parts.append(literal(template[end:]))
