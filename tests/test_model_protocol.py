@@ -211,3 +211,18 @@ def test_the_statement_and_diagram_renderers_ask_no_model():
     for name in ("problem.py", "mermaid.py"):
         tree = ast.parse((Path(render.__file__).parent / name).read_text(encoding="utf-8"))
         assert not [m for m in imported(tree) if m.split(".")[0] in ("network", "graph")], name
+
+
+@pytest.mark.parametrize("layers", [[2, 256, 1], [300, 3, 2], [2, 40, 50, 3]])
+def test_a_diagrams_layers_are_titled_by_place_even_when_a_wide_one_is_cut_short(layers):
+    # a wide layer drawn as "… n more" once renamed the layers after it hidden layers
+    data = {
+        "layers": layers,
+        "activation": "sigmoid",
+        "learning_rate": 1,
+        "weights": {"init": "glorot_uniform", "seed": 1},
+    }
+    spec = models.from_dict({**data, "inputs": [0.5] * layers[0], "targets": [0.5] * layers[-1]})
+    titles = [group.title for group in tracing.model(spec).diagram(spec).groups]
+    hidden = [f"hidden layer {k} (sigmoid)" for k in range(1, len(layers) - 1)]
+    assert titles == ["inputs", *hidden, "output layer (sigmoid)"]

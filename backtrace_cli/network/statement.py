@@ -172,11 +172,6 @@ def diagram(spec: Spec, traced: Any = None) -> Diagram:
                 shown = shown_units(width)
                 first, end = numbering.unit(k, shown[-2] + 1), numbering.unit(k, width - 2)
                 what = f"units {first}–{end}" if k else f"x{first}–x{end}"
-                # (sic) kept byte for byte from the drawing before the statement was the
-                # model's: a collapsed layer's last unit number took the output layer's
-                # index, so the layers after it lose "output layer" (dropout256's) — to fix
-                # on its own, with its output change
-                last = end
                 boxes.append(Box(ident, ((f"… {width - len(shown)} more: {what}",),), "box"))
             else:
                 u = numbering.unit(k, i)
