@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FUZZ_EXAMPLES
+from conftest import FUZZ_EXAMPLES, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -311,9 +311,9 @@ def mutations() -> st.SearchStrategy[dict]:
         st.booleans(),
         st.integers(-(10**30), 10**30),
         st.floats(allow_nan=True),
-        st.text(max_size=8),
+        text(max_size=8),
         st.lists(st.floats(-2, 2), max_size=4),
-        st.dictionaries(st.text(max_size=4), st.integers(), max_size=3),
+        st.dictionaries(text(max_size=4), st.integers(), max_size=3),
     )
 
     @st.composite
@@ -329,7 +329,7 @@ def mutations() -> st.SearchStrategy[dict]:
                     else data.get("weights")
                 )
             elif key == "extra":
-                data[draw(st.text(min_size=1, max_size=6))] = draw(junk)
+                data[draw(text(min_size=1, max_size=6))] = draw(junk)
             elif kind == "delete":
                 data.pop(key, None)
             elif kind == "replace":

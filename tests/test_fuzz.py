@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import FUZZ_EXAMPLES
+from conftest import FUZZ_EXAMPLES, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +24,9 @@ junk = st.one_of(
     st.booleans(),
     st.integers(-(10**400), 10**400),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.lists(st.one_of(st.floats(-3, 3), st.integers(-3, 300), st.text(max_size=3)), max_size=5),
-    st.dictionaries(st.text(max_size=6), st.one_of(st.integers(), st.text(max_size=3)), max_size=3),
+    text(max_size=12),
+    st.lists(st.one_of(st.floats(-3, 3), st.integers(-3, 300), text(max_size=3)), max_size=5),
+    st.dictionaries(text(max_size=6), st.one_of(st.integers(), text(max_size=3)), max_size=3),
 )
 
 
@@ -62,7 +62,7 @@ def structural(draw: st.DrawFn) -> str:
         elif kind == "wrap":
             parent[last] = [parent[last]]
         elif kind == "rename" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=8))] = parent.pop(last)
+            parent[draw(text(min_size=1, max_size=8))] = parent.pop(last)
         elif isinstance(parent[last], list):
             item = parent[last]
             parent[last] = [*item, item[-1] if item else 0] if kind == "grow" else item[:-1]

@@ -7,8 +7,8 @@ import csv
 import json
 import re
 
+from conftest import text
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import visible
@@ -279,7 +279,7 @@ def test_a_graph_name_reaches_markdown_as_text(runner, tmp_path):
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(value=st.text(max_size=80), student=st.text(max_size=80))
+@given(value=text(max_size=80), student=text(max_size=80))
 def test_any_text_as_an_answer_or_a_name_is_a_clean_exit(runner, tmp_path, value, student):
     folder = tmp_path / "any"
     folder.mkdir(exist_ok=True)
