@@ -89,7 +89,7 @@ class Statement:
 # ---------------------------------------------------------------- the diagram
 
 Label = tuple[str | float | Formula, ...]  # words, numbers, a formula written as text
-Shape = Literal["stadium", "circle", "box"]
+Shape = Literal["stadium", "circle", "box", "output"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,9 @@ class Box:
 
     ident: str  # "u3", "node2": what the edges name
     lines: tuple[Label, ...]  # the label, line by line
-    shape: Shape  # an input a stadium; a unit or a graph's output a circle; a step a box
+    # an input a stadium; a unit a circle; a step a box; a graph's output a box marked as the
+    # output (its three lines — formula, value, gradient — do not fit a circle)
+    shape: Shape
     faded: bool = False  # dropped by this step's dropout
 
 
@@ -120,12 +122,17 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Diagram:
-    """A model drawn left to right: its groups (layers), its loose boxes, its edges."""
+    """A model drawn in stages: its groups (layers), its loose boxes (in the order they are
+    best declared to the layout), its edges."""
 
     groups: tuple[Group, ...]
     boxes: tuple[Box, ...]
     edges: tuple[Edge, ...]
     legend: str = ""  # a line under the diagram on what its marks mean
+    # "across": stages left to right (a network's layers); "down": top to bottom (a circuit: its
+    # boxes are wider than tall, so an edge meets a box on its long side and a long chain of
+    # nodes keeps its text at full size)
+    flow: Literal["across", "down"] = "across"
 
     @property
     def all_boxes(self) -> tuple[Box, ...]:

@@ -568,7 +568,7 @@ def test_markdown_has_the_circuit_with_values_and_gradients(runner):
     result = runner.invoke(cli, ["run", "circuit", "--format", "markdown"])
     assert result.exit_code == 0
     text = result.output
-    assert "```mermaid" in text and "flowchart LR" in text
+    assert "```mermaid" in text and "flowchart TB" in text  # stage by stage, down the page
     assert "q = x + y<br/>= 3<br/>∂f/∂q = −4" in text
     assert "\\frac{\\partial f}{\\partial x} &= " in text
 

@@ -19,7 +19,7 @@ from ..statement import (
     Statement,
     Symbol,
 )
-from .trace import GraphTrace
+from .trace import GraphTrace, NodeRecord
 
 
 def _joined(parts: Any) -> list[Any]:
@@ -73,32 +73,38 @@ def problem(trace: GraphTrace, epochs: int | None = None) -> Statement:
 
 
 def diagram(trace: GraphTrace, solved: bool = True) -> Diagram:
-    """The circuit as lecture slides annotate it: inputs on the left, each node with its
+    """The circuit as lecture slides annotate it: the inputs first, each node with its
     formula, its value and (after the backward pass) its gradient — or, not `solved` (a
-    question sheet), the formulas alone."""
+    question sheet), the formulas alone. Drawn top to bottom, stage by stage; each input is
+    declared just before the first node that reads it, so the layout starts with every input
+    beside its reader (fewer edges cut across the stage between)."""
     out = trace.spec.output
     ident = {name: f"v{k}" for k, (name, _) in enumerate(trace.inputs)}
     for k, node in enumerate(trace.nodes):
         ident[node.name] = f"node{k}"
     grads = dict(trace.gradients)
     gradients = solved and not trace.inference
-    boxes = []
+    drawn: dict[str, Box] = {}
     for name, value in trace.inputs:
         lines: list[Label] = [(f"{name} = ", value)]
         if gradients:
             lines.append((f"∂{out}/∂{name} = ", grads[name]))
-        boxes.append(Box(ident[name], tuple(lines), "stadium"))
+        drawn[name] = Box(ident[name], tuple(lines), "stadium")
     rows = {row.symbol: row for row in trace.blocks[0].rows}
+    boxes: list[Box] = []
     for node in trace.nodes:
         lines = [(f"{node.name} = ", rows[node.name].structure)]
         if solved:
             lines.append(("= ", node.value))
         if gradients:
             lines.append((f"∂{out}/∂{node.name} = ", node.grad))
-        boxes.append(Box(ident[node.name], tuple(lines), "circle" if node.name == out else "box"))
-    edges = [
-        Edge(ident[arg], ident[node.name])
-        for node in trace.nodes
-        for arg in dict.fromkeys(a for a in node.inputs if isinstance(a, str))
-    ]
-    return Diagram((), tuple(boxes), tuple(edges))
+        boxes += [drawn.pop(a) for a in _read(node) if a in drawn]  # its inputs, first read
+        boxes.append(Box(ident[node.name], tuple(lines), "output" if node.name == out else "box"))
+    boxes += drawn.values()  # inputs no node reads
+    edges = [Edge(ident[arg], ident[node.name]) for node in trace.nodes for arg in _read(node)]
+    return Diagram((), tuple(boxes), tuple(edges), flow="down")
+
+
+def _read(node: NodeRecord) -> list[str]:
+    """The names a node reads, each once, in order."""
+    return list(dict.fromkeys(a for a in node.inputs if isinstance(a, str)))

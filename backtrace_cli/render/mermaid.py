@@ -17,7 +17,15 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------- a model's diagram
 
-SHAPES = {"stadium": ('(["', '"])'), "circle": ('(("', '"))'), "box": ('["', '"]')}
+# Mermaid's brackets for each shape: a graph's output is a rounded box (a circle's text spills
+# out of it, and the arrowheads land on the text), drawn with a heavy border (OUTPUT_STYLE)
+SHAPES = {
+    "stadium": ('(["', '"])'),
+    "circle": ('(("', '"))'),
+    "box": ('["', '"]'),
+    "output": ('("', '")'),
+}
+OUTPUT_STYLE = "stroke-width:3px"
 
 
 def quoted(text: str) -> str:
@@ -25,10 +33,19 @@ def quoted(text: str) -> str:
     return text.replace('"', "#quot;")
 
 
+# a diagram drawn down the page: the rows of boxes twice Mermaid's default 50 px apart, so an
+# edge reaches its box from above, on its long side, not across the box beside it
+DOWN_SPACING = 100
+
+
 def flowchart(diagram: Diagram, fmt: NumberFormat, title: str) -> str:
-    """A model's diagram (`statement.Diagram`) as a Mermaid flowchart, left to right: its
-    groups as subgraphs, top to bottom; its faded boxes grey and dashed."""
-    lines = ["```mermaid", "---", f'title: "{quoted(title)}"', "---", "flowchart LR"]
+    """A model's diagram (`statement.Diagram`) as a Mermaid flowchart, left to right or (a
+    circuit) top to bottom: its groups as subgraphs, top to bottom; its faded boxes grey and
+    dashed; a graph's output with a heavy border."""
+    lines = ["```mermaid", "---", f'title: "{quoted(title)}"']
+    if diagram.flow == "down":
+        lines += ["config:", "  flowchart:", f"    rankSpacing: {DOWN_SPACING}"]
+    lines += ["---", "flowchart " + ("TB" if diagram.flow == "down" else "LR")]
     for group in diagram.groups:
         lines.append(f'  subgraph {group.ident}["{quoted(group.title)}"]')
         lines.append("    direction TB")
@@ -41,6 +58,10 @@ def flowchart(diagram: Diagram, fmt: NumberFormat, title: str) -> str:
             lines.append(f'  {edge.source} -->|"{label}"| {edge.target}')
         else:
             lines.append(f"  {edge.source} --> {edge.target}")
+    outputs = [box.ident for box in diagram.all_boxes if box.shape == "output"]
+    if outputs:
+        lines.append(f"  classDef output {OUTPUT_STYLE}")
+        lines.append(f"  class {','.join(outputs)} output")
     faded = [box.ident for box in diagram.all_boxes if box.faded]
     if faded:
         lines.append("  classDef dropped fill:#eeeeee,stroke:#999999,stroke-dasharray:4 3")
