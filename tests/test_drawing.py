@@ -14,11 +14,15 @@ import json
 import re
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import GRAPHS, NETWORKS
-from node_parsers import check, pieces
+from node_parsers import check, pieces, widths
 
 from backtrace_cli.cli import cli
+from backtrace_cli.network.config import example_text
+
+PAGE_PX = 900 - 2 * 16  # a 900-pixel window less the page's margins
 
 _NODE = re.compile(r'^\s+(\w+)(\(\["|\(\("|\["|\(")(.*?)("\]\)|"\)\)|"\]|"\))$', re.M)
 SHAPE = {'(["': "stadium", '(("': "circle", '["': "box", '("': "rounded"}
@@ -123,3 +127,102 @@ def test_the_question_sheets_circuit_is_drawn_the_same_way(tmp_path):
     assert "\nflowchart TB\n" in diagram
     assert [lines[0].split(" = ")[0] for _, _, lines in _nodes(diagram)] == DECLARED["circuit"]
     assert check([], [diagram])["mermaid"] == []
+
+
+# ---------------------------------------------------------------- 3: the softmax note is math
+
+
+def test_the_softmax_note_is_math_katex_parses():
+    """Σ_j (t_j/o_j)·o_j(1[j = k] − o_k) = t_k − o_k·Σ_j t_j = t_k − o_k: the collapse of
+    softmax's Jacobian under cross-entropy, written as math, not as underscores in prose."""
+    markdown = _markdown(["run", "softmax"])
+    notes = [line for line in markdown.splitlines() if line.startswith("*softmax with cross")]
+    assert notes, "the softmax example's δ section has its note"
+    for note in notes:
+        math = re.findall(r"\$([^$]+)\$", note)
+        assert len(math) == 1
+        prose = re.sub(r"\$[^$]+\$", "", note)
+        assert not re.search(r"[Σ_∂]", prose), prose
+        assert "\\sum_j (t_{j}/o_{j})" in math[0] and math[0].endswith("= t_{k} - o_{k}")
+        report = check([(m, False) for m in math], [])
+        assert report["math"] == []
+
+
+# ---------------------------------------------------------------- 4: a rule broken between them
+
+
+def _homework(tmp_path) -> str:
+    """The week-5 homework: 2-3-3, tanh → softmax, cross-entropy, Adam."""
+    spec = yaml.safe_load(example_text("softmax"))
+    spec.update(name="Week 5 homework", activations=["tanh", "softmax"], optimizer="adam")
+    spec["learning_rate"] = 0.01
+    path = tmp_path / "week5.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+# Adam's update, as PRODUCT.md's "Optimizers" writes it: each a whole equation
+ADAM = [
+    "m ← β1·m + (1 − β1)·g",
+    "v ← β2·v + (1 − β2)·g²",
+    "m̂ = m/(1 − β1^t)",
+    "v̂ = v/(1 − β2^t)",
+]
+
+
+def test_the_adam_rule_breaks_between_its_equations_at_80_columns(tmp_path):
+    result = CliRunner().invoke(cli, ["run", _homework(tmp_path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    headings = [n for n, line in enumerate(lines) if line.startswith(("Updates", "Bias updates"))]
+    assert len(headings) >= 4  # weights and biases of both layers
+    for n in headings:
+        rule = []
+        for line in lines[n + 1 :]:
+            if not re.match(r"  \S", line):  # the rule's lines, up to the table's header
+                break
+            rule.append(line.strip())
+        letter = "b" if lines[n].startswith("Bias") else "w"
+        assert rule[-1].endswith(f"{letter} ← {letter} − η·m̂/(√v̂ + ε)")
+        for line in rule[:-1]:
+            assert line.endswith(","), f"broken inside an equation: {line!r}"
+        joined = "  ".join(rule)
+        for equation in ADAM:
+            assert equation in joined
+        assert all(len(line) + 2 <= 80 for line in rule)
+
+
+def test_the_adam_rule_in_markdown_is_one_unbreakable_piece_of_math_an_equation(tmp_path):
+    """KaTeX breaks a long inline formula after a relation or an operator — after "w ← w −" —
+    but never inside braces: each equation is its own braced math, each fits the page, so a
+    line breaks between two equations."""
+    markdown = _markdown(["run", _homework(tmp_path)])
+    rules = [line for line in markdown.splitlines() if line.startswith("Rule: ${g = ")]
+    assert len(rules) >= 4
+    for rule in rules:
+        math = re.findall(r"\$([^$]+)\$", rule)
+        assert len(math) == 6  # g, m, v, m̂, v̂, the step
+        assert re.sub(r"\$[^$]+\$", "", rule) == "Rule: " + ", " * 5
+        for tex in math:
+            assert tex.startswith("{") and tex.endswith("}")
+            assert len(re.findall(r"\\leftarrow|=", tex)) == 1, tex  # one equation
+        assert check([(t, False) for t in math], [])["math"] == []
+        assert max(widths(math)) < PAGE_PX  # display style: wider than inline, an upper bound
+
+
+def test_a_graphs_adam_rule_breaks_between_its_equations_at_80_columns():
+    result = CliRunner().invoke(cli, ["run", "adam_parabola"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    (n,) = [n for n, line in enumerate(lines) if line.startswith("Update · Adam")]
+    rule = []
+    for line in lines[n + 1 :]:
+        if not re.match(r"  \S", line):
+            break
+        rule.append(line.strip())
+    assert len(rule) >= 2 and all(len(line) + 2 <= 80 for line in rule)
+    for line in rule[:-1]:
+        assert line.endswith(","), f"broken inside an equation: {line!r}"
+    assert rule[-1].endswith("η·m̂/(√v̂ + ε), η = 0.1")
+    for equation in ADAM:
+        assert equation in "  ".join(rule)

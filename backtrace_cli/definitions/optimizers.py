@@ -121,10 +121,10 @@ class Optimizer:
 
     def rule(self, weights: bool = True) -> str:
         """The whole update as one line of text: "v ← μ·v + g,  w ← w − η·v"."""
-        return ",  ".join(text for text, _ in self.equations(weights))
+        return RULE_JOIN.join(text for text, _ in self.equations(weights))
 
     def rule_latex(self, weights: bool = True) -> str:
-        return ",\\quad ".join(latex for _, latex in self.equations(weights))
+        return RULE_LATEX_JOIN.join(latex for _, latex in self.equations(weights))
 
     def step_text(self, weights: bool = True) -> str:
         """The last line (Δ), with the decoupled decay in front for weights."""
@@ -138,6 +138,11 @@ class Optimizer:
         if self.decoupled and weights:
             text = "-{η} \\cdot {λ} \\cdot {w} " + (text if text.startswith("-") else "+ " + text)
         return text
+
+
+# between the equations of a rule, in text and in LaTeX: a renderer that must break a rule's
+# line breaks it here, between equations, never inside one (after "w ← w −")
+RULE_JOIN, RULE_LATEX_JOIN = ",  ", ",\\quad "
 
 
 def _signed(text: str) -> str:

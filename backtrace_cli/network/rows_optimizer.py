@@ -9,6 +9,7 @@ import re
 
 import numpy as np
 
+from ..definitions.optimizers import RULE_JOIN, RULE_LATEX_JOIN
 from .computed import Update
 from .config import Spec
 from .rows import Elided, Equation, Section, num, slot
@@ -104,12 +105,12 @@ def optimizer_section(
     else:
         parts.append(f"g = ∂E/∂{letter}")
     parts.append(opt.rule(weights).replace("w ← w", f"{letter} ← {letter}"))
-    text = ",  ".join(parts)
+    text = RULE_JOIN.join(parts)
     latex = opt.rule_latex(weights).replace("w \\leftarrow w", f"{letter} \\leftarrow {letter}")
     gradient_latex = f"g = \\frac{{\\partial E}}{{\\partial {letter}}}"
     if weights and spec.weight_decay:
         gradient_latex += " + \\lambda \\cdot w"
-    latex = f"{gradient_latex},\\quad {latex}"
+    latex = gradient_latex + RULE_LATEX_JOIN + latex
     note = f"{opt.title}, update t = {optimized.t}"
     if opt.state:
         state = ", ".join(opt.state)

@@ -25,6 +25,7 @@ from .latex import aligned_equation, continued, latex_number, math_block, math_i
 from .mermaid import flowchart, plain, quoted
 from .numbers import NumberFormat
 from .problem import problem
+from .rules import latex_rule_markdown
 
 if TYPE_CHECKING:
     from ..graph.trace import GraphTraining
@@ -79,7 +80,7 @@ def _formula_tex(text: str) -> str:
 
 def block_markdown(block: Section, fmt: NumberFormat) -> str:
     if block.rule_latex:
-        rule = f"${block.rule_latex}$"
+        rule = latex_rule_markdown(block.rule_latex)
     elif "←" in block.rule:  # gradient descent's "w ← w − η·∂f/∂w, η = 0.1": all maths
         rule = ", ".join(math_inline(_formula_tex(part)) for part in block.rule.split(", "))
     else:

@@ -20,7 +20,7 @@ from ..worked import Section
 from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
 from .numbers import NumberFormat
-from .table import title_lines
+from .table import Heading, title_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -59,8 +59,7 @@ def _given(trace: GraphTrace, fmt: NumberFormat) -> str:
 
 
 def block_table(block: Section, fmt: NumberFormat) -> RenderableType:
-
-    heading = Text.assemble((block.title, "bold"), "   ", (block.rule, "dim"))
+    heading = Heading(block.title, block.rule)  # too long for the line: broken between equations
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
     table.add_column("", style="bold cyan", no_wrap=True)
     table.add_column("formula", style="magenta", overflow="fold")

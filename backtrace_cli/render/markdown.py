@@ -22,7 +22,7 @@ from .latex import equation_lines, latex_number, latex_symbol, math_block, math_
 from .mermaid import flowchart, loss_chart
 from .numbers import NumberFormat, accuracy_caption, loss_change, percent
 from .problem import problem
-from .rules import conventions, rule_markdown
+from .rules import conventions, latex_rule_markdown, rule_markdown
 from .sheets import folder_index, hand_in, keys_index, question, students_index, teachers_index
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ __all__ = [  # importers of this module's names before the split: homework, test
 def section_markdown(
     section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
 ) -> str:
-    rule = math_inline(section.rule_latex) if section.rule_latex else rule_markdown(section.rule)
+    latex = section.rule_latex
+    rule = latex_rule_markdown(latex) if latex else rule_markdown(section.rule)
     out = [f"#### {section.title}", "", f"Rule: {rule}", ""]
     if section.kind == "verify":
         return "\n".join([*out, *_verify_table(section, fmt), ""])
@@ -62,8 +63,8 @@ def section_markdown(
         equations.append(equation_lines(row, fmt, first_sigma))
     if equations:
         out += [math_block(equations), ""]
-    for line in section.note.splitlines():
-        out += [f"*{line}*", ""]
+    for line in section.note.splitlines():  # its formulas as math, as a rule's are
+        out += [f"*{rule_markdown(line)}*", ""]
     return "\n".join(out)
 
 

@@ -164,3 +164,11 @@ def rule_markdown(rule: str) -> str:
 def conventions(notes: Sequence[str]) -> list[str]:
     """The conventions, their formulas as math, as the notes write them: a list item each."""
     return [f"- {rule_markdown(note)}" for note in notes]
+
+
+def latex_rule_markdown(latex: str) -> str:
+    """A rule its definition writes in LaTeX (an optimizer's update): each equation its own
+    inline math, braced so that KaTeX never breaks inside it — a narrow page breaks the line
+    between two equations, never after "w ← w −"."""
+    parts = latex.split(optimizers.RULE_LATEX_JOIN)
+    return ", ".join(math_inline("{" + part + "}") for part in parts)

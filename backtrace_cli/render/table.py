@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
-from ..definitions.optimizers import describe
+from ..definitions.optimizers import RULE_JOIN, describe
 from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
@@ -129,7 +129,8 @@ class Wrapped:
 
 class Heading:
     """A section's title and its rule on one line; when they do not fit, the rule goes on the
-    next line, indented, wrapped between terms."""
+    next lines, indented: as many of its equations a line as fit, broken between equations
+    (an equation wider than a line wrapped between its terms)."""
 
     def __init__(self, title: str, rule: str) -> None:
         self.title, self.rule = title, rule
@@ -140,8 +141,24 @@ class Heading:
             yield Text.assemble((self.title, "bold"), "   ", (self.rule, "dim"))
             return
         yield Text(self.title, style="bold")
-        for line in Wrapped(Text(self.rule, style="dim")).lines(width - 2):
+        for line in _rule_lines(self.rule, width - 2):
             yield Text.assemble("  ", line)
+
+
+def _rule_lines(rule: str, width: int) -> list[Text]:
+    """A rule in lines of `width`, each holding whole equations where they fit."""
+    parts = rule.split(RULE_JOIN)
+    texts = [part + ("," if n < len(parts) - 1 else "") for n, part in enumerate(parts)]
+    lines: list[str] = []
+    for text in texts:
+        if lines and len(lines[-1]) + 2 + len(text) <= width:
+            lines[-1] += "  " + text
+        else:
+            lines.append(text)
+    out: list[Text] = []
+    for line in lines:
+        out += Wrapped(Text(line, style="dim")).lines(width)
+    return out
 
 
 def _cells(
