@@ -143,7 +143,9 @@ def test_the_softmax_note_is_math_katex_parses():
         assert len(math) == 1
         prose = re.sub(r"\$[^$]+\$", "", note)
         assert not re.search(r"[Σ_∂]", prose), prose
-        assert "\\sum_j (t_{j}/o_{j})" in math[0] and math[0].endswith("= t_{k} - o_{k}")
+        assert "\\sum_j (t_{j}/o_{j})" in math[0] and math[0].endswith("= t_{k} - o_{k}}")
+        # braced, which KaTeX never breaks: the line breaks before the formula, not after a −
+        assert math[0].startswith("{") and max(widths(math)) < PAGE_PX
         report = check([(m, False) for m in math], [])
         assert report["math"] == []
 

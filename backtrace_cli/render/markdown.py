@@ -63,8 +63,8 @@ def section_markdown(
         equations.append(equation_lines(row, fmt, first_sigma))
     if equations:
         out += [math_block(equations), ""]
-    for line in section.note.splitlines():  # its formulas as math, as a rule's are
-        out += [f"*{rule_markdown(line)}*", ""]
+    for line in section.note.splitlines():  # its formulas as math, each kept whole
+        out += [f"*{rule_markdown(line, whole=True)}*", ""]
     return "\n".join(out)
 
 

@@ -68,9 +68,10 @@ def _prose(token: str) -> bool:
     return any((len(w) >= 3 and w not in _RULE_NAMES) or w in _CONNECTIVES for w in words)
 
 
-def _rule_part(part: str) -> str:
+def _rule_part(part: str, whole: bool = False) -> str:
     """A rule or a convention with its formulas as inline math and its prose as prose:
-    "δ_j = −∂E/∂net_j" → math; "w before the update" → $w$ before the update."""
+    "δ_j = −∂E/∂net_j" → math; "w before the update" → $w$ before the update. `whole`: each
+    formula braced, which KaTeX never breaks (a line breaks before it, not after its "−")."""
     tokens = part.split(" ")
     out: list[str] = []
     n = 0
@@ -88,7 +89,8 @@ def _rule_part(part: str) -> str:
         balanced = span.count("(") == span.count(")")
         alone = re.fullmatch(r"[A-Za-zδη]", span) and end < len(tokens)  # "w before the …"
         if span and balanced and (_MATHS.search(span) or alone):
-            out.append(math_inline(_EQUATIONS.get(span) or _rule_tex(span)) + tail)
+            tex = _EQUATIONS.get(span) or _rule_tex(span)
+            out.append(math_inline("{" + tex + "}" if whole else tex) + tail)
         else:
             out.append(span + tail)
         n = end
@@ -148,9 +150,9 @@ def _rule_tex(text: str) -> str:
     )
 
 
-def rule_markdown(rule: str) -> str:
+def rule_markdown(rule: str, whole: bool = False) -> str:
     """A rule or convention: its parts (split at commas outside parentheses) each as math
-    where they are formulas, as prose where they are words."""
+    where they are formulas (`whole`: each unbreakable), as prose where they are words."""
     parts, depth, start = [], 0, 0
     for n, char in enumerate(rule):
         depth += {"(": 1, ")": -1}.get(char, 0)
@@ -158,7 +160,7 @@ def rule_markdown(rule: str) -> str:
             parts.append(rule[start:n])
             start = n + 2
     parts.append(rule[start:])
-    return ", ".join(_rule_part(part.strip()) for part in parts)
+    return ", ".join(_rule_part(part.strip(), whole) for part in parts)
 
 
 def conventions(notes: Sequence[str]) -> list[str]:
