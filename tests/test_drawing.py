@@ -228,3 +228,26 @@ def test_a_graphs_adam_rule_breaks_between_its_equations_at_80_columns():
     assert rule[-1].endswith("η·m̂/(√v̂ + ε), η = 0.1")
     for equation in ADAM:
         assert equation in "  ".join(rule)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lecture", "--gradients"],
+        ["lecture", "--notation", "nielsen"],
+        ["chain_rule", "--notation", "mazur"],
+        ["mazur", "--notation", "mazur"],
+        ["adam"],
+        ["adam_parabola"],
+        ["descent", "--round", "3sf"],
+    ],
+)
+def test_no_rule_line_ends_inside_an_equation_at_80_columns(args):
+    """A rule too long for its line breaks after a comma between two equations: never after
+    an operator, leaving "new w^L_jk" or "w_ij⁺ = w_ij −" hanging on one line."""
+    result = CliRunner().invoke(cli, ["run", *args], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for n, line in enumerate(lines[:-1]):
+        if re.match(r"  \S", line) and re.match(r"  \S", lines[n + 1]):  # a rule goes on
+            assert not re.search(r"[−+=←·/(]$|\bnew \S+$", line.rstrip()), line
