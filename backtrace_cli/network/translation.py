@@ -212,6 +212,9 @@ class Translation:
         symbol = row.symbol
         if self.book.flips:
             formula, working, note = _flip_formula(symbol, formula, working, note)
+        for pattern, book in self.book.formulas:  # the book's own way of writing the row
+            formula = re.sub(pattern, book, formula)
+            working = None if working is None else re.sub(pattern, book, working)
         operands = row.operands
         if self.book.gradient_update and gradient is not None and symbol.startswith("new "):
             # Mazur: w5⁺ = w5 − η·∂E_total/∂w5

@@ -95,6 +95,9 @@ class Book:
     phrases: tuple[tuple[str, str], ...] = ()  # rules: the book's own words first ("Σ_i" → "Σ_j")
     named: tuple[tuple[str, str], ...] = ()  # rules as the book writes them and names its
     # equations, last: (pattern, replacement) as re.sub takes them, "δ^l_j = …" → "… (BP2)"
+    formulas: tuple[tuple[str, str], ...] = ()  # rows' formulas as the book writes them, the
+    # same value: (pattern, replacement) on a lecture template and its working, as re.sub
+    # takes them — Nielsen's ∇_a C = (a^L − y) for the lecture's −(t − o)
     unit: Callable[[Place], str] | None = None  # a unit in prose ("unit h2"); None: its output
     words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}
