@@ -59,7 +59,7 @@ def test_ask_single_names_and_a_graphs_names():
     ("config", "ask", "listed"),
     [
         (None, "o,sigma", ("net, o, e, E, delta, dw, w", "forward, error, delta, update")),
-        ("circuit", "q,dq/dx", ("q, f, df/dq, df/dz, df/dx, df/dy", "forward, backward")),
+        ("circuit", "q,dq/dw", ("q, f, df/dq, df/dz, df/dx, df/dy", "forward, backward")),
     ],
 )
 def test_an_unknown_name_is_bad_usage_listing_the_valid_ones(config, ask, listed):

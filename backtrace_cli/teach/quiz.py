@@ -95,19 +95,11 @@ def build(
             "local gradients (∂q/∂x) are the factors a question shows: leave --gradients out",
         )
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    asked = [solution.lines[solution.index[key]] for key in solution.questions()]  # check's
-    lines = [line for line in asked if sample in (None, line.key[1])]
-    if sample is not None:  # a batch's one update stands in the epoch's last step: after it
-        lines += [
-            line
-            for line in asked
-            if line.key[1] != sample
-            and line.section.kind == "update"
-            and solution.resolve((1, sample, line.key[2])) == line.key
-        ]
+    lines = _of_sample(solution, solution.questions(), sample)  # check's questions
     every = len(lines)
-    if ask:
-        lines = _chosen(spec, solution, lines, ask, gradients)
+    if ask:  # any row check --names lists may be asked by name: a factor (∂E/∂o5) too
+        rows = tuple(line.key for line in solution.lines if line.key[0] == 1)
+        lines = _chosen(spec, solution, lines, _of_sample(solution, rows, sample), ask, gradients)
     questions = tuple(
         Question(
             n,
@@ -125,12 +117,33 @@ def build(
     return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients, ask, every)
 
 
+def _of_sample(solution: check.Solution, keys: tuple[check.Key, ...], sample: int | None) -> list:
+    """The lines of `keys` that `sample`'s step asks (None: every sample's)."""
+    found = [solution.lines[solution.index[key]] for key in keys]
+    lines = [line for line in found if sample in (None, line.key[1])]
+    if sample is not None:  # a batch's one update stands in the epoch's last step: after it
+        lines += [
+            line
+            for line in found
+            if line.key[1] != sample
+            and line.section.kind == "update"
+            and solution.resolve((1, sample, line.key[2])) == line.key
+        ]
+    return lines
+
+
 def _chosen(
-    spec: Any, solution: check.Solution, lines: list[Any], ask: tuple[str, ...], gradients: Any
+    spec: Any,
+    solution: check.Solution,
+    lines: list[Any],
+    rows: list[Any],
+    ask: tuple[str, ...],
+    gradients: Any,
 ) -> list[Any]:
-    """The lines `ask` names: whole sections by their kind (forward, delta, …), and kinds and
-    single quantities as `exercise --ask` reads them (the model's `questions`, which says
-    what the step has when a name is not in it)."""
+    """The lines `ask` names: whole sections by their kind (forward, delta, …) of the
+    questions `lines`, and kinds and single quantities as `exercise --ask` reads them (the
+    model's `questions`, which says what the step has when a name is not in it) of all the
+    step's `rows`, in their order."""
     sections = list(dict.fromkeys(line.section.kind for line in lines))
     whole = {a for a in ask if a in sections}
     named = tuple(a for a in ask if a not in whole)
@@ -143,7 +156,12 @@ def _chosen(
         except ValueError as err:
             raise ValueError(f"{err}; or whole sections: {', '.join(sections)}") from None
         picked = {solution.resolve(question.key) for question in chosen}
-    kept = [line for line in lines if line.section.kind in whole or line.key in picked]
+    questions = {line.key for line in lines}
+    kept = [
+        line
+        for line in rows
+        if (line.section.kind in whole and line.key in questions) or line.key in picked
+    ]
     if not kept:
         raise ValueError(f"{', '.join(ask)}: none of them is a question of this step")
     return kept
@@ -461,8 +479,11 @@ class _Asking:
         return hints.hint(question.row, question.section, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
-        """The formula with the right numbers, and the value."""
+        """The formula with the right numbers, and the value (a constant's: its value)."""
         from ..render.numbers import substituted
+
+        if _constant(row) and _symbolic(row.formula) == self.fmt(row.value):  # ∂f/∂f = 1
+            return f"{row.symbol} = {self.fmt(row.value)}"
 
         numbers = substituted(row.working or row.formula, row.values(), self.fmt)
         return f"{row.symbol} = {_symbolic(row.formula)} = {numbers} = {self.fmt(row.value)}"
