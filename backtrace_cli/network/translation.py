@@ -235,6 +235,9 @@ class Translation:
             note=self.text(note),
             latex=self.symbol(row.latex) if row.latex else "",
             origin=row,
+            # a book that writes the chain rule for every weight (Mazur's) works its factors
+            # as steps of their own: questions of the step, not the lecture's explanations
+            factor=row.factor and not self.book.gradients,
         )
 
     def text(self, prose: str) -> str:

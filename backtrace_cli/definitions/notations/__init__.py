@@ -86,7 +86,8 @@ class Book:
     last: Callable[[str], str] = lambda text: text  # a rule's name for layer l as written for
     # the output layer: z^l_j → z^L_j
     sign_mistake: str = "δ with the sign of ∂E/∂net: your notes use δ = −∂E/∂net"
-    gradients: bool = False  # always trace ∂E/∂w as the product of its factors
+    gradients: bool = False  # always trace ∂E/∂w as the product of its factors, each factor a
+    # question of the step (a row of its own working, not a lecture's explanation)
     gradient_update: bool = False  # new w = w − η·∂E/∂w in one row (no Δw row)
     gradient_from_delta: bool = False  # ∂E/∂w = o_i·δ_j and ∂E/∂b = δ_j, not the chain rule's
     # three factors: the book's own equations (Nielsen's BP4, BP3)
