@@ -121,3 +121,32 @@ def test_mazurs_chain_rule_factors_are_questions_of_check_quiz_and_a_sheet(runne
         cli, ["check", "--exercises", str(tmp_path / "s"), str(answers), "--format", "json"]
     )
     assert json.loads(marked.output)["total"] == len(drawn), marked.output
+
+
+# ---------------------------------------------------------------- 6. check --names --gradients
+
+
+def test_names_with_gradients_are_what_gradients_true_marks(runner):
+    """The notes' 2-2-1 step with the chain rule written out: its 23 questions, and ∂E/∂o and
+    ∂o/∂net of each of its 3 units, ∂net/∂w and ∂E/∂w of each of its 6 weights — 41, what
+    check counts of a file with `gradients: true` and `quiz --gradients` asks."""
+    count = 23 + 2 * 3 + 2 * 6
+    listed = runner.invoke(cli, ["check", "--names", "--gradients"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines()[1] == f"{count} names, {count} questions"
+    shown = re.findall(r"^  (\S+)", listed.output, re.M)
+    assert {"dE/dw35", "dnet5/dw35", "dE/do3", "do3/dnet3"} <= set(shown)
+    assert "`gradients: true`" in listed.output and "(optional)" not in listed.output
+    report = backtrace_cli.teach.check({"gradients": True, "answers": {"o3": 0.1}}, "lecture")
+    assert report["total"] == count
+    assert len(session.build(backtrace_cli.load("lecture"), gradients=True).questions) == count
+    plain = runner.invoke(cli, ["check", "--names"]).output
+    assert plain.splitlines()[1] == "25 names, 23 questions"  # the factors beside δ5 optional
+    assert "dE/dw35" not in plain
+
+
+def test_gradients_on_check_goes_with_names_and_not_on_a_graph(runner):
+    done = runner.invoke(cli, ["check", "--names", "circuit", "--gradients"])
+    assert done.exit_code == 2 and "computational graph" in done.output
+    done = runner.invoke(cli, ["check", "answers.yaml", "--gradients"])
+    assert done.exit_code == 2 and "--gradients goes with --names" in done.output

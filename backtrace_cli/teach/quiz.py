@@ -23,6 +23,7 @@ from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
 from ..network.records import Equation, Section
 from . import check, hints
+from .answers import refuse_gradients
 from .session_file import session_text  # noqa: F401 (the CLI writes a session through here)
 
 if TYPE_CHECKING:
@@ -86,14 +87,7 @@ def build(
     lists (`exercise --ask`'s, ValueError for one the step has not, listing those it has)."""
     what = tracing.model(spec).quizzed(spec, sample)  # ConfigError for a sample it has not
     how = check.reading(spec)  # its answers file's: names a symbol (delta3, df/dx), its keys
-    if gradients and "gradients" not in how.keys:
-        raise ConfigError(
-            "--gradients",
-            None,
-            None,
-            "a computational graph's quiz asks each node's value and gradient ∂f/∂node; its "
-            "local gradients (∂q/∂x) are the factors a question shows: leave --gradients out",
-        )
+    refuse_gradients(spec, gradients)
     solution = check.solve(spec, 1, rounding, gradients=gradients)
     lines = _of_sample(solution, solution.questions(), sample)  # check's questions
     every = len(lines)
