@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import tracing
 from ..definitions import notations
 from ..solution import ROUNDINGS, Line, Solution, solve
 from .answers import Reading, reading, refuse_gradients
@@ -38,6 +39,7 @@ class Names:
     samples: int  # samples a step has: sample 2's names go under `samples: {2: …}`
     questions: int  # what check asks of the epoch, every sample's step: its "x of N"
     gradients: bool | None = None  # as an answers file's `gradients:` asks (None: not said)
+    notes: tuple[str, ...] = ()  # how its config was read, as its problem statement says
 
 
 def names(spec: Any, gradients: bool | None = None) -> Names:
@@ -56,8 +58,8 @@ def names(spec: Any, gradients: bool | None = None) -> Names:
         symbol = line.key[2]
         if symbol not in seen:
             seen[symbol] = _name(line, solution, how, symbol in asked)
-    count = len(questions)
-    return Names(spec.name, tuple(seen.values()), solution.samples, count, gradients)
+    count, notes = len(questions), tracing.model(spec).problem(spec).notes_text()
+    return Names(spec.name, tuple(seen.values()), solution.samples, count, gradients, notes)
 
 
 def _name(line: Line, solution: Solution, how: Reading, asked: bool) -> Name:

@@ -69,6 +69,7 @@ class Quiz:
     gradients: bool | None = None  # --gradients: the chain-rule rows were asked too
     ask: tuple[str, ...] = ()  # --ask: only these sections, kinds or names ("o", "delta")
     of: int = 0  # how many questions the step has (with --ask, more than are asked)
+    notes: tuple[str, ...] = ()  # how its config was read, as its problem statement says
 
 
 def build(
@@ -108,7 +109,10 @@ def build(
     if "gradients" not in how.keys:  # a graph's answers file has no `gradients:` to say it
         gradients = None
     steps = solution.samples if sample is None else 1
-    return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients, ask, every)
+    notes = tracing.model(spec).problem(spec).notes_text()  # a square matrix's layout
+    return Quiz(
+        spec, rounding, tries, questions, solution, what, steps, gradients, ask, every, notes
+    )
 
 
 def _of_sample(solution: check.Solution, keys: tuple[check.Key, ...], sample: int | None) -> list:
@@ -504,13 +508,22 @@ def _written(text: str) -> str:
 
 
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
-    talk.say(
-        ("Quiz: ", "bold"),
-        (visible(quiz.spec.name), "bold"),
-        f" · {len(quiz.questions)}",
-        f" of {quiz.of} equations (--ask {','.join(quiz.ask)})" if quiz.ask else " equations",
-        f" · {quiz.what}",
-    )
+    """The title; with --ask, the step and what is asked each on a line of their own (a name
+    alone may take 60 columns of an 80-column terminal, the step 45); any note on how the
+    config was read."""
+    if quiz.ask:
+        talk.say(("Quiz: ", "bold"), (visible(quiz.spec.name), "bold"))
+        talk.say(quiz.what[:1].upper() + quiz.what[1:])
+        asked = ", ".join(quiz.ask)  # a long list wraps between names, never inside one
+        talk.say(f"Asking {len(quiz.questions)} of its {quiz.of} equations: --ask {asked}")
+    else:
+        talk.say(
+            ("Quiz: ", "bold"),
+            (visible(quiz.spec.name), "bold"),
+            f" · {len(quiz.questions)} equations · {quiz.what}",
+        )
+    for note in quiz.notes:
+        talk.say((f"Note: {note}", "yellow"))
     carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""
     talk.say(
         f"Type each value{carried}. {HINT} shows a hint, {REVEAL} the answer; "
