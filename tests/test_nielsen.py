@@ -163,6 +163,7 @@ def test_the_cost_gradient_is_a_minus_y_as_bp1_writes_it(runner, example):
         j = e["symbol"][-1]
         a, y = f"a^3_{j}", f"y_{j}"
         assert e["formula"] == f"{a} − {y}", e
+        assert list(e["operands"]) == [a, y]  # in the order the formula writes them
         assert e["value"] == pytest.approx(e["operands"][a] - e["operands"][y], rel=1e-12)
     text = terminal(runner, example)
     assert re.search(r"^∂C/∂a\^3_1 +a\^3_1 − y_1 +[\d.]+ − [\d.]+ ", text, re.M), text

@@ -212,10 +212,15 @@ class Translation:
         symbol = row.symbol
         if self.book.flips:
             formula, working, note = _flip_formula(symbol, formula, working, note)
-        for pattern, book in self.book.formulas:  # the book's own way of writing the row
-            formula = re.sub(pattern, book, formula)
-            working = None if working is None else re.sub(pattern, book, working)
         operands = row.operands
+        for pattern, book in self.book.formulas:  # the book's own way of writing the row
+            found = re.sub(pattern, book, formula)
+            if found != formula:  # its operands in the order it writes them: a^3_1, then y_1
+                formula = found
+                slots = [formula.find("{" + name + "}") for name, _ in operands]
+                order = sorted(range(len(operands)), key=lambda n: (slots[n] < 0, slots[n]))
+                operands = tuple(operands[n] for n in order)
+            working = None if working is None else re.sub(pattern, book, working)
         if self.book.gradient_update and gradient is not None and symbol.startswith("new "):
             # Mazur: w5⁺ = w5 − η·∂E_total/∂w5
             old = symbol[4:]
