@@ -150,3 +150,10 @@ def test_gradients_on_check_goes_with_names_and_not_on_a_graph(runner):
     assert done.exit_code == 2 and "computational graph" in done.output
     done = runner.invoke(cli, ["check", "answers.yaml", "--gradients"])
     assert done.exit_code == 2 and "--gradients goes with --names" in done.output
+
+
+def test_a_mazur_factors_hint_says_what_the_factor_is():
+    """Asked as a question, a chain-rule factor is still a factor: its hint says what it is
+    (∂net_o1/∂w5: how net_o1 changes with w5 alone), not the section's rule."""
+    done = quiz("mazur", "--notation", "mazur", "--ask", "dnet_o1/dw5", answers=["?", "!"])
+    assert "hint: ∂net_o1/∂w5 = out_h1 — how net_o1 changes with w5 alone" in done.stdout
