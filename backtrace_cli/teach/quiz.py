@@ -477,11 +477,8 @@ class _Asking:
         return hints.hint(question.row, question.section, self._values(question), self.fmt)
 
     def _working(self, row: Equation) -> str:
-        """The formula with the right numbers, and the value (a constant's: its value)."""
+        """The formula with the right numbers, and the value."""
         from ..render.numbers import substituted
-
-        if _constant(row) and _symbolic(row.formula) == self.fmt(row.value):  # ∂f/∂f = 1
-            return f"{row.symbol} = {self.fmt(row.value)}"
 
         numbers = substituted(row.working or row.formula, row.values(), self.fmt)
         return f"{row.symbol} = {_symbolic(row.formula)} = {numbers} = {self.fmt(row.value)}"
