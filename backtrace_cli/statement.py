@@ -79,11 +79,22 @@ class Statement:
     # "w13", a book's "a^2_1"), a given's number beside its math; or a graph's own names
     # ("x0", "theta", "∂f/∂x"), a given wholly in math
     sentences: tuple[Sentence, ...]
+    notes: tuple[Sentence, ...] = ()  # how the config was read, where it needs saying (a
+    # square matrix's layout): a line beside the statement wherever it is read
 
     @property
     def givens(self) -> tuple[Given, ...]:
         """Every value it gives, in order."""
         return tuple(p for s in self.sentences for p in s if isinstance(p, Given))
+
+    def notes_text(self) -> tuple[str, ...]:
+        """Its notes as plain text (a terminal's, a JSON's)."""
+        return tuple(plain(note) for note in self.notes)
+
+
+def plain(sentence: Sentence) -> str:
+    """A sentence of words and symbols as plain text, each symbol by its name."""
+    return "".join(p if isinstance(p, str) else p.name for p in sentence)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------- the diagram

@@ -148,3 +148,26 @@ def test_weight_decays_penalty_squares_a_superscripted_weight_as_one_group(runne
     assert "{w^{2}_{11}}^{2}" in result.output
     math_, diagrams = pieces(result.output)
     assert check(math_, diagrams)["math"] == []
+
+
+@pytest.mark.parametrize("example", ["lecture", "xor"])
+def test_the_cost_gradient_is_a_minus_y_as_bp1_writes_it(runner, example):
+    """For the quadratic cost C = ½ Σ (y − a)², ∂C/∂a^L_j = a^L_j − y_j (∇_a C = (a^L − y)):
+    written so in the terminal, the markdown and the JSON, its value a − y from the traced
+    a and the target, never the lecture's −(y − a)."""
+    document = run_json(runner, example, "--notation", "nielsen")
+    equations = [e for step in document["steps"] for e in step["equations"]]
+    rows = [e for e in equations if re.fullmatch(r"∂C/∂a\^3_\d", e["symbol"])]
+    assert rows
+    for e in rows:
+        j = e["symbol"][-1]
+        a, y = f"a^3_{j}", f"y_{j}"
+        assert e["formula"] == f"{a} − {y}", e
+        assert list(e["operands"]) == [a, y]  # in the order the formula writes them
+        assert e["value"] == pytest.approx(e["operands"][a] - e["operands"][y], rel=1e-12)
+    text = terminal(runner, example)
+    assert re.search(r"^∂C/∂a\^3_1 +a\^3_1 − y_1 +[\d.]+ − [\d.]+ ", text, re.M), text
+    assert "−(y_1" not in text
+    markdown = runner.invoke(cli, ["run", example, "--notation", "nielsen", "--format", "markdown"])
+    assert r"\partial a^{3}_{1}} &= a^{3}_{1} - y_{1}" in markdown.output
+    assert "-(y_{1}" not in markdown.output

@@ -277,8 +277,14 @@ def test_every_answer_right_in_a_books_notation_passes(runner, tmp_path, book, w
         code, report = check_json(runner, path)
     # the report names answers its own way (`dw^2_11` for Δw^2_11): compare the verdicts
     assert [a["kind"] for a in report["answers"]] == ["right"] * len(answers), report["answers"]
-    assert report["unanswered"] == [] and report["correct"] == report["total"] == len(answers)
-    assert code == 0
+    # Mazur works the chain rule's factors as steps of their own (#27): questions the lecture's
+    # list has not — ∂E/∂out and ∂out/∂net of each of the 3 units, ∂net/∂w and ∂E/∂w of each
+    # of the 6 weights
+    factors = 2 * 3 + 2 * 6 if book == "mazur" else 0
+    unanswered = [a["symbol"] for a in report["unanswered"]]
+    assert len(unanswered) == factors and all(s.startswith("∂") for s in unanswered), unanswered
+    assert report["correct"] == len(answers) and report["total"] == len(answers) + factors
+    assert code == (1 if factors else 0)
 
 
 def test_nielsen_answers_with_the_books_own_spellings(runner, tmp_path):

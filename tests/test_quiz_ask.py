@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from test_quiz import ASKED, _check, lecture, quiz, score, typed
 
+import backtrace_cli
 from backtrace_cli.cli import cli
 
 PROMPT = re.compile(r"^\[\d+/\d+\] (.+?)(?: = |$)", re.M)
@@ -29,8 +30,53 @@ def test_ask_kinds_asks_only_those_in_the_traces_order():
     done = quiz("--ask", "o,delta", answers=typed({n: right[n] for n in wanted}))
     assert asked_in(done.stdout) == wanted
     assert score(done.stdout) == f"{len(wanted)} of {len(wanted)}"
-    assert f"· {len(wanted)} of {len(ASKED)} equations (--ask o,delta)" in done.stdout
+    assert f"\nAsking {len(wanted)} of its {len(ASKED)} equations: --ask o, delta\n" in done.stdout
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("example", "ask", "lines"),
+    [
+        (  # XOR with Adam, 4 samples: net and o of units 3–5 and δ5, δ3, δ4, a sample each
+            "adam",
+            "forward,delta",
+            (
+                "Quiz: XOR with Adam (2-2-1, sigmoid, biases)",
+                "Epoch 1 · 4 samples, an update after each",
+                # of the step's: net, o (6), e5, E, 3 δ and 7 Adam rows for each of the 9
+                # parameters, a sample each
+                f"Asking {4 * (6 + 3)} of its {4 * (6 + 2 + 3 + 7 * 9)} equations: --ask "
+                "forward, delta",
+            ),
+        ),
+        (  # the longest built-in name: 61 columns
+            "mazur",
+            "o",
+            (
+                "Quiz: Mazur's step-by-step example (2-2-2, sigmoid, fixed biases)",
+                "Epoch 1 · sample 1 of 1",
+                # net, o (8), 2 e and E, 4 δ, Δw and new w of 8 weights, 4 fixed new b
+                f"Asking 4 of its {8 + 3 + 4 + 2 * 8 + 4} equations: --ask o",
+            ),
+        ),
+    ],
+)
+def test_an_asked_quizs_header_fits_an_80_column_terminal(example, ask, lines):
+    """The title, the step and what is asked each on a line of their own, none wrapped."""
+    import io
+
+    from rich.console import Console
+
+    from backtrace_cli.render import number_format
+    from backtrace_cli.teach import quiz as session
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=80, color_system=None, highlight=False)
+    asked = session.build(backtrace_cli.load(example), ask=tuple(ask.split(",")))
+    session.play(asked, session.Dialogue(console, lambda prompt: None), number_format(None, None))
+    shown = screen.getvalue().splitlines()
+    assert tuple(shown[:3]) == lines, shown[:4]
+    assert shown[3].startswith("Type each value.")
 
 
 def test_ask_sections_asks_each_sections_rows():
@@ -59,7 +105,7 @@ def test_ask_single_names_and_a_graphs_names():
     ("config", "ask", "listed"),
     [
         (None, "o,sigma", ("net, o, e, E, delta, dw, w", "forward, error, delta, update")),
-        ("circuit", "q,dq/dx", ("q, f, df/dq, df/dz, df/dx, df/dy", "forward, backward")),
+        ("circuit", "q,dq/dw", ("q, f, df/dq, df/dz, df/dx, df/dy", "forward, backward")),
     ],
 )
 def test_an_unknown_name_is_bad_usage_listing_the_valid_ones(config, ask, listed):

@@ -129,6 +129,40 @@ def test_step_says_it_too(runner, tmp_path):
     assert "**Note:** weights[1] is square" in page.output.split("## Epochs")[0]
 
 
+def test_sheets_check_and_quiz_say_it_too(runner, tmp_path):
+    """The note comes with the exercise wherever a student meets it: the question sheet (under
+    its problem statement), check's report of an answers file in every format, check --names,
+    and the quiz — said of the exercise, never a fault of the file."""
+    path = tmp_path / "net.yaml"
+    path.write_text(config([KERNEL1.T.tolist(), KERNEL2.tolist()]), encoding="utf-8")
+    made = runner.invoke(cli, ["exercise", str(path), "--variants", "1", "-o", str(tmp_path / "s")])
+    assert made.exit_code == 0, made.output
+    (sheet,) = (tmp_path / "s" / "questions").glob("net-*.md")
+    assert (
+        "\n**Note:** weights[1] is square, read units × inputs"
+        in sheet.read_text().split("## Your answers")[0]
+    )
+    # the first net input, worked from the kernels (a row of W per unit), answered right
+    net3 = float(KERNEL1.T[0] @ X)
+    answers = tmp_path / "a.yaml"
+    answers.write_text(f"exercise: net.yaml\nanswers:\n  net3: {net3!r}\n", encoding="utf-8")
+    table = runner.invoke(cli, ["check", str(answers)], env={"COLUMNS": "80"})
+    assert flat(NOTE) in flat(table.output)
+    report = json.loads(runner.invoke(cli, ["check", str(answers), "--format", "json"]).output)
+    assert report["exercise_notes"] == [NOTE.removeprefix("Note: ")]
+    assert report["notes"] == [] and [a["kind"] for a in report["answers"]] == ["right"]
+    schema = json.loads(files("backtrace_cli").joinpath("check.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    page = runner.invoke(cli, ["check", str(answers), "--format", "markdown"]).output
+    assert f"- {NOTE}" in page
+    names = runner.invoke(cli, ["check", "--names", str(path)]).output
+    assert flat(NOTE) in flat(names)
+    asked = runner.invoke(cli, ["quiz", str(path)], input=f"{net3!r}\n")
+    assert flat(NOTE) in flat(asked.output.split("[1/")[0])  # before the first question
+    lecture = runner.invoke(cli, ["check", "--names"]).output  # named weights: nothing to say
+    assert "Note:" not in lecture
+
+
 def test_the_note_names_the_weights_in_the_books_notation(runner, tmp_path):
     text = config([KERNEL1.T.tolist(), KERNEL2.tolist()]) + "notation: nielsen\n"
     note = run_json(runner, tmp_path, text)["network"]["notes"][0]

@@ -28,6 +28,12 @@ from .status import BadInput, bad_input
     "meaning; ANSWERS is then a config (default: the lecture example).",
 )
 @click.option(
+    "--gradients/--no-gradients",
+    default=None,
+    help="With --names: the names an answers file with `gradients: true` (false) is marked "
+    "on — the chain-rule rows ∂E/∂w too (left out).",
+)
+@click.option(
     "--exercises",
     "folder",
     metavar="DIR",
@@ -61,6 +67,7 @@ def check_answers(
     ctx: click.Context,
     answers: tuple[str, ...],
     names: bool,
+    gradients: bool | None,
     folder: str | None,
     exercise: str | None,
     gradebook: str | None,
@@ -92,7 +99,11 @@ def check_answers(
     Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
     """
     if names:
-        _list_names(answers, notation, folder or exercise or gradebook or fmt or output)
+        _list_names(answers, notation, folder or exercise or gradebook or fmt or output, gradients)
+    if gradients is not None:
+        raise BadInput(
+            "--gradients goes with --names; an answers file says `gradients: true` itself"
+        )
     if not answers:
         raise click.MissingParameter(ctx=ctx, param=ctx.command.params[0])
     from .. import api  # numpy loads here, not for --help
@@ -107,7 +118,9 @@ def check_answers(
     _report(marked, target)
 
 
-def _list_names(configs: tuple[str, ...], notation: str | None, other: str | None) -> None:
+def _list_names(
+    configs: tuple[str, ...], notation: str | None, other: str | None, gradients: bool | None
+) -> None:
     """`check --names [CONFIG]`: the step's answer names, a table on a terminal, plain text
     in a pipe; exit 0."""
     if other or len(configs) > 1:
@@ -121,7 +134,7 @@ def _list_names(configs: tuple[str, ...], notation: str | None, other: str | Non
 
     spec = in_notation(load_config(configs[0] if configs else None), notation)
     with bad_input():
-        listed = named(spec)
+        listed = named(spec, gradients)
     if sys.stdout.isatty():
         from rich.console import Console  # only for the terminal, for start-up time
 

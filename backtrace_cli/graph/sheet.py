@@ -70,12 +70,14 @@ def no_such(name: str, symbols: list[str]) -> str:
 
 def questions(traced: GraphTrace, ask: tuple[str, ...] = ()) -> tuple[Question, ...]:
     """What a graph's sheet asks (`asked` of its traced pass), named as an answers file writes
-    them (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x).
+    them (q, df/dx, new w); or only those `ask` names, in either spelling (df/dx or ∂f/∂x) —
+    any row the pass writes, a factor (∂f/∂f, dq/dx) too, as `check --names` lists it.
     Raises ValueError for a name this graph has not, listing the ones it has."""
     every = [Question(1, ascii_name(s), s) for s in asked(traced)]
     if not ask:
         return tuple(every)
-    known = {q.symbol for q in every}
+    rows = (row for block in traced.blocks for row in block.rows if isinstance(row, Equation))
+    known = tuple(dict.fromkeys(row.symbol for row in rows))
     unknown = [a for a in ask if symbol_of(a) not in known]
     if unknown:
         raise ValueError(
@@ -83,4 +85,4 @@ def questions(traced: GraphTrace, ask: tuple[str, ...] = ()) -> tuple[Question, 
             + ", ".join(q.name for q in every)
         )
     wanted = {symbol_of(a) for a in ask}
-    return tuple(q for q in every if q.symbol in wanted)
+    return tuple(Question(1, ascii_name(s), s) for s in known if s in wanted)

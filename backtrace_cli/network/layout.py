@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..definitions import notation
-from ..statement import Given, Sentence, Symbol
+from ..statement import Given, Sentence, Symbol, plain
 from .spec import Spec
 from .translation import translation
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
@@ -66,6 +66,4 @@ def note(spec: Spec) -> Sentence | None:
 def note_text(spec: Spec) -> str | None:
     """The note as plain text: the terminal's and the JSON's."""
     found = note(spec)
-    if found is None:
-        return None
-    return "".join(p if isinstance(p, str) else p.name for p in found)
+    return None if found is None else plain(found)

@@ -93,7 +93,8 @@ def problem(spec: Spec, epochs: int | None = None, inference: bool = False) -> S
         )
     else:
         task = (f"Train for {epochs} epoch{'s' if epochs != 1 else ''}.",)
-    return Statement("trace", (*sentences, task))
+    note = layout.note(spec)  # a square matrix read without a stated layout
+    return Statement("trace", (*sentences, task), notes=(note,) if note else ())
 
 
 def _span(first: str, last: str, width: int) -> list[Any]:

@@ -213,6 +213,14 @@ class Translation:
         if self.book.flips:
             formula, working, note = _flip_formula(symbol, formula, working, note)
         operands = row.operands
+        for pattern, book in self.book.formulas:  # the book's own way of writing the row
+            found = re.sub(pattern, book, formula)
+            if found != formula:  # its operands in the order it writes them: a^3_1, then y_1
+                formula = found
+                slots = [formula.find("{" + name + "}") for name, _ in operands]
+                order = sorted(range(len(operands)), key=lambda n: (slots[n] < 0, slots[n]))
+                operands = tuple(operands[n] for n in order)
+            working = None if working is None else re.sub(pattern, book, working)
         if self.book.gradient_update and gradient is not None and symbol.startswith("new "):
             # Mazur: w5⁺ = w5 − η·∂E_total/∂w5
             old = symbol[4:]
@@ -232,6 +240,9 @@ class Translation:
             note=self.text(note),
             latex=self.symbol(row.latex) if row.latex else "",
             origin=row,
+            # a book that writes the chain rule for every weight (Mazur's) works its factors
+            # as steps of their own: questions of the step, not the lecture's explanations
+            factor=row.factor and not self.book.gradients,
         )
 
     def text(self, prose: str) -> str:

@@ -11,17 +11,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .. import tracing
-from ..network import layout
 from ..network.config import Spec
 from ..network.history import EpochRow, loss_meanings, output_heading
 from ..network.records import Elided, Equation, Section, Step, Trace
 from ..network.statement import LABELLED_EDGES
-from ..statement import Statement
 from . import escape
 from .latex import equation_lines, latex_number, latex_symbol, math_block, math_inline
 from .mermaid import flowchart, loss_chart
 from .numbers import NumberFormat, accuracy_caption, loss_change, percent
-from .problem import problem
+from .problem import notes, problem
 from .rules import conventions, latex_rule_markdown, rule_markdown
 from .sheets import folder_index, hand_in, keys_index, question, students_index, teachers_index
 
@@ -113,12 +111,6 @@ def _summary(trace: Trace, fmt: NumberFormat) -> list[str]:
     return out
 
 
-def _layout_note(spec: Spec, fmt: NumberFormat) -> list[str]:
-    """The note on a square matrix read without a stated layout, where there is one."""
-    note = layout.note(spec)
-    return [f"**Note:** {problem(Statement('trace', (note,)), fmt)}", ""] if note else []
-
-
 # ---------------------------------------------------------------- run: one step
 
 
@@ -129,7 +121,8 @@ def render(trace: Trace, fmt: NumberFormat) -> str:
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     model = tracing.model(spec)
-    parts += [problem(model.problem(spec, trace), fmt), "", *_layout_note(spec, fmt)]
+    statement = model.problem(spec, trace)
+    parts += [problem(statement, fmt), "", *notes(statement, fmt)]
     before = model.diagram(spec, trace)
     parts += [flowchart(before, fmt, "The network before the update"), ""]
     if before.legend:
@@ -230,8 +223,8 @@ def render_training(trace: TrainingTrace, fmt: NumberFormat) -> str:
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     model = tracing.model(spec)
-    parts += [problem(model.problem(spec, epochs=trace.epochs_asked), fmt), ""]
-    parts += _layout_note(spec, fmt)
+    statement = model.problem(spec, epochs=trace.epochs_asked)
+    parts += [problem(statement, fmt), "", *notes(statement, fmt)]
     parts += [flowchart(model.diagram(spec), fmt, "The network before training"), ""]
     parts += ["## Epochs", ""]
     parts += [

@@ -36,6 +36,10 @@ def _footer(names: Names) -> list[str]:
         lines.append(
             f'{OPTIONAL}: marked when you give it, not counted among the questions ("x of N").'
         )
+    if names.gradients is not None:  # what the file must say to be marked on these names
+        said = "true" if names.gradients else "false"
+        lines.append(f"These are the names of an answers file with `gradients: {said}`.")
+    lines += [f"Note: {note}" for note in names.notes]  # which way a square matrix was read
     if names.samples > 1:
         lines.append(
             f"{names.samples} samples: sample 1's values go under `answers:`, later "

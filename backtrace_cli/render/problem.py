@@ -48,6 +48,14 @@ def problem(statement: Statement, fmt: NumberFormat) -> str:
     return " ".join("".join(part(p) for p in sentence) for sentence in statement.sentences)
 
 
+def notes(statement: Statement, fmt: NumberFormat) -> list[str]:
+    """The statement's notes (a square matrix's layout), a paragraph each after it."""
+    found = []
+    for note in statement.notes:
+        found += [f"**Note:** {problem(Statement(statement.names, (note,)), fmt)}", ""]
+    return found
+
+
 def _expression(expression: Expression, latex: Callable[[str], str]) -> str:
     """`output = …` in math, rebuilt from its nodes; quoted as written where it is long."""
     if len(expression.nodes) > LATEX_SOURCE_NODES:

@@ -66,6 +66,7 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
     if report.unanswered:
         parts.append(Text(_unanswered_line(report, UNANSWERED_SHOWN), style="dim"))
     parts += [Text(f"Note: {visible(note)}", style="yellow") for note in report.notes]
+    parts += [Text(f"Note: {visible(note)}", style="yellow") for note in report.read]
     wrong = [v for v in report.answered if v.kind == "wrong"]
     for n, v in enumerate(wrong):
         if n == 0:
@@ -92,8 +93,9 @@ def markdown(report: Report, fmt: NumberFormat) -> str:
     out += ["", f"**{report.summary()}.**", ""]
     if report.unanswered:
         out += [_unanswered_line(report, 4 * UNANSWERED_SHOWN) + ".", ""]
-    if report.notes:
-        out += [f"- Note: {escape.markdown(note)}" for note in report.notes] + [""]
+    if report.notes or report.read:
+        said = (*report.notes, *report.read)
+        out += [f"- Note: {escape.markdown(note)}" for note in said] + [""]
     for v in report.answered:
         if v.kind == "wrong":
             out += [f"## Wrong: `{_label(v)}`", ""]

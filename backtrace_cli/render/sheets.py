@@ -17,7 +17,7 @@ from .graph_formula import latex_name
 from .latex import latex_symbol, math_inline
 from .mermaid import flowchart
 from .numbers import NumberFormat
-from .problem import problem
+from .problem import notes, problem
 from .rules import conventions
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Questi
     and no number from any solution (the hint's values are placeholders)."""
     spec = trace.spec
     model = tracing.model(spec)
-    parts = [f"# Exercise {ident}", "", problem(model.problem(spec), fmt), ""]
+    statement = model.problem(spec)
+    parts = [f"# Exercise {ident}", "", problem(statement, fmt), "", *notes(statement, fmt)]
     parts += [flowchart(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
     parts += ["## Conventions", "", *conventions(trace.notes), ""]
     parts += ["## Your answers", ""]

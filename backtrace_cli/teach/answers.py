@@ -93,6 +93,20 @@ def reading(model: Any) -> Reading:
     return READINGS[tracing.model(model).answers]
 
 
+def refuse_gradients(model: Any, gradients: bool | None) -> None:
+    """ConfigError for `--gradients` on a model whose answers have no `gradients:` to say it
+    (a computational graph: its local gradients are the factors its questions show)."""
+    if gradients and "gradients" not in reading(model).keys:
+        raise ConfigError(
+            "--gradients",
+            None,
+            None,
+            "a computational graph's questions are each node's value and gradient ∂f/∂node; "
+            "its local gradients (∂q/∂x) are the factors a question shows, asked by name "
+            "(--ask dq/dx): leave --gradients out",
+        )
+
+
 def reading_of(doc: Document, base_dir: str = ".") -> Reading:
     """How this answers document is read, by the exercise it names: a graph's (its `config:`
     a graph, or its `exercise:` a graph's config or name) or, failing that, a network's."""

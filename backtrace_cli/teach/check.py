@@ -254,6 +254,7 @@ def mark_sheet(
         sheet.rounding,
         sheet.source,
         notes,
+        tracing.model(spec).problem(spec).notes_text(),  # as its problem statement says
     )
 
 

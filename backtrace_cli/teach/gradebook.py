@@ -223,12 +223,16 @@ def _columns(report: Any) -> tuple[Question, ...]:
 
 def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Question, ...]:
     """An exercise's questions named in the solution's textbook notation: a lecture name
-    (delta5) renamed, a book's own (delta^3_1) read by its spellings."""
+    (delta5) renamed, a book's own (delta^3_1) read by its spellings; a symbol the book
+    writes already (Mazur's ∂E_total/∂out_o1, a sheet's factor) kept."""
     rename = solution.translation.symbol
+    known = {key[2] for key in solution.index}
     out = []
     for q in questions:
         if q.symbol.startswith(check.UNRESOLVED):
             symbol = solution.named(q.name) or q.symbol
+        elif q.symbol in known:
+            symbol = q.symbol
         else:
             symbol = rename(q.symbol)
         out.append(replace(q, symbol=symbol))

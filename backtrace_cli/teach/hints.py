@@ -66,8 +66,9 @@ def _rules(row: Equation, section: Section) -> tuple[str, ...]:
     """The rule a row follows, from its structure where it has one, else its section's; the
     most telling first."""
     structure = row.structure
-    if structure is None:  # a network's chain-rule factor (∂net5/∂w35): what it is, first
-        factor = row.factor and row.symbol.startswith("∂") and "/∂" in row.symbol
+    if structure is None:  # a network's chain-rule factor (∂net5/∂w35): what it is, first —
+        # as the lecture's trace has it (Mazur's asks its factors, but they are factors)
+        factor = (row.origin or row).factor and row.symbol.startswith("∂") and "/∂" in row.symbol
         return (_local(row.symbol), section.rule) if factor else (section.rule,)
     if structure.writer == "seed":
         return ("the seed: the output's gradient with respect to itself, where backward starts",)

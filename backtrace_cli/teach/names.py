@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import tracing
 from ..definitions import notations
 from ..solution import ROUNDINGS, Line, Solution, solve
-from .answers import Reading, reading
+from .answers import Reading, reading, refuse_gradients
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +38,18 @@ class Names:
     names: tuple[Name, ...]
     samples: int  # samples a step has: sample 2's names go under `samples: {2: …}`
     questions: int  # what check asks of the epoch, every sample's step: its "x of N"
+    gradients: bool | None = None  # as an answers file's `gradients:` asks (None: not said)
+    notes: tuple[str, ...] = ()  # how its config was read, as its problem statement says
 
 
-def names(spec: Any) -> Names:
+def names(spec: Any, gradients: bool | None = None) -> Names:
     """The names of a model's first step (a network's or a graph's), in the trace's order:
-    every row `check` marks without `gradients:` (a batch's updates after its forward pass)."""
+    every row `check` marks (a batch's updates after its forward pass) — with `gradients`,
+    as an answers file's `gradients: true` (`false`) has it marked: the chain rule's rows
+    (∂E/∂w, …) traced and asked too (left out)."""
+    refuse_gradients(spec, gradients)
     # only the exact rows are read: one declared rounding is the cheapest solve
-    solution = solve(spec, 1, ROUNDINGS[0])
+    solution = solve(spec, 1, ROUNDINGS[0], gradients=gradients)
     how = reading(spec)
     questions = solution.questions()
     asked = {key[2] for key in questions}
@@ -52,7 +58,8 @@ def names(spec: Any) -> Names:
         symbol = line.key[2]
         if symbol not in seen:
             seen[symbol] = _name(line, solution, how, symbol in asked)
-    return Names(spec.name, tuple(seen.values()), solution.samples, len(questions))
+    count, notes = len(questions), tracing.model(spec).problem(spec).notes_text()
+    return Names(spec.name, tuple(seen.values()), solution.samples, count, gradients, notes)
 
 
 def _name(line: Line, solution: Solution, how: Reading, asked: bool) -> Name:

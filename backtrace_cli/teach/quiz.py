@@ -23,6 +23,7 @@ from ..core import numerals
 from ..core.errors import ConfigError, cut, visible
 from ..network.records import Equation, Section
 from . import check, hints
+from .answers import refuse_gradients
 from .session_file import session_text  # noqa: F401 (the CLI writes a session through here)
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class Quiz:
     gradients: bool | None = None  # --gradients: the chain-rule rows were asked too
     ask: tuple[str, ...] = ()  # --ask: only these sections, kinds or names ("o", "delta")
     of: int = 0  # how many questions the step has (with --ask, more than are asked)
+    notes: tuple[str, ...] = ()  # how its config was read, as its problem statement says
 
 
 def build(
@@ -86,28 +88,13 @@ def build(
     lists (`exercise --ask`'s, ValueError for one the step has not, listing those it has)."""
     what = tracing.model(spec).quizzed(spec, sample)  # ConfigError for a sample it has not
     how = check.reading(spec)  # its answers file's: names a symbol (delta3, df/dx), its keys
-    if gradients and "gradients" not in how.keys:
-        raise ConfigError(
-            "--gradients",
-            None,
-            None,
-            "a computational graph's quiz asks each node's value and gradient ∂f/∂node; its "
-            "local gradients (∂q/∂x) are the factors a question shows: leave --gradients out",
-        )
+    refuse_gradients(spec, gradients)
     solution = check.solve(spec, 1, rounding, gradients=gradients)
-    asked = [solution.lines[solution.index[key]] for key in solution.questions()]  # check's
-    lines = [line for line in asked if sample in (None, line.key[1])]
-    if sample is not None:  # a batch's one update stands in the epoch's last step: after it
-        lines += [
-            line
-            for line in asked
-            if line.key[1] != sample
-            and line.section.kind == "update"
-            and solution.resolve((1, sample, line.key[2])) == line.key
-        ]
+    lines = _of_sample(solution, solution.questions(), sample)  # check's questions
     every = len(lines)
-    if ask:
-        lines = _chosen(spec, solution, lines, ask, gradients)
+    if ask:  # any row check --names lists may be asked by name: a factor (∂E/∂o5) too
+        rows = tuple(line.key for line in solution.lines if line.key[0] == 1)
+        lines = _chosen(spec, solution, lines, _of_sample(solution, rows, sample), ask, gradients)
     questions = tuple(
         Question(
             n,
@@ -122,15 +109,39 @@ def build(
     if "gradients" not in how.keys:  # a graph's answers file has no `gradients:` to say it
         gradients = None
     steps = solution.samples if sample is None else 1
-    return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients, ask, every)
+    notes = tracing.model(spec).problem(spec).notes_text()  # a square matrix's layout
+    return Quiz(
+        spec, rounding, tries, questions, solution, what, steps, gradients, ask, every, notes
+    )
+
+
+def _of_sample(solution: check.Solution, keys: tuple[check.Key, ...], sample: int | None) -> list:
+    """The lines of `keys` that `sample`'s step asks (None: every sample's)."""
+    found = [solution.lines[solution.index[key]] for key in keys]
+    lines = [line for line in found if sample in (None, line.key[1])]
+    if sample is not None:  # a batch's one update stands in the epoch's last step: after it
+        lines += [
+            line
+            for line in found
+            if line.key[1] != sample
+            and line.section.kind == "update"
+            and solution.resolve((1, sample, line.key[2])) == line.key
+        ]
+    return lines
 
 
 def _chosen(
-    spec: Any, solution: check.Solution, lines: list[Any], ask: tuple[str, ...], gradients: Any
+    spec: Any,
+    solution: check.Solution,
+    lines: list[Any],
+    rows: list[Any],
+    ask: tuple[str, ...],
+    gradients: Any,
 ) -> list[Any]:
-    """The lines `ask` names: whole sections by their kind (forward, delta, …), and kinds and
-    single quantities as `exercise --ask` reads them (the model's `questions`, which says
-    what the step has when a name is not in it)."""
+    """The lines `ask` names: whole sections by their kind (forward, delta, …) of the
+    questions `lines`, and kinds and single quantities as `exercise --ask` reads them (the
+    model's `questions`, which says what the step has when a name is not in it) of all the
+    step's `rows`, in their order."""
     sections = list(dict.fromkeys(line.section.kind for line in lines))
     whole = {a for a in ask if a in sections}
     named = tuple(a for a in ask if a not in whole)
@@ -143,7 +154,12 @@ def _chosen(
         except ValueError as err:
             raise ValueError(f"{err}; or whole sections: {', '.join(sections)}") from None
         picked = {solution.resolve(question.key) for question in chosen}
-    kept = [line for line in lines if line.section.kind in whole or line.key in picked]
+    questions = {line.key for line in lines}
+    kept = [
+        line
+        for line in rows
+        if (line.section.kind in whole and line.key in questions) or line.key in picked
+    ]
     if not kept:
         raise ValueError(f"{', '.join(ask)}: none of them is a question of this step")
     return kept
@@ -489,13 +505,22 @@ def _written(text: str) -> str:
 
 
 def _introduce(quiz: Quiz, talk: Dialogue) -> None:
-    talk.say(
-        ("Quiz: ", "bold"),
-        (visible(quiz.spec.name), "bold"),
-        f" · {len(quiz.questions)}",
-        f" of {quiz.of} equations (--ask {','.join(quiz.ask)})" if quiz.ask else " equations",
-        f" · {quiz.what}",
-    )
+    """The title; with --ask, the step and what is asked each on a line of their own (a name
+    alone may take 60 columns of an 80-column terminal, the step 45); any note on how the
+    config was read."""
+    if quiz.ask:
+        talk.say(("Quiz: ", "bold"), (visible(quiz.spec.name), "bold"))
+        talk.say(quiz.what[:1].upper() + quiz.what[1:])
+        asked = ", ".join(quiz.ask)  # a long list wraps between names, never inside one
+        talk.say(f"Asking {len(quiz.questions)} of its {quiz.of} equations: --ask {asked}")
+    else:
+        talk.say(
+            ("Quiz: ", "bold"),
+            (visible(quiz.spec.name), "bold"),
+            f" · {len(quiz.questions)} equations · {quiz.what}",
+        )
+    for note in quiz.notes:
+        talk.say((f"Note: {note}", "yellow"))
     carried = f"; carry {quiz.rounding} as you go (--round)" if quiz.rounding else ""
     talk.say(
         f"Type each value{carried}. {HINT} shows a hint, {REVEAL} the answer; "

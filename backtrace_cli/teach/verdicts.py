@@ -68,6 +68,8 @@ class Report:
     source: str = ""
     notes: tuple[str, ...] = ()  # what the marker says of the file: an answer it could not
     # mark (a name the exercise has not), a variant other than the one marked against
+    read: tuple[str, ...] = ()  # how the exercise's config was read, where it needs saying (a
+    # square matrix's layout): said of the exercise, never a fault of the file
 
     def count(self, *kinds: str) -> int:
         return sum(v.kind in kinds for v in self.verdicts if v.asked)
@@ -157,4 +159,5 @@ def as_dict(report: Report) -> dict[str, Any]:
             for v in report.unanswered
         ],
         "notes": list(report.notes),
+        **({"exercise_notes": list(report.read)} if report.read else {}),
     }

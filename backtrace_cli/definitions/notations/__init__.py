@@ -86,7 +86,8 @@ class Book:
     last: Callable[[str], str] = lambda text: text  # a rule's name for layer l as written for
     # the output layer: z^l_j → z^L_j
     sign_mistake: str = "δ with the sign of ∂E/∂net: your notes use δ = −∂E/∂net"
-    gradients: bool = False  # always trace ∂E/∂w as the product of its factors
+    gradients: bool = False  # always trace ∂E/∂w as the product of its factors, each factor a
+    # question of the step (a row of its own working, not a lecture's explanation)
     gradient_update: bool = False  # new w = w − η·∂E/∂w in one row (no Δw row)
     gradient_from_delta: bool = False  # ∂E/∂w = o_i·δ_j and ∂E/∂b = δ_j, not the chain rule's
     # three factors: the book's own equations (Nielsen's BP4, BP3)
@@ -95,6 +96,9 @@ class Book:
     phrases: tuple[tuple[str, str], ...] = ()  # rules: the book's own words first ("Σ_i" → "Σ_j")
     named: tuple[tuple[str, str], ...] = ()  # rules as the book writes them and names its
     # equations, last: (pattern, replacement) as re.sub takes them, "δ^l_j = …" → "… (BP2)"
+    formulas: tuple[tuple[str, str], ...] = ()  # rows' formulas as the book writes them, the
+    # same value: (pattern, replacement) on a lecture template and its working, as re.sub
+    # takes them — Nielsen's ∇_a C = (a^L − y) for the lecture's −(t − o)
     unit: Callable[[Place], str] | None = None  # a unit in prose ("unit h2"); None: its output
     words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}

@@ -58,6 +58,10 @@ _NAMED = (
     (r"^Δb\^([lL])_j = −η·δ\^\1_j", r"∂C/∂b^\1_j = δ^\1_j (BP3),  \g<0>"),
 )
 
+# A quadratic cost's ∂C/∂a^L_j as the book writes it (BP1, ∇_a C = (a^L − y)), not the
+# lecture's −(t − o): the same number, the operands the other way round.
+_FORMULAS = ((r"^−\((\{t[^{}]+\}) − (\{o[^{}]+\})\)$", r"\2 − \1"),)
+
 BOOK = Book(
     name="nielsen",
     title="Nielsen, Neural Networks and Deep Learning (also Ng's and CS231n's courses)",
@@ -82,5 +86,6 @@ BOOK = Book(
     layer_label=_layer,
     gradient_from_delta=True,
     named=_NAMED,  # BP4 and BP3, not the chain rule's three factors
+    formulas=_FORMULAS,
     latex={"ã": "\\tilde{a}"},
 )
