@@ -74,6 +74,17 @@ def test_every_page_with_commands_writes_them_as_console_examples():
     assert stray == []
 
 
+def test_the_readme_is_a_front_door():
+    """At most ~250 lines, and what a student looks for first is on it: copying an example to
+    edit, an answers file, and where each guide is."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    assert "$ backtrace examples softmax > my.yaml\n" in readme
+    assert "# answers.yaml\nexercise: " in readme
+    for page in ("student-guide", "teacher-guide", "config", "answers"):
+        assert f"](docs/{page}.md)" in readme, page
+
+
 def test_the_readme_has_an_example_of_every_command():
     commands = {
         example.command.split()[1]
