@@ -518,7 +518,7 @@ def test_bad_classification_configs_get_one_clear_line(tmp_path, changes, messag
     assert result.output == f"Error: {path}, {message}\n"
 
 
-# ---------------------------------------------------------------- markdown and the README
+# ---------------------------------------------------------------- markdown and the guide
 
 
 def test_katex_and_mermaid_parse_the_classification_markdown(tmp_path):
@@ -565,14 +565,15 @@ def test_katex_and_mermaid_parse_the_classification_markdown(tmp_path):
     assert report["math"] == [] and report["mermaid"] == []
 
 
-def test_the_readme_excerpt_is_the_current_output():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Classification", 1)[1].split("\n## ", 1)[0]
-    excerpt = re.search(r"```text\n(.*?)\n```", section, re.S).group(1)
+def test_the_student_guides_excerpt_is_the_current_output():
+    guide = (ROOT / "docs" / "student-guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Classification", 1)[1].split("\n## ", 1)[0]
+    excerpt = re.search(r"```console\n\$ backtrace run softmax\n…\n(.*?)\n```", section, re.S)
+    excerpt = excerpt.group(1)
     result = CliRunner().invoke(cli, ["run", "softmax"], env={"COLUMNS": "80"})
     shown = "\n".join(line.rstrip() for line in result.output.splitlines())
     for part in excerpt.split("\n…\n"):
-        assert part in shown, f"README excerpt is stale: {part[:120]!r}"
+        assert part in shown, f"docs/student-guide.md's excerpt is stale: {part[:120]!r}"
     step = CliRunner().invoke(cli, ["step", "softmax", "-n", "300"], env={"COLUMNS": "200"})
     assert "accuracy 0% in epoch 1, 100% in epoch 300" in step.output
 

@@ -200,12 +200,6 @@ def test_sigma_is_written_out_where_it_is_first_used(runner):
     assert "σ(0.68) = 1/" not in out  # once is enough
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
-def test_every_command_appears_in_the_readme(name):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"backtrace {name}" in readme
-
-
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_the_trace_fits_the_terminal_and_keeps_every_value_whole(width):
     """Rendered at several widths, as rich's own tests do: no line overflows, and the values

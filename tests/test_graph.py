@@ -573,14 +573,13 @@ def test_markdown_has_the_circuit_with_values_and_gradients(runner):
     assert "\\frac{\\partial f}{\\partial x} &= " in text
 
 
-def test_the_readme_excerpt_is_the_current_output(runner):
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Computational graphs\n", 1)[1].split("\n## ", 1)[0]
-    sample = re.search(r"```text\n(.*?)\n```", section, re.S).group(1)
+def test_the_graph_pages_sample_is_the_current_output(runner):
+    page = (ROOT / "docs" / "graphs.md").read_text(encoding="utf-8")
+    sample = re.search(r"```console\n\$ backtrace run circuit\n(.*?)\n```", page, re.S).group(1)
     result = runner.invoke(cli, ["run", "circuit"], env={"COLUMNS": "80"})
     assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
         line.rstrip() for line in sample.splitlines()
-    ], "README's graph excerpt is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
+    ], "docs/graphs.md's sample is stale: regenerate it with `COLUMNS=80 backtrace run circuit`"
 
 
 def test_a_routing_gate_discards_an_infinite_branch_as_autograd_does():

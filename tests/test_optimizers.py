@@ -388,15 +388,17 @@ def test_bad_optimizer_input_gets_one_clear_message(runner, tmp_path, extra, mes
     assert "Traceback" not in result.output
 
 
-def test_readme_comparison_table_is_what_the_three_commands_print(runner):
-    """The README's SGD / momentum / Adam table: each number from `step NAME --epochs 300`."""
+def test_the_guides_comparison_table_is_what_the_three_commands_print(runner):
+    """The teacher's guide's SGD / momentum / Adam table: each number from `step NAME --epochs
+    300`."""
     import json
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    readme = readme.split("## Optimizers: SGD, momentum and Adam on XOR")[1].split("\n## ")[0]
-    rows = re.findall(r"^\| `(xor|xor_momentum|adam)`[^|]*\|(.*)\|$", readme, re.M)
+    guide = Path(__file__).parent.parent / "docs" / "teacher-guide.md"
+    guide = guide.read_text(encoding="utf-8")
+    demos = guide.split("## Training demos: SGD, momentum and Adam on XOR")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(xor|xor_momentum|adam)`[^|]*\|(.*)\|$", demos, re.M)
     assert [name for name, _ in rows] == ["xor", "xor_momentum", "adam"]
     for name, cells in rows:
         result = runner.invoke(cli, ["step", name, "--epochs", "300", "--format", "json"])

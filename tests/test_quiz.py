@@ -456,20 +456,22 @@ def test_what_is_not_a_number(text):
     assert number(text) is None
 
 
-# ---------------------------------------------------------------- the README
+# ---------------------------------------------------------------- the student's guide
 
 
-def test_the_readme_excerpt_is_the_quiz_output_of_its_answers_file():
+def test_the_guides_excerpt_is_the_quiz_output_of_its_answers_file():
+    """Through a real pipe, as the shell gives it (tests/test_docs.py runs it in-process)."""
     root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"^## Quiz\n(.*?)(?=^## )", readme, re.S | re.M).group(1)
-    command = re.search(r"An excerpt of\n`backtrace (quiz .*?) < (docs/\S+)`", section)
-    args, answers = command.group(1).split(), command.group(2)
+    guide = (root / "docs" / "student-guide.md").read_text(encoding="utf-8")
+    section = re.search(r"^## The quiz\n(.*?)(?=^## )", guide, re.S | re.M).group(1)
+    command = re.search(
+        r"```console\n\$ backtrace (quiz [^\n]*?) < (docs/\S+)\n…\n(.*?)\n```", section, re.S
+    )
+    args, answers, excerpt = command.group(1).split(), command.group(2), command.group(3)
     lines = (root / answers).read_text(encoding="utf-8").splitlines()
     done = quiz(*args[1:], answers=lines, cwd=root)
-    excerpt = re.search(r"```text\n(.*?)\n```", section, re.S).group(1)
     for part in excerpt.split("\n…\n"):
-        assert part in done.stdout, f"README excerpt is stale: {part[:200]!r}"
+        assert part in done.stdout, f"docs/student-guide.md's excerpt is stale: {part[:200]!r}"
     assert done.returncode == 1
 
 

@@ -1,4 +1,5 @@
-"""The README stays true: its commands, its config reference and its sample output."""
+"""The README and docs/ stay true: the quick start's commands, the config reference, the sample
+output. (Every `$ backtrace …` example of every page is run by tests/test_docs.py.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from backtrace_cli.cli import cli
 from backtrace_cli.network import config
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, re.S | re.M)
-    assert match, f"README has no section {title!r}"
+def section(title: str, page: str = "README.md") -> str:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert match, f"{page} has no section {title!r}"
     return match.group(1)
 
 
@@ -96,39 +97,43 @@ def test_the_install_command_works_where_the_system_pip_refuses(tmp_path):
 
 
 def test_every_config_key_is_documented():
-    reference = section("Config reference")
+    reference = section("The keys", "docs/config.md")
     missing = [key for key in config.KEYS if f"`{key}`" not in reference]
     assert not missing
 
 
 def test_built_in_examples_table_lists_exactly_the_shipped_examples():
-    listed = re.findall(r"^\| `(\w+)` \|", section("Built-in examples"), re.M)
+    listed = re.findall(r"^\| `(\w+)` \|", section("Built-in examples", "docs/config.md"), re.M)
     assert sorted(listed) == config.example_names()
 
 
 def test_sample_output_is_the_current_output(runner):
-    sample = re.search(r"```text\n(.*?)\n```", section("What you see"), re.S).group(1)
+    """The student's guide shows the whole of `backtrace run`, line for line."""
+    reading = section("Reading a trace", "docs/student-guide.md")
+    sample = re.search(r"```console\n\$ backtrace run\n(.*?)\n```", reading, re.S).group(1)
     result = runner.invoke(cli, ["run"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert [line.rstrip() for line in result.output.rstrip("\n").splitlines()] == [
         line.rstrip() for line in sample.splitlines()
-    ], "README sample is stale: regenerate it with `COLUMNS=80 backtrace run`"
+    ], "the guide's sample is stale: regenerate it with `COLUMNS=80 backtrace run`"
 
 
 def test_the_notebook_example_runs_as_written(tmp_path, monkeypatch):
-    """The Homework export section's Python block, executed; each call returns something
-    that shows itself as markdown."""
-    code = re.findall(r"```python\n(.*?)```", section("Homework export"), re.S)
+    """The student's guide's Python block, executed; each call returns something that shows
+    itself as markdown."""
+    handing_in = section("Handing in: markdown and notebooks", "docs/student-guide.md")
+    code = re.findall(r"```python\n(.*?)```", handing_in, re.S)
     assert len(code) == 1
     monkeypatch.chdir(tmp_path)
     lines = code[0].replace("\nbt.", "\n_ = bt.")  # keep each result
     namespace: dict = {}
-    exec(compile(lines, "README.md", "exec"), namespace)
+    exec(compile(lines, "student-guide.md", "exec"), namespace)
     assert namespace["_"]._repr_markdown_().startswith("# ")
 
 
 def test_homework_commands_write_their_files(runner, tmp_path, monkeypatch):
-    commands = re.findall(r"^backtrace (.*?)(?:\s+#.*)?$", section("Homework export"), re.M)
+    handing_in = section("Handing in: markdown and notebooks", "docs/student-guide.md")
+    commands = re.findall(r"^\$ backtrace (.*?)(?:\s+#.*)?$", handing_in, re.M)
     assert len(commands) == 2
     monkeypatch.chdir(tmp_path)
     for command in commands:
@@ -138,8 +143,8 @@ def test_homework_commands_write_their_files(runner, tmp_path, monkeypatch):
 
 
 def test_the_students_example_file_is_checked_as_described(runner):
-    command = re.findall(r"```bash\n(.*?)```", section("For students: check your answers"), re.S)
-    assert [c.strip() for c in command] == ["backtrace check docs/answers-lecture.yaml"]
+    first = section("A first answers file", "docs/answers.md")
+    assert "$ backtrace check docs/answers-lecture.yaml\n" in first
     result = runner.invoke(cli, ["check", str(ROOT / "docs" / "answers-lecture.yaml")])
     assert result.exit_code == 1  # the one slip
     assert "12 of 23 questions" in result.output and "Unanswered (10)" in result.output

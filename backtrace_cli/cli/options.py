@@ -52,9 +52,9 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="The textbook whose symbols and δ sign the trace uses, and the names answers are "
         "read in: lecture (net3, o3, δ = −∂E/∂net, w13), or a book's, e.g. nielsen (z^2_1, "
-        "δ = ∂C/∂z) — the README lists them all. Default: the config's or answers file's "
-        "`notation:`, else lecture. Layered networks only: a computational graph's names are "
-        "its own.",
+        "δ = ∂C/∂z) — docs/student-guide.md lists them all. Default: the config's or answers "
+        "file's `notation:`, else lecture. Layered networks only: a computational graph's names "
+        "are its own.",
     )(command)
 
 

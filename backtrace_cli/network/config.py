@@ -54,8 +54,9 @@ LOSSES = loss_functions.NAMES
 MODES = ("online", "batch")
 BATCH_GRADIENTS = ("mean", "sum")
 MAX_UNITS = 100_000  # per layer; keeps a typo from allocating gigabytes
-# `run` at these limits takes about a second and well under 1 GiB (README, "Limits"); checked
-# before anything is computed, so a class folder's hostile config costs only its own row
+# `run` at these limits takes about a second and well under 1 GiB (docs/config.md, "Error
+# messages and limits"); checked before anything is computed, so a class folder's hostile config
+# costs only its own row
 MAX_LAYERS = 64  # layers, inputs included: each costs `run` a section of rows
 MAX_PARAMETERS = 1_000_000  # weights and biases: 784-1000-10 fits, MNIST-sized and more
 MAX_SAMPLES = 10_000  # each epoch trains on every one (`run` traces at most api.MAX_RUN_SAMPLES)
