@@ -107,7 +107,7 @@ def build(
         ]
     every = len(lines)
     if ask:
-        lines = _chosen(spec, solution, lines, ask, gradients)
+        lines = chosen(spec, solution, lines, ask, gradients)
     questions = tuple(
         Question(
             n,
@@ -125,7 +125,7 @@ def build(
     return Quiz(spec, rounding, tries, questions, solution, what, steps, gradients, ask, every)
 
 
-def _chosen(
+def chosen(
     spec: Any, solution: check.Solution, lines: list[Any], ask: tuple[str, ...], gradients: Any
 ) -> list[Any]:
     """The lines `ask` names: whole sections by their kind (forward, delta, …), and kinds and
