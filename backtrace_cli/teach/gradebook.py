@@ -70,8 +70,8 @@ class Row:
 
 def label(verdict: Any) -> str:
     """A verdict's column: "delta5", "s2.o5"; a later epoch's (never a question) "e2.w45"."""
-    label = Question(verdict.sample, verdict.name, verdict.symbol).label
-    return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
+    column = Question(verdict.sample, verdict.name, verdict.symbol).label
+    return column if verdict.epoch == 1 else f"e{verdict.epoch}.{column}"
 
 
 def expand(paths: Iterable[str]) -> list[tuple[str, str]]:
