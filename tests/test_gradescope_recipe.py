@@ -47,15 +47,19 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def autograde(source: Path, tmp_path: Path, hand_in) -> tuple[dict, subprocess.CompletedProcess]:
-    """Lay out /autograder in tmp_path, let `hand_in(submission)` put the student's files,
-    run the recipe's run_autograder with bash, and read results/results.json."""
+def lay_out(source: Path, tmp_path: Path, hand_in) -> Path:
+    """/autograder in tmp_path: the zip's contents in source/, the script, and the files
+    `hand_in(submission)` puts in submission/."""
     root = tmp_path / "autograder"
     shutil.copytree(source, root / "source")
     shutil.copy(RECIPE / "run_autograder", root / "run_autograder")
     (root / "submission").mkdir()
     hand_in(root / "submission")
-    run = subprocess.run(
+    return root
+
+
+def run_autograder(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         ["bash", str(root / "run_autograder")],
         cwd=root,  # Gradescope runs it in /autograder
         capture_output=True,
@@ -64,6 +68,12 @@ def autograde(source: Path, tmp_path: Path, hand_in) -> tuple[dict, subprocess.C
         env=_env(AUTOGRADER_ROOT=str(root), BACKTRACE=f"{sys.executable} -m backtrace_cli"),
         check=False,
     )
+
+
+def autograde(source: Path, tmp_path: Path, hand_in) -> tuple[dict, subprocess.CompletedProcess]:
+    """The recipe's run_autograder run by bash on a submission; its results.json, read."""
+    root = lay_out(source, tmp_path, hand_in)
+    run = run_autograder(root)
     results = root / "results" / "results.json"
     assert results.exists(), (run.stdout, run.stderr)
     data = json.loads(results.read_text(encoding="utf-8"))
@@ -154,6 +164,22 @@ def test_a_hostile_submission_gets_results_that_say_why(source, tmp_path, hand_i
     assert data["score"] == 0 and data["tests"] == []
     assert data["output"].startswith("Your submission could not be marked:")
     assert said in data["output"].replace("&#x27;", "'"), data["output"]
+
+
+def test_a_broken_autograder_fails_instead_of_giving_0(source, tmp_path):
+    """The teacher's mistake (no exercise folder in the zip) is no student's 0: no results,
+    exit 1 (Gradescope: the autograder failed), and the reason in the instructor's log."""
+    bare = tmp_path / "zip"
+    bare.mkdir()
+
+    def hand_in(folder: Path) -> None:
+        (folder / "answers.yaml").write_text(f"variant: {IDENT}\nanswers: {{net3: 0.5}}\n")
+
+    root = lay_out(bare, tmp_path, hand_in)
+    run = run_autograder(root)
+    assert not (root / "results" / "results.json").exists()
+    assert run.returncode == 1
+    assert "exited with status 2" in run.stdout and "exercise" in run.stderr
 
 
 def test_the_setup_installs_where_run_autograder_looks(tmp_path):
