@@ -182,16 +182,59 @@ def test_a_broken_autograder_fails_instead_of_giving_0(source, tmp_path):
     assert "exited with status 2" in run.stdout and "exercise" in run.stderr
 
 
-def test_the_setup_installs_where_run_autograder_looks(tmp_path):
-    """setup.sh (run by Gradescope once, as root, with apt) is checked by bash, and installs
-    backtrace in the virtual environment whose `backtrace` run_autograder calls."""
+def stubs(tmp_path: Path) -> tuple[Path, Path]:
+    """A PATH folder where apt-get and python3 only record that they ran (setup.sh runs on
+    Gradescope's image, as root, with its network): python3 -m venv DIR makes a DIR whose
+    pip and backtrace record too. The folder and the log."""
+    bin_dir, log = tmp_path / "stub-bin", tmp_path / "ran.log"
+    bin_dir.mkdir()
+    record = f'echo "$(basename "$0") $*" >> "{log}"\n'
+    tools = {
+        "apt-get": record,
+        "python3": record
+        + 'if [ "$1 $2" = "-m venv" ]; then mkdir -p "$3/bin"\n'
+        + f"  for tool in pip backtrace; do printf '#!/bin/sh\\n{record}' > \"$3/bin/$tool\"\n"
+        + '  chmod +x "$3/bin/$tool"; done\nfi\n',
+    }
+    for name, body in tools.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir, log
+
+
+def setup(root: Path, bin_dir: Path) -> subprocess.CompletedProcess:
+    """The recipe's setup.sh, as Gradescope runs it: once, from the zip's contents."""
+    return subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        cwd=root, capture_output=True, text=True, timeout=60, check=False,
+        env=_env(AUTOGRADER_ROOT=str(root), PATH=f"{bin_dir}:{os.environ['PATH']}"),
+    )  # fmt: skip
+
+
+def test_setup_installs_the_wheel_in_the_zip_where_run_autograder_looks(tmp_path):
+    """setup.sh installs the zip's one wheel into the virtual environment whose backtrace
+    run_autograder calls by default; a zip without a wheel stops, saying what to do."""
     for script in ("setup.sh", "run_autograder"):
-        path = RECIPE / script
-        assert os.access(path, os.X_OK), f"{script} must be executable"
-        checked = subprocess.run(["bash", "-n", str(path)], capture_output=True, check=False)
-        assert checked.returncode == 0, checked.stderr
-    setup = (RECIPE / "setup.sh").read_text()
-    run = (RECIPE / "run_autograder").read_text()
-    assert 'python3 -m venv "$root/venv"' in setup
-    assert '"$root/venv/bin/pip" install' in setup
-    assert "${BACKTRACE:-$root/venv/bin/backtrace}" in run
+        assert os.access(RECIPE / script, os.X_OK), f"{script} must be executable"
+    bin_dir, log = stubs(tmp_path)
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    shutil.copy(RECIPE / "setup.sh", root / "source")
+    refused = setup(root, bin_dir)
+    assert refused.returncode == 1 and not log.exists()
+    assert "must hold one backtrace_cli-*.whl (it holds 0)" in refused.stderr
+    assert "pip wheel --no-deps path/to/backtrace -w ." in refused.stderr
+    wheel = root / "source" / "backtrace_cli-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    done = setup(root, bin_dir)
+    assert done.returncode == 0, done.stderr
+    venv = root / "venv"
+    assert log.read_text().splitlines() == [
+        "apt-get update",
+        "apt-get install -y python3 python3-venv python3-pip",
+        f"python3 -m venv {venv}",
+        f"pip install {wheel}",
+        "backtrace --version",
+    ]
+    default = "${BACKTRACE:-$root/venv/bin/backtrace}"  # where run_autograder looks
+    assert default in (RECIPE / "run_autograder").read_text()

@@ -1,7 +1,8 @@
 """docs/platforms.md runs as written: its commands, in order, in a fresh folder, as bash runs
 them (`backtrace` being this checkout), from the variants to the autograder zip; the zip laid
-out as Gradescope lays out /autograder and its run_autograder run; the gradebook commands
-writing the headers the page shows. The marks are derived here from the variant's config."""
+out as Gradescope lays out /autograder, its setup.sh and run_autograder run; the gradebook
+commands writing the headers the page shows. The marks are derived here from the variant's
+config. `pip wheel` (hatchling from PyPI: a network) only writes the wheel's name here."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from test_gradescope_recipe import setup, stubs
+
+from backtrace_cli import __version__
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = (REPO / "docs" / "platforms.md").read_text(encoding="utf-8")
@@ -39,7 +43,12 @@ def blocks(text: str, language: str) -> list[str]:
 
 def bash(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     """A block of the page, run by bash with `backtrace` this checkout's."""
-    prelude = f'set -e\nbacktrace() {{ "{sys.executable}" -m backtrace_cli "$@"; }}\n'
+    wheel = f"backtrace_cli-{__version__}-py3-none-any.whl"
+    prelude = (
+        f'set -e\nbacktrace() {{ "{sys.executable}" -m backtrace_cli "$@"; }}\n'
+        # `pip wheel --no-deps CHECKOUT -w DIR`: the wheel's file, named as pip names it
+        f'pip() {{ [ "$1 $2 $3 $4" = "wheel --no-deps {REPO} -w" ] && : > "$5/{wheel}"; }}\n'
+    )
     run = subprocess.run(
         ["bash", "-c", prelude + script.replace("path/to/backtrace", str(REPO))],
         cwd=cwd, capture_output=True, text=True, timeout=300, check=False,
@@ -75,12 +84,17 @@ def test_the_gradescope_recipe_runs_as_written(tmp_path):
     tried = json.loads(run.stdout)
     jsonschema.validate(tried, SCHEMA)
     assert tried["score"] == 2 and sum(t["max_score"] for t in tried["tests"]) == STEP + 3
-    # the zip: the two scripts at its root, the exercise folder beside them
+    # the zip: the two scripts, the wheel and the exercise folder at its root
     with zipfile.ZipFile(tmp_path / "autograder.zip") as archive:
-        names = archive.namelist()
-        assert {"setup.sh", "run_autograder", "exercise/exercise.json"} <= set(names)
+        names = set(archive.namelist())
+        wheel = f"backtrace_cli-{__version__}-py3-none-any.whl"
+        assert {"setup.sh", "run_autograder", wheel, "exercise/exercise.json"} <= names
         root = tmp_path / "autograder"
         archive.extractall(root / "source")
+    bin_dir, log = stubs(tmp_path)
+    built = setup(root, bin_dir)
+    assert built.returncode == 0, built.stderr
+    assert f"pip install {root / 'source' / wheel}" in log.read_text()
     (root / "submission").mkdir()
     (root / "submission" / "answers.yaml").write_text(answers)
     run = subprocess.run(
