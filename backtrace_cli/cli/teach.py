@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..teach.choices import GRADEBOOKS, VISIBILITIES
 from .options import (
     FORMATS,
     Target,
@@ -17,6 +18,21 @@ from .options import (
     rounding_spec,
 )
 from .status import BadInput, bad_input
+
+# what `check` writes besides the trace formats: Gradescope's autograder results.json
+CHECK_FORMATS = (*FORMATS, "gradescope")
+
+
+def _points(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """--points SPEC, read (numpy is not loaded for --help: only when given)."""
+    if value is None:
+        return None
+    from ..teach import points  # only when given, for start-up time
+
+    try:
+        return points.parse(value)
+    except points.PointsError as err:
+        raise click.BadParameter(str(err)) from None
 
 
 @click.command("check")
@@ -53,11 +69,38 @@ from .status import BadInput, bad_input
     "a column per question, and why a file could not be read.",
 )
 @click.option(
+    "--gradebook-format",
+    "book_format",
+    type=click.Choice(GRADEBOOKS),
+    default="csv",
+    show_default=True,
+    help="csv: a column per question; canvas or moodle: a row per student with the score, "
+    "under the header the platform's grade import reads (docs/platforms.md).",
+)
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(FORMATS),
+    type=click.Choice(CHECK_FORMATS),
     default=None,
-    help="table (default), markdown or json; with -o, the file's extension decides.",
+    help="table (default), markdown, json, or gradescope: an autograder's results.json, a "
+    "test per question; with -o, the file's extension decides.",
+)
+@click.option(
+    "--points",
+    "weights",
+    metavar="SPEC",
+    callback=_points,
+    help="What a question is worth in --format gradescope and a canvas or moodle gradebook: "
+    "a number for all (2), or sections, kinds or names as --ask reads them: delta=2,update=1. "
+    "Default 1 each; an answer that follows from the student's own wrong value earns it all.",
+)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default="visible",
+    show_default=True,
+    help="When Gradescope shows students each question's feedback (after_due_date keeps the "
+    "working, which holds the key, until the deadline).",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (- for stdout).")
 @click.option("--force", is_flag=True, help="Let -o and --gradebook overwrite a file.")
@@ -71,7 +114,10 @@ def check_answers(
     folder: str | None,
     exercise: str | None,
     gradebook: str | None,
+    book_format: str,
     fmt: str | None,
+    weights: Any,
+    visibility: str,
     output: str | None,
     force: bool,
     notation: str | None,
@@ -94,6 +140,7 @@ def check_answers(
 
     \b
         backtrace check --exercises homework3 answers/ --gradebook grades.csv
+        backtrace check --exercises hw3 sub/ --format gradescope -o results.json
         backtrace check --names softmax
 
     Exit status 0 when every question is answered right, 1 otherwise, 2 for a bad file.
@@ -109,10 +156,13 @@ def check_answers(
     from .. import api  # numpy loads here, not for --help
 
     target = output_target(fmt, output, force)
+    _refuse_platform_options(target.fmt, gradebook, book_format, weights, visibility)
     import os  # only when needed, for start-up time
 
+    if target.fmt == "gradescope":
+        _gradescope(answers, folder, exercise, target, notation, weights, visibility)
     if folder or exercise or gradebook or len(answers) > 1 or os.path.isdir(answers[0]):
-        _mark_class(answers, folder, exercise, gradebook, target, notation)
+        _mark_class(answers, folder, exercise, gradebook, target, notation, weights, book_format)
     with bad_input():
         marked = api.check_report(answers[0], notation=notation)
     _report(marked, target)
@@ -165,6 +215,81 @@ def _report(marked: Any, target: Target) -> None:
     sys.exit(0 if marked.all_right else 1)
 
 
+def _refuse_platform_options(
+    fmt: str, gradebook: str | None, book_format: str, weights: Any, visibility: str
+) -> None:
+    """The options that go with --format gradescope or a platform's gradebook, refused
+    elsewhere (before any work) rather than silently ignored."""
+    if fmt == "gradescope" and gradebook:
+        raise BadInput(
+            "--format gradescope writes one submission's results.json, --gradebook a class's "
+            "CSV: give one of them"
+        )
+    if book_format != "csv" and not gradebook:
+        raise BadInput(f"--gradebook-format {book_format}: give the file, --gradebook FILE.csv")
+    scored = fmt == "gradescope" or (gradebook and book_format != "csv")
+    if weights is not None and not scored:
+        raise BadInput(
+            "--points weighs the score of --format gradescope and of --gradebook-format canvas "
+            "or moodle; the csv gradebook counts the questions (mark, total)"
+        )
+    if visibility != "visible" and fmt != "gradescope":
+        raise BadInput("--visibility is Gradescope's: give it with --format gradescope")
+
+
+def _marker(
+    folder: str | None, exercise: str | None, notation: str | None, teacher: bool, weights: Any
+) -> Any:
+    """The class marker for --exercises DIR or --exercise CONFIG (exit 2 if unreadable)."""
+    from ..teach import gradebook as book  # numpy loads here, not for --help
+    from ..teach import points
+
+    if folder and exercise:
+        raise BadInput("--exercises, --exercise: give one of them, not both")
+    with bad_input():
+        return book.marker(folder, exercise, notation, teacher, weights or points.EVERY)
+
+
+def _gradescope(
+    answers: tuple[str, ...],
+    folder: str | None,
+    exercise: str | None,
+    target: Target,
+    notation: str | None,
+    weights: Any,
+    visibility: str,
+) -> None:
+    """`check SUBMISSION --format gradescope`: one submission's results.json. The submission
+    is hostile input, marked as a class's files are (what it is marked against comes from the
+    teacher); whatever is wrong with it is said in the results, which are always written."""
+    from ..render import gradescope
+    from ..teach import gradebook as book
+    from ..teach.points import PointsError
+
+    marker = _marker(folder, exercise, notation, True, weights)
+    try:
+        row = book.mark_one(answers, marker)
+    except PointsError as err:
+        raise BadInput(str(err)) from None
+    if row.report is None:
+        data = gradescope.unmarked(row.error)
+    else:
+        data = gradescope.results(row.report, row.weight, visibility, row.variant)
+    _write(gradescope.as_json(data), target)
+    sys.exit(row.status)
+
+
+def _write(text: str, target: Target) -> None:
+    """Text to standard output, or to -o's file, written whole."""
+    if target.path is None:
+        click.echo(text, nl=False)
+        return
+    from ..core.output import write_text  # only when writing a file, for start-up time
+
+    with bad_input():
+        write_text(target.path, text, force=target.force, option="-o")
+
+
 def _mark_class(
     answers: tuple[str, ...],
     folder: str | None,
@@ -172,23 +297,30 @@ def _mark_class(
     gradebook: str | None,
     target: Target,
     notation: str | None = None,
+    weights: Any = None,
+    book_format: str = "csv",
 ) -> None:
     """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
     from ..teach import gradebook as book  # numpy loads here, not for --help
+    from ..teach.points import PointsError
 
-    if folder and exercise:
-        raise BadInput("--exercises, --exercise: give one of them, not both")
-    with bad_input():
-        marker = book.marker(folder, exercise, notation, teacher=gradebook is not None)
-        if gradebook and not target.force:
+    marker = _marker(folder, exercise, notation, gradebook is not None, weights)
+    if gradebook and not target.force:
+        with bad_input():
             book.refuse_existing(gradebook)
     with bad_input():
-        rows = book.mark_all(answers, marker)
+        try:
+            rows = book.mark_all(answers, marker)
+        except PointsError as err:
+            raise BadInput(str(err)) from None
     if gradebook:
         from ..core.output import write_text  # only when writing a file, for start-up time
 
+        text, said = _gradebook_text(rows, book_format, folder or exercise)
         with bad_input():
-            write_text(gradebook, book.to_csv(rows), force=target.force, option="--gradebook")
+            write_text(gradebook, text, force=target.force, option="--gradebook")
+        for line in said:
+            click.echo(f"Warning: {line}", err=True)
     elif len(rows) == 1:  # one file: its report, as `check FILE` prints it
         if rows[0].error:
             raise BadInput(rows[0].error)
@@ -196,6 +328,20 @@ def _mark_class(
     if len(rows) > 1 or gradebook:
         click.echo(book.summary(rows, gradebook), err=bool(gradebook))
     sys.exit(book.status(rows))
+
+
+def _gradebook_text(rows: Any, book_format: str, named: str | None) -> tuple[str, tuple[str, ...]]:
+    """The gradebook in its format, and what the teacher must be told of it. A platform's
+    column is named after the set (--exercises DIR's folder, --exercise CONFIG's file)."""
+    from ..teach import gradebook as book
+    from ..teach import platforms
+
+    if book_format == "csv":
+        return book.to_csv(rows), ()
+    import os  # only when needed, for start-up time
+
+    assignment = os.path.splitext(os.path.basename(os.path.normpath(named or "backtrace")))[0]
+    return platforms.write(rows, book_format, assignment)
 
 
 def _ask_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:

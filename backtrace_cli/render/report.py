@@ -26,7 +26,7 @@ UNANSWERED_SHOWN = 24  # names listed in the terminal (markdown: four times as m
 MARKS = {"right": "✅", "coarse": "☑️", "follows": "↪️", "wrong": "❌", "unanswered": "·"}
 
 
-def _label(v: Verdict) -> str:
+def label(v: Verdict) -> str:
     where = []
     if v.epoch != 1:
         where.append(f"epoch {v.epoch}")
@@ -37,12 +37,12 @@ def _label(v: Verdict) -> str:
 
 def _row(v: Verdict, fmt: NumberFormat) -> tuple[str, str, str, str]:
     yours = v.answer.shown.replace("-", "−") if v.answer else "—"
-    return _label(v), yours, fmt(v.expected), v.verdict
+    return label(v), yours, fmt(v.expected), v.verdict
 
 
 def _unanswered_line(report: Report, shown: int) -> str:
     """The questions left out, the first `shown` by name (JSON lists them all)."""
-    names = [_label(v) for v in report.unanswered]
+    names = [label(v) for v in report.unanswered]
     listed = ", ".join(names[:shown])
     if len(names) > shown:
         listed += f", … and {len(names) - shown} more"
@@ -70,13 +70,13 @@ def renderable(report: Report, fmt: NumberFormat) -> Any:
     wrong = [v for v in report.answered if v.kind == "wrong"]
     for n, v in enumerate(wrong):
         if n == 0:
-            parts.append(Text(f"\nFirst wrong answer: {_label(v)}", style="bold red"))
+            parts.append(Text(f"\nFirst wrong answer: {label(v)}", style="bold red"))
             parts += [Text("  " + line) for line in v.diagnosis]
         else:
             if n == 1:
                 parts.append(Text("\nOther wrong answers:", style="bold red"))
             said = "; ".join(v.mistakes) if v.mistakes else "none of the known mistakes"
-            parts.append(Text(f"  {_label(v)}: {said}"))
+            parts.append(Text(f"  {label(v)}: {said}"))
     return Group(*parts)
 
 
@@ -98,7 +98,7 @@ def markdown(report: Report, fmt: NumberFormat) -> str:
         out += [f"- Note: {escape.markdown(note)}" for note in said] + [""]
     for v in report.answered:
         if v.kind == "wrong":
-            out += [f"## Wrong: `{_label(v)}`", ""]
+            out += [f"## Wrong: `{label(v)}`", ""]
             out += [f"- {line}" for line in v.diagnosis]
             out.append("")
     return "\n".join(out).rstrip() + "\n"

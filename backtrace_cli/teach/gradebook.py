@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import models, tracing
 from ..core.errors import ConfigError, cut, quote, visible
 from ..sheet import Question, variant_of
-from . import check, homework
+from . import check, homework, points
 
 VERDICT_WORDS = {"right": "right", "coarse": "right", "follows": "follows", "wrong": "wrong"}
 COLUMNS = ("file", "student", "variant", "mark", "total", "first_wrong", "mistake")
@@ -36,13 +36,19 @@ class Row:
     report: Any = None  # check.Report; None when the file could not be read
     questions: tuple[Question, ...] = ()  # the columns this file is marked on
     error: str = ""  # why the file could not be read
+    weight: Callable[..., float] = points.one  # what each question is worth
+
+    @property
+    def score(self) -> tuple[float, float] | None:
+        """(points earned, points possible); None when the file could not be read."""
+        return None if self.report is None else points.score(self.report, self.weight)
 
     @property
     def cells(self) -> dict[str, str]:
         """The question columns: right / follows / wrong / unanswered."""
         if self.report is None:
             return {}
-        by_label = {_label(v): v.kind for v in self.report.verdicts}
+        by_label = {label(v): v.kind for v in self.report.verdicts}
         return {
             q.label: VERDICT_WORDS.get(by_label.get(q.label, ""), "unanswered")
             for q in self.questions
@@ -62,10 +68,10 @@ class Row:
         return 0 if self.report.all_right else 1
 
 
-def _label(verdict: Any) -> str:
+def label(verdict: Any) -> str:
     """A verdict's column: "delta5", "s2.o5"; a later epoch's (never a question) "e2.w45"."""
-    label = Question(verdict.sample, verdict.name, verdict.symbol).label
-    return label if verdict.epoch == 1 else f"e{verdict.epoch}.{label}"
+    column = Question(verdict.sample, verdict.name, verdict.symbol).label
+    return column if verdict.epoch == 1 else f"e{verdict.epoch}.{column}"
 
 
 def expand(paths: Iterable[str]) -> list[tuple[str, str]]:
@@ -107,6 +113,8 @@ class Marker:
     solved: dict[tuple[str, int, str | None, str, bool | None], Any] = field(default_factory=dict)
     specs: dict[str, Any] = field(default_factory=dict)  # own exercises, by name or path
     teacher: bool = False  # a gradebook: a file's `exercise:` may be a built-in name only
+    points: points.Points = points.EVERY  # --points: what each question is worth
+    weighed: dict[Any, Callable[..., float]] = field(default_factory=dict)  # by solution
 
     def mark(self, path: str, root: str | None = None) -> Row:
         """`path`'s row; `root`: the folder it was found in, which no link may lead out of."""
@@ -159,7 +167,12 @@ class Marker:
             report = replace(report, notes=(*report.notes, *self._other_variant(sheet)))
         if questions is None:
             questions = _columns(report)
-        return Row(path, student, variant, report, questions)
+        weight = self.weighed.get(key) if ident is not None else None
+        if weight is None:  # a PointsError is the teacher's: it stops the run, unlike a file's
+            weight = self.points.weights(spec, solution)
+            if ident is not None:
+                self.weighed[key] = weight
+        return Row(path, student, variant, report, questions, weight=weight)
 
     def _other_variant(self, sheet: Any) -> tuple[str, ...]:
         """With --exercise CONFIG, a file that says it answers another variant: said, both
@@ -240,20 +253,25 @@ def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Questi
 
 
 def marker(
-    folder: str | None, config: str | None, notation: str | None = None, teacher: bool = False
+    folder: str | None,
+    config: str | None,
+    notation: str | None = None,
+    teacher: bool = False,
+    weights: points.Points = points.EVERY,
 ) -> Marker:
     """A Marker for the teacher's folder, or for one config (ConfigError if unreadable).
-    `teacher`: neither, into a gradebook — each file's exercise must be a built-in name."""
+    `teacher`: neither, into a gradebook — each file's exercise must be a built-in name;
+    `weights`: --points."""
     if folder is not None:
         found = homework.read(folder)
         if notation is not None:  # a set's variants are all of one kind
             tracing.model(found.spec(found.entries[found.first])).refuse_notation(notation)
-        return Marker(folder=found, notation=notation)
+        return Marker(folder=found, notation=notation, points=weights)
     if config is None:
-        return Marker(notation=notation, teacher=teacher)
+        return Marker(notation=notation, teacher=teacher, points=weights)
     loaded = models.load(config)
     tracing.model(loaded).refuse_notation(notation)
-    return Marker(config=loaded, given=config, notation=notation)
+    return Marker(config=loaded, given=config, notation=notation, points=weights)
 
 
 def refuse_existing(path: str) -> None:
@@ -265,6 +283,25 @@ def refuse_existing(path: str) -> None:
 def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:
     """A row per file (ConfigError only for a folder that holds no answers files)."""
     return [marker.mark(path, root) for path, root in expand(paths)]
+
+
+def mark_one(paths: Sequence[str], marker: Marker) -> Row:
+    """One submission (an autograder's folder): its one answers file's row; no answers file,
+    or several, is the row's error — a submission never stops the marking."""
+    try:
+        found = expand(paths)
+    except ConfigError as err:
+        return Row(paths[0] if paths else "", "", "", error=str(err))
+    if len(found) != 1:
+        names = ", ".join(visible(os.path.basename(path)) for path, _ in found[:5])
+        more = ", …" if len(found) > 5 else ""
+        return Row(
+            paths[0],
+            "",
+            "",
+            error=f"{len(found)} answers files ({names}{more}); hand in one .yaml file",
+        )
+    return marker.mark(*found[0])
 
 
 def summary(rows: Sequence[Row], gradebook: str | None) -> str:
@@ -286,7 +323,7 @@ def summary(rows: Sequence[Row], gradebook: str | None) -> str:
             lines.append(visible(row.error))  # it names the file
             continue
         wrong = row.first_wrong
-        first = "" if wrong is None else f"; first wrong: {_label(wrong)}"
+        first = "" if wrong is None else f"; first wrong: {label(wrong)}"
         if wrong is not None and wrong.mistakes:
             first += f" ({wrong.mistakes[0]})"
         # names from the students' files: escaped (a name may hold a terminal's ESC ]52)
@@ -307,7 +344,7 @@ def status(rows: Sequence[Row]) -> int:
 _FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\u2212")
 
 
-def _safe(text: str) -> str:
+def safe(text: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (a name like =HYPERLINK(…)
     in `student:` stays a name), with its control characters escaped: a lone carriage return
     would split the row for a CSV reader, and an escape sequence would reach a terminal."""
@@ -318,7 +355,7 @@ def _safe(text: str) -> str:
 
 
 def _cell(value: object) -> object:
-    return _safe(value) if isinstance(value, str) else value
+    return safe(value) if isinstance(value, str) else value
 
 
 def to_csv(rows: Sequence[Row]) -> str:
@@ -329,7 +366,7 @@ def to_csv(rows: Sequence[Row]) -> str:
             labels.setdefault(q.label, None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, *map(_safe, labels), *LAST])
+    writer.writerow([*COLUMNS, *map(safe, labels), *LAST])
     for row in rows:
         wrong = row.first_wrong
         report = row.report
@@ -340,7 +377,7 @@ def to_csv(rows: Sequence[Row]) -> str:
             row.variant,
             "" if report is None else report.credited,
             "" if report is None else report.total,
-            "" if wrong is None else _label(wrong),
+            "" if wrong is None else label(wrong),
             "" if wrong is None or not wrong.mistakes else wrong.mistakes[0],
             *(verdicts.get(label, "") for label in labels),
             row.error,

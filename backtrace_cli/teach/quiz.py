@@ -94,7 +94,7 @@ def build(
     every = len(lines)
     if ask:  # any row check --names lists may be asked by name: a factor (∂E/∂o5) too
         rows = tuple(line.key for line in solution.lines if line.key[0] == 1)
-        lines = _chosen(spec, solution, lines, _of_sample(solution, rows, sample), ask, gradients)
+        lines = chosen(spec, solution, lines, ask, gradients, _of_sample(solution, rows, sample))
     questions = tuple(
         Question(
             n,
@@ -130,13 +130,13 @@ def _of_sample(solution: check.Solution, keys: tuple[check.Key, ...], sample: in
     return lines
 
 
-def _chosen(
+def chosen(
     spec: Any,
     solution: check.Solution,
     lines: list[Any],
-    rows: list[Any],
     ask: tuple[str, ...],
     gradients: Any,
+    rows: list[Any] | None = None,
 ) -> list[Any]:
     """The lines `ask` names: whole sections by their kind (forward, delta, …) of the
     questions `lines`, and kinds and single quantities as `exercise --ask` reads them (the
@@ -150,14 +150,14 @@ def _chosen(
         model = tracing.model(spec)
         try:  # a network's sheet reads its traced step; a graph's traces its one pass
             traced = model.trace(spec, full=True, gradients=gradients)
-            chosen = model.questions(spec, named, traced)
+            found = model.questions(spec, named, traced)
         except ValueError as err:
             raise ValueError(f"{err}; or whole sections: {', '.join(sections)}") from None
-        picked = {solution.resolve(question.key) for question in chosen}
+        picked = {solution.resolve(question.key) for question in found}
     questions = {line.key for line in lines}
     kept = [
         line
-        for line in rows
+        for line in (lines if rows is None else rows)
         if (line.section.kind in whole and line.key in questions) or line.key in picked
     ]
     if not kept:
