@@ -13,6 +13,7 @@ backward pass written out, the circuit's f = (x + y)·z and its gradients.
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import math
@@ -352,3 +353,78 @@ def test_the_same_seed_gives_the_same_bytes(runner, tmp_path):
         (tmp_path / sub).mkdir()
         made.append(write(runner, tmp_path / sub, "circuit", "qti", 2, 9).read_bytes())
     assert made[0] == made[1]
+
+
+# ---------------------------------------------------------------- docs/platforms.md
+
+
+def section(title: str) -> str:
+    text = (ROOT / "docs" / "platforms.md").read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else len(text)]
+
+
+def commands(title: str) -> list[str]:
+    blocks = re.findall(r"```bash\n(.*?)```", section(title), re.S)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def run_all(runner, lines: list[str]) -> None:
+    for line in lines:
+        assert line.startswith("backtrace "), line
+        result = runner.invoke(cli, line.split()[1:])
+        assert result.exit_code in (0, 1), (line, result.output)  # check: 1 = not all right
+
+
+def test_the_moodle_recipe_writes_what_it_says(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = commands("Moodle")
+    assert len(lines) == 2
+    run_all(runner, lines)
+    questions = moodle_questions(Path("lecture-bank.xml").read_text(encoding="utf-8"))
+    assert len(questions) == 30 and questions[0]["id"] == "lecture-s7-v01"
+    assert "<text>$course$/top/lecture</text>" in Path("lecture-bank.xml").read_text()
+    # the page's example: v01's o3 and δ4, their keys worked by hand from its drawn numbers
+    drawn = configs(runner, tmp_path, "lecture", 1, 7)["lecture-s7-v01"]
+    key = lecture_key(drawn)
+    assert round(key["o3"], 6) == 0.567093 and f"{key['delta4']:.3g}" == "0.004"
+    found = dict(blanks(questions[0]["text"]))
+    assert found["o3"] == [(0.567, 0.0005)]
+    assert [a for a, _ in found["delta4"]] == [0.004, 0.00401]
+    circuit = moodle_questions(Path("circuit-bank.xml").read_text(encoding="utf-8"))
+    assert len(circuit) == 5 and "2 decimal places" in circuit[0]["text"]
+    assert all(t == 0.005 for q in circuit for _, a in blanks(q["text"]) for _, t in a)
+
+
+def test_the_canvas_recipe_writes_a_quiz_a_variant(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = commands("Canvas")
+    assert len(lines) == 1
+    run_all(runner, lines)
+    archive = zipfile.ZipFile("lecture-quizzes.zip")
+    assert archive.namelist()[0] == "imsmanifest.xml" and len(archive.namelist()) == 5
+    one = ET.fromstring(archive.read("lecture-s7-v01/lecture-s7-v01.xml"))
+    assert len(one.findall(f".//{QTI}item")) == 1 + 23  # the text, then 23 quantities
+
+
+def test_the_combined_recipe_marks_the_quizs_variants(runner, tmp_path, monkeypatch):
+    """The folder the same seed writes has the quiz's variants: answers worked by hand for
+    v01 from the quiz's own drawn numbers are all right in `check`."""
+    monkeypatch.chdir(tmp_path)
+    drawn = configs(runner, tmp_path, "lecture", 1, 7)["lecture-s7-v01"]
+    key = lecture_key(drawn)
+    Path("answers").mkdir()
+    answers = {"variant": "lecture-s7-v01", "student": "Ada", "answers": key}
+    Path("answers", "ada.yaml").write_text(yaml.safe_dump(answers), encoding="utf-8")
+    lines = commands("What a platform quiz cannot do, and what `check` does")
+    assert len(lines) == 2
+    run_all(runner, lines)
+    with open("grades.csv", encoding="utf-8-sig", newline="") as stream:
+        (row,) = csv.DictReader(stream)
+    assert (row["student"], row["variant"], row["mark"], row["total"]) == (
+        "Ada",
+        "lecture-s7-v01",
+        "23",
+        "23",
+    )

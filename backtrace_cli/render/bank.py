@@ -24,11 +24,11 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Blank:
-    """One quantity to find: its answers-file name, its symbol in TeX, what it accepts (the
-    key at the rounding asked first, then the value carried rounded as you go, where it
-    differs)."""
+    """One quantity to find: its label as a gradebook's column (o3; s2.o3, sample 2's), its
+    symbol in TeX, what it accepts (the key at the rounding asked first, then the value
+    carried rounded as you go, where it differs)."""
 
-    name: str
+    name: str  # as `sheet.Question.label`
     symbol: str
     accepted: tuple[Accepted, ...]
 

@@ -59,7 +59,7 @@ def items(spec: Any, drawn: Any, ask: tuple[str, ...], rounding: str) -> list[It
             line = solved.line(q.key)
             if line is None:  # the sheet and the solution are one list: never, unless broken
                 raise ValueError(f"{q.name} of {v.ident} has no line in the worked solution")
-            blanks.append(Blank(q.name, written(q.symbol), accepted(line, rounding)))
+            blanks.append(Blank(q.label, written(q.symbol), accepted(line, rounding)))
         numbered = {q: token(n) for n, q in enumerate(asked)}
         sheet = render.sheet(
             traced, number, v.ident, asked, blank=numbered.__getitem__, draw=html.diagram
