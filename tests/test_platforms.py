@@ -239,6 +239,20 @@ def test_a_graphs_quiz_asks_what_ask_names_and_keys_it(runner, tmp_path):
             assert within(key[name], *accepted[0]), (name, key[name], accepted)
 
 
+def test_a_textbooks_notation_names_the_blanks_and_keeps_the_keys(runner, tmp_path):
+    """Nielsen's z^2_1 and a^2_1 are the lecture's net3 and o3 (the same numbers), his
+    δ^3_1 = ∂C/∂z is the lecture's −δ5 (δ = −∂E/∂net), and his Δw^3_11 the lecture's Δw35."""
+    drawn = configs(runner, tmp_path, "lecture", 1, 4)
+    text = write(runner, tmp_path, "lecture", "moodle", 1, 4, "--notation", "nielsen")
+    (q,) = moodle_questions(text.read_text(encoding="utf-8"))
+    key = lecture_key(drawn[q["id"]])
+    found = dict(blanks(q["text"]))
+    assert within(key["net3"], *found["z^2_1"][0]) and within(key["o3"], *found["a^2_1"][0])
+    assert within(-key["delta5"], *found["delta^3_1"][0])
+    assert within(key["dw35"], *found["dw^3_11"][0])
+    assert "\\(z^{2}_{1}\\)" in q["text"]
+
+
 # ---------------------------------------------------------------- Canvas: QTI 1.2
 
 
