@@ -369,6 +369,26 @@ def test_the_same_seed_gives_the_same_bytes(runner, tmp_path):
     assert made[0] == made[1]
 
 
+def test_a_configs_own_words_reach_both_files_as_text(runner, tmp_path):
+    """A hostile `name:` (markup, a CDATA end, an ampersand) is shown, never run or broken."""
+    source = (ROOT / "configs" / "circuit.yaml").read_text(encoding="utf-8")
+    hostile = "<script>alert(1)</script> ]]> & co"
+    config = tmp_path / "My Net.yaml"
+    config.write_text(re.sub(r"(?m)^name:.*$", f"name: {hostile!r}", source), encoding="utf-8")
+    text = write(runner, tmp_path, str(config), "moodle", 1, 0).read_text(encoding="utf-8")
+    (q,) = moodle_questions(text)
+    for part in (q["text"], q["feedback"]):  # HTML: its markup escaped
+        assert "<script" not in part
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt; &amp; co" in q["text"]
+    assert q["name"].startswith(hostile)  # the name is plain text: Moodle shows it as such
+    archive = zipfile.ZipFile(write(runner, tmp_path, str(config), "qti", 1, 0))
+    manifest = ET.fromstring(archive.read("imsmanifest.xml"))
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", manifest.get("identifier"))
+    for member in archive.namelist():
+        for mattext in ET.fromstring(archive.read(member)).iter(f"{QTI}mattext"):
+            assert "<script" not in mattext.text
+
+
 # ---------------------------------------------------------------- docs/platforms.md
 
 

@@ -10,6 +10,7 @@ an answer with a margin), the worked solution as the last one's general feedback
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from decimal import Decimal
@@ -100,7 +101,8 @@ def assessment(item: Item) -> str:
 
 def manifest(items: Sequence[Item], name: str) -> str:
     """imsmanifest.xml: a resource of type imsqti_xmlv1p2 per variant's assessment."""
-    root = ET.Element("manifest", identifier=f"backtrace-{name}", xmlns=CP)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "set"
+    root = ET.Element("manifest", identifier=f"backtrace-{slug}", xmlns=CP)
     metadata = _sub(root, "metadata")
     _sub(metadata, "schema", "IMS Content")
     _sub(metadata, "schemaversion", "1.1.3")
