@@ -418,7 +418,7 @@ def test_the_moodle_recipe_writes_what_it_says(runner, tmp_path, monkeypatch):
     run_all(runner, lines)
     questions = moodle_questions(Path("lecture-bank.xml").read_text(encoding="utf-8"))
     assert len(questions) == 30 and questions[0]["id"] == "lecture-s7-v01"
-    assert "<text>$course$/top/lecture</text>" in Path("lecture-bank.xml").read_text()
+    assert "<text>$course$/top/lecture-s7</text>" in Path("lecture-bank.xml").read_text()
     # the page's example: v01's o3 and δ4, their keys worked by hand from its drawn numbers
     drawn = configs(runner, tmp_path, "lecture", 1, 7)["lecture-s7-v01"]
     key = lecture_key(drawn)

@@ -59,4 +59,5 @@ def quiz(
     Raises as `files` does."""
     tracing.model(spec).questions(spec, ask)
     drawn = variants(spec, count, seed, rules, base)
-    return platforms.bank(spec, drawn, ask, rounding, fmt, base)
+    # one set, one category: a second seed's set of the same config imports beside it
+    return platforms.bank(spec, drawn, ask, rounding, fmt, f"{base}-s{seed}")
