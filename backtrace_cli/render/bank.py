@@ -1,5 +1,5 @@
 """A question bank for a learning platform's quiz: one item per exercise variant, its blanks
-and the numbers each blank accepts. `teach.platforms` builds it from the worked solution;
+and the numbers each blank accepts. `teach.quizbank` builds it from the worked solution;
 `moodle` and `qti` write it in each platform's format. Computes nothing."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- question sheets
 
 
-# A sheet for a learning platform's quiz (`teach.platforms`) draws its diagram as HTML and
+# A sheet for a learning platform's quiz (`teach.quizbank`) draws its diagram as HTML and
 # puts a blank where the sheet leaves a cell empty; it has no hand-in (the platform takes the
 # answers). `Blank`: the cell a question gets; `Draw`: a diagram's drawer, as `flowchart`.
 Blank = Callable[["Question"], str]
