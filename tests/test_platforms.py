@@ -286,6 +286,12 @@ def test_a_qti_package_holds_a_quiz_a_variant_with_numerical_questions(runner, t
         for item in items[1:]:
             low = float(item.find(f".//{QTI}respcondition//{QTI}vargte").text)
             high = float(item.find(f".//{QTI}respcondition//{QTI}varlte").text)
+            # Canvas's importer reads <or> (the number, or within <and> vargte/varlte) as an
+            # exact answer with margin varlte − the number: the number is the middle
+            exact = float(
+                item.find(f".//{QTI}respcondition/{QTI}conditionvar/{QTI}or/{QTI}varequal").text
+            )
+            assert high - exact == pytest.approx(exact - low)
             value = key[item.get("title")]
             assert low <= value <= high and high - low == pytest.approx(2 * half_unit_3sf(value)), (
                 item.get("title"),
