@@ -4,8 +4,10 @@ imsmanifest.xml and one assessment a variant (`<ident>/<ident>.xml`), each a qui
 Canvas keeps a quiz's questions apart — a question group draws single questions, never a
 variant's set — so a variant is a quiz of its own: a text-only question with the problem,
 the diagram and the table of what to find, then a `numerical_question` per quantity that
-takes each accepted number ± its tolerance (`vargte`/`varlte`, as Canvas's own export writes
-an answer with a margin), the worked solution as the last one's general feedback."""
+takes each accepted number ± its tolerance (the number, or `vargte`/`varlte` around it: what
+Canvas's importer reads as an exact answer with a margin), the worked solution as the last
+one's general feedback. Instructure's QTIMigrationTool converts such a package with every
+range kept."""
 
 from __future__ import annotations
 
