@@ -135,6 +135,9 @@ def blanks(body: str) -> list[tuple[str, list[tuple[float, float]]]]:
     hold them: the name's cell, then the blank's."""
     rows = re.findall(r"<code>([^<]+)</code></td><td>(\{[^{}]*NUMERICAL[^{}]*\})</td>", body)
     assert len(rows) == len(CLOZE.findall(body)) > 0
+    # where Moodle's parser starts a sub-question ({marks:TYPE:), and nowhere else: the TeX's
+    # own braces ({1}{2}, _{3}) never read as one
+    assert len(re.findall(r"\{[0-9]*:[A-Z_]+:", body)) == len(rows)
     out = []
     for name, cloze in rows:
         marks, alternatives = CLOZE.fullmatch(cloze).groups()
