@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from ..render.bank import DEFAULT_ROUNDING
+from ..render.bank import FORMATS as QUIZ_FORMATS
 from ..teach.choices import GRADEBOOKS, VISIBILITIES
 from .options import (
     FORMATS,
@@ -482,9 +484,26 @@ def _value_range(ctx: click.Context, param: click.Parameter, value: str) -> tupl
     "-o",
     "--output",
     "folder",
-    required=True,
-    metavar="DIR",
-    help="Folder for the files (created if missing).",
+    metavar="DIR|FILE",
+    help="Folder for the files (created if missing); with --format moodle or qti, the file "
+    "(moodle without -o, or -o -: standard output).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(QUIZ_FORMATS),
+    default="folder",
+    show_default=True,
+    help="folder: sheets, keys and configs; moodle: a Moodle XML question bank, a Cloze "
+    "question a variant; qti: a Canvas QTI 1.2 zip, a quiz a variant.",
+)
+@click.option(
+    "--round",
+    "rounding",
+    callback=rounding_spec,
+    metavar="SPEC",
+    help="With --format moodle or qti: the rounding answers are given to (default 3sf); "
+    "each blank takes the key ± half a unit in the last place kept.",
 )
 @click.option(
     "--range",
@@ -541,6 +560,8 @@ def exercise(
     loss_band: tuple[float, float] | None,
     force: bool,
     notation: str | None,
+    fmt: str,
+    rounding: str | None,
 ) -> None:
     """Write exercise variants: question sheets, answer keys and configs, with two indexes.
 
@@ -555,6 +576,10 @@ def exercise(
         backtrace exercise my_net.yaml --variants 5 --ask net,o,delta -o sheets
         backtrace exercise my_net.yaml --range -2,2 --loss-band 0.02,0.1 -o sheets
         backtrace exercise circuit --variants 25 --ask q,f,df/dz -o circuits
+        backtrace exercise lecture --variants 30 --format moodle -o bank.xml
+
+    --format moodle or qti writes one file a learning platform imports instead:
+    docs/platforms.md says how.
     """
     # numpy loads here, not for --help
     import os
@@ -562,10 +587,14 @@ def exercise(
     from ..teach import exercise as sets
     from ..teach import homework
 
+    _quiz_options(fmt, folder, rounding)
     spec = in_notation(load_config(config), notation)
     base = os.path.splitext(os.path.basename(config))[0]
     rules = sets.Rules(sets.Values(*value_range, places), min_magnitude, loss_band)
     try:
+        if fmt != "folder":
+            made = sets.quiz(spec, count, seed, rules, base, ask, fmt, rounding or DEFAULT_ROUNDING)
+            _write_quiz(made, folder, force, count, fmt)
         texts = sets.files(spec, count, seed, rules, base, ask)
     except sets.NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
@@ -578,6 +607,38 @@ def exercise(
         f"Wrote {count} {noun} to {folder}: publish {os.path.join(folder, 'questions')}/; "
         f"the keys are listed in {os.path.join(folder, 'index.md')}."
     )
+
+
+def _quiz_options(fmt: str, output: str | None, rounding: str | None) -> None:
+    """What each --format needs, refused before any draw: a folder or a zip needs -o; --round
+    says a platform quiz's tolerance, so a folder of sheets takes none."""
+    if fmt == "folder" and rounding:
+        raise BadInput("--round: only with --format moodle or qti (a quiz's tolerance)")
+    if fmt != "moodle" and output in (None, "-"):
+        what = "a folder: -o DIR" if fmt == "folder" else "a zip file: -o FILE.zip"
+        raise BadInput(f"--format {fmt} writes {what}")
+
+
+def _write_quiz(made: str | bytes, output: str | None, force: bool, count: int, fmt: str) -> None:
+    """Write a platform's file (or print Moodle's XML without -o), say so, exit 0."""
+    from ..core.output import write_bytes, write_text  # only when writing, for start-up time
+
+    if output in (None, "-"):
+        click.echo(made, nl=False)
+        sys.exit(0)
+    with bad_input():
+        if isinstance(made, bytes):
+            write_bytes(output, made, force=force, option="-o")
+        else:
+            write_text(output, made, force=force, option="-o")
+    noun = "variant" if count == 1 else "variants"
+    where = (
+        "Moodle: Question bank › Import, Moodle XML"
+        if fmt == "moodle"
+        else ("Canvas: Settings › Import course content, QTI .zip file")
+    )
+    click.echo(f"Wrote {count} {noun} to {output}; import it in {where}.")
+    sys.exit(0)
 
 
 COMMANDS = (check_answers, quiz, exercise)

@@ -31,6 +31,11 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
 
     An interrupted run leaves the target as it was: never half-written.
     """
+    write_bytes(path, text.encode("utf-8"), force=force, option=option)
+
+
+def write_bytes(path: str, data: bytes, *, force: bool = False, option: str = "-o") -> None:
+    """Write `data` (a zip) to `path` as `write_text` writes text: whole, or not at all."""
     target, folder = writable(path, force=force, option=option)
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
@@ -42,8 +47,8 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
         # mkstemp makes 0600: give the file the mode an ordinary open() would have (the
         # umask's), or the overwritten file's own, so that a web folder can still serve it
         os.chmod(temporary, _mode(target))
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         if not force and target.exists():  # appeared meanwhile: still never clobber

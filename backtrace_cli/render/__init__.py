@@ -57,10 +57,14 @@ def renderable(result: Any, number: NumberFormat) -> Any:
     return _drawer(result, "table")(result, number)
 
 
-def sheet(result: Any, number: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+def sheet(
+    result: Any, number: NumberFormat, ident: str, asked: Sequence[Question], **options: Any
+) -> str:
     """Variant `ident`'s question sheet, from its traced step: the problem statement and the
-    diagram of its model, a table of what to find (`asked`), how to hand in — no answers."""
-    return _drawer(result, "sheet")(result, number, ident, asked)  # type: ignore[no-any-return]
+    diagram of its model, a table of what to find (`asked`), how to hand in — no answers.
+    `options`: a platform quiz's `blank` and `draw` (`sheets.question`)."""
+    drawer = _drawer(result, "sheet")
+    return drawer(result, number, ident, asked, **options)  # type: ignore[no-any-return]
 
 
 def to_terminal(

@@ -54,7 +54,7 @@ def flowchart(diagram: Diagram, fmt: NumberFormat, title: str) -> str:
     lines += [_box(box, fmt, "  ") for box in diagram.boxes]
     for edge in diagram.edges:
         if edge.label:
-            label = quoted(_label(edge.label, fmt))
+            label = quoted(label_text(edge.label, fmt))
             lines.append(f'  {edge.source} -->|"{label}"| {edge.target}')
         else:
             lines.append(f"  {edge.source} --> {edge.target}")
@@ -72,11 +72,11 @@ def flowchart(diagram: Diagram, fmt: NumberFormat, title: str) -> str:
 
 def _box(box: Box, fmt: NumberFormat, indent: str) -> str:
     left, right = SHAPES[box.shape]
-    label = "<br/>".join(_label(line, fmt) for line in box.lines)
+    label = "<br/>".join(label_text(line, fmt) for line in box.lines)
     return f"{indent}{box.ident}{left}{quoted(label)}{right}"
 
 
-def _label(line: Label, fmt: NumberFormat) -> str:
+def label_text(line: Label, fmt: NumberFormat) -> str:
     """Words as they are, a number formatted, a formula written as text."""
     return "".join(
         p if isinstance(p, str) else text_formula(p) if isinstance(p, Formula) else fmt(p)

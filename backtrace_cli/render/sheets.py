@@ -5,13 +5,14 @@ A sheet shows the problem and what to find, never a number from its solution.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .. import tracing
 from ..graph.trace import GraphTrace
 from ..network.records import Trace
 from ..sheet import PLACEHOLDER
+from ..statement import Diagram
 from . import escape
 from .graph_formula import latex_name
 from .latex import latex_symbol, math_inline
@@ -27,14 +28,28 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- question sheets
 
 
-def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Question]) -> str:
+# A sheet for a learning platform's quiz (`teach.quizbank`) draws its diagram as HTML and
+# puts a blank where the sheet leaves a cell empty; it has no hand-in (the platform takes the
+# answers). `Blank`: the cell a question gets; `Draw`: a diagram's drawer, as `flowchart`.
+Blank = Callable[["Question"], str]
+Draw = Callable[[Diagram, NumberFormat, str], str]
+
+
+def question(
+    trace: Trace,
+    fmt: NumberFormat,
+    ident: str,
+    asked: Sequence[Question],
+    blank: Blank | None = None,
+    draw: Draw = flowchart,
+) -> str:
     """An exercise sheet: the problem, the network, and a table of what to find — no answers,
     and no number from any solution (the hint's values are placeholders)."""
     spec = trace.spec
     model = tracing.model(spec)
     statement = model.problem(spec)
     parts = [f"# Exercise {ident}", "", problem(statement, fmt), "", *notes(statement, fmt)]
-    parts += [flowchart(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
+    parts += [draw(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
     parts += ["## Conventions", "", *conventions(trace.notes), ""]
     parts += ["## Your answers", ""]
     count = len(asked)
@@ -46,14 +61,21 @@ def question(trace: Trace, fmt: NumberFormat, ident: str, asked: Sequence[Questi
         parts += ["| quantity | name in your answers file | your answer |", "| --- | --- | --- |"]
         for q in asked:
             if q.sample == sample:
-                parts.append(f"| {math_inline(latex_symbol(q.symbol))} | `{q.name}` | |")
+                symbol = math_inline(latex_symbol(q.symbol))
+                parts.append(f"| {symbol} | `{q.name}` |{_cell(q, blank)}|")
         parts.append("")
-    parts += ["## Hand in", "", *hand_in(ident, asked)]
+    if blank is None:
+        parts += ["## Hand in", "", *hand_in(ident, asked)]
     return "\n".join(parts).rstrip() + "\n"
 
 
 def graph_question(
-    trace: GraphTrace, fmt: NumberFormat, ident: str, asked: Sequence[Question]
+    trace: GraphTrace,
+    fmt: NumberFormat,
+    ident: str,
+    asked: Sequence[Question],
+    blank: Blank | None = None,
+    draw: Draw = flowchart,
 ) -> str:
     """A question sheet: the problem and the circuit without its numbers, a table of what to
     find by the names `check` reads, and how to hand in — `variant: <id>`, as a network's sheet
@@ -68,11 +90,18 @@ def graph_question(
         problem(model.problem(spec, trace), fmt),
         "",
     ]
-    parts += [flowchart(model.diagram(spec, trace, solved=False), fmt, "The circuit"), ""]
+    parts += [draw(model.diagram(spec, trace, solved=False), fmt, "The circuit"), ""]
     parts += ["| quantity | answers-file name | your value |", "| --- | --- | ---: |"]
-    parts += [f"| {math_inline(latex_name(q.symbol))} | `{q.name}` | |" for q in asked]
-    parts += ["", *hand_in(ident, asked), ""]
+    parts += [
+        f"| {math_inline(latex_name(q.symbol))} | `{q.name}` |{_cell(q, blank)}|" for q in asked
+    ]
+    parts += ["", *(hand_in(ident, asked) if blank is None else []), ""]
     return "\n".join(parts)
+
+
+def _cell(q: Question, blank: Blank | None) -> str:
+    """The answer's cell: empty on a sheet, a platform's blank in its quiz."""
+    return f" {blank(q)} " if blank else " "
 
 
 def hand_in(ident: str, asked: Sequence[Question]) -> list[str]:

@@ -21,7 +21,7 @@ from ..draws import (  # noqa: F401 (what an exercise is drawn by: tests and the
     Variant,
 )
 from ..sheet import Question, is_ident  # noqa: F401 (moved there; tests import them here)
-from . import fair, homework
+from . import fair, homework, quizbank
 
 
 def variants(spec: Any, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
@@ -42,3 +42,22 @@ def files(
     tracing.model(spec).questions(spec, ask)
     drawn = variants(spec, count, seed, rules, base)
     return homework.files(spec, drawn, seed, ask, rules)
+
+
+def quiz(
+    spec: Any,
+    count: int,
+    seed: int,
+    rules: Rules,
+    base: str,
+    ask: tuple[str, ...],
+    fmt: str,
+    rounding: str,
+) -> str | bytes:
+    """A set of `count` variants as one file a learning platform imports (`quizbank.bank`):
+    `fmt` moodle (XML text) or qti (a zip's bytes), each blank's tolerance from `rounding`.
+    Raises as `files` does."""
+    tracing.model(spec).questions(spec, ask)
+    drawn = variants(spec, count, seed, rules, base)
+    # one set, one category: a second seed's set of the same config imports beside it
+    return quizbank.bank(spec, drawn, ask, rounding, fmt, f"{base}-s{seed}")
