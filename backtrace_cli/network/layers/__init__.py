@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import activation as activation_layer
+from . import conv1d, flatten, linear, maxpool1d
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
 __all__ = [
     "KINDS",
+    "MODEL_KINDS",
     "Dense",
     "Dropout",
     "FromAbove",
@@ -82,6 +85,22 @@ class Layer(Protocol):
 
 
 KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+# The layers of a `model:` (torch's nn.Sequential), by the name its config writes: each kind's
+# module (its ARGUMENTS, `shape`, `parameter_shapes`) and its class; every activation of the
+# registry is a layer of the one generic kind (`activation.py`), its name the function's.
+# ("linear" is the layer, as torch's nn.Linear; the identity activation has no layer.)
+MODEL_KINDS: dict[str, tuple[Any, type]] = {
+    "linear": (linear, linear.Linear),
+    "conv1d": (conv1d, conv1d.Conv1d),
+    "maxpool1d": (maxpool1d, maxpool1d.MaxPool1d),
+    "flatten": (flatten, flatten.Flatten),
+    **{
+        function: (activation_layer, activation_layer.Activation)
+        for function in activation_layer.activations.NAMES
+        if function != "linear"
+    },
+}
 
 
 def stack(count: int, dropped: Sequence[object | None] | None) -> tuple[tuple[type, int], ...]:
