@@ -229,15 +229,17 @@ def _parameters(
     return tuple(out)
 
 
-def _tensor(c: Checker, path: tuple[Any, ...], value: Any, shape: tuple[int, ...]) -> Any:
-    """A nested list of exactly `shape`, each entry a number."""
-    what = f"shape {list(shape)}"
-    if not shape:
+def _tensor(
+    c: Checker, path: tuple[Any, ...], value: Any, shape: tuple[int, ...], depth: int = 0
+) -> Any:
+    """A nested list of exactly `shape`, each entry a number (`depth`: lists entered)."""
+    if depth == len(shape):
         return c.number(path, value)
-    if not isinstance(value, list) or len(value) != shape[0]:
+    if not isinstance(value, list) or len(value) != shape[depth]:
         found = f"{len(value)} entries" if isinstance(value, list) else show(value)
-        raise c.fail(path, f"found {found} where {shape[0]} are expected ({what} in all)")
-    return [_tensor(c, (*path, i), v, shape[1:]) for i, v in enumerate(value)]
+        what = "".join(f"[{n}]" for n in shape)
+        raise c.fail(path, f"found {found} where {shape[depth]} are expected: its shape is {what}")
+    return [_tensor(c, (*path, i), v, shape, depth + 1) for i, v in enumerate(value)]
 
 
 # ---------------------------------------------------------------- linear + activation: a network

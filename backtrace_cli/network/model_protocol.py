@@ -197,7 +197,7 @@ class Sequential:
 
         return save.to_config(spec, header)
 
-    answers = "graph"  # its answers are named as its rows are: y0[0,1], ∂E/∂w0[0,0,1]
+    answers = "model"  # its answers are named as its rows are: y0[0,1], dE/dw0[0,0,1]
     own_slips = True  # none named yet: the slips of #28 come with the marking issue
 
     def refuse_notation(self, book: str | None) -> None:

@@ -5,10 +5,10 @@ the shape of the tensor it takes and gives. Renderers write them."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from ..definitions.optimizers import describe
 from ..statement import Box, Diagram, Edge, Given, Sentence, Statement
+from .layers import MODEL_KINDS
 from .model_spec import ModelSpec
 
 
@@ -49,9 +49,7 @@ def diagram(spec: ModelSpec) -> Diagram:
     """A box per layer, left to right from the input, each with the shape it gives."""
     boxes = [Box("input", (("x",), (_shape(spec.input_shape),)), "stadium")]
     for n, layer in enumerate(spec.layers):
-        arguments: Any = ", ".join(
-            f"{k}={v}" for k, v in layer.arguments if k.endswith(("size", "channels", "features"))
-        )
+        arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
         lines = ((f"{layer.name}: {layer.kind}",), (arguments,), (_shape(layer.shape_out),))
         boxes.append(Box(f"layer{n}", tuple(line for line in lines if line[0]), "box"))
     edges = tuple(Edge(a.ident, b.ident) for a, b in itertools.pairwise(boxes))

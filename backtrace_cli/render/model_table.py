@@ -13,6 +13,7 @@ from rich.text import Text
 
 from ..core.errors import visible
 from ..definitions.optimizers import describe
+from ..network.layers import MODEL_KINDS
 from ..network.model_engine import FD_STEP, FD_TOLERANCE
 from .epochs import loss_curve
 from .graph_table import block_table
@@ -30,9 +31,7 @@ def shapes(spec: Any) -> list[tuple[str, str, str, str]]:
     """Each layer: its name, kind with arguments, input → output shape, its parameters."""
     out = []
     for layer in spec.layers:
-        arguments = ", ".join(
-            f"{k}={v}" for k, v in layer.arguments if k not in ("bias",) or v is False
-        )
+        arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
         kind = f"{layer.kind}({arguments})" if arguments else layer.kind
         own = [
             f"{n} {list(v.shape)}" for n, v in spec.parameters if n.rpartition(".")[0] == layer.name

@@ -33,6 +33,10 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return {}
 
 
+def written(arguments: dict[str, Any]) -> str:
+    return ""
+
+
 class Activation(NamedTuple):
     spec: LayerSpec
     function: activations.Activation

@@ -62,6 +62,16 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def written(arguments: dict[str, Any]) -> str:
+    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
+    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
+    text = f"{channels}, k={arguments['kernel_size']}"
+    for key, default in (("stride", 1), ("padding", 0)):
+        if arguments[key] != default:
+            text += f", {key} {arguments[key]}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
 class Conv1d(NamedTuple):
     spec: LayerSpec
     weight: Array
@@ -207,10 +217,11 @@ class Conv1d(NamedTuple):
 
 
 def _field_note(layer: Conv1d, t: int, length: int) -> str:
+    """Which input positions output position t reads: its receptive field."""
     positions = [u for _, u in layer.field(t, length)]
-    field = (
-        f"x[:, {positions[0]}…{positions[-1]}]" if len(positions) > 1 else f"x[:, {positions[0]}]"
-    )
-    kernel = int(layer.weight.shape[2])
-    padded = " (the rest is padding, 0)" if len(positions) < kernel else ""
+    if not positions:
+        return "receptive field all padding (0): only the bias"
+    first, last = positions[0], positions[-1]
+    field = f"x[:, {first}…{last}]" if last > first else f"x[:, {first}]"
+    padded = " (the rest is padding, 0)" if len(positions) < int(layer.weight.shape[2]) else ""
     return f"receptive field {field}{padded}"

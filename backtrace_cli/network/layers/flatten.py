@@ -31,6 +31,10 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return {}
 
 
+def written(arguments: dict[str, Any]) -> str:
+    return ""
+
+
 class Flatten(NamedTuple):
     spec: LayerSpec
     kind = "flatten"

@@ -44,6 +44,12 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def written(arguments: dict[str, Any]) -> str:
+    """Its arguments as a line of the layers' table says them: "4→1", "4→1, no bias"."""
+    text = f"{arguments['in_features']}→{arguments['out_features']}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
 def _shape(shape_in: tuple[int, ...]) -> str:
     return f"a {'×'.join(map(str, shape_in))} tensor" if len(shape_in) > 1 else f"{shape_in[0]}"
 

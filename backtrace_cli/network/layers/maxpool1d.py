@@ -39,6 +39,11 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return {}
 
 
+def written(arguments: dict[str, Any]) -> str:
+    k, stride = arguments["kernel_size"], arguments["stride"]
+    return f"k={k}" + ("" if stride == k else f", stride {stride}")
+
+
 class MaxPool1d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool1d"
