@@ -407,7 +407,8 @@ def exercise(
     base = os.path.splitext(os.path.basename(config))[0]
     rules = sets.Rules(sets.Values(*value_range, places), min_magnitude, loss_band)
     try:
-        texts = sets.files(spec, count, seed, rules, base, ask)
+        with bad_input():  # a model whose sheets are not written yet says so
+            texts = sets.files(spec, count, seed, rules, base, ask)
     except sets.NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
     except ValueError as err:

@@ -42,10 +42,13 @@ def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> 
         template = formula.template[1] if latex else formula.template[0]
         # a slot the template already brackets, "relu({x})", takes a bracketed number bare
         template = _BRACKETED.sub(
-            lambda m: m.group(0) if by_slot[m.group(1)][:1] != "(" else "{" + m.group(1) + "}",
+            lambda m: (
+                m.group(0) if by_slot.get(m.group(1), "")[:1] != "(" else "{" + m.group(1) + "}"
+            ),
             template,
         )
-        return _SLOT.sub(lambda m: by_slot[m.group(1)], template)
+        # a brace group that names no operand is the template's own LaTeX (\operatorname{relu})
+        return _SLOT.sub(lambda m: by_slot.get(m.group(1), m.group(0)), template)
     if formula.writer == "update":
         w, eta, grad = args
         return f"{w} - {eta} \\cdot {grad}" if latex else f"{w} − {eta}·{grad}"

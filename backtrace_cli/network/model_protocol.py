@@ -175,22 +175,23 @@ class Sequential:
     def complete(self, solved: Any) -> Any:
         return replace(solved, rounds_gradients=True, gradients=False)
 
-    def _not_yet(self, what: str) -> ConfigError:
+    def _not_yet(self, spec: Any, what: str) -> ConfigError:
         return ConfigError(
-            "model:",
+            spec.source,
             None,
-            None,
-            f"{what} is not yet written for a `model:` with tensor layers (issue #28)",
+            "model",
+            f"{what} is not yet written for a model with tensor layers (issue #28); `run`, "
+            "`step`, `check` and `quiz` work on it",
         )
 
     def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
-        raise self._not_yet("`backtrace exercise`")
+        raise self._not_yet(spec, "`backtrace exercise`")
 
     def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
-        raise self._not_yet("a question sheet")
+        raise self._not_yet(spec, "a question sheet")
 
     def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
-        raise self._not_yet("`backtrace exercise`")
+        raise self._not_yet(spec, "`backtrace exercise`")
 
     def to_config(self, spec: Any, header: str) -> str:
         from . import save

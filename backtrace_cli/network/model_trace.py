@@ -14,7 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
-from .layers.tensor import entry, head, row, template_pieces
+from .layers.tensor import entry, head, row, template_pieces, template_row
 from .model_spec import ModelSpec
 
 
@@ -167,10 +167,9 @@ def _optimizer_rows(
         own = line.name == line_name and line.name in opt.state
         return (f"{slot}_{w}", float(n[f"before {line.name}"] if own else n[line.name]))
 
-    def line_row(symbol_: str, text: str, line_name: str, value: float) -> Equation:
-        return row(
-            symbol_, template_pieces(text, {s: operand(s, line_name) for s in _slots(text)}), value
-        )
+    def line_row(symbol_: str, text: str, latex: str, line_name: str, value: float) -> Equation:
+        slots = {slot: operand(slot, line_name) for slot in _slots(text)}
+        return template_row(symbol_, text, latex, slots, value)
 
     rows = []
     if spec.weight_decay and w.startswith("w"):
@@ -185,9 +184,17 @@ def _optimizer_rows(
     else:
         rows.append(row(g, [(f"∂E/∂{w}", float(n["g"]))], n["g"]))
     for line in opt.lines[:-1]:
-        rows.append(line_row(f"{line.symbol}_{w}", line.text, line.name, float(n[line.name])))
+        rows.append(
+            line_row(f"{line.symbol}_{w}", line.text, line.latex, line.name, float(n[line.name]))
+        )
     rows.append(
-        line_row(f"Δ_{w}", opt.step_text(w.startswith("w")), opt.lines[-1].name, float(n["step"]))
+        line_row(
+            f"Δ_{w}",
+            opt.step_text(w.startswith("w")),
+            opt.step_latex(w.startswith("w")),
+            opt.lines[-1].name,
+            float(n["step"]),
+        )
     )
     rows.append(row(f"new {w}", [(w, before), " + ", (f"Δ_{w}", float(n["step"]))], n["new"]))
     return rows

@@ -67,10 +67,24 @@ class Activation(NamedTuple):
         f = layer.function
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
-        rows = [
-            row(ys(index), _pieces(f.output, {"net": (xs(index), x[index])}), y[index])
-            for index in np.ndindex(*x.shape)
-        ]
+        # in LaTeX the function is its definition's: \operatorname{relu}, \sigma
+        before, _, after = f.output.partition("{net}")
+        tex_before = before.replace(f.symbol, f.latex + " ", 1) if f.symbol else before
+        rows = []
+        for index in np.ndindex(*x.shape):
+            slots = {"net": (xs(index), x[index])}
+            if f.elementwise:
+                pieces = _pieces(f.output, slots)
+                latex = [tex_before, slots["net"], after]
+            else:  # softmax: e^x_k over the sum of every e^x_j, as a student writes it
+                below: list[Any] = []
+                below_tex: list[Any] = []
+                for j in range(len(x)):
+                    below += [" + " if j else "", "e^", (xs((j,)), x[j])]
+                    below_tex += [" + " if j else "", "e^{", (xs((j,)), x[j]), "}"]
+                pieces = ["e^", slots["net"], "/(", *below, ")"]
+                latex = ["e^{", slots["net"], "}/(", *below_tex, ")"]
+            rows.append(row(ys(index), pieces, y[index], latex=latex))
         rule = (
             f"each entry y = {f.output.replace('{net}', 'x')}"
             if f.elementwise

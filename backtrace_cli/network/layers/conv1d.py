@@ -208,8 +208,8 @@ class Conv1d(NamedTuple):
             Section(
                 "gradient",
                 f"Gradients · layer {name} (conv1d)",
-                "each weight's ∂E/∂w[c,i,k] = −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "
-                "positions it is used at; each bias's ∂E/∂b[c] = −Σ_t δ[c,t]",
+                "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over "
+                "the positions it is used at; each bias b[c]'s −Σ_t δ[c,t]",
                 tuple(rows),
             )
         )

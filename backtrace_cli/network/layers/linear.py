@@ -150,7 +150,7 @@ class Linear(NamedTuple):
             Section(
                 "gradient",
                 f"Gradients · layer {name} (linear)",
-                "each weight's ∂E/∂w[j,i] = −δ_j·x_i, each bias's ∂E/∂b_j = −δ_j",
+                "each weight w[j,i]'s gradient −δ_j·x_i, each bias b_j's −δ_j",
                 tuple(rows),
             )
         )

@@ -115,7 +115,7 @@ def row(
         if latex is None
         else "".join(p if isinstance(p, str) else "{" + slots[p[0]] + "}" for p in latex)
     )
-    tex = tex.replace("·", " \\cdot ").replace("−", "-")
+    tex = tex.replace("·", " \\cdot ").replace("−", "-").replace("ln ", "\\ln ")
     formula = Formula("template", tuple(operands), template=(template, tex))
     by_slot = {o.slot: o.name for o in operands}
     filled = "".join(
@@ -123,6 +123,20 @@ def row(
     )
     named = tuple((o.name, o.value) for o in operands if o.name is not None)
     return Equation(symbol, filled, named, float(value), note=note, structure=formula)
+
+
+def template_row(
+    symbol: str, text: str, latex: str, slots: dict[str, tuple[str, float]], value: float
+) -> Equation:
+    """A row from a definition's own templates, text and LaTeX, over the same named slots
+    (an optimizer's line: "{β1}·{m} + (1 − {β1})·{g}")."""
+    operands = tuple(Operand(name, float(v), slot=slot) for slot, (name, v) in slots.items())
+    formula = Formula("template", operands, template=(text, latex))
+    filled = text
+    for slot, (name, _) in slots.items():
+        filled = filled.replace("{" + slot + "}", "{" + name + "}")
+    named = tuple(dict((o.name, o.value) for o in operands if o.name is not None).items())
+    return Equation(symbol, filled, named, float(value), structure=formula)
 
 
 def products(pairs: Sequence[tuple[tuple[str, float], tuple[str, float]]]) -> list[Any]:
