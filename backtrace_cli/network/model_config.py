@@ -320,7 +320,7 @@ def _as_model(
     layers: tuple[LayerSpec, ...],
     parameters: tuple[tuple[str, Any], ...],
 ) -> ModelSpec:
-    for key in ("optimizer_state", "epochs_done", "shuffle", "train_biases", "leaky_relu_slope"):
+    for key in ("epochs_done", "shuffle", "train_biases", "leaky_relu_slope"):
         if key in data:
             raise c.fail(
                 (key,),
@@ -363,7 +363,43 @@ def _as_model(
         description=data.get("description", "") or "",
         optimizer=optimizer,
         weight_decay=decay,
+        **_optimizer_state(c, data.get("optimizer_state"), optimizer, parameters),
     )
+
+
+def _optimizer_state(
+    c: Checker, value: Any, settings: Any, parameters: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    """`optimizer_state:` as `step --save` writes it: t, and each state line's values under
+    the parameters' state-dict names and shapes (Adam's `m: {0.weight: …, 0.bias: …}`)."""
+    if value is None:
+        return {}
+    lines = settings.optimizer.state
+    root = ("optimizer_state",)
+    what = "t (updates so far)" + "".join(f", {line}: {{0.weight: …, …}}" for line in lines)
+    m = c.mapping(root, value, what)
+    for key in m:
+        if key != "t" and key not in lines:
+            valid = ", ".join(("t", *lines))
+            raise c.fail((*root, key), f"unknown key; the state of {settings.name} is {valid}")
+    if "t" not in m:
+        raise c.fail(root, "missing `t`: how many updates the state has seen")
+    t = c.integer((*root, "t"), m["t"], 0, 2**62, "a whole number of updates ≥ 0")
+    state: dict[str, list[tuple[str, Any]]] = {name: [] for name, _ in parameters}
+    for line in lines:
+        if line not in m:
+            raise c.fail(root, f"missing `{line}`; expected {what}")
+        given = c.mapping((*root, line), m[line], "the parameters' state-dict names")
+        for name, array in parameters:
+            if name not in given:
+                raise c.fail((*root, line), f"missing `{name}` {list(array.shape)}")
+            path = (*root, line, name)
+            state[name].append((line, frozen(_tensor(c, path, given[name], array.shape))))
+        for key in given:
+            if key not in state:
+                raise c.fail((*root, line, key), "not a parameter of this model")
+    held = tuple((name, tuple(values)) for name, values in state.items() if values)
+    return {"optimizer_state": held, "updates": t}
 
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:

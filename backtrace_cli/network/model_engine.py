@@ -111,18 +111,15 @@ class Moved:
 
 
 def update(
-    spec: ModelSpec,
-    gradients: dict[str, Array],
-    t: int,
-    state: dict[str, dict[str, Array]],
-    carry: Carry,
-) -> tuple[ModelSpec, tuple[Moved, ...], dict[str, dict[str, Array]]]:
-    """One update of every parameter with its gradient ∂E/∂θ (update number `t`); the state
-    (each optimizer state line's values, by parameter) before and after."""
+    spec: ModelSpec, gradients: dict[str, Array], carry: Carry
+) -> tuple[ModelSpec, tuple[Moved, ...]]:
+    """One update of every parameter with its gradient ∂E/∂θ: the model after it, with the
+    optimizer's state and count of updates, and each parameter's lines."""
     settings = spec.optimizer
-    after, moved, new_state = [], [], {}
+    t = spec.updates + 1
+    after, moved, new_state = [], [], []
     for name, value in spec.parameters:
-        own = state.get(name, {})
+        own = spec.state(name)
         before = {line: own.get(line, np.zeros_like(value)) for line in settings.optimizer.state}
         is_weight = name.endswith(".weight")
         n = optimizers.update(
@@ -139,9 +136,12 @@ def update(
         for line in settings.optimizer.state:
             n[f"before {line}"] = before[line]
         moved.append(Moved(name, value, n))
-        new_state[name] = {line: n[line] for line in settings.optimizer.state}
+        lines = tuple((line, frozen(n[line])) for line in settings.optimizer.state)
+        if lines:
+            new_state.append((name, lines))
         after.append((name, frozen(n["new"])))
-    return replace(spec, parameters=tuple(after)), tuple(moved), new_state
+    done = replace(spec, parameters=tuple(after), optimizer_state=tuple(new_state), updates=t)
+    return done, tuple(moved)
 
 
 @dataclass(frozen=True, slots=True)

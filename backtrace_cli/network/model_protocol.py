@@ -92,7 +92,7 @@ def trace(
     if verify and rounding:
         raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
     with np.errstate(all="ignore"):
-        built, _, _ = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
+        built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
     _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
     return built
 
@@ -114,23 +114,14 @@ def train(
     from . import model_trace
 
     carry = _carry(rounding)
-    state: dict[str, Any] = {}
-    t = 0
     rows, traces = [], []
     current = spec
     reason = ""
     with np.errstate(all="ignore"):
         for epoch in range(1, epochs + 1):
             shown = epoch in picked or (last and epoch == epochs)
-            built, state, t = model_trace.build(
-                current,
-                carry,
-                rounding,
-                verify and epoch == 1,
-                epoch=epoch,
-                state=state,
-                t=t,
-                sections=shown,
+            built = model_trace.build(
+                current, carry, rounding, verify and epoch == 1, epoch=epoch, sections=shown
             )
             if shown:
                 traces.append(built)

@@ -50,6 +50,17 @@ class ModelSpec:
     optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)
     weight_decay: float = 0.0
     notation: str = "lecture"  # a model's names are torch's: no book renames them
+    # the optimizer's state after `updates` updates: each state line's values ("m", "v") by
+    # parameter, shaped as it is — `step --save` writes it, so a run continues exactly
+    optimizer_state: tuple[tuple[str, tuple[tuple[str, Array], ...]], ...] = ()
+    updates: int = 0  # t: the updates made so far (bias correction)
+
+    def state(self, name: str) -> dict[str, Array]:
+        """The optimizer state's values of parameter `name`, by line (none yet: empty)."""
+        for parameter, lines in self.optimizer_state:
+            if parameter == name:
+                return dict(lines)
+        return {}
 
     @property
     def input_shape(self) -> tuple[int, ...]:

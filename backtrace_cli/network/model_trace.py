@@ -216,14 +216,11 @@ def build(
     verify: bool = False,
     inference: bool = False,
     epoch: int = 1,
-    state: dict[str, Any] | None = None,
-    t: int = 0,
     sections: bool = True,
-) -> tuple[ModelTrace, dict[str, Any], int]:
+) -> ModelTrace:
     """One epoch over the samples (an update after each), traced (its rows only if
-    `sections`: training's other epochs need the numbers alone); the optimizer state after
-    and the updates counted so far."""
-    state = {} if state is None else state
+    `sections`: training's other epochs need the numbers alone); `after` holds the model
+    with its optimizer's state."""
     steps = []
     current = spec
     checks = None
@@ -243,9 +240,8 @@ def build(
                     rows += layers[p].delta_rows(view, p)
             if verify and s == 1:
                 checks = engine.check(current, done, sample.inputs, sample.targets, symbol(current))
-            t += 1
             before = current
-            current, moved, state = engine.update(current, done.gradients, t, state, carry)
+            current, moved = engine.update(current, done.gradients, carry)
             if sections:
                 rows.append(update_section(before, moved))
         per_layer = tuple(
@@ -272,11 +268,7 @@ def build(
             )
         )
     after = mean_loss(current)
-    return (
-        ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch),
-        state,
-        t,
-    )
+    return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch)
 
 
 def mean_loss(spec: ModelSpec) -> float:

@@ -263,17 +263,13 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     data["learning_rate"] = spec.learning_rate
     data.update(_samples(spec))
     settings = spec.optimizer
-    if settings.optimizer.state:
-        raise ConfigError(
-            target,
-            None,
-            "--save",
-            f"{settings.optimizer.title}'s state (t, {', '.join(settings.optimizer.state)}) is "
-            "not yet saved for a model with tensor layers (issue #28), so `run` on the file "
-            "could not continue exactly; nothing was saved",
-        )
     if settings.name != "sgd":
         data["optimizer"] = {"name": settings.name, **dict(settings.values)}
     if spec.weight_decay:
         data["weight_decay"] = spec.weight_decay
+    if spec.optimizer_state:  # t and each state line under the state-dict names
+        state: dict[str, Any] = {"t": spec.updates}
+        for line in settings.optimizer.state:
+            state[line] = {name: dict(lines)[line].tolist() for name, lines in spec.optimizer_state}
+        data["optimizer_state"] = state
     return dump(data, header)
