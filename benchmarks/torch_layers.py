@@ -2,8 +2,9 @@
 random models of the layers this tool traces — conv1d (channels, kernel, stride, padding,
 with and without bias), the activations as layers, maxpool1d, flatten, linear — each built
 as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
-YAML). For each: the forward output, the loss, every parameter's gradient, the parameters
-after one SGD step and after one Adam step, against torch's.
+YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
+losses). For each: the forward output and loss of every sample, every parameter's gradient,
+the parameters after one SGD step and after one Adam step, against torch's.
 
 Models of linear layers and activations alone are traced as a network (`layers:` by another
 name): they are checked too, through the network's JSON trace.
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 
 from backtrace_cli import api
+from backtrace_cli.network import model_engine
 
 RTOL = 1e-9
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
@@ -62,9 +64,20 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
             loss = "mse"
         else:
             layers.append("softmax")
-    x = rng.normal(size=(c_in, length)).tolist()
-    t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
-    return layers, params, {"inputs": x, "targets": t.tolist(), "loss": loss}
+    samples = []
+    for _ in range(int(rng.integers(1, 4))):
+        x = rng.normal(size=(c_in, length))
+        t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
+        samples.append({"inputs": x.tolist(), "targets": t.tolist()})
+    if len(samples) == 1:
+        return layers, params, {**samples[0], "loss": loss}
+    # several samples: one update from their mean or summed loss (torch: the loss of the batch)
+    how = str(rng.choice(["mean", "sum"]))
+    return (
+        layers,
+        params,
+        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
+    )
 
 
 def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
@@ -129,21 +142,27 @@ def _torch_loss(loss: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def _torch_step(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
     model = _torch_model(layers, params)
-    x = torch.tensor(given["inputs"], dtype=torch.float64)
-    t = torch.tensor(given["targets"], dtype=torch.float64)
+    samples = given.get("samples") or [given]
     opt = (
         torch.optim.SGD(model.parameters(), lr=eta)
         if optimizer == "sgd"
         else torch.optim.Adam(model.parameters(), lr=eta)
     )
     opt.zero_grad()
-    y = model(x)
-    loss = _torch_loss(given["loss"], y, t)
+    ys, losses = [], []
+    for sample in samples:
+        y = model(torch.tensor(sample["inputs"], dtype=torch.float64))
+        ys.append(y.detach().numpy())
+        losses.append(
+            _torch_loss(given["loss"], y, torch.tensor(sample["targets"], dtype=torch.float64))
+        )
+    loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
     loss.backward()
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
     opt.step()
     after = {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
-    return {"y": y.detach().numpy(), "loss": float(loss.detach()), "grads": grads, "after": after}
+    each = [float(v.detach()) for v in losses]
+    return {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
 
 
 def _ours(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
@@ -153,11 +172,11 @@ def _ours(layers: list, params: dict, given: dict, optimizer: str, eta: float) -
     worked = api.trace(config)
     records = worked.records
     if hasattr(records, "after"):  # a model of tensor layers: its own trace
-        step = records.steps[0]
+        steps = records.steps
         return {
-            "y": np.asarray(step.outputs),
-            "loss": step.loss,
-            "grads": {n: np.asarray(g) for n, g in step.gradients.items()},
+            "y": np.array([np.asarray(s.outputs) for s in steps]),
+            "loss": [s.loss for s in steps],
+            "grads": model_engine.combined(records.spec, [s.gradients for s in steps]),
             "after": {n: np.asarray(v) for n, v in records.after.parameters},
         }
     data = json.loads(worked.text("json"))  # linear + activations: the network's trace
@@ -175,8 +194,8 @@ def _ours(layers: list, params: dict, given: dict, optimizer: str, eta: float) -
                     np.asarray(layer[before_key]) - after[f"{name}.{key}"]
                 ) / eta
     return {
-        "y": np.asarray(step["layers"][-1]["out"]),
-        "loss": step["loss"],
+        "y": np.asarray([step["layers"][-1]["out"]]),
+        "loss": [step["loss"]],
         "grads": grads,
         "after": after,
     }

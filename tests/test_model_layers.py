@@ -190,6 +190,28 @@ def test_conv1d_and_maxpool1d_worked_by_hand():
     assert after["0.bias"].tolist() == pytest.approx([0.3])
 
 
+@pytest.mark.parametrize("batch_gradient", ["mean", "sum"])
+def test_batch_mode_sums_each_samples_terms_before_one_update(batch_gradient):
+    """HAND's sample, and x = [0.5, −1, 2, 1] with t = [1, 0]: y = [1.5, −2.25, 0.25]; the
+    windows keep y0 = 1.5 and y2 = 0.25; δp = t − p = [−0.5, −0.25], so δy = [−0.5, 0, −0.25].
+    −∂E/∂w[0] per sample: 0.5·2 = 1 (HAND's), −0.5·0.5 + (−0.25)·2 = −0.75; −∂E/∂b: 0.5 and
+    −0.75. Batch: their mean (or sum), one update after both samples."""
+    second = {"inputs": [[0.5, -1.0, 2.0, 1.0]], "targets": [1.0, 0.0]}
+    first = {"inputs": HAND["inputs"], "targets": HAND["targets"]}
+    data = {k: v for k, v in HAND.items() if k not in ("inputs", "targets")}
+    data |= {"samples": [first, second], "mode": "batch", "batch_gradient": batch_gradient}
+    records = api.trace(data, verify=True).records
+    scale = 0.5 if batch_gradient == "mean" else 1.0
+    rows = {r.symbol: r for _, r in records.steps[1].equations()}
+    assert rows["∂E/∂w0[0,0,0]"].value == pytest.approx(-scale * (1.0 - 0.75))
+    assert rows["∂E/∂b0[0]"].value == pytest.approx(-scale * (0.5 - 0.75))
+    assert "{x[0,0]⁽2⁾}" in rows["∂E/∂w0[0,0,0]"].formula  # each sample's own values
+    assert not any(r.symbol.startswith("∂E/") for _, r in records.steps[0].equations())
+    after = dict(records.after.parameters)["0.bias"][0]
+    assert after == pytest.approx(0.25 - 0.1 * -scale * (0.5 - 0.75))  # one update, η = 0.1
+    assert all(c.agrees for c in records.checks)  # the batch's loss, by finite differences
+
+
 def test_the_trace_names_the_receptive_field_the_kept_input_and_where_the_gradient_goes():
     sections = api.trace(HAND).records.steps[0].sections
     rows = {row.symbol: row for section in sections for row in section.rows}
@@ -348,7 +370,18 @@ def test_the_markdown_parses_with_katex_and_fits_a_900_pixel_page():
     assert max(widths([tex for tex, display in math_ if display])) <= 900
 
 
-def test_every_row_of_every_layer_kind_is_its_formula_and_its_markdown_parses():
+BATCH_OF_EVERY_KIND = {k: v for k, v in EVERY_KIND.items() if k not in ("inputs", "targets")}
+BATCH_OF_EVERY_KIND |= {
+    "mode": "batch",
+    "samples": [
+        {"inputs": EVERY_KIND["inputs"], "targets": EVERY_KIND["targets"]},
+        {"inputs": [[0.3, -0.7, 0.1], [-0.2, 0.6, 0.5]], "targets": [0.2, 0.3, 0.5]},
+    ],
+}
+
+
+@pytest.mark.parametrize("data", [EVERY_KIND, BATCH_OF_EVERY_KIND], ids=["online", "batch"])
+def test_every_row_of_every_layer_kind_is_its_formula_and_its_markdown_parses(data):
     """What marking and the renderers rely on: each row's formula, evaluated through the
     operations' own definitions, gives its value (softmax's e^x/Σ, tanh's (1 − y²), Adam's
     lines); and every equation parses with KaTeX."""
@@ -356,7 +389,7 @@ def test_every_row_of_every_layer_kind_is_its_formula_and_its_markdown_parses():
 
     from backtrace_cli import formula
 
-    worked = api.trace(EVERY_KIND, verify=True)
+    worked = api.trace(data, verify=True)
     for step in worked.records.steps:
         for _, row in step.equations():
             value = formula.evaluate(formula.parse(row.formula), row.values())

@@ -332,11 +332,6 @@ def _as_model(
             ("notation",),
             "a model's names are torch's (y0[c,t], w0[c,i,k]); no book renames them yet",
         )
-    if data.get("mode", "online") != "online":
-        raise c.fail(
-            ("mode",),
-            f"online only, so far, for a model with {_tensor_kinds(layers)} layers (issue #28)",
-        )
     loss = c.choice(("loss",), data.get("loss", "half_sse"), loss_functions.NAMES)
     definition = loss_functions.get(loss)
     if definition.outputs and layers[-1].kind not in definition.outputs:
@@ -360,6 +355,10 @@ def _as_model(
         loss=loss,
         learning_rate=eta,
         samples=_samples(c, data, layers),
+        mode=c.choice(("mode",), data.get("mode", "online"), network_config.MODES),
+        batch_gradient=c.choice(
+            ("batch_gradient",), data.get("batch_gradient", "mean"), network_config.BATCH_GRADIENTS
+        ),
         description=data.get("description", "") or "",
         optimizer=optimizer,
         weight_decay=decay,

@@ -4,7 +4,7 @@ optimizer's update (`definitions.optimizers`, torch.optim's formulas), finite di
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -155,10 +155,28 @@ class Check:
     agrees: bool
 
 
+def combined(spec: ModelSpec, gradients: Sequence[dict[str, Array]]) -> dict[str, Array]:
+    """The gradient an update takes: one sample's (online), or the batch's mean or sum."""
+    if len(gradients) == 1:
+        return gradients[0]
+    scale = 1.0 / len(gradients) if spec.batch_gradient == "mean" else 1.0
+    return {name: scale * sum(g[name] for g in gradients) for name in gradients[0]}
+
+
+def batch_loss(spec: ModelSpec, parameters: dict[str, Array], samples: Sequence[Any]) -> float:
+    """The loss an update descends: one sample's, or the batch's mean or sum."""
+    losses = [loss_of(spec, parameters, s.inputs, s.targets) for s in samples]
+    return sum(losses) / (len(losses) if spec.batch_gradient == "mean" else 1)
+
+
 def check(
-    spec: ModelSpec, done: Pass, x: Array, t: Array, symbol: Callable[[str, tuple[int, ...]], str]
+    spec: ModelSpec,
+    gradients: dict[str, Array],
+    samples: Sequence[Any],
+    symbol: Callable[[str, tuple[int, ...]], str],
 ) -> tuple[Check, ...]:
-    """Every parameter entry's gradient against [E(θ + h) − E(θ − h)]/2h."""
+    """Every parameter entry's gradient against [E(θ + h) − E(θ − h)]/2h, E the loss of the
+    update's samples (one, or the batch's mean or sum)."""
     base = {name: np.array(value) for name, value in spec.parameters}
     out = []
     for name, value in spec.parameters:
@@ -168,10 +186,10 @@ def check(
                 moved = dict(base)
                 moved[name] = base[name].copy()
                 moved[name][index] += h
-                return loss_of(spec, moved, x, t)
+                return batch_loss(spec, moved, samples)
 
             numeric = (shifted(FD_STEP) - shifted(-FD_STEP)) / (2 * FD_STEP)
-            backprop = float(done.gradients[name][index])
+            backprop = float(gradients[name][index])
             difference = abs(numeric - backprop) / max(abs(numeric), abs(backprop), 1e-12)
             agrees = abs(numeric - backprop) <= FD_TOLERANCE * abs(numeric) + 1e-8
             out.append(Check(symbol(name, index), backprop, numeric, difference, agrees))

@@ -14,7 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
-from .layers.tensor import entry, head, row, template_pieces, template_row
+from .layers.tensor import entry, head, negated, row, template_pieces, template_row
 from .model_spec import ModelSpec
 
 
@@ -209,6 +209,47 @@ def _slots(text: str) -> list[str]:
 # ---------------------------------------------------------------- one step
 
 
+def gradient_sections(views: list[Any], p: int) -> list[Section]:
+    """Layer p's parameters' gradients: −(its terms) for one sample; over a batch, the
+    samples' terms summed, averaged where the batch gradient is the mean."""
+    view = views[-1]
+    layer = view.layers[p]
+    if not hasattr(layer, "gradient_terms"):
+        return []
+    spec = view.spec
+    per_sample = [layer.gradient_terms(v, p) for v in views]
+    grads = engine.combined(spec, [v.gradients[p] for v in views])
+    rows = []
+    for n, (key, index, pieces) in enumerate(per_sample[0]):
+        name = view.parameter(p, "w" if key == "weight" else "b")(index)
+        if len(views) == 1:
+            written = negated(pieces)
+        else:
+            mean = spec.batch_gradient == "mean"
+            written = [f"−(1/{len(views)})·(" if mean else "−("]
+            for s, terms in enumerate(per_sample):
+                # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
+                tagged = [_tagged(piece, s + 1) for piece in terms[n][2]]
+                written += [" + " if s else "", "(", *tagged, ")"]
+            written.append(")")
+        rows.append(row(f"∂E/∂{name}", written, -grads[key][index]))
+    title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
+    rule = layer.GRADIENT_RULE
+    if len(views) > 1:
+        how = (
+            f"averaged over the {len(views)} samples"
+            if spec.batch_gradient == "mean"
+            else (f"summed over the {len(views)} samples")
+        )
+        rule += f"; {how} (batch: one update)"
+    return [Section("gradient", title, rule, tuple(rows))]
+
+
+def _tagged(piece: Any, sample: int) -> Any:
+    """An operand of sample `sample`'s terms named as that sample's: x[0,1] → x[0,1]⁽2⁾."""
+    return piece if isinstance(piece, str) else (f"{piece[0]}⁽{sample}⁾", piece[1])
+
+
 def build(
     spec: ModelSpec,
     carry: Any,
@@ -218,31 +259,44 @@ def build(
     epoch: int = 1,
     sections: bool = True,
 ) -> ModelTrace:
-    """One epoch over the samples (an update after each), traced (its rows only if
-    `sections`: training's other epochs need the numbers alone); `after` holds the model
-    with its optimizer's state."""
-    steps = []
+    """One epoch over the samples — an update after each (online), or one after all of them
+    (batch, in the last sample's step) — traced (its rows only if `sections`: training's
+    other epochs need the numbers alone); `after` holds the model with its optimizer's state."""
+    batch = spec.mode == "batch"
+    steps: list[ModelStep] = []
     current = spec
     checks = None
     count = len(spec.samples)
+    passes: list[engine.Pass] = []
     for s, sample in enumerate(spec.samples, start=1):
         layers = engine.build(current)
         done = engine.run(current, layers, sample.inputs, sample.targets, carry)
         view = done.view
+        passes.append(done)
         rows: list[Section] = []
         if sections:
             for p, layer in enumerate(layers):
                 rows += layer.forward_rows(view, p)
             rows += loss_sections(done)
-        if not inference:
-            if sections:
-                for p in range(len(layers) - 1, -1, -1):
-                    rows += layers[p].delta_rows(view, p)
-            if verify and s == 1:
-                checks = engine.check(current, done, sample.inputs, sample.targets, symbol(current))
+        update = not inference and (not batch or s == count)
+        if not inference and sections:
+            for p in range(len(layers) - 1, -1, -1):
+                rows += layers[p].delta_rows(view, p)
+                if not batch:
+                    rows += gradient_sections([view], p)
+        if update:
+            gradients = engine.combined(
+                current, [d.gradients for d in passes[-count if batch else -1 :]]
+            )
+            if verify and checks is None:
+                samples = spec.samples if batch else [sample]
+                checks = engine.check(current, gradients, samples, symbol(current))
             before = current
-            current, moved = engine.update(current, done.gradients, carry)
+            current, moved = engine.update(current, gradients, carry)
             if sections:
+                if batch:
+                    for p in range(len(layers) - 1, -1, -1):
+                        rows += gradient_sections([d.view for d in passes], p)
                 rows.append(update_section(before, moved))
         per_layer = tuple(
             {
@@ -253,11 +307,14 @@ def build(
             }
             for p in range(len(layers))
         )
+        heading = f"Epoch {epoch} · sample {s} of {count}"
+        if batch:
+            heading += " (batch: one update after all samples)"
         steps.append(
             ModelStep(
                 epoch,
                 s,
-                f"Epoch {epoch} · sample {s} of {count}",
+                heading,
                 tuple(rows),
                 sample.inputs,
                 sample.targets,

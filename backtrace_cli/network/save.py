@@ -262,6 +262,8 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     data["loss"] = spec.loss
     data["learning_rate"] = spec.learning_rate
     data.update(_samples(spec))
+    if spec.mode == "batch":
+        data.update(mode="batch", batch_gradient=spec.batch_gradient)
     settings = spec.optimizer
     if settings.name != "sgd":
         data["optimizer"] = {"name": settings.name, **dict(settings.values)}

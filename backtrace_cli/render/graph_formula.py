@@ -85,6 +85,9 @@ def latex_name(name: str) -> str:
         return ("{" + base + "}" if "^" in base else base) + "^{\\text{new}}"
     if name.startswith("∂"):
         return _latex_gradient(name)
+    tagged = re.fullmatch(r"(.+)⁽(\d+)⁾", name)  # a model's batch: sample 2's x[0,1]⁽2⁾
+    if tagged:
+        return "{" + latex_name(tagged.group(1)) + "}^{\\langle " + tagged.group(2) + "\\rangle}"
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return _latex_entry(*indexed.groups())

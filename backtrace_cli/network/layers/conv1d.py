@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, negated, products, row
+from .tensor import TORCH_NAMES, ModelView, products, row, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -156,12 +156,40 @@ class Conv1d(NamedTuple):
             Section("forward", f"Forward · layer {layer.spec.name} (conv1d)", rule, tuple(rows))
         ]
 
+    GRADIENT_RULE = (
+        "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "
+        "positions it is used at; each bias b[c]'s −Σ_t δ[c,t]"
+    )
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """Each parameter entry's −∂E/∂θ as its row writes it: w[c,i,k]: Σ_t δ[c,t]·x[i, u]
+        over the positions it was used at; b[c]: Σ_t δ[c,t]."""
+        layer: Conv1d = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        xs, ds = view.name(p - 1), view.delta(p)
+        out = []
+        for c, i, k in np.ndindex(*layer.weight.shape):
+            pairs = [
+                ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
+                for t in range(d.shape[1])
+                for kk, u in layer.field(t, x.shape[1])
+                if kk == k
+            ]
+            out.append(("weight", (c, i, k), products(pairs)))
+        if layer.bias is not None:
+            for c in range(d.shape[0]):
+                out.append(
+                    ("bias", (c,), summed([(ds((c, t)), d[c, t]) for t in range(d.shape[1])]))
+                )
+        return out
+
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
         layer: Conv1d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
-        xs, ds, below = view.name(p - 1), view.delta(p), view.delta(p - 1)
-        w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        ds, below = view.delta(p), view.delta(p - 1)
+        w = view.parameter(p, "w")
         name = layer.spec.name
         sections = []
         sent = view.sent[p]
@@ -185,34 +213,6 @@ class Conv1d(NamedTuple):
                     tuple(rows),
                 )
             )
-        grads = view.gradients[p]
-        rows = []
-        for c, i, k in np.ndindex(*layer.weight.shape):
-            pairs = [
-                ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
-                for t in range(d.shape[1])
-                for kk, u in layer.field(t, x.shape[1])
-                if kk == k
-            ]
-            rows.append(
-                row(f"∂E/∂{w((c, i, k))}", negated(products(pairs)), -grads["weight"][c, i, k])
-            )
-        if layer.bias is not None:
-            for c in range(d.shape[0]):
-                terms = [(ds((c, t)), d[c, t]) for t in range(d.shape[1])]
-                pieces = negated(
-                    [x for n, term in enumerate(terms) for x in ([" + "] if n else []) + [term]]
-                )
-                rows.append(row(f"∂E/∂{b((c,))}", pieces, -grads["bias"][c]))
-        sections.append(
-            Section(
-                "gradient",
-                f"Gradients · layer {name} (conv1d)",
-                "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over "
-                "the positions it is used at; each bias b[c]'s −Σ_t δ[c,t]",
-                tuple(rows),
-            )
-        )
         return sections
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, negated, products, row
+from .tensor import TORCH_NAMES, ModelView, products, row
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -104,12 +104,29 @@ class Linear(NamedTuple):
             )
         ]
 
+    GRADIENT_RULE = "each weight w[j,i]'s gradient −δ_j·x_i, each bias b_j's −δ_j"
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """Each parameter entry's −∂E/∂θ as its row writes it: w[j,i]: δ_j·x_i; b_j: δ_j."""
+        layer: Linear = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        xs, ds = view.name(p - 1), view.delta(p)
+        out = [
+            ("weight", (j, i), [(ds((j,)), d[j]), "·", (xs((i,)), x[i])])
+            for j in range(len(d))
+            for i in range(len(x))
+        ]
+        if layer.bias is not None:
+            out += [("bias", (j,), [(ds((j,)), d[j])]) for j in range(len(d))]
+        return out
+
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
         layer: Linear = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
-        xs, ds, below = view.name(p - 1), view.delta(p), view.delta(p - 1)
-        w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        ds, below = view.delta(p), view.delta(p - 1)
+        w = view.parameter(p, "w")
         name = view.spec.layers[p].name
         sections = []
         sent = view.sent[p]
@@ -132,26 +149,4 @@ class Linear(NamedTuple):
                     tuple(rows),
                 )
             )
-        grads = view.gradients[p]
-        rows = []
-        for j in range(len(d)):
-            for i in range(len(x)):
-                rows.append(
-                    row(
-                        f"∂E/∂{w((j, i))}",
-                        negated([(ds((j,)), d[j]), "·", (xs((i,)), x[i])]),
-                        -grads["weight"][j, i],
-                    )
-                )
-        if layer.bias is not None:
-            for j in range(len(d)):
-                rows.append(row(f"∂E/∂{b((j,))}", negated([(ds((j,)), d[j])]), -grads["bias"][j]))
-        sections.append(
-            Section(
-                "gradient",
-                f"Gradients · layer {name} (linear)",
-                "each weight w[j,i]'s gradient −δ_j·x_i, each bias b_j's −δ_j",
-                tuple(rows),
-            )
-        )
         return sections
