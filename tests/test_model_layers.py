@@ -482,3 +482,31 @@ def test_what_is_not_yet_written_for_a_tensor_model_says_so_with_exit_2(runner, 
         "Error: built-in example 'conv1d', model: a question sheet is not yet written for a "
         "model with tensor layers (issue #28); `run`, `step`, `check` and `quiz` work on it\n",
     )
+
+
+def test_a_wide_tensors_rows_are_cut_unless_full_and_the_json_has_them_all(runner):
+    """Three channels of 6 positions: 18 rows a section, the first 12 shown, as a wide
+    layer's units are summarised."""
+    data = dict(EVERY_KIND)
+    conv = {"in_channels": 2, "out_channels": 3, "kernel_size": 2, "padding": 1}
+    data["model"] = [
+        {"conv1d": conv},
+        "relu",
+        "flatten",
+        {"linear": {"in_features": 18, "out_features": 2}},
+    ]
+    data["parameters"] = {
+        "0.weight": np.linspace(-1, 1, 12).reshape(3, 2, 2).tolist(),
+        "0.bias": [0.1, 0.2, -0.3],
+        "3.weight": np.linspace(-0.5, 0.5, 36).reshape(2, 18).tolist(),
+        "3.bias": [0.0, 0.1],
+    }
+    data |= {"loss": "mse", "optimizer": "sgd", "targets": [0.5, -0.5]}
+    data["inputs"] = [[1.0, 0.2, -0.5, 0.9, 0.4], [0.9, 0.4, -1.2, 0.3, -0.1]]  # 2 × 5: 6 out
+    text = api.trace(data).text("table")
+    assert "… 6 more rows of 18 (`--full` shows them)" in text
+    row = re.compile(r"^y1\[2,3\] +relu", re.M)  # relu's 16th row: cut, unless --full
+    assert not row.search(text) and re.search(r"^y1\[1,3\] +relu", text, re.M)
+    assert row.search(api.trace(data, full=True).text("table"))
+    equations = api.trace(data).json()["steps"][0]["equations"]
+    assert sum(e["symbol"].startswith("y1[") for e in equations) == 18

@@ -76,6 +76,7 @@ def trace(
     *,
     inference: bool = False,
     verify: bool = False,
+    full: bool = False,
     **_: Any,
 ) -> Any:
     import numpy as np
@@ -93,6 +94,7 @@ def trace(
         raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
     with np.errstate(all="ignore"):
         built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
+    built = replace(built, full=full)
     _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
     return built
 
@@ -105,6 +107,7 @@ def train(
     *,
     until_loss: float | None = None,
     rounding: str | None = None,
+    full: bool = False,
     progress: Callable[[int], None] | None = None,
     verify: bool = False,
     **_: Any,
@@ -124,7 +127,7 @@ def train(
                 current, carry, rounding, verify and epoch == 1, epoch=epoch, sections=shown
             )
             if shown:
-                traces.append(built)
+                traces.append(replace(built, full=full))
             loss = float(np.mean([s.loss for s in built.steps]))
             rows.append(EpochRow(epoch, loss, built.loss_after))
             _diverged(spec, built.loss_after)

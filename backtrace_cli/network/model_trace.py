@@ -52,6 +52,7 @@ class ModelTrace:
     checks: tuple[engine.Check, ...] | None = None
     inference: bool = False
     epoch: int = 1
+    full: bool = False  # every row of a long section shown (the renderers elide, JSON never)
 
     @property
     def blocks(self) -> tuple[Section, ...]:

@@ -13,7 +13,16 @@ from .graph_formula import latex_name
 from .graph_markdown import block_markdown
 from .latex import math_inline
 from .mermaid import flowchart
-from .model_table import CONVENTION, closing, describe_line, shapes, shown, summary, verify_note
+from .model_table import (
+    CONVENTION,
+    closing,
+    describe_line,
+    shapes,
+    shown,
+    shown_sections,
+    summary,
+    verify_note,
+)
 from .numbers import NumberFormat
 from .problem import problem
 
@@ -41,7 +50,7 @@ def _steps(trace: ModelTrace, fmt: NumberFormat, level: str) -> list[str]:
         parts += [f"*Every carried value rounded to {describe(trace.rounding)}.*", ""]
     for step in trace.steps:
         parts += [f"{level} {step.heading}", ""]
-        for section in step.sections:
+        for section in shown_sections(step.sections, trace.full):
             parts.append(block_markdown(section, fmt))
     if trace.checks is not None:
         parts += [f"{level} Gradient check · central finite differences", ""]

@@ -67,6 +67,26 @@ CONVENTION = (
 )
 
 
+SHOWN_ROWS = 16  # a section longer than this shows its first SHOWN_HEAD rows (unless --full)
+SHOWN_HEAD = 12
+
+
+def shown_sections(sections: Any, full: bool) -> list[Any]:
+    """Each section as it is drawn: a long one (a wide tensor's) cut to its first rows and a
+    note of how many more — all of them with `--full`, and always in the JSON."""
+    from dataclasses import replace
+
+    out = []
+    for section in sections:
+        rows = section.rows
+        if full or len(rows) <= SHOWN_ROWS:
+            out.append(section)
+            continue
+        note = f"… {len(rows) - SHOWN_HEAD} more rows of {len(rows)} (`--full` shows them)"
+        out.append(replace(section, rows=rows[:SHOWN_HEAD], note=note))
+    return out
+
+
 def layers_table(spec: Any) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("layer", "kind", "shape", "parameters"):
@@ -120,7 +140,7 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
                 style="dim",
             )
         )
-        for section in step.sections:
+        for section in shown_sections(step.sections, trace.full):
             parts += [Text(""), block_table(section, fmt)]
     if trace.checks is not None:
         parts += [Text(""), _verify(trace, fmt)]
