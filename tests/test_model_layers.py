@@ -479,7 +479,7 @@ def test_what_is_not_yet_written_for_a_tensor_model_says_so_with_exit_2(runner, 
     result = runner.invoke(cli, ["exercise", "conv1d", "-o", str(tmp_path / "sheets")])
     assert (result.exit_code, result.output) == (
         2,
-        "Error: built-in example 'conv1d', model: a question sheet is not yet written for a "
+        "Error: built-in example 'conv1d', model: `backtrace exercise` is not yet written for a "
         "model with tensor layers (issue #28); `run`, `step`, `check` and `quiz` work on it\n",
     )
 
@@ -510,3 +510,19 @@ def test_a_wide_tensors_rows_are_cut_unless_full_and_the_json_has_them_all(runne
     assert row.search(api.trace(data, full=True).text("table"))
     equations = api.trace(data).json()["steps"][0]["equations"]
     assert sum(e["symbol"].startswith("y1[") for e in equations) == 18
+
+
+def test_quiz_asks_a_row_or_a_whole_tensor_of_a_model(runner):
+    """--ask y0[0,0],delta1: one conv output (its index's comma is not a separator) and
+    every δ of layer 1's output (10 entries): 11 questions."""
+    rows = _rows(api.trace("conv1d").records)
+    answers = [rows["y0[0,0]"]] + [rows[f"δ1[{c},{t}]"] for c in range(2) for t in range(5)]
+    typed = "".join(f"{v!r}\n" for v in answers)
+    result = runner.invoke(cli, ["quiz", "conv1d", "--ask", "y0[0,0],delta1"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "11 of 74 equations" in result.output and "11 of 11" in result.output
+    wrong = runner.invoke(cli, ["quiz", "conv1d", "--ask", "z9"], input="")
+    assert wrong.exit_code == 2
+    assert "'z9' is not a quantity of this model; ask for a row (y0[0,1]) or a tensor: y0," in (
+        wrong.output
+    )

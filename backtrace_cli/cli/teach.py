@@ -187,7 +187,12 @@ def _mark_class(
 
 def _ask_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     """--ask: the comma-separated names, kinds or sections, as `quiz` and `exercise` read it."""
-    return tuple(a.strip() for a in value.split(",") if a.strip()) if value else ()
+    if not value:
+        return ()
+    import re  # only when --ask is given, for start-up time
+
+    # a comma inside brackets is a tensor entry's index: y0[0,1] is one quantity
+    return tuple(a.strip() for a in re.split(r",(?![^\[]*\])", value) if a.strip())
 
 
 @click.command()

@@ -182,7 +182,9 @@ class Sequential:
         raise self._not_yet(spec, "`backtrace exercise`")
 
     def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
-        raise self._not_yet(spec, "a question sheet")
+        from . import model_names
+
+        return model_names.questions(trace(spec, full=True) if records is None else records, ask)
 
     def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
         raise self._not_yet(spec, "`backtrace exercise`")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -24,6 +23,7 @@ from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
 from ..graph import sheet as graph_sheet
+from ..network import model_names
 from ..sheet import PLACEHOLDER, Question
 from ..solution import UNRESOLVED, Key
 
@@ -86,30 +86,10 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     notation.ascii_spelling,
     graph_sheet.meaning,
 )
-# a `model:` of tensor layers: its names are its rows' (y0[0,1], δ1[0,3], ∂E/∂w0[0,0,1],
-# new b4[0]), typed with delta, d and mhat for δ, ∂ and m̂ as a keyboard types them
-_TYPED = (("∂", "d"), ("δ", "delta"), ("Δ", "Delta"), ("m̂", "mhat"), ("v̂", "vhat"))
-
-
-def _model_symbol(name: str) -> str:
-    """An answers file's name for a model's row: dE/dw0[0,0,1] → ∂E/∂w0[0,0,1]."""
-    name = " ".join(str(name).split())
-    for symbol, typed in reversed(_TYPED):
-        if symbol == "∂":
-            name = re.sub(r"^d(\w+)/d", r"∂\1/∂", name)
-        else:
-            name = re.sub(rf"(^|[ _]){typed}(?=[\w\[])", rf"\g<1>{symbol}", name)
-    return name
-
-
-def _model_name(symbol: str) -> str:
-    for mark, typed in _TYPED:
-        symbol = symbol.replace(mark, typed)
-    return symbol
 
 
 def _model_no_such(name: str, symbols: list[str]) -> str:
-    names = [_model_name(s) for s in dict.fromkeys(symbols)]
+    names = [model_names.typed(s) for s in dict.fromkeys(symbols)]
     return f"this model has no {name}; it has {', '.join(names[:14])}" + (
         ", …" if len(names) > 14 else ""
     )
@@ -118,13 +98,13 @@ def _model_no_such(name: str, symbols: list[str]) -> str:
 MODEL = Reading(
     "model",
     GRAPH.keys,
-    _model_symbol,
+    model_names.symbol_of,
     "a model's answers file",
     "`answers: {y0[0,1]: 0.35, delta1[0,3]: -0.048}`",
     _model_no_such,
-    _model_name,
-    lambda asked: Question(1, asked.name, _model_symbol(asked.name)),
-    _model_name,
+    model_names.typed,
+    lambda asked: Question(asked.sample, asked.name, model_names.symbol_of(asked.name)),
+    model_names.typed,
     lambda symbol: None,
 )
 READINGS = {"network": NETWORK, "graph": GRAPH, "model": MODEL}  # by the model's `answers`
