@@ -35,6 +35,7 @@ __all__ = [
     "FromAbove",
     "FromLoss",
     "Layer",
+    "TensorLayer",
     "build",
     "stack",
 ]
@@ -85,6 +86,36 @@ class Layer(Protocol):
 
 
 KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+
+class TensorLayer(Protocol):
+    """A layer of a `model:` (torch's nn.Sequential): one sample's tensor in, one out, no
+    batch dimension. Its module gives ARGUMENTS, shape(arguments, shape_in),
+    parameter_shapes(arguments) and written(arguments) for the config reader; the class runs
+    and writes it (docs/layers.md, "A tensor layer's members"). Same sign as `Layer`: δ is
+    −∂E/∂(its output), its gradients −∂E/∂θ."""
+
+    kind: str
+    NAMES: Mapping[str, Names]  # none yet: a model's names are torch's
+
+    @property
+    def parameters(self) -> dict[str, Array]: ...
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Any]: ...
+
+    def backward(
+        self, cache: Any, upstream: Array, carry: Carry, below: bool = True
+    ) -> tuple[Array | None, dict[str, Array]]: ...
+
+    @staticmethod
+    def forward_rows(view: Any, p: int) -> list[Section]: ...
+
+    @staticmethod
+    def delta_rows(view: Any, p: int) -> list[Section]:
+        """The δ of its input, each entry from the δ above; a layer with parameters also has
+        GRADIENT_RULE and gradient_terms(view, p): each entry's −∂E/∂θ as its row writes it."""
+        ...
+
 
 # The layers of a `model:` (torch's nn.Sequential), by the name its config writes: each kind's
 # module (its ARGUMENTS, `shape`, `parameter_shapes`) and its class; every activation of the
