@@ -36,6 +36,16 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
 _Dumper.add_representer(list, _represent_list)
 
 
+class _Inline(dict):  # type: ignore[type-arg]
+    """A mapping written on one line: a `model:` layer's arguments, as torch's call reads."""
+
+
+_Dumper.add_representer(
+    _Inline,
+    lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
+)
+
+
 def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> str:
     """YAML text that `config.load` reads back to this exact network (floats round-trip).
     A network whose parameters left float64 (training diverged) is refused: a config of
@@ -140,7 +150,7 @@ def model_layers(layers: Sequence[Any]) -> list[Any]:
                 default = layer.argument("kernel_size")
             if value != default:
                 arguments[key] = value
-        out.append({layer.kind: arguments} if arguments else layer.kind)
+        out.append({layer.kind: _Inline(arguments)} if arguments else layer.kind)
     return out
 
 
