@@ -526,3 +526,18 @@ def test_quiz_asks_a_row_or_a_whole_tensor_of_a_model(runner):
     assert "'z9' is not a quantity of this model; ask for a row (y0[0,1]) or a tensor: y0," in (
         wrong.output
     )
+
+
+def test_a_null_argument_is_not_a_whole_number_not_a_default():
+    """Only maxpool1d's stride takes null (torch's stride=None: the kernel size); found by
+    fuzzing the conv1d example."""
+    conv = {"in_channels": None, "out_channels": 1, "kernel_size": 2}
+    data = dict(HAND, model=[{"conv1d": conv}, *HAND["model"][1:]])
+    assert _error(data) == (
+        "<dict>, model[0].conv1d.in_channels: nothing (null) is not a whole number; expected a "
+        "whole number ≥ 1"
+    )
+    pool = {"kernel_size": 2, "stride": None}
+    model = [HAND["model"][0], {"maxpool1d": pool}, "flatten"]
+    spec = models.from_dict(dict(HAND, model=model, targets=[2.0]))  # y of 3: one window
+    assert spec.layers[1].argument("stride") == 2

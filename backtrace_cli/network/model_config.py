@@ -123,7 +123,8 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
                 if not isinstance(raw, bool):
                     raise c.fail((*path, key), f"{show(raw)} is not true or false")
                 arguments[key] = raw
-            elif raw is None:  # maxpool1d's stride: its kernel_size, as torch
+            elif raw is None and key == "stride" and default is None:
+                # maxpool1d's stride: its kernel_size, as torch's MaxPool1d(stride=None)
                 arguments[key] = arguments["kernel_size"]
             else:
                 low = 0 if key == "padding" else 1
