@@ -14,7 +14,8 @@ from .core.validate import closest
 from .core.yamlsource import Document, parse
 from .graph import config as graph
 from .graph.spec import GraphSpec
-from .network import config
+from .network import config, model_config
+from .network.model_spec import ModelSpec
 from .network.spec import Spec
 
 __all__ = [
@@ -32,9 +33,9 @@ __all__ = [
     "load",
 ]
 
-Model = Spec | GraphSpec
+Model = Spec | GraphSpec | ModelSpec
 _GRAPH_ONLY = tuple(key for key in graph.KEYS if key not in config.KEYS)  # expression, nodes, …
-Kind = Literal["network", "graph"]
+Kind = Literal["network", "graph", "model"]
 
 
 def load(source: str | None = None) -> Model:
@@ -54,7 +55,9 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> Model:
 
 def from_document(doc: Document) -> Model:
     """Validate a parsed document with the reader of its kind: a graph's (`expression:` or
-    `nodes:` at the top) or a network's."""
+    `nodes:` at the top), a `model:`'s (torch's nn.Sequential) or a network's."""
+    if model_config.is_model(doc.value):
+        return model_config.from_document(doc)
     if is_graph(doc.value):
         return graph.from_document(doc)
     return config.from_document(doc)
@@ -79,9 +82,12 @@ def is_graph(data: Any) -> bool:
 
 def is_model(value: Any) -> bool:
     """Whether `value` is a model already read (a network's or a graph's spec)."""
-    return isinstance(value, (Spec, GraphSpec))
+    return isinstance(value, (Spec, GraphSpec, ModelSpec))
 
 
 def kind(model: Any) -> Kind:
-    """ "graph" for a computational graph's spec, "network" for a layered network's."""
+    """ "graph" for a computational graph's spec, "model" for a `model:` of tensor layers,
+    "network" for a layered network's (a `model:` of linear layers and activations too)."""
+    if isinstance(model, ModelSpec):
+        return "model"
     return "graph" if isinstance(model, GraphSpec) else "network"

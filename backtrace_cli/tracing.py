@@ -1,8 +1,7 @@
 """A model traced and trained: what the API's `trace` and `train` and marking's `solve` run.
 
-Below the teaching tools and the API alike, so that marking traces a network or a graph through
-the model's own functions, never through the facade above it: a rounding's carry, the limits a
-traced step keeps (samples shown, parameters verified), and divergence said once.
+Below the teaching tools and the API alike, so that marking traces a model through its own
+functions, never through the facade above it: a rounding's carry, limits, divergence said once.
 
 The API imports this module at start-up, so the engine, the models and numpy are imported inside
 the functions that need them: `backtrace --help` pays for none of them.
@@ -16,6 +15,7 @@ from typing import Any, Protocol
 
 from .core.errors import ConfigError
 from .network.config import Spec
+from .network.model_protocol import Sequential  # a `model:` of tensor layers
 
 Source = str | dict[str, Any] | Spec | None
 MAX_RUN_SAMPLES = 100  # samples a traced step shows in full: each is a page of equations
@@ -23,8 +23,8 @@ VERIFY_LIMIT = 5_000  # parameters: each costs two forward passes over the updat
 
 
 def load(source: Source = None) -> Spec:
-    """A validated network: a built-in name, a YAML path, a dict, or a Spec (None: lecture)."""
-    from . import models  # a network's or a graph's: models tells them apart
+    """A validated model: a built-in name, a YAML path, a dict, or a spec (None: lecture)."""
+    from . import models  # which model: models tells them apart
 
     if models.is_model(source):
         return source  # type: ignore[return-value]
@@ -589,7 +589,7 @@ class _Graph:
         return statement.diagram(trace_graph(spec) if traced is None else traced, solved)
 
 
-MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph()}
+MODELS: dict[str, Model] = {"network": _Network(), "graph": _Graph(), "model": Sequential()}
 
 
 def model(spec: Any) -> Model:

@@ -14,9 +14,13 @@ from backtrace_cli.network.config import example_names, example_text
 
 
 def _is_graph(name: str) -> bool:
+    return _has(name, ("expression", "nodes"))
+
+
+def _has(name: str, keys: tuple[str, ...]) -> bool:
     import yaml
 
-    return any(key in yaml.safe_load(example_text(name)) for key in ("expression", "nodes"))
+    return any(key in yaml.safe_load(example_text(name)) for key in keys)
 
 
 # new mutations each fuzz test draws in a run (60 of a kind cost a few seconds of a suite held
@@ -34,8 +38,10 @@ def text(**kwargs: Any) -> Any:
     return st.text(st.characters(exclude_categories=("Cs",)), **kwargs)
 
 
-# the built-in examples by model: layered networks, and computational graphs
-NETWORKS = [name for name in example_names() if not _is_graph(name)]
+# the built-in examples by model: layered networks, computational graphs, and `model:`s of
+# tensor layers (conv1d, pooling: traced by layer, their JSON backtrace-model's)
+MODELS = [name for name in example_names() if _has(name, ("model",))]
+NETWORKS = [name for name in example_names() if not _is_graph(name) and name not in MODELS]
 GRAPHS = [name for name in example_names() if _is_graph(name)]
 
 

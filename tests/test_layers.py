@@ -13,7 +13,15 @@ from pytest import approx
 from backtrace_cli.definitions import activations, losses
 from backtrace_cli.network import config, engine
 from backtrace_cli.network.engine import exact  # the identity carry
-from backtrace_cli.network.layers import KINDS, Dense, Dropout, FromAbove, FromLoss, build
+from backtrace_cli.network.layers import (
+    KINDS,
+    MODEL_KINDS,
+    Dense,
+    Dropout,
+    FromAbove,
+    FromLoss,
+    build,
+)
 
 H = 1e-6  # central differences: truncation about h² (1e-12), rounding about ε·|E|/h (1e-10)
 
@@ -218,6 +226,25 @@ def test_every_registered_kind_provides_the_protocols_members(name):
     assert missing == []
     for member in ("forward_rows", "delta_rows", "update_rows", "decayed"):
         assert callable(getattr(kind, member))
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_KINDS))
+def test_every_layer_a_model_may_name_provides_the_tensor_protocols_members(name):
+    """Each `model:` kind: what the config reader asks of its module, what the engine and the
+    trace ask of its class (docs/layers.md, "A tensor layer's members")."""
+    module, kind = MODEL_KINDS[name]
+    for member in ("ARGUMENTS", "shape", "parameter_shapes", "written"):
+        assert hasattr(module, member), member
+    for member in ("kind", "NAMES", "parameters", "forward", "backward"):
+        assert hasattr(kind, member), member
+    assert callable(kind.forward_rows) and callable(kind.delta_rows)
+    if module.parameter_shapes({k: 2 if v is None else v for k, v in module.ARGUMENTS}):
+        assert isinstance(kind.GRADIENT_RULE, str) and callable(kind.gradient_terms)
+
+
+def test_every_activation_is_a_layer_and_linear_is_torchs_linear():
+    assert set(activations.NAMES) - {"linear"} <= set(MODEL_KINDS)
+    assert MODEL_KINDS["linear"][1].kind == "linear"
 
 
 def test_the_registry_holds_dense_and_dropout():

@@ -348,7 +348,12 @@ def _gradebook_text(rows: Any, book_format: str, named: str | None) -> tuple[str
 
 def _ask_list(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
     """--ask: the comma-separated names, kinds or sections, as `quiz` and `exercise` read it."""
-    return tuple(a.strip() for a in value.split(",") if a.strip()) if value else ()
+    if not value:
+        return ()
+    import re  # only when --ask is given, for start-up time
+
+    # a comma inside brackets is a tensor entry's index: y0[0,1] is one quantity
+    return tuple(a.strip() for a in re.split(r",(?![^\[]*\])", value) if a.strip())
 
 
 @click.command()
@@ -592,10 +597,11 @@ def exercise(
     base = os.path.splitext(os.path.basename(config))[0]
     rules = sets.Rules(sets.Values(*value_range, places), min_magnitude, loss_band)
     try:
-        if fmt != "folder":
-            made = sets.quiz(spec, count, seed, rules, base, ask, fmt, rounding or DEFAULT_ROUNDING)
-            _write_quiz(made, folder, force, count, fmt)
-        texts = sets.files(spec, count, seed, rules, base, ask)
+        with bad_input():  # a model whose sheets are not written yet says so
+            if fmt != "folder":
+                made = sets.quiz(spec, count, seed, rules, base, ask, fmt, rounding or DEFAULT_ROUNDING)
+                _write_quiz(made, folder, force, count, fmt)
+            texts = sets.files(spec, count, seed, rules, base, ask)
     except sets.NoFairVariant as err:
         raise BadInput(f"{config}: {err}") from None
     except ValueError as err:

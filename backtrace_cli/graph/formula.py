@@ -14,6 +14,7 @@ from ..definitions.operations import OPS
 from ..worked import Formula, Operand
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
+_BRACKETED = re.compile(r"(?<=[\w)])\(\{([^{}]+)\}\)")  # f({x}): a call's own brackets
 
 
 def write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
@@ -39,7 +40,15 @@ def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> 
     if formula.writer == "template":
         by_slot = {o.slot: a for o, a in zip(formula.operands, args)}
         template = formula.template[1] if latex else formula.template[0]
-        return _SLOT.sub(lambda m: by_slot[m.group(1)], template)
+        # a slot the template already brackets, "relu({x})", takes a bracketed number bare
+        template = _BRACKETED.sub(
+            lambda m: (
+                m.group(0) if by_slot.get(m.group(1), "")[:1] != "(" else "{" + m.group(1) + "}"
+            ),
+            template,
+        )
+        # a brace group that names no operand is the template's own LaTeX (\operatorname{relu})
+        return _SLOT.sub(lambda m: by_slot.get(m.group(1), m.group(0)), template)
     if formula.writer == "update":
         w, eta, grad = args
         return f"{w} - {eta} \\cdot {grad}" if latex else f"{w} − {eta}·{grad}"

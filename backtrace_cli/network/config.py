@@ -322,10 +322,9 @@ def _hidden_names() -> list[str]:
     return [a.name for a in activation_functions.ACTIVATIONS.values() if not a.output_only]
 
 
-def _samples(
-    c: Checker, data: dict[str, Any], layers: tuple[int, ...], loss: str, output_activation: str
-) -> tuple[Sample, ...]:
-    n_in, n_out = layers[0], layers[-1]
+def sample_items(c: Checker, data: dict[str, Any]) -> list[tuple[Path, dict[str, Any]]]:
+    """Each sample's place and mapping (`inputs` and `targets` checked there, not read): the
+    one at the top, or each of `samples`, at most MAX_SAMPLES."""
     has_single = "inputs" in data or "targets" in data
     if has_single and "samples" in data:
         raise c.fail(
@@ -356,6 +355,14 @@ def _samples(
             if key not in data:
                 raise c.doc.missing(key, f"missing; {_MISSING['inputs']}")
         items = [((), data)]
+    return items
+
+
+def _samples(
+    c: Checker, data: dict[str, Any], layers: tuple[int, ...], loss: str, output_activation: str
+) -> tuple[Sample, ...]:
+    n_in, n_out = layers[0], layers[-1]
+    items = sample_items(c, data)
     definition = loss_functions.get(loss)
     if definition.outputs and output_activation not in definition.outputs:
         raise c.fail(("loss",), definition.needs)

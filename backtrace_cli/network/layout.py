@@ -20,12 +20,14 @@ SHOWN_IN_NOTE = 3  # the first row's weights the note names
 def given(spec: Spec) -> Sentence | None:
     """The problem statement's sentence naming the weights that matrices gave, row by row
     (named weights name themselves, and seeded ones are drawn, not given)."""
-    if spec.weight_style != "matrices":
+    if spec.weight_style not in ("matrices", "model"):
         return None
     numbering, name = spec.numbering, translation(spec).symbol
     read = spec.weight_layout or UNITS_BY_INPUTS
     stated = ", as stated" if spec.weight_layout else ""
     parts: list[Any] = [f"Weights (the matrices read {read}{stated}): "]
+    if spec.weight_style == "model":
+        parts = ["Weights (each linear layer's weight, torch's [out_features][in_features]): "]
     count = 0
     for k, w in enumerate(spec.weights, start=1):
         for j in range(w.shape[0]):

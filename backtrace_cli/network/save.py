@@ -12,6 +12,7 @@ from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
 from .engine import layout
+from .model_spec import ModelSpec
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
 
 
@@ -35,19 +36,23 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
 _Dumper.add_representer(list, _represent_list)
 
 
+class _Inline(dict):  # type: ignore[type-arg]
+    """A mapping written on one line: a `model:` layer's arguments, as torch's call reads."""
+
+
+_Dumper.add_representer(
+    _Inline,
+    lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True),
+)
+
+
 def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> str:
     """YAML text that `config.load` reads back to this exact network (floats round-trip).
     A network whose parameters left float64 (training diverged) is refused: a config of
-    .inf and .nan could not be read back."""
-    parameters = [*spec.weights, *(b for b in spec.biases or () if b is not None)]
-    if not all(np.isfinite(p).all() for p in parameters):
-        raise ConfigError(
-            target,
-            None,
-            "--save",
-            "training diverged and the weights are no longer finite numbers, so nothing was "
-            "saved; try a smaller learning_rate or fewer epochs",
-        )
+    .inf and .nan could not be read back. A `model:` of tensor layers is written as one."""
+    if isinstance(spec, ModelSpec):
+        return _model_config(spec, header, target)
+    _refuse_diverged([*spec.weights, *(b for b in spec.biases or () if b is not None)], target)
     data: dict[str, Any] = {"name": spec.name}
     if spec.description:
         data["description"] = spec.description
@@ -59,13 +64,8 @@ def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> s
     data["loss"] = spec.loss
     data.update(spec.settings)  # leaky_relu_slope, where a layer uses it
     data["learning_rate"] = spec.learning_rate
-    if len(spec.samples) == 1:
-        data["inputs"] = spec.samples[0].inputs.tolist()
-        data["targets"] = spec.samples[0].targets.tolist()
-    else:
-        data["samples"] = [
-            {"inputs": s.inputs.tolist(), "targets": s.targets.tolist()} for s in spec.samples
-        ]
+    data.update(_samples(spec))
+    if len(spec.samples) > 1:
         data["mode"] = spec.mode
         if spec.mode == "batch":
             data["batch_gradient"] = spec.batch_gradient
@@ -91,6 +91,41 @@ def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> s
         data["optimizer_state"] = _state(spec, state)
     if spec.notation != "lecture":
         data["notation"] = spec.notation  # weights stay named in the lecture's numbering
+    if spec.model is not None:
+        data = _as_model(spec, data)
+    return dump(data, header)
+
+
+def _refuse_diverged(parameters: Sequence[Any], target: str) -> None:
+    """A trained model whose parameters left float64 is not saved: .inf and .nan would not
+    read back."""
+    if not all(np.isfinite(p).all() for p in parameters):
+        raise ConfigError(
+            target,
+            None,
+            "--save",
+            "training diverged and the weights are no longer finite numbers, so nothing was "
+            "saved; try a smaller learning_rate or fewer epochs",
+        )
+
+
+def _samples(spec: Any) -> dict[str, Any]:
+    """`inputs` and `targets` of one sample, or `samples`."""
+    if len(spec.samples) == 1:
+        return {
+            "inputs": spec.samples[0].inputs.tolist(),
+            "targets": spec.samples[0].targets.tolist(),
+        }
+    return {
+        "samples": [
+            {"inputs": s.inputs.tolist(), "targets": s.targets.tolist()} for s in spec.samples
+        ]
+    }
+
+
+def dump(data: dict[str, Any], header: str) -> str:
+    """A config's data as YAML (flow lists inside, floats that round-trip), `header` as
+    comments above it."""
     body = yaml.dump(
         data,
         Dumper=_Dumper,
@@ -101,6 +136,58 @@ def to_config(spec: Spec, header: str = "", target: str = "<saved config>") -> s
     )
     lines = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
     return lines + body
+
+
+def model_layers(layers: Sequence[Any]) -> list[Any]:
+    """A `model:` list as its config writes it: `relu`, `{linear: {in_features: 2, …}}`, the
+    layer's `name:` where it is not its index, arguments left out where torch's default."""
+    out: list[Any] = []
+    for n, layer in enumerate(layers):
+        arguments = {} if layer.name == str(n) else {"name": layer.name}
+        for key, value in layer.arguments:
+            default = {"stride": 1, "padding": 0, "bias": True}.get(key)
+            if layer.kind == "maxpool1d" and key == "stride":
+                default = layer.argument("kernel_size")
+            if value != default:
+                arguments[key] = value
+        out.append({layer.kind: _Inline(arguments)} if arguments else layer.kind)
+    return out
+
+
+def _as_model(spec: Spec, data: dict[str, Any]) -> dict[str, Any]:
+    """A network read from `model:` written back as one: its layers, and its weights, biases
+    and optimizer state under torch's state-dict names."""
+    names = [layer.name for layer in spec.model or () if layer.kind == "linear"]
+
+    def state_dict(weights: Sequence[Any], biases: Sequence[Any] | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, name in enumerate(names):
+            out[f"{name}.weight"] = weights[k].tolist()
+            if biases is not None and biases[k] is not None:
+                out[f"{name}.bias"] = biases[k].tolist()
+        return out
+
+    out: dict[str, Any] = {"name": data["name"]}
+    if "description" in data:
+        out["description"] = data["description"]
+    out["model"] = model_layers(spec.model or ())
+    out["parameters"] = state_dict(spec.weights, spec.biases)
+    skipped = ("name", "description", "layers", "activation", "activations", "weights", "biases")
+    out.update((key, value) for key, value in data.items() if key not in skipped)
+    state = spec.optimizer_state
+    if "optimizer_state" in out and state is not None:
+        count = len(spec.weights)
+        entry: dict[str, Any] = {"t": state.t}
+        for name, flat in state.values:
+            parts = optimizers.split(flat, layout(spec))
+            trained = iter(parts[count:])
+            biases = [
+                None if b is None or not spec.train_biases else next(trained)
+                for b in spec.biases or ()
+            ]
+            entry[name] = state_dict(parts[:count], biases if spec.biases else None)
+        out["optimizer_state"] = entry
+    return out
 
 
 def _weights(spec: Spec, weights: Sequence[Any]) -> Any:
@@ -171,3 +258,30 @@ def _dropout(spec: Spec) -> dict[str, Any]:
     if masks:
         out["masks"] = masks
     return out
+
+
+def _model_config(spec: ModelSpec, header: str, target: str) -> str:
+    """A `model:` of tensor layers as its config: its layers, its parameters under torch's
+    state-dict names."""
+    _refuse_diverged([value for _, value in spec.parameters], target)
+    data: dict[str, Any] = {"name": spec.name}
+    if spec.description:
+        data["description"] = spec.description
+    data["model"] = model_layers(spec.layers)
+    data["parameters"] = {name: value.tolist() for name, value in spec.parameters}
+    data["loss"] = spec.loss
+    data["learning_rate"] = spec.learning_rate
+    data.update(_samples(spec))
+    if spec.mode == "batch":
+        data.update(mode="batch", batch_gradient=spec.batch_gradient)
+    settings = spec.optimizer
+    if settings.name != "sgd":
+        data["optimizer"] = {"name": settings.name, **dict(settings.values)}
+    if spec.weight_decay:
+        data["weight_decay"] = spec.weight_decay
+    if spec.optimizer_state:  # t and each state line under the state-dict names
+        state: dict[str, Any] = {"t": spec.updates}
+        for line in settings.optimizer.state:
+            state[line] = {name: dict(lines)[line].tolist() for name, lines in spec.optimizer_state}
+        data["optimizer_state"] = state
+    return dump(data, header)

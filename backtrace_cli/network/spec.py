@@ -44,7 +44,7 @@ class Spec:
     # per non-input layer a vector, or None for a layer without bias terms; None: no layer has any
     biases: tuple[Array | None, ...] | None
     train_biases: bool
-    weight_style: str  # "named", "matrices" or "init": how the user wrote them
+    weight_style: str  # "named", "matrices", "init" or "model": how the user wrote them
     description: str = ""
     shuffle: bool = False  # online mode: a new sample order every epoch, drawn from `seed`
     seed: int = 0
@@ -59,6 +59,9 @@ class Spec:
     # the layout `weights:` states for its matrices, "units × inputs" or "inputs × units"
     # (`weights` above is held units × inputs either way); None: not stated
     weight_layout: str | None = None
+    # a `model:` config's layers (`model_spec.LayerSpec`s) read into this network: `step --save`
+    # writes them back with torch's state-dict names; None: a `layers:` config
+    model: tuple[Any, ...] | None = None
 
     @property
     def numbering(self) -> notation.Numbering:

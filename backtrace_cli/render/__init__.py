@@ -37,6 +37,16 @@ DRAWN_BY: dict[str, dict[str, tuple[str, str]]] = {
         "json": ("graph_json", "render_json"),
         "sheet": ("sheets", "graph_question"),
     },
+    "model step": {
+        "table": ("model_table", "render"),
+        "markdown": ("model_markdown", "render"),
+        "json": ("model_json", "render"),
+    },
+    "model training": {
+        "table": ("model_table", "training"),
+        "markdown": ("model_markdown", "training"),
+        "json": ("model_json", "training"),
+    },
     "graph training": {
         "table": ("graph_table", "training_renderable"),
         "markdown": ("graph_markdown", "training_markdown"),

@@ -81,9 +81,16 @@ _NAME = re.compile(r"([^\W\d_]+?)(hat)?_?(\d*)")
 def latex_name(name: str) -> str:
     """A graph's name in LaTeX: x0 → x_{0}, theta → \\theta, yhat → \\hat{y}, q → q."""
     if name.startswith("new "):
-        return latex_name(name[4:]) + "^{\\text{new}}"
+        base = latex_name(name[4:])
+        return ("{" + base + "}" if "^" in base else base) + "^{\\text{new}}"
     if name.startswith("∂"):
         return _latex_gradient(name)
+    tagged = re.fullmatch(r"(.+)⁽(\d+)⁾", name)  # a model's batch: sample 2's x[0,1]⁽2⁾
+    if tagged:
+        return "{" + latex_name(tagged.group(1)) + "}^{\\langle " + tagged.group(2) + "\\rangle}"
+    indexed = _INDEXED.fullmatch(name)
+    if indexed:
+        return _latex_entry(*indexed.groups())
     match = _NAME.fullmatch(name)
     if match is None:
         base, _, sub = name.partition("_")
@@ -94,6 +101,28 @@ def latex_name(name: str) -> str:
     if hat:
         head = f"\\hat{{{head}}}"
     return f"{head}_{{{digits}}}" if digits else head
+
+
+_INDEXED = re.compile(r"(.+)\[([^\[\]]+)\]")  # a model's tensor entry: y0[1,2], w_conv[0,0,1]
+_STATE = re.compile(r"([^_]+)_([wb](?:\d|_).*)")  # an optimizer's state of one: m_w0[0,0,1]
+_LAYERED = re.compile(r"([^\W\d_]+?)(\d+|_\w+)?")  # y0, δ0, w_conv, x
+
+
+def _latex_entry(base: str, index: str) -> str:
+    """A tensor's entry: y0[1,2] → y^{(0)}_{1,2} (layer 0's output, channel 1, position 2);
+    m_w0[0,0,1] → m_{w^{(0)}_{0,0,1}}, an optimizer's state of that weight."""
+    state = _STATE.fullmatch(base)
+    if state:
+        return f"{_word(state.group(1))}_{{{_latex_entry(state.group(2), index)}}}"
+    layered = _LAYERED.fullmatch(base)
+    if layered is None:
+        return f"{_word(base)}_{{{index}}}"
+    letters, layer = layered.groups()
+    head = _word(letters)
+    if layer:
+        layer = layer.lstrip("_")
+        head += "^{(" + (layer if layer.isdigit() else _word(layer)) + ")}"
+    return f"{head}_{{{index}}}"
 
 
 def _word(text: str) -> str:

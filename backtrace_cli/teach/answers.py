@@ -23,6 +23,7 @@ from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
 from ..graph import sheet as graph_sheet
+from ..network import model_names
 from ..sheet import PLACEHOLDER, Question
 from ..solution import UNRESOLVED, Key
 
@@ -85,7 +86,28 @@ GRAPH = Reading(  # a computational graph's names are its own (q, df/dx, new w):
     notation.ascii_spelling,
     graph_sheet.meaning,
 )
-READINGS = {"network": NETWORK, "graph": GRAPH}  # by the model's `answers`
+
+
+def _model_no_such(name: str, symbols: list[str]) -> str:
+    names = [model_names.typed(s) for s in dict.fromkeys(symbols)]
+    return f"this model has no {name}; it has {', '.join(names[:14])}" + (
+        ", …" if len(names) > 14 else ""
+    )
+
+
+MODEL = Reading(
+    "model",
+    GRAPH.keys,
+    model_names.symbol_of,
+    "a model's answers file",
+    "`answers: {y0[0,1]: 0.35, delta1[0,3]: -0.048}`",
+    _model_no_such,
+    model_names.typed,
+    lambda asked: Question(asked.sample, asked.name, model_names.symbol_of(asked.name)),
+    model_names.typed,
+    lambda symbol: None,
+)
+READINGS = {"network": NETWORK, "graph": GRAPH, "model": MODEL}  # by the model's `answers`
 
 
 def reading(model: Any) -> Reading:
@@ -114,6 +136,8 @@ def reading_of(doc: Document, base_dir: str = ".") -> Reading:
     if not isinstance(data, dict):
         return NETWORK
     if isinstance(data.get("config"), dict):
+        if "model" in data["config"]:
+            return reading(models.from_dict(data["config"]))  # a model's layers tell
         return GRAPH if models.is_graph(data["config"]) else NETWORK
     exercise = data.get("exercise")
     if not isinstance(exercise, str):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import activation as activation_layer
+from . import conv1d, flatten, linear, maxpool1d
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -27,11 +29,13 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
 __all__ = [
     "KINDS",
+    "MODEL_KINDS",
     "Dense",
     "Dropout",
     "FromAbove",
     "FromLoss",
     "Layer",
+    "TensorLayer",
     "build",
     "stack",
 ]
@@ -82,6 +86,52 @@ class Layer(Protocol):
 
 
 KINDS: dict[str, type] = {Dense.kind: Dense, Dropout.kind: Dropout}
+
+
+class TensorLayer(Protocol):
+    """A layer of a `model:` (torch's nn.Sequential): one sample's tensor in, one out, no
+    batch dimension. Its module gives ARGUMENTS, shape(arguments, shape_in),
+    parameter_shapes(arguments) and written(arguments) for the config reader; the class runs
+    and writes it (docs/layers.md, "A tensor layer's members"). Same sign as `Layer`: δ is
+    −∂E/∂(its output), its gradients −∂E/∂θ."""
+
+    kind: str
+    NAMES: Mapping[str, Names]  # none yet: a model's names are torch's
+
+    @property
+    def parameters(self) -> dict[str, Array]: ...
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Any]: ...
+
+    def backward(
+        self, cache: Any, upstream: Array, carry: Carry, below: bool = True
+    ) -> tuple[Array | None, dict[str, Array]]: ...
+
+    @staticmethod
+    def forward_rows(view: Any, p: int) -> list[Section]: ...
+
+    @staticmethod
+    def delta_rows(view: Any, p: int) -> list[Section]:
+        """The δ of its input, each entry from the δ above; a layer with parameters also has
+        GRADIENT_RULE and gradient_terms(view, p): each entry's −∂E/∂θ as its row writes it."""
+        ...
+
+
+# The layers of a `model:` (torch's nn.Sequential), by the name its config writes: each kind's
+# module (its ARGUMENTS, `shape`, `parameter_shapes`) and its class; every activation of the
+# registry is a layer of the one generic kind (`activation.py`), its name the function's.
+# ("linear" is the layer, as torch's nn.Linear; the identity activation has no layer.)
+MODEL_KINDS: dict[str, tuple[Any, type]] = {
+    "linear": (linear, linear.Linear),
+    "conv1d": (conv1d, conv1d.Conv1d),
+    "maxpool1d": (maxpool1d, maxpool1d.MaxPool1d),
+    "flatten": (flatten, flatten.Flatten),
+    **{
+        function: (activation_layer, activation_layer.Activation)
+        for function in activation_layer.activations.NAMES
+        if function != "linear"
+    },
+}
 
 
 def stack(count: int, dropped: Sequence[object | None] | None) -> tuple[tuple[type, int], ...]:

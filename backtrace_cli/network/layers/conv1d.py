@@ -1,0 +1,227 @@
+"""torch's `nn.Conv1d` in a `model:`: cross-correlation, as torch computes it,
+
+    y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, t·s + k − p] + b[c]      (s: stride, p: padding)
+
+weight [out_channels][in_channels][kernel_size]; an input position outside the signal (the
+padding) is 0, so its terms are left out of the sums the trace writes. Backward: each weight's
+gradient is a sum over the output positions it was used at, and the δ of an input position a
+sum over the outputs whose receptive field holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ...worked import Section
+from .tensor import TORCH_NAMES, ModelView, products, row, summed
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..model_spec import LayerSpec
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+ARGUMENTS: tuple[tuple[str, Any], ...] = (
+    ("in_channels", None),
+    ("out_channels", None),
+    ("kernel_size", None),
+    ("stride", 1),
+    ("padding", 0),
+    ("bias", True),
+)
+
+
+def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
+    channels = arguments["in_channels"]
+    if len(shape_in) != 2 or shape_in[0] != channels:
+        got = "×".join(map(str, shape_in))
+        return (
+            f"takes {channels} channel{'s' if channels != 1 else ''} × length (in_channels), "
+            f"and gets {'a vector of ' + got if len(shape_in) == 1 else got}"
+        )
+    k, s, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
+    if shape_in[1] + 2 * p < k:
+        return f"its kernel ({k}) is longer than the signal ({shape_in[1]} with padding {p})"
+    return (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
+
+
+def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    out = {
+        "weight": (
+            arguments["out_channels"],
+            arguments["in_channels"],
+            arguments["kernel_size"],
+        )
+    }
+    if arguments["bias"]:
+        out["bias"] = (arguments["out_channels"],)
+    return out
+
+
+def written(arguments: dict[str, Any]) -> str:
+    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
+    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
+    text = f"{channels}, k={arguments['kernel_size']}"
+    for key, default in (("stride", 1), ("padding", 0)):
+        if arguments[key] != default:
+            text += f", {key} {arguments[key]}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
+class Conv1d(NamedTuple):
+    spec: LayerSpec
+    weight: Array
+    bias: Array | None
+    kind = "conv1d"
+    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        if self.bias is None:
+            return {"weight": self.weight}
+        return {"weight": self.weight, "bias": self.bias}
+
+    def field(self, t: int, length: int) -> Iterator[tuple[int, int]]:
+        """Output position t's receptive field: (k, input position) inside the signal."""
+        stride, padding = self.spec.argument("stride"), self.spec.argument("padding")
+        for k in range(self.weight.shape[2]):
+            u = t * int(stride) + k - int(padding)
+            if 0 <= u < length:
+                yield k, u
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
+        out_channels, length = self.spec.shape_out
+        y = np.zeros((out_channels, length))
+        for c in range(out_channels):
+            for t in range(length):
+                total = sum(
+                    (
+                        self.weight[c, i, k] * x[i, u]
+                        for i in range(len(x))
+                        for k, u in self.field(t, x.shape[1])
+                    ),
+                    0.0,
+                )
+                y[c, t] = total + (0.0 if self.bias is None else self.bias[c])
+        return carry(y), x
+
+    def backward(
+        self, cache: Array, upstream: Array, carry: Carry, below: bool = True
+    ) -> tuple[Array | None, dict[str, Array]]:
+        """−∂E/∂w[c,i,k] = Σ_t δ[c,t]·x[i, t·s + k − p]; −∂E/∂b[c] = Σ_t δ[c,t]; the δ of
+        input [i,u]: Σ over (c, t, k) reading it of w[c,i,k]·δ[c,t]."""
+        x = cache
+        grad = np.zeros_like(self.weight)
+        sent = np.zeros_like(x)
+        for c, t in np.ndindex(*upstream.shape):
+            for k, u in self.field(t, x.shape[1]):
+                grad[c, :, k] += upstream[c, t] * x[:, u]
+                sent[:, u] += self.weight[c, :, k] * upstream[c, t]
+        grads = {"weight": carry(grad)}
+        if self.bias is not None:
+            grads["bias"] = carry(upstream.sum(axis=1))
+        return (carry(sent) if below else None), grads
+
+    # ------------------------------------------------------------ its rows
+
+    @staticmethod
+    def forward_rows(view: ModelView, p: int) -> list[Section]:
+        layer: Conv1d = view.layers[p]
+        x, y = view.inputs[p], view.outputs[p]
+        xs, ys = view.name(p - 1), view.name(p)
+        w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        rows = []
+        for c, t in np.ndindex(*y.shape):
+            pairs = [
+                ((w((c, i, k)), layer.weight[c, i, k]), (xs((i, u)), x[i, u]))
+                for i in range(len(x))
+                for k, u in layer.field(t, x.shape[1])
+            ]
+            pieces = products(pairs)
+            if layer.bias is not None:
+                pieces += [" + ", (b((c,)), layer.bias[c])]
+            rows.append(row(ys((c, t)), pieces, y[c, t], note=_field_note(layer, t, x.shape[1])))
+        s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
+        position = "t" if s == 1 else f"{s}t"
+        position += f" − {pad}" if pad else ""
+        rule = f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]" + (
+            " + b[c]" if layer.bias is not None else ""
+        )
+        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
+        return [
+            Section("forward", f"Forward · layer {layer.spec.name} (conv1d)", rule, tuple(rows))
+        ]
+
+    GRADIENT_RULE = (
+        "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "
+        "positions it is used at; each bias b[c]'s −Σ_t δ[c,t]"
+    )
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """Each parameter entry's −∂E/∂θ as its row writes it: w[c,i,k]: Σ_t δ[c,t]·x[i, u]
+        over the positions it was used at; b[c]: Σ_t δ[c,t]."""
+        layer: Conv1d = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        xs, ds = view.name(p - 1), view.delta(p)
+        out = []
+        for c, i, k in np.ndindex(*layer.weight.shape):
+            pairs = [
+                ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
+                for t in range(d.shape[1])
+                for kk, u in layer.field(t, x.shape[1])
+                if kk == k
+            ]
+            out.append(("weight", (c, i, k), products(pairs)))
+        if layer.bias is not None:
+            for c in range(d.shape[0]):
+                out.append(
+                    ("bias", (c,), summed([(ds((c, t)), d[c, t]) for t in range(d.shape[1])]))
+                )
+        return out
+
+    @staticmethod
+    def delta_rows(view: ModelView, p: int) -> list[Section]:
+        layer: Conv1d = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        ds, below = view.delta(p), view.delta(p - 1)
+        w = view.parameter(p, "w")
+        name = layer.spec.name
+        sections = []
+        sent = view.sent[p]
+        if sent is not None:
+            reads: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
+            for c, t in np.ndindex(*d.shape):
+                for k, u in layer.field(t, x.shape[1]):
+                    for i in range(len(x)):
+                        reads[i, u].append(
+                            ((w((c, i, k)), layer.weight[c, i, k]), (ds((c, t)), d[c, t]))
+                        )
+            rows = [
+                row(below(index), products(pairs), sent[index]) for index, pairs in reads.items()
+            ]
+            sections.append(
+                Section(
+                    "delta",
+                    f"δ · into layer {name} (conv1d)",
+                    "each input's δx[i,u] = Σ w[c,i,k]·δ[c,t] over every (c, t, k) whose "
+                    "receptive field reads x[i,u]",
+                    tuple(rows),
+                )
+            )
+        return sections
+
+
+def _field_note(layer: Conv1d, t: int, length: int) -> str:
+    """Which input positions output position t reads: its receptive field."""
+    positions = [u for _, u in layer.field(t, length)]
+    if not positions:
+        return "receptive field all padding (0): only the bias"
+    first, last = positions[0], positions[-1]
+    field = f"x[:, {first}…{last}]" if last > first else f"x[:, {first}]"
+    padded = " (the rest is padding, 0)" if len(positions) < int(layer.weight.shape[2]) else ""
+    return f"receptive field {field}{padded}"

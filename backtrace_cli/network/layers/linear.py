@@ -1,0 +1,152 @@
+"""torch's `nn.Linear` in a `model:`: y_j = Σ_i w[j,i]·x_i + b_j, weight [out][in].
+
+A model of linear layers and activations alone is traced as a network (`Dense`: net, o, δ,
+the lecture's names); this is the layer of a model with tensor layers around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ...worked import Section
+from .tensor import TORCH_NAMES, ModelView, products, row
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..model_spec import LayerSpec
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+# (key, default): None is required
+ARGUMENTS: tuple[tuple[str, Any], ...] = (
+    ("in_features", None),
+    ("out_features", None),
+    ("bias", True),
+)
+
+
+def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
+    """Its output's shape for an input of `shape_in`, or what is wrong."""
+    n = arguments["in_features"]
+    if shape_in != (n,):
+        return f"takes {n} features (in_features), and gets {_shape(shape_in)}"
+    return (arguments["out_features"],)
+
+
+def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    out = {"weight": (arguments["out_features"], arguments["in_features"])}
+    if arguments["bias"]:
+        out["bias"] = (arguments["out_features"],)
+    return out
+
+
+def written(arguments: dict[str, Any]) -> str:
+    """Its arguments as a line of the layers' table says them: "4→1", "4→1, no bias"."""
+    text = f"{arguments['in_features']}→{arguments['out_features']}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
+def _shape(shape_in: tuple[int, ...]) -> str:
+    return f"a {'×'.join(map(str, shape_in))} tensor" if len(shape_in) > 1 else f"{shape_in[0]}"
+
+
+class Linear(NamedTuple):
+    spec: LayerSpec
+    weight: Array
+    bias: Array | None
+    kind = "linear"
+    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        return (
+            {"weight": self.weight}
+            if self.bias is None
+            else {"weight": self.weight, "bias": self.bias}
+        )
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
+        y = self.weight @ x
+        if self.bias is not None:
+            y = y + self.bias
+        return carry(y), x
+
+    def backward(
+        self, cache: Array, upstream: Array, carry: Carry, below: bool = True
+    ) -> tuple[Array | None, dict[str, Array]]:
+        """δ of its input Σ_j w[j,i]·δ_j; −∂E/∂w[j,i] = δ_j·x_i, −∂E/∂b_j = δ_j."""
+        grads = {"weight": carry(np.outer(upstream, cache))}
+        if self.bias is not None:
+            grads["bias"] = upstream.copy()
+        return (carry(self.weight.T @ upstream) if below else None), grads
+
+    @staticmethod
+    def forward_rows(view: ModelView, p: int) -> list[Section]:
+        layer: Linear = view.layers[p]
+        x, y = view.inputs[p], view.outputs[p]
+        xs, ys = view.name(p - 1), view.name(p)
+        w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        rows = []
+        for j in range(len(y)):
+            pairs = [((w((j, i)), layer.weight[j, i]), (xs((i,)), x[i])) for i in range(len(x))]
+            pieces = products(pairs)
+            if layer.bias is not None:
+                pieces += [" + ", (b((j,)), layer.bias[j])]
+            rows.append(row(ys((j,)), pieces, y[j]))
+        rule = "each output y_j = Σ_i w[j,i]·x_i" + (" + b_j" if layer.bias is not None else "")
+        return [
+            Section(
+                "forward", f"Forward · layer {view.spec.layers[p].name} (linear)", rule, tuple(rows)
+            )
+        ]
+
+    GRADIENT_RULE = "each weight w[j,i]'s gradient −δ_j·x_i, each bias b_j's −δ_j"
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """Each parameter entry's −∂E/∂θ as its row writes it: w[j,i]: δ_j·x_i; b_j: δ_j."""
+        layer: Linear = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        xs, ds = view.name(p - 1), view.delta(p)
+        out = [
+            ("weight", (j, i), [(ds((j,)), d[j]), "·", (xs((i,)), x[i])])
+            for j in range(len(d))
+            for i in range(len(x))
+        ]
+        if layer.bias is not None:
+            out += [("bias", (j,), [(ds((j,)), d[j])]) for j in range(len(d))]
+        return out
+
+    @staticmethod
+    def delta_rows(view: ModelView, p: int) -> list[Section]:
+        layer: Linear = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        ds, below = view.delta(p), view.delta(p - 1)
+        w = view.parameter(p, "w")
+        name = view.spec.layers[p].name
+        sections = []
+        sent = view.sent[p]
+        if sent is not None:
+            rows = [
+                row(
+                    below((i,)),
+                    products(
+                        [((w((j, i)), layer.weight[j, i]), (ds((j,)), d[j])) for j in range(len(d))]
+                    ),
+                    sent[i],
+                )
+                for i in range(len(x))
+            ]
+            sections.append(
+                Section(
+                    "delta",
+                    f"δ · into layer {name} (linear)",
+                    "each input's δ_i = Σ_j w[j,i]·δ_j, the weights before the update",
+                    tuple(rows),
+                )
+            )
+        return sections

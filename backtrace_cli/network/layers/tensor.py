@@ -1,0 +1,171 @@
+"""What the layers of a `model:` share: how a tensor's entries are named in the trace, the one
+sample's values every layer's rows read (`ModelView`), and a row written from its pieces.
+
+Names: the model's input is `x`; layer N's output `yN`, its δ (−∂E/∂yN, the lecture's sign)
+`δN`, its parameters `wN` and `bN` (torch's `N.weight`, `N.bias`); an entry carries its index
+as torch does, `y0[1,2]` (channel 1, position 2). A layer named `conv` writes `y_conv[1,2]`.
+A layer that only reshapes (flatten) names its output by its input's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from ...worked import Equation, Formula, Operand
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy as np
+    import numpy.typing as npt
+
+    from ..model_spec import ModelSpec
+
+    Array = npt.NDArray[np.float64]
+
+
+# a model's layers name their tensors as torch does, in every book (no book renames them yet)
+TORCH_NAMES: Mapping[str, Any] = MappingProxyType({})
+
+
+def head(letter: str, layer: str) -> str:
+    """`w` of layer "0" → "w0"; of layer "conv" → "w_conv"."""
+    return f"{letter}{layer}" if layer.isdigit() else f"{letter}_{layer}"
+
+
+def entry(name: str, index: Sequence[int]) -> str:
+    """ "y0", (1, 2) → "y0[1,2]"."""
+    return f"{name}[{','.join(str(i) for i in index)}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    """One sample's pass through a model, as its rows read it: for layer p, its input
+    `inputs[p]`, its output `outputs[p]`, the δ of its output `deltas[p]` and of its input
+    `sent[p]` (None for the first layer), its gradients −∂E/∂θ by parameter."""
+
+    spec: ModelSpec
+    layers: tuple[Any, ...]  # the built layers, bottom up
+    inputs: tuple[Array, ...]
+    outputs: tuple[Array, ...]
+    deltas: tuple[Array, ...]
+    sent: tuple[Array | None, ...]
+    gradients: tuple[dict[str, Array], ...]
+
+    def name(self, p: int) -> Callable[[tuple[int, ...]], str]:
+        """The names of layer p's output entries (p = −1: the model's input x)."""
+        if p < 0:
+            return lambda index: entry("x", index)
+        layer = self.layers[p]
+        if getattr(layer, "renames", False):  # flatten: its input's entries, read in order
+            below, shape = self.name(p - 1), self.spec.layers[p].shape_in
+            return lambda index: below(_unravel(index[0], shape))
+        own = head("y", self.spec.layers[p].name)
+        return lambda index: entry(own, index)
+
+    def delta(self, p: int) -> Callable[[tuple[int, ...]], str]:
+        """The names of the δ of layer p's output entries (−∂E/∂y)."""
+        if p < 0:
+            return lambda index: entry("δx", index)
+        layer = self.layers[p]
+        if getattr(layer, "renames", False):
+            below, shape = self.delta(p - 1), self.spec.layers[p].shape_in
+            return lambda index: below(_unravel(index[0], shape))
+        own = head("δ", self.spec.layers[p].name)
+        return lambda index: entry(own, index)
+
+    def parameter(self, p: int, letter: str) -> Callable[[tuple[int, ...]], str]:
+        own = head(letter, self.spec.layers[p].name)
+        return lambda index: entry(own, index)
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    out = []
+    for size in reversed(shape):
+        out.append(flat % size)
+        flat //= size
+    return tuple(reversed(out))
+
+
+def row(
+    symbol: str,
+    pieces: Sequence[str | tuple[str, float]],
+    value: float,
+    note: str = "",
+    latex: Sequence[str | tuple[str, float]] | None = None,
+) -> Equation:
+    """A row from its formula's pieces: text, or an operand (name, value). Written as the
+    graph's template rows are, so every renderer and marking read it as structure."""
+    operands: list[Operand] = []
+    text: list[str] = []
+    slots: dict[str, str] = {}
+    for piece in pieces:
+        if isinstance(piece, str):
+            text.append(piece)
+            continue
+        name, number = piece
+        if name not in slots:
+            slots[name] = f"s{len(slots)}"
+            operands.append(Operand(name, float(number), slot=slots[name]))
+        text.append("{" + slots[name] + "}")
+    template = "".join(text)
+    tex = (
+        template
+        if latex is None
+        else "".join(p if isinstance(p, str) else "{" + slots[p[0]] + "}" for p in latex)
+    )
+    tex = tex.replace("·", " \\cdot ").replace("−", "-").replace("ln ", "\\ln ")
+    formula = Formula("template", tuple(operands), template=(template, tex))
+    by_slot = {o.slot: o.name for o in operands}
+    filled = "".join(
+        p if isinstance(p, str) else "{" + str(by_slot[slots[p[0]]]) + "}" for p in pieces
+    )
+    named = tuple((o.name, o.value) for o in operands if o.name is not None)
+    return Equation(symbol, filled, named, float(value), note=note, structure=formula)
+
+
+def template_row(
+    symbol: str, text: str, latex: str, slots: dict[str, tuple[str, float]], value: float
+) -> Equation:
+    """A row from a definition's own templates, text and LaTeX, over the same named slots
+    (an optimizer's line: "{β1}·{m} + (1 − {β1})·{g}")."""
+    operands = tuple(Operand(name, float(v), slot=slot) for slot, (name, v) in slots.items())
+    formula = Formula("template", operands, template=(text, latex))
+    filled = text
+    for slot, (name, _) in slots.items():
+        filled = filled.replace("{" + slot + "}", "{" + name + "}")
+    named = tuple(dict((o.name, o.value) for o in operands if o.name is not None).items())
+    return Equation(symbol, filled, named, float(value), structure=formula)
+
+
+def products(pairs: Sequence[tuple[tuple[str, float], tuple[str, float]]]) -> list[Any]:
+    """a·b + c·d + … as row pieces; "0" for none."""
+    pieces: list[Any] = []
+    for n, (a, b) in enumerate(pairs):
+        pieces += ([" + "] if n else []) + [a, "·", b]
+    return pieces or ["0"]
+
+
+def summed(terms: Sequence[tuple[str, float]]) -> list[Any]:
+    """a + b + … as row pieces; "0" for none."""
+    pieces: list[Any] = []
+    for n, term in enumerate(terms):
+        pieces += ([" + "] if n else []) + [term]
+    return pieces or ["0"]
+
+
+def negated(pieces: list[Any]) -> list[Any]:
+    """−(…) around pieces (−a for one operand)."""
+    return ["−", *pieces] if len(pieces) == 1 else ["−(", *pieces, ")"]
+
+
+def template_pieces(template: str, slots: dict[str, tuple[str, float]]) -> list[Any]:
+    """A definition's template ("{o}(1 − {o})") as row pieces, its slots filled."""
+    out: list[Any] = []
+    for n, part in enumerate(template.replace("{", "\0").replace("}", "\0").split("\0")):
+        if n % 2:
+            out.append(slots[part])
+        elif part:
+            out.append(part)
+    return out

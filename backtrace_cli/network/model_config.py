@@ -1,0 +1,433 @@
+"""A `model:` config — layers as torch's `nn.Sequential`, parameters under torch's state-dict
+names — into a validated spec.
+
+    model:
+      - conv1d: {in_channels: 1, out_channels: 2, kernel_size: 2}
+      - relu
+      - linear: {name: out, in_features: 4, out_features: 1}
+    parameters:                 # model.state_dict(), as YAML
+      0.weight: [[[0.5, -0.3]], [[0.2, 0.8]]]
+      out.weight: [[0.1, 0.2, 0.3, 0.4]]
+
+A model of linear layers, each followed by at most one activation, is a fully connected network:
+it is read into the network's `Spec` (so it traces, checks and quizzes exactly as `layers:` does,
+the lecture's numbers for the lecture's network), `Spec.model` keeping its layers for
+`step --save`. Any other model is a `ModelSpec`, traced layer by layer (`model_engine`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..core.validate import Checker, closest, show
+from ..core.yamlsource import Document
+from ..definitions import activations as activation_functions
+from ..definitions import losses as loss_functions
+from ..definitions import optimizer_config
+from . import config as network_config
+from .layers import MODEL_KINDS
+from .model_spec import LayerSpec, ModelSpec
+from .spec import Sample, Spec, frozen
+from .weights import UNITS_BY_INPUTS
+
+_DENSE_ONLY = ("layers", "weights", "biases", "activation", "activations", "dropout")
+# a network's keys, its layers and weights given as `model:` and `parameters:` instead
+KEYS = (
+    "name",
+    "description",
+    "model",
+    "parameters",
+    *(key for key in network_config.KEYS if key not in (*_DENSE_ONLY, "name", "description")),
+)
+FORM = "`- linear: {in_features: 2, out_features: 2}`, `- relu`"
+MAX_LAYERS = 64
+MAX_SIZE = 10_000  # entries of any tensor: a model to follow by hand, never gigabytes
+
+
+def is_model(data: Any) -> bool:
+    return isinstance(data, dict) and "model" in data
+
+
+def from_document(doc: Document) -> Spec | ModelSpec:
+    c = Checker(doc)
+    data = doc.value
+    for key in data:
+        if key in _DENSE_ONLY:
+            raise c.fail(
+                (key,),
+                f"a `model:` config gives its layers in `model:` and their weights in "
+                f"`parameters:` (torch's state-dict names); leave out `{key}`",
+            )
+        if key not in KEYS:
+            close = closest(str(key), KEYS)
+            hint = f"did you mean {close!r}? " if close else ""
+            raise c.fail((key,), f"unknown key; {hint}valid keys: {', '.join(KEYS)}")
+    kinds = _kinds(c, data["model"])
+    first = _input_shape(c, data, kinds[0])
+    layers = _shapes(c, kinds, first)
+    parameters = _parameters(c, data, layers)
+    if _dense(layers):
+        return _as_network(doc, data, layers, parameters)
+    return _as_model(c, doc, data, layers, parameters)
+
+
+# ---------------------------------------------------------------- the layers
+
+
+def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """Each entry's (kind, name, arguments with defaults)."""
+    valid = ", ".join(MODEL_KINDS)
+    if not isinstance(value, list) or not value:
+        raise c.fail(("model",), f"expected a list of layers, as torch's nn.Sequential: {FORM}")
+    if len(value) > MAX_LAYERS:
+        raise c.fail(("model",), f"{len(value)} layers; at most {MAX_LAYERS}")
+    out, names = [], set()
+    for n, item in enumerate(value):
+        path: tuple[Any, ...] = ("model", n)
+        given: Any = {}
+        if isinstance(item, dict) and len(item) == 1:
+            kind, given = next(iter(item.items()))
+            path = (*path, kind)
+            given = {} if given is None else given
+        elif isinstance(item, str):
+            kind = item
+        else:
+            raise c.fail(path, f"expected one layer, its kind and arguments: {FORM}")
+        if kind not in MODEL_KINDS:
+            close = closest(str(kind), tuple(MODEL_KINDS))
+            hint = f"did you mean {close!r}? " if close else ""
+            raise c.fail(path, f"{show(kind)} is not a layer; {hint}layers: {valid}")
+        module = MODEL_KINDS[kind][0]
+        given = c.mapping(path, given, "its arguments")
+        keys = [key for key, _ in module.ARGUMENTS]
+        for key in given:
+            if key != "name" and key not in keys:
+                takes = ", ".join(["name", *keys])
+                raise c.fail((*path, key), f"unknown argument of {kind}; it takes {takes}")
+        name = given.get("name", str(n))
+        if not isinstance(name, (str, int)) or not str(name) or "." in str(name):
+            raise c.fail((*path, "name"), f"{show(name)}: a layer's name is a word without dots")
+        if str(name) in names:
+            raise c.fail((*path, "name"), f"{show(name)}: two layers have this name")
+        names.add(str(name))
+        arguments = {}
+        for key, default in module.ARGUMENTS:
+            if key not in given and default is None and key != "stride":
+                raise c.fail(path, f"missing `{key}`; {kind} takes {', '.join(keys)}")
+            raw = given.get(key, default)
+            if key == "bias":
+                if not isinstance(raw, bool):
+                    raise c.fail((*path, key), f"{show(raw)} is not true or false")
+                arguments[key] = raw
+            elif raw is None and key == "stride" and default is None:
+                # maxpool1d's stride: its kernel_size, as torch's MaxPool1d(stride=None)
+                arguments[key] = arguments["kernel_size"]
+            else:
+                low = 0 if key == "padding" else 1
+                arguments[key] = c.integer(
+                    (*path, key), raw, low, MAX_SIZE, f"a whole number ≥ {low}"
+                )
+        out.append((kind, str(name), arguments))
+    return out
+
+
+def _input_shape(
+    c: Checker, data: dict[str, Any], first: tuple[str, str, dict[str, Any]]
+) -> tuple[int, ...]:
+    """The first layer's input: its features, or (in_channels, the first sample's length)."""
+    kind, _, arguments = first
+    if kind == "linear":
+        return (arguments["in_features"],)
+    inputs = _first_inputs(data)
+    nested = isinstance(inputs, list) and bool(inputs) and isinstance(inputs[0], list)
+    if kind in ("conv1d", "maxpool1d") and nested:
+        return (len(inputs), len(inputs[0]))
+    if kind in ("conv1d", "maxpool1d"):
+        where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
+        raise c.fail(
+            where, f"{kind} takes channels × length: one list per channel, e.g. [[1, 2, 3]]"
+        )
+    if isinstance(inputs, list) and inputs and isinstance(inputs[0], list):
+        return (len(inputs), len(inputs[0]))
+    return (len(inputs),) if isinstance(inputs, list) else (1,)
+
+
+def _first_inputs(data: dict[str, Any]) -> Any:
+    samples = data.get("samples")
+    if isinstance(samples, list) and samples and isinstance(samples[0], dict):
+        return samples[0].get("inputs")
+    return data.get("inputs")
+
+
+def _shapes(
+    c: Checker, kinds: list[tuple[str, str, dict[str, Any]]], first: tuple[int, ...]
+) -> tuple[LayerSpec, ...]:
+    layers: list[LayerSpec] = []
+    shape = first
+    for n, (kind, name, arguments) in enumerate(kinds):
+        module = MODEL_KINDS[kind][0]
+        out = module.shape(arguments, shape)
+        if kind == "softmax" and len(shape) != 1:
+            out = "takes a vector (softmax over its entries): flatten first"
+        if isinstance(out, str):
+            before = (
+                f"layer {layers[-1].name} ({layers[-1].kind}) gives {_written(shape)}"
+                if layers
+                else f"the inputs are {_written(shape)}"
+            )
+            raise c.fail(("model", n), f"layer {name} ({kind}) {out}; {before}")
+        if int(np.prod(out)) > MAX_SIZE:
+            raise c.fail(
+                ("model", n),
+                f"layer {name} ({kind}) gives {_written(out)}: at most {MAX_SIZE:,} entries",
+            )
+        layers.append(
+            LayerSpec(kind, name, tuple(arguments.items()), shape, tuple(int(v) for v in out))
+        )
+        shape = layers[-1].shape_out
+    return tuple(layers)
+
+
+def _written(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape)) if len(shape) > 1 else f"{shape[0]} features"
+
+
+def _parameters(
+    c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]
+) -> tuple[tuple[str, Any], ...]:
+    expected: dict[str, tuple[int, ...]] = {}
+    for layer in layers:
+        module = MODEL_KINDS[layer.kind][0]
+        for key, shape in module.parameter_shapes(dict(layer.arguments)).items():
+            expected[f"{layer.name}.{key}"] = shape
+    listing = ", ".join(f"{name} {list(shape)}" for name, shape in expected.items())
+    if not expected:
+        if data.get("parameters"):
+            raise c.fail(("parameters",), "this model has no parameters; leave `parameters` out")
+        return ()
+    if "parameters" not in data:
+        raise c.doc.missing(
+            "parameters", f"missing; give torch's state-dict names and shapes: {listing}"
+        )
+    given = c.mapping(("parameters",), data["parameters"], f"torch's state-dict names: {listing}")
+    for key in given:
+        if str(key) not in expected:
+            close = closest(str(key), tuple(expected))
+            hint = f"did you mean {close!r}? " if close else ""
+            raise c.fail(
+                ("parameters", key),
+                f"not a parameter of this model; {hint}its parameters: {listing}",
+            )
+    out = []
+    for name, shape in expected.items():
+        if name not in given:
+            raise c.fail(("parameters",), f"missing `{name}` {list(shape)}; expected {listing}")
+        out.append((name, frozen(_tensor(c, ("parameters", name), given[name], shape))))
+    return tuple(out)
+
+
+def _tensor(
+    c: Checker, path: tuple[Any, ...], value: Any, shape: tuple[int, ...], depth: int = 0
+) -> Any:
+    """A nested list of exactly `shape`, each entry a number (`depth`: lists entered)."""
+    if depth == len(shape):
+        return c.number(path, value)
+    if not isinstance(value, list) or len(value) != shape[depth]:
+        found = f"{len(value)} entries" if isinstance(value, list) else show(value)
+        what = "".join(f"[{n}]" for n in shape)
+        raise c.fail(path, f"found {found} where {shape[depth]} are expected: its shape is {what}")
+    return [_tensor(c, (*path, i), v, shape, depth + 1) for i, v in enumerate(value)]
+
+
+# ---------------------------------------------------------------- linear + activation: a network
+
+
+def _dense(layers: tuple[LayerSpec, ...]) -> bool:
+    """Linear layers, each followed by at most one activation, on a vector of inputs."""
+    previous = "activation"
+    for layer in layers:
+        if layer.kind == "linear":
+            previous = "linear"
+        elif layer.kind in activation_functions.NAMES and previous == "linear":
+            previous = "activation"
+        else:
+            return False
+    return len(layers[0].shape_in) == 1
+
+
+def _as_network(
+    doc: Document,
+    data: dict[str, Any],
+    layers: tuple[LayerSpec, ...],
+    parameters: tuple[tuple[str, Any], ...],
+) -> Spec:
+    """The network's config these layers make, read by the network's own reader."""
+    values = dict(parameters)
+    linears = [n for n, layer in enumerate(layers) if layer.kind == "linear"]
+    units = [layers[0].shape_in[0]] + [layers[n].shape_out[0] for n in linears]
+    names = [
+        layers[n + 1].kind if n + 1 < len(layers) and layers[n + 1].kind != "linear" else "linear"
+        for n in linears
+    ]
+    weights = [values[f"{layers[n].name}.weight"].tolist() for n in linears]
+    biases = [
+        values[f"{layers[n].name}.bias"].tolist() if f"{layers[n].name}.bias" in values else None
+        for n in linears
+    ]
+    lowered = {key: value for key, value in data.items() if key not in ("model", "parameters")}
+    lowered.update(
+        layers=units,
+        activations=names,
+        weights={"layout": UNITS_BY_INPUTS, "matrices": weights},
+    )
+    if any(b is not None for b in biases):
+        lowered["biases"] = biases
+    if isinstance(data.get("optimizer_state"), dict):
+        lowered["optimizer_state"] = _dense_state(
+            data["optimizer_state"], [layers[n].name for n in linears]
+        )
+    if "name" not in data:
+        lowered["name"] = os.path.splitext(os.path.basename(doc.file))[0]
+    spec = network_config.from_document(replace(doc, value=lowered))
+    return replace(spec, model=layers, weight_style="model")
+
+
+def _dense_state(state: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """`optimizer_state:` under state-dict names, as the network's reader takes it."""
+    out: dict[str, Any] = {}
+    for key, value in state.items():
+        if isinstance(value, dict) and all(isinstance(k, str) and "." in k for k in value):
+            # read in the layout `weights:` states (units × inputs, torch's)
+            entry: dict[str, Any] = {"weights": [value.get(f"{n}.weight") for n in names]}
+            if any(f"{n}.bias" in value for n in names):
+                entry["biases"] = [value.get(f"{n}.bias") for n in names]
+            out[key] = entry
+        else:
+            out[key] = value
+    return out
+
+
+# ---------------------------------------------------------------- tensor layers: a model
+
+
+def _as_model(
+    c: Checker,
+    doc: Document,
+    data: dict[str, Any],
+    layers: tuple[LayerSpec, ...],
+    parameters: tuple[tuple[str, Any], ...],
+) -> ModelSpec:
+    for key in ("epochs_done", "shuffle", "train_biases", "leaky_relu_slope"):
+        if key in data:
+            raise c.fail(
+                (key,),
+                f"not yet for a model with {_tensor_kinds(layers)} layers (issue #28); "
+                "leave it out",
+            )
+    if data.get("notation", "lecture") != "lecture":
+        raise c.fail(
+            ("notation",),
+            "a model's names are torch's (y0[c,t], w0[c,i,k]); no book renames them yet",
+        )
+    loss = c.choice(("loss",), data.get("loss", "half_sse"), loss_functions.NAMES)
+    definition = loss_functions.get(loss)
+    if definition.outputs and layers[-1].kind not in definition.outputs:
+        raise c.fail(("loss",), definition.needs)
+    if "learning_rate" not in data:
+        raise doc.missing(
+            "learning_rate", "missing; give the learning rate η, e.g. `learning_rate: 0.1`"
+        )
+    eta = c.number(("learning_rate",), data["learning_rate"], "a learning rate η > 0")
+    if eta <= 0:
+        raise c.fail(("learning_rate",), f"{data['learning_rate']} is not > 0; η must be positive")
+    optimizer, decay = optimizer_config.read(c, data)
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise c.fail((key,), f"{show(data[key])} is not text")
+    return ModelSpec(
+        name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
+        source=doc.file,
+        layers=layers,
+        parameters=parameters,
+        loss=loss,
+        learning_rate=eta,
+        samples=_samples(c, data, layers),
+        mode=c.choice(("mode",), data.get("mode", "online"), network_config.MODES),
+        batch_gradient=c.choice(
+            ("batch_gradient",), data.get("batch_gradient", "mean"), network_config.BATCH_GRADIENTS
+        ),
+        description=data.get("description", "") or "",
+        optimizer=optimizer,
+        weight_decay=decay,
+        **_optimizer_state(c, data.get("optimizer_state"), optimizer, parameters),
+    )
+
+
+def _optimizer_state(
+    c: Checker, value: Any, settings: Any, parameters: tuple[tuple[str, Any], ...]
+) -> dict[str, Any]:
+    """`optimizer_state:` as `step --save` writes it: t, and each state line's values under
+    the parameters' state-dict names and shapes (Adam's `m: {0.weight: …, 0.bias: …}`)."""
+    if value is None:
+        return {}
+    lines = settings.optimizer.state
+    root = ("optimizer_state",)
+    what = "t (updates so far)" + "".join(f", {line}: {{0.weight: …, …}}" for line in lines)
+    m = c.mapping(root, value, what)
+    for key in m:
+        if key != "t" and key not in lines:
+            valid = ", ".join(("t", *lines))
+            raise c.fail((*root, key), f"unknown key; the state of {settings.name} is {valid}")
+    if "t" not in m:
+        raise c.fail(root, "missing `t`: how many updates the state has seen")
+    t = c.integer((*root, "t"), m["t"], 0, 2**62, "a whole number of updates ≥ 0")
+    state: dict[str, list[tuple[str, Any]]] = {name: [] for name, _ in parameters}
+    for line in lines:
+        if line not in m:
+            raise c.fail(root, f"missing `{line}`; expected {what}")
+        given = c.mapping((*root, line), m[line], "the parameters' state-dict names")
+        for name, array in parameters:
+            if name not in given:
+                raise c.fail((*root, line), f"missing `{name}` {list(array.shape)}")
+            path = (*root, line, name)
+            state[name].append((line, frozen(_tensor(c, path, given[name], array.shape))))
+        for key in given:
+            if key not in state:
+                raise c.fail((*root, line, key), "not a parameter of this model")
+    held = tuple((name, tuple(values)) for name, values in state.items() if values)
+    return {"optimizer_state": held, "updates": t}
+
+
+def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
+    kinds = dict.fromkeys(
+        layer.kind for layer in layers if layer.kind in ("conv1d", "maxpool1d", "flatten")
+    )
+    return "/".join(kinds)
+
+
+def _samples(c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]) -> tuple[Sample, ...]:
+    items = network_config.sample_items(c, data)
+    shape_in, shape_out = layers[0].shape_in, layers[-1].shape_out
+    out = []
+    for path, m in items:
+        for key in ("inputs", "targets"):
+            if key not in m:
+                raise (
+                    c.fail(path, f"missing `{key}`")
+                    if path
+                    else c.doc.missing(key, f"missing; give `{key}`")
+                )
+        x = _tensor(c, (*path, "inputs"), m["inputs"], shape_in)
+        t = _tensor(c, (*path, "targets"), m["targets"], shape_out)
+        if len(shape_out) != 1:
+            raise c.fail(
+                ("model",),
+                f"the last layer gives {_written(shape_out)}; a loss compares a vector: end "
+                "with flatten or linear",
+            )
+        out.append(Sample(frozen(x), frozen(t)))
+    return tuple(out)

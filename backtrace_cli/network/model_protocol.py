@@ -1,0 +1,231 @@
+"""A `model:` of tensor layers as a model of `tracing.Model`: traced, trained and solved as
+every model is (its rows are a worked solution), saved back under torch's state-dict names.
+
+Imported at start-up by `tracing`: numpy and the engine load inside the methods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from ..core.errors import ConfigError
+
+MAX_TRACE_SAMPLES = 100  # samples a traced step shows in full: each is pages of equations
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRow:
+    epoch: int
+    loss: float  # mean over the samples, each before its own update
+    loss_after: float  # mean over the samples after the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTraining:
+    """`step` on a model: a row per epoch, the picked epochs traced, the trained model."""
+
+    FORM: ClassVar[str] = "model training"
+
+    spec: Any
+    rounding: str | None
+    rows: tuple[EpochRow, ...]
+    traces: tuple[Any, ...]  # model_trace.ModelTrace of the picked epochs
+    final: Any
+    epochs_asked: int
+    stop_reason: str = ""
+
+    @property
+    def losses(self) -> list[float]:
+        return [row.loss for row in self.rows]
+
+    @property
+    def losses_after(self) -> list[float]:
+        return [row.loss_after for row in self.rows]
+
+
+def _carry(rounding: str | None) -> Any:
+    from ..network import engine
+
+    if not rounding:
+        return engine.exact
+    from ..core.rounding import carrier, parse
+
+    parsed = parse(rounding)
+    if parsed is None:
+        raise ConfigError(rounding, None, "rounding", "use e.g. 3sf or 4dp")
+    return carrier(f"{parsed[0]}{parsed[1]}", False, False)
+
+
+def _diverged(spec: Any, loss: float) -> None:
+    import math
+
+    if not math.isfinite(loss):
+        raise ConfigError(
+            spec.source,
+            None,
+            None,
+            "the numbers overflow; the step diverges — use a smaller learning_rate, "
+            "parameters or inputs",
+        )
+
+
+def trace(
+    spec: Any,
+    rounding: str | None = None,
+    *,
+    inference: bool = False,
+    verify: bool = False,
+    full: bool = False,
+    **_: Any,
+) -> Any:
+    import numpy as np
+
+    from . import model_trace
+
+    if len(spec.samples) > MAX_TRACE_SAMPLES:
+        raise ConfigError(
+            spec.source,
+            None,
+            "samples",
+            f"{len(spec.samples):,} samples; a traced step shows at most {MAX_TRACE_SAMPLES}",
+        )
+    if verify and rounding:
+        raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
+    with np.errstate(all="ignore"):
+        built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
+    built = replace(built, full=full)
+    _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
+    return built
+
+
+def train(
+    spec: Any,
+    epochs: int,
+    picked: set[int],
+    last: bool,
+    *,
+    until_loss: float | None = None,
+    rounding: str | None = None,
+    full: bool = False,
+    progress: Callable[[int], None] | None = None,
+    verify: bool = False,
+    **_: Any,
+) -> Any:
+    import numpy as np
+
+    from . import model_trace
+
+    carry = _carry(rounding)
+    rows, traces = [], []
+    current = spec
+    reason = ""
+    with np.errstate(all="ignore"):
+        for epoch in range(1, epochs + 1):
+            shown = epoch in picked or (last and epoch == epochs)
+            built = model_trace.build(
+                current, carry, rounding, verify and epoch == 1, epoch=epoch, sections=shown
+            )
+            if shown:
+                traces.append(replace(built, full=full))
+            loss = float(np.mean([s.loss for s in built.steps]))
+            rows.append(EpochRow(epoch, loss, built.loss_after))
+            _diverged(spec, built.loss_after)
+            current = built.after
+            if progress is not None:
+                progress(1)
+            if until_loss is not None and loss < until_loss:
+                reason = f"loss {loss:.6g} < {until_loss:g} after epoch {epoch}"
+                if last and not shown:
+                    traces.append(built)
+                break
+    return ModelTraining(spec, rounding, tuple(rows), tuple(traces), current, epochs, reason)
+
+
+class Sequential:
+    """What `tracing.Model` asks of a model, for a `model:` of tensor layers."""
+
+    saves = True
+
+    trace = staticmethod(trace)
+
+    def train(self, spec: Any, epochs: int, picked: set[int], last: bool, **options: Any) -> Any:
+        return train(spec, epochs, picked, last, **options)
+
+    def steps(
+        self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None
+    ) -> list[Any]:
+        if epochs == 1:
+            traces = [trace(spec, rounding)]
+        else:
+            traces = list(
+                train(spec, epochs, set(range(1, epochs + 1)), False, rounding=rounding).traces
+            )
+        return [(s.epoch, s.sample, s.sections, s.heading) for built in traces for s in built.steps]
+
+    def samples(self, spec: Any) -> int:
+        return len(spec.samples)
+
+    def complete(self, solved: Any) -> Any:
+        return replace(solved, rounds_gradients=True, gradients=False)
+
+    def _not_yet(self, spec: Any, what: str) -> ConfigError:
+        return ConfigError(
+            spec.source,
+            None,
+            "model",
+            f"{what} is not yet written for a model with tensor layers (issue #28); `run`, "
+            "`step`, `check` and `quiz` work on it",
+        )
+
+    def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
+        raise self._not_yet(spec, "`backtrace exercise`")
+
+    def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
+        from . import model_names
+
+        return model_names.questions(trace(spec, full=True) if records is None else records, ask)
+
+    def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
+        raise self._not_yet(spec, "`backtrace exercise`")
+
+    def to_config(self, spec: Any, header: str) -> str:
+        from . import save
+
+        return save.to_config(spec, header)
+
+    answers = "model"  # its answers are named as its rows are: y0[0,1], dE/dw0[0,0,1]
+    own_slips = True  # none named yet: the slips of #28 come with the marking issue
+
+    def refuse_notation(self, book: str | None) -> None:
+        if book not in (None, "lecture"):
+            raise ConfigError(
+                f"--notation {book}",
+                None,
+                None,
+                "a model's names are torch's (y0[c,t], w0[c,i,k]); no book renames them yet: "
+                "leave --notation out",
+            )
+
+    def quizzed(self, spec: Any, sample: int | None) -> str:
+        count = len(spec.samples)
+        if sample is not None and not 1 <= sample <= count:
+            raise ConfigError(
+                "--sample", None, None, f"{sample} is not a sample of {spec.source}; it has {count}"
+            )
+        return (
+            f"epoch 1 · sample {sample or 1} of {count}"
+            if sample or count == 1
+            else f"epoch 1 · {count} samples"
+        )
+
+    def problem(self, spec: Any, traced: Any = None, epochs: int | None = None) -> Any:
+        from . import model_statement
+
+        inference = traced is not None and traced.inference
+        return model_statement.problem(spec, epochs, inference)
+
+    def diagram(self, spec: Any, traced: Any = None, solved: bool = True) -> Any:
+        from . import model_statement
+
+        return model_statement.diagram(spec)

@@ -1,0 +1,74 @@
+"""A `model:` config as the tool holds it once validated: torch's `nn.Sequential`, layer by
+layer, with its parameters under torch's state-dict names (`0.weight`, `conv.bias`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..definitions import optimizers
+from .spec import Sample
+
+if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
+    import numpy as np
+    import numpy.typing as npt
+
+    Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSpec:
+    """One entry of `model:`: its kind, its name (torch's: the index, or `name:`), its
+    arguments with defaults filled in, and the shapes it maps (without a batch dimension)."""
+
+    kind: str  # "linear", "conv1d", "maxpool1d", "flatten", or an activation's name
+    name: str  # "0", "conv": what its parameters are called under (`conv.weight`)
+    arguments: tuple[tuple[str, int | bool], ...]  # (("in_features", 2), ("bias", True))
+    shape_in: tuple[int, ...]  # (features,) or (channels, length)
+    shape_out: tuple[int, ...]
+
+    def argument(self, key: str) -> int | bool:
+        return dict(self.arguments)[key]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """A validated `model:` with tensor layers (conv1d, pooling, flatten) and what to train it
+    on. A model of linear layers and activations alone is read into a network's `Spec`
+    instead, so it traces exactly as `layers:` does (`Spec.model` keeps its layers)."""
+
+    name: str
+    source: str
+    layers: tuple[LayerSpec, ...]
+    parameters: tuple[tuple[str, Array], ...]  # state-dict order: "0.weight", "0.bias", …
+    loss: str
+    learning_rate: float
+    samples: tuple[Sample, ...]  # inputs shaped as the first layer takes them
+    mode: str = "online"
+    batch_gradient: str = "mean"
+    description: str = ""
+    optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)
+    weight_decay: float = 0.0
+    notation: str = "lecture"  # a model's names are torch's: no book renames them
+    # the optimizer's state after `updates` updates: each state line's values ("m", "v") by
+    # parameter, shaped as it is — `step --save` writes it, so a run continues exactly
+    optimizer_state: tuple[tuple[str, tuple[tuple[str, Array], ...]], ...] = ()
+    updates: int = 0  # t: the updates made so far (bias correction)
+
+    def state(self, name: str) -> dict[str, Array]:
+        """The optimizer state's values of parameter `name`, by line (none yet: empty)."""
+        for parameter, lines in self.optimizer_state:
+            if parameter == name:
+                return dict(lines)
+        return {}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.layers[0].shape_in
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return self.layers[-1].shape_out
+
+    def parameter(self, name: str) -> Array:
+        return dict(self.parameters)[name]

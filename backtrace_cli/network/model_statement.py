@@ -1,0 +1,56 @@
+"""A `model:` of tensor layers as a homework question (`statement`): what it says — the layers,
+the input and target, the loss and rate, what to find — and its diagram, a box per layer with
+the shape of the tensor it takes and gives. Renderers write them."""
+
+from __future__ import annotations
+
+import itertools
+
+from ..definitions.optimizers import describe
+from ..statement import Box, Diagram, Edge, Given, Sentence, Statement
+from .layers import MODEL_KINDS
+from .model_spec import ModelSpec
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False) -> Statement:
+    kinds = " → ".join(layer.kind for layer in spec.layers)
+    count = len(spec.samples)
+    sentences: list[Sentence] = [
+        (
+            f"The model {kinds} (torch's nn.Sequential) takes an input of shape "
+            f"{_shape(spec.input_shape)} and gives {_shape(spec.output_shape)}; its "
+            f"parameters are given in torch's state-dict names and shapes.",
+        ),
+        (
+            f"It is trained on {count} sample{'s' if count != 1 else ''} with the loss "
+            f"{spec.loss}, {describe(spec.optimizer, spec.weight_decay)}, learning rate ",
+            Given("η", spec.learning_rate),
+            ".",
+        ),
+    ]
+    if inference:
+        return Statement("graph", (*sentences, ("Do the forward pass, layer by layer.",)))
+    what = (
+        "Do the forward pass layer by layer (each output position's sum of products, each "
+        "window's maximum), the loss, δ back through every layer, each parameter's gradient "
+        "summed over the positions it is used at, and the update."
+    )
+    sentences.append((what,))
+    if epochs is not None:
+        sentences.append((f"Train for {epochs} epochs.",))
+    return Statement("graph", tuple(sentences))
+
+
+def diagram(spec: ModelSpec) -> Diagram:
+    """A box per layer, left to right from the input, each with the shape it gives."""
+    boxes = [Box("input", (("x",), (_shape(spec.input_shape),)), "stadium")]
+    for n, layer in enumerate(spec.layers):
+        arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
+        lines = ((f"{layer.name}: {layer.kind}",), (arguments,), (_shape(layer.shape_out),))
+        boxes.append(Box(f"layer{n}", tuple(line for line in lines if line[0]), "box"))
+    edges = tuple(Edge(a.ident, b.ident) for a, b in itertools.pairwise(boxes))
+    return Diagram((), tuple(boxes), edges, "each box: a layer, and the shape of what it gives")

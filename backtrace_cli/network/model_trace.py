@@ -1,0 +1,335 @@
+"""A `model:` of tensor layers traced as a worked solution: each sample's forward pass layer by
+layer, its loss, the δ flowing back and every parameter's gradient, then the update — each a
+`worked.Section` of rows (template formulas, as a graph's), so the renderers, `check` and
+`quiz` read them as they read every model's. Computes nothing: the numbers are `model_engine`'s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..definitions import losses as loss_functions
+from ..definitions.optimizers import describe
+from ..worked import Equation, Section
+from . import model_engine as engine
+from .layers.tensor import entry, head, negated, row, template_pieces, template_row
+from .model_spec import ModelSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStep:
+    """One sample's traced step."""
+
+    epoch: int
+    sample: int
+    heading: str
+    sections: tuple[Section, ...]
+    inputs: Any
+    targets: Any
+    outputs: Any  # the model's output
+    loss: float
+    layers: tuple[dict[str, Any], ...]  # per layer: its output and δ (JSON)
+    gradients: dict[str, Any]  # ∂E/∂θ by state-dict name
+
+    def equations(self) -> list[tuple[Section, Equation]]:
+        """Every row of the step with its section, in order."""
+        return [(section, r) for section in self.sections for r in section.rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTrace:
+    """`run` on a model: every step of one epoch, the model after it, --verify's checks."""
+
+    FORM: ClassVar[str] = "model step"
+
+    spec: ModelSpec
+    rounding: str | None
+    steps: tuple[ModelStep, ...]
+    after: ModelSpec
+    loss_after: float
+    checks: tuple[engine.Check, ...] | None = None
+    inference: bool = False
+    epoch: int = 1
+    full: bool = False  # every row of a long section shown (the renderers elide, JSON never)
+
+    @property
+    def blocks(self) -> tuple[Section, ...]:
+        return tuple(s for step in self.steps for s in step.sections)
+
+
+def symbol(spec: ModelSpec) -> Any:
+    """A parameter entry's name in the trace: ("0.weight", (1, 0, 2)) → "w0[1,0,2]"."""
+
+    def name(parameter: str, index: tuple[int, ...]) -> str:
+        layer, _, key = parameter.rpartition(".")
+        return entry(head("w" if key == "weight" else "b", layer), index)
+
+    return name
+
+
+# ---------------------------------------------------------------- the loss
+
+
+def _delta_template(loss: loss_functions.Loss, n: int) -> str:
+    """δ = −∂E/∂y as its definition writes ∂E/∂o, sign taken in: t − o for ½Σ(t − o)²."""
+    derivative = loss.derivative.replace("{n}", str(n))
+    if derivative.startswith("−(") and derivative.endswith(")") and derivative.count("(") == 1:
+        return derivative[2:-1]
+    if derivative.startswith("−"):
+        return derivative[1:]
+    if loss.factor:
+        return loss.factor.replace("{n}", str(n)) + "({t} − {o})"
+    return f"−({derivative})"
+
+
+def loss_sections(done: engine.Pass) -> list[Section]:
+    view, spec = done.view, done.view.spec
+    definition = loss_functions.get(spec.loss)
+    last = len(view.layers) - 1
+    y, t, d = view.outputs[last], view.outputs[last] + done.error, view.deltas[last]
+    ys, ds = view.name(last), view.delta(last)
+    n = len(y)
+    slots = [
+        {"e": (f"e[{j}]", done.error[j]), "t": (f"t[{j}]", t[j]), "o": (ys((j,)), y[j])}
+        for j in range(n)
+    ]
+    rows: list[Equation] = [
+        row(f"e[{j}]", [slots[j]["t"], " − ", slots[j]["o"]], done.error[j]) for j in range(n)
+    ]
+    terms = [definition.term.replace("{n}", str(n)) for _ in range(n)]
+    pieces: list[Any] = []
+    for j, term in enumerate(terms):
+        pieces += ([" + "] if j else []) + template_pieces(term, slots[j])
+    whole = definition.total("\0", n).split("\0")
+    rows.append(row("E", [whole[0], *pieces, whole[1]], done.loss))
+    loss = Section(
+        "error", "Error and loss", f"the error e = t − y, the loss {definition.rule}", tuple(rows)
+    )
+    template = _delta_template(definition, n)
+    deltas = tuple(row(ds((j,)), template_pieces(template, slots[j]), d[j]) for j in range(n))
+    rule = f"the output's δ = −∂E/∂y = {template.replace('{t}', 't').replace('{o}', 'y')}"
+    return [loss, Section("delta", "δ · the model's output", rule, deltas)]
+
+
+# ---------------------------------------------------------------- the update
+
+
+def update_section(spec: ModelSpec, moved: tuple[engine.Moved, ...]) -> Section:
+    """Every parameter entry's update: SGD's one line, or the optimizer's lines."""
+    name = symbol(spec)
+    settings = spec.optimizer
+    opt = settings.optimizer
+    plain = settings.name == "sgd" and not spec.weight_decay
+    hyper = settings.symbols()
+    rows: list[Equation] = []
+    for m in moved:
+        for index in np.ndindex(*m.before.shape):
+            w = name(m.name, index)
+            values = {
+                key: (v[index] if isinstance(v, np.ndarray) else v) for key, v in m.lines.items()
+            }
+            if plain:
+                grad = (f"∂E/∂{w}", float(values["g"]))
+                pieces = [(w, m.before[index]), " − ", ("η", spec.learning_rate), "·", grad]
+                rows.append(row(f"new {w}", pieces, values["new"]))
+                continue
+            rows += _optimizer_rows(w, float(m.before[index]), values, opt, hyper, spec)
+    title = "Update · " + ("gradient descent" if plain else describe(settings, spec.weight_decay))
+    rule = (
+        f"θ ← θ − η·∂E/∂θ, η = {spec.learning_rate:g}"
+        if plain
+        else f"{opt.rule()}, η = {spec.learning_rate:g}"
+    )
+    return Section("update", title, rule, tuple(rows), rule_latex="" if plain else opt.rule_latex())
+
+
+def _optimizer_rows(
+    w: str, before: float, n: dict[str, Any], opt: Any, hyper: dict[str, float], spec: ModelSpec
+) -> list[Equation]:
+    g = f"g_{w}"
+    by_symbol = {line.symbol: line for line in opt.lines}
+
+    def operand(slot: str, line_name: str) -> tuple[str, float]:
+        if slot in hyper:
+            return (slot, hyper[slot])
+        if slot == "η":
+            return ("η", spec.learning_rate)
+        if slot == "λ":
+            return ("λ", hyper.get("λ", spec.weight_decay))
+        if slot == "t":
+            return ("t", float(n["t"]))
+        if slot == "w":
+            return (w, before)
+        if slot == "g":
+            return (g, float(n["g"]))
+        line = by_symbol[slot]
+        own = line.name == line_name and line.name in opt.state
+        return (f"{slot}_{w}", float(n[f"before {line.name}"] if own else n[line.name]))
+
+    def line_row(symbol_: str, text: str, latex: str, line_name: str, value: float) -> Equation:
+        slots = {slot: operand(slot, line_name) for slot in _slots(text)}
+        return template_row(symbol_, text, latex, slots, value)
+
+    rows = []
+    if spec.weight_decay and w.startswith("w"):
+        pieces = [
+            (f"∂E/∂{w}", float(n["g"]) - spec.weight_decay * before),
+            " + ",
+            ("λ", spec.weight_decay),
+            "·",
+            (w, before),
+        ]
+        rows.append(row(g, pieces, n["g"]))
+    else:
+        rows.append(row(g, [(f"∂E/∂{w}", float(n["g"]))], n["g"]))
+    for line in opt.lines[:-1]:
+        rows.append(
+            line_row(f"{line.symbol}_{w}", line.text, line.latex, line.name, float(n[line.name]))
+        )
+    rows.append(
+        line_row(
+            f"Δ_{w}",
+            opt.step_text(w.startswith("w")),
+            opt.step_latex(w.startswith("w")),
+            opt.lines[-1].name,
+            float(n["step"]),
+        )
+    )
+    rows.append(row(f"new {w}", [(w, before), " + ", (f"Δ_{w}", float(n["step"]))], n["new"]))
+    return rows
+
+
+def _slots(text: str) -> list[str]:
+    import re
+
+    return list(dict.fromkeys(re.findall(r"\{([^{}]+)\}", text)))
+
+
+# ---------------------------------------------------------------- one step
+
+
+def gradient_sections(views: list[Any], p: int) -> list[Section]:
+    """Layer p's parameters' gradients: −(its terms) for one sample; over a batch, the
+    samples' terms summed, averaged where the batch gradient is the mean."""
+    view = views[-1]
+    layer = view.layers[p]
+    if not hasattr(layer, "gradient_terms"):
+        return []
+    spec = view.spec
+    per_sample = [layer.gradient_terms(v, p) for v in views]
+    grads = engine.combined(spec, [v.gradients[p] for v in views])
+    rows = []
+    for n, (key, index, pieces) in enumerate(per_sample[0]):
+        name = view.parameter(p, "w" if key == "weight" else "b")(index)
+        if len(views) == 1:
+            written = negated(pieces)
+        else:
+            mean = spec.batch_gradient == "mean"
+            written = [f"−(1/{len(views)})·(" if mean else "−("]
+            for s, terms in enumerate(per_sample):
+                # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
+                tagged = [_tagged(piece, s + 1) for piece in terms[n][2]]
+                written += [" + " if s else "", "(", *tagged, ")"]
+            written.append(")")
+        rows.append(row(f"∂E/∂{name}", written, -grads[key][index]))
+    title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
+    rule = layer.GRADIENT_RULE
+    if len(views) > 1:
+        how = (
+            f"averaged over the {len(views)} samples"
+            if spec.batch_gradient == "mean"
+            else (f"summed over the {len(views)} samples")
+        )
+        rule += f"; {how} (batch: one update)"
+    return [Section("gradient", title, rule, tuple(rows))]
+
+
+def _tagged(piece: Any, sample: int) -> Any:
+    """An operand of sample `sample`'s terms named as that sample's: x[0,1] → x[0,1]⁽2⁾."""
+    return piece if isinstance(piece, str) else (f"{piece[0]}⁽{sample}⁾", piece[1])
+
+
+def build(
+    spec: ModelSpec,
+    carry: Any,
+    rounding: str | None,
+    verify: bool = False,
+    inference: bool = False,
+    epoch: int = 1,
+    sections: bool = True,
+) -> ModelTrace:
+    """One epoch over the samples — an update after each (online), or one after all of them
+    (batch, in the last sample's step) — traced (its rows only if `sections`: training's
+    other epochs need the numbers alone); `after` holds the model with its optimizer's state."""
+    batch = spec.mode == "batch"
+    steps: list[ModelStep] = []
+    current = spec
+    checks = None
+    count = len(spec.samples)
+    passes: list[engine.Pass] = []
+    for s, sample in enumerate(spec.samples, start=1):
+        layers = engine.build(current)
+        done = engine.run(current, layers, sample.inputs, sample.targets, carry)
+        view = done.view
+        passes.append(done)
+        rows: list[Section] = []
+        if sections:
+            for p, layer in enumerate(layers):
+                rows += layer.forward_rows(view, p)
+            rows += loss_sections(done)
+        update = not inference and (not batch or s == count)
+        if not inference and sections:
+            for p in range(len(layers) - 1, -1, -1):
+                rows += layers[p].delta_rows(view, p)
+                if not batch:
+                    rows += gradient_sections([view], p)
+        if update:
+            gradients = engine.combined(
+                current, [d.gradients for d in passes[-count if batch else -1 :]]
+            )
+            if verify and checks is None:
+                samples = spec.samples if batch else [sample]
+                checks = engine.check(current, gradients, samples, symbol(current))
+            before = current
+            current, moved = engine.update(current, gradients, carry)
+            if sections:
+                if batch:
+                    for p in range(len(layers) - 1, -1, -1):
+                        rows += gradient_sections([d.view for d in passes], p)
+                rows.append(update_section(before, moved))
+        per_layer = tuple(
+            {
+                "name": spec.layers[p].name,
+                "kind": spec.layers[p].kind,
+                "out": view.outputs[p],
+                "delta": view.deltas[p],
+            }
+            for p in range(len(layers))
+        )
+        heading = f"Epoch {epoch} · sample {s} of {count}"
+        if batch:
+            heading += " (batch: one update after all samples)"
+        steps.append(
+            ModelStep(
+                epoch,
+                s,
+                heading,
+                tuple(rows),
+                sample.inputs,
+                sample.targets,
+                view.outputs[-1],
+                done.loss,
+                per_layer,
+                done.gradients,
+            )
+        )
+    after = mean_loss(current)
+    return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch)
+
+
+def mean_loss(spec: ModelSpec) -> float:
+    """The mean loss over the samples of the model as it is (exact)."""
+    values = dict(spec.parameters)
+    return float(np.mean([engine.loss_of(spec, values, s.inputs, s.targets) for s in spec.samples]))

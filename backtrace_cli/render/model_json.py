@@ -1,0 +1,128 @@
+"""A `model:` of tensor layers, traced and trained, as JSON: "format": "backtrace-model",
+version 1 — the layers and their shapes, each step's tensors (every layer's output and δ),
+every parameter's gradient, before and after, and every equation of the worked solution."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from .graph_formula import text_formula
+
+if TYPE_CHECKING:
+    from ..network.model_protocol import ModelTraining
+    from ..network.model_trace import ModelTrace
+
+
+def _clean(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _model(spec: Any) -> dict[str, Any]:
+    return {
+        "layers": [
+            {
+                "name": layer.name,
+                "kind": layer.kind,
+                "arguments": dict(layer.arguments),
+                "input_shape": list(layer.shape_in),
+                "output_shape": list(layer.shape_out),
+            }
+            for layer in spec.layers
+        ],
+        "loss": spec.loss,
+        "learning_rate": spec.learning_rate,
+        "optimizer": {"name": spec.optimizer.name, **dict(spec.optimizer.values)},
+        "weight_decay": spec.weight_decay,
+    }
+
+
+def document(trace: ModelTrace) -> dict[str, Any]:
+    spec = trace.spec
+    data: dict[str, Any] = {
+        "format": "backtrace-model",
+        "version": 1,
+        "name": spec.name,
+        "source": spec.source,
+        "model": _model(spec),
+        "rounding": trace.rounding,
+        "inference": trace.inference,
+        "steps": [
+            {
+                "epoch": step.epoch,
+                "sample": step.sample,
+                "inputs": _clean(step.inputs),
+                "targets": _clean(step.targets),
+                "outputs": _clean(step.outputs),
+                "loss": _clean(step.loss),
+                "layers": [
+                    {
+                        "name": layer["name"],
+                        "kind": layer["kind"],
+                        "out": _clean(layer["out"]),
+                        "delta": _clean(layer["delta"]),
+                    }
+                    for layer in step.layers
+                ],
+                "gradients": None
+                if trace.inference
+                else {n: _clean(g) for n, g in step.gradients.items()},
+                "equations": [
+                    {
+                        "section": section.kind,
+                        "title": section.title,
+                        "symbol": row.symbol,
+                        "formula": text_formula(row.structure),
+                        "value": _clean(row.value),
+                        **({"note": row.note} if row.note else {}),
+                    }
+                    for section in step.sections
+                    for row in section.rows
+                ],
+            }
+            for step in trace.steps
+        ],
+        "parameters_before": {n: _clean(v) for n, v in spec.parameters},
+        "parameters_after": {n: _clean(v) for n, v in trace.after.parameters},
+        "loss_after": _clean(trace.loss_after),
+    }
+    if trace.checks is not None:
+        data["verify"] = [
+            {
+                "parameter": c.name,
+                "backprop": c.backprop,
+                "finite_difference": _clean(c.numeric),
+                "relative_difference": _clean(c.difference),
+                "agrees": c.agrees,
+            }
+            for c in trace.checks
+        ]
+    return data
+
+
+def render(trace: ModelTrace) -> str:
+    return json.dumps(document(trace), ensure_ascii=False, indent=2) + "\n"
+
+
+def training(trace: ModelTraining) -> str:
+    data = {
+        "format": "backtrace-model-training",
+        "version": 1,
+        "name": trace.spec.name,
+        "source": trace.spec.source,
+        "model": _model(trace.spec),
+        "epochs": [
+            {"epoch": r.epoch, "loss": _clean(r.loss), "loss_after": _clean(r.loss_after)}
+            for r in trace.rows
+        ],
+        "traced": [document(t) for t in trace.traces],
+        "final": {n: _clean(v) for n, v in trace.final.parameters},
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,205 @@
+"""A `model:` of tensor layers, traced and trained, as terminal tables: each section's rows as
+a graph's are drawn (`graph_table.block_table`), the model's layers and shapes above them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Group
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from ..core.errors import visible
+from ..definitions.optimizers import describe
+from ..network.layers import MODEL_KINDS
+from ..network.model_engine import FD_STEP, FD_TOLERANCE
+from .epochs import loss_curve
+from .graph_table import block_table
+from .numbers import NumberFormat
+from .table import title_lines
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from ..network.model_protocol import ModelTraining
+    from ..network.model_trace import ModelTrace
+
+
+def shapes(spec: Any) -> list[tuple[str, str, str, str]]:
+    """Each layer: its name, kind with arguments, input → output shape, its parameters."""
+    out = []
+    for layer in spec.layers:
+        arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
+        kind = f"{layer.kind}({arguments})" if arguments else layer.kind
+        own = [
+            f"{n} {list(v.shape)}" for n, v in spec.parameters if n.rpartition(".")[0] == layer.name
+        ]
+        out.append(
+            (
+                layer.name,
+                kind,
+                f"{_shape(layer.shape_in)} → {_shape(layer.shape_out)}",
+                ", ".join(own),
+            )
+        )
+    return out
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def describe_line(spec: Any) -> str:
+    samples = len(spec.samples)
+    return (
+        " → ".join(layer.kind for layer in spec.layers)
+        + f" · loss {spec.loss} · η = {spec.learning_rate:g}"
+        + f" · {samples} sample{'s' if samples != 1 else ''}"
+        + f"\noptimizer {describe(spec.optimizer, spec.weight_decay)}"
+    )
+
+
+CONVENTION = (
+    "δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: y0[c,t] is layer 0's "
+    "channel c, position t"
+)
+
+
+SHOWN_ROWS = 16  # a section longer than this shows its first SHOWN_HEAD rows (unless --full)
+SHOWN_HEAD = 12
+
+
+def shown_sections(sections: Any, full: bool) -> list[Any]:
+    """Each section as it is drawn: a long one (a wide tensor's) cut to its first rows and a
+    note of how many more — all of them with `--full`, and always in the JSON."""
+    from dataclasses import replace
+
+    out = []
+    for section in sections:
+        rows = section.rows
+        if full or len(rows) <= SHOWN_ROWS:
+            out.append(section)
+            continue
+        note = f"… {len(rows) - SHOWN_HEAD} more rows of {len(rows)} (`--full` shows them)"
+        out.append(replace(section, rows=rows[:SHOWN_HEAD], note=note))
+    return out
+
+
+def layers_table(spec: Any) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("layer", "kind", "shape", "parameters"):
+        table.add_column(column, style="bold cyan" if column == "layer" else None)
+    for cells in shapes(spec):
+        table.add_row(*cells)
+    return table
+
+
+def verify_note(checks: Any) -> str:
+    bad = [c.name for c in checks if not c.agrees]
+    tolerance = f"h = {FD_STEP:g}, tolerance {FD_TOLERANCE:g} relative + 1e-8"
+    if bad:
+        return f"{len(bad)} of {len(checks)} gradients DISAGREE ({', '.join(bad)}; {tolerance})"
+    return f"All {len(checks)} gradients agree with central finite differences of E ({tolerance})."
+
+
+def _verify(trace: ModelTrace, fmt: NumberFormat) -> RenderableType:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("gradient", "backprop", "finite difference", "relative difference", ""):
+        table.add_column(column, justify="left" if column in ("gradient", "") else "right")
+    for c in trace.checks or ():
+        table.add_row(
+            f"∂E/∂{c.name}",
+            fmt(c.backprop),
+            fmt(c.numeric),
+            f"{c.difference:.1e}",
+            "agrees" if c.agrees else "DISAGREES",
+        )
+    heading = Text.assemble(
+        ("Gradient check · central finite differences", "bold"),
+        "   ",
+        ("∂E/∂θ ≈ [E(θ + h) − E(θ − h)]/2h, sample 1", "dim"),
+    )
+    return Group(heading, table, Text(verify_note(trace.checks), style="italic"))
+
+
+def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> RenderableType:
+    spec = trace.spec
+    parts: list[Any] = []
+    if title:
+        parts += title_lines(spec.name, describe_line(spec), spec.description, [CONVENTION])
+        parts += [Text(""), layers_table(spec)]
+    for step in trace.steps:
+        parts += [Text(""), Rule(step.heading, align="left")]
+        x = ", ".join(fmt(v) for v in step.inputs.ravel())
+        parts.append(
+            Text(
+                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = "
+                f"[{', '.join(fmt(v) for v in step.targets)}]",
+                style="dim",
+            )
+        )
+        for section in shown_sections(step.sections, trace.full):
+            parts += [Text(""), block_table(section, fmt)]
+    if trace.checks is not None:
+        parts += [Text(""), _verify(trace, fmt)]
+    parts += [Text(""), Text(closing(trace, fmt))]
+    return Group(*parts)
+
+
+def closing(trace: ModelTrace, fmt: NumberFormat) -> str:
+    losses = [s.loss for s in trace.steps]
+    before = fmt(sum(losses) / len(losses))
+    if trace.inference:
+        return f"E = {before} (forward pass only: no update)"
+    updates = "s" if len(losses) > 1 else ""
+    return f"E = {before} before the update{updates}; after: {fmt(trace.loss_after)}."
+
+
+def training(trace: ModelTraining, fmt: NumberFormat) -> RenderableType:
+    spec = trace.spec
+    parts: list[Any] = [
+        Text(visible(spec.name), style="bold underline"),
+        Text(describe_line(spec), style="dim"),
+        Text(f"{len(trace.rows)} of {trace.epochs_asked} epochs", style="dim"),
+        Text(""),
+        layers_table(spec),
+    ]
+    for traced in trace.traces:
+        parts += [
+            Text(""),
+            Rule(f"Epoch {traced.epoch} in full", align="left"),
+            render(traced, fmt, title=False),
+        ]
+    parts += [Text(""), Rule("Epochs", align="left")]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("epoch", "loss", "loss after"):
+        table.add_column(column, justify="right")
+    for row in shown(trace):
+        table.add_row(str(row.epoch), fmt(row.loss), fmt(row.loss_after))
+    parts.append(table)
+    rows, log = loss_curve(trace.losses_after)
+    if rows:
+        parts.append(Text(f"loss after each epoch{', log scale' if log else ''}", style="bold"))
+        parts += [Text(" │" + line, style="green") for line in rows]
+    parts.append(Text(summary(trace, fmt)))
+    return Group(*parts)
+
+
+def shown(trace: ModelTraining) -> list[Any]:
+    """The table's rows: the first ten epochs, then about 30 in all, and the last."""
+    rows = trace.rows
+    every = max(1, len(rows) // 30)
+    return [r for r in rows if r.epoch <= 10 or r.epoch % every == 0 or r.epoch == rows[-1].epoch]
+
+
+def summary(trace: ModelTraining, fmt: NumberFormat) -> str:
+    last = trace.rows[-1]
+    text = (
+        f"Loss {fmt(trace.rows[0].loss)} before training, {fmt(last.loss_after)} after "
+        f"epoch {last.epoch}"
+    )
+    if trace.stop_reason:
+        text += f". Stopped: {trace.stop_reason}"
+    return text + "."

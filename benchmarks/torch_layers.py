@@ -1,0 +1,258 @@
+"""`model:` configs against PyTorch float64 autograd and torch.optim (issue #28's acceptance):
+random models of the layers this tool traces — conv1d (channels, kernel, stride, padding,
+with and without bias), the activations as layers, maxpool1d, flatten, linear — each built
+as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
+YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
+losses). For each: the forward output and loss of every sample, every parameter's gradient,
+the parameters after one SGD step and after one Adam step, against torch's.
+
+Models of linear layers and activations alone are traced as a network (`layers:` by another
+name): they are checked too, through the network's JSON trace.
+
+    python3 -m venv /tmp/torchvenv
+    /tmp/torchvenv/bin/pip install torch==2.13.0 numpy click rich pyyaml   # never a dependency
+    PYTHONPATH=. /tmp/torchvenv/bin/python benchmarks/torch_layers.py --models 300
+
+Prints the largest relative difference of each quantity; exit 1 if any is above 1e-9.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+from backtrace_cli import api
+from backtrace_cli.network import model_engine
+
+RTOL = 1e-9
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
+LOSSES = ("mse", "sse", "half_sse", "cross_entropy")
+
+
+def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A random conv1d → activation → [maxpool1d] → flatten → linear [→ softmax] model:
+    (its `model:` list, its state dict as nested lists, the input and target)."""
+    c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    k, stride, padding = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+    length = int(rng.integers(k + 3, k + 9))
+    bias = bool(rng.random() < 0.7)
+    conv = {"in_channels": c_in, "out_channels": c_out, "kernel_size": k}
+    conv.update(stride=stride, padding=padding, bias=bias)
+    layers: list = [{"conv1d": conv}, str(rng.choice(ACTIVATIONS))]
+    out_len = (length + 2 * padding - k) // stride + 1
+    if out_len >= 2 and rng.random() < 0.8:
+        pool = int(rng.integers(2, min(3, out_len) + 1))
+        pool_stride = int(rng.integers(1, pool + 1))
+        layers.append({"maxpool1d": {"kernel_size": pool, "stride": pool_stride}})
+        out_len = (out_len - pool) // pool_stride + 1
+    layers.append("flatten")
+    features, outputs = c_out * out_len, int(rng.integers(1, 4))
+    layers.append({"linear": {"in_features": features, "out_features": outputs}})
+    params = {"0.weight": rng.normal(size=(c_out, c_in, k)).tolist()}
+    if bias:
+        params["0.bias"] = rng.normal(size=c_out).tolist()
+    n = len(layers) - 1
+    params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
+    params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
+    loss = str(rng.choice(LOSSES))
+    if loss == "cross_entropy":
+        if outputs < 2:
+            loss = "mse"
+        else:
+            layers.append("softmax")
+    samples = []
+    for _ in range(int(rng.integers(1, 4))):
+        x = rng.normal(size=(c_in, length))
+        t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
+        samples.append({"inputs": x.tolist(), "targets": t.tolist()})
+    if len(samples) == 1:
+        return layers, params, {**samples[0], "loss": loss}
+    # several samples: one update from their mean or summed loss (torch: the loss of the batch)
+    how = str(rng.choice(["mean", "sum"]))
+    return (
+        layers,
+        params,
+        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
+    )
+
+
+def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """linear → activation → linear [→ activation]: traced as a network."""
+    sizes = [int(v) for v in rng.integers(1, 5, size=3)]
+    layers: list = [
+        {"linear": {"in_features": sizes[0], "out_features": sizes[1]}},
+        str(rng.choice(ACTIVATIONS)),
+        {"linear": {"in_features": sizes[1], "out_features": sizes[2]}},
+    ]
+    if rng.random() < 0.5:
+        layers.append(str(rng.choice(("sigmoid", "tanh"))))
+    params = {
+        "0.weight": rng.normal(size=(sizes[1], sizes[0])).tolist(),
+        "0.bias": rng.normal(size=sizes[1]).tolist(),
+        "2.weight": rng.normal(size=(sizes[2], sizes[1])).tolist(),
+        "2.bias": rng.normal(size=sizes[2]).tolist(),
+    }
+    loss = str(rng.choice(("mse", "sse", "half_sse")))
+    x, t = rng.normal(size=sizes[0]), rng.normal(size=sizes[2])
+    return layers, params, {"inputs": x.tolist(), "targets": t.tolist(), "loss": loss}
+
+
+def _torch_model(layers: list, params: dict) -> torch.nn.Sequential:
+    modules: list[torch.nn.Module] = []
+    for layer in layers:
+        kind, args = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
+        if kind == "conv1d":
+            modules.append(torch.nn.Conv1d(**args))
+        elif kind == "maxpool1d":
+            modules.append(torch.nn.MaxPool1d(**args))
+        elif kind == "linear":
+            modules.append(torch.nn.Linear(**args))
+        elif kind == "flatten":
+            modules.append(torch.nn.Flatten(start_dim=0))
+        else:
+            modules.append(
+                {
+                    "relu": torch.nn.ReLU(),
+                    "sigmoid": torch.nn.Sigmoid(),
+                    "tanh": torch.nn.Tanh(),
+                    "leaky_relu": torch.nn.LeakyReLU(0.01),
+                    "elu": torch.nn.ELU(),
+                    "softmax": torch.nn.Softmax(dim=0),
+                }[kind]
+            )
+    model = torch.nn.Sequential(*modules).double()
+    state = {name: torch.tensor(value, dtype=torch.float64) for name, value in params.items()}
+    model.load_state_dict(state)  # strict: every name and shape as the config has them
+    return model
+
+
+def _torch_loss(loss: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    if loss == "mse":
+        return torch.nn.functional.mse_loss(y, t)
+    if loss == "sse":
+        return ((y - t) ** 2).sum()
+    if loss == "half_sse":
+        return 0.5 * ((y - t) ** 2).sum()
+    return -(t * torch.log(y)).sum()  # cross-entropy of a softmax output
+
+
+def _torch_step(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
+    model = _torch_model(layers, params)
+    samples = given.get("samples") or [given]
+    opt = (
+        torch.optim.SGD(model.parameters(), lr=eta)
+        if optimizer == "sgd"
+        else torch.optim.Adam(model.parameters(), lr=eta)
+    )
+    opt.zero_grad()
+    ys, losses = [], []
+    for sample in samples:
+        y = model(torch.tensor(sample["inputs"], dtype=torch.float64))
+        ys.append(y.detach().numpy())
+        losses.append(
+            _torch_loss(given["loss"], y, torch.tensor(sample["targets"], dtype=torch.float64))
+        )
+    loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
+    loss.backward()
+    grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
+    opt.step()
+    after = {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+    each = [float(v.detach()) for v in losses]
+    return {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
+
+
+def _ours(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
+    config = {"name": "random", "model": layers, "parameters": params, "learning_rate": eta}
+    config.update(given)
+    config["optimizer"] = optimizer
+    worked = api.trace(config)
+    records = worked.records
+    if hasattr(records, "after"):  # a model of tensor layers: its own trace
+        steps = records.steps
+        return {
+            "y": np.array([np.asarray(s.outputs) for s in steps]),
+            "loss": [s.loss for s in steps],
+            "grads": model_engine.combined(records.spec, [s.gradients for s in steps]),
+            "after": {n: np.asarray(v) for n, v in records.after.parameters},
+        }
+    data = json.loads(worked.text("json"))  # linear + activations: the network's trace
+    step = data["steps"][0]
+    names = [f"{n}" for n, layer in enumerate(layers) if not isinstance(layer, str)]
+    after, grads = {}, {}
+    for name, layer in zip(names, step["layers"], strict=True):
+        for key, before_key, after_key in (
+            ("weight", "weights_before", "weights_after"),
+            ("bias", "biases_before", "biases_after"),
+        ):
+            after[f"{name}.{key}"] = np.asarray(layer[after_key])
+            if optimizer == "sgd":  # w ← w − η·g
+                grads[f"{name}.{key}"] = (
+                    np.asarray(layer[before_key]) - after[f"{name}.{key}"]
+                ) / eta
+    return {
+        "y": np.asarray([step["layers"][-1]["out"]]),
+        "loss": [step["loss"]],
+        "grads": grads,
+        "after": after,
+    }
+
+
+def _difference(a: object, b: object) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    scale = np.maximum(np.abs(b), 1e-3)  # relative, and absolute near 0 (a gradient of 1e-17)
+    return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=300, help="random models of each form")
+    parser.add_argument("--seed", type=int, default=28)
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    worst: dict[str, float] = {}
+    count = 0
+    for n in range(2 * args.models):
+        layers, params, given = (_conv_model if n % 2 == 0 else _dense_model)(rng)
+        form = "tensor" if n % 2 == 0 else "linear"
+        for optimizer in ("sgd", "adam"):
+            eta = float(rng.choice([0.01, 0.1, 0.5]))
+            ours, theirs = (
+                _ours(layers, params, given, optimizer, eta),
+                _torch_step(layers, params, given, optimizer, eta),
+            )
+            quantities = {
+                "forward": (ours["y"], theirs["y"]),
+                "loss": (ours["loss"], theirs["loss"]),
+            }
+            for name, value in theirs["after"].items():
+                worst_of = worst.get(f"{form} {optimizer} step", 0.0)
+                worst[f"{form} {optimizer} step"] = max(
+                    worst_of, _difference(ours["after"][name], value)
+                )
+                if name in ours["grads"]:
+                    key = f"{form} gradient"
+                    worst[key] = max(
+                        worst.get(key, 0.0), _difference(ours["grads"][name], theirs["grads"][name])
+                    )
+            for key in ("forward", "loss"):
+                label = f"{form} {key}"
+                worst[label] = max(worst.get(label, 0.0), _difference(*quantities[key]))
+            count += 1
+    print(
+        f"{count} traced steps ({args.models} random models of each form, SGD and Adam "
+        f"each), seed {args.seed}"
+    )
+    for key in sorted(worst):
+        print(f"  {key:<24} largest relative difference {worst[key]:.2e}")
+    bad = {k: v for k, v in worst.items() if v > RTOL}
+    print("agree with torch float64 to rtol 1e-9" if not bad else f"DISAGREE: {bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
