@@ -520,7 +520,7 @@ def test_quiz_asks_a_row_or_a_whole_tensor_of_a_model(runner):
     typed = "".join(f"{v!r}\n" for v in answers)
     result = runner.invoke(cli, ["quiz", "conv1d", "--ask", "y0[0,0],delta1"], input=typed)
     assert result.exit_code == 0, result.output
-    assert "11 of 74 equations" in result.output and "11 of 11" in result.output
+    assert "11 of its 74 equations" in result.output and "11 of 11" in result.output
     wrong = runner.invoke(cli, ["quiz", "conv1d", "--ask", "z9"], input="")
     assert wrong.exit_code == 2
     assert "'z9' is not a quantity of this model; ask for a row (y0[0,1]) or a tensor: y0," in (

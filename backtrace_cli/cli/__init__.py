@@ -12,7 +12,7 @@ import sys
 import click
 
 from .. import __version__
-from . import teach, trace
+from . import exercise, teach, trace
 from .status import BadInput, Exit
 
 __all__ = ["BadInput", "Exit", "cli", "main", "wrap_words"]
@@ -36,7 +36,7 @@ def cli() -> None:
     """
 
 
-for command in (*trace.COMMANDS, *teach.COMMANDS):
+for command in (*trace.COMMANDS, *teach.COMMANDS, exercise.exercise):
     cli.add_command(command)  # `--help` lists them by name, as before
 
 
