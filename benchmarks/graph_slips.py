@@ -25,8 +25,9 @@ import time
 from collections import Counter
 from dataclasses import replace
 
-from backtrace_cli import api, models, solution, tracing
+from backtrace_cli import api, models, solution
 from backtrace_cli.graph import config as graph
+from backtrace_cli.graph import protocol
 from backtrace_cli.graph import slips as graphmistakes
 
 NAMES = {
@@ -125,10 +126,10 @@ def count(draws: int, seed: int) -> tuple[Counter, dict, float]:
             exact = graph.traced(spec, graph.exact)
             # what each slip gives to a student carrying any rounding check recognises: a
             # value one of them gives is a slip's, not simply wrong (check may rightly name it)
-            carried = [graph.traced(spec, tracing.graph_carry(r)) for r in solution.ROUNDINGS]
+            carried = [graph.traced(spec, protocol.graph_carry(r)) for r in solution.ROUNDINGS]
             elsewhere = [s for done in (exact, *carried) for s in _slips(spec, done)]
             for figures in (2, 3, 4):
-                done = graph.traced(spec, tracing.graph_carry(f"{figures}sf"))
+                done = graph.traced(spec, protocol.graph_carry(f"{figures}sf"))
                 made = _slips(spec, done)
                 for slip, v, value in made:
                     counts[(slip, _slip_verdict(spec, exact, done, v, value, slip, figures))] += 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,8 +18,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 from test_gradebook import EXERCISE, solve
 
+from backtrace_cli.cli import cli
 from backtrace_cli.core.safefile import MAX_BYTES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,12 +36,12 @@ def source(tmp_path_factory):
     """The autograder zip's contents: the exercise folder, as `backtrace exercise` writes it."""
     root = tmp_path_factory.mktemp("zip")
     (root / "hw3.yaml").write_text(EXERCISE)
-    made = subprocess.run(
-        [sys.executable, "-m", "backtrace_cli", "exercise", str(root / "hw3.yaml"),
-         "--variants", "2", "--seed", "5", "-o", str(root / "exercise")],
-        capture_output=True, text=True, env=_env(), check=False,
+    made = CliRunner().invoke(
+        cli,
+        ["exercise", str(root / "hw3.yaml"), "--variants", "2", "--seed", "5",
+         "-o", str(root / "exercise")],
     )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    assert made.exit_code == 0, made.output
     return root
 
 
@@ -142,28 +146,53 @@ def _inline_config(folder: Path) -> None:
     (folder / "answers.yaml").write_text(f"config: {{layers: [1, 1]}}\nvariant: {IDENT}\n")
 
 
-@pytest.mark.parametrize(
-    ("hand_in", "said"),
-    [
-        (_link, "is a link that leads out of the folder"),
-        (_huge, f"the file is {MAX_BYTES + 1:,} bytes"),
-        (_garbage, "not a text file (expected UTF-8 YAML)"),
-        (_fifo, "is a named pipe (FIFO), not an answers file"),
-        (_folder, "is a folder, not an answers file"),
-        (_other_file, "no answers files in"),
-        (_two, "2 answers files (a.yaml, b.yaml); hand in one .yaml file"),
-        (_not_a_variant, "is not a variant of this set"),
-        (_inline_config, "a network written in the file is not marked"),
-    ],
-)
+HOSTILE = [
+    (_link, "is a link that leads out of the folder"),
+    (_huge, f"the file is {MAX_BYTES + 1:,} bytes"),
+    (_garbage, "not a text file (expected UTF-8 YAML)"),
+    (_fifo, "is a named pipe (FIFO), not an answers file"),
+    (_folder, "is a folder, not an answers file"),
+    (_other_file, "no answers files in"),
+    (_two, "2 answers files (a.yaml, b.yaml); hand in one .yaml file"),
+    (_not_a_variant, "is not a variant of this set"),
+    (_inline_config, "a network written in the file is not marked"),
+]
+THROUGH_BASH = (_link, _fifo)  # the rest run the script's one command in-process: it passes
+# the submission folder to `check` as it is, so what check says is what the script writes
+
+
+def _zero_with_a_reason(data: dict, said: str) -> None:
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["score"] == 0 and data["tests"] == []
+    assert data["output"].startswith("Your submission could not be marked:")
+    assert said in data["output"].replace("&#x27;", "'"), data["output"]
+
+
+@pytest.mark.parametrize(("hand_in", "said"), [c for c in HOSTILE if c[0] in THROUGH_BASH])
 def test_a_hostile_submission_gets_results_that_say_why(source, tmp_path, hand_in, said):
     data, run = autograde(source, tmp_path, hand_in)
     assert run.returncode == 0, run.stderr
     assert "backtrace check exited with status 2" in run.stdout
     assert "Traceback" not in run.stdout + run.stderr
-    assert data["score"] == 0 and data["tests"] == []
-    assert data["output"].startswith("Your submission could not be marked:")
-    assert said in data["output"].replace("&#x27;", "'"), data["output"]
+    _zero_with_a_reason(data, said)
+
+
+@pytest.mark.parametrize(("hand_in", "said"), [c for c in HOSTILE if c[0] not in THROUGH_BASH])
+def test_the_scripts_command_gives_every_hostile_submission_a_reason(
+    source, tmp_path, hand_in, said
+):
+    """run_autograder's `backtrace check` line, word for word from the script (its POINTS
+    and VISIBILITY filled in), run in-process on the laid-out folder."""
+    root = lay_out(source, tmp_path, hand_in)
+    script = (RECIPE / "run_autograder").read_text(encoding="utf-8")
+    command = re.search(r"^\$backtrace (check .*?)\n(?!\s)", script, re.M | re.S).group(1)
+    command = command.replace('"$POINTS"', "1").replace('"$VISIBILITY"', "visible")
+    command = command.replace("$root", str(root)).replace("\\\n", " ")
+    (root / "results").mkdir()
+    result = CliRunner().invoke(cli, shlex.split(command))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    _zero_with_a_reason(json.loads((root / "results" / "results.json").read_text()), said)
 
 
 def test_a_broken_autograder_fails_instead_of_giving_0(source, tmp_path):
