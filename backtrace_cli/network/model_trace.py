@@ -280,8 +280,10 @@ def build(
     checks = None
     count = len(spec.samples)
     passes: list[engine.Pass] = []
+    # each sample's dropout masks (none at inference: nothing is dropped)
+    keeps = [None] * count if inference else engine.masks(spec, epoch)
     for s, sample in enumerate(spec.samples, start=1):
-        layers = engine.build(current)
+        layers = engine.build(current, masks=keeps[s - 1])
         done = engine.run(current, layers, sample.inputs, sample.targets, carry)
         view = done.view
         passes.append(done)
@@ -302,7 +304,8 @@ def build(
             )
             if verify and checks is None:
                 samples = spec.samples if batch else [sample]
-                checks = engine.check(current, gradients, samples, symbol(current))
+                own = keeps if batch else [keeps[s - 1]]
+                checks = engine.check(current, gradients, samples, symbol(current), own)
             before = current
             current, moved = engine.update(current, gradients, carry)
             if sections:
