@@ -215,3 +215,26 @@ def test_the_kernel_flipped_in_the_delta_an_input_receives_worked_by_hand():
     assert all(verdicts[n].kind == "right" for n in right)
     assert verdicts["delta0[0,1]"].mistakes == (FLIPPED,), verdicts["delta0[0,1]"].diagnosis
     assert _verdicts(right | {"delta0[0,1]": "-0.8"}, config)["delta0[0,1]"].kind == "right"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_kernel_flipped_in_a_batchs_gradient_is_named(seed):
+    # two samples, one update: each weight's gradient the mean of the samples' (by hand, as
+    # above); flipped in both samples' terms
+    config = _config(seed)
+    second = dict(config, inputs=(np.array(config["inputs"]) * -0.7).round(2).tolist())
+    batch = {k: v for k, v in config.items() if k not in ("inputs", "targets")}
+    batch |= {
+        "mode": "batch",
+        "samples": [{"inputs": c["inputs"], "targets": c["targets"]} for c in (config, second)],
+    }
+    right = [_worked(c) for c in (config, second)]
+    flipped = [_worked(c, "flipped") for c in (config, second)]
+    names = [n for n in right[0] if n.startswith("dE/dw0[")]
+    mean = {n: (right[0][n] + right[1][n]) / 2 for n in names}
+    slipped = {n: (flipped[0][n] + flipped[1][n]) / 2 for n in names}
+    at = next(n for n in names if abs(slipped[n] - mean[n]) > 0.05 * (1 + abs(mean[n])))
+    answers = {n: f"{v:.6g}" for n, v in mean.items()} | {at: f"{slipped[at]:.6g}"}
+    verdicts = {_typed(v.symbol): v for v in api.check_report(answers, batch).answered}
+    assert FLIPPED in verdicts[at].mistakes, verdicts[at].diagnosis
+    assert all(v.kind == "right" and not v.mistakes for n, v in verdicts.items() if n != at)

@@ -177,7 +177,10 @@ class Sequential:
             given = row.values()
 
             def known(name: str) -> bool:
-                return name in given or (epoch, sample, name) in solved.index
+                # a batch's operands carry their sample: δ0[0,1]⁽2⁾ is sample 2's δ0[0,1]
+                base, tag, number = name.rstrip("⁾").partition("⁽")
+                key = (epoch, int(number), base) if tag else (epoch, sample, name)
+                return name in given or key in solved.index
 
             return tuple((s.name, slip_template(s, known)) for s in row.slips)
 
