@@ -163,6 +163,8 @@ def test_dropouts_forgotten_scale_is_named_and_a_right_answer_names_nothing():
     back = api.check_report({"delta1[0]": "-0.051"}, HAND).answered[0]  # m·δ2[0], ×2 forgotten
     assert back.mistakes == (tensor_dropout.UNSCALED,)
     assert all(v.kind == "right" for v in api.check_report(right, HAND).answered)
+    other = api.check_report({"y2[2]": "1.3"}, HAND).answered[0]  # wrong, but not unscaled
+    assert other.kind == "wrong" and tensor_dropout.UNSCALED not in other.mistakes
 
 
 def _error(data: dict) -> str:
