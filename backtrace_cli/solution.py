@@ -71,7 +71,8 @@ class Line:
     section: Section  # where the trace shows it: its kind, title and rule (a quiz says them)
     heading: str  # its step's: "Epoch 1 · sample 2 of 4" ("" for a graph's one pass)
     slips: tuple[tuple[str, str], ...] = ()  # the model's own named slips on this line:
-    # (name, the template a student who makes it evaluates) — a graph's (`graph.slips`)
+    # (name, the template a student who makes it evaluates) — a graph's (`graph.slips`), a
+    # tensor layer's (`layers.tensor.row(slips=…)`, made templates by its model's `complete`)
 
     @property
     def exact(self) -> Equation:

@@ -36,6 +36,18 @@ class Formula:
 
 
 @dataclass(frozen=True, slots=True)
+class Slip:
+    """A named slip of a row, as its layer writes it: the formula a student who makes it
+    computes, a template over its operands' names (as `Equation.formula`), with their values
+    (a name the solution has no line for, such as a weight the row does not read, is marked
+    with this value)."""
+
+    name: str  # "the kernel flipped (…)"
+    formula: str  # "{w0[0,0,1]}·{x[0,0]} + {w0[0,0,0]}·{x[0,1]} + {b0[0]}"
+    operands: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Equation:
     """One traced equation, as a student writes it."""
 
@@ -53,6 +65,8 @@ class Equation:
     factor: bool = False  # a chain-rule factor on the page to explain another row (∂E/∂o and
     # ∂o/∂net beside δ, ∂net/∂w, an SGD step's ∂E/∂w): asked only with `gradients` — unlike
     # the g = ∂E/∂w an optimizer's or a batch's update reads, a quantity of the step
+    slips: tuple[Slip, ...] = field(default=(), repr=False, compare=False)  # a tensor layer's
+    # named slips of this row (`layers.tensor.row`): marking-only, never rendered
 
     def values(self) -> dict[str, float]:
         return dict(self.operands)

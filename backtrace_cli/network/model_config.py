@@ -114,6 +114,10 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
         if str(name) in names:
             raise c.fail((*path, "name"), f"{show(name)}: two layers have this name")
         names.add(str(name))
+        reads = getattr(module, "read", None)  # its own reader: arguments not whole numbers
+        if reads is not None:
+            out.append((kind, str(name), reads(c, path, given)))
+            continue
         arguments = {}
         for key, default in module.ARGUMENTS:
             if key not in given and default is None and key != "stride":
@@ -404,7 +408,9 @@ def _optimizer_state(
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
     kinds = dict.fromkeys(
-        layer.kind for layer in layers if layer.kind in ("conv1d", "maxpool1d", "flatten")
+        layer.kind
+        for layer in layers
+        if layer.kind in ("conv1d", "maxpool1d", "flatten", "dropout")
     )
     return "/".join(kinds)
 

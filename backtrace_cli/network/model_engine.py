@@ -27,14 +27,21 @@ FD_STEP = 1e-6  # central differences: error ~h², far below the tolerance
 FD_TOLERANCE = 1e-6  # relative, plus 1e-8 absolute
 
 
-def build(spec: ModelSpec, parameters: dict[str, Array] | None = None) -> tuple[Any, ...]:
-    """The spec's layers, each with its parameters (`parameters`: others by name)."""
+def build(
+    spec: ModelSpec,
+    parameters: dict[str, Array] | None = None,
+    masks: dict[int, Array] | None = None,
+) -> tuple[Any, ...]:
+    """The spec's layers, each with its parameters (`parameters`: others by name); a dropout
+    at position p with its keep-mask `masks[p]` (none: at inference, nothing dropped)."""
     values = dict(spec.parameters) if parameters is None else parameters
     out = []
-    for layer in spec.layers:
+    for p, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
         if module.parameter_shapes(dict(layer.arguments)):
             out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
+        elif layer.kind == "dropout":
+            out.append(cls(layer, None if masks is None else masks.get(p)))
         elif layer.kind in ("maxpool1d", "flatten"):
             out.append(cls(layer))
         else:
@@ -92,10 +99,30 @@ def run(spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Car
     return Pass(view, error, loss, gradients)
 
 
-def loss_of(spec: ModelSpec, parameters: dict[str, Array], x: Array, t: Array) -> float:
-    """E for one sample with these parameters, exactly (finite differences read it)."""
+def masks(spec: ModelSpec, epoch: int) -> list[dict[int, Array]]:
+    """Each sample's dropout keep-masks in epoch `epoch`, by layer position (none: {})."""
+    from .layers import tensor_dropout
+
+    out: list[dict[int, Array]] = [{} for _ in spec.samples]
+    for p, layer in enumerate(spec.layers):
+        if layer.kind == "dropout":
+            drawn = tensor_dropout.masks(layer, p, epoch, len(spec.samples))
+            for own, mask in zip(out, drawn):
+                own[p] = mask
+    return out
+
+
+def loss_of(
+    spec: ModelSpec,
+    parameters: dict[str, Array],
+    x: Array,
+    t: Array,
+    masks: dict[int, Array] | None = None,
+) -> float:
+    """E for one sample with these parameters, exactly (finite differences read it), through
+    its dropout masks where given."""
     below, out = x, x
-    for layer in build(spec, parameters):
+    for layer in build(spec, parameters, masks):
         below = out
         out, _ = layer.forward(out, lambda a: a)
     return _loss(spec, out, t, below)[1]
@@ -163,9 +190,16 @@ def combined(spec: ModelSpec, gradients: Sequence[dict[str, Array]]) -> dict[str
     return {name: scale * sum(g[name] for g in gradients) for name in gradients[0]}
 
 
-def batch_loss(spec: ModelSpec, parameters: dict[str, Array], samples: Sequence[Any]) -> float:
-    """The loss an update descends: one sample's, or the batch's mean or sum."""
-    losses = [loss_of(spec, parameters, s.inputs, s.targets) for s in samples]
+def batch_loss(
+    spec: ModelSpec,
+    parameters: dict[str, Array],
+    samples: Sequence[Any],
+    masks: Sequence[dict[int, Array] | None] | None = None,
+) -> float:
+    """The loss an update descends: one sample's, or the batch's mean or sum (each sample
+    through its own dropout masks, where given)."""
+    each = masks if masks is not None else [None] * len(samples)
+    losses = [loss_of(spec, parameters, s.inputs, s.targets, m) for s, m in zip(samples, each)]
     return sum(losses) / (len(losses) if spec.batch_gradient == "mean" else 1)
 
 
@@ -174,9 +208,10 @@ def check(
     gradients: dict[str, Array],
     samples: Sequence[Any],
     symbol: Callable[[str, tuple[int, ...]], str],
+    masks: Sequence[dict[int, Array] | None] | None = None,
 ) -> tuple[Check, ...]:
     """Every parameter entry's gradient against [E(θ + h) − E(θ − h)]/2h, E the loss of the
-    update's samples (one, or the batch's mean or sum)."""
+    update's samples (one, or the batch's mean or sum), through their dropout masks."""
     base = {name: np.array(value) for name, value in spec.parameters}
     out = []
     for name, value in spec.parameters:
@@ -186,7 +221,7 @@ def check(
                 moved = dict(base)
                 moved[name] = base[name].copy()
                 moved[name][index] += h
-                return batch_loss(spec, moved, samples)
+                return batch_loss(spec, moved, samples, masks)
 
             numeric = (shifted(FD_STEP) - shifted(-FD_STEP)) / (2 * FD_STEP)
             backprop = float(gradients[name][index])

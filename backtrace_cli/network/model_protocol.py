@@ -167,7 +167,27 @@ class Sequential:
         return len(spec.samples)
 
     def complete(self, solved: Any) -> Any:
-        return replace(solved, rounds_gradients=True, gradients=False)
+        """Each row's named slips (its layer's, `layers.tensor.row(slips=…)`) as `Line.slips`:
+        templates over the trace's names, marked as a traced row is."""
+        from .layers.tensor import slip_template
+
+        def slips(line: Any) -> Any:
+            epoch, sample, _ = line.key
+            row = line.exact
+            given = row.values()
+
+            def known(name: str) -> bool:
+                # a batch's operands carry their sample: δ0[0,1]⁽2⁾ is sample 2's δ0[0,1]
+                base, tag, number = name.rstrip("⁾").partition("⁽")
+                key = (epoch, int(number), base) if tag else (epoch, sample, name)
+                return name in given or key in solved.index
+
+            return tuple((s.name, slip_template(s, known)) for s in row.slips)
+
+        lines = tuple(
+            replace(line, slips=slips(line)) if line.exact.slips else line for line in solved.lines
+        )
+        return replace(solved, lines=lines, rounds_gradients=True, gradients=False)
 
     def _not_yet(self, spec: Any, what: str) -> ConfigError:
         return ConfigError(
@@ -195,7 +215,7 @@ class Sequential:
         return save.to_config(spec, header)
 
     answers = "model"  # its answers are named as its rows are: y0[0,1], dE/dw0[0,0,1]
-    own_slips = True  # none named yet: the slips of #28 come with the marking issue
+    own_slips = True  # each tensor layer's, on its rows, attached by `complete`
 
     def refuse_notation(self, book: str | None) -> None:
         if book not in (None, "lecture"):

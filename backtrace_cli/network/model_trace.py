@@ -221,19 +221,15 @@ def gradient_sections(views: list[Any], p: int) -> list[Section]:
     per_sample = [layer.gradient_terms(v, p) for v in views]
     grads = engine.combined(spec, [v.gradients[p] for v in views])
     rows = []
-    for n, (key, index, pieces) in enumerate(per_sample[0]):
+    for n, (key, index, *_) in enumerate(per_sample[0]):
         name = view.parameter(p, "w" if key == "weight" else "b")(index)
-        if len(views) == 1:
-            written = negated(pieces)
-        else:
-            mean = spec.batch_gradient == "mean"
-            written = [f"−(1/{len(views)})·(" if mean else "−("]
-            for s, terms in enumerate(per_sample):
-                # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
-                tagged = [_tagged(piece, s + 1) for piece in terms[n][2]]
-                written += [" + " if s else "", "(", *tagged, ")"]
-            written.append(")")
-        rows.append(row(f"∂E/∂{name}", written, -grads[key][index]))
+        # a layer's named slips of the terms (an optional fourth member), written as its terms
+        slips = [
+            (slip, _gradient([dict(terms[n][3])[slip] for terms in per_sample], spec))
+            for slip, _ in (per_sample[0][n][3] if len(per_sample[0][n]) > 3 else ())
+        ]
+        written = _gradient([terms[n][2] for terms in per_sample], spec)
+        rows.append(row(f"∂E/∂{name}", written, -grads[key][index], slips=slips))
     title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
     rule = layer.GRADIENT_RULE
     if len(views) > 1:
@@ -244,6 +240,21 @@ def gradient_sections(views: list[Any], p: int) -> list[Section]:
         )
         rule += f"; {how} (batch: one update)"
     return [Section("gradient", title, rule, tuple(rows))]
+
+
+def _gradient(per_sample: list[list[Any]], spec: ModelSpec) -> list[Any]:
+    """−(the terms) for one sample; over a batch, each sample's terms under its own names,
+    summed, averaged where the batch gradient is the mean."""
+    if len(per_sample) == 1:
+        return negated(per_sample[0])
+    mean = spec.batch_gradient == "mean"
+    written = [f"−(1/{len(per_sample)})·(" if mean else "−("]
+    for s, terms in enumerate(per_sample):
+        # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
+        tagged = [_tagged(piece, s + 1) for piece in terms]
+        written += [" + " if s else "", "(", *tagged, ")"]
+    written.append(")")
+    return written
 
 
 def _tagged(piece: Any, sample: int) -> Any:
@@ -269,8 +280,10 @@ def build(
     checks = None
     count = len(spec.samples)
     passes: list[engine.Pass] = []
+    # each sample's dropout masks (none at inference: nothing is dropped)
+    keeps = [None] * count if inference else engine.masks(spec, epoch)
     for s, sample in enumerate(spec.samples, start=1):
-        layers = engine.build(current)
+        layers = engine.build(current, masks=keeps[s - 1])
         done = engine.run(current, layers, sample.inputs, sample.targets, carry)
         view = done.view
         passes.append(done)
@@ -291,7 +304,8 @@ def build(
             )
             if verify and checks is None:
                 samples = spec.samples if batch else [sample]
-                checks = engine.check(current, gradients, samples, symbol(current))
+                own = keeps if batch else [keeps[s - 1]]
+                checks = engine.check(current, gradients, samples, symbol(current), own)
             before = current
             current, moved = engine.update(current, gradients, carry)
             if sections:

@@ -5,7 +5,11 @@
 weight [out_channels][in_channels][kernel_size]; an input position outside the signal (the
 padding) is 0, so its terms are left out of the sums the trace writes. Backward: each weight's
 gradient is a sum over the output positions it was used at, and the δ of an input position a
-sum over the outputs whose receptive field holds it."""
+sum over the outputs whose receptive field holds it.
+
+Its named slip (`FLIPPED`): the kernel flipped, as a student who computes a true convolution
+reads w[c,i,K−1−k] for w[c,i,k] — in an output's sum, in the δ an input receives, and in a
+weight's gradient (the positions w[c,i,K−1−k] is used at)."""
 
 from __future__ import annotations
 
@@ -72,6 +76,9 @@ def written(arguments: dict[str, Any]) -> str:
     return text + ("" if arguments["bias"] else ", no bias")
 
 
+FLIPPED = "the kernel flipped (true convolution instead of torch's cross-correlation)"
+
+
 class Conv1d(NamedTuple):
     spec: LayerSpec
     weight: Array
@@ -92,6 +99,20 @@ class Conv1d(NamedTuple):
             u = t * int(stride) + k - int(padding)
             if 0 <= u < length:
                 yield k, u
+
+    def kernel(
+        self, w: Callable[[tuple[int, ...]], str], index: tuple[int, int, int], flip: bool
+    ) -> tuple[str, float]:
+        """The weight w[c,i,k] as an operand; `flip`: w[c,i,K−1−k] in its place, as a
+        student who convolves (flips the kernel) reads it."""
+        c, i, k = index
+        if flip:
+            k = self.weight.shape[2] - 1 - k
+        return (w((c, i, k)), self.weight[c, i, k])
+
+    def flipped(self, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
+        """The slip of the kernel flipped, written as `pieces` (none for a kernel of 1)."""
+        return ((FLIPPED, pieces),) if self.weight.shape[2] > 1 else ()
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
@@ -136,15 +157,19 @@ class Conv1d(NamedTuple):
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
         rows = []
         for c, t in np.ndindex(*y.shape):
-            pairs = [
-                ((w((c, i, k)), layer.weight[c, i, k]), (xs((i, u)), x[i, u]))
-                for i in range(len(x))
-                for k, u in layer.field(t, x.shape[1])
-            ]
-            pieces = products(pairs)
-            if layer.bias is not None:
-                pieces += [" + ", (b((c,)), layer.bias[c])]
-            rows.append(row(ys((c, t)), pieces, y[c, t], note=_field_note(layer, t, x.shape[1])))
+            written = []
+            for flip in (False, True):
+                pairs = [
+                    (layer.kernel(w, (c, i, k), flip), (xs((i, u)), x[i, u]))
+                    for i in range(len(x))
+                    for k, u in layer.field(t, x.shape[1])
+                ]
+                pieces = products(pairs)
+                if layer.bias is not None:
+                    pieces += [" + ", (b((c,)), layer.bias[c])]
+                written.append(pieces)
+            note = _field_note(layer, t, x.shape[1])
+            rows.append(row(ys((c, t)), written[0], y[c, t], note, slips=layer.flipped(written[1])))
         s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
         position = "t" if s == 1 else f"{s}t"
         position += f" − {pad}" if pad else ""
@@ -162,21 +187,28 @@ class Conv1d(NamedTuple):
     )
 
     @staticmethod
-    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
         """Each parameter entry's −∂E/∂θ as its row writes it: w[c,i,k]: Σ_t δ[c,t]·x[i, u]
-        over the positions it was used at; b[c]: Σ_t δ[c,t]."""
+        over the positions it was used at; b[c]: Σ_t δ[c,t]; then the row's named slips (the
+        kernel flipped: the positions w[c,i,K−1−k] is used at)."""
         layer: Conv1d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         xs, ds = view.name(p - 1), view.delta(p)
         out = []
+        size = layer.weight.shape[2]
         for c, i, k in np.ndindex(*layer.weight.shape):
-            pairs = [
-                ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
-                for t in range(d.shape[1])
-                for kk, u in layer.field(t, x.shape[1])
-                if kk == k
+            written = [
+                products(
+                    [
+                        ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
+                        for t in range(d.shape[1])
+                        for kk, u in layer.field(t, x.shape[1])
+                        if kk == own
+                    ]
+                )
+                for own in (k, size - 1 - k)  # flipped: w[c,i,k] read as w[c,i,K−1−k] is
             ]
-            out.append(("weight", (c, i, k), products(pairs)))
+            out.append(("weight", (c, i, k), written[0], layer.flipped(written[1])))
         if layer.bias is not None:
             for c in range(d.shape[0]):
                 out.append(
@@ -195,14 +227,22 @@ class Conv1d(NamedTuple):
         sent = view.sent[p]
         if sent is not None:
             reads: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
+            flips: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
             for c, t in np.ndindex(*d.shape):
                 for k, u in layer.field(t, x.shape[1]):
                     for i in range(len(x)):
-                        reads[i, u].append(
-                            ((w((c, i, k)), layer.weight[c, i, k]), (ds((c, t)), d[c, t]))
-                        )
+                        for flip, into in ((False, reads), (True, flips)):
+                            into[i, u].append(
+                                (layer.kernel(w, (c, i, k), flip), (ds((c, t)), d[c, t]))
+                            )
             rows = [
-                row(below(index), products(pairs), sent[index]) for index, pairs in reads.items()
+                row(
+                    below(index),
+                    products(pairs),
+                    sent[index],
+                    slips=layer.flipped(products(flips[index])),
+                )
+                for index, pairs in reads.items()
             ]
             sections.append(
                 Section(

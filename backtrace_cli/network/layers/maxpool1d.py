@@ -1,6 +1,9 @@
 """torch's `nn.MaxPool1d` in a `model:`: each window of kernel_size positions (stride apart,
 kernel_size by default) keeps its largest input, y[c,t] = max_k x[c, t·s + k]; on a tie the
-first, as torch. Backward: each window's δ goes to the input it kept, and nowhere else."""
+first, as torch. Backward: each window's δ goes to the input it kept, and nowhere else.
+
+Its named slips, on the δ each input receives: the window's δ spread over every input of the
+window (`SPREAD`), or shared among them as average pooling's, δ/k each (`AVERAGED`)."""
 
 from __future__ import annotations
 
@@ -44,6 +47,16 @@ def written(arguments: dict[str, Any]) -> str:
     return f"k={k}" + ("" if stride == k else f", stride {stride}")
 
 
+SPREAD = (
+    "the pooled gradient spread over the window (every input of a window given its δ, "
+    "not only the one it kept)"
+)
+AVERAGED = (
+    "the pooled gradient averaged over the window (every input of a window given δ/k, "
+    "as average pooling's, not the kept one all of it)"
+)
+
+
 class MaxPool1d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool1d"
@@ -74,6 +87,20 @@ class MaxPool1d(NamedTuple):
         for c, t in np.ndindex(*kept.shape):
             sent[c, kept[c, t]] += upstream[c, t]
         return (sent if below else None), {}
+
+    def spread(self, view: ModelView, p: int, c: int, u: int) -> tuple[tuple[str, list[Any]], ...]:
+        """The δ of input [c,u] as a student who spreads each window's δ over its inputs
+        writes it: the δ of every window holding u (`SPREAD`), or each divided by the
+        window's size (`AVERAGED`); none for an input no window holds."""
+        d, ds = view.deltas[p], view.delta(p)
+        holding = [(ds((c, t)), d[c, t]) for t in range(d.shape[1]) if u in self.window(t)]
+        if not holding:
+            return ()
+        size = int(self.spec.argument("kernel_size"))
+        shared = (
+            [holding[0], f"/{size}"] if len(holding) == 1 else ["(", *summed(holding), f")/{size}"]
+        )
+        return ((SPREAD, summed(holding)), (AVERAGED, shared)) if size > 1 else ()
 
     @staticmethod
     def kept(view: ModelView, p: int) -> Array:
@@ -122,7 +149,15 @@ class MaxPool1d(NamedTuple):
                 note = "kept by window " + ", ".join(str(t) for t in windows)
             else:
                 note = "not the maximum of any window: gets no gradient"
-            rows.append(row(below((c, u)), summed(terms), sent[c, u], note=note))
+            rows.append(
+                row(
+                    below((c, u)),
+                    summed(terms),
+                    sent[c, u],
+                    note,
+                    slips=layer.spread(view, p, c, u),
+                )
+            )
         rule = "each input's δx[c,u] = δ[c,t] where window t kept it, 0 where none kept it"
         return [
             Section("delta", f"δ · into layer {layer.spec.name} (maxpool1d)", rule, tuple(rows))

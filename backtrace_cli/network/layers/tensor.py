@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ...worked import Equation, Formula, Operand
+from ...worked import Equation, Formula, Operand, Slip
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
@@ -88,15 +88,23 @@ def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(out))
 
 
+Pieces = Sequence[str | tuple[str, float]]
+
+
 def row(
     symbol: str,
-    pieces: Sequence[str | tuple[str, float]],
+    pieces: Pieces,
     value: float,
     note: str = "",
-    latex: Sequence[str | tuple[str, float]] | None = None,
+    latex: Pieces | None = None,
+    slips: Sequence[tuple[str, Pieces]] = (),
 ) -> Equation:
     """A row from its formula's pieces: text, or an operand (name, value). Written as the
-    graph's template rows are, so every renderer and marking read it as structure."""
+    graph's template rows are, so every renderer and marking read it as structure.
+
+    `slips`: the row's named slips, (name, the pieces a student who makes it writes), pieces
+    as the row's own; carried on the row for marking alone (`Equation.slips`) — the model's
+    `complete` makes them `Line.slips` — and never rendered."""
     operands: list[Operand] = []
     text: list[str] = []
     slots: dict[str, str] = {}
@@ -122,7 +130,36 @@ def row(
         p if isinstance(p, str) else "{" + str(by_slot[slots[p[0]]]) + "}" for p in pieces
     )
     named = tuple((o.name, o.value) for o in operands if o.name is not None)
-    return Equation(symbol, filled, named, float(value), note=note, structure=formula)
+    return Equation(
+        symbol,
+        filled,
+        named,
+        float(value),
+        note=note,
+        structure=formula,
+        slips=tuple(slip(name, written) for name, written in slips),
+    )
+
+
+def slip(name: str, pieces: Pieces) -> Slip:
+    """A named slip from its pieces: its formula over its operands' names, their values."""
+    text = "".join(p if isinstance(p, str) else "{" + p[0] + "}" for p in pieces)
+    operands = dict((p[0], float(p[1])) for p in pieces if not isinstance(p, str))
+    return Slip(name, text, tuple(operands.items()))
+
+
+def slip_template(written: Slip, known: Callable[[str], bool]) -> str:
+    """A slip's formula as a template over the trace's names, for `Line.slips`: an operand
+    marking can look up (`known`: a line of the solution or an operand of the row) keeps its
+    name, so the student's own earlier value is used; any other (a weight the row itself does
+    not read) is written as its number."""
+    from ...formula import Num, template
+
+    out = written.formula
+    for name, value in written.operands:
+        if not known(name):
+            out = out.replace("{" + name + "}", template(Num(value)))
+    return out
 
 
 def template_row(
