@@ -7,7 +7,7 @@ writes their files (`teach.exercise`, `teach.homework`): it imports no model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -105,3 +105,85 @@ def slug(name: str) -> str:
     while "--" in word:
         word = word.replace("--", "-")
     return word or "exercise"
+
+
+# ---------------------------------------------------------------- the band, and a variant in it
+
+PILOT = 128  # fair draws whose E set the default difficulty band
+BAND = (0.25, 0.75)  # the default band: these quantiles of E over the pilot draws
+
+
+def pilot_band(stream: Iterator[tuple[Any, Any]]) -> tuple[float, float]:
+    """The middle half of E over PILOT fair draws of `stream` — a model's draws from the
+    seed's own stream (variant 0): (draw, E) for a fair one, (None, why) for an unfair one."""
+    losses = []
+    reasons: dict[str, int] = {}
+    for _ in range(ATTEMPTS * 2):
+        candidate, outcome = next(stream)
+        if candidate is None:
+            reasons[outcome] = reasons.get(outcome, 0) + 1
+            continue
+        losses.append(outcome)
+        if len(losses) == PILOT:
+            break
+    if len(losses) < PILOT // 8:
+        raise NoFairVariant(_hopeless(reasons))
+    low, high = np.quantile(losses, BAND)
+    return _figures(float(low), np.floor), _figures(float(high), np.ceil)
+
+
+def first_in_band(
+    stream: Iterator[tuple[Any, Any]], band: tuple[float, float], rules: Rules, number: int
+) -> tuple[Any, float]:
+    """Variant `number`: the first fair draw of `stream` whose E lies in `band` and that
+    hides no named slip, with its E."""
+    reasons: dict[str, int] = {}
+    for _ in range(ATTEMPTS):
+        candidate, outcome = next(stream)
+        if candidate is None:
+            reasons[outcome] = reasons.get(outcome, 0) + 1
+            continue
+        if not band[0] <= outcome <= band[1]:
+            reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
+            continue
+        hidden = rules.hides(candidate) if rules.hides is not None else None
+        if hidden is not None:  # judged last: it solves the step
+            reasons[hidden] = reasons.get(hidden, 0) + 1
+            continue
+        return candidate, outcome
+    if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
+        raise NoFairVariant(
+            f"variant {number}: no fair draw in {ATTEMPTS} has E in "
+            f"[{band[0]:g}, {band[1]:g}]; widen --loss-band"
+        )
+    raise NoFairVariant(f"variant {number}: " + _hopeless(reasons))
+
+
+def band_words(drawn: ExerciseSet) -> str:
+    """The notes' account of a set's band of E: "the loss E of every variant lies in [a, b]
+    (how it was set)"."""
+    low, high = (f"{x:g}" for x in drawn.band or ())
+    how = (
+        f"the middle half of E over {PILOT} fair draws"
+        if drawn.band_drawn
+        else "set by --loss-band"
+    )
+    return f"the loss E of every variant lies in [{low}, {high}] ({how})"
+
+
+def _figures(value: float, direction) -> float:
+    """`value` to 2 significant figures, rounded in `direction` (np.floor or np.ceil), so
+    that the band is one a teacher could have written: [0.027, 0.083]."""
+    if value <= 0:
+        return 0.0
+    scale = 10.0 ** (int(np.floor(np.log10(value))) - 1)
+    return float(np.round(direction(value / scale) * scale, 12))
+
+
+def _hopeless(reasons: dict[str, int]) -> str:
+    common = max(reasons, key=reasons.__getitem__) if reasons else "none"
+    advice = {
+        True: "lower --min-magnitude or widen --range",
+        False: "widen --range or add --places",
+    }[common.endswith("in size")]  # a δ, a Δw, a gradient too small
+    return f"too few fair draws: most had {common}; {advice}"

@@ -475,15 +475,6 @@ def test_a_bad_model_config_is_exit_2_with_its_file_and_line(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_what_is_not_yet_written_for_a_tensor_model_says_so_with_exit_2(runner, tmp_path):
-    result = runner.invoke(cli, ["exercise", "conv1d", "-o", str(tmp_path / "sheets")])
-    assert (result.exit_code, result.output) == (
-        2,
-        "Error: built-in example 'conv1d', model: `backtrace exercise` is not yet written for a "
-        "model with tensor layers (issue #28); `run`, `step`, `check` and `quiz` work on it\n",
-    )
-
-
 def test_a_wide_tensors_rows_are_cut_unless_full_and_the_json_has_them_all(runner):
     """Three channels of 6 positions: 18 rows a section, the first 12 shown, as a wide
     layer's units are summarised."""

@@ -189,17 +189,12 @@ class Sequential:
         )
         return replace(solved, lines=lines, rounds_gradients=True, gradients=False)
 
-    def _not_yet(self, spec: Any, what: str) -> ConfigError:
-        return ConfigError(
-            spec.source,
-            None,
-            "model",
-            f"{what} is not yet written for a model with tensor layers (issue #28); `run`, "
-            "`step`, `check` and `quiz` work on it",
-        )
+    # start-up: an exercise's modules load when a set is drawn, in each method below
 
     def variants(self, spec: Any, count: int, seed: int, rules: Any, base: str) -> Any:
-        raise self._not_yet(spec, "`backtrace exercise`")
+        from . import model_variants
+
+        return model_variants.variants(spec, count, seed, rules, base)
 
     def questions(self, spec: Any, ask: tuple[str, ...], records: Any = None) -> Any:
         from . import model_names
@@ -207,7 +202,9 @@ class Sequential:
         return model_names.questions(trace(spec, full=True) if records is None else records, ask)
 
     def notes(self, spec: Any, drawn: Any, seed: int, rules: Any, ask: tuple[str, ...]) -> Any:
-        raise self._not_yet(spec, "`backtrace exercise`")
+        from . import model_variants
+
+        return model_variants.notes(spec, drawn, seed, rules, ask)
 
     def to_config(self, spec: Any, header: str) -> str:
         from . import save

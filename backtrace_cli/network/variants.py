@@ -12,7 +12,7 @@ seed gives the same variants on every machine. A draw is kept only when it is fa
   (relu below 0) makes it exactly 0 by design, and no hidden unit is off in every sample;
 - no output equals its target;
 - the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
-  the middle half of E over PILOT draws of the same exercise (from the same seed);
+  the middle half of E over `draws.PILOT` draws of the same exercise (from the same seed);
 - every named slip changes some answer (`rules.hides`, given by the exercise path).
 """
 
@@ -27,9 +27,6 @@ from ..definitions.losses import get as get_loss
 from ..draws import ExerciseSet, NoFairVariant, Notes, Rules, Values, Variant, labelled
 from . import engine
 from .config import Sample, Spec
-
-PILOT = 128  # draws whose E set the default difficulty band
-BAND = (0.25, 0.75)  # the default band: these quantiles of E over the pilot draws
 
 
 def _frozen(array) -> np.ndarray:
@@ -156,87 +153,28 @@ def _draws(spec: Spec, rng: np.random.Generator, rules: Rules):
         yield (candidate, loss) if loss is not None else (None, why)
 
 
-def _band(spec: Spec, seed: int, rules: Rules) -> tuple[float, float]:
-    """The middle half of E over PILOT fair draws, from the seed's own stream (variant 0)."""
-    losses = []
-    reasons: dict[str, int] = {}
-    stream = _draws(spec, np.random.default_rng([seed, 0]), rules)
-    for _ in range(draws.ATTEMPTS * 2):
-        candidate, outcome = next(stream)
-        if candidate is None:
-            reasons[outcome] = reasons.get(outcome, 0) + 1
-            continue
-        losses.append(outcome)
-        if len(losses) == PILOT:
-            break
-    if len(losses) < PILOT // 8:
-        raise NoFairVariant(_hopeless(reasons, rules))
-    low, high = np.quantile(losses, BAND)
-    return _figures(float(low), np.floor), _figures(float(high), np.ceil)
-
-
-def _figures(value: float, direction) -> float:
-    """`value` to 2 significant figures, rounded in `direction` (np.floor or np.ceil), so
-    that the band is one a teacher could have written: [0.027, 0.083]."""
-    if value <= 0:
-        return 0.0
-    scale = 10.0 ** (int(np.floor(np.log10(value))) - 1)
-    return float(np.round(direction(value / scale) * scale, 12))
-
-
-def _hopeless(reasons: dict[str, int], rules: Rules) -> str:
-    common = max(reasons, key=reasons.__getitem__) if reasons else "none"
-    advice = {
-        True: "lower --min-magnitude or widen --range",
-        False: "widen --range or add --places",
-    }[common.startswith("a δ")]
-    return f"too few fair draws: most had {common}; {advice}"
-
-
 def variant(
     spec: Spec, seed: int, number: int, rules: Rules, base: str, band: tuple[float, float]
 ) -> Variant:
     """Variant `number` (from 1) of the exercise `spec`, drawn from (seed, number): the first
     fair draw whose E lies in `band`. `base` starts its id."""
-    reasons: dict[str, int] = {}
     stream = _draws(spec, np.random.default_rng([seed, number]), rules)
-    for _ in range(draws.ATTEMPTS):
-        candidate, outcome = next(stream)
-        if candidate is None:
-            reasons[outcome] = reasons.get(outcome, 0) + 1
-            continue
-        if not band[0] <= outcome <= band[1]:
-            reasons["a loss E outside the band"] = reasons.get("a loss E outside the band", 0) + 1
-            continue
-        hidden = rules.hides(candidate) if rules.hides is not None else None
-        if hidden is not None:  # judged last: it solves the step
-            reasons[hidden] = reasons.get(hidden, 0) + 1
-            continue
-        ident, named = labelled(candidate, spec.name, base, seed, number)
-        return Variant(ident, number, named, outcome)
-    if max(reasons, key=reasons.__getitem__) == "a loss E outside the band":
-        raise NoFairVariant(
-            f"variant {number}: no fair draw in {draws.ATTEMPTS} has E in "
-            f"[{band[0]:g}, {band[1]:g}]; widen --loss-band"
-        )
-    raise NoFairVariant(f"variant {number}: " + _hopeless(reasons, rules))
+    candidate, loss = draws.first_in_band(stream, band, rules, number)
+    ident, named = labelled(candidate, spec.name, base, seed, number)
+    return Variant(ident, number, named, loss)
 
 
 def variants(spec: Spec, count: int, seed: int, rules: Rules, base: str) -> ExerciseSet:
     """`count` fair variants, and the band of E they were kept in."""
-    band = rules.loss_band or _band(spec, seed, rules)
+    band = rules.loss_band or draws.pilot_band(
+        _draws(spec, np.random.default_rng([seed, 0]), rules)
+    )
     drawn = tuple(variant(spec, seed, n, rules, base, band) for n in range(1, count + 1))
     return ExerciseSet(drawn, band, rules.loss_band is None)
 
 
 def notes(spec: Spec, drawn: ExerciseSet, seed: int, rules: Rules, ask: tuple[str, ...]) -> Notes:
     """What the teacher's index and exercise.json say of a network's set: its E and band."""
-    low, high = (f"{x:g}" for x in drawn.band or ())
-    how = (
-        f"the middle half of E over {PILOT} fair draws"
-        if drawn.band_drawn
-        else "set by --loss-band"
-    )
     count = len(drawn.variants)
     about = (
         f"- {count} variant{'s' if count != 1 else ''} of {spec.source}, drawn with seed {seed}: "
@@ -244,7 +182,7 @@ def notes(spec: Spec, drawn: ExerciseSet, seed: int, rules: Rules, ask: tuple[st
         f"- No value drawn is 0 or ±1, no net input is within {draws.NEAR_ZERO:g} of 0, and every "
         "named slip changes some answer; every δ, Δw and Δb is at least "
         f"{rules.min_magnitude:g} in size; "
-        f"the loss E of every variant lies in [{low}, {high}] ({how}).",
+        f"{draws.band_words(drawn)}.",
         "- Asked: " + (", ".join(ask) if ask else "every quantity of the step") + ".",
     )
     return Notes(about, "E", "loss", {"loss_band": list(drawn.band or ())}, f" of {spec.source}")

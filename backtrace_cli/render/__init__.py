@@ -41,6 +41,7 @@ DRAWN_BY: dict[str, dict[str, tuple[str, str]]] = {
         "table": ("model_table", "render"),
         "markdown": ("model_markdown", "render"),
         "json": ("model_json", "render"),
+        "sheet": ("sheets", "model_question"),
     },
     "model training": {
         "table": ("model_table", "training"),

@@ -6,10 +6,11 @@ A sheet shows the problem and what to find, never a number from its solution.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from ..graph.trace import GraphTrace
+from ..network.model_trace import ModelTrace
 from ..network.records import Trace
 from ..sheet import PLACEHOLDER
 from ..statement import Diagram
@@ -51,19 +52,7 @@ def question(
     parts = [f"# Exercise {ident}", "", problem(statement, fmt), "", *notes(statement, fmt)]
     parts += [draw(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
     parts += ["## Conventions", "", *conventions(trace.notes), ""]
-    parts += ["## Your answers", ""]
-    count = len(asked)
-    parts += [f"Find {'this quantity' if count == 1 else f'these {count} quantities'}.", ""]
-    headings = {step.sample: step.heading for step in trace.steps}
-    for sample in dict.fromkeys(q.sample for q in asked):
-        if len(trace.steps) > 1:
-            parts += [f"### {headings[sample]}", ""]
-        parts += ["| quantity | name in your answers file | your answer |", "| --- | --- | --- |"]
-        for q in asked:
-            if q.sample == sample:
-                symbol = math_inline(latex_symbol(q.symbol))
-                parts.append(f"| {symbol} | `{q.name}` |{_cell(q, blank)}|")
-        parts.append("")
+    parts += _answers(trace.steps, asked, blank, latex_symbol)
     if blank is None:
         parts += ["## Hand in", "", *hand_in(ident, asked)]
     return "\n".join(parts).rstrip() + "\n"
@@ -97,6 +86,72 @@ def graph_question(
     ]
     parts += ["", *(hand_in(ident, asked) if blank is None else []), ""]
     return "\n".join(parts)
+
+
+def model_question(
+    trace: ModelTrace,
+    fmt: NumberFormat,
+    ident: str,
+    asked: Sequence[Question],
+    blank: Blank | None = None,
+    draw: Draw = flowchart,
+) -> str:
+    """A `model:`'s question sheet: the problem, its layers and the shapes they give, a table
+    of what to find by the names `check` reads (torch's: `y0[0,1]`), sample by sample, and how
+    to hand in — no number from its solution."""
+    from .model_table import CONVENTION, shapes  # start-up: only when a model's sheet is made
+
+    spec = trace.spec
+    model = tracing.model(spec)
+    parts = [f"# Exercise {ident}", "", problem(model.problem(spec), fmt), ""]
+    parts += [f"*{escape.markdown(CONVENTION)}.*", ""]
+    parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
+    parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]
+    parts += ["", draw(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
+    parts += ["## Given", "", *_tensors(spec, fmt), ""]
+    parts += _answers(trace.steps, asked, blank, latex_name)
+    if blank is None:
+        parts += ["## Hand in", "", *hand_in(ident, asked)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _tensors(spec: Any, fmt: NumberFormat) -> list[str]:
+    """A model's given tensors — its parameters under their state-dict names, each sample's
+    input and target — as nested lists, as its config writes them."""
+
+    def nested(value: Any) -> str:
+        if getattr(value, "ndim", 0) == 0:
+            return fmt(float(value))
+        return "[" + ", ".join(nested(v) for v in value) + "]"
+
+    rows = [(f"`{name}`", nested(value)) for name, value in spec.parameters]
+    for number, sample in enumerate(spec.samples, start=1):
+        which = f" (sample {number})" if len(spec.samples) > 1 else ""
+        rows += [(f"input x{which}", nested(sample.inputs))]
+        rows += [(f"target t{which}", nested(sample.targets))]
+    return ["| tensor | value |", "| --- | --- |", *(f"| {a} | {b} |" for a, b in rows)]
+
+
+def _answers(
+    steps: Sequence[Any], asked: Sequence[Question], blank: Blank | None, latex: Callable
+) -> list[str]:
+    """What to find, sample by sample (a heading each where the step has several): each
+    quantity as `latex` writes its symbol, the name an answers file gives it, its cell."""
+    count = len(asked)
+    parts = ["## Your answers", ""]
+    parts += [f"Find {'this quantity' if count == 1 else f'these {count} quantities'}.", ""]
+    headings = {step.sample: step.heading for step in steps}
+    for sample in dict.fromkeys(q.sample for q in asked):
+        if len(steps) > 1:
+            parts += [f"### {headings[sample]}", ""]
+        parts += ["| quantity | name in your answers file | your answer |", "| --- | --- | --- |"]
+        parts += [
+            f"| {math_inline(latex(q.symbol))} | `{q.name}` |{_cell(q, blank)}|"
+            for q in asked
+            if q.sample == sample
+        ]
+        parts.append("")
+    return parts
 
 
 def _cell(q: Question, blank: Blank | None) -> str:

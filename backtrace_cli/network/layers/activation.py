@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...definitions import activations
+from ...draws import NEAR_ZERO
 from ...worked import Section
 from ..hand import worked
 from .tensor import TORCH_NAMES, ModelView, row
@@ -36,6 +37,15 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 def written(arguments: dict[str, Any]) -> str:
     return ""
+
+
+def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
+    """Why an exercise variant should not ask this layer at input `x`: an input within
+    `draws.NEAR_ZERO` of 0, where relu's derivative jumps and σ's output is 0.5 to 3 s.f.
+    (softmax has no such point)."""
+    if activations.get(layer.kind).elementwise and (np.abs(x) <= NEAR_ZERO + 1e-9).any():
+        return f"an activation's input within {NEAR_ZERO:g} of 0"
+    return None
 
 
 class Activation(NamedTuple):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ...draws import NEAR_ZERO
 from ...worked import Section
 from .tensor import TORCH_NAMES, ModelView, row, summed
 
@@ -55,6 +56,18 @@ AVERAGED = (
     "the pooled gradient averaged over the window (every input of a window given δ/k, "
     "as average pooling's, not the kept one all of it)"
 )
+
+
+def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
+    """Why an exercise variant should not ask this layer at input `x`: a window whose two
+    largest inputs are within `draws.NEAR_ZERO` of each other (which one it keeps, and where
+    its δ goes, is then a coin toss at the precision a student writes)."""
+    k, stride = int(layer.argument("kernel_size")), int(layer.argument("stride"))
+    for c, t in np.ndindex(*y.shape):
+        window = np.sort(x[c, t * stride : t * stride + k])
+        if len(window) > 1 and window[-1] - window[-2] <= NEAR_ZERO + 1e-9:
+            return f"a max-pool window whose two largest inputs are within {NEAR_ZERO:g}"
+    return None
 
 
 class MaxPool1d(NamedTuple):
