@@ -141,7 +141,7 @@ def _pair(c: Checker, path: tuple[Any, ...], raw: Any, low: int, what: str) -> t
     """A 2-D layer's size, stride or padding: one whole number for both, or [height, width]."""
     if isinstance(raw, list):
         if len(raw) != 2:
-            raise c.fail(path, f"{show(raw)}: give one number, or two [height, width]")
+            raise c.fail(path, f"{len(raw)} numbers; give one number, or two [height, width]")
         h, w = (c.integer((*path, n), v, low, MAX_SIZE, what) for n, v in enumerate(raw))
         return (h, w)
     n = c.integer(path, raw, low, MAX_SIZE, f"{what}, or two [height, width]")
