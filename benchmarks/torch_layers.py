@@ -50,12 +50,26 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         pool_stride = int(rng.integers(1, pool + 1))
         layers.append({"maxpool1d": {"kernel_size": pool, "stride": pool_stride}})
         out_len = (out_len - pool) // pool_stride + 1
-    layers.append("flatten")
-    features, outputs = c_out * out_len, int(rng.integers(1, 4))
-    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     params = {"0.weight": rng.normal(size=(c_out, c_in, k)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
+    return _classifier(rng, layers, params, c_out * out_len, (c_in, length), 3)
+
+
+def _classifier(
+    rng: np.random.Generator,
+    layers: list,
+    params: dict,
+    features: int,
+    shape_in: tuple[int, ...],
+    most: int,
+) -> tuple[list, dict, dict]:
+    """flatten → linear [→ softmax] on top of `layers`, a random loss, and one to `most`
+    samples of `shape_in`: (the `model:` list, its state dict as nested lists, what the
+    config adds — the input and target, or the batch)."""
+    layers.append("flatten")
+    outputs = int(rng.integers(1, 4))
+    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     n = len(layers) - 1
     params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
     params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
@@ -66,8 +80,8 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         else:
             layers.append("softmax")
     samples = []
-    for _ in range(int(rng.integers(1, 4))):
-        x = rng.normal(size=(c_in, length))
+    for _ in range(int(rng.integers(1, most + 1))):
+        x = rng.normal(size=shape_in)
         t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
         samples.append({"inputs": x.tolist(), "targets": t.tolist()})
     if len(samples) == 1:
@@ -110,34 +124,10 @@ def _conv2d_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         qh, qw = (pool, pool) if isinstance(pool, int) else pool
         rh, rw = (pool_stride, pool_stride) if isinstance(pool_stride, int) else pool_stride
         out_h, out_w = (out_h - qh) // rh + 1, (out_w - qw) // rw + 1
-    layers.append("flatten")
-    features, outputs = c_out * out_h * out_w, int(rng.integers(1, 4))
-    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     params = {"0.weight": rng.normal(size=(c_out, c_in, kh, kw)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
-    n = len(layers) - 1
-    params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
-    params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
-    loss = str(rng.choice(LOSSES))
-    if loss == "cross_entropy":
-        if outputs < 2:
-            loss = "mse"
-        else:
-            layers.append("softmax")
-    samples = []
-    for _ in range(int(rng.integers(1, 3))):
-        x = rng.normal(size=(c_in, height, width))
-        t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
-        samples.append({"inputs": x.tolist(), "targets": t.tolist()})
-    if len(samples) == 1:
-        return layers, params, {**samples[0], "loss": loss}
-    how = str(rng.choice(["mean", "sum"]))
-    return (
-        layers,
-        params,
-        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
-    )
+    return _classifier(rng, layers, params, c_out * out_h * out_w, (c_in, height, width), 2)
 
 
 def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:

@@ -426,3 +426,96 @@ def test_a_size_of_three_numbers_or_inputs_of_the_wrong_rank_say_what_is_valid()
         "inputs: conv2d takes channels × height × width: one list of rows per channel, "
         "e.g. [[[1, 2], [3, 4]]]"
     )
+
+
+def test_a_convolution_too_large_to_follow_by_hand_is_refused_before_any_work():
+    """A 100×100 image through a 60×60 kernel padded by 20: (100 + 40 − 60) + 1 = 81, so
+    81×81 = 6,561 outputs of 3,600 products each, 23.6 million terms; the limit is 100,000."""
+    conv = {"in_channels": 1, "out_channels": 1, "kernel_size": 60, "padding": 20}
+    data = {
+        "model": [{"conv2d": conv}, "flatten"],
+        "parameters": {"0.weight": [[[[0.0] * 60] * 60]], "0.bias": [0.0]},
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": [[[0.0] * 100] * 100],
+        "targets": [0.0],
+    }
+    assert _error(data) == (
+        "<dict>, model[0]: layer 0 (conv2d) would write 6,561 rows of 3,600 terms; at most "
+        "100,000 terms in all (a model to follow by hand); the inputs are 1×100×100"
+    )
+
+
+# ---------------------------------------------------------------- marking and rounding
+
+
+def test_the_cnn_examples_rows_are_marked_right_when_answered_as_traced_and_wrong_when_not():
+    values = _values(api.trace("cnn").records)
+    named = {
+        "y0[0,1,0]": 0.82,  # by hand, above
+        "y2[1,0,0]": 0.71,
+        "delta1[0,1,0]": values["δ1[0,1,0]"],
+        "dE/dw0[0,0,0,0]": values["∂E/∂w0[0,0,0,0]"],
+        "y0[1,1,0]": 0.35,  # 0.53 by hand: a wrong sum of products
+    }
+    report = api.check(named, "cnn")
+    verdicts = [(a["symbol"], a["verdict"]) for a in report["answers"]]
+    assert len(verdicts) == 5
+    assert [symbol for symbol, verdict in verdicts if verdict != "right"] == ["y0[1,1,0]"]
+
+
+AVERAGED = {
+    "model": [
+        {"conv2d": {"in_channels": 1, "out_channels": 2, "kernel_size": 2, "padding": [0, 1]}},
+        "sigmoid",
+        {"avgpool2d": {"kernel_size": 2, "stride": 1}},
+        "flatten",
+        {"linear": {"in_features": 2 * 1 * 4, "out_features": 2}},
+    ],
+    "parameters": {
+        "0.weight": [[[[0.5, -0.3], [0.2, 0.4]]], [[[0.2, -0.3], [-0.2, 0.1]]]],
+        "0.bias": [0.1, 0.2],
+        "4.weight": np.linspace(-0.8, 0.8, 16).reshape(2, 8).round(2).tolist(),
+        "4.bias": [0.05, -0.1],
+    },
+    "loss": "half_sse",
+    "learning_rate": 0.12,  # 0.1·g at 2dp would tie at a last 5 (0.2 − 0.165), round either way
+    "inputs": [X[:3]],  # 3×4: conv 2×2×5 (a padded column each side), pool 2×1×4
+    "targets": [0.3, -0.2],
+}
+
+
+@pytest.mark.parametrize("rounding", ["3sf", "2dp"])
+@pytest.mark.parametrize("source", ["cnn", "averaged"])
+def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, rounding):
+    """PRODUCT.md: every row printed under --round gives its value at that rounding from its
+    numbers as shown — a window's mean (a + b + c + d)/4 and its shared δ/4 too."""
+    from backtrace_cli import formula
+    from backtrace_cli.core.rounding import written
+
+    records = api.trace("cnn" if source == "cnn" else AVERAGED, rounding=rounding).records
+    for step in records.steps:
+        for section, row in step.equations():
+            if section.kind == "update":
+                continue  # the optimizer's rows, every model's: the test below
+            value = formula.evaluate(
+                formula.parse(row.formula), row.values(), lambda v: written(v, rounding)
+            )
+            assert written(value, rounding) == written(row.value, rounding), row.symbol
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a model's SGD row θ − η·g rounds η·g as a step it does not show (model_trace, "
+    "every tensor model's; found here, left to the update rows' owner)",
+)
+def test_under_round_a_models_sgd_update_adds_up_from_the_numbers_it_shows():
+    """AVERAGED at 3sf: new b0[1] = 0.2 − 0.12·1.64 = 0.2 − 0.1968 = 0.0032; the trace writes
+    0.003, having rounded 0.12·1.64 to 0.197 first without showing it."""
+    from backtrace_cli import formula
+    from backtrace_cli.core.rounding import written
+
+    row = _rows(api.trace(AVERAGED, rounding="3sf").records)["new b0[1]"]
+    assert row.values() == {"b0[1]": 0.2, "η": 0.12, "∂E/∂b0[1]": 1.64}
+    value = formula.evaluate(formula.parse(row.formula), row.values(), lambda v: written(v, "3sf"))
+    assert written(value, "3sf") == written(row.value, "3sf")  # 0.0032 == 0.003: fails

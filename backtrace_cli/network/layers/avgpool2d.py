@@ -42,6 +42,12 @@ def _shared(terms: list[Any], count: int) -> list[Any]:
     return [*summed(terms), f"/{count}"] if len(terms) == 1 else ["(", *summed(terms), f")/{count}"]
 
 
+def _bracket(totals: Array, carry: Carry) -> Array:
+    """Each window's sum as its row writes it, (a + b + …)/n: under `--round`, the bracket
+    written down rounded before the division (`rounding.Carrier.written`)."""
+    return carry.written(totals) if getattr(carry, "hand", False) else totals  # type: ignore[attr-defined]
+
+
 class AvgPool2d(NamedTuple):
     spec: LayerSpec
     kind = "avgpool2d"
@@ -62,7 +68,7 @@ class AvgPool2d(NamedTuple):
         for c, i, j in np.ndindex(*y.shape):
             rows, columns = grid.pool_window(self.spec, i, j)
             y[c, i, j] = x[c, rows.start : rows.stop, columns.start : columns.stop].sum()
-        return carry(y / self.count), x.shape
+        return carry(_bracket(y, carry) / self.count), x.shape
 
     def backward(
         self, cache: tuple[int, ...], upstream: Array, carry: Carry, below: bool = True
@@ -73,7 +79,7 @@ class AvgPool2d(NamedTuple):
         for c, i, j in np.ndindex(*upstream.shape):
             rows, columns = grid.pool_window(self.spec, i, j)
             total[c, rows.start : rows.stop, columns.start : columns.stop] += upstream[c, i, j]
-        return carry(total / self.count), {}
+        return carry(_bracket(total, carry) / self.count), {}
 
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from . import grid
+from . import conv1d, grid
 from .tensor import TORCH_NAMES, ModelView, products, row, summed
 
 if TYPE_CHECKING:
@@ -29,14 +29,7 @@ if TYPE_CHECKING:
 
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
-ARGUMENTS: tuple[tuple[str, Any], ...] = (
-    ("in_channels", None),
-    ("out_channels", None),
-    ("kernel_size", None),
-    ("stride", 1),
-    ("padding", 0),
-    ("bias", True),
-)
+ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -53,11 +46,12 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
             f"its kernel ({grid.written(k)}) is larger than the input ({grid.plane(shape_in)} "
             f"with padding {grid.written(p)})"
         )
-    return (
+    out = (
         arguments["out_channels"],
         grid.size(shape_in[1], k[0], s[0], p[0]),
         grid.size(shape_in[2], k[1], s[1], p[1]),
     )
+    return grid.too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:

@@ -14,6 +14,17 @@ PAIRS = ("kernel_size", "stride", "padding")  # what the config reader takes as 
 TAKES = (3, "channels × height × width: one list of rows per channel, e.g. [[[1, 2], [3, 4]]]")
 
 Pair = tuple[int, int]
+MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
+
+
+def too_many(outputs: int, terms: int) -> str | None:
+    """What is wrong with `outputs` rows of `terms` terms each, or None."""
+    if outputs * terms <= MAX_TERMS:
+        return None
+    return (
+        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
+        "(a model to follow by hand)"
+    )
 
 
 def pair(value: Any) -> Pair:
@@ -47,10 +58,9 @@ def window(
         u = i * stride[0] + m - padding[0]
         if not 0 <= u < height:
             continue
-        for n in range(kernel[1]):
-            v = j * stride[1] + n - padding[1]
-            if 0 <= v < width:
-                yield m, n, u, v
+        first = j * stride[1] - padding[1]  # the input column of kernel column 0
+        for n in range(max(0, -first), min(kernel[1], width - first)):
+            yield m, n, u, first + n
 
 
 def span(first: int, last: int) -> str:
@@ -84,7 +94,8 @@ def pool_shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[in
     k, s = pair(arguments["kernel_size"]), pair(arguments["stride"])
     if shape_in[1] < k[0] or shape_in[2] < k[1]:
         return f"its window ({written(k)}) is larger than the input ({plane(shape_in)})"
-    return (shape_in[0], size(shape_in[1], k[0], s[0]), size(shape_in[2], k[1], s[1]))
+    out = (shape_in[0], size(shape_in[1], k[0], s[0]), size(shape_in[2], k[1], s[1]))
+    return too_many(out[0] * out[1] * out[2], k[0] * k[1]) or out
 
 
 def pool_written(arguments: dict[str, Any]) -> str:
