@@ -1,6 +1,7 @@
 """`model:` configs against PyTorch float64 autograd and torch.optim (issue #28's acceptance):
-random models of the layers this tool traces — conv1d (channels, kernel, stride, padding,
-with and without bias), the activations as layers, maxpool1d, flatten, linear — each built
+random models of the layers this tool traces — conv1d and conv2d (channels, kernel, stride,
+padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
+layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear — each built
 as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
 YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
 losses). For each: the forward output and loss of every sample, every parameter's gradient,
@@ -49,12 +50,26 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         pool_stride = int(rng.integers(1, pool + 1))
         layers.append({"maxpool1d": {"kernel_size": pool, "stride": pool_stride}})
         out_len = (out_len - pool) // pool_stride + 1
-    layers.append("flatten")
-    features, outputs = c_out * out_len, int(rng.integers(1, 4))
-    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     params = {"0.weight": rng.normal(size=(c_out, c_in, k)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
+    return _classifier(rng, layers, params, c_out * out_len, (c_in, length), 3)
+
+
+def _classifier(
+    rng: np.random.Generator,
+    layers: list,
+    params: dict,
+    features: int,
+    shape_in: tuple[int, ...],
+    most: int,
+) -> tuple[list, dict, dict]:
+    """flatten → linear [→ softmax] on top of `layers`, a random loss, and one to `most`
+    samples of `shape_in`: (the `model:` list, its state dict as nested lists, what the
+    config adds — the input and target, or the batch)."""
+    layers.append("flatten")
+    outputs = int(rng.integers(1, 4))
+    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     n = len(layers) - 1
     params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
     params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
@@ -65,8 +80,8 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         else:
             layers.append("softmax")
     samples = []
-    for _ in range(int(rng.integers(1, 4))):
-        x = rng.normal(size=(c_in, length))
+    for _ in range(int(rng.integers(1, most + 1))):
+        x = rng.normal(size=shape_in)
         t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
         samples.append({"inputs": x.tolist(), "targets": t.tolist()})
     if len(samples) == 1:
@@ -78,6 +93,41 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         params,
         {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
     )
+
+
+def _size(rng: np.random.Generator, low: int, high: int) -> int | list[int]:
+    """A 2-D layer's size, stride or padding: one int (both axes) or a pair [h, w]."""
+    if rng.random() < 0.6:
+        return int(rng.integers(low, high + 1))
+    return [int(v) for v in rng.integers(low, high + 1, size=2)]
+
+
+def _conv2d_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A random conv2d → activation → [maxpool2d | avgpool2d] → flatten → linear [→ softmax]
+    model: kernel, stride and padding each an int or a pair [h, w], with or without bias."""
+    c_in, c_out = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    k, stride, padding = _size(rng, 1, 3), _size(rng, 1, 2), _size(rng, 0, 1)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    height, width = int(rng.integers(kh + 1, kh + 5)), int(rng.integers(kw + 1, kw + 5))
+    bias = bool(rng.random() < 0.7)
+    conv = {"in_channels": c_in, "out_channels": c_out, "kernel_size": k}
+    conv.update(stride=stride, padding=padding, bias=bias)
+    layers: list = [{"conv2d": conv}, str(rng.choice(ACTIVATIONS))]
+    out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+    if min(out_h, out_w) >= 2 and rng.random() < 0.85:
+        pool = _size(rng, 2, 2) if rng.random() < 0.5 else [2, int(rng.integers(1, 3))]
+        pool_stride = _size(rng, 1, 2)
+        kind = str(rng.choice(["maxpool2d", "avgpool2d"]))
+        layers.append({kind: {"kernel_size": pool, "stride": pool_stride}})
+        qh, qw = (pool, pool) if isinstance(pool, int) else pool
+        rh, rw = (pool_stride, pool_stride) if isinstance(pool_stride, int) else pool_stride
+        out_h, out_w = (out_h - qh) // rh + 1, (out_w - qw) // rw + 1
+    params = {"0.weight": rng.normal(size=(c_out, c_in, kh, kw)).tolist()}
+    if bias:
+        params["0.bias"] = rng.normal(size=c_out).tolist()
+    return _classifier(rng, layers, params, c_out * out_h * out_w, (c_in, height, width), 2)
 
 
 def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
@@ -109,6 +159,12 @@ def _torch_model(layers: list, params: dict) -> torch.nn.Sequential:
             modules.append(torch.nn.Conv1d(**args))
         elif kind == "maxpool1d":
             modules.append(torch.nn.MaxPool1d(**args))
+        elif kind == "conv2d":
+            modules.append(torch.nn.Conv2d(**args))
+        elif kind == "maxpool2d":
+            modules.append(torch.nn.MaxPool2d(**args))
+        elif kind == "avgpool2d":
+            modules.append(torch.nn.AvgPool2d(**args))
         elif kind == "linear":
             modules.append(torch.nn.Linear(**args))
         elif kind == "flatten":
@@ -215,10 +271,17 @@ def main() -> int:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     worst: dict[str, float] = {}
+    seen: dict[str, int] = {}  # the layers drawn, by kind
     count = 0
-    for n in range(2 * args.models):
-        layers, params, given = (_conv_model if n % 2 == 0 else _dense_model)(rng)
-        form = "tensor" if n % 2 == 0 else "linear"
+    forms = (("tensor", _conv_model), ("linear", _dense_model), ("image", _conv2d_model))
+    for n in range(len(forms) * args.models):
+        form, random_model = forms[n % len(forms)]
+        layers, params, given = random_model(rng)
+        for layer in layers:
+            kind, arguments = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
+            seen[kind] = seen.get(kind, 0) + 1
+            paired = any(isinstance(v, list) for v in arguments.values())
+            seen["…with a pair [h, w]"] = seen.get("…with a pair [h, w]", 0) + paired
         for optimizer in ("sgd", "adam"):
             eta = float(rng.choice([0.01, 0.1, 0.5]))
             ours, theirs = (
@@ -247,6 +310,7 @@ def main() -> int:
         f"{count} traced steps ({args.models} random models of each form, SGD and Adam "
         f"each), seed {args.seed}"
     )
+    print("  layers drawn: " + ", ".join(f"{kind} {n}" for kind, n in sorted(seen.items())))
     for key in sorted(worst):
         print(f"  {key:<24} largest relative difference {worst[key]:.2e}")
     bad = {k: v for k, v in worst.items() if v > RTOL}

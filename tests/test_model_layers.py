@@ -445,7 +445,7 @@ def test_shapes_that_do_not_chain_name_both_layers():
 
 def test_an_unknown_layer_a_parameter_misnamed_or_misshaped_say_what_is_valid():
     wrong_kind = dict(HAND, model=[{"conv2x": {"in_channels": 1}}, *HAND["model"][1:]])
-    assert "'conv2x' is not a layer; did you mean 'conv1d'?" in _error(wrong_kind)
+    assert "'conv2x' is not a layer; did you mean 'conv2d'?" in _error(wrong_kind)
     misnamed = dict(HAND, parameters={"0.weights": [[[0.5, -1.0]]], "0.bias": [0.25]})
     message = _error(misnamed)
     assert "parameters.0.weights: not a parameter of this model; did you mean '0.weight'?" in (

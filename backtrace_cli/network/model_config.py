@@ -132,11 +132,24 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
                 arguments[key] = arguments["kernel_size"]
             else:
                 low = 0 if key == "padding" else 1
-                arguments[key] = c.integer(
-                    (*path, key), raw, low, MAX_SIZE, f"a whole number ≥ {low}"
-                )
+                what = f"a whole number ≥ {low}"
+                if key in getattr(module, "PAIRS", ()):  # a 2-D layer's: n or [h, w], as torch
+                    arguments[key] = _pair(c, (*path, key), raw, low, what)
+                else:
+                    arguments[key] = c.integer((*path, key), raw, low, MAX_SIZE, what)
         out.append((kind, str(name), arguments))
     return out
+
+
+def _pair(c: Checker, path: tuple[Any, ...], raw: Any, low: int, what: str) -> tuple[int, int]:
+    """A 2-D layer's size, stride or padding: one whole number for both, or [height, width]."""
+    if isinstance(raw, list):
+        if len(raw) != 2:
+            raise c.fail(path, f"{len(raw)} numbers; give one number, or two [height, width]")
+        h, w = (c.integer((*path, n), v, low, MAX_SIZE, what) for n, v in enumerate(raw))
+        return (h, w)
+    n = c.integer(path, raw, low, MAX_SIZE, f"{what}, or two [height, width]")
+    return (n, n)
 
 
 def _input_shape(
@@ -147,17 +160,24 @@ def _input_shape(
     if kind == "linear":
         return (arguments["in_features"],)
     inputs = _first_inputs(data)
-    nested = isinstance(inputs, list) and bool(inputs) and isinstance(inputs[0], list)
-    if kind in ("conv1d", "maxpool1d") and nested:
-        return (len(inputs), len(inputs[0]))
-    if kind in ("conv1d", "maxpool1d"):
+    shape = _nested_shape(inputs)
+    takes = getattr(MODEL_KINDS[kind][0], "TAKES", None)  # (its input's rank, its form)
+    if takes is not None and len(shape) != takes[0]:
         where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
-        raise c.fail(
-            where, f"{kind} takes channels × length: one list per channel, e.g. [[1, 2, 3]]"
-        )
-    if isinstance(inputs, list) and inputs and isinstance(inputs[0], list):
-        return (len(inputs), len(inputs[0]))
-    return (len(inputs),) if isinstance(inputs, list) else (1,)
+        raise c.fail(where, f"{kind} takes {takes[1]}")
+    return shape[:2] if takes is None else shape
+
+
+def _nested_shape(value: Any) -> tuple[int, ...]:
+    """A nested list's shape, read along its first entries ([[1, 2, 3]]: (1, 3)); a number
+    is one feature. `_tensor` checks every entry against it."""
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape) or (1,)
 
 
 def _first_inputs(data: dict[str, Any]) -> Any:
@@ -410,7 +430,7 @@ def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
     kinds = dict.fromkeys(
         layer.kind
         for layer in layers
-        if layer.kind in ("conv1d", "maxpool1d", "flatten", "dropout")
+        if layer.kind != "linear" and layer.kind not in activation_functions.NAMES
     )
     return "/".join(kinds)
 

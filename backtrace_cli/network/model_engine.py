@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..definitions import activations, optimizers
 from ..definitions import losses as loss_functions
-from ..definitions import optimizers
 from .layers import MODEL_KINDS
 from .layers.tensor import ModelView
 from .model_spec import ModelSpec
@@ -42,12 +42,10 @@ def build(
             out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
         elif layer.kind == "dropout":
             out.append(cls(layer, None if masks is None else masks.get(p)))
-        elif layer.kind in ("maxpool1d", "flatten"):
-            out.append(cls(layer))
-        else:
-            from ..definitions import activations  # the registry: one generic layer
-
+        elif layer.kind in activations.NAMES:  # the registry's: one generic layer
             out.append(cls(layer, activations.get(layer.kind)))
+        else:  # pooling, flatten: no parameters
+            out.append(cls(layer))
     return tuple(out)
 
 

@@ -21,13 +21,14 @@ class LayerSpec:
     """One entry of `model:`: its kind, its name (torch's: the index, or `name:`), its
     arguments with defaults filled in, and the shapes it maps (without a batch dimension)."""
 
-    kind: str  # "linear", "conv1d", "maxpool1d", "flatten", or an activation's name
+    kind: str  # "linear", "conv1d", "maxpool2d", "flatten", … or an activation's name
     name: str  # "0", "conv": what its parameters are called under (`conv.weight`)
-    arguments: tuple[tuple[str, int | bool], ...]  # (("in_features", 2), ("bias", True))
-    shape_in: tuple[int, ...]  # (features,) or (channels, length)
+    # (("in_features", 2), ("bias", True)); a 2-D layer's sizes a pair, (("kernel_size", (2, 2)),)
+    arguments: tuple[tuple[str, int | bool | tuple[int, int]], ...]
+    shape_in: tuple[int, ...]  # (features,), (channels, length) or (channels, height, width)
     shape_out: tuple[int, ...]
 
-    def argument(self, key: str) -> int | bool:
+    def argument(self, key: str) -> int | bool | tuple[int, int]:
         return dict(self.arguments)[key]
 
 

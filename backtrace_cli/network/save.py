@@ -12,6 +12,7 @@ from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
 from .engine import layout
+from .layers import MODEL_KINDS
 from .model_spec import ModelSpec
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
 
@@ -144,14 +145,22 @@ def model_layers(layers: Sequence[Any]) -> list[Any]:
     out: list[Any] = []
     for n, layer in enumerate(layers):
         arguments = {} if layer.name == str(n) else {"name": layer.name}
+        defaults = dict(MODEL_KINDS[layer.kind][0].ARGUMENTS)
         for key, value in layer.arguments:
-            default = {"stride": 1, "padding": 0, "bias": True}.get(key)
-            if layer.kind == "maxpool1d" and key == "stride":
+            default = defaults.get(key)
+            if key == "stride" and default is None:  # a pool's: its kernel_size, as torch's
                 default = layer.argument("kernel_size")
-            if value != default:
-                arguments[key] = value
+            if _as_written(value) != _as_written(default):
+                arguments[key] = _as_written(value)
         out.append({layer.kind: _Inline(arguments)} if arguments else layer.kind)
     return out
+
+
+def _as_written(value: Any) -> Any:
+    """A 2-D layer's pair as a config writes it: 2 for (2, 2), [1, 2] for (1, 2)."""
+    if isinstance(value, tuple):
+        return value[0] if value[0] == value[1] else list(value)
+    return value
 
 
 def _as_model(spec: Spec, data: dict[str, Any]) -> dict[str, Any]:

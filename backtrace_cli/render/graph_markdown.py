@@ -40,17 +40,49 @@ def equation_lines(row: Equation, fmt: NumberFormat) -> list[str]:
     formula, then "= " the numbers, then "= " the value, a line each; a sum too long for the
     page goes on at a +."""
 
-    def lines(text: Callable[[Operand], str], latex: Callable[[Operand], str]) -> list[str]:
+    def lines(
+        text: Callable[[Operand], str], latex: Callable[[Operand], str], longest: int
+    ) -> list[str]:
         terms = zip(
             formula_terms(row.structure, text, False), formula_terms(row.structure, latex, True)
         )
-        return continued(list(terms))
+        return continued([piece for term in terms for piece in _cut(*term, longest)])
 
-    formula = lines(text_name, latex_operand_name)
-    numbers = lines(lambda o: text_number(o, fmt), lambda o: latex_operand_number(o, fmt))
+    formula = lines(text_name, latex_operand_name, LONG_NAMES)
+    numbers = lines(
+        lambda o: text_number(o, fmt), lambda o: latex_operand_number(o, fmt), LONG_NUMBERS
+    )
     note = f"\\quad \\text{{{_text(row.note)}}}" if row.note else ""
     value = latex_number(row.value, fmt)
     return aligned_equation(latex_name(row.symbol), formula, numbers, value, note)
+
+
+# a single term longer than this as plain text nears a 900-px page, and is cut inside its
+# bracket: names (their indices small, as subscripts) at 88 characters, numbers at 72
+LONG_NAMES, LONG_NUMBERS = 88, 72
+
+
+def _cut(plain: str, written: str, longest: int) -> list[tuple[str, str]]:
+    """A term too long for the page — a conv2d weight's gradient, −(a sum of nine products) —
+    as the pieces of the sum inside its bracket, each after the first with its " + ", so
+    `continued` lines them up; a term of ordinary length stays whole."""
+    if len(plain) > longest:
+        pieces = _sum_pieces(plain), _sum_pieces(written)
+        if len(pieces[0]) == len(pieces[1]) > 1:
+            return list(zip(*pieces))
+    return [(plain, written)]
+
+
+def _sum_pieces(text: str) -> list[str]:
+    """ "−(a + b + c)" → ["−(a", " + b", " + c)"]: cut at each " + " outside brackets or in
+    the outermost one."""
+    pieces, depth, start = [], 0, 0
+    for n, character in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth <= 1 and text.startswith(" + ", n):
+            pieces.append(text[start:n])
+            start = n
+    return [*pieces, text[start:]]
 
 
 def _text(note: str) -> str:

@@ -67,6 +67,13 @@ CONVENTION = (
 )
 
 
+def convention(spec: Any) -> str:
+    """The sign and the indices, an image's [c,i,j] where the model has one (conv2d, pools)."""
+    if any(len(layer.shape_in) == 3 for layer in spec.layers):
+        return CONVENTION.replace("y0[c,t]", "y0[c,i,j]").replace("position t", "row i, column j")
+    return CONVENTION
+
+
 SHOWN_ROWS = 16  # a section longer than this shows its first SHOWN_HEAD rows (unless --full)
 SHOWN_HEAD = 12
 
@@ -128,7 +135,7 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
     spec = trace.spec
     parts: list[Any] = []
     if title:
-        parts += title_lines(spec.name, describe_line(spec), spec.description, [CONVENTION])
+        parts += title_lines(spec.name, describe_line(spec), spec.description, [convention(spec)])
         parts += [Text(""), layers_table(spec)]
     for step in trace.steps:
         parts += [Text(""), Rule(step.heading, align="left")]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import activation as activation_layer
-from . import conv1d, flatten, linear, maxpool1d, tensor_dropout
+from . import avgpool2d, conv1d, conv2d, flatten, linear, maxpool1d, maxpool2d, tensor_dropout
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -125,6 +125,9 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
     "linear": (linear, linear.Linear),
     "conv1d": (conv1d, conv1d.Conv1d),
     "maxpool1d": (maxpool1d, maxpool1d.MaxPool1d),
+    "conv2d": (conv2d, conv2d.Conv2d),
+    "maxpool2d": (maxpool2d, maxpool2d.MaxPool2d),
+    "avgpool2d": (avgpool2d, avgpool2d.AvgPool2d),
     "flatten": (flatten, flatten.Flatten),
     "dropout": (tensor_dropout, tensor_dropout.Dropout),
     **{

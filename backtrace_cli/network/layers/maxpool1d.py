@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
 
+TAKES = (2, "channels × length: one list per channel, e.g. [[1, 2, 3]]")  # its input
 ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("kernel_size", None),
     ("stride", None),

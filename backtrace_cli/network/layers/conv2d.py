@@ -1,0 +1,222 @@
+"""torch's `nn.Conv2d` in a `model:`: cross-correlation, as torch computes it,
+
+    y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, i·s_h + m − p_h, j·s_w + n − p_w] + b[c]
+
+(s: stride, p: padding, each an int or a pair [h, w]); weight [out_channels][in_channels]
+[kernel_h][kernel_w]; an input entry outside the image (the padding) is 0, so its terms are
+left out of the sums the trace writes. Backward: each weight's gradient is a sum over the
+output positions it was used at, and the δ of an input entry a sum over the outputs whose
+receptive field holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from ...worked import Section
+from . import conv1d, grid
+from .tensor import TORCH_NAMES, ModelView, products, row, summed
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from ..model_spec import LayerSpec
+
+    Array = npt.NDArray[np.float64]
+    Carry = Callable[[Array], Array]
+
+TAKES = grid.TAKES
+PAIRS = grid.PAIRS
+ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
+
+
+def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
+    channels = arguments["in_channels"]
+    if len(shape_in) != 3 or shape_in[0] != channels:
+        got = "×".join(map(str, shape_in))
+        return (
+            f"takes {channels} channel{'s' if channels != 1 else ''} × height × width "
+            f"(in_channels), and gets {'a vector of ' + got if len(shape_in) == 1 else got}"
+        )
+    k, s, p = (grid.pair(arguments[key]) for key in PAIRS)
+    if shape_in[1] + 2 * p[0] < k[0] or shape_in[2] + 2 * p[1] < k[1]:
+        return (
+            f"its kernel ({grid.written(k)}) is larger than the input ({grid.plane(shape_in)} "
+            f"with padding {grid.written(p)})"
+        )
+    out = (
+        arguments["out_channels"],
+        grid.size(shape_in[1], k[0], s[0], p[0]),
+        grid.size(shape_in[2], k[1], s[1], p[1]),
+    )
+    return grid.too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
+
+
+def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    out = {
+        "weight": (
+            arguments["out_channels"],
+            arguments["in_channels"],
+            *grid.pair(arguments["kernel_size"]),
+        )
+    }
+    if arguments["bias"]:
+        out["bias"] = (arguments["out_channels"],)
+    return out
+
+
+def written(arguments: dict[str, Any]) -> str:
+    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
+    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
+    text = f"{channels}, k={grid.written(arguments['kernel_size'])}"
+    for key, default in (("stride", 1), ("padding", 0)):
+        if grid.pair(arguments[key]) != (default, default):
+            text += f", {key} {grid.written(arguments[key])}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
+class Conv2d(NamedTuple):
+    spec: LayerSpec
+    weight: Array
+    bias: Array | None
+    kind = "conv2d"
+    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        if self.bias is None:
+            return {"weight": self.weight}
+        return {"weight": self.weight, "bias": self.bias}
+
+    def field(self, i: int, j: int, shape_in: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
+        """Output entry (i, j)'s receptive field: (m, n, u, v), kernel offset and input entry,
+        inside the image."""
+        k, s, p = (grid.pair(self.spec.argument(key)) for key in PAIRS)
+        return grid.window(i, j, k, s, p, shape_in[1], shape_in[2])
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
+        y = np.zeros(self.spec.shape_out)
+        for c, i, j in np.ndindex(*y.shape):
+            total = sum(
+                (
+                    self.weight[c, d, m, n] * x[d, u, v]
+                    for d in range(len(x))
+                    for m, n, u, v in self.field(i, j, x.shape)
+                ),
+                0.0,
+            )
+            y[c, i, j] = total + (0.0 if self.bias is None else self.bias[c])
+        return carry(y), x
+
+    def backward(
+        self, cache: Array, upstream: Array, carry: Carry, below: bool = True
+    ) -> tuple[Array | None, dict[str, Array]]:
+        """−∂E/∂w[c,d,m,n] = Σ_i Σ_j δ[c,i,j]·x[d, u, v] over the positions it was used at;
+        −∂E/∂b[c] = Σ_i Σ_j δ[c,i,j]; the δ of input [d,u,v]: Σ over (c, i, j, m, n) reading
+        it of w[c,d,m,n]·δ[c,i,j]."""
+        x = cache
+        grad = np.zeros_like(self.weight)
+        sent = np.zeros_like(x)
+        for c, i, j in np.ndindex(*upstream.shape):
+            for m, n, u, v in self.field(i, j, x.shape):
+                grad[c, :, m, n] += upstream[c, i, j] * x[:, u, v]
+                sent[:, u, v] += self.weight[c, :, m, n] * upstream[c, i, j]
+        grads = {"weight": carry(grad)}
+        if self.bias is not None:
+            grads["bias"] = carry(upstream.sum(axis=(1, 2)))
+        return (carry(sent) if below else None), grads
+
+    # ------------------------------------------------------------ its rows
+
+    @staticmethod
+    def forward_rows(view: ModelView, p: int) -> list[Section]:
+        layer: Conv2d = view.layers[p]
+        x, y = view.inputs[p], view.outputs[p]
+        xs, ys = view.name(p - 1), view.name(p)
+        w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        rows = []
+        for c, i, j in np.ndindex(*y.shape):
+            field = list(layer.field(i, j, x.shape))
+            pairs = [
+                ((w((c, d, m, n)), layer.weight[c, d, m, n]), (xs((d, u, v)), x[d, u, v]))
+                for d in range(len(x))
+                for m, n, u, v in field
+            ]
+            pieces = products(pairs)
+            if layer.bias is not None:
+                pieces += [" + ", (b((c,)), layer.bias[c])]
+            rows.append(row(ys((c, i, j)), pieces, y[c, i, j], note=_field_note(layer, field)))
+        s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
+        at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
+        rule = f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]" + (
+            " + b[c]" if layer.bias is not None else ""
+        )
+        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
+        return [
+            Section("forward", f"Forward · layer {layer.spec.name} (conv2d)", rule, tuple(rows))
+        ]
+
+    GRADIENT_RULE = (
+        "each weight w[c,d,m,n]'s gradient −Σ_i Σ_j δ[c,i,j]·x[d, i·s + m − p, j·s + n − p], a "
+        "sum over the positions it is used at; each bias b[c]'s −Σ_i Σ_j δ[c,i,j]"
+    )
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """Each parameter entry's −∂E/∂θ as its row writes it: w[c,d,m,n]: Σ δ[c,i,j]·x[d,u,v]
+        over the positions (i, j) it was used at; b[c]: Σ δ[c,i,j]."""
+        layer: Conv2d = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        xs, ds = view.name(p - 1), view.delta(p)
+        used: dict[tuple[int, ...], list[Any]] = {
+            index: [] for index in np.ndindex(*layer.weight.shape)
+        }
+        for c, i, j in np.ndindex(*d.shape):
+            for m, n, u, v in layer.field(i, j, x.shape):
+                for channel in range(len(x)):
+                    used[c, channel, m, n].append(
+                        ((ds((c, i, j)), d[c, i, j]), (xs((channel, u, v)), x[channel, u, v]))
+                    )
+        out: list[tuple[str, tuple[int, ...], list[Any]]] = [
+            ("weight", index, products(pairs)) for index, pairs in used.items()
+        ]
+        if layer.bias is not None:
+            for c in range(d.shape[0]):
+                terms = [(ds(index), d[index]) for index in np.ndindex(*d.shape) if index[0] == c]
+                out.append(("bias", (c,), summed(terms)))
+        return out
+
+    @staticmethod
+    def delta_rows(view: ModelView, p: int) -> list[Section]:
+        sent = view.sent[p]
+        if sent is None:
+            return []
+        layer: Conv2d = view.layers[p]
+        x, d = view.inputs[p], view.deltas[p]
+        ds, below = view.delta(p), view.delta(p - 1)
+        w = view.parameter(p, "w")
+        reads: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
+        for c, i, j in np.ndindex(*d.shape):
+            for m, n, u, v in layer.field(i, j, x.shape):
+                for channel in range(len(x)):
+                    reads[channel, u, v].append(
+                        ((w((c, channel, m, n)), layer.weight[c, channel, m, n]),
+                         (ds((c, i, j)), d[c, i, j]))
+                    )  # fmt: skip
+        rows = [row(below(index), products(pairs), sent[index]) for index, pairs in reads.items()]
+        rule = (
+            "each input's δx[d,u,v] = Σ w[c,d,m,n]·δ[c,i,j] over every (c, i, j, m, n) whose "
+            "receptive field reads x[d,u,v]"
+        )
+        return [Section("delta", f"δ · into layer {layer.spec.name} (conv2d)", rule, tuple(rows))]
+
+
+def _field_note(layer: Conv2d, field: list[tuple[int, ...]]) -> str:
+    """Which input entries output (i, j) reads: its receptive field."""
+    if not field:
+        return "receptive field all padding (0): only the bias"
+    k = grid.pair(layer.spec.argument("kernel_size"))
+    padded = " (the rest is padding, 0)" if len(field) < k[0] * k[1] else ""
+    return f"receptive field {grid.field_text('x', [(u, v) for *_, u, v in field])}{padded}"

@@ -1,0 +1,119 @@
+"""What the 2-D layers of a `model:` share (conv2d, maxpool2d, avgpool2d): a size, stride or
+padding given as one whole number or a pair [height, width], as torch takes them; the windows
+they read (a kernel's receptive field, a pool's window); how their arguments are written.
+
+A 2-D layer takes one sample's channels × height × width (no batch dimension); its entries are
+indexed as torch's, [c, i, j]: channel c, row i, column j."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+PAIRS = ("kernel_size", "stride", "padding")  # what the config reader takes as n or [h, w]
+TAKES = (3, "channels × height × width: one list of rows per channel, e.g. [[[1, 2], [3, 4]]]")
+
+Pair = tuple[int, int]
+MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
+
+
+def too_many(outputs: int, terms: int) -> str | None:
+    """What is wrong with `outputs` rows of `terms` terms each, or None."""
+    if outputs * terms <= MAX_TERMS:
+        return None
+    return (
+        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
+        "(a model to follow by hand)"
+    )
+
+
+def pair(value: Any) -> Pair:
+    """2 → (2, 2); [1, 2] or (1, 2) → (1, 2)."""
+    if isinstance(value, (tuple, list)):
+        return (int(value[0]), int(value[1]))
+    return (int(value), int(value))
+
+
+def written(value: Any) -> str:
+    """(2, 2) → "2"; (1, 2) → "1×2"."""
+    h, w = pair(value)
+    return str(h) if h == w else f"{h}×{w}"
+
+
+def size(n: int, kernel: int, stride: int, padding: int = 0) -> int:
+    """The output's length along one axis, as torch's floor: (n + 2p − k) // s + 1."""
+    return (n + 2 * padding - kernel) // stride + 1
+
+
+def plane(shape_in: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape_in[1:]))
+
+
+def window(
+    i: int, j: int, kernel: Pair, stride: Pair, padding: Pair, height: int, width: int
+) -> Iterator[tuple[int, int, int, int]]:
+    """Output entry (i, j)'s window, row by row: (m, n) its kernel offset and (u, v) the input
+    entry it reads, the entries inside the input only (the padding is 0: left out)."""
+    for m in range(kernel[0]):
+        u = i * stride[0] + m - padding[0]
+        if not 0 <= u < height:
+            continue
+        first = j * stride[1] - padding[1]  # the input column of kernel column 0
+        for n in range(max(0, -first), min(kernel[1], width - first)):
+            yield m, n, u, first + n
+
+
+def span(first: int, last: int) -> str:
+    return f"{first}…{last}" if last > first else str(first)
+
+
+def field_text(name: str, cells: list[tuple[int, int]]) -> str:
+    """The input entries a window reads, as a slice: x[:, 0…1, 1…2]."""
+    rows, columns = [u for u, _ in cells], [v for _, v in cells]
+    return f"{name}[:, {span(min(rows), max(rows))}, {span(min(columns), max(columns))}]"
+
+
+def offset(axis: str, stride: int, padding: int, kernel: str) -> str:
+    """Where an output row or column starts, as the rules write it: "i + m", "2i − 1 + m"."""
+    text = axis if stride == 1 else f"{stride}{axis}"
+    return text + (f" − {padding}" if padding else "") + f" + {kernel}"
+
+
+# ---------------------------------------------------------------- pooling (max and average)
+
+POOL_ARGUMENTS: tuple[tuple[str, Any], ...] = (
+    ("kernel_size", None),
+    ("stride", None),
+)  # stride: kernel_size, as torch's stride=None
+
+
+def pool_shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
+    if len(shape_in) != 3:
+        got = "×".join(map(str, shape_in))
+        return f"takes channels × height × width, and gets {got}"
+    k, s = pair(arguments["kernel_size"]), pair(arguments["stride"])
+    if shape_in[1] < k[0] or shape_in[2] < k[1]:
+        return f"its window ({written(k)}) is larger than the input ({plane(shape_in)})"
+    out = (shape_in[0], size(shape_in[1], k[0], s[0]), size(shape_in[2], k[1], s[1]))
+    return too_many(out[0] * out[1] * out[2], k[0] * k[1]) or out
+
+
+def pool_written(arguments: dict[str, Any]) -> str:
+    k, s = pair(arguments["kernel_size"]), pair(arguments["stride"])
+    return f"k={written(k)}" + ("" if s == k else f", stride {written(s)}")
+
+
+def pool_window(layer_spec: Any, i: int, j: int) -> tuple[range, range]:
+    """A pool's window (i, j): its rows and columns of the input."""
+    k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
+    return range(i * s[0], i * s[0] + k[0]), range(j * s[1], j * s[1] + k[1])
+
+
+def pool_slice(layer_spec: Any) -> str:
+    """Window (i, j) as the rules write it: "x[c, 2i…2i + 1, 2j…2j + 1]"."""
+    k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
+    axes = []
+    for axis, kernel, stride in (("i", k[0], s[0]), ("j", k[1], s[1])):
+        start = axis if stride == 1 else f"{stride}{axis}"
+        axes.append(f"{start}…{start} + {kernel - 1}" if kernel > 1 else start)
+    return f"x[c, {axes[0]}, {axes[1]}]"
