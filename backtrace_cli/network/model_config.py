@@ -119,7 +119,10 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
             if key not in given and default is None and key != "stride":
                 raise c.fail(path, f"missing `{key}`; {kind} takes {', '.join(keys)}")
             raw = given.get(key, default)
-            if key == "bias":
+            words = getattr(module, "CHOICES", {}).get(key)
+            if words is not None:  # a word: an rnn's nonlinearity
+                arguments[key] = c.choice((*path, key), raw, words)
+            elif key == "bias":
                 if not isinstance(raw, bool):
                     raise c.fail((*path, key), f"{show(raw)} is not true or false")
                 arguments[key] = raw
@@ -150,6 +153,15 @@ def _input_shape(
         where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
         raise c.fail(
             where, f"{kind} takes channels × length: one list per channel, e.g. [[1, 2, 3]]"
+        )
+    if kind == "rnn" and not (nested and len(inputs[0]) == arguments["input_size"]):
+        where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
+        size = arguments["input_size"]
+        raise c.fail(
+            where,
+            f"an rnn takes a sequence, steps × input_size: one list of {size} "
+            f"number{'s' if size != 1 else ''} per step (input_size {size}), e.g. "
+            + ("[[0.5], [1.0], [-0.5]]" if size == 1 else "[[0.5, 1.0], [0.2, -0.3], …]"),
         )
     if isinstance(inputs, list) and inputs and isinstance(inputs[0], list):
         return (len(inputs), len(inputs[0]))
@@ -404,9 +416,18 @@ def _optimizer_state(
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
     kinds = dict.fromkeys(
-        layer.kind for layer in layers if layer.kind in ("conv1d", "maxpool1d", "flatten")
+        layer.kind
+        for layer in layers
+        if layer.kind != "linear" and layer.kind not in activation_functions.NAMES
     )
     return "/".join(kinds)
+
+
+def _per_step(layers: tuple[LayerSpec, ...]) -> bool:
+    """An rnn without `last` above it: what follows acts on every step, its output and the
+    targets [T][features], as torch applies a layer to the last dimension."""
+    kinds = [layer.kind for layer in layers]
+    return "rnn" in kinds and "last" not in kinds[kinds.index("rnn") :]
 
 
 def _samples(c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]) -> tuple[Sample, ...]:
@@ -423,7 +444,7 @@ def _samples(c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]) ->
                 )
         x = _tensor(c, (*path, "inputs"), m["inputs"], shape_in)
         t = _tensor(c, (*path, "targets"), m["targets"], shape_out)
-        if len(shape_out) != 1:
+        if len(shape_out) != 1 and not _per_step(layers):
             raise c.fail(
                 ("model",),
                 f"the last layer gives {_written(shape_out)}; a loss compares a vector: end "

@@ -33,9 +33,11 @@ def build(spec: ModelSpec, parameters: dict[str, Array] | None = None) -> tuple[
     out = []
     for layer in spec.layers:
         module, cls = MODEL_KINDS[layer.kind]
-        if module.parameter_shapes(dict(layer.arguments)):
+        if hasattr(cls, "built"):  # a layer whose parameters are not one weight and bias (rnn)
+            out.append(cls.built(layer, values))
+        elif module.parameter_shapes(dict(layer.arguments)):
             out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
-        elif layer.kind in ("maxpool1d", "flatten"):
+        elif layer.kind in ("maxpool1d", "flatten", "last"):
             out.append(cls(layer))
         else:
             from ..definitions import activations  # the registry: one generic layer
@@ -82,7 +84,14 @@ def run(spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Car
         sent[p] = below
         delta = below
     view = ModelView(
-        spec, layers, tuple(inputs), tuple(outputs), tuple(deltas), tuple(sent), tuple(grads)
+        spec,
+        layers,
+        tuple(inputs),
+        tuple(outputs),
+        tuple(deltas),
+        tuple(sent),
+        tuple(grads),
+        caches=tuple(caches),
     )
     gradients = {
         f"{spec.layers[p].name}.{key}": -value
@@ -121,7 +130,7 @@ def update(
     for name, value in spec.parameters:
         own = spec.state(name)
         before = {line: own.get(line, np.zeros_like(value)) for line in settings.optimizer.state}
-        is_weight = name.endswith(".weight")
+        is_weight = name.rpartition(".")[2].startswith("weight")  # an rnn's weight_hh_l0 too
         n = optimizers.update(
             settings,
             spec.learning_rate,

@@ -14,8 +14,8 @@ from .graph_markdown import block_markdown
 from .latex import math_inline
 from .mermaid import flowchart
 from .model_table import (
-    CONVENTION,
     closing,
+    convention,
     describe_line,
     shapes,
     shown,
@@ -36,7 +36,7 @@ def _header(spec: Any, fmt: NumberFormat) -> list[str]:
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [escape.markdown(line) + "  " for line in describe_line(spec).split("\n")]
-    parts += ["", f"*{escape.markdown(CONVENTION)}.*", ""]
+    parts += ["", f"*{escape.markdown(convention(spec))}.*", ""]
     parts += [problem(tracing.model(spec).problem(spec), fmt), ""]
     parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
     parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]

@@ -67,6 +67,19 @@ CONVENTION = (
 )
 
 
+def convention(spec: Any) -> str:
+    """The header's note on names: a convolution's channel and position, or an rnn's step
+    and unit (h0[t,j])."""
+    for layer in spec.layers:
+        if layer.kind == "rnn":
+            h = f"h{layer.name}" if layer.name.isdigit() else f"h_{layer.name}"
+            return (
+                f"δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: {h}[t,j] is "
+                f"layer {layer.name}'s hidden state at step t, unit j"
+            )
+    return CONVENTION
+
+
 SHOWN_ROWS = 16  # a section longer than this shows its first SHOWN_HEAD rows (unless --full)
 SHOWN_HEAD = 12
 
@@ -128,7 +141,7 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
     spec = trace.spec
     parts: list[Any] = []
     if title:
-        parts += title_lines(spec.name, describe_line(spec), spec.description, [CONVENTION])
+        parts += title_lines(spec.name, describe_line(spec), spec.description, [convention(spec)])
         parts += [Text(""), layers_table(spec)]
     for step in trace.steps:
         parts += [Text(""), Rule(step.heading, align="left")]
