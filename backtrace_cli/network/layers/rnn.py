@@ -212,6 +212,7 @@ class Rnn(NamedTuple):
         # above is `last`: only the last step gets a δ from it (the others' is 0, left out)
         only_last = p + 1 < len(view.layers) and getattr(view.layers[p + 1], "only_last", False)
         sent, below = view.sent[p], view.delta(p - 1)
+        slope = f.slope.replace("{o}", "h").replace("{net}", "net")  # (1 − h²), [net > 0]
         sections = []
         for t in range(steps - 1, -1, -1):
             rows = []
@@ -235,7 +236,7 @@ class Rnn(NamedTuple):
                 Section(
                     "delta",
                     f"δ · back through time · layer {name} (rnn) · step t = {t}",
-                    _delta_rule(t, steps, only_last, f.slope_words, sent is not None),
+                    _delta_rule(t, steps, only_last, slope, sent is not None),
                     tuple(rows),
                 )
             )
