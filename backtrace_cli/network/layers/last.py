@@ -36,7 +36,7 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def written(arguments: dict[str, Any]) -> str:
-    return "the last step"
+    return "keeps h_T"
 
 
 class Last(NamedTuple):
