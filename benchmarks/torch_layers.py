@@ -1,7 +1,8 @@
 """`model:` configs against PyTorch float64 autograd and torch.optim (issue #28's acceptance):
 random models of the layers this tool traces — conv1d and conv2d (channels, kernel, stride,
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
-layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear — each built
+layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear, rnn (tanh and relu, with and without
+bias, over 2–5 steps, with `last` or a linear on every step) — each built
 as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
 YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
 losses). For each: the forward output and loss of every sample, every parameter's gradient,
@@ -151,6 +152,62 @@ def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     return layers, params, {"inputs": x.tolist(), "targets": t.tolist(), "loss": loss}
 
 
+def _rnn_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A random rnn (tanh or relu, with or without bias) [→ last] → linear [→ activation]
+    model over a sequence of 2–5 steps; without `last` the linear acts on every step and the
+    targets are one per step."""
+    steps, given, hidden = int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    bias, keep_last = bool(rng.random() < 0.6), bool(rng.random() < 0.5)
+    nonlinearity = str(rng.choice(["tanh", "relu"]))
+    rnn = {"input_size": given, "hidden_size": hidden, "nonlinearity": nonlinearity, "bias": bias}
+    layers: list = [{"rnn": rnn}, *(["last"] if keep_last else [])]
+    outputs = int(rng.integers(1, 4))
+    layers.append({"linear": {"in_features": hidden, "out_features": outputs}})
+    if rng.random() < 0.3:
+        layers.append(str(rng.choice(["tanh", "sigmoid"])))
+    params = {
+        "0.weight_ih_l0": rng.normal(size=(hidden, given)).tolist(),
+        "0.weight_hh_l0": (rng.normal(size=(hidden, hidden)) * 0.6).tolist(),
+    }
+    if bias:
+        params["0.bias_ih_l0"] = rng.normal(size=hidden).tolist()
+        params["0.bias_hh_l0"] = rng.normal(size=hidden).tolist()
+    n = 2 if keep_last else 1
+    params[f"{n}.weight"] = (rng.normal(size=(outputs, hidden)) * 0.5).tolist()
+    params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
+    loss = str(rng.choice(("mse", "sse", "half_sse")))
+    shape = (outputs,) if keep_last else (steps, outputs)
+    samples = [
+        {
+            "inputs": rng.normal(size=(steps, given)).tolist(),
+            "targets": rng.normal(size=shape).tolist(),
+        }
+        for _ in range(int(rng.integers(1, 4)))
+    ]
+    if len(samples) == 1:
+        return layers, params, {**samples[0], "loss": loss}
+    how = str(rng.choice(["mean", "sum"]))
+    return (
+        layers,
+        params,
+        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
+    )
+
+
+class _Outputs(torch.nn.RNN):
+    """nn.RNN in a Sequential: its every h_t (torch returns them with the last state)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(x)[0]
+
+
+class _Last(torch.nn.Module):
+    """`last`: the last step's h_T."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[-1]
+
+
 def _torch_model(layers: list, params: dict) -> torch.nn.Sequential:
     modules: list[torch.nn.Module] = []
     for layer in layers:
@@ -167,6 +224,10 @@ def _torch_model(layers: list, params: dict) -> torch.nn.Sequential:
             modules.append(torch.nn.AvgPool2d(**args))
         elif kind == "linear":
             modules.append(torch.nn.Linear(**args))
+        elif kind == "rnn":
+            modules.append(_Outputs(**args))
+        elif kind == "last":
+            modules.append(_Last())
         elif kind == "flatten":
             modules.append(torch.nn.Flatten(start_dim=0))
         else:
@@ -273,7 +334,12 @@ def main() -> int:
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
     count = 0
-    forms = (("tensor", _conv_model), ("linear", _dense_model), ("image", _conv2d_model))
+    forms = (
+        ("tensor", _conv_model),
+        ("linear", _dense_model),
+        ("image", _conv2d_model),
+        ("rnn", _rnn_model),
+    )
     for n in range(len(forms) * args.models):
         form, random_model = forms[n % len(forms)]
         layers, params, given = random_model(rng)

@@ -273,7 +273,7 @@ def test_unknown_example_suggests_the_closest(runner):
         "Error: lectur: no such file, and no built-in example of that name; did you mean "
         "'lecture'? built-in: adam, adam_parabola, chain_rule, chain_rule_graph, circuit, cnn, "
         "conv1d, descent, dropout256, lecture, lecture_dropout, mazur, momentum, neuron_circuit, "
-        "softmax, xor, xor_momentum\n"
+        "rnn, softmax, xor, xor_momentum\n"
     )
 
 

@@ -123,7 +123,10 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
             if key not in given and default is None and key != "stride":
                 raise c.fail(path, f"missing `{key}`; {kind} takes {', '.join(keys)}")
             raw = given.get(key, default)
-            if key == "bias":
+            words = getattr(module, "CHOICES", {}).get(key)
+            if words is not None:  # a word: an rnn's nonlinearity
+                arguments[key] = c.choice((*path, key), raw, words)
+            elif key == "bias":
                 if not isinstance(raw, bool):
                     raise c.fail((*path, key), f"{show(raw)} is not true or false")
                 arguments[key] = raw
@@ -155,15 +158,24 @@ def _pair(c: Checker, path: tuple[Any, ...], raw: Any, low: int, what: str) -> t
 def _input_shape(
     c: Checker, data: dict[str, Any], first: tuple[str, str, dict[str, Any]]
 ) -> tuple[int, ...]:
-    """The first layer's input: its features, or (in_channels, the first sample's length)."""
+    """The first layer's input: its features, (in_channels, the first sample's length), an
+    image's (channels, height, width), or an rnn's (steps, input_size)."""
     kind, _, arguments = first
     if kind == "linear":
         return (arguments["in_features"],)
     inputs = _first_inputs(data)
     shape = _nested_shape(inputs)
+    where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
+    if kind == "rnn" and not (len(shape) == 2 and shape[1] == arguments["input_size"]):
+        size = arguments["input_size"]
+        raise c.fail(
+            where,
+            f"an rnn takes a sequence, steps × input_size: one list of {size} "
+            f"number{'s' if size != 1 else ''} per step (input_size {size}), e.g. "
+            + ("[[0.5], [1.0], [-0.5]]" if size == 1 else "[[0.5, 1.0], [0.2, -0.3], …]"),
+        )
     takes = getattr(MODEL_KINDS[kind][0], "TAKES", None)  # (its input's rank, its form)
     if takes is not None and len(shape) != takes[0]:
-        where = ("samples", 0, "inputs") if "samples" in data else ("inputs",)
         raise c.fail(where, f"{kind} takes {takes[1]}")
     return shape[:2] if takes is None else shape
 
@@ -435,6 +447,13 @@ def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
     return "/".join(kinds)
 
 
+def _per_step(layers: tuple[LayerSpec, ...]) -> bool:
+    """An rnn without `last` above it: what follows acts on every step, its output and the
+    targets [T][features], as torch applies a layer to the last dimension."""
+    kinds = [layer.kind for layer in layers]
+    return "rnn" in kinds and "last" not in kinds[kinds.index("rnn") :]
+
+
 def _samples(c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]) -> tuple[Sample, ...]:
     items = network_config.sample_items(c, data)
     shape_in, shape_out = layers[0].shape_in, layers[-1].shape_out
@@ -449,7 +468,7 @@ def _samples(c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]) ->
                 )
         x = _tensor(c, (*path, "inputs"), m["inputs"], shape_in)
         t = _tensor(c, (*path, "targets"), m["targets"], shape_out)
-        if len(shape_out) != 1:
+        if len(shape_out) != 1 and not _per_step(layers):
             raise c.fail(
                 ("model",),
                 f"the last layer gives {_written(shape_out)}; a loss compares a vector: end "

@@ -38,7 +38,9 @@ def build(
     out = []
     for p, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
-        if module.parameter_shapes(dict(layer.arguments)):
+        if hasattr(cls, "built"):  # a layer whose parameters are not one weight and bias (rnn)
+            out.append(cls.built(layer, values))
+        elif module.parameter_shapes(dict(layer.arguments)):
             out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
         elif layer.kind == "dropout":
             out.append(cls(layer, None if masks is None else masks.get(p)))
@@ -87,7 +89,14 @@ def run(spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Car
         sent[p] = below
         delta = below
     view = ModelView(
-        spec, layers, tuple(inputs), tuple(outputs), tuple(deltas), tuple(sent), tuple(grads)
+        spec,
+        layers,
+        tuple(inputs),
+        tuple(outputs),
+        tuple(deltas),
+        tuple(sent),
+        tuple(grads),
+        caches=tuple(caches),
     )
     gradients = {
         f"{spec.layers[p].name}.{key}": -value
@@ -146,7 +155,7 @@ def update(
     for name, value in spec.parameters:
         own = spec.state(name)
         before = {line: own.get(line, np.zeros_like(value)) for line in settings.optimizer.state}
-        is_weight = name.endswith(".weight")
+        is_weight = name.rpartition(".")[2].startswith("weight")  # an rnn's weight_hh_l0 too
         n = optimizers.update(
             settings,
             spec.learning_rate,

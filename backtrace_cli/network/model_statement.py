@@ -39,6 +39,13 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
         "window's maximum), the loss, δ back through every layer, each parameter's gradient "
         "summed over the positions it is used at, and the update."
     )
+    if any(layer.kind == "rnn" for layer in spec.layers):
+        what = (
+            "Do the forward pass layer by layer (an rnn step by step: each h_t from the input "
+            "and the previous state), the loss, δ back through every layer (an rnn back "
+            "through time), each parameter's gradient (an rnn's shared weights summed over "
+            "the steps), and the update."
+        )
     sentences.append((what,))
     if epochs is not None:
         sentences.append((f"Train for {epochs} epochs.",))

@@ -14,6 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
+from .layers import MODEL_KINDS
 from .layers.tensor import entry, head, negated, row, template_pieces, template_row
 from .model_spec import ModelSpec
 
@@ -62,11 +63,20 @@ class ModelTrace:
 def symbol(spec: ModelSpec) -> Any:
     """A parameter entry's name in the trace: ("0.weight", (1, 0, 2)) → "w0[1,0,2]"."""
 
+    kinds = {layer.name: layer.kind for layer in spec.layers}
+
     def name(parameter: str, index: tuple[int, ...]) -> str:
         layer, _, key = parameter.rpartition(".")
-        return entry(head("w" if key == "weight" else "b", layer), index)
+        return entry(head(letter(kinds[layer], key), layer), index)
 
     return name
+
+
+def letter(kind: str, key: str) -> str:
+    """A parameter's letter in the trace: "weight" w, "bias" b, or its kind's own (an rnn's
+    weight_hh_l0: w_hh)."""
+    own = getattr(MODEL_KINDS[kind][0], "LETTERS", {})
+    return own.get(key, "w" if key == "weight" else "b")
 
 
 # ---------------------------------------------------------------- the loss
@@ -90,13 +100,15 @@ def loss_sections(done: engine.Pass) -> list[Section]:
     last = len(view.layers) - 1
     y, t, d = view.outputs[last], view.outputs[last] + done.error, view.deltas[last]
     ys, ds = view.name(last), view.delta(last)
-    n = len(y)
+    n = y.size  # every entry: one per step after an rnn without `last` ([T][out])
+    at = list(np.ndindex(*y.shape))
     slots = [
-        {"e": (f"e[{j}]", done.error[j]), "t": (f"t[{j}]", t[j]), "o": (ys((j,)), y[j])}
-        for j in range(n)
+        {"e": (entry("e", i), done.error[i]), "t": (entry("t", i), t[i]), "o": (ys(i), y[i])}
+        for i in at
     ]
     rows: list[Equation] = [
-        row(f"e[{j}]", [slots[j]["t"], " − ", slots[j]["o"]], done.error[j]) for j in range(n)
+        row(entry("e", i), [slots[j]["t"], " − ", slots[j]["o"]], done.error[i])
+        for j, i in enumerate(at)
     ]
     terms = [definition.term.replace("{n}", str(n)) for _ in range(n)]
     pieces: list[Any] = []
@@ -108,7 +120,7 @@ def loss_sections(done: engine.Pass) -> list[Section]:
         "error", "Error and loss", f"the error e = t − y, the loss {definition.rule}", tuple(rows)
     )
     template = _delta_template(definition, n)
-    deltas = tuple(row(ds((j,)), template_pieces(template, slots[j]), d[j]) for j in range(n))
+    deltas = tuple(row(ds(i), template_pieces(template, slots[j]), d[i]) for j, i in enumerate(at))
     rule = f"the output's δ = −∂E/∂y = {template.replace('{t}', 't').replace('{o}', 'y')}"
     return [loss, Section("delta", "δ · the model's output", rule, deltas)]
 
@@ -222,7 +234,7 @@ def gradient_sections(views: list[Any], p: int) -> list[Section]:
     grads = engine.combined(spec, [v.gradients[p] for v in views])
     rows = []
     for n, (key, index, *_) in enumerate(per_sample[0]):
-        name = view.parameter(p, "w" if key == "weight" else "b")(index)
+        name = view.parameter(p, letter(spec.layers[p].kind, key))(index)
         # a layer's named slips of the terms (an optional fourth member), written as its terms
         slips = [
             (slip, _gradient([dict(terms[n][3])[slip] for terms in per_sample], spec))

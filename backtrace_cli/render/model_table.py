@@ -68,7 +68,15 @@ CONVENTION = (
 
 
 def convention(spec: Any) -> str:
-    """The sign and the indices, an image's [c,i,j] where the model has one (conv2d, pools)."""
+    """The header's note on names: a convolution's channel and position (an image's [c,i,j]),
+    or an rnn's step and unit (h0[t,j])."""
+    for layer in spec.layers:
+        if layer.kind == "rnn":
+            h = f"h{layer.name}" if layer.name.isdigit() else f"h_{layer.name}"
+            return (
+                f"δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: {h}[t,j] is "
+                f"layer {layer.name}'s hidden state at step t, unit j"
+            )
     if any(len(layer.shape_in) == 3 for layer in spec.layers):
         return CONVENTION.replace("y0[c,t]", "y0[c,i,j]").replace("position t", "row i, column j")
     return CONVENTION

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import activation as activation_layer
-from . import avgpool2d, conv1d, conv2d, flatten, linear, maxpool1d, maxpool2d, tensor_dropout
+from . import (
+    avgpool2d,
+    conv1d,
+    conv2d,
+    flatten,
+    last,
+    linear,
+    maxpool1d,
+    maxpool2d,
+    rnn,
+    tensor_dropout,
+)
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -130,6 +141,8 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
     "avgpool2d": (avgpool2d, avgpool2d.AvgPool2d),
     "flatten": (flatten, flatten.Flatten),
     "dropout": (tensor_dropout, tensor_dropout.Dropout),
+    "rnn": (rnn, rnn.Rnn),
+    "last": (last, last.Last),
     **{
         function: (activation_layer, activation_layer.Activation)
         for function in activation_layer.activations.NAMES

@@ -48,6 +48,16 @@ def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
     return None
 
 
+def written_pieces(
+    f: activations.Activation, net: tuple[str, float]
+) -> tuple[list[Any], list[Any]]:
+    """f(net) as row pieces, text and LaTeX (where the function is its definition's:
+    \\operatorname{relu}, \\sigma), the operand `net` (its name, its value)."""
+    before, _, after = f.output.partition("{net}")
+    tex_before = before.replace(f.symbol, f.latex + " ", 1) if f.symbol else before
+    return _pieces(f.output, {"net": net}), [tex_before, net, after]
+
+
 class Activation(NamedTuple):
     spec: LayerSpec
     function: activations.Activation
@@ -87,15 +97,11 @@ class Activation(NamedTuple):
         f = layer.function
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
-        # in LaTeX the function is its definition's: \operatorname{relu}, \sigma
-        before, _, after = f.output.partition("{net}")
-        tex_before = before.replace(f.symbol, f.latex + " ", 1) if f.symbol else before
         rows = []
         for index in np.ndindex(*x.shape):
             slots = {"net": (xs(index), x[index])}
             if f.elementwise:
-                pieces = _pieces(f.output, slots)
-                latex = [tex_before, slots["net"], after]
+                pieces, latex = written_pieces(f, slots["net"])
             else:  # softmax: e^x_k over the sum of every e^x_j, as a student writes it
                 below: list[Any] = []
                 below_tex: list[Any] = []

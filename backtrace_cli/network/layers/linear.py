@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, products, row
+from .tensor import TORCH_NAMES, ModelView, products, row, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -30,8 +30,11 @@ ARGUMENTS: tuple[tuple[str, Any], ...] = (
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
-    """Its output's shape for an input of `shape_in`, or what is wrong."""
+    """Its output's shape for an input of `shape_in`, or what is wrong: on a sequence
+    (steps × features, an rnn's), each step's, as torch applies it to the last dimension."""
     n = arguments["in_features"]
+    if len(shape_in) == 2 and shape_in[1] == n:
+        return (shape_in[0], arguments["out_features"])
     if shape_in != (n,):
         return f"takes {n} features (in_features), and gets {_shape(shape_in)}"
     return (arguments["out_features"],)
@@ -48,6 +51,13 @@ def written(arguments: dict[str, Any]) -> str:
     """Its arguments as a line of the layers' table says them: "4→1", "4→1, no bias"."""
     text = f"{arguments['in_features']}→{arguments['out_features']}"
     return text + ("" if arguments["bias"] else ", no bias")
+
+
+def _entries(a: Array) -> list[tuple[tuple[int, ...], int]]:
+    """Each entry of a vector, (), j; or of a sequence, (t,), j: step by step."""
+    if a.ndim == 1:
+        return [((), j) for j in range(len(a))]
+    return [((t,), j) for t, j in np.ndindex(*a.shape)]
 
 
 def _shape(shape_in: tuple[int, ...]) -> str:
@@ -70,7 +80,7 @@ class Linear(NamedTuple):
         )
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
-        y = self.weight @ x
+        y = self.weight @ x if x.ndim == 1 else np.array([self.weight @ step for step in x])
         if self.bias is not None:
             y = y + self.bias
         return carry(y), x
@@ -78,7 +88,13 @@ class Linear(NamedTuple):
     def backward(
         self, cache: Array, upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
-        """δ of its input Σ_j w[j,i]·δ_j; −∂E/∂w[j,i] = δ_j·x_i, −∂E/∂b_j = δ_j."""
+        """δ of its input Σ_j w[j,i]·δ_j; −∂E/∂w[j,i] = δ_j·x_i, −∂E/∂b_j = δ_j (on a
+        sequence, each a sum over the steps)."""
+        if cache.ndim == 2:
+            grads = {"weight": carry(upstream.T @ cache)}
+            if self.bias is not None:
+                grads["bias"] = carry(upstream.sum(axis=0))
+            return (carry(upstream @ self.weight) if below else None), grads
         grads = {"weight": carry(np.outer(upstream, cache))}
         if self.bias is not None:
             grads["bias"] = upstream.copy()
@@ -91,13 +107,18 @@ class Linear(NamedTuple):
         xs, ys = view.name(p - 1), view.name(p)
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
         rows = []
-        for j in range(len(y)):
-            pairs = [((w((j, i)), layer.weight[j, i]), (xs((i,)), x[i])) for i in range(len(x))]
+        for t, j in _entries(y):
+            pairs = [
+                ((w((j, i)), layer.weight[j, i]), (xs((*t, i)), x[(*t, i)]))
+                for i in range(x.shape[-1])
+            ]
             pieces = products(pairs)
             if layer.bias is not None:
                 pieces += [" + ", (b((j,)), layer.bias[j])]
-            rows.append(row(ys((j,)), pieces, y[j]))
+            rows.append(row(ys((*t, j)), pieces, y[(*t, j)]))
         rule = "each output y_j = Σ_i w[j,i]·x_i" + (" + b_j" if layer.bias is not None else "")
+        if y.ndim == 2:
+            rule += " at each step t (torch's linear on the last dimension)"
         return [
             Section(
                 "forward", f"Forward · layer {view.spec.layers[p].name} (linear)", rule, tuple(rows)
@@ -112,6 +133,23 @@ class Linear(NamedTuple):
         layer: Linear = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         xs, ds = view.name(p - 1), view.delta(p)
+        if d.ndim == 2:  # on a sequence: a sum over the steps
+            steps = range(len(d))
+            out = [
+                (
+                    "weight",
+                    (j, i),
+                    products([((ds((t, j)), d[t, j]), (xs((t, i)), x[t, i])) for t in steps]),
+                )
+                for j in range(d.shape[1])
+                for i in range(x.shape[1])
+            ]
+            if layer.bias is not None:
+                out += [
+                    ("bias", (j,), summed([(ds((t, j)), d[t, j]) for t in steps]))
+                    for j in range(d.shape[1])
+                ]
+            return out
         out = [
             ("weight", (j, i), [(ds((j,)), d[j]), "·", (xs((i,)), x[i])])
             for j in range(len(d))
@@ -133,13 +171,16 @@ class Linear(NamedTuple):
         if sent is not None:
             rows = [
                 row(
-                    below((i,)),
+                    below((*t, i)),
                     products(
-                        [((w((j, i)), layer.weight[j, i]), (ds((j,)), d[j])) for j in range(len(d))]
+                        [
+                            ((w((j, i)), layer.weight[j, i]), (ds((*t, j)), d[(*t, j)]))
+                            for j in range(d.shape[-1])
+                        ]
                     ),
-                    sent[i],
+                    sent[(*t, i)],
                 )
-                for i in range(len(x))
+                for t, i in _entries(x)
             ]
             sections.append(
                 Section(

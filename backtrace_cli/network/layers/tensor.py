@@ -52,16 +52,18 @@ class ModelView:
     deltas: tuple[Array, ...]
     sent: tuple[Array | None, ...]
     gradients: tuple[dict[str, Array], ...]
+    caches: tuple[Any, ...] = ()  # per layer: what its forward and backward kept (an rnn's net)
 
     def name(self, p: int) -> Callable[[tuple[int, ...]], str]:
         """The names of layer p's output entries (p = −1: the model's input x)."""
         if p < 0:
             return lambda index: entry("x", index)
         layer = self.layers[p]
-        if getattr(layer, "renames", False):  # flatten: its input's entries, read in order
+        if getattr(layer, "renames", False):  # flatten, last: its input's entries
             below, shape = self.name(p - 1), self.spec.layers[p].shape_in
-            return lambda index: below(_unravel(index[0], shape))
-        own = head("y", self.spec.layers[p].name)
+            source = getattr(layer, "source", _flat)
+            return lambda index: below(source(index, shape))
+        own = head(getattr(layer, "letter", "y"), self.spec.layers[p].name)
         return lambda index: entry(own, index)
 
     def delta(self, p: int) -> Callable[[tuple[int, ...]], str]:
@@ -71,13 +73,19 @@ class ModelView:
         layer = self.layers[p]
         if getattr(layer, "renames", False):
             below, shape = self.delta(p - 1), self.spec.layers[p].shape_in
-            return lambda index: below(_unravel(index[0], shape))
+            source = getattr(layer, "source", _flat)
+            return lambda index: below(source(index, shape))
         own = head("δ", self.spec.layers[p].name)
         return lambda index: entry(own, index)
 
     def parameter(self, p: int, letter: str) -> Callable[[tuple[int, ...]], str]:
         own = head(letter, self.spec.layers[p].name)
         return lambda index: entry(own, index)
+
+
+def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Flatten's: output entry (n,) is the input's n-th entry, read row by row."""
+    return _unravel(index[0], shape)
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
