@@ -14,7 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
-from .layers.tensor import entry, head, negated, row, template_pieces, template_row
+from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
 from .model_spec import ModelSpec
 
 
@@ -230,8 +230,8 @@ def gradient_sections(views: list[Any], p: int) -> list[Section]:
             written = [f"−(1/{len(views)})·(" if mean else "−("]
             for s, terms in enumerate(per_sample):
                 # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
-                tagged = [_tagged(piece, s + 1) for piece in terms[n][2]]
-                written += [" + " if s else "", "(", *tagged, ")"]
+                named = [tagged(piece, s + 1) for piece in terms[n][2]]
+                written += [" + " if s else "", "(", *named, ")"]
             written.append(")")
         rows.append(row(f"∂E/∂{name}", written, -grads[key][index]))
     title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
@@ -246,9 +246,16 @@ def gradient_sections(views: list[Any], p: int) -> list[Section]:
     return [Section("gradient", title, rule, tuple(rows))]
 
 
-def _tagged(piece: Any, sample: int) -> Any:
-    """An operand of sample `sample`'s terms named as that sample's: x[0,1] → x[0,1]⁽2⁾."""
-    return piece if isinstance(piece, str) else (f"{piece[0]}⁽{sample}⁾", piece[1])
+def running_sections(view: Any, after: ModelSpec) -> list[Section]:
+    """The running statistics' update of each layer that keeps them, once a training pass."""
+    out: list[Section] = []
+    new = dict(after.buffers)
+    for p, layer in enumerate(view.layers):
+        if hasattr(layer, "running_rows"):
+            name = view.spec.layers[p].name
+            own = {key: new[f"{name}.{key}"] for key in layer.running}
+            out += layer.running_rows(view, p, own)
+    return out
 
 
 def build(
@@ -269,9 +276,18 @@ def build(
     checks = None
     count = len(spec.samples)
     passes: list[engine.Pass] = []
+    layers = engine.build(current)
+    together = (  # batch mode: every sample before the one update, so all run at once
+        engine.run_batch(current, layers, [(s.inputs, s.targets) for s in spec.samples], carry)
+        if batch
+        else []
+    )
     for s, sample in enumerate(spec.samples, start=1):
-        layers = engine.build(current)
-        done = engine.run(current, layers, sample.inputs, sample.targets, carry)
+        if batch:
+            done = together[s - 1]
+        else:
+            layers = engine.build(current)
+            done = engine.run(current, layers, sample.inputs, sample.targets, carry)
         view = done.view
         passes.append(done)
         rows: list[Section] = []
@@ -294,11 +310,13 @@ def build(
                 checks = engine.check(current, gradients, samples, symbol(current))
             before = current
             current, moved = engine.update(current, gradients, carry)
+            current = engine.tracked(current, layers, done, carry)
             if sections:
                 if batch:
                     for p in range(len(layers) - 1, -1, -1):
                         rows += gradient_sections([d.view for d in passes], p)
                 rows.append(update_section(before, moved))
+                rows += running_sections(view, current)
         per_layer = tuple(
             {
                 "name": spec.layers[p].name,
@@ -332,4 +350,5 @@ def build(
 def mean_loss(spec: ModelSpec) -> float:
     """The mean loss over the samples of the model as it is (exact)."""
     values = dict(spec.parameters)
-    return float(np.mean([engine.loss_of(spec, values, s.inputs, s.targets) for s in spec.samples]))
+    samples = [(s.inputs, s.targets) for s in spec.samples]
+    return float(np.mean(engine.losses_of(spec, values, samples)))

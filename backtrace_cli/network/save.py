@@ -12,6 +12,7 @@ from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
 from .engine import layout
+from .layers import MODEL_KINDS
 from .model_spec import ModelSpec
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
 
@@ -144,8 +145,9 @@ def model_layers(layers: Sequence[Any]) -> list[Any]:
     out: list[Any] = []
     for n, layer in enumerate(layers):
         arguments = {} if layer.name == str(n) else {"name": layer.name}
+        defaults = dict(MODEL_KINDS[layer.kind][0].ARGUMENTS)
         for key, value in layer.arguments:
-            default = {"stride": 1, "padding": 0, "bias": True}.get(key)
+            default = defaults.get(key)
             if layer.kind == "maxpool1d" and key == "stride":
                 default = layer.argument("kernel_size")
             if value != default:
@@ -260,6 +262,18 @@ def _dropout(spec: Spec) -> dict[str, Any]:
     return out
 
 
+def _state_dict(spec: ModelSpec) -> dict[str, Any]:
+    """Its parameters and buffers (batch norm's running statistics) in torch's state-dict
+    order: layer by layer, each layer's parameters then its buffers."""
+    out: dict[str, Any] = {}
+    held = dict(spec.buffers)
+    for layer in spec.layers:
+        for name, value in (*spec.parameters, *spec.buffers):
+            if name.rpartition(".")[0] == layer.name:
+                out[name] = value.tolist()
+    return out if held else {name: value.tolist() for name, value in spec.parameters}
+
+
 def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     """A `model:` of tensor layers as its config: its layers, its parameters under torch's
     state-dict names."""
@@ -268,7 +282,7 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     if spec.description:
         data["description"] = spec.description
     data["model"] = model_layers(spec.layers)
-    data["parameters"] = {name: value.tolist() for name, value in spec.parameters}
+    data["parameters"] = _state_dict(spec)
     data["loss"] = spec.loss
     data["learning_rate"] = spec.learning_rate
     data.update(_samples(spec))

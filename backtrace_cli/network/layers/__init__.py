@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import activation as activation_layer
-from . import conv1d, flatten, linear, maxpool1d
+from . import batchnorm1d, conv1d, flatten, linear, maxpool1d
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -126,6 +126,7 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
     "conv1d": (conv1d, conv1d.Conv1d),
     "maxpool1d": (maxpool1d, maxpool1d.MaxPool1d),
     "flatten": (flatten, flatten.Flatten),
+    "batchnorm1d": (batchnorm1d, batchnorm1d.BatchNorm1d),
     **{
         function: (activation_layer, activation_layer.Activation)
         for function in activation_layer.activations.NAMES
