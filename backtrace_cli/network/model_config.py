@@ -216,7 +216,8 @@ def _parameters(
     held = _buffer_defaults(layers)
     if held:
         listing += ", and optionally " + ", ".join(
-            f"{name} {list(value.shape)}" for name, value in held.items()
+            f"{name} {list(value.shape) if value.shape else '(a count)'}"
+            for name, value in held.items()
         )
     if not expected:
         if data.get("parameters") and not held:
@@ -229,7 +230,7 @@ def _parameters(
     given = c.mapping(("parameters",), data["parameters"], f"torch's state-dict names: {listing}")
     for key in given:
         if str(key) not in expected and str(key) not in held:
-            close = closest(str(key), tuple(expected))
+            close = closest(str(key), (*expected, *held))
             hint = f"did you mean {close!r}? " if close else ""
             raise c.fail(
                 ("parameters", key),

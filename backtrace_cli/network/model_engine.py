@@ -184,6 +184,11 @@ def losses_of(
     return out
 
 
+def loss_of(spec: ModelSpec, parameters: dict[str, Array], x: Array, t: Array) -> float:
+    """E for one sample with these parameters, exactly."""
+    return losses_of(spec, parameters, [(x, t)])[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Moved:
     """One parameter's update: every optimizer line's value (arrays, its shape) by name."""
