@@ -115,6 +115,12 @@ class Record(NamedTuple):
     sum_delta_xhat: Array  # Σ(δ·x̂) per feature
 
 
+def _brackets(carry: Carry) -> Carry:
+    """A bracket as a student writes it down in hand mode (`--round`): rounded, as its row's
+    formula is read (`formula._factor`); exact otherwise."""
+    return carry.written if getattr(carry, "hand", False) else (lambda a: a)  # type: ignore[attr-defined]
+
+
 def _axes(x: Array) -> tuple[int, ...]:
     """The axes a feature's statistics run over: the batch's and the length's."""
     return (0, *range(2, x.ndim))
@@ -158,11 +164,11 @@ class BatchNorm1d(NamedTuple):
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Stats]:
         """Every sample's input stacked, (N, C) or (N, C, L), normalised per feature."""
-        axes, nd = _axes(x), x.ndim
+        axes, nd, bracket = _axes(x), x.ndim, _brackets(carry)
         count = int(x.size // x.shape[1])
-        mean = carry(x.sum(axis=axes) / count)
-        centred = x - _per_feature(mean, nd)
-        var = carry((centred**2).sum(axis=axes) / count)
+        mean = carry(bracket(x.sum(axis=axes)) / count)
+        centred = bracket(x - _per_feature(mean, nd))
+        var = carry(bracket((centred**2).sum(axis=axes)) / count)
         xhat = carry(centred / np.sqrt(_per_feature(var, nd) + self.eps))
         y = xhat
         if self.weight is not None and self.bias is not None:
@@ -186,9 +192,9 @@ class BatchNorm1d(NamedTuple):
             }
         sent = None
         if below:
-            gamma = _per_feature(self.gamma(x.shape[1]), nd)
-            scale = gamma / (m * np.sqrt(_per_feature(cache.var, nd) + self.eps))
-            inner = (
+            gamma, bracket = _per_feature(self.gamma(x.shape[1]), nd), _brackets(carry)
+            scale = gamma / bracket(m * np.sqrt(_per_feature(cache.var, nd) + self.eps))
+            inner = bracket(
                 m * upstream - _per_feature(sum_delta, nd) - x * _per_feature(sum_delta_xhat, nd)
             )
             sent = carry(scale * inner)
