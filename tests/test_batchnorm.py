@@ -256,3 +256,12 @@ def test_under_round_every_row_adds_up_from_the_numbers_it_shows(rounding):
                 formula.parse(row.formula), row.values(), lambda v: written(v, rounding)
             )
             assert written(value, rounding) == written(row.value, rounding), row.symbol
+
+
+def test_the_markdown_of_the_example_parses_with_katex():
+    from node_parsers import check, pieces
+
+    from backtrace_cli import api
+
+    report = check(*pieces(api.trace("batchnorm").markdown()))
+    assert report["math"] == [] and report["mermaid"] == [], report

@@ -252,7 +252,7 @@ class BatchNorm1d(NamedTuple):
             pieces: list[Any] = ["(", (names.x(index), stats.x[at]), " − "]
             pieces += [(names.mu(c), stats.mean[c]), ")/√(", (names.var(c), stats.var[c])]
             pieces += [" + ", eps, ")"]
-            rows.append(row(xhat[0], pieces, xhat[1]))
+            rows.append(row(xhat[0], pieces, xhat[1], latex=_sqrt(pieces)))
             y = view.outputs[p][index]
             if layer.weight is None or layer.bias is None:
                 rows.append(row(names.y(index), [xhat], y))
@@ -322,7 +322,7 @@ class BatchNorm1d(NamedTuple):
                 rows.append(row(names.sum_delta_xhat(c), products, record.sum_delta_xhat[c]))
             rule = (
                 "each feature's Σδ and Σ(δ·x̂) over the batch's values: what every sample's δ "
-                "back through μ and σ² needs (unaveraged, they are −∂E/∂β and −∂E/∂γ)"
+                "back through μ and σ² needs (summed, not averaged: β's and γ's gradients)"
             )
             title = f"δ · layer {layer.spec.name} (batchnorm1d): sums over the batch"
             sections.append(Section("delta", title, rule, tuple(rows)))
@@ -349,7 +349,7 @@ class BatchNorm1d(NamedTuple):
                 (names.sum_delta_xhat(c), record.sum_delta_xhat[c]),
                 ")",
             ]
-            rows.append(row(view.delta(p - 1)(index), pieces, sent[index]))
+            rows.append(row(view.delta(p - 1)(index), pieces, sent[index], latex=_sqrt(pieces)))
         rule = (
             f"each input's δx = γ/(m·√(σ² + ε))·(m·δ − Σδ − x̂·Σ(δ·x̂)), m = {m}: its paths "
             "through x̂, μ and σ²"
@@ -390,6 +390,19 @@ class BatchNorm1d(NamedTuple):
         )
         title = f"Running statistics · layer {layer.spec.name} (batchnorm1d)"
         return [Section("update", title, rule, tuple(rows))]
+
+
+def _sqrt(pieces: list[Any]) -> list[Any]:
+    """A row's pieces in LaTeX: its one √(σ² + ε) as \\sqrt{σ² + ε}."""
+    out, inside = [], False
+    for piece in pieces:
+        written = piece
+        if isinstance(piece, str) and "√(" in piece:
+            written, inside = piece.replace("√(", "\\sqrt{"), True
+        elif inside and isinstance(piece, str) and piece.startswith(")"):
+            written, inside = "}" + piece[1:], False
+        out.append(written)
+    return out
 
 
 def _entries(x: Array, c: int) -> list[tuple[int, tuple[int, ...]]]:
