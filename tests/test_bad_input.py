@@ -271,9 +271,9 @@ def test_unknown_example_suggests_the_closest(runner):
     assert result.exit_code == 2
     assert result.output == (
         "Error: lectur: no such file, and no built-in example of that name; did you mean "
-        "'lecture'? built-in: adam, adam_parabola, chain_rule, chain_rule_graph, circuit, cnn, "
-        "conv1d, descent, dropout256, lecture, lecture_dropout, mazur, momentum, neuron_circuit, "
-        "rnn, softmax, xor, xor_momentum\n"
+        "'lecture'? built-in: adam, adam_parabola, batchnorm, chain_rule, chain_rule_graph, "
+        "circuit, cnn, conv1d, descent, dropout256, lecture, lecture_dropout, mazur, momentum, "
+        "neuron_circuit, rnn, softmax, xor, xor_momentum\n"
     )
 
 

@@ -72,7 +72,9 @@ def from_document(doc: Document) -> Spec | ModelSpec:
     parameters = _parameters(c, data, layers)
     if _dense(layers):
         return _as_network(doc, data, layers, parameters)
-    return _as_model(c, doc, data, layers, parameters)
+    spec = _as_model(c, doc, data, layers, parameters)
+    _batch_layers(c, data, spec)
+    return replace(spec, buffers=_buffers(c, data, layers))
 
 
 # ---------------------------------------------------------------- the layers
@@ -126,10 +128,16 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
             words = getattr(module, "CHOICES", {}).get(key)
             if words is not None:  # a word: an rnn's nonlinearity
                 arguments[key] = c.choice((*path, key), raw, words)
-            elif key == "bias":
+            elif isinstance(default, bool):  # bias, batch norm's affine and track_running_stats
                 if not isinstance(raw, bool):
                     raise c.fail((*path, key), f"{show(raw)} is not true or false")
                 arguments[key] = raw
+            elif isinstance(default, float):  # batch norm's eps and momentum
+                number = c.number((*path, key), raw, "a number")
+                problem = module.argument_problem(key, number)
+                if problem:
+                    raise c.fail((*path, key), problem)
+                arguments[key] = number
             elif raw is None and key == "stride" and default is None:
                 # maxpool1d's stride: its kernel_size, as torch's MaxPool1d(stride=None)
                 arguments[key] = arguments["kernel_size"]
@@ -241,8 +249,14 @@ def _parameters(
         for key, shape in module.parameter_shapes(dict(layer.arguments)).items():
             expected[f"{layer.name}.{key}"] = shape
     listing = ", ".join(f"{name} {list(shape)}" for name, shape in expected.items())
+    held = _buffer_defaults(layers)
+    if held:
+        listing += ", and optionally " + ", ".join(
+            f"{name} {list(value.shape) if value.shape else '(a count)'}"
+            for name, value in held.items()
+        )
     if not expected:
-        if data.get("parameters"):
+        if data.get("parameters") and not held:
             raise c.fail(("parameters",), "this model has no parameters; leave `parameters` out")
         return ()
     if "parameters" not in data:
@@ -251,8 +265,8 @@ def _parameters(
         )
     given = c.mapping(("parameters",), data["parameters"], f"torch's state-dict names: {listing}")
     for key in given:
-        if str(key) not in expected:
-            close = closest(str(key), tuple(expected))
+        if str(key) not in expected and str(key) not in held:
+            close = closest(str(key), (*expected, *held))
             hint = f"did you mean {close!r}? " if close else ""
             raise c.fail(
                 ("parameters", key),
@@ -277,6 +291,37 @@ def _tensor(
         what = "".join(f"[{n}]" for n in shape)
         raise c.fail(path, f"found {found} where {shape[depth]} are expected: its shape is {what}")
     return [_tensor(c, (*path, i), v, shape, depth + 1) for i, v in enumerate(value)]
+
+
+def _buffer_defaults(layers: tuple[LayerSpec, ...]) -> dict[str, Any]:
+    """Every layer's buffers (batch norm's running statistics) with torch's starting values."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        module = MODEL_KINDS[layer.kind][0]
+        if hasattr(module, "buffers"):
+            for key, value in module.buffers(dict(layer.arguments)).items():
+                out[f"{layer.name}.{key}"] = value
+    return out
+
+
+def _buffers(
+    c: Checker, data: dict[str, Any], layers: tuple[LayerSpec, ...]
+) -> tuple[tuple[str, Any], ...]:
+    """The buffers `parameters:` gives (torch's state dict holds them), the others torch's
+    starting values: running_mean 0, running_var 1, num_batches_tracked 0."""
+    given = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
+    out = []
+    for name, default in _buffer_defaults(layers).items():
+        if name not in given:
+            value = default
+        elif default.dtype.kind == "i":  # num_batches_tracked: a count
+            value = c.integer(("parameters", name), given[name], 0, 2**62, "a whole number ≥ 0")
+        else:
+            value = _tensor(c, ("parameters", name), given[name], default.shape)
+        array = np.array(value, dtype=default.dtype)  # read-only, its own type kept
+        array.setflags(write=False)
+        out.append((name, array))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- linear + activation: a network
@@ -436,6 +481,26 @@ def _optimizer_state(
                 raise c.fail((*root, line, key), "not a parameter of this model")
     held = tuple((name, tuple(values)) for name, values in state.items() if values)
     return {"optimizer_state": held, "updates": t}
+
+
+def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> None:
+    """A layer that works over the batch (batch norm) needs `mode: batch` and a batch it can
+    normalise, as torch's training mode refuses a single value per feature."""
+    for n, layer in enumerate(spec.layers):
+        module, cls = MODEL_KINDS[layer.kind]
+        if not getattr(cls, "BATCH", False):
+            continue
+        problem = module.refused(len(spec.samples), layer.shape_in)
+        if problem:
+            raise c.fail(("samples",) if "samples" in data else ("inputs",), problem)
+        if spec.mode != "batch":
+            needs = (
+                f"layer {layer.name} ({layer.kind}) normalises over the batch: it needs "
+                "`mode: batch` (every sample through the model, then one update)"
+            )
+            if "mode" in data:
+                raise c.fail(("mode",), f"{show(data['mode'])}: {needs}")
+            raise c.fail(("model", n), f"{needs}; add `mode: batch`")
 
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:

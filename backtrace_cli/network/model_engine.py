@@ -32,14 +32,15 @@ def build(
     parameters: dict[str, Array] | None = None,
     masks: dict[int, Array] | None = None,
 ) -> tuple[Any, ...]:
-    """The spec's layers, each with its parameters (`parameters`: others by name); a dropout
-    at position p with its keep-mask `masks[p]` (none: at inference, nothing dropped)."""
+    """The spec's layers, each with its parameters (`parameters`: others by name) and its
+    buffers (batch norm's running statistics); a dropout at position p with its keep-mask
+    `masks[p]` (none: at inference, nothing dropped)."""
     values = dict(spec.parameters) if parameters is None else parameters
     out = []
     for p, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
-        if hasattr(cls, "built"):  # a layer whose parameters are not one weight and bias (rnn)
-            out.append(cls.built(layer, values))
+        if hasattr(cls, "built"):  # its own parameters' and buffers' names (rnn, batch norm)
+            out.append(cls.built(layer, values, dict(spec.buffers)))
         elif module.parameter_shapes(dict(layer.arguments)):
             out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
         elif layer.kind == "dropout":
@@ -49,6 +50,11 @@ def build(
         else:  # pooling, flatten: no parameters
             out.append(cls(layer))
     return tuple(out)
+
+
+def batched(spec: ModelSpec) -> bool:
+    """A layer of the model works over the whole batch (batch norm): its samples run together."""
+    return any(getattr(MODEL_KINDS[layer.kind][1], "BATCH", False) for layer in spec.layers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,38 +78,136 @@ def _loss(spec: ModelSpec, y: Array, t: Array, before: Array) -> tuple[Array, fl
 
 def run(spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Carry) -> Pass:
     """Forward and backward for one sample, every value carried (rounded in hand mode)."""
-    inputs, outputs, caches = [], [], []
+    return run_batch(spec, layers, [(x, t)], carry)[0]
+
+
+def _forward(
+    layers: tuple[Any, ...], xs: list[Array], carry: Carry
+) -> tuple[list[list[Array]], list[list[Array]], list[Any]]:
+    """Every sample through the layers: each sample's inputs and outputs of every layer, and
+    each layer's caches — one a sample, or a batch layer's one for the stacked batch."""
+    inputs: list[list[Array]] = [[] for _ in xs]
+    outputs: list[list[Array]] = [[] for _ in xs]
+    caches: list[Any] = []
     for layer in layers:
-        inputs.append(x)
-        x, cache = layer.forward(x, carry)
-        outputs.append(x)
+        for s, x in enumerate(xs):
+            inputs[s].append(x)
+        if getattr(layer, "BATCH", False):
+            y, cache = layer.forward(np.stack(xs), carry)
+            xs = list(y)
+        else:
+            done = [layer.forward(x, carry) for x in xs]
+            xs, cache = [y for y, _ in done], [c for _, c in done]
         caches.append(cache)
-    error, loss, dE_dy = _loss(spec, x, t, inputs[-1])
-    delta = carry(-dE_dy)
-    deltas: list[Any] = [None] * len(layers)
-    sent: list[Any] = [None] * len(layers)
-    grads: list[dict[str, Array]] = [{} for _ in layers]
+        for s, y in enumerate(xs):
+            outputs[s].append(y)
+    return inputs, outputs, caches
+
+
+def run_batch(
+    spec: ModelSpec, layers: tuple[Any, ...], samples: Sequence[tuple[Array, Array]], carry: Carry
+) -> list[Pass]:
+    """Forward and backward for samples (inputs, targets), each layer one sample at a time
+    but a batch layer (`BATCH`) on all of them stacked: its δ in are every sample's δ, so
+    below it a sample's δ is −∂(ΣE)/∂y, and its gradient terms sum to the batch's."""
+    count = len(samples)
+    inputs, outputs, caches = _forward(layers, [x for x, _ in samples], carry)
+    losses = [_loss(spec, outputs[s][-1], t, inputs[s][-1]) for s, (_, t) in enumerate(samples)]
+    delta = [carry(-dE_dy) for _, _, dE_dy in losses]
+    deltas: list[list[Any]] = [[None] * len(layers) for _ in range(count)]
+    sent: list[list[Any]] = [[None] * len(layers) for _ in range(count)]
+    grads: list[list[dict[str, Array]]] = [[{} for _ in layers] for _ in range(count)]
+    records: list[Any] = [None] * len(layers)
     for p in range(len(layers) - 1, -1, -1):
-        deltas[p] = delta
-        below, grads[p] = layers[p].backward(caches[p], delta, carry, below=p > 0)
-        sent[p] = below
-        delta = below
-    view = ModelView(
-        spec,
-        layers,
-        tuple(inputs),
-        tuple(outputs),
-        tuple(deltas),
-        tuple(sent),
-        tuple(grads),
-        caches=tuple(caches),
-    )
-    gradients = {
-        f"{spec.layers[p].name}.{key}": -value
-        for p, own in enumerate(grads)
-        for key, value in own.items()
-    }
-    return Pass(view, error, loss, gradients)
+        for s in range(count):
+            deltas[s][p] = delta[s]
+        if getattr(layers[p], "BATCH", False):
+            below, own, records[p] = layers[p].backward(
+                caches[p], np.stack(delta), carry, below=p > 0
+            )
+            for s in range(count):
+                grads[s][p] = {key: value[s] for key, value in own.items()}
+            delta = [None] * count if below is None else list(below)
+        else:
+            for s in range(count):
+                below, grads[s][p] = layers[p].backward(caches[p][s], delta[s], carry, below=p > 0)
+                delta[s] = below
+        for s in range(count):
+            sent[s][p] = delta[s]
+    out = []
+    batch = tuple(records) if any(r is not None for r in records) else ()
+    for s in range(count):
+        view = ModelView(
+            spec,
+            layers,
+            tuple(inputs[s]),
+            tuple(outputs[s]),
+            tuple(deltas[s]),
+            tuple(sent[s]),
+            tuple(grads[s]),
+            caches=tuple(
+                c if getattr(layers[p], "BATCH", False) else c[s] for p, c in enumerate(caches)
+            ),
+            sample=s,
+            batch=batch,
+        )
+        gradients = {
+            f"{spec.layers[p].name}.{key}": -value
+            for p, own in enumerate(grads[s])
+            for key, value in own.items()
+        }
+        error, loss, _ = losses[s]
+        out.append(Pass(view, error, loss, gradients))
+    return out
+
+
+def tracked(spec: ModelSpec, layers: tuple[Any, ...], done: Pass, carry: Carry) -> ModelSpec:
+    """The model with its buffers after this training pass over the batch (batch norm's
+    running statistics); the same model where no layer keeps any."""
+    if not spec.buffers:
+        return spec
+    new = dict(spec.buffers)
+    for p, layer in enumerate(layers):
+        if hasattr(layer, "tracked"):
+            moved = layer.tracked(done.view.batch[p].stats, carry)
+            for key, value in moved.items():
+                array = np.array(value, dtype=new[f"{spec.layers[p].name}.{key}"].dtype)
+                array.setflags(write=False)  # a count stays a whole number
+                new[f"{spec.layers[p].name}.{key}"] = array
+    return replace(spec, buffers=tuple((name, new[name]) for name, _ in spec.buffers))
+
+
+def losses_of(
+    spec: ModelSpec,
+    parameters: dict[str, Array],
+    samples: Sequence[tuple[Array, Array]],
+    masks: Sequence[dict[int, Array] | None] | None = None,
+) -> list[float]:
+    """E of each sample with these parameters, exactly (finite differences read it), the
+    samples run together where a layer works over the batch, one at a time otherwise, each
+    through its own dropout masks where given (a model with both is refused by its reader)."""
+    if batched(spec):
+        groups = [(build(spec, parameters), list(samples))]
+    else:
+        each = masks if masks is not None else [None] * len(samples)
+        groups = [([*build(spec, parameters, m)], [sample]) for sample, m in zip(samples, each)]
+    out = []
+    for layers, group in groups:
+        inputs, outputs, _ = _forward(tuple(layers), [x for x, _ in group], lambda a: a)
+        for s, (_, t) in enumerate(group):
+            out.append(_loss(spec, outputs[s][-1], t, inputs[s][-1])[1])
+    return out
+
+
+def loss_of(
+    spec: ModelSpec,
+    parameters: dict[str, Array],
+    x: Array,
+    t: Array,
+    masks: dict[int, Array] | None = None,
+) -> float:
+    """E for one sample with these parameters, exactly, through its dropout masks if given."""
+    return losses_of(spec, parameters, [(x, t)], [masks])[0]
 
 
 def masks(spec: ModelSpec, epoch: int) -> list[dict[int, Array]]:
@@ -117,22 +221,6 @@ def masks(spec: ModelSpec, epoch: int) -> list[dict[int, Array]]:
             for own, mask in zip(out, drawn):
                 own[p] = mask
     return out
-
-
-def loss_of(
-    spec: ModelSpec,
-    parameters: dict[str, Array],
-    x: Array,
-    t: Array,
-    masks: dict[int, Array] | None = None,
-) -> float:
-    """E for one sample with these parameters, exactly (finite differences read it), through
-    its dropout masks where given."""
-    below, out = x, x
-    for layer in build(spec, parameters, masks):
-        below = out
-        out, _ = layer.forward(out, lambda a: a)
-    return _loss(spec, out, t, below)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +293,7 @@ def batch_loss(
 ) -> float:
     """The loss an update descends: one sample's, or the batch's mean or sum (each sample
     through its own dropout masks, where given)."""
-    each = masks if masks is not None else [None] * len(samples)
-    losses = [loss_of(spec, parameters, s.inputs, s.targets, m) for s, m in zip(samples, each)]
+    losses = losses_of(spec, parameters, [(s.inputs, s.targets) for s in samples], masks)
     return sum(losses) / (len(losses) if spec.batch_gradient == "mean" else 1)
 
 

@@ -10,22 +10,41 @@ from typing import Any
 from ..sheet import Question
 from ..worked import Equation
 
-_TYPED = (("∂", "d"), ("δ", "delta"), ("Δ", "Delta"), ("m̂", "mhat"), ("v̂", "vhat"))
+_TYPED = (
+    ("∂", "d"),
+    ("δ", "delta"),
+    ("Δ", "Delta"),
+    ("m̂", "mhat"),
+    ("v̂", "vhat"),
+    ("μ", "mu"),  # batch norm's mean, variance and normalised value: mu1[0], var1[0], xhat1[0]
+    ("σ²", "var"),
+    ("x̂", "xhat"),
+)
+# batch norm's sums over the batch, typed whole: sum_delta_xhat1[0] is Σδx̂1[0]
+_PREFIXED = (("Σδx̂", "sum_delta_xhat"), ("Σδ", "sum_delta"))
 
 
 def symbol_of(name: str) -> str:
     """An answers file's name for a model's row: dE/dw0[0,0,1] → ∂E/∂w0[0,0,1]."""
     name = " ".join(str(name).split())
+    for symbol, typed in _PREFIXED:
+        if name.startswith(typed):
+            return symbol + name[len(typed) :]
     for symbol, typed in reversed(_TYPED):
         if symbol == "∂":
             name = re.sub(r"^d(\w+)/d", r"∂\1/∂", name)
         else:
-            name = re.sub(rf"(^|[ _]){typed}(?=[\w\[])", rf"\g<1>{symbol}", name)
+            # var begins a name (var1[0]), never inside one (running_var1[0] is torch's)
+            start = "(^| )" if typed == "var" else "(^|[ _])"
+            name = re.sub(rf"{start}{typed}(?=[\w\[])", rf"\g<1>{symbol}", name)
     return name
 
 
 def typed(symbol: str) -> str:
     """A row's symbol as a keyboard types it: δ1[0,3] → delta1[0,3]."""
+    for mark, text in _PREFIXED:
+        if symbol.startswith(mark):
+            return text + symbol[len(mark) :]
     for mark, text in _TYPED:
         symbol = symbol.replace(mark, text)
     return symbol

@@ -24,11 +24,11 @@ class LayerSpec:
     kind: str  # "linear", "conv1d", "maxpool2d", "flatten", … or an activation's name
     name: str  # "0", "conv": what its parameters are called under (`conv.weight`)
     # (("in_features", 2), ("bias", True)); a 2-D layer's sizes a pair, (("kernel_size", (2, 2)),)
-    arguments: tuple[tuple[str, int | bool | tuple[int, int]], ...]
+    arguments: tuple[tuple[str, int | float | bool | tuple[int, int]], ...]
     shape_in: tuple[int, ...]  # (features,), (channels, length) or (channels, height, width)
     shape_out: tuple[int, ...]
 
-    def argument(self, key: str) -> int | bool | tuple[int, int]:
+    def argument(self, key: str) -> int | float | bool | tuple[int, int]:
         return dict(self.arguments)[key]
 
 
@@ -55,6 +55,10 @@ class ModelSpec:
     # parameter, shaped as it is — `step --save` writes it, so a run continues exactly
     optimizer_state: tuple[tuple[str, tuple[tuple[str, Array], ...]], ...] = ()
     updates: int = 0  # t: the updates made so far (bias correction)
+    # what a layer keeps that is no parameter, under torch's state-dict names (batch norm's
+    # `1.running_mean`, `1.running_var`, `1.num_batches_tracked`): never trained, updated by
+    # each training forward pass
+    buffers: tuple[tuple[str, Array], ...] = ()
 
     def state(self, name: str) -> dict[str, Array]:
         """The optimizer state's values of parameter `name`, by line (none yet: empty)."""

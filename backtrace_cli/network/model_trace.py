@@ -15,7 +15,7 @@ from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
 from .layers import MODEL_KINDS
-from .layers.tensor import entry, head, negated, row, template_pieces, template_row
+from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
 from .model_spec import ModelSpec
 
 
@@ -263,15 +263,22 @@ def _gradient(per_sample: list[list[Any]], spec: ModelSpec) -> list[Any]:
     written = [f"−(1/{len(per_sample)})·(" if mean else "−("]
     for s, terms in enumerate(per_sample):
         # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
-        tagged = [_tagged(piece, s + 1) for piece in terms]
-        written += [" + " if s else "", "(", *tagged, ")"]
+        named = [tagged(piece, s + 1) for piece in terms]
+        written += [" + " if s else "", "(", *named, ")"]
     written.append(")")
     return written
 
 
-def _tagged(piece: Any, sample: int) -> Any:
-    """An operand of sample `sample`'s terms named as that sample's: x[0,1] → x[0,1]⁽2⁾."""
-    return piece if isinstance(piece, str) else (f"{piece[0]}⁽{sample}⁾", piece[1])
+def running_sections(view: Any, after: ModelSpec) -> list[Section]:
+    """The running statistics' update of each layer that keeps them, once a training pass."""
+    out: list[Section] = []
+    new = dict(after.buffers)
+    for p, layer in enumerate(view.layers):
+        if hasattr(layer, "running_rows"):
+            name = view.spec.layers[p].name
+            own = {key: new[f"{name}.{key}"] for key in layer.running}
+            out += layer.running_rows(view, p, own)
+    return out
 
 
 def build(
@@ -294,9 +301,18 @@ def build(
     passes: list[engine.Pass] = []
     # each sample's dropout masks (none at inference: nothing is dropped)
     keeps = [None] * count if inference else engine.masks(spec, epoch)
+    shared = engine.build(current)
+    together = (  # a batch through batch norm: every sample runs at once, before the update
+        engine.run_batch(current, shared, [(s.inputs, s.targets) for s in spec.samples], carry)
+        if batch and engine.batched(current)
+        else []
+    )
     for s, sample in enumerate(spec.samples, start=1):
-        layers = engine.build(current, masks=keeps[s - 1])
-        done = engine.run(current, layers, sample.inputs, sample.targets, carry)
+        if together:
+            layers, done = shared, together[s - 1]
+        else:
+            layers = engine.build(current, masks=keeps[s - 1])
+            done = engine.run(current, layers, sample.inputs, sample.targets, carry)
         view = done.view
         passes.append(done)
         rows: list[Section] = []
@@ -320,11 +336,13 @@ def build(
                 checks = engine.check(current, gradients, samples, symbol(current), own)
             before = current
             current, moved = engine.update(current, gradients, carry)
+            current = engine.tracked(current, layers, done, carry)
             if sections:
                 if batch:
                     for p in range(len(layers) - 1, -1, -1):
                         rows += gradient_sections([d.view for d in passes], p)
                 rows.append(update_section(before, moved))
+                rows += running_sections(view, current)
         per_layer = tuple(
             {
                 "name": spec.layers[p].name,
@@ -358,4 +376,5 @@ def build(
 def mean_loss(spec: ModelSpec) -> float:
     """The mean loss over the samples of the model as it is (exact)."""
     values = dict(spec.parameters)
-    return float(np.mean([engine.loss_of(spec, values, s.inputs, s.targets) for s in spec.samples]))
+    samples = [(s.inputs, s.targets) for s in spec.samples]
+    return float(np.mean(engine.losses_of(spec, values, samples)))

@@ -269,6 +269,18 @@ def _dropout(spec: Spec) -> dict[str, Any]:
     return out
 
 
+def _state_dict(spec: ModelSpec) -> dict[str, Any]:
+    """Its parameters and buffers (batch norm's running statistics) in torch's state-dict
+    order: layer by layer, each layer's parameters then its buffers."""
+    out: dict[str, Any] = {}
+    held = dict(spec.buffers)
+    for layer in spec.layers:
+        for name, value in (*spec.parameters, *spec.buffers):
+            if name.rpartition(".")[0] == layer.name:
+                out[name] = value.tolist()
+    return out if held else {name: value.tolist() for name, value in spec.parameters}
+
+
 def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     """A `model:` of tensor layers as its config: its layers, its parameters under torch's
     state-dict names."""
@@ -277,7 +289,7 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     if spec.description:
         data["description"] = spec.description
     data["model"] = model_layers(spec.layers)
-    data["parameters"] = {name: value.tolist() for name, value in spec.parameters}
+    data["parameters"] = _state_dict(spec)
     data["loss"] = spec.loss
     data["learning_rate"] = spec.learning_rate
     data.update(_samples(spec))

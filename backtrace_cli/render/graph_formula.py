@@ -72,6 +72,11 @@ _GREEK = {
     "φ": "\\phi",
     "ω": "\\omega",
     "Δ": "\\Delta",
+    # batch norm's statistics (a model's heads: σ²1[0], x̂1[0], Σδx̂1[0])
+    "σ²": "{\\sigma^{2}}",
+    "x̂": "\\hat{x}",
+    "Σδ": "\\Sigma\\delta",
+    "Σδx̂": "\\Sigma\\delta\\hat{x}",
 }
 
 
@@ -91,6 +96,8 @@ def latex_name(name: str) -> str:
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return _latex_entry(*indexed.groups())
+    if name.startswith(_WORDS[2]):  # a count, no index: num_batches_tracked1
+        return _latex_entry(name, "").removesuffix("_{}")
     match = _NAME.fullmatch(name)
     if match is None:
         base, _, sub = name.partition("_")
@@ -105,7 +112,9 @@ def latex_name(name: str) -> str:
 
 _INDEXED = re.compile(r"(.+)\[([^\[\]]+)\]")  # a model's tensor entry: y0[1,2], w_conv[0,0,1]
 _STATE = re.compile(r"([^_]+)_([wb](?:\d|_).*)")  # an optimizer's state of one: m_w0[0,0,1]
-_LAYERED = re.compile(r"([^\W\d_]+?)(\d+|_\w+)?")  # y0, δ0, w_conv, x
+_LAYERED = re.compile(r"([^\W\d_]+?[\u0302²]?)(\d+|_\w+)?")  # y0, δ0, w_conv, x, x̂1, σ²1
+# batch norm's buffers, torch's words: running_mean1[0], num_batches_tracked1
+_WORDS = ("running_mean", "running_var", "num_batches_tracked")
 
 
 def _latex_entry(base: str, index: str) -> str:
@@ -114,11 +123,12 @@ def _latex_entry(base: str, index: str) -> str:
     state = _STATE.fullmatch(base)
     if state:
         return f"{_word(state.group(1))}_{{{_latex_entry(state.group(2), index)}}}"
+    word = next((w for w in _WORDS if base.startswith(w) and base != w), None)
     layered = _LAYERED.fullmatch(base)
-    if layered is None:
+    if word is None and layered is None:
         return f"{_word(base)}_{{{index}}}"
-    letters, layer = layered.groups()
-    head = _word(letters)
+    letters, layer = (word, base[len(word) :]) if word else layered.groups()  # type: ignore[union-attr]
+    head = _word(letters) if not word else "\\mathit{" + word.replace("_", "\\_") + "}"
     if layer:
         layer = layer.lstrip("_")
         head += "^{(" + (layer if layer.isdigit() else _word(layer)) + ")}"

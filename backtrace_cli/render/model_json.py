@@ -93,6 +93,9 @@ def document(trace: ModelTrace) -> dict[str, Any]:
         "parameters_after": {n: _clean(v) for n, v in trace.after.parameters},
         "loss_after": _clean(trace.loss_after),
     }
+    if spec.buffers:  # batch norm's running statistics, before and after the training pass
+        data["buffers_before"] = {n: _clean(v) for n, v in spec.buffers}
+        data["buffers_after"] = {n: _clean(v) for n, v in trace.after.buffers}
     if trace.checks is not None:
         data["verify"] = [
             {

@@ -13,6 +13,7 @@ import numpy as np
 from . import activation as activation_layer
 from . import (
     avgpool2d,
+    batchnorm1d,
     conv1d,
     conv2d,
     flatten,
@@ -143,6 +144,7 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
     "dropout": (tensor_dropout, tensor_dropout.Dropout),
     "rnn": (rnn, rnn.Rnn),
     "last": (last, last.Last),
+    "batchnorm1d": (batchnorm1d, batchnorm1d.BatchNorm1d),
     **{
         function: (activation_layer, activation_layer.Activation)
         for function in activation_layer.activations.NAMES

@@ -43,7 +43,9 @@ def entry(name: str, index: Sequence[int]) -> str:
 class ModelView:
     """One sample's pass through a model, as its rows read it: for layer p, its input
     `inputs[p]`, its output `outputs[p]`, the δ of its output `deltas[p]` and of its input
-    `sent[p]` (None for the first layer), its gradients −∂E/∂θ by parameter."""
+    `sent[p]` (None for the first layer), its gradients −∂E/∂θ by parameter. A layer that
+    works over the batch (`BATCH`, batch norm) also reads `batch[p]`, what its backward
+    recorded for every sample together, and which sample this is (`sample`, from 0)."""
 
     spec: ModelSpec
     layers: tuple[Any, ...]  # the built layers, bottom up
@@ -53,6 +55,8 @@ class ModelView:
     sent: tuple[Array | None, ...]
     gradients: tuple[dict[str, Array], ...]
     caches: tuple[Any, ...] = ()  # per layer: what its forward and backward kept (an rnn's net)
+    sample: int = 0
+    batch: tuple[Any, ...] = ()  # per layer: a batch layer's record, None for the others
 
     def name(self, p: int) -> Callable[[tuple[int, ...]], str]:
         """The names of layer p's output entries (p = −1: the model's input x)."""
@@ -86,6 +90,12 @@ class ModelView:
 def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     """Flatten's: output entry (n,) is the input's n-th entry, read row by row."""
     return _unravel(index[0], shape)
+
+
+def tagged(piece: Any, sample: int) -> Any:
+    """A row piece's operand named as sample `sample`'s (from 1): x[0,1] → x[0,1]⁽2⁾; text as
+    it is. A row over the batch names every sample's values so, as the batch's gradients do."""
+    return piece if isinstance(piece, str) else (f"{piece[0]}⁽{sample}⁾", piece[1])
 
 
 def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
