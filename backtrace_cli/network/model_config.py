@@ -501,6 +501,13 @@ def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> None:
             if "mode" in data:
                 raise c.fail(("mode",), f"{show(data['mode'])}: {needs}")
             raise c.fail(("model", n), f"{needs}; add `mode: batch`")
+        dropped = next((d for d, other in enumerate(spec.layers) if other.kind == "dropout"), None)
+        if dropped is not None:  # not yet: a batch layer runs the samples with one set of layers
+            raise c.fail(
+                ("model", dropped),
+                f"dropout with {layer.kind} (layer {layer.name}) in one model is not yet traced; "
+                "leave one of them out",
+            )
 
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:
