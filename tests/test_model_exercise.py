@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import MODELS
 
 from backtrace_cli.cli import cli
 from backtrace_cli.network.layers import activation, maxpool1d
@@ -205,3 +206,20 @@ def test_each_kind_says_where_it_is_unfair_by_itself():
     pool = LayerSpec("maxpool1d", "2", (("kernel_size", 2), ("stride", 2)), (1, 4), (1, 2))
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.51, 0.2, 0.9]]), np.zeros((1, 2))) is not None
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.6, 0.2, 0.9]]), np.zeros((1, 2))) is None
+
+
+@pytest.mark.parametrize("source", MODELS)
+def test_every_built_in_model_draws_variants_whose_sheets_give_their_tensors(
+    runner, tmp_path, source
+):
+    """conv1d, cnn (softmax: its backward needs the engine's own carry), rnn and batchnorm
+    (the bias right below batch norm has a gradient of 0 by design, not an unfair draw)."""
+    folder = tmp_path / "set"
+    args = ["exercise", source, "--variants", "2", "--seed", "1", "-o", str(folder)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    for path in sorted((folder / "questions").glob(f"{source}-s1-v0*.md")):
+        cfg = yaml.safe_load((folder / "configs" / f"{path.stem}.yaml").read_text())
+        sheet = path.read_text(encoding="utf-8")
+        for name in cfg["parameters"]:
+            assert f"| `{name}` |" in sheet, (path.name, name)

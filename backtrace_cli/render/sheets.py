@@ -116,15 +116,16 @@ def model_question(
 
 
 def _tensors(spec: Any, fmt: NumberFormat) -> list[str]:
-    """A model's given tensors — its parameters under their state-dict names, each sample's
-    input and target — as nested lists, as its config writes them."""
+    """A model's given tensors — its parameters and buffers under their state-dict names, each
+    sample's input and target — as nested lists, as its config writes them."""
 
     def nested(value: Any) -> str:
         if getattr(value, "ndim", 0) == 0:
             return fmt(float(value))
         return "[" + ", ".join(nested(v) for v in value) + "]"
 
-    rows = [(f"`{name}`", nested(value)) for name, value in spec.parameters]
+    given = (*spec.parameters, *spec.buffers)  # batch norm's running statistics too
+    rows = [(f"`{name}`", nested(value)) for name, value in given]
     for number, sample in enumerate(spec.samples, start=1):
         which = f" (sample {number})" if len(spec.samples) > 1 else ""
         rows += [(f"input x{which}", nested(sample.inputs))]
