@@ -265,3 +265,37 @@ def test_the_markdown_of_the_example_parses_with_katex():
 
     report = check(*pieces(api.trace("batchnorm").markdown()))
     assert report["math"] == [] and report["mermaid"] == [], report
+
+
+def test_the_backward_without_mu_and_sigma_is_named_and_nothing_else(runner, tmp_path):
+    """A student who treats the batch's μ and σ² as constants writes δx = γ·δ/√(σ² + ε): at
+    δ0[0] of sample 1 that slip, worked here from σ² (numpy, over the batch's four y0[0]) and
+    their own δ1[0], is named; all right, no mistake is named anywhere."""
+    from backtrace_cli import solution, tracing
+
+    cfg = yaml.safe_load(example_text("batchnorm"))
+    w, b = np.array(cfg["parameters"]["0.weight"]), np.array(cfg["parameters"]["0.bias"])
+    x = np.array([s["inputs"] for s in cfg["samples"]])
+    z = x @ w.T + b  # y0 of every sample: batch norm's inputs
+    var = z.var(axis=0)  # biased, as training mode takes it
+    spec = tracing.load("batchnorm")
+    solved = solution.solve(spec)
+    right = {}
+    for q in tracing.model(spec).questions(spec, ()):
+        if q.sample == 1:
+            right[q.name] = round(solved.lines[solved.index[q.key]].exact.value, 6)
+    assert right["var1[0]"] == pytest.approx(var[0], abs=1e-6)
+
+    def marked(answers: dict) -> str:
+        path = tmp_path / "answers.yaml"
+        path.write_text(yaml.safe_dump({"exercise": "batchnorm", "answers": answers}))
+        return runner.invoke(cli, ["check", str(path)]).output
+
+    assert "gives:" not in marked(right)
+    gamma = cfg["parameters"]["1.weight"][0]
+    # worked from the student's own (written) σ² and δ, as marking works a slip
+    slipped = gamma * right["delta1[0]"] / math.sqrt(right["var1[0]"] + 1e-5)
+    assert abs(slipped - right["delta0[0]"]) > 0.1  # the slip changes the answer
+    output = marked({**right, "delta0[0]": round(slipped, 6)})
+    assert "without the μ and σ² terms" in output
+    assert "gives:" in output

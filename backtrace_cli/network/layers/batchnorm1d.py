@@ -131,6 +131,12 @@ def _per_feature(value: Array, ndim: int) -> Array:
     return value.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+CONSTANT_STATISTICS = (
+    "batch norm's backward without the μ and σ² terms (δx = γ·δ/√(σ² + ε), as if the batch's "
+    "statistics were constants)"
+)
+
+
 class BatchNorm1d(NamedTuple):
     spec: LayerSpec
     weight: Array | None  # γ
@@ -349,7 +355,19 @@ class BatchNorm1d(NamedTuple):
                 (names.sum_delta_xhat(c), record.sum_delta_xhat[c]),
                 ")",
             ]
-            rows.append(row(view.delta(p - 1)(index), pieces, sent[index], latex=_sqrt(pieces)))
+            # the slip: only the path through x̂, as if μ and σ² were constants
+            var = (names.var(c), stats.var[c])
+            alone = [*gamma, "·", (names.delta(index), view.deltas[p][index]), "/√(", var]
+            alone += [" + ", eps, ")"]
+            rows.append(
+                row(
+                    view.delta(p - 1)(index),
+                    pieces,
+                    sent[index],
+                    latex=_sqrt(pieces),
+                    slips=((CONSTANT_STATISTICS, alone),),
+                )
+            )
         rule = (
             f"each input's δx = γ/(m·√(σ² + ε))·(m·δ − Σδ − x̂·Σ(δ·x̂)), m = {m}: its paths "
             "through x̂, μ and σ²"
