@@ -350,3 +350,31 @@ def test_80_column_layout_matches_the_golden_read_by_eye():
     if os.environ.get("BACKTRACE_UPDATE_GOLDENS"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_bptt_truncated_to_the_last_step_is_named_and_nothing_else(runner, tmp_path):
+    """A student who keeps only step T's term of a shared weight's gradient writes
+    ∂E/∂w_hh0[0,0] = −δnet0[2,0]·h0[1,0] (the rnn example has T = 3): worked here from their
+    own δnet and h, that value is named as the truncation; all right, nothing is named."""
+    from backtrace_cli import solution, tracing
+
+    spec = tracing.load("rnn")
+    solved = solution.solve(spec)
+    right = {}
+    for q in tracing.model(spec).questions(spec, ()):
+        right[q.name] = round(solved.lines[solved.index[q.key]].exact.value, 6)
+
+    def marked(answers: dict) -> str:
+        path = tmp_path / "answers.yaml"
+        path.write_text(yaml.safe_dump({"exercise": "rnn", "answers": answers}))
+        return runner.invoke(cli, ["check", str(path)]).output
+
+    assert "gives:" not in marked(right)
+    whole = -(
+        right["deltanet0[1,0]"] * right["h0[0,0]"] + right["deltanet0[2,0]"] * right["h0[1,0]"]
+    )
+    assert right["dE/dw_hh0[0,0]"] == pytest.approx(whole, abs=2e-6)  # the sum over the steps
+    truncated = -right["deltanet0[2,0]"] * right["h0[1,0]"]
+    assert abs(truncated - whole) > 0.01
+    output = marked({**right, "dE/dw_hh0[0,0]": round(truncated, 6)})
+    assert "truncated to the last step" in output and "gives:" in output

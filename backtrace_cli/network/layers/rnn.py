@@ -249,24 +249,37 @@ class Rnn(NamedTuple):
     )
 
     @staticmethod
-    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
         """Each parameter entry's −∂E/∂θ as its row writes it: a sum over the steps."""
         layer: Rnn = view.layers[p]
         steps, hidden = view.outputs[p].shape
         o = Rnn.operands(view, p)
         d = o["δnet"]
         out = []
+        last = steps - 1  # BPTT truncated: only the last step's term, δnet[T−1] unchanged
+
+        def truncated(pairs: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
+            # a slip only where the sum has more than the last step's term
+            return ((TRUNCATED, products(pairs[-1:])),) if len(pairs) > 1 else ()
+
         for j, i in np.ndindex(*layer.weight_ih.shape):
             pairs = [(d(t, j), o["x"](t, i)) for t in range(steps)]
-            out.append(("weight_ih_l0", (j, i), products(pairs)))
+            out.append(("weight_ih_l0", (j, i), products(pairs), truncated(pairs)))
         for j, k in np.ndindex(hidden, hidden):
             pairs = [(d(t, j), o["h"](t - 1, k)) for t in range(1, steps)]
-            out.append(("weight_hh_l0", (j, k), products(pairs)))
+            out.append(("weight_hh_l0", (j, k), products(pairs), truncated(pairs)))
         if layer.bias_ih is not None:
             for key in ("bias_ih_l0", "bias_hh_l0"):
                 for j in range(hidden):
-                    out.append((key, (j,), summed([d(t, j) for t in range(steps)])))
+                    alone = ((TRUNCATED, summed([d(last, j)])),) if steps > 1 else ()
+                    out.append((key, (j,), summed([d(t, j) for t in range(steps)]), alone))
         return out
+
+
+TRUNCATED = (
+    "backpropagation through time truncated to the last step (a shared weight's gradient with "
+    "only step T's term, not summed over the steps)"
+)
 
 
 def _forward_rule(t: int, biased: bool, output: str) -> str:
