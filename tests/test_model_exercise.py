@@ -223,3 +223,14 @@ def test_every_built_in_model_draws_variants_whose_sheets_give_their_tensors(
         sheet = path.read_text(encoding="utf-8")
         for name in cfg["parameters"]:
             assert f"| `{name}` |" in sheet, (path.name, name)
+
+
+def test_a_2d_max_pool_says_where_it_is_a_near_tie():
+    from backtrace_cli.network.layers import maxpool2d
+
+    arguments = (("kernel_size", (2, 2)), ("stride", (2, 2)))
+    pool = LayerSpec("maxpool2d", "2", arguments, (1, 2, 4), (1, 1, 2))
+    tie = np.array([[[0.5, 0.2, 0.1, 0.9], [0.51, 0.3, 0.4, 0.2]]])  # 0.5 and 0.51: one window
+    apart = np.array([[[0.5, 0.2, 0.1, 0.9], [0.6, 0.3, 0.4, 0.2]]])
+    assert maxpool2d.unfair(pool, tie, np.zeros((1, 1, 2))) is not None
+    assert maxpool2d.unfair(pool, apart, np.zeros((1, 1, 2))) is None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ...draws import NEAR_ZERO
 from ...worked import Section
 from . import grid
 from .tensor import TORCH_NAMES, ModelView, row, summed
@@ -31,6 +32,18 @@ written = grid.pool_written
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return {}
+
+
+def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
+    """Why an exercise variant should not ask this layer at input `x`: a window whose two
+    largest inputs are within `draws.NEAR_ZERO` of each other (which one it keeps, and where
+    its δ goes, is then a coin toss at the precision a student writes)."""
+    for c, i, j in np.ndindex(*y.shape):
+        rows, columns = grid.pool_window(layer, i, j)
+        window = np.sort(x[c, rows.start : rows.stop, columns.start : columns.stop], axis=None)
+        if len(window) > 1 and window[-1] - window[-2] <= NEAR_ZERO + 1e-9:
+            return f"a max-pool window whose two largest inputs are within {NEAR_ZERO:g}"
+    return None
 
 
 class MaxPool2d(NamedTuple):
