@@ -46,9 +46,11 @@ GRAPHS = [name for name in example_names() if _is_graph(name)]
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadfile`, a file's tests to one worker, with the files that use
-    tests/node_parsers.py to one worker together: KaTeX, Mermaid and jsdom load in one node
-    process for the session instead of one a worker."""
+    """`--dist loadfile` asks for this scheduler: the files that use tests/node_parsers.py go
+    to one worker together (KaTeX, Mermaid and jsdom load in one node process for the session
+    instead of one a worker); every other test is its own unit, so the two workers finish
+    together (a whole file to a worker left one idle for the last file's 8 s: 70.9 → 64.1 s
+    locally, at the price of a module fixture computed on both workers)."""
     if config.getvalue("dist") != "loadfile":
         return None
     from functools import cache
@@ -62,7 +64,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class NodeFilesTogether(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             file = super()._split_scope(nodeid)
-            return "node_parsers" if uses_node(file) else file
+            return "node_parsers" if uses_node(file) else nodeid
 
     return NodeFilesTogether(config, log)
 
