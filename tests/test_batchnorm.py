@@ -299,3 +299,10 @@ def test_the_backward_without_mu_and_sigma_is_named_and_nothing_else(runner, tmp
     output = marked({**right, "delta0[0]": round(slipped, 6)})
     assert "without the μ and σ² terms" in output
     assert "gives:" in output
+
+
+def test_a_model_of_vectors_names_its_entries_as_vectors(runner):
+    """batchnorm's tensors are vectors: its header says y0[j], not a signal's y0[c,t]."""
+    output = runner.invoke(cli, ["run", "batchnorm"]).output
+    assert "y0[j] is layer 0's entry j" in " ".join(output.split())
+    assert "y0[c,t]" not in output

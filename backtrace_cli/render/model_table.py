@@ -77,6 +77,8 @@ def convention(spec: Any) -> str:
                 f"δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: {h}[t,j] is "
                 f"layer {layer.name}'s hidden state at step t, unit j"
             )
+    if all(len(layer.shape_in) == len(layer.shape_out) == 1 for layer in spec.layers):
+        return CONVENTION.replace("y0[c,t]", "y0[j]").replace("channel c, position t", "entry j")
     if any(len(layer.shape_in) == 3 for layer in spec.layers):
         return CONVENTION.replace("y0[c,t]", "y0[c,i,j]").replace("position t", "row i, column j")
     return CONVENTION
