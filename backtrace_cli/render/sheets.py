@@ -99,12 +99,12 @@ def model_question(
     """A `model:`'s question sheet: the problem, its layers and the shapes they give, a table
     of what to find by the names `check` reads (torch's: `y0[0,1]`), sample by sample, and how
     to hand in — no number from its solution."""
-    from .model_table import CONVENTION, shapes  # start-up: only when a model's sheet is made
+    from .model_table import convention, shapes  # start-up: only when a model's sheet is made
 
     spec = trace.spec
     model = tracing.model(spec)
     parts = [f"# Exercise {ident}", "", problem(model.problem(spec), fmt), ""]
-    parts += [f"*{escape.markdown(CONVENTION)}.*", ""]
+    parts += [f"*{escape.markdown(convention(spec))}.*", ""]
     parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
     parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]
     parts += ["", draw(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
