@@ -399,10 +399,14 @@ class Terminal:
     def type(self, text: str) -> None:
         os.write(self.fd, text.encode())
 
-    def rest(self) -> str:
-        """Everything else shown, until the program ends."""
-        while self._more(30):
-            pass
+    def rest(self, timeout: float = 60) -> str:
+        """Everything else shown, until the program ends; a program still running after
+        `timeout` seconds is killed and the test fails (it never hangs the suite)."""
+        end = time.monotonic() + timeout
+        while self._more(0.5):
+            if time.monotonic() > end:
+                os.kill(self.pid, signal.SIGKILL)
+                pytest.fail(f"still running after {timeout:g} s: {self._shown()[self.used :]!r}")
         return self._shown()[self.used :]
 
     def status(self) -> int:
