@@ -75,6 +75,12 @@ def _functions() -> dict[str, Callable[..., float]]:
     return table
 
 
+def operation(name: str) -> Callable[..., float]:
+    """The function a formula's operation applies: arithmetic, a graph operation's forward
+    or an activation's scalar form (KeyError for a name no registry has)."""
+    return _functions()[name]
+
+
 def evaluate(
     formula: Formula,
     values: Mapping[str, float],

@@ -3,6 +3,7 @@
     pip install torch==2.13.0     # benchmark only: never a runtime or test dependency
     python benchmarks/train.py
     python benchmarks/train.py --quick     # one repeat instead of the best of five
+    python benchmarks/train.py --plain     # only the plain-loop comparison (no torch needed)
 
 Times, in one run on one machine (float64, CPU):
 1. 10,000 online epochs of a 2-2-2 sigmoid network with biases (one sample), and of
@@ -12,8 +13,11 @@ Times, in one run on one machine (float64, CPU):
    1,024 random samples;
 3. how xor's time and memory grow with epochs: 1k, 10k, 100k (measured first, before
    PyTorch's worker threads exist).
-Targets (the training and optimizer issues): small networks ≥ 5× PyTorch eager, with SGD and
-with Adam; the wide one ≥ 0.9×.
+4. `backtrace step xor --epochs 100000` (the command a user types: start-up, training and the
+   table, wall clock) against benchmarks/plain_xor.py, the same 400,000 updates written by hand
+   in plain Python, alternately, median of 7 each.
+Targets (the training, optimizer and speed issues): small networks ≥ 5× PyTorch eager, with SGD
+and with Adam; the wide one ≥ 0.9×; `step xor --epochs 100000` within 2× of the plain loop.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -164,6 +169,43 @@ def measure(engine: str, case: str, repeats: int) -> float:
     return best_of(repeats, lambda: run(epochs))
 
 
+PLAIN_TARGET = 2.0  # `step xor --epochs 100000` / the plain loop, at most
+
+
+def plain_loop(epochs: int = 100_000, runs: int = 7) -> bool:
+    """`backtrace step xor --epochs N` against the hand-written loop, alternately, wall clock."""
+    script = Path(sys.executable).parent / "backtrace"
+    if not script.exists():
+        sys.exit(f"no backtrace script next to {sys.executable}: pip install . first")
+    commands = {
+        "plain loop (benchmarks/plain_xor.py)": [
+            sys.executable,
+            str(Path(__file__).with_name("plain_xor.py")),
+            str(epochs),
+        ],
+        f"backtrace step xor --epochs {epochs}": [
+            str(script),
+            "step",
+            "xor",
+            "--epochs",
+            str(epochs),
+        ],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - start)
+    print(f"xor, {epochs:,} online epochs, wall clock with start-up, median of {runs} alternating")
+    for name, values in times.items():
+        print(f"  {name:44} {statistics.median(values):7.3f}s  (min {min(values):.3f}s)")
+    plain, ours = (statistics.median(v) for v in times.values())
+    ok = ours / plain <= PLAIN_TARGET
+    print(f"  ratio {ours / plain:.2f}×  target ≤ {PLAIN_TARGET}×  {'PASS' if ok else 'FAIL'}\n")
+    return ok
+
+
 def in_own_process(engine: str, case: str, repeats: int) -> float:
     """Each measurement in a fresh interpreter: PyTorch's OpenMP threads keep spinning after
     its work, and would slow whatever ran next in the same process."""
@@ -181,6 +223,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one repeat instead of five")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument("--plain", action="store_true", help="only the plain-loop comparison")
     parser.add_argument(
         "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
     )
@@ -188,6 +231,10 @@ def main() -> int:
     if args.one:
         print(measure(*args.one, args.repeats))
         return 0
+    if args.plain:
+        machine = f"{platform.platform()}, {os.cpu_count()} CPUs"
+        print(f"machine: {machine}, Python {platform.python_version()}")
+        return 0 if plain_loop() else 1
     repeats = 1 if args.quick else 5
     try:
         import torch
@@ -217,7 +264,7 @@ def main() -> int:
             f"{statistics.median(rates):.1f})\n"
         )
 
-    failed = False
+    failed = not plain_loop()
     print(f"{'workload':52} {'backtrace':>10} {'torch':>10} {'speed-up':>9}  target")
     for case in args.cases.split(","):
         name, _, _, target = CASES[case]

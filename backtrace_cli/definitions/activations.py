@@ -65,6 +65,9 @@ class Activation:
     elementwise: bool = True  # o_j depends on net_j alone (softmax: on the whole layer)
     slips: tuple[Slip, ...] = ()  # its own classic mistakes, beyond leaving ∂o/∂net out
     setting: str = ""  # the top-level config key that sets its parameter (leaky_relu_slope)
+    # f written out in arithmetic, slot {net}, for code that inlines it (`network/scalar.py`);
+    # "": that code calls `scalar`
+    written_out: str = ""
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
@@ -174,6 +177,7 @@ _DEFINITIONS = (
         forward=sigmoid,
         derivative=lambda net, out: out * (1.0 - out),
         scalar=_scalar_sigmoid,
+        written_out="1/(1 + e^(−{net}))",
         slope="{o}(1 − {o})",
         rule="σ(net) = 1/(1 + e^−net), σ′ = o(1 − o)",
         targets=(0.0, 1.0),
@@ -212,6 +216,7 @@ _DEFINITIONS = (
         forward=lambda net: net.copy(),
         derivative=lambda net, out: np.ones_like(net),
         scalar=lambda x: x,
+        written_out="{net}",
         slope="1",
         rule="o = net, ∂o/∂net = 1",
     ),
