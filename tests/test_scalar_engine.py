@@ -21,7 +21,7 @@ from backtrace_cli.network.spec import Spec
 RTOL = 1e-12
 # the built-in networks the scalar engine runs; the others (an optimizer beyond plain SGD,
 # dropout, softmax) train on numpy alone
-FAST = {"xor", "lecture", "mazur", "chain_rule"}
+FAST = {"xor", "lecture", "mazur", "chain_rule", "adam", "momentum", "xor_momentum"}
 
 
 def networks() -> dict[str, Spec]:
@@ -49,6 +49,13 @@ def assert_same(fast: training.Training, slow: training.Training) -> None:
     pairs += [
         (a, b) for a, b in zip(fast.final.biases or (), slow.final.biases or ()) if b is not None
     ]
+    mine, theirs = fast.final.optimizer_state, slow.final.optimizer_state
+    if theirs is None:
+        assert mine is None
+    else:
+        assert mine is not None and mine.t == theirs.t
+        assert [k for k, _ in mine.values] == [k for k, _ in theirs.values]
+        pairs += [(a, b) for (_, a), (_, b) in zip(mine.values, theirs.values)]
     for a, b in pairs:
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=RTOL * (1 + float(np.abs(b).max())))
 
@@ -131,6 +138,12 @@ def random_network(seed: int) -> dict[str, Any]:
     if rng.random() < 0.7:
         data["biases"] = [rng.normal(size=n).round(3).tolist() for n in layers[1:]]
         data["train_biases"] = bool(rng.random() < 0.8)
+    optimizer = str(
+        rng.choice(["sgd", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam"])
+    )
+    if optimizer != "sgd":
+        data["optimizer"] = {"name": optimizer}
+        data["learning_rate"] /= 5  # the adaptive ones step η whatever the gradient's size
     return data
 
 
@@ -194,11 +207,14 @@ def test_a_formula_that_is_not_its_engines_numbers_leaves_the_network_to_numpy()
     assert scalar.runner(config.from_dict(data)) is not None
 
 
-def test_wide_networks_and_optimizers_stay_on_numpy():
+def test_wide_networks_weight_decay_and_adamw_stay_on_numpy():
     wide = {**random_network(2), "layers": [2, 64, 2]}
     wide["weights"] = [np.full((64, 2), 0.1).tolist(), np.full((2, 64), 0.1).tolist()]
     wide.pop("biases", None)
     wide["activations"] = ["tanh", "sigmoid"]
     wide["samples"] = [{"inputs": [0.1, 0.2], "targets": [0.3, 0.4]}]
     assert scalar.runner(config.from_dict(wide)) is None
-    assert scalar.runner(config.load("adam")) is None
+    small = random_network(2)
+    assert scalar.runner(config.from_dict(small)) is not None
+    assert scalar.runner(config.from_dict({**small, "weight_decay": 0.01})) is None
+    assert scalar.runner(config.from_dict({**small, "optimizer": {"name": "adamw"}})) is None

@@ -20,7 +20,6 @@ by the loss's own array definition from the outputs the updates recorded.
 from __future__ import annotations
 
 import array
-import ast
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import formula
+from ..definitions import optimizers
 from ..definitions.losses import Loss, fill
 from ..definitions.losses import get as get_loss
 from .optimize import plain_sgd
+from .scalar_tree import Builder, Formulas, unrolled
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -41,7 +42,6 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
     Array = npt.NDArray[np.float64]
 
-UNROLL = 2_400  # samples × parameters up to which an epoch's samples are written out one by one
 LIMIT = 160  # parameters: beyond this numpy's vector work outweighs its cost per call
 HISTORY = 150_000  # floats of parameter history a chunk of epochs keeps (1.2 MB as an array)
 PROBES = (-3.7, -1.3, -0.25, 0.0, 0.4, 1.9, 4.2)  # nets where a formula is checked once
@@ -53,7 +53,7 @@ class Chunk:
 
     losses: Array  # (epochs,) the mean over its updates' samples of the loss before each update
     accuracy: Array | None  # (epochs,) classification losses: the share of samples right
-    parameters: Array  # (epochs, parameters) the network after each epoch (`Runner.flat`)
+    parameters: Array  # (epochs, width) the network after each epoch, as `Runner.flat` has it
 
 
 class Runner:
@@ -76,33 +76,56 @@ class Runner:
         self.size = sum(a * b for a, b in shapes) + sum(
             n for (n, _), has in zip(shapes, self.biased) if has
         )
+        # the optimizer's state after the parameters: each state over the trained ones, then t
+        self.trained = self.size if spec.train_biases else sum(a * b for a, b in shapes)
+        self.states = () if plain_sgd(spec) else spec.optimizer.optimizer.state
+        self.width = self.size + (len(self.states) * self.trained + 1 if self.states else 0)
 
     @property
     def longest(self) -> int:
         """The most epochs one chunk may run (its parameter history stays small)."""
-        return max(1, HISTORY // self.size)
+        return max(1, HISTORY // self.width)
 
-    def flat(self, weights: Sequence[Array], biases: Sequence[Array | None] | None) -> list[float]:
-        """The parameters as the compiled function holds them: weights, then biases."""
+    def flat(
+        self,
+        weights: Sequence[Array],
+        biases: Sequence[Array | None] | None,
+        state: optimizers.State | None,
+    ) -> list[float]:
+        """The network as the compiled function holds it: weights, biases, the optimizer's
+        state and its count t."""
         out = [float(v) for w in weights for v in np.ravel(w)]
         for b in biases or ():
             if b is not None:
                 out.extend(float(v) for v in b)
+        if self.states:
+            state = state if state is not None else optimizers.State()
+            for name in self.states:
+                out.extend(float(v) for v in np.ravel(state.get(name, self.trained)))
+            out.append(float(state.t))
         return out
 
-    def arrays(self, flat: Array) -> tuple[list[Array], list[Array | None] | None]:
-        """`flat` back as the engine's weight matrices and bias vectors."""
+    def arrays(
+        self, flat: Array
+    ) -> tuple[list[Array], list[Array | None] | None, optimizers.State | None]:
+        """`flat` back as the engine's weight matrices, bias vectors and optimizer state."""
         weights, at = [], 0
         for rows, columns in self.shapes:
             weights.append(flat[at : at + rows * columns].reshape(rows, columns).copy())
             at += rows * columns
-        if self.spec.biases is None:
-            return weights, None
-        biases: list[Array | None] = []
-        for (rows, _), has in zip(self.shapes, self.biased):
-            biases.append(flat[at : at + rows].copy() if has else None)
-            at += rows if has else 0
-        return weights, biases
+        biases: list[Array | None] | None = None
+        if self.spec.biases is not None:
+            biases = []
+            for (rows, _), has in zip(self.shapes, self.biased):
+                biases.append(flat[at : at + rows].copy() if has else None)
+                at += rows if has else 0
+        if not self.states:
+            return weights, biases, self.spec.optimizer_state
+        values = []
+        for name in self.states:
+            values.append((name, flat[at : at + self.trained].copy()))
+            at += self.trained
+        return weights, biases, optimizers.State(int(flat[at]), tuple(values))
 
     def run(self, flat: list[float], orders: Sequence[Sequence[int]]) -> Chunk:
         """Run one epoch per order from the parameters `flat` (left as after the last)."""
@@ -110,9 +133,9 @@ class Runner:
         self.function(flat, self.inputs, self.targets, orders, outs, history)
         count, outputs = len(orders), self.t.shape[1]
         kept = np.frombuffer(history, dtype=np.float64).reshape(count, -1)
-        parameters = kept[:, : self.size]
+        parameters = kept[:, : self.width]
         if self.unrolled:  # each epoch's entry ends with its samples' (net, o) per output
-            recorded = kept[:, self.size :].reshape(-1, outputs, 2)
+            recorded = kept[:, self.width :].reshape(-1, outputs, 2)
             t = np.tile(self.t, (count, 1))
         else:
             recorded = np.frombuffer(outs, dtype=np.float64).reshape(-1, outputs, 2)
@@ -151,8 +174,8 @@ class Runner:
 
 def runner(spec: Spec) -> Runner | None:
     """A runner for this network's untraced epochs, or None where numpy runs them: a wide
-    network, dropout, an optimizer beyond plain SGD, or a formula without a scalar form."""
-    if spec.dropout is not None or not plain_sgd(spec):
+    network, dropout, weight decay, or a formula that does not give its engine's numbers."""
+    if spec.dropout is not None or spec.weight_decay or spec.optimizer.optimizer.decoupled:
         return None
     size = sum(w.size for w in spec.weights) + sum(
         b.size for b in spec.biases or () if b is not None
@@ -163,17 +186,11 @@ def runner(spec: Spec) -> Runner | None:
     if parts is None:
         return None
     namespace: dict[str, Any] = {"__builtins__": {}}
-    tree = _Builder(spec, parts, namespace).module()
+    tree = Builder(spec, parts, namespace).module()
     code = compile(tree, "<backtrace: the scalar engine>", "exec")
     body = next(c for c in code.co_consts if hasattr(c, "co_code"))
     function = _function(body, namespace)
     return Runner(spec, function)
-
-
-def unrolled(spec: Spec) -> bool:
-    """Are an epoch's samples written out one by one (a fixed order, and not too many)?"""
-    size = sum(w.size for w in spec.weights)
-    return not spec.shuffle and len(spec.samples) * size <= UNROLL
 
 
 def _function(code: Any, namespace: dict[str, Any]) -> Callable[..., None]:
@@ -186,14 +203,7 @@ def _function(code: Any, namespace: dict[str, Any]) -> Callable[..., None]:
 # ---------------------------------------------------------------- the formulas used
 
 
-@dataclass(frozen=True, slots=True)
-class _Formulas:
-    outputs: tuple[formula.Formula | None, ...]  # per non-input layer: o over "net", or None
-    slopes: tuple[formula.Formula, ...]  # per non-input layer: ∂o/∂net over "o" and "net"
-    delta: formula.Formula  # δ at an output over "o", "t" and "net" (its slope included)
-
-
-def _formulas(spec: Spec) -> _Formulas | None:
+def _formulas(spec: Spec) -> Formulas | None:
     """The structure each step is computed from, each checked against its engine's numbers."""
     slopes, outputs = [], []
     for activation in spec.functions:
@@ -212,7 +222,41 @@ def _formulas(spec: Spec) -> _Formulas | None:
     delta = _output_delta(loss, spec.functions[-1], slopes[-1], n)
     if delta is None or not _delta_agrees(loss, spec.functions[-1], delta, n):
         return None
-    return _Formulas(tuple(outputs), tuple(slopes), delta)
+    lines = () if plain_sgd(spec) else _optimizer_lines(spec.optimizer)
+    if lines is None:
+        return None
+    return Formulas(tuple(outputs), tuple(slopes), delta, lines)
+
+
+def _optimizer_lines(settings: optimizers.Settings) -> tuple[formula.Formula, ...] | None:
+    """The optimizer's lines as structure, each checked against its `compute` on one set of
+    values (hyperparameters, η, t = 3, w, g and every state)."""
+    optimizer = settings.optimizer
+    names: dict[str, float] = {**dict(settings.values), "eta": 0.3, "t": 3, "w": 0.37}
+    names |= {"g": -0.21} | {state: 0.05 + 0.01 * n for n, state in enumerate(optimizer.state)}
+    out = []
+    for line in optimizer.lines:
+        parsed = formula.parse(line.text)
+        if parsed is None:
+            return None
+        by_symbol = {_symbol(optimizer, settings, key): value for key, value in names.items()}
+        got = formula.evaluate(parsed, by_symbol)
+        names[line.name] = line.compute(names, lambda v: v)
+        if got is None or not _close([got], np.array([names[line.name]])):
+            return None
+        out.append(parsed)
+    return tuple(out)
+
+
+def _symbol(optimizer: optimizers.Optimizer, settings: optimizers.Settings, key: str) -> str:
+    """The slot a template writes for a value named `key`: β1 for beta1, m̂ for m_hat."""
+    for h in optimizer.hyperparameters:
+        if h.key == key:
+            return h.symbol
+    for line in optimizer.lines:
+        if line.name == key:
+            return line.symbol
+    return {"eta": "η"}.get(key, key)
 
 
 def _output_delta(
@@ -267,258 +311,3 @@ def _close(got: Sequence[float | None], want: Array) -> bool:
         g is not None and math.isclose(g, float(w), rel_tol=1e-13, abs_tol=1e-300)
         for g, w in zip(got, want)
     )
-
-
-# ---------------------------------------------------------------- the tree
-
-
-def _load(name: str) -> ast.expr:
-    return ast.Name(name, ast.Load())
-
-
-def _store(name: str) -> ast.expr:
-    return ast.Name(name, ast.Store())
-
-
-def _assign(target: str | list[str], value: ast.expr) -> ast.stmt:
-    if isinstance(target, list):
-        return ast.Assign([ast.Tuple([_store(t) for t in target], ast.Store())], value)
-    return ast.Assign([_store(target)], value)
-
-
-def _binary(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
-    return ast.BinOp(left, op, right)
-
-
-def _chain(terms: Sequence[ast.expr]) -> ast.expr:
-    """t0 + t1 + … added left to right, as numpy adds a short row."""
-    out = terms[0]
-    for term in terms[1:]:
-        out = _binary(out, ast.Add(), term)
-    return out
-
-
-def _call(function: str, *args: ast.expr) -> ast.expr:
-    return ast.Call(_load(function), list(args), [])
-
-
-_OPERATORS = {"add": ast.Add, "sub": ast.Sub, "mul": ast.Mult, "div": ast.Div}
-_COMPARE = {"positive": ast.Gt, "not_positive": ast.LtE}
-
-
-class _Builder:
-    """The syntax tree of `epochs(P, X, T, orders, outs, history)`: for each order, an epoch of
-    updates (online: one per sample; batch: one for them all), and the parameters after it
-    appended to `history`. Each sample's output nets and o are recorded for its loss: at the
-    end of the epoch's entry in `history` where the samples' order is fixed (their code is then
-    unrolled, the inputs written in), else appended to `outs` sample by sample."""
-
-    def __init__(self, spec: Spec, parts: _Formulas, namespace: dict[str, Any]) -> None:
-        self.spec, self.parts, self.namespace = spec, parts, namespace
-        self.depth = len(spec.weights)
-        self.units = spec.layers
-        self.eta = ast.Constant(float(spec.learning_rate))
-        self.unrolled = unrolled(spec)
-
-    # names: x_i the inputs, and per non-input layer k (1…): w, b, net, o, δ, accumulated Σ
-    def o(self, k: int, j: int) -> str:
-        return f"x{j}" if k == 0 else f"o{k}_{j}"
-
-    def biased(self, k: int) -> bool:
-        biases = self.spec.biases
-        return biases is not None and biases[k - 1] is not None
-
-    def parameters(self) -> list[str]:
-        names = [
-            f"w{k}_{j}_{i}"
-            for k in range(1, self.depth + 1)
-            for j in range(self.units[k])
-            for i in range(self.units[k - 1])
-        ]
-        names += [
-            f"b{k}_{j}"
-            for k in range(1, self.depth + 1)
-            if self.biased(k)
-            for j in range(self.units[k])
-        ]
-        return names
-
-    def function_name(self, function: Callable[..., float]) -> str:
-        """A function of the registry (σ, tanh, exp, …) in the namespace, by a name of ours."""
-        for key, value in self.namespace.items():
-            if value is function:
-                return key
-        name = f"f_{len(self.namespace)}"
-        self.namespace[name] = function
-        return name
-
-    def expression(self, f: formula.Formula, names: dict[str, str]) -> ast.expr:
-        if isinstance(f, formula.Ref):
-            return _load(names[f.name])
-        if isinstance(f, formula.Num):
-            return ast.Constant(f.value)
-        args = [self.expression(a, names) for a in f.args]
-        if f.op in _OPERATORS:
-            return _binary(args[0], _OPERATORS[f.op](), args[1])
-        if f.op == "neg":
-            return ast.UnaryOp(ast.USub(), args[0])
-        if f.op == "pow" and f.args[1] == formula.Num(2.0):  # x², as numpy squares: x·x
-            return _binary(args[0], ast.Mult(), self.expression(f.args[0], names))
-        if f.op in _COMPARE:
-            test = ast.Compare(args[0], [_COMPARE[f.op]()], [args[1]])
-            return ast.IfExp(test, ast.Constant(1.0), ast.Constant(0.0))
-        return _call(self.function_name(formula.operation(f.op)), *args)
-
-    def forward(self) -> list[ast.stmt]:
-        out: list[ast.stmt] = []
-        for k in range(1, self.depth + 1):
-            written = self.parts.outputs[k - 1]
-            function = self.spec.functions[k - 1].scalar
-            for j in range(self.units[k]):
-                terms = [
-                    _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), _load(self.o(k - 1, i)))
-                    for i in range(self.units[k - 1])
-                ]
-                if self.biased(k):
-                    terms.append(_load(f"b{k}_{j}"))
-                out.append(_assign(f"n{k}_{j}", _chain(terms)))
-                if written is not None:
-                    o = self.expression(written, {"net": f"n{k}_{j}"})
-                else:
-                    o = _call(self.function_name(function), _load(f"n{k}_{j}"))
-                out.append(_assign(f"o{k}_{j}", o))
-        return out
-
-    def recorded(self) -> list[ast.expr]:
-        """What a sample's loss is computed from: each output's net and o."""
-        last = self.depth
-        return [_load(f"{kind}{last}_{j}") for j in range(self.units[last]) for kind in ("n", "o")]
-
-    def backward(self) -> list[ast.stmt]:
-        """δ of every unit, top down, from the weights before the update."""
-        out: list[ast.stmt] = []
-        last = self.depth
-        for j in range(self.units[last]):
-            names = {"o": f"o{last}_{j}", "t": f"t{j}", "net": f"n{last}_{j}"}
-            out.append(_assign(f"d{last}_{j}", self.expression(self.parts.delta, names)))
-        for k in range(last - 1, 0, -1):
-            for i in range(self.units[k]):
-                back = _chain(
-                    [
-                        _binary(_load(f"d{k + 1}_{j}"), ast.Mult(), _load(f"w{k + 1}_{j}_{i}"))
-                        for j in range(self.units[k + 1])
-                    ]
-                )
-                names = {"o": f"o{k}_{i}", "net": f"n{k}_{i}"}
-                slope = self.expression(self.parts.slopes[k - 1], names)
-                out.append(_assign(f"d{k}_{i}", _binary(slope, ast.Mult(), back)))
-        return out
-
-    def products(self) -> list[tuple[str, ast.expr]]:
-        """Each trained parameter and its δ·o (δ for a bias) for one sample."""
-        out = []
-        for k in range(1, self.depth + 1):
-            for j in range(self.units[k]):
-                for i in range(self.units[k - 1]):
-                    product = _binary(_load(f"d{k}_{j}"), ast.Mult(), _load(self.o(k - 1, i)))
-                    out.append((f"w{k}_{j}_{i}", product))
-        if self.spec.train_biases:
-            for k in range(1, self.depth + 1):
-                if self.biased(k):
-                    out.extend((f"b{k}_{j}", _load(f"d{k}_{j}")) for j in range(self.units[k]))
-        return out
-
-    def sample(self, index: int | None) -> list[ast.stmt]:
-        """Sample `index`'s inputs and targets into locals: written in, or read from X and T
-        at `s` (index None)."""
-        inputs = [f"x{i}" for i in range(self.units[0])]
-        targets = [f"t{j}" for j in range(self.units[-1])]
-        if index is None:
-            return [
-                _assign(inputs, ast.Subscript(_load("X"), _load("s"), ast.Load())),
-                _assign(targets, ast.Subscript(_load("T"), _load("s"), ast.Load())),
-            ]
-        sample = self.spec.samples[index]
-        return [
-            _assign(inputs, ast.Tuple([ast.Constant(float(v)) for v in sample.inputs], ast.Load())),
-            _assign(
-                targets, ast.Tuple([ast.Constant(float(v)) for v in sample.targets], ast.Load())
-            ),
-        ]
-
-    def samples(self, body: Callable[[], list[ast.stmt]]) -> tuple[list[ast.stmt], list[ast.expr]]:
-        """`body` for every sample of the epoch: unrolled, each sample's recorded values kept
-        in locals of its own for the epoch's entry; or a loop that appends them to `outs`."""
-        if not self.unrolled:
-            loop = self.sample(None) + body()
-            loop.append(ast.Expr(_call("push", ast.Tuple(self.recorded(), ast.Load()))))
-            return [ast.For(_store("s"), _load("order"), loop, [])], []
-        out: list[ast.stmt] = []
-        kept: list[ast.expr] = []
-        for index in range(len(self.spec.samples)):
-            out += self.sample(index) + body()
-            for n, value in enumerate(self.recorded()):
-                out.append(_assign(f"r{index}_{n}", value))
-                kept.append(_load(f"r{index}_{n}"))
-        return out, kept
-
-    def epoch(self) -> tuple[list[ast.stmt], list[ast.expr]]:
-        """One epoch: online, w ← w + η·(δ·o) after each sample; batch, after them all from
-        Σ_s δ·o (divided by the count for a mean gradient)."""
-        products = self.products()
-        if self.spec.mode != "batch":
-
-            def update() -> list[ast.stmt]:
-                body = self.forward() + self.backward()
-                for name, product in products:
-                    step = _binary(self.eta, ast.Mult(), product)
-                    body.append(_assign(name, _binary(_load(name), ast.Add(), step)))
-                return body
-
-            return self.samples(update)
-
-        def accumulate() -> list[ast.stmt]:
-            body = self.forward() + self.backward()
-            for name, product in products:
-                body.append(_assign(f"a_{name}", _binary(_load(f"a_{name}"), ast.Add(), product)))
-            return body
-
-        out: list[ast.stmt] = [_assign(f"a_{name}", ast.Constant(0.0)) for name, _ in products]
-        statements, kept = self.samples(accumulate)
-        out += statements
-        mean = self.spec.batch_gradient == "mean"
-        if mean:
-            out.append(_assign("count", ast.Constant(len(self.spec.samples))))
-        for name, _ in products:
-            summed = _load(f"a_{name}")
-            if mean:
-                summed = _binary(summed, ast.Div(), _load("count"))
-            step = _binary(self.eta, ast.Mult(), summed)
-            out.append(_assign(name, _binary(_load(name), ast.Add(), step)))
-        return out, kept
-
-    def module(self) -> ast.Module:
-        names = self.parameters()
-        statements, kept = self.epoch()
-        state = ast.Tuple([_load(n) for n in names] + kept, ast.Load())
-        body: list[ast.stmt] = [
-            _assign(names, _load("P")),
-            _assign("push", ast.Attribute(_load("outs"), "extend", ast.Load())),
-            _assign("keep", ast.Attribute(_load("history"), "extend", ast.Load())),
-            ast.For(
-                _store("order"), _load("orders"), [*statements, ast.Expr(_call("keep", state))], []
-            ),
-            ast.Assign(
-                [ast.Subscript(_load("P"), ast.Slice(), ast.Store())],
-                ast.List([_load(n) for n in names], ast.Load()),
-            ),
-        ]
-        arguments = ast.arguments(
-            posonlyargs=[],
-            args=[ast.arg(a) for a in ("P", "X", "T", "orders", "outs", "history")],
-            kwonlyargs=[],
-            kw_defaults=[],
-            defaults=[],
-        )
-        function = ast.FunctionDef("epochs", arguments, body, [], None)
-        return ast.fix_missing_locations(ast.Module([function], []))

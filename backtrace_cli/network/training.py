@@ -178,7 +178,7 @@ def train(
                     for n in range(number, last + 1)
                 ]
                 try:
-                    chunk = runner.run(runner.flat(weights, biases), orders)
+                    chunk = runner.run(runner.flat(weights, biases, state), orders)
                 except (ArithmeticError, ValueError):  # a float overflowed: numpy from here
                     runner = None
                 else:
@@ -199,7 +199,7 @@ def train(
                         else:
                             after[number - 1 : end] = runner.losses_after(chunk.parameters[:quiet])
                         first = leading
-                        weights, biases = runner.arrays(chunk.parameters[quiet - 1])
+                        weights, biases, state = runner.arrays(chunk.parameters[quiet - 1])
                         ran = skip = end
                         outputs = None
                         if progress is not None:
