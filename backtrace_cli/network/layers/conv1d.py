@@ -80,6 +80,28 @@ def written(arguments: dict[str, Any]) -> str:
 FLIPPED = "the kernel flipped (true convolution instead of torch's cross-correlation)"
 
 
+def kernel(
+    weight: Array, names: Callable[[tuple[int, ...]], str], index: tuple[int, ...], flip: bool
+) -> tuple[str, float]:
+    """The weight at `index` ([c,i,k], or conv2d's [c,d,m,n]) as an operand; `flip`: the
+    kernel flipped on each of its axes in its place (w[c,i,K−1−k]), as a student who
+    convolves reads it."""
+    if flip:
+        index = mirrored(index, weight.shape)
+    return (names(index), weight[index])
+
+
+def mirrored(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A weight's index with the kernel flipped on each of its axes: [c,i,k] → [c,i,K−1−k]."""
+    return (*index[:2], *(size - 1 - at for at, size in zip(index[2:], shape[2:])))
+
+
+def flipped(weight: Array, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
+    """The slip of the kernel flipped, written as `pieces` (none for a kernel of one entry,
+    which flips to itself)."""
+    return ((FLIPPED, pieces),) if weight[0, 0].size > 1 else ()
+
+
 class Conv1d(NamedTuple):
     spec: LayerSpec
     weight: Array
@@ -100,20 +122,6 @@ class Conv1d(NamedTuple):
             u = t * int(stride) + k - int(padding)
             if 0 <= u < length:
                 yield k, u
-
-    def kernel(
-        self, w: Callable[[tuple[int, ...]], str], index: tuple[int, int, int], flip: bool
-    ) -> tuple[str, float]:
-        """The weight w[c,i,k] as an operand; `flip`: w[c,i,K−1−k] in its place, as a
-        student who convolves (flips the kernel) reads it."""
-        c, i, k = index
-        if flip:
-            k = self.weight.shape[2] - 1 - k
-        return (w((c, i, k)), self.weight[c, i, k])
-
-    def flipped(self, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
-        """The slip of the kernel flipped, written as `pieces` (none for a kernel of 1)."""
-        return ((FLIPPED, pieces),) if self.weight.shape[2] > 1 else ()
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
@@ -161,7 +169,7 @@ class Conv1d(NamedTuple):
             written = []
             for flip in (False, True):
                 pairs = [
-                    (layer.kernel(w, (c, i, k), flip), (xs((i, u)), x[i, u]))
+                    (kernel(layer.weight, w, (c, i, k), flip), (xs((i, u)), x[i, u]))
                     for i in range(len(x))
                     for k, u in layer.field(t, x.shape[1])
                 ]
@@ -170,7 +178,9 @@ class Conv1d(NamedTuple):
                     pieces += [" + ", (b((c,)), layer.bias[c])]
                 written.append(pieces)
             note = _field_note(layer, t, x.shape[1])
-            rows.append(row(ys((c, t)), written[0], y[c, t], note, slips=layer.flipped(written[1])))
+            rows.append(
+                row(ys((c, t)), written[0], y[c, t], note, slips=flipped(layer.weight, written[1]))
+            )
         s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
         position = "t" if s == 1 else f"{s}t"
         position += f" − {pad}" if pad else ""
@@ -209,7 +219,7 @@ class Conv1d(NamedTuple):
                 )
                 for own in (k, size - 1 - k)  # flipped: w[c,i,k] read as w[c,i,K−1−k] is
             ]
-            out.append(("weight", (c, i, k), written[0], layer.flipped(written[1])))
+            out.append(("weight", (c, i, k), written[0], flipped(layer.weight, written[1])))
         if layer.bias is not None:
             for c in range(d.shape[0]):
                 out.append(
@@ -234,14 +244,14 @@ class Conv1d(NamedTuple):
                     for i in range(len(x)):
                         for flip, into in ((False, reads), (True, flips)):
                             into[i, u].append(
-                                (layer.kernel(w, (c, i, k), flip), (ds((c, t)), d[c, t]))
+                                (kernel(layer.weight, w, (c, i, k), flip), (ds((c, t)), d[c, t]))
                             )
             rows = [
                 row(
                     below(index),
                     products(pairs),
                     sent[index],
-                    slips=layer.flipped(products(flips[index])),
+                    slips=flipped(layer.weight, products(flips[index])),
                 )
                 for index, pairs in reads.items()
             ]

@@ -6,17 +6,23 @@
 [kernel_h][kernel_w]; an input entry outside the image (the padding) is 0, so its terms are
 left out of the sums the trace writes. Backward: each weight's gradient is a sum over the
 output positions it was used at, and the δ of an input entry a sum over the outputs whose
-receptive field holds it."""
+receptive field holds it.
+
+Its named slip (`FLIPPED`, conv1d's): the kernel flipped on both axes, as a student who
+computes a true convolution reads w[c,d,K_h−1−m,K_w−1−n] for w[c,d,m,n] — in an output's sum,
+in the δ an input receives, and in a weight's gradient."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import product
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ...worked import Section
 from . import conv1d, grid
+from .conv1d import flipped, kernel, mirrored
 from .tensor import TORCH_NAMES, ModelView, products, row, summed
 
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
 ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
+FLIPPED = conv1d.FLIPPED  # a true 2-D convolution flips the kernel on both axes
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -139,15 +146,20 @@ class Conv2d(NamedTuple):
         rows = []
         for c, i, j in np.ndindex(*y.shape):
             field = list(layer.field(i, j, x.shape))
-            pairs = [
-                ((w((c, d, m, n)), layer.weight[c, d, m, n]), (xs((d, u, v)), x[d, u, v]))
-                for d in range(len(x))
-                for m, n, u, v in field
-            ]
-            pieces = products(pairs)
-            if layer.bias is not None:
-                pieces += [" + ", (b((c,)), layer.bias[c])]
-            rows.append(row(ys((c, i, j)), pieces, y[c, i, j], note=_field_note(layer, field)))
+            written = []
+            for flip in (False, True):  # as torch, and with the kernel flipped (the slip)
+                pairs = [
+                    (kernel(layer.weight, w, (c, d, m, n), flip), (xs((d, u, v)), x[d, u, v]))
+                    for d in range(len(x))
+                    for m, n, u, v in field
+                ]
+                pieces = products(pairs)
+                if layer.bias is not None:
+                    pieces += [" + ", (b((c,)), layer.bias[c])]
+                written.append(pieces)
+            note = _field_note(layer, field)
+            slips = flipped(layer.weight, written[1])
+            rows.append(row(ys((c, i, j)), written[0], y[c, i, j], note, slips=slips))
         s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
         at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
         rule = f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]" + (
@@ -164,9 +176,10 @@ class Conv2d(NamedTuple):
     )
 
     @staticmethod
-    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
         """Each parameter entry's −∂E/∂θ as its row writes it: w[c,d,m,n]: Σ δ[c,i,j]·x[d,u,v]
-        over the positions (i, j) it was used at; b[c]: Σ δ[c,i,j]."""
+        over the positions (i, j) it was used at; b[c]: Σ δ[c,i,j]; then the row's named
+        slips (the kernel flipped: the positions w[c,d,K_h−1−m,K_w−1−n] is used at)."""
         layer: Conv2d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         xs, ds = view.name(p - 1), view.delta(p)
@@ -179,9 +192,11 @@ class Conv2d(NamedTuple):
                     used[c, channel, m, n].append(
                         ((ds((c, i, j)), d[c, i, j]), (xs((channel, u, v)), x[channel, u, v]))
                     )
-        out: list[tuple[str, tuple[int, ...], list[Any]]] = [
-            ("weight", index, products(pairs)) for index, pairs in used.items()
-        ]
+        out: list[tuple[Any, ...]] = []
+        for index, pairs in used.items():
+            # flipped: w[c,d,m,n] read where w[c,d,K_h−1−m,K_w−1−n] is used
+            slips = flipped(layer.weight, products(used[mirrored(index, layer.weight.shape)]))
+            out.append(("weight", index, products(pairs), slips))
         if layer.bias is not None:
             for c in range(d.shape[0]):
                 terms = [(ds(index), d[index]) for index in np.ndindex(*d.shape) if index[0] == c]
@@ -197,15 +212,24 @@ class Conv2d(NamedTuple):
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
         w = view.parameter(p, "w")
-        reads: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
+        # each input entry's terms as torch reads the kernel, and flipped (the slip)
+        reads: dict[tuple[int, ...], tuple[list[Any], list[Any]]] = {
+            index: ([], []) for index in np.ndindex(*x.shape)
+        }
         for c, i, j in np.ndindex(*d.shape):
             for m, n, u, v in layer.field(i, j, x.shape):
-                for channel in range(len(x)):
-                    reads[channel, u, v].append(
-                        ((w((c, channel, m, n)), layer.weight[c, channel, m, n]),
-                         (ds((c, i, j)), d[c, i, j]))
-                    )  # fmt: skip
-        rows = [row(below(index), products(pairs), sent[index]) for index, pairs in reads.items()]
+                for channel, flip in product(range(len(x)), (False, True)):
+                    weight = kernel(layer.weight, w, (c, channel, m, n), flip)
+                    reads[channel, u, v][flip].append((weight, (ds((c, i, j)), d[c, i, j])))
+        rows = [
+            row(
+                below(index),
+                products(right),
+                sent[index],
+                slips=flipped(layer.weight, products(slip)),
+            )
+            for index, (right, slip) in reads.items()
+        ]
         rule = (
             "each input's δx[d,u,v] = Σ w[c,d,m,n]·δ[c,i,j] over every (c, i, j, m, n) whose "
             "receptive field reads x[d,u,v]"

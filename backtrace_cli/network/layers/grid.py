@@ -7,7 +7,8 @@ indexed as torch's, [c, i, j]: channel c, row i, column j."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import product
 from typing import Any
 
 PAIRS = ("kernel_size", "stride", "padding")  # what the config reader takes as n or [h, w]
@@ -107,6 +108,24 @@ def pool_window(layer_spec: Any, i: int, j: int) -> tuple[range, range]:
     """A pool's window (i, j): its rows and columns of the input."""
     k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
     return range(i * s[0], i * s[0] + k[0]), range(j * s[1], j * s[1] + k[1])
+
+
+def pool_holding(
+    layer_spec: Any, delta: Any, names: Callable[[tuple[int, ...]], str], shape_in: tuple[int, ...]
+) -> dict[tuple[int, ...], list[tuple[str, float]]]:
+    """Each input entry [c,u,v]'s windows, as the δ of each (name, value), `delta` the δ of
+    the pool's output: what its δ is shared from (average), or spread from by slip (max).
+    An entry no window reads (torch's floor leaves the last rows or columns out when the
+    windows do not tile the input) has none."""
+    holding: dict[tuple[int, ...], list[tuple[str, float]]] = {
+        index: [] for index in product(*map(range, shape_in))
+    }
+    for c, i, j in product(*map(range, delta.shape)):
+        rows, columns = pool_window(layer_spec, i, j)
+        for u in rows:
+            for v in columns:
+                holding[c, u, v].append((names((c, i, j)), float(delta[c, i, j])))
+    return holding
 
 
 def pool_slice(layer_spec: Any) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...draws import NEAR_ZERO
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, row, summed
+from .tensor import TORCH_NAMES, ModelView, row, shared, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -71,6 +71,16 @@ def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
     return None
 
 
+def spread(holding: list[Any], size: int) -> tuple[tuple[str, list[Any]], ...]:
+    """The δ of an input as a student who spreads each window's δ over its inputs writes it,
+    from `holding`, the δ of every window that holds it (as operands): their sum (`SPREAD`),
+    or each divided by the window's `size` entries (`AVERAGED`); none for an input no window
+    holds, or a window of one entry (the slip changes nothing). maxpool2d's as well."""
+    if not holding or size == 1:
+        return ()
+    return ((SPREAD, summed(holding)), (AVERAGED, shared(holding, size)))
+
+
 class MaxPool1d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool1d"
@@ -102,19 +112,11 @@ class MaxPool1d(NamedTuple):
             sent[c, kept[c, t]] += upstream[c, t]
         return (sent if below else None), {}
 
-    def spread(self, view: ModelView, p: int, c: int, u: int) -> tuple[tuple[str, list[Any]], ...]:
-        """The δ of input [c,u] as a student who spreads each window's δ over its inputs
-        writes it: the δ of every window holding u (`SPREAD`), or each divided by the
-        window's size (`AVERAGED`); none for an input no window holds."""
+    def slips(self, view: ModelView, p: int, c: int, u: int) -> tuple[tuple[str, list[Any]], ...]:
+        """The slips of the δ of input [c,u]: from the δ of every window holding u."""
         d, ds = view.deltas[p], view.delta(p)
         holding = [(ds((c, t)), d[c, t]) for t in range(d.shape[1]) if u in self.window(t)]
-        if not holding:
-            return ()
-        size = int(self.spec.argument("kernel_size"))
-        shared = (
-            [holding[0], f"/{size}"] if len(holding) == 1 else ["(", *summed(holding), f")/{size}"]
-        )
-        return ((SPREAD, summed(holding)), (AVERAGED, shared)) if size > 1 else ()
+        return spread(holding, int(self.spec.argument("kernel_size")))
 
     @staticmethod
     def kept(view: ModelView, p: int) -> Array:
@@ -169,7 +171,7 @@ class MaxPool1d(NamedTuple):
                     summed(terms),
                     sent[c, u],
                     note,
-                    slips=layer.spread(view, p, c, u),
+                    slips=layer.slips(view, p, c, u),
                 )
             )
         rule = "each input's δx[c,u] = δ[c,t] where window t kept it, 0 where none kept it"

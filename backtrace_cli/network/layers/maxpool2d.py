@@ -1,7 +1,11 @@
 """torch's `nn.MaxPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) keeps its largest input, y[c,i,j] = max over x[c, i·s_h
 + m, j·s_w + n]; on a tie the first, row by row, as torch. Backward: each window's δ goes to
-the input it kept, and nowhere else."""
+the input it kept, and nowhere else.
+
+Its named slips are maxpool1d's, over a 2-D window: the window's δ spread over every input of
+the window (`SPREAD`), or shared among them as average pooling's, δ/(k_h·k_w) each
+(`AVERAGED`)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import numpy as np
 
 from ...draws import NEAR_ZERO
 from ...worked import Section
-from . import grid
+from . import grid, maxpool1d
 from .tensor import TORCH_NAMES, ModelView, row, summed
 
 if TYPE_CHECKING:
@@ -28,6 +32,7 @@ PAIRS = grid.PAIRS
 ARGUMENTS = grid.POOL_ARGUMENTS
 shape = grid.pool_shape
 written = grid.pool_written
+SPREAD, AVERAGED = maxpool1d.SPREAD, maxpool1d.AVERAGED  # the same slips, over a 2-D window
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -117,7 +122,8 @@ class MaxPool2d(NamedTuple):
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
         kept = MaxPool2d.kept(view, p)
-        read = _read(layer, x.shape)
+        holding = grid.pool_holding(layer.spec, d, ds, x.shape)
+        size = int(np.prod(grid.pair(layer.spec.argument("kernel_size"))))
         rows = []
         for c, u, v in np.ndindex(*x.shape):
             windows = [
@@ -126,22 +132,13 @@ class MaxPool2d(NamedTuple):
             terms = [(ds((c, i, j)), d[c, i, j]) for i, j in windows]
             if windows:
                 note = "kept by window " + ", ".join(f"({i},{j})" for i, j in windows)
-            elif (u, v) in read:
+            elif holding[c, u, v]:
                 note = "not the maximum of any window: gets no gradient"
             else:
                 note = "in no window: gets no gradient"
-            rows.append(row(below((c, u, v)), summed(terms), sent[c, u, v], note=note))
+            slips = maxpool1d.spread(holding[c, u, v], size)
+            rows.append(row(below((c, u, v)), summed(terms), sent[c, u, v], note, slips=slips))
         rule = "each input's δx[c,u,v] = δ[c,i,j] where window (i,j) kept it, 0 where none kept it"
         return [
             Section("delta", f"δ · into layer {layer.spec.name} (maxpool2d)", rule, tuple(rows))
         ]
-
-
-def _read(layer: MaxPool2d, shape_in: tuple[int, ...]) -> set[tuple[int, int]]:
-    """The input entries some window reads (torch's floor leaves the last rows or columns out
-    when the windows do not tile the input)."""
-    out = set()
-    for i, j in np.ndindex(*layer.spec.shape_out[1:]):
-        rows, columns = grid.pool_window(layer.spec, i, j)
-        out |= {(u, v) for u in rows for v in columns}
-    return out

@@ -210,6 +210,14 @@ def summed(terms: Sequence[tuple[str, float]]) -> list[Any]:
     return pieces or ["0"]
 
 
+def shared(terms: Sequence[tuple[str, float]], count: int) -> list[Any]:
+    """(a + b + …)/count as row pieces: a/count for one term, the sum alone for a count of
+    1, "0" for none (an average pool's mean and δ, a max pool's δ averaged by slip)."""
+    if not terms or count == 1:
+        return summed(terms)
+    return [*summed(terms), f"/{count}"] if len(terms) == 1 else ["(", *summed(terms), f")/{count}"]
+
+
 def negated(pieces: list[Any]) -> list[Any]:
     """−(…) around pieces (−a for one operand)."""
     return ["−", *pieces] if len(pieces) == 1 else ["−(", *pieces, ")"]
