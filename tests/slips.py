@@ -1,21 +1,22 @@
 """What the tests of a `model:`'s named slips share (test_model_slips*.py): answers written as
-a student types them, marked by `check`, verdicts by the name (and sample) the answers gave,
-and the entries a slip clearly changes. The values themselves are each test's own, worked with
-numpy in the test, never read from the program's trace."""
+a student types them, marked by `check`, and the tests every slip gets on random models
+(`RandomModels`). The values themselves are each test file's own, worked there with numpy,
+never read from the program's trace."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
+
+import pytest
 
 from backtrace_cli import api
 
-Values = dict[str, float]
+Key = Any  # an answer's name, "y0[0,1]"; over a batch, (sample from 1, name)
 
 
-def written(values: Values) -> dict[str, str]:
+def written(values: dict[Key, float]) -> dict[Key, str]:
     """Each value as a student types it, to 6 significant figures."""
-    return {name: f"{value:.6g}" for name, value in values.items()}
+    return {key: f"{value:.6g}" for key, value in values.items()}
 
 
 def verdicts(answers: dict[str, str], config: dict) -> dict[str, Any]:
@@ -23,38 +24,103 @@ def verdicts(answers: dict[str, str], config: dict) -> dict[str, Any]:
     return {v.answer.name: v for v in api.check_report(answers, config).answered}
 
 
-def batch_verdicts(answers: dict[int, dict[str, str]], config: dict) -> dict[tuple[int, str], Any]:
-    """Each answer's verdict by (sample, name), the answers given by sample from 1."""
-    sheet: dict[str, Any] = {"answers": answers[1]}
-    sheet["samples"] = {n: given for n, given in answers.items() if n > 1}
-    return {(v.sample, v.answer.name): v for v in api.check_report(sheet, config).answered}
+def batch_verdicts(answers: dict[tuple[int, str], str], config: dict) -> dict[Key, Any]:
+    """Each answer's verdict by (sample, name): the answers of sample 1 under `answers`, of
+    the others under `samples`, as an answers file gives them."""
+    sheet: dict[str, Any] = {"answers": {}, "samples": {}}
+    for (sample, name), value in answers.items():
+        given = sheet["answers"] if sample == 1 else sheet["samples"].setdefault(sample, {})
+        given[name] = value
+    report = api.check_report(sheet, config)
+    return {(v.answer.sample, v.answer.name): v for v in report.answered}
 
 
-def clearly_changed(right: Values, slipped: Values, prefix: str) -> Iterable[str]:
-    """The entries named `prefix…` whose slipped value is clearly not the right one (by 5% of
-    1 + |right|, far beyond the 6 figures written)."""
-    for name, value in right.items():
-        if name.startswith(prefix) and abs(slipped[name] - value) > 0.05 * (1 + abs(value)):
-            yield name
+def _name(key: Key) -> str:
+    return key if isinstance(key, str) else key[1]
 
 
-def one_changed(right: Values, slipped: Values, prefix: str) -> str | None:
-    """The first entry named `prefix…` the slip clearly changes, or None."""
-    return next(iter(clearly_changed(right, slipped, prefix)), None)
+def one_changed(right: dict[Key, float], slipped: dict[Key, float], prefix: str) -> Key | None:
+    """The first entry named `prefix…` whose slipped value is clearly not its right one (by
+    5% of 1 + |right|, far beyond the 6 figures written), or None."""
+    for key, value in right.items():
+        if _name(key).startswith(prefix) and abs(slipped[key] - value) > 0.05 * (1 + abs(value)):
+            return key
+    return None
 
 
-def slip_named_there_alone(got: dict[Any, Any], at: Any, name: str) -> None:
-    """The slipped answer `at` is wrong and given the slip's name; no other answer is given any
-    named mistake."""
-    assert got[at].kind == "wrong", (at, got[at].kind)
-    assert name in got[at].mistakes, got[at].diagnosis
-    elsewhere = [(n, v.mistakes) for n, v in got.items() if n != at and v.mistakes]
-    assert not elsewhere
+class RandomModels:
+    """The tests each named slip gets on random models: every answer right is right and names
+    nothing; one entry slipped is named there and nowhere else; each slip changes an entry on
+    most seeds (so the skips hide nothing); a value wrong another way gets no slip's name.
 
+    A test class for a layer's slips gives `config(seed)`, a random model's config;
+    `worked(config, slip)`, every answer worked by hand, "" right, or with `slip` made at each
+    entry it changes (from the right values of the rest); `cases`, (slip, the prefix of the
+    entries it is made at, the name `check` gives it); `elsewhere`, groups of entries made
+    wrong by 0.37 together (no entry of a group read by another's row, so that none is
+    wrong by a slip made from another's wrong value); and `mark` where its answers are a
+    batch's."""
 
-def all_right_and_nothing_named(got: dict[Any, Any], count: int) -> None:
-    """Every one of `count` answers is marked right, and no mistake is named anywhere."""
-    assert len(got) == count  # every answer marked, under the name it was given
-    wrong = [(n, v.kind, v.diagnosis) for n, v in got.items() if v.kind != "right"]
-    assert not wrong
-    assert not any(v.mistakes for v in got.values())
+    seeds = range(8)
+    cases: tuple[tuple[str, str, str], ...] = ()
+    elsewhere: tuple[tuple[Key, ...], ...] = ()
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        cases = [pytest.param(case, id=f"{case[0]}-{case[1]}") for case in self.cases]
+        groups = [pytest.param(group, id=",".join(map(str, group))) for group in self.elsewhere]
+        given = {"seed": list(self.seeds), "case": cases, "group": groups}
+        for argument, values in given.items():
+            if argument in metafunc.fixturenames:
+                metafunc.parametrize(argument, values)
+
+    @staticmethod
+    def config(seed: int) -> dict:
+        raise NotImplementedError
+
+    @staticmethod
+    def worked(config: dict, slip: str = "") -> dict[Key, float]:
+        raise NotImplementedError
+
+    @staticmethod
+    def mark(answers: dict[Key, str], config: dict) -> dict[Key, Any]:
+        return verdicts(answers, config)
+
+    @property
+    def names(self) -> set[str]:
+        return {name for *_, name in self.cases}
+
+    def test_every_answer_right_is_right_and_names_nothing(self, seed: int) -> None:
+        config = self.config(seed)
+        answers = written(self.worked(config))
+        got = self.mark(answers, config)
+        assert len(got) == len(answers)  # every answer marked, under the name it was given
+        assert not [(key, v.kind, v.diagnosis) for key, v in got.items() if v.kind != "right"]
+        assert not any(v.mistakes for v in got.values())
+
+    def test_a_slip_at_one_entry_is_named_there_and_nowhere_else(self, seed: int, case) -> None:
+        slip, prefix, name = case
+        config = self.config(seed)
+        right, slipped = self.worked(config), self.worked(config, slip)
+        at = one_changed(right, slipped, prefix)
+        if at is None:  # this seed has no entry the slip changes: the next test counts them
+            pytest.skip("no entry whose slipped value differs")
+        got = self.mark(written(right) | {at: f"{slipped[at]:.6g}"}, config)
+        assert got[at].kind == "wrong", (at, got[at].kind)
+        assert name in got[at].mistakes, got[at].diagnosis
+        assert not [(key, v.mistakes) for key, v in got.items() if key != at and v.mistakes]
+
+    def test_most_seeds_have_an_entry_each_slip_changes(self) -> None:
+        # the skips above hide no failure: at least 6 of the 8 seeds are marked for each slip
+        configs = [self.config(seed) for seed in self.seeds]
+        for slip, prefix, _ in self.cases:
+            changed = [one_changed(self.worked(c), self.worked(c, slip), prefix) for c in configs]
+            assert sum(at is not None for at in changed) >= 6, (slip, prefix)
+
+    def test_values_wrong_in_another_way_are_given_no_slips_name(self, seed: int, group) -> None:
+        # each entry of the group off by 0.37 (no slip's value), in one answers file
+        config = self.config(seed)
+        right = self.worked(config)
+        answers = written(right) | {at: f"{right[at] + 0.37:.6g}" for at in group}
+        got = self.mark(answers, config)
+        for at in group:
+            assert got[at].kind == "wrong" and not self.names & set(got[at].mistakes), at
