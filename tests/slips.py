@@ -11,39 +11,35 @@ import pytest
 
 from backtrace_cli import api
 
-Key = Any  # an answer's name, "y0[0,1]"; over a batch, (sample from 1, name)
+
+def entries(arrays: dict[str, Any]) -> dict[str, float]:
+    """Each array's entries by the names an answers file gives them: {"y0": [[a, b]]} →
+    {"y0[0,0]": a, "y0[0,1]": b}."""
+    import numpy as np
+
+    out: dict[str, float] = {}
+    for name, array in arrays.items():
+        for index in np.ndindex(*np.shape(array)):
+            out[f"{name}[{','.join(map(str, index))}]"] = float(np.asarray(array)[index])
+    return out
 
 
-def written(values: dict[Key, float]) -> dict[Key, str]:
+def written(values: dict[str, float]) -> dict[str, str]:
     """Each value as a student types it, to 6 significant figures."""
     return {key: f"{value:.6g}" for key, value in values.items()}
 
 
 def verdicts(answers: dict[str, str], config: dict) -> dict[str, Any]:
-    """Each answer's verdict under the name the answers file gave it (one sample's step)."""
+    """Each answer's verdict under the name the answers file gave it. A model's answers file
+    answers sample 1's step, and the batch's rows wherever they are (its averaged gradients)."""
     return {v.answer.name: v for v in api.check_report(answers, config).answered}
 
 
-def batch_verdicts(answers: dict[tuple[int, str], str], config: dict) -> dict[Key, Any]:
-    """Each answer's verdict by (sample, name): the answers of sample 1 under `answers`, of
-    the others under `samples`, as an answers file gives them."""
-    sheet: dict[str, Any] = {"answers": {}, "samples": {}}
-    for (sample, name), value in answers.items():
-        given = sheet["answers"] if sample == 1 else sheet["samples"].setdefault(sample, {})
-        given[name] = value
-    report = api.check_report(sheet, config)
-    return {(v.answer.sample, v.answer.name): v for v in report.answered}
-
-
-def _name(key: Key) -> str:
-    return key if isinstance(key, str) else key[1]
-
-
-def one_changed(right: dict[Key, float], slipped: dict[Key, float], prefix: str) -> Key | None:
-    """The first entry named `prefix…` whose slipped value is clearly not its right one (by
-    5% of 1 + |right|, far beyond the 6 figures written), or None."""
+def one_changed(right: dict[str, float], slipped: dict[str, float], prefix: str) -> str | None:
+    """The first entry of `prefix`'s whose slipped value is clearly not its right one (by 5%
+    of 1 + |right|, far beyond the 6 figures written), or None."""
     for key, value in right.items():
-        if _name(key).startswith(prefix) and abs(slipped[key] - value) > 0.05 * (1 + abs(value)):
+        if key.startswith(prefix) and abs(slipped[key] - value) > 0.05 * (1 + abs(value)):
             return key
     return None
 
@@ -56,14 +52,14 @@ class RandomModels:
     A test class for a layer's slips gives `config(seed)`, a random model's config;
     `worked(config, slip)`, every answer worked by hand, "" right, or with `slip` made at each
     entry it changes (from the right values of the rest); `cases`, (slip, the prefix of the
-    entries it is made at, the name `check` gives it); `elsewhere`, groups of entries made
-    wrong by 0.37 together (no entry of a group read by another's row, so that none is
-    wrong by a slip made from another's wrong value); and `mark` where its answers are a
-    batch's."""
+    entries it is made at, the name `check` gives it); `elsewhere`, groups of entries (each
+    the first of its prefix: "delta0[" the first δ0, "y0[0,0]" that one) made wrong by 0.37
+    together (no entry of a group read by another's row, so that none is wrong by a slip
+    made from another's wrong value)."""
 
     seeds = range(8)
     cases: tuple[tuple[str, str, str], ...] = ()
-    elsewhere: tuple[tuple[Key, ...], ...] = ()
+    elsewhere: tuple[tuple[str, ...], ...] = ()
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         cases = [pytest.param(case, id=f"{case[0]}-{case[1]}") for case in self.cases]
@@ -78,12 +74,8 @@ class RandomModels:
         raise NotImplementedError
 
     @staticmethod
-    def worked(config: dict, slip: str = "") -> dict[Key, float]:
+    def worked(config: dict, slip: str = "") -> dict[str, float]:
         raise NotImplementedError
-
-    @staticmethod
-    def mark(answers: dict[Key, str], config: dict) -> dict[Key, Any]:
-        return verdicts(answers, config)
 
     @property
     def names(self) -> set[str]:
@@ -92,7 +84,7 @@ class RandomModels:
     def test_every_answer_right_is_right_and_names_nothing(self, seed: int) -> None:
         config = self.config(seed)
         answers = written(self.worked(config))
-        got = self.mark(answers, config)
+        got = verdicts(answers, config)
         assert len(got) == len(answers)  # every answer marked, under the name it was given
         assert not [(key, v.kind, v.diagnosis) for key, v in got.items() if v.kind != "right"]
         assert not any(v.mistakes for v in got.values())
@@ -104,7 +96,7 @@ class RandomModels:
         at = one_changed(right, slipped, prefix)
         if at is None:  # this seed has no entry the slip changes: the next test counts them
             pytest.skip("no entry whose slipped value differs")
-        got = self.mark(written(right) | {at: f"{slipped[at]:.6g}"}, config)
+        got = verdicts(written(right) | {at: f"{slipped[at]:.6g}"}, config)
         assert got[at].kind == "wrong", (at, got[at].kind)
         assert name in got[at].mistakes, got[at].diagnosis
         assert not [(key, v.mistakes) for key, v in got.items() if key != at and v.mistakes]
@@ -120,7 +112,8 @@ class RandomModels:
         # each entry of the group off by 0.37 (no slip's value), in one answers file
         config = self.config(seed)
         right = self.worked(config)
-        answers = written(right) | {at: f"{right[at] + 0.37:.6g}" for at in group}
-        got = self.mark(answers, config)
-        for at in group:
+        entries = [next(key for key in right if key.startswith(prefix)) for prefix in group]
+        answers = written(right) | {at: f"{right[at] + 0.37:.6g}" for at in entries}
+        got = verdicts(answers, config)
+        for at in entries:
             assert got[at].kind == "wrong" and not self.names & set(got[at].mistakes), at
