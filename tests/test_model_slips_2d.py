@@ -7,7 +7,7 @@ read from the program's trace."""
 from __future__ import annotations
 
 import numpy as np
-from slips import RandomModels
+from slips import RandomModels, entries
 
 from backtrace_cli.network.layers import avgpool2d, conv2d, maxpool2d
 
@@ -31,7 +31,7 @@ def _config(seed: int) -> dict:
     rng = np.random.default_rng(seed)
     while True:
         c_in, c0, c3 = (int(v) for v in rng.integers(1, 3, 3))
-        size = [int(v) for v in rng.integers(4, 7, 2)]
+        size = [int(v) for v in rng.integers(4, 6, 2)]
         k0, ka, k3, km = _pair(rng, 1, 3), *(_pair(rng, 1, 2) for _ in range(3))
         s0, sa, sm = ([int(v) for v in rng.integers(1, 3, 2)] for _ in range(3))
         p0, p3 = (int(v) for v in rng.integers(0, 2, 2))
@@ -167,21 +167,15 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     arrays |= {"delta4": d4, "delta3": d3, "delta2": d2, "delta1": d1, "delta0": d0}
     arrays |= {"dE/dw0": -g0, "dE/dw3": -g3}
     arrays |= {"dE/db0": -d0.sum(axis=(1, 2)), "dE/db3": -d3.sum(axis=(1, 2))}
-    out: dict[str, float] = {}
-    for name, array in arrays.items():
-        for index in np.ndindex(*array.shape):
-            out[f"{name}[{','.join(map(str, index))}]"] = float(array[index])
-    return out
+    return entries(arrays)
 
 
 class TestTheSlipsOf2dLayers(RandomModels):
     config = staticmethod(_config)
     worked = staticmethod(_worked)
     cases = (
-        ("flipped", "y0[", conv2d.FLIPPED),  # an output's sum of products
-        ("flipped", "y3[", conv2d.FLIPPED),
+        ("flipped", "y0[", conv2d.FLIPPED),  # an output's sum of products (strided, padded)
         ("flipped", "dE/dw0[", conv2d.FLIPPED),  # a weight's gradient
-        ("flipped", "dE/dw3[", conv2d.FLIPPED),
         ("flipped", "delta2[", conv2d.FLIPPED),  # the δ into the second conv
         ("undivided", "y2[", avgpool2d.UNDIVIDED),  # a window's mean
         ("undivided", "delta1[", avgpool2d.UNDIVIDED),  # the δ into the average pool
