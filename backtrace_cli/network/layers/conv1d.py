@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, products, row, summed
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -51,7 +51,8 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     k, s, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
     if shape_in[1] + 2 * p < k:
         return f"its kernel ({k}) is longer than the signal ({shape_in[1]} with padding {p})"
-    return (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
+    out = (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
+    return too_many(out[0] * out[1], channels * k) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:

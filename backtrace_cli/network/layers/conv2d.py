@@ -23,7 +23,7 @@ import numpy as np
 from ...worked import Section
 from . import conv1d, grid
 from .conv1d import flipped, kernel, mirrored
-from .tensor import TORCH_NAMES, ModelView, products, row, summed
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -58,7 +58,7 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
         grid.size(shape_in[1], k[0], s[0], p[0]),
         grid.size(shape_in[2], k[1], s[1], p[1]),
     )
-    return grid.too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
+    return too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:

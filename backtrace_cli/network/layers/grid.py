@@ -11,21 +11,12 @@ from collections.abc import Callable, Iterator
 from itertools import product
 from typing import Any
 
+from .tensor import too_many
+
 PAIRS = ("kernel_size", "stride", "padding")  # what the config reader takes as n or [h, w]
 TAKES = (3, "channels × height × width: one list of rows per channel, e.g. [[[1, 2], [3, 4]]]")
 
 Pair = tuple[int, int]
-MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
-
-
-def too_many(outputs: int, terms: int) -> str | None:
-    """What is wrong with `outputs` rows of `terms` terms each, or None."""
-    if outputs * terms <= MAX_TERMS:
-        return None
-    return (
-        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
-        "(a model to follow by hand)"
-    )
 
 
 def pair(value: Any) -> Pair:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...draws import NEAR_ZERO
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, row, shared, summed
+from .tensor import TORCH_NAMES, ModelView, row, shared, summed, too_many
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -37,7 +37,8 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     k = arguments["kernel_size"]
     if shape_in[1] < k:
         return f"its window ({k}) is longer than the signal ({shape_in[1]})"
-    return (shape_in[0], (shape_in[1] - k) // arguments["stride"] + 1)
+    out = (shape_in[0], (shape_in[1] - k) // arguments["stride"] + 1)
+    return too_many(out[0] * out[1], k) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:

@@ -25,6 +25,20 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 
+MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
+
+
+def too_many(outputs: int, terms: int) -> str | None:
+    """What is wrong with a layer writing `outputs` rows of `terms` terms each (a convolution's
+    or a pool's, from its shapes alone), or None."""
+    if outputs * terms <= MAX_TERMS:
+        return None
+    return (
+        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
+        "(a model to follow by hand)"
+    )
+
+
 # a model's layers name their tensors as torch does, in every book (no book renames them yet)
 TORCH_NAMES: Mapping[str, Any] = MappingProxyType({})
 
