@@ -30,10 +30,7 @@ PAIRS = grid.PAIRS
 ARGUMENTS = grid.POOL_ARGUMENTS
 shape = grid.pool_shape
 written = grid.pool_written
-
-
-def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {}
+parameter_shapes = grid.pool_parameter_shapes
 
 
 def _bracket(totals: Array, carry: Carry) -> Array:
@@ -98,13 +95,7 @@ class AvgPool2d(NamedTuple):
             pieces = shared(terms, layer.count)
             rows.append(row(ys((c, i, j)), pieces, y[c, i, j], slips=layer.undivided(terms)))
         rule = f"each window's mean, y[c,i,j] = (Σ {grid.pool_slice(layer.spec)})/{layer.count}"
-        k = grid.pair(layer.spec.argument("kernel_size"))
-        s = grid.pair(layer.spec.argument("stride"))
-        title = (
-            f"Forward · layer {layer.spec.name} (avgpool2d, windows of {grid.written(k)}, "
-            f"stride {grid.written(s)})"
-        )
-        return [Section("forward", title, rule, tuple(rows))]
+        return [Section("forward", grid.pool_title(layer.spec), rule, tuple(rows))]
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:

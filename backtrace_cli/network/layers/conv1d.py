@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many
+from . import grid
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -56,26 +57,12 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    out = {
-        "weight": (
-            arguments["out_channels"],
-            arguments["in_channels"],
-            arguments["kernel_size"],
-        )
-    }
-    if arguments["bias"]:
-        out["bias"] = (arguments["out_channels"],)
-    return out
+    return grid.conv_parameter_shapes(arguments, (arguments["kernel_size"],))
 
 
 def written(arguments: dict[str, Any]) -> str:
     """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
-    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
-    text = f"{channels}, k={arguments['kernel_size']}"
-    for key, default in (("stride", 1), ("padding", 0)):
-        if arguments[key] != default:
-            text += f", {key} {arguments[key]}"
-    return text + ("" if arguments["bias"] else ", no bias")
+    return grid.conv_written(arguments, str)
 
 
 FLIPPED = "the kernel flipped (true convolution instead of torch's cross-correlation)"
@@ -110,11 +97,7 @@ class Conv1d(NamedTuple):
     kind = "conv1d"
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
-    @property
-    def parameters(self) -> dict[str, Array]:
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
+    parameters = property(weight_and_bias)
 
     def field(self, t: int, length: int) -> Iterator[tuple[int, int]]:
         """Output position t's receptive field: (k, input position) inside the signal."""
@@ -185,13 +168,9 @@ class Conv1d(NamedTuple):
         s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
         position = "t" if s == 1 else f"{s}t"
         position += f" − {pad}" if pad else ""
-        rule = f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]" + (
-            " + b[c]" if layer.bias is not None else ""
+        return grid.conv_forward(
+            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]", rows
         )
-        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
-        return [
-            Section("forward", f"Forward · layer {layer.spec.name} (conv1d)", rule, tuple(rows))
-        ]
 
     GRADIENT_RULE = (
         "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "

@@ -23,7 +23,7 @@ import numpy as np
 from ...worked import Section
 from . import conv1d, grid
 from .conv1d import flipped, kernel, mirrored
-from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -62,26 +62,12 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    out = {
-        "weight": (
-            arguments["out_channels"],
-            arguments["in_channels"],
-            *grid.pair(arguments["kernel_size"]),
-        )
-    }
-    if arguments["bias"]:
-        out["bias"] = (arguments["out_channels"],)
-    return out
+    return grid.conv_parameter_shapes(arguments, grid.pair(arguments["kernel_size"]))
 
 
 def written(arguments: dict[str, Any]) -> str:
     """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
-    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
-    text = f"{channels}, k={grid.written(arguments['kernel_size'])}"
-    for key, default in (("stride", 1), ("padding", 0)):
-        if grid.pair(arguments[key]) != (default, default):
-            text += f", {key} {grid.written(arguments[key])}"
-    return text + ("" if arguments["bias"] else ", no bias")
+    return grid.conv_written(arguments, grid.written)
 
 
 class Conv2d(NamedTuple):
@@ -91,11 +77,7 @@ class Conv2d(NamedTuple):
     kind = "conv2d"
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
-    @property
-    def parameters(self) -> dict[str, Array]:
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
+    parameters = property(weight_and_bias)
 
     def field(self, i: int, j: int, shape_in: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
         """Output entry (i, j)'s receptive field: (m, n, u, v), kernel offset and input entry,
@@ -162,13 +144,9 @@ class Conv2d(NamedTuple):
             rows.append(row(ys((c, i, j)), written[0], y[c, i, j], note, slips=slips))
         s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
         at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
-        rule = f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]" + (
-            " + b[c]" if layer.bias is not None else ""
+        return grid.conv_forward(
+            layer, f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]", rows
         )
-        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
-        return [
-            Section("forward", f"Forward · layer {layer.spec.name} (conv2d)", rule, tuple(rows))
-        ]
 
     GRADIENT_RULE = (
         "each weight w[c,d,m,n]'s gradient −Σ_i Σ_j δ[c,i,j]·x[d, i·s + m − p, j·s + n − p], a "

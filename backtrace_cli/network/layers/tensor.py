@@ -101,6 +101,14 @@ class ModelView:
         return lambda index: entry(own, index)
 
 
+def weight_and_bias(layer: Any) -> dict[str, Array]:
+    """A layer's parameters by key: its weight, and its bias where it has one (linear's,
+    a convolution's)."""
+    if layer.bias is None:
+        return {"weight": layer.weight}
+    return {"weight": layer.weight, "bias": layer.bias}
+
+
 def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     """Flatten's: output entry (n,) is the input's n-th entry, read row by row."""
     return _unravel(index[0], shape)
