@@ -226,6 +226,17 @@ def test_the_trace_names_the_receptive_field_the_kept_input_and_where_the_gradie
     assert rows["∂E/∂w0[0,0,1]"].formula == expected
 
 
+def test_a_position_no_pool_window_reads_is_noted_as_in_no_window():
+    # HAND's pool at stride 2: windows y0[0,0…1] and y0[0,2…3]; y0 has 3 positions (4 − 2 +
+    # 1), so torch's floor leaves y0[0,2] out of every window
+    data = dict(HAND, model=[HAND["model"][0], {"maxpool1d": {"kernel_size": 2}}, "flatten"])
+    rows = {
+        r.symbol: r for _, r in api.trace(dict(data, targets=[2.0])).records.steps[0].equations()
+    }
+    assert rows["δ0[0,2]"].note == "in no window: gets no gradient"
+    assert rows["δ0[0,2]"].value == 0.0
+
+
 def test_padding_and_stride_leave_out_what_lies_outside_the_signal():
     """padding 1, stride 2 on x = [1, 2, −1]: positions t·2 + k − 1 for k = 0, 1, 2 —
     y[0] reads x[0], x[1] (x[−1] is padding), y[1] reads x[1], x[2] (x[3] is padding)."""
