@@ -68,15 +68,12 @@ def written(arguments: dict[str, Any]) -> str:
 FLIPPED = "the kernel flipped (true convolution instead of torch's cross-correlation)"
 
 
-def kernel(
-    weight: Array, names: Callable[[tuple[int, ...]], str], index: tuple[int, ...], flip: bool
-) -> tuple[str, float]:
-    """The weight at `index` ([c,i,k], or conv2d's [c,d,m,n]) as an operand; `flip`: the
-    kernel flipped on each of its axes in its place (w[c,i,K−1−k]), as a student who
-    convolves reads it."""
-    if flip:
-        index = mirrored(index, weight.shape)
-    return (names(index), weight[index])
+def kernels(weight: Array, names: Callable[[tuple[int, ...]], str]) -> tuple[dict, dict]:
+    """Each weight's operand by its index ([c,i,k], or conv2d's [c,d,m,n]), named once (a
+    layer's rows read each many times): as torch reads it, and with the kernel flipped on each
+    of its axes, w[c,i,K−1−k] in w[c,i,k]'s place, as a student who convolves reads it."""
+    read = {index: (names(index), weight[index]) for index in np.ndindex(*weight.shape)}
+    return read, {index: read[mirrored(index, weight.shape)] for index in read}
 
 
 def mirrored(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -148,23 +145,22 @@ class Conv1d(NamedTuple):
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        own, mirror = kernels(layer.weight, w)
+        bias = []
         rows = []
         for c, t in np.ndindex(*y.shape):
-            written = []
-            for flip in (False, True):
-                pairs = [
-                    (kernel(layer.weight, w, (c, i, k), flip), (xs((i, u)), x[i, u]))
-                    for i in range(len(x))
-                    for k, u in layer.field(t, x.shape[1])
-                ]
-                pieces = products(pairs)
-                if layer.bias is not None:
-                    pieces += [" + ", (b((c,)), layer.bias[c])]
-                written.append(pieces)
-            note = _field_note(layer, t, x.shape[1])
-            rows.append(
-                row(ys((c, t)), written[0], y[c, t], note, slips=flipped(layer.weight, written[1]))
+            reads = [
+                ((c, i, k), (xs((i, u)), x[i, u]))
+                for i in range(len(x))
+                for k, u in layer.field(t, x.shape[1])
+            ]
+            if layer.bias is not None:
+                bias = [" + ", (b((c,)), layer.bias[c])]
+            right, slip = (
+                [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
             )
+            note = _field_note(layer, t, x.shape[1])
+            rows.append(row(ys((c, t)), right, y[c, t], note, slips=flipped(layer.weight, slip)))
         s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
         position = "t" if s == 1 else f"{s}t"
         position += f" − {pad}" if pad else ""
@@ -217,23 +213,20 @@ class Conv1d(NamedTuple):
         sections = []
         sent = view.sent[p]
         if sent is not None:
+            own, mirror = kernels(layer.weight, w)
             reads: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
-            flips: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
             for c, t in np.ndindex(*d.shape):
                 for k, u in layer.field(t, x.shape[1]):
                     for i in range(len(x)):
-                        for flip, into in ((False, reads), (True, flips)):
-                            into[i, u].append(
-                                (kernel(layer.weight, w, (c, i, k), flip), (ds((c, t)), d[c, t]))
-                            )
+                        reads[i, u].append(((c, i, k), (ds((c, t)), d[c, t])))
             rows = [
                 row(
                     below(index),
-                    products(pairs),
+                    products([(own[k], v) for k, v in terms]),
                     sent[index],
-                    slips=flipped(layer.weight, products(flips[index])),
+                    slips=flipped(layer.weight, products([(mirror[k], v) for k, v in terms])),
                 )
-                for index, pairs in reads.items()
+                for index, terms in reads.items()
             ]
             sections.append(
                 Section(

@@ -15,14 +15,13 @@ in the δ an input receives, and in a weight's gradient."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import product
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from ...worked import Section
 from . import conv1d, grid
-from .conv1d import flipped, kernel, mirrored
+from .conv1d import flipped, kernels, mirrored
 from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
@@ -125,23 +124,26 @@ class Conv2d(NamedTuple):
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        own, mirror = kernels(layer.weight, w)
+        bias = []
         rows = []
         for c, i, j in np.ndindex(*y.shape):
             field = list(layer.field(i, j, x.shape))
-            written = []
-            for flip in (False, True):  # as torch, and with the kernel flipped (the slip)
-                pairs = [
-                    (kernel(layer.weight, w, (c, d, m, n), flip), (xs((d, u, v)), x[d, u, v]))
-                    for d in range(len(x))
-                    for m, n, u, v in field
-                ]
-                pieces = products(pairs)
-                if layer.bias is not None:
-                    pieces += [" + ", (b((c,)), layer.bias[c])]
-                written.append(pieces)
+            reads = [
+                ((c, d, m, n), (xs((d, u, v)), x[d, u, v]))
+                for d in range(len(x))
+                for m, n, u, v in field
+            ]
+            if layer.bias is not None:
+                bias = [" + ", (b((c,)), layer.bias[c])]
+            # as torch reads the kernel, and flipped (the slip)
+            right, slip = (
+                [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
+            )
             note = _field_note(layer, field)
-            slips = flipped(layer.weight, written[1])
-            rows.append(row(ys((c, i, j)), written[0], y[c, i, j], note, slips=slips))
+            rows.append(
+                row(ys((c, i, j)), right, y[c, i, j], note, slips=flipped(layer.weight, slip))
+            )
         s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
         at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
         return grid.conv_forward(
@@ -190,23 +192,21 @@ class Conv2d(NamedTuple):
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
         w = view.parameter(p, "w")
-        # each input entry's terms as torch reads the kernel, and flipped (the slip)
-        reads: dict[tuple[int, ...], tuple[list[Any], list[Any]]] = {
-            index: ([], []) for index in np.ndindex(*x.shape)
-        }
+        own, mirror = kernels(layer.weight, w)
+        reads: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
         for c, i, j in np.ndindex(*d.shape):
             for m, n, u, v in layer.field(i, j, x.shape):
-                for channel, flip in product(range(len(x)), (False, True)):
-                    weight = kernel(layer.weight, w, (c, channel, m, n), flip)
-                    reads[channel, u, v][flip].append((weight, (ds((c, i, j)), d[c, i, j])))
+                for channel in range(len(x)):
+                    reads[channel, u, v].append(((c, channel, m, n), (ds((c, i, j)), d[c, i, j])))
         rows = [
             row(
                 below(index),
-                products(right),
+                products([(own[k], v) for k, v in terms]),
                 sent[index],
-                slips=flipped(layer.weight, products(slip)),
+                # as a student who flips the kernel reads it (the slip)
+                slips=flipped(layer.weight, products([(mirror[k], v) for k, v in terms])),
             )
-            for index, (right, slip) in reads.items()
+            for index, terms in reads.items()
         ]
         rule = (
             "each input's δx[d,u,v] = Σ w[c,d,m,n]·δ[c,i,j] over every (c, i, j, m, n) whose "
