@@ -226,6 +226,17 @@ def test_the_trace_names_the_receptive_field_the_kept_input_and_where_the_gradie
     assert rows["∂E/∂w0[0,0,1]"].formula == expected
 
 
+def test_a_position_no_pool_window_reads_is_noted_as_in_no_window():
+    # HAND's pool at stride 2: windows y0[0,0…1] and y0[0,2…3]; y0 has 3 positions (4 − 2 +
+    # 1), so torch's floor leaves y0[0,2] out of every window
+    data = dict(HAND, model=[HAND["model"][0], {"maxpool1d": {"kernel_size": 2}}, "flatten"])
+    rows = {
+        r.symbol: r for _, r in api.trace(dict(data, targets=[2.0])).records.steps[0].equations()
+    }
+    assert rows["δ0[0,2]"].note == "in no window: gets no gradient"
+    assert rows["δ0[0,2]"].value == 0.0
+
+
 def test_padding_and_stride_leave_out_what_lies_outside_the_signal():
     """padding 1, stride 2 on x = [1, 2, −1]: positions t·2 + k − 1 for k = 0, 1, 2 —
     y[0] reads x[0], x[1] (x[−1] is padding), y[1] reads x[1], x[2] (x[3] is padding)."""
@@ -441,6 +452,41 @@ def test_shapes_that_do_not_chain_name_both_layers():
         "<dict>, model[3]: layer 3 (linear) takes 3 features (in_features), and gets 2; "
         "layer 2 (flatten) gives 2 features"
     )
+
+
+def _long_signal(layer: dict, parameters: dict) -> dict:
+    """One channel of 1,000 positions through `layer`, flattened."""
+    return {
+        "model": [layer, "flatten"],
+        "parameters": parameters,
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": [[0.5] * 1000],
+        "targets": [0.0],
+    }
+
+
+def test_a_1d_convolution_or_pool_too_large_to_follow_by_hand_is_refused_before_any_work(
+    runner, tmp_path
+):
+    # conv1d, a kernel of 500 over 1,000 positions: 1000 − 500 + 1 = 501 outputs of 500
+    # products each, 250,500 terms (the limit is 100,000, as conv2d's; traced, 350 over 700
+    # took 30 s); maxpool1d, windows of 300 a position apart: 701 rows of 300 terms
+    conv = {"conv1d": {"in_channels": 1, "out_channels": 1, "kernel_size": 500}}
+    data = _long_signal(conv, {"0.weight": [[[0.0] * 500]], "0.bias": [0.0]})
+    assert _error(data) == (
+        "<dict>, model[0]: layer 0 (conv1d) would write 501 rows of 500 terms; at most 100,000 "
+        "terms in all (a model to follow by hand); the inputs are 1×1000"
+    )
+    pool = _long_signal({"maxpool1d": {"kernel_size": 300, "stride": 1}}, {})
+    assert "layer 0 (maxpool1d) would write 701 rows of 300 terms" in _error(pool)
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = runner.invoke(cli, ["run", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {path}, ")
+    assert "(conv1d) would write 501 rows of 500 terms; at most 100,000" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_an_unknown_layer_a_parameter_misnamed_or_misshaped_say_what_is_valid():

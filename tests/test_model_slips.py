@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from slips import RandomModels, verdicts
 
-from backtrace_cli import api
 from backtrace_cli.network.layers import conv1d, maxpool1d
 
 FLIPPED = conv1d.FLIPPED
@@ -111,84 +111,16 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     return out
 
 
-def _written(values: dict[str, float]) -> dict[str, str]:
-    return {name: f"{value:.6g}" for name, value in values.items()}
-
-
-def _verdicts(answers: dict[str, str], config: dict) -> dict:
-    """Each answer's verdict under the name the answers file gave it."""
-    report = api.check_report(answers, config).answered
-    return {_typed(v.symbol): v for v in report}
-
-
-def _typed(symbol: str) -> str:
-    """The trace's δ0[0,1] and ∂E/∂w0[0,0,1] as an answers file types them."""
-    return symbol.replace("∂", "d").replace("δ", "delta")
-
-
-SEEDS = range(8)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_answer_right_names_no_slip_and_is_right(seed):
-    config = _config(seed)
-    verdicts = _verdicts(_written(_worked(config)), config)
-    assert len(verdicts) == len(_worked(config))
-    assert all(v.kind == "right" for v in verdicts.values()), [
-        (n, v.diagnosis) for n, v in verdicts.items() if v.kind != "right"
-    ]
-    assert not any(v.mistakes for v in verdicts.values())
-
-
-def _one_slipped(config: dict, slip: str, prefix: str) -> str | None:
-    """The first entry named `prefix…` whose slipped value is clearly not its right one."""
-    right, slipped = _worked(config), _worked(config, slip)
-    for name, value in right.items():
-        if name.startswith(prefix) and abs(slipped[name] - value) > 0.05 * (1 + abs(value)):
-            return name
-    return None
-
-
-CASES = [
-    ("flipped", "y0[", FLIPPED),  # an output's sum of products
-    ("flipped", "dE/dw0[", FLIPPED),  # a weight's gradient
-    ("spread", "delta1[", maxpool1d.SPREAD),  # the δ into the pool
-    ("averaged", "delta1[", maxpool1d.AVERAGED),
-]
-NAMES = (FLIPPED, maxpool1d.SPREAD, maxpool1d.AVERAGED)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize(("slip", "prefix", "name"), CASES)
-def test_a_slip_at_one_entry_is_named_there_and_no_slip_elsewhere(seed, slip, prefix, name):
-    config = _config(seed)
-    at = _one_slipped(config, slip, prefix)
-    if at is None:  # this seed has no entry the slip changes: the next test counts them
-        pytest.skip("no entry whose slipped value differs")
-    answers = _written(_worked(config))
-    answers[at] = f"{_worked(config, slip)[at]:.6g}"
-    verdicts = _verdicts(answers, config)
-    assert verdicts[at].kind == "wrong"
-    assert name in verdicts[at].mistakes, verdicts[at].diagnosis
-    elsewhere = [(n, v.mistakes) for n, v in verdicts.items() if n != at and v.mistakes]
-    assert not elsewhere
-
-
-def test_most_seeds_have_an_entry_each_slip_changes():
-    # the skips above hide no failure: at least 6 of the 8 seeds are marked for each slip
-    for slip, prefix, _ in CASES:
-        assert sum(_one_slipped(_config(seed), slip, prefix) is not None for seed in SEEDS) >= 6
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("at", ["y0[0,0]", "delta1[0,0]", "dE/dw0[0,0,0]"])
-def test_a_value_wrong_in_another_way_is_given_no_slips_name(seed, at):
-    config = _config(seed)
-    right = _worked(config)
-    answers = _written(right)
-    answers[at] = f"{right[at] + 0.37:.6g}"  # off by 0.37: no slip's value
-    verdict = _verdicts(answers, config)[at]
-    assert verdict.kind == "wrong" and not set(NAMES) & set(verdict.mistakes)
+class TestTheSlipsOf1dLayers(RandomModels):
+    config = staticmethod(_config)
+    worked = staticmethod(_worked)
+    cases = (
+        ("flipped", "y0[", FLIPPED),  # an output's sum of products
+        ("flipped", "dE/dw0[", FLIPPED),  # a weight's gradient
+        ("spread", "delta1[", maxpool1d.SPREAD),  # the δ into the pool
+        ("averaged", "delta1[", maxpool1d.AVERAGED),
+    )
+    elsewhere = (("y0[0,0]", "delta1[0,0]", "dE/dw0[0,0,0]"),)
 
 
 def test_the_kernel_flipped_in_the_delta_an_input_receives_worked_by_hand():
@@ -211,10 +143,10 @@ def test_the_kernel_flipped_in_the_delta_an_input_receives_worked_by_hand():
     }
     right = {"y1[0,0]": "0", "y1[0,1]": "1.25", "delta1[0,0]": "0.3", "delta1[0,1]": "-1.45"}
     right |= {"delta0[0,0]": "0.15", "delta0[0,2]": "0.3625"}
-    verdicts = _verdicts(right | {"delta0[0,1]": "0.5125"}, config)
-    assert all(verdicts[n].kind == "right" for n in right)
-    assert verdicts["delta0[0,1]"].mistakes == (FLIPPED,), verdicts["delta0[0,1]"].diagnosis
-    assert _verdicts(right | {"delta0[0,1]": "-0.8"}, config)["delta0[0,1]"].kind == "right"
+    got = verdicts(right | {"delta0[0,1]": "0.5125"}, config)
+    assert all(got[n].kind == "right" for n in right)
+    assert got["delta0[0,1]"].mistakes == (FLIPPED,), got["delta0[0,1]"].diagnosis
+    assert verdicts(right | {"delta0[0,1]": "-0.8"}, config)["delta0[0,1]"].kind == "right"
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -235,6 +167,6 @@ def test_the_kernel_flipped_in_a_batchs_gradient_is_named(seed):
     slipped = {n: (flipped[0][n] + flipped[1][n]) / 2 for n in names}
     at = next(n for n in names if abs(slipped[n] - mean[n]) > 0.05 * (1 + abs(mean[n])))
     answers = {n: f"{v:.6g}" for n, v in mean.items()} | {at: f"{slipped[at]:.6g}"}
-    verdicts = {_typed(v.symbol): v for v in api.check_report(answers, batch).answered}
-    assert FLIPPED in verdicts[at].mistakes, verdicts[at].diagnosis
-    assert all(v.kind == "right" and not v.mistakes for n, v in verdicts.items() if n != at)
+    got = verdicts(answers, batch)
+    assert FLIPPED in got[at].mistakes, got[at].diagnosis
+    assert all(v.kind == "right" and not v.mistakes for n, v in got.items() if n != at)

@@ -1,7 +1,10 @@
 """torch's `nn.AvgPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) gives the mean of its inputs, y[c,i,j] = (Σ x[c, i·s_h
 + m, j·s_w + n])/(k_h·k_w). Backward: each window's δ is shared equally among its inputs,
-δ[c,i,j]/(k_h·k_w) each, an input in several windows summing their shares."""
+δ[c,i,j]/(k_h·k_w) each, an input in several windows summing their shares.
+
+Its named slip (`UNDIVIDED`): the division by the window's size k_h·k_w left out, in a
+window's mean (its sum) and in the δ each input receives (the windows' whole δ)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 
 from ...worked import Section
 from . import grid
-from .tensor import TORCH_NAMES, ModelView, row, summed
+from .tensor import TORCH_NAMES, ModelView, row, shared, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -27,25 +30,19 @@ PAIRS = grid.PAIRS
 ARGUMENTS = grid.POOL_ARGUMENTS
 shape = grid.pool_shape
 written = grid.pool_written
-
-
-def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {}
-
-
-def _shared(terms: list[Any], count: int) -> list[Any]:
-    """(a + b + …)/count as row pieces; a/count for one term, 0 for none."""
-    if not terms:
-        return ["0"]
-    if count == 1:
-        return summed(terms)
-    return [*summed(terms), f"/{count}"] if len(terms) == 1 else ["(", *summed(terms), f")/{count}"]
+parameter_shapes = grid.pool_parameter_shapes
 
 
 def _bracket(totals: Array, carry: Carry) -> Array:
     """Each window's sum as its row writes it, (a + b + …)/n: under `--round`, the bracket
     written down rounded before the division (`rounding.Carrier.written`)."""
     return carry.written(totals) if getattr(carry, "hand", False) else totals  # type: ignore[attr-defined]
+
+
+UNDIVIDED = (
+    "average pooling without the division by the window's size (a window's sum for its mean, "
+    "each input given the window's whole δ for δ/k)"
+)
 
 
 class AvgPool2d(NamedTuple):
@@ -62,6 +59,11 @@ class AvgPool2d(NamedTuple):
         """The entries of a window: each one's share of its mean and of its δ."""
         k = grid.pair(self.spec.argument("kernel_size"))
         return k[0] * k[1]
+
+    def undivided(self, terms: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
+        """The slip of the division by the window's size left out: the terms' sum alone
+        (none for a window of one entry, or an input no window holds)."""
+        return ((UNDIVIDED, summed(terms)),) if terms and self.count > 1 else ()
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, tuple[int, ...]]:
         y = np.zeros(self.spec.shape_out)
@@ -90,15 +92,10 @@ class AvgPool2d(NamedTuple):
         for c, i, j in np.ndindex(*y.shape):
             window = grid.pool_window(layer.spec, i, j)
             terms = [(xs((c, u, v)), x[c, u, v]) for u in window[0] for v in window[1]]
-            rows.append(row(ys((c, i, j)), _shared(terms, layer.count), y[c, i, j]))
+            pieces = shared(terms, layer.count)
+            rows.append(row(ys((c, i, j)), pieces, y[c, i, j], slips=layer.undivided(terms)))
         rule = f"each window's mean, y[c,i,j] = (Σ {grid.pool_slice(layer.spec)})/{layer.count}"
-        k = grid.pair(layer.spec.argument("kernel_size"))
-        s = grid.pair(layer.spec.argument("stride"))
-        title = (
-            f"Forward · layer {layer.spec.name} (avgpool2d, windows of {grid.written(k)}, "
-            f"stride {grid.written(s)})"
-        )
-        return [Section("forward", title, rule, tuple(rows))]
+        return [Section("forward", grid.pool_title(layer.spec), rule, tuple(rows))]
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
@@ -108,16 +105,11 @@ class AvgPool2d(NamedTuple):
         layer: AvgPool2d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
-        holding: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
-        for c, i, j in np.ndindex(*d.shape):
-            rows, columns = grid.pool_window(layer.spec, i, j)
-            for u in rows:
-                for v in columns:
-                    holding[c, u, v].append((ds((c, i, j)), d[c, i, j]))
         out = []
-        for index, terms in holding.items():
+        for index, terms in grid.pool_holding(layer.spec, d, ds, x.shape).items():
             note = "" if terms else "in no window: gets no gradient"
-            out.append(row(below(index), _shared(terms, layer.count), sent[index], note=note))
+            pieces = shared(terms, layer.count)
+            out.append(row(below(index), pieces, sent[index], note, slips=layer.undivided(terms)))
         rule = (
             f"each window's δ shared equally among its {layer.count} inputs: δx[c,u,v] = "
             f"Σ δ[c,i,j]/{layer.count} over the windows (i,j) holding x[c,u,v]"

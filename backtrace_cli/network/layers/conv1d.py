@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, products, row, summed
+from . import grid
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -51,33 +52,39 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     k, s, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
     if shape_in[1] + 2 * p < k:
         return f"its kernel ({k}) is longer than the signal ({shape_in[1]} with padding {p})"
-    return (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
+    out = (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
+    return too_many(out[0] * out[1], channels * k) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    out = {
-        "weight": (
-            arguments["out_channels"],
-            arguments["in_channels"],
-            arguments["kernel_size"],
-        )
-    }
-    if arguments["bias"]:
-        out["bias"] = (arguments["out_channels"],)
-    return out
+    return grid.conv_parameter_shapes(arguments, (arguments["kernel_size"],))
 
 
 def written(arguments: dict[str, Any]) -> str:
     """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
-    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
-    text = f"{channels}, k={arguments['kernel_size']}"
-    for key, default in (("stride", 1), ("padding", 0)):
-        if arguments[key] != default:
-            text += f", {key} {arguments[key]}"
-    return text + ("" if arguments["bias"] else ", no bias")
+    return grid.conv_written(arguments, str)
 
 
 FLIPPED = "the kernel flipped (true convolution instead of torch's cross-correlation)"
+
+
+def kernels(weight: Array, names: Callable[[tuple[int, ...]], str]) -> tuple[dict, dict]:
+    """Each weight's operand by its index ([c,i,k], or conv2d's [c,d,m,n]), named once (a
+    layer's rows read each many times): as torch reads it, and with the kernel flipped on each
+    of its axes, w[c,i,K−1−k] in w[c,i,k]'s place, as a student who convolves reads it."""
+    read = {index: (names(index), weight[index]) for index in np.ndindex(*weight.shape)}
+    return read, {index: read[mirrored(index, weight.shape)] for index in read}
+
+
+def mirrored(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A weight's index with the kernel flipped on each of its axes: [c,i,k] → [c,i,K−1−k]."""
+    return (*index[:2], *(size - 1 - at for at, size in zip(index[2:], shape[2:])))
+
+
+def flipped(weight: Array, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
+    """The slip of the kernel flipped, written as `pieces` (none for a kernel of one entry,
+    which flips to itself)."""
+    return ((FLIPPED, pieces),) if weight[0, 0].size > 1 else ()
 
 
 class Conv1d(NamedTuple):
@@ -87,11 +94,7 @@ class Conv1d(NamedTuple):
     kind = "conv1d"
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
-    @property
-    def parameters(self) -> dict[str, Array]:
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
+    parameters = property(weight_and_bias)
 
     def field(self, t: int, length: int) -> Iterator[tuple[int, int]]:
         """Output position t's receptive field: (k, input position) inside the signal."""
@@ -100,20 +103,6 @@ class Conv1d(NamedTuple):
             u = t * int(stride) + k - int(padding)
             if 0 <= u < length:
                 yield k, u
-
-    def kernel(
-        self, w: Callable[[tuple[int, ...]], str], index: tuple[int, int, int], flip: bool
-    ) -> tuple[str, float]:
-        """The weight w[c,i,k] as an operand; `flip`: w[c,i,K−1−k] in its place, as a
-        student who convolves (flips the kernel) reads it."""
-        c, i, k = index
-        if flip:
-            k = self.weight.shape[2] - 1 - k
-        return (w((c, i, k)), self.weight[c, i, k])
-
-    def flipped(self, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
-        """The slip of the kernel flipped, written as `pieces` (none for a kernel of 1)."""
-        return ((FLIPPED, pieces),) if self.weight.shape[2] > 1 else ()
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
@@ -156,31 +145,28 @@ class Conv1d(NamedTuple):
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        own, mirror = kernels(layer.weight, w)
+        bias = []
         rows = []
         for c, t in np.ndindex(*y.shape):
-            written = []
-            for flip in (False, True):
-                pairs = [
-                    (layer.kernel(w, (c, i, k), flip), (xs((i, u)), x[i, u]))
-                    for i in range(len(x))
-                    for k, u in layer.field(t, x.shape[1])
-                ]
-                pieces = products(pairs)
-                if layer.bias is not None:
-                    pieces += [" + ", (b((c,)), layer.bias[c])]
-                written.append(pieces)
+            reads = [
+                ((c, i, k), (xs((i, u)), x[i, u]))
+                for i in range(len(x))
+                for k, u in layer.field(t, x.shape[1])
+            ]
+            if layer.bias is not None:
+                bias = [" + ", (b((c,)), layer.bias[c])]
+            right, slip = (
+                [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
+            )
             note = _field_note(layer, t, x.shape[1])
-            rows.append(row(ys((c, t)), written[0], y[c, t], note, slips=layer.flipped(written[1])))
+            rows.append(row(ys((c, t)), right, y[c, t], note, slips=flipped(layer.weight, slip)))
         s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
         position = "t" if s == 1 else f"{s}t"
         position += f" − {pad}" if pad else ""
-        rule = f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]" + (
-            " + b[c]" if layer.bias is not None else ""
+        return grid.conv_forward(
+            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]", rows
         )
-        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
-        return [
-            Section("forward", f"Forward · layer {layer.spec.name} (conv1d)", rule, tuple(rows))
-        ]
 
     GRADIENT_RULE = (
         "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "
@@ -209,7 +195,7 @@ class Conv1d(NamedTuple):
                 )
                 for own in (k, size - 1 - k)  # flipped: w[c,i,k] read as w[c,i,K−1−k] is
             ]
-            out.append(("weight", (c, i, k), written[0], layer.flipped(written[1])))
+            out.append(("weight", (c, i, k), written[0], flipped(layer.weight, written[1])))
         if layer.bias is not None:
             for c in range(d.shape[0]):
                 out.append(
@@ -227,23 +213,20 @@ class Conv1d(NamedTuple):
         sections = []
         sent = view.sent[p]
         if sent is not None:
+            own, mirror = kernels(layer.weight, w)
             reads: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
-            flips: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
             for c, t in np.ndindex(*d.shape):
                 for k, u in layer.field(t, x.shape[1]):
                     for i in range(len(x)):
-                        for flip, into in ((False, reads), (True, flips)):
-                            into[i, u].append(
-                                (layer.kernel(w, (c, i, k), flip), (ds((c, t)), d[c, t]))
-                            )
+                        reads[i, u].append(((c, i, k), (ds((c, t)), d[c, t])))
             rows = [
                 row(
                     below(index),
-                    products(pairs),
+                    products([(own[k], v) for k, v in terms]),
                     sent[index],
-                    slips=layer.flipped(products(flips[index])),
+                    slips=flipped(layer.weight, products([(mirror[k], v) for k, v in terms])),
                 )
-                for index, pairs in reads.items()
+                for index, terms in reads.items()
             ]
             sections.append(
                 Section(

@@ -6,7 +6,11 @@
 [kernel_h][kernel_w]; an input entry outside the image (the padding) is 0, so its terms are
 left out of the sums the trace writes. Backward: each weight's gradient is a sum over the
 output positions it was used at, and the δ of an input entry a sum over the outputs whose
-receptive field holds it."""
+receptive field holds it.
+
+Its named slip (`FLIPPED`, conv1d's): the kernel flipped on both axes, as a student who
+computes a true convolution reads w[c,d,K_h−1−m,K_w−1−n] for w[c,d,m,n] — in an output's sum,
+in the δ an input receives, and in a weight's gradient."""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import numpy as np
 
 from ...worked import Section
 from . import conv1d, grid
-from .tensor import TORCH_NAMES, ModelView, products, row, summed
+from .conv1d import flipped, kernels, mirrored
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
 ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
+FLIPPED = conv1d.FLIPPED  # a true 2-D convolution flips the kernel on both axes
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -51,30 +57,16 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
         grid.size(shape_in[1], k[0], s[0], p[0]),
         grid.size(shape_in[2], k[1], s[1], p[1]),
     )
-    return grid.too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
+    return too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    out = {
-        "weight": (
-            arguments["out_channels"],
-            arguments["in_channels"],
-            *grid.pair(arguments["kernel_size"]),
-        )
-    }
-    if arguments["bias"]:
-        out["bias"] = (arguments["out_channels"],)
-    return out
+    return grid.conv_parameter_shapes(arguments, grid.pair(arguments["kernel_size"]))
 
 
 def written(arguments: dict[str, Any]) -> str:
     """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
-    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
-    text = f"{channels}, k={grid.written(arguments['kernel_size'])}"
-    for key, default in (("stride", 1), ("padding", 0)):
-        if grid.pair(arguments[key]) != (default, default):
-            text += f", {key} {grid.written(arguments[key])}"
-    return text + ("" if arguments["bias"] else ", no bias")
+    return grid.conv_written(arguments, grid.written)
 
 
 class Conv2d(NamedTuple):
@@ -84,11 +76,7 @@ class Conv2d(NamedTuple):
     kind = "conv2d"
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
-    @property
-    def parameters(self) -> dict[str, Array]:
-        if self.bias is None:
-            return {"weight": self.weight}
-        return {"weight": self.weight, "bias": self.bias}
+    parameters = property(weight_and_bias)
 
     def field(self, i: int, j: int, shape_in: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
         """Output entry (i, j)'s receptive field: (m, n, u, v), kernel offset and input entry,
@@ -136,27 +124,31 @@ class Conv2d(NamedTuple):
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
         w, b = view.parameter(p, "w"), view.parameter(p, "b")
+        own, mirror = kernels(layer.weight, w)
+        bias = []
         rows = []
         for c, i, j in np.ndindex(*y.shape):
             field = list(layer.field(i, j, x.shape))
-            pairs = [
-                ((w((c, d, m, n)), layer.weight[c, d, m, n]), (xs((d, u, v)), x[d, u, v]))
+            reads = [
+                ((c, d, m, n), (xs((d, u, v)), x[d, u, v]))
                 for d in range(len(x))
                 for m, n, u, v in field
             ]
-            pieces = products(pairs)
             if layer.bias is not None:
-                pieces += [" + ", (b((c,)), layer.bias[c])]
-            rows.append(row(ys((c, i, j)), pieces, y[c, i, j], note=_field_note(layer, field)))
+                bias = [" + ", (b((c,)), layer.bias[c])]
+            # as torch reads the kernel, and flipped (the slip)
+            right, slip = (
+                [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
+            )
+            note = _field_note(layer, field)
+            rows.append(
+                row(ys((c, i, j)), right, y[c, i, j], note, slips=flipped(layer.weight, slip))
+            )
         s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
         at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
-        rule = f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]" + (
-            " + b[c]" if layer.bias is not None else ""
+        return grid.conv_forward(
+            layer, f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]", rows
         )
-        rule += "  (cross-correlation, as torch: the kernel is not flipped)"
-        return [
-            Section("forward", f"Forward · layer {layer.spec.name} (conv2d)", rule, tuple(rows))
-        ]
 
     GRADIENT_RULE = (
         "each weight w[c,d,m,n]'s gradient −Σ_i Σ_j δ[c,i,j]·x[d, i·s + m − p, j·s + n − p], a "
@@ -164,9 +156,10 @@ class Conv2d(NamedTuple):
     )
 
     @staticmethod
-    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
         """Each parameter entry's −∂E/∂θ as its row writes it: w[c,d,m,n]: Σ δ[c,i,j]·x[d,u,v]
-        over the positions (i, j) it was used at; b[c]: Σ δ[c,i,j]."""
+        over the positions (i, j) it was used at; b[c]: Σ δ[c,i,j]; then the row's named
+        slips (the kernel flipped: the positions w[c,d,K_h−1−m,K_w−1−n] is used at)."""
         layer: Conv2d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         xs, ds = view.name(p - 1), view.delta(p)
@@ -179,9 +172,11 @@ class Conv2d(NamedTuple):
                     used[c, channel, m, n].append(
                         ((ds((c, i, j)), d[c, i, j]), (xs((channel, u, v)), x[channel, u, v]))
                     )
-        out: list[tuple[str, tuple[int, ...], list[Any]]] = [
-            ("weight", index, products(pairs)) for index, pairs in used.items()
-        ]
+        out: list[tuple[Any, ...]] = []
+        for index, pairs in used.items():
+            # flipped: w[c,d,m,n] read where w[c,d,K_h−1−m,K_w−1−n] is used
+            slips = flipped(layer.weight, products(used[mirrored(index, layer.weight.shape)]))
+            out.append(("weight", index, products(pairs), slips))
         if layer.bias is not None:
             for c in range(d.shape[0]):
                 terms = [(ds(index), d[index]) for index in np.ndindex(*d.shape) if index[0] == c]
@@ -197,15 +192,22 @@ class Conv2d(NamedTuple):
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
         w = view.parameter(p, "w")
+        own, mirror = kernels(layer.weight, w)
         reads: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
         for c, i, j in np.ndindex(*d.shape):
             for m, n, u, v in layer.field(i, j, x.shape):
                 for channel in range(len(x)):
-                    reads[channel, u, v].append(
-                        ((w((c, channel, m, n)), layer.weight[c, channel, m, n]),
-                         (ds((c, i, j)), d[c, i, j]))
-                    )  # fmt: skip
-        rows = [row(below(index), products(pairs), sent[index]) for index, pairs in reads.items()]
+                    reads[channel, u, v].append(((c, channel, m, n), (ds((c, i, j)), d[c, i, j])))
+        rows = [
+            row(
+                below(index),
+                products([(own[k], v) for k, v in terms]),
+                sent[index],
+                # as a student who flips the kernel reads it (the slip)
+                slips=flipped(layer.weight, products([(mirror[k], v) for k, v in terms])),
+            )
+            for index, terms in reads.items()
+        ]
         rule = (
             "each input's δx[d,u,v] = Σ w[c,d,m,n]·δ[c,i,j] over every (c, i, j, m, n) whose "
             "receptive field reads x[d,u,v]"

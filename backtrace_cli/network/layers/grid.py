@@ -1,30 +1,25 @@
 """What the 2-D layers of a `model:` share (conv2d, maxpool2d, avgpool2d): a size, stride or
 padding given as one whole number or a pair [height, width], as torch takes them; the windows
-they read (a kernel's receptive field, a pool's window); how their arguments are written.
+they read (a kernel's receptive field, a pool's window); how their arguments are written. And
+what a convolution or a pool writes alike in 1-D and 2-D: its parameters' shapes, its
+arguments in words, a pool's title.
 
 A 2-D layer takes one sample's channels × height × width (no batch dimension); its entries are
 indexed as torch's, [c, i, j]: channel c, row i, column j."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import product
 from typing import Any
+
+from ...worked import Section
+from .tensor import too_many
 
 PAIRS = ("kernel_size", "stride", "padding")  # what the config reader takes as n or [h, w]
 TAKES = (3, "channels × height × width: one list of rows per channel, e.g. [[[1, 2], [3, 4]]]")
 
 Pair = tuple[int, int]
-MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
-
-
-def too_many(outputs: int, terms: int) -> str | None:
-    """What is wrong with `outputs` rows of `terms` terms each, or None."""
-    if outputs * terms <= MAX_TERMS:
-        return None
-    return (
-        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
-        "(a model to follow by hand)"
-    )
 
 
 def pair(value: Any) -> Pair:
@@ -61,6 +56,51 @@ def window(
         first = j * stride[1] - padding[1]  # the input column of kernel column 0
         for n in range(max(0, -first), min(kernel[1], width - first)):
             yield m, n, u, first + n
+
+
+def conv_parameter_shapes(
+    arguments: dict[str, Any], kernel: tuple[int, ...]
+) -> dict[str, tuple[int, ...]]:
+    """A convolution's weight [out_channels][in_channels][*kernel] and bias [out_channels]."""
+    out = {"weight": (arguments["out_channels"], arguments["in_channels"], *kernel)}
+    if arguments["bias"]:
+        out["bias"] = (arguments["out_channels"],)
+    return out
+
+
+def conv_written(arguments: dict[str, Any], size: Callable[[Any], str]) -> str:
+    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults;
+    `size` writes a size (1-D: the number; 2-D: `written`, 2 or 1×2)."""
+    channels = f"{arguments['in_channels']}→{arguments['out_channels']} channels"
+    text = f"{channels}, k={size(arguments['kernel_size'])}"
+    for key, default in (("stride", "1"), ("padding", "0")):
+        if size(arguments[key]) != default:
+            text += f", {key} {size(arguments[key])}"
+    return text + ("" if arguments["bias"] else ", no bias")
+
+
+def conv_forward(layer: Any, formula: str, rows: list[Any]) -> list[Section]:
+    """A convolution's forward section: its rule `formula` (with + b[c] where it has a bias),
+    said to be torch's cross-correlation."""
+    rule = formula + (" + b[c]" if layer.bias is not None else "")
+    rule += "  (cross-correlation, as torch: the kernel is not flipped)"
+    title = f"Forward · layer {layer.spec.name} ({layer.kind})"
+    return [Section("forward", title, rule, tuple(rows))]
+
+
+def pool_parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    return {}  # a pool trains nothing
+
+
+def pool_kept(view: Any, p: int) -> Any:
+    """Which input each window of max pool p kept, as its forward found it."""
+    return view.layers[p].forward(view.inputs[p], lambda a: a)[1][1]
+
+
+def pool_title(layer_spec: Any) -> str:
+    """A pool's forward title: "Forward · layer 2 (maxpool2d, windows of 2, stride 2)"."""
+    k, s = (written(layer_spec.argument(key)) for key in ("kernel_size", "stride"))
+    return f"Forward · layer {layer_spec.name} ({layer_spec.kind}, windows of {k}, stride {s})"
 
 
 def span(first: int, last: int) -> str:
@@ -107,6 +147,24 @@ def pool_window(layer_spec: Any, i: int, j: int) -> tuple[range, range]:
     """A pool's window (i, j): its rows and columns of the input."""
     k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
     return range(i * s[0], i * s[0] + k[0]), range(j * s[1], j * s[1] + k[1])
+
+
+def pool_holding(
+    layer_spec: Any, delta: Any, names: Callable[[tuple[int, ...]], str], shape_in: tuple[int, ...]
+) -> dict[tuple[int, ...], list[tuple[str, float]]]:
+    """Each input entry [c,u,v]'s windows, as the δ of each (name, value), `delta` the δ of
+    the pool's output: what its δ is shared from (average), or spread from by slip (max).
+    An entry no window reads (torch's floor leaves the last rows or columns out when the
+    windows do not tile the input) has none."""
+    holding: dict[tuple[int, ...], list[tuple[str, float]]] = {
+        index: [] for index in product(*map(range, shape_in))
+    }
+    for c, i, j in product(*map(range, delta.shape)):
+        rows, columns = pool_window(layer_spec, i, j)
+        for u in rows:
+            for v in columns:
+                holding[c, u, v].append((names((c, i, j)), float(delta[c, i, j])))
+    return holding
 
 
 def pool_slice(layer_spec: Any) -> str:

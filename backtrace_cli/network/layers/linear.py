@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, products, row, summed
+from .tensor import TORCH_NAMES, ModelView, products, row, summed, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -71,13 +71,7 @@ class Linear(NamedTuple):
     kind = "linear"
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
-    @property
-    def parameters(self) -> dict[str, Array]:
-        return (
-            {"weight": self.weight}
-            if self.bias is None
-            else {"weight": self.weight, "bias": self.bias}
-        )
+    parameters = property(weight_and_bias)
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         y = self.weight @ x if x.ndim == 1 else np.array([self.weight @ step for step in x])

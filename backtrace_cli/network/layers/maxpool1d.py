@@ -14,7 +14,8 @@ import numpy as np
 
 from ...draws import NEAR_ZERO
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, row, summed
+from . import grid
+from .tensor import TORCH_NAMES, ModelView, row, shared, summed, too_many
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -37,11 +38,11 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     k = arguments["kernel_size"]
     if shape_in[1] < k:
         return f"its window ({k}) is longer than the signal ({shape_in[1]})"
-    return (shape_in[0], (shape_in[1] - k) // arguments["stride"] + 1)
+    out = (shape_in[0], (shape_in[1] - k) // arguments["stride"] + 1)
+    return too_many(out[0] * out[1], k) or out
 
 
-def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {}
+parameter_shapes = grid.pool_parameter_shapes
 
 
 def written(arguments: dict[str, Any]) -> str:
@@ -69,6 +70,71 @@ def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
         if len(window) > 1 and window[-1] - window[-2] <= NEAR_ZERO + 1e-9:
             return f"a max-pool window whose two largest inputs are within {NEAR_ZERO:g}"
     return None
+
+
+def spread(holding: list[Any], size: int) -> tuple[tuple[str, list[Any]], ...]:
+    """The δ of an input as a student who spreads each window's δ over its inputs writes it,
+    from `holding`, the δ of every window that holds it (as operands): their sum (`SPREAD`),
+    or each divided by the window's `size` entries (`AVERAGED`); none for an input no window
+    holds, or a window of one entry (the slip changes nothing). maxpool2d's as well."""
+    if not holding or size == 1:
+        return ()
+    return ((SPREAD, summed(holding)), (AVERAGED, shared(holding, size)))
+
+
+Reads = dict[tuple[int, ...], list[tuple[int, ...]]]  # each window [c, …]: its inputs [c, …]
+
+
+def _kept_by(view: ModelView, p: int) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """Each window [c, …] of max pool p: the input [c, …] it kept, as its forward found it."""
+    kept = grid.pool_kept(view, p)  # 1-D: a position per window; 2-D: a (row, column)
+    windows = np.ndindex(*view.outputs[p].shape)
+    return {w: (w[0], *(int(a) for a in np.atleast_1d(kept[w]))) for w in windows}
+
+
+def forward_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Section]:
+    """A max pool's forward rows, 1-D or 2-D: each window's max over the inputs it `reads`,
+    noting the one it keeps."""
+    x, y, xs, ys = view.inputs[p], view.outputs[p], view.name(p - 1), view.name(p)
+    kept_by = _kept_by(view, p)
+    rows = []
+    for window, inputs in reads.items():
+        pieces: list[Any] = ["max("]
+        for n, index in enumerate(inputs):
+            pieces += ([", "] if n else []) + [(xs(index), x[index])]
+        note = f"keeps {xs(kept_by[window])}"
+        rows.append(row(ys(window), [*pieces, ")"], y[window], note=note))
+    return [Section("forward", grid.pool_title(view.spec.layers[p]), rule, tuple(rows))]
+
+
+def delta_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Section]:
+    """A max pool's δ rows, 1-D or 2-D: each input's δ, the δ of the windows that kept it, 0
+    where none did; its slips from the δ of every window that `reads` it."""
+    d, ds, below, sent = view.deltas[p], view.delta(p), view.delta(p - 1), view.sent[p]
+    holding: dict[tuple[int, ...], list[Any]] = {i: [] for i in np.ndindex(*view.inputs[p].shape)}
+    keeping: dict[tuple[int, ...], list[tuple[int, ...]]] = {index: [] for index in holding}
+    for window, inputs in reads.items():
+        for index in inputs:
+            holding[index].append((ds(window), d[window]))
+    for window, index in _kept_by(view, p).items():
+        keeping[index].append(window)
+    size = max(map(len, reads.values()))  # a window's entries
+    rows = []
+    for index, windows in keeping.items():
+        terms = [(ds(window), d[window]) for window in windows]
+        if windows:
+            where = [
+                str(w[1]) if len(w) == 2 else f"({','.join(map(str, w[1:]))})" for w in windows
+            ]
+            note = "kept by window " + ", ".join(where)
+        elif holding[index]:
+            note = "not the maximum of any window: gets no gradient"
+        else:  # torch's floor leaves the last positions out when the windows do not tile them
+            note = "in no window: gets no gradient"
+        slips = spread(holding[index], size)
+        rows.append(row(below(index), summed(terms), sent[index], note, slips=slips))
+    layer = view.spec.layers[p]
+    return [Section("delta", f"δ · into layer {layer.name} ({layer.kind})", rule, tuple(rows))]
 
 
 class MaxPool1d(NamedTuple):
@@ -102,39 +168,15 @@ class MaxPool1d(NamedTuple):
             sent[c, kept[c, t]] += upstream[c, t]
         return (sent if below else None), {}
 
-    def spread(self, view: ModelView, p: int, c: int, u: int) -> tuple[tuple[str, list[Any]], ...]:
-        """The δ of input [c,u] as a student who spreads each window's δ over its inputs
-        writes it: the δ of every window holding u (`SPREAD`), or each divided by the
-        window's size (`AVERAGED`); none for an input no window holds."""
-        d, ds = view.deltas[p], view.delta(p)
-        holding = [(ds((c, t)), d[c, t]) for t in range(d.shape[1]) if u in self.window(t)]
-        if not holding:
-            return ()
-        size = int(self.spec.argument("kernel_size"))
-        shared = (
-            [holding[0], f"/{size}"] if len(holding) == 1 else ["(", *summed(holding), f")/{size}"]
-        )
-        return ((SPREAD, summed(holding)), (AVERAGED, shared)) if size > 1 else ()
-
-    @staticmethod
-    def kept(view: ModelView, p: int) -> Array:
-        layer: MaxPool1d = view.layers[p]
-        return layer.forward(view.inputs[p], lambda a: a)[1][1]
+    def reads(self) -> Reads:
+        """Each window [c,t]: the inputs [c,u] it reads."""
+        return {
+            (c, t): [(c, u) for u in self.window(t)] for c, t in np.ndindex(*self.spec.shape_out)
+        }
 
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool1d = view.layers[p]
-        x, y = view.inputs[p], view.outputs[p]
-        xs, ys = view.name(p - 1), view.name(p)
-        kept = MaxPool1d.kept(view, p)
-        rows = []
-        for c, t in np.ndindex(*y.shape):
-            pieces: list[Any] = ["max("]
-            for n, u in enumerate(layer.window(t)):
-                pieces += ([", "] if n else []) + [(xs((c, u)), x[c, u])]
-            rows.append(
-                row(ys((c, t)), [*pieces, ")"], y[c, t], note=f"keeps {xs((c, int(kept[c, t])))}")
-            )
         k, s = layer.spec.argument("kernel_size"), layer.spec.argument("stride")
         start = "t" if s == 1 else f"{s}t"
         rule = (
@@ -143,36 +185,11 @@ class MaxPool1d(NamedTuple):
             if k > 1
             else "each window keeps its one input, y[c,t] = x[c,t]"
         )
-        title = f"Forward · layer {layer.spec.name} (maxpool1d, windows of {k}, stride {s})"
-        return [Section("forward", title, rule, tuple(rows))]
+        return forward_section(view, p, layer.reads(), rule)
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
-        sent = view.sent[p]
-        if sent is None:
+        if view.sent[p] is None:
             return []
-        layer: MaxPool1d = view.layers[p]
-        x, d = view.inputs[p], view.deltas[p]
-        ds, below = view.delta(p), view.delta(p - 1)
-        kept = MaxPool1d.kept(view, p)
-        rows = []
-        for c, u in np.ndindex(*x.shape):
-            windows = [t for t in range(kept.shape[1]) if kept[c, t] == u]
-            terms = [(ds((c, t)), d[c, t]) for t in windows]
-            if windows:
-                note = "kept by window " + ", ".join(str(t) for t in windows)
-            else:
-                note = "not the maximum of any window: gets no gradient"
-            rows.append(
-                row(
-                    below((c, u)),
-                    summed(terms),
-                    sent[c, u],
-                    note,
-                    slips=layer.spread(view, p, c, u),
-                )
-            )
         rule = "each input's δx[c,u] = δ[c,t] where window t kept it, 0 where none kept it"
-        return [
-            Section("delta", f"δ · into layer {layer.spec.name} (maxpool1d)", rule, tuple(rows))
-        ]
+        return delta_section(view, p, view.layers[p].reads(), rule)

@@ -1,19 +1,23 @@
 """torch's `nn.MaxPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) keeps its largest input, y[c,i,j] = max over x[c, i·s_h
 + m, j·s_w + n]; on a tie the first, row by row, as torch. Backward: each window's δ goes to
-the input it kept, and nowhere else."""
+the input it kept, and nowhere else.
+
+Its named slips are maxpool1d's, over a 2-D window: the window's δ spread over every input of
+the window (`SPREAD`), or shared among them as average pooling's, δ/(k_h·k_w) each
+(`AVERAGED`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ...draws import NEAR_ZERO
 from ...worked import Section
-from . import grid
-from .tensor import TORCH_NAMES, ModelView, row, summed
+from . import grid, maxpool1d
+from .tensor import TORCH_NAMES, ModelView
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -28,10 +32,8 @@ PAIRS = grid.PAIRS
 ARGUMENTS = grid.POOL_ARGUMENTS
 shape = grid.pool_shape
 written = grid.pool_written
-
-
-def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    return {}
+parameter_shapes = grid.pool_parameter_shapes
+SPREAD, AVERAGED = maxpool1d.SPREAD, maxpool1d.AVERAGED  # the same slips, over a 2-D window
 
 
 def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
@@ -77,71 +79,26 @@ class MaxPool2d(NamedTuple):
             sent[c, u, v] += upstream[c, i, j]
         return (sent if below else None), {}
 
-    @staticmethod
-    def kept(view: ModelView, p: int) -> Array:
-        layer: MaxPool2d = view.layers[p]
-        return layer.forward(view.inputs[p], lambda a: a)[1][1]
+    def reads(self) -> maxpool1d.Reads:
+        """Each window [c,i,j]: the inputs [c,u,v] it reads, row by row."""
+        out = {}
+        for c, i, j in np.ndindex(*self.spec.shape_out):
+            rows, columns = grid.pool_window(self.spec, i, j)
+            out[c, i, j] = [(c, u, v) for u in rows for v in columns]
+        return out
 
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool2d = view.layers[p]
-        x, y = view.inputs[p], view.outputs[p]
-        xs, ys = view.name(p - 1), view.name(p)
-        kept = MaxPool2d.kept(view, p)
-        rows = []
-        for c, i, j in np.ndindex(*y.shape):
-            pieces: list[Any] = ["max("]
-            window = grid.pool_window(layer.spec, i, j)
-            for n, (u, v) in enumerate((u, v) for u in window[0] for v in window[1]):
-                pieces += ([", "] if n else []) + [(xs((c, u, v)), x[c, u, v])]
-            note = f"keeps {xs((c, *(int(a) for a in kept[c, i, j])))}"
-            rows.append(row(ys((c, i, j)), [*pieces, ")"], y[c, i, j], note=note))
         rule = (
             f"each window keeps its largest input, y[c,i,j] = max {grid.pool_slice(layer.spec)}"
             " (a tie keeps the first, row by row, as torch)"
         )
-        k = grid.pair(layer.spec.argument("kernel_size"))
-        s = grid.pair(layer.spec.argument("stride"))
-        title = (
-            f"Forward · layer {layer.spec.name} (maxpool2d, windows of {grid.written(k)}, "
-            f"stride {grid.written(s)})"
-        )
-        return [Section("forward", title, rule, tuple(rows))]
+        return maxpool1d.forward_section(view, p, layer.reads(), rule)
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
-        sent = view.sent[p]
-        if sent is None:
+        if view.sent[p] is None:
             return []
-        layer: MaxPool2d = view.layers[p]
-        x, d = view.inputs[p], view.deltas[p]
-        ds, below = view.delta(p), view.delta(p - 1)
-        kept = MaxPool2d.kept(view, p)
-        read = _read(layer, x.shape)
-        rows = []
-        for c, u, v in np.ndindex(*x.shape):
-            windows = [
-                (i, j) for i, j in np.ndindex(*kept.shape[1:3]) if tuple(kept[c, i, j]) == (u, v)
-            ]
-            terms = [(ds((c, i, j)), d[c, i, j]) for i, j in windows]
-            if windows:
-                note = "kept by window " + ", ".join(f"({i},{j})" for i, j in windows)
-            elif (u, v) in read:
-                note = "not the maximum of any window: gets no gradient"
-            else:
-                note = "in no window: gets no gradient"
-            rows.append(row(below((c, u, v)), summed(terms), sent[c, u, v], note=note))
         rule = "each input's δx[c,u,v] = δ[c,i,j] where window (i,j) kept it, 0 where none kept it"
-        return [
-            Section("delta", f"δ · into layer {layer.spec.name} (maxpool2d)", rule, tuple(rows))
-        ]
-
-
-def _read(layer: MaxPool2d, shape_in: tuple[int, ...]) -> set[tuple[int, int]]:
-    """The input entries some window reads (torch's floor leaves the last rows or columns out
-    when the windows do not tile the input)."""
-    out = set()
-    for i, j in np.ndindex(*layer.spec.shape_out[1:]):
-        rows, columns = grid.pool_window(layer.spec, i, j)
-        out |= {(u, v) for u in rows for v in columns}
-    return out
+        return maxpool1d.delta_section(view, p, view.layers[p].reads(), rule)

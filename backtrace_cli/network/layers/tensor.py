@@ -25,6 +25,20 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 
+MAX_TERMS = 100_000  # the terms a layer's rows write in all: checked before any work is done
+
+
+def too_many(outputs: int, terms: int) -> str | None:
+    """What is wrong with a layer writing `outputs` rows of `terms` terms each (a convolution's
+    or a pool's, from its shapes alone), or None."""
+    if outputs * terms <= MAX_TERMS:
+        return None
+    return (
+        f"would write {outputs:,} rows of {terms:,} terms; at most {MAX_TERMS:,} terms in all "
+        "(a model to follow by hand)"
+    )
+
+
 # a model's layers name their tensors as torch does, in every book (no book renames them yet)
 TORCH_NAMES: Mapping[str, Any] = MappingProxyType({})
 
@@ -85,6 +99,14 @@ class ModelView:
     def parameter(self, p: int, letter: str) -> Callable[[tuple[int, ...]], str]:
         own = head(letter, self.spec.layers[p].name)
         return lambda index: entry(own, index)
+
+
+def weight_and_bias(layer: Any) -> dict[str, Array]:
+    """A layer's parameters by key: its weight, and its bias where it has one (linear's,
+    a convolution's)."""
+    if layer.bias is None:
+        return {"weight": layer.weight}
+    return {"weight": layer.weight, "bias": layer.bias}
 
 
 def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -208,6 +230,14 @@ def summed(terms: Sequence[tuple[str, float]]) -> list[Any]:
     for n, term in enumerate(terms):
         pieces += ([" + "] if n else []) + [term]
     return pieces or ["0"]
+
+
+def shared(terms: Sequence[tuple[str, float]], count: int) -> list[Any]:
+    """(a + b + …)/count as row pieces: a/count for one term, the sum alone for a count of
+    1, "0" for none (an average pool's mean and δ, a max pool's δ averaged by slip)."""
+    if not terms or count == 1:
+        return summed(terms)
+    return [*summed(terms), f"/{count}"] if len(terms) == 1 else ["(", *summed(terms), f")/{count}"]
 
 
 def negated(pieces: list[Any]) -> list[Any]:
