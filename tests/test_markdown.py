@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import GRAPHS, NETWORKS
+from conftest import GRAPHS, MODELS, NETWORKS
 from markdown_it import MarkdownIt
 from node_parsers import check, pieces
 
@@ -79,6 +79,14 @@ def test_every_math_expression_and_diagram_parses(documents):
     assert report["counts"] == {"math": len(math), "mermaid": len(diagrams)}
     assert report["math"] == [], report["math"][:3]
     assert report["mermaid"] == [], report["mermaid"][:3]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_negative_argument_of_a_function_gets_one_pair_of_brackets(runner, name):
+    """tanh (−0.4), not tanh ((−0.4)): a negative number's brackets are the call's."""
+    text = runner.invoke(cli, ["run", name, "--format", "markdown"]).output
+    calls = re.findall(r"(?:\\tanh|\\sigma|\\operatorname\{\w+\}) ?\((\(?)-", text)
+    assert calls and "(" not in calls  # some call of a negative number, none bracketed twice
 
 
 def test_the_checker_rejects_what_is_broken():

@@ -14,7 +14,8 @@ from ..definitions.operations import OPS
 from ..worked import Formula, Operand
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
-_BRACKETED = re.compile(r"(?<=[\w)])\(\{([^{}]+)\}\)")  # f({x}): a call's own brackets
+# f({x}), \tanh ({x}), \operatorname{relu}({x}): a call's own brackets around one slot
+_BRACKETED = re.compile(r"(?<=[\w)}])( ?)\(\{([^{}]+)\}\)")
 
 
 def write(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> str:
@@ -43,7 +44,9 @@ def _whole(formula: Formula, operand: Callable[[Operand], str], latex: bool) -> 
         # a slot the template already brackets, "relu({x})", takes a bracketed number bare
         template = _BRACKETED.sub(
             lambda m: (
-                m.group(0) if by_slot.get(m.group(1), "")[:1] != "(" else "{" + m.group(1) + "}"
+                m.group(0)
+                if by_slot.get(m.group(2), "")[:1] != "("
+                else m.group(1) + "{" + m.group(2) + "}"
             ),
             template,
         )
