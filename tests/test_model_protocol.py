@@ -6,6 +6,7 @@ import itertools
 import pytest
 
 from backtrace_cli import models, solution, tracing
+from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.sheet import Question
 from backtrace_cli.teach import answers, mistakes
@@ -226,3 +227,19 @@ def test_a_diagrams_layers_are_titled_by_place_even_when_a_wide_one_is_cut_short
     titles = [group.title for group in tracing.model(spec).diagram(spec).groups]
     hidden = [f"hidden layer {k} (sigmoid)" for k in range(1, len(layers) - 1)]
     assert titles == ["inputs", *hidden, "output layer (sigmoid)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "asked", "not_asked"),
+    [
+        ("batchnorm", ["the batch's μ and σ²", "through μ and σ² too"], ["window", "h_t"]),
+        ("cnn", ["sum of products", "each window's maximum", "each window kept"], ["μ", "h_t"]),
+        ("rnn", ["each h_t", "back through time", "summed over the steps"], ["window", "μ"]),
+    ],
+)
+def test_a_models_question_asks_what_its_own_layers_do(runner, name, asked, not_asked):
+    """The homework statement asks of the layers the model has, and of no other kind."""
+    text = runner.invoke(cli, ["run", name, "--format", "markdown"]).output
+    statement = next(line for line in text.splitlines() if "Do the forward pass" in line)
+    assert all(phrase in statement for phrase in asked), statement
+    assert not any(phrase in statement for phrase in not_asked), statement

@@ -16,6 +16,12 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
 
 
+def _aside(phrases: tuple[str, ...]) -> str:
+    """The layers' own phrases for one part of the question, each once, in brackets."""
+    said = list(dict.fromkeys(p for p in phrases if p))
+    return f" ({'; '.join(said)})" if said else ""
+
+
 def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False) -> Statement:
     kinds = " → ".join(layer.kind for layer in spec.layers)
     count = len(spec.samples)
@@ -34,18 +40,12 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
     ]
     if inference:
         return Statement("graph", (*sentences, ("Do the forward pass, layer by layer.",)))
+    asked = [getattr(MODEL_KINDS[layer.kind][0], "ASKED", ("", "", "")) for layer in spec.layers]
+    forward, back, gradient = (_aside(phrases) for phrases in zip(*asked))
     what = (
-        "Do the forward pass layer by layer (each output position's sum of products, each "
-        "window's maximum), the loss, δ back through every layer, each parameter's gradient "
-        "summed over the positions it is used at, and the update."
+        f"Do the forward pass layer by layer{forward}, the loss, δ back through every "
+        f"layer{back}, each parameter's gradient{gradient}, and the update."
     )
-    if any(layer.kind == "rnn" for layer in spec.layers):
-        what = (
-            "Do the forward pass layer by layer (an rnn step by step: each h_t from the input "
-            "and the previous state), the loss, δ back through every layer (an rnn back "
-            "through time), each parameter's gradient (an rnn's shared weights summed over "
-            "the steps), and the update."
-        )
     sentences.append((what,))
     if epochs is not None:
         sentences.append((f"Train for {epochs} epochs.",))

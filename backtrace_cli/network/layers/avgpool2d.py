@@ -45,6 +45,15 @@ UNDIVIDED = (
 )
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "an average pool: each window's mean",
+    "an average pool's shared over its window",
+    "",
+)
+
+
 class AvgPool2d(NamedTuple):
     spec: LayerSpec
     kind = "avgpool2d"

@@ -94,6 +94,15 @@ def refused(count: int, shape_in: tuple[int, ...]) -> str | None:
     return None
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "batch norm: the batch's μ and σ², then x̂ and y",
+    "batch norm's through μ and σ² too",
+    "",
+)
+
+
 class Stats(NamedTuple):
     """The forward pass over the batch, each carried: stacked inputs, per feature μ and σ²
     (biased), x̂; m the values per feature."""

@@ -87,6 +87,15 @@ def flipped(weight: Array, pieces: list[Any]) -> tuple[tuple[str, list[Any]], ..
     return ((FLIPPED, pieces),) if weight[0, 0].size > 1 else ()
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "a convolution: each output position's sum of products",
+    "",
+    "a convolution's weights summed over the positions they are used at",
+)
+
+
 class Conv1d(NamedTuple):
     spec: LayerSpec
     weight: Array

@@ -69,6 +69,15 @@ def written(arguments: dict[str, Any]) -> str:
     return grid.conv_written(arguments, grid.written)
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "a convolution: each output position's sum of products",
+    "",
+    "a convolution's weights summed over the positions they are used at",
+)
+
+
 class Conv2d(NamedTuple):
     spec: LayerSpec
     weight: Array

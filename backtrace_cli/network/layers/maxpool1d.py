@@ -137,6 +137,15 @@ def delta_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Sect
     return [Section("delta", f"δ · into layer {layer.name} ({layer.kind})", rule, tuple(rows))]
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "a max-pool: each window's maximum",
+    "a max-pool's only to the input each window kept",
+    "",
+)
+
+
 class MaxPool1d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool1d"

@@ -48,6 +48,15 @@ def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
     return None
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "a max-pool: each window's maximum",
+    "a max-pool's only to the input each window kept",
+    "",
+)
+
+
 class MaxPool2d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool2d"

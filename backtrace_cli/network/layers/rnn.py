@@ -73,6 +73,15 @@ def written(arguments: dict[str, Any]) -> str:
     return text + ("" if arguments["bias"] else ", no bias")
 
 
+# what a homework question asks of this layer: in the forward pass, going back, in the gradients
+# (`model_statement`); "" where nothing more than "every layer" is asked
+ASKED = (
+    "an rnn step by step: each h_t from the input and the previous state",
+    "an rnn back through time",
+    "an rnn's shared weights summed over the steps",
+)
+
+
 class Rnn(NamedTuple):
     spec: LayerSpec
     weight_ih: Array
