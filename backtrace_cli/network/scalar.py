@@ -31,6 +31,7 @@ from .. import formula
 from ..definitions import optimizers
 from ..definitions.losses import Loss, fill
 from ..definitions.losses import get as get_loss
+from .dropout import dropout_masks, scaled_masks
 from .optimize import plain_sgd
 from .scalar_tree import Builder, Formulas, unrolled
 
@@ -127,10 +128,35 @@ class Runner:
             at += self.trained
         return weights, biases, optimizers.State(int(flat[at]), tuple(values))
 
-    def run(self, flat: list[float], orders: Sequence[Sequence[int]]) -> Chunk:
-        """Run one epoch per order from the parameters `flat` (left as after the last)."""
+    def keeps(self, first: int, orders: Sequence[Sequence[int]]) -> tuple[list[Any], Array]:
+        """Dropout's keep-factors m/(1 − rate) for epochs `first`, … (one per order): a tuple
+        per sample as the updates read them, and the units each epoch drops (as `train`
+        counts them). Drawn as the numpy engine draws them (`dropout.dropout_masks`)."""
+        spec = self.spec
+        batch = spec.mode == "batch"
+        factors: list[Any] = []
+        dropped = np.zeros(len(orders))
+        for n, order in enumerate(orders):
+            sizes = [len(order)] if batch else [1] * len(order)
+            for rows, masks in zip(sizes, dropout_masks(spec, first + n, sizes)):
+                scaled = scaled_masks(spec, masks) or []
+                kept = [m for m in scaled if m is not None]
+                dropped[n] += sum(
+                    float((1.0 - m).sum()) * (rows if len(m) == 1 else 1)
+                    for m in masks
+                    if m is not None
+                )
+                joined = np.concatenate([np.broadcast_to(m, (rows, m.shape[1])) for m in kept], 1)
+                factors.extend(map(tuple, joined.tolist()))
+        return factors, dropped
+
+    def run(
+        self, flat: list[float], orders: Sequence[Sequence[int]], keeps: Sequence[Any] = ()
+    ) -> Chunk:
+        """Run one epoch per order from the parameters `flat` (left as after the last);
+        `keeps`: dropout's keep-factors, a tuple per sample (`keeps`)."""
         outs, history = array.array("d"), array.array("d")  # extended by tuples of floats
-        self.function(flat, self.inputs, self.targets, orders, outs, history)
+        self.function(flat, self.inputs, self.targets, orders, outs, history, keeps)
         count, outputs = len(orders), self.t.shape[1]
         kept = np.frombuffer(history, dtype=np.float64).reshape(count, -1)
         parameters = kept[:, : self.width]
@@ -174,8 +200,8 @@ class Runner:
 
 def runner(spec: Spec) -> Runner | None:
     """A runner for this network's untraced epochs, or None where numpy runs them: a wide
-    network, dropout, weight decay, or a formula that does not give its engine's numbers."""
-    if spec.dropout is not None or spec.weight_decay or spec.optimizer.optimizer.decoupled:
+    network, weight decay, AdamW, or a formula that does not give its engine's numbers."""
+    if spec.weight_decay or spec.optimizer.optimizer.decoupled:
         return None
     size = sum(w.size for w in spec.weights) + sum(
         b.size for b in spec.biases or () if b is not None
@@ -185,7 +211,7 @@ def runner(spec: Spec) -> Runner | None:
     parts = _formulas(spec)
     if parts is None:
         return None
-    namespace: dict[str, Any] = {"__builtins__": {}}
+    namespace: dict[str, Any] = {"__builtins__": {}, "iter": iter}
     tree = Builder(spec, parts, namespace).module()
     code = compile(tree, "<backtrace: the scalar engine>", "exec")
     body = next(c for c in code.co_consts if hasattr(c, "co_code"))

@@ -85,11 +85,22 @@ class Builder:
         self.units = spec.layers
         self.eta = ast.Constant(float(spec.learning_rate))
         self.unrolled = unrolled(spec)
+        rates = spec.dropout.rates if spec.dropout is not None else ()
+        self.dropped = [p for p, rate in enumerate(rates) if rate > 0]
         self.constants = dict(spec.optimizer.symbols()) | {"η": float(spec.learning_rate)}
 
     # names: x_i the inputs, and per non-input layer k (1…): w, b, net, o, δ, accumulated Σ
     def o(self, k: int, j: int) -> str:
         return f"x{j}" if k == 0 else f"o{k}_{j}"
+
+    def received(self, k: int, j: int) -> str:
+        """Unit j of layer k as the layer above receives it: times its dropout keep-factor
+        m/(1 − rate) (`q`) where layer k's outputs are dropped, else its output."""
+        return f"q{k}_{j}" if k in self.dropped else self.o(k, j)
+
+    def keeps(self) -> list[str]:
+        """The keep-factors one sample reads, position by position."""
+        return [f"k{p}_{i}" for p in self.dropped for i in range(self.units[p])]
 
     def biased(self, k: int) -> bool:
         biases = self.spec.biases
@@ -164,9 +175,13 @@ class Builder:
         for k in range(1, self.depth + 1):
             written = self.parts.outputs[k - 1]
             function = self.spec.functions[k - 1].scalar
+            if k - 1 in self.dropped:  # õ = o·m/(1 − rate), what this layer receives
+                for i in range(self.units[k - 1]):
+                    kept = _binary(_load(self.o(k - 1, i)), ast.Mult(), _load(f"k{k - 1}_{i}"))
+                    out.append(_assign(self.received(k - 1, i), kept))
             for j in range(self.units[k]):
                 terms = [
-                    _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), _load(self.o(k - 1, i)))
+                    _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), _load(self.received(k - 1, i)))
                     for i in range(self.units[k - 1])
                 ]
                 if self.biased(k):
@@ -201,7 +216,10 @@ class Builder:
                 )
                 names = {"o": f"o{k}_{i}", "net": f"n{k}_{i}"}
                 slope = self.expression(self.parts.slopes[k - 1], names)
-                out.append(_assign(f"d{k}_{i}", _binary(slope, ast.Mult(), back)))
+                delta = _binary(slope, ast.Mult(), back)
+                if k in self.dropped:  # ·m/(1 − rate), multiplied in last: 0 where dropped
+                    delta = _binary(delta, ast.Mult(), _load(f"k{k}_{i}"))
+                out.append(_assign(f"d{k}_{i}", delta))
         return out
 
     def products(self) -> list[tuple[str, ast.expr]]:
@@ -210,7 +228,9 @@ class Builder:
         for k in range(1, self.depth + 1):
             for j in range(self.units[k]):
                 for i in range(self.units[k - 1]):
-                    product = _binary(_load(f"d{k}_{j}"), ast.Mult(), _load(self.o(k - 1, i)))
+                    product = _binary(
+                        _load(f"d{k}_{j}"), ast.Mult(), _load(self.received(k - 1, i))
+                    )
                     out.append((f"w{k}_{j}_{i}", product))
         if self.spec.train_biases:
             for k in range(1, self.depth + 1):
@@ -223,18 +243,16 @@ class Builder:
         at `s` (index None)."""
         inputs = [f"x{i}" for i in range(self.units[0])]
         targets = [f"t{j}" for j in range(self.units[-1])]
+        keeps = [_assign(self.keeps(), _call("draw"))] if self.dropped else []
         if index is None:
-            return [
-                _assign(inputs, ast.Subscript(_load("X"), _load("s"), ast.Load())),
-                _assign(targets, ast.Subscript(_load("T"), _load("s"), ast.Load())),
+            read = [ast.Subscript(_load(name), _load("s"), ast.Load()) for name in ("X", "T")]
+        else:
+            sample = self.spec.samples[index]
+            read = [
+                ast.Tuple([ast.Constant(float(v)) for v in values], ast.Load())
+                for values in (sample.inputs, sample.targets)
             ]
-        sample = self.spec.samples[index]
-        return [
-            _assign(inputs, ast.Tuple([ast.Constant(float(v)) for v in sample.inputs], ast.Load())),
-            _assign(
-                targets, ast.Tuple([ast.Constant(float(v)) for v in sample.targets], ast.Load())
-            ),
-        ]
+        return [*keeps, _assign(inputs, read[0]), _assign(targets, read[1])]
 
     def samples(self, body: Callable[[], list[ast.stmt]]) -> tuple[list[ast.stmt], list[ast.expr]]:
         """`body` for every sample of the epoch: unrolled, each sample's recorded values kept
@@ -299,6 +317,7 @@ class Builder:
         body: list[ast.stmt] = [
             _assign(names, _load("P")),
             _assign("push", ast.Attribute(_load("outs"), "extend", ast.Load())),
+            _assign("draw", ast.Attribute(_call("iter", _load("K")), "__next__", ast.Load())),
             _assign("keep", ast.Attribute(_load("history"), "extend", ast.Load())),
             ast.For(
                 _store("order"), _load("orders"), [*statements, ast.Expr(_call("keep", state))], []
@@ -310,7 +329,7 @@ class Builder:
         ]
         arguments = ast.arguments(
             posonlyargs=[],
-            args=[ast.arg(a) for a in ("P", "X", "T", "orders", "outs", "history")],
+            args=[ast.arg(a) for a in ("P", "X", "T", "orders", "outs", "history", "K")],
             kwonlyargs=[],
             kw_defaults=[],
             defaults=[],

@@ -178,7 +178,10 @@ def train(
                     for n in range(number, last + 1)
                 ]
                 try:
-                    chunk = runner.run(runner.flat(weights, biases, state), orders)
+                    keeps, lost = (
+                        runner.keeps(number, orders) if dropped is not None else ((), None)
+                    )
+                    chunk = runner.run(runner.flat(weights, biases, state), orders, keeps)
                 except (ArithmeticError, ValueError):  # a float overflowed: numpy from here
                     runner = None
                 else:
@@ -190,6 +193,8 @@ def train(
                         losses[number - 1 : end] = done
                         if accuracy is not None and chunk.accuracy is not None:
                             accuracy[number - 1 : end] = chunk.accuracy[:quiet]
+                        if dropped is not None and lost is not None:
+                            dropped[number - 1 : end] = lost[:quiet]
                         if pending is not None:
                             after[pending - 1] = done[0]
                             pending = None
