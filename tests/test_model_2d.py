@@ -504,18 +504,13 @@ def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, roundin
             assert written(value, rounding) == written(row.value, rounding), row.symbol
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a model's SGD row θ − η·g rounds η·g as a step it does not show (model_trace, "
-    "every tensor model's; found here, left to the update rows' owner)",
-)
 def test_under_round_a_models_sgd_update_adds_up_from_the_numbers_it_shows():
     """AVERAGED at 3sf: new b0[1] = 0.2 − 0.12·1.64 = 0.2 − 0.1968 = 0.0032; the trace writes
-    0.003, having rounded 0.12·1.64 to 0.197 first without showing it."""
+    0.003 when it rounded 0.12·1.64 to 0.197 first without showing it; now 0.0032."""
     from backtrace_cli import formula
     from backtrace_cli.core.rounding import written
 
     row = _rows(api.trace(AVERAGED, rounding="3sf").records)["new b0[1]"]
     assert row.values() == {"b0[1]": 0.2, "η": 0.12, "∂E/∂b0[1]": 1.64}
     value = formula.evaluate(formula.parse(row.formula), row.values(), lambda v: written(v, "3sf"))
-    assert written(value, "3sf") == written(row.value, "3sf")  # 0.0032 == 0.003: fails
+    assert written(value, "3sf") == written(row.value, "3sf") == 0.0032

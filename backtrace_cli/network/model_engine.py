@@ -238,6 +238,7 @@ def update(
     """One update of every parameter with its gradient ∂E/∂θ: the model after it, with the
     optimizer's state and count of updates, and each parameter's lines."""
     settings = spec.optimizer
+    plain = settings.name == "sgd" and not spec.weight_decay  # written as one row
     t = spec.updates + 1
     after, moved, new_state = [], [], []
     for name, value in spec.parameters:
@@ -255,6 +256,8 @@ def update(
             decoupled=1.0 if is_weight else 0.0,
             carry=carry,
         )
+        if plain:  # θ − η·∂E/∂θ is one row: η·g stays in the calculator, as the row shows it
+            n["new"] = carry(value - spec.learning_rate * n["g"])
         for line in settings.optimizer.state:
             n[f"before {line}"] = before[line]
         moved.append(Moved(name, value, n))
