@@ -14,7 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
 from .model_spec import ModelSpec
 

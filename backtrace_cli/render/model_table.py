@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..core.errors import visible
 from ..definitions.optimizers import describe
-from ..network.layers import MODEL_KINDS
+from ..network.layers.model_kinds import MODEL_KINDS
 from ..network.model_engine import FD_STEP, FD_TOLERANCE
 from .epochs import loss_curve
 from .graph_table import block_table
