@@ -23,8 +23,7 @@ from .table import title_lines
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from ..network.model_protocol import ModelTraining
-    from ..network.model_trace import ModelTrace
+    from ..network.model_trace import ModelTrace, ModelTraining
 
 
 def shapes(spec: Any) -> list[tuple[str, str, str, str]]:
