@@ -7,16 +7,19 @@ it loads through `load`, or asks `kind`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .core.examples import example_names, example_text, examples_dir, read
 from .core.validate import closest
 from .core.yamlsource import Document, parse
-from .graph import config as graph
-from .graph.spec import GraphSpec
-from .network import config, model_config
-from .network.model_spec import ModelSpec
+from .network import config
 from .network.spec import Spec
+
+if TYPE_CHECKING:  # start-up: a graph's and a tensor model's code load only for one of them
+    from .graph.spec import GraphSpec
+    from .network.model_spec import ModelSpec
+
+    Model = Spec | GraphSpec | ModelSpec
 
 __all__ = [
     "Kind",
@@ -33,8 +36,6 @@ __all__ = [
     "load",
 ]
 
-Model = Spec | GraphSpec | ModelSpec
-_GRAPH_ONLY = tuple(key for key in graph.KEYS if key not in config.KEYS)  # expression, nodes, …
 Kind = Literal["network", "graph", "model"]
 
 
@@ -56,9 +57,13 @@ def from_dict(data: dict[str, Any], file: str = "<dict>") -> Model:
 def from_document(doc: Document) -> Model:
     """Validate a parsed document with the reader of its kind: a graph's (`expression:` or
     `nodes:` at the top), a `model:`'s (torch's nn.Sequential) or a network's."""
-    if model_config.is_model(doc.value):
+    if isinstance(doc.value, dict) and "model" in doc.value:
+        from .network import model_config  # start-up: loads the tensor layers
+
         return model_config.from_document(doc)
     if is_graph(doc.value):
+        from .graph import config as graph  # start-up: loads the graph's engine
+
         return graph.from_document(doc)
     return config.from_document(doc)
 
@@ -68,26 +73,45 @@ def is_graph(data: Any) -> bool:
     `nodes:` at the top — or, without `layers:` or `weights:`, a key only a graph has, a
     misspelling nearer a graph's key than a network's (`node:`, `expresion:`), or inputs by
     name ({x: -2}), so that its mistakes are told in a graph's terms."""
-    if graph.is_graph(data):
+    if not isinstance(data, dict):
+        return False
+    if "expression" in data or "nodes" in data:
         return True
-    if not isinstance(data, dict) or "layers" in data or "weights" in data:
+    if "layers" in data or "weights" in data:
         return False
     if isinstance(data.get("inputs"), dict):
         return True
-    both = (*config.KEYS, *_GRAPH_ONLY)
+    from .graph import config as graph  # start-up: only for a config neither at a glance
+
+    graph_only = tuple(key for key in graph.KEYS if key not in config.KEYS)  # expression, …
+    both = (*config.KEYS, *graph_only)
     return any(
-        str(key) not in config.KEYS and closest(str(key), both) in _GRAPH_ONLY for key in data
+        str(key) not in config.KEYS and closest(str(key), both) in graph_only for key in data
     )
 
 
 def is_model(value: Any) -> bool:
     """Whether `value` is a model already read (a network's or a graph's spec)."""
-    return isinstance(value, (Spec, GraphSpec, ModelSpec))
+    return _kind(value) is not None
 
 
 def kind(model: Any) -> Kind:
     """ "graph" for a computational graph's spec, "model" for a `model:` of tensor layers,
     "network" for a layered network's (a `model:` of linear layers and activations too)."""
-    if isinstance(model, ModelSpec):
+    return _kind(model) or "network"
+
+
+def _kind(value: Any) -> Kind | None:
+    """A read model's kind; None for anything else (a source: a name, a path, a dict). A
+    network's spec is told first, so that the graph's and the tensor model's classes load only
+    for a value that is not one (start-up time: `run` on a network never loads them)."""
+    if isinstance(value, Spec):
+        return "network"
+    if value is None or isinstance(value, (str, dict)):
+        return None
+    from .graph.spec import GraphSpec  # start-up: see above
+    from .network.model_spec import ModelSpec
+
+    if isinstance(value, ModelSpec):
         return "model"
-    return "graph" if isinstance(model, GraphSpec) else "network"
+    return "graph" if isinstance(value, GraphSpec) else None

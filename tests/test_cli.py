@@ -161,6 +161,48 @@ def test_help_imports_neither_numpy_nor_rich_nor_yaml():
     assert done.stdout.strip() == "[]"
 
 
+# what a network's `run` never needs: the other models' code, training, the problem statement,
+# hand rounding's formulas, the other books, the quiz bank (start-up time, benchmarks/startup.py)
+NOT_FOR_A_NETWORK_RUN = (
+    "backtrace_cli.graph.config",
+    "backtrace_cli.graph.engine",
+    "backtrace_cli.network.model_config",
+    "backtrace_cli.network.layers.model_kinds",
+    "backtrace_cli.network.training",
+    "backtrace_cli.statement",
+    "backtrace_cli.formula",
+    "backtrace_cli.definitions.notations.nielsen",
+    "backtrace_cli.render.bank",
+)
+
+
+def test_run_on_a_network_loads_no_other_models_code():
+    code = (
+        "import sys\nfrom click.testing import CliRunner\nfrom backtrace_cli.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['run', 'lecture']).exit_code == 0\n"
+        f"print(sorted(m for m in {NOT_FOR_A_NETWORK_RUN!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, check=False, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("columns", ["40", "60", "79", "100", "200", "0", "wide", None])
+def test_help_width_is_clicks_without_shutil(monkeypatch, columns):
+    import shutil
+
+    from backtrace_cli.cli import _help_width
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    # click's own: HelpFormatter's width when none is given (click/formatting.py)
+    assert _help_width() == max(min(shutil.get_terminal_size().columns, 80) - 2, 50)
+
+
 def test_decimals_changes_display_only(runner):
     wide = run_json(runner, "--decimals", "10")
     assert wide == run_json(runner, "--decimals", "2")

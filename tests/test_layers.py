@@ -15,13 +15,13 @@ from backtrace_cli.network import config, engine
 from backtrace_cli.network.engine import exact  # the identity carry
 from backtrace_cli.network.layers import (
     KINDS,
-    MODEL_KINDS,
     Dense,
     Dropout,
     FromAbove,
     FromLoss,
     build,
 )
+from backtrace_cli.network.layers.model_kinds import MODEL_KINDS
 
 H = 1e-6  # central differences: truncation about h² (1e-12), rounding about ε·|E|/h (1e-10)
 

@@ -48,7 +48,7 @@ def main() -> None:
     (click would say "Aborted!" and exit 1). Files are only ever written whole, so nothing
     is left half-written."""
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False, terminal_width=_help_width())
     except click.exceptions.Abort:
         click.echo("Interrupted: nothing was written.", err=True)
         sys.exit(INTERRUPTED)
@@ -56,6 +56,26 @@ def main() -> None:
         _show_error(err)
         sys.exit(err.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _help_width() -> int | None:
+    """The width click lays its help out in, worked out as click does (the terminal's columns,
+    at most 80, less 2, at least 50) but without importing shutil — and bz2, lzma and zlib
+    behind it — only to ask the terminal (start-up time). None where a test forces a width."""
+    if click.formatting.FORCED_WIDTH is not None:
+        return None
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])  # as shutil.get_terminal_size reads it
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return max(min(columns or 80, 80) - 2, 50)
 
 
 def _show_error(err: click.ClickException) -> None:

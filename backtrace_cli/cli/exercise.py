@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from ..render.bank import DEFAULT_ROUNDING
-from ..render.bank import FORMATS as QUIZ_FORMATS
+from ..teach.choices import DEFAULT_ROUNDING, QUIZ_FORMATS
 from .options import (
     in_notation,
     load_config,

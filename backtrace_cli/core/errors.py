@@ -9,15 +9,14 @@ QUOTE_LIMIT = 60  # characters of anything read that a message may repeat
 # C0 controls (with tab and newline), DEL, C1 controls, and the bidi marks, embeddings,
 # overrides and isolates: in a terminal they move the cursor, set the clipboard
 # (ESC ]52), or make a name read backwards. Lone surrogates are bytes that were not
-# UTF-8 (stdin's surrogateescape): written back raw, 0x9b is a terminal's CSI.
-_CONTROL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# UTF-8 (stdin's surrogateescape): written back raw, 0x9b is a terminal's CSI. A pattern,
+# compiled (and cached by `re`) on first use: `--help` never needs it (start-up time).
+_CONTROL = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def visible(text: str) -> str:
     r"""`text` with every control character written as an escape: "Eve\x1b]52;…\x07"."""
-    return _CONTROL.sub(_escape, text)
+    return re.sub(_CONTROL, _escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:

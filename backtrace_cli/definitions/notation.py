@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def parse_bias(name: str) -> int | None:
 # One mapping between the trace's symbols and the names answers files and JSON reports use:
 # δ3 ↔ delta3, Δw45 ↔ dw45, Δb3 ↔ db3, new w45 ↔ w45, new b3 ↔ b3; the rest as printed.
 _TO_NAME = (("new ", ""), ("Δ", "d"), ("δ", "delta"), ("e^net", "exp"), ("Σe^net", "sumexp"))
-_QUANTITY = re.compile(r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃)(\d+(?:_\d+)?)")
+_QUANTITY = r"(delta|δ|dw|Δw|db|Δb|w|b|net|o|e|õ|x̃)(\d+(?:_\d+)?)"  # compiled on first use
 _SYMBOL_HEADS = {"delta": "δ", "δ": "δ", "dw": "Δw", "Δw": "Δw", "db": "Δb", "Δb": "Δb"}
 
 
@@ -148,7 +149,7 @@ def symbol_of(name: str) -> str | None:
         name = name[4:].strip()
         if not re.fullmatch(r"[wb]\d+(?:_\d+)?", name):
             return None
-    match = _QUANTITY.fullmatch(name)
+    match = re.fullmatch(_QUANTITY, name)
     if not match:
         return None
     head, index = match.groups()
@@ -159,33 +160,37 @@ def symbol_of(name: str) -> str | None:
 
 # ---------------------------------------------------------------- what each name means
 _INDEX = r"(\d+(?:_\d+)?)"
-_MEANINGS = tuple(
-    (re.compile(pattern.replace("#", _INDEX)), words)
-    for pattern, words in (
-        ("net#", "net input of unit {0}"),
-        ("o#", "output of unit {0}"),
-        ("õ#", "output of unit {0} after dropout"),
-        ("x̃#", "input {0} after dropout"),
-        ("e#", "error of output unit {0}: t{0} − o{0}"),
-        ("E", "the loss"),
-        ("δ#", "error term δ of unit {0}"),
-        ("Δw#", "change of weight w{0}"),
-        ("new w#", "weight w{0} after the update"),
-        ("Δb#", "change of bias b{0}"),
-        ("new b#", "bias b{0} after the update"),
-        (r"e\^net#", "softmax's numerator of o{0}"),
-        (r"Σe\^net", "softmax's denominator: Σ e^net over the output layer"),
-        ("g#", "−∂E/∂o{0}, in softmax's Jacobian"),
-        ("ḡ", "Σ_k g_k·o_k, in softmax's Jacobian"),
-        (r"∂([^/]+)/∂(\S+)", "gradient of {0} with respect to {1}"),  # a book's too: ∂C/∂a^3_1
-    )
+_MEANINGS = (  # (pattern, words): `#` stands for a unit's index
+    ("net#", "net input of unit {0}"),
+    ("o#", "output of unit {0}"),
+    ("õ#", "output of unit {0} after dropout"),
+    ("x̃#", "input {0} after dropout"),
+    ("e#", "error of output unit {0}: t{0} − o{0}"),
+    ("E", "the loss"),
+    ("δ#", "error term δ of unit {0}"),
+    ("Δw#", "change of weight w{0}"),
+    ("new w#", "weight w{0} after the update"),
+    ("Δb#", "change of bias b{0}"),
+    ("new b#", "bias b{0} after the update"),
+    (r"e\^net#", "softmax's numerator of o{0}"),
+    (r"Σe\^net", "softmax's denominator: Σ e^net over the output layer"),
+    ("g#", "−∂E/∂o{0}, in softmax's Jacobian"),
+    ("ḡ", "Σ_k g_k·o_k, in softmax's Jacobian"),
+    (r"∂([^/]+)/∂(\S+)", "gradient of {0} with respect to {1}"),  # a book's too: ∂C/∂a^3_1
 )
+
+
+@lru_cache(maxsize=1)
+def _meanings() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The patterns compiled on first use: `run` in the terminal names no meanings (start-up
+    time)."""
+    return tuple((re.compile(p.replace("#", _INDEX)), words) for p, words in _MEANINGS)
 
 
 def meaning(symbol: str) -> str | None:
     """What a lecture symbol stands for, in words: o3 → "output of unit 3"; None for a
     quantity these words do not name (an optimizer's state: its formula says it)."""
-    for pattern, words in _MEANINGS:
+    for pattern, words in _meanings():
         match = pattern.fullmatch(symbol)
         if match:
             return words.format(*match.groups())

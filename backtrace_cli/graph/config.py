@@ -67,7 +67,6 @@ __all__ = [  # the graph model's names, wherever they are defined
     "forward",
     "from_dict",
     "from_document",
-    "is_graph",
     "position",
     "run",
     "step",
@@ -91,11 +90,6 @@ MAX_NODES = 500  # operations in the whole graph
 NAME_HINT = "a name starts with a letter and has letters, digits and _ (x, w0, y_hat, theta)"
 
 # ---------------------------------------------------------------- loading
-
-
-def is_graph(data: Any) -> bool:
-    """A config is a graph when it has `expression:` or `nodes:` at the top."""
-    return isinstance(data, dict) and ("expression" in data or "nodes" in data)
 
 
 def _name_ok(name: Any) -> bool:

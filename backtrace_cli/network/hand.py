@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import formula
-from ..core.rounding import written
-
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
 
@@ -25,6 +22,9 @@ def worked(carry: Carrier, template: str, factor: bool = False, **operands: Arra
     """`template` (slots named as `operands`: {o}, {net}, {t}) worked element by element as
     `carry`'s student works it; `factor`: as one factor of a longer product, where a bracket
     as a whole — (1 − o²) — is written down too. Not itself rounded: the caller carries it."""
+    from .. import formula  # start-up: only `--round` works a quantity by hand
+    from ..core.rounding import written
+
     parsed = formula.parse(template)
     assert parsed is not None, template  # the definitions' own templates all parse
     rounded = partial(written, spec=carry.spec)

@@ -5,13 +5,15 @@ square matrix whose layout the config leaves unstated gets a note — given the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..definitions import notation
-from ..statement import Given, Sentence, Symbol, plain
 from .spec import Spec
 from .translation import translation
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
+
+if TYPE_CHECKING:
+    from ..statement import Sentence
 
 SHOWN_WEIGHTS = 48  # a 4-4-4-4 network's: the statement names them all
 SHOWN_IN_NOTE = 3  # the first row's weights the note names
@@ -22,6 +24,8 @@ def given(spec: Spec) -> Sentence | None:
     (named weights name themselves, and seeded ones are drawn, not given)."""
     if spec.weight_style not in ("matrices", "model"):
         return None
+    from ..statement import Given  # start-up: the statement loads only when it is written
+
     numbering, name = spec.numbering, translation(spec).symbol
     read = spec.weight_layout or UNITS_BY_INPUTS
     stated = ", as stated" if spec.weight_layout else ""
@@ -47,6 +51,8 @@ def note(spec: Spec) -> Sentence | None:
     square = [k for k, w in enumerate(spec.weights) if w.shape[0] == w.shape[1] > 1]
     if spec.weight_style != "matrices" or spec.weight_layout is not None or not square:
         return None
+    from ..statement import Symbol  # start-up: the statement loads only for a note
+
     numbering, name = spec.numbering, translation(spec).symbol
     k = square[0]
     which = ", ".join(f"weights[{m}]" for m in square)
@@ -68,4 +74,8 @@ def note(spec: Spec) -> Sentence | None:
 def note_text(spec: Spec) -> str | None:
     """The note as plain text: the terminal's and the JSON's."""
     found = note(spec)
-    return None if found is None else plain(found)
+    if found is None:
+        return None
+    from ..statement import plain  # start-up: the statement loads only for a note
+
+    return plain(found)

@@ -29,7 +29,7 @@ from ..definitions import activations as activation_functions
 from ..definitions import losses as loss_functions
 from ..definitions import optimizer_config
 from . import config as network_config
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .model_spec import LayerSpec, ModelSpec
 from .spec import Sample, Spec, frozen
 from .weights import UNITS_BY_INPUTS
@@ -46,10 +46,6 @@ KEYS = (
 FORM = "`- linear: {in_features: 2, out_features: 2}`, `- relu`"
 MAX_LAYERS = 64
 MAX_SIZE = 10_000  # entries of any tensor: a model to follow by hand, never gigabytes
-
-
-def is_model(data: Any) -> bool:
-    return isinstance(data, dict) and "model" in data
 
 
 def from_document(doc: Document) -> Spec | ModelSpec:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..definitions import activations, optimizers
 from ..definitions import losses as loss_functions
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import ModelView
 from .model_spec import ModelSpec
 from .spec import frozen

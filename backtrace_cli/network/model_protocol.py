@@ -6,42 +6,12 @@ Imported at start-up by `tracing`: numpy and the engine load inside the methods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any
 
 from ..core.errors import ConfigError
 
 MAX_TRACE_SAMPLES = 100  # samples a traced step shows in full: each is pages of equations
-
-
-@dataclass(frozen=True, slots=True)
-class EpochRow:
-    epoch: int
-    loss: float  # mean over the samples, each before its own update
-    loss_after: float  # mean over the samples after the epoch
-
-
-@dataclass(frozen=True, slots=True)
-class ModelTraining:
-    """`step` on a model: a row per epoch, the picked epochs traced, the trained model."""
-
-    FORM: ClassVar[str] = "model training"
-
-    spec: Any
-    rounding: str | None
-    rows: tuple[EpochRow, ...]
-    traces: tuple[Any, ...]  # model_trace.ModelTrace of the picked epochs
-    final: Any
-    epochs_asked: int
-    stop_reason: str = ""
-
-    @property
-    def losses(self) -> list[float]:
-        return [row.loss for row in self.rows]
-
-    @property
-    def losses_after(self) -> list[float]:
-        return [row.loss_after for row in self.rows]
 
 
 def _carry(rounding: str | None) -> Any:
@@ -137,7 +107,7 @@ def train(
             if shown:
                 traces.append(replace(built, full=full))
             loss = float(np.mean([s.loss for s in built.steps]))
-            rows.append(EpochRow(epoch, loss, built.loss_after))
+            rows.append(model_trace.EpochRow(epoch, loss, built.loss_after))
             _diverged(spec, built.loss_after)
             current = built.after
             if progress is not None:
@@ -147,7 +117,9 @@ def train(
                 if last and not shown:
                     traces.append(built)
                 break
-    return ModelTraining(spec, rounding, tuple(rows), tuple(traces), current, epochs, reason)
+    return model_trace.ModelTraining(
+        spec, rounding, tuple(rows), tuple(traces), current, epochs, reason
+    )
 
 
 class Sequential:

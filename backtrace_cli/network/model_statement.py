@@ -8,7 +8,7 @@ import itertools
 
 from ..definitions.optimizers import describe
 from ..statement import Box, Diagram, Edge, Given, Sentence, Statement
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .model_spec import ModelSpec
 
 

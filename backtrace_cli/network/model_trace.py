@@ -14,7 +14,7 @@ from ..definitions import losses as loss_functions
 from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
 from .model_spec import ModelSpec
 
@@ -378,3 +378,33 @@ def mean_loss(spec: ModelSpec) -> float:
     values = dict(spec.parameters)
     samples = [(s.inputs, s.targets) for s in spec.samples]
     return float(np.mean(engine.losses_of(spec, values, samples)))
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRow:
+    epoch: int
+    loss: float  # mean over the samples, each before its own update
+    loss_after: float  # mean over the samples after the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTraining:
+    """`step` on a model: a row per epoch, the picked epochs traced, the trained model."""
+
+    FORM: ClassVar[str] = "model training"
+
+    spec: Any
+    rounding: str | None
+    rows: tuple[EpochRow, ...]
+    traces: tuple[Any, ...]  # model_trace.ModelTrace of the picked epochs
+    final: Any
+    epochs_asked: int
+    stop_reason: str = ""
+
+    @property
+    def losses(self) -> list[float]:
+        return [row.loss for row in self.rows]
+
+    @property
+    def losses_after(self) -> list[float]:
+        return [row.loss_after for row in self.rows]

@@ -32,7 +32,7 @@ from ..definitions.losses import get as get_loss
 from ..draws import ExerciseSet, NoFairVariant, Notes, Rules, Variant, labelled
 from . import model_trace
 from .engine import exact as _exact  # the carry that rounds nothing
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .model_spec import ModelSpec
 from .spec import Sample, frozen
 

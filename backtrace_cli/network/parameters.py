@@ -63,6 +63,22 @@ def parameter_names(spec: Spec, indices: Sequence[int] | None = None) -> list[st
     return names
 
 
+def update_overflow(spec: Spec, after: Spec, epoch: int = 1) -> str | None:
+    """What an update left outside float64 — a new parameter or optimizer state — or None.
+    Here, not in `training`, so that `run` checks its one update without loading training."""
+    new = parameters(after)
+    broken = np.flatnonzero(~np.isfinite(new))
+    if broken.size:
+        name = parameter_names(spec, [int(broken[0])])[0]
+        return f"the update in epoch {epoch} makes the new {name} {new[broken[0]]}"
+    for key, value in after.optimizer_state.values if after.optimizer_state else ():
+        broken = np.flatnonzero(~np.isfinite(np.asarray(value, dtype=np.float64).ravel()))
+        if broken.size:
+            name = parameter_names(spec, [int(broken[0])])[0]
+            return f"the update in epoch {epoch} makes the optimizer's {key} of {name} non-finite"
+    return None
+
+
 JSON_IN_FULL = 1_000  # parameters: up to this many, the JSON names every one and writes every
 # equation; beyond, what the tables show (--full: all), as the arrays already hold every value
 

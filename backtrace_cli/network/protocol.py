@@ -169,7 +169,7 @@ def refuse_overflow(built: Any) -> None:
                     )
     if built.spec_after is None:
         return
-    from .training import update_overflow
+    from .parameters import update_overflow
 
     problem = update_overflow(built.spec, built.spec_after)
     if problem is None and not math.isfinite(built.loss_after):

@@ -12,7 +12,7 @@ from ..core.errors import ConfigError
 from ..definitions import notation, optimizers
 from .config import Spec, dropout_layer_names
 from .engine import layout
-from .layers import MODEL_KINDS
+from .layers.model_kinds import MODEL_KINDS
 from .model_spec import ModelSpec
 from .weights import INPUTS_BY_UNITS, UNITS_BY_INPUTS
 

@@ -21,6 +21,7 @@ from ..definitions import optimizers
 from ..definitions.losses import get as get_loss
 from . import engine, scalar
 from .config import Spec
+from .parameters import update_overflow
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy.typing as npt
@@ -420,23 +421,6 @@ def _finite(
     arrays = [a for a in weights + (biases or []) if a is not None]
     arrays += [np.asarray(v) for _, v in state.values] if state is not None else []
     return all(bool(np.isfinite(a).all()) for a in arrays)
-
-
-def update_overflow(spec: Spec, after: Spec, epoch: int = 1) -> str | None:
-    """What an update left outside float64 — a new parameter or optimizer state — or None."""
-    from .records import parameter_names, parameters  # names are the trace's; records is above
-
-    new = parameters(after)
-    broken = np.flatnonzero(~np.isfinite(new))
-    if broken.size:
-        name = parameter_names(spec, [int(broken[0])])[0]
-        return f"the update in epoch {epoch} makes the new {name} {new[broken[0]]}"
-    for key, value in after.optimizer_state.values if after.optimizer_state else ():
-        broken = np.flatnonzero(~np.isfinite(np.asarray(value, dtype=np.float64).ravel()))
-        if broken.size:
-            name = parameter_names(spec, [int(broken[0])])[0]
-            return f"the update in epoch {epoch} makes the optimizer's {key} of {name} non-finite"
-    return None
 
 
 def _with(

@@ -83,16 +83,21 @@ def _heads(*more: str) -> str:
     return "|".join(re.escape(head) for head in sorted(found, key=lambda h: (-len(h), h)))
 
 
-_ATOM = re.compile(
-    r"Σe\^net"
-    r"|e\^net(?P<numerator>\d+(?:_\d+)?)"
-    r"|new (?P<new>[wb]\d+(?:_\d+)?)"
-    r"|(?<![A-Za-z])(?P<loss>E)(?![A-Za-z])"
-    r"|(?P<rate>η)"
-    rf"|(?<![A-Za-z])(?P<head>{_heads()})(?P<number>\d+(?:_\d+)?)(?![\d])"
-)
-_UNITS = re.compile(r"\b(units?) (\d+(?:, \d+)*)(?![\d–])")
-_FLIPPED = re.compile(r"(?:δ|g)\d+(?:_\d+)?(?:⁽\d+⁾)?|ḡ")
+# The patterns compile on first use: the lecture's own notation renames nothing (start-up time).
+@cache
+def _atom() -> re.Pattern[str]:
+    return re.compile(
+        r"Σe\^net"
+        r"|e\^net(?P<numerator>\d+(?:_\d+)?)"
+        r"|new (?P<new>[wb]\d+(?:_\d+)?)"
+        r"|(?<![A-Za-z])(?P<loss>E)(?![A-Za-z])"
+        r"|(?P<rate>η)"
+        rf"|(?<![A-Za-z])(?P<head>{_heads()})(?P<number>\d+(?:_\d+)?)(?![\d])"
+    )
+
+
+_UNITS = r"\b(units?) (\d+(?:, \d+)*)(?![\d–])"
+_FLIPPED = r"(?:δ|g)\d+(?:_\d+)?(?:⁽\d+⁾)?|ḡ"
 
 
 class Translation:
@@ -176,12 +181,12 @@ class Translation:
             return lecture
         found = self._symbols.get(lecture)
         if found is None:
-            found = self._symbols[lecture] = _ATOM.sub(self._sub, lecture)
+            found = self._symbols[lecture] = _atom().sub(self._sub, lecture)
         return found
 
     def flipped(self, lecture: str) -> bool:
         """Whether the book's value of this lecture quantity has the opposite sign."""
-        return self.book.flips and _FLIPPED.fullmatch(lecture) is not None
+        return self.book.flips and re.fullmatch(_FLIPPED, lecture) is not None
 
     def sign(self, lecture: str) -> float:
         return -1.0 if self.flipped(lecture) else 1.0
@@ -250,7 +255,7 @@ class Translation:
         numbers ("unit 4", "units 3, 4") as the book names units."""
         if self.identity or not prose:
             return prose
-        return _UNITS.sub(self._units, _ATOM.sub(self._sub, prose))
+        return re.sub(_UNITS, self._units, _atom().sub(self._sub, prose))
 
     def _units(self, match: re.Match[str]) -> str:
         names = []
@@ -282,7 +287,7 @@ class Translation:
                 found = self.names.generic.get((head, index[1:], output), found)
             return self.book.new(found) if match.group("new") else found
 
-        text = _GENERIC.sub(generic, text)
+        text = _generic().sub(generic, text)
         for pattern, book in self.book.named:  # the book's own form and name: … (BP4)
             text = re.sub(pattern, book, text)
         return text
@@ -397,10 +402,13 @@ def _flip_rule(text: str) -> str:
     return text
 
 
-_GENERIC = re.compile(
-    rf"(?<![A-Za-z])(?P<new>new )?(?P<head>{_heads('E', 'η')})(?P<index>_[ijk]{{1,2}})?"
-    r"(?![A-Za-z])"
-)
+@cache
+def _generic() -> re.Pattern[str]:
+    """A rule's names (net_j, new w_ij), compiled on first use (start-up time)."""
+    return re.compile(
+        rf"(?<![A-Za-z])(?P<new>new )?(?P<head>{_heads('E', 'η')})(?P<index>_[ijk]{{1,2}})?"
+        r"(?![A-Za-z])"
+    )
 
 
 def _flip_formula(

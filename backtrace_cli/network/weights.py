@@ -27,7 +27,7 @@ UNITS_BY_INPUTS = "units × inputs"
 INPUTS_BY_UNITS = "inputs × units"
 LAYOUTS = (UNITS_BY_INPUTS, INPUTS_BY_UNITS)
 LAYOUT_KEYS = ("layout", "matrices")
-_LAYOUT = re.compile(r"\s*(units|inputs)\s*[×x*]\s*(units|inputs)\s*")
+_LAYOUT = r"\s*(units|inputs)\s*[×x*]\s*(units|inputs)\s*"  # compiled on first use
 LAYOUT_HELP = (
     f"write `{UNITS_BY_INPUTS}` (a row per unit of the layer, the default: the row for unit 3 "
     f"is [w13, w23]) or `{INPUTS_BY_UNITS}` (a row per unit of the layer before, as Keras' "
@@ -83,7 +83,7 @@ def _layout(c: Checker, m: dict[str, Any]) -> str | None:
     if "layout" not in m:
         return None
     value = m["layout"]
-    found = _LAYOUT.fullmatch(value.lower()) if isinstance(value, str) else None
+    found = re.fullmatch(_LAYOUT, value.lower()) if isinstance(value, str) else None
     if found is None or found[1] == found[2]:
         raise c.fail(("weights", "layout"), f"{show(value)} is not a layout; {LAYOUT_HELP}")
     return UNITS_BY_INPUTS if found[1] == "units" else INPUTS_BY_UNITS

@@ -8,9 +8,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-FORMATS = ("folder", "moodle", "qti")  # `exercise --format`: the folder of sheets and keys,
-# or one file a platform imports
-DEFAULT_ROUNDING = "3sf"  # what a platform quiz asks answers to when no --round is given
 _BLANK = re.compile(r"\[\[blank:(\d+)\]\]")
 
 

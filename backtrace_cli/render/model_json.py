@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .graph_formula import text_formula
 
 if TYPE_CHECKING:
-    from ..network.model_protocol import ModelTraining
-    from ..network.model_trace import ModelTrace
+    from ..network.model_trace import ModelTrace, ModelTraining
 
 
 def _clean(value: Any) -> Any:

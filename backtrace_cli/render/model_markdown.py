@@ -27,8 +27,7 @@ from .numbers import NumberFormat
 from .problem import problem
 
 if TYPE_CHECKING:
-    from ..network.model_protocol import ModelTraining
-    from ..network.model_trace import ModelTrace
+    from ..network.model_trace import ModelTrace, ModelTraining
 
 
 def _header(spec: Any, fmt: NumberFormat) -> list[str]:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..core.errors import visible
 from ..definitions.optimizers import describe
-from ..network.layers import MODEL_KINDS
+from ..network.layers.model_kinds import MODEL_KINDS
 from ..network.model_engine import FD_STEP, FD_TOLERANCE
 from .epochs import loss_curve
 from .graph_table import block_table
@@ -23,8 +23,7 @@ from .table import title_lines
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from ..network.model_protocol import ModelTraining
-    from ..network.model_trace import ModelTrace
+    from ..network.model_trace import ModelTrace, ModelTraining
 
 
 def shapes(spec: Any) -> list[tuple[str, str, str, str]]:

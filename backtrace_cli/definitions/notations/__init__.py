@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 DEFAULT = "lecture"
@@ -104,25 +104,43 @@ class Book:
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}
 
 
-def _books() -> dict[str, Book]:
-    """Every module of this package's BOOK (os.listdir, not pkgutil: start-up time)."""
-    found: dict[str, Book] = {}
+def _names() -> tuple[str, ...]:
+    """Every book's name: its module's (os.listdir, not pkgutil: start-up time), the
+    lecture's first."""
     here = os.path.dirname(__file__)
-    for file in os.listdir(here):
-        if file.endswith(".py") and not file.startswith("_"):
-            book = importlib.import_module(f"{__name__}.{file[:-3]}").BOOK
-            found[book.name] = book
-    return dict(sorted(found.items(), key=lambda item: (item[0] != DEFAULT, item[0])))
+    found = [f[:-3] for f in os.listdir(here) if f.endswith(".py") and not f.startswith("_")]
+    return tuple(sorted(found, key=lambda name: (name != DEFAULT, name)))
 
 
-BOOKS = _books()
-NAMES = tuple(BOOKS)
-WORDS = tuple(sorted({w for book in BOOKS.values() for w in book.words}, key=len, reverse=True))
-LATEX = {head: tex for book in BOOKS.values() for head, tex in book.latex.items()}
+NAMES = _names()
 
 
+@cache
 def get(name: str | None) -> Book:
-    return BOOKS[name or DEFAULT]
+    """A book by name, its module loaded on first use: `run` in the lecture's notation loads
+    no other book (start-up time). KeyError for a name that is not one."""
+    name = name or DEFAULT
+    if name not in NAMES:
+        raise KeyError(name)
+    book: Book = importlib.import_module(f"{__name__}.{name}").BOOK
+    assert book.name == name, f"{name}.py defines the book {book.name!r}"
+    return book
+
+
+def __getattr__(name: str) -> object:
+    """BOOKS, WORDS and LATEX, read from every book: each loads where all are read — the
+    markdown's LaTeX, the tests — and never for `run` (start-up time)."""
+    if name == "BOOKS":
+        value: object = {book: get(book) for book in NAMES}
+    elif name == "WORDS":
+        words = {w for book in NAMES for w in get(book).words}
+        value = tuple(sorted(words, key=len, reverse=True))
+    elif name == "LATEX":
+        value = {head: tex for book in NAMES for head, tex in get(book).latex.items()}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # computed once
+    return value
 
 
 # ---------------------------------------------------------------- answers in a book's names

@@ -1,7 +1,8 @@
 """A network's layers: each one file with its parameters, its forward pass (output and a cache)
 and its backward pass (what the layer below receives, and its parameters' gradients).
 
-The engine runs a spec's layers bottom up and back down; `KINDS` looks a layer up by name."""
+The engine runs a spec's layers bottom up and back down; `KINDS` looks a layer up by name (a
+`model:`'s tensor layers: `model_kinds.MODEL_KINDS`)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from . import activation as activation_layer
-from . import (
-    avgpool2d,
-    batchnorm1d,
-    conv1d,
-    conv2d,
-    flatten,
-    last,
-    linear,
-    maxpool1d,
-    maxpool2d,
-    rnn,
-    tensor_dropout,
-)
 from .dense import Dense
 from .dropout import Dropout
 from .upstream import FromAbove, FromLoss
@@ -41,7 +28,6 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
 
 __all__ = [
     "KINDS",
-    "MODEL_KINDS",
     "Dense",
     "Dropout",
     "FromAbove",
@@ -127,30 +113,6 @@ class TensorLayer(Protocol):
         """The δ of its input, each entry from the δ above; a layer with parameters also has
         GRADIENT_RULE and gradient_terms(view, p): each entry's −∂E/∂θ as its row writes it."""
         ...
-
-
-# The layers of a `model:` (torch's nn.Sequential), by the name its config writes: each kind's
-# module (its ARGUMENTS, `shape`, `parameter_shapes`) and its class; every activation of the
-# registry is a layer of the one generic kind (`activation.py`), its name the function's.
-# ("linear" is the layer, as torch's nn.Linear; the identity activation has no layer.)
-MODEL_KINDS: dict[str, tuple[Any, type]] = {
-    "linear": (linear, linear.Linear),
-    "conv1d": (conv1d, conv1d.Conv1d),
-    "maxpool1d": (maxpool1d, maxpool1d.MaxPool1d),
-    "conv2d": (conv2d, conv2d.Conv2d),
-    "maxpool2d": (maxpool2d, maxpool2d.MaxPool2d),
-    "avgpool2d": (avgpool2d, avgpool2d.AvgPool2d),
-    "flatten": (flatten, flatten.Flatten),
-    "dropout": (tensor_dropout, tensor_dropout.Dropout),
-    "rnn": (rnn, rnn.Rnn),
-    "last": (last, last.Last),
-    "batchnorm1d": (batchnorm1d, batchnorm1d.BatchNorm1d),
-    **{
-        function: (activation_layer, activation_layer.Activation)
-        for function in activation_layer.activations.NAMES
-        if function != "linear"
-    },
-}
 
 
 def stack(count: int, dropped: Sequence[object | None] | None) -> tuple[tuple[type, int], ...]:
