@@ -47,7 +47,8 @@ def one_changed(right: dict[str, float], slipped: dict[str, float], prefix: str)
 class RandomModels:
     """The tests each named slip gets on random models: every answer right is right and names
     nothing; one entry slipped is named there and nowhere else; each slip changes an entry on
-    most seeds (so the skips hide nothing); a value wrong another way gets no slip's name.
+    most seeds (so the skips hide nothing); a value wrong another way gets no slip's name. A
+layer whose answers file is long to mark (2-D, batch norm) samples fewer seeds.
 
     A test class for a layer's slips gives `config(seed)`, a random model's config;
     `worked(config, slip)`, every answer worked by hand, "" right, or with `slip` made at each
@@ -102,11 +103,11 @@ class RandomModels:
         assert not [(key, v.mistakes) for key, v in got.items() if key != at and v.mistakes]
 
     def test_most_seeds_have_an_entry_each_slip_changes(self) -> None:
-        # the skips above hide no failure: at least 6 of the 8 seeds are marked for each slip
+        # the skips above hide no failure: at least ¾ of the seeds are marked for each slip
         configs = [self.config(seed) for seed in self.seeds]
         for slip, prefix, _ in self.cases:
             changed = [one_changed(self.worked(c), self.worked(c, slip), prefix) for c in configs]
-            assert sum(at is not None for at in changed) >= 6, (slip, prefix)
+            assert 4 * sum(at is not None for at in changed) >= 3 * len(configs), (slip, prefix)
 
     def test_values_wrong_in_another_way_are_given_no_slips_name(self, seed: int, group) -> None:
         # each entry of the group off by 0.37 (no slip's value), in one answers file
