@@ -46,17 +46,17 @@ def one_changed(right: dict[str, float], slipped: dict[str, float], prefix: str)
 
 class RandomModels:
     """The tests each named slip gets on random models: every answer right is right and names
-    nothing; one entry slipped is named there and nowhere else; each slip changes an entry on
-    most seeds (so the skips hide nothing); a value wrong another way gets no slip's name. A
-layer whose answers file is long to mark (2-D, batch norm) samples fewer seeds.
+        nothing; one entry slipped is named there and nowhere else; each slip changes an entry on
+        most seeds (so the skips hide nothing); a value wrong another way gets no slip's name. A
+    layer whose answers file is long to mark (2-D, batch norm) samples fewer seeds.
 
-    A test class for a layer's slips gives `config(seed)`, a random model's config;
-    `worked(config, slip)`, every answer worked by hand, "" right, or with `slip` made at each
-    entry it changes (from the right values of the rest); `cases`, (slip, the prefix of the
-    entries it is made at, the name `check` gives it); `elsewhere`, groups of entries (each
-    the first of its prefix: "delta0[" the first δ0, "y0[0,0]" that one) made wrong by 0.37
-    together (no entry of a group read by another's row, so that none is wrong by a slip
-    made from another's wrong value)."""
+        A test class for a layer's slips gives `config(seed)`, a random model's config;
+        `worked(config, slip)`, every answer worked by hand, "" right, or with `slip` made at each
+        entry it changes (from the right values of the rest); `cases`, (slip, the prefix of the
+        entries it is made at, the name `check` gives it); `elsewhere`, groups of entries (each
+        the first of its prefix: "delta0[" the first δ0, "y0[0,0]" that one) made wrong by 0.37
+        together (no entry of a group read by another's row, so that none is wrong by a slip
+        made from another's wrong value)."""
 
     seeds = range(8)
     cases: tuple[tuple[str, str, str], ...] = ()
