@@ -52,7 +52,16 @@ def _assign(target: str | list[str], value: ast.expr) -> ast.stmt:
     return ast.Assign([_store(target)], value)
 
 
+_ONE = 1.0
+
+
 def _binary(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
+    """left op right; a product with the constant 1.0 is its other factor (1.0·x is x, bit for
+    bit, whatever x is: η = 1, an input of 1)."""
+    if isinstance(op, ast.Mult):
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one, ast.Constant) and one.value == _ONE and type(one.value) is float:
+                return other
     return ast.BinOp(left, op, right)
 
 
@@ -85,6 +94,7 @@ class Builder:
         self.units = spec.layers
         self.eta = ast.Constant(float(spec.learning_rate))
         self.unrolled = unrolled(spec)
+        self.sample_at: int | None = None  # the sample whose code is written out, if any
         rates = spec.dropout.rates if spec.dropout is not None else ()
         self.dropped = [p for p, rate in enumerate(rates) if rate > 0]
         self.constants = dict(spec.optimizer.symbols()) | {"η": float(spec.learning_rate)}
@@ -97,6 +107,20 @@ class Builder:
         """Unit j of layer k as the layer above receives it: times its dropout keep-factor
         m/(1 − rate) (`q`) where layer k's outputs are dropped, else its output."""
         return f"q{k}_{j}" if k in self.dropped else self.o(k, j)
+
+    def value(self, k: int, j: int) -> ast.expr:
+        """`received`, as an expression: an input of a sample written out is its number
+        (where no dropout scales it), so that a product with an input of 1 is written as its
+        other factor."""
+        if k in self.dropped:
+            return _load(self.received(k, j))
+        return self.raw(k, j)
+
+    def raw(self, k: int, j: int) -> ast.expr:
+        """Unit j of layer k's output: an input of a sample written out is its number."""
+        if k == 0 and self.sample_at is not None:
+            return ast.Constant(float(self.spec.samples[self.sample_at].inputs[j]))
+        return _load(self.o(k, j))
 
     def keeps(self) -> list[str]:
         """The keep-factors one sample reads, position by position."""
@@ -162,7 +186,10 @@ class Builder:
         if f.op in _OPERATORS:
             return _binary(args[0], _OPERATORS[f.op](), args[1])
         if f.op == "neg":
-            return ast.UnaryOp(ast.USub(), args[0])
+            inner = args[0]  # −(−x) is x, bit for bit
+            if isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.USub):
+                return inner.operand
+            return ast.UnaryOp(ast.USub(), inner)
         if f.op == "pow" and f.args[1] == formula.Num(2.0):  # x², as numpy squares: x·x
             return _binary(args[0], ast.Mult(), self.expression(f.args[0], names))
         if f.op in _COMPARE:
@@ -177,11 +204,11 @@ class Builder:
             function = self.spec.functions[k - 1].scalar
             if k - 1 in self.dropped:  # õ = o·m/(1 − rate), what this layer receives
                 for i in range(self.units[k - 1]):
-                    kept = _binary(_load(self.o(k - 1, i)), ast.Mult(), _load(f"k{k - 1}_{i}"))
+                    kept = _binary(self.raw(k - 1, i), ast.Mult(), _load(f"k{k - 1}_{i}"))
                     out.append(_assign(self.received(k - 1, i), kept))
             for j in range(self.units[k]):
                 terms = [
-                    _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), _load(self.received(k - 1, i)))
+                    _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), self.value(k - 1, i))
                     for i in range(self.units[k - 1])
                 ]
                 if self.biased(k):
@@ -228,9 +255,7 @@ class Builder:
         for k in range(1, self.depth + 1):
             for j in range(self.units[k]):
                 for i in range(self.units[k - 1]):
-                    product = _binary(
-                        _load(f"d{k}_{j}"), ast.Mult(), _load(self.received(k - 1, i))
-                    )
+                    product = _binary(_load(f"d{k}_{j}"), ast.Mult(), self.value(k - 1, i))
                     out.append((f"w{k}_{j}_{i}", product))
         if self.spec.train_biases:
             for k in range(1, self.depth + 1):
@@ -252,6 +277,8 @@ class Builder:
                 ast.Tuple([ast.Constant(float(v)) for v in values], ast.Load())
                 for values in (sample.inputs, sample.targets)
             ]
+        if index is not None:  # the inputs are written in where they are used (`raw`)
+            return [*keeps, _assign(targets, read[1])]
         return [*keeps, _assign(inputs, read[0]), _assign(targets, read[1])]
 
     def samples(self, body: Callable[[], list[ast.stmt]]) -> tuple[list[ast.stmt], list[ast.expr]]:
@@ -264,7 +291,9 @@ class Builder:
         out: list[ast.stmt] = []
         kept: list[ast.expr] = []
         for index in range(len(self.spec.samples)):
+            self.sample_at = index  # its inputs written in as numbers
             out += self.sample(index) + body()
+            self.sample_at = None
             for n, value in enumerate(self.recorded()):
                 out.append(_assign(f"r{index}_{n}", value))
                 kept.append(_load(f"r{index}_{n}"))
@@ -278,7 +307,7 @@ class Builder:
 
             def update() -> list[ast.stmt]:
                 body = self.forward() + self.backward() + self.count()
-                for name, product in products:
+                for name, product in self.products():  # this sample's inputs written in
                     body += self.step(name, product)
                 return body
 
@@ -286,7 +315,7 @@ class Builder:
 
         def accumulate() -> list[ast.stmt]:
             body = self.forward() + self.backward()
-            for name, product in products:
+            for name, product in self.products():
                 body.append(_assign(f"a_{name}", _binary(_load(f"a_{name}"), ast.Add(), product)))
             return body
 
