@@ -65,6 +65,11 @@ def _binary(left: ast.expr, op: ast.operator, right: ast.expr) -> ast.expr:
     return ast.BinOp(left, op, right)
 
 
+def _zero(node: ast.expr) -> bool:
+    """The constant 0 (an input of 0 written in)."""
+    return isinstance(node, ast.Constant) and node.value == 0.0 and type(node.value) is float
+
+
 def _chain(terms: Sequence[ast.expr]) -> ast.expr:
     """t0 + t1 + … added left to right, as numpy adds a short row."""
     out = terms[0]
@@ -175,11 +180,12 @@ class Builder:
         self.namespace[name] = function
         return name
 
-    def expression(self, f: formula.Formula, names: dict[str, str]) -> ast.expr:
+    def expression(self, f: formula.Formula, names: dict[str, Any]) -> ast.expr:
         if isinstance(f, formula.Ref):
             if f.name in self.constants:
                 return ast.Constant(self.constants[f.name])
-            return _load(names[f.name])
+            named = names[f.name]
+            return _load(named) if isinstance(named, str) else named
         if isinstance(f, formula.Num):
             return ast.Constant(f.value)
         args = [self.expression(a, names) for a in f.args]
@@ -210,10 +216,11 @@ class Builder:
                 terms = [
                     _binary(_load(f"w{k}_{j}_{i}"), ast.Mult(), self.value(k - 1, i))
                     for i in range(self.units[k - 1])
+                    if not _zero(self.value(k - 1, i))
                 ]
                 if self.biased(k):
                     terms.append(_load(f"b{k}_{j}"))
-                out.append(_assign(f"n{k}_{j}", _chain(terms)))
+                out.append(_assign(f"n{k}_{j}", _chain(terms or [ast.Constant(0.0)])))
                 if written is not None:
                     o = self.expression(written, {"net": f"n{k}_{j}"})
                 else:
@@ -231,7 +238,10 @@ class Builder:
         out: list[ast.stmt] = []
         last = self.depth
         for j in range(self.units[last]):
-            names = {"o": f"o{last}_{j}", "t": f"t{j}", "net": f"n{last}_{j}"}
+            target: Any = f"t{j}"
+            if self.sample_at is not None:  # a sample written out: its target is a number
+                target = ast.Constant(float(self.spec.samples[self.sample_at].targets[j]))
+            names = {"o": f"o{last}_{j}", "t": target, "net": f"n{last}_{j}"}
             out.append(_assign(f"d{last}_{j}", self.expression(self.parts.delta, names)))
         for k in range(last - 1, 0, -1):
             for i in range(self.units[k]):
@@ -250,12 +260,15 @@ class Builder:
         return out
 
     def products(self) -> list[tuple[str, ast.expr]]:
-        """Each trained parameter and its δ·o (δ for a bias) for one sample."""
+        """Each trained parameter and its δ·o (δ for a bias) for one sample; a written-out
+        input of 0 gives the product 0 (w·0 and δ·0 are ±0: adding one changes no sum's
+        value)."""
         out = []
         for k in range(1, self.depth + 1):
             for j in range(self.units[k]):
                 for i in range(self.units[k - 1]):
-                    product = _binary(_load(f"d{k}_{j}"), ast.Mult(), self.value(k - 1, i))
+                    o = self.value(k - 1, i)
+                    product = o if _zero(o) else _binary(_load(f"d{k}_{j}"), ast.Mult(), o)
                     out.append((f"w{k}_{j}_{i}", product))
         if self.spec.train_biases:
             for k in range(1, self.depth + 1):
@@ -277,8 +290,8 @@ class Builder:
                 ast.Tuple([ast.Constant(float(v)) for v in values], ast.Load())
                 for values in (sample.inputs, sample.targets)
             ]
-        if index is not None:  # the inputs are written in where they are used (`raw`)
-            return [*keeps, _assign(targets, read[1])]
+        if index is not None:  # inputs and targets are written in where they are used
+            return keeps
         return [*keeps, _assign(inputs, read[0]), _assign(targets, read[1])]
 
     def samples(self, body: Callable[[], list[ast.stmt]]) -> tuple[list[ast.stmt], list[ast.expr]]:
@@ -308,7 +321,8 @@ class Builder:
             def update() -> list[ast.stmt]:
                 body = self.forward() + self.backward() + self.count()
                 for name, product in self.products():  # this sample's inputs written in
-                    body += self.step(name, product)
+                    if not (_zero(product) and not self.parts.lines):  # w + η·0 is w
+                        body += self.step(name, product)
                 return body
 
             return self.samples(update)
@@ -316,7 +330,10 @@ class Builder:
         def accumulate() -> list[ast.stmt]:
             body = self.forward() + self.backward()
             for name, product in self.products():
-                body.append(_assign(f"a_{name}", _binary(_load(f"a_{name}"), ast.Add(), product)))
+                if not _zero(product):  # Σ + 0 is Σ
+                    body.append(
+                        _assign(f"a_{name}", _binary(_load(f"a_{name}"), ast.Add(), product))
+                    )
             return body
 
         out: list[ast.stmt] = [_assign(f"a_{name}", ast.Constant(0.0)) for name, _ in products]
