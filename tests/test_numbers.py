@@ -9,12 +9,12 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from backtrace_cli.render.numbers import Memo, NumberFormat, substituted, symbolic
+from backtrace_cli.render.numbers import Memo, NumberFormat, substituted, symbolic, written
 
 MINUS = "−"
 
 
-def written(value: float, decimals: int, rounding: str | None, explicit: bool) -> str:
+def by_rule(value: float, decimals: int, rounding: str | None, explicit: bool) -> str:
     """The rule, step by step as NumberFormat's docstring and the notes put it: nan and ∞ by
     name; past 1e15 six significant figures; a whole number as an integer; a rounding's own
     style unless --decimals was given; else `decimals` places without trailing zeros, and
@@ -70,7 +70,7 @@ formats = st.builds(
 @example(-1.5e16, NumberFormat())
 @example(-5e14, NumberFormat())  # just short of 1e15: still every digit
 def test_a_number_is_written_as_its_rule_says(value, fmt):
-    expected = written(value, fmt.decimals, fmt.rounding, fmt.explicit)
+    expected = by_rule(value, fmt.decimals, fmt.rounding, fmt.explicit)
     assert fmt(value) == expected
     # an operand in parentheses when negative; a change always signed
     assert fmt.operand(value) == (f"({expected})" if expected.startswith(MINUS) else expected)
@@ -124,6 +124,7 @@ def test_a_formula_is_written_as_the_slot_patterns_read_it(template, given_value
     assert symbolic(template) == names
     assert substituted(template, values, fmt) == with_numbers
     assert substituted(template, values, Memo(fmt)) == with_numbers
+    assert written(template, values, Memo(fmt)) == (names, with_numbers)  # read once
 
 
 def test_a_negative_in_parentheses_already_gets_none_of_its_own():

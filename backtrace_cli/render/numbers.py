@@ -102,22 +102,36 @@ def symbolic(template: str) -> str:
 
 def substituted(template: str, values: dict[str, float], fmt: NumberFormat | Memo) -> str:
     """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"; negatives get parentheses once."""
-    parts = _SLOT.split(template)  # text, name, text, name, …, text
-    slots = len(parts) // 2
-    if template.count("{") != slots or template.count("}") != slots:
+    return _filled(template, _SLOT.split(template), values, fmt)
+
+
+def written(template: str, values: dict[str, float], fmt: NumberFormat | Memo) -> tuple[str, str]:
+    """`symbolic` and `substituted` of one template, read once (a --full trace has 400,000)."""
+    parts = _SLOT.split(template)
+    return "".join(parts), _filled(template, parts, values, fmt)
+
+
+def _filled(
+    template: str, parts: list[str], values: dict[str, float], fmt: NumberFormat | Memo
+) -> str:
+    """The template's slots filled with numbers; `parts`: its text, name, text, …, text
+    (filled in place)."""
+    count = len(parts)  # 2·slots + 1
+    if template.count("{") * 2 + 1 != count or template.count("}") * 2 + 1 != count:
         # a brace that is no slot's: read as the patterns read it, slot by slot
         template = _WRAPPED.sub(lambda m: "(" + fmt(values[m.group(1)]) + ")", template)
         return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)
+    operand = fmt.operand
     if "({" not in template:  # as most are: every slot an operand
-        operand = fmt.operand
-        parts[1::2] = [operand(values[name]) for name in parts[1::2]]
+        for n in range(1, count, 2):
+            parts[n] = operand(values[parts[n]])
         return "".join(parts)
-    for n in range(1, len(parts), 2):
+    for n in range(1, count, 2):
         value = values[parts[n]]
         if parts[n - 1].endswith("(") and parts[n + 1].startswith(")"):
             parts[n] = fmt(value)  # "({net3})": in parentheses already
         else:
-            parts[n] = fmt.operand(value)
+            parts[n] = operand(value)
     return "".join(parts)
 
 

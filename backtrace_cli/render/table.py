@@ -20,7 +20,7 @@ from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
 from ..network.spec import Spec
-from .numbers import Memo, NumberFormat, substituted, symbolic
+from .numbers import Memo, NumberFormat, substituted, symbolic, written
 
 
 def network_line(trace: Trace) -> str:
@@ -167,7 +167,10 @@ def _cells(
 ) -> tuple[str, str, str, str, str]:
     """A row's symbol, formula, working with numbers, note and value, as the table shows them."""
     values = row.values()
-    numbers = substituted(row.working or row.formula, values, fmt)
+    if row.working:
+        formula, numbers = symbolic(row.formula), substituted(row.working, values, fmt)
+    else:
+        formula, numbers = written(row.formula, values, fmt)
     if first_sigma and first_sigma[0]:  # looked for only until it has been written out
         sigma = _SIGMA.fullmatch(row.formula)
         if sigma:
@@ -175,7 +178,7 @@ def _cells(
             net = values[sigma.group(1)]
             power = fmt(abs(net)) if net < 0 else fmt(-net)
             numbers += f" = 1/(1 + e^{power})"
-    return row.symbol, symbolic(row.formula), numbers, row.note, fmt(row.value)
+    return row.symbol, formula, numbers, row.note, fmt(row.value)
 
 
 def _elided(row: Elided) -> str:
