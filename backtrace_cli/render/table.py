@@ -270,12 +270,13 @@ class LongTable(Streamed):
 
     def _widths(self, width: int) -> tuple[int, int, int, int]:
         cells = [row for row in self.rows if not isinstance(row, str)]
-        symbol = max((len(c[0]) + 1 for c in cells), default=1)
-        value = max([len("value"), *(len(c[4]) for c in cells)])
-        formula = max([len("formula"), *(len(c[1]) for c in cells)])
-        numbers = max(
-            [len("with numbers"), *(len(c[2]) + (len(c[3]) + 2 if c[3] else 0) for c in cells)]
-        )
+        # column by column, each measured by map: a section of 200,000 rows
+        symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
+        symbol = max(map(len, symbols), default=0) + 1
+        value = max([len("value"), *map(len, values)])
+        formula = max([len("formula"), *map(len, formulas)])
+        noted = (len(text) + 2 + len(note) for text, note in zip(texts, notes) if note)
+        numbers = max([len("with numbers"), *map(len, texts), *noted])
         room = max(width - symbol - value - 3, 2)
         if formula + numbers > room:  # narrow the wider column first, then both alike
             formula = max(min(formula, room - min(numbers, room // 2)), 1)
