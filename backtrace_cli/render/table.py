@@ -273,10 +273,10 @@ class LongTable(Streamed):
         # column by column, each measured by map: a section of 200,000 rows
         symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
         symbol = max(map(len, symbols), default=0) + 1
-        value = max([len("value"), *map(len, values)])
-        formula = max([len("formula"), *map(len, formulas)])
+        value = max(len("value"), max(map(len, values), default=0))
+        formula = max(len("formula"), max(map(len, formulas), default=0))
         noted = (len(text) + 2 + len(note) for text, note in zip(texts, notes) if note)
-        numbers = max([len("with numbers"), *map(len, texts), *noted])
+        numbers = max(len("with numbers"), max(map(len, texts), default=0), max(noted, default=0))
         room = max(width - symbol - value - 3, 2)
         if formula + numbers > room:  # narrow the wider column first, then both alike
             formula = max(min(formula, room - min(numbers, room // 2)), 1)
@@ -297,6 +297,12 @@ class LongTable(Streamed):
             + f"{head_on}{'value':>{value_w}}{head_off}"
         )
         yield "─" * (symbol_w + formula_w + numbers_w + value_w + 3)
+        # a row on one line, as most are: one %-format (an f-string's nested widths cost
+        # three times as much a line); the codes' own % escaped
+        one_line = (
+            f"{_lit(sym_on)}%-{symbol_w}s{_lit(sym_off)} {_lit(f_on)}%-{formula_w}s{_lit(f_off)} "
+            f"%-{numbers_w}s {_lit(v_on)}%{value_w}s{_lit(v_off)}"
+        )
         for row in self.rows:
             if isinstance(row, str):  # units left out
                 pieces = [f"{dim_on}{line}{dim_off}" for line in _wrap(row, numbers_w)]
@@ -306,10 +312,7 @@ class LongTable(Streamed):
                 continue
             symbol, formula, numbers, note, value = row
             if not note and len(formula) <= formula_w and len(numbers) <= numbers_w:
-                yield (  # one line, as most rows are: what the loop below makes of it
-                    f"{sym_on}{symbol + ' ':<{symbol_w}}{sym_off} {f_on}{formula:<{formula_w}}"
-                    f"{f_off} {numbers:<{numbers_w}} {v_on}{value:>{value_w}}{v_off}"
-                )
+                yield one_line % (symbol + " ", formula, numbers, value)  # as the loop below
                 continue
             left = _wrap(formula, formula_w)
             working = numbers + (f"  {note}" if note else "")
@@ -327,6 +330,11 @@ class LongTable(Streamed):
                     f"{f_on}{f:<{formula_w}}{f_off} {w}{pad} "
                     f"{v_on}{(value if first else ''):>{value_w}}{v_off}"
                 )
+
+
+def _lit(code: str) -> str:
+    """An escape code as literal text of a %-format."""
+    return code.replace("%", "%%")
 
 
 def _codes(console: Console, style: str) -> tuple[str, str]:
@@ -380,10 +388,11 @@ class LongSummary(Streamed):
         head = f"{h_on}{'old → new':<{a}}{h_off}   {h_on}{'old':>{b}}{h_off}   "
         yield head + f"{h_on}{'new':>{c}}{h_off}"
         yield "─" * (a + b + c + 6)
-        for n, (symbol, old, new) in enumerate(rows):
-            if n == len(rows) - 1:
-                yield ""
-            yield f"{s_on}{symbol:<{a}}{s_off}   {old:>{b}}   {n_on}{new:>{c}}{n_off}"
+        line = f"{_lit(s_on)}%-{a}s{_lit(s_off)}   %{b}s   {_lit(n_on)}%{c}s{_lit(n_off)}"
+        for symbol, old, new in self.rows:
+            yield line % (symbol, old, new)
+        yield ""
+        yield line % self.loss
 
 
 def summary_table(trace: Trace, fmt: NumberFormat | Memo) -> Table | LongSummary:
