@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..core.errors import quote
-from .options import emit, in_notation, load_config, output_target, trace_options
+from .options import built_aside, emit, in_notation, load_config, output_target, trace_options
 from .progress import TrainingProgress, Working
 from .status import BadInput, bad_input
 
@@ -53,7 +53,7 @@ def run(
 
     target = output_target(fmt, output, force)
     with Working(target) as working:
-        with bad_input():
+        with bad_input(), built_aside():
             spec = in_notation(api.load(config), notation)
             worked = api.trace(
                 spec,

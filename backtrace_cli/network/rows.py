@@ -9,10 +9,12 @@ working), so renderers only format.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..definitions.notation import Numbering
 from ..worked import Elided, Equation, Section
 from .computed import Update
 from .config import Spec
@@ -150,20 +152,30 @@ def is_question(row: Equation, gradients: bool = False) -> bool:
     return gradients or not row.factor
 
 
-def unit_symbols(spec: Spec) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[str]]:
+Names = tuple[str, ...]
+Symbols = tuple[tuple[Names, ...], tuple[Names, ...], tuple[Names, ...], Names]
+
+
+def unit_symbols(spec: Spec) -> Symbols:
     """Per layer (inputs first): output symbols (x1 / o3), net symbols, δ symbols; targets."""
-    numbering = spec.numbering
+    return _unit_symbols(tuple(spec.layers))
+
+
+@lru_cache(maxsize=16)
+def _unit_symbols(layers: tuple[int, ...]) -> Symbols:
+    # made once per shape: each hidden unit's δ row asks for them (a wide layer's 256 times)
+    numbering = Numbering(layers)
     outs, nets, deltas = [], [], []
-    for k, width in enumerate(spec.layers):
+    for k, width in enumerate(layers):
         units = [numbering.unit(k, i) for i in range(width)]
-        outs.append([("x" if k == 0 else "o") + str(u) for u in units])
-        nets.append([f"net{u}" for u in units])
-        deltas.append([f"δ{u}" for u in units])
-    targets = [f"t{numbering.unit(len(spec.layers) - 1, i)}" for i in range(spec.layers[-1])]
-    return outs, nets, deltas, targets
+        outs.append(tuple(("x" if k == 0 else "o") + str(u) for u in units))
+        nets.append(tuple(f"net{u}" for u in units))
+        deltas.append(tuple(f"δ{u}" for u in units))
+    targets = tuple(f"t{numbering.unit(len(layers) - 1, i)}" for i in range(layers[-1]))
+    return tuple(outs), tuple(nets), tuple(deltas), targets
 
 
-def received(view: View, k: int) -> list[str]:
+def received(view: View, k: int) -> Sequence[str]:
     """What layer k is fed: the names of layer k − 1's outputs, as each layer between renames
     them (dropout's õ3 / x̃1)."""
     names = unit_symbols(view.spec)[0][k - 1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
 _WRAPPED = re.compile(r"\(\{([^{}]+)\}\)")  # "({net3})": already in parentheses
@@ -19,13 +20,22 @@ class NumberFormat:
     decimals: int = 6
     rounding: str | None = None
     explicit: bool = False  # --decimals was given: it wins over the rounding's own style
+    # worked out once: a --full trace formats a million numbers
+    spec: str = field(init=False, repr=False, compare=False)  # ".6f"
+    small: float = field(init=False, repr=False, compare=False)  # below: three figures
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "spec", f".{self.decimals}f")
+        # too small for the decimals to show three figures (Adam's v is often 1e−06), unless
+        # the decimals were asked for
+        object.__setattr__(self, "small", -1.0 if self.explicit else 10.0 ** (2 - self.decimals))
 
     def __call__(self, value: float) -> str:
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "∞" if value > 0 else f"{MINUS}∞"
-        if abs(value) >= 1e15:  # beyond what positional digits show readably
+        if not -1e15 < value < 1e15:  # nan, ±∞, or beyond what positional digits show readably
+            if math.isnan(value):
+                return "nan"
+            if math.isinf(value):
+                return "∞" if value > 0 else f"{MINUS}∞"
             text = f"{value:.6g}"
         elif value == int(value):
             text = str(int(value))
@@ -35,15 +45,11 @@ class NumberFormat:
             if "e" in text:
                 text = f"{value:.{digits - 1}e}"
         else:
-            text = f"{value:.{self.decimals}f}"
+            text = format(value, self.spec)
             if "." in text:
                 text = text.rstrip("0").rstrip(".")
-            if text in ("0", "-0") or (
-                not self.explicit and abs(value) < 10.0 ** (2 - self.decimals)
-            ):
-                # too small for the decimals to show three figures (Adam's v is often 1e−06):
-                # keep it readable
-                text = f"{value:.3g}"
+            if text in ("0", "-0") or abs(value) < self.small:
+                text = f"{value:.3g}"  # keep it readable
         return text.replace("-", MINUS)
 
     def signed(self, value: float) -> str:
@@ -57,15 +63,76 @@ class NumberFormat:
         return f"({text})" if text.startswith(MINUS) else text
 
 
+class _Made(dict):  # type: ignore[type-arg]
+    """value → text, each made on first use (a hit is a plain dict lookup, no Python call)."""
+
+    def __init__(self, make: Callable[[float], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value: float) -> str:
+        text = self[value] = self.make(value)
+        return text
+
+
+class Memo:
+    """A NumberFormat that formats each distinct value once: a wide network's --full trace
+    writes x1 … x784 in every unit's sum, and each weight in its update and its summary."""
+
+    def __init__(self, fmt: NumberFormat) -> None:
+        self.fmt = fmt
+        self.texts = _Made(fmt)
+        self.operand: Callable[[float], str] = _Made(self._operand).__getitem__
+
+    def __call__(self, value: float) -> str:
+        return self.texts[value]  # type: ignore[no-any-return]
+
+    def _operand(self, value: float) -> str:
+        text: str = self.texts[value]  # NumberFormat.operand, from the text already made
+        return f"({text})" if text.startswith(MINUS) else text
+
+    def signed(self, value: float) -> str:
+        return self.fmt.signed(value)
+
+
 def symbolic(template: str) -> str:
     """The formula with names: "{w13}·{x1}" → "w13·x1"."""
-    return _SLOT.sub(lambda m: m.group(1), template)
+    return "".join(_SLOT.split(template))  # text, name, text, …: the names left in place
 
 
-def substituted(template: str, values: dict[str, float], fmt: NumberFormat) -> str:
+def substituted(template: str, values: dict[str, float], fmt: NumberFormat | Memo) -> str:
     """The formula with numbers: "{w13}·{x1}" → "0.1·0.35"; negatives get parentheses once."""
-    template = _WRAPPED.sub(lambda m: "(" + fmt(values[m.group(1)]) + ")", template)
-    return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)
+    return _filled(template, _SLOT.split(template), values, fmt)
+
+
+def written(template: str, values: dict[str, float], fmt: NumberFormat | Memo) -> tuple[str, str]:
+    """`symbolic` and `substituted` of one template, read once (a --full trace has 400,000)."""
+    parts = _SLOT.split(template)
+    return "".join(parts), _filled(template, parts, values, fmt)
+
+
+def _filled(
+    template: str, parts: list[str], values: dict[str, float], fmt: NumberFormat | Memo
+) -> str:
+    """The template's slots filled with numbers; `parts`: its text, name, text, …, text
+    (filled in place)."""
+    count = len(parts)  # 2·slots + 1
+    if template.count("{") * 2 + 1 != count or template.count("}") * 2 + 1 != count:
+        # a brace that is no slot's: read as the patterns read it, slot by slot
+        template = _WRAPPED.sub(lambda m: "(" + fmt(values[m.group(1)]) + ")", template)
+        return _SLOT.sub(lambda m: fmt.operand(values[m.group(1)]), template)
+    operand = fmt.operand
+    if "({" not in template:  # as most are: every slot an operand
+        for n in range(1, count, 2):
+            parts[n] = operand(values[parts[n]])
+        return "".join(parts)
+    for n in range(1, count, 2):
+        value = values[parts[n]]
+        if parts[n - 1].endswith("(") and parts[n + 1].startswith(")"):
+            parts[n] = fmt(value)  # "({net3})": in parentheses already
+        else:
+            parts[n] = operand(value)
+    return "".join(parts)
 
 
 def percent(share: float) -> str:

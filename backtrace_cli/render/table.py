@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -19,7 +20,7 @@ from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
 from ..network.spec import Spec
-from .numbers import NumberFormat, substituted, symbolic
+from .numbers import Memo, NumberFormat, substituted, symbolic, written
 
 
 def network_line(trace: Trace) -> str:
@@ -162,18 +163,22 @@ def _rule_lines(rule: str, width: int) -> list[Text]:
 
 
 def _cells(
-    row: Equation, fmt: NumberFormat, first_sigma: list[bool] | None
+    row: Equation, fmt: NumberFormat | Memo, first_sigma: list[bool] | None
 ) -> tuple[str, str, str, str, str]:
     """A row's symbol, formula, working with numbers, note and value, as the table shows them."""
     values = row.values()
-    numbers = substituted(row.working or row.formula, values, fmt)
-    sigma = _SIGMA.fullmatch(row.formula)
-    if sigma and first_sigma and first_sigma[0]:
-        first_sigma[0] = False
-        net = values[sigma.group(1)]
-        power = fmt(abs(net)) if net < 0 else fmt(-net)
-        numbers += f" = 1/(1 + e^{power})"
-    return row.symbol, symbolic(row.formula), numbers, row.note, fmt(row.value)
+    if row.working:
+        formula, numbers = symbolic(row.formula), substituted(row.working, values, fmt)
+    else:
+        formula, numbers = written(row.formula, values, fmt)
+    if first_sigma and first_sigma[0]:  # looked for only until it has been written out
+        sigma = _SIGMA.fullmatch(row.formula)
+        if sigma:
+            first_sigma[0] = False
+            net = values[sigma.group(1)]
+            power = fmt(abs(net)) if net < 0 else fmt(-net)
+            numbers += f" = 1/(1 + e^{power})"
+    return row.symbol, formula, numbers, row.note, fmt(row.value)
 
 
 def _elided(row: Elided) -> str:
@@ -184,7 +189,7 @@ LONG_TABLE = 100  # rows: past this, a section is laid out by LongTable, not ric
 
 
 def section_table(
-    section: Section, fmt: NumberFormat, first_sigma: list[bool] | None = None
+    section: Section, fmt: NumberFormat | Memo, first_sigma: list[bool] | None = None
 ) -> RenderableType:
     """One phase as a table. `first_sigma`: [True] until σ has been written out once."""
     heading = Heading(section.title, section.rule)
@@ -231,15 +236,10 @@ class Streamed:
         """Straight to the console's file, in chunks: the console's colours, no buffering of
         the whole table."""
         codes = tuple(_codes(console, style) for style in self.STYLES)
-        chunk: list[str] = []
-        for line in self.lines(console.width, codes):
-            chunk.append(line.rstrip() if not codes[0][0] else line)
-            if len(chunk) == 4096:
-                console.file.write("\n".join(chunk) + "\n")
-                chunk = []
-                if progress is not None:
-                    progress(4096)
-        if chunk:
+        lines = self.lines(console.width, codes)
+        while chunk := list(islice(lines, 4096)):
+            if not codes[0][0]:  # without colour, as rich writes a line: no trailing spaces
+                chunk = [line.rstrip() for line in chunk]
             console.file.write("\n".join(chunk) + "\n")
             if progress is not None:
                 progress(len(chunk))
@@ -259,8 +259,10 @@ class LongTable(Streamed):
     # the columns' styles as in section_table, then left-out rows', notes' and headers'
     STYLES = ("bold cyan", "magenta", "", "bold", "dim italic", "italic yellow", "bold")
 
-    def __init__(self, section: Section, fmt: NumberFormat, first_sigma: list[bool] | None):
-        memo = _Memo(fmt)  # x1 … x784 recur in every unit's sum: each is formatted once
+    def __init__(
+        self, section: Section, fmt: NumberFormat | Memo, first_sigma: list[bool] | None
+    ) -> None:
+        memo = fmt if isinstance(fmt, Memo) else Memo(fmt)  # x1 … x784 in every unit's sum
         self.rows: list[tuple[str, str, str, str, str] | str] = [
             _cells(row, memo, first_sigma) if isinstance(row, Equation) else _elided(row)  # type: ignore[arg-type]
             for row in section.rows
@@ -268,12 +270,13 @@ class LongTable(Streamed):
 
     def _widths(self, width: int) -> tuple[int, int, int, int]:
         cells = [row for row in self.rows if not isinstance(row, str)]
-        symbol = max((len(c[0]) + 1 for c in cells), default=1)
-        value = max([len("value"), *(len(c[4]) for c in cells)])
-        formula = max([len("formula"), *(len(c[1]) for c in cells)])
-        numbers = max(
-            [len("with numbers"), *(len(c[2]) + (len(c[3]) + 2 if c[3] else 0) for c in cells)]
-        )
+        # column by column, each measured by map: a section of 200,000 rows
+        symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
+        symbol = max(map(len, symbols), default=0) + 1
+        value = max(len("value"), max(map(len, values), default=0))
+        formula = max(len("formula"), max(map(len, formulas), default=0))
+        noted = (len(text) + 2 + len(note) for text, note in zip(texts, notes) if note)
+        numbers = max(len("with numbers"), max(map(len, texts), default=0), max(noted, default=0))
         room = max(width - symbol - value - 3, 2)
         if formula + numbers > room:  # narrow the wider column first, then both alike
             formula = max(min(formula, room - min(numbers, room // 2)), 1)
@@ -294,6 +297,12 @@ class LongTable(Streamed):
             + f"{head_on}{'value':>{value_w}}{head_off}"
         )
         yield "─" * (symbol_w + formula_w + numbers_w + value_w + 3)
+        # a row on one line, as most are: one %-format (an f-string's nested widths cost
+        # three times as much a line); the codes' own % escaped
+        one_line = (
+            f"{_lit(sym_on)}%-{symbol_w}s{_lit(sym_off)} {_lit(f_on)}%-{formula_w}s{_lit(f_off)} "
+            f"%-{numbers_w}s {_lit(v_on)}%{value_w}s{_lit(v_off)}"
+        )
         for row in self.rows:
             if isinstance(row, str):  # units left out
                 pieces = [f"{dim_on}{line}{dim_off}" for line in _wrap(row, numbers_w)]
@@ -302,6 +311,9 @@ class LongTable(Streamed):
                     yield " " * (symbol_w + formula_w + 2) + piece
                 continue
             symbol, formula, numbers, note, value = row
+            if not note and len(formula) <= formula_w and len(numbers) <= numbers_w:
+                yield one_line % (symbol + " ", formula, numbers, value)  # as the loop below
+                continue
             left = _wrap(formula, formula_w)
             working = numbers + (f"  {note}" if note else "")
             right = _wrap(working, numbers_w, len(numbers) + 2 if note else None)
@@ -320,6 +332,11 @@ class LongTable(Streamed):
                 )
 
 
+def _lit(code: str) -> str:
+    """An escape code as literal text of a %-format."""
+    return code.replace("%", "%%")
+
+
 def _codes(console: Console, style: str) -> tuple[str, str]:
     """The escape codes that start and end `style` on this console ("" without colour)."""
     if not style or console.no_color or console.color_system is None:
@@ -328,27 +345,6 @@ def _codes(console: Console, style: str) -> tuple[str, str]:
         console.print(Text("\0", style=style), end="")
     start, _, end = captured.get().partition("\0")
     return start, end
-
-
-class _Memo:
-    """A NumberFormat that formats each distinct value once."""
-
-    def __init__(self, fmt: NumberFormat) -> None:
-        self.fmt = fmt
-        self.texts: dict[float, str] = {}
-        self.operands: dict[float, str] = {}
-
-    def __call__(self, value: float) -> str:
-        text = self.texts.get(value)
-        if text is None:
-            text = self.texts[value] = self.fmt(value)
-        return text
-
-    def operand(self, value: float) -> str:
-        text = self.operands.get(value)
-        if text is None:
-            text = self.operands[value] = self.fmt.operand(value)
-        return text
 
 
 def _wrap(text: str, width: int, note_at: int | None = None) -> list[str]:
@@ -373,7 +369,8 @@ class LongSummary(Streamed):
 
     STYLES = ("bold cyan", "", "bold", "bold")
 
-    def __init__(self, trace: Trace, fmt: NumberFormat) -> None:
+    def __init__(self, trace: Trace, fmt: NumberFormat | Memo) -> None:
+        fmt = fmt if isinstance(fmt, Memo) else Memo(fmt)  # the weights' texts of the updates
         before = trace.loss_before_inference
         self.rows = [(c.symbol, fmt(c.before), fmt(c.after)) for c in trace.changes]
         self.loss = (
@@ -391,13 +388,14 @@ class LongSummary(Streamed):
         head = f"{h_on}{'old → new':<{a}}{h_off}   {h_on}{'old':>{b}}{h_off}   "
         yield head + f"{h_on}{'new':>{c}}{h_off}"
         yield "─" * (a + b + c + 6)
-        for n, (symbol, old, new) in enumerate(rows):
-            if n == len(rows) - 1:
-                yield ""
-            yield f"{s_on}{symbol:<{a}}{s_off}   {old:>{b}}   {n_on}{new:>{c}}{n_off}"
+        line = f"{_lit(s_on)}%-{a}s{_lit(s_off)}   %{b}s   {_lit(n_on)}%{c}s{_lit(n_off)}"
+        for symbol, old, new in self.rows:
+            yield line % (symbol, old, new)
+        yield ""
+        yield line % self.loss
 
 
-def summary_table(trace: Trace, fmt: NumberFormat) -> Table | LongSummary:
+def summary_table(trace: Trace, fmt: NumberFormat | Memo) -> Table | LongSummary:
     if len(trace.changes) > LONG_TABLE:
         return LongSummary(trace, fmt)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
@@ -437,12 +435,13 @@ def layout_note(spec: Spec) -> list[Text]:
     return [Text(f"Note: {note}", style="yellow")] if note else []
 
 
-def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableType:
+def render(trace: Trace, fmt: NumberFormat | Memo, title: bool = True) -> RenderableType:
     """The whole trace, as one renderable; the caller prints it once.
 
     `title`: start with the network's name and notes (off when `step` shows several epochs).
     """
     spec = trace.spec
+    fmt = fmt if isinstance(fmt, Memo) else Memo(fmt)  # a value in many rows: formatted once
     parts: list[RenderableType] = []
     if title:
         parts += title_lines(spec.name, network_line(trace), spec.description, trace.notes)
@@ -480,7 +479,7 @@ def render(trace: Trace, fmt: NumberFormat, title: bool = True) -> RenderableTyp
     return Group(*parts)
 
 
-def _given(trace: Trace, step, fmt: NumberFormat) -> str:
+def _given(trace: Trace, step, fmt: NumberFormat | Memo) -> str:
     numbering = trace.spec.numbering
     last = len(trace.spec.layers) - 1
     name = trace.name
@@ -493,7 +492,7 @@ def _given(trace: Trace, step, fmt: NumberFormat) -> str:
     return f"inputs {', '.join(xs)}{more_x} · targets {', '.join(ts)}{more_t}"
 
 
-def _outputs(trace: Trace, fmt: NumberFormat) -> str:
+def _outputs(trace: Trace, fmt: NumberFormat | Memo) -> str:
     if len(trace.spec.samples) != 1 or trace.outputs_after.shape[1] > 6:
         return ""
     numbering = trace.spec.numbering

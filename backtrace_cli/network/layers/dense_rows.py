@@ -37,14 +37,16 @@ def forward_section(view: View, k: int) -> Section:
     activation = spec.functions[k - 1]
     used = used_terms(len(below), full)
     units = [numbering.unit(k, j) for j in range(spec.layers[k])]
+    numbers_below = [numbering.unit(k - 1, i) for i in range(spec.layers[k - 1])]
+    weights = layer.weights_before.tolist()  # a list's item costs less than an array's
 
     def make(j: int) -> list[Equation]:
         u = units[j]
         terms, operands = [], []
         for i in used:
-            w = notation.weight_name(numbering.unit(k - 1, i), u)
+            w = notation.weight_name(numbers_below[i], u)
             terms.append(f"{slot(w)}·{slot(below[i])}")
-            operands += [(w, float(layer.weights_before[j, i])), (below[i], values[below[i]])]
+            operands += [(w, weights[j][i]), (below[i], values[below[i]])]
         formula = (
             sum_text(terms, True) if len(used) == len(below) else elided_sum(terms, len(below))
         )

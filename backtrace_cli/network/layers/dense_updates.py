@@ -41,6 +41,13 @@ def update_sections(view: View, k: int) -> list[Section]:
     limit = len(pairs) if whole else ROWS_SHOWN - 1
     # a book that writes ∂E/∂w = o_i·δ_j (Nielsen's BP4) rather than the chain's three factors
     from_delta = notations.get(spec.notation).gradient_from_delta
+    # read once as lists: --full writes a row for each of a wide layer's 200,000 weights, and
+    # indexing a numpy array costs more than the row's own text
+    numbers_below = [numbering.unit(k - 1, i) for i in range(spec.layers[k - 1])]
+    grads, dws = layer.gradient.tolist(), layer.dw.tolist()
+    befores, afters = layer.weights_before.tolist(), layer.weights_after.tolist()
+    # no layer between (no dropout): no weight is left unchanged by one
+    moved = not view.between(k) and not view.between(k - 1)
 
     def per_sample(name: str, arrays: Iterable[float]) -> list[tuple[str, float]]:
         return [(f"{name}⁽{s + 1}⁾", float(v)) for s, v in enumerate(arrays)]
@@ -48,14 +55,12 @@ def update_sections(view: View, k: int) -> list[Section]:
     def weight_rows(j: int, i: int) -> list[Equation]:
         src = below[i]
         u = units[j]
-        w = notation.weight_name(numbering.unit(k - 1, i), u)
+        w = notation.weight_name(numbers_below[i], u)
         d = delta_names[k][j]
-        grad = float(layer.gradient[j, i])
-        dw = float(layer.dw[j, i])
+        grad, dw, before = grads[j][i], dws[j][i], befores[j][i]
         rows = []
-        src_values = done.kept[k - 1][:, i]
         if batch:
-            ops = per_sample(d, layer.delta[:, j]) + per_sample(src, src_values)
+            ops = per_sample(d, layer.delta[:, j]) + per_sample(src, done.kept[k - 1][:, i])
             products = [f"{slot(f'{d}⁽{s + 1}⁾')}·{slot(f'{src}⁽{s + 1}⁾')}" for s in range(S)]
             shown = (
                 products
@@ -110,15 +115,14 @@ def update_sections(view: View, k: int) -> list[Section]:
                     )
                 )
         if not plain:
-            before = float(layer.weights_before[j, i])
             rows.extend(optimizer_rows(spec, done, w, (k - 1, (j, i)), before, grad, True))
         rows.append(
             Equation(
                 f"new {w}",
                 f"{slot(w)} + {slot(f'Δ{w}')}",
-                ((w, float(layer.weights_before[j, i])), (f"Δ{w}", dw)),
-                float(layer.weights_after[j, i]),
-                note=_unchanged(view, k, j, i),
+                ((w, before), (f"Δ{w}", dw)),
+                afters[j][i],
+                note="" if moved else _unchanged(view, k, j, i),
             )
         )
         return rows

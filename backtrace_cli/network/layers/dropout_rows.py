@@ -3,13 +3,15 @@ it puts into the δ below it, and the parameters its dropped units leave unchang
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..rows import Equation, Section, View, layer_kind, num, slot, unit_rows, unit_symbols
 
 KIND = "dropout"
 PASSES = "õ"  # what a rule calls the units it passes on: õ_i
 
 
-def passed_on(p: int, names: list[str]) -> list[str]:
+def passed_on(p: int, names: Sequence[str]) -> list[str]:
     """The names of layer p's units as dropout passes them on: o3 → õ3, x1 → x̃1."""
     return [("x̃" if p == 0 else "õ") + name[1:] for name in names]
 
