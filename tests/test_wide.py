@@ -220,3 +220,28 @@ def test_only_a_large_trace_is_set_aside_from_the_collector(runner, monkeypatch)
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_a_long_tables_rows_with_a_combining_mark_line_up_on_screen(runner, tmp_path):
+    """m̂_w13 is five columns on screen and six characters: a long table (a 2-60-1 network's
+    hidden Adam update, 1,260 rows) pads it, and a formula with m̂ and v̂, by the width it
+    shows, so every row ends at the rule's width, as rich pads a short table's."""
+    import unicodedata
+
+    config = tmp_path / "wide_adam.yaml"
+    config.write_text(
+        "layers: [2, 60, 1]\nactivation: sigmoid\nloss: half_sse\nlearning_rate: 0.1\n"
+        "optimizer: {name: adam}\ninputs: [0.35, 0.9]\ntargets: [0.5]\n"
+        "weights: {init: glorot_uniform, seed: 1}\n"
+    )
+    out = runner.invoke(cli, ["run", str(config), "--full"], env={"COLUMNS": "100"}).output
+    lines = out.splitlines()
+    start = lines.index("Updates · hidden layer 1")
+    rule = next(n for n in range(start, len(lines)) if set(lines[n]) == {"─"})
+    rows = [line for line in lines[rule + 1 : rule + 421] if line.startswith(("m̂", "v̂", "Δ"))]
+    assert len(rows) == 180  # m̂, v̂ and Δ of the first 60 parameters, seven rows each
+
+    def shown(line: str) -> int:
+        return sum(not unicodedata.combining(ch) for ch in line.rstrip())
+
+    assert {shown(line) for line in rows} == {len(lines[rule])}

@@ -267,14 +267,19 @@ class LongTable(Streamed):
             _cells(row, memo, first_sigma) if isinstance(row, Equation) else _elided(row)  # type: ignore[arg-type]
             for row in section.rows
         ]
+        # a name with a combining mark (m̂_w13, v̂_w13: an optimizer's) is a column narrower on
+        # screen than its length: such a section pads its names and formulas by their width
+        named = "".join(row[0] + row[1] for row in self.rows if not isinstance(row, str))
+        self.marked = _COMBINING.search(named) is not None
 
     def _widths(self, width: int) -> tuple[int, int, int, int]:
         cells = [row for row in self.rows if not isinstance(row, str)]
         # column by column, each measured by map: a section of 200,000 rows
         symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
-        symbol = max(map(len, symbols), default=0) + 1
+        width_of = _shown_width if self.marked else len
+        symbol = max(map(width_of, symbols), default=0) + 1
         value = max(len("value"), max(map(len, values), default=0))
-        formula = max(len("formula"), max(map(len, formulas), default=0))
+        formula = max(len("formula"), max(map(width_of, formulas), default=0))
         noted = (len(text) + 2 + len(note) for text, note in zip(texts, notes) if note)
         numbers = max(len("with numbers"), max(map(len, texts), default=0), max(noted, default=0))
         room = max(width - symbol - value - 3, 2)
@@ -311,7 +316,8 @@ class LongTable(Streamed):
                     yield " " * (symbol_w + formula_w + 2) + piece
                 continue
             symbol, formula, numbers, note, value = row
-            if not note and len(formula) <= formula_w and len(numbers) <= numbers_w:
+            marks = self.marked and _COMBINING.search(symbol + formula) is not None
+            if not note and not marks and len(formula) <= formula_w and len(numbers) <= numbers_w:
                 yield one_line % (symbol + " ", formula, numbers, value)  # as the loop below
                 continue
             left = _wrap(formula, formula_w)
@@ -325,11 +331,23 @@ class LongTable(Streamed):
                     at = w.rindex(note)
                     w = w[:at] + note_on + w[at:] + note_off
                 first = n == 0
+                name = symbol + " " if first else ""
+                if marks:  # padded to the width it takes on screen (its marks take none)
+                    name += " " * (symbol_w - _shown_width(name))
+                    f += " " * (formula_w - _shown_width(f))
                 yield (
-                    f"{sym_on}{(symbol + ' ' if first else ''):<{symbol_w}}{sym_off} "
+                    f"{sym_on}{name:<{symbol_w}}{sym_off} "
                     f"{f_on}{f:<{formula_w}}{f_off} {w}{pad} "
                     f"{v_on}{(value if first else ''):>{value_w}}{v_off}"
                 )
+
+
+_COMBINING = re.compile("[\u0300-\u036f]")  # marks a terminal draws over the letter before
+
+
+def _shown_width(text: str) -> int:
+    """The columns `text` takes on screen: its combining marks take none."""
+    return len(text) - len(_COMBINING.findall(text))
 
 
 def _lit(code: str) -> str:
