@@ -232,3 +232,14 @@ def test_wide_networks_weight_decay_and_adamw_stay_on_numpy():
     assert scalar.runner(config.from_dict(small)) is not None
     assert scalar.runner(config.from_dict({**small, "weight_decay": 0.01})) is None
     assert scalar.runner(config.from_dict({**small, "optimizer": {"name": "adamw"}})) is None
+
+
+def test_a_short_run_stays_on_numpy_where_building_the_engine_would_not_pay():
+    """Left to choose, train builds the engine from scalar.WORTH updates on: 10 epochs of XOR's
+    four samples are numpy's, bit for bit."""
+    spec = config.load("xor")
+    assert 10 * len(spec.samples) < scalar.WORTH <= 2000 * len(spec.samples)
+    chosen, numpy = training.train(spec, 10), training.train(spec, 10, fast=False)
+    for a, b in zip(chosen.final.weights, numpy.final.weights):
+        assert np.array_equal(a, b)
+    assert np.array_equal(chosen.losses, numpy.losses)

@@ -109,14 +109,15 @@ def train(
     until_loss: float | None = None,
     progress: Callable[[int], None] | None = None,
     trace_last: bool = False,
-    fast: bool = True,
+    fast: bool | None = None,
 ) -> Training:
     """Train for `epochs` epochs (fewer if a stopping rule fires).
 
     `traced`: epochs recorded in full; `trace_last`: also the last epoch that runs, wherever
     a stopping rule ends the run; `keep`: epochs whose network is kept for the table.
     `fast`: run a small network's quiet epochs — not traced, kept or stopping — on the scalar
-    engine (`scalar.py`), the same numbers to 1e-12; False: every epoch on numpy.
+    engine (`scalar.py`), the same numbers to 1e-12: None, where there are updates enough to
+    repay building it (`scalar.WORTH`); True, wherever it can; False: every epoch on numpy.
     """
     x_all = np.array([s.inputs for s in spec.samples])
     t_all = np.array([s.targets for s in spec.samples])
@@ -164,7 +165,8 @@ def train(
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is said below, once
         start_loss = engine.mean_loss([engine.evaluate(spec, carry)[0]])
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
-    runner = scalar.runner(spec) if fast and carry is engine.exact else None
+    worth = fast or (fast is None and epochs * len(spec.samples) >= scalar.WORTH)
+    runner = scalar.runner(spec) if worth and carry is engine.exact else None
     events = sorted(traced | ({epochs} if trace_last else set()))  # epochs numpy must run
     skip = 0  # the last epoch the scalar engine ran
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
