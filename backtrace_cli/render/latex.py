@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from ..definitions import activations, notations
 from ..definitions.optimizers import LATEX as OPTIMIZER_SYMBOLS
@@ -29,6 +30,7 @@ def _index(text: str) -> str:
     return text.replace("_", ",")
 
 
+@lru_cache(maxsize=1 << 16)  # a wide network's x1 … x784 are written in every unit's sum
 def latex_symbol(name: str) -> str:
     """A trace name in LaTeX: net3 → \\mathit{net}_{3}, õ3 → \\tilde{o}_{3}, new w13 → …"""
     if name.startswith("new "):
@@ -158,6 +160,7 @@ def functions(text: str) -> str:
     return _FUNCTION.sub(lambda m: _FUNCTION_LATEX[m.group(1)], text).replace("′", "'")
 
 
+@lru_cache(maxsize=1 << 12)  # the pieces between slots: " + ", "·", "σ(", …
 def _literal(text: str) -> str:
     text = _ELISION.sub(lambda m: f"… \\text{{({m.group(1)} {m.group(2)})}}", text)
     for plain, tex in _LITERALS[:2]:  # Σ before σ
@@ -261,6 +264,11 @@ LINE_CHARACTERS = 64  # a line of an equation, as plain text: at most ≈ 700 px
 def _terms(template: str, level: int) -> list[str]:
     """A formula template cut before each + or − at bracket depth `level`: "a + b − c" →
     ["a", " + b", " − c"]. Pieces rejoin to the template."""
+    return list(_cut(template, level))
+
+
+@lru_cache(maxsize=1 << 12)  # a layer's units share their formula's template
+def _cut(template: str, level: int) -> tuple[str, ...]:
     pieces, depth, start = [], 0, 0
     for n, char in enumerate(template):
         depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
@@ -268,7 +276,7 @@ def _terms(template: str, level: int) -> list[str]:
             pieces.append(template[start : n - 1])
             start = n - 1
     pieces.append(template[start:])
-    return pieces
+    return tuple(pieces)
 
 
 def continued(terms: Sequence[tuple[str, str]]) -> list[str]:
