@@ -191,20 +191,21 @@ def test_a_wide_layers_updates_are_still_summarised(layers, layer, whole):
     assert len(shown) + sum(r.count for r in elided) == layers[layer - 1] * layers[layer]
 
 
-def test_a_run_leaves_the_cycle_collector_as_it_found_it(runner):
-    """`run` pauses Python's cycle collector while it builds the trace (two million objects
-    for --full on 784-256-10, none in a cycle): on or off, it is as it was afterwards."""
+@pytest.mark.parametrize("command", [["run"], ["step", "-n", "3", "--trace", "2"]])
+def test_a_run_leaves_the_cycle_collector_as_it_found_it(runner, command):
+    """`run` and `step` pause Python's cycle collector while they build the trace (two million
+    objects for --full on 784-256-10, none in a cycle): on or off, it is as it was afterwards."""
     assert gc.isenabled()
-    assert runner.invoke(cli, ["run"]).exit_code == 0
+    assert runner.invoke(cli, command).exit_code == 0
     assert gc.isenabled()
     gc.disable()
     try:
-        assert runner.invoke(cli, ["run"]).exit_code == 0
+        assert runner.invoke(cli, command).exit_code == 0
         assert not gc.isenabled()
     finally:
         gc.enable()
     # a bad config stops the build: the collector is back on all the same
-    assert runner.invoke(cli, ["run", "no-such-example"]).exit_code == 2
+    assert runner.invoke(cli, [command[0], "no-such-example"]).exit_code == 2
     assert gc.isenabled()
 
 

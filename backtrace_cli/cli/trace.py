@@ -186,7 +186,7 @@ def step(
         if Path(save).exists():  # say so before training, not after
             raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
     picks = [*sorted(traced), *(["last"] if last else []), *(["all"] if everything else [])]
-    with TrainingProgress(epochs, target) as tick, bad_input():
+    with TrainingProgress(epochs, target) as tick, bad_input(), built_aside():
         result = api.train(
             spec,
             epochs,
