@@ -68,6 +68,9 @@ class Activation:
     # f written out in arithmetic, slot {net}, for code that inlines it (`network/scalar.py`);
     # "": that code calls `scalar`
     written_out: str = ""
+    # a whole layer at once on floats, (net_1, …) → (o_1, …), as `apply` computes it: for one
+    # that is not elementwise (softmax), where `scalar` cannot say it; None: none
+    scalar_layer: Callable[[tuple[float, ...]], tuple[float, ...]] | None = None
 
     def apply(self, net: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
         """o = f(net), carried (rounded as a student does, or exact); and the carried parts."""
@@ -139,6 +142,16 @@ def _unit_by_unit(formula: str) -> str | None:
         return None
     t, o = match.groups()
     return f"{{{o}}}(1 − {{{o}}})({{{t}}} − {{{o}}})"
+
+
+def _scalar_softmax(nets: tuple[float, ...]) -> tuple[float, ...]:
+    """Softmax's `apply` on floats: each e^(net − m) (m shifted only past ±SHIFT_ABOVE, as on
+    paper), their sum, each quotient."""
+    top = max(nets)
+    shift = top if abs(top) > SHIFT_ABOVE else 0.0
+    numerators = [math.exp(v - shift) for v in nets]
+    total = sum(numerators)
+    return tuple(v / total for v in numerators)
 
 
 def softmax(net: Array) -> Array:
@@ -279,6 +292,7 @@ _SOFTMAX = Softmax(
     targets=(0.0, 1.0),
     output_only=True,
     elementwise=False,
+    scalar_layer=_scalar_softmax,
     slips=(Slip("softmax's δ computed unit by unit, o(1 − o)(t − o)", "δ", _unit_by_unit),),
 )
 

@@ -236,7 +236,7 @@ def _formulas(spec: Spec) -> Formulas | None:
     """The structure each step is computed from, each checked against its engine's numbers."""
     slopes, outputs = [], []
     for activation in spec.functions:
-        if not activation.elementwise:
+        if not activation.elementwise and activation.scalar_layer is None:
             return None
         written = formula.parse(activation.written_out) if activation.written_out else None
         outputs.append(
@@ -295,6 +295,8 @@ def _output_delta(
     shortcut = loss.shortcut(activation.name)
     if shortcut is not None:
         return formula.parse(fill(shortcut.formula(n), n, t="t", o="o"))
+    if not activation.elementwise:  # softmax's whole Jacobian without cross-entropy: numpy's
+        return None
     derivative = formula.parse(fill(loss.derivative, n, t="t", o="o"))
     if derivative is None:
         return None

@@ -210,6 +210,7 @@ class Builder:
         for k in range(1, self.depth + 1):
             written = self.parts.outputs[k - 1]
             function = self.spec.functions[k - 1].scalar
+            layer_wise = self.spec.functions[k - 1].scalar_layer
             if k - 1 in self.dropped:  # õ = o·m/(1 − rate), what this layer receives
                 for i in range(self.units[k - 1]):
                     kept = _binary(self.raw(k - 1, i), ast.Mult(), _load(f"k{k - 1}_{i}"))
@@ -223,11 +224,17 @@ class Builder:
                 if self.biased(k):
                     terms.append(_load(f"b{k}_{j}"))
                 out.append(_assign(f"n{k}_{j}", _chain(terms or [ast.Constant(0.0)])))
+                if layer_wise is not None:
+                    continue  # the layer's outputs come together, below
                 if written is not None:
                     o = self.expression(written, {"net": f"n{k}_{j}"})
                 else:
                     o = _call(self.function_name(function), _load(f"n{k}_{j}"))
                 out.append(_assign(f"o{k}_{j}", o))
+            if layer_wise is not None:  # (o_1, …) = f(net_1, …): softmax, a layer at once
+                nets = ast.Tuple([_load(f"n{k}_{j}") for j in range(self.units[k])], ast.Load())
+                call = _call(self.function_name(layer_wise), nets)
+                out.append(_assign([f"o{k}_{j}" for j in range(self.units[k])], call))
         return out
 
     def recorded(self) -> list[ast.expr]:
