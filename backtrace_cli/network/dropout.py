@@ -55,3 +55,14 @@ def scaled_masks(spec: Spec, masks: Sequence[Array | None] | None) -> list[Array
     if not masks or spec.dropout is None:
         return None
     return [None if m is None else m * spec.dropout.scale(p) for p, m in enumerate(masks)]
+
+
+def dropped_units(all_masks: Sequence[Sequence[Array | None]], rows: Sequence[int]) -> float:
+    """Units dropped over an epoch's updates (`dropout_masks`, each update's count of rows); a
+    shared (1, n) mask counts once per row."""
+    total = 0.0
+    for masks, count in zip(all_masks, rows):
+        for m in masks:
+            if m is not None:
+                total += float((1.0 - m).sum()) * (count if len(m) == 1 else 1)
+    return total

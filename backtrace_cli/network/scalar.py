@@ -31,7 +31,7 @@ from .. import formula
 from ..definitions import optimizers
 from ..definitions.losses import Loss, fill
 from ..definitions.losses import get as get_loss
-from .dropout import dropout_masks, scaled_masks
+from .dropout import dropout_masks, dropped_units, scaled_masks
 from .optimize import plain_sgd
 from .scalar_tree import Builder, Formulas, unrolled
 
@@ -141,14 +141,11 @@ class Runner:
         dropped = np.zeros(len(orders))
         for n, order in enumerate(orders):
             sizes = [len(order)] if batch else [1] * len(order)
-            for rows, masks in zip(sizes, dropout_masks(spec, first + n, sizes)):
+            drawn = dropout_masks(spec, first + n, sizes)
+            dropped[n] = dropped_units(drawn, sizes)
+            for rows, masks in zip(sizes, drawn):
                 scaled = scaled_masks(spec, masks) or []
                 kept = [m for m in scaled if m is not None]
-                dropped[n] += sum(
-                    float((1.0 - m).sum()) * (rows if len(m) == 1 else 1)
-                    for m in masks
-                    if m is not None
-                )
                 joined = np.concatenate([np.broadcast_to(m, (rows, m.shape[1])) for m in kept], 1)
                 factors.extend(map(tuple, joined.tolist()))
         return factors, dropped

@@ -165,7 +165,7 @@ class Builder:
             return [_assign(name, _binary(_load(name), ast.Add(), update))]
         settings = self.spec.optimizer
         optimizer = settings.optimizer
-        slots = {"η": "eta", "t": "t", "g": "g", "w": name}
+        slots = {"t": "t", "g": "g", "w": name}  # η and the hyperparameters: constants
         slots |= {line.symbol: f"l_{line.name}" for line in optimizer.lines}
         slots |= {state: f"s_{state}_{name}" for state in optimizer.state}
         out = [_assign("g", ast.UnaryOp(ast.USub(), gradient))]

@@ -21,6 +21,7 @@ from ..definitions import optimizers
 from ..definitions.losses import get as get_loss
 from . import engine, scalar
 from .config import Spec
+from .dropout import dropped_units
 from .parameters import update_overflow
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -247,7 +248,7 @@ def train(
                 all_masks: list[list[Array | None]] | list[None] = [None] * len(groups)
                 if dropped is not None:
                     all_masks = engine.dropout_masks(spec, number, [len(x) for x, _ in groups])
-                    dropped[number - 1] = _dropped(all_masks, [len(x) for x, _ in groups])
+                    dropped[number - 1] = dropped_units(all_masks, [len(x) for x, _ in groups])
                 right = []
                 for (x, t), masks in zip(groups, all_masks):
                     step = engine.backprop(spec, weights, biases, x, t, carry, masks, state)
@@ -377,16 +378,6 @@ def _quiet(losses: Array, parameters: Array, first: float, until_loss: float | N
 def _share(right: Sequence[Array]) -> float:
     """The mean over the epoch's samples of each one's share of right answers."""
     return float(np.concatenate(right).mean())
-
-
-def _dropped(all_masks: Sequence[Sequence[Array | None]], rows: Sequence[int]) -> float:
-    """Units dropped over an epoch's updates; a shared (1, n) mask counts once per row."""
-    total = 0.0
-    for masks, count in zip(all_masks, rows):
-        for m in masks:
-            if m is not None:
-                total += float((1.0 - m).sum()) * (count if len(m) == 1 else 1)
-    return total
 
 
 def _snapshot(
