@@ -178,15 +178,9 @@ def from_document(doc: Document) -> Spec:
     train_biases = data.get("train_biases", True)
     if not isinstance(train_biases, bool):
         raise c.fail(("train_biases",), f"{show(train_biases)} is not true or false")
-    shuffle = data.get("shuffle", False)
-    if not isinstance(shuffle, bool):
-        raise c.fail(("shuffle",), f"{show(shuffle)} is not true or false")
-    seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
+    epochs = epoch_settings(c, data)
     dropout = _dropout(c, data["dropout"], layers) if data.get("dropout") is not None else None
     optimizer, weight_decay = optimizer_config.read(c, data)
-    epochs_done = c.integer(
-        ("epochs_done",), data.get("epochs_done", 0), 0, 2**62, "a whole number of epochs ≥ 0"
-    )
     state = None
     if data.get("optimizer_state") is not None:
         state = read_optimizer_state(
@@ -212,16 +206,28 @@ def from_document(doc: Document) -> Spec:
         weight_style=style,
         weight_layout=layout,
         description=data.get("description", "") or "",
-        shuffle=shuffle,
-        seed=seed,
         dropout=dropout,
         optimizer=optimizer,
         weight_decay=weight_decay,
         optimizer_state=state,
-        epochs_done=epochs_done,
+        **epochs,
         leaky_relu_slope=leaky_slope,
         notation=book,
     )
+
+
+def epoch_settings(c: Checker, data: dict[str, Any]) -> dict[str, Any]:
+    """How the epochs take the samples, a network's or a model's: `shuffle` (a new order every
+    epoch, `order.sample_order`), its `seed`, and `epochs_done` (written by `step --save`, so
+    a resumed run's orders and dropout masks continue its sequence)."""
+    shuffle = data.get("shuffle", False)
+    if not isinstance(shuffle, bool):
+        raise c.fail(("shuffle",), f"{show(shuffle)} is not true or false")
+    seed = c.integer(("seed",), data.get("seed", 0), 0, 2**63 - 1, "a whole number ≥ 0")
+    epochs_done = c.integer(
+        ("epochs_done",), data.get("epochs_done", 0), 0, 2**62, "a whole number of epochs ≥ 0"
+    )
+    return {"shuffle": shuffle, "seed": seed, "epochs_done": epochs_done}
 
 
 def _notation(c: Checker, value: Any) -> str:

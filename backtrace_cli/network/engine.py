@@ -23,6 +23,7 @@ from .dropout import dropout_masks, scaled_masks
 from .hand import worked
 from .layers import Dense, Dropout, FromLoss, build
 from .optimize import Optimized, layout, optimize, plain_sgd  # noqa: F401  (engine.layout)
+from .order import sample_order
 from .spec import Spec
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
@@ -351,18 +352,6 @@ def evaluate(spec: Spec, carry: Carry = exact) -> tuple[Array, Array]:
     nets, outs, _ = forward(spec, spec.weights, spec.biases, x, carry)  # inference: no dropout
     error = carry(t - outs[-1])
     return carry(losses(spec.loss, error, nets[-1], outs[-1], t)), outs[-1]
-
-
-def sample_order(spec: Spec, epoch: int) -> tuple[int, ...]:
-    """The samples' order in an epoch: as given, or shuffled from (seed, epoch).
-
-    Seeding each epoch on its own keeps any epoch reproducible without running the ones before.
-    """
-    count = len(spec.samples)
-    if not spec.shuffle:
-        return tuple(range(count))
-    rng = np.random.default_rng([spec.seed, spec.epochs_done + epoch])
-    return tuple(int(i) for i in rng.permutation(count))
 
 
 def updates(
