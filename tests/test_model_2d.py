@@ -516,20 +516,41 @@ def test_under_round_a_models_sgd_update_adds_up_from_the_numbers_it_shows():
     assert written(value, "3sf") == written(row.value, "3sf") == 0.0032
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a batch's gradient row −(1/4)·(… + …) averages each sample's gradient as rounded, "
-    "where the row rounds the bracket of unrounded products (model_engine.combined)",
-)
-def test_under_round_a_batchs_averaged_gradient_adds_up_from_the_numbers_it_shows():
-    from backtrace_cli import formula
-    from backtrace_cli.core.rounding import written
+# AVERAGED on a batch of three images: each gradient row averages (or sums) three samples'
+# sums of products, −(1/3)·((…) + (…) + (…))
+BATCHED = {
+    **{key: value for key, value in AVERAGED.items() if key not in ("inputs", "targets")},
+    "mode": "batch",
+    "samples": [
+        {"inputs": [X[:3]], "targets": [0.3, -0.2]},
+        {"inputs": [X[1:]], "targets": [-0.1, 0.4]},
+        {"inputs": [[row[::-1] for row in X[:3]]], "targets": [0.5, 0.0]},
+    ],
+}
 
-    records = api.trace("batchnorm", rounding="3sf").records
+
+@pytest.mark.parametrize("rounding", ["3sf", "2dp"])
+@pytest.mark.parametrize("source", ["batchnorm", "mean of 3", "sum of 3"])
+def test_under_round_a_batchs_gradient_adds_up_from_the_numbers_it_shows(source, rounding):
+    """−(1/m)·((…) + (…)) as a student works it: the bracket of the samples' products written
+    down, times 1/m (itself a bracket: 1/3 at 3sf is 0.333); the sum −((…) + (…)) as it is."""
+    from backtrace_cli import formula
+    from backtrace_cli.core.rounding import round_value, written
+
+    data = {
+        "batchnorm": "batchnorm",
+        "mean of 3": BATCHED,
+        "sum of 3": {**BATCHED, "batch_gradient": "sum"},
+    }[source]
+    records = api.trace(data, rounding=rounding).records
+    checked = 0
     for step in records.steps:
         for section, row in step.equations():
             if section.kind == "gradient":
                 value = formula.evaluate(
-                    formula.parse(row.formula), row.values(), lambda v: written(v, "3sf")
+                    formula.parse(row.formula), row.values(), lambda v: written(v, rounding)
                 )
-                assert written(value, "3sf") == written(row.value, "3sf"), row.symbol
+                # at that rounding: a mean of 0.0025 is 0.00 at 2dp, as the row carries it
+                assert round_value(value, rounding) == row.value, row.symbol
+                checked += 1
+    assert checked >= 9  # every parameter entry's row, once, in the last sample's step

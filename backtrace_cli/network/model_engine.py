@@ -12,6 +12,7 @@ import numpy as np
 
 from ..definitions import activations, optimizers
 from ..definitions import losses as loss_functions
+from .engine import exact
 from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import ModelView
 from .model_spec import ModelSpec
@@ -64,7 +65,10 @@ class Pass:
     view: ModelView
     error: Array  # t − y
     loss: float
-    gradients: dict[str, Array]  # ∂E/∂θ by state-dict name (torch's sign)
+    gradients: dict[str, Array]  # ∂E/∂θ by state-dict name (torch's sign), carried
+    # the same before they are carried: sums of products of carried values, as a gradient
+    # row writes them; a batch's gradient is carried once from their sum (`combined`)
+    terms: dict[str, Array]
 
 
 def _loss(spec: ModelSpec, y: Array, t: Array, before: Array) -> tuple[Array, float, Array]:
@@ -105,11 +109,16 @@ def _forward(
 
 
 def run_batch(
-    spec: ModelSpec, layers: tuple[Any, ...], samples: Sequence[tuple[Array, Array]], carry: Carry
+    spec: ModelSpec,
+    layers: tuple[Any, ...],
+    samples: Sequence[tuple[Array, Array]],
+    carry: Carry,
 ) -> list[Pass]:
     """Forward and backward for samples (inputs, targets), each layer one sample at a time
     but a batch layer (`BATCH`) on all of them stacked: its δ in are every sample's δ, so
-    below it a sample's δ is −∂(ΣE)/∂y, and its gradient terms sum to the batch's."""
+    below it a sample's δ is −∂(ΣE)/∂y, and its gradient terms sum to the batch's.
+    A layer's gradients come back not yet carried: each sample's is
+    carried here, its terms kept for a batch's sum (`combined`)."""
     count = len(samples)
     inputs, outputs, caches = _forward(layers, [x for x, _ in samples], carry)
     losses = [_loss(spec, outputs[s][-1], t, inputs[s][-1]) for s, (_, t) in enumerate(samples)]
@@ -137,6 +146,7 @@ def run_batch(
     out = []
     batch = tuple(records) if any(r is not None for r in records) else ()
     for s in range(count):
+        carried = tuple({key: carry(value) for key, value in own.items()} for own in grads[s])
         view = ModelView(
             spec,
             layers,
@@ -144,20 +154,24 @@ def run_batch(
             tuple(outputs[s]),
             tuple(deltas[s]),
             tuple(sent[s]),
-            tuple(grads[s]),
+            carried,
             caches=tuple(
                 c if getattr(layers[p], "BATCH", False) else c[s] for p, c in enumerate(caches)
             ),
             sample=s,
             batch=batch,
+            terms=tuple(grads[s]),
         )
-        gradients = {
-            f"{spec.layers[p].name}.{key}": -value
-            for p, own in enumerate(grads[s])
-            for key, value in own.items()
-        }
+
+        def named(per_layer: Sequence[dict[str, Array]]) -> dict[str, Array]:
+            return {
+                f"{spec.layers[p].name}.{key}": -value
+                for p, own in enumerate(per_layer)
+                for key, value in own.items()
+            }
+
         error, loss, _ = losses[s]
-        out.append(Pass(view, error, loss, gradients))
+        out.append(Pass(view, error, loss, named(carried), named(grads[s])))
     return out
 
 
@@ -280,12 +294,20 @@ class Check:
     agrees: bool
 
 
-def combined(spec: ModelSpec, gradients: Sequence[dict[str, Array]]) -> dict[str, Array]:
-    """The gradient an update takes: one sample's (online), or the batch's mean or sum."""
-    if len(gradients) == 1:
-        return gradients[0]
-    scale = 1.0 / len(gradients) if spec.batch_gradient == "mean" else 1.0
-    return {name: scale * sum(g[name] for g in gradients) for name in gradients[0]}
+def combined(
+    spec: ModelSpec, terms: Sequence[dict[str, Array]], carry: Carry = exact
+) -> dict[str, Array]:
+    """The gradient an update takes from the samples' `Pass.terms`, carried as its row writes
+    it: one sample's −(Σ …); the batch's sum −((…) + (…)); or its mean −(1/m)·((…) + (…)),
+    the bracket of the samples' terms written down (`carry.written`, as a student carrying
+    the rounding writes it), then times 1/m — the samples' unrounded products added, as a
+    network's batch row adds them, never each sample's gradient rounded first."""
+    if len(terms) == 1:
+        return {name: carry(value) for name, value in terms[0].items()}
+    if spec.batch_gradient == "sum":
+        return {name: carry(sum(g[name] for g in terms)) for name in terms[0]}
+    scale = carry.written(np.array(1.0 / len(terms)))  # (1/m) is a bracket too: (1/3) 0.333
+    return {name: carry(scale * carry.written(sum(g[name] for g in terms))) for name in terms[0]}
 
 
 def batch_loss(

@@ -222,16 +222,17 @@ def _slots(text: str) -> list[str]:
 # ---------------------------------------------------------------- one step
 
 
-def gradient_sections(views: list[Any], p: int) -> list[Section]:
+def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
     """Layer p's parameters' gradients: −(its terms) for one sample; over a batch, the
-    samples' terms summed, averaged where the batch gradient is the mean."""
+    samples' terms summed, averaged where the batch gradient is the mean — each row's value
+    carried as the update's (`model_engine.combined`)."""
     view = views[-1]
     layer = view.layers[p]
     if not hasattr(layer, "gradient_terms"):
         return []
     spec = view.spec
     per_sample = [layer.gradient_terms(v, p) for v in views]
-    grads = engine.combined(spec, [v.gradients[p] for v in views])
+    grads = engine.combined(spec, [v.terms[p] for v in views], carry)
     rows = []
     for n, (key, index, *_) in enumerate(per_sample[0]):
         name = view.parameter(p, letter(spec.layers[p].kind, key))(index)
@@ -325,10 +326,10 @@ def build(
             for p in range(len(layers) - 1, -1, -1):
                 rows += layers[p].delta_rows(view, p)
                 if not batch:
-                    rows += gradient_sections([view], p)
+                    rows += gradient_sections([view], p, carry)
         if update:
             gradients = engine.combined(
-                current, [d.gradients for d in passes[-count if batch else -1 :]]
+                current, [d.terms for d in passes[-count if batch else -1 :]], carry
             )
             if verify and checks is None:
                 samples = spec.samples if batch else [sample]
@@ -340,7 +341,7 @@ def build(
             if sections:
                 if batch:
                     for p in range(len(layers) - 1, -1, -1):
-                        rows += gradient_sections([d.view for d in passes], p)
+                        rows += gradient_sections([d.view for d in passes], p, carry)
                 rows.append(update_section(before, moved))
                 rows += running_sections(view, current)
         per_layer = tuple(

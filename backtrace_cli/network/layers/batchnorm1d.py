@@ -201,9 +201,9 @@ class BatchNorm1d(NamedTuple):
         sum_delta_xhat = carry((upstream * x).sum(axis=_axes(upstream)))
         grads: dict[str, Array] = {}
         if self.weight is not None:
-            grads = {
-                "weight": carry((upstream * x).sum(axis=rest)),
-                "bias": carry(upstream.sum(axis=rest)),
+            grads = {  # not carried: the engine carries a sample's or a batch's
+                "weight": (upstream * x).sum(axis=rest),
+                "bias": upstream.sum(axis=rest),
             }
         sent = None
         if below:

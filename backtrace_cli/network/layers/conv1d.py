@@ -141,9 +141,9 @@ class Conv1d(NamedTuple):
             for k, u in self.field(t, x.shape[1]):
                 grad[c, :, k] += upstream[c, t] * x[:, u]
                 sent[:, u] += self.weight[c, :, k] * upstream[c, t]
-        grads = {"weight": carry(grad)}
+        grads = {"weight": grad}  # not carried: the engine carries a sample's or a batch's
         if self.bias is not None:
-            grads["bias"] = carry(upstream.sum(axis=1))
+            grads["bias"] = upstream.sum(axis=1)
         return (carry(sent) if below else None), grads
 
     # ------------------------------------------------------------ its rows

@@ -120,9 +120,9 @@ class Conv2d(NamedTuple):
             for m, n, u, v in self.field(i, j, x.shape):
                 grad[c, :, m, n] += upstream[c, i, j] * x[:, u, v]
                 sent[:, u, v] += self.weight[c, :, m, n] * upstream[c, i, j]
-        grads = {"weight": carry(grad)}
+        grads = {"weight": grad}  # not carried: the engine carries a sample's or a batch's
         if self.bias is not None:
-            grads["bias"] = carry(upstream.sum(axis=(1, 2)))
+            grads["bias"] = upstream.sum(axis=(1, 2))
         return (carry(sent) if below else None), grads
 
     # ------------------------------------------------------------ its rows

@@ -83,13 +83,14 @@ class Linear(NamedTuple):
         self, cache: Array, upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
         """δ of its input Σ_j w[j,i]·δ_j; −∂E/∂w[j,i] = δ_j·x_i, −∂E/∂b_j = δ_j (on a
-        sequence, each a sum over the steps)."""
+        sequence, each a sum over the steps), not carried: the engine carries a sample's or
+        a batch's (`model_engine.combined`)."""
         if cache.ndim == 2:
-            grads = {"weight": carry(upstream.T @ cache)}
+            grads = {"weight": upstream.T @ cache}
             if self.bias is not None:
-                grads["bias"] = carry(upstream.sum(axis=0))
+                grads["bias"] = upstream.sum(axis=0)
             return (carry(upstream @ self.weight) if below else None), grads
-        grads = {"weight": carry(np.outer(upstream, cache))}
+        grads = {"weight": np.outer(upstream, cache)}
         if self.bias is not None:
             grads["bias"] = upstream.copy()
         return (carry(self.weight.T @ upstream) if below else None), grads

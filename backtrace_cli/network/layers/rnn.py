@@ -139,12 +139,12 @@ class Rnn(NamedTuple):
             dh[t] = carry(upstream[t] + back)
             dnet[t] = carry(slopes[t] * dh[t])
         cache["δh"], cache["δnet"] = dh, dnet
-        grads = {
-            "weight_ih_l0": carry(dnet.T @ x),
-            "weight_hh_l0": carry(dnet[1:].T @ hs[:-1]),
+        grads = {  # not carried: the engine carries a sample's or a batch's
+            "weight_ih_l0": dnet.T @ x,
+            "weight_hh_l0": dnet[1:].T @ hs[:-1],
         }
         if self.bias_ih is not None:
-            total = carry(dnet.sum(axis=0))
+            total = dnet.sum(axis=0)
             grads |= {"bias_ih_l0": total, "bias_hh_l0": total.copy()}
         return (carry(dnet @ self.weight_ih) if below else None), grads
 

@@ -71,6 +71,9 @@ class ModelView:
     caches: tuple[Any, ...] = ()  # per layer: what its forward and backward kept (an rnn's net)
     sample: int = 0
     batch: tuple[Any, ...] = ()  # per layer: a batch layer's record, None for the others
+    # per layer, its gradients −∂E/∂θ before they are carried (`gradients`: carried): sums of
+    # products of carried values, as its rows write them; a batch's are carried once, summed
+    terms: tuple[dict[str, Array], ...] = ()
 
     def name(self, p: int) -> Callable[[tuple[int, ...]], str]:
         """The names of layer p's output entries (p = −1: the model's input x)."""
