@@ -398,7 +398,7 @@ def _as_model(
     layers: tuple[LayerSpec, ...],
     parameters: tuple[tuple[str, Any], ...],
 ) -> ModelSpec:
-    for key in ("epochs_done", "shuffle", "train_biases", "leaky_relu_slope"):
+    for key in ("train_biases", "leaky_relu_slope"):
         if key in data:
             raise c.fail(
                 (key,),
@@ -441,6 +441,7 @@ def _as_model(
         optimizer=optimizer,
         weight_decay=decay,
         **_optimizer_state(c, data.get("optimizer_state"), optimizer, parameters),
+        **network_config.epoch_settings(c, data),
     )
 
 

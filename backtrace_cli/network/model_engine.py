@@ -80,9 +80,12 @@ def _loss(spec: ModelSpec, y: Array, t: Array, before: Array) -> tuple[Array, fl
     return error, value, dE_dy
 
 
-def run(spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Carry) -> Pass:
-    """Forward and backward for one sample, every value carried (rounded in hand mode)."""
-    return run_batch(spec, layers, [(x, t)], carry)[0]
+def run(
+    spec: ModelSpec, layers: tuple[Any, ...], x: Array, t: Array, carry: Carry, number: int = 1
+) -> Pass:
+    """Forward and backward for one sample (sample `number`, from 1), every value carried
+    (rounded in hand mode)."""
+    return run_batch(spec, layers, [(x, t)], carry, (number,))[0]
 
 
 def _forward(
@@ -113,11 +116,13 @@ def run_batch(
     layers: tuple[Any, ...],
     samples: Sequence[tuple[Array, Array]],
     carry: Carry,
+    numbers: Sequence[int] = (),
 ) -> list[Pass]:
     """Forward and backward for samples (inputs, targets), each layer one sample at a time
     but a batch layer (`BATCH`) on all of them stacked: its δ in are every sample's δ, so
     below it a sample's δ is −∂(ΣE)/∂y, and its gradient terms sum to the batch's.
-    A layer's gradients come back not yet carried: each sample's is
+    `numbers`: each sample's number (from 1) in the config, in the order given (a shuffled
+    epoch's); none: 1, 2, … A layer's gradients come back not yet carried: each sample's is
     carried here, its terms kept for a batch's sum (`combined`)."""
     count = len(samples)
     inputs, outputs, caches = _forward(layers, [x for x, _ in samples], carry)
@@ -160,6 +165,7 @@ def run_batch(
             ),
             sample=s,
             batch=batch,
+            numbers=tuple(numbers),
             terms=tuple(grads[s]),
         )
 
@@ -225,13 +231,15 @@ def loss_of(
 
 
 def masks(spec: ModelSpec, epoch: int) -> list[dict[int, Array]]:
-    """Each sample's dropout keep-masks in epoch `epoch`, by layer position (none: {})."""
+    """The dropout keep-masks of epoch `epoch`'s samples, in the order the epoch takes them
+    (the k-th sample of a shuffled epoch the k-th drawn, as a network's updates), by layer
+    position (none: {}); a saved model's epochs continue after its `epochs_done`."""
     from .layers import tensor_dropout
 
     out: list[dict[int, Array]] = [{} for _ in spec.samples]
     for p, layer in enumerate(spec.layers):
         if layer.kind == "dropout":
-            drawn = tensor_dropout.masks(layer, p, epoch, len(spec.samples))
+            drawn = tensor_dropout.masks(layer, p, spec.epochs_done + epoch, len(spec.samples))
             for own, mask in zip(out, drawn):
                 own[p] = mask
     return out

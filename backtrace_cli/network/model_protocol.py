@@ -117,8 +117,11 @@ def train(
                 if last and not shown:
                     traces.append(built)
                 break
+    # the epochs run count on: a saved model's next `step` draws the next epoch's masks and
+    # order (each epoch's spec kept the start's count, as a network's training does)
+    final = replace(current, epochs_done=spec.epochs_done + len(rows))
     return model_trace.ModelTraining(
-        spec, rounding, tuple(rows), tuple(traces), current, epochs, reason
+        spec, rounding, tuple(rows), tuple(traces), final, epochs, reason
     )
 
 

@@ -59,6 +59,9 @@ class ModelSpec:
     # `1.running_mean`, `1.running_var`, `1.num_batches_tracked`): never trained, updated by
     # each training forward pass
     buffers: tuple[tuple[str, Array], ...] = ()
+    shuffle: bool = False  # a new sample order every epoch, drawn from `seed` (`order.py`)
+    seed: int = 0
+    epochs_done: int = 0  # epochs trained before (step --save): shuffles and masks continue
 
     def state(self, name: str) -> dict[str, Array]:
         """The optimizer state's values of parameter `name`, by line (none yet: empty)."""

@@ -25,6 +25,7 @@ def _aside(phrases: tuple[str, ...]) -> str:
 def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False) -> Statement:
     kinds = " → ".join(layer.kind for layer in spec.layers)
     count = len(spec.samples)
+    shuffled = " (shuffled every epoch)" if spec.shuffle else ""
     sentences: list[Sentence] = [
         (
             f"The model {kinds} (torch's nn.Sequential) takes an input of shape "
@@ -32,7 +33,7 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
             f"parameters are given in torch's state-dict names and shapes.",
         ),
         (
-            f"It is trained on {count} sample{'s' if count != 1 else ''} with the loss "
+            f"It is trained on {count} sample{'s' if count != 1 else ''}{shuffled} with the loss "
             f"{spec.loss}, {describe(spec.optimizer, spec.weight_decay)}, learning rate ",
             Given("η", spec.learning_rate),
             ".",

@@ -17,6 +17,7 @@ from . import model_engine as engine
 from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
 from .model_spec import ModelSpec
+from .order import sample_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,16 +233,17 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
         return []
     spec = view.spec
     per_sample = [layer.gradient_terms(v, p) for v in views]
+    numbers = [v.number() for v in views]
     grads = engine.combined(spec, [v.terms[p] for v in views], carry)
     rows = []
     for n, (key, index, *_) in enumerate(per_sample[0]):
         name = view.parameter(p, letter(spec.layers[p].kind, key))(index)
         # a layer's named slips of the terms (an optional fourth member), written as its terms
         slips = [
-            (slip, _gradient([dict(terms[n][3])[slip] for terms in per_sample], spec))
+            (slip, _gradient([dict(terms[n][3])[slip] for terms in per_sample], spec, numbers))
             for slip, _ in (per_sample[0][n][3] if len(per_sample[0][n]) > 3 else ())
         ]
-        written = _gradient([terms[n][2] for terms in per_sample], spec)
+        written = _gradient([terms[n][2] for terms in per_sample], spec, numbers)
         rows.append(row(f"∂E/∂{name}", written, -grads[key][index], slips=slips))
     title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
     rule = layer.GRADIENT_RULE
@@ -255,16 +257,17 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
     return [Section("gradient", title, rule, tuple(rows))]
 
 
-def _gradient(per_sample: list[list[Any]], spec: ModelSpec) -> list[Any]:
-    """−(the terms) for one sample; over a batch, each sample's terms under its own names,
-    summed, averaged where the batch gradient is the mean."""
+def _gradient(per_sample: list[list[Any]], spec: ModelSpec, numbers: list[int]) -> list[Any]:
+    """−(the terms) for one sample; over a batch, each sample's terms under its own names
+    (`numbers`: each one's in the config), summed, averaged where the batch gradient is the
+    mean."""
     if len(per_sample) == 1:
         return negated(per_sample[0])
     mean = spec.batch_gradient == "mean"
     written = [f"−(1/{len(per_sample)})·(" if mean else "−("]
     for s, terms in enumerate(per_sample):
         # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
-        named = [tagged(piece, s + 1) for piece in terms]
+        named = [tagged(piece, numbers[s]) for piece in terms]
         written += [" + " if s else "", "(", *named, ")"]
     written.append(")")
     return written
@@ -291,29 +294,39 @@ def build(
     epoch: int = 1,
     sections: bool = True,
 ) -> ModelTrace:
-    """One epoch over the samples — an update after each (online), or one after all of them
-    (batch, in the last sample's step) — traced (its rows only if `sections`: training's
-    other epochs need the numbers alone); `after` holds the model with its optimizer's state."""
+    """One epoch over the samples, in the epoch's order (as given, or shuffled: `order.py`)
+    — an update after each (online), or one after all of them (batch, in the last sample's
+    step) — traced (its rows only if `sections`: training's other epochs need the numbers
+    alone); `after` holds the model with its optimizer's state."""
     batch = spec.mode == "batch"
     steps: list[ModelStep] = []
     current = spec
     checks = None
     count = len(spec.samples)
     passes: list[engine.Pass] = []
-    # each sample's dropout masks (none at inference: nothing is dropped)
+    order = sample_order(spec, epoch)
+    samples = [spec.samples[i] for i in order]
+    # each sample's dropout masks, the k-th taken the k-th drawn (none at inference)
     keeps = [None] * count if inference else engine.masks(spec, epoch)
     shared = engine.build(current)
     together = (  # a batch through batch norm: every sample runs at once, before the update
-        engine.run_batch(current, shared, [(s.inputs, s.targets) for s in spec.samples], carry)
+        engine.run_batch(
+            current,
+            shared,
+            [(s.inputs, s.targets) for s in samples],
+            carry,
+            [i + 1 for i in order],
+        )
         if batch and engine.batched(current)
         else []
     )
-    for s, sample in enumerate(spec.samples, start=1):
+    for k, sample in enumerate(samples):
+        s = order[k] + 1  # its number in the config
         if together:
-            layers, done = shared, together[s - 1]
+            layers, done = shared, together[k]
         else:
-            layers = engine.build(current, masks=keeps[s - 1])
-            done = engine.run(current, layers, sample.inputs, sample.targets, carry)
+            layers = engine.build(current, masks=keeps[k])
+            done = engine.run(current, layers, sample.inputs, sample.targets, carry, s)
         view = done.view
         passes.append(done)
         rows: list[Section] = []
@@ -321,7 +334,7 @@ def build(
             for p, layer in enumerate(layers):
                 rows += layer.forward_rows(view, p)
             rows += loss_sections(done)
-        update = not inference and (not batch or s == count)
+        update = not inference and (not batch or k == count - 1)
         if not inference and sections:
             for p in range(len(layers) - 1, -1, -1):
                 rows += layers[p].delta_rows(view, p)
@@ -332,9 +345,9 @@ def build(
                 current, [d.terms for d in passes[-count if batch else -1 :]], carry
             )
             if verify and checks is None:
-                samples = spec.samples if batch else [sample]
-                own = keeps if batch else [keeps[s - 1]]
-                checks = engine.check(current, gradients, samples, symbol(current), own)
+                checked = samples if batch else [sample]
+                own = keeps if batch else [keeps[k]]
+                checks = engine.check(current, gradients, checked, symbol(current), own)
             before = current
             current, moved = engine.update(current, gradients, carry)
             current = engine.tracked(current, layers, done, carry)

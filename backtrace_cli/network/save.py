@@ -295,11 +295,15 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
     data.update(_samples(spec))
     if spec.mode == "batch":
         data.update(mode="batch", batch_gradient=spec.batch_gradient)
+    if spec.shuffle:
+        data.update(shuffle=True, seed=spec.seed)
     settings = spec.optimizer
     if settings.name != "sgd":
         data["optimizer"] = {"name": settings.name, **dict(settings.values)}
     if spec.weight_decay:
         data["weight_decay"] = spec.weight_decay
+    if spec.epochs_done:  # a saved run's next epochs draw their own masks and order
+        data["epochs_done"] = spec.epochs_done
     if spec.optimizer_state:  # t and each state line under the state-dict names
         state: dict[str, Any] = {"t": spec.updates}
         for line in settings.optimizer.state:

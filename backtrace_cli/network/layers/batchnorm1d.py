@@ -243,7 +243,7 @@ class BatchNorm1d(NamedTuple):
             rows = []
             for c in range(stats.mean.shape[0]):
                 values = [
-                    tagged((names.x(index), stats.x[(n, *index)]), n + 1)
+                    tagged((names.x(index), stats.x[(n, *index)]), view.number(n))
                     for n, index in _entries(stats.x, c)
                 ]
                 mu = (names.mu(c), stats.mean[c])
@@ -325,13 +325,13 @@ class BatchNorm1d(NamedTuple):
             rows = []
             for c in range(stats.mean.shape[0]):
                 deltas = [
-                    tagged((names.delta(index), record.deltas[(n, *index)]), n + 1)
+                    tagged((names.delta(index), record.deltas[(n, *index)]), view.number(n))
                     for n, index in _entries(stats.x, c)
                 ]
                 rows.append(row(names.sum_delta(c), summed(deltas), record.sum_delta[c]))
                 products: list[Any] = []
                 for k, (n, index) in enumerate(_entries(stats.x, c)):
-                    xhat = tagged((names.xhat(index), stats.xhat[(n, *index)]), n + 1)
+                    xhat = tagged((names.xhat(index), stats.xhat[(n, *index)]), view.number(n))
                     products += [" + "] if k else []
                     products += [deltas[k], "·", xhat]
                 rows.append(row(names.sum_delta_xhat(c), products, record.sum_delta_xhat[c]))

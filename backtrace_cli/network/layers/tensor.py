@@ -59,7 +59,9 @@ class ModelView:
     `inputs[p]`, its output `outputs[p]`, the δ of its output `deltas[p]` and of its input
     `sent[p]` (None for the first layer), its gradients −∂E/∂θ by parameter. A layer that
     works over the batch (`BATCH`, batch norm) also reads `batch[p]`, what its backward
-    recorded for every sample together, and which sample this is (`sample`, from 0)."""
+    recorded for every sample together, and which sample this is (`sample`, from 0, its place
+    in the batch). A row naming another sample's values names it by its number in the config
+    (`number`: a shuffled epoch takes them in another order)."""
 
     spec: ModelSpec
     layers: tuple[Any, ...]  # the built layers, bottom up
@@ -71,9 +73,16 @@ class ModelView:
     caches: tuple[Any, ...] = ()  # per layer: what its forward and backward kept (an rnn's net)
     sample: int = 0
     batch: tuple[Any, ...] = ()  # per layer: a batch layer's record, None for the others
+    numbers: tuple[int, ...] = ()  # each place's sample number in the config (none: 1, 2, …)
     # per layer, its gradients −∂E/∂θ before they are carried (`gradients`: carried): sums of
     # products of carried values, as its rows write them; a batch's are carried once, summed
     terms: tuple[dict[str, Array], ...] = ()
+
+    def number(self, place: int | None = None) -> int:
+        """The config's number (from 1) of the sample at `place` in the batch (None: this
+        one's): x[0,1]⁽2⁾ is sample 2's."""
+        at = self.sample if place is None else place
+        return self.numbers[at] if self.numbers else at + 1
 
     def name(self, p: int) -> Callable[[tuple[int, ...]], str]:
         """The names of layer p's output entries (p = −1: the model's input x)."""
