@@ -3,6 +3,8 @@ aligned text for a pipe. Formats only."""
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from itertools import groupby
 from typing import Any
@@ -29,8 +31,16 @@ def _heading(names: Names) -> tuple[str, str]:
     return f"Answer names · {names.title}", count
 
 
+def _flow(name: str) -> str:
+    """A name as a key of a YAML mapping written in braces: quoted where YAML would read its
+    brackets or commas (a model's "y0[0,1]"), else as it is (o3)."""
+    return (
+        json.dumps(name, ensure_ascii=False) if re.search(r"[][{},:#&*!|>'\"%@`]", name) else name
+    )
+
+
 def _footer(names: Names) -> list[str]:
-    first = names.names[0].name
+    first = _flow(names.names[0].name)
     lines = [f"An answers file gives a value by its name or its symbol: `answers: {{{first}: …}}`."]
     if any(not n.asked for n in names.names):
         lines.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -95,12 +96,12 @@ def _model_no_such(name: str, symbols: list[str]) -> str:
     )
 
 
-MODEL = Reading(
+MODEL = Reading(  # a graph's keys, and a batch's later samples (a network's `samples:`)
     "model",
-    GRAPH.keys,
+    (*GRAPH.keys, "samples"),
     model_names.symbol_of,
     "a model's answers file",
-    "`answers: {y0[0,1]: 0.35, delta1[0,3]: -0.048}`",
+    '`answers: {"y0[0,1]": 0.35, "delta1[0,3]": -0.048}`',  # quoted: [ ] are YAML's in { }
     _model_no_such,
     model_names.typed,
     lambda asked: Question(asked.sample, asked.name, model_names.symbol_of(asked.name)),
@@ -345,13 +346,13 @@ def from_document(
             "as `run --gradients` traces them)",
         )
     answers: list[Answer] = []
+    one = re.match(r"`answers: \{(.+?: [^,}]+)", reading.example)  # its first answer
+    example = f"`{one.group(1) if one else 'o5: 0.69'}`"
     if "answers" in data:
-        one = reading.example.removeprefix("`answers: {").split(",")[0].removesuffix("}`")
-        answers += answers_in(
-            doc, ("answers",), data["answers"], 1, 1, reading.symbol_of, f"`{one}`"
-        )
-    for n, value in _numbered(doc, data, "samples", "sample", "`2: {o5: 0.61}`"):
-        answers += answers_in(doc, ("samples", n), value, 1, int(n))
+        answers += answers_in(doc, ("answers",), data["answers"], 1, 1, reading.symbol_of, example)
+    later = "`2: {o5: 0.61}`" if reading is NETWORK else f"`2: {{{example.strip('`')}}}`"
+    for n, value in _numbered(doc, data, "samples", "sample", later):
+        answers += answers_in(doc, ("samples", n), value, 1, int(n), reading.symbol_of, example)
     for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
         if int(n) > MAX_EPOCHS:
             raise doc.error(
