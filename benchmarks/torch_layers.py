@@ -3,11 +3,20 @@ random models of the layers this tool traces — conv1d and conv2d (channels, ke
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
 layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear, rnn (tanh and relu, with and without
 bias, over 2–5 steps, with `last` or a linear on every step), batchnorm1d (on a batch of two
-to five, its running statistics compared with torch's state_dict after the step) — each built
+to five, its running statistics compared with torch's state_dict after the step), dropout and
+batchnorm1d in one model (each sample's mask a fixed `mask:` or drawn by the documented rule —
+kept where a uniform draw from a Generator seeded with (seed, epoch, the dropout stream, the
+layer's position) is ≥ p — and applied in torch by a module multiplying by it) — each built
 as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
 YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
 losses). For each: the forward output and loss of every sample, every parameter's gradient,
 the parameters after one SGD step and after one Adam step, against torch's.
+
+Eval mode (`run --eval`, torch's `model.eval()`): random batch-norm models, online or batch,
+one sample or several, with their running statistics (or without: torch then normalises over
+the batch), a dropout among them at times (nothing dropped): every sample's output and loss,
+the gradients torch's backward gives in eval mode (the samples' mean or sum), and the running
+statistics left as they were.
 
 Models of linear layers and activations alone are traced as a network (`layers:` by another
 name): they are checked too, through the network's JSON trace.
@@ -28,8 +37,9 @@ import sys
 import numpy as np
 import torch
 
-from backtrace_cli import api
+from backtrace_cli import api, models
 from backtrace_cli.network import model_engine
+from backtrace_cli.network.dropout import DROPOUT_STREAM
 
 RTOL = 1e-9
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu")
@@ -194,6 +204,63 @@ def _batchnorm_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     )
 
 
+def _dropout(rng: np.random.Generator, shape: tuple[int, ...]) -> dict:
+    """A dropout's arguments: p, and a fixed mask shaped `shape` or a seed to draw from."""
+    p = float(rng.choice([0.2, 0.4, 0.5]))
+    if rng.random() < 0.5:
+        return {"p": p, "mask": (rng.random(shape) >= p).astype(int).tolist()}
+    return {"p": p, "seed": int(rng.integers(0, 1000))}
+
+
+def _with_dropout(
+    rng: np.random.Generator, layers: list, params: dict, given: dict
+) -> tuple[list, dict]:
+    """`layers` (a batch-norm model of `_batchnorm_model`) with a dropout inserted below its
+    batch norm or above its activation, the parameters renamed to the new positions."""
+    norm = next(
+        n for n, layer in enumerate(layers) if isinstance(layer, dict) and "batchnorm1d" in layer
+    )
+    at = norm if rng.random() < 0.5 else norm + 2  # before batch norm, or after its activation
+    shape: tuple[int, ...] = (layers[norm]["batchnorm1d"]["num_features"],)
+    conv = layers[0].get("conv1d") if isinstance(layers[0], dict) else None
+    if conv is not None:  # a (C, L) signal: conv1d's output length, stride 1, no padding
+        length = len(given["samples"][0]["inputs"][0]) - conv["kernel_size"] + 1
+        shape = (*shape, length)
+    layers = [*layers[:at], {"dropout": _dropout(rng, shape)}, *layers[at:]]
+    renamed = {}
+    for name, value in params.items():
+        index, _, key = name.partition(".")
+        renamed[f"{int(index) + (int(index) >= at)}.{key}"] = value
+    return layers, renamed
+
+
+def _dropout_batchnorm_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A batch-norm model (`_batchnorm_model`) with a dropout in it, trained one step."""
+    layers, params, given = _batchnorm_model(rng)
+    layers, params = _with_dropout(rng, layers, params, given)
+    return layers, params, given
+
+
+def _eval_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A batch-norm model in eval mode: online or batch, one to five samples (two or more,
+    in batch mode, without running statistics), its running statistics mostly given, a
+    dropout in it at times."""
+    layers, params, given = _batchnorm_model(rng)
+    n = next(
+        i for i, layer in enumerate(layers) if isinstance(layer, dict) and "batchnorm1d" in layer
+    )
+    norm = layers[n]["batchnorm1d"]
+    if norm["track_running_stats"]:
+        if f"{n}.running_mean" not in params and rng.random() < 0.8:
+            params[f"{n}.running_mean"] = rng.normal(size=norm["num_features"]).tolist()
+            params[f"{n}.running_var"] = rng.uniform(0.5, 2, size=norm["num_features"]).tolist()
+        samples = given["samples"][: int(rng.integers(1, len(given["samples"]) + 1))]
+        given = {**given, "samples": samples, "mode": str(rng.choice(["online", "batch"]))}
+    if rng.random() < 0.4:
+        layers, params = _with_dropout(rng, layers, params, given)
+    return layers, params, given
+
+
 def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     """linear → activation → linear [→ activation]: traced as a network."""
     sizes = [int(v) for v in rng.integers(1, 5, size=3)]
@@ -271,12 +338,50 @@ class _Last(torch.nn.Module):
         return x[-1]
 
 
-def _torch_model(layers: list, params: dict, batched: bool = False) -> torch.nn.Sequential:
-    """torch's model of the config; `batched`: it takes the batch stacked (N, …)."""
+class _Masked(torch.nn.Module):
+    """A dropout with the given masks, one a sample (N, …): y = m·x/(1 − p)."""
+
+    def __init__(self, masks: np.ndarray, p: float) -> None:
+        super().__init__()
+        self.masks, self.p = torch.tensor(masks, dtype=torch.float64), p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.masks / (1 - self.p)
+
+
+def _masks(config: dict, epoch: int = 1) -> dict[int, np.ndarray]:
+    """Each dropout's masks for the samples (N, …) by its position: its fixed `mask:` for
+    every sample, or drawn by the documented rule (docs/layers.md, "Dropout") — kept where
+    a uniform draw from a Generator seeded with (seed, epoch, the dropout stream, the layer's
+    position) is ≥ p, one for each sample over the shape of what reaches it."""
+    samples = len(config.get("samples") or [config])
+    out = {}
+    for position, layer in enumerate(config["model"]):
+        if not (isinstance(layer, dict) and "dropout" in layer):
+            continue
+        args = layer["dropout"]
+        if "mask" in args:
+            out[position] = np.array([args["mask"]] * samples, dtype=np.float64)
+            continue
+        shape = models.from_dict(config).layers[position].shape_in
+        rng = np.random.default_rng([args["seed"], epoch, DROPOUT_STREAM, position])
+        drawn = rng.random((samples, *shape)) >= args["p"]
+        out[position] = drawn.astype(np.float64)
+    return out
+
+
+def _torch_model(
+    layers: list, params: dict, batched: bool = False, masks: dict | None = None
+) -> torch.nn.Sequential:
+    """torch's model of the config; `batched`: it takes the batch stacked (N, …); a dropout
+    multiplies by its `masks` (none: torch's nn.Dropout, for eval mode)."""
     modules: list[torch.nn.Module] = []
-    for layer in layers:
+    for position, layer in enumerate(layers):
         kind, args = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
-        if kind == "batchnorm1d":
+        if kind == "dropout":
+            p = args["p"]
+            modules.append(torch.nn.Dropout(p) if masks is None else _Masked(masks[position], p))
+        elif kind == "batchnorm1d":
             modules.append(torch.nn.BatchNorm1d(**args))
         elif kind == "flatten" and batched:
             modules.append(torch.nn.Flatten(start_dim=1))
@@ -327,25 +432,18 @@ def _torch_loss(loss: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return -(t * torch.log(y)).sum()  # cross-entropy of a softmax output
 
 
-def _torch_step(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
+def _torch_step(
+    layers: list, params: dict, given: dict, optimizer: str, eta: float, masks: dict
+) -> dict:
     batched = any(isinstance(layer, dict) and "batchnorm1d" in layer for layer in layers)
-    model = _torch_model(layers, params, batched)
-    samples = given.get("samples") or [given]
+    model = _torch_model(layers, params, batched, masks)
     opt = (
         torch.optim.SGD(model.parameters(), lr=eta)
         if optimizer == "sgd"
         else torch.optim.Adam(model.parameters(), lr=eta)
     )
     opt.zero_grad()
-    ys, losses = [], []
-    if batched:  # batch norm: the batch through the model at once, in training mode
-        stacked = model(torch.tensor([s["inputs"] for s in samples], dtype=torch.float64))
-    for n, sample in enumerate(samples):
-        y = stacked[n] if batched else model(torch.tensor(sample["inputs"], dtype=torch.float64))
-        ys.append(y.detach().numpy())
-        losses.append(
-            _torch_loss(given["loss"], y, torch.tensor(sample["targets"], dtype=torch.float64))
-        )
+    ys, losses = _torch_forward(model, given, batched)
     loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
     loss.backward()
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
@@ -355,11 +453,47 @@ def _torch_step(layers: list, params: dict, given: dict, optimizer: str, eta: fl
     return {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
 
 
-def _ours(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
+def _torch_forward(
+    model: torch.nn.Module, given: dict, batched: bool
+) -> tuple[list[np.ndarray], list[torch.Tensor]]:
+    """Every sample's output and loss: the batch stacked through a batch-norm model at once,
+    a sample at a time through any other."""
+    samples = given.get("samples") or [given]
+    ys, losses = [], []
+    if batched:
+        stacked = model(torch.tensor([s["inputs"] for s in samples], dtype=torch.float64))
+    for n, sample in enumerate(samples):
+        y = stacked[n] if batched else model(torch.tensor(sample["inputs"], dtype=torch.float64))
+        ys.append(y.detach().numpy())
+        losses.append(
+            _torch_loss(given["loss"], y, torch.tensor(sample["targets"], dtype=torch.float64))
+        )
+    return ys, losses
+
+
+def _torch_eval(layers: list, params: dict, given: dict) -> dict:
+    """torch's eval mode (`model.eval()`): every sample's output and loss, the gradients its
+    backward gives then (the samples' mean or sum), its buffers after (untouched)."""
+    model = _torch_model(layers, params, batched=True)
+    model.eval()
+    ys, losses = _torch_forward(model, given, batched=True)
+    loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
+    loss.backward()
+    grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
+    after = {n: p.detach().numpy().copy() for n, p in model.state_dict().items()}
+    each = [float(v.detach()) for v in losses]
+    return {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
+
+
+def _config(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
     config = {"name": "random", "model": layers, "parameters": params, "learning_rate": eta}
-    config.update(given)
-    config["optimizer"] = optimizer
-    worked = api.trace(config)
+    return {**config, **given, "optimizer": optimizer}
+
+
+def _ours(
+    layers: list, params: dict, given: dict, optimizer: str, eta: float, inference: bool = False
+) -> dict:
+    worked = api.trace(_config(layers, params, given, optimizer, eta), inference=inference)
     records = worked.records
     if hasattr(records, "after"):  # a model of tensor layers: its own trace
         steps = records.steps
@@ -415,69 +549,102 @@ def _difference(a: object, b: object) -> float:
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
 
+def _compare(worst: dict[str, float], form: str, optimizer: str, ours: dict, theirs: dict) -> None:
+    """The largest difference so far of each quantity of `form`, in `worst`."""
+    quantities = {"forward": (ours["y"], theirs["y"]), "loss": (ours["loss"], theirs["loss"])}
+    for name, value in theirs["after"].items():
+        buffer = name.rpartition(".")[2] in BUFFERS
+        step = f"{form} {optimizer} step" if optimizer else f"{form} parameters (no update)"
+        label = f"{form} running stats" if buffer else step
+        noise = _noise(ours["grads"].get(name), theirs["grads"].get(name), value.shape)
+        if optimizer == "adam" and noise.any():
+            # |g| within 100·ε of 0 (`_noise`): the gradient's last-bit rounding
+            # decides Adam's step there — shown, not held to rtol
+            quiet = f"{form} adam step, |g| < 100·ε (ill-conditioned)"
+            worst[quiet] = max(
+                worst.get(quiet, 0.0),
+                _difference(ours["after"][name][noise], value[noise]),
+            )
+            keep = ~noise
+        else:
+            keep = np.ones(value.shape, dtype=bool)
+        mine = np.asarray(ours["after"][name])
+        worst[label] = max(worst.get(label, 0.0), _difference(mine[keep], value[keep]))
+        if name in ours["grads"]:
+            key = f"{form} gradient"
+            worst[key] = max(
+                worst.get(key, 0.0), _difference(ours["grads"][name], theirs["grads"][name])
+            )
+    for key in ("forward", "loss"):
+        label = f"{form} {key}"
+        worst[label] = max(worst.get(label, 0.0), _difference(*quantities[key]))
+
+
+def _drawn(form: str, kind: str, arguments: dict, given: dict) -> dict[str, bool]:
+    """What else a layer's draw covers: a dropout's mask fixed or drawn; in eval mode, batch
+    norm with or without running statistics, online, on one sample."""
+    if kind == "dropout":
+        return {
+            "…dropout, a fixed mask": "mask" in arguments,
+            "…dropout, drawn": "seed" in arguments,
+        }
+    if kind != "batchnorm1d" or form != "batchnorm eval":
+        return {}
+    return {
+        "…eval, batch statistics": not arguments["track_running_stats"],
+        "…eval, online": given.get("mode") == "online",
+        "…eval, one sample": len(given["samples"]) == 1,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=300, help="random models of each form")
     parser.add_argument("--seed", type=int, default=28)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
+    # the forms added with eval mode draw from a stream of their own: the first five forms'
+    # models stay those of every earlier run of this seed
+    later = np.random.default_rng([args.seed, 28])
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
     count = 0
     forms = (
-        ("tensor", _conv_model),
-        ("linear", _dense_model),
-        ("image", _conv2d_model),
-        ("rnn", _rnn_model),
-        ("batchnorm", _batchnorm_model),
+        ("tensor", _conv_model, rng),
+        ("linear", _dense_model, rng),
+        ("image", _conv2d_model, rng),
+        ("rnn", _rnn_model, rng),
+        ("batchnorm", _batchnorm_model, rng),
+        ("dropout+batchnorm", _dropout_batchnorm_model, later),
+        ("batchnorm eval", _eval_model, later),
     )
     for n in range(len(forms) * args.models):
-        form, random_model = forms[n % len(forms)]
-        layers, params, given = random_model(rng)
+        form, random_model, draw = forms[n % len(forms)]
+        layers, params, given = random_model(draw)
         for layer in layers:
             kind, arguments = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
             seen[kind] = seen.get(kind, 0) + 1
             paired = any(isinstance(v, list) for v in arguments.values())
             seen["…with a pair [h, w]"] = seen.get("…with a pair [h, w]", 0) + paired
+            for what, drawn in _drawn(form, kind, arguments, given).items():
+                seen[what] = seen.get(what, 0) + drawn
+        if form == "batchnorm eval":  # no update: forward, loss, gradients, buffers kept
+            ours = _ours(layers, params, given, "sgd", 0.1, inference=True)
+            _compare(worst, form, "", ours, _torch_eval(layers, params, given))
+            count += 1
+            continue
         for optimizer in ("sgd", "adam"):
-            eta = float(rng.choice([0.01, 0.1, 0.5]))
+            eta = float(draw.choice([0.01, 0.1, 0.5]))
+            masks = _masks(_config(layers, params, given, optimizer, eta))
             ours, theirs = (
                 _ours(layers, params, given, optimizer, eta),
-                _torch_step(layers, params, given, optimizer, eta),
+                _torch_step(layers, params, given, optimizer, eta, masks),
             )
-            quantities = {
-                "forward": (ours["y"], theirs["y"]),
-                "loss": (ours["loss"], theirs["loss"]),
-            }
-            for name, value in theirs["after"].items():
-                buffer = name.rpartition(".")[2] in BUFFERS
-                label = f"{form} running stats" if buffer else f"{form} {optimizer} step"
-                noise = _noise(ours["grads"].get(name), theirs["grads"].get(name), value.shape)
-                if optimizer == "adam" and noise.any():
-                    # |g| within 100·ε of 0 (`_noise`): the gradient's last-bit rounding
-                    # decides Adam's step there — shown, not held to rtol
-                    quiet = f"{form} adam step, |g| < 100·ε (ill-conditioned)"
-                    worst[quiet] = max(
-                        worst.get(quiet, 0.0),
-                        _difference(ours["after"][name][noise], value[noise]),
-                    )
-                    keep = ~noise
-                else:
-                    keep = np.ones(value.shape, dtype=bool)
-                mine = np.asarray(ours["after"][name])
-                worst[label] = max(worst.get(label, 0.0), _difference(mine[keep], value[keep]))
-                if name in ours["grads"]:
-                    key = f"{form} gradient"
-                    worst[key] = max(
-                        worst.get(key, 0.0), _difference(ours["grads"][name], theirs["grads"][name])
-                    )
-            for key in ("forward", "loss"):
-                label = f"{form} {key}"
-                worst[label] = max(worst.get(label, 0.0), _difference(*quantities[key]))
+            _compare(worst, form, optimizer, ours, theirs)
             count += 1
     print(
         f"{count} traced steps ({args.models} random models of each form, SGD and Adam "
-        f"each), seed {args.seed}"
+        f"each; eval mode without an update), seed {args.seed}"
     )
     print("  layers drawn: " + ", ".join(f"{kind} {n}" for kind, n in sorted(seen.items())))
     for key in sorted(worst):

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import run_json
 
-from backtrace_cli import models
+from backtrace_cli import api, models
 from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.network.config import example_text
@@ -154,20 +154,44 @@ def _error(data: dict) -> str:
     return str(caught.value)
 
 
+EVAL = "; or `run --eval` traces it as at inference, with its running statistics"
+
+
+def _refused(data: dict) -> str:
+    """A config read, whose training pass is refused: its message."""
+    spec = models.from_dict(data)
+    with pytest.raises(ConfigError) as caught:
+        api.trace(spec)
+    return str(caught.value)
+
+
 def test_online_mode_or_a_batch_of_one_is_refused_as_torch_refuses_it():
+    """Refused in training mode; read, as eval mode takes each sample alone with its running
+    statistics (tests/test_batchnorm_eval.py)."""
     online = {key: value for key, value in _example().items() if key != "mode"}
-    assert _error(online) == (
+    assert _refused(online) == (
         "<dict>, model[1]: layer 1 (batchnorm1d) normalises over the batch: it needs "
-        "`mode: batch` (every sample through the model, then one update); add `mode: batch`"
+        "`mode: batch` (every sample through the model, then one update); add `mode: batch`" + EVAL
     )
-    assert _error(dict(_example(), mode="online")).startswith(
+    assert _refused(dict(_example(), mode="online")).startswith(
         "<dict>, mode: 'online': layer 1 (batchnorm1d) normalises over the batch"
     )
     one = dict(_example(), samples=_example()["samples"][:1])
-    assert _error(one) == (
+    assert _refused(one) == (
         "<dict>, samples: batchnorm1d needs more than one value per feature to normalise over "
         '(torch: "Expected more than 1 value per channel when training"); give two or more '
-        "samples"
+        "samples" + EVAL
+    )
+
+
+def test_without_running_statistics_online_mode_is_refused_in_every_mode():
+    """track_running_stats false: torch's eval mode normalises over the batch too, so the
+    config itself is refused (no --eval to offer)."""
+    data = {key: value for key, value in _example().items() if key != "mode"}
+    data["model"][1] = {"batchnorm1d": {"num_features": 3, "track_running_stats": False}}
+    assert _error(data) == (
+        "<dict>, model[1]: layer 1 (batchnorm1d) normalises over the batch: it needs "
+        "`mode: batch` (every sample through the model, then one update); add `mode: batch`"
     )
 
 
@@ -210,9 +234,12 @@ def test_a_bad_batchnorm_config_is_exit_2_with_its_file_line_and_field(runner, t
     assert result.output.startswith(f"Error: {path}, line {line}")
     assert "mode: 'online': layer 1 (batchnorm1d) normalises over the batch" in result.output
     assert "Traceback" not in result.output
-    evaluated = runner.invoke(cli, ["run", "batchnorm", "--eval"])
-    assert evaluated.exit_code == 2
-    assert "running statistics, which is not traced yet" in evaluated.output
+    assert result.output.rstrip().endswith(EVAL)
+    for command in (["step", str(path)], ["quiz", str(path)], ["check", "--names", str(path)]):
+        refused = runner.invoke(cli, command, input="")
+        assert refused.exit_code == 2, command
+        assert refused.output == result.output, command
+    assert runner.invoke(cli, ["run", str(path), "--eval"]).exit_code == 0
 
 
 def test_every_row_typed_as_a_keyboard_types_it_reads_back_and_is_marked_right():

@@ -20,7 +20,7 @@ from .status import BadInput, bad_input
     "inference",
     is_flag=True,
     help="Inference only: each sample's forward pass and loss, without dropout and "
-    "without an update.",
+    "without an update (torch's eval mode: batch norm with its running statistics).",
 )
 def run(
     config: str | None,

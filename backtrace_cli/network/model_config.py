@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import ConfigError
 from ..core.validate import Checker, closest, show
 from ..core.yamlsource import Document
 from ..definitions import activations as activation_functions
@@ -69,8 +70,8 @@ def from_document(doc: Document) -> Spec | ModelSpec:
     if _dense(layers):
         return _as_network(doc, data, layers, parameters)
     spec = _as_model(c, doc, data, layers, parameters)
-    _batch_layers(c, data, spec)
-    return replace(spec, buffers=_buffers(c, data, layers))
+    refused = _batch_layers(c, data, spec)
+    return replace(spec, buffers=_buffers(c, data, layers), training_refused=refused)
 
 
 # ---------------------------------------------------------------- the layers
@@ -480,31 +481,35 @@ def _optimizer_state(
     return {"optimizer_state": held, "updates": t}
 
 
-def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> None:
+def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> ConfigError | None:
     """A layer that works over the batch (batch norm) needs `mode: batch` and a batch it can
-    normalise, as torch's training mode refuses a single value per feature."""
+    normalise, as torch's training mode refuses a single value per feature. Where its eval
+    mode takes each sample alone (batch norm's running statistics), the config is read and
+    the refusal returned, for a training pass to raise (`run --eval` traces it)."""
     for n, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
         if not getattr(cls, "BATCH", False):
             continue
         problem = module.refused(len(spec.samples), layer.shape_in)
         if problem:
-            raise c.fail(("samples",) if "samples" in data else ("inputs",), problem)
-        if spec.mode != "batch":
+            error = c.fail(("samples",) if "samples" in data else ("inputs",), problem)
+        elif spec.mode != "batch":
             needs = (
                 f"layer {layer.name} ({layer.kind}) normalises over the batch: it needs "
                 "`mode: batch` (every sample through the model, then one update)"
             )
             if "mode" in data:
-                raise c.fail(("mode",), f"{show(data['mode'])}: {needs}")
-            raise c.fail(("model", n), f"{needs}; add `mode: batch`")
-        dropped = next((d for d, other in enumerate(spec.layers) if other.kind == "dropout"), None)
-        if dropped is not None:  # not yet: a batch layer runs the samples with one set of layers
-            raise c.fail(
-                ("model", dropped),
-                f"dropout with {layer.kind} (layer {layer.name}) in one model is not yet traced; "
-                "leave one of them out",
-            )
+                error = c.fail(("mode",), f"{show(data['mode'])}: {needs}")
+            else:
+                error = c.fail(("model", n), f"{needs}; add `mode: batch`")
+        else:
+            continue
+        if not module.alone_in_eval(dict(layer.arguments)):
+            raise error
+        eval_mode = "; or `run --eval` traces it as at inference, with its running statistics"
+        problem = error.problem + eval_mode
+        return ConfigError(error.file, error.line, error.field, problem, error.column)
+    return None
 
 
 def _tensor_kinds(layers: tuple[LayerSpec, ...]) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from ..definitions import activations, optimizers
 from ..definitions import losses as loss_functions
 from .engine import exact
-from .layers.model_kinds import MODEL_KINDS
+from .layers.model_kinds import EVALUATED, MODEL_KINDS
 from .layers.tensor import ModelView
 from .model_spec import ModelSpec
 from .spec import frozen
@@ -32,30 +32,34 @@ def build(
     spec: ModelSpec,
     parameters: dict[str, Array] | None = None,
     masks: dict[int, Array] | None = None,
+    inference: bool = False,
 ) -> tuple[Any, ...]:
     """The spec's layers, each with its parameters (`parameters`: others by name) and its
     buffers (batch norm's running statistics); a dropout at position p with its keep-mask
-    `masks[p]` (none: at inference, nothing dropped)."""
+    `masks[p]` (none: at inference, nothing dropped). `inference`: each layer as torch's eval
+    mode computes it (`model_kinds.EVALUATED`: batch norm with its running statistics)."""
     values = dict(spec.parameters) if parameters is None else parameters
     out = []
     for p, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
         if hasattr(cls, "built"):  # its own parameters' and buffers' names (rnn, batch norm)
-            out.append(cls.built(layer, values, dict(spec.buffers)))
+            built = cls.built(layer, values, dict(spec.buffers))
         elif module.parameter_shapes(dict(layer.arguments)):
-            out.append(cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias")))
+            built = cls(layer, values[f"{layer.name}.weight"], values.get(f"{layer.name}.bias"))
         elif layer.kind == "dropout":
-            out.append(cls(layer, None if masks is None else masks.get(p)))
+            built = cls(layer, None if masks is None else masks.get(p))
         elif layer.kind in activations.NAMES:  # the registry's: one generic layer
-            out.append(cls(layer, activations.get(layer.kind)))
+            built = cls(layer, activations.get(layer.kind))
         else:  # pooling, flatten: no parameters
-            out.append(cls(layer))
+            built = cls(layer)
+        out.append(EVALUATED[layer.kind](built) if inference and layer.kind in EVALUATED else built)
     return tuple(out)
 
 
-def batched(spec: ModelSpec) -> bool:
-    """A layer of the model works over the whole batch (batch norm): its samples run together."""
-    return any(getattr(MODEL_KINDS[layer.kind][1], "BATCH", False) for layer in spec.layers)
+def batched(layers: Sequence[Any]) -> bool:
+    """A layer works over the whole batch (batch norm in training mode): the samples run
+    together."""
+    return any(getattr(layer, "BATCH", False) for layer in layers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,25 +89,26 @@ def run(
 ) -> Pass:
     """Forward and backward for one sample (sample `number`, from 1), every value carried
     (rounded in hand mode)."""
-    return run_batch(spec, layers, [(x, t)], carry, (number,))[0]
+    return run_batch(spec, [layers], [(x, t)], carry, (number,))[0]
 
 
 def _forward(
-    layers: tuple[Any, ...], xs: list[Array], carry: Carry
+    layers: Sequence[tuple[Any, ...]], xs: list[Array], carry: Carry
 ) -> tuple[list[list[Array]], list[list[Array]], list[Any]]:
-    """Every sample through the layers: each sample's inputs and outputs of every layer, and
-    each layer's caches — one a sample, or a batch layer's one for the stacked batch."""
+    """Every sample through its layers (`layers[s]`: its own dropout masks): each sample's
+    inputs and outputs of every layer, and each layer's caches — one a sample, or a batch
+    layer's one for the stacked batch (the samples share it: the first's is run)."""
     inputs: list[list[Array]] = [[] for _ in xs]
     outputs: list[list[Array]] = [[] for _ in xs]
     caches: list[Any] = []
-    for layer in layers:
+    for p, layer in enumerate(layers[0]):
         for s, x in enumerate(xs):
             inputs[s].append(x)
         if getattr(layer, "BATCH", False):
             y, cache = layer.forward(np.stack(xs), carry)
             xs = list(y)
         else:
-            done = [layer.forward(x, carry) for x in xs]
+            done = [own[p].forward(x, carry) for own, x in zip(layers, xs)]
             xs, cache = [y for y, _ in done], [c for _, c in done]
         caches.append(cache)
         for s, y in enumerate(xs):
@@ -113,30 +118,31 @@ def _forward(
 
 def run_batch(
     spec: ModelSpec,
-    layers: tuple[Any, ...],
+    layers: Sequence[tuple[Any, ...]],
     samples: Sequence[tuple[Array, Array]],
     carry: Carry,
     numbers: Sequence[int] = (),
 ) -> list[Pass]:
-    """Forward and backward for samples (inputs, targets), each layer one sample at a time
-    but a batch layer (`BATCH`) on all of them stacked: its δ in are every sample's δ, so
-    below it a sample's δ is −∂(ΣE)/∂y, and its gradient terms sum to the batch's.
-    `numbers`: each sample's number (from 1) in the config, in the order given (a shuffled
-    epoch's); none: 1, 2, … A layer's gradients come back not yet carried: each sample's is
-    carried here, its terms kept for a batch's sum (`combined`)."""
+    """Forward and backward for samples (inputs, targets), sample s through `layers[s]` (the
+    same layers but for its dropout masks), each layer one sample at a time but a batch layer
+    (`BATCH`) on all of them stacked: its δ in are every sample's δ, so below it a sample's δ
+    is −∂(ΣE)/∂y, and its gradient terms sum to the batch's. `numbers`: each sample's number
+    (from 1) in the config, in the order given (a shuffled epoch's); none: 1, 2, … A layer's
+    gradients come back not yet carried: each sample's is carried here, its terms kept for a
+    batch's sum (`combined`)."""
     count = len(samples)
     inputs, outputs, caches = _forward(layers, [x for x, _ in samples], carry)
     losses = [_loss(spec, outputs[s][-1], t, inputs[s][-1]) for s, (_, t) in enumerate(samples)]
     delta = [carry(-dE_dy) for _, _, dE_dy in losses]
-    deltas: list[list[Any]] = [[None] * len(layers) for _ in range(count)]
-    sent: list[list[Any]] = [[None] * len(layers) for _ in range(count)]
-    grads: list[list[dict[str, Array]]] = [[{} for _ in layers] for _ in range(count)]
-    records: list[Any] = [None] * len(layers)
-    for p in range(len(layers) - 1, -1, -1):
+    deltas: list[list[Any]] = [[None] * len(layers[0]) for _ in range(count)]
+    sent: list[list[Any]] = [[None] * len(layers[0]) for _ in range(count)]
+    grads: list[list[dict[str, Array]]] = [[{} for _ in layers[0]] for _ in range(count)]
+    records: list[Any] = [None] * len(layers[0])
+    for p in range(len(layers[0]) - 1, -1, -1):
         for s in range(count):
             deltas[s][p] = delta[s]
-        if getattr(layers[p], "BATCH", False):
-            below, own, records[p] = layers[p].backward(
+        if getattr(layers[0][p], "BATCH", False):
+            below, own, records[p] = layers[0][p].backward(
                 caches[p], np.stack(delta), carry, below=p > 0
             )
             for s in range(count):
@@ -144,7 +150,9 @@ def run_batch(
             delta = [None] * count if below is None else list(below)
         else:
             for s in range(count):
-                below, grads[s][p] = layers[p].backward(caches[p][s], delta[s], carry, below=p > 0)
+                below, grads[s][p] = layers[s][p].backward(
+                    caches[p][s], delta[s], carry, below=p > 0
+                )
                 delta[s] = below
         for s in range(count):
             sent[s][p] = delta[s]
@@ -154,14 +162,14 @@ def run_batch(
         carried = tuple({key: carry(value) for key, value in own.items()} for own in grads[s])
         view = ModelView(
             spec,
-            layers,
+            tuple(layers[s]),
             tuple(inputs[s]),
             tuple(outputs[s]),
             tuple(deltas[s]),
             tuple(sent[s]),
             carried,
             caches=tuple(
-                c if getattr(layers[p], "BATCH", False) else c[s] for p, c in enumerate(caches)
+                c if getattr(layers[0][p], "BATCH", False) else c[s] for p, c in enumerate(caches)
             ),
             sample=s,
             batch=batch,
@@ -181,13 +189,13 @@ def run_batch(
     return out
 
 
-def tracked(spec: ModelSpec, layers: tuple[Any, ...], done: Pass, carry: Carry) -> ModelSpec:
+def tracked(spec: ModelSpec, done: Pass, carry: Carry) -> ModelSpec:
     """The model with its buffers after this training pass over the batch (batch norm's
     running statistics); the same model where no layer keeps any."""
     if not spec.buffers:
         return spec
     new = dict(spec.buffers)
-    for p, layer in enumerate(layers):
+    for p, layer in enumerate(done.view.layers):
         if hasattr(layer, "tracked"):
             moved = layer.tracked(done.view.batch[p].stats, carry)
             for key, value in moved.items():
@@ -202,18 +210,20 @@ def losses_of(
     parameters: dict[str, Array],
     samples: Sequence[tuple[Array, Array]],
     masks: Sequence[dict[int, Array] | None] | None = None,
+    inference: bool = False,
 ) -> list[float]:
-    """E of each sample with these parameters, exactly (finite differences read it), the
-    samples run together where a layer works over the batch, one at a time otherwise, each
-    through its own dropout masks where given (a model with both is refused by its reader)."""
-    if batched(spec):
-        groups = [(build(spec, parameters), list(samples))]
+    """E of each sample with these parameters, exactly (finite differences read it), each
+    through its own dropout masks where given, the samples run together where a layer works
+    over the batch, one at a time otherwise; `inference`: in torch's eval mode."""
+    each = masks if masks is not None else [None] * len(samples)
+    built = [build(spec, parameters, m, inference) for m in each]
+    if batched(built[0]):
+        groups = [(built, list(samples))]
     else:
-        each = masks if masks is not None else [None] * len(samples)
-        groups = [([*build(spec, parameters, m)], [sample]) for sample, m in zip(samples, each)]
+        groups = [([layers], [sample]) for layers, sample in zip(built, samples)]
     out = []
     for layers, group in groups:
-        inputs, outputs, _ = _forward(tuple(layers), [x for x, _ in group], lambda a: a)
+        inputs, outputs, _ = _forward(layers, [x for x, _ in group], lambda a: a)
         for s, (_, t) in enumerate(group):
             out.append(_loss(spec, outputs[s][-1], t, inputs[s][-1])[1])
     return out
@@ -323,10 +333,12 @@ def batch_loss(
     parameters: dict[str, Array],
     samples: Sequence[Any],
     masks: Sequence[dict[int, Array] | None] | None = None,
+    inference: bool = False,
 ) -> float:
     """The loss an update descends: one sample's, or the batch's mean or sum (each sample
-    through its own dropout masks, where given)."""
-    losses = losses_of(spec, parameters, [(s.inputs, s.targets) for s in samples], masks)
+    through its own dropout masks, where given; `inference`: in eval mode)."""
+    pairs = [(s.inputs, s.targets) for s in samples]
+    losses = losses_of(spec, parameters, pairs, masks, inference)
     return sum(losses) / (len(losses) if spec.batch_gradient == "mean" else 1)
 
 
@@ -336,9 +348,11 @@ def check(
     samples: Sequence[Any],
     symbol: Callable[[str, tuple[int, ...]], str],
     masks: Sequence[dict[int, Array] | None] | None = None,
+    inference: bool = False,
 ) -> tuple[Check, ...]:
     """Every parameter entry's gradient against [E(θ + h) − E(θ − h)]/2h, E the loss of the
-    update's samples (one, or the batch's mean or sum), through their dropout masks."""
+    update's samples (one, or the batch's mean or sum), through their dropout masks; in
+    eval mode where `inference` (`run --eval --verify`)."""
     base = {name: np.array(value) for name, value in spec.parameters}
     out = []
     for name, value in spec.parameters:
@@ -348,7 +362,7 @@ def check(
                 moved = dict(base)
                 moved[name] = base[name].copy()
                 moved[name][index] += h
-                return batch_loss(spec, moved, samples, masks)
+                return batch_loss(spec, moved, samples, masks, inference)
 
             numeric = (shifted(FD_STEP) - shifted(-FD_STEP)) / (2 * FD_STEP)
             backprop = float(gradients[name][index])

@@ -62,14 +62,6 @@ def trace(
         )
     if verify and rounding:
         raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
-    if inference and any(layer.kind == "batchnorm1d" for layer in spec.layers):
-        raise ConfigError(
-            "--eval",
-            None,
-            None,
-            "batch norm in eval mode normalises with its running statistics, which is not "
-            "traced yet (issue #28): leave out --eval to trace the training pass",
-        )
     with np.errstate(all="ignore"):
         built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
     built = replace(built, full=full)

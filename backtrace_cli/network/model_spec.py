@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
     import numpy.typing as npt
 
+    from ..core.errors import ConfigError
+
     Array = npt.NDArray[np.float64]
 
 
@@ -62,6 +64,9 @@ class ModelSpec:
     shuffle: bool = False  # a new sample order every epoch, drawn from `seed` (`order.py`)
     seed: int = 0
     epochs_done: int = 0  # epochs trained before (step --save): shuffles and masks continue
+    # why a training pass is refused where eval mode still traces it (batch norm with its
+    # running statistics, in online mode or on one value per feature), located in the config
+    training_refused: ConfigError | None = field(default=None, compare=False)
 
     def state(self, name: str) -> dict[str, Array]:
         """The optimizer state's values of parameter `name`, by line (none yet: empty)."""

@@ -40,7 +40,14 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
         ),
     ]
     if inference:
-        return Statement("graph", (*sentences, ("Do the forward pass, layer by layer.",)))
+        # a layer whose eval mode computes otherwise says what it asks then (batch norm's)
+        phrases = tuple(
+            MODEL_KINDS[layer.kind][0].asked_in_eval(dict(layer.arguments))
+            for layer in spec.layers
+            if hasattr(MODEL_KINDS[layer.kind][0], "asked_in_eval")
+        )
+        what = f"Do the forward pass, layer by layer{_aside(phrases)}."
+        return Statement("graph", (*sentences, (what,)))
     asked = [getattr(MODEL_KINDS[layer.kind][0], "ASKED", ("", "", "")) for layer in spec.layers]
     forward, back, gradient = (_aside(phrases) for phrases in zip(*asked))
     what = (

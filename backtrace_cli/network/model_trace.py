@@ -298,6 +298,8 @@ def build(
     — an update after each (online), or one after all of them (batch, in the last sample's
     step) — traced (its rows only if `sections`: training's other epochs need the numbers
     alone); `after` holds the model with its optimizer's state."""
+    if not inference and spec.training_refused is not None:
+        raise spec.training_refused  # batch norm in online mode, or one value per feature
     batch = spec.mode == "batch"
     steps: list[ModelStep] = []
     current = spec
@@ -308,24 +310,24 @@ def build(
     samples = [spec.samples[i] for i in order]
     # each sample's dropout masks, the k-th taken the k-th drawn (none at inference)
     keeps = [None] * count if inference else engine.masks(spec, epoch)
-    shared = engine.build(current)
+    each = [engine.build(current, masks=m, inference=inference) for m in keeps] if batch else []
     together = (  # a batch through batch norm: every sample runs at once, before the update
         engine.run_batch(
             current,
-            shared,
+            each,
             [(s.inputs, s.targets) for s in samples],
             carry,
             [i + 1 for i in order],
         )
-        if batch and engine.batched(current)
+        if batch and engine.batched(each[0])
         else []
     )
     for k, sample in enumerate(samples):
         s = order[k] + 1  # its number in the config
         if together:
-            layers, done = shared, together[k]
+            layers, done = each[k], together[k]
         else:
-            layers = engine.build(current, masks=keeps[k])
+            layers = engine.build(current, masks=keeps[k], inference=inference)
             done = engine.run(current, layers, sample.inputs, sample.targets, carry, s)
         view = done.view
         passes.append(done)
@@ -334,23 +336,26 @@ def build(
             for p, layer in enumerate(layers):
                 rows += layer.forward_rows(view, p)
             rows += loss_sections(done)
-        update = not inference and (not batch or k == count - 1)
+        due = not batch or k == count - 1  # an update's gradient is whole (a batch's: at its end)
+        update = due and not inference
         if not inference and sections:
             for p in range(len(layers) - 1, -1, -1):
                 rows += layers[p].delta_rows(view, p)
                 if not batch:
                     rows += gradient_sections([view], p, carry)
-        if update:
+        if due and (update or (verify and checks is None)):
             gradients = engine.combined(
                 current, [d.terms for d in passes[-count if batch else -1 :]], carry
             )
-            if verify and checks is None:
+            if verify and checks is None:  # at inference: torch's gradients in eval mode
                 checked = samples if batch else [sample]
                 own = keeps if batch else [keeps[k]]
-                checks = engine.check(current, gradients, checked, symbol(current), own)
+                name = symbol(current)
+                checks = engine.check(current, gradients, checked, name, own, inference)
+        if update:
             before = current
             current, moved = engine.update(current, gradients, carry)
-            current = engine.tracked(current, layers, done, carry)
+            current = engine.tracked(current, done, carry)
             if sections:
                 if batch:
                     for p in range(len(layers) - 1, -1, -1):
@@ -367,7 +372,7 @@ def build(
             for p in range(len(layers))
         )
         heading = f"Epoch {epoch} · sample {s} of {count}"
-        if batch:
+        if batch and not inference:
             heading += " (batch: one update after all samples)"
         steps.append(
             ModelStep(
@@ -383,15 +388,16 @@ def build(
                 done.gradients,
             )
         )
-    after = mean_loss(current)
+    after = mean_loss(current, inference)
     return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch)
 
 
-def mean_loss(spec: ModelSpec) -> float:
-    """The mean loss over the samples of the model as it is (exact)."""
+def mean_loss(spec: ModelSpec, inference: bool = False) -> float:
+    """The mean loss over the samples of the model as it is (exact), dropping nothing; batch
+    norm over the batch, or (`inference`) with its running statistics, as torch's eval mode."""
     values = dict(spec.parameters)
     samples = [(s.inputs, s.targets) for s in spec.samples]
-    return float(np.mean(engine.losses_of(spec, values, samples)))
+    return float(np.mean(engine.losses_of(spec, values, samples, inference=inference)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,13 +30,14 @@ if TYPE_CHECKING:
     from ..network.model_trace import ModelTrace, ModelTraining
 
 
-def _header(spec: Any, fmt: NumberFormat) -> list[str]:
+def _header(spec: Any, fmt: NumberFormat, traced: ModelTrace | None = None) -> list[str]:
+    """The title, the problem statement (an eval-mode pass's: `traced`), the layers."""
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [escape.markdown(line) + "  " for line in describe_line(spec).split("\n")]
     parts += ["", f"*{escape.markdown(convention(spec))}.*", ""]
-    parts += [problem(tracing.model(spec).problem(spec), fmt), ""]
+    parts += [problem(tracing.model(spec).problem(spec, traced), fmt), ""]
     parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
     parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]
     drawn = tracing.model(spec).diagram(spec)
@@ -68,7 +69,8 @@ def _steps(trace: ModelTrace, fmt: NumberFormat, level: str) -> list[str]:
 
 
 def render(trace: ModelTrace, fmt: NumberFormat) -> str:
-    return "\n".join([*_header(trace.spec, fmt), *_steps(trace, fmt, "##")]).rstrip() + "\n"
+    parts = [*_header(trace.spec, fmt, trace), *_steps(trace, fmt, "##")]
+    return "\n".join(parts).rstrip() + "\n"
 
 
 def training(trace: ModelTraining, fmt: NumberFormat) -> str:

@@ -94,6 +94,19 @@ def refused(count: int, shape_in: tuple[int, ...]) -> str | None:
     return None
 
 
+def alone_in_eval(arguments: dict[str, Any]) -> bool:
+    """Whether torch's eval mode normalises a sample alone: with its running statistics
+    (without them, eval mode uses the batch's, as training does)."""
+    return bool(arguments["track_running_stats"])
+
+
+def asked_in_eval(arguments: dict[str, Any]) -> str:
+    """What a question in eval mode (`run --eval`) asks of it (`model_statement`)."""
+    if alone_in_eval(arguments):
+        return "batch norm in eval mode: x̂ and y from its running statistics"
+    return "batch norm without running statistics: the batch's μ and σ², then x̂ and y"
+
+
 # what a homework question asks of this layer: in the forward pass, going back, in the gradients
 # (`model_statement`); "" where nothing more than "every layer" is asked
 ASKED = (
@@ -124,7 +137,7 @@ class Record(NamedTuple):
     sum_delta_xhat: Array  # Σ(δ·x̂) per feature
 
 
-def _brackets(carry: Carry) -> Carry:
+def brackets(carry: Carry) -> Carry:
     """A bracket as a student writes it down in hand mode (`--round`): rounded, as its row's
     formula is read (`formula._factor`); exact otherwise."""
     return carry.written if getattr(carry, "hand", False) else (lambda a: a)  # type: ignore[attr-defined]
@@ -179,7 +192,7 @@ class BatchNorm1d(NamedTuple):
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Stats]:
         """Every sample's input stacked, (N, C) or (N, C, L), normalised per feature."""
-        axes, nd, bracket = _axes(x), x.ndim, _brackets(carry)
+        axes, nd, bracket = _axes(x), x.ndim, brackets(carry)
         count = int(x.size // x.shape[1])
         mean = carry(bracket(x.sum(axis=axes)) / count)
         centred = bracket(x - _per_feature(mean, nd))
@@ -207,7 +220,7 @@ class BatchNorm1d(NamedTuple):
             }
         sent = None
         if below:
-            gamma, bracket = _per_feature(self.gamma(x.shape[1]), nd), _brackets(carry)
+            gamma, bracket = _per_feature(self.gamma(x.shape[1]), nd), brackets(carry)
             scale = gamma / bracket(m * np.sqrt(_per_feature(cache.var, nd) + self.eps))
             inner = bracket(
                 m * upstream - _per_feature(sum_delta, nd) - x * _per_feature(sum_delta_xhat, nd)
@@ -237,7 +250,7 @@ class BatchNorm1d(NamedTuple):
         layer: BatchNorm1d = view.layers[p]
         record: Record = view.batch[p]
         stats, s = record.stats, view.sample
-        names = _Names(view, p)
+        names = Names(view, p)
         sections = []
         if s == 0:
             rows = []
@@ -267,7 +280,7 @@ class BatchNorm1d(NamedTuple):
             pieces: list[Any] = ["(", (names.x(index), stats.x[at]), " − "]
             pieces += [(names.mu(c), stats.mean[c]), ")/√(", (names.var(c), stats.var[c])]
             pieces += [" + ", eps, ")"]
-            rows.append(row(xhat[0], pieces, xhat[1], latex=_sqrt(pieces)))
+            rows.append(row(xhat[0], pieces, xhat[1], latex=sqrt_latex(pieces)))
             y = view.outputs[p][index]
             if layer.weight is None or layer.bias is None:
                 rows.append(row(names.y(index), [xhat], y))
@@ -295,7 +308,7 @@ class BatchNorm1d(NamedTuple):
         if layer.weight is None:
             return []
         record: Record = view.batch[p]
-        names, d, s = _Names(view, p), view.deltas[p], view.sample
+        names, d, s = Names(view, p), view.deltas[p], view.sample
         out: list[tuple[str, tuple[int, ...], list[Any]]] = []
         for key in ("weight", "bias"):
             for c in range(d.shape[0]):
@@ -319,7 +332,7 @@ class BatchNorm1d(NamedTuple):
         layer: BatchNorm1d = view.layers[p]
         record: Record = view.batch[p]
         stats, s, m = record.stats, view.sample, record.stats.count
-        names = _Names(view, p)
+        names = Names(view, p)
         sections = []
         if s == 0:
             rows = []
@@ -373,7 +386,7 @@ class BatchNorm1d(NamedTuple):
                     view.delta(p - 1)(index),
                     pieces,
                     sent[index],
-                    latex=_sqrt(pieces),
+                    latex=sqrt_latex(pieces),
                     slips=((CONSTANT_STATISTICS, alone),),
                 )
             )
@@ -394,7 +407,7 @@ class BatchNorm1d(NamedTuple):
             return []
         record: Record = view.batch[p]
         stats, m = record.stats, record.stats.count
-        names = _Names(view, p)
+        names = Names(view, p)
         momentum = ("momentum", float(layer.spec.argument("momentum")))
         rows = []
         for key, own, unbiased in (
@@ -419,7 +432,7 @@ class BatchNorm1d(NamedTuple):
         return [Section("update", title, rule, tuple(rows))]
 
 
-def _sqrt(pieces: list[Any]) -> list[Any]:
+def sqrt_latex(pieces: list[Any]) -> list[Any]:
     """A row's pieces in LaTeX: its one √(σ² + ε) as \\sqrt{σ² + ε}."""
     out, inside = [], False
     for piece in pieces:
@@ -437,7 +450,7 @@ def _entries(x: Array, c: int) -> list[tuple[int, tuple[int, ...]]]:
     return [(n, (c, *rest)) for n in range(x.shape[0]) for rest in np.ndindex(*x.shape[2:])]
 
 
-class _Names:
+class Names:
     """Layer p's names: its input's entries, its own output, δ, statistics and buffers."""
 
     def __init__(self, view: ModelView, p: int) -> None:

@@ -9,6 +9,7 @@ from . import activation as activation_layer
 from . import (
     avgpool2d,
     batchnorm1d,
+    batchnorm1d_eval,
     conv1d,
     conv2d,
     flatten,
@@ -42,3 +43,8 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
         if function != "linear"
     },
 }
+
+# A layer whose eval mode (torch's `model.eval()`, `run --eval`) computes otherwise than its
+# training mode, by kind: the layer built for training, as eval mode computes it. (Dropout's
+# is its mask: none at inference, `model_engine.build`.)
+EVALUATED: dict[str, Any] = {"batchnorm1d": batchnorm1d_eval.evaluated}
