@@ -339,6 +339,37 @@ def test_a_bad_rnn_config_is_exit_2_with_its_file_line_and_field(runner, tmp_pat
 # ---------------------------------------------------------------- the terminal at 80 columns
 
 
+def test_one_target_per_step_is_drawn_with_its_shape():
+    """Without `last` the targets are [T][out]: the step's heading writes them all, shaped as
+    the inputs are (it once took them for a vector)."""
+    data = _random_model(np.random.default_rng(3), False, "tanh", True)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None, highlight=False, emoji=False)
+    console.print(renderable(api.trace(data).records, number_format(None, None)))
+    steps = len(data["targets"])
+    first = number_format(None, None)(data["targets"][0][0])
+    assert f"targets t = [{first}, " in buffer.getvalue()
+    assert f"] ({steps}×2)" in buffer.getvalue()
+
+
+def test_the_markdown_writes_a_states_delta_as_delta_h_never_as_the_state():
+    """δh0[2,0] and δnet0[2,0] keep their δ in LaTeX: δh written as h would read as the state."""
+    markdown = api.trace("rnn").markdown()
+    assert "\\delta h^{(0)}_{2,0} &= \\delta^{(0)}_{2,0}" in markdown
+    assert "\\delta \\mathit{net}^{(0)}_{2,0}" in markdown
+    assert "\\text{h}" not in markdown and "\\text{net}" not in markdown
+
+
+def test_a_half_sse_loss_is_written_in_latex_katex_reads():
+    """½Σ(t − y)²: KaTeX has no ½ character, so the E row writes \\tfrac{1}{2}."""
+    from node_parsers import check, pieces
+
+    markdown = api.trace(dict(EXAMPLE, loss="half_sse")).markdown()
+    assert "\\tfrac{1}{2}" in markdown
+    report = check(*pieces(markdown))
+    assert report["math"] == [], report["math"]
+
+
 def test_80_column_layout_matches_the_golden_read_by_eye():
     """tests/golden/rnn_80.txt was read by eye in tmux at 80 columns before it was committed;
     BACKTRACE_UPDATE_GOLDENS=1 rewrites it."""

@@ -143,6 +143,8 @@ def _word(text: str) -> str:
         return LATEX[text]
     if len(text) == 1 and text.isascii():
         return text
+    if len(text) > 1 and text[0] in _GREEK and text[1:].isascii() and text[1:].isalpha():
+        return _GREEK[text[0]] + " " + _word(text[1:])  # an rnn's δh, δnet: δ kept
     safe = re.sub(r"[^A-Za-z0-9]", "", text) or "v"
     if not text.isascii():
         return f"\\text{{{safe}}}"

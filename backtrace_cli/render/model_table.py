@@ -149,10 +149,12 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
     for step in trace.steps:
         parts += [Text(""), Rule(step.heading, align="left")]
         x = ", ".join(fmt(v) for v in step.inputs.ravel())
+        t = ", ".join(fmt(v) for v in step.targets.ravel())
+        # one target per step (an rnn without `last`): its shape too, as the inputs'
+        shape = f" ({_shape(step.targets.shape)})" if step.targets.ndim > 1 else ""
         parts.append(
             Text(
-                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = "
-                f"[{', '.join(fmt(v) for v in step.targets)}]",
+                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = [{t}]{shape}",
                 style="dim",
             )
         )

@@ -164,6 +164,7 @@ def row(
         else "".join(p if isinstance(p, str) else "{" + slots[p[0]] + "}" for p in latex)
     )
     tex = tex.replace("·", " \\cdot ").replace("−", "-").replace("ln ", "\\ln ")
+    tex = tex.replace("½", "\\tfrac{1}{2}")  # half_sse's E: KaTeX has no ½
     formula = Formula("template", tuple(operands), template=(template, tex))
     by_slot = {o.slot: o.name for o in operands}
     filled = "".join(
