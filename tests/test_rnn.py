@@ -320,6 +320,9 @@ def test_a_misshaped_parameter_or_an_unknown_nonlinearity_say_what_is_valid():
         ("inputs: [[1.0], [0.5], [-1.0]]", "inputs: [1.0, 0.5, -1.0]", "inputs"),
         ("[[0.2, -0.4], [0.6, 0.1]]", "[[0.2, -0.4]]", "parameters.0.weight_hh_l0"),
         ("hidden_size: 2}", "hidden_size: 2, nonlinearity: sigmoid}", "model[0].rnn.nonlinearity"),
+        ("hidden_size: 2}", "hidden_size: 2, h0: [[0.1]]}", "model[0].rnn.h0[0]"),
+        ("hidden_size: 2}", "hidden_size: 2, h0: [0.1, x]}", "model[0].rnn.h0[1]"),
+        ("hidden_size: 2}", "hidden_size: 2, num_layers: 9}", "model[0].rnn.num_layers"),
     ],
 )
 def test_a_bad_rnn_config_is_exit_2_with_its_file_line_and_field(runner, tmp_path, old, new, field):

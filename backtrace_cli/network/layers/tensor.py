@@ -81,7 +81,9 @@ class ModelView:
             below, shape = self.name(p - 1), self.spec.layers[p].shape_in
             source = getattr(layer, "source", _flat)
             return lambda index: below(source(index, shape))
-        own = head(getattr(layer, "letter", "y"), self.spec.layers[p].name)
+        if hasattr(layer, "output_names"):  # its own: an rnn's states, h0[t,j], h0_l1[t,j]
+            return layer.output_names(self.spec.layers[p].name)
+        own = head("y", self.spec.layers[p].name)
         return lambda index: entry(own, index)
 
     def delta(self, p: int) -> Callable[[tuple[int, ...]], str]:
