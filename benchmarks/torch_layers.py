@@ -2,7 +2,8 @@
 random models of the layers this tool traces — conv1d and conv2d (channels, kernel, stride,
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
 layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear, rnn (tanh and relu, with and without
-bias, over 2–5 steps, with `last` or a linear on every step), batchnorm1d (on a batch of two
+bias, one or two stacked layers, one or two directions, from 0 or a given h0, over 2–5 steps,
+with `last` or a linear on every step), batchnorm1d (on a batch of two
 to five, its running statistics compared with torch's state_dict after the step), dropout and
 batchnorm1d in one model (each sample's mask a fixed `mask:` or drawn by the documented rule —
 kept where a uniform draw from a Generator seeded with (seed, epoch, the dropout stream, the
@@ -283,27 +284,41 @@ def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
 
 
 def _rnn_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
-    """A random rnn (tanh or relu, with or without bias) [→ last] → linear [→ activation]
-    model over a sequence of 2–5 steps; without `last` the linear acts on every step and the
-    targets are one per step."""
+    """A random rnn (tanh or relu, with or without bias; one or two stacked layers, one or two
+    directions, from the state 0 or a given h0) [→ last] → linear [→ activation] model over a
+    sequence of 2–5 steps; without `last` the linear acts on every step and the targets are
+    one per step."""
     steps, given, hidden = int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
     bias, keep_last = bool(rng.random() < 0.6), bool(rng.random() < 0.5)
     nonlinearity = str(rng.choice(["tanh", "relu"]))
-    rnn = {"input_size": given, "hidden_size": hidden, "nonlinearity": nonlinearity, "bias": bias}
+    layers_, two = int(rng.choice([1, 2])), bool(rng.random() < 0.3)
+    rnn: dict = {"input_size": given, "hidden_size": hidden, "nonlinearity": nonlinearity}
+    rnn["bias"] = bias
+    if layers_ > 1:
+        rnn["num_layers"] = layers_
+    if two:
+        rnn["bidirectional"] = True
+    directions = 2 if two else 1
+    if rng.random() < 0.6:  # torch's h0: [num_layers × directions][hidden]
+        rnn["h0"] = rng.normal(size=(layers_ * directions, hidden)).tolist()
     layers: list = [{"rnn": rnn}, *(["last"] if keep_last else [])]
     outputs = int(rng.integers(1, 4))
-    layers.append({"linear": {"in_features": hidden, "out_features": outputs}})
+    features = directions * hidden
+    layers.append({"linear": {"in_features": features, "out_features": outputs}})
     if rng.random() < 0.3:
         layers.append(str(rng.choice(["tanh", "sigmoid"])))
-    params = {
-        "0.weight_ih_l0": rng.normal(size=(hidden, given)).tolist(),
-        "0.weight_hh_l0": (rng.normal(size=(hidden, hidden)) * 0.6).tolist(),
-    }
-    if bias:
-        params["0.bias_ih_l0"] = rng.normal(size=hidden).tolist()
-        params["0.bias_hh_l0"] = rng.normal(size=hidden).tolist()
+    params = {}
+    for layer in range(layers_):
+        for suffix in ("", "_reverse")[:directions]:
+            width = given if layer == 0 else features
+            params[f"0.weight_ih_l{layer}{suffix}"] = rng.normal(size=(hidden, width)).tolist()
+            hh = rng.normal(size=(hidden, hidden)) * 0.6
+            params[f"0.weight_hh_l{layer}{suffix}"] = hh.tolist()
+            if bias:
+                params[f"0.bias_ih_l{layer}{suffix}"] = rng.normal(size=hidden).tolist()
+                params[f"0.bias_hh_l{layer}{suffix}"] = rng.normal(size=hidden).tolist()
     n = 2 if keep_last else 1
-    params[f"{n}.weight"] = (rng.normal(size=(outputs, hidden)) * 0.5).tolist()
+    params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
     params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
     loss = str(rng.choice(("mse", "sse", "half_sse")))
     shape = (outputs,) if keep_last else (steps, outputs)
@@ -325,10 +340,14 @@ def _rnn_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
 
 
 class _Outputs(torch.nn.RNN):
-    """nn.RNN in a Sequential: its every h_t (torch returns them with the last state)."""
+    """nn.RNN in a Sequential: its every h_t (torch returns them with the last state), from
+    the initial state `h0` where the config gives one (torch's forward takes it, not its
+    constructor)."""
+
+    h0: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(x)[0]
+        return super().forward(x, self.h0)[0]
 
 
 class _Last(torch.nn.Module):
@@ -398,7 +417,10 @@ def _torch_model(
         elif kind == "linear":
             modules.append(torch.nn.Linear(**args))
         elif kind == "rnn":
-            modules.append(_Outputs(**args))
+            rnn = _Outputs(**{key: value for key, value in args.items() if key != "h0"})
+            if "h0" in args:
+                rnn.h0 = torch.tensor(args["h0"], dtype=torch.float64)
+            modules.append(rnn)
         elif kind == "last":
             modules.append(_Last())
         elif kind == "flatten":
@@ -535,11 +557,13 @@ def _noise(ours: object, theirs: object, shape: tuple[int, ...]) -> np.ndarray:
     the first step η·g/(|g| + ε) moves by η·ε/(|g| + ε)² per unit of g — 10⁴·η and more —
     so the gradient's own last-bit rounding (any summation order's; a dead relu unit's, a
     bias batch norm takes away) decides the step's last digits. Their gradients are held to
-    rtol like every other; their steps are shown apart."""
-    if ours is None or theirs is None:
+    rtol like every other; their steps are shown apart. A network's Adam step reports no
+    gradient of ours (its JSON gives the parameters after): there torch's decides alone."""
+    if theirs is None:
         return np.zeros(shape, dtype=bool)
     small = NEAR_EPSILON
-    return (np.abs(np.asarray(ours)) < small) & (np.abs(np.asarray(theirs)) < small)
+    near = np.abs(np.asarray(theirs)) < small
+    return near if ours is None else near & (np.abs(np.asarray(ours)) < small)
 
 
 def _difference(a: object, b: object) -> float:
@@ -601,6 +625,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=300, help="random models of each form")
     parser.add_argument("--seed", type=int, default=28)
+    parser.add_argument(
+        "--forms", default="", help="only these forms, comma-separated (e.g. rnn,linear)"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     # the forms added with eval mode draw from a stream of their own: the first five forms'
@@ -618,16 +645,26 @@ def main() -> int:
         ("dropout+batchnorm", _dropout_batchnorm_model, later),
         ("batchnorm eval", _eval_model, later),
     )
+    if args.forms:
+        forms = tuple(f for f in forms if f[0] in args.forms.split(","))
     for n in range(len(forms) * args.models):
         form, random_model, draw = forms[n % len(forms)]
         layers, params, given = random_model(draw)
         for layer in layers:
             kind, arguments = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
             seen[kind] = seen.get(kind, 0) + 1
-            paired = any(isinstance(v, list) for v in arguments.values())
+            paired = any(isinstance(v, list) for k, v in arguments.items() if k != "h0")
             seen["…with a pair [h, w]"] = seen.get("…with a pair [h, w]", 0) + paired
             for what, drawn in _drawn(form, kind, arguments, given).items():
                 seen[what] = seen.get(what, 0) + drawn
+            if kind == "rnn":  # its forms: a given h0, stacked layers, two directions
+                for key, what in (
+                    ("h0", "h0"),
+                    ("num_layers", "2 layers"),
+                    ("bidirectional", "two directions"),
+                ):
+                    label = f"…rnn with {what}"
+                    seen[label] = seen.get(label, 0) + (key in arguments)
         if form == "batchnorm eval":  # no update: forward, loss, gradients, buffers kept
             ours = _ours(layers, params, given, "sgd", 0.1, inference=True)
             _compare(worst, form, "", ours, _torch_eval(layers, params, given))

@@ -1,12 +1,14 @@
 """The rnn's named slip on random models: backpropagation through time truncated to the last
-step (a shared weight's gradient with step T's term alone). Every value here — right or
-slipped — is worked in this file with numpy, from the config's numbers, a step at a time
-forward and back through time, never read from the program's trace."""
+step (a shared weight's gradient with step T's term alone), in one layer and in stacked layers
+and directions from a given h0. Every value here — right or slipped — is worked by hand with
+numpy (tests/rnn_by_hand.py), from the config's numbers, a step at a time forward and back
+through time, never read from the program's trace."""
 
 from __future__ import annotations
 
 import numpy as np
-from slips import RandomModels, entries
+import rnn_by_hand
+from slips import RandomModels
 
 from backtrace_cli.network.layers import rnn
 
@@ -39,54 +41,9 @@ def _config(seed: int) -> dict:
     }
 
 
-def _worked(config: dict, slip: str = "") -> dict[str, float]:
-    """Every answer of the step, by hand. `slip` "truncated": each shared weight's and bias's
-    gradient with the last step's term alone, from the right δnet, x and h."""
-    layer, p = config["model"][0]["rnn"], {k: np.array(v) for k, v in config["parameters"].items()}
-    x, t = np.array(config["inputs"]), np.array(config["targets"])
-    w_ih, w_hh = p["0.weight_ih_l0"], p["0.weight_hh_l0"]
-    hidden = len(w_hh)
-    b = p.get("0.bias_ih_l0", np.zeros(hidden)) + p.get("0.bias_hh_l0", np.zeros(hidden))
-    relu = layer["nonlinearity"] == "relu"
-    steps = len(x)
-    net, h = np.zeros((steps, hidden)), np.zeros((steps + 1, hidden))  # h[−1]: the state 0
-    for step in range(steps):
-        net[step] = w_ih @ x[step] + w_hh @ h[step - 1] + b
-        h[step] = np.maximum(net[step], 0) if relu else np.tanh(net[step])
-    h = h[:steps]
-    last = config["model"][1] == "last"
-    top = h[-1] if last else h.reshape(-1)
-    y2 = p["2.weight"] @ top + p["2.bias"]
-    d2 = t - y2  # −∂E/∂y for E = ½Σ(t − y)²
-    d0 = np.zeros_like(h)  # the δ from above: the last step's only, through `last`
-    if last:
-        d0[-1] = p["2.weight"].T @ d2
-    else:
-        d0 = (p["2.weight"].T @ d2).reshape(h.shape)
-    slope = (net > 0).astype(float) if relu else 1 - h**2
-    dh, dnet = np.zeros_like(h), np.zeros_like(h)
-    for step in reversed(range(steps)):  # back through time
-        dh[step] = d0[step] + (w_hh.T @ dnet[step + 1] if step + 1 < steps else 0)
-        dnet[step] = slope[step] * dh[step]
-    previous = np.vstack([np.zeros(hidden), h[:-1]])  # h[t − 1], the state 0 before t = 0
-    terms = range(steps - 1, steps) if slip == "truncated" else range(steps)
-    g_ih = -sum(np.outer(dnet[s], x[s]) for s in terms)
-    g_hh = -sum(np.outer(dnet[s], previous[s]) for s in terms)
-    g_b = -sum(dnet[s] for s in terms)
-    arrays = {"net0": net, "h0": h, "y2": y2, "delta2": d2, "deltah0": dh, "deltanet0": dnet}
-    arrays |= {"delta0": d0, "dE/dw_ih0": g_ih, "dE/dw_hh0": g_hh}
-    if layer["bias"]:
-        arrays |= {"dE/db_ih0": g_b, "dE/db_hh0": g_b}
-    values = entries(arrays)
-    if last:  # through `last`, step T's δ alone is sent down: the others have no row
-        kept = f"delta0[{steps - 1},"
-        values = {k: v for k, v in values.items() if k.startswith(kept) or "delta0[" not in k}
-    return values
-
-
 class TestTheSlipOfTheRnn(RandomModels):
     config = staticmethod(_config)
-    worked = staticmethod(_worked)
+    worked = staticmethod(rnn_by_hand.worked)
     cases = (
         ("truncated", "dE/dw_ih0[", rnn.TRUNCATED),
         ("truncated", "dE/dw_hh0[", rnn.TRUNCATED),
@@ -95,4 +52,56 @@ class TestTheSlipOfTheRnn(RandomModels):
     elsewhere = (
         ("net0[0,0]", "deltah0[0,0]", "dE/dw_ih0[0,0]"),
         ("dE/dw_hh0[0,0]", "deltanet0[0,0]"),  # δnet at t = 0: not in w_hh's sum
+    )
+
+
+def _stacked(seed: int) -> dict:
+    """Two stacked layers from a given h0 (bidirectional on seeds 1, 4 and 6) → last (even
+    seeds) or flatten → linear(2), half_sse, T = 3 or 4 steps; relu on seed 5."""
+    rng = np.random.default_rng(300 + seed)
+    steps, given, hidden = int(rng.integers(3, 5)), int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    two = seed in (1, 4, 6)
+    directions = 2 if two else 1
+    top = "last" if seed % 2 == 0 else "flatten"
+    features = directions * hidden * (1 if top == "last" else steps)
+    layer = {"input_size": given, "hidden_size": hidden, "num_layers": 2, "bidirectional": two}
+    layer |= {"nonlinearity": "relu" if seed == 5 else "tanh"}
+    layer["h0"] = (rng.normal(size=(2 * directions, hidden)) * 0.5).round(2).tolist()
+    parameters = {}
+    for stacked in range(2):
+        for tail in ("", "_reverse")[:directions]:
+            width = given if stacked == 0 else directions * hidden
+            shapes = {"weight_ih": (hidden, width), "weight_hh": (hidden, hidden)}
+            shapes |= {"bias_ih": (hidden,), "bias_hh": (hidden,)}
+            for kind, shape in shapes.items():
+                scale = 0.3 if kind.startswith("bias") else 0.7
+                drawn = (rng.normal(size=shape) * scale).round(2)
+                parameters[f"0.{kind}_l{stacked}{tail}"] = drawn.tolist()
+    parameters["2.weight"] = rng.normal(size=(2, features)).round(2).tolist()
+    parameters["2.bias"] = rng.normal(size=2).round(2).tolist()
+    return {
+        "model": [{"rnn": layer}, top, {"linear": {"in_features": features, "out_features": 2}}],
+        "parameters": parameters,
+        "loss": "half_sse",
+        "learning_rate": 0.1,
+        "inputs": rng.normal(size=(steps, given)).round(2).tolist(),
+        "targets": rng.normal(size=2).round(2).tolist(),
+    }
+
+
+class TestTheSlipOfAStackedRnnFromAGivenState(RandomModels):
+    """The same slip in each stacked layer and direction, w_hh's first term from h0 (the
+    working: tests/rnn_by_hand.py, torch's recurrence and BPTT written out with numpy)."""
+
+    config = staticmethod(_stacked)
+    worked = staticmethod(rnn_by_hand.worked)
+    cases = (
+        ("truncated", "dE/dw_ih0_l1[", rnn.TRUNCATED),
+        ("truncated", "dE/dw_hh0_l0[", rnn.TRUNCATED),
+        ("truncated", "dE/db_ih0_l0[", rnn.TRUNCATED),
+        ("truncated", "dE/dw_hh0_l1[", rnn.TRUNCATED),
+    )
+    elsewhere = (
+        ("net0_l0[0,0]", "deltah0_l1[0,0]", "dE/dw_ih0_l0[0,0]"),
+        ("dE/dw_hh0_l1[0,0]", "h0_l1[0,0]"),
     )

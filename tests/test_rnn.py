@@ -320,6 +320,9 @@ def test_a_misshaped_parameter_or_an_unknown_nonlinearity_say_what_is_valid():
         ("inputs: [[1.0], [0.5], [-1.0]]", "inputs: [1.0, 0.5, -1.0]", "inputs"),
         ("[[0.2, -0.4], [0.6, 0.1]]", "[[0.2, -0.4]]", "parameters.0.weight_hh_l0"),
         ("hidden_size: 2}", "hidden_size: 2, nonlinearity: sigmoid}", "model[0].rnn.nonlinearity"),
+        ("hidden_size: 2}", "hidden_size: 2, h0: [[0.1]]}", "model[0].rnn.h0[0]"),
+        ("hidden_size: 2}", "hidden_size: 2, h0: [0.1, x]}", "model[0].rnn.h0[1]"),
+        ("hidden_size: 2}", "hidden_size: 2, num_layers: 9}", "model[0].rnn.num_layers"),
     ],
 )
 def test_a_bad_rnn_config_is_exit_2_with_its_file_line_and_field(runner, tmp_path, old, new, field):
@@ -337,6 +340,37 @@ def test_a_bad_rnn_config_is_exit_2_with_its_file_line_and_field(runner, tmp_pat
 
 
 # ---------------------------------------------------------------- the terminal at 80 columns
+
+
+def test_one_target_per_step_is_drawn_with_its_shape():
+    """Without `last` the targets are [T][out]: the step's heading writes them all, shaped as
+    the inputs are (it once took them for a vector)."""
+    data = _random_model(np.random.default_rng(3), False, "tanh", True)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, color_system=None, highlight=False, emoji=False)
+    console.print(renderable(api.trace(data).records, number_format(None, None)))
+    steps = len(data["targets"])
+    first = number_format(None, None)(data["targets"][0][0])
+    assert f"targets t = [{first}, " in buffer.getvalue()
+    assert f"] ({steps}×2)" in buffer.getvalue()
+
+
+def test_the_markdown_writes_a_states_delta_as_delta_h_never_as_the_state():
+    """δh0[2,0] and δnet0[2,0] keep their δ in LaTeX: δh written as h would read as the state."""
+    markdown = api.trace("rnn").markdown()
+    assert "\\delta h^{(0)}_{2,0} &= \\delta^{(0)}_{2,0}" in markdown
+    assert "\\delta \\mathit{net}^{(0)}_{2,0}" in markdown
+    assert "\\text{h}" not in markdown and "\\text{net}" not in markdown
+
+
+def test_a_half_sse_loss_is_written_in_latex_katex_reads():
+    """½Σ(t − y)²: KaTeX has no ½ character, so the E row writes \\tfrac{1}{2}."""
+    from node_parsers import check, pieces
+
+    markdown = api.trace(dict(EXAMPLE, loss="half_sse")).markdown()
+    assert "\\tfrac{1}{2}" in markdown
+    report = check(*pieces(markdown))
+    assert report["math"] == [], report["math"]
 
 
 def test_80_column_layout_matches_the_golden_read_by_eye():

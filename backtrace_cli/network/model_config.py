@@ -117,13 +117,17 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
         if reads is not None:
             out.append((kind, str(name), reads(c, path, given)))
             continue
-        arguments = {}
+        arguments: dict[str, Any] = {}
+        readers = getattr(module, "READERS", {})  # its own: an rnn's h0, a nested list
         for key, default in module.ARGUMENTS:
-            if key not in given and default is None and key != "stride":
+            optional = key in readers or key == "stride"
+            if key not in given and default is None and not optional:
                 raise c.fail(path, f"missing `{key}`; {kind} takes {', '.join(keys)}")
             raw = given.get(key, default)
             words = getattr(module, "CHOICES", {}).get(key)
-            if words is not None:  # a word: an rnn's nonlinearity
+            if key in readers:  # read with what is read before it: h0's shape is the layers'
+                arguments[key] = readers[key](c, (*path, key), raw, arguments)
+            elif words is not None:  # a word: an rnn's nonlinearity
                 arguments[key] = c.choice((*path, key), raw, words)
             elif isinstance(default, bool):  # bias, batch norm's affine and track_running_stats
                 if not isinstance(raw, bool):

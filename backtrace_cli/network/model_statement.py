@@ -64,8 +64,15 @@ def diagram(spec: ModelSpec) -> Diagram:
     """A box per layer, left to right from the input, each with the shape it gives."""
     boxes = [Box("input", (("x",), (_shape(spec.input_shape),)), "stadium")]
     for n, layer in enumerate(spec.layers):
-        arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
-        lines = ((f"{layer.name}: {layer.kind}",), (arguments,), (_shape(layer.shape_out),))
-        boxes.append(Box(f"layer{n}", tuple(line for line in lines if line[0]), "box"))
+        module = MODEL_KINDS[layer.kind][0]
+        # a box per stage where a layer has several (an rnn's stacked layers), else one
+        stages = module.stages(layer) if hasattr(module, "stages") else []
+        if not stages:
+            own = f"{layer.name}: {layer.kind}"
+            stages = [(own, module.written(dict(layer.arguments)), layer.shape_out)]
+        for k, (title, arguments, shape) in enumerate(stages):
+            lines = ((title,), (arguments,), (_shape(shape),))
+            ident = f"layer{n}" + (f"_{k}" if k else "")
+            boxes.append(Box(ident, tuple(line for line in lines if line[0]), "box"))
     edges = tuple(Edge(a.ident, b.ident) for a, b in itertools.pairwise(boxes))
     return Diagram((), tuple(boxes), edges, "each box: a layer, and the shape of what it gives")

@@ -16,7 +16,7 @@ from ..worked import Equation, Section
 from . import model_engine as engine
 from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
-from .model_spec import ModelSpec
+from .model_spec import LayerSpec, ModelSpec
 from .order import sample_order
 
 
@@ -64,20 +64,22 @@ class ModelTrace:
 def symbol(spec: ModelSpec) -> Any:
     """A parameter entry's name in the trace: ("0.weight", (1, 0, 2)) → "w0[1,0,2]"."""
 
-    kinds = {layer.name: layer.kind for layer in spec.layers}
+    layers = {layer.name: layer for layer in spec.layers}
 
     def name(parameter: str, index: tuple[int, ...]) -> str:
         layer, _, key = parameter.rpartition(".")
-        return entry(head(letter(kinds[layer], key), layer), index)
+        return entry(parameter_head(layers[layer], key), index)
 
     return name
 
 
-def letter(kind: str, key: str) -> str:
-    """A parameter's letter in the trace: "weight" w, "bias" b, or its kind's own (an rnn's
-    weight_hh_l0: w_hh)."""
-    own = getattr(MODEL_KINDS[kind][0], "LETTERS", {})
-    return own.get(key, "w" if key == "weight" else "b")
+def parameter_head(layer: LayerSpec, key: str) -> str:
+    """A parameter's name in the trace without its index: "weight" w0, "bias" b_conv, or its
+    kind's own (an rnn's weight_hh_l0: w_hh0; of stacked layers weight_hh_l1: w_hh0_l1)."""
+    own = getattr(MODEL_KINDS[layer.kind][0], "parameter_head", None)
+    if own is not None:
+        return own(dict(layer.arguments), key, layer.name)
+    return head("w" if key == "weight" else "b", layer.name)
 
 
 # ---------------------------------------------------------------- the loss
@@ -237,7 +239,7 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
     grads = engine.combined(spec, [v.terms[p] for v in views], carry)
     rows = []
     for n, (key, index, *_) in enumerate(per_sample[0]):
-        name = view.parameter(p, letter(spec.layers[p].kind, key))(index)
+        name = entry(parameter_head(spec.layers[p], key), index)
         # a layer's named slips of the terms (an optional fourth member), written as its terms
         slips = [
             (slip, _gradient([dict(terms[n][3])[slip] for terms in per_sample], spec, numbers))
@@ -246,7 +248,8 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
         written = _gradient([terms[n][2] for terms in per_sample], spec, numbers)
         rows.append(row(f"∂E/∂{name}", written, -grads[key][index], slips=slips))
     title = f"Gradients · layer {spec.layers[p].name} ({spec.layers[p].kind})"
-    rule = layer.GRADIENT_RULE
+    # a layer's own for its arguments (an rnn's stacked layers), or its kind's
+    rule = layer.gradient_rule() if hasattr(layer, "gradient_rule") else layer.GRADIENT_RULE
     if len(views) > 1:
         how = (
             f"averaged over the {len(views)} samples"

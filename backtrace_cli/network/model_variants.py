@@ -65,12 +65,19 @@ def _draw(spec: ModelSpec, rng: np.random.Generator, rules: Rules, ticks, traine
         (name, frozen(values.draw(rng, value.shape, ticks)) if name in trained else value)
         for name, value in spec.parameters
     )
-    samples = spec.samples
+    samples, layers = spec.samples, spec.layers
     if not _fixed_data(spec):
         samples = tuple(
             Sample(frozen(values.draw(rng, s.inputs.shape, ticks)), s.targets) for s in samples
         )
-    return replace(spec, parameters=parameters, samples=samples)
+        # what a layer is given as the inputs are (an rnn's h0): drawn with them
+        layers = tuple(
+            MODEL_KINDS[layer.kind][0].redrawn(layer, lambda shape: values.draw(rng, shape, ticks))
+            if hasattr(MODEL_KINDS[layer.kind][0], "redrawn")
+            else layer
+            for layer in layers
+        )
+    return replace(spec, parameters=parameters, samples=samples, layers=layers)
 
 
 def _judge(spec: ModelSpec, rules: Rules) -> tuple[float | None, str]:

@@ -157,7 +157,10 @@ def model_layers(layers: Sequence[Any]) -> list[Any]:
 
 
 def _as_written(value: Any) -> Any:
-    """A 2-D layer's pair as a config writes it: 2 for (2, 2), [1, 2] for (1, 2)."""
+    """A 2-D layer's pair as a config writes it: 2 for (2, 2), [1, 2] for (1, 2); rows of
+    numbers (an rnn's h0) as nested lists."""
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+        return [list(v) for v in value]
     if isinstance(value, tuple):
         return value[0] if value[0] == value[1] else list(value)
     return value

@@ -113,6 +113,7 @@ def latex_name(name: str) -> str:
 _INDEXED = re.compile(r"(.+)\[([^\[\]]+)\]")  # a model's tensor entry: y0[1,2], w_conv[0,0,1]
 _STATE = re.compile(r"([^_]+)_([wb](?:\d|_).*)")  # an optimizer's state of one: m_w0[0,0,1]
 _LAYERED = re.compile(r"([^\W\d_]+?[\u0302²]?)(\d+|_\w+)?")  # y0, δ0, w_conv, x, x̂1, σ²1
+_CELL = re.compile(r"(.+)_l(\d+)(_reverse)?")  # an rnn's stacked layers: h0_l1, w_ih0_l0_reverse
 # batch norm's buffers, torch's words: running_mean1[0], num_batches_tracked1
 _WORDS = ("running_mean", "running_var", "num_batches_tracked")
 
@@ -123,6 +124,11 @@ def _latex_entry(base: str, index: str) -> str:
     state = _STATE.fullmatch(base)
     if state:
         return f"{_word(state.group(1))}_{{{_latex_entry(state.group(2), index)}}}"
+    cell = _CELL.fullmatch(base)
+    if cell:  # an rnn's stacked layer and direction: h0_l1_reverse[2,0] → h^{(0,\,ℓ1,\,←)}_{2,0}
+        inner = _latex_entry(cell.group(1), index)
+        tag = f",\\,\\ell_{{{cell.group(2)}}}" + (",\\,\\leftarrow" if cell.group(3) else "")
+        return inner.replace(")}", tag + ")}", 1) if ")}" in inner else inner
     word = next((w for w in _WORDS if base.startswith(w) and base != w), None)
     layered = _LAYERED.fullmatch(base)
     if word is None and layered is None:
@@ -143,6 +149,8 @@ def _word(text: str) -> str:
         return LATEX[text]
     if len(text) == 1 and text.isascii():
         return text
+    if len(text) > 1 and text[0] in _GREEK and text[1:].isascii() and text[1:].isalpha():
+        return _GREEK[text[0]] + " " + _word(text[1:])  # an rnn's δh, δnet: δ kept
     safe = re.sub(r"[^A-Za-z0-9]", "", text) or "v"
     if not text.isascii():
         return f"\\text{{{safe}}}"

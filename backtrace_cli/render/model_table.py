@@ -72,10 +72,19 @@ def convention(spec: Any) -> str:
     for layer in spec.layers:
         if layer.kind == "rnn":
             h = f"h{layer.name}" if layer.name.isdigit() else f"h_{layer.name}"
-            return (
-                f"δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: {h}[t,j] is "
-                f"layer {layer.name}'s hidden state at step t, unit j"
+            top = int(layer.argument("num_layers")) - 1  # type: ignore[arg-type]
+            stacked = top > 0 or layer.argument("bidirectional")
+            line = (
+                f"δ = −∂E/∂y (the lecture's sign); entries indexed as torch's: "
+                f"{h}{f'_l{top}' if stacked else ''}[t,j] is layer {layer.name}'s hidden state "
+                f"at step t, unit j"
             )
+            if stacked:
+                line += f" of its stacked layer l{top} (torch's _l{top}; _reverse: backwards)"
+            if layer.argument("h0") is not None:
+                first = f"{h}_l0" if stacked else h
+                line += f"; {first}[-1,j] is the initial state h0, given"
+            return line
     if all(len(layer.shape_in) == len(layer.shape_out) == 1 for layer in spec.layers):
         return CONVENTION.replace("y0[c,t]", "y0[j]").replace("channel c, position t", "entry j")
     if any(len(layer.shape_in) == 3 for layer in spec.layers):
@@ -149,10 +158,12 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
     for step in trace.steps:
         parts += [Text(""), Rule(step.heading, align="left")]
         x = ", ".join(fmt(v) for v in step.inputs.ravel())
+        t = ", ".join(fmt(v) for v in step.targets.ravel())
+        # one target per step (an rnn without `last`): its shape too, as the inputs'
+        shape = f" ({_shape(step.targets.shape)})" if step.targets.ndim > 1 else ""
         parts.append(
             Text(
-                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = "
-                f"[{', '.join(fmt(v) for v in step.targets)}]",
+                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = [{t}]{shape}",
                 style="dim",
             )
         )

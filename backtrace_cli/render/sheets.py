@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from ..graph.trace import GraphTrace
+from ..network.layers.model_kinds import MODEL_KINDS
 from ..network.model_trace import ModelTrace
 from ..network.records import Trace
 from ..sheet import PLACEHOLDER
@@ -126,6 +127,9 @@ def _tensors(spec: Any, fmt: NumberFormat) -> list[str]:
 
     given = (*spec.parameters, *spec.buffers)  # batch norm's running statistics too
     rows = [(f"`{name}`", nested(value)) for name, value in given]
+    for layer in spec.layers:  # what a layer is given besides them: an rnn's h0
+        own = getattr(MODEL_KINDS[layer.kind][0], "given", None)
+        rows += [(what, nested(value)) for what, value in (own(layer) if own else ())]
     for number, sample in enumerate(spec.samples, start=1):
         which = f" (sample {number})" if len(spec.samples) > 1 else ""
         rows += [(f"input x{which}", nested(sample.inputs))]

@@ -1,5 +1,6 @@
-"""torch's `nn.RNN` in a `model:` (one layer, one direction, one sequence without a batch
-dimension, as torch's unbatched input (L, H_in)): for each time step t, from the state 0,
+"""torch's `nn.RNN` in a `model:` (one sequence without a batch dimension, as torch's unbatched
+input (L, H_in)): for each time step t, from the state before the first step (0, or the given
+`h0`),
 
     net[t,j] = Σ_i w_ih[j,i]·x[t,i] + b_ih[j] + Σ_k w_hh[j,k]·h[t−1,k] + b_hh[j]
     h[t,j]   = f(net[t,j])                       (f: tanh or relu, torch's nonlinearity)
@@ -7,12 +8,19 @@ dimension, as torch's unbatched input (L, H_in)): for each time step t, from the
 and it gives every h_t, [T][hidden_size]. Parameters under torch's state-dict names:
 weight_ih_l0 [hidden][input], weight_hh_l0 [hidden][hidden], bias_ih_l0, bias_hh_l0.
 
-Backward through time, from the last step down: the δ of h_t is what the layer above sends at
-step t plus what comes back from step t+1 through w_hh,
+`num_layers` stacks layers (l > 0 reads layer l − 1's states as its x: `weight_ih_l1` is
+[hidden][hidden]); `bidirectional` adds a second direction to each (`_reverse`: it runs from
+the last step to the first, its state before step t is h[t+1]), the two directions' states
+concatenated, forward then reverse. `h0` is torch's initial state, [layers × directions][hidden].
+
+Backward through time, from the last step down: the δ of h_t is what comes from above at step t
+(the layer above, or the next stacked layer through its w_ih) plus what comes back from step
+t+1 through w_hh,
 
     δh[t,j] = δ[t,j] + Σ_k w_hh[k,j]·δnet[t+1,k],      δnet[t,j] = f′·δh[t,j]
 
-and each weight, shared by every step, has its gradient summed over the steps."""
+and each weight, shared by every step, has its gradient summed over the steps. Its rows are in
+`rnn_rows.py`."""
 
 from __future__ import annotations
 
@@ -21,34 +29,67 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from ...core.validate import show
 from ...definitions import activations
-from ...worked import Section
 from ..hand import worked
-from .activation import written_pieces
-from .tensor import TORCH_NAMES, ModelView, entry, head, products, row, summed, template_pieces
+from . import rnn_rows
+from .rnn_rows import TRUNCATED, Cell, cells, directions
+from .tensor import TORCH_NAMES, ModelView, entry, head
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from ...core.validate import Checker
+    from ...worked import Section
     from ..model_spec import LayerSpec
 
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
+
+__all__ = ["TRUNCATED", "Rnn"]
+
+MAX_LAYERS = 8  # torch's num_layers: a model to follow by hand
 
 ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("input_size", None),
     ("hidden_size", None),
     ("nonlinearity", "tanh"),
     ("bias", True),
+    ("num_layers", 1),
+    ("bidirectional", False),
+    ("h0", None),
 )
 CHOICES = {"nonlinearity": ("tanh", "relu")}  # an argument that is a word: its valid words
-# the trace's letter of each parameter (its state-dict key): w_ih0[j,i], b_hh0[j]
-LETTERS = {
-    "weight_ih_l0": "w_ih",
-    "weight_hh_l0": "w_hh",
-    "bias_ih_l0": "b_ih",
-    "bias_hh_l0": "b_hh",
-}
+
+
+def _layers(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) -> int:
+    what = f"a whole number of stacked layers from 1 to {MAX_LAYERS}"
+    return c.integer(path, raw, 1, MAX_LAYERS, what)
+
+
+def _h0(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) -> Any:
+    """torch's h0 (unbatched: num_layers × directions rows of hidden_size), as a tuple of
+    rows; one layer's may be one list of hidden_size. None when it is not given (the 0)."""
+    if raw is None:
+        return None
+    rows, hidden = arguments["num_layers"] * directions(arguments), arguments["hidden_size"]
+    what = f"h0 is [num_layers × directions][hidden_size], [{rows}][{hidden}]"
+    if rows == 1:
+        what += f", or one list of {hidden} numbers"
+    if rows == 1 and isinstance(raw, list) and raw and not isinstance(raw[0], list):
+        return (tuple(c.vector(path, raw, hidden, what)),)
+    if not isinstance(raw, list) or len(raw) != rows:
+        found = f"{len(raw)} rows" if isinstance(raw, list) else show(raw)
+        raise c.fail(path, f"found {found} where {rows} are expected: {what}")
+    return tuple(tuple(c.vector((*path, n), v, hidden, what)) for n, v in enumerate(raw))
+
+
+# arguments read by their own reader (`model_config`): the value given (None if left out) and
+# the arguments read before it
+READERS = {"num_layers": _layers, "h0": _h0}
+
+# the trace's letter of each parameter by its state-dict key's start: w_ih0[j,i], b_hh0[j]
+LETTERS = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -56,21 +97,76 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     if len(shape_in) != 2 or shape_in[1] != n:
         got = "×".join(map(str, shape_in)) if len(shape_in) > 1 else f"a vector of {shape_in[0]}"
         return f"takes a sequence, steps × {n} (input_size), and gets {got}"
-    return (shape_in[0], arguments["hidden_size"])
+    return (shape_in[0], directions(arguments) * arguments["hidden_size"])
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    hidden, given = arguments["hidden_size"], arguments["input_size"]
-    out = {"weight_ih_l0": (hidden, given), "weight_hh_l0": (hidden, hidden)}
-    if arguments["bias"]:
-        out |= {"bias_ih_l0": (hidden,), "bias_hh_l0": (hidden,)}
+    """torch's state dict: each layer's, each direction's, w_ih, w_hh, then b_ih, b_hh."""
+    hidden = arguments["hidden_size"]
+    out = {}
+    for cell in cells(arguments):
+        given = arguments["input_size"] if cell.layer == 0 else directions(arguments) * hidden
+        out |= {cell.key("weight_ih"): (hidden, given), cell.key("weight_hh"): (hidden, hidden)}
+        if arguments["bias"]:
+            out |= {cell.key("bias_ih"): (hidden,), cell.key("bias_hh"): (hidden,)}
     return out
 
 
+def parameter_head(arguments: dict[str, Any], key: str, layer: str) -> str:
+    """A parameter's name in the trace, without its index: weight_hh_l0 of layer 0 → "w_hh0"
+    (one layer, one direction); of two layers "w_hh0_l0", "w_hh0_l1_reverse"."""
+    start, _, _ = key.partition("_l")
+    cell = next(c for c in cells(arguments) if c.key(start) == key)
+    return head(LETTERS[start], layer) + cell.suffix
+
+
 def written(arguments: dict[str, Any]) -> str:
-    """ "1→2, tanh", "2→3, relu, no bias"."""
+    """ "1→2, tanh", "2→3, relu, 2 layers, bidirectional, h0 given, no bias"."""
     text = f"{arguments['input_size']}→{arguments['hidden_size']}, {arguments['nonlinearity']}"
+    if arguments["num_layers"] > 1:
+        text += f", {arguments['num_layers']} layers"
+    if arguments["bidirectional"]:
+        text += ", bidirectional"
+    if arguments["h0"] is not None:
+        text += ", h0 given"
     return text + ("" if arguments["bias"] else ", no bias")
+
+
+def stages(layer: LayerSpec) -> list[tuple[str, str, tuple[int, ...]]]:
+    """Its boxes in the model's diagram where it stacks layers: one per layer, with the
+    sizes it maps and the shape it gives (none: the one box of every layer)."""
+    arguments = dict(layer.arguments)
+    if arguments["num_layers"] == 1:
+        return []
+    hidden, two = arguments["hidden_size"], directions(arguments)
+    out = []
+    for stacked in range(arguments["num_layers"]):
+        text = f"{arguments['input_size'] if stacked == 0 else two * hidden}→{hidden}, "
+        text += arguments["nonlinearity"] + (", both directions" if two == 2 else "")
+        text += ", h0 given" if arguments["h0"] is not None else ""
+        out.append((f"{layer.name}: rnn l{stacked}", text, layer.shape_out))
+    return out
+
+
+def given(layer: LayerSpec) -> list[tuple[str, Any]]:
+    """What a sheet gives of this layer besides its parameters: its initial state h0."""
+    h0 = layer.argument("h0")
+    if h0 is None:
+        return []
+    return [(f"h0 of layer {layer.name} (its initial state)", np.array(h0, dtype=np.float64))]
+
+
+def redrawn(layer: LayerSpec, draw: Callable[[tuple[int, ...]], Array]) -> LayerSpec:
+    """The layer with its given initial state drawn again (an exercise's variant), as the
+    inputs are; none given stays none."""
+    from dataclasses import replace
+
+    h0 = layer.argument("h0")
+    if h0 is None:
+        return layer
+    rows = tuple(tuple(float(v) for v in r) for r in draw(np.shape(h0)))
+    arguments = tuple((k, rows if k == "h0" else v) for k, v in layer.arguments)
+    return replace(layer, arguments=arguments)
 
 
 # what a homework question asks of this layer: in the forward pass, going back, in the gradients
@@ -84,233 +180,143 @@ ASKED = (
 
 class Rnn(NamedTuple):
     spec: LayerSpec
-    weight_ih: Array
-    weight_hh: Array
-    bias_ih: Array | None
-    bias_hh: Array | None
+    arrays: dict[str, Array]  # its parameters by state-dict key, in torch's order
     kind = "rnn"
-    letter = "h"  # its outputs are the hidden states h0[t,j]
     NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
 
     @classmethod
     def built(cls, spec: LayerSpec, values: dict[str, Array], *_: Any) -> Rnn:
         """The layer from the model's parameters by state-dict name."""
-        own = {key: values.get(f"{spec.name}.{key}") for key in LETTERS}
-        return cls(spec, *own.values())  # type: ignore[arg-type]
+        keys = parameter_shapes(dict(spec.arguments))
+        return cls(spec, {key: values[f"{spec.name}.{key}"] for key in keys})
 
     @property
     def parameters(self) -> dict[str, Array]:
-        arrays = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        return {key: a for key, a in zip(LETTERS, arrays) if a is not None}
+        return self.arrays
+
+    @property
+    def cells(self) -> tuple[Cell, ...]:
+        return cells(dict(self.spec.arguments))
+
+    @property
+    def biased(self) -> bool:
+        return bool(self.spec.argument("bias"))
+
+    @property
+    def hidden(self) -> int:
+        return int(self.spec.argument("hidden_size"))
+
+    def initial(self, cell: Cell) -> Array | None:
+        """The cell's state before its first step: its row of the given h0, or None (0)."""
+        h0 = self.spec.argument("h0")
+        return None if h0 is None else np.array(h0[cell.count], dtype=np.float64)  # type: ignore[index]
 
     @property
     def function(self) -> activations.Activation:
         return activations.get(str(self.spec.argument("nonlinearity")))
 
-    def forward(self, x: Array, carry: Carry) -> tuple[Array, dict[str, Array]]:
-        """Each step's net and h, the state before the first step 0. The cache also takes
-        what `backward` works out (δh, δnet), which the rows read."""
-        steps, hidden = len(x), self.weight_hh.shape[0]
-        nets, hs = np.zeros((steps, hidden)), np.zeros((steps, hidden))
-        state = np.zeros(hidden)
-        for t in range(steps):
-            net = self.weight_ih @ x[t] + self.weight_hh @ state
-            if self.bias_ih is not None and self.bias_hh is not None:
-                net = net + self.bias_ih + self.bias_hh
-            nets[t] = carry(net)
-            out, _ = self.function.apply(nets[t].reshape(1, -1), carry)
-            hs[t] = state = out.reshape(-1)
-        return hs, {"x": x, "net": nets, "h": hs}
+    def output_names(self, name: str) -> Callable[[tuple[int, ...]], str]:
+        """Its output entries' names: its top layer's states, h0[t,j] (h0_l1[t,j]; past
+        hidden_size, the reverse direction's, h0_l1_reverse[t,j − hidden_size])."""
+        top = [c for c in self.cells if c.layer == self.cells[-1].layer]
+
+        def named(index: tuple[int, ...]) -> str:
+            t, j = index
+            cell = top[j // self.hidden]
+            return entry(head("h", name) + cell.suffix, (t, j % self.hidden))
+
+        return named
+
+    def forward(self, x: Array, carry: Carry) -> tuple[Array, dict[str, Any]]:
+        """Each cell's net and h at every step, layer by layer. The cache also takes what
+        `backward` works out (δh, δnet), which the rows read."""
+        steps, hidden = len(x), self.hidden
+        cache: dict[str, Any] = {"cells": []}  # a cell's input, net and h, in torch's order
+        below = x
+        for layer in range(self.cells[-1].layer + 1):
+            outs = []
+            for cell in (c for c in self.cells if c.layer == layer):
+                w_ih, w_hh = self.arrays[cell.key("weight_ih")], self.arrays[cell.key("weight_hh")]
+                nets, hs = np.zeros((steps, hidden)), np.zeros((steps, hidden))
+                h0 = self.initial(cell)
+                state = np.zeros(hidden) if h0 is None else h0
+                for t in cell.order(steps):
+                    net = w_ih @ below[t] + w_hh @ state
+                    if self.biased:
+                        net = (
+                            net
+                            + self.arrays[cell.key("bias_ih")]
+                            + self.arrays[cell.key("bias_hh")]
+                        )
+                    nets[t] = carry(net)
+                    out, _ = self.function.apply(nets[t].reshape(1, -1), carry)
+                    hs[t] = state = out.reshape(-1)
+                cache["cells"].append({"x": below, "net": nets, "h": hs})
+                outs.append(hs)
+            below = np.concatenate(outs, axis=1) if len(outs) > 1 else outs[0]
+        return below, cache
 
     def backward(
-        self, cache: dict[str, Array], upstream: Array, carry: Carry, below: bool = True
+        self, cache: dict[str, Any], upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
-        """Back through time: δh[t] = δ[t] + w_hhᵀ·δnet[t+1], δnet[t] = f′·δh[t]; the
-        gradients −∂E/∂θ each a sum over the steps; the δ of x[t] = w_ihᵀ·δnet[t]."""
-        x, nets, hs = cache["x"], cache["net"], cache["h"]
-        f = self.function
-        if getattr(carry, "hand", False):  # f′ as its row writes it, each bracket rounded
-            slopes = worked(carry, f.slope, True, o=hs, net=nets)  # type: ignore[arg-type]
-        else:
-            slopes = f.derivative(nets, hs)
-        dh, dnet = np.zeros_like(hs), np.zeros_like(hs)
-        for t in range(len(hs) - 1, -1, -1):
-            back = self.weight_hh.T @ dnet[t + 1] if t + 1 < len(hs) else 0.0
-            dh[t] = carry(upstream[t] + back)
-            dnet[t] = carry(slopes[t] * dh[t])
-        cache["δh"], cache["δnet"] = dh, dnet
-        grads = {  # not carried: the engine carries a sample's or a batch's
-            "weight_ih_l0": dnet.T @ x,
-            "weight_hh_l0": dnet[1:].T @ hs[:-1],
-        }
-        if self.bias_ih is not None:
-            total = dnet.sum(axis=0)
-            grads |= {"bias_ih_l0": total, "bias_hh_l0": total.copy()}
-        return (carry(dnet @ self.weight_ih) if below else None), grads
+        """Back through time, the top layer first: δh[t] = δ[t] + w_hhᵀ·δnet[t+1] (δ[t]: what
+        comes from above, the next layer's Σ w_ihᵀ·δnet[t]), δnet[t] = f′·δh[t]; the
+        gradients −∂E/∂θ each a sum over the steps; the δ of x[t] = Σ w_ihᵀ·δnet[t]."""
+        f, hidden, steps = self.function, self.hidden, len(upstream)
+        grads: dict[str, Array] = {}
+        above = upstream  # the top layer's δ from above: the layer above the rnn's
+        for layer in range(self.cells[-1].layer, -1, -1):
+            own = [(n, c) for n, c in enumerate(self.cells) if c.layer == layer]
+            sent = np.zeros_like(cache["cells"][own[0][0]]["x"])  # the δ of this layer's x
+            for d, (n, cell) in enumerate(own):
+                kept = cache["cells"][n]
+                nets, hs = kept["net"], kept["h"]
+                if getattr(carry, "hand", False):  # f′ as its row writes it, brackets rounded
+                    slopes = worked(carry, f.slope, True, o=hs, net=nets)  # type: ignore[arg-type]
+                else:
+                    slopes = f.derivative(nets, hs)
+                w_ih, w_hh = self.arrays[cell.key("weight_ih")], self.arrays[cell.key("weight_hh")]
+                dh, dnet = np.zeros_like(hs), np.zeros_like(hs)
+                for t in reversed(cell.order(steps)):
+                    after = cell.after(t)
+                    back = w_hh.T @ dnet[after] if 0 <= after < steps else 0.0
+                    dh[t] = carry(above[t, d * hidden : (d + 1) * hidden] + back)
+                    dnet[t] = carry(slopes[t] * dh[t])
+                kept["δh"], kept["δnet"] = dh, dnet
+                # not carried: the engine carries a sample's or a batch's
+                grads[cell.key("weight_ih")] = dnet.T @ kept["x"]
+                grads[cell.key("weight_hh")] = _recurrent(cell, dnet, hs, self.initial(cell))
+                if self.biased:
+                    total = dnet.sum(axis=0)
+                    grads |= {cell.key("bias_ih"): total, cell.key("bias_hh"): total.copy()}
+                sent = sent + dnet @ w_ih
+            above = sent  # the layer below's δ from above: its row sums it, unrounded here
+        ordered = {key: grads[key] for key in self.arrays}
+        return (carry(sent) if below else None), ordered
 
-    # ------------------------------------------------------------ its rows
+    # ------------------------------------------------------------ its rows (rnn_rows.py)
 
-    @staticmethod
-    def operands(view: ModelView, p: int) -> dict[str, Callable[..., tuple[str, float]]]:
-        """Each quantity a row reads as (name, value) by its index: the input x[t,i], the
-        state h0[t,j], the δ from above δ0[t,j], its own net0[t,j], δh0[t,j], δnet0[t,j] and
-        parameters w_ih0[j,i], w_hh0[j,k], b_ih0[j], b_hh0[j]."""
-        layer: Rnn = view.layers[p]
-        name, cache = view.spec.layers[p].name, view.caches[p]
+    def forward_rows(self, view: ModelView, p: int) -> list[Section]:
+        return rnn_rows.forward_rows(view, p)
 
-        def named(names: Callable[[tuple[int, ...]], str], values: Any) -> Any:
-            return lambda *index: (names(index), values[index])
+    def delta_rows(self, view: ModelView, p: int) -> list[Section]:
+        return rnn_rows.delta_rows(view, p)
 
-        def own(key: str) -> Callable[[tuple[int, ...]], str]:
-            return lambda index: entry(head(key, name), index)
+    def gradient_terms(self, view: ModelView, p: int) -> list[tuple[Any, ...]]:
+        return rnn_rows.gradient_terms(view, p)
 
-        out = {
-            "x": named(view.name(p - 1), view.inputs[p]),
-            "h": named(view.name(p), view.outputs[p]),
-            "δ": named(view.delta(p), view.deltas[p]),
-            **{key: named(own(key), cache[key]) for key in ("net", "δh", "δnet")},
-        }
-        for key, value in layer.parameters.items():
-            out[LETTERS[key]] = named(view.parameter(p, LETTERS[key]), value)
-        return out
+    GRADIENT_RULE = rnn_rows.GRADIENT_RULE
 
-    @staticmethod
-    def forward_rows(view: ModelView, p: int) -> list[Section]:
-        layer: Rnn = view.layers[p]
-        steps, hidden = view.outputs[p].shape
-        inputs = view.inputs[p].shape[1]
-        o = Rnn.operands(view, p)
-        f = layer.function
-        name, biased = view.spec.layers[p].name, layer.bias_ih is not None
-        sections = []
-        for t in range(steps):
-            rows = []
-            for j in range(hidden):
-                pieces = products([(o["w_ih"](j, i), o["x"](t, i)) for i in range(inputs)])
-                if biased:
-                    pieces += [" + ", o["b_ih"](j)]
-                if t:
-                    back = [(o["w_hh"](j, k), o["h"](t - 1, k)) for k in range(hidden)]
-                    pieces += [" + ", *products(back)]
-                if biased:
-                    pieces += [" + ", o["b_hh"](j)]
-                net = o["net"](t, j)
-                rows.append(row(net[0], pieces, net[1]))
-            for j in range(hidden):
-                text, latex = written_pieces(f, o["net"](t, j))
-                h = o["h"](t, j)
-                rows.append(row(h[0], text, h[1], latex=latex))
-            sections.append(
-                Section(
-                    "forward",
-                    f"Forward · layer {name} (rnn, {f.name}) · step t = {t}",
-                    _forward_rule(t, biased, f.output),
-                    tuple(rows),
-                )
-            )
-        return sections
-
-    @staticmethod
-    def delta_rows(view: ModelView, p: int) -> list[Section]:
-        layer: Rnn = view.layers[p]
-        steps, hidden = view.outputs[p].shape
-        inputs = view.inputs[p].shape[1]
-        o = Rnn.operands(view, p)
-        f = layer.function
-        name = view.spec.layers[p].name
-        # above is `last`: only the last step gets a δ from it (the others' is 0, left out)
-        only_last = p + 1 < len(view.layers) and getattr(view.layers[p + 1], "only_last", False)
-        sent, below = view.sent[p], view.delta(p - 1)
-        slope = f.slope.replace("{o}", "h").replace("{net}", "net")  # (1 − h²), [net > 0]
-        sections = []
-        for t in range(steps - 1, -1, -1):
-            rows = []
-            for j in range(hidden):
-                pieces: list[Any] = [] if only_last and t < steps - 1 else [o["δ"](t, j)]
-                if t + 1 < steps:
-                    back = [(o["w_hh"](k, j), o["δnet"](t + 1, k)) for k in range(hidden)]
-                    pieces += ([" + "] if pieces else []) + products(back)
-                dh = o["δh"](t, j)
-                rows.append(row(dh[0], pieces, dh[1]))
-            for j in range(hidden):
-                slots = {"o": o["h"](t, j), "net": o["net"](t, j)}
-                dnet = o["δnet"](t, j)
-                pieces = [*template_pieces(f.slope, slots), "·", o["δh"](t, j)]
-                rows.append(row(dnet[0], pieces, dnet[1]))
-            if sent is not None:
-                for i in range(inputs):
-                    pairs = [(o["w_ih"](j, i), o["δnet"](t, j)) for j in range(hidden)]
-                    rows.append(row(below((t, i)), products(pairs), sent[t, i]))
-            sections.append(
-                Section(
-                    "delta",
-                    f"δ · back through time · layer {name} (rnn) · step t = {t}",
-                    _delta_rule(t, steps, only_last, slope, sent is not None),
-                    tuple(rows),
-                )
-            )
-        return sections
-
-    GRADIENT_RULE = (
-        "each weight is shared by every step: its gradient is a sum over the steps, "
-        "∂E/∂w_ih[j,i] = −Σ_t δnet[t,j]·x[t,i], ∂E/∂w_hh[j,k] = −Σ_t δnet[t,j]·h[t−1,k] "
-        "(from t = 1: the state before t = 0 is 0), ∂E/∂b_ih[j] = ∂E/∂b_hh[j] = −Σ_t δnet[t,j]"
-    )
-
-    @staticmethod
-    def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
-        """Each parameter entry's −∂E/∂θ as its row writes it: a sum over the steps."""
-        layer: Rnn = view.layers[p]
-        steps, hidden = view.outputs[p].shape
-        o = Rnn.operands(view, p)
-        d = o["δnet"]
-        out = []
-        last = steps - 1  # BPTT truncated: only the last step's term, δnet[T−1] unchanged
-
-        def truncated(pairs: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
-            # a slip only where the sum has more than the last step's term
-            return ((TRUNCATED, products(pairs[-1:])),) if len(pairs) > 1 else ()
-
-        for j, i in np.ndindex(*layer.weight_ih.shape):
-            pairs = [(d(t, j), o["x"](t, i)) for t in range(steps)]
-            out.append(("weight_ih_l0", (j, i), products(pairs), truncated(pairs)))
-        for j, k in np.ndindex(hidden, hidden):
-            pairs = [(d(t, j), o["h"](t - 1, k)) for t in range(1, steps)]
-            out.append(("weight_hh_l0", (j, k), products(pairs), truncated(pairs)))
-        if layer.bias_ih is not None:
-            for key in ("bias_ih_l0", "bias_hh_l0"):
-                for j in range(hidden):
-                    alone = ((TRUNCATED, summed([d(last, j)])),) if steps > 1 else ()
-                    out.append((key, (j,), summed([d(t, j) for t in range(steps)]), alone))
-        return out
+    def gradient_rule(self) -> str:
+        """GRADIENT_RULE, or, with stacked layers, two directions or a given h0, its own."""
+        return rnn_rows.gradient_rule(self)
 
 
-TRUNCATED = (
-    "backpropagation through time truncated to the last step (a shared weight's gradient with "
-    "only step T's term, not summed over the steps)"
-)
-
-
-def _forward_rule(t: int, biased: bool, output: str) -> str:
-    h = f"h[{t},j] = {output.replace('{net}', f'net[{t},j]')}"
-    if not t:
-        bias = " + b_ih[j] + b_hh[j]" if biased else ""
-        return (
-            f"net[0,j] = Σ_i w_ih[j,i]·x[0,i]{bias} (the state before the first step is 0: "
-            f"no w_hh terms), {h}"
-        )
-    b_ih, b_hh = (" + b_ih[j]", " + b_hh[j]") if biased else ("", "")
-    return f"net[{t},j] = Σ_i w_ih[j,i]·x[{t},i]{b_ih} + Σ_k w_hh[j,k]·h[{t - 1},k]{b_hh}, {h}"
-
-
-def _delta_rule(t: int, steps: int, only_last: bool, slope: str, sent: bool) -> str:
-    if t == steps - 1:
-        came = "from the layer above (it keeps this step)" if only_last else "from above"
-        rule = f"the last step: δh[{t},j] = δ[{t},j], {came}"
+def _recurrent(cell: Cell, dnet: Array, hs: Array, h0: Array | None) -> Array:
+    """Σ_t δnet[t] ⊗ h[before t], w_hh's gradient: the first step's term only where the
+    state before it is given (otherwise it is 0, and not written)."""
+    if cell.reverse:  # the state before step t is h[t+1]; the first step is the last
+        grad, first = dnet[:-1].T @ hs[1:], -1
     else:
-        above = "" if only_last else f"δ[{t},j] from above + "
-        rule = f"δh[{t},j] = {above}Σ_k w_hh[k,j]·δnet[{t + 1},k], back from step {t + 1}"
-    rule += f"; δnet[{t},j] = f′·δh[{t},j], f′ = {slope}"
-    if sent:
-        rule += f"; δx[{t},i] = Σ_j w_ih[j,i]·δnet[{t},j]"
-    return rule
+        grad, first = dnet[1:].T @ hs[:-1], 0
+    return grad if h0 is None else grad + np.outer(dnet[first], h0)

@@ -93,7 +93,9 @@ class ModelView:
             below, shape = self.name(p - 1), self.spec.layers[p].shape_in
             source = getattr(layer, "source", _flat)
             return lambda index: below(source(index, shape))
-        own = head(getattr(layer, "letter", "y"), self.spec.layers[p].name)
+        if hasattr(layer, "output_names"):  # its own: an rnn's states, h0[t,j], h0_l1[t,j]
+            return layer.output_names(self.spec.layers[p].name)
+        own = head("y", self.spec.layers[p].name)
         return lambda index: entry(own, index)
 
     def delta(self, p: int) -> Callable[[tuple[int, ...]], str]:
@@ -176,6 +178,7 @@ def row(
         else "".join(p if isinstance(p, str) else "{" + slots[p[0]] + "}" for p in latex)
     )
     tex = tex.replace("·", " \\cdot ").replace("−", "-").replace("ln ", "\\ln ")
+    tex = tex.replace("½", "\\tfrac{1}{2}")  # half_sse's E: KaTeX has no ½
     formula = Formula("template", tuple(operands), template=(template, tex))
     by_slot = {o.slot: o.name for o in operands}
     filled = "".join(
