@@ -193,9 +193,14 @@ def section_table(
 ) -> RenderableType:
     """One phase as a table. `first_sigma`: [True] until σ has been written out once."""
     heading = Heading(section.title, section.rule)
-    if len(section.rows) > LONG_TABLE:
-        parts = [heading, LongTable(section, fmt, first_sigma)]
-        return Group(*parts, Text(section.note, style="italic")) if section.note else Group(*parts)
+    # laid out line by line: a long section always, a short one where its columns fit the
+    # console as they are (rich's Table then lays it out the same, at ten times the cost)
+    parts = [heading, LongTable(section, fmt, first_sigma, short=len(section.rows) <= LONG_TABLE)]
+    return Group(*parts, Text(section.note, style="italic")) if section.note else Group(*parts)
+
+
+def _rich_table(rows: list[tuple[str, str, str, str, str] | str]) -> Table:
+    """A short section's cells as rich's Table, which narrows its columns to the console."""
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -206,21 +211,18 @@ def section_table(
     table.add_column("formula", style="magenta")
     table.add_column("with numbers")
     table.add_column("value", justify="right", style="bold", no_wrap=True)
-    for row in section.rows:
-        if isinstance(row, Elided):
-            table.add_row("…", "", Text(_elided(row), style="dim italic"), "")
+    for row in rows:
+        if isinstance(row, str):  # units left out
+            table.add_row("…", "", Text(row, style="dim italic"), "")
             continue
-        assert isinstance(row, Equation)
-        symbol, formula, numbers, note, value = _cells(row, fmt, first_sigma)
+        symbol, formula, numbers, note, value = row
         cell = Text(numbers)
         if note:
             cell.append(f"  {note}", style="italic yellow")
         note_at = len(numbers) + 2 if note else None
         # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
         table.add_row(Text(symbol + " "), Wrapped(Text(formula)), Wrapped(cell, note_at), value)
-    if section.note:
-        return Group(heading, table, Text(section.note, style="italic"))
-    return Group(heading, table)
+    return table
 
 
 class Streamed:
@@ -228,23 +230,36 @@ class Streamed:
     them with each style's (start, end) escape codes, in the order of STYLES."""
 
     STYLES: tuple[str, ...] = ()
+    keeps_spaces = False  # a line's trailing spaces written, as rich's Table writes them
 
     def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
         raise NotImplementedError
 
+    def instead(self, width: int) -> RenderableType | None:
+        """What rich lays out in its place at `width`, if not this."""
+        return None
+
     def write(self, console: Console, progress: Callable[[int], None] | None = None) -> None:
         """Straight to the console's file, in chunks: the console's colours, no buffering of
         the whole table."""
+        instead = self.instead(console.width)
+        if instead is not None:
+            console.print(instead)
+            return
         codes = tuple(_codes(console, style) for style in self.STYLES)
         lines = self.lines(console.width, codes)
         while chunk := list(islice(lines, 4096)):
-            if not codes[0][0]:  # without colour, as rich writes a line: no trailing spaces
+            if not codes[0][0] and not self.keeps_spaces:  # without colour: no trailing spaces
                 chunk = [line.rstrip() for line in chunk]
             console.file.write("\n".join(chunk) + "\n")
             if progress is not None:
                 progress(len(chunk))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        instead = self.instead(options.max_width)
+        if instead is not None:
+            yield instead
+            return
         codes = tuple(("", "") for _ in self.STYLES)  # plain: rich styles nothing here
         for line in self.lines(options.max_width, codes):
             yield Text(line.rstrip())
@@ -260,8 +275,14 @@ class LongTable(Streamed):
     STYLES = ("bold cyan", "magenta", "", "bold", "dim italic", "italic yellow", "bold")
 
     def __init__(
-        self, section: Section, fmt: NumberFormat | Memo, first_sigma: list[bool] | None
+        self,
+        section: Section,
+        fmt: NumberFormat | Memo,
+        first_sigma: list[bool] | None,
+        short: bool = False,
     ) -> None:
+        self.short = short  # rich's Table lays it out where its columns must narrow
+        self.keeps_spaces = short  # byte for byte as rich's Table would write it
         memo = fmt if isinstance(fmt, Memo) else Memo(fmt)  # x1 … x784 in every unit's sum
         self.rows: list[tuple[str, str, str, str, str] | str] = [
             _cells(row, memo, first_sigma) if isinstance(row, Equation) else _elided(row)  # type: ignore[arg-type]
@@ -272,7 +293,24 @@ class LongTable(Streamed):
         named = "".join(row[0] + row[1] for row in self.rows if not isinstance(row, str))
         self.marked = _COMBINING.search(named) is not None
 
+    def instead(self, width: int) -> RenderableType | None:
+        """A short section whose columns must narrow: rich's Table, which chooses how."""
+        if not self.short:
+            return None
+        symbol, formula, numbers, value = self._natural()
+        return None if symbol + formula + numbers + value + 3 <= width else _rich_table(self.rows)
+
     def _widths(self, width: int) -> tuple[int, int, int, int]:
+        symbol, formula, numbers, value = self._natural()
+        room = max(width - symbol - value - 3, 2)
+        if formula + numbers > room:  # narrow the wider column first, then both alike
+            formula = max(min(formula, room - min(numbers, room // 2)), 1)
+            numbers = max(room - formula, 1)
+        return symbol, formula, numbers, value
+
+    def _natural(self) -> tuple[int, int, int, int]:
+        """Each column's width with nothing wrapped (a short section's, as rich measures it:
+        a left-out row's text too)."""
         cells = [row for row in self.rows if not isinstance(row, str)]
         # column by column, each measured by map: a section of 200,000 rows
         symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
@@ -282,10 +320,9 @@ class LongTable(Streamed):
         formula = max(len("formula"), max(map(width_of, formulas), default=0))
         noted = (len(text) + 2 + len(note) for text, note in zip(texts, notes) if note)
         numbers = max(len("with numbers"), max(map(len, texts), default=0), max(noted, default=0))
-        room = max(width - symbol - value - 3, 2)
-        if formula + numbers > room:  # narrow the wider column first, then both alike
-            formula = max(min(formula, room - min(numbers, room // 2)), 1)
-            numbers = max(room - formula, 1)
+        if self.short:
+            left_out = [len(row) for row in self.rows if isinstance(row, str)]
+            numbers = max(numbers, *left_out, 0)
         return symbol, formula, numbers, value
 
     def lines(self, width: int, styles: tuple[tuple[str, str], ...]) -> Iterator[str]:
@@ -296,7 +333,7 @@ class LongTable(Streamed):
         note_on, note_off = styles[5]
         head_on, head_off = styles[6]
         yield (
-            " " * symbol_w
+            f"{head_on}{'':<{symbol_w}}{head_off}"
             + f" {head_on}{'formula':<{formula_w}}{head_off} "
             + f"{head_on}{'with numbers':<{numbers_w}}{head_off} "
             + f"{head_on}{'value':>{value_w}}{head_off}"
@@ -310,7 +347,16 @@ class LongTable(Streamed):
         )
         for row in self.rows:
             if isinstance(row, str):  # units left out
-                pieces = [f"{dim_on}{line}{dim_off}" for line in _wrap(row, numbers_w)]
+                lines = _wrap(row, numbers_w)
+                if self.short:  # every cell written out, as rich's Table writes it
+                    for n, line in enumerate(lines):
+                        yield (
+                            f"{sym_on}{('…' if n == 0 else ''):<{symbol_w}}{sym_off} "
+                            f"{f_on}{'':<{formula_w}}{f_off} {dim_on}{line:<{numbers_w}}{dim_off} "
+                            f"{v_on}{'':>{value_w}}{v_off}"
+                        )
+                    continue
+                pieces = [f"{dim_on}{line}{dim_off}" for line in lines]
                 yield f"{sym_on}{'…':<{symbol_w}}{sym_off} {'':<{formula_w}} " + pieces[0]
                 for piece in pieces[1:]:
                     yield " " * (symbol_w + formula_w + 2) + piece
@@ -329,6 +375,7 @@ class LongTable(Streamed):
                 pad = " " * (numbers_w - len(w))
                 if note and n == len(right) - 1 and note in w:  # the note in its own colour
                     at = w.rindex(note)
+                    at -= 2 if w[at - 2 : at] == "  " else 0  # with the spaces before it, as rich
                     w = w[:at] + note_on + w[at:] + note_off
                 first = n == 0
                 name = symbol + " " if first else ""
@@ -359,10 +406,16 @@ def _codes(console: Console, style: str) -> tuple[str, str]:
     """The escape codes that start and end `style` on this console ("" without colour)."""
     if not style or console.no_color or console.color_system is None:
         return "", ""
-    with console.capture() as captured:
-        console.print(Text("\0", style=style), end="")
-    start, _, end = captured.get().partition("\0")
-    return start, end
+    key = (console.color_system, style)
+    if key not in _CODES:  # a console's print costs as much as a short table's lines
+        with console.capture() as captured:
+            console.print(Text("\0", style=style), end="")
+        start, _, end = captured.get().partition("\0")
+        _CODES[key] = (start, end)
+    return _CODES[key]
+
+
+_CODES: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def _wrap(text: str, width: int, note_at: int | None = None) -> list[str]:

@@ -1,0 +1,45 @@
+"""A short section is laid out line by line where its columns fit the console (rich's Table
+costs ten times as much to start up): byte for byte what rich's Table writes, with colour and
+without, and rich's Table itself where the columns must narrow."""
+
+from __future__ import annotations
+
+import pytest
+
+from backtrace_cli.cli import cli
+from backtrace_cli.render import table
+
+EXAMPLES = ["lecture", "mazur", "lecture_dropout", "softmax", "dropout256", "adam", "cnn", "xor"]
+
+
+def _by_rich(self: table.LongTable, width: int) -> object:
+    """rich's Table for every short section, whatever the width."""
+    return table._rich_table(self.rows) if self.short else None
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_short_sections_are_written_as_richs_table_writes_them(runner, monkeypatch, example):
+    for width in ("50", "80", "140"):
+        for extra in ([], ["--gradients"]):
+            for colour in ("1", None):
+                env = {"COLUMNS": width, "FORCE_COLOR": colour, "NO_COLOR": None}
+                args = ["run", example, *extra]
+                ours = runner.invoke(cli, args, env=env)
+                with monkeypatch.context() as patched:
+                    patched.setattr(table.LongTable, "instead", _by_rich)
+                    theirs = runner.invoke(cli, args, env=env)
+                assert ours.exit_code == theirs.exit_code == 0, ours.output
+                assert ours.output == theirs.output, (width, extra, colour)
+
+
+def test_a_section_that_must_narrow_is_left_to_rich(runner):
+    """At 40 columns the lecture's δ section cannot fit: rich's Table lays it out."""
+    section = table.LongTable.__new__(table.LongTable)
+    section.short, section.marked = True, False
+    section.rows = [
+        ("δ5", "o5(1 − o5)(t5 − o5)", "0.690283(1 − 0.690283)(0.5 − 0.690283)", "", "−0.040681")
+    ]
+    assert section.instead(100) is None
+    assert section.instead(40) is not None
+    section.short = False  # a long one narrows by its own rule, never through rich
+    assert section.instead(40) is None
