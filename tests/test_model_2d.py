@@ -485,15 +485,44 @@ AVERAGED = {
 }
 
 
-@pytest.mark.parametrize("rounding", ["3sf", "2dp"])
-@pytest.mark.parametrize("source", ["cnn", "averaged"])
+def _conv1d_target(target: float) -> dict:
+    """The conv1d example with another target: MSE's δ (2/1)(t − y) then rounds t − y first
+    (t = 0.8567 at 3sf: 2.01 where 2·(t − y) rounded once is 2.02)."""
+    from backtrace_cli.core import examples
+
+    data = yaml.safe_load(examples.example_text("conv1d"))
+    return {**data, "targets": [target]}
+
+
+ROUNDED = [
+    *(
+        (source, rounding)
+        for source in ("cnn", "averaged", "conv1d t=0.8567", "rnn")
+        for rounding in ("3sf", "2dp")
+    ),
+    ("batchnorm", "3sf"),
+    pytest.param(
+        "batchnorm",
+        "2dp",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="y3[0]'s sum of products is 0.07499999999999998 by the row's order, 0.075 "
+            "by numpy's: 0.07 shown against 0.08 (not yet: docs/layers.md)",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "rounding"), ROUNDED)
 def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, rounding):
     """PRODUCT.md: every row printed under --round gives its value at that rounding from its
-    numbers as shown — a window's mean (a + b + c + d)/4 and its shared δ/4 too."""
+    numbers as shown — a window's mean (a + b + c + d)/4 and its shared δ/4 too, and the
+    output's δ (2/1)(t − y) from t − y as written."""
     from backtrace_cli import formula
     from backtrace_cli.core.rounding import written
 
-    records = api.trace("cnn" if source == "cnn" else AVERAGED, rounding=rounding).records
+    data = {"averaged": AVERAGED, "conv1d t=0.8567": _conv1d_target(0.8567)}.get(source, source)
+    records = api.trace(data, rounding=rounding).records
     for step in records.steps:
         for section, row in step.equations():
             if section.kind == "update":

@@ -75,6 +75,30 @@ class Pass:
     terms: dict[str, Array]
 
 
+def delta_template(loss: loss_functions.Loss, n: int) -> str:
+    """δ = −∂E/∂y as its definition writes ∂E/∂o, sign taken in: t − o for ½Σ(t − o)²."""
+    derivative = loss.derivative.replace("{n}", str(n))
+    if derivative.startswith("−(") and derivative.endswith(")") and derivative.count("(") == 1:
+        return derivative[2:-1]
+    if derivative.startswith("−"):
+        return derivative[1:]
+    if loss.factor:
+        return loss.factor.replace("{n}", str(n)) + "({t} − {o})"
+    return f"−({derivative})"
+
+
+def _output_delta(spec: ModelSpec, y: Array, t: Array, dE_dy: Array, carry: Carry) -> Array:
+    """The output's δ, carried; by hand (`--round`) worked as its row writes it, each bracket
+    rounded: (2/1)(t − y) from t − y as written, not 2·(t − y) rounded once."""
+    if not getattr(carry, "hand", False):
+        return carry(-dE_dy)
+    from .hand import worked  # start-up: only --round works a quantity by hand
+
+    template = delta_template(loss_functions.get(spec.loss), y.size)
+    by_hand = worked(carry, template, t=t, o=y, e=t - y)
+    return carry(np.where(np.isnan(by_hand), -dE_dy, by_hand))
+
+
 def _loss(spec: ModelSpec, y: Array, t: Array, before: Array) -> tuple[Array, float, Array]:
     definition = loss_functions.get(spec.loss)
     error = t - y
@@ -133,7 +157,10 @@ def run_batch(
     count = len(samples)
     inputs, outputs, caches = _forward(layers, [x for x, _ in samples], carry)
     losses = [_loss(spec, outputs[s][-1], t, inputs[s][-1]) for s, (_, t) in enumerate(samples)]
-    delta = [carry(-dE_dy) for _, _, dE_dy in losses]
+    delta = [
+        _output_delta(spec, outputs[s][-1], t, losses[s][2], carry)
+        for s, (_, t) in enumerate(samples)
+    ]
     deltas: list[list[Any]] = [[None] * len(layers[0]) for _ in range(count)]
     sent: list[list[Any]] = [[None] * len(layers[0]) for _ in range(count)]
     grads: list[list[dict[str, Array]]] = [[{} for _ in layers[0]] for _ in range(count)]

@@ -85,18 +85,6 @@ def parameter_head(layer: LayerSpec, key: str) -> str:
 # ---------------------------------------------------------------- the loss
 
 
-def _delta_template(loss: loss_functions.Loss, n: int) -> str:
-    """δ = −∂E/∂y as its definition writes ∂E/∂o, sign taken in: t − o for ½Σ(t − o)²."""
-    derivative = loss.derivative.replace("{n}", str(n))
-    if derivative.startswith("−(") and derivative.endswith(")") and derivative.count("(") == 1:
-        return derivative[2:-1]
-    if derivative.startswith("−"):
-        return derivative[1:]
-    if loss.factor:
-        return loss.factor.replace("{n}", str(n)) + "({t} − {o})"
-    return f"−({derivative})"
-
-
 def loss_sections(done: engine.Pass) -> list[Section]:
     view, spec = done.view, done.view.spec
     definition = loss_functions.get(spec.loss)
@@ -122,7 +110,7 @@ def loss_sections(done: engine.Pass) -> list[Section]:
     loss = Section(
         "error", "Error and loss", f"the error e = t − y, the loss {definition.rule}", tuple(rows)
     )
-    template = _delta_template(definition, n)
+    template = engine.delta_template(definition, n)
     deltas = tuple(row(ds(i), template_pieces(template, slots[j]), d[i]) for j, i in enumerate(at))
     rule = f"the output's δ = −∂E/∂y = {template.replace('{t}', 't').replace('{o}', 'y')}"
     return [loss, Section("delta", "δ · the model's output", rule, deltas)]
