@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import run_json
 
 from backtrace_cli import __version__
@@ -23,7 +25,10 @@ def test_version(runner):
     assert (result.exit_code, result.output) == (0, f"backtrace, version {__version__}\n")
 
 
-@pytest.mark.parametrize("command", [[], *([name] for name in sorted(cli.commands))])
+COMMANDS = cli.list_commands(click.Context(cli))  # the lazily imported ones too
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in COMMANDS)])
 def test_every_command_has_help_with_an_example(runner, command):
     result = runner.invoke(cli, [*command, "--help"], prog_name="backtrace")
     assert result.exit_code == 0
@@ -134,6 +139,9 @@ def test_installed_console_script_runs_and_fails_cleanly(tmp_path):
     )
     assert done.returncode == 0
     assert "δ5" in done.stdout and "0.872998" in done.stdout
+    # every byte, to the summary's last line: the script leaves without the interpreter's
+    # teardown, which would otherwise flush whatever is still buffered
+    assert done.stdout == CliRunner().invoke(cli, ["run"]).output
     bad = tmp_path / "bad.yaml"
     bad.write_text("layers: [2, 1]\nactivation: sigmoid\nlearning_rate: -1\n", encoding="utf-8")
     done = subprocess.run(
@@ -173,6 +181,8 @@ NOT_FOR_A_NETWORK_RUN = (
     "backtrace_cli.formula",
     "backtrace_cli.definitions.notations.nielsen",
     "backtrace_cli.render.bank",
+    "backtrace_cli.cli.teach",
+    "backtrace_cli.cli.exercise",
 )
 
 

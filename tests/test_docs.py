@@ -21,6 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -93,7 +94,7 @@ def test_the_readme_has_an_example_of_every_command():
         for example in examples(ROOT / "README.md")
         if isinstance(example, Example)
     }
-    assert commands == set(cli.commands)
+    assert commands == set(cli.list_commands(click.Context(cli)))
 
 
 def _run(example: Example, folder: Path) -> None:

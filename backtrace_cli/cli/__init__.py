@@ -8,17 +8,40 @@ happen inside the commands, so `--help` stays instant.
 from __future__ import annotations
 
 import sys
+from typing import ClassVar
 
 import click
 
 from .. import __version__
-from . import exercise, teach, trace
+from . import trace
 from .status import BadInput, Exit
 
 __all__ = ["BadInput", "Exit", "cli", "main", "wrap_words"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands, the teaching ones imported only when named (or listed by `--help`):
+    `run` and `step` never load the marker's or the exercise sheets' options (start-up)."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {  # name: (module, attribute)
+        "check": ("teach", "check_answers"),
+        "exercise": ("exercise", "exercise"),
+        "quiz": ("teach", "quiz"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*self.commands, *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY and name not in self.commands:
+            import importlib
+
+            module, attribute = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(f".{module}", __name__), attribute))
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="backtrace")
 def cli() -> None:
     """Backpropagation traced step by step: every equation, with its numbers.
@@ -36,8 +59,8 @@ def cli() -> None:
     """
 
 
-for command in (*trace.COMMANDS, *teach.COMMANDS, exercise.exercise):
-    cli.add_command(command)  # `--help` lists them by name, as before
+for command in trace.COMMANDS:
+    cli.add_command(command)
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -51,11 +74,28 @@ def main() -> None:
         code = cli.main(standalone_mode=False, terminal_width=_help_width())
     except click.exceptions.Abort:
         click.echo("Interrupted: nothing was written.", err=True)
-        sys.exit(INTERRUPTED)
+        code = INTERRUPTED
     except click.ClickException as err:
         _show_error(err)
-        sys.exit(err.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        code = err.exit_code
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> None:
+    """Exit with `code` once the output is flushed, without the interpreter's teardown.
+
+    Tearing down numpy's, rich's and the trace's objects one by one took about 45 ms a
+    command, as long as all of its own work on the lecture's example (docs/speed.md). Nothing
+    is lost by skipping it: every file was written whole and closed before this point, and
+    the command holds no other process, lock or temporary file. Only the console script and
+    `python -m backtrace_cli` call `main`; tests and the Python API go through `cli`."""
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError):  # `run | head -1`: the reader has its lines
+            stream.flush()
+    os._exit(code)
 
 
 def _help_width() -> int | None:

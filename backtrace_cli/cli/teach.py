@@ -453,6 +453,3 @@ def quiz(
     elif output:
         click.echo(f"Nothing answered: {output} was not written.", err=True)
     sys.exit(summary.status)
-
-
-COMMANDS = (check_answers, quiz)
