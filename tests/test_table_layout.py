@@ -7,18 +7,20 @@ from __future__ import annotations
 import pytest
 
 from backtrace_cli.cli import cli
-from backtrace_cli.render import table
+from backtrace_cli.render import lines, table
 
 EXAMPLES = ["lecture", "mazur", "lecture_dropout", "softmax", "dropout256", "adam", "cnn", "xor"]
 
 
-def _by_rich(self: table.LongTable, width: int) -> object:
-    """rich's Table for every short section, whatever the width."""
-    return table._rich_table(self.rows) if self.short else None
+def _by_rich(self: table.LongTable | table.LongSummary, width: int) -> object:
+    """rich's Table for every short section and summary, whatever the width."""
+    return self.by_rich() if self.short else None
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_short_sections_are_written_as_richs_table_writes_them(runner, monkeypatch, example):
+    """Every short table, and every one-line Text, heading and rule around them, as
+    `console.print` writes them through rich."""
     for width in ("50", "80", "140"):
         for extra in ([], ["--gradients"]):
             for colour in ("1", None):
@@ -27,6 +29,8 @@ def test_short_sections_are_written_as_richs_table_writes_them(runner, monkeypat
                 ours = runner.invoke(cli, args, env=env)
                 with monkeypatch.context() as patched:
                     patched.setattr(table.LongTable, "instead", _by_rich)
+                    patched.setattr(table.LongSummary, "instead", _by_rich)
+                    patched.setattr(lines, "written_line", lambda part, console: None)
                     theirs = runner.invoke(cli, args, env=env)
                 assert ours.exit_code == theirs.exit_code == 0, ours.output
                 assert ours.output == theirs.output, (width, extra, colour)

@@ -92,13 +92,15 @@ def write(console: Any, renderable: Any, progress: Callable[[int], None] | None 
     `progress(n)`: told each time n more lines of a long table are written."""
     from rich.console import Group
 
-    from .table import Streamed
+    from .lines import Streamed, written_line
 
     if isinstance(renderable, Group):
         for part in renderable.renderables:
             write(console, part, progress)
     elif isinstance(renderable, Streamed):
         renderable.write(console, progress)
+    elif (line := written_line(renderable, console)) is not None:
+        console.file.write(line)
     else:
         console.print(renderable)
 

@@ -19,8 +19,9 @@ from ..graph.trace import GraphTrace
 from ..worked import Section
 from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
+from .lines import Heading
 from .numbers import NumberFormat
-from .table import Heading, title_lines
+from .table import title_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Iterable, Iterator
 
 from rich import box
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
-from ..definitions.optimizers import RULE_JOIN, describe
+from ..definitions.optimizers import describe
 from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
 from ..network.spec import Spec
+from .lines import COMBINING, Heading, Streamed, Wrapped, lit, shown_width, wrap_terms
 from .numbers import Memo, NumberFormat, substituted, symbolic, written
 
 
@@ -63,105 +61,6 @@ def _rate(spec) -> str:
 _SIGMA = re.compile(r"σ\(\{([^{}]+)\}\)")
 
 
-class Wrapped:
-    """A formula or its working in a table cell, wrapped between terms so that a number is
-    never split: at a space outside parentheses by preference, then after a product's "·" or
-    between factors "(…)(…)", then inside parentheses; a trailing note (from `note_at`) moves
-    to a line of its own before it is broken."""
-
-    def __init__(self, text: Text, note_at: int | None = None) -> None:
-        self.text = text
-        self.note_at = note_at
-        plain = text.plain
-        self.breaks: list[tuple[int, float]] = []  # (offset a line may end at, how deep)
-        depth = 0
-        for offset, char in enumerate(plain, start=1):
-            depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(char, 0)
-            after = plain[offset] if offset < len(plain) else " "
-            if after == " ":
-                continue  # a break goes after the last of the spaces
-            if note_at is not None and offset > note_at:
-                if char == " " and depth == 0:  # "(passes 0)" stays whole
-                    self.breaks.append((offset, 99))  # inside the note: the last resort
-            elif char == " ":
-                self.breaks.append((offset, depth))
-            elif char == "·" or (char == ")" and after == "("):
-                self.breaks.append((offset, depth + 0.5))
-        ends = self.ends = [b for b, _ in self.breaks]
-        self.shortest = max((b - a for a, b in zip([0, *ends], [*ends, len(plain)])), default=0)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(min(self.shortest, options.max_width), len(self.text.plain))
-
-    def lines(self, width: int) -> list[Text]:
-        plain = self.text.plain
-        offsets, start = [], 0
-        while len(plain) - start > width:
-            # only the breaks within reach of this line (a 784-term sum has thousands)
-            reach = bisect.bisect_right(self.ends, start + width + 16)
-            near = self.breaks[bisect.bisect_right(self.ends, start) : reach]
-            fits = [(b, d) for b, d in near if len(plain[start:b].rstrip()) <= width]
-            note = self.note_at
-            if note is not None and start < note and len(plain) - note <= width and fits:
-                # the note whole on a line of its own, rather than broken
-                cut = max(b for b, _ in fits if b <= note)
-            elif not fits:  # a term wider than the column: only then is it cut
-                after = bisect.bisect_right(self.ends, start)
-                cut = self.ends[after] if after < len(self.ends) else len(plain)
-                if cut >= len(plain):
-                    break
-            else:
-                # the shallowest break that still fills half the line; else the last that fits
-                full = [(b, d) for b, d in fits if b - start >= width // 2] or fits
-                depth = min(d for _, d in full)
-                cut = [b for b, d in full if d == depth][-1]
-            offsets.append(cut)
-            start = cut
-        lines = []
-        for line in self.text.divide(offsets):
-            line.rstrip()
-            line.overflow = "fold"
-            lines.append(line)
-        return lines
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.lines(options.max_width)
-
-
-class Heading:
-    """A section's title and its rule on one line; when they do not fit, the rule goes on the
-    next lines, indented: as many of its equations a line as fit, broken between equations
-    (an equation wider than a line wrapped between its terms)."""
-
-    def __init__(self, title: str, rule: str) -> None:
-        self.title, self.rule = title, rule
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        if len(self.title) + 3 + len(self.rule) <= width:
-            yield Text.assemble((self.title, "bold"), "   ", (self.rule, "dim"))
-            return
-        yield Text(self.title, style="bold")
-        for line in _rule_lines(self.rule, width - 2):
-            yield Text.assemble("  ", line)
-
-
-def _rule_lines(rule: str, width: int) -> list[Text]:
-    """A rule in lines of `width`, each holding whole equations where they fit."""
-    parts = rule.split(RULE_JOIN)
-    texts = [part + ("," if n < len(parts) - 1 else "") for n, part in enumerate(parts)]
-    lines: list[str] = []
-    for text in texts:
-        if lines and len(lines[-1]) + 2 + len(text) <= width:
-            lines[-1] += "  " + text
-        else:
-            lines.append(text)
-    out: list[Text] = []
-    for line in lines:
-        out += Wrapped(Text(line, style="dim")).lines(width)
-    return out
-
-
 def _cells(
     row: Equation, fmt: NumberFormat | Memo, first_sigma: list[bool] | None
 ) -> tuple[str, str, str, str, str]:
@@ -199,8 +98,10 @@ def section_table(
     return Group(*parts, Text(section.note, style="italic")) if section.note else Group(*parts)
 
 
-def _rich_table(rows: list[tuple[str, str, str, str, str] | str]) -> Table:
+def _rich_table(rows: list[tuple[str, str, str, str, str] | str]) -> RenderableType:
     """A short section's cells as rich's Table, which narrows its columns to the console."""
+    from rich.table import Table  # only where the columns must narrow: start-up time
+
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -223,46 +124,6 @@ def _rich_table(rows: list[tuple[str, str, str, str, str] | str]) -> Table:
         # Text, never markup: formulas hold brackets, e.g. relu′ = [net3 > 0]
         table.add_row(Text(symbol + " "), Wrapped(Text(formula)), Wrapped(cell, note_at), value)
     return table
-
-
-class Streamed:
-    """A table too long for rich's Table, laid out line by line: `lines(width, codes)` yields
-    them with each style's (start, end) escape codes, in the order of STYLES."""
-
-    STYLES: tuple[str, ...] = ()
-    keeps_spaces = False  # a line's trailing spaces written, as rich's Table writes them
-
-    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
-        raise NotImplementedError
-
-    def instead(self, width: int) -> RenderableType | None:
-        """What rich lays out in its place at `width`, if not this."""
-        return None
-
-    def write(self, console: Console, progress: Callable[[int], None] | None = None) -> None:
-        """Straight to the console's file, in chunks: the console's colours, no buffering of
-        the whole table."""
-        instead = self.instead(console.width)
-        if instead is not None:
-            console.print(instead)
-            return
-        codes = tuple(_codes(console, style) for style in self.STYLES)
-        lines = self.lines(console.width, codes)
-        while chunk := list(islice(lines, 4096)):
-            if not codes[0][0] and not self.keeps_spaces:  # without colour: no trailing spaces
-                chunk = [line.rstrip() for line in chunk]
-            console.file.write("\n".join(chunk) + "\n")
-            if progress is not None:
-                progress(len(chunk))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        instead = self.instead(options.max_width)
-        if instead is not None:
-            yield instead
-            return
-        codes = tuple(("", "") for _ in self.STYLES)  # plain: rich styles nothing here
-        for line in self.lines(options.max_width, codes):
-            yield Text(line.rstrip())
 
 
 class LongTable(Streamed):
@@ -291,14 +152,17 @@ class LongTable(Streamed):
         # a name with a combining mark (m̂_w13, v̂_w13: an optimizer's) is a column narrower on
         # screen than its length: such a section pads its names and formulas by their width
         named = "".join(row[0] + row[1] for row in self.rows if not isinstance(row, str))
-        self.marked = _COMBINING.search(named) is not None
+        self.marked = COMBINING.search(named) is not None
 
     def instead(self, width: int) -> RenderableType | None:
         """A short section whose columns must narrow: rich's Table, which chooses how."""
         if not self.short:
             return None
         symbol, formula, numbers, value = self._natural()
-        return None if symbol + formula + numbers + value + 3 <= width else _rich_table(self.rows)
+        return None if symbol + formula + numbers + value + 3 <= width else self.by_rich()
+
+    def by_rich(self) -> RenderableType:
+        return _rich_table(self.rows)
 
     def _widths(self, width: int) -> tuple[int, int, int, int]:
         symbol, formula, numbers, value = self._natural()
@@ -314,7 +178,7 @@ class LongTable(Streamed):
         cells = [row for row in self.rows if not isinstance(row, str)]
         # column by column, each measured by map: a section of 200,000 rows
         symbols, formulas, texts, notes, values = zip(*cells) if cells else ((),) * 5
-        width_of = _shown_width if self.marked else len
+        width_of = shown_width if self.marked else len
         symbol = max(map(width_of, symbols), default=0) + 1
         value = max(len("value"), max(map(len, values), default=0))
         formula = max(len("formula"), max(map(width_of, formulas), default=0))
@@ -342,12 +206,12 @@ class LongTable(Streamed):
         # a row on one line, as most are: one %-format (an f-string's nested widths cost
         # three times as much a line); the codes' own % escaped
         one_line = (
-            f"{_lit(sym_on)}%-{symbol_w}s{_lit(sym_off)} {_lit(f_on)}%-{formula_w}s{_lit(f_off)} "
-            f"%-{numbers_w}s {_lit(v_on)}%{value_w}s{_lit(v_off)}"
+            f"{lit(sym_on)}%-{symbol_w}s{lit(sym_off)} {lit(f_on)}%-{formula_w}s{lit(f_off)} "
+            f"%-{numbers_w}s {lit(v_on)}%{value_w}s{lit(v_off)}"
         )
         for row in self.rows:
             if isinstance(row, str):  # units left out
-                lines = _wrap(row, numbers_w)
+                lines = wrap_terms(row, numbers_w)
                 if self.short:  # every cell written out, as rich's Table writes it
                     for n, line in enumerate(lines):
                         yield (
@@ -362,13 +226,13 @@ class LongTable(Streamed):
                     yield " " * (symbol_w + formula_w + 2) + piece
                 continue
             symbol, formula, numbers, note, value = row
-            marks = self.marked and _COMBINING.search(symbol + formula) is not None
+            marks = self.marked and COMBINING.search(symbol + formula) is not None
             if not note and not marks and len(formula) <= formula_w and len(numbers) <= numbers_w:
                 yield one_line % (symbol + " ", formula, numbers, value)  # as the loop below
                 continue
-            left = _wrap(formula, formula_w)
+            left = wrap_terms(formula, formula_w)
             working = numbers + (f"  {note}" if note else "")
-            right = _wrap(working, numbers_w, len(numbers) + 2 if note else None)
+            right = wrap_terms(working, numbers_w, len(numbers) + 2 if note else None)
             for n in range(max(len(left), len(right))):
                 f = left[n] if n < len(left) else ""
                 w = right[n] if n < len(right) else ""
@@ -380,8 +244,8 @@ class LongTable(Streamed):
                 first = n == 0
                 name = symbol + " " if first else ""
                 if marks:  # padded to the width it takes on screen (its marks take none)
-                    name += " " * (symbol_w - _shown_width(name))
-                    f += " " * (formula_w - _shown_width(f))
+                    name += " " * (symbol_w - shown_width(name))
+                    f += " " * (formula_w - shown_width(f))
                 yield (
                     f"{sym_on}{name:<{symbol_w}}{sym_off} "
                     f"{f_on}{f:<{formula_w}}{f_off} {w}{pad} "
@@ -389,104 +253,102 @@ class LongTable(Streamed):
                 )
 
 
-_COMBINING = re.compile("[\u0300-\u036f]")  # marks a terminal draws over the letter before
-
-
-def _shown_width(text: str) -> int:
-    """The columns `text` takes on screen: its combining marks take none."""
-    return len(text) - len(_COMBINING.findall(text))
-
-
-def _lit(code: str) -> str:
-    """An escape code as literal text of a %-format."""
-    return code.replace("%", "%%")
-
-
-def _codes(console: Console, style: str) -> tuple[str, str]:
-    """The escape codes that start and end `style` on this console ("" without colour)."""
-    if not style or console.no_color or console.color_system is None:
-        return "", ""
-    key = (console.color_system, style)
-    if key not in _CODES:  # a console's print costs as much as a short table's lines
-        with console.capture() as captured:
-            console.print(Text("\0", style=style), end="")
-        start, _, end = captured.get().partition("\0")
-        _CODES[key] = (start, end)
-    return _CODES[key]
-
-
-_CODES: dict[tuple[str, str], tuple[str, str]] = {}
-
-
-def _wrap(text: str, width: int, note_at: int | None = None) -> list[str]:
-    """`text` in lines of at most `width`, broken between terms as Wrapped breaks them; a sum
-    of hundreds of terms (a 784-input unit's net), more simply: at its spaces, greedily."""
-    if len(text) <= width:
-        return [text]
-    if len(text) > 8 * width and note_at is None:
-        lines, line = [], ""
-        for word in text.split(" "):
-            if line and len(line) + 1 + len(word) > width:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        return [*lines, line]
-    return [line.plain for line in Wrapped(Text(text), note_at).lines(width)]
-
-
 class LongSummary(Streamed):
-    """`summary_table` for a network whose every parameter is shown (`--full`)."""
+    """`summary_table` laid out line by line: for a network whose every parameter is shown
+    (`--full`), and for a short one (`short`) byte for byte as rich's Table writes it where its
+    columns fit the console (rich's Table costs ten times as much to start up)."""
 
-    STYLES = ("bold cyan", "", "bold", "bold")
+    STYLES = ("bold cyan", "", "bold", "bold", "dim italic")
 
-    def __init__(self, trace: Trace, fmt: NumberFormat | Memo) -> None:
+    def __init__(self, trace: Trace, fmt: NumberFormat | Memo, short: bool = False) -> None:
+        self.trace, self.fmt = trace, fmt
+        self.short = self.keeps_spaces = short
         fmt = fmt if isinstance(fmt, Memo) else Memo(fmt)  # the weights' texts of the updates
         before = trace.loss_before_inference
         self.rows = [(c.symbol, fmt(c.before), fmt(c.after)) for c in trace.changes]
         self.loss = (
-            "E",
+            trace.name("E"),
             fmt(trace.loss_before if before is None else before),
             fmt(trace.loss_after),
         )
+        hidden = trace.parameter_count - len(trace.changes)
+        self.hidden = f"{hidden} more that moved less (--full shows all)" if hidden else ""
 
-    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
-        (s_on, s_off), _, (n_on, n_off), (h_on, h_off) = codes
+    def _widths(self) -> tuple[int, int, int]:
         rows = [*self.rows, self.loss]
         a = max(len("old → new"), *(len(r[0]) for r in rows))
         b = max(len("old"), *(len(r[1]) for r in rows))
         c = max(len("new"), *(len(r[2]) for r in rows))
-        head = f"{h_on}{'old → new':<{a}}{h_off}   {h_on}{'old':>{b}}{h_off}   "
-        yield head + f"{h_on}{'new':>{c}}{h_off}"
+        return a, b, c
+
+    def instead(self, width: int) -> RenderableType | None:
+        """A short summary that rich's Table would lay out otherwise than its natural widths
+        (columns narrowed, a name wider on screen than its length, a left-out row's note
+        narrower than its column): rich's Table."""
+        if not self.short:
+            return None
+        a, b, c = self._widths()
+        names = "".join(row[0] for row in [*self.rows, self.loss])
+        if a + max(b, len(self.hidden)) + c + 6 > width or cell_len(names) != len(names):
+            return self.by_rich()
+        if self.hidden and len(self.hidden) < b:
+            return self.by_rich()
+        return None
+
+    def by_rich(self) -> RenderableType:
+        """The summary as rich's Table, which narrows its columns to the console."""
+        from rich.table import Table  # only where it must narrow: start-up time
+
+        trace, fmt = self.trace, self.fmt
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("old → new", style="bold cyan", no_wrap=True)
+        table.add_column("old", justify="right")
+        table.add_column("new", justify="right", style="bold")
+        for change in trace.changes:
+            table.add_row(change.symbol, fmt(change.before), fmt(change.after))
+        if self.hidden:
+            table.add_row("…", Text(self.hidden, style="dim italic"), "")
+        table.add_section()
+        # like for like: with dropout, the loss before is shown without it too, as the one after
+        table.add_row(*self.loss)
+        return table
+
+    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
+        (s_on, s_off), _, (n_on, n_off), (h_on, h_off), (d_on, d_off) = codes
+        a, b, c = self._widths()
+        if not self.short:
+            head = f"{h_on}{'old → new':<{a}}{h_off}   {h_on}{'old':>{b}}{h_off}   "
+            yield head + f"{h_on}{'new':>{c}}{h_off}"
+            yield "─" * (a + b + c + 6)
+            line = f"{lit(s_on)}%-{a}s{lit(s_off)}   %{b}s   {lit(n_on)}%{c}s{lit(n_off)}"
+            yield from (line % row for row in self.rows)
+            yield ""
+            yield line % self.loss
+            return
+        # as rich's Table writes each cell: its padding a segment of the column's style
+        b = max(b, len(self.hidden))
+        pad_h, pad_s, pad_n = f"{h_on} {h_off}", f"{s_on} {s_off}", f"{n_on} {n_off}"
+        yield (
+            f"{h_on}{'old → new':<{a}}{h_off}{pad_h} {pad_h}{h_on}{'old':>{b}}{h_off}{pad_h} "
+            f"{pad_h}{h_on}{'new':>{c}}{h_off}"
+        )
         yield "─" * (a + b + c + 6)
-        line = f"{_lit(s_on)}%-{a}s{_lit(s_off)}   %{b}s   {_lit(n_on)}%{c}s{_lit(n_off)}"
-        for symbol, old, new in self.rows:
-            yield line % (symbol, old, new)
-        yield ""
+        line = (
+            f"{lit(s_on)}%-{a}s{lit(s_off)}{lit(pad_s)}  %{b}s  "
+            f"{lit(pad_n)}{lit(n_on)}%{c}s{lit(n_off)}"
+        )
+        yield from (line % row for row in self.rows)
+        if self.hidden:
+            yield (
+                f"{s_on}{'…':<{a}}{s_off}{pad_s}  {d_on}{self.hidden}{d_off}  "
+                f"{pad_n}{n_on}{'':>{c}}{n_off}"
+            )
+        yield " " * (a + b + c + 6)
         yield line % self.loss
 
 
-def summary_table(trace: Trace, fmt: NumberFormat | Memo) -> Table | LongSummary:
-    if len(trace.changes) > LONG_TABLE:
-        return LongSummary(trace, fmt)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("old → new", style="bold cyan", no_wrap=True)
-    table.add_column("old", justify="right")
-    table.add_column("new", justify="right", style="bold")
-    for change in trace.changes:
-        table.add_row(change.symbol, fmt(change.before), fmt(change.after))
-    hidden = trace.parameter_count - len(trace.changes)
-    if hidden:
-        table.add_row(
-            "…", Text(f"{hidden} more that moved less (--full shows all)", style="dim italic"), ""
-        )
-    table.add_section()
-    # like for like: with dropout, the loss before is shown without it too, as the one after
-    before = trace.loss_before_inference
-    table.add_row(
-        trace.name("E"), fmt(trace.loss_before if before is None else before), fmt(trace.loss_after)
-    )
-    return table
+def summary_table(trace: Trace, fmt: NumberFormat | Memo) -> LongSummary:
+    return LongSummary(trace, fmt, short=len(trace.changes) <= LONG_TABLE)
 
 
 def title_lines(name: str, line: str, description: str | None, notes: Iterable[str]) -> list[Text]:
