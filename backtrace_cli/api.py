@@ -43,7 +43,7 @@ def _in_notation(spec: Any, notation: str | None) -> Any:
     return replace(spec, notation=notation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Worked:
     """A traced result: `records` holds every number; it shows itself as markdown in Jupyter.
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Layer:
     """What one non-input layer computed in one update. Rows of net/out/delta are samples."""
 
@@ -40,7 +40,7 @@ class Layer:
     parts: dict[str, Array] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Update:
     """One weight update: one sample (online) or all samples at once (batch)."""
 

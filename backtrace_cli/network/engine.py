@@ -59,7 +59,7 @@ def losses(loss: str, error: Array, net: Array, out: Array, t: Array) -> Array:
 # ---------------------------------------------------------------- one update
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Epoch:
     """One pass over the samples: the updates, and the network and loss after it."""
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Carry = Callable[[Array], Array]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Optimized:
     """One optimizer update of every trained parameter, as flat vectors (`layout`'s order)."""
 

@@ -93,7 +93,7 @@ DROPOUT_RULE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Trace:
     """Everything the renderers show: notes, steps, and the old → new summary."""
 

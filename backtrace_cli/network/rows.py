@@ -52,7 +52,7 @@ def update_rule(spec: Spec, named: Callable[[str], str] = str) -> str:
     return f"the {opt.title} update, with g = {gradient}, is {opt.rule()}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class LayerRecord:
     """The JSON contract's per-layer arrays for one sample."""
 
@@ -67,7 +67,7 @@ class LayerRecord:
     out_after_dropout: Array | None = None  # õ = m·o/(1 − rate), what the next layer gets
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Step:
     """One sample's pass: what it computed, and its sections of equations."""
 
@@ -94,7 +94,7 @@ class Step:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OptimizerRecord:
     """An optimizer's state around one update, per layer, in the network's shapes."""
 
@@ -121,7 +121,7 @@ class EpochRecord:
     loss_after: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class View:
     """What a layer kind's row builders read for one sample: the network, what the update
     computed, the values named so far (filled as rows are written), and how much to show."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     Array = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Sample:
     """One training example."""
 
@@ -25,7 +25,7 @@ class Sample:
     targets: Array  # shape (layers[-1],)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Spec:
     """A validated network and what to train it on. Arrays are read-only."""
 
@@ -78,7 +78,7 @@ class Spec:
         return {a.setting: getattr(self, a.setting) for a in self.functions if a.setting}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Dropout:
     """Keras-style inverted dropout on the outputs of the inputs and hidden layers.
 
