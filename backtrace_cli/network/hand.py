@@ -54,3 +54,22 @@ def _enclosed(template: str) -> bool:
         if depth == 0:
             return at == len(template) - 1
     return False
+
+
+def added_up(weight: Array, x: Array, bias: Array | None) -> Array:
+    """W·x + b as a student adds it up from the row's numbers: each product and the sum exact
+    on the decimals shown (each operand's shortest repr), so 0.7·0.81 − 0.4·1.48 + 0.1 is
+    0.075, where numpy's order of adding gives 0.07499999999999993 (0.07 at 2dp, not the
+    row's 0.08). Not itself rounded: the caller carries it."""
+    if not (np.isfinite(weight).all() and np.isfinite(x).all()):
+        return weight @ x + (0.0 if bias is None else bias)  # as numpy has it: nothing to add
+    from decimal import Decimal  # start-up: only `--round` adds by hand
+
+    xs = [Decimal(repr(float(v))) for v in x]
+    out = np.empty(weight.shape[0])
+    for j, row in enumerate(weight):
+        total = sum(Decimal(repr(float(w))) * v for w, v in zip(row, xs))
+        if bias is not None:
+            total += Decimal(repr(float(bias[j])))
+        out[j] = float(total)
+    return out

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
+from ..hand import added_up
 from .tensor import TORCH_NAMES, ModelView, products, row, summed, weight_and_bias
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ class Linear(NamedTuple):
     parameters = property(weight_and_bias)
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
+        if getattr(carry, "hand", False):  # added up from the row's numbers, as it writes them
+            steps = [x] if x.ndim == 1 else list(x)
+            y = np.array([added_up(self.weight, step, self.bias) for step in steps])
+            return carry(y[0] if x.ndim == 1 else y), x
         y = self.weight @ x if x.ndim == 1 else np.array([self.weight @ step for step in x])
         if self.bias is not None:
             y = y + self.bias
