@@ -172,6 +172,21 @@ def test_no_lecture_symbol_is_left_in_another_book(runner, book):
     assert not (set(VALUES) - own) & set(found)
 
 
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_an_optimizers_rules_use_the_books_rate_and_loss(runner, fmt):
+    """Hagan writes the learning rate α and the loss F: Adam's rule and the conventions line
+    too, not only its rows (its own letters stay: β1^t's t is the step count)."""
+    result = runner.invoke(cli, ["run", "adam", "--notation", "hagan", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert "η" not in result.output and "\\eta" not in result.output
+    if fmt == "table":
+        assert "w ← w − α·m̂/(√v̂ + ε)" in result.output.replace("\n  ", " ")
+        assert "g = ∂F/∂w" in result.output and "m̂ = m/(1 − β1^t)" in result.output
+    else:
+        assert "\\frac{\\partial F}{\\partial w}" in result.output
+        assert "w -\\frac{\\alpha \\cdot \\hat{m}}" in result.output
+
+
 def test_mazur_writes_chain_rule_gradients_instead_of_weight_changes(runner):
     """∂E_total/∂w5 = ∂E_total/∂out_o1 · ∂out_o1/∂net_o1 · ∂net_o1/∂w5, and
     w5⁺ = w5 − η·∂E_total/∂w5; no Δw rows."""
@@ -324,9 +339,10 @@ def test_a_lecture_delta_with_nielsens_sign_is_wrong_and_the_sign_is_named(runne
 # ---- 6. the homework export in every notation: KaTeX parses its math
 
 
+@pytest.mark.parametrize("example", ["lecture", "adam"])
 @pytest.mark.parametrize("book", BOOKS)
-def test_the_markdown_export_parses_in_katex_in_every_notation(runner, book):
-    result = runner.invoke(cli, ["run", "lecture", "--notation", book, "--format", "markdown"])
+def test_the_markdown_export_parses_in_katex_in_every_notation(runner, book, example):
+    result = runner.invoke(cli, ["run", example, "--notation", book, "--format", "markdown"])
     assert result.exit_code == 0, result.output
     math_, diagrams = pieces(result.output)
     assert len(math_) > 20 and diagrams  # the extraction found them

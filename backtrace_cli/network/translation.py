@@ -321,7 +321,12 @@ class Translation:
         rule = section.rule
         if section.rule_latex:  # an optimizer's: only its gradient part is the network's
             head, sep, tail = rule.partition(",  g = ")
-            rule = self.rule(head, output, flip) + sep + tail
+            gradient, comma, lines = tail.partition(",  ")  # ∂E/∂w, then the optimizer's lines
+            # its lines' own letters stay (β1^t's t is the step count), but for the book's rate
+            lines = lines.replace("η", self.book.rate)
+            rule = self.rule(head, output, flip) + sep + self.rule(gradient, output, False)
+            rule += comma + lines
+            section = replace(section, rule_latex=self._latex_rule(section.rule_latex))
         else:
             rule = self.rule(rule, output, flip)
         if any_folded:  # the update the folded rows make, in the book's words
@@ -335,6 +340,14 @@ class Translation:
             rows=tuple(rows),
             note=self.text(note),
         )
+
+    def _latex_rule(self, latex: str) -> str:
+        """An optimizer's rule in LaTeX with the book's loss in g = ∂E/∂w and its rate."""
+        loss, rate = self.book.loss, self.book.rate
+        name, _, sub = loss.partition("_")  # Mazur's E_total
+        loss_latex = f"{name}_{{\\mathit{{{sub}}}}}" if sub else name
+        latex = latex.replace("\\partial E}", f"\\partial {loss_latex}}}")
+        return latex.replace("\\eta", self.book.latex.get(rate, "\\eta"))
 
     def _title(self, section: Section) -> str:
         """ "δ · hidden layer 1 (sigmoid)" → "δ^l · hidden layer 1, l = 2 (sigmoid)": the layer
@@ -370,6 +383,7 @@ class Translation:
             elif note == sign_convention(self.spec):  # another optimizer's update replaces
                 # the plain step the book's convention writes; its own symbols are the book's too
                 rule = update_rule(self.spec, lambda text: self.rule(text, True, flip=False))
+                rule = rule.replace("η", self.book.rate)  # its lines' letters are its own
                 out.append(f"{self.book.convention}; instead of that plain step, {rule}")
             else:
                 out.append(self.rule(note, True, flip=False))

@@ -54,6 +54,14 @@ _EQUATIONS = {
 }
 
 
+def _equation(span: str) -> str | None:
+    """An optimizer's equation in LaTeX, its learning rate η or a book's α (Hagan's)."""
+    if "α" not in span:
+        return _EQUATIONS.get(span)
+    tex = _EQUATIONS.get(span.replace("α", "η"))  # no optimizer's own letters use α
+    return None if tex is None else tex.replace("\\eta", "\\alpha")
+
+
 _CONNECTIVES = {"if", "of", "or", "to", "by", "at", "on", "in", "is", "as", "A"}
 
 
@@ -89,7 +97,7 @@ def _rule_part(part: str, whole: bool = False) -> str:
         balanced = span.count("(") == span.count(")")
         alone = re.fullmatch(r"[A-Za-zδη]", span) and end < len(tokens)  # "w before the …"
         if span and balanced and (_MATHS.search(span) or alone):
-            tex = _EQUATIONS.get(span) or _rule_tex(span)
+            tex = _equation(span) or _rule_tex(span)
             out.append(math_inline("{" + tex + "}" if whole else tex) + tail)
         else:
             out.append(span + tail)

@@ -49,5 +49,5 @@ BOOK = Book(
     sign_mistake="s with the lecture's sign, −∂F/∂n: Hagan's sensitivity is s = ∂F/∂n",
     layer_label=_layer,
     phrases=(("Σ_i", "Σ_j"),),
-    latex={"ã": "\\tilde{a}", "p̃": "\\tilde{p}"},
+    latex={"ã": "\\tilde{a}", "p̃": "\\tilde{p}", "α": "\\alpha"},
 )
