@@ -12,6 +12,7 @@ from slips import RandomModels, verdicts
 from backtrace_cli.network.layers import conv1d, maxpool1d
 
 FLIPPED = conv1d.FLIPPED
+SIGN = "δ with the sign of ∂E/∂net: your notes use δ = −∂E/∂net"  # the lecture's words
 
 
 def _config(seed: int) -> dict:
@@ -51,7 +52,8 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     student who makes it there writes each, from the right values of the rest (the slip made
     at that one entry): "flipped", the conv's outputs and its weights' gradients reading
     w[c,i,K−1−k] for w[c,i,k] (a true convolution); "spread" / "averaged", the δ the pool's
-    inputs receive, each window's δ (or δ/2) given to both its inputs."""
+    inputs receive, each window's δ (or δ/2) given to both its inputs; "sign", the output's δ
+    as +∂E/∂y."""
     flip = slip == "flipped"
     conv = config["model"][0]["conv1d"]
     s, pad = conv["stride"], conv["padding"]
@@ -105,6 +107,7 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     for name, array in (("y0", y0), ("y1", y1), ("y2", y2), ("delta0", d0), ("delta1", d1)):
         out |= {f"{name}[{a},{j}]": float(array[a, j]) for a, j in np.ndindex(*array.shape)}
     out |= {f"y4[{j}]": float(y4[j]) for j in range(2)}
+    d4 = -d4 if slip == "sign" else d4  # +∂E/∂y, the gradient's sign, for the notes' −∂E/∂y
     out |= {f"delta4[{j}]": float(d4[j]) for j in range(2)}
     out |= {f"dE/dw0[{o},{i},{kk}]": float(grad[o, i, kk]) for o, i, kk in np.ndindex(*w.shape)}
     out |= {f"dE/db0[{o}]": float(-d0[o].sum()) for o in range(c_out)}
@@ -119,6 +122,7 @@ class TestTheSlipsOf1dLayers(RandomModels):
         ("flipped", "dE/dw0[", FLIPPED),  # a weight's gradient
         ("spread", "delta1[", maxpool1d.SPREAD),  # the δ into the pool
         ("averaged", "delta1[", maxpool1d.AVERAGED),
+        ("sign", "delta4[", SIGN),  # as a network's δ of the other sign is named
     )
     elsewhere = (("y0[0,0]", "delta1[0,0]", "dE/dw0[0,0,0]"),)
 

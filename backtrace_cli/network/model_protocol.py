@@ -144,7 +144,11 @@ class Sequential:
     def complete(self, solved: Any) -> Any:
         """Each row's named slips (its layer's, `layers.tensor.row(slips=…)`) as `Line.slips`:
         templates over the trace's names, marked as a traced row is."""
+        from ..definitions import notations
         from .layers.tensor import slip_template
+
+        # δ of the other sign (−∂E/∂y for +∂E/∂y, or back), on every δ row, as a network's
+        sign = notations.get(getattr(solved.spec, "notation", None)).sign_mistake
 
         def slips(line: Any) -> Any:
             epoch, sample, _ = line.key
@@ -157,10 +161,15 @@ class Sequential:
                 key = (epoch, int(number), base) if tag else (epoch, sample, name)
                 return name in given or key in solved.index
 
-            return tuple((s.name, slip_template(s, known)) for s in row.slips)
+            own = tuple((s.name, slip_template(s, known)) for s in row.slips)
+            flipped = ((sign, f"−({row.formula})"),) if row.symbol.startswith("δ") else ()
+            return own + flipped
 
         lines = tuple(
-            replace(line, slips=slips(line)) if line.exact.slips else line for line in solved.lines
+            replace(line, slips=slips(line))
+            if line.exact.slips or line.exact.symbol.startswith("δ")
+            else line
+            for line in solved.lines
         )
         return replace(solved, lines=lines, rounds_gradients=True, gradients=False)
 
