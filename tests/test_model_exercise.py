@@ -178,6 +178,25 @@ def test_a_class_of_model_variants_is_marked_into_one_gradebook(drawn, runner, t
     assert rows[1]["first_wrong"] == "y0[0,1]"
 
 
+def test_a_gradients_column_is_marked_by_the_quantity_not_by_its_spelling(drawn, runner, tmp_path):
+    """A sheet asks dE/dw0[0,0,1]; the report names it ∂E/∂w0[0,0,1]: one quantity, one column,
+    right (each gradient by central finite differences here)."""
+    ident, cfg = next(iter(configs(drawn).items()))
+    answers = {
+        f"dE/dw{name.split('.')[0]}[{','.join(map(str, index))}]": round(float(grad[index]), 6)
+        for name, grad in gradients(cfg).items()
+        if name.endswith("weight")
+        for index in np.ndindex(*grad.shape)
+    }
+    path = tmp_path / "student.yaml"
+    path.write_text(yaml.safe_dump({"variant": ident, "student": "S", "answers": answers}))
+    book = tmp_path / "grades.csv"
+    args = ["check", "--exercises", str(drawn), str(path), "--gradebook", str(book)]
+    runner.invoke(cli, args)
+    (row,) = csv.DictReader(book.read_text(encoding="utf-8-sig").splitlines())
+    assert len(answers) == 8 and {row[name] for name in answers} == {"right"}
+
+
 def test_the_same_seed_gives_the_same_files_and_another_seed_others(drawn, runner, tmp_path):
     again = tmp_path / "again"
     args = ["exercise", "conv1d", "--variants", str(COUNT), "--seed", str(SEED), "-o", str(again)]

@@ -48,9 +48,12 @@ class Row:
         """The question columns: right / follows / wrong / unanswered."""
         if self.report is None:
             return {}
+        # a question's verdict by its key (a model's dE/dw0[0,1] is marked as ∂E/∂w0[0,1]),
+        # else by its column's label
+        by_key = {v.key: v.kind for v in self.report.verdicts}
         by_label = {label(v): v.kind for v in self.report.verdicts}
         return {
-            q.label: VERDICT_WORDS.get(by_label.get(q.label, ""), "unanswered")
+            q.label: VERDICT_WORDS.get(by_key.get(q.key) or by_label.get(q.label, ""), "unanswered")
             for q in self.questions
         }
 
