@@ -20,7 +20,7 @@ from . import formula, tracing
 from .core.rounding import written
 from .definitions import notations
 from .network.config import Spec
-from .network.records import is_question, translation
+from .network.records import is_question
 from .sheet import UNRESOLVED  # noqa: F401 (marking's modules import it from the solution)
 from .worked import Equation, Section
 
@@ -97,8 +97,9 @@ class Solution:
 
     @property
     def translation(self) -> Any:
-        """The solution's notation applied to its network (`translation.Translation`)."""
-        return translation(self.spec)
+        """The solution's notation applied to its model: a network's `translation.Translation`,
+        a model's `model_notation.ModelNotation` (what renames a symbol into the book's)."""
+        return tracing.model(self.spec).renamer(self.spec)
 
     @cached_property
     def _spellings(self) -> dict[str, str]:

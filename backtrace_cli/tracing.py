@@ -92,6 +92,11 @@ class Model(Protocol):
         """ConfigError where `--notation BOOK` cannot rename this model's answers."""
         ...
 
+    def renamer(self, spec: Any) -> Any:
+        """What writes its trace's names in the spec's notation: `.symbol(name)` (the
+        lecture's or torch's name → the book's)."""
+        ...
+
     def quizzed(self, spec: Any, sample: int | None) -> str:
         """What a quiz of its first epoch asks (`sample`: that sample's step only), as the
         quiz's first line says it; ConfigError for a sample it has not."""

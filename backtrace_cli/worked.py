@@ -97,5 +97,8 @@ class Section:
     note: str = ""  # a line under the table (dropout: how many units were dropped)
     rule_latex: str = ""  # the rule in LaTeX, where the definition gives one
     layer: int | None = None  # a network's: the layer whose units it is about (0: the inputs;
-    # None: none, as the loss's), as `records` places each kind's sections
+    # None: none, as the loss's), as `records` places each kind's sections; a model's: the
+    # index of its layer in `model:` (`model_trace.placed`)
     parameter: str = ""  # an update's: which of its layer's parameters ("weight", "bias")
+    capital: bool = True  # markdown begins its rule with a capital; False where the rule
+    # begins with a textbook's symbol (z^2[0,j] is not Z^2[0,j]: `model_notation`)

@@ -88,10 +88,15 @@ def test_a_value_outside_a_domain_or_a_missing_operand_is_none():
 def test_every_traced_row_is_its_formula_of_its_operands(name):
     """What the marker relies on: each row's formula (or its working, for batch sums) gives
     the engine's value from the row's operands — the rows of every built-in example, with the
-    chain-rule rows and in a textbook's notation. Only sums elided with "…" have none."""
+    chain-rule rows and in a textbook's notation (a model's in each book: its δ's sign
+    negates its δ rows and their operands, and writes its output's δ and its gradients anew).
+    Only sums elided with "…" have none."""
     worked = [api.trace(name)]
-    if models.kind(models.load(name)) == "network":  # a graph's and a model's names are own
+    kind = models.kind(models.load(name))
+    if kind == "network":  # a graph's names are its own
         worked += [api.trace(name, gradients=True), api.trace(name, notation="nielsen")]
+    if kind == "model":
+        worked += [api.trace(name, notation=book) for book in ("nielsen", "hagan", "mazur")]
     for w in worked:
         for step in getattr(w.records, "steps", ()):
             for _section, row in step.equations():

@@ -235,7 +235,7 @@ def test_every_layer_a_model_may_name_provides_the_tensor_protocols_members(name
     module, kind = MODEL_KINDS[name]
     for member in ("ARGUMENTS", "shape", "parameter_shapes", "written"):
         assert hasattr(module, member), member
-    for member in ("kind", "NAMES", "parameters", "forward", "backward"):
+    for member in ("kind", "LETTERS", "parameters", "forward", "backward"):
         assert hasattr(kind, member), member
     assert callable(kind.forward_rows) and callable(kind.delta_rows)
     if module.parameter_shapes({k: 2 if v is None else v for k, v in module.ARGUMENTS}):

@@ -2,6 +2,7 @@
 apart itself (STYLE.md, "The house")."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -12,10 +13,15 @@ from backtrace_cli.sheet import Question
 from backtrace_cli.teach import answers, mistakes
 
 
-def test_a_book_renames_a_networks_rows_not_a_graphs():
-    network, graph = models.load("xor"), models.load("circuit")
+def test_a_book_renames_a_networks_and_a_models_rows_not_a_graphs():
+    network, graph, model = models.load("xor"), models.load("circuit"), models.load("cnn")
     tracing.model(network).refuse_notation("nielsen")  # every book names a network's rows
     tracing.model(network).refuse_notation(None)
+    tracing.model(model).refuse_notation("hagan")  # and a model's tensors
+    assert tracing.model(model).renamer(replace(model, notation="hagan")).symbol("y0[0,1,2]") == (
+        "n^1[0,1,2]"
+    )
+    assert tracing.model(graph).renamer(graph).symbol("q") == "q"
     tracing.model(graph).refuse_notation(None)
     with pytest.raises(ConfigError, match="names are its own"):
         tracing.model(graph).refuse_notation("nielsen")

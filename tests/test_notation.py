@@ -14,7 +14,7 @@ import math
 from decimal import Decimal
 
 import pytest
-from conftest import run_json
+from conftest import MODELS, run_json
 from node_parsers import check, pieces
 from pytest import approx
 
@@ -339,10 +339,14 @@ def test_a_lecture_delta_with_nielsens_sign_is_wrong_and_the_sign_is_named(runne
 # ---- 6. the homework export in every notation: KaTeX parses its math
 
 
-@pytest.mark.parametrize("example", ["lecture", "adam"])
 @pytest.mark.parametrize("book", BOOKS)
-def test_the_markdown_export_parses_in_katex_in_every_notation(runner, book, example):
-    result = runner.invoke(cli, ["run", example, "--notation", book, "--format", "markdown"])
+@pytest.mark.parametrize("source", ["lecture", "adam", *MODELS])
+def test_the_markdown_export_parses_in_katex_in_every_notation(runner, book, source):
+    """The lecture's network, Adam's, and every built-in model of tensor layers (their names
+    z^2[0,1], ∂C/∂a^2[0,1], w_ih^2_l1[0,1], μ^2[0] in a book's notation), traced with
+    --verify."""
+    args = ["run", source, "--notation", book, "--format", "markdown"]
+    result = runner.invoke(cli, [*args, *(["--verify"] if source in MODELS else [])])
     assert result.exit_code == 0, result.output
     math_, diagrams = pieces(result.output)
     assert len(math_) > 20 and diagrams  # the extraction found them

@@ -54,8 +54,8 @@ def notation_option(command: Callable[..., Any]) -> Callable[..., Any]:
         help="The textbook whose symbols and δ sign the trace uses, and the names answers are "
         "read in: lecture (net3, o3, δ = −∂E/∂net, w13), or a book's, e.g. nielsen (z^2_1, "
         "δ = ∂C/∂z) — docs/student-guide.md lists them all. Default: the config's or answers "
-        "file's `notation:`, else lecture. Layered networks only: a computational graph's names "
-        "are its own.",
+        "file's `notation:`, else lecture. Networks and models of layers (z^2[0,1]); a "
+        "computational graph's names are its own.",
     )(command)
 
 

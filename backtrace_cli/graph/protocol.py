@@ -114,6 +114,14 @@ def train_graph(
     )
 
 
+class _OwnNames:
+    """A graph's names in every notation: its own."""
+
+    @staticmethod
+    def symbol(name: str) -> str:
+        return name
+
+
 class Graph:
     """A computational graph as a model of `tracing.Model`."""
 
@@ -195,6 +203,9 @@ class Graph:
                 "a computational graph's names are its own (no book renames them); --notation "
                 "applies to layered networks: leave it out for a graph",
             )
+
+    def renamer(self, spec: Any) -> Any:
+        return _OwnNames()  # no book renames a graph's
 
     def quizzed(self, spec: Any, sample: int | None) -> str:
         if sample not in (None, 1):

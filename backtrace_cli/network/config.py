@@ -189,7 +189,7 @@ def from_document(doc: Document) -> Spec:
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise c.fail((key,), f"{show(data[key])} is not text")
-    book = _notation(c, data.get("notation"))
+    book = read_notation(c, data.get("notation"))
     return Spec(
         name=data.get("name") or os.path.splitext(os.path.basename(doc.file))[0],
         source=doc.file,
@@ -230,7 +230,8 @@ def epoch_settings(c: Checker, data: dict[str, Any]) -> dict[str, Any]:
     return {"shuffle": shuffle, "seed": seed, "epochs_done": epochs_done}
 
 
-def _notation(c: Checker, value: Any) -> str:
+def read_notation(c: Checker, value: Any) -> str:
+    """`notation:`, a book's name (a network's and a model's config read it alike)."""
     if value is None or value == "lecture":
         return "lecture"
     from ..definitions import notations  # only for another book: start-up time

@@ -410,11 +410,6 @@ def _as_model(
                 f"not yet for a model with {_tensor_kinds(layers)} layers (issue #28); "
                 "leave it out",
             )
-    if data.get("notation", "lecture") != "lecture":
-        raise c.fail(
-            ("notation",),
-            "a model's names are torch's (y0[c,t], w0[c,i,k]); no book renames them yet",
-        )
     loss = c.choice(("loss",), data.get("loss", "half_sse"), loss_functions.NAMES)
     definition = loss_functions.get(loss)
     if definition.outputs and layers[-1].kind not in definition.outputs:
@@ -445,6 +440,7 @@ def _as_model(
         description=data.get("description", "") or "",
         optimizer=optimizer,
         weight_decay=decay,
+        notation=network_config.read_notation(c, data.get("notation")),
         **_optimizer_state(c, data.get("optimizer_state"), optimizer, parameters),
         **network_config.epoch_settings(c, data),
     )

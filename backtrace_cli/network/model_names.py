@@ -20,8 +20,14 @@ _TYPED = (
     ("σ²", "var"),
     ("x̂", "xhat"),
 )
-# batch norm's sums over the batch, typed whole: sum_delta_xhat1[0] is Σδx̂1[0]
-_PREFIXED = (("Σδx̂", "sum_delta_xhat"), ("Σδ", "sum_delta"))
+# batch norm's sums over the batch, typed whole: sum_delta_xhat1[0] is Σδx̂1[0] (in Hagan's
+# notation its sensitivities' sums, sum_s^1[0] for Σs^1[0])
+_PREFIXED = (
+    ("Σδx̂", "sum_delta_xhat"),
+    ("Σδ", "sum_delta"),
+    ("Σsx̂", "sum_s_xhat"),
+    ("Σs", "sum_s"),
+)
 
 
 def symbol_of(name: str) -> str:
@@ -36,7 +42,8 @@ def symbol_of(name: str) -> str:
         else:
             # var begins a name (var1[0]), never inside one (running_var1[0] is torch's)
             start = "(^| )" if typed == "var" else "(^|[ _])"
-            name = re.sub(rf"{start}{typed}(?=[\w\[])", rf"\g<1>{symbol}", name)
+            # followed by its layer (var1[0]), a book's (var^3[0]) or its index
+            name = re.sub(rf"{start}{typed}(?=[\w\[^])", rf"\g<1>{symbol}", name)
     return name
 
 

@@ -66,7 +66,14 @@ def trace(
         built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
     built = replace(built, full=full)
     _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
-    return built
+    return _in_notation(built)
+
+
+def _in_notation(built: Any) -> Any:
+    """A traced epoch in its spec's textbook notation (the lecture's: as it is)."""
+    from .model_notation import renamed
+
+    return renamed(built)
 
 
 def train(
@@ -97,7 +104,7 @@ def train(
                 current, carry, rounding, verify and epoch == 1, epoch=epoch, sections=shown
             )
             if shown:
-                traces.append(replace(built, full=full))
+                traces.append(_in_notation(replace(built, full=full)))
             loss = float(np.mean([s.loss for s in built.steps]))
             rows.append(model_trace.EpochRow(epoch, loss, built.loss_after))
             _diverged(spec, built.loss_after)
@@ -107,7 +114,7 @@ def train(
             if until_loss is not None and loss < until_loss:
                 reason = f"loss {loss:.6g} < {until_loss:g} after epoch {epoch}"
                 if last and not shown:
-                    traces.append(built)
+                    traces.append(_in_notation(built))
                 break
     # the epochs run count on: a saved model's next `step` draws the next epoch's masks and
     # order (each epoch's spec kept the start's count, as a network's training does)
@@ -171,7 +178,13 @@ class Sequential:
             else line
             for line in solved.lines
         )
-        return replace(solved, lines=lines, rounds_gradients=True, gradients=False)
+        return replace(
+            solved,
+            lines=lines,
+            rounds_gradients=True,
+            gradients=False,
+            notation=solved.spec.notation,  # its rows' names: a book's, or torch's
+        )
 
     # start-up: an exercise's modules load when a set is drawn, in each method below
 
@@ -199,14 +212,12 @@ class Sequential:
     own_slips = True  # each tensor layer's, on its rows, attached by `complete`
 
     def refuse_notation(self, book: str | None) -> None:
-        if book not in (None, "lecture"):
-            raise ConfigError(
-                f"--notation {book}",
-                None,
-                None,
-                "a model's names are torch's (y0[c,t], w0[c,i,k]); no book renames them yet: "
-                "leave --notation out",
-            )
+        """Every book names a model's rows (`model_notation`)."""
+
+    def renamer(self, spec: Any) -> Any:
+        from .model_notation import notation
+
+        return notation(spec)
 
     def quizzed(self, spec: Any, sample: int | None) -> str:
         count = len(spec.samples)

@@ -52,7 +52,7 @@ class ModelSpec:
     description: str = ""
     optimizer: optimizers.Settings = field(default_factory=optimizers.Settings)
     weight_decay: float = 0.0
-    notation: str = "lecture"  # a model's names are torch's: no book renames them
+    notation: str = "lecture"  # the textbook whose names and δ sign its trace writes
     # the optimizer's state after `updates` updates: each state line's values ("m", "v") by
     # parameter, shaped as it is — `step --save` writes it, so a run continues exactly
     optimizer_state: tuple[tuple[str, tuple[tuple[str, Array], ...]], ...] = ()

@@ -9,6 +9,7 @@ import itertools
 from ..definitions.optimizers import describe
 from ..statement import Box, Diagram, Edge, Given, Sentence, Statement
 from .layers.model_kinds import MODEL_KINDS
+from .model_notation import word
 from .model_spec import ModelSpec
 
 
@@ -62,7 +63,8 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
 
 def diagram(spec: ModelSpec) -> Diagram:
     """A box per layer, left to right from the input, each with the shape it gives."""
-    boxes = [Box("input", (("x",), (_shape(spec.input_shape),)), "stadium")]
+    x = word(spec, "x")  # the input as its notation names it: x, Nielsen's a^1
+    boxes = [Box("input", ((x,), (_shape(spec.input_shape),)), "stadium")]
     for n, layer in enumerate(spec.layers):
         module = MODEL_KINDS[layer.kind][0]
         # a box per stage where a layer has several (an rnn's stacked layers), else one

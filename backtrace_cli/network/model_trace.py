@@ -5,7 +5,7 @@ layer, its loss, the δ flowing back and every parameter's gradient, then the up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -213,6 +213,12 @@ def _slots(text: str) -> list[str]:
 # ---------------------------------------------------------------- one step
 
 
+def placed(sections: list[Section], p: int) -> list[Section]:
+    """A layer's sections, each saying which layer of the model it is about (what a book's
+    notation reads to number it: `Section.layer`)."""
+    return [replace(section, layer=p) for section in sections]
+
+
 def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
     """Layer p's parameters' gradients: −(its terms) for one sample; over a batch, the
     samples' terms summed, averaged where the batch gradient is the mean — each row's value
@@ -245,7 +251,7 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
             else (f"summed over the {len(views)} samples")
         )
         rule += f"; {how} (batch: one update)"
-    return [Section("gradient", title, rule, tuple(rows))]
+    return [Section("gradient", title, rule, tuple(rows), layer=p)]
 
 
 def _gradient(per_sample: list[list[Any]], spec: ModelSpec, numbers: list[int]) -> list[Any]:
@@ -272,7 +278,7 @@ def running_sections(view: Any, after: ModelSpec) -> list[Section]:
         if hasattr(layer, "running_rows"):
             name = view.spec.layers[p].name
             own = {key: new[f"{name}.{key}"] for key in layer.running}
-            out += layer.running_rows(view, p, own)
+            out += placed(layer.running_rows(view, p, own), p)
     return out
 
 
@@ -325,13 +331,13 @@ def build(
         rows: list[Section] = []
         if sections:
             for p, layer in enumerate(layers):
-                rows += layer.forward_rows(view, p)
+                rows += placed(layer.forward_rows(view, p), p)
             rows += loss_sections(done)
         due = not batch or k == count - 1  # an update's gradient is whole (a batch's: at its end)
         update = due and not inference
         if not inference and sections:
             for p in range(len(layers) - 1, -1, -1):
-                rows += layers[p].delta_rows(view, p)
+                rows += placed(layers[p].delta_rows(view, p), p)
                 if not batch:
                     rows += gradient_sections([view], p, carry)
         if due and (update or (verify and checks is None)):

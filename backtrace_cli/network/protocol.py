@@ -260,6 +260,11 @@ class Network:
     def refuse_notation(self, book: str | None) -> None:
         return None  # every book (the lecture's, nielsen, hagan, mazur) names a network's rows
 
+    def renamer(self, spec: Spec) -> Any:
+        from .translation import translation
+
+        return translation(spec)
+
     def quizzed(self, spec: Spec, sample: int | None) -> str:
         count = len(spec.samples)
         if sample is not None and not 1 <= sample <= count:

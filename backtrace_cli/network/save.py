@@ -307,6 +307,8 @@ def _model_config(spec: ModelSpec, header: str, target: str) -> str:
         data["weight_decay"] = spec.weight_decay
     if spec.epochs_done:  # a saved run's next epochs draw their own masks and order
         data["epochs_done"] = spec.epochs_done
+    if spec.notation != "lecture":
+        data["notation"] = spec.notation  # its parameters stay torch's state-dict names
     if spec.optimizer_state:  # t and each state line under the state-dict names
         state: dict[str, Any] = {"t": spec.updates}
         for line in settings.optimizer.state:

@@ -74,6 +74,12 @@ def _tables(name: str) -> _Tables:
     return _Tables(letters, heads, generic)
 
 
+def letters(name: str) -> dict[str, str]:
+    """Each lecture head's letter in the book, as the layer kinds name it (net → z, o → a,
+    δ → δ in Nielsen's): the letters a model's tensor layers take (`model_notation`)."""
+    return {head: letter for head, (letter, _) in _tables(name).letters.items()}
+
+
 def _heads(*more: str) -> str:
     """Every quantity's lecture head (the network's and each kind's), longest first: net, x̃, o."""
     found = {*_OWN, *more}

@@ -4,6 +4,7 @@ writer (`operations`); numbers are the values the records hold, written by `Numb
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ..definitions.optimizers import LATEX
 from ..graph.formula import terms, write
@@ -77,6 +78,8 @@ _GREEK = {
     "x̂": "\\hat{x}",
     "Σδ": "\\Sigma\\delta",
     "Σδx̂": "\\Sigma\\delta\\hat{x}",
+    "Σs": "\\Sigma s",  # Hagan's: the batch's sums of its sensitivities
+    "Σsx̂": "\\Sigma s\\hat{x}",
 }
 
 
@@ -90,9 +93,16 @@ def latex_name(name: str) -> str:
         return ("{" + base + "}" if "^" in base else base) + "^{\\text{new}}"
     if name.startswith("∂"):
         return _latex_gradient(name)
+    if name.endswith("⁺"):  # Mazur's updated parameter: w_h1[0,1]⁺
+        return "{" + latex_name(name[:-1]) + "}^{+}"
+    if name.endswith("(k+1)"):  # Hagan's: w^1[0,1](k+1)
+        return latex_name(name[:-5]) + "(k+1)"
     tagged = re.fullmatch(r"(.+)⁽(\d+)⁾", name)  # a model's batch: sample 2's x[0,1]⁽2⁾
     if tagged:
         return "{" + latex_name(tagged.group(1)) + "}^{\\langle " + tagged.group(2) + "\\rangle}"
+    book = _BOOK.fullmatch(name)
+    if book:
+        return _book_entry(*book.groups())
     indexed = _INDEXED.fullmatch(name)
     if indexed:
         return _latex_entry(*indexed.groups())
@@ -141,7 +151,37 @@ def _latex_entry(base: str, index: str) -> str:
     return f"{head}_{{{index}}}"
 
 
+# a model's tensor in a textbook's notation (network/model_notation.py): z^2[0,1], its stacked
+# layer's a^2_l1[0,1], an optimizer's state of one m_w^2[0,0,1] (torch's names have no ^)
+_BOOK = re.compile(
+    r"((?:m|v|s|g|m̂|v̂|Δ)_)?([^\^\[\]]+)\^(\d+)(?:_l(\d+)(_reverse)?)?(?:\[([^\[\]]+)\])?"
+)
+
+
+def _book_entry(
+    state: str | None, head: str, layer: str, cell: str | None, reverse: str | None, index: str
+) -> str:
+    """z^2[0,1] → z^{2}_{0,1}; w_ih^2_l1[0,1] → {w_{\\mathit{ih}}}^{2,\\,\\ell_{1}}_{0,1};
+    m_w^2[0] → m_{w^{2}_{0}}."""
+    if head in _WORDS:
+        written = "\\mathit{" + head.replace("_", "\\_") + "}"
+    elif "_" in head:  # an rnn's w_ih: its weights from the input
+        base, _, sub = head.partition("_")
+        written = f"{_word(base)}_{{\\mathit{{{sub}}}}}"
+    else:
+        written = _word(head)
+    above = layer
+    if cell is not None:
+        above += f",\\,\\ell_{{{cell}}}" + (",\\,\\leftarrow" if reverse else "")
+    out = f"{{{written}}}^{{{above}}}" + (f"_{{{index}}}" if index else "")
+    return f"{_word(state[:-1])}_{{{out}}}" if state else out
+
+
 def _word(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    if "\u0303" in decomposed:  # a dropped copy: ã, p̃, õut (a textbook's dropout)
+        plain = decomposed.replace("\u0303", "")
+        return ("\\tilde{%s}" if len(plain) == 1 else "\\widetilde{%s}") % _word(plain)
 
     if text in _GREEK:
         return _GREEK[text]

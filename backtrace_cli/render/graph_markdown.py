@@ -117,7 +117,7 @@ def block_markdown(block: Section, fmt: NumberFormat) -> str:
         rule = ", ".join(math_inline(_formula_tex(part)) for part in block.rule.split(", "))
     else:
         rule = _rule(block.rule)
-        rule = rule[:1].upper() + rule[1:]
+        rule = rule[:1].upper() + rule[1:] if block.capital else rule
     out = [f"#### {block.title}", "", rule + ".", ""]
     equations = [equation_lines(row, fmt) for row in block.rows]
     out += [math_block(equations, gap=EQUATION_GAP, jot=LINE_GAP), ""]

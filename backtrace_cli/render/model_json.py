@@ -43,6 +43,16 @@ def _model(spec: Any) -> dict[str, Any]:
     }
 
 
+def _notation(spec: Any) -> dict[str, Any]:
+    """A textbook's notation, where the trace is in one: the equations' names and δ sign are
+    the book's (the steps' `out` and `delta` keep the lecture's, as a network's JSON does)."""
+    if spec.notation == "lecture":
+        return {}
+    from .model_table import convention  # only in a book's notation
+
+    return {"notation": spec.notation, "notation_convention": convention(spec)}
+
+
 def document(trace: ModelTrace) -> dict[str, Any]:
     spec = trace.spec
     data: dict[str, Any] = {
@@ -53,6 +63,7 @@ def document(trace: ModelTrace) -> dict[str, Any]:
         "model": _model(spec),
         "rounding": trace.rounding,
         "inference": trace.inference,
+        **_notation(spec),
         "steps": [
             {
                 "epoch": step.epoch,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import tracing
 from ..core.rounding import describe
+from ..network.model_notation import word
 from . import escape
 from .graph_formula import latex_name
 from .graph_markdown import block_markdown
@@ -17,7 +18,7 @@ from .model_table import (
     closing,
     convention,
     describe_line,
-    shapes,
+    layers_markdown,
     shown,
     shown_sections,
     summary,
@@ -38,8 +39,7 @@ def _header(spec: Any, fmt: NumberFormat, traced: ModelTrace | None = None) -> l
     parts += [escape.markdown(line) + "  " for line in describe_line(spec).split("\n")]
     parts += ["", f"*{escape.markdown(convention(spec))}.*", ""]
     parts += [problem(tracing.model(spec).problem(spec, traced), fmt), ""]
-    parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
-    parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]
+    parts += layers_markdown(spec)
     drawn = tracing.model(spec).diagram(spec)
     return [*parts, "", flowchart(drawn, fmt, "The layers and the shapes they give"), ""]
 
@@ -59,7 +59,7 @@ def _steps(trace: ModelTrace, fmt: NumberFormat, level: str) -> list[str]:
             "| --- | ---: | ---: | ---: | --- |",
         ]
         for c in trace.checks:
-            name = math_inline(latex_name(f"∂E/∂{c.name}"))
+            name = math_inline(latex_name(f"∂{word(trace.spec, 'E')}/∂{c.name}"))
             parts.append(
                 f"| {name} | {fmt(c.backprop)} | {fmt(c.numeric)} | {c.difference:.1e} "
                 f"| {'agrees' if c.agrees else 'DISAGREES'} |"

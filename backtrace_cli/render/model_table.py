@@ -15,6 +15,9 @@ from ..core.errors import visible
 from ..definitions.optimizers import describe
 from ..network.layers.model_kinds import MODEL_KINDS
 from ..network.model_engine import FD_STEP, FD_TOLERANCE
+from ..network.model_notation import notation, word
+from ..network.records import LECTURE
+from . import escape
 from .epochs import loss_curve
 from .graph_table import block_table
 from .numbers import NumberFormat
@@ -26,24 +29,40 @@ if TYPE_CHECKING:
     from ..network.model_trace import ModelTrace, ModelTraining
 
 
-def shapes(spec: Any) -> list[tuple[str, str, str, str]]:
-    """Each layer: its name, kind with arguments, input → output shape, its parameters."""
-    out = []
-    for layer in spec.layers:
+def shapes(spec: Any) -> list[tuple[str, ...]]:
+    """Each layer: its name, kind with arguments, input → output shape, its parameters; in a
+    textbook's notation also its tensors' names there (z^2 · w^2, b^2). The first row: the
+    columns' titles."""
+    book = None if spec.notation == LECTURE else notation(spec)
+    out: list[tuple[str, ...]] = [
+        ("layer", "kind", "shape", "parameters")
+        if book is None
+        else ("layer", "kind", "shape", "parameters", f"in {book.book.name.title()}'s names")
+    ]
+    for p, layer in enumerate(spec.layers):
         arguments = MODEL_KINDS[layer.kind][0].written(dict(layer.arguments))
         kind = f"{layer.kind}({arguments})" if arguments else layer.kind
         own = [
             f"{n} {list(v.shape)}" for n, v in spec.parameters if n.rpartition(".")[0] == layer.name
         ]
-        out.append(
-            (
-                layer.name,
-                kind,
-                f"{_shape(layer.shape_in)} → {_shape(layer.shape_out)}",
-                ", ".join(own),
-            )
+        cells = (
+            layer.name,
+            kind,
+            f"{_shape(layer.shape_in)} → {_shape(layer.shape_out)}",
+            ", ".join(own),
         )
+        out.append(cells if book is None else (*cells, book.names(p)))
     return out
+
+
+def layers_markdown(spec: Any) -> list[str]:
+    """The layers' table as markdown (`shapes`: its columns, a row a layer)."""
+    titles, *rows = shapes(spec)
+    return [
+        "| " + " | ".join(titles) + " |",
+        "|" + " --- |" * len(titles),
+        *("| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in rows),
+    ]
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -68,7 +87,13 @@ CONVENTION = (
 
 def convention(spec: Any) -> str:
     """The header's note on names: a convolution's channel and position (an image's [c,i,j]),
-    or an rnn's step and unit (h0[t,j])."""
+    or an rnn's step and unit (h0[t,j]); in a textbook's notation, the book's letters and
+    sign first (`model_notation`)."""
+    line = _torch_convention(spec)
+    return line if spec.notation == LECTURE else notation(spec).convention(line)
+
+
+def _torch_convention(spec: Any) -> str:
     for layer in spec.layers:
         if layer.kind == "rnn":
             h = f"h{layer.name}" if layer.name.isdigit() else f"h_{layer.name}"
@@ -114,9 +139,10 @@ def shown_sections(sections: Any, full: bool) -> list[Any]:
 
 def layers_table(spec: Any) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in ("layer", "kind", "shape", "parameters"):
+    titles, *rows = shapes(spec)
+    for column in titles:
         table.add_column(column, style="bold cyan" if column == "layer" else None)
-    for cells in shapes(spec):
+    for cells in rows:
         table.add_row(*cells)
     return table
 
@@ -135,7 +161,7 @@ def _verify(trace: ModelTrace, fmt: NumberFormat) -> RenderableType:
         table.add_column(column, justify="left" if column in ("gradient", "") else "right")
     for c in trace.checks or ():
         table.add_row(
-            f"∂E/∂{c.name}",
+            f"∂{word(trace.spec, 'E')}/∂{c.name}",
             fmt(c.backprop),
             fmt(c.numeric),
             f"{c.difference:.1e}",
@@ -161,9 +187,11 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
         t = ", ".join(fmt(v) for v in step.targets.ravel())
         # one target per step (an rnn without `last`): its shape too, as the inputs'
         shape = f" ({_shape(step.targets.shape)})" if step.targets.ndim > 1 else ""
+        inputs, targets = word(spec, "x"), word(spec, "t")
         parts.append(
             Text(
-                f"inputs x = [{x}] ({_shape(step.inputs.shape)}) · targets t = [{t}]{shape}",
+                f"inputs {inputs} = [{x}] ({_shape(step.inputs.shape)}) · targets {targets} = "
+                f"[{t}]{shape}",
                 style="dim",
             )
         )
@@ -178,10 +206,11 @@ def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> Renderab
 def closing(trace: ModelTrace, fmt: NumberFormat) -> str:
     losses = [s.loss for s in trace.steps]
     before = fmt(sum(losses) / len(losses))
+    loss = word(trace.spec, "E")
     if trace.inference:
-        return f"E = {before} (forward pass only: no update)"
+        return f"{loss} = {before} (forward pass only: no update)"
     updates = "s" if len(losses) > 1 else ""
-    return f"E = {before} before the update{updates}; after: {fmt(trace.loss_after)}."
+    return f"{loss} = {before} before the update{updates}; after: {fmt(trace.loss_after)}."
 
 
 def training(trace: ModelTraining, fmt: NumberFormat) -> RenderableType:

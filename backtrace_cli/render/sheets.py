@@ -100,14 +100,13 @@ def model_question(
     """A `model:`'s question sheet: the problem, its layers and the shapes they give, a table
     of what to find by the names `check` reads (torch's: `y0[0,1]`), sample by sample, and how
     to hand in — no number from its solution."""
-    from .model_table import convention, shapes  # start-up: only when a model's sheet is made
+    from .model_table import convention, layers_markdown  # start-up: only a model's sheet
 
     spec = trace.spec
     model = tracing.model(spec)
     parts = [f"# Exercise {ident}", "", problem(model.problem(spec), fmt), ""]
     parts += [f"*{escape.markdown(convention(spec))}.*", ""]
-    parts += ["| layer | kind | shape | parameters |", "| --- | --- | --- | --- |"]
-    parts += ["| " + " | ".join(escape.markdown(c) for c in cells) + " |" for cells in shapes(spec)]
+    parts += layers_markdown(spec)
     parts += ["", draw(model.diagram(spec), fmt, f"Exercise {ident}"), ""]
     parts += ["## Given", "", *_tensors(spec, fmt), ""]
     parts += _answers(trace.steps, asked, blank, latex_name)
@@ -130,10 +129,13 @@ def _tensors(spec: Any, fmt: NumberFormat) -> list[str]:
     for layer in spec.layers:  # what a layer is given besides them: an rnn's h0
         own = getattr(MODEL_KINDS[layer.kind][0], "given", None)
         rows += [(what, nested(value)) for what, value in (own(layer) if own else ())]
+    from ..network.model_notation import word  # start-up: only a model's sheet
+
+    x, t = word(spec, "x"), word(spec, "t")  # in a textbook's notation, its own (a^1, y)
     for number, sample in enumerate(spec.samples, start=1):
         which = f" (sample {number})" if len(spec.samples) > 1 else ""
-        rows += [(f"input x{which}", nested(sample.inputs))]
-        rows += [(f"target t{which}", nested(sample.targets))]
+        rows += [(f"input {x}{which}", nested(sample.inputs))]
+        rows += [(f"target {t}{which}", nested(sample.targets))]
     return ["| tensor | value |", "| --- | --- |", *(f"| {a} | {b} |" for a, b in rows)]
 
 

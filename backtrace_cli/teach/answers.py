@@ -63,6 +63,8 @@ class Reading:
     typed: Callable[[str], str] = notation.ascii_name  # a symbol as any keyboard types it:
     # m̂_w36 → mhat_w36, ∂E/∂w36 → dE/dw36 (what suggestions and `check --names` say)
     meaning: Callable[[str], str | None] = notation.meaning  # a symbol in words, or None
+    spelt: bool = False  # a book's names are also read as `symbol_of` reads them (a model's
+    # sum_delta^3[0] is Σδ^3[0]); a network's lecture names in a book's file are not its
 
 
 def _graph_question(asked: Question) -> Question:
@@ -96,9 +98,9 @@ def _model_no_such(name: str, symbols: list[str]) -> str:
     )
 
 
-MODEL = Reading(  # a graph's keys, and a batch's later samples (a network's `samples:`)
+MODEL = Reading(  # a graph's keys, a batch's later samples (a network's `samples:`), a book
     "model",
-    (*GRAPH.keys, "samples"),
+    (*GRAPH.keys, "notation", "samples"),
     model_names.symbol_of,
     "a model's answers file",
     '`answers: {"y0[0,1]": 0.35, "delta1[0,3]": -0.048}`',  # quoted: [ ] are YAML's in { }
@@ -107,6 +109,7 @@ MODEL = Reading(  # a graph's keys, and a batch's later samples (a network's `sa
     lambda asked: Question(asked.sample, asked.name, model_names.symbol_of(asked.name)),
     model_names.typed,
     lambda symbol: None,
+    spelt=True,
 )
 READINGS = {"network": NETWORK, "graph": GRAPH, "model": MODEL}  # by the model's `answers`
 

@@ -116,8 +116,14 @@ def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
     answers = []
     seen: dict[Key, Answer] = {}
     doc = sheet.document or Document(sheet.source, None)
+    spelt = reading(solution.spec).spelt
+
+    def named(given: Answer) -> str | None:
+        found = solution.named(given.name)
+        return found or (solution.named(given.symbol) if spelt else None)
+
     for given in sheet.answers:
-        symbol = solution.named(given.name)
+        symbol = named(given)
         answer = replace(given, symbol=symbol or UNRESOLVED + given.name)
         if symbol is not None:
             if answer.key in seen:
@@ -125,9 +131,7 @@ def resolve(sheet: AnswerSheet, solution: Solution) -> AnswerSheet:
                 raise doc.error(answer.where, f"the same quantity as {first}; give it once")
             seen[answer.key] = answer
         answers.append(answer)
-    blanks = tuple(
-        replace(b, symbol=solution.named(b.name) or UNRESOLVED + b.name) for b in sheet.blanks
-    )
+    blanks = tuple(replace(b, symbol=named(b) or UNRESOLVED + b.name) for b in sheet.blanks)
     return replace(sheet, answers=tuple(answers), blanks=blanks)
 
 

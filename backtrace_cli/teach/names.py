@@ -74,5 +74,6 @@ def _reads(name: str, solution: Solution, how: Reading) -> str | None:
     """The symbol `check` reads `name` as: in a textbook's notation by the solution's
     spellings, else by the model's reader (`check.resolve` reads them so)."""
     if solution.notation != notations.DEFAULT:
-        return solution.named(name)
+        found = solution.named(name)
+        return found or (solution.named(how.symbol_of(name) or "") if how.spelt else None)
     return how.symbol_of(name)

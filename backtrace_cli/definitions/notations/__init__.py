@@ -102,6 +102,13 @@ class Book:
     unit: Callable[[Place], str] | None = None  # a unit in prose ("unit h2"); None: its output
     words: tuple[str, ...] = ()  # heads written as words, upright in LaTeX: net, out, target
     latex: Mapping[str, str] = field(default_factory=dict)  # other heads' LaTeX: ã → \\tilde{a}
+    # a `model:` of tensor layers (network/model_notation.py): a layer's tensor without a unit,
+    # its entries indexed as torch's after it (z^2[0,1])
+    tensor: Callable[[str, int, int], str] | None = None  # (letter, layer k — 0 the input —,
+    # the last layer's k) → z^2 (Nielsen), n^1 (Hagan), net_h1 (Mazur); None: torch's names
+    tensors: Mapping[str, str] = field(default_factory=dict)  # a model's own: its input x,
+    # target t and error e → a^1, y, e (Nielsen)
+    tensor_convention: str = ""  # a model's conventions line: its layers' letters, δ's sign
 
 
 def _names() -> tuple[str, ...]:
@@ -181,12 +188,15 @@ def lookup(symbols: list[str]) -> dict[str, str]:
         for spelling in (key, key.replace(",", "")):
             aliases.setdefault(spelling, set()).add(symbol)
 
-    layers = [int(n) for symbol in symbols for n in re.findall(r"\^(\d+)_", symbol)]
-    last = f"^{max(layers)}_" if layers else None
+    # a unit's layer (z^3_1) or a model's tensor's (z^4[0]): the output layer's is also L, M
+    layers = [int(n) for symbol in symbols for n in re.findall(r"\^(\d+)(?=[_\[])", symbol)]
+    last = f"^{max(layers)}" if layers else None
     for symbol in symbols:
         spellings = [symbol]
-        if last and last in symbol:
-            spellings += [symbol.replace(last, f"^{letter}_") for letter in "LM"]
+        if last:
+            for after in "_[":
+                if last + after in symbol:
+                    spellings += [symbol.replace(last + after, f"^{x}{after}") for x in "LM"]
         for spelling in spellings:
             alias(canonical(spelling), symbol)
             if spelling.startswith("new "):

@@ -50,4 +50,12 @@ BOOK = Book(
     layer_label=_layer,
     phrases=(("Σ_i", "Σ_j"),),
     latex={"ã": "\\tilde{a}", "p̃": "\\tilde{p}", "α": "\\alpha"},
+    tensor=lambda letter, k, last: f"{letter}^{k}",  # a model's layer k: n^1[0,1]
+    tensors={"x": "p", "t": "t", "e": "e"},
+    tensor_convention=(
+        "Hagan's notation: layer m's net input n^m and output a^m (the input p = a^0; M the "
+        "output layer), its weights w^m and biases b^m; sensitivities s^m = ∂F/∂n^m (the "
+        "opposite sign of the lecture's δ = −∂E/∂y), ∂F/∂a^m where a layer's output is no n; "
+        "w(k+1) = w(k) − α·∂F/∂w"
+    ),
 )

@@ -19,6 +19,11 @@ def _unit(place: Place) -> str:
     return f"h{j}" if place.hidden_layers == 1 else f"h{place.layer}_{j}"
 
 
+def _layer(k: int, last: int) -> str:
+    """A model's layer k (0: the input) as a unit's layer is named: i, h1, h2, …, o."""
+    return "i" if k == 0 else "o" if k == last else f"h{k}"
+
+
 def _symbol(letter: str, place: Place) -> str:
     """A layer's quantity of a unit: net_h1, out_o1."""
     return f"{letter}_{_unit(place)}"
@@ -59,4 +64,12 @@ BOOK = Book(
     delta_from_factors=True,
     words=("net", "out", "target", "total"),
     latex={"õut": "\\widetilde{\\mathit{out}}"},
+    tensor=lambda letter, k, last: f"{letter}_{_layer(k, last)}",  # a model's: net_h1[0,1]
+    tensors={"x": "i", "t": "target_o", "e": "e_o"},
+    tensor_convention=(
+        "Mazur's notation: a layer's net and out, named by the layer (i the input; h1, h2, … "
+        "the hidden layers; o the output layer: net_h1, out_o), its weights w_h1 and biases "
+        "b_h1; δ_h1 = ∂E_total/∂net_h1 (the opposite sign of the lecture's δ = −∂E/∂y), "
+        "∂E_total/∂out_h1 where a layer's output is no net; w⁺ = w − η·∂E_total/∂w"
+    ),
 )

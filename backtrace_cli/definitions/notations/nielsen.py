@@ -88,4 +88,12 @@ BOOK = Book(
     named=_NAMED,  # BP4 and BP3, not the chain rule's three factors
     formulas=_FORMULAS,
     latex={"ã": "\\tilde{a}"},
+    tensor=lambda letter, k, last: f"{letter}^{k + 1}",  # a model's layer k: z^2[0,1]
+    tensors={"x": "a^1", "t": "y", "e": "e"},
+    tensor_convention=(
+        "Nielsen's notation: layer l's weighted input z^l and activation a^l (layer 1 is the "
+        "input, a^1; L the output layer), its weights w^l and biases b^l; δ^l = ∂C/∂z^l (the "
+        "opposite sign of the lecture's δ = −∂E/∂y), ∂C/∂a^l where a layer's output is no z; "
+        "w ← w − η·∂C/∂w"
+    ),
 )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     from ...worked import Section
     from ..rows import View
     from ..spec import Spec
+    from .tensor import Letters
 
     Array = npt.NDArray[np.float64]
     Carry = Callable[[Array], Array]
@@ -94,7 +95,7 @@ class TensorLayer(Protocol):
     −∂E/∂(its output), its gradients −∂E/∂θ."""
 
     kind: str
-    NAMES: Mapping[str, Names]  # none yet: a model's names are torch's
+    LETTERS: Letters  # its quantities in each book, as the lecture's heads (tensor.Letters)
 
     @property
     def parameters(self) -> dict[str, Array]: ...

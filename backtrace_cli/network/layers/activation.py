@@ -13,7 +13,7 @@ from ...definitions import activations
 from ...draws import NEAR_ZERO
 from ...worked import Section
 from ..hand import worked
-from .tensor import TORCH_NAMES, ModelView, row
+from .tensor import RULES, Letters, ModelView, row
 from .tensor import template_pieces as _pieces
 
 if TYPE_CHECKING:
@@ -62,7 +62,14 @@ class Activation(NamedTuple):
     spec: LayerSpec
     function: activations.Activation
     kind = "activation"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    # its output the activation of the layer below when that one's is a weighted input:
+    # a^l = f(z^l); its slope's words name its input net and its output o, softmax's δ_j
+    # its input's δ
+    LETTERS = Letters(
+        output="o",
+        joins="net",
+        rules={**RULES, "net": "in", "o": "out", "δ_j": "δin"},
+    )
 
     @property
     def parameters(self) -> dict[str, Array]:

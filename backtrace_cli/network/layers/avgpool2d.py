@@ -15,7 +15,7 @@ import numpy as np
 
 from ...worked import Section
 from . import grid
-from .tensor import TORCH_NAMES, ModelView, row, shared, summed
+from .tensor import POOLED, ModelView, row, shared, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -57,7 +57,7 @@ ASKED = (
 class AvgPool2d(NamedTuple):
     spec: LayerSpec
     kind = "avgpool2d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = POOLED  # its output a layer's own activation: a^l (tensor.Letters)
 
     @property
     def parameters(self) -> dict[str, Array]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView, entry, head, row, summed, tagged
+from .tensor import RULES, Letters, ModelView, entry, head, row, summed, tagged
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -159,6 +159,20 @@ CONSTANT_STATISTICS = (
 )
 
 
+# Its output a weighted input of a layer of its own (y = γ·x̂ + β: Nielsen's z^l), its statistics
+# and buffers its own letters in every book (μ^l, x̂^l), its batch's sums of δ the book's δ
+# (Hagan's Σs^m); γ and β are its weight and bias, w^l and b^l.
+_KEPT = ("μ", "σ²", "x̂", "running_mean", "running_var", "num_batches_tracked")
+LETTERS = Letters(
+    own={
+        **{letter: "=" + letter for letter in _KEPT},
+        "Σδ": "=Σ{δ}",
+        "Σδx̂": "=Σ{δ}x̂",
+    },
+    rules={**RULES, **{letter: letter for letter in (*_KEPT, "Σδ")}},
+)
+
+
 class BatchNorm1d(NamedTuple):
     spec: LayerSpec
     weight: Array | None  # γ
@@ -166,7 +180,7 @@ class BatchNorm1d(NamedTuple):
     running: dict[str, Array]  # its buffers by key ({} without track_running_stats)
     kind = "batchnorm1d"
     BATCH = True  # the engine gives it every sample's input stacked, and every sample's δ
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = LETTERS  # its names in each book
 
     @classmethod
     def built(

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .batchnorm1d import BatchNorm1d, Names, brackets, sqrt_latex
-from .tensor import TORCH_NAMES, ModelView, row
+from .batchnorm1d import LETTERS, BatchNorm1d, Names, brackets, sqrt_latex
+from .tensor import ModelView, row
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -39,7 +39,7 @@ def evaluated(layer: BatchNorm1d) -> BatchNorm1d | Evaluated:
 class Evaluated(NamedTuple):
     trained: BatchNorm1d  # the layer as training builds it: γ, β, ε, the running statistics
     kind = "batchnorm1d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = LETTERS  # training mode's names
 
     @property
     def parameters(self) -> dict[str, Array]:

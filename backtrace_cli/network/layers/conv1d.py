@@ -20,7 +20,7 @@ import numpy as np
 
 from ...worked import Section
 from . import grid
-from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
+from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -101,7 +101,7 @@ class Conv1d(NamedTuple):
     weight: Array
     bias: Array | None
     kind = "conv1d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = NET  # its output a weighted input: Nielsen's z^l (tensor.Letters)
 
     parameters = property(weight_and_bias)
 

@@ -22,7 +22,7 @@ import numpy as np
 from ...worked import Section
 from . import conv1d, grid
 from .conv1d import flipped, kernels, mirrored
-from .tensor import TORCH_NAMES, ModelView, products, row, summed, too_many, weight_and_bias
+from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -83,7 +83,7 @@ class Conv2d(NamedTuple):
     weight: Array
     bias: Array | None
     kind = "conv2d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = NET  # its output a weighted input: Nielsen's z^l (tensor.Letters)
 
     parameters = property(weight_and_bias)
 

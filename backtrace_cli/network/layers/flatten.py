@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView
+from .tensor import RENAMES, ModelView
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -39,7 +39,7 @@ class Flatten(NamedTuple):
     spec: LayerSpec
     kind = "flatten"
     renames = True  # its outputs are its inputs' entries, in order (`ModelView.name`)
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = RENAMES  # its outputs are its input's entries, named as they are
 
     @property
     def parameters(self) -> dict[str, Array]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import TORCH_NAMES, ModelView
+from .tensor import RENAMES, ModelView
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -44,7 +44,7 @@ class Last(NamedTuple):
     kind = "last"
     renames = True  # its outputs are its input's last row (`source`)
     only_last = True  # the δ it sends down is 0 but at the last step
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = RENAMES  # its outputs are its input's entries, named as they are
 
     @staticmethod
     def source(index: tuple[int, ...], shape_in: tuple[int, ...]) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ...worked import Section
 from ..hand import added_up
-from .tensor import TORCH_NAMES, ModelView, products, row, summed, weight_and_bias
+from .tensor import RULES, Letters, ModelView, products, row, summed, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -70,7 +70,8 @@ class Linear(NamedTuple):
     weight: Array
     bias: Array | None
     kind = "linear"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    # its output a weighted input (z^l); its rules' δ_i is its input's δ, δ_j its output's
+    LETTERS = Letters(rules={**RULES, "δ_i": "δin"})
 
     parameters = property(weight_and_bias)
 

@@ -15,7 +15,7 @@ import numpy as np
 from ...draws import NEAR_ZERO
 from ...worked import Section
 from . import grid
-from .tensor import TORCH_NAMES, ModelView, row, shared, summed, too_many
+from .tensor import POOLED, ModelView, row, shared, summed, too_many
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -149,7 +149,7 @@ ASKED = (
 class MaxPool1d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool1d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = POOLED  # its output a layer's own activation: a^l (tensor.Letters)
 
     @property
     def parameters(self) -> dict[str, Array]:

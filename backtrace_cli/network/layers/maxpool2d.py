@@ -17,7 +17,7 @@ import numpy as np
 from ...draws import NEAR_ZERO
 from ...worked import Section
 from . import grid, maxpool1d
-from .tensor import TORCH_NAMES, ModelView
+from .tensor import POOLED, ModelView
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -60,7 +60,7 @@ ASKED = (
 class MaxPool2d(NamedTuple):
     spec: LayerSpec
     kind = "maxpool2d"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = POOLED  # its output a layer's own activation: a^l (tensor.Letters)
 
     @property
     def parameters(self) -> dict[str, Array]:

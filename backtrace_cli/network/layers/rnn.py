@@ -24,7 +24,7 @@ and each weight, shared by every step, has its gradient summed over the steps. I
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -34,7 +34,7 @@ from ...definitions import activations
 from ..hand import worked
 from . import rnn_rows
 from .rnn_rows import TRUNCATED, Cell, cells, directions
-from .tensor import TORCH_NAMES, ModelView, entry, head
+from .tensor import Letters, ModelView, entry, head
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -89,7 +89,29 @@ def _h0(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) 
 READERS = {"num_layers": _layers, "h0": _h0}
 
 # the trace's letter of each parameter by its state-dict key's start: w_ih0[j,i], b_hh0[j]
-LETTERS = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+PARAMETERS = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+
+
+def suffixes(arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    """Its heads' suffixes, one per stacked layer and direction: "" for one of each; _l0,
+    _l0_reverse, _l1, … (torch's)."""
+    return tuple(cell.suffix for cell in cells(dict(arguments)))
+
+
+# Its net and state the book's weighted input and activation of a layer of its own
+# (z^l[t,j], a^l[t,j] = tanh(z^l[t,j])), δnet the book's δ (δ^l = ∂C/∂z^l); δh, the δ of a
+# state through time, keeps its letters (δh^l); each stacked layer and direction its suffix.
+LETTERS = Letters(
+    output="o",
+    own={"net": "net", "h": "o", "δnet": "δ", "δh": "=δh"},
+    parameters=PARAMETERS,
+    rules={
+        "x": "in",
+        "δ": "δout",
+        **{letter: letter for letter in ("net", "h", "δnet", "δh", *PARAMETERS.values())},
+    },
+    cells=suffixes,
+)
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -117,7 +139,7 @@ def parameter_head(arguments: dict[str, Any], key: str, layer: str) -> str:
     (one layer, one direction); of two layers "w_hh0_l0", "w_hh0_l1_reverse"."""
     start, _, _ = key.partition("_l")
     cell = next(c for c in cells(arguments) if c.key(start) == key)
-    return head(LETTERS[start], layer) + cell.suffix
+    return head(PARAMETERS[start], layer) + cell.suffix
 
 
 def written(arguments: dict[str, Any]) -> str:
@@ -182,7 +204,7 @@ class Rnn(NamedTuple):
     spec: LayerSpec
     arrays: dict[str, Array]  # its parameters by state-dict key, in torch's order
     kind = "rnn"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    LETTERS = LETTERS  # its names in each book
 
     @classmethod
     def built(cls, spec: LayerSpec, values: dict[str, Array], *_: Any) -> Rnn:

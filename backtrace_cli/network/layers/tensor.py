@@ -10,7 +10,7 @@ A layer that only reshapes (flatten) names its output by its input's names.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +39,44 @@ def too_many(outputs: int, terms: int) -> str | None:
     )
 
 
-# a model's layers name their tensors as torch does, in every book (no book renames them yet)
-TORCH_NAMES: Mapping[str, Any] = MappingProxyType({})
+# What the generic letters of a kind's rules name (`Letters.rules`): its output "out", its input
+# "in", their δ "δout", "δin", a parameter's or its own letter (w, b, net, μ) as itself.
+RULES: Mapping[str, str] = MappingProxyType(
+    {"y": "out", "x": "in", "δ": "δout", "δx": "δin", "δ_y": "δout", "δ_x": "δin"}
+    | {"w": "w", "b": "b"}
+)
+PARAMETERS: Mapping[str, str] = MappingProxyType({"weight": "w", "bias": "b"})
+
+
+def one_cell(arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    """A layer's own heads carry no suffix (an rnn's carry its stacked layers': _l1)."""
+    return ("",)
+
+
+@dataclass(frozen=True, slots=True)
+class Letters:
+    """A tensor layer kind's names in every book (`network/model_notation.py`), beside its rows:
+    what each of its quantities is, in the lecture's heads, so that each book gives it its
+    letter (a net input: Nielsen's z, Hagan's n, Mazur's net) — the letters stay the books'
+    own, written once (`definitions/notations`, the dense and dropout kinds' `NAMES`)."""
+
+    output: str = "net"  # its output: "net" (a weighted input: z^l), "o" (an activation,
+    # a pool's: a^l), "õ" (dropout's: its input's letter with a tilde, ã^l), "" (flatten,
+    # last: its input's entries, named as they are)
+    joins: str = ""  # "net": it takes the layer number of the layer below when that one's
+    # output is a net (an activation: a^l = f(z^l)); "any": always (dropout); "": its own
+    own: Mapping[str, str] = field(default_factory=dict)  # its own heads (the trace's letters) →
+    # "net", "o" or "δ" (the book's letter for that), or "=μ" (kept: μ^l), "=Σ{δ}" (the
+    # book's δ letter spliced in: Hagan's Σs^m). A head with δ in it carries δ's sign.
+    # its state-dict keys' starts → the trace's letters (weight → w; an rnn's weight_ih → w_ih)
+    parameters: Mapping[str, str] = field(default_factory=lambda: PARAMETERS)
+    rules: Mapping[str, str] = field(default_factory=lambda: RULES)  # its rules' letters
+    cells: Callable[[Mapping[str, Any]], tuple[str, ...]] = one_cell  # its heads' suffixes
+
+
+NET = Letters()  # a layer whose output is a weighted input (linear, a convolution)
+POOLED = Letters(output="o")  # a pool: its output an activation of a layer of its own
+RENAMES = Letters(output="")  # flatten, last: its input's entries, as they are named
 
 
 def head(letter: str, layer: str) -> str:

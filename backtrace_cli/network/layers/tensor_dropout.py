@@ -23,7 +23,7 @@ from ...core.validate import show
 from ...worked import Section
 from ..dropout import DROPOUT_STREAM
 from .dropout_rows import dropout_factor
-from .tensor import TORCH_NAMES, ModelView, entry, head, row
+from .tensor import RULES, Letters, ModelView, entry, head, row
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -110,7 +110,8 @@ class Dropout(NamedTuple):
     spec: LayerSpec
     keep: Array | None  # this sample's mask, 1 keeps an entry; None: inference, none dropped
     kind = "dropout"
-    NAMES = TORCH_NAMES  # torch's names: no book renames a model's tensors
+    # its output its input's, dropped (ã^l after a^l), in the layer below's number; m its mask
+    LETTERS = Letters(output="õ", joins="any", own={"m": "=m"}, rules={**RULES, "m": "m"})
 
     @property
     def parameters(self) -> dict[str, Array]:
