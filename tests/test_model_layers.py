@@ -410,15 +410,18 @@ def test_every_row_of_every_layer_kind_is_its_formula_and_its_markdown_parses(da
     assert report["math"] == [] and report["mermaid"] == [], report
 
 
+@pytest.mark.parametrize("book", [None, "hagan"])
 @pytest.mark.parametrize("rounding", ["3sf", "2sf", "3dp"])
 @pytest.mark.parametrize("source", ["conv1d", "every kind"])
-def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, rounding):
+def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, rounding, book):
     """PRODUCT.md: every row printed under --round gives its value at that rounding from
-    its numbers as shown, each bracket written down rounded (tanh's (1 − y²), softmax's sum)."""
+    its numbers as shown, each bracket written down rounded (tanh's (1 − y²), softmax's sum);
+    in a book's notation too (its δ negated, its output's δ (2/n)(n^M − t), its δ·a)."""
     from backtrace_cli import formula
     from backtrace_cli.core.rounding import written
 
-    records = api.trace("conv1d" if source == "conv1d" else EVERY_KIND, rounding=rounding).records
+    data = "conv1d" if source == "conv1d" else EVERY_KIND
+    records = api.trace(data, rounding=rounding, notation=book).records
     for step in records.steps:
         for section, row in step.equations():
             if source == "every kind" and section.kind == "update" and rounding.endswith("dp"):

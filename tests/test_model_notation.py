@@ -450,3 +450,35 @@ def test_notation_in_a_models_config_is_the_option_and_step_save_keeps_it(runner
     saved = tmp_path / "saved.yaml"
     assert runner.invoke(cli, ["step", str(config), "-n", "1", "--save", str(saved)]).exit_code == 0
     assert yaml.safe_load(saved.read_text(encoding="utf-8"))["notation"] == "mazur"
+
+
+def test_a_new_kind_names_itself_in_each_book_from_its_own_letters(monkeypatch):
+    """A kind registered with its own LETTERS (a pool whose output is an activation, with a
+    quantity π of its own) is named in each book with no book or other file touched."""
+    from types import SimpleNamespace
+
+    from backtrace_cli.definitions.notations import get
+    from backtrace_cli.network.layers import model_kinds, tensor
+    from backtrace_cli.network.model_notation import ModelNotation
+    from backtrace_cli.network.model_spec import LayerSpec
+
+    class Pool:
+        LETTERS = tensor.Letters(output="o", own={"π": "=π"})
+
+    module = SimpleNamespace(parameter_shapes=lambda arguments: {})
+    monkeypatch.setitem(model_kinds.MODEL_KINDS, "pool3", (module, Pool))
+    layers = (
+        LayerSpec(
+            "linear", "0", (("in_features", 2), ("out_features", 2), ("bias", True)), (2,), (2,)
+        ),
+        LayerSpec("pool3", "1", (), (2,), (1,)),
+    )
+    spec = SimpleNamespace(layers=layers, output_shape=(1,), loss="mse")
+    expected = {
+        "nielsen": "z^2[0] a^3[0] π^3[0] ∂C/∂a^3[0] δ^2[1]",
+        "hagan": "n^1[0] a^2[0] π^2[0] ∂F/∂a^2[0] s^1[1]",
+        "mazur": "net_h1[0] out_o[0] π_o[0] ∂E_total/∂out_o[0] δ_h1[1]",
+    }
+    for book, names in expected.items():
+        renamed = ModelNotation(get(book), spec).symbol("y0[0] y1[0] π1[0] δ1[0] δ0[1]")
+        assert renamed == names, book

@@ -4,7 +4,8 @@ sample's values every layer's rows read (`ModelView`), and a row written from it
 Names: the model's input is `x`; layer N's output `yN`, its δ (−∂E/∂yN, the lecture's sign)
 `δN`, its parameters `wN` and `bN` (torch's `N.weight`, `N.bias`); an entry carries its index
 as torch does, `y0[1,2]` (channel 1, position 2). A layer named `conv` writes `y_conv[1,2]`.
-A layer that only reshapes (flatten) names its output by its input's names.
+A layer that only reshapes (flatten) names its output by its input's names. In a textbook's
+notation each kind's `Letters` say what its quantities are, and `model_notation` renames them.
 """
 
 from __future__ import annotations
