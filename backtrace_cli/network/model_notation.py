@@ -30,7 +30,7 @@ from ..worked import Equation, Section, Slip
 from .layers.model_kinds import MODEL_KINDS
 from .layers.tensor import head, row, template_pieces
 from .model_engine import delta_template
-from .translation import letters
+from .translation import latex_rule, letters
 
 # what may stand before a name, and after it: not a letter, digit or combining mark of one
 _BEFORE = r"(?<![A-Za-z0-9\u0300-\u036f])"
@@ -246,7 +246,7 @@ class ModelNotation:
     def _with_sign_slip(self, found: Equation, own: bool) -> Equation:
         """A row whose value the book's δ sign negates also names the slip of the other sign
         (the book's `sign_mistake`: the lecture's δ written where the book's belongs)."""
-        if not own or not found.value:
+        if not own:
             return found
         slip = Slip(self.book.sign_mistake, f"−({found.formula})", found.operands)
         return replace(found, slips=(*found.slips, slip))
@@ -277,10 +277,12 @@ class ModelNotation:
             for r in found.rows
         )
         rule = self._output_rule() if output else self.rule(found)
+        latex = found.rule_latex and latex_rule(self.book, found.rule_latex)  # an optimizer's
         return replace(
             found,
             title=self._title(found),
             rule=rule,
+            rule_latex=latex,
             rows=rows,
             note=self.symbol(found.note),
             # a rule that begins with a name keeps its case: z^2[0,j], not Z^2[0,j]

@@ -169,8 +169,10 @@ class Sequential:
                 return name in given or key in solved.index
 
             own = tuple((s.name, slip_template(s, known)) for s in row.slips)
-            flipped = ((sign, f"−({row.formula})"),) if row.symbol.startswith("δ") else ()
-            return own + flipped
+            # a book's trace names it already, on every row its sign negates (∂C/∂a^2 too)
+            written = any(s.name == sign for s in row.slips)
+            delta = row.symbol.startswith("δ") and not written
+            return own + (((sign, f"−({row.formula})"),) if delta else ())
 
         lines = tuple(
             replace(line, slips=slips(line))

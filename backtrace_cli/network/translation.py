@@ -332,7 +332,7 @@ class Translation:
             lines = lines.replace("η", self.book.rate)
             rule = self.rule(head, output, flip) + sep + self.rule(gradient, output, False)
             rule += comma + lines
-            section = replace(section, rule_latex=self._latex_rule(section.rule_latex))
+            section = replace(section, rule_latex=latex_rule(self.book, section.rule_latex))
         else:
             rule = self.rule(rule, output, flip)
         if any_folded:  # the update the folded rows make, in the book's words
@@ -346,14 +346,6 @@ class Translation:
             rows=tuple(rows),
             note=self.text(note),
         )
-
-    def _latex_rule(self, latex: str) -> str:
-        """An optimizer's rule in LaTeX with the book's loss in g = ∂E/∂w and its rate."""
-        loss, rate = self.book.loss, self.book.rate
-        name, _, sub = loss.partition("_")  # Mazur's E_total
-        loss_latex = f"{name}_{{\\mathit{{{sub}}}}}" if sub else name
-        latex = latex.replace("\\partial E}", f"\\partial {loss_latex}}}")
-        return latex.replace("\\eta", self.book.latex.get(rate, "\\eta"))
 
     def _title(self, section: Section) -> str:
         """ "δ · hidden layer 1 (sigmoid)" → "δ^l · hidden layer 1, l = 2 (sigmoid)": the layer
@@ -394,6 +386,16 @@ class Translation:
             else:
                 out.append(self.rule(note, True, flip=False))
         return tuple(out)
+
+
+def latex_rule(book: Book, latex: str) -> str:
+    """An optimizer's rule in LaTeX with the book's loss in g = ∂E/∂w and its rate (a
+    network's and a model's update section)."""
+    loss, rate = book.loss, book.rate
+    name, _, sub = loss.partition("_")  # Mazur's E_total
+    loss_latex = f"{name}_{{\\mathit{{{sub}}}}}" if sub else name
+    latex = latex.replace("\\partial E}", f"\\partial {loss_latex}}}")
+    return latex.replace("\\eta", book.latex.get(rate, "\\eta"))
 
 
 # lecture rules that carry δ's sign, as a book with δ = +∂E/∂net writes them
