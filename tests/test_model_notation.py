@@ -482,3 +482,26 @@ def test_a_new_kind_names_itself_in_each_book_from_its_own_letters(monkeypatch):
     for book, names in expected.items():
         renamed = ModelNotation(get(book), spec).symbol("y0[0] y1[0] π1[0] δ1[0] δ0[1]")
         assert renamed == names, book
+
+
+@pytest.mark.parametrize("book", BOOKS)
+def test_every_row_the_books_sign_negates_names_that_slip_once(book):
+    """Each of conv1d's 25 δ rows (δ4, δ2, δ1, δ0: the lecture's) names the slip of the other
+    sign exactly once, in the book's words; no other row names it."""
+    from dataclasses import replace
+
+    from backtrace_cli import solution
+    from backtrace_cli.definitions.notations import get
+
+    sign = get(book).sign_mistake
+    solved = solution.solve(replace(api.load("conv1d"), notation=book))
+    counts = {line.key[2]: [name for name, _ in line.slips].count(sign) for line in solved.lines}
+    assert sorted(set(counts.values())) == [0, 1] and sum(counts.values()) == 25
+    assert counts[named(book, "d3", (0,))] == counts[named(book, "dA1", (0, 1))] == 1
+
+
+def test_an_optimizers_rule_writes_hagans_rate_in_its_latex_too():
+    every = {**yaml.safe_load(yaml.safe_dump(_rnn(False))), "optimizer": "adam"}
+    markdown = api.trace(every, notation="hagan").markdown()
+    update = markdown.split("#### Update", 1)[1].split("$$", 1)[0]
+    assert "\\alpha" in update and "\\eta" not in update
