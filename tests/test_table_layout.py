@@ -47,3 +47,27 @@ def test_a_section_that_must_narrow_is_left_to_rich(runner):
     assert section.instead(40) is not None
     section.short = False  # a long one narrows by its own rule, never through rich
     assert section.instead(40) is None
+
+
+@pytest.mark.parametrize("example", ["xor", "dropout256", "softmax", "mazur", "chain_rule"])
+def test_the_epoch_table_is_written_as_richs_table_writes_it(runner, monkeypatch, example):
+    """`step`'s per-epoch table (a header over two lines, its parameters continued in further
+    tables at a narrow width, a left-justified column of the weight that changed most)."""
+    from backtrace_cli.render import epochs
+
+    for width in ("40", "80", "140"):
+        for colour in ("1", None):
+            env = {"COLUMNS": width, "FORCE_COLOR": colour, "NO_COLOR": None}
+            args = ["step", example, "--epochs", "12"]
+            ours = runner.invoke(cli, args, env=env)
+            with monkeypatch.context() as patched:
+                patched.setattr(epochs.EpochTables, "write", _all_by_rich)
+                theirs = runner.invoke(cli, args, env=env)
+            assert ours.exit_code == theirs.exit_code == 0, ours.output
+            assert ours.output == theirs.output, (width, colour)
+
+
+def _all_by_rich(self, console, progress=None) -> None:
+    """rich's Tables for the per-epoch table, whatever the width."""
+    for part in self.by_rich(console.width):
+        console.print(part)

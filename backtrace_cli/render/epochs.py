@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.rule import Rule
-from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
 from ..network.history import TrainingTrace, loss_meanings, output_heading
 from ..network.records import Elided
 from . import table as run_table
+from .lines import Streamed, lit
 from .numbers import NumberFormat, accuracy_caption, loss_change, percent
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -44,7 +45,9 @@ def _columns(trace: TrainingTrace, fmt: NumberFormat) -> list[tuple[str, list[st
     return columns
 
 
-def _table(columns: list[tuple[str, list[str], bool]]) -> Table:
+def _table(columns: list[tuple[str, list[str], bool]]) -> RenderableType:
+    from rich.table import Table  # only where a table must narrow: start-up time
+
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
     for n, (header, _, _) in enumerate(columns):
         style = "bold cyan" if n == 0 else None
@@ -55,9 +58,14 @@ def _table(columns: list[tuple[str, list[str], bool]]) -> Table:
     return table
 
 
-class EpochTables:
+class EpochTables(Streamed):
     """The per-epoch table; when its parameter columns do not fit the width, they continue
-    in further tables, each with the epoch column again: every parameter keeps a column."""
+    in further tables, each with the epoch column again: every parameter keeps a column.
+    Written line by line, byte for byte as rich's Table writes it (its start-up cost), and
+    left to rich's Table where a table must narrow."""
+
+    STYLES = ("bold cyan", "bold")
+    keeps_spaces = True  # as rich's Table writes a line: padded to the table's width
 
     def __init__(self, columns: list[tuple[str, list[str], bool]]) -> None:
         self.columns = columns
@@ -78,12 +86,56 @@ class EpochTables:
             used += size(column)
         return groups
 
+    def instead(self, width: int) -> RenderableType | None:
+        """rich's Table where a table is wider than the console (its columns narrowed) or a
+        cell is wider on screen than its length."""
+        texts = "".join(h + "".join(cells) for h, cells, _ in self.columns)
+        groups = self.groups(width)
+        if cell_len(texts) != len(texts) or any(
+            sum(_widths(g)) + len(g) - 1 > width for g in groups
+        ):
+            return Group(*self.by_rich(width))
+        return None
+
+    def by_rich(self, width: int) -> list[RenderableType]:
+        parts: list[RenderableType] = []
+        for n, group in enumerate(self.groups(width)):
+            parts += [Text(""), _table(group)] if n else [_table(group)]
+        return parts
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        groups = self.groups(options.max_width)
-        for n, group in enumerate(groups):
+        yield from self.by_rich(options.max_width)  # inside another renderable: rich lays it out
+
+    def lines(self, width: int, codes: tuple[tuple[str, str], ...]) -> Iterator[str]:
+        (c_on, c_off), (h_on, h_off) = codes
+        for n, group in enumerate(self.groups(width)):
             if n:
-                yield Text("")
-            yield _table(group)
+                yield ""
+            widths = _widths(group)
+            left = [header == "changed most" for header, _, _ in group]
+            headers = [header.split("\n") for header, _, _ in group]
+            height = max(map(len, headers))
+            for line in range(height):  # a shorter header at the bottom, as rich aligns it
+                cells = []
+                for lines, w, flush in zip(headers, widths, left):
+                    at = line - (height - len(lines))
+                    text = lines[at].rstrip() if at >= 0 else ""  # rich justifies it stripped
+                    cells.append(
+                        f"{h_on}{text:<{w}}{h_off}" if flush else f"{h_on}{text:>{w}}{h_off}"
+                    )
+                yield " ".join(cells)
+            yield "─" * (sum(widths) + len(widths) - 1)
+            aligned = [f"%-{w}s" if flush else f"%{w}s" for w, flush in zip(widths, left)]
+            row = " ".join([f"{lit(c_on)}{aligned[0]}{lit(c_off)}", *aligned[1:]])
+            for cells in zip(*(cells for _, cells, _ in group)):
+                yield row % tuple(cell.rstrip() for cell in cells)
+
+
+def _widths(group: list[tuple[str, list[str], bool]]) -> list[int]:
+    """Each column's width as rich measures it with nothing wrapped: its widest line."""
+    return [
+        max(len(line) for text in (h, *cells) for line in text.split("\n")) for h, cells, _ in group
+    ]
 
 
 def epoch_table(trace: TrainingTrace, fmt: NumberFormat) -> EpochTables:
