@@ -89,7 +89,7 @@ class EpochTables(Streamed):
     def instead(self, width: int) -> RenderableType | None:
         """rich's Table where a table is wider than the console (its columns narrowed) or a
         cell is wider on screen than its length."""
-        texts = "".join(h + "".join(cells) for h, cells, _ in self.columns)
+        texts = "".join(h + "".join(cells) for h, cells, _ in self.columns).replace("\n", "")
         groups = self.groups(width)
         if cell_len(texts) != len(texts) or any(
             sum(_widths(g)) + len(g) - 1 > width for g in groups
