@@ -578,3 +578,50 @@ def test_under_round_a_batchs_gradient_adds_up_from_the_numbers_it_shows(source,
                 assert round_value(value, rounding) == row.value, row.symbol
                 checked += 1
     assert checked >= 9  # every parameter entry's row, once, in the last sample's step
+
+
+# −1.88·1.19 + (−0.34)·0.17 + 1.32 = −2.2372 − 0.0578 + 1.32 = −0.975 on the decimals a student
+# writes: −0.98 at 2dp (half away from zero). Added as floats, in the row's order, it is
+# −0.9749999999999994: −0.97.
+ON_A_TIE = {
+    "conv1d": {
+        "model": [
+            {"conv1d": {"in_channels": 1, "out_channels": 1, "kernel_size": 2}},
+            "flatten",
+        ],
+        "parameters": {"0.weight": [[[-1.88, -0.34]]], "0.bias": [1.32]},
+        "inputs": [[1.19, 0.17]],
+        "targets": [0.0],
+    },
+    "rnn": {
+        "model": [{"rnn": {"input_size": 2, "hidden_size": 1}}, "last"],
+        "parameters": {
+            "0.weight_ih_l0": [[-1.88, -0.34]],
+            "0.weight_hh_l0": [[0.5]],
+            "0.bias_ih_l0": [1.0],
+            "0.bias_hh_l0": [0.32],
+        },
+        "inputs": [[1.19, 0.17]],
+        "targets": [0.0],
+    },
+}
+
+
+ON_A_TIE["network"] = {
+    "layers": [2, 1],
+    "activation": "sigmoid",
+    "weights": [[[-1.88, -0.34]]],
+    "biases": [[1.32]],
+    "inputs": [1.19, 0.17],
+    "targets": [0.0],
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "symbol"), [("conv1d", "y0[0,0]"), ("rnn", "net0[0,0]"), ("network", "net3")]
+)
+def test_under_round_a_sum_of_products_is_added_on_the_decimals_shown(kind, symbol):
+    config = {**ON_A_TIE[kind], "loss": "mse", "learning_rate": 0.1}
+    records = api.trace(config, rounding="2dp").records
+    rows = {row.symbol: row for _, row in records.steps[0].equations()}
+    assert rows[symbol].value == -0.98, rows[symbol]

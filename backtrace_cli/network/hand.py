@@ -5,6 +5,8 @@ as a student carrying the rounding works it: each bracket written down rounded
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -57,19 +59,26 @@ def _enclosed(template: str) -> bool:
 
 
 def added_up(weight: Array, x: Array, bias: Array | None) -> Array:
-    """W·x + b as a student adds it up from the row's numbers: each product and the sum exact
-    on the decimals shown (each operand's shortest repr), so 0.7·0.81 − 0.4·1.48 + 0.1 is
-    0.075, where numpy's order of adding gives 0.07499999999999993 (0.07 at 2dp, not the
-    row's 0.08). Not itself rounded: the caller carries it."""
+    """W·x + b as a student adds it up from the row's numbers (`exact`). Not itself rounded:
+    the caller carries it."""
     if not (np.isfinite(weight).all() and np.isfinite(x).all()):
         return weight @ x + (0.0 if bias is None else bias)  # as numpy has it: nothing to add
-    from decimal import Decimal  # start-up: only `--round` adds by hand
-
-    xs = [Decimal(repr(float(v))) for v in x]
     out = np.empty(weight.shape[0])
     for j, row in enumerate(weight):
-        total = sum(Decimal(repr(float(w))) * v for w, v in zip(row, xs))
-        if bias is not None:
-            total += Decimal(repr(float(bias[j])))
-        out[j] = float(total)
+        out[j] = exact(zip(row, x), () if bias is None else (bias[j],))
     return out
+
+
+def exact(products: Iterable[tuple[float, float]], added: Iterable[float] = ()) -> float:
+    """Σ a·b + Σ c, each product and the sum exact on the decimals shown (each number's
+    shortest repr), as a student adds a row up: 0.7·0.81 − 0.4·1.48 + 0.1 is 0.075, where
+    numpy's order of adding gives 0.07499999999999993 (0.07 at 2dp, not the row's 0.08). A
+    non-finite term: the float sum, as numpy has it."""
+    from decimal import Decimal  # start-up: only `--round` adds by hand
+
+    pairs = [(float(a), float(b)) for a, b in products]
+    rest = [float(c) for c in added]
+    if not all(map(math.isfinite, [*(v for p in pairs for v in p), *rest])):
+        return math.fsum([*(a * b for a, b in pairs), *rest])
+    total = sum((Decimal(repr(a)) * Decimal(repr(b)) for a, b in pairs), Decimal(0))
+    return float(total + sum((Decimal(repr(c)) for c in rest), Decimal(0)))

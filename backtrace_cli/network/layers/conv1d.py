@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
+from ..hand import exact
 from . import grid
 from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
 
@@ -116,17 +117,19 @@ class Conv1d(NamedTuple):
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
         y = np.zeros((out_channels, length))
+        hand = getattr(carry, "hand", False)  # added up from the row's numbers, as it writes them
         for c in range(out_channels):
             for t in range(length):
-                total = sum(
-                    (
-                        self.weight[c, i, k] * x[i, u]
-                        for i in range(len(x))
-                        for k, u in self.field(t, x.shape[1])
-                    ),
-                    0.0,
-                )
-                y[c, t] = total + (0.0 if self.bias is None else self.bias[c])
+                pairs = [
+                    (self.weight[c, i, k], x[i, u])
+                    for i in range(len(x))
+                    for k, u in self.field(t, x.shape[1])
+                ]
+                bias = () if self.bias is None else (self.bias[c],)
+                if hand:
+                    y[c, t] = exact(pairs, bias)
+                else:
+                    y[c, t] = sum((w * v for w, v in pairs), 0.0) + (bias[0] if bias else 0.0)
         return carry(y), x
 
     def backward(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
+from ..hand import exact
 from . import conv1d, grid
 from .conv1d import flipped, kernels, mirrored
 from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
@@ -95,16 +96,18 @@ class Conv2d(NamedTuple):
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         y = np.zeros(self.spec.shape_out)
+        hand = getattr(carry, "hand", False)  # added up from the row's numbers, as it writes them
         for c, i, j in np.ndindex(*y.shape):
-            total = sum(
-                (
-                    self.weight[c, d, m, n] * x[d, u, v]
-                    for d in range(len(x))
-                    for m, n, u, v in self.field(i, j, x.shape)
-                ),
-                0.0,
-            )
-            y[c, i, j] = total + (0.0 if self.bias is None else self.bias[c])
+            pairs = [
+                (self.weight[c, d, m, n], x[d, u, v])
+                for d in range(len(x))
+                for m, n, u, v in self.field(i, j, x.shape)
+            ]
+            bias = () if self.bias is None else (self.bias[c],)
+            if hand:
+                y[c, i, j] = exact(pairs, bias)
+            else:
+                y[c, i, j] = sum((w * v for w, v in pairs), 0.0) + (bias[0] if bias else 0.0)
         return carry(y), x
 
     def backward(

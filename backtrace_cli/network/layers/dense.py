@@ -9,7 +9,7 @@ import numpy as np
 
 from ...definitions import notation
 from ...definitions.notations import Names, either
-from ..hand import worked
+from ..hand import added_up, worked
 from . import dense_rows, dense_updates
 from .upstream import FromAbove
 
@@ -108,9 +108,12 @@ class Dense(NamedTuple):  # a tuple: built for every update, and cheaper than a 
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, DenseCache]:
         """o = f(W·õ + b) for rows of inputs `x`, each intermediate carried."""
-        net = x @ self.weights.T
-        if self.biases is not None:
-            net += self.biases  # in place: a fresh array from the product
+        if carry.hand:  # each sum added up from the row's numbers, as the student adds it
+            net = np.array([added_up(self.weights, row, self.biases) for row in x])
+        else:
+            net = x @ self.weights.T
+            if self.biases is not None:
+                net += self.biases  # in place: a fresh array from the product
         net = carry(net)
         out, parts = self.activation.apply(net, carry)
         return out, (x, net, out, parts)

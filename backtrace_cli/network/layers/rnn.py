@@ -31,7 +31,7 @@ import numpy as np
 
 from ...core.validate import show
 from ...definitions import activations
-from ..hand import worked
+from ..hand import exact, worked
 from . import rnn_rows
 from .rnn_rows import TRUNCATED, Cell, cells, directions
 from .tensor import Letters, ModelView, entry, head
@@ -262,14 +262,26 @@ class Rnn(NamedTuple):
                 nets, hs = np.zeros((steps, hidden)), np.zeros((steps, hidden))
                 h0 = self.initial(cell)
                 state = np.zeros(hidden) if h0 is None else h0
+                biases = (
+                    (self.arrays[cell.key("bias_ih")], self.arrays[cell.key("bias_hh")])
+                    if self.biased
+                    else ()
+                )
                 for t in cell.order(steps):
-                    net = w_ih @ below[t] + w_hh @ state
-                    if self.biased:
-                        net = (
-                            net
-                            + self.arrays[cell.key("bias_ih")]
-                            + self.arrays[cell.key("bias_hh")]
+                    if getattr(carry, "hand", False):  # added up from the row's numbers
+                        net = np.array(
+                            [
+                                exact(
+                                    [*zip(w_ih[j], below[t]), *zip(w_hh[j], state)],
+                                    [b[j] for b in biases],
+                                )
+                                for j in range(hidden)
+                            ]
                         )
+                    else:
+                        net = w_ih @ below[t] + w_hh @ state
+                        for b in biases:
+                            net = net + b
                     nets[t] = carry(net)
                     out, _ = self.function.apply(nets[t].reshape(1, -1), carry)
                     hs[t] = state = out.reshape(-1)
