@@ -72,8 +72,7 @@ class EpochTables(Streamed):
 
     def groups(self, width: int) -> list[list[tuple[str, list[str], bool]]]:
         def size(column: tuple[str, list[str], bool]) -> int:
-            header, cells, _ = column
-            return max(len(line) for text in (header, *cells) for line in text.split("\n")) + 1
+            return _widths([column])[0] + 1  # with the space before the next column
 
         fixed = [c for c in self.columns if not c[2]]
         groups = [fixed]

@@ -261,7 +261,6 @@ class LongSummary(Streamed):
     STYLES = ("bold cyan", "", "bold", "bold", "dim italic")
 
     def __init__(self, trace: Trace, fmt: NumberFormat | Memo, short: bool = False) -> None:
-        self.trace, self.fmt = trace, fmt
         self.short = self.keeps_spaces = short
         fmt = fmt if isinstance(fmt, Memo) else Memo(fmt)  # the weights' texts of the updates
         before = trace.loss_before_inference
@@ -299,13 +298,12 @@ class LongSummary(Streamed):
         """The summary as rich's Table, which narrows its columns to the console."""
         from rich.table import Table  # only where it must narrow: start-up time
 
-        trace, fmt = self.trace, self.fmt
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("old → new", style="bold cyan", no_wrap=True)
         table.add_column("old", justify="right")
         table.add_column("new", justify="right", style="bold")
-        for change in trace.changes:
-            table.add_row(change.symbol, fmt(change.before), fmt(change.after))
+        for row in self.rows:
+            table.add_row(*row)
         if self.hidden:
             table.add_row("…", Text(self.hidden, style="dim italic"), "")
         table.add_section()
