@@ -16,6 +16,8 @@ Times, in one run on one machine (float64, CPU):
 4. `backtrace step xor --epochs 100000` (the command a user types: start-up, training and the
    table, wall clock) against benchmarks/plain_xor.py, the same 400,000 updates written by hand
    in plain Python, alternately, median of 7 each.
+Each engine's training includes the mean loss after its last epoch, which `step` reports, and
+the two losses are compared (they agree to 1e-9, or both are 0 to 1e-12): the same training.
 Targets (the training, optimizer and speed issues): small networks ≥ 5× PyTorch eager, with SGD
 and with Adam; the wide one ≥ 0.9×; `step xor --epochs 100000` within 2× of the plain loop.
 """
@@ -23,6 +25,7 @@ and with Adam; the wide one ≥ 0.9×; `step xor --epochs 100000` within 2× of 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import resource
@@ -84,7 +87,8 @@ def wide_spec(rng: np.random.Generator) -> config.Spec:
 
 def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
     """The same training written for PyTorch eager: autograd for the gradient, SGD by hand,
-    or torch.optim.Adam where the spec trains with Adam."""
+    or torch.optim.Adam where the spec trains with Adam; then, as `training.train` does, the
+    mean loss over the samples after the last epoch (one forward pass)."""
     import torch
 
     torch.set_default_dtype(torch.float64)
@@ -122,7 +126,15 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
                 with torch.no_grad():
                     for p in params:
                         p.sub_(spec.learning_rate * p.grad)
-        return params
+        with torch.no_grad():  # the loss after training, which backtrace reports as well
+            out = x_all
+            for k in range(layers):
+                out = out @ params[k].T
+                if spec.biases is not None:
+                    out = out + params[layers + k]
+                out = torch.sigmoid(out)
+            final = 0.5 * ((t_all - out) ** 2).sum() / len(x_all)
+        return params, float(final)
 
     return run
 
@@ -156,17 +168,19 @@ CASES = {
 }
 
 
-def measure(engine: str, case: str, repeats: int) -> float:
-    """Best of `repeats` for one engine on one workload (run in its own process)."""
+def measure(engine: str, case: str, repeats: int) -> tuple[float, float]:
+    """Best of `repeats` for one engine on one workload (run in its own process), and the
+    mean loss after the last epoch, to show that both did the same training."""
     _, make, epochs, _ = CASES[case]
     spec = make()
     if engine == "backtrace":
-        return best_of(repeats, lambda: training.train(spec, epochs))
+        seconds = best_of(repeats, lambda: training.train(spec, epochs))
+        return seconds, float(training.train(spec, epochs).losses_after[-1])
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
     run = torch_trainer(spec)
-    return best_of(repeats, lambda: run(epochs))
+    return best_of(repeats, lambda: run(epochs)), run(epochs)[1]
 
 
 PLAIN_TARGET = 2.0  # `step xor --epochs 100000` / the plain loop, at most
@@ -206,7 +220,7 @@ def plain_loop(epochs: int = 100_000, runs: int = 7) -> bool:
     return ok
 
 
-def in_own_process(engine: str, case: str, repeats: int) -> float:
+def in_own_process(engine: str, case: str, repeats: int) -> tuple[float, float]:
     """Each measurement in a fresh interpreter: PyTorch's OpenMP threads keep spinning after
     its work, and would slow whatever ran next in the same process."""
     done = subprocess.run(
@@ -215,7 +229,8 @@ def in_own_process(engine: str, case: str, repeats: int) -> float:
         text=True,
         check=True,
     )
-    return float(done.stdout.strip())
+    seconds, loss = done.stdout.split()
+    return float(seconds), float(loss)
 
 
 def main() -> int:
@@ -229,7 +244,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.one:
-        print(measure(*args.one, args.repeats))
+        print(*measure(*args.one, args.repeats))
         return 0
     if args.plain:
         machine = f"{platform.platform()}, {os.cpu_count()} CPUs"
@@ -266,10 +281,12 @@ def main() -> int:
 
     failed = not plain_loop()
     print(f"{'workload':52} {'backtrace':>10} {'torch':>10} {'speed-up':>9}  target")
+    agree = []
     for case in args.cases.split(","):
         name, _, _, target = CASES[case]
-        ours = in_own_process("backtrace", case, repeats)
-        theirs = in_own_process("torch", case, repeats)
+        ours, our_loss = in_own_process("backtrace", case, repeats)
+        theirs, their_loss = in_own_process("torch", case, repeats)
+        agree.append(math.isclose(our_loss, their_loss, rel_tol=1e-9, abs_tol=1e-12))
         ratio = theirs / ours
         ok = ratio >= target
         failed |= not ok
@@ -277,6 +294,11 @@ def main() -> int:
             f"{name:52} {ours:9.3f}s {theirs:9.3f}s {ratio:8.2f}×  ≥ {target}× "
             f"{'PASS' if ok else 'FAIL'}"
         )
+    failed |= not all(agree)
+    print(
+        "\nthe loss after the last epoch, backtrace against torch (relative 1e-9, or 1e-12 "
+        f"near 0): {'agree' if all(agree) else 'DIFFERENT'} in {sum(agree)} of {len(agree)}"
+    )
     return 1 if failed else 0
 
 

@@ -52,6 +52,17 @@ def one_update(data: dict[str, Any], W: list, b: list | None, rows: list[dict]) 
     return W, b
 
 
+def mean_half_sse(data: dict[str, Any], W: list, b: list | None) -> float:
+    """The mean over the samples of ½Σ(t − o)², from a forward pass written here."""
+    total = 0.0
+    for row in data["samples"]:
+        a = np.array(row["inputs"], dtype=float)
+        for k, w in enumerate(W):
+            a = SIGMA[data["activations"][k]][0](w @ a + (b[k] if b is not None else 0))
+        total += 0.5 * float(((np.array(row["targets"]) - a) ** 2).sum())
+    return total / len(data["samples"])
+
+
 @st.composite
 def small_networks(draw: st.DrawFn) -> dict[str, Any]:
     layers = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))
@@ -89,6 +100,7 @@ def small_networks(draw: st.DrawFn) -> dict[str, Any]:
 def test_k_epochs_are_k_applications_of_the_one_step_update(data, k):
     W = [np.array(m, dtype=float) for m in data["weights"]]
     b = [np.array(v, dtype=float) for v in data["biases"]] if "biases" in data else None
+    before = mean_half_sse(data, W, b)
     with np.errstate(all="ignore"):  # diverging draws are dropped just below
         for _ in range(k):
             groups = (
@@ -100,6 +112,7 @@ def test_k_epochs_are_k_applications_of_the_one_step_update(data, k):
     # (divergence has its own test below)
     assume(all(np.abs(w).max() < 100 for w in W))
     done = training.train(config.from_dict(data), k)
+    assert done.loss_start == pytest.approx(before, rel=1e-12, abs=1e-15)
     for mine, theirs in zip(done.final.weights, W):
         np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12)
     if b is not None:
@@ -118,6 +131,30 @@ def test_traced_epochs_are_exactly_the_untraced_ones():
             np.testing.assert_allclose(a, b, rtol=rtol, atol=0)
         np.testing.assert_allclose(plain.losses, traced.losses, rtol=rtol, atol=0)
         np.testing.assert_allclose(plain.losses_after, traced.losses_after, rtol=rtol, atol=0)
+
+
+@pytest.mark.parametrize("mode", ["batch", "online"])
+def test_the_loss_before_training_is_the_same_however_epoch_1_runs(mode):
+    """Where epoch 1's loss before its update is the loss before training (a batch, or one
+    sample), that number is used, not a second forward pass: the same to the last bit as the
+    pass itself, whether epoch 1 is traced, untraced, or on the scalar engine."""
+    data = {
+        "layers": [2, 2, 1],
+        "activations": ["sigmoid", "sigmoid"],
+        "loss": "half_sse",
+        "learning_rate": 0.5,
+        "mode": mode,
+        "samples": [{"inputs": [0.05, 0.1], "targets": [0.3]}],
+        "weights": [[[0.15, 0.2], [0.25, 0.3]], [[0.4, 0.45]]],
+        "biases": [[0.35, 0.35], [0.6]],
+    }
+    spec = config.from_dict(data)
+    by_hand = mean_half_sse(data, [np.array(w) for w in data["weights"]], data["biases"])
+    forward = engine.mean_loss([engine.evaluate(spec)[0]])
+    assert forward == pytest.approx(by_hand, rel=1e-15)
+    for epochs, fast, traced in itertools.product((1, 3, 2000), (False, True), ((), (1,))):
+        done = training.train(spec, epochs, fast=fast, traced=traced)
+        assert done.loss_start == forward, (epochs, fast, traced)
 
 
 def test_lecture_loss_falls_every_epoch_for_50_epochs(runner):

@@ -163,8 +163,9 @@ def train(
             return _flat(snapshots[-1].weights, snapshots[-1].biases)
         return _flat(spec.weights, spec.biases)
 
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is said below, once
-        start_loss = engine.mean_loss([engine.evaluate(spec, carry)[0]])
+    # the loss before training: where `reuse` holds and numpy runs epoch 1, that epoch's loss
+    # before its update is this number, computed once (a wide network's forward pass saved)
+    start_loss = None if reuse else _loss_of(spec, carry)
     pending: int | None = None  # an epoch whose loss_after the next epoch will give
     worth = fast or (fast is None and epochs * len(spec.samples) >= scalar.WORTH)
     runner = scalar.runner(spec) if worth and carry is engine.exact else None
@@ -314,6 +315,8 @@ def train(
                 reason = f"the loss fell below {until_loss:g} in epoch {number} ({loss:.6g})"
                 break
         last_outputs = outputs  # the last epoch's outputs, where it evaluated them
+        if start_loss is None:  # numpy's epoch 1 gave it, unless the scalar engine ran
+            start_loss = float(losses[0]) if ran and skip == 0 else _loss_of(spec, carry)
         if pending is not None:
             evaluated, last_outputs = engine.evaluate(current(), carry)
             after[pending - 1] = engine.mean_loss([evaluated])
@@ -373,6 +376,12 @@ def _quiet(losses: Array, parameters: Array, first: float, until_loss: float | N
     if until_loss is not None:
         fires |= losses < until_loss
     return int(np.argmax(fires)) if fires.any() else len(losses)
+
+
+def _loss_of(spec: Spec, carry: engine.Carry) -> float:
+    """The mean loss of the spec's network over its samples, overflow allowed (said later)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return engine.mean_loss([engine.evaluate(spec, carry)[0]])
 
 
 def _share(right: Sequence[Array]) -> float:
