@@ -389,14 +389,37 @@ def test_a_class_answering_in_hagans_names_is_marked_into_a_gradebook(runner, tm
     assert [c for c in columns if second[c] != "right"] == ["n^1[0,1]"]
 
 
-def _hagan_answers(config: dict) -> dict[str, float]:
+def _hagan_answers(config: dict, book: str = "hagan") -> dict[str, float]:
     """A variant of conv1d worked by hand (this file's derivation on its numbers), in
-    Hagan's typed names (an updated weight by its plain name, w^3[0,2] for w^3[0,2](k+1))."""
+    Hagan's typed names (an updated weight by its plain name, w^3[0,2] for w^3[0,2](k+1)),
+    or another book's."""
     out = {}
     for (quantity, index), value in conv1d_step(Numbers.of(config)).items():
-        name = named("hagan", quantity, index).removesuffix("(k+1)")
+        name = named(book, quantity, index).removesuffix("(k+1)")
         out[name.replace("∂", "d")] = round(value, 6)
     return out
+
+
+def test_a_file_in_nielsens_names_fills_a_hagan_sets_columns(runner, tmp_path):
+    """The same Hagan set, answered in Nielsen's names by a file that says so: each answer
+    marked as the quantity it names, in the set's column (n^1[0,0] for Nielsen's z^2[0,0])."""
+    folder = tmp_path / "set"
+    args = ["exercise", "conv1d", "--variants", "1", "--seed", "3", "--notation", "hagan"]
+    assert runner.invoke(cli, [*args, "-o", str(folder)]).exit_code == 0
+    manifest = json.loads((folder / "exercise.json").read_text(encoding="utf-8"))
+    ((ident, entry),) = manifest["variants"].items()
+    config = yaml.safe_load((folder / entry["config"]).read_text(encoding="utf-8"))
+    given = _hagan_answers(config, "nielsen")
+    assert "z^2[0,0]" in given and "n^1[0,0]" not in given
+    path = tmp_path / "n.yaml"
+    doc = {"variant": ident, "student": "N", "notation": "nielsen", "answers": given}
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    book = tmp_path / "grades.csv"
+    args = ["check", "--exercises", str(folder), str(path), "--gradebook", str(book)]
+    runner.invoke(cli, args)
+    (row,) = csv.DictReader(book.read_text(encoding="utf-8-sig").splitlines())
+    assert row["total"] == str(len(entry["questions"])) and row["mark"] == row["total"]
+    assert {row[c] for c in entry["questions"]} == {"right"}
 
 
 # ---------------------------------------------------------------- every command, every book

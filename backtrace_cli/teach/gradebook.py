@@ -142,8 +142,14 @@ class Marker:
                 sheet = check.read_as(sheet, mine)  # read as the graph's (df/dx is ∂f/∂x)
             if questions is not None:  # the sheet's labels, as this model reads them
                 questions = tuple(mine.question(q) for q in questions)
-            book = self.notation or sheet.notation  # None: the exercise's own
+            # the book the file's names are read in: in a set, a file's own `notation:` (its
+            # sheet's book otherwise); else --notation first. None: the exercise's own
+            if self.folder is not None:
+                book = sheet.notation or self.notation
+            else:
+                book = self.notation or sheet.notation
             tracing.model(spec).refuse_notation(book)
+            asked = spec  # a set's variant, in the book its sheet was drawn in
             if book is not None and book != spec.notation:
                 spec = replace(spec, notation=book)
             epochs = sheet.epochs
@@ -156,7 +162,14 @@ class Marker:
                 solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
                 if ident is not None:
                     self.solved[key] = solution
-            if questions is not None and solution.notation != "lecture":
+            if questions is not None and asked is not spec:  # a sheet in another book
+                drawn_key = (ident, epochs, rounding, asked.notation, sheet.gradients)
+                drawn = self.solved.get(drawn_key)
+                if drawn is None:
+                    drawn = check.solve(asked, epochs, rounding, gradients=sheet.gradients)
+                    self.solved[drawn_key] = drawn
+                questions = _by_quantity(_in_notation(questions, drawn), drawn, solution)
+            elif questions is not None and solution.notation != "lecture":
                 questions = _in_notation(questions, solution)
             report = check.mark_sheet(
                 sheet,
@@ -255,6 +268,20 @@ def _in_notation(questions: tuple[Question, ...], solution: Any) -> tuple[Questi
     return tuple(out)
 
 
+def _by_quantity(
+    questions: tuple[Question, ...], drawn: Any, solution: Any
+) -> tuple[Question, ...]:
+    """A set's questions, resolved in the book its sheets were drawn in (`drawn`), as the
+    same quantities of `solution`, the same step worked in another book: the same line."""
+    if len(drawn.lines) != len(solution.lines):  # not the same steps: left as they are
+        return questions
+    out = []
+    for q in questions:
+        n = drawn.index.get(drawn.resolve(q.key))
+        out.append(q if n is None else replace(q, symbol=solution.lines[n].key[2]))
+    return tuple(out)
+
+
 def marker(
     folder: str | None,
     config: str | None,
@@ -267,8 +294,18 @@ def marker(
     `weights`: --points."""
     if folder is not None:
         found = homework.read(folder)
-        if notation is not None:  # a set's variants are all of one kind
-            tracing.model(found.spec(found.entries[found.first])).refuse_notation(notation)
+        if notation is not None:  # a set's variants are all of one kind, in one book
+            drawn = found.spec(found.entries[found.first])
+            tracing.model(drawn).refuse_notation(notation)
+            if notation != drawn.notation:  # its sheets gave the students its names
+                raise ConfigError(
+                    folder,
+                    None,
+                    "--notation",
+                    f"{notation}, but this set's sheets name their quantities in the "
+                    f"{drawn.notation} notation, and its answers files are read in it; leave "
+                    "--notation out (a file that says its own `notation:` is read in that)",
+                )
         return Marker(folder=found, notation=notation, points=weights)
     if config is None:
         return Marker(notation=notation, teacher=teacher, points=weights)
