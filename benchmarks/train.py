@@ -11,7 +11,8 @@ Times, in one run on one machine (float64, CPU):
    configs/xor.yaml (2-2-1 with biases, four samples, online); the same two with Adam
    (configs/adam.yaml for xor) against torch.optim.Adam;
 2. 20 batch epochs of a 784-256-10 network (sigmoid hidden, sigmoid output, half_sse) on
-   1,024 random samples;
+   1,024 random samples; and the same written by hand in numpy with the fewest passes
+   numpy allows (`numpy_trainer`), the floor for any numpy program;
 3. how xor's time and memory grow with epochs: 1k, 10k, 100k (measured first, before
    PyTorch's worker threads exist).
 4. `backtrace step xor --epochs 100000` (the command a user types: start-up, training and the
@@ -140,6 +141,49 @@ def torch_trainer(spec: config.Spec) -> Callable[[int], object]:
     return run
 
 
+def numpy_trainer(spec: config.Spec) -> Callable[[int], object]:
+    """The wide case's training written by hand in numpy, with the fewest passes numpy
+    allows (in place where it can): what any numpy program pays for it, the floor our engine
+    is measured against. Sigmoid layers with biases, half_sse, full-batch mean, plain SGD."""
+    x = np.array([s.inputs for s in spec.samples])
+    t = np.array([s.targets for s in spec.samples])
+    eta, count = spec.learning_rate, len(x)
+
+    def sigmoid(net: np.ndarray) -> np.ndarray:
+        out = np.negative(net)
+        np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
+
+    def run(epochs: int) -> object:
+        weights = [np.array(w) for w in spec.weights]
+        biases = [np.array(b) for b in spec.biases or ()]
+        for _ in range(epochs + 1):  # the last pass: the loss after training
+            outs = [x]
+            for w, b in zip(weights, biases):
+                net = outs[-1] @ w.T
+                net += b
+                outs.append(sigmoid(net))
+            error = t - outs[-1]
+            if _ == epochs:
+                break
+            delta = error * outs[-1] * (1.0 - outs[-1])
+            for k in reversed(range(len(weights))):
+                below = delta @ weights[k] if k else None
+                step = delta.T @ outs[k]
+                step *= eta / count
+                weights[k] += step
+                biases[k] += delta.sum(axis=0) * (eta / count)
+                if below is not None:
+                    slope = 1.0 - outs[k]
+                    slope *= outs[k]
+                    slope *= below
+                    delta = slope
+        return weights, float(0.5 * (error * error).sum() / count)
+
+    return run
+
+
 CASES = {
     "small": ("2-2-2 sigmoid + biases, 10,000 online epochs", small_spec, 10_000, 5.0),
     "xor": (
@@ -177,6 +221,9 @@ def measure(engine: str, case: str, repeats: int) -> tuple[float, float]:
     if engine == "backtrace":
         seconds = best_of(repeats, lambda: training.train(spec, epochs))
         return seconds, float(training.train(spec, epochs).losses_after[-1])
+    if engine == "numpy":
+        lean = numpy_trainer(spec)
+        return best_of(repeats, lambda: lean(epochs)), lean(epochs)[1]
     import torch
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -295,12 +342,16 @@ def main() -> int:
         # alternately, a fresh process each: this machine's speed drifts by more than the
         # difference measured, so each engine's best of `repeats` is taken `rounds` times, in
         # turn, and the medians compared
-        ours_all, theirs_all = [], []
+        ours_all, theirs_all, lean_all = [], [], []
         for _ in range(args.rounds):
             ours, our_loss = in_own_process("backtrace", case, repeats)
             theirs, their_loss = in_own_process("torch", case, repeats)
             ours_all.append(ours)
             theirs_all.append(theirs)
+            if case == "wide":  # numpy's own floor for it, written by hand
+                lean, lean_loss = in_own_process("numpy", case, repeats)
+                lean_all.append(lean)
+                agree.append(math.isclose(lean_loss, their_loss, rel_tol=1e-9))
         ours, theirs = statistics.median(ours_all), statistics.median(theirs_all)
         agree.append(math.isclose(our_loss, their_loss, rel_tol=1e-9, abs_tol=1e-12))
         ratio = theirs / ours
@@ -310,6 +361,12 @@ def main() -> int:
             f"{name:52} {ours:9.3f}s {theirs:9.3f}s {ratio:8.2f}×  ≥ {target}× "
             f"{'PASS' if ok else 'FAIL'}"
         )
+        if lean_all:
+            lean = statistics.median(lean_all)
+            print(
+                f"{'  the same written by hand in numpy (its floor)':52} {lean:9.3f}s "
+                f"{theirs:9.3f}s {theirs / lean:8.2f}×  backtrace is {ours / lean:.2f}× its time"
+            )
     failed |= not all(agree)
     print(
         "\nthe loss after the last epoch, backtrace against torch (relative 1e-9, or 1e-12 "
