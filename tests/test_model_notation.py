@@ -528,3 +528,25 @@ def test_an_optimizers_rule_writes_hagans_rate_in_its_latex_too():
     markdown = api.trace(every, notation="hagan").markdown()
     update = markdown.split("#### Update", 1)[1].split("$$", 1)[0]
     assert "\\alpha" in update and "\\eta" not in update
+
+
+@pytest.mark.parametrize("book", ("lecture", *BOOKS))
+@pytest.mark.parametrize("source", MODELS)
+def test_a_rules_gradient_of_an_entry_is_one_piece_of_math(runner, source, book):
+    """A layer's rule that names a gradient of a tensor's entry (an rnn's ∂E/∂w_ih[j,i], a
+    pool's ∂C/∂a^2[c,u]) writes it whole in the markdown, its index inside the math: never
+    the math closed before the index's comma (`…}$,i]`), nor a book's words run together
+    (Mazur's w_ih_h1 as `ihh1`)."""
+    result = runner.invoke(cli, ["run", source, "--notation", book, "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"\}\$,[a-z,]*\]", result.output)
+    assert "ihh1" not in result.output and "hhh1" not in result.output
+
+
+def test_the_rnns_shared_weights_rule_in_markdown(runner):
+    """The rule as written by hand: each of its gradients one fraction, its index inside."""
+    page = runner.invoke(cli, ["run", "rnn", "--format", "markdown"]).output
+    rule = next(line for line in page.splitlines() if line.startswith("Each weight is shared"))
+    ih = "$\\frac{\\partial E}{\\partial w^{(\\mathit{ih})}_{j,i}}$ = −Σ_t δnet[t,j]·x[t,i]"
+    hh = "$\\frac{\\partial E}{\\partial w^{(\\mathit{hh})}_{j,k}}$ = −Σ_t δnet[t,j]·h[t−1,k]"
+    assert ih in rule and hh in rule

@@ -145,9 +145,9 @@ def _latex_entry(base: str, index: str) -> str:
         return f"{_word(base)}_{{{index}}}"
     letters, layer = (word, base[len(word) :]) if word else layered.groups()  # type: ignore[union-attr]
     head = _word(letters) if not word else "\\mathit{" + word.replace("_", "\\_") + "}"
-    if layer:
-        layer = layer.lstrip("_")
-        head += "^{(" + (layer if layer.isdigit() else _word(layer)) + ")}"
+    if layer:  # a layer's number, or a book's words: Mazur's w_ih_h1 → w^{(ih,\,h1)}
+        parts = [p if p.isdigit() else _word(p) for p in layer.lstrip("_").split("_")]
+        head += "^{(" + ",\\,".join(parts) + ")}"
     return f"{head}_{{{index}}}"
 
 

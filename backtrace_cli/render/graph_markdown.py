@@ -91,10 +91,14 @@ def _text(note: str) -> str:
 
 
 def _rule(rule: str) -> str:
-    """A block's rule: prose, with its gradient symbols as inline math."""
-    return re.sub(
-        r"∂[^\s/,;:]+/∂[^\s,;:]+", lambda m: math_inline(latex_name(m.group(0))), rule
-    ).replace("η", "$\\eta$")
+    """A block's rule: prose, with its gradient symbols as inline math (an entry's index
+    with them: ∂E/∂w_ih[j,i])."""
+    return _GRADIENT.sub(lambda m: math_inline(latex_name(m.group(0))), rule).replace(
+        "η", "$\\eta$"
+    )
+
+
+_GRADIENT = re.compile(r"∂[^\s/,;:\[]+(?:\[[^\[\]\s]*\])?/∂[^\s,;:\[]+(?:\[[^\[\]\s]*\])?")
 
 
 _FORMULA_TOKENS = {"←": "\\leftarrow", "−": "-", "=": "=", "·": "\\cdot"}
