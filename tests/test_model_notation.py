@@ -550,3 +550,30 @@ def test_the_rnns_shared_weights_rule_in_markdown(runner):
     ih = "$\\frac{\\partial E}{\\partial w^{(\\mathit{ih})}_{j,i}}$ = −Σ_t δnet[t,j]·x[t,i]"
     hh = "$\\frac{\\partial E}{\\partial w^{(\\mathit{hh})}_{j,k}}$ = −Σ_t δnet[t,j]·h[t−1,k]"
     assert ih in rule and hh in rule
+
+
+def test_a_models_answers_file_answers_a_later_epoch(runner, tmp_path):
+    """`epochs: {2: …}` in a model's answers file: epoch 2's conv outputs, worked here from
+    the parameters after epoch 1's hand-worked SGD step, marked right, in the lecture's names
+    and in Nielsen's; one slipped value marked wrong, under its epoch."""
+    step = conv1d_step()
+    after = EXAMPLE._replace(
+        w0=np.array([[step["nw1", (c, 0, k)] for k in (0, 1)] for c in (0, 1)]),
+        b0=np.array([step["nb1", (c,)] for c in (0, 1)]),
+        w4=np.array([step["nw3", (0, j)] for j in range(4)]),
+        b4=step["nb3", (0,)],
+    )
+    z1 = conv1d_forward(after)["z1"]
+    for book, head in (("lecture", "y0"), ("nielsen", "z^2")):
+        later = {f"{head}[{c},{t}]": round(float(z1[c, t]), 6) for c, t in np.ndindex(2, 5)}
+        later[f"{head}[1,4]"] += 0.1
+        doc = {"exercise": "conv1d", "notation": book, "epochs": {2: later}}
+        path = tmp_path / f"{book}.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        result = runner.invoke(cli, ["check", str(path), "--format", "json"])
+        assert result.exit_code == 1, result.output
+        report = json.loads(result.output)
+        verdicts = {(a["name"], a["epoch"]): a["verdict"] for a in report["answers"]}
+        assert len(verdicts) == 10
+        assert {v for k, v in verdicts.items() if k[0] != f"{head}[1,4]"} == {"right"}
+        assert verdicts[f"{head}[1,4]", 2] == "wrong"

@@ -98,9 +98,10 @@ def _model_no_such(name: str, symbols: list[str]) -> str:
     )
 
 
-MODEL = Reading(  # a graph's keys, a batch's later samples (a network's `samples:`), a book
+MODEL = Reading(  # a graph's keys, a batch's later samples (a network's `samples:`), a book,
+    # later epochs
     "model",
-    (*GRAPH.keys, "notation", "samples"),
+    (*GRAPH.keys, "notation", "samples", "epochs"),
     model_names.symbol_of,
     "a model's answers file",
     '`answers: {"y0[0,1]": 0.35, "delta1[0,3]": -0.048}`',  # quoted: [ ] are YAML's in { }
@@ -361,7 +362,7 @@ def from_document(
             raise doc.error(
                 ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"
             )
-        answers += answers_in(doc, ("epochs", n), value, int(n), 1)
+        answers += answers_in(doc, ("epochs", n), value, int(n), 1, reading.symbol_of, example)
     blanks = [answer for answer in answers if answer.blank]
     answers = [answer for answer in answers if not answer.blank]
     if not answers and not blanks:
