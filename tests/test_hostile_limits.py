@@ -200,3 +200,50 @@ def test_a_graph_whose_first_update_overflows_is_exit_2_in_step(runner, tmp_path
     assert result.exit_code == 2
     assert result.output.startswith(f"Error: {path}: the numbers overflow: ")
     assert result.output.endswith("(the update in epoch 1); use a smaller learning_rate\n")
+
+
+def test_an_answers_file_cannot_ask_for_more_working_than_the_limit(runner, tmp_path, monkeypatch):
+    """`check` traces every epoch up to the last one answered, in full, with each rounding:
+    a file answering the softmax example's epoch 100 (half a minute of tracing) is refused
+    at its `epochs:` before the solution is traced, with the last epoch it may answer; in a
+    class it is that file's error row, and the others are marked."""
+    import re
+
+    from backtrace_cli.teach import check
+
+    traced = []
+    real = check.solve
+    monkeypatch.setattr(
+        check,
+        "solve",
+        lambda spec, epochs, *a, **k: traced.append(epochs) or real(spec, epochs, *a, **k),
+    )
+    greedy = tmp_path / "greedy.yaml"
+    greedy.write_text("exercise: softmax\nepochs:\n  100: {o3: 0.5}\n", encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(greedy)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    found = re.search(
+        r"greedy\.yaml, line 3, column 3, epochs\.100: check traces every epoch up to the last "
+        r"one answered, in full: 100 epochs of this network are ([\d,]+) rows of working, past "
+        r"the 2,500 one file may ask; answer epochs up to (\d+)",
+        " ".join(result.output.split()),
+    )
+    assert found, result.output
+    rows = int(found.group(1).replace(",", "")) // 100
+    allowed = int(found.group(2))
+    assert allowed * rows <= 2_500 < (allowed + 1) * rows
+    assert traced == []  # refused before the trace
+    fine = tmp_path / "fine.yaml"
+    fine.write_text(f"exercise: softmax\nepochs:\n  {allowed}: {{o3: 0.5}}\n", encoding="utf-8")
+    assert runner.invoke(cli, ["check", str(fine)]).exit_code == 1  # marked: o3 is wrong
+    assert traced == [allowed]
+    lecture = tmp_path / "lecture.yaml"  # 25 rows an epoch: epoch 100 is within the limit
+    lecture.write_text("exercise: lecture\nepochs:\n  100: {o3: 0.5}\n", encoding="utf-8")
+    assert runner.invoke(cli, ["check", str(lecture)]).exit_code == 1
+    book = tmp_path / "grades.csv"
+    args = ["check", str(greedy), str(fine), "--exercise", "softmax", "--gradebook", str(book)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    rows_written = book.read_text(encoding="utf-8-sig").splitlines()
+    assert "past the 2,500 one file may ask" in rows_written[1]
+    assert rows_written[2].startswith(str(fine))

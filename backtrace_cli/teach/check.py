@@ -211,6 +211,30 @@ def _listed(exercise: Any) -> str:
     return f" (`backtrace check --names {shlex.quote(exercise)}` lists them all)"
 
 
+WORK = 2_500  # rows of working one answers file may have traced (each rounding again)
+
+
+def affordable(sheet: AnswerSheet, spec: Any) -> None:
+    """Refuse, at its `epochs:`, a file whose last epoch answered would have `check` trace
+    more than `WORK` rows: every epoch up to it, in full, with each rounding — the softmax
+    example's epoch 100 is 40,800 rows, half a minute. Epoch 1 is always traced."""
+    epochs = sheet.epochs
+    if epochs == 1:
+        return
+    steps = tracing.model(spec).steps(spec, 1, None, sheet.gradients)
+    rows = sum(len(section.rows) for _, _, sections, _ in steps for section in sections)
+    if rows * epochs <= WORK:
+        return
+    last = max((*sheet.answers, *sheet.blanks), key=lambda answer: answer.epoch)
+    doc = sheet.document or Document(sheet.source, None)
+    raise doc.error(
+        last.where[:2],
+        f"check traces every epoch up to the last one answered, in full: {epochs} epochs of "
+        f"this {tracing.model(spec).answers} are {rows * epochs:,} rows of working, past the "
+        f"{WORK:,} one file may ask; answer epochs up to {max(WORK // rows, 1)}",
+    )
+
+
 def mark_sheet(
     sheet: AnswerSheet,
     spec: models.Model,
@@ -232,6 +256,7 @@ def mark_sheet(
         if solution is not None and solution.spec.notation != book:
             solution = None
     if solution is None:
+        affordable(sheet, spec)
         solution = solve(spec, epochs, sheet.rounding, gradients=sheet.gradients)
     sheet, notes = validate(resolve(sheet, solution), solution)
     marked = {v.key: v for v in mark(solution, sheet.answers, sheet.rounding)}

@@ -159,6 +159,7 @@ class Marker:
             key = (ident, epochs, rounding, book, sheet.gradients)
             solution = self.solved.get(key) if ident is not None else None
             if solution is None:
+                check.affordable(sheet, spec)
                 solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
                 if ident is not None:
                     self.solved[key] = solution
