@@ -1,17 +1,19 @@
 """`model:` configs against PyTorch float64 autograd and torch.optim (issue #28's acceptance):
 random models of the layers this tool traces — conv1d and conv2d (channels, kernel, stride,
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
-layers, maxpool1d, maxpool2d, avgpool2d, flatten, linear, rnn (tanh and relu, with and without
-bias, one or two stacked layers, one or two directions, from 0 or a given h0, over 2–5 steps,
-with `last` or a linear on every step), batchnorm1d (on a batch of two
-to five, its running statistics compared with torch's state_dict after the step), dropout and
-batchnorm1d in one model (each sample's mask a fixed `mask:` or drawn by the documented rule —
-kept where a uniform draw from a Generator seeded with (seed, epoch, the dropout stream, the
-layer's position) is ≥ p — and applied in torch by a module multiplying by it) — each built
-as a torch nn.Sequential from the same state dict (the config *is* the state dict written as
-YAML), on one sample or a batch of two or three (`mode: batch`, the mean or the sum of their
-losses). For each: the forward output and loss of every sample, every parameter's gradient,
-the parameters after one SGD step and after one Adam step, against torch's.
+layers, maxpool1d, maxpool2d, avgpool2d (half of them padded, up to torch's bound of half the
+window, ResNet's 3/2/1 among them; an average pool with and without count_include_pad), flatten,
+linear, rnn (tanh and relu, with and without bias, one or two stacked layers, one or two
+directions, from 0 or a given h0, over 2–5 steps, with `last` or a linear on every step),
+batchnorm1d (on a batch of two to five, its running statistics compared with torch's state_dict
+after the step), dropout and batchnorm1d in one model (each sample's mask a fixed `mask:` or
+drawn by the documented rule — kept where a uniform draw from a Generator seeded with (seed,
+epoch, the dropout stream, the layer's position) is ≥ p — and applied in torch by a module
+multiplying by it) — each built as a torch nn.Sequential from the same state dict (the config
+*is* the state dict written as YAML), on one sample or a batch of two or three (`mode: batch`,
+the mean or the sum of their losses). For each: the forward output and loss of every sample,
+every parameter's gradient, the parameters after one SGD step and after one Adam step, against
+torch's.
 
 Eval mode (`run --eval`, torch's `model.eval()`): random batch-norm models, online or batch,
 one sample or several, with their running statistics (or without: torch then normalises over
@@ -62,8 +64,10 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     if out_len >= 2 and rng.random() < 0.8:
         pool = int(rng.integers(2, min(3, out_len) + 1))
         pool_stride = int(rng.integers(1, pool + 1))
-        layers.append({"maxpool1d": {"kernel_size": pool, "stride": pool_stride}})
-        out_len = (out_len - pool) // pool_stride + 1
+        pool_pad = int(rng.integers(0, pool // 2 + 1)) if rng.random() < 0.5 else 0  # ≤ k/2
+        pool_args = {"kernel_size": pool, "stride": pool_stride, "padding": pool_pad}
+        layers.append({"maxpool1d": pool_args})
+        out_len = (out_len + 2 * pool_pad - pool) // pool_stride + 1
     params = {"0.weight": rng.normal(size=(c_out, c_in, k)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
@@ -134,10 +138,19 @@ def _conv2d_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
         pool = _size(rng, 2, 2) if rng.random() < 0.5 else [2, int(rng.integers(1, 3))]
         pool_stride = _size(rng, 1, 2)
         kind = str(rng.choice(["maxpool2d", "avgpool2d"]))
-        layers.append({kind: {"kernel_size": pool, "stride": pool_stride}})
         qh, qw = (pool, pool) if isinstance(pool, int) else pool
         rh, rw = (pool_stride, pool_stride) if isinstance(pool_stride, int) else pool_stride
-        out_h, out_w = (out_h - qh) // rh + 1, (out_w - qw) // rw + 1
+        # half the pools padded, at most half the window on each axis (torch's bound)
+        eh, ew = (
+            (int(rng.integers(0, q // 2 + 1)) for q in (qh, qw)) if rng.random() < 0.5 else (0, 0)
+        )
+        if rng.random() < 0.2:  # ResNet's stem: windows of 3, stride 2, padding 1
+            pool, pool_stride, qh, qw, rh, rw, eh, ew = 3, 2, 3, 3, 2, 2, 1, 1
+        pool_args = {"kernel_size": pool, "stride": pool_stride, "padding": [eh, ew]}
+        if kind == "avgpool2d" and rng.random() < 0.5:
+            pool_args["count_include_pad"] = False
+        layers.append({kind: pool_args})
+        out_h, out_w = (out_h + 2 * eh - qh) // rh + 1, (out_w + 2 * ew - qw) // rw + 1
     params = {"0.weight": rng.normal(size=(c_out, c_in, kh, kw)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()

@@ -222,7 +222,8 @@ def test_each_kind_says_where_it_is_unfair_by_itself():
     assert activation.unfair(sigmoid, np.array([-0.01, 0.7]), np.zeros(2)) is not None
     softmax = layer("softmax", (2,))  # softmax has no kink: an input of 0 is as good as any
     assert activation.unfair(softmax, np.array([0.0, 0.7]), np.zeros(2)) is None
-    pool = LayerSpec("maxpool1d", "2", (("kernel_size", 2), ("stride", 2)), (1, 4), (1, 2))
+    arguments = (("kernel_size", 2), ("stride", 2), ("padding", 0))  # as the reader fills them
+    pool = LayerSpec("maxpool1d", "2", arguments, (1, 4), (1, 2))
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.51, 0.2, 0.9]]), np.zeros((1, 2))) is not None
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.6, 0.2, 0.9]]), np.zeros((1, 2))) is None
 
@@ -247,7 +248,7 @@ def test_every_built_in_model_draws_variants_whose_sheets_give_their_tensors(
 def test_a_2d_max_pool_says_where_it_is_a_near_tie():
     from backtrace_cli.network.layers import maxpool2d
 
-    arguments = (("kernel_size", (2, 2)), ("stride", (2, 2)))
+    arguments = (("kernel_size", (2, 2)), ("stride", (2, 2)), ("padding", (0, 0)))
     pool = LayerSpec("maxpool2d", "2", arguments, (1, 2, 4), (1, 1, 2))
     tie = np.array([[[0.5, 0.2, 0.1, 0.9], [0.51, 0.3, 0.4, 0.2]]])  # 0.5 and 0.51: one window
     apart = np.array([[[0.5, 0.2, 0.1, 0.9], [0.6, 0.3, 0.4, 0.2]]])

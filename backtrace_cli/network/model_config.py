@@ -149,6 +149,12 @@ def _kinds(c: Checker, value: Any) -> list[tuple[str, str, dict[str, Any]]]:
                     arguments[key] = _pair(c, (*path, key), raw, low, what)
                 else:
                     arguments[key] = c.integer((*path, key), raw, low, MAX_SIZE, what)
+        limits = getattr(module, "limits", None)  # a bound one argument sets another's
+        found = limits(arguments) if limits is not None else None
+        if found is not None:  # a pool's padding at most half its kernel_size, as torch's
+            key, axis, problem = found
+            at = (key, axis) if axis is not None and isinstance(given.get(key), list) else (key,)
+            raise c.fail((*path, *at), problem)
         out.append((kind, str(name), arguments))
     return out
 

@@ -86,8 +86,10 @@ def _sum_pieces(text: str) -> list[str]:
 
 
 def _text(note: str) -> str:
-    """Prose inside \\text{}: nothing KaTeX would read as a command."""
-    return re.sub(r"[\\{}$&#^_%~]", "", note).replace("∂", "d")
+    """Prose inside \\text{}: nothing KaTeX would read as a command; a minus sign and ∞ (a
+    max pool's padding, −1, −∞) as KaTeX's text mode writes them."""
+    text = re.sub(r"[\\{}$&#^_%~]", "", note).replace("∂", "d").replace("−", "-")
+    return text.replace("∞", "$\\infty$")
 
 
 def _rule(rule: str) -> str:

@@ -8,6 +8,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from ..network.layers.model_kinds import MODEL_KINDS
 from .graph_formula import text_formula
 
 if TYPE_CHECKING:
@@ -24,13 +25,24 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _arguments(layer: Any) -> dict[str, Any]:
+    """A layer's arguments, those its kind lists as `QUIET` left out at torch's default (a
+    pool's padding 0): a pool without padding is written as before pools took it."""
+    quiet = dict(getattr(MODEL_KINDS[layer.kind][0], "QUIET", ()))
+    return {
+        key: value
+        for key, value in layer.arguments
+        if key not in quiet or value not in (quiet[key], (quiet[key], quiet[key]))
+    }
+
+
 def _model(spec: Any) -> dict[str, Any]:
     return {
         "layers": [
             {
                 "name": layer.name,
                 "kind": layer.kind,
-                "arguments": dict(layer.arguments),
+                "arguments": _arguments(layer),
                 "input_shape": list(layer.shape_in),
                 "output_shape": list(layer.shape_out),
             }

@@ -1,10 +1,14 @@
 """torch's `nn.AvgPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) gives the mean of its inputs, y[c,i,j] = (Σ x[c, i·s_h
-+ m, j·s_w + n])/(k_h·k_w). Backward: each window's δ is shared equally among its inputs,
-δ[c,i,j]/(k_h·k_w) each, an input in several windows summing their shares.
++ m − p_h, j·s_w + n − p_w])/n. The padding (at most half the window, as torch's) is 0, left
+out of the sums; n is the window's k_h·k_w with torch's count_include_pad (its default), or
+the inputs it holds without it. Backward: each window's δ is shared equally, δ[c,i,j]/n to
+each of its inputs, an input in several windows summing their shares.
 
-Its named slip (`UNDIVIDED`): the division by the window's size k_h·k_w left out, in a
-window's mean (its sum) and in the δ each input receives (the windows' whole δ)."""
+Its named slips: the division by the window's size left out (`UNDIVIDED`), in a window's mean
+(its sum) and in the δ each input receives (the windows' whole δ); and, where a window holds
+padding, the padding counted the other way (`RECOUNTED`): divided by k_h·k_w without
+count_include_pad, by the inputs held with it."""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ if TYPE_CHECKING:
 
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
-ARGUMENTS = grid.POOL_ARGUMENTS
+ARGUMENTS = (*grid.POOL_ARGUMENTS, ("count_include_pad", True))
+limits = grid.pool_limits  # padding at most kernel_size/2
+QUIET = grid.POOL_QUIET
 shape = grid.pool_shape
 written = grid.pool_written
 parameter_shapes = grid.pool_parameter_shapes
@@ -39,9 +45,14 @@ def _bracket(totals: Array, carry: Carry) -> Array:
     return carry.written(totals) if getattr(carry, "hand", False) else totals  # type: ignore[attr-defined]
 
 
+Slips = tuple[tuple[str, list[Any]], ...]  # a row's named slips: (name, its pieces)
 UNDIVIDED = (
     "average pooling without the division by the window's size (a window's sum for its mean, "
     "each input given the window's whole δ for δ/k)"
+)
+RECOUNTED = (
+    "the padding counted in the mean the other way (divided by the window's k_h·k_w where "
+    "count_include_pad is false, or by its inputs alone where it is true)"
 )
 
 
@@ -65,46 +76,77 @@ class AvgPool2d(NamedTuple):
 
     @property
     def count(self) -> int:
-        """The entries of a window: each one's share of its mean and of its δ."""
+        """The entries of a window: each one's share of its mean and of its δ, with torch's
+        count_include_pad (its default)."""
         k = grid.pair(self.spec.argument("kernel_size"))
         return k[0] * k[1]
 
-    def undivided(self, terms: list[Any]) -> tuple[tuple[str, list[Any]], ...]:
-        """The slip of the division by the window's size left out: the terms' sum alone
-        (none for a window of one entry, or an input no window holds)."""
-        return ((UNDIVIDED, summed(terms)),) if terms and self.count > 1 else ()
+    def counts(self, recounted: bool = False) -> Array:
+        """Each window (i, j)'s divisor: `count`, or without count_include_pad the inputs it
+        holds (the padding left out); `recounted`: the other way (the slip)."""
+        included = bool(self.spec.argument("count_include_pad")) != recounted
+        out = np.full(self.spec.shape_out[1:], self.count, dtype=np.int64)
+        if not included:
+            for i, j in np.ndindex(*out.shape):
+                rows, columns = grid.pool_window(self.spec, i, j)
+                out[i, j] = len(rows) * len(columns)
+        return out
+
+    def mean(self, groups: dict[int, list[Any]]) -> list[Any]:
+        """Terms shared by their windows' divisors, as row pieces: (a + b)/4 + c/6; "0" for
+        none."""
+        pieces: list[Any] = []
+        for n, terms in groups.items():
+            pieces += ([" + "] if pieces else []) + shared(terms, n)
+        return pieces or ["0"]
+
+    def slips(self, groups: dict[int, list[Any]], other: dict[int, list[Any]]) -> Slips:
+        """A row's named slips: the division left out (none for a window of one entry, or an
+        input no window holds), and the padding counted the other way (where that differs)."""
+        terms = [term for group in groups.values() for term in group]
+        out = ((UNDIVIDED, summed(terms)),) if terms and self.count > 1 else ()
+        return out + (((RECOUNTED, self.mean(other)),) if other != groups else ())
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, tuple[int, ...]]:
         y = np.zeros(self.spec.shape_out)
         for c, i, j in np.ndindex(*y.shape):
             rows, columns = grid.pool_window(self.spec, i, j)
             y[c, i, j] = x[c, rows.start : rows.stop, columns.start : columns.stop].sum()
-        return carry(_bracket(y, carry) / self.count), x.shape
+        return carry(_bracket(y, carry) / self.counts()), x.shape
 
     def backward(
         self, cache: tuple[int, ...], upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
         if not below:
             return None, {}
-        total = np.zeros(cache)  # each input's windows' δ summed, then shared: as its row
+        counts = self.counts()
+        totals: dict[int, Array] = {}  # each input's windows' δ summed by divisor, then shared
         for c, i, j in np.ndindex(*upstream.shape):
             rows, columns = grid.pool_window(self.spec, i, j)
+            total = totals.setdefault(int(counts[i, j]), np.zeros(cache))
             total[c, rows.start : rows.stop, columns.start : columns.stop] += upstream[c, i, j]
-        return carry(_bracket(total, carry) / self.count), {}
+        shares = [_bracket(total, carry) / n for n, total in totals.items()]
+        sent = shares[0]
+        for share in shares[1:]:  # as its row adds them: (a + b)/4 + c/6
+            sent = sent + share
+        return carry(sent), {}
 
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: AvgPool2d = view.layers[p]
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
+        counts, other = layer.counts(), layer.counts(recounted=True)
+        padding = "0" if counts[0, 0] == layer.count else "0, not counted"
         rows = []
         for c, i, j in np.ndindex(*y.shape):
             window = grid.pool_window(layer.spec, i, j)
             terms = [(xs((c, u, v)), x[c, u, v]) for u in window[0] for v in window[1]]
-            pieces = shared(terms, layer.count)
-            rows.append(row(ys((c, i, j)), pieces, y[c, i, j], slips=layer.undivided(terms)))
-        rule = f"each window's mean, y[c,i,j] = (Σ {grid.pool_slice(layer.spec)})/{layer.count}"
-        return [Section("forward", grid.pool_title(layer.spec), rule, tuple(rows))]
+            groups = {int(counts[i, j]): terms}
+            slips = layer.slips(groups, {int(other[i, j]): terms})
+            note = grid.pool_field(layer.spec, (c, i, j), padding)
+            rows.append(row(ys((c, i, j)), layer.mean(groups), y[c, i, j], note, slips=slips))
+        return [Section("forward", grid.pool_title(layer.spec), _rule(layer), tuple(rows))]
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
@@ -114,13 +156,45 @@ class AvgPool2d(NamedTuple):
         layer: AvgPool2d = view.layers[p]
         x, d = view.inputs[p], view.deltas[p]
         ds, below = view.delta(p), view.delta(p - 1)
+        counts, other = layer.counts(), layer.counts(recounted=True)
         out = []
-        for index, terms in grid.pool_holding(layer.spec, d, ds, x.shape).items():
-            note = "" if terms else "in no window: gets no gradient"
-            pieces = shared(terms, layer.count)
-            out.append(row(below(index), pieces, sent[index], note, slips=layer.undivided(terms)))
-        rule = (
-            f"each window's δ shared equally among its {layer.count} inputs: δx[c,u,v] = "
-            f"Σ δ[c,i,j]/{layer.count} over the windows (i,j) holding x[c,u,v]"
-        )
+        for index, held in grid.pool_holding(layer.spec, d, ds, x.shape).items():
+            note = "" if held else "in no window: gets no gradient"
+            groups, recounted = _grouped(held, counts), _grouped(held, other)
+            pieces, slips = layer.mean(groups), layer.slips(groups, recounted)
+            out.append(row(below(index), pieces, sent[index], note, slips=slips))
+        if (counts == layer.count).all():
+            rule = (
+                f"each window's δ shared equally among its {layer.count} inputs: δx[c,u,v] = "
+                f"Σ δ[c,i,j]/{layer.count} over the windows (i,j) holding x[c,u,v]"
+            )
+        else:
+            rule = (
+                "each window's δ shared equally among the n inputs it holds: δx[c,u,v] = "
+                "Σ δ[c,i,j]/n over the windows (i,j) holding x[c,u,v]"
+            )
         return [Section("delta", f"δ · into layer {layer.spec.name} (avgpool2d)", rule, tuple(out))]
+
+
+def _grouped(held: list[Any], counts: Array) -> dict[int, list[Any]]:
+    """An input's windows' δ terms by their windows' divisors, in the order they come."""
+    out: dict[int, list[Any]] = {}
+    for (_, i, j), term in held:
+        out.setdefault(int(counts[i, j]), []).append(term)
+    return out
+
+
+def _rule(layer: AvgPool2d) -> str:
+    """Its forward rule: the mean of each window, and what the padding is."""
+    window = grid.pool_slice(layer.spec)
+    if grid.pair(layer.spec.argument("padding")) == (0, 0):
+        return f"each window's mean, y[c,i,j] = (Σ {window})/{layer.count}"
+    if layer.spec.argument("count_include_pad"):
+        return (
+            f"each window's mean, y[c,i,j] = (Σ {window})/{layer.count}; the padding is 0, "
+            f"left out of the sum and counted in the {layer.count} (count_include_pad, as torch)"
+        )
+    return (
+        f"each window's mean over the inputs it holds, y[c,i,j] = (Σ {window})/n, n its "
+        "inputs: the padding left out of the sum and not counted (count_include_pad false)"
+    )

@@ -99,8 +99,9 @@ def pool_kept(view: Any, p: int) -> Any:
 
 def pool_title(layer_spec: Any) -> str:
     """A pool's forward title: "Forward · layer 2 (maxpool2d, windows of 2, stride 2)"."""
-    k, s = (written(layer_spec.argument(key)) for key in ("kernel_size", "stride"))
-    return f"Forward · layer {layer_spec.name} ({layer_spec.kind}, windows of {k}, stride {s})"
+    k, s, p = (written(layer_spec.argument(key)) for key in PAIRS)
+    what = f"{layer_spec.kind}, windows of {k}, stride {s}" + (f", padding {p}" if p != "0" else "")
+    return f"Forward · layer {layer_spec.name} ({what})"
 
 
 def span(first: int, last: int) -> str:
@@ -124,54 +125,112 @@ def offset(axis: str, stride: int, padding: int, kernel: str) -> str:
 POOL_ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("kernel_size", None),
     ("stride", None),
+    ("padding", 0),
 )  # stride: kernel_size, as torch's stride=None
+
+
+# a pool's arguments the JSON trace lists only where not torch's default (`render/model_json`)
+POOL_QUIET = (("padding", 0), ("count_include_pad", True))
+
+
+def pool_limits(arguments: dict[str, Any]) -> tuple[str, int | None, str] | None:
+    """torch's bound on a pool's padding, at most half its window on each axis (so every
+    window holds an input): the argument, its axis (0 height, 1 width; None for one number
+    for both, or a 1-D pool's) and what is wrong; None if within it."""
+    given, kernel = arguments["padding"], arguments["kernel_size"]
+    pads, kernels = (given, pair(kernel)) if isinstance(given, tuple) else ((given,), (kernel,))
+    both = len(set(pads)) == 1 and len(set(kernels)) == 1  # one number for both axes
+    for axis, (p, k) in enumerate(zip(pads, kernels)):
+        if 2 * p > k:
+            of = "kernel_size" if both else ("kernel's height", "kernel's width")[axis]
+            problem = (
+                f"{p} is out of range; expected a whole number 0…{k // 2}: a pool's padding is "
+                f"at most half its {of} ({k}), as torch's"
+            )
+            return "padding", (None if both else axis), problem
+    return None
 
 
 def pool_shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
     if len(shape_in) != 3:
         got = "×".join(map(str, shape_in))
         return f"takes channels × height × width, and gets {got}"
-    k, s = pair(arguments["kernel_size"]), pair(arguments["stride"])
-    if shape_in[1] < k[0] or shape_in[2] < k[1]:
-        return f"its window ({written(k)}) is larger than the input ({plane(shape_in)})"
-    out = (shape_in[0], size(shape_in[1], k[0], s[0]), size(shape_in[2], k[1], s[1]))
+    k, s, p = (pair(arguments[key]) for key in PAIRS)
+    if shape_in[1] + 2 * p[0] < k[0] or shape_in[2] + 2 * p[1] < k[1]:
+        padded = f" with padding {written(p)}" if p != (0, 0) else ""
+        return f"its window ({written(k)}) is larger than the input ({plane(shape_in)}{padded})"
+    out = (shape_in[0], size(shape_in[1], k[0], s[0], p[0]), size(shape_in[2], k[1], s[1], p[1]))
     return too_many(out[0] * out[1] * out[2], k[0] * k[1]) or out
 
 
 def pool_written(arguments: dict[str, Any]) -> str:
-    k, s = pair(arguments["kernel_size"]), pair(arguments["stride"])
-    return f"k={written(k)}" + ("" if s == k else f", stride {written(s)}")
+    k, s, p = (pair(arguments[key]) for key in PAIRS)
+    text = f"k={written(k)}" + ("" if s == k else f", stride {written(s)}")
+    counted = arguments.get("count_include_pad", True)  # an average pool's
+    return text + (f", padding {written(p)}{'' if counted else ' not counted'}" if any(p) else "")
 
 
 def pool_window(layer_spec: Any, i: int, j: int) -> tuple[range, range]:
-    """A pool's window (i, j): its rows and columns of the input."""
-    k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
-    return range(i * s[0], i * s[0] + k[0]), range(j * s[1], j * s[1] + k[1])
+    """A pool's window (i, j): its rows and columns of the input, the padding left out."""
+    k, s, p = (pair(layer_spec.argument(key)) for key in PAIRS)
+    height, width = layer_spec.shape_in[1:]
+    top, left = i * s[0] - p[0], j * s[1] - p[1]
+    return (
+        range(max(top, 0), min(top + k[0], height)),
+        range(max(left, 0), min(left + k[1], width)),
+    )
+
+
+def pool_field(layer_spec: Any, index: tuple[int, ...], pad: str) -> str:
+    """Where pool window `index` ([c, t] or [c, i, j]) runs into the padding: "window
+    x[:, −1…1, 0…2], row −1 padding (−∞)"; "" where it lies inside the input."""
+    if len(index) == 3:
+        k, s, p = (pair(layer_spec.argument(key)) for key in PAIRS)
+    else:  # a 1-D pool's one number each
+        k, s, p = ((int(layer_spec.argument(key)),) for key in PAIRS)
+    axes = ("row", "column") if len(index) == 3 else ("position",)
+    spans, outside = [], []
+    for axis, at, kernel, stride, padding, length in zip(
+        axes, index[1:], k, s, p, layer_spec.shape_in[1:]
+    ):
+        first = at * stride - padding
+        spans.append(span(first, first + kernel - 1).replace("-", "−"))
+        out = [
+            str(u).replace("-", "−") for u in range(first, first + kernel) if not 0 <= u < length
+        ]
+        if out:
+            outside.append(f"{axis}{'s' if len(out) > 1 else ''} {', '.join(out)}")
+    if not outside:
+        return ""
+    return f"window x[:, {', '.join(spans)}], {' and '.join(outside)} padding ({pad})"
 
 
 def pool_holding(
     layer_spec: Any, delta: Any, names: Callable[[tuple[int, ...]], str], shape_in: tuple[int, ...]
-) -> dict[tuple[int, ...], list[tuple[str, float]]]:
-    """Each input entry [c,u,v]'s windows, as the δ of each (name, value), `delta` the δ of
-    the pool's output: what its δ is shared from (average), or spread from by slip (max).
-    An entry no window reads (torch's floor leaves the last rows or columns out when the
-    windows do not tile the input) has none."""
-    holding: dict[tuple[int, ...], list[tuple[str, float]]] = {
+) -> dict[tuple[int, ...], list[tuple[tuple[int, ...], tuple[str, float]]]]:
+    """Each input entry [c,u,v]'s windows [c,i,j], each with its δ (name, value), `delta` the
+    δ of the pool's output: what its δ is shared from (average). An entry no window reads
+    (torch's floor leaves the last rows or columns out when the windows do not tile the
+    input) has none."""
+    holding: dict[tuple[int, ...], list[Any]] = {
         index: [] for index in product(*map(range, shape_in))
     }
     for c, i, j in product(*map(range, delta.shape)):
         rows, columns = pool_window(layer_spec, i, j)
         for u in rows:
             for v in columns:
-                holding[c, u, v].append((names((c, i, j)), float(delta[c, i, j])))
+                holding[c, u, v].append(((c, i, j), (names((c, i, j)), float(delta[c, i, j]))))
     return holding
 
 
 def pool_slice(layer_spec: Any) -> str:
-    """Window (i, j) as the rules write it: "x[c, 2i…2i + 1, 2j…2j + 1]"."""
-    k, s = pair(layer_spec.argument("kernel_size")), pair(layer_spec.argument("stride"))
+    """Window (i, j) as the rules write it: "x[c, 2i…2i + 1, 2j…2j + 1]", with the padding
+    "x[c, 2i − 1…2i + 1, …]"."""
+    k, s, p = (pair(layer_spec.argument(key)) for key in PAIRS)
     axes = []
-    for axis, kernel, stride in (("i", k[0], s[0]), ("j", k[1], s[1])):
+    for axis, kernel, stride, padding in zip(("i", "j"), k, s, p):
         start = axis if stride == 1 else f"{stride}{axis}"
-        axes.append(f"{start}…{start} + {kernel - 1}" if kernel > 1 else start)
+        end = start + (f" + {kernel - 1 - padding}" if kernel - 1 > padding else "")
+        start += f" − {padding}" if padding else ""
+        axes.append(f"{start}…{end}" if kernel > 1 else start)
     return f"x[c, {axes[0]}, {axes[1]}]"

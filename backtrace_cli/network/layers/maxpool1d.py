@@ -1,6 +1,8 @@
 """torch's `nn.MaxPool1d` in a `model:`: each window of kernel_size positions (stride apart,
-kernel_size by default) keeps its largest input, y[c,t] = max_k x[c, t·s + k]; on a tie the
-first, as torch. Backward: each window's δ goes to the input it kept, and nowhere else.
+kernel_size by default) keeps its largest input, y[c,t] = max_k x[c, t·s + k − p]; on a tie the
+first, as torch. The padding p (at most kernel_size/2, as torch's) is −∞: never kept, so a
+window's rows leave it out and say where it was. Backward: each window's δ goes to the input it
+kept, and nowhere else.
 
 Its named slips, on the δ each input receives: the window's δ spread over every input of the
 window (`SPREAD`), or shared among them as average pooling's, δ/k each (`AVERAGED`)."""
@@ -29,16 +31,20 @@ TAKES = (2, "channels × length: one list per channel, e.g. [[1, 2, 3]]")  # its
 ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("kernel_size", None),
     ("stride", None),
+    ("padding", 0),
 )  # stride: kernel_size
+limits = grid.pool_limits  # padding at most kernel_size/2
+QUIET = grid.POOL_QUIET
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
     if len(shape_in) != 2:
         return f"takes channels × length, and gets a vector of {shape_in[0]}"
-    k = arguments["kernel_size"]
-    if shape_in[1] < k:
-        return f"its window ({k}) is longer than the signal ({shape_in[1]})"
-    out = (shape_in[0], (shape_in[1] - k) // arguments["stride"] + 1)
+    k, p = arguments["kernel_size"], arguments["padding"]
+    if shape_in[1] + 2 * p < k:
+        padded = f" with padding {p}" if p else ""
+        return f"its window ({k}) is longer than the signal ({shape_in[1]}{padded})"
+    out = (shape_in[0], grid.size(shape_in[1], k, arguments["stride"], p))
     return too_many(out[0] * out[1], k) or out
 
 
@@ -46,8 +52,9 @@ parameter_shapes = grid.pool_parameter_shapes
 
 
 def written(arguments: dict[str, Any]) -> str:
-    k, stride = arguments["kernel_size"], arguments["stride"]
-    return f"k={k}" + ("" if stride == k else f", stride {stride}")
+    k, stride, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
+    text = f"k={k}" + ("" if stride == k else f", stride {stride}")
+    return text + (f", padding {p}" if p else "")
 
 
 SPREAD = (
@@ -60,13 +67,18 @@ AVERAGED = (
 )
 
 
+def _window(layer: LayerSpec, t: int) -> range:
+    """Window t's positions inside the signal: the padding, −∞, is never kept."""
+    k, s, p = (int(layer.argument(key)) for key in ("kernel_size", "stride", "padding"))
+    return range(max(t * s - p, 0), min(t * s - p + k, layer.shape_in[1]))
+
+
 def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
     """Why an exercise variant should not ask this layer at input `x`: a window whose two
     largest inputs are within `draws.NEAR_ZERO` of each other (which one it keeps, and where
     its δ goes, is then a coin toss at the precision a student writes)."""
-    k, stride = int(layer.argument("kernel_size")), int(layer.argument("stride"))
     for c, t in np.ndindex(*y.shape):
-        window = np.sort(x[c, t * stride : t * stride + k])
+        window = np.sort(x[c, _window(layer, t)])
         if len(window) > 1 and window[-1] - window[-2] <= NEAR_ZERO + 1e-9:
             return f"a max-pool window whose two largest inputs are within {NEAR_ZERO:g}"
     return None
@@ -81,6 +93,8 @@ def spread(holding: list[Any], size: int) -> tuple[tuple[str, list[Any]], ...]:
         return ()
     return ((SPREAD, summed(holding)), (AVERAGED, shared(holding, size)))
 
+
+PADDED = "; the padding is −∞, never kept: left out of the max"  # a padded pool's rule, 1-D or 2-D
 
 Reads = dict[tuple[int, ...], list[tuple[int, ...]]]  # each window [c, …]: its inputs [c, …]
 
@@ -102,7 +116,8 @@ def forward_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Se
         pieces: list[Any] = ["max("]
         for n, index in enumerate(inputs):
             pieces += ([", "] if n else []) + [(xs(index), x[index])]
-        note = f"keeps {xs(kept_by[window])}"
+        field = grid.pool_field(view.spec.layers[p], window, "−∞")  # where it is padded
+        note = (f"{field}; " if field else "") + f"keeps {xs(kept_by[window])}"
         rows.append(row(ys(window), [*pieces, ")"], y[window], note=note))
     return [Section("forward", grid.pool_title(view.spec.layers[p]), rule, tuple(rows))]
 
@@ -111,6 +126,7 @@ def delta_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Sect
     """A max pool's δ rows, 1-D or 2-D: each input's δ, the δ of the windows that kept it, 0
     where none did; its slips from the δ of every window that `reads` it."""
     d, ds, below, sent = view.deltas[p], view.delta(p), view.delta(p - 1), view.sent[p]
+    layer, rank = view.spec.layers[p], view.inputs[p].ndim - 1  # 1-D or 2-D
     holding: dict[tuple[int, ...], list[Any]] = {i: [] for i in np.ndindex(*view.inputs[p].shape)}
     keeping: dict[tuple[int, ...], list[tuple[int, ...]]] = {index: [] for index in holding}
     for window, inputs in reads.items():
@@ -118,7 +134,7 @@ def delta_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Sect
             holding[index].append((ds(window), d[window]))
     for window, index in _kept_by(view, p).items():
         keeping[index].append(window)
-    size = max(map(len, reads.values()))  # a window's entries
+    size = int(np.prod(grid.pair(layer.argument("kernel_size"))[:rank]))  # a window's entries
     rows = []
     for index, windows in keeping.items():
         terms = [(ds(window), d[window]) for window in windows]
@@ -133,7 +149,6 @@ def delta_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Sect
             note = "in no window: gets no gradient"
         slips = spread(holding[index], size)
         rows.append(row(below(index), summed(terms), sent[index], note, slips=slips))
-    layer = view.spec.layers[p]
     return [Section("delta", f"δ · into layer {layer.name} ({layer.kind})", rule, tuple(rows))]
 
 
@@ -156,8 +171,7 @@ class MaxPool1d(NamedTuple):
         return {}
 
     def window(self, t: int) -> range:
-        size, stride = int(self.spec.argument("kernel_size")), int(self.spec.argument("stride"))
-        return range(t * stride, t * stride + size)
+        return _window(self.spec, t)
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, tuple[Array, Array]]:
         channels, length = self.spec.shape_out
@@ -186,11 +200,12 @@ class MaxPool1d(NamedTuple):
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool1d = view.layers[p]
-        k, s = layer.spec.argument("kernel_size"), layer.spec.argument("stride")
+        k, s, pad = (layer.spec.argument(key) for key in ("kernel_size", "stride", "padding"))
         start = "t" if s == 1 else f"{s}t"
+        end = start + (f" + {k - 1 - pad}" if k - 1 > pad else "")
         rule = (
-            f"each window keeps its largest input, y[c,t] = max(x[c, {start}], …, "
-            f"x[c, {start} + {k - 1}])"
+            f"each window keeps its largest input, y[c,t] = max(x[c, {start}"
+            f"{f' − {pad}' if pad else ''}], …, x[c, {end}]){PADDED if pad else ''}"
             if k > 1
             else "each window keeps its one input, y[c,t] = x[c,t]"
         )

@@ -1,7 +1,8 @@
 """torch's `nn.MaxPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) keeps its largest input, y[c,i,j] = max over x[c, i·s_h
-+ m, j·s_w + n]; on a tie the first, row by row, as torch. Backward: each window's δ goes to
-the input it kept, and nowhere else.
++ m − p_h, j·s_w + n − p_w]; on a tie the first, row by row, as torch. The padding (at most
+half the window, as torch's) is −∞: never kept, so a window's rows leave it out and say where
+it was. Backward: each window's δ goes to the input it kept, and nowhere else.
 
 Its named slips are maxpool1d's, over a 2-D window: the window's δ spread over every input of
 the window (`SPREAD`), or shared among them as average pooling's, δ/(k_h·k_w) each
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
 ARGUMENTS = grid.POOL_ARGUMENTS
+limits = grid.pool_limits  # padding at most kernel_size/2
+QUIET = grid.POOL_QUIET
 shape = grid.pool_shape
 written = grid.pool_written
 parameter_shapes = grid.pool_parameter_shapes
@@ -103,6 +106,7 @@ class MaxPool2d(NamedTuple):
             f"each window keeps its largest input, y[c,i,j] = max {grid.pool_slice(layer.spec)}"
             " (a tie keeps the first, row by row, as torch)"
         )
+        rule += maxpool1d.PADDED if grid.pair(layer.spec.argument("padding")) != (0, 0) else ""
         return maxpool1d.forward_section(view, p, layer.reads(), rule)
 
     @staticmethod
