@@ -1,8 +1,8 @@
 """`model:` configs against PyTorch float64 autograd and torch.optim (issue #28's acceptance):
 random models of the layers this tool traces — conv1d and conv2d (channels, kernel, stride,
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
-layers, maxpool1d, maxpool2d, avgpool2d (half of them padded, up to torch's bound of half the
-window, ResNet's 3/2/1 among them; an average pool with and without count_include_pad), flatten,
+layers, maxpool1d, maxpool2d, avgpool2d (also padded, up to torch's bound of half the window,
+ResNet's stem 3/2/1 among them, an average pool with and without count_include_pad), flatten,
 linear, rnn (tanh and relu, with and without bias, one or two stacked layers, one or two
 directions, from 0 or a given h0, over 2–5 steps, with `last` or a linear on every step),
 batchnorm1d (on a batch of two to five, its running statistics compared with torch's state_dict
@@ -50,9 +50,10 @@ LOSSES = ("mse", "sse", "half_sse", "cross_entropy")
 BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+def _conv_model(rng: np.random.Generator, padded: bool = False) -> tuple[list, dict, dict]:
     """A random conv1d → activation → [maxpool1d] → flatten → linear [→ softmax] model:
-    (its `model:` list, its state dict as nested lists, the input and target)."""
+    (its `model:` list, its state dict as nested lists, the input and target). `padded`: the
+    pool always there, with padding 1 to kernel_size/2 (torch's bound)."""
     c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     k, stride, padding = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
     length = int(rng.integers(k + 3, k + 9))
@@ -61,13 +62,13 @@ def _conv_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     conv.update(stride=stride, padding=padding, bias=bias)
     layers: list = [{"conv1d": conv}, str(rng.choice(ACTIVATIONS))]
     out_len = (length + 2 * padding - k) // stride + 1
-    if out_len >= 2 and rng.random() < 0.8:
+    if out_len >= 2 and (padded or rng.random() < 0.8):
         pool = int(rng.integers(2, min(3, out_len) + 1))
         pool_stride = int(rng.integers(1, pool + 1))
-        pool_pad = int(rng.integers(0, pool // 2 + 1)) if rng.random() < 0.5 else 0  # ≤ k/2
-        pool_args = {"kernel_size": pool, "stride": pool_stride, "padding": pool_pad}
-        layers.append({"maxpool1d": pool_args})
-        out_len = (out_len + 2 * pool_pad - pool) // pool_stride + 1
+        arguments = {"kernel_size": pool, "stride": pool_stride}
+        pad = int(rng.integers(1, pool // 2 + 1)) if padded else 0
+        layers.append({"maxpool1d": {**arguments, "padding": pad} if padded else arguments})
+        out_len = (out_len + 2 * pad - pool) // pool_stride + 1
     params = {"0.weight": rng.normal(size=(c_out, c_in, k)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
@@ -120,9 +121,10 @@ def _size(rng: np.random.Generator, low: int, high: int) -> int | list[int]:
     return [int(v) for v in rng.integers(low, high + 1, size=2)]
 
 
-def _conv2d_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+def _conv2d_model(rng: np.random.Generator, padded: bool = False) -> tuple[list, dict, dict]:
     """A random conv2d → activation → [maxpool2d | avgpool2d] → flatten → linear [→ softmax]
-    model: kernel, stride and padding each an int or a pair [h, w], with or without bias."""
+    model: kernel, stride and padding each an int or a pair [h, w], with or without bias.
+    `padded`: the pool always there, padded (`_pool_padding`)."""
     c_in, c_out = int(rng.integers(1, 3)), int(rng.integers(1, 3))
     k, stride, padding = _size(rng, 1, 3), _size(rng, 1, 2), _size(rng, 0, 1)
     kh, kw = (k, k) if isinstance(k, int) else k
@@ -134,27 +136,45 @@ def _conv2d_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     conv.update(stride=stride, padding=padding, bias=bias)
     layers: list = [{"conv2d": conv}, str(rng.choice(ACTIVATIONS))]
     out_h, out_w = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
-    if min(out_h, out_w) >= 2 and rng.random() < 0.85:
+    if min(out_h, out_w) >= 2 and (padded or rng.random() < 0.85):
         pool = _size(rng, 2, 2) if rng.random() < 0.5 else [2, int(rng.integers(1, 3))]
         pool_stride = _size(rng, 1, 2)
         kind = str(rng.choice(["maxpool2d", "avgpool2d"]))
+        arguments = {"kernel_size": pool, "stride": pool_stride}
+        if padded:
+            arguments = _pool_padding(rng, kind, arguments)
+        layers.append({kind: arguments})
+        pool, pool_stride = arguments["kernel_size"], arguments["stride"]
         qh, qw = (pool, pool) if isinstance(pool, int) else pool
         rh, rw = (pool_stride, pool_stride) if isinstance(pool_stride, int) else pool_stride
-        # half the pools padded, at most half the window on each axis (torch's bound)
-        eh, ew = (
-            (int(rng.integers(0, q // 2 + 1)) for q in (qh, qw)) if rng.random() < 0.5 else (0, 0)
-        )
-        if rng.random() < 0.2:  # ResNet's stem: windows of 3, stride 2, padding 1
-            pool, pool_stride, qh, qw, rh, rw, eh, ew = 3, 2, 3, 3, 2, 2, 1, 1
-        pool_args = {"kernel_size": pool, "stride": pool_stride, "padding": [eh, ew]}
-        if kind == "avgpool2d" and rng.random() < 0.5:
-            pool_args["count_include_pad"] = False
-        layers.append({kind: pool_args})
-        out_h, out_w = (out_h + 2 * eh - qh) // rh + 1, (out_w + 2 * ew - qw) // rw + 1
+        pad = arguments.get("padding", 0)
+        ph, pw = (pad, pad) if isinstance(pad, int) else pad
+        out_h, out_w = (out_h + 2 * ph - qh) // rh + 1, (out_w + 2 * pw - qw) // rw + 1
     params = {"0.weight": rng.normal(size=(c_out, c_in, kh, kw)).tolist()}
     if bias:
         params["0.bias"] = rng.normal(size=c_out).tolist()
     return _classifier(rng, layers, params, c_out * out_h * out_w, (c_in, height, width), 2)
+
+
+def _pool_padding(rng: np.random.Generator, kind: str, arguments: dict) -> dict:
+    """A 2-D pool's arguments padded: 1 to half the window in height, 0 to half in width (an
+    int where they are equal); a fifth of them ResNet's stem pool, windows of 3, stride 2,
+    padding 1; half the average pools without count_include_pad."""
+    if rng.random() < 0.2:
+        arguments = {"kernel_size": 3, "stride": 2, "padding": 1}
+    else:
+        pool = arguments["kernel_size"]
+        qh, qw = (pool, pool) if isinstance(pool, int) else pool
+        pad = [int(rng.integers(1, qh // 2 + 1)), int(rng.integers(0, qw // 2 + 1))]
+        arguments = {**arguments, "padding": pad[0] if pad[0] == pad[1] else pad}
+    if kind == "avgpool2d" and rng.random() < 0.5:
+        arguments["count_include_pad"] = False
+    return arguments
+
+
+def _padded_pool_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """A conv1d or conv2d model (`_conv_model`, `_conv2d_model`) whose pool is padded."""
+    return (_conv_model if rng.random() < 0.4 else _conv2d_model)(rng, padded=True)
 
 
 def _batchnorm_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
@@ -619,7 +639,15 @@ def _compare(worst: dict[str, float], form: str, optimizer: str, ours: dict, the
 
 def _drawn(form: str, kind: str, arguments: dict, given: dict) -> dict[str, bool]:
     """What else a layer's draw covers: a dropout's mask fixed or drawn; in eval mode, batch
-    norm with or without running statistics, online, on one sample."""
+    norm with or without running statistics, online, on one sample; a pool padded, ResNet's
+    stem, an average pool without count_include_pad."""
+    if kind in ("maxpool1d", "maxpool2d", "avgpool2d"):
+        padding = arguments.get("padding")
+        return {
+            "…pool padded": bool(padding),
+            "…ResNet's stem pool (3, 2, 1)": (arguments["kernel_size"], padding) == (3, 1),
+            "…avgpool2d, padding not counted": arguments.get("count_include_pad") is False,
+        }
     if kind == "dropout":
         return {
             "…dropout, a fixed mask": "mask" in arguments,
@@ -646,6 +674,8 @@ def main() -> int:
     # the forms added with eval mode draw from a stream of their own: the first five forms'
     # models stay those of every earlier run of this seed
     later = np.random.default_rng([args.seed, 28])
+    padding = np.random.default_rng([args.seed, 29])  # the padded pools' own, added after
+
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
     count = 0
@@ -657,6 +687,7 @@ def main() -> int:
         ("batchnorm", _batchnorm_model, rng),
         ("dropout+batchnorm", _dropout_batchnorm_model, later),
         ("batchnorm eval", _eval_model, later),
+        ("padded pool", _padded_pool_model, padding),
     )
     if args.forms:
         forms = tuple(f for f in forms if f[0] in args.forms.split(","))
