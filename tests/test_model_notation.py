@@ -536,11 +536,12 @@ def test_a_rules_gradient_of_an_entry_is_one_piece_of_math(runner, source, book)
     """A layer's rule that names a gradient of a tensor's entry (an rnn's ∂E/∂w_ih[j,i], a
     pool's ∂C/∂a^2[c,u]) writes it whole in the markdown, its index inside the math: never
     the math closed before the index's comma (`…}$,i]`), nor a book's words run together
-    (Mazur's w_ih_h1 as `ihh1`)."""
+    (Mazur's w_ih_h1 as `ihh1`); a pool's max is \\max, upright, not m·a·x in italics."""
     result = runner.invoke(cli, ["run", source, "--notation", book, "--format", "markdown"])
     assert result.exit_code == 0, result.output
     assert not re.search(r"\}\$,[a-z,]*\]", result.output)
     assert "ihh1" not in result.output and "hhh1" not in result.output
+    assert "&= max(" not in result.output  # a max pool's max is KaTeX's operator, \max
 
 
 def test_the_rnns_shared_weights_rule_in_markdown(runner):

@@ -118,7 +118,9 @@ def forward_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Se
             pieces += ([", "] if n else []) + [(xs(index), x[index])]
         field = grid.pool_field(view.spec.layers[p], window, "−∞")  # where it is padded
         note = (f"{field}; " if field else "") + f"keeps {xs(kept_by[window])}"
-        rows.append(row(ys(window), [*pieces, ")"], y[window], note=note))
+        pieces.append(")")
+        tex = ["\\max(", *pieces[1:]]  # KaTeX's operator, upright: not m·a·x in italics
+        rows.append(row(ys(window), pieces, y[window], note=note, latex=tex))
     return [Section("forward", grid.pool_title(view.spec.layers[p]), rule, tuple(rows))]
 
 
