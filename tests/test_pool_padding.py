@@ -390,3 +390,32 @@ def test_a_padded_max_pool_is_unfair_only_where_two_real_inputs_nearly_tie():
     pool = LayerSpec("maxpool1d", "1", one_d, (1, 4), (1, 3))  # windows −1…0, 1…2, 3…4
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.3, 0.31, 0.9]]), np.zeros((1, 3))) is not None
     assert maxpool1d.unfair(pool, np.array([[0.5, 0.3, 0.6, 0.51]]), np.zeros((1, 3))) is None
+
+
+def test_a_max_pool_padded_with_0_is_named_where_a_padded_window_holds_only_negatives():
+    """The padded corner window of a max pool over x[0:2, 0:2] = [[−0.4, −0.2], [−0.3, −0.6]]:
+    its max is −0.2 (the padding is −∞); a student who pads with 0, as a convolution pads,
+    writes max(0, …) = 0, and the mistake is named. The window beside it holds 0.9, where 0
+    changes nothing: the same 0.9 is right."""
+    config = {
+        "model": [STEM, "flatten", {"linear": {"in_features": 4, "out_features": 1}}],
+        "parameters": {"2.weight": [[0.3, -0.2, 0.5, 0.1]], "2.bias": [0.05]},
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": [
+            [
+                [-0.4, -0.2, 0.5, 0.9],
+                [-0.3, -0.6, 0.7, 0.1],
+                [0.3, 0.8, -0.4, 0.2],
+                [0.9, -0.1, 0.5, -0.6],
+            ]
+        ],
+        "targets": [0.5],
+    }
+    corner = max(-0.4, -0.2, -0.3, -0.6)  # rows −1…1 and columns −1…1: only x[0:2, 0:2] real
+    beside = max(-0.2, 0.5, 0.9, -0.6, 0.7, 0.1)  # columns 1…3 of rows 0…1
+    got = verdicts({"y0[0,0,0]": "0", "y0[0,0,1]": f"{beside:g}"}, config)
+    assert got["y0[0,0,0]"].kind == "wrong"
+    assert maxpool1d.ZERO_PADDED in got["y0[0,0,0]"].mistakes, got["y0[0,0,0]"].diagnosis
+    assert got["y0[0,0,1]"].kind == "right"
+    assert verdicts({"y0[0,0,0]": f"{corner:g}"}, config)["y0[0,0,0]"].kind == "right"

@@ -5,7 +5,8 @@ window's rows leave it out and say where it was. Backward: each window's δ goes
 kept, and nowhere else.
 
 Its named slips, on the δ each input receives: the window's δ spread over every input of the
-window (`SPREAD`), or shared among them as average pooling's, δ/k each (`AVERAGED`)."""
+window (`SPREAD`), or shared among them as average pooling's, δ/k each (`AVERAGED`); on a
+padded window's max, the padding taken as 0, as a convolution's is (`ZERO_PADDED`)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ def written(arguments: dict[str, Any]) -> str:
     return text + (f", padding {p}" if p else "")
 
 
+ZERO_PADDED = (
+    "the padding taken as 0 where a max pool's is −∞ (a window's max is over the inputs it holds)"
+)
 SPREAD = (
     "the pooled gradient spread over the window (every input of a window given its δ, "
     "not only the one it kept)"
@@ -120,7 +124,8 @@ def forward_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Se
         note = (f"{field}; " if field else "") + f"keeps {xs(kept_by[window])}"
         pieces.append(")")
         tex = ["\\max(", *pieces[1:]]  # KaTeX's operator, upright: not m·a·x in italics
-        rows.append(row(ys(window), pieces, y[window], note=note, latex=tex))
+        slips = [(ZERO_PADDED, ["max(0, ", *pieces[1:]])] if field else []
+        rows.append(row(ys(window), pieces, y[window], note=note, latex=tex, slips=slips))
     return [Section("forward", grid.pool_title(view.spec.layers[p]), rule, tuple(rows))]
 
 
