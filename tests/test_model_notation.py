@@ -578,3 +578,28 @@ def test_a_models_answers_file_answers_a_later_epoch(runner, tmp_path):
         assert len(verdicts) == 10
         assert {v for k, v in verdicts.items() if k[0] != f"{head}[1,4]"} == {"right"}
         assert verdicts[f"{head}[1,4]", 2] == "wrong"
+
+
+@pytest.mark.parametrize(
+    ("epochs", "message"),
+    [
+        ('{0: {"y0[0,0]": 1}}', "epochs.0: not an epoch number (1, 2, …)"),
+        (
+            "[1, 2]",
+            'epochs: expected a mapping of epoch numbers to answers: `2: {"y0[0,1]": 0.35}`',
+        ),
+        (
+            "{2: [1, 2]}",
+            'epochs.2: expected a mapping of quantities to your values: `"y0[0,1]": 0.35`',
+        ),
+    ],
+)
+def test_a_models_later_epochs_refused_in_its_own_names(runner, tmp_path, epochs, message):
+    """A model's `epochs:` that cannot be read: exit 2, the line, and an example in the
+    model's names (not a network's w45)."""
+    path = tmp_path / "later.yaml"
+    path.write_text(f"exercise: conv1d\nepochs: {epochs}\n", encoding="utf-8")
+    result = runner.invoke(cli, ["check", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "later.yaml, line 2, column" in result.output
+    assert message in " ".join(result.output.split())

@@ -357,7 +357,7 @@ def from_document(
     later = "`2: {o5: 0.61}`" if reading is NETWORK else f"`2: {{{example.strip('`')}}}`"
     for n, value in _numbered(doc, data, "samples", "sample", later):
         answers += answers_in(doc, ("samples", n), value, 1, int(n), reading.symbol_of, example)
-    for n, value in _numbered(doc, data, "epochs", "epoch", "`2: {w45: 0.85}`"):
+    for n, value in _numbered(doc, data, "epochs", "epoch", later.replace("o5: 0.61", "w45: 0.85")):
         if int(n) > MAX_EPOCHS:
             raise doc.error(
                 ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"
@@ -447,7 +447,8 @@ def _numbered(
         raise doc.error((key,), f"expected a mapping of {noun} numbers to answers: {example}")
     for n in value:
         if not str(n).isdigit() or int(n) < 1:
-            raise doc.error((key, n), f"not a {noun} number (1, 2, …)")
+            article = "an" if noun[0] in "aeiou" else "a"
+            raise doc.error((key, n), f"not {article} {noun} number (1, 2, …)")
     return list(value.items())
 
 
