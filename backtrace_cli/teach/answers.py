@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from .. import models, tracing
@@ -207,7 +208,22 @@ class Answer:
 
 def _decimal(text: str) -> Decimal | None:
     """A number as written, if float64 can hold it (the text is checked before Decimal
-    sees it: formatting 0.49e-999999999999 would take gigabytes)."""
+    sees it: formatting 0.49e-999999999999 would take gigabytes). Marking asks it of each
+    answer many times (its places, its figures, in each rounding): a short one is read once."""
+    if len(text) <= SHORT:
+        return _short_decimal(text)
+    return _read_decimal(text)
+
+
+SHORT = 40  # characters: a number as students write it; a longer one is never kept
+
+
+@lru_cache(maxsize=4096)
+def _short_decimal(text: str) -> Decimal | None:
+    return _read_decimal(text)
+
+
+def _read_decimal(text: str) -> Decimal | None:
     cleaned = numerals.plain(text)
     if cleaned is None or numerals.problem(text) is not None:
         return None
