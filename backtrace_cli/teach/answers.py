@@ -373,7 +373,8 @@ def from_document(
     later = "`2: {o5: 0.61}`" if reading is NETWORK else f"`2: {{{example.strip('`')}}}`"
     for n, value in _numbered(doc, data, "samples", "sample", later):
         answers += answers_in(doc, ("samples", n), value, 1, int(n), reading.symbol_of, example)
-    for n, value in _numbered(doc, data, "epochs", "epoch", later.replace("o5: 0.61", "w45: 0.85")):
+    epoch = "`2: {w45: 0.85}`" if reading is NETWORK else later
+    for n, value in _numbered(doc, data, "epochs", "epoch", epoch):
         if int(n) > MAX_EPOCHS:
             raise doc.error(
                 ("epochs", n), f"check traces epochs 1 to {MAX_EPOCHS}; {n} is past that"

@@ -157,18 +157,10 @@ class Marker:
             # every common one, so it serves a file that declares one of them too
             rounding = None if sheet.rounding in check.ROUNDINGS else sheet.rounding
             key = (ident, epochs, rounding, book, sheet.gradients)
-            solution = self.solved.get(key) if ident is not None else None
-            if solution is None:
-                check.affordable(sheet, spec)
-                solution = check.solve(spec, epochs, rounding, gradients=sheet.gradients)
-                if ident is not None:
-                    self.solved[key] = solution
+            solution = self._solved(key, sheet, spec)
             if questions is not None and asked is not spec:  # a sheet in another book
                 drawn_key = (ident, epochs, rounding, asked.notation, sheet.gradients)
-                drawn = self.solved.get(drawn_key)
-                if drawn is None:
-                    drawn = check.solve(asked, epochs, rounding, gradients=sheet.gradients)
-                    self.solved[drawn_key] = drawn
+                drawn = self._solved(drawn_key, sheet, asked)
                 questions = _by_quantity(_in_notation(questions, drawn), drawn, solution)
             elif questions is not None and solution.notation != "lecture":
                 questions = _in_notation(questions, solution)
@@ -190,6 +182,19 @@ class Marker:
             if ident is not None:
                 self.weighed[key] = weight
         return Row(path, student, variant, report, questions, weight=weight)
+
+    def _solved(self, key: tuple[Any, ...], sheet: Any, spec: Any) -> Any:
+        """`spec` solved for `sheet` (its epochs, rounding and gradients), once per `key`:
+        (variant id, epochs, rounding, book, gradients); an id of None (a config written
+        inline in the file) is solved for that file alone."""
+        ident, epochs, rounding, _, gradients = key
+        solution = self.solved.get(key) if ident is not None else None
+        if solution is None:
+            check.affordable(sheet, spec)
+            solution = check.solve(spec, epochs, rounding, gradients=gradients)
+            if ident is not None:
+                self.solved[key] = solution
+        return solution
 
     def _other_variant(self, sheet: Any) -> tuple[str, ...]:
         """With --exercise CONFIG, a file that says it answers another variant: said, both

@@ -170,15 +170,25 @@ def pool_written(arguments: dict[str, Any]) -> str:
     return text + (f", padding {written(p)}{'' if counted else ' not counted'}" if any(p) else "")
 
 
+def axis_range(at: int, kernel: int, stride: int, padding: int, length: int) -> range:
+    """Window `at`'s positions along one axis that lie in the input (0…length − 1): the
+    padding left out."""
+    first = at * stride - padding
+    return range(max(first, 0), min(first + kernel, length))
+
+
+def axis_ends(axis: str, kernel: int, stride: int, padding: int) -> tuple[str, str]:
+    """Window `axis`'s first and last positions as a rule writes them: ("2i − 1", "2i + 1")."""
+    start = axis if stride == 1 else f"{stride}{axis}"
+    end = start + (f" + {kernel - 1 - padding}" if kernel - 1 > padding else "")
+    return start + (f" − {padding}" if padding else ""), end
+
+
 def pool_window(layer_spec: Any, i: int, j: int) -> tuple[range, range]:
     """A pool's window (i, j): its rows and columns of the input, the padding left out."""
     k, s, p = (pair(layer_spec.argument(key)) for key in PAIRS)
     height, width = layer_spec.shape_in[1:]
-    top, left = i * s[0] - p[0], j * s[1] - p[1]
-    return (
-        range(max(top, 0), min(top + k[0], height)),
-        range(max(left, 0), min(left + k[1], width)),
-    )
+    return axis_range(i, k[0], s[0], p[0], height), axis_range(j, k[1], s[1], p[1], width)
 
 
 def pool_field(layer_spec: Any, index: tuple[int, ...], pad: str) -> str:
@@ -229,8 +239,6 @@ def pool_slice(layer_spec: Any) -> str:
     k, s, p = (pair(layer_spec.argument(key)) for key in PAIRS)
     axes = []
     for axis, kernel, stride, padding in zip(("i", "j"), k, s, p):
-        start = axis if stride == 1 else f"{stride}{axis}"
-        end = start + (f" + {kernel - 1 - padding}" if kernel - 1 > padding else "")
-        start += f" − {padding}" if padding else ""
+        start, end = axis_ends(axis, kernel, stride, padding)
         axes.append(f"{start}…{end}" if kernel > 1 else start)
     return f"x[c, {axes[0]}, {axes[1]}]"

@@ -74,7 +74,7 @@ AVERAGED = (
 def _window(layer: LayerSpec, t: int) -> range:
     """Window t's positions inside the signal: the padding, −∞, is never kept."""
     k, s, p = (int(layer.argument(key)) for key in ("kernel_size", "stride", "padding"))
-    return range(max(t * s - p, 0), min(t * s - p + k, layer.shape_in[1]))
+    return grid.axis_range(t, k, s, p, layer.shape_in[1])
 
 
 def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
@@ -208,11 +208,10 @@ class MaxPool1d(NamedTuple):
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool1d = view.layers[p]
         k, s, pad = (layer.spec.argument(key) for key in ("kernel_size", "stride", "padding"))
-        start = "t" if s == 1 else f"{s}t"
-        end = start + (f" + {k - 1 - pad}" if k - 1 > pad else "")
+        start, end = grid.axis_ends("t", k, s, pad)
         rule = (
-            f"each window keeps its largest input, y[c,t] = max(x[c, {start}"
-            f"{f' − {pad}' if pad else ''}], …, x[c, {end}]){PADDED if pad else ''}"
+            f"each window keeps its largest input, y[c,t] = max(x[c, {start}], …, "
+            f"x[c, {end}]){PADDED if pad else ''}"
             if k > 1
             else "each window keeps its one input, y[c,t] = x[c,t]"
         )
