@@ -17,7 +17,7 @@ Times, in one run on one machine (float64, CPU):
    PyTorch's worker threads exist).
 4. `backtrace step xor --epochs 100000` (the command a user types: start-up, training and the
    table, wall clock) against benchmarks/plain_xor.py, the same 400,000 updates written by hand
-   in plain Python, alternately, median of 7 each.
+   in plain Python, alternately, 11 pairs: the median of the ratio within each pair.
 Each engine's training includes the mean loss after its last epoch, which `step` reports, and
 the two losses are compared (they agree to 1e-9, or both are 0 to 1e-12): the same training.
 Targets (the training, optimizer and speed issues): small networks ≥ 5× PyTorch eager, with SGD
@@ -234,7 +234,7 @@ def measure(engine: str, case: str, repeats: int) -> tuple[float, float]:
 PLAIN_TARGET = 2.0  # `step xor --epochs 100000` / the plain loop, at most
 
 
-def plain_loop(epochs: int = 100_000, runs: int = 7) -> bool:
+def plain_loop(epochs: int = 100_000, runs: int = 11) -> bool:
     """`backtrace step xor --epochs N` against the hand-written loop, alternately, wall clock."""
     script = Path(sys.executable).parent / "backtrace"
     if not script.exists():
@@ -263,8 +263,15 @@ def plain_loop(epochs: int = 100_000, runs: int = 7) -> bool:
     for name, values in times.items():
         print(f"  {name:44} {statistics.median(values):7.3f}s  (min {min(values):.3f}s)")
     plain, ours = (statistics.median(v) for v in times.values())
-    ok = ours / plain <= PLAIN_TARGET
-    print(f"  ratio {ours / plain:.2f}×  target ≤ {PLAIN_TARGET}×  {'PASS' if ok else 'FAIL'}\n")
+    # each pair ran back to back, so its ratio is measured at one speed of the machine, whose
+    # drift from minute to minute (±50% on a shared VM) moves the two medians apart
+    pairs = sorted(b / a for a, b in zip(*times.values()))
+    paired = statistics.median(pairs)
+    ok = paired <= PLAIN_TARGET
+    print(f"  ratio of the medians {ours / plain:.2f}×")
+    spread = f"from {pairs[0]:.2f}× to {pairs[-1]:.2f}×"
+    print(f"  ratio within each pair: median {paired:.2f}× ({spread})")
+    print(f"  target ≤ {PLAIN_TARGET}× (the median within pairs)  {'PASS' if ok else 'FAIL'}\n")
     return ok
 
 

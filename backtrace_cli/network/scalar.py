@@ -19,7 +19,6 @@ by the loss's own array definition from the outputs the updates recorded.
 
 from __future__ import annotations
 
-import array
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -155,7 +154,7 @@ class Runner:
     ) -> Chunk:
         """Run one epoch per order from the parameters `flat` (left as after the last);
         `keeps`: dropout's keep-factors, a tuple per sample (`keeps`)."""
-        outs, history = array.array("d"), array.array("d")  # extended by tuples of floats
+        outs, history = bytearray(), bytearray()  # extended by doubles' bytes (`Builder.packed`)
         self.function(flat, self.inputs, self.targets, orders, outs, history, keeps)
         count, outputs = len(orders), self.t.shape[1]
         kept = np.frombuffer(history, dtype=np.float64).reshape(count, -1)
