@@ -197,6 +197,7 @@ def _list_names(
 def _report(marked: Any, target: Target) -> None:
     """Print or write one file's marked report, and exit with its status."""
     from ..render import number_format, report  # numpy loads here, not for --help
+    from ..teach.verdicts import as_dict
 
     number = number_format(None, None)
     if target.path is None and target.fmt == "table":
@@ -204,7 +205,11 @@ def _report(marked: Any, target: Target) -> None:
 
         Console(highlight=False, emoji=False).print(report.renderable(marked, number))
     else:
-        text = report.as_json(marked) if target.fmt == "json" else report.markdown(marked, number)
+        text = (
+            report.as_json(as_dict(marked))
+            if target.fmt == "json"
+            else report.markdown(marked, number)
+        )
         if target.path is None:
             click.echo(text, nl=False)
         else:
@@ -274,7 +279,7 @@ def _gradescope(
     if row.report is None:
         data = gradescope.unmarked(row.error)
     else:
-        data = gradescope.results(row.report, row.weight, visibility, row.variant)
+        data = gradescope.results(row.report, row.score, row.weight, visibility, row.variant)
     _write(gradescope.as_json(data), target)
     sys.exit(row.status)
 

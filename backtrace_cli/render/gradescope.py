@@ -10,31 +10,34 @@ working: a blank submission must not fetch the key.
 from __future__ import annotations
 
 import html
-import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import visible
 from ..solution import Key
-from ..teach import points
-from ..teach.verdicts import Report, Verdict
-from .report import label
+from .numbers import points_text
+from .report import as_json, label  # noqa: F401 (gradescope.as_json: the CLI writes results so)
+
+if TYPE_CHECKING:  # teach's records, read here: render imports nothing of teach's
+    from ..teach.verdicts import Report, Verdict
 
 
 def results(
     report: Report,
+    score: tuple[float, float],
     weight: Callable[[Key], float],
     visibility: str = "visible",
     variant: str = "",
 ) -> dict[str, Any]:
-    """The results of one marked file; `weight`: each question's points."""
-    earned, possible = points.score(report, weight)
+    """The results of one marked file: `score` (points earned, possible), as
+    `teach.points.score` counts them with `weight`, each question's points."""
+    earned, possible = score
     name = os.path.basename(report.source) or report.source
     against = f", variant {visible(variant)}" if variant else ""
     lines = [
         f"{visible(name)}{against}: {report.summary()}.",
-        f"Points: {points.shown(earned)} of {points.shown(possible)}.",
+        f"Points: {points_text(earned)} of {points_text(possible)}.",
         *(f"Note: {visible(note)}" for note in report.notes),
     ]
     return {
@@ -87,7 +90,3 @@ def _simple(lines: list[str]) -> str:
 
 def _number(value: float) -> float:
     return round(value, 4)
-
-
-def as_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -7,12 +7,14 @@ import json
 import re
 import unicodedata
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..teach.names import Name, Names
 from .numbers import symbolic
 
-_HEAD = Name("name", "symbol", "meaning", "", "", True)  # the columns' titles
+if TYPE_CHECKING:  # teach's records, read here: render imports nothing of teach's
+    from ..teach.names import Name, Names
+
+_HEAD = ("name", "symbol", "meaning")  # the columns' titles
 OPTIONAL = "(optional)"  # a row check marks when it is given, not one of its questions
 
 
@@ -77,7 +79,7 @@ def renderable(names: Names) -> Any:
         return table
 
     head = grid()
-    head.add_row(_HEAD.name, _HEAD.symbol, _HEAD.meaning, style="bold underline")
+    head.add_row(*_HEAD, style="bold underline")
     heading, count = _heading(names)
     parts: list[Any] = [Text(heading, style="bold"), Text(count), Padding(head, (1, 0, 0, 2))]
     for title, rows in groupby(names.names, key=lambda n: n.section):
@@ -101,8 +103,11 @@ def _columns(text: str) -> int:
 
 def _widths(names: Names) -> tuple[int, int]:
     """The columns the name and the symbol columns take: their longest, or their title."""
-    every = (*names.names, _HEAD)
-    return max(_columns(n.name) for n in every), max(_columns(n.symbol) for n in every)
+    name_title, symbol_title, _ = _HEAD
+    return (
+        max(_columns(text) for text in (name_title, *(n.name for n in names.names))),
+        max(_columns(text) for text in (symbol_title, *(n.symbol for n in names.names))),
+    )
 
 
 def _padded(text: str, width: int) -> str:

@@ -164,3 +164,8 @@ def accuracy_caption(accuracy) -> str:  # an array; numpy stays unimported here
         if run > 1
         else f"accuracy {last}"
     )
+
+
+def points_text(value: float) -> str:
+    """Points as a gradebook cell: 12, 7.5, 0.333 (never 12.0 or 0.30000000000000004)."""
+    return f"{round(value, 4):.4f}".rstrip("0").rstrip(".")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Group
@@ -11,9 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import visible
-from ..teach.check import Report, Verdict, as_dict
 from . import escape
 from .numbers import NumberFormat
+
+if TYPE_CHECKING:  # teach's records, read here: render imports nothing of teach's
+    from ..teach.verdicts import Report, Verdict
 
 STYLES = {
     "right": "green",
@@ -104,5 +106,6 @@ def markdown(report: Report, fmt: NumberFormat) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def as_json(report: Report) -> str:
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+def as_json(data: dict[str, Any]) -> str:
+    """A report as JSON, from its dict (`teach.verdicts.as_dict`, the API's `check`)."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -121,7 +121,7 @@ def files(
     index's words all come from the model (`tracing.model`), never from a test of its kind.
 
     Raises ValueError when `ask` names a quantity the exercise has not."""
-    from .. import api, render  # start-up: the renderers load when a set is written
+    from .. import render  # start-up: the renderers load when a set is written
     from ..render.sheets import keys_index, students_index, teachers_index
 
     model = tracing.model(spec)
@@ -130,14 +130,14 @@ def files(
     out: list[tuple[str, str]] = []
     entries, sheets, listed = [], [], {}
     for v in drawn.variants:
-        worked = api.trace(v.spec)
+        traced = model.trace(v.spec)
         # every unit's quantities, where the key's tables summarise a layer: check counts them
-        asked = model.questions(v.spec, ask, api.trace(v.spec, full=True).records)
+        asked = model.questions(v.spec, ask, model.trace(v.spec, full=True))
         sheet, cfg = f"{v.ident}.md", f"{v.ident}.yaml"
         header = f"Exercise variant {v.ident} (seed {seed}){notes.origin}"
         out += [
-            (f"{QUESTIONS}/{sheet}", render.sheet(worked.records, number, v.ident, asked)),
-            (f"{KEYS}/{sheet}", worked.markdown()),
+            (f"{QUESTIONS}/{sheet}", render.sheet(traced, number, v.ident, asked)),
+            (f"{KEYS}/{sheet}", render.text(traced, "markdown", number)),
             (f"{CONFIGS}/{cfg}", model.to_config(v.spec, header)),
         ]
         entries.append(

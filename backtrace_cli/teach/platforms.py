@@ -26,8 +26,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ..core.errors import visible
+from ..render.numbers import points_text
 from .gradebook import Row, label, safe
-from .points import shown
 
 CANVAS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE = ("Student",)
@@ -46,14 +46,14 @@ def write(rows: Sequence[Row], fmt: str, assignment: str) -> tuple[str, tuple[st
     if fmt == "canvas":
         writer.writerow([*CANVAS, column])
         possible = max((row.score[1] for row in marked), default=0.0)
-        writer.writerow(["Points Possible", "", "", "", "", shown(possible)])
+        writer.writerow(["Points Possible", "", "", "", "", points_text(possible)])
         for row in scored:
             who = safe(row.student)
-            writer.writerow([who, "", "", who, "", shown(row.score[0])])
+            writer.writerow([who, "", "", who, "", points_text(row.score[0])])
     else:
         writer.writerow([*MOODLE, column, "Feedback"])
         for row in scored:
-            writer.writerow([safe(row.student), shown(row.score[0]), safe(_feedback(row))])
+            writer.writerow([safe(row.student), points_text(row.score[0]), safe(_feedback(row))])
     said = tuple(
         f"{visible(student)}: named by {counts[student]} files "
         f"({', '.join(visible(row.file) for row in marked if row.student == student)}); "

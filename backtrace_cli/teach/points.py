@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..render.numbers import points_text
 from ..solution import Key, Solution
 from .quiz import chosen
 from .verdicts import Report
@@ -46,7 +47,7 @@ class Points:
             try:
                 picked = chosen(spec, solution, lines, (selector,), None)
             except ValueError as err:
-                raise PointsError(f"--points {selector}={shown(weight)}: {err}") from None
+                raise PointsError(f"--points {selector}={points_text(weight)}: {err}") from None
             table.update((line.key, weight) for line in picked)
         return _lookup(table, self.default)
 
@@ -101,8 +102,3 @@ def score(report: Report, weight: Callable[[Key], float]) -> tuple[float, float]
     asked = [v for v in report.verdicts if v.asked]
     earned = math.fsum(weight(v.key) for v in asked if v.ok)
     return earned, math.fsum(weight(v.key) for v in asked)
-
-
-def shown(value: float) -> str:
-    """A score as a gradebook cell: 12, 7.5, 0.333 (never 12.0 or 0.30000000000000004)."""
-    return f"{round(value, 4):.4f}".rstrip("0").rstrip(".")
