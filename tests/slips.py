@@ -44,6 +44,41 @@ def one_changed(right: dict[str, float], slipped: dict[str, float], prefix: str)
     return None
 
 
+def above_the_pool(config: dict, y1: Any) -> tuple[dict[str, Any], float]:
+    """A conv → pool → flatten → linear (layer 3) model under mse, worked with numpy above
+    the pool's output y1: the arrays an answers file names there — y1, y3, δ3 = (2/n)(t − y3)
+    (−∂E/∂y3 for the mean of squares), δ1 = W3ᵀ·δ3 shaped as y1, the linear's gradients —
+    and E, the mean of the squared errors."""
+    import numpy as np
+
+    w3, b3 = (np.array(config["parameters"][f"3.{key}"]) for key in ("weight", "bias"))
+    t = np.array(config["targets"])
+    y3 = w3 @ y1.reshape(-1) + b3
+    d3 = (2 / len(t)) * (t - y3)
+    arrays = {"y1": y1, "y3": y3, "delta3": d3, "delta1": (w3.T @ d3).reshape(y1.shape)}
+    arrays |= {"dE/dw3": -np.outer(d3, y1.reshape(-1)), "dE/db3": -d3}
+    return arrays, float(np.mean((y3 - t) ** 2))
+
+
+def assert_all_right(values: dict[str, float], config: dict) -> None:
+    """Every value, written as a student types it, is marked right."""
+    answers = written(values)
+    got = verdicts(answers, config)
+    assert len(got) == len(answers)
+    assert not [(key, v.kind, v.diagnosis) for key, v in got.items() if v.kind != "right"]
+
+
+def assert_slip_named(
+    right: dict[str, float], slipped: dict[str, float], prefix: str, mistake: str, config: dict
+) -> None:
+    """The first entry of `prefix`'s that the slip changes (`one_changed`), answered as
+    slipped among the right rest, is wrong and named `mistake`."""
+    at = one_changed(right, slipped, prefix)
+    assert at is not None, prefix
+    got = verdicts(written(right) | {at: f"{slipped[at]:.6g}"}, config)
+    assert got[at].kind == "wrong" and mistake in got[at].mistakes, got[at].diagnosis
+
+
 class RandomModels:
     """The tests each named slip gets on random models: every answer right is right and names
         nothing; one entry slipped is named there and nowhere else; each slip changes an entry on

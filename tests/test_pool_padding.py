@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-from slips import entries, verdicts, written
+from slips import above_the_pool, assert_all_right, assert_slip_named, entries, verdicts
 
 from backtrace_cli import api
 from backtrace_cli.cli import cli
@@ -136,8 +136,9 @@ def _config(pool: dict, x_shape: tuple[int, ...], seed: int) -> dict:
 
 
 def _forward(config: dict, x: np.ndarray, w0: np.ndarray, slip: str = ""):
-    """Every quantity of the step, by hand: y0 (conv), y1 (pool), y3 (linear), E, and the
-    pool's backward for δ1 given; `slip` works the pool's δ as a student who makes it."""
+    """Every quantity of the step, by hand: y0 (conv), the answers above the pool (y1, y3, δ3,
+    δ1, the linear's gradients), E, and the pool's backward for δ1 given; `slip` works the
+    pool's δ as a student who makes it."""
     p = {key: np.array(value) for key, value in config["parameters"].items()}
     pool = config["model"][1]
     kind, args = next(iter(pool.items()))
@@ -155,29 +156,23 @@ def _forward(config: dict, x: np.ndarray, w0: np.ndarray, slip: str = ""):
         if slip == "recounted":  # the padding counted the other way
             y1, divisors = _avg2d(y0, k, s, pad, not counted)
         back = lambda d: _avg2d_back(y0, d, k, s, pad, divisors)  # noqa: E731
-    y3 = p["3.weight"] @ y1.reshape(-1) + p["3.bias"]
-    t = np.array(config["targets"])
-    energy = float(np.mean((y3 - t) ** 2))
-    return y0, y1, y3, energy, back
+    above, energy = above_the_pool(config, y1)
+    return y0, above, energy, back
 
 
 def _worked(config: dict, slip: str = "") -> dict[str, float]:
     """Every answer of the step by the names an answers file gives them."""
     x = np.array(config["inputs"])
     w0 = np.array(config["parameters"]["0.weight"])
-    w3 = np.array(config["parameters"]["3.weight"])
-    y0, y1, y3, _, back = _forward(config, x, w0, slip)
-    t = np.array(config["targets"])
-    d3 = (2 / len(t)) * (t - y3)  # −∂E/∂y for the mean of squares
-    d1 = (w3.T @ d3).reshape(y1.shape)
+    y0, above, _, back = _forward(config, x, w0, slip)
+    d1 = above["delta1"]
     d0 = back(d1)
     if slip == "spread":  # each window's δ given to every real input of its window
         args = next(iter(config["model"][1].values()))
         k, s, pad = args["kernel_size"], args["stride"], args["padding"]
         d0 = _avg2d_back(y0, d1, k, s, pad, np.ones(d1.shape[1:]))
-    arrays = {"y0": y0, "y1": y1, "y3": y3, "delta3": d3, "delta1": d1, "delta0": d0}
+    arrays = {"y0": y0, **above, "delta0": d0}
     arrays |= {"dE/dw0": -_conv_grad(x, w0, d0), "dE/db0": -d0.sum(axis=tuple(range(1, d0.ndim)))}
-    arrays |= {"dE/dw3": -np.outer(d3, y1.reshape(-1)), "dE/db3": -d3}
     return entries(arrays)
 
 
@@ -238,7 +233,7 @@ def test_the_gradients_by_hand_are_the_central_differences_of_the_forward(name):
         up, down = w0.copy(), w0.copy()
         up[index] += h
         down[index] -= h
-        numeric = (_forward(config, x, up)[3] - _forward(config, x, down)[3]) / (2 * h)
+        numeric = (_forward(config, x, up)[2] - _forward(config, x, down)[2]) / (2 * h)
         key = f"dE/dw0[{','.join(map(str, index))}]"
         assert worked[key] == pytest.approx(numeric, rel=1e-6, abs=1e-9), key
     # the δ into the pool: −∂E/∂y0, moving one conv output at a time
@@ -261,9 +256,7 @@ def _energy_from_y0(config: dict, y0: np.ndarray, index: tuple, step: float) -> 
         y1 = _max2d(y, k, s, pad)[0]
     else:
         y1 = _avg2d(y, k, s, pad, args.get("count_include_pad", True))[0]
-    p = config["parameters"]
-    y3 = np.array(p["3.weight"]) @ y1.reshape(-1) + np.array(p["3.bias"])
-    return float(np.mean((y3 - np.array(config["targets"])) ** 2))
+    return above_the_pool(config, y1)[1]
 
 
 def test_the_stems_windows_by_hand():
@@ -307,10 +300,7 @@ def test_the_trace_shows_where_each_window_met_the_padding():
 @pytest.mark.parametrize("name", MODELS)
 def test_check_marks_every_answer_worked_by_hand_right(name):
     config = _config(*MODELS[name], seed=6)
-    answers = written(_worked(config))
-    got = verdicts(answers, config)
-    assert len(got) == len(answers)
-    assert not [(key, v.kind, v.diagnosis) for key, v in got.items() if v.kind != "right"]
+    assert_all_right(_worked(config), config)
 
 
 @pytest.mark.parametrize(
@@ -328,14 +318,7 @@ def test_check_marks_every_answer_worked_by_hand_right(name):
 )
 def test_check_names_a_slip_at_a_padded_window(name, slip, prefix, mistake):
     config = _config(*MODELS[name], seed=6)
-    right, slipped = _worked(config), _worked(config, slip)
-    at = next(
-        key
-        for key in right
-        if key.startswith(prefix) and abs(slipped[key] - right[key]) > 0.05 * (1 + abs(right[key]))
-    )
-    got = verdicts(written(right) | {at: f"{slipped[at]:.6g}"}, config)
-    assert got[at].kind == "wrong" and mistake in got[at].mistakes, got[at].diagnosis
+    assert_slip_named(_worked(config), _worked(config, slip), prefix, mistake, config)
 
 
 # ---------------------------------------------------------------- refusals

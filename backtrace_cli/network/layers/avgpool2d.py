@@ -2,8 +2,10 @@
 stride apart, kernel_size by default) gives the mean of its inputs, y[c,i,j] = (Σ x[c, i·s_h
 + m − p_h, j·s_w + n − p_w])/n. The padding (at most half the window, as torch's) is 0, left
 out of the sums; n is the window's k_h·k_w with torch's count_include_pad (its default), or
-the inputs it holds without it. Backward: each window's δ is shared equally, δ[c,i,j]/n to
-each of its inputs, an input in several windows summing their shares.
+the inputs it holds without it. With ceil_mode the last windows may run past the padded
+input (torch's ceiling of the windows' count): n is then, with count_include_pad, the window
+cut at the padded input's end, as torch divides. Backward: each window's δ is shared
+equally, δ[c,i,j]/n to each of its inputs, an input in several windows summing their shares.
 
 Its named slips: the division by the window's size left out (`UNDIVIDED`), in a window's mean
 (its sum) and in the δ each input receives (the windows' whole δ); and, where a window holds
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
 
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
-ARGUMENTS = (*grid.POOL_ARGUMENTS, ("count_include_pad", True))
+# torch's order: AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad, …)
+ARGUMENTS = (*grid.POOL_ARGUMENTS, ("ceil_mode", False), ("count_include_pad", True))
 limits = grid.pool_limits  # padding at most kernel_size/2
 QUIET = grid.POOL_QUIET
 shape = grid.pool_shape
@@ -82,12 +85,16 @@ class AvgPool2d(NamedTuple):
         return k[0] * k[1]
 
     def counts(self, recounted: bool = False) -> Array:
-        """Each window (i, j)'s divisor: `count`, or without count_include_pad the inputs it
-        holds (the padding left out); `recounted`: the other way (the slip)."""
+        """Each window (i, j)'s divisor: its entries in the padded input (`count`, but for a
+        ceil_mode window that runs past it), or without count_include_pad the inputs it holds
+        (the padding left out); `recounted`: the other way (the slip)."""
         included = bool(self.spec.argument("count_include_pad")) != recounted
-        out = np.full(self.spec.shape_out[1:], self.count, dtype=np.int64)
-        if not included:
-            for i, j in np.ndindex(*out.shape):
+        axes, (height, width) = grid.spec_axes(self.spec), self.spec.shape_in[1:]
+        out = np.zeros(self.spec.shape_out[1:], dtype=np.int64)
+        for i, j in np.ndindex(*out.shape):
+            if included:
+                out[i, j] = axes[0].padded(i, height) * axes[1].padded(j, width)
+            else:
                 rows, columns = grid.pool_window(self.spec, i, j)
                 out[i, j] = len(rows) * len(columns)
         return out
@@ -110,8 +117,7 @@ class AvgPool2d(NamedTuple):
     def forward(self, x: Array, carry: Carry) -> tuple[Array, tuple[int, ...]]:
         y = np.zeros(self.spec.shape_out)
         for c, i, j in np.ndindex(*y.shape):
-            rows, columns = grid.pool_window(self.spec, i, j)
-            y[c, i, j] = x[c, rows.start : rows.stop, columns.start : columns.stop].sum()
+            y[c, i, j] = x[c][grid.cells(*grid.pool_window(self.spec, i, j))].sum()
         return carry(_bracket(y, carry) / self.counts()), x.shape
 
     def backward(
@@ -122,9 +128,8 @@ class AvgPool2d(NamedTuple):
         counts = self.counts()
         totals: dict[int, Array] = {}  # each input's windows' δ summed by divisor, then shared
         for c, i, j in np.ndindex(*upstream.shape):
-            rows, columns = grid.pool_window(self.spec, i, j)
             total = totals.setdefault(int(counts[i, j]), np.zeros(cache))
-            total[c, rows.start : rows.stop, columns.start : columns.stop] += upstream[c, i, j]
+            total[c][grid.cells(*grid.pool_window(self.spec, i, j))] += upstream[c, i, j]
         shares = [_bracket(total, carry) / n for n, total in totals.items()]
         sent = shares[0]
         for share in shares[1:]:  # as its row adds them: (a + b)/4 + c/6
@@ -137,7 +142,7 @@ class AvgPool2d(NamedTuple):
         x, y = view.inputs[p], view.outputs[p]
         xs, ys = view.name(p - 1), view.name(p)
         counts, other = layer.counts(), layer.counts(recounted=True)
-        padding = "0" if counts[0, 0] == layer.count else "0, not counted"
+        padding = "0" if layer.spec.argument("count_include_pad") else "0, not counted"
         rows = []
         for c, i, j in np.ndindex(*y.shape):
             window = grid.pool_window(layer.spec, i, j)
@@ -168,6 +173,11 @@ class AvgPool2d(NamedTuple):
                 f"each window's δ shared equally among its {layer.count} inputs: δx[c,u,v] = "
                 f"Σ δ[c,i,j]/{layer.count} over the windows (i,j) holding x[c,u,v]"
             )
+        elif layer.spec.argument("count_include_pad"):  # a ceil_mode window cut at the end
+            rule = (
+                "each window's δ divided as its mean was: δx[c,u,v] = Σ δ[c,i,j]/n over the "
+                "windows (i,j) holding x[c,u,v], n the window's entries in the padded input"
+            )
         else:
             rule = (
                 "each window's δ shared equally among the n inputs it holds: δx[c,u,v] = "
@@ -185,16 +195,29 @@ def _grouped(held: list[Any], counts: Array) -> dict[int, list[Any]]:
 
 
 def _rule(layer: AvgPool2d) -> str:
-    """Its forward rule: the mean of each window, and what the padding is."""
-    window = grid.pool_slice(layer.spec)
+    """Its forward rule: the mean of each window, what the padding is, and what a last window
+    that runs past the end (ceil_mode) is divided by."""
+    window, k = grid.pool_slice(layer.spec), layer.count
+    over = grid.overhangs(layer.spec)
     if grid.pair(layer.spec.argument("padding")) == (0, 0):
-        return f"each window's mean, y[c,i,j] = (Σ {window})/{layer.count}"
-    if layer.spec.argument("count_include_pad"):
+        if not over:
+            return f"each window's mean, y[c,i,j] = (Σ {window})/{k}"
         return (
-            f"each window's mean, y[c,i,j] = (Σ {window})/{layer.count}; the padding is 0, "
-            f"left out of the sum and counted in the {layer.count} (count_include_pad, as torch)"
+            f"each window's mean, y[c,i,j] = (Σ {window})/n, n its {k} inputs or, for a last "
+            "window that runs past the end (ceil_mode, as torch), those it holds"
+        )
+    if layer.spec.argument("count_include_pad"):
+        rule = (
+            f"each window's mean, y[c,i,j] = (Σ {window})/{k}; the padding is 0, "
+            f"left out of the sum and counted in the {k} (count_include_pad, as torch)"
+        )
+        return rule + (
+            "; ceil_mode (as torch): a last window that runs past the padded input is cut "
+            "there, and divided by the entries it keeps"
+            if over
+            else ""
         )
     return (
         f"each window's mean over the inputs it holds, y[c,i,j] = (Σ {window})/n, n its "
         "inputs: the padding left out of the sum and not counted (count_include_pad false)"
-    )
+    ) + (grid.OVERHANG if over else "")

@@ -1,6 +1,6 @@
 """torch's `nn.Conv1d` in a `model:`: cross-correlation, as torch computes it,
 
-    y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, t·s + k − p] + b[c]      (s: stride, p: padding)
+    y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, t·s + k·d − p] + b[c]    (s: stride, p: padding, d: dilation)
 
 weight [out_channels][in_channels][kernel_size]; an input position outside the signal (the
 padding) is 0, so its terms are left out of the sums the trace writes. Backward: each weight's
@@ -21,7 +21,7 @@ import numpy as np
 from ...worked import Section
 from ..hand import exact
 from . import grid
-from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
+from .tensor import NET, ModelView, products, row, summed, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -38,8 +38,10 @@ ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("kernel_size", None),
     ("stride", 1),
     ("padding", 0),
+    ("dilation", 1),
     ("bias", True),
-)
+)  # torch's order: Conv1d(in_channels, out_channels, kernel_size, stride, padding, dilation, …)
+QUIET = (("dilation", 1),)  # the JSON trace lists it only where not torch's default
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -50,11 +52,7 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
             f"takes {channels} channel{'s' if channels != 1 else ''} × length (in_channels), "
             f"and gets {'a vector of ' + got if len(shape_in) == 1 else got}"
         )
-    k, s, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
-    if shape_in[1] + 2 * p < k:
-        return f"its kernel ({k}) is longer than the signal ({shape_in[1]} with padding {p})"
-    out = (arguments["out_channels"], (shape_in[1] + 2 * p - k) // s + 1)
-    return too_many(out[0] * out[1], channels * k) or out
+    return grid.conv_shape(arguments, shape_in, str)
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -62,7 +60,8 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def written(arguments: dict[str, Any]) -> str:
-    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
+    """ "1→2 channels, k=2", with the stride, padding, dilation and bias where not torch's
+    defaults."""
     return grid.conv_written(arguments, str)
 
 
@@ -108,11 +107,7 @@ class Conv1d(NamedTuple):
 
     def field(self, t: int, length: int) -> Iterator[tuple[int, int]]:
         """Output position t's receptive field: (k, input position) inside the signal."""
-        stride, padding = self.spec.argument("stride"), self.spec.argument("padding")
-        for k in range(self.weight.shape[2]):
-            u = t * int(stride) + k - int(padding)
-            if 0 <= u < length:
-                yield k, u
+        return grid.spec_axes(self.spec)[0].taps(t, length)
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
@@ -173,17 +168,20 @@ class Conv1d(NamedTuple):
             )
             note = _field_note(layer, t, x.shape[1])
             rows.append(row(ys((c, t)), right, y[c, t], note, slips=flipped(layer.weight, slip)))
-        s, pad = layer.spec.argument("stride"), layer.spec.argument("padding")
-        position = "t" if s == 1 else f"{s}t"
-        position += f" − {pad}" if pad else ""
         return grid.conv_forward(
-            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {position} + k]", rows
+            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {_reads(layer)}]", rows
         )
 
     GRADIENT_RULE = (
         "each weight w[c,i,k]'s gradient −Σ_t δ[c,t]·x[i, t·s + k − p], a sum over the "
         "positions it is used at; each bias b[c]'s −Σ_t δ[c,t]"
     )
+
+    def gradient_rule(self) -> str:
+        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers."""
+        if grid.spec_axes(self.spec)[0].dilation == 1:
+            return self.GRADIENT_RULE
+        return self.GRADIENT_RULE.replace("t·s + k − p", _reads(self))
 
     @staticmethod
     def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
@@ -252,12 +250,19 @@ class Conv1d(NamedTuple):
         return sections
 
 
+def _reads(layer: Conv1d) -> str:
+    """The input position output t's kernel entry k reads, as its rules write it: "2t − 1 +
+    k", with a dilation "t + 2k"."""
+    axis = grid.spec_axes(layer.spec)[0]
+    return grid.offset("t", axis.stride, axis.padding, "k", axis.dilation)
+
+
 def _field_note(layer: Conv1d, t: int, length: int) -> str:
     """Which input positions output position t reads: its receptive field."""
     positions = [u for _, u in layer.field(t, length)]
     if not positions:
         return "receptive field all padding (0): only the bias"
-    first, last = positions[0], positions[-1]
-    field = f"x[:, {first}…{last}]" if last > first else f"x[:, {first}]"
+    step = grid.spec_axes(layer.spec)[0].dilation
+    field = f"x[:, {grid.span(positions[0], positions[-1], step)}]"
     padded = " (the rest is padding, 0)" if len(positions) < int(layer.weight.shape[2]) else ""
     return f"receptive field {field}{padded}"

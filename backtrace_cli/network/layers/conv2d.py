@@ -1,12 +1,12 @@
 """torch's `nn.Conv2d` in a `model:`: cross-correlation, as torch computes it,
 
-    y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, i·s_h + m − p_h, j·s_w + n − p_w] + b[c]
+    y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, i·s_h + m·r_h − p_h, j·s_w + n·r_w − p_w] + b[c]
 
-(s: stride, p: padding, each an int or a pair [h, w]); weight [out_channels][in_channels]
-[kernel_h][kernel_w]; an input entry outside the image (the padding) is 0, so its terms are
-left out of the sums the trace writes. Backward: each weight's gradient is a sum over the
-output positions it was used at, and the δ of an input entry a sum over the outputs whose
-receptive field holds it.
+(s: stride, p: padding, r: dilation, each an int or a pair [h, w]); weight
+[out_channels][in_channels][kernel_h][kernel_w]; an input entry outside the image (the
+padding) is 0, so its terms are left out of the sums the trace writes. Backward: each
+weight's gradient is a sum over the output positions it was used at, and the δ of an input
+entry a sum over the outputs whose receptive field holds it.
 
 Its named slip (`FLIPPED`, conv1d's): the kernel flipped on both axes, as a student who
 computes a true convolution reads w[c,d,K_h−1−m,K_w−1−n] for w[c,d,m,n] — in an output's sum,
@@ -23,7 +23,7 @@ from ...worked import Section
 from ..hand import exact
 from . import conv1d, grid
 from .conv1d import flipped, kernels, mirrored
-from .tensor import NET, ModelView, products, row, summed, too_many, weight_and_bias
+from .tensor import NET, ModelView, products, row, summed, weight_and_bias
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
 ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
+QUIET = conv1d.QUIET
 FLIPPED = conv1d.FLIPPED  # a true 2-D convolution flips the kernel on both axes
 
 
@@ -47,18 +48,7 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
             f"takes {channels} channel{'s' if channels != 1 else ''} × height × width "
             f"(in_channels), and gets {'a vector of ' + got if len(shape_in) == 1 else got}"
         )
-    k, s, p = (grid.pair(arguments[key]) for key in PAIRS)
-    if shape_in[1] + 2 * p[0] < k[0] or shape_in[2] + 2 * p[1] < k[1]:
-        return (
-            f"its kernel ({grid.written(k)}) is larger than the input ({grid.plane(shape_in)} "
-            f"with padding {grid.written(p)})"
-        )
-    out = (
-        arguments["out_channels"],
-        grid.size(shape_in[1], k[0], s[0], p[0]),
-        grid.size(shape_in[2], k[1], s[1], p[1]),
-    )
-    return too_many(out[0] * out[1] * out[2], channels * k[0] * k[1]) or out
+    return grid.conv_shape(arguments, shape_in, grid.written)
 
 
 def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -66,7 +56,8 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def written(arguments: dict[str, Any]) -> str:
-    """ "1→2 channels, k=2", with the stride, padding and bias where not torch's defaults."""
+    """ "1→2 channels, k=2", with the stride, padding, dilation and bias where not torch's
+    defaults."""
     return grid.conv_written(arguments, grid.written)
 
 
@@ -91,8 +82,7 @@ class Conv2d(NamedTuple):
     def field(self, i: int, j: int, shape_in: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
         """Output entry (i, j)'s receptive field: (m, n, u, v), kernel offset and input entry,
         inside the image."""
-        k, s, p = (grid.pair(self.spec.argument(key)) for key in PAIRS)
-        return grid.window(i, j, k, s, p, shape_in[1], shape_in[2])
+        return grid.window(i, j, grid.spec_axes(self.spec), shape_in[1], shape_in[2])
 
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         y = np.zeros(self.spec.shape_out)
@@ -156,16 +146,20 @@ class Conv2d(NamedTuple):
             rows.append(
                 row(ys((c, i, j)), right, y[c, i, j], note, slips=flipped(layer.weight, slip))
             )
-        s, pad = (grid.pair(layer.spec.argument(key)) for key in ("stride", "padding"))
-        at = f"{grid.offset('i', s[0], pad[0], 'm')}, {grid.offset('j', s[1], pad[1], 'n')}"
         return grid.conv_forward(
-            layer, f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {at}]", rows
+            layer, f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {_reads(layer)}]", rows
         )
 
     GRADIENT_RULE = (
         "each weight w[c,d,m,n]'s gradient −Σ_i Σ_j δ[c,i,j]·x[d, i·s + m − p, j·s + n − p], a "
         "sum over the positions it is used at; each bias b[c]'s −Σ_i Σ_j δ[c,i,j]"
     )
+
+    def gradient_rule(self) -> str:
+        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers."""
+        if all(axis.dilation == 1 for axis in grid.spec_axes(self.spec)):
+            return self.GRADIENT_RULE
+        return self.GRADIENT_RULE.replace("i·s + m − p, j·s + n − p", _reads(self))
 
     @staticmethod
     def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
@@ -227,10 +221,22 @@ class Conv2d(NamedTuple):
         return [Section("delta", f"δ · into layer {layer.spec.name} (conv2d)", rule, tuple(rows))]
 
 
+def _reads(layer: Conv2d) -> str:
+    """The input entry output (i, j)'s kernel entry (m, n) reads, as its rules write it: "2i
+    − 1 + m, j + n", with a dilation "i + 2m, j + 2n"."""
+    rows, columns = grid.spec_axes(layer.spec)
+    return ", ".join(
+        grid.offset(name, axis.stride, axis.padding, offset, axis.dilation)
+        for name, offset, axis in (("i", "m", rows), ("j", "n", columns))
+    )
+
+
 def _field_note(layer: Conv2d, field: list[tuple[int, ...]]) -> str:
     """Which input entries output (i, j) reads: its receptive field."""
     if not field:
         return "receptive field all padding (0): only the bias"
-    k = grid.pair(layer.spec.argument("kernel_size"))
-    padded = " (the rest is padding, 0)" if len(field) < k[0] * k[1] else ""
-    return f"receptive field {grid.field_text('x', [(u, v) for *_, u, v in field])}{padded}"
+    rows, columns = grid.spec_axes(layer.spec)
+    padded = " (the rest is padding, 0)" if len(field) < rows.kernel * columns.kernel else ""
+    cells = [(u, v) for *_, u, v in field]
+    text = grid.field_text("x", cells, (rows.dilation, columns.dilation))
+    return f"receptive field {text}{padded}"

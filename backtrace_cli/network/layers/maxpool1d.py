@@ -1,8 +1,10 @@
 """torch's `nn.MaxPool1d` in a `model:`: each window of kernel_size positions (stride apart,
-kernel_size by default) keeps its largest input, y[c,t] = max_k x[c, t·s + k − p]; on a tie the
-first, as torch. The padding p (at most kernel_size/2, as torch's) is −∞: never kept, so a
-window's rows leave it out and say where it was. Backward: each window's δ goes to the input it
-kept, and nowhere else.
+kernel_size by default) keeps its largest input, y[c,t] = max_k x[c, t·s + k·d − p]; on a tie
+the first, as torch. The padding p (at most kernel_size/2, as torch's) is −∞: never kept, so a
+window's rows leave it out and say where it was. A dilation d spaces a window's positions d
+apart; with ceil_mode the last window may run past the end (torch's ceiling of the windows'
+count), what it runs past left out as the padding is. Backward: each window's δ goes to the
+input it kept, and nowhere else.
 
 Its named slips, on the δ each input receives: the window's δ spread over every input of the
 window (`SPREAD`), or shared among them as average pooling's, δ/k each (`AVERAGED`); on a
@@ -18,7 +20,7 @@ import numpy as np
 from ...draws import NEAR_ZERO
 from ...worked import Section
 from . import grid
-from .tensor import POOLED, ModelView, row, shared, summed, too_many
+from .tensor import POOLED, ModelView, row, shared, summed
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -29,11 +31,7 @@ if TYPE_CHECKING:
     Carry = Callable[[Array], Array]
 
 TAKES = (2, "channels × length: one list per channel, e.g. [[1, 2, 3]]")  # its input
-ARGUMENTS: tuple[tuple[str, Any], ...] = (
-    ("kernel_size", None),
-    ("stride", None),
-    ("padding", 0),
-)  # stride: kernel_size
+ARGUMENTS = grid.MAX_POOL_ARGUMENTS  # stride: kernel_size
 limits = grid.pool_limits  # padding at most kernel_size/2
 QUIET = grid.POOL_QUIET
 
@@ -41,21 +39,11 @@ QUIET = grid.POOL_QUIET
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
     if len(shape_in) != 2:
         return f"takes channels × length, and gets a vector of {shape_in[0]}"
-    k, p = arguments["kernel_size"], arguments["padding"]
-    if shape_in[1] + 2 * p < k:
-        padded = f" with padding {p}" if p else ""
-        return f"its window ({k}) is longer than the signal ({shape_in[1]}{padded})"
-    out = (shape_in[0], grid.size(shape_in[1], k, arguments["stride"], p))
-    return too_many(out[0] * out[1], k) or out
+    return grid.pool_shape(arguments, shape_in)
 
 
 parameter_shapes = grid.pool_parameter_shapes
-
-
-def written(arguments: dict[str, Any]) -> str:
-    k, stride, p = arguments["kernel_size"], arguments["stride"], arguments["padding"]
-    text = f"k={k}" + ("" if stride == k else f", stride {stride}")
-    return text + (f", padding {p}" if p else "")
+written = grid.pool_written
 
 
 ZERO_PADDED = (
@@ -73,8 +61,7 @@ AVERAGED = (
 
 def _window(layer: LayerSpec, t: int) -> range:
     """Window t's positions inside the signal: the padding, −∞, is never kept."""
-    k, s, p = (int(layer.argument(key)) for key in ("kernel_size", "stride", "padding"))
-    return grid.axis_range(t, k, s, p, layer.shape_in[1])
+    return grid.spec_axes(layer)[0].positions(t, layer.shape_in[1])
 
 
 def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
@@ -100,6 +87,13 @@ def spread(holding: list[Any], size: int) -> tuple[tuple[str, list[Any]], ...]:
 
 PADDED = "; the padding is −∞, never kept: left out of the max"  # a padded pool's rule, 1-D or 2-D
 
+
+def overhang(layer: LayerSpec) -> str:
+    """A max pool's rule's last words where a ceil_mode window runs past the padded input
+    (1-D or 2-D); "" where none does."""
+    return grid.OVERHANG if grid.overhangs(layer) else ""
+
+
 Reads = dict[tuple[int, ...], list[tuple[int, ...]]]  # each window [c, …]: its inputs [c, …]
 
 
@@ -124,7 +118,8 @@ def forward_section(view: ModelView, p: int, reads: Reads, rule: str) -> list[Se
         note = (f"{field}; " if field else "") + f"keeps {xs(kept_by[window])}"
         pieces.append(")")
         tex = ["\\max(", *pieces[1:]]  # KaTeX's operator, upright: not m·a·x in italics
-        slips = [(ZERO_PADDED, ["max(0, ", *pieces[1:]])] if field else []
+        padded = grid.pool_padded(view.spec.layers[p], window)
+        slips = [(ZERO_PADDED, ["max(0, ", *pieces[1:]])] if padded else []
         rows.append(row(ys(window), pieces, y[window], note=note, latex=tex, slips=slips))
     return [Section("forward", grid.pool_title(view.spec.layers[p]), rule, tuple(rows))]
 
@@ -185,7 +180,7 @@ class MaxPool1d(NamedTuple):
         kept = np.zeros((channels, length), dtype=np.int64)
         for c, t in np.ndindex(channels, length):
             window = self.window(t)
-            kept[c, t] = window[int(np.argmax(x[c, window.start : window.stop]))]  # first on a tie
+            kept[c, t] = window[int(np.argmax(x[c, window]))]  # the first on a tie
         y = np.take_along_axis(x, kept, axis=1)
         return y, (x, kept)
 
@@ -207,15 +202,16 @@ class MaxPool1d(NamedTuple):
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool1d = view.layers[p]
-        k, s, pad = (layer.spec.argument(key) for key in ("kernel_size", "stride", "padding"))
-        start, end = grid.axis_ends("t", k, s, pad)
+        axis = grid.spec_axes(layer.spec)[0]
+        start, end = axis.ends("t")
+        apart = grid.apart(axis.dilation)
         rule = (
             f"each window keeps its largest input, y[c,t] = max(x[c, {start}], …, "
-            f"x[c, {end}]){PADDED if pad else ''}"
-            if k > 1
+            f"x[c, {end}]){apart}{PADDED if axis.padding else ''}"
+            if axis.kernel > 1
             else "each window keeps its one input, y[c,t] = x[c,t]"
         )
-        return forward_section(view, p, layer.reads(), rule)
+        return forward_section(view, p, layer.reads(), rule + overhang(layer.spec))
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:

@@ -1,8 +1,10 @@
 """torch's `nn.MaxPool2d` in a `model:`: each window of kernel_size (an int or a pair [h, w];
 stride apart, kernel_size by default) keeps its largest input, y[c,i,j] = max over x[c, i·s_h
-+ m − p_h, j·s_w + n − p_w]; on a tie the first, row by row, as torch. The padding (at most
-half the window, as torch's) is −∞: never kept, so a window's rows leave it out and say where
-it was. Backward: each window's δ goes to the input it kept, and nowhere else.
++ m·d_h − p_h, j·s_w + n·d_w − p_w]; on a tie the first, row by row, as torch. The padding (at
+most half the window, as torch's) is −∞: never kept, so a window's rows leave it out and say
+where it was. A dilation d spaces a window's rows and columns d apart; with ceil_mode the last
+windows may run past the end, what they run past left out as the padding is (maxpool1d's).
+Backward: each window's δ goes to the input it kept, and nowhere else.
 
 Its named slips are maxpool1d's, over a 2-D window: the window's δ spread over every input of
 the window (`SPREAD`), or shared among them as average pooling's, δ/(k_h·k_w) each
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 TAKES = grid.TAKES
 PAIRS = grid.PAIRS
-ARGUMENTS = grid.POOL_ARGUMENTS
+ARGUMENTS = grid.MAX_POOL_ARGUMENTS
 limits = grid.pool_limits  # padding at most kernel_size/2
 QUIET = grid.POOL_QUIET
 shape = grid.pool_shape
@@ -44,8 +46,7 @@ def unfair(layer: LayerSpec, x: Array, y: Array) -> str | None:
     largest inputs are within `draws.NEAR_ZERO` of each other (which one it keeps, and where
     its δ goes, is then a coin toss at the precision a student writes)."""
     for c, i, j in np.ndindex(*y.shape):
-        rows, columns = grid.pool_window(layer, i, j)
-        window = np.sort(x[c, rows.start : rows.stop, columns.start : columns.stop], axis=None)
+        window = np.sort(x[c][grid.cells(*grid.pool_window(layer, i, j))], axis=None)
         if len(window) > 1 and window[-1] - window[-2] <= NEAR_ZERO + 1e-9:
             return f"a max-pool window whose two largest inputs are within {NEAR_ZERO:g}"
     return None
@@ -75,7 +76,7 @@ class MaxPool2d(NamedTuple):
         kept = np.zeros((*y.shape, 2), dtype=np.int64)
         for c, i, j in np.ndindex(*y.shape):
             rows, columns = grid.pool_window(self.spec, i, j)
-            window = x[c, rows.start : rows.stop, columns.start : columns.stop]
+            window = x[c][grid.cells(rows, columns)]
             m, n = divmod(int(np.argmax(window)), len(columns))  # row by row: first on a tie
             kept[c, i, j] = (rows[m], columns[n])
             y[c, i, j] = x[c, rows[m], columns[n]]
@@ -102,11 +103,13 @@ class MaxPool2d(NamedTuple):
     @staticmethod
     def forward_rows(view: ModelView, p: int) -> list[Section]:
         layer: MaxPool2d = view.layers[p]
+        rows, columns = grid.spec_axes(layer.spec)
         rule = (
             f"each window keeps its largest input, y[c,i,j] = max {grid.pool_slice(layer.spec)}"
             " (a tie keeps the first, row by row, as torch)"
         )
-        rule += maxpool1d.PADDED if grid.pair(layer.spec.argument("padding")) != (0, 0) else ""
+        rule += maxpool1d.PADDED if rows.padding or columns.padding else ""
+        rule += maxpool1d.overhang(layer.spec)
         return maxpool1d.forward_section(view, p, layer.reads(), rule)
 
     @staticmethod

@@ -1,0 +1,632 @@
+"""torch's `dilation` (conv1d, conv2d, maxpool1d, maxpool2d) and `ceil_mode` (maxpool1d,
+maxpool2d, avgpool2d). Every expected number is worked here with numpy over the explicitly
+padded grid — a window's positions at·s + m·d, a max pool's padding and what a ceil_mode
+window runs past −∞, an average pool's 0, its divisor counted on a grid of ones (the padded
+input's, torch's count_include_pad, or the inputs') — and every gradient also checked by
+central finite differences of the forward written here; never read from the program's trace.
+
+torch's windows along an axis of n inputs, padding p, kernel k, stride s, dilation d:
+⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil_mode the ceiling, less one where that last
+window would start in the right padding (torch's: the last window starts inside the input or
+the left padding)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import yaml
+from slips import above_the_pool, assert_all_right, assert_slip_named, entries
+
+from backtrace_cli import api, models
+from backtrace_cli.cli import cli
+from backtrace_cli.network.layers import avgpool2d, conv1d, conv2d, maxpool1d, maxpool2d
+from backtrace_cli.network.model_spec import LayerSpec
+
+# ---------------------------------------------------------------- the layers, worked by hand
+
+PAST = 8  # columns of −∞ (or uncounted 0) beyond the right padding: more than a window reaches
+
+
+def _out(n: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
+    room = n + 2 * p - d * (k - 1) - 1
+    out = (-(-room // s) if ceil else room // s) + 1
+    if ceil and (out - 1) * s >= n + p:  # it would start in the right padding
+        out -= 1
+    return out
+
+
+def _axes(value, rank: int) -> list[int]:
+    return list(value) if isinstance(value, (list, tuple)) else [value] * rank
+
+
+def _arguments(args: dict, rank: int) -> tuple[list[int], ...]:
+    """kernel, stride, padding, dilation, one number per axis (torch's defaults filled)."""
+    k = _axes(args["kernel_size"], rank)
+    s = _axes(args.get("stride", args["kernel_size"]), rank)
+    return k, s, _axes(args.get("padding", 0), rank), _axes(args.get("dilation", 1), rank)
+
+
+def _windows(shape, args: dict, ceil: bool):
+    """Each output index (without the channel) and its window's positions along each axis, in
+    the padded grid (input position u is grid position u + p)."""
+    k, s, p, d = _arguments(args, len(shape))
+    outs = [_out(*a, ceil=ceil) for a in zip(shape, k, s, p, d)]
+    for at in np.ndindex(*outs):
+        yield at, [[a * ss + m * dd for m in range(kk)] for a, kk, ss, dd in zip(at, k, s, d)]
+
+
+def _grid(x: np.ndarray, p: list[int], padding: float, past: float) -> np.ndarray:
+    """x with `padding` p wide on each side of each axis and `past` beyond the right one."""
+    out = np.pad(x, [(0, 0)] + [(q, q) for q in p], constant_values=padding)
+    return np.pad(out, [(0, 0)] + [(0, PAST)] * len(p), constant_values=past)
+
+
+def _max(x: np.ndarray, args: dict):
+    """Each window's max over the −∞-padded grid, and the input index it keeps (the first,
+    row by row, on a tie)."""
+    p = _arguments(args, x.ndim - 1)[2]
+    grid = _grid(x, p, -np.inf, -np.inf)
+    ceil = args.get("ceil_mode", False)
+    shape = [
+        len(x),
+        *(_out(*a, ceil=ceil) for a in zip(x.shape[1:], *_arguments(args, x.ndim - 1))),
+    ]
+    y, kept = np.zeros(shape), {}
+    for at, where in _windows(x.shape[1:], args, ceil):
+        for c in range(len(x)):
+            window = grid[c][np.ix_(*where)]
+            m = np.unravel_index(np.argmax(window), window.shape)
+            y[(c, *at)] = window[m]
+            kept[(c, *at)] = (c, *(w[i] - q for w, i, q in zip(where, m, p)))
+    return y, kept
+
+
+def _avg(x: np.ndarray, args: dict, counted: bool | None = None):
+    """Each window's sum over the 0-padded grid, divided by its entries in the padded input
+    (count_include_pad, torch's default) or its inputs; and those divisors."""
+    p = _arguments(args, x.ndim - 1)[2]
+    counted = args.get("count_include_pad", True) if counted is None else counted
+    grid = _grid(x, p, 0.0, 0.0)
+    ones = np.ones((1, *x.shape[1:]))
+    held = _grid(ones, p, 1.0 if counted else 0.0, 0.0)[0]  # what a divisor counts
+    ceil = args.get("ceil_mode", False)
+    shape = [len(x), *(_out(*a, ceil=ceil) for a in zip(x.shape[1:], *_arguments(args, 2)))]
+    y, divisors = np.zeros(shape), {}
+    for at, where in _windows(x.shape[1:], args, ceil):
+        divisors[at] = held[np.ix_(*where)].sum()
+        for c in range(len(x)):
+            y[(c, *at)] = grid[c][np.ix_(*where)].sum() / divisors[at]
+    return y, divisors
+
+
+def _avg_back(x: np.ndarray, d: np.ndarray, args: dict, divisors: dict) -> np.ndarray:
+    """Each window's δ/divisor to every entry of its window in the grid; the padding cut."""
+    p = _arguments(args, 2)[2]
+    grid = _grid(np.zeros_like(x), p, 0.0, 0.0)
+    for at, where in _windows(x.shape[1:], args, args.get("ceil_mode", False)):
+        for c in range(len(x)):
+            grid[c][np.ix_(*where)] += d[(c, *at)] / divisors[at]
+    return grid[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]
+
+
+def _spread(x: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
+    """A max pool's δ as a student who spreads it writes it: every input of a window (its
+    dilated positions inside the input) given the window's δ."""
+    held = _grid(np.ones_like(x), _arguments(args, x.ndim - 1)[2], 0.0, 0.0)
+    sent = np.zeros_like(held)
+    for at, where in _windows(x.shape[1:], args, args.get("ceil_mode", False)):
+        for c in range(len(x)):
+            sent[c][np.ix_(*where)] += d[(c, *at)] * held[c][np.ix_(*where)]
+    p = _arguments(args, x.ndim - 1)[2]
+    return sent[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]
+
+
+def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, args: dict) -> np.ndarray:
+    """Cross-correlation over the 0-padded input: y[c, at] = Σ w[c]·x[:, at·s + m·d] + b[c]."""
+    args = {"stride": 1, **args}  # a convolution's default stride: 1, not its kernel
+    p = _arguments(args, x.ndim - 1)[2]
+    grid = _grid(x, p, 0.0, 0.0)
+    shape = [len(w), *(_out(*a) for a in zip(x.shape[1:], *_arguments(args, x.ndim - 1)))]
+    y = np.zeros(shape)
+    for at, where in _windows(x.shape[1:], args, False):
+        for c in range(len(w)):
+            y[(c, *at)] = np.sum(w[c] * grid[(slice(None), *np.ix_(*where))]) + b[c]
+    return y
+
+
+def _conv_grad(x: np.ndarray, w: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
+    """−∂E/∂w[c] = Σ over the outputs δ[c, at]·x[:, at·s + m·d] (the padding 0)."""
+    args = {"stride": 1, **args}
+    grid = _grid(x, _arguments(args, x.ndim - 1)[2], 0.0, 0.0)
+    grad = np.zeros_like(w)
+    for at, where in _windows(x.shape[1:], args, False):
+        for c in range(len(w)):
+            grad[c] += d[(c, *at)] * grid[(slice(None), *np.ix_(*where))]
+    return grad
+
+
+# ---------------------------------------------------------------- small examples by hand
+
+
+def _traced(config: dict) -> dict[str, float]:
+    """Every row of the step by its symbol (y0[0,1], δ1[0,2], ∂E/∂w0[0,0,1])."""
+    records = api.trace(config).records
+    return {row.symbol: row.value for step in records.steps for _, row in step.equations()}
+
+
+def _alone(layer: dict, x: list, outputs: int, parameters: dict | None = None) -> dict:
+    """`layer` first on input x, then flatten and a linear of ones: its rows as the trace
+    writes them."""
+    config = {
+        "model": [layer, "flatten", {"linear": {"in_features": outputs, "out_features": 1}}],
+        "parameters": {**(parameters or {}), "2.weight": [[1.0] * outputs], "2.bias": [0.0]},
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": x,
+        "targets": [0.0],
+    }
+    return _traced(config)
+
+
+def test_small_windows_by_hand():
+    """x = [1, 3, 2, 5, 4] (n = 5).
+    MaxPool1d(2, ceil_mode=True): ⌈(5 − 1 − 1)/2⌉ + 1 = 3 windows (⌊…⌋ + 1 = 2); the last
+    starts at 4, inside the input: [1, 3] → 3, [2, 5] → 5, [4] (5 runs past the end) → 4.
+    MaxPool1d(2, stride=1, dilation=2): (5 − 2 − 1)/1 + 1 = 3 windows, x[t] and x[t + 2]:
+    max(1, 2) = 2, max(3, 5) = 5, max(2, 4) = 4.
+    On x6 = [1, 3, 2, 0.5, 4, 6], MaxPool1d(3, stride=2, padding=1, dilation=2,
+    ceil_mode=True): ⌈(6 + 2 − 2·2 − 1)/2⌉ + 1 = 3 windows (⌊…⌋ + 1 = 2), the third starting
+    at 2·2 − 1 = 3 < 6 (kept); positions −1, 1, 3 → max(3, 0.5) = 3 (−1 is padding); 1, 3, 5
+    → max(3, 0.5, 6) = 6; 3, 5, 7 → max(0.5, 6) = 6 (7 past the padded input, which ends at 6).
+    Conv1d(1, 1, 2, dilation=2), w = [0.5, −1], b = 0.1: y[t] = 0.5·x[t] − x[t + 2] + 0.1 =
+    0.5 − 2 + 0.1 = −1.4, 1.5 − 5 + 0.1 = −3.4, 1 − 4 + 0.1 = −2.9."""
+    x = [[1.0, 3.0, 2.0, 5.0, 4.0]]
+    rows = _alone({"maxpool1d": {"kernel_size": 2, "ceil_mode": True}}, x, 3)
+    assert [rows[f"y0[0,{t}]"] for t in range(3)] == [3.0, 5.0, 4.0]
+    rows = _alone({"maxpool1d": {"kernel_size": 2, "stride": 1, "dilation": 2}}, x, 3)
+    assert [rows[f"y0[0,{t}]"] for t in range(3)] == [2.0, 5.0, 4.0]
+    pool = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}
+    rows = _alone({"maxpool1d": pool}, [[1.0, 3.0, 2.0, 0.5, 4.0, 6.0]], 3)
+    assert [rows[f"y0[0,{t}]"] for t in range(3)] == [3.0, 6.0, 6.0]
+    conv = {"in_channels": 1, "out_channels": 1, "kernel_size": 2, "dilation": 2}
+    rows = _alone({"conv1d": conv}, x, 3, {"0.weight": [[[0.5, -1.0]]], "0.bias": [0.1]})
+    assert [rows[f"y0[0,{t}]"] for t in range(3)] == pytest.approx([-1.4, -3.4, -2.9])
+
+
+def test_a_ceil_mode_average_is_divided_by_its_window_cut_at_the_padded_input():
+    """AvgPool2d(3, stride=2, padding=1, ceil_mode=True) on a 4×4 of ones: ⌈(4 + 2 − 3)/2⌉ + 1
+    = 3 windows a side (⌊…⌋ + 1 = 2; the third starts at row 2·2 − 1 = 3, inside). Window
+    (0,0): rows and columns −1…1, 9 entries, 4 of them inputs → 4/9. Window (0,2): columns
+    3…5 — 3 an input, 4 the padding, 5 past the padded input — so 3·2 = 6 entries, 2 inputs
+    → 2/6. Window (2,2): rows and columns 3…5: 2·2 = 4 entries, x[3,3] alone → 1/4 (as
+    torch: 0.25). Without count_include_pad, every window is divided by its inputs: 1."""
+    ones = np.ones((1, 4, 4)).tolist()
+    pool = {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}
+    rows = _alone({"avgpool2d": pool}, ones, 9)
+    assert rows["y0[0,0,0]"] == pytest.approx(4 / 9)
+    assert rows["y0[0,0,2]"] == pytest.approx(2 / 6)
+    assert rows["y0[0,2,2]"] == pytest.approx(1 / 4)
+    rows = _alone({"avgpool2d": {**pool, "count_include_pad": False}}, ones, 9)
+    assert all(rows[f"y0[0,{i},{j}]"] == pytest.approx(1.0) for i in range(3) for j in range(3))
+
+
+# ---------------------------------------------------------------- the models
+
+
+def _config(conv: dict, pool: dict, x_shape: tuple[int, ...], seed: int) -> dict:
+    """conv (1→2 channels, `conv`'s arguments) → `pool` → flatten → linear(2), mse; its
+    numbers drawn, rounded to two places; the linear's width from the sizes worked here."""
+    rng = np.random.default_rng(seed)
+    rank = len(x_shape) - 1
+    kind = "conv2d" if rank == 2 else "conv1d"
+    k = _axes(conv["kernel_size"], rank)
+    conv_out = _conv(np.zeros(x_shape), np.zeros((1, 1, *k)), np.zeros(1), conv).shape[1:]
+    args = next(iter(pool.values()))
+    ceil = args.get("ceil_mode", False)
+    size = 2 * int(np.prod([_out(*a, ceil=ceil) for a in zip(conv_out, *_arguments(args, rank))]))
+    return {
+        "model": [
+            {kind: {"in_channels": 1, "out_channels": 2, **conv}},
+            pool,
+            "flatten",
+            {"linear": {"in_features": size, "out_features": 2}},
+        ],
+        "parameters": {
+            "0.weight": rng.normal(size=(2, 1, *k)).round(2).tolist(),
+            "0.bias": rng.normal(size=2).round(2).tolist(),
+            "3.weight": rng.normal(size=(2, size)).round(2).tolist(),
+            "3.bias": rng.normal(size=2).round(2).tolist(),
+        },
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": rng.normal(size=x_shape).round(2).tolist(),
+        "targets": rng.normal(size=2).round(2).tolist(),
+    }
+
+
+def _pool_forward(config: dict, y0: np.ndarray, slip: str = ""):
+    """The pool's output on y0 and its backward for a δ given; `slip`: as a student who makes
+    it (the average's padding counted the other way)."""
+    kind, args = next(iter(config["model"][1].items()))
+    if kind.startswith("max"):
+        y1, kept = _max(y0, args)
+
+        def back(d):
+            sent = np.zeros_like(y0)
+            for window, index in kept.items():
+                sent[index] += d[window]
+            return sent
+
+        return y1, back
+    counted = args.get("count_include_pad", True) != (slip == "recounted")
+    y1, divisors = _avg(y0, args, counted)
+    return y1, lambda d: _avg_back(y0, d, args, divisors)
+
+
+def _forward(config: dict, x: np.ndarray, w0: np.ndarray, slip: str = ""):
+    """y0 (conv), the answers above the pool (`above_the_pool`), E, the pool's backward."""
+    p = {key: np.array(value) for key, value in config["parameters"].items()}
+    conv = next(iter(config["model"][0].values()))
+    y0 = _conv(x, w0[..., ::-1] if slip == "flipped" else w0, p["0.bias"], conv)
+    if slip == "flipped" and w0.ndim == 4:
+        y0 = _conv(x, w0[..., ::-1, ::-1], p["0.bias"], conv)
+    y1, back = _pool_forward(config, y0, slip)
+    above, energy = above_the_pool(config, y1)
+    return y0, above, energy, back
+
+
+def _worked(config: dict, slip: str = "") -> dict[str, float]:
+    """Every answer of the step by the names an answers file gives them."""
+    x = np.array(config["inputs"])
+    w0 = np.array(config["parameters"]["0.weight"])
+    y0, above, _, back = _forward(config, x, w0, slip)
+    d1 = above["delta1"]
+    d0 = back(d1)
+    if slip == "spread":
+        d0 = _spread(y0, d1, next(iter(config["model"][1].values())))
+    conv = next(iter(config["model"][0].values()))
+    arrays = {"y0": y0, **above, "delta0": d0}
+    axes = tuple(range(1, d0.ndim))
+    arrays |= {"dE/dw0": -_conv_grad(x, w0, d0, conv), "dE/db0": -d0.sum(axis=axes)}
+    return entries(arrays)
+
+
+def _symbol(name: str) -> str:
+    return name.replace("delta", "δ").replace("dE/d", "∂E/∂")
+
+
+K2 = {"kernel_size": 2}
+MODELS = {
+    # conv 9 − 2 − 1 + 1 = 7; pool ⌈(7 − 1 − 1)/2⌉ + 1 = 4 (⌊…⌋: 3), the last window 6…7
+    "conv1d dilation 2, maxpool1d 2 ceil_mode": (
+        {**K2, "dilation": 2},
+        {"maxpool1d": {"kernel_size": 2, "ceil_mode": True}},
+        (1, 9),
+    ),
+    # conv (10 + 4 − 3 − 1)//2 + 1 = 6; pool ⌈(6 + 2 − 4 − 1)/2⌉ + 1 = 3, windows −1, 1, 3 …
+    # 3, 5, 7: 7 past the padded input (6 + 1)
+    "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode": (
+        {**K2, "dilation": 3, "stride": 2, "padding": 2},
+        {
+            "maxpool1d": {
+                "kernel_size": 3,
+                "stride": 2,
+                "padding": 1,
+                "dilation": 2,
+                "ceil_mode": True,
+            }
+        },
+        (1, 10),
+    ),
+    # conv 6×6 (rows dilated 2); pool ⌈(6 − 2 − 1)/2⌉ + 1 = 3 a side (⌊…⌋: 2), rows 4, 6
+    "conv2d dilation [2, 1], maxpool2d 2 dilation 2 ceil_mode": (
+        {**K2, "dilation": [2, 1]},
+        {"maxpool2d": {"kernel_size": 2, "dilation": 2, "ceil_mode": True}},
+        (1, 8, 7),
+    ),
+    # conv 6×6; pool ⌈(6 + 2 − 3)/2⌉ + 1 = 4 a side (⌊…⌋: 3), the last rows 5 (input), 6
+    # (padding), 7 (past it): divided by 2·3, 3·2 or 2·2 at the edges
+    "conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode": (
+        {**K2, "dilation": 2, "padding": 1},
+        {"avgpool2d": {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}},
+        (1, 6, 6),
+    ),
+    "conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode, not counted": (
+        {**K2, "dilation": 2, "padding": 1},
+        {
+            "avgpool2d": {
+                "kernel_size": 3,
+                "stride": 2,
+                "padding": 1,
+                "ceil_mode": True,
+                "count_include_pad": False,
+            }
+        },
+        (1, 6, 6),
+    ),
+    # conv 5×5; pool ⌈(5 − 2)/2⌉ + 1 = 3 a side: the last window one input wide
+    "conv2d, avgpool2d 2 ceil_mode": (
+        K2,
+        {"avgpool2d": {"kernel_size": 2, "ceil_mode": True}},
+        (1, 6, 6),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_number_is_the_one_worked_over_the_padded_grid_and_check_marks_it_right(name):
+    config = _config(*MODELS[name], seed=4)
+    traced = _traced(config)
+    by_hand = _worked(config)
+    assert len(by_hand) > 30
+    for key, value in by_hand.items():
+        assert traced[_symbol(key)] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+    assert_all_right(by_hand, config)  # `check`, each typed as a student writes it
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_gradients_by_hand_are_the_central_differences_of_the_forward(name):
+    """−∂E/∂w0 (through the pool) and −∂E/∂y0 (the δ into the pool), worked above, against
+    [E(· + h) − E(· − h)]/2h of the forward written in this file."""
+    config = _config(*MODELS[name], seed=5)
+    x = np.array(config["inputs"])
+    w0 = np.array(config["parameters"]["0.weight"])
+    worked, h = _worked(config), 1e-4  # E is quadratic between kinks: no truncation error
+    for index in np.ndindex(*w0.shape):
+        up, down = w0.copy(), w0.copy()
+        up[index] += h
+        down[index] -= h
+        numeric = (_forward(config, x, up)[2] - _forward(config, x, down)[2]) / (2 * h)
+        key = f"dE/dw0[{','.join(map(str, index))}]"
+        assert worked[key] == pytest.approx(numeric, rel=1e-6, abs=1e-9), key
+    y0 = _forward(config, x, w0)[0]
+    for index in np.ndindex(*y0.shape):
+        energies = []
+        for step in (h, -h):
+            y = y0.copy()
+            y[index] += step
+            energies.append(above_the_pool(config, _pool_forward(config, y)[0])[1])
+        key = f"delta0[{','.join(map(str, index))}]"
+        numeric = -(energies[0] - energies[1]) / (2 * h)
+        assert worked[key] == pytest.approx(numeric, rel=1e-6, abs=1e-8), key
+
+
+# ---------------------------------------------------------------- what the trace says
+
+
+def _sections(config: dict) -> dict[str, object]:
+    """The step's sections by title's start ("Forward · layer 1", "δ · into layer 1")."""
+    step = api.trace(config).records.steps[0]
+    return {section.title: section for section in step.sections}
+
+
+def test_the_rows_say_where_a_window_steps_and_where_it_runs_past_the_end():
+    name = "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode"
+    config = _config(*MODELS[name], seed=4)
+    sections = _sections(config)
+    conv = sections["Forward · layer 0 (conv1d)"]
+    # output t reads x[2t − 2 + 3k]: t = 0 reads −2 (padding) and 1
+    assert "x[i, 2t − 2 + 3k]" in conv.rule
+    assert conv.rows[0].note == "receptive field x[:, 1] (the rest is padding, 0)"
+    assert conv.rows[1].note == "receptive field x[:, 0…3 step 3]"
+    title = (
+        "Forward · layer 1 (maxpool1d, windows of 3, stride 2, padding 1, dilation 2, ceil_mode)"
+    )
+    pool = sections[title]
+    assert "max(x[c, 2t − 1], …, x[c, 2t + 3]), its positions 2 apart (dilation 2)" in pool.rule
+    assert "ceil_mode (as torch): a last window runs past the end" in pool.rule
+    first, last = pool.rows[0], pool.rows[2]
+    assert first.note.startswith("window x[:, −1…3 step 2], position −1 padding (−∞); keeps")
+    assert last.formula == "max({y0[0,3]}, {y0[0,5]})"  # 3, 5 and 7: 7 past 6 + 1
+    assert last.note.startswith("window x[:, 3…7 step 2], position 7 past the end (ceil mode)")
+    gradients = sections["Gradients · layer 0 (conv1d)"]
+    assert "x[i, 2t − 2 + 3k]" in gradients.rule
+
+
+def test_an_average_pool_in_ceil_mode_says_what_it_divides_by():
+    config = _config(*MODELS["conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode"], seed=4)
+    sections = _sections(config)
+    pool = next(s for title, s in sections.items() if title.startswith("Forward · layer 1"))
+    assert pool.title.endswith("(avgpool2d, windows of 3, stride 2, padding 1, ceil_mode)")
+    assert "cut there, and divided by the entries it keeps" in pool.rule
+    rows = {row.symbol: row for row in pool.rows}
+    assert rows["y1[0,0,3]"].formula.endswith(")/6")  # 3 rows × columns 5, 6 (7 past)
+    assert rows["y1[0,3,3]"].formula == "{y0[0,5,5]}/4"  # x[5,5] alone, of 2·2 entries
+    # rows 5…7 (5 an input, 6 the padding, 7 past it) × columns −1…1: 2·3 = 6 entries
+    assert rows["y1[0,3,0]"].formula.endswith(")/6")
+    assert rows["y1[0,3,0]"].note == (
+        "window x[:, 5…7, −1…1], row 6 and column −1 padding (0), row 7 past the end "
+        "(ceil mode): left out"
+    )
+    delta = sections["δ · into layer 1 (avgpool2d)"]
+    assert delta.rule.startswith("each window's δ divided as its mean was")
+    layers = models.from_dict(config).layers  # as the layers' table and the sheets write them
+    assert conv2d.written(dict(layers[0].arguments)) == "1→2 channels, k=2, padding 1, dilation 2"
+    assert avgpool2d.written(dict(layers[1].arguments)) == "k=3, stride 2, padding 1, ceil_mode"
+
+
+# ---------------------------------------------------------------- marking
+
+
+@pytest.mark.parametrize(
+    ("name", "slip", "prefix", "mistake"),
+    [
+        ("conv1d dilation 2, maxpool1d 2 ceil_mode", "flipped", "y0[", conv1d.FLIPPED),
+        (
+            "conv2d dilation [2, 1], maxpool2d 2 dilation 2 ceil_mode",
+            "spread",
+            "delta0[",
+            maxpool2d.SPREAD,
+        ),
+        (
+            "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode",
+            "spread",
+            "delta0[",
+            maxpool1d.SPREAD,
+        ),
+        (
+            "conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode",
+            "recounted",
+            "y1[",
+            avgpool2d.RECOUNTED,
+        ),
+        (
+            "conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode, not counted",
+            "recounted",
+            "y1[",
+            avgpool2d.RECOUNTED,
+        ),
+    ],
+)
+def test_check_names_a_slip_at_a_dilated_or_ceil_mode_window(name, slip, prefix, mistake):
+    config = _config(*MODELS[name], seed=6)
+    assert_slip_named(_worked(config), _worked(config, slip), prefix, mistake, config)
+
+
+# ---------------------------------------------------------------- every command
+
+
+NAME = "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode"
+
+
+def _write(tmp_path, config: dict, name: str = "model.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(config, default_flow_style=None, sort_keys=False), "utf-8")
+    return path
+
+
+def test_json_lists_a_dilation_and_ceil_mode_where_given_and_save_writes_them_back(
+    runner, tmp_path
+):
+    path = _write(tmp_path, _config(*MODELS[NAME], seed=4))
+    data = json.loads(runner.invoke(cli, ["run", str(path), "--format", "json"]).output)
+    conv, pool = (layer["arguments"] for layer in data["model"]["layers"][:2])
+    assert conv["dilation"] == 3 and pool["dilation"] == 2 and pool["ceil_mode"] is True
+    undilated = _config(K2, {"maxpool1d": {"kernel_size": 2}}, (1, 6), seed=4)
+    data = json.loads(
+        runner.invoke(
+            cli, ["run", str(_write(tmp_path, undilated, "u.yaml")), "--format", "json"]
+        ).output
+    )
+    conv, pool = (layer["arguments"] for layer in data["model"]["layers"][:2])
+    assert "dilation" not in conv and "dilation" not in pool and "ceil_mode" not in pool
+    saved = tmp_path / "saved.yaml"
+    result = runner.invoke(cli, ["step", str(path), "--epochs", "1", "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    model = yaml.safe_load(saved.read_text(encoding="utf-8"))["model"]
+    conv, pool, _ = MODELS[NAME]  # as given: torch's defaults left out, the rest written back
+    assert model[:2] == [{"conv1d": {"in_channels": 1, "out_channels": 2, **conv}}, pool]
+    assert runner.invoke(cli, ["run", str(saved)]).exit_code == 0
+
+
+def test_markdown_verify_quiz_and_exercise_take_a_dilated_ceil_mode_model(runner, tmp_path):
+    path = _write(tmp_path, _config(*MODELS[NAME], seed=4))
+    page = runner.invoke(cli, ["run", str(path), "--format", "markdown"])
+    assert page.exit_code == 0 and "dilation 2, ceil_mode)" in page.output  # its title
+    assert "position 7 past the end (ceil mode): left out" in page.output  # a note, in KaTeX text
+    verify = runner.invoke(cli, ["run", str(path), "--verify"])
+    assert verify.exit_code == 0 and "gradients agree with central finite differences" in (
+        verify.output
+    )
+    revealed = runner.invoke(cli, ["quiz", str(path)], input="!\n" * 400).output
+    values = [v.replace("−", "-") for v in re.findall(r"revealed: (\S+)", revealed)]
+    session = tmp_path / "session.yaml"
+    typed = "\n".join(values) + "\n"
+    result = runner.invoke(cli, ["quiz", str(path), "-o", str(session)], input=typed)
+    assert f"Score: {len(values)} of {len(values)}" in result.output
+    folder = tmp_path / "set"
+    args = ["exercise", str(path), "--variants", "2", "--seed", "1", "-o", str(folder)]
+    assert runner.invoke(cli, args).exit_code == 0
+    for drawn in sorted((folder / "configs").glob("*.yaml")):
+        model = yaml.safe_load(drawn.read_text(encoding="utf-8"))["model"]
+        assert model[1]["maxpool1d"]["dilation"] == 2 and model[1]["maxpool1d"]["ceil_mode"]
+
+
+# ---------------------------------------------------------------- refusals
+
+
+def test_a_ceil_mode_window_may_be_longer_than_the_signal_as_torch_takes_it(runner, tmp_path):
+    """MaxPool1d(3, stride=2) on x = [1, 2]: ⌊(2 − 3)/2⌋ + 1 = 0 windows, refused; with
+    ceil_mode ⌈−1/2⌉ + 1 = 1, starting at 0 (inside): max(1, 2) = 2 (torch: tensor([[2.]]))."""
+    pool = {"kernel_size": 3, "stride": 2, "ceil_mode": True}
+    assert _alone({"maxpool1d": pool}, [[1.0, 2.0]], 1)["y0[0,0]"] == 2.0
+    floor = {"maxpool1d": {**pool, "ceil_mode": False}}
+    config = {
+        "model": [floor, "flatten", {"linear": {"in_features": 1, "out_features": 1}}],
+        "loss": "mse",
+        "learning_rate": 0.1,
+        "inputs": [[1.0, 2.0]],
+        "targets": [0.0],
+    }
+    result = runner.invoke(cli, ["run", str(_write(tmp_path, config))])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "layer 0 (maxpool1d) its window (3) is longer than the signal (2)" in result.output
+
+
+BAD = [
+    ("conv1d", "dilation", 0, "0 is out of range; expected a whole number ≥ 1"),
+    ("conv1d", "dilation", -2, "-2 is out of range; expected a whole number ≥ 1"),
+    ("conv1d", "dilation", 1.5, "1.5 is not a whole number; expected a whole number ≥ 1"),
+    ("conv2d", "dilation", [2, 0], "0 is out of range; expected a whole number ≥ 1"),
+    ("maxpool2d", "dilation", "two", "is not a whole number; expected a whole number ≥ 1, or"),
+    ("maxpool1d", "dilation", True, "is not a whole number; expected a whole number ≥ 1"),
+    ("maxpool1d", "ceil_mode", 1, "1 is not true or false"),
+    ("avgpool2d", "ceil_mode", "yes", "is not true or false"),
+    ("avgpool2d", "dilation", 2, "it takes name, kernel_size, stride, padding, ceil_mode, count"),
+    ("conv1d", "ceil_mode", True, "it takes name, in_channels, out_channels, kernel_size, stride"),
+]
+
+
+@pytest.mark.parametrize(("kind", "key", "value", "problem"), BAD)
+def test_a_bad_dilation_or_ceil_mode_is_exit_2_naming_file_line_and_field(
+    runner, tmp_path, kind, key, value, problem
+):
+    two = kind.endswith("2d")
+    at = 0 if kind.startswith("conv") else 1
+    pool = kind if at else ("maxpool2d" if two else "maxpool1d")
+    config = _config(K2, {pool: {"kernel_size": 2}}, (1, 6, 6) if two else (1, 7), seed=1)
+    next(iter(config["model"][at].values()))[key] = value  # the one bad value
+    path = _write(tmp_path, config)
+    text = path.read_text(encoding="utf-8")
+    line = 1 + next(n for n, row in enumerate(text.splitlines()) if f"{key}:" in row)
+    result = runner.invoke(cli, ["run", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"model.yaml, line {line}," in result.output, result.output
+    assert f"model[{at}].{kind}.{key}" in result.output, result.output
+    assert problem in result.output.replace("\n", " "), result.output
+
+
+def test_a_max_pool_window_of_padding_alone_is_refused_as_torch_gives_it_minus_infinity(
+    runner, tmp_path
+):
+    """MaxPool1d(2, padding=1, dilation=2) on one position: (1 + 2 − 2 − 1)/2 + 1 = 1 window,
+    at −1 and 1 — both padding, stepping over x[0]: torch's max is −∞."""
+    pool = {"maxpool1d": {"kernel_size": 2, "padding": 1, "dilation": 2}}
+    config = _config({"kernel_size": 2}, {"maxpool1d": {"kernel_size": 1}}, (1, 2), seed=1)
+    config["model"][1] = pool
+    result = runner.invoke(cli, ["run", str(_write(tmp_path, config))])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "model[1]" in result.output
+    assert (
+        "layer 1 (maxpool1d) has a window that reads positions −1, 1 only, all padding "
+        "(dilation 2 steps over the input): torch's max of it is −∞; give less padding or "
+        "dilation; layer 0 (conv1d) gives 2×1"
+    ) in result.output.replace("\n", " "), result.output
+
+
+# ---------------------------------------------------------------- exercise fairness
+
+
+def test_a_dilated_max_pool_is_unfair_only_where_its_own_window_nearly_ties():
+    """Windows 2 apart read x[t] and x[t + 2]: 0.5 and 0.51 side by side are never in one
+    window; 0.5 and 0.51 two apart are."""
+    arguments = (("kernel_size", 2), ("stride", 1), ("padding", 0), ("dilation", 2))
+    pool = LayerSpec("maxpool1d", "1", arguments, (1, 4), (1, 2))  # (4 − 2 − 1) + 1 = 2
+    apart = np.array([[0.5, 0.51, 0.9, 0.1]])  # windows (0.5, 0.9), (0.51, 0.1)
+    tie = np.array([[0.5, 0.9, 0.51, 0.1]])  # window 0: 0.5 and 0.51
+    assert maxpool1d.unfair(pool, apart, np.zeros((1, 2))) is None
+    assert maxpool1d.unfair(pool, tie, np.zeros((1, 2))) is not None
