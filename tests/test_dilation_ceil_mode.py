@@ -22,6 +22,7 @@ from slips import above_the_pool, assert_all_right, assert_slip_named, entries
 
 from backtrace_cli import api, models
 from backtrace_cli.cli import cli
+from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.network.layers import avgpool2d, conv1d, conv2d, maxpool1d, maxpool2d
 from backtrace_cli.network.model_spec import LayerSpec
 
@@ -616,6 +617,18 @@ def test_a_max_pool_window_of_padding_alone_is_refused_as_torch_gives_it_minus_i
         "(dilation 2 steps over the input): torch's max of it is −∞; give less padding or "
         "dilation; layer 0 (conv1d) gives 2×1"
     ) in result.output.replace("\n", " "), result.output
+
+
+def test_a_2d_pool_on_a_signal_says_what_it_takes():
+    """The window arithmetic 1-D and 2-D pools share still asks a 2-D pool for an image."""
+    config = _config(K2, {"maxpool1d": {"kernel_size": 2}}, (1, 7), seed=1)
+    config["model"][1] = {"maxpool2d": {"kernel_size": 2, "ceil_mode": True}}
+    with pytest.raises(ConfigError) as caught:
+        models.from_dict(config)
+    assert (
+        "layer 1 (maxpool2d) takes channels × height × width, and gets 2×6; layer 0 (conv1d) "
+        "gives 2×6"
+    ) in str(caught.value)
 
 
 # ---------------------------------------------------------------- exercise fairness

@@ -304,6 +304,14 @@ def pool_limits(arguments: dict[str, Any]) -> tuple[str, int | None, str] | None
 
 
 def pool_shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
+    """A 2-D pool's output, or what is wrong (`pooled`)."""
+    if len(shape_in) != 3:
+        got = "×".join(map(str, shape_in))
+        return f"takes channels × height × width, and gets {got}"
+    return pooled(arguments, shape_in)
+
+
+def pooled(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
     """A pool's output (its channels, then its windows on each axis), or why its windows do
     not fit; `shape_in` its input, of the rank it takes (1-D: channels × length)."""
     size = written if len(shape_in) == 3 else str

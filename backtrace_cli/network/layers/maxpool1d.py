@@ -39,7 +39,7 @@ QUIET = grid.POOL_QUIET
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
     if len(shape_in) != 2:
         return f"takes channels × length, and gets a vector of {shape_in[0]}"
-    return grid.pool_shape(arguments, shape_in)
+    return grid.pooled(arguments, shape_in)
 
 
 parameter_shapes = grid.pool_parameter_shapes
