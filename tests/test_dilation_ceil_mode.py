@@ -1,14 +1,8 @@
 """torch's `dilation` (conv1d, conv2d, maxpool1d, maxpool2d) and `ceil_mode` (maxpool1d,
-maxpool2d, avgpool2d). Every expected number is worked here with numpy over the explicitly
-padded grid — a window's positions at·s + m·d, a max pool's padding and what a ceil_mode
-window runs past −∞, an average pool's 0, its divisor counted on a grid of ones (the padded
-input's, torch's count_include_pad, or the inputs') — and every gradient also checked by
-central finite differences of the forward written here; never read from the program's trace.
-
-torch's windows along an axis of n inputs, padding p, kernel k, stride s, dilation d:
-⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil_mode the ceiling, less one where that last
-window would start in the right padding (torch's: the last window starts inside the input or
-the left padding)."""
+maxpool2d, avgpool2d). Every expected number is worked with numpy over the explicitly padded
+grid (`windows_by_hand`), the small examples by hand in the tests' own words, and every
+gradient also checked by central finite differences of that forward; never read from the
+program's trace."""
 
 from __future__ import annotations
 
@@ -17,6 +11,7 @@ import re
 
 import numpy as np
 import pytest
+import windows_by_hand as hand
 import yaml
 from slips import above_the_pool, assert_all_right, assert_slip_named, entries
 
@@ -25,129 +20,6 @@ from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.network.layers import avgpool2d, conv1d, conv2d, maxpool1d, maxpool2d
 from backtrace_cli.network.model_spec import LayerSpec
-
-# ---------------------------------------------------------------- the layers, worked by hand
-
-PAST = 8  # columns of −∞ (or uncounted 0) beyond the right padding: more than a window reaches
-
-
-def _out(n: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
-    room = n + 2 * p - d * (k - 1) - 1
-    out = (-(-room // s) if ceil else room // s) + 1
-    if ceil and (out - 1) * s >= n + p:  # it would start in the right padding
-        out -= 1
-    return out
-
-
-def _axes(value, rank: int) -> list[int]:
-    return list(value) if isinstance(value, (list, tuple)) else [value] * rank
-
-
-def _arguments(args: dict, rank: int) -> tuple[list[int], ...]:
-    """kernel, stride, padding, dilation, one number per axis (torch's defaults filled)."""
-    k = _axes(args["kernel_size"], rank)
-    s = _axes(args.get("stride", args["kernel_size"]), rank)
-    return k, s, _axes(args.get("padding", 0), rank), _axes(args.get("dilation", 1), rank)
-
-
-def _windows(shape, args: dict, ceil: bool):
-    """Each output index (without the channel) and its window's positions along each axis, in
-    the padded grid (input position u is grid position u + p)."""
-    k, s, p, d = _arguments(args, len(shape))
-    outs = [_out(*a, ceil=ceil) for a in zip(shape, k, s, p, d)]
-    for at in np.ndindex(*outs):
-        yield at, [[a * ss + m * dd for m in range(kk)] for a, kk, ss, dd in zip(at, k, s, d)]
-
-
-def _grid(x: np.ndarray, p: list[int], padding: float, past: float) -> np.ndarray:
-    """x with `padding` p wide on each side of each axis and `past` beyond the right one."""
-    out = np.pad(x, [(0, 0)] + [(q, q) for q in p], constant_values=padding)
-    return np.pad(out, [(0, 0)] + [(0, PAST)] * len(p), constant_values=past)
-
-
-def _max(x: np.ndarray, args: dict):
-    """Each window's max over the −∞-padded grid, and the input index it keeps (the first,
-    row by row, on a tie)."""
-    p = _arguments(args, x.ndim - 1)[2]
-    grid = _grid(x, p, -np.inf, -np.inf)
-    ceil = args.get("ceil_mode", False)
-    shape = [
-        len(x),
-        *(_out(*a, ceil=ceil) for a in zip(x.shape[1:], *_arguments(args, x.ndim - 1))),
-    ]
-    y, kept = np.zeros(shape), {}
-    for at, where in _windows(x.shape[1:], args, ceil):
-        for c in range(len(x)):
-            window = grid[c][np.ix_(*where)]
-            m = np.unravel_index(np.argmax(window), window.shape)
-            y[(c, *at)] = window[m]
-            kept[(c, *at)] = (c, *(w[i] - q for w, i, q in zip(where, m, p)))
-    return y, kept
-
-
-def _avg(x: np.ndarray, args: dict, counted: bool | None = None):
-    """Each window's sum over the 0-padded grid, divided by its entries in the padded input
-    (count_include_pad, torch's default) or its inputs; and those divisors."""
-    p = _arguments(args, x.ndim - 1)[2]
-    counted = args.get("count_include_pad", True) if counted is None else counted
-    grid = _grid(x, p, 0.0, 0.0)
-    ones = np.ones((1, *x.shape[1:]))
-    held = _grid(ones, p, 1.0 if counted else 0.0, 0.0)[0]  # what a divisor counts
-    ceil = args.get("ceil_mode", False)
-    shape = [len(x), *(_out(*a, ceil=ceil) for a in zip(x.shape[1:], *_arguments(args, 2)))]
-    y, divisors = np.zeros(shape), {}
-    for at, where in _windows(x.shape[1:], args, ceil):
-        divisors[at] = held[np.ix_(*where)].sum()
-        for c in range(len(x)):
-            y[(c, *at)] = grid[c][np.ix_(*where)].sum() / divisors[at]
-    return y, divisors
-
-
-def _avg_back(x: np.ndarray, d: np.ndarray, args: dict, divisors: dict) -> np.ndarray:
-    """Each window's δ/divisor to every entry of its window in the grid; the padding cut."""
-    p = _arguments(args, 2)[2]
-    grid = _grid(np.zeros_like(x), p, 0.0, 0.0)
-    for at, where in _windows(x.shape[1:], args, args.get("ceil_mode", False)):
-        for c in range(len(x)):
-            grid[c][np.ix_(*where)] += d[(c, *at)] / divisors[at]
-    return grid[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]
-
-
-def _spread(x: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
-    """A max pool's δ as a student who spreads it writes it: every input of a window (its
-    dilated positions inside the input) given the window's δ."""
-    held = _grid(np.ones_like(x), _arguments(args, x.ndim - 1)[2], 0.0, 0.0)
-    sent = np.zeros_like(held)
-    for at, where in _windows(x.shape[1:], args, args.get("ceil_mode", False)):
-        for c in range(len(x)):
-            sent[c][np.ix_(*where)] += d[(c, *at)] * held[c][np.ix_(*where)]
-    p = _arguments(args, x.ndim - 1)[2]
-    return sent[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]
-
-
-def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, args: dict) -> np.ndarray:
-    """Cross-correlation over the 0-padded input: y[c, at] = Σ w[c]·x[:, at·s + m·d] + b[c]."""
-    args = {"stride": 1, **args}  # a convolution's default stride: 1, not its kernel
-    p = _arguments(args, x.ndim - 1)[2]
-    grid = _grid(x, p, 0.0, 0.0)
-    shape = [len(w), *(_out(*a) for a in zip(x.shape[1:], *_arguments(args, x.ndim - 1)))]
-    y = np.zeros(shape)
-    for at, where in _windows(x.shape[1:], args, False):
-        for c in range(len(w)):
-            y[(c, *at)] = np.sum(w[c] * grid[(slice(None), *np.ix_(*where))]) + b[c]
-    return y
-
-
-def _conv_grad(x: np.ndarray, w: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
-    """−∂E/∂w[c] = Σ over the outputs δ[c, at]·x[:, at·s + m·d] (the padding 0)."""
-    args = {"stride": 1, **args}
-    grid = _grid(x, _arguments(args, x.ndim - 1)[2], 0.0, 0.0)
-    grad = np.zeros_like(w)
-    for at, where in _windows(x.shape[1:], args, False):
-        for c in range(len(w)):
-            grad[c] += d[(c, *at)] * grid[(slice(None), *np.ix_(*where))]
-    return grad
-
 
 # ---------------------------------------------------------------- small examples by hand
 
@@ -223,11 +95,12 @@ def _config(conv: dict, pool: dict, x_shape: tuple[int, ...], seed: int) -> dict
     rng = np.random.default_rng(seed)
     rank = len(x_shape) - 1
     kind = "conv2d" if rank == 2 else "conv1d"
-    k = _axes(conv["kernel_size"], rank)
-    conv_out = _conv(np.zeros(x_shape), np.zeros((1, 1, *k)), np.zeros(1), conv).shape[1:]
+    k = hand.axes(conv["kernel_size"], rank)
+    conv_out = hand.conv(np.zeros(x_shape), np.zeros((1, 1, *k)), np.zeros(1), conv).shape[1:]
     args = next(iter(pool.values()))
     ceil = args.get("ceil_mode", False)
-    size = 2 * int(np.prod([_out(*a, ceil=ceil) for a in zip(conv_out, *_arguments(args, rank))]))
+    pooled = [hand.count(*a, ceil=ceil) for a in zip(conv_out, *hand.arguments(args, rank))]
+    size = 2 * int(np.prod(pooled))
     return {
         "model": [
             {kind: {"in_channels": 1, "out_channels": 2, **conv}},
@@ -253,7 +126,7 @@ def _pool_forward(config: dict, y0: np.ndarray, slip: str = ""):
     it (the average's padding counted the other way)."""
     kind, args = next(iter(config["model"][1].items()))
     if kind.startswith("max"):
-        y1, kept = _max(y0, args)
+        y1, kept = hand.max_pool(y0, args)
 
         def back(d):
             sent = np.zeros_like(y0)
@@ -263,17 +136,17 @@ def _pool_forward(config: dict, y0: np.ndarray, slip: str = ""):
 
         return y1, back
     counted = args.get("count_include_pad", True) != (slip == "recounted")
-    y1, divisors = _avg(y0, args, counted)
-    return y1, lambda d: _avg_back(y0, d, args, divisors)
+    y1, divisors = hand.avg_pool(y0, args, counted)
+    return y1, lambda d: hand.avg_back(y0, d, args, divisors)
 
 
 def _forward(config: dict, x: np.ndarray, w0: np.ndarray, slip: str = ""):
     """y0 (conv), the answers above the pool (`above_the_pool`), E, the pool's backward."""
     p = {key: np.array(value) for key, value in config["parameters"].items()}
     conv = next(iter(config["model"][0].values()))
-    y0 = _conv(x, w0[..., ::-1] if slip == "flipped" else w0, p["0.bias"], conv)
+    y0 = hand.conv(x, w0[..., ::-1] if slip == "flipped" else w0, p["0.bias"], conv)
     if slip == "flipped" and w0.ndim == 4:
-        y0 = _conv(x, w0[..., ::-1, ::-1], p["0.bias"], conv)
+        y0 = hand.conv(x, w0[..., ::-1, ::-1], p["0.bias"], conv)
     y1, back = _pool_forward(config, y0, slip)
     above, energy = above_the_pool(config, y1)
     return y0, above, energy, back
@@ -287,11 +160,11 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     d1 = above["delta1"]
     d0 = back(d1)
     if slip == "spread":
-        d0 = _spread(y0, d1, next(iter(config["model"][1].values())))
+        d0 = hand.spread(y0, d1, next(iter(config["model"][1].values())))
     conv = next(iter(config["model"][0].values()))
     arrays = {"y0": y0, **above, "delta0": d0}
     axes = tuple(range(1, d0.ndim))
-    arrays |= {"dE/dw0": -_conv_grad(x, w0, d0, conv), "dE/db0": -d0.sum(axis=axes)}
+    arrays |= {"dE/dw0": -hand.conv_grad(x, w0, d0, conv), "dE/db0": -d0.sum(axis=axes)}
     return entries(arrays)
 
 
