@@ -276,6 +276,8 @@ class ModelNotation:
             (self.output_delta(r) if output else self.equation(r)) if isinstance(r, Equation) else r
             for r in found.rows
         )
+        if found.layer:  # a later layer's notes read its own input, as its rule's x does
+            rows = tuple(self._read_input(r, found.layer) for r in rows)
         rule = self._output_rule() if output else self.rule(found)
         latex = found.rule_latex and latex_rule(self.book, found.rule_latex)  # an optimizer's
         return replace(
@@ -288,6 +290,16 @@ class ModelNotation:
             # a rule that begins with a name keeps its case: z^2[0,j], not Z^2[0,j]
             capital=rule.split(" ", 1)[0] == found.rule.split(" ", 1)[0],
         )
+
+    def _read_input(self, found: Any, p: int) -> Any:
+        """A row of layer p whose note slices the layer's input as its rules write it (x[:, 0…1]:
+        a receptive field, a pool's window) with the book's name of that input (a^2[:, 0…1]),
+        not of the model's (a^1), which `symbol` gives x."""
+        if not isinstance(found, Equation) or not found.note:
+            return found
+        model_input = re.escape(self.heads["x"])
+        note = re.sub(rf"{_BEFORE}{model_input}(?=\[:)", self._input(p).output, found.note)
+        return replace(found, note=note)
 
     def _title(self, found: Section) -> str:
         """ "Forward · layer 0 (conv1d)" → "Forward · layer 0 (conv1d), l = 2"."""

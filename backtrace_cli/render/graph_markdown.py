@@ -85,11 +85,29 @@ def _sum_pieces(text: str) -> list[str]:
     return [*pieces, text[start:]]
 
 
+_TEXT_ESCAPES = {
+    "\\": "\\textbackslash{}",
+    "^": "\\textasciicircum{}",
+    "~": "\\textasciitilde{}",
+    **{c: "\\" + c for c in "{}$&#_%"},
+}
+
+
 def _text(note: str) -> str:
-    """Prose inside \\text{}: nothing KaTeX would read as a command; a minus sign and ∞ (a
-    max pool's padding, −1, −∞) as KaTeX's text mode writes them."""
-    text = re.sub(r"[\\{}$&#^_%~]", "", note).replace("∂", "d").replace("−", "-")
+    """Prose inside \\text{}: a book's layer number raised (Nielsen's a^2[0,1] as a², in math
+    inside the text), what KaTeX would read as a command escaped (Mazur's out_h1 stays out_h1),
+    a minus sign and ∞ (a max pool's padding, −1, −∞) as KaTeX's text mode writes them."""
+    pieces = re.split(r"\^(\w+)", note)  # text, raised, text, …
+    text = "".join(
+        f"$^{{{piece}}}$" if n % 2 else re.sub(r"[\\{}$&#^_%~]", _escaped, piece)
+        for n, piece in enumerate(pieces)
+    )
+    text = text.replace("∂", "d").replace("−", "-")
     return text.replace("∞", "$\\infty$")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return _TEXT_ESCAPES[match.group(0)]
 
 
 def _rule(rule: str) -> str:
