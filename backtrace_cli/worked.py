@@ -12,6 +12,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# ---------------------------------------------------------------- a long sum, as a page writes it
+
+TERMS_SHOWN = 4  # a sum of more than TERMS_SHOWN + 1 terms is written as its first TERMS_SHOWN − 1,
+# "… (n terms)" and its last, unless full (--full): a layered network's rows and a model's of
+# tensor layers (`network/layers/tensor.row`) alike
+
+
+def used_terms(count: int, full: bool) -> list[int]:
+    """Which terms of a sum of `count` are written: all, or the first few and the last."""
+    if full or count <= TERMS_SHOWN + 1:
+        return list(range(count))
+    return [*list(range(TERMS_SHOWN - 1)), count - 1]
+
+
+def elision(total: int, words: str = "terms", latex: bool = False) -> str:
+    """What stands between a long sum's first terms and its last for those left out:
+    " + … (256 terms) + " (a batch's sum over its samples: "samples"), or in LaTeX."""
+    left_out = f"({total} {words})"
+    return f" + \\ldots \\text{{{left_out}}} + " if latex else f" + … {left_out} + "
+
+
+def sum_text(terms: list[str], full: bool) -> str:
+    """Join terms with +, eliding the middle of a long sum unless `full`."""
+    if full or len(terms) <= TERMS_SHOWN + 1:
+        return " + ".join(terms)
+    return elided_sum([*terms[: TERMS_SHOWN - 1], terms[-1]], len(terms))
+
+
+def elided_sum(terms: list[str], total: int) -> str:
+    """The written terms (`used_terms`) of a sum of `total`, the others left out."""
+    return " + ".join(terms[:-1]) + elision(total) + terms[-1]
+
 
 @dataclass(frozen=True, slots=True)
 class Operand:

@@ -16,6 +16,7 @@ import numpy as np
 from ..core.rounding import describe
 from ..definitions import optimizers
 from ..definitions.losses import get as get_loss
+from ..worked import TERMS_SHOWN
 from . import engine
 from .config import Spec
 from .layers import Dense, stack
@@ -31,7 +32,6 @@ from .rows import (
     LECTURE,
     ROWS_SHOWN,
     SIGN_CONVENTION,
-    TERMS_SHOWN,
     Change,
     Elided,
     EpochRecord,

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..definitions.notation import Numbering
-from ..worked import Elided, Equation, Section
+from ..worked import Elided, Equation, Section, used_terms
 from .computed import Update
 from .config import Spec
 from .optimize import plain_sgd
@@ -31,7 +31,6 @@ SIGN_CONVENTION = "δ_j = −∂E/∂net_j, and w ← w + η·δ_j·o_i (the lec
 # another optimizer's: the gradient it is given, in the lecture's sign (its update follows)
 GRADIENT_CONVENTION = "δ_j = −∂E/∂net_j, and ∂E/∂w_ij = −δ_j·o_i (the lecture's sign convention)"
 ROWS_SHOWN = 5  # units of a layer shown before the rest are summarised (unless full)
-TERMS_SHOWN = 4  # terms of a sum written out before "…"
 
 
 def sign_convention(spec: Spec) -> str:
@@ -198,17 +197,6 @@ def slot(name: str) -> str:
     return "{" + name + "}"
 
 
-def sum_text(terms: list[str], full: bool) -> str:
-    """Join terms with +, eliding the middle of a long sum unless `full`."""
-    if full or len(terms) <= TERMS_SHOWN + 1:
-        return " + ".join(terms)
-    return " + ".join(terms[: TERMS_SHOWN - 1]) + f" + … ({len(terms)} terms) + " + terms[-1]
-
-
-def elided_sum(terms: list[str], total: int) -> str:
-    return " + ".join(terms[:-1]) + f" + … ({total} terms) + " + terms[-1]
-
-
 def num(value: float) -> str:
     return f"{value:g}"
 
@@ -239,9 +227,3 @@ def every_weight(units: int, below: int, full: bool) -> bool:
     hidden, fed by a hand-sized one), or when there are few; a wide layer's are summarised."""
     whole = len(shown_units(units, full)) == units and len(used_terms(below, full)) == below
     return whole or units * below <= ROWS_SHOWN + 1
-
-
-def used_terms(count: int, full: bool) -> list[int]:
-    if full or count <= TERMS_SHOWN + 1:
-        return list(range(count))
-    return [*list(range(TERMS_SHOWN - 1)), count - 1]

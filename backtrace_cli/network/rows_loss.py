@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from ..definitions.losses import fill
 from ..definitions.losses import get as get_loss
+from ..worked import elided_sum, sum_text, used_terms
 from .rows import (
     Elided,
     Equation,
     Section,
     View,
-    elided_sum,
     slot,
-    sum_text,
     unit_rows,
     unit_symbols,
-    used_terms,
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ...definitions import notation
 from ...definitions.losses import fill
 from ...definitions.losses import get as get_loss
+from ...worked import elided_sum, sum_text, used_terms
 from ..computed import Layer, Update
 from ..config import Spec
 from ..rows import (
@@ -14,15 +15,12 @@ from ..rows import (
     Equation,
     Section,
     View,
-    elided_sum,
     layer_kind,
     num,
     received,
     slot,
-    sum_text,
     unit_rows,
     unit_symbols,
-    used_terms,
 )
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...definitions import notation, notations
+from ...worked import TERMS_SHOWN
 from ..rows import (
     ROWS_SHOWN,
-    TERMS_SHOWN,
     Elided,
     Equation,
     Section,
