@@ -99,6 +99,9 @@ class Equation:
     # the g = ∂E/∂w an optimizer's or a batch's update reads, a quantity of the step
     slips: tuple[Slip, ...] = field(default=(), repr=False, compare=False)  # a tensor layer's
     # named slips of this row (`layers.tensor.row`): marking-only, never rendered
+    elided: Equation | None = field(default=None, repr=False, compare=False)  # a tensor
+    # layer's row holding a long sum, as a page writes it without --full: the sum's middle terms
+    # left out (`elision`), their operands with them (`layers.tensor.row`); never marked
 
     def values(self) -> dict[str, float]:
         return dict(self.operands)

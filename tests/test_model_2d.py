@@ -515,7 +515,7 @@ def test_under_round_every_row_adds_up_from_the_numbers_it_shows(source, roundin
     from backtrace_cli.core.rounding import round_value, written
 
     data = {"averaged": AVERAGED, "conv1d t=0.8567": _conv1d_target(0.8567)}.get(source, source)
-    records = api.trace(data, rounding=rounding).records
+    records = api.trace(data, rounding=rounding, full=True).records  # every term written
     for step in records.steps:
         for section, row in step.equations():
             if section.kind == "update":
@@ -566,7 +566,7 @@ def test_under_round_a_batchs_gradient_adds_up_from_the_numbers_it_shows(source,
         "mean of 3": BATCHED,
         "sum of 3": {**BATCHED, "batch_gradient": "sum"},
     }[source]
-    records = api.trace(data, rounding=rounding).records
+    records = api.trace(data, rounding=rounding, full=True).records  # every sample's bracket
     checked = 0
     for step in records.steps:
         for section, row in step.equations():

@@ -58,8 +58,9 @@ def run(
             worked = api.trace(
                 spec,
                 rounding=rounding,
-                # JSON has every equation of a network up to JSON_IN_FULL parameters (the
-                # questions quiz asks); a wider one's arrays hold every value already
+                # JSON has every equation of a network (every term of a model's) up to
+                # JSON_IN_FULL parameters (the questions quiz asks); a wider one's arrays hold
+                # every value already
                 full=full or (target.fmt == "json" and _in_full(spec)),
                 gradients=gradients,
                 inference=inference,
@@ -69,11 +70,15 @@ def run(
 
 
 def _in_full(spec: Any) -> bool:
-    """Whether `run --format json` writes every equation: a network up to JSON_IN_FULL."""
+    """Whether `run --format json` writes every equation: a network up to JSON_IN_FULL
+    weights, and every term of a model's of up to JSON_IN_FULL parameters."""
     from ..network.records import JSON_IN_FULL  # numpy loads here, not for --help
 
-    weights = getattr(spec, "weights", None)  # a computational graph has a handful of nodes
-    return weights is None or sum(w.size for w in weights) <= JSON_IN_FULL
+    weights = getattr(spec, "weights", None)
+    if weights is not None:
+        return sum(w.size for w in weights) <= JSON_IN_FULL
+    count = getattr(spec, "parameter_count", None)  # a model's tensors by state-dict name
+    return count is None or count <= JSON_IN_FULL  # a computational graph has a few nodes
 
 
 def _epochs(value: str | None, epochs: int) -> tuple[set[int], bool, bool]:

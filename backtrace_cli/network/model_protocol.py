@@ -63,8 +63,7 @@ def trace(
     if verify and rounding:
         raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
     with np.errstate(all="ignore"):
-        built = model_trace.build(spec, _carry(rounding), rounding, verify, inference)
-    built = replace(built, full=full)
+        built = model_trace.build(spec, _carry(rounding), rounding, verify, inference, full=full)
     _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
     return _in_notation(built)
 
@@ -101,10 +100,16 @@ def train(
         for epoch in range(1, epochs + 1):
             shown = epoch in picked or (last and epoch == epochs)
             built = model_trace.build(
-                current, carry, rounding, verify and epoch == 1, epoch=epoch, sections=shown
+                current,
+                carry,
+                rounding,
+                verify and epoch == 1,
+                epoch=epoch,
+                sections=shown,
+                full=full,
             )
             if shown:
-                traces.append(_in_notation(replace(built, full=full)))
+                traces.append(_in_notation(built))
             loss = float(np.mean([s.loss for s in built.steps]))
             rows.append(model_trace.EpochRow(epoch, loss, built.loss_after))
             _diverged(spec, built.loss_after)
@@ -137,12 +142,12 @@ class Sequential:
     def steps(
         self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None
     ) -> list[Any]:
+        # every term of every sum: marking reads the rows (a page leaves a long sum's out)
         if epochs == 1:
-            traces = [trace(spec, rounding)]
+            traces = [trace(spec, rounding, full=True)]
         else:
-            traces = list(
-                train(spec, epochs, set(range(1, epochs + 1)), False, rounding=rounding).traces
-            )
+            every = set(range(1, epochs + 1))
+            traces = list(train(spec, epochs, every, False, rounding=rounding, full=True).traces)
         return [(s.epoch, s.sample, s.sections, s.heading) for built in traces for s in built.steps]
 
     def samples(self, spec: Any) -> int:

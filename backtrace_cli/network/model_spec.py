@@ -85,3 +85,9 @@ class ModelSpec:
 
     def parameter(self, name: str) -> Array:
         return dict(self.parameters)[name]
+
+    @property
+    def parameter_count(self) -> int:
+        """Its parameters' entries in all (`run --format json` writes every term of a sum up
+        to JSON_IN_FULL of them, as for a network)."""
+        return sum(int(value.size) for _, value in self.parameters)

@@ -15,7 +15,17 @@ from ..definitions.optimizers import describe
 from ..worked import Equation, Section
 from . import model_engine as engine
 from .layers.model_kinds import MODEL_KINDS
-from .layers.tensor import entry, head, negated, row, tagged, template_pieces, template_row
+from .layers.tensor import (
+    as_written,
+    entry,
+    head,
+    joined,
+    negated,
+    row,
+    tagged,
+    template_pieces,
+    template_row,
+)
 from .model_spec import LayerSpec, ModelSpec
 from .order import sample_order
 
@@ -55,6 +65,7 @@ class ModelTrace:
     inference: bool = False
     epoch: int = 1
     full: bool = False  # every row of a long section shown (the renderers elide, JSON never)
+    # and every term of a long sum (`model_trace.build`: without it, as a page writes them)
 
     @property
     def blocks(self) -> tuple[Section, ...]:
@@ -101,10 +112,8 @@ def loss_sections(done: engine.Pass) -> list[Section]:
         row(entry("e", i), [slots[j]["t"], " − ", slots[j]["o"]], done.error[i])
         for j, i in enumerate(at)
     ]
-    terms = [definition.term.replace("{n}", str(n)) for _ in range(n)]
-    pieces: list[Any] = []
-    for j, term in enumerate(terms):
-        pieces += ([" + "] if j else []) + template_pieces(term, slots[j])
+    term = definition.term.replace("{n}", str(n))
+    pieces = joined(template_pieces(term, slots[j]) for j in range(n))
     whole = definition.total("\0", n).split("\0")
     rows.append(row("E", [whole[0], *pieces, whole[1]], done.loss))
     loss = Section(
@@ -261,13 +270,15 @@ def _gradient(per_sample: list[list[Any]], spec: ModelSpec, numbers: list[int]) 
     if len(per_sample) == 1:
         return negated(per_sample[0])
     mean = spec.batch_gradient == "mean"
-    written = [f"−(1/{len(per_sample)})·(" if mean else "−("]
-    for s, terms in enumerate(per_sample):
-        # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
-        named = [tagged(piece, numbers[s]) for piece in terms]
-        written += [" + " if s else "", "(", *named, ")"]
-    written.append(")")
-    return written
+    # each sample's values under its own names, as a network's batch rows: δ0[0,1]⁽2⁾
+    samples = joined(
+        (
+            ["(", *(tagged(piece, numbers[s]) for piece in terms), ")"]
+            for s, terms in enumerate(per_sample)
+        ),
+        "samples",  # a batch's sum over its samples, as a network's: "… (8 samples)"
+    )
+    return [f"−(1/{len(per_sample)})·(" if mean else "−(", *samples, ")"]
 
 
 def running_sections(view: Any, after: ModelSpec) -> list[Section]:
@@ -290,11 +301,13 @@ def build(
     inference: bool = False,
     epoch: int = 1,
     sections: bool = True,
+    full: bool = False,
 ) -> ModelTrace:
     """One epoch over the samples, in the epoch's order (as given, or shuffled: `order.py`)
     — an update after each (online), or one after all of them (batch, in the last sample's
     step) — traced (its rows only if `sections`: training's other epochs need the numbers
-    alone); `after` holds the model with its optimizer's state."""
+    alone; `full`: every term of a long sum, as marking reads them, else as a page writes
+    them); `after` holds the model with its optimizer's state."""
     if not inference and spec.training_refused is not None:
         raise spec.training_refused  # batch norm in online mode, or one value per feature
     batch = spec.mode == "batch"
@@ -376,7 +389,7 @@ def build(
                 epoch,
                 s,
                 heading,
-                tuple(rows),
+                tuple(as_written(section, full) for section in rows),
                 sample.inputs,
                 sample.targets,
                 view.outputs[-1],
@@ -386,7 +399,7 @@ def build(
             )
         )
     after = mean_loss(current, inference)
-    return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch)
+    return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch, full)
 
 
 def mean_loss(spec: ModelSpec, inference: bool = False) -> float:

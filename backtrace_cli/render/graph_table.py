@@ -19,7 +19,7 @@ from ..graph.trace import GraphTrace
 from ..worked import Section
 from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
-from .lines import Heading
+from .lines import Heading, Wrapped
 from .numbers import NumberFormat
 from .table import title_lines
 
@@ -70,10 +70,12 @@ def block_table(block: Section, fmt: NumberFormat) -> RenderableType:
     for row in block.rows:
         formula = text_formula(row.structure)
         working = text_working(row.structure, fmt)
+        # a row with a long sum elided wraps as a network's, between terms: "… (9 terms)" whole
+        cell = Wrapped if "…" in formula else (lambda text: text)
         table.add_row(
             Text(row.symbol + " "),
-            Text(formula),
-            Text("" if working == formula else working),
+            cell(Text(formula)),
+            cell(Text("" if working == formula else working)),
             fmt(row.value),
         )
         if row.note:  # under the table, where it has the width to be read

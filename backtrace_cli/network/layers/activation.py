@@ -13,7 +13,7 @@ from ...definitions import activations
 from ...draws import NEAR_ZERO
 from ...worked import Section
 from ..hand import worked
-from .tensor import RULES, Letters, ModelView, row
+from .tensor import RULES, Letters, ModelView, Plus, products, row
 from .tensor import template_pieces as _pieces
 
 if TYPE_CHECKING:
@@ -110,11 +110,12 @@ class Activation(NamedTuple):
             if f.elementwise:
                 pieces, latex = written_pieces(f, slots["net"])
             else:  # softmax: e^x_k over the sum of every e^x_j, as a student writes it
+                plus = Plus()  # one sum, in text and in LaTeX: a long one is elided in both
                 below: list[Any] = []
                 below_tex: list[Any] = []
                 for j in range(len(x)):
-                    below += [" + " if j else "", "e^", (xs((j,)), x[j])]
-                    below_tex += [" + " if j else "", "e^{", (xs((j,)), x[j]), "}"]
+                    below += [plus if j else "", "e^", (xs((j,)), x[j])]
+                    below_tex += [plus if j else "", "e^{", (xs((j,)), x[j]), "}"]
                 pieces = ["e^", slots["net"], "/(", *below, ")"]
                 latex = ["e^{", slots["net"], "}/(", *below_tex, ")"]
             rows.append(row(ys(index), pieces, y[index], latex=latex))
@@ -150,9 +151,8 @@ class Activation(NamedTuple):
             rule = f"each input's δ_x = f′·δ_y, f′ = {f.slope_words}"
         else:  # softmax: δ_j = y_j·(δ_j − Σ_k δ_k·y_k), the Jacobian's terms
             for j in range(len(x)):
-                pieces: list[Any] = [(ys((j,)), y[j]), "·(", (ds((j,)), d[j]), " − ("]
-                for k in range(len(x)):
-                    pieces += ([" + "] if k else []) + [(ds((k,)), d[k]), "·", (ys((k,)), y[k])]
+                pairs = [((ds((k,)), d[k]), (ys((k,)), y[k])) for k in range(len(x))]
+                pieces = [(ys((j,)), y[j]), "·(", (ds((j,)), d[j]), " − (", *products(pairs)]
                 rows.append(row(below((j,)), [*pieces, "))"], sent[j]))
             rule = "each input's δ_j = y_j·(δ_y_j − Σ_k δ_y_k·y_k), softmax's Jacobian"
         name = view.spec.layers[p].name

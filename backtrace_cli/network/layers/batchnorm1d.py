@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .tensor import RULES, Letters, ModelView, entry, head, row, summed, tagged
+from .tensor import RULES, Letters, ModelView, entry, head, joined, row, summed, tagged
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -275,9 +275,7 @@ class BatchNorm1d(NamedTuple):
                 ]
                 mu = (names.mu(c), stats.mean[c])
                 rows.append(row(mu[0], ["(", *summed(values), f")/{stats.count}"], mu[1]))
-                squares: list[Any] = []
-                for n, value in enumerate(values):
-                    squares += [" + " if n else "", "(", value, " − ", mu, ")²"]
+                squares = joined(["(", value, " − ", mu, ")²"] for value in values)
                 rows.append(row(names.var(c), ["(", *squares, f")/{stats.count}"], stats.var[c]))
             rule = (
                 f"over the batch's {stats.count} values of each feature: its mean μ = Σx/"
@@ -326,14 +324,14 @@ class BatchNorm1d(NamedTuple):
         out: list[tuple[str, tuple[int, ...], list[Any]]] = []
         for key in ("weight", "bias"):
             for c in range(d.shape[0]):
-                pieces: list[Any] = []
-                for n, rest in enumerate(np.ndindex(*d.shape[1:])):
+                terms = []
+                for rest in np.ndindex(*d.shape[1:]):
                     index = (c, *rest)
-                    pieces += [" + "] if n else []
-                    pieces.append((names.delta(index), d[index]))
+                    term: list[Any] = [(names.delta(index), d[index])]
                     if key == "weight":
-                        pieces += ["·", (names.xhat(index), record.stats.xhat[(s, *index)])]
-                out.append((key, (c,), pieces))
+                        term += ["·", (names.xhat(index), record.stats.xhat[(s, *index)])]
+                    terms.append(term)
+                out.append((key, (c,), joined(terms)))
         return out
 
     @staticmethod
@@ -356,11 +354,10 @@ class BatchNorm1d(NamedTuple):
                     for n, index in _entries(stats.x, c)
                 ]
                 rows.append(row(names.sum_delta(c), summed(deltas), record.sum_delta[c]))
-                products: list[Any] = []
-                for k, (n, index) in enumerate(_entries(stats.x, c)):
-                    xhat = tagged((names.xhat(index), stats.xhat[(n, *index)]), view.number(n))
-                    products += [" + "] if k else []
-                    products += [deltas[k], "·", xhat]
+                products = joined(
+                    [deltas[k], "·", tagged((names.xhat(i), stats.xhat[(n, *i)]), view.number(n))]
+                    for k, (n, i) in enumerate(_entries(stats.x, c))
+                )
                 rows.append(row(names.sum_delta_xhat(c), products, record.sum_delta_xhat[c]))
             rule = (
                 "each feature's Σδ and Σ(δ·x̂) over the batch's values: what every sample's δ "

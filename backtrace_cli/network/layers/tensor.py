@@ -10,12 +10,12 @@ notation each kind's `Letters` say what its quantities are, and `model_notation`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ...worked import Equation, Formula, Operand, Slip
+from ...worked import Equation, Formula, Operand, Section, Slip, elision, used_terms
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
@@ -195,7 +195,10 @@ def row(
 
     `slips`: the row's named slips, (name, the pieces a student who makes it writes), pieces
     as the row's own; carried on the row for marking alone (`Equation.slips`) — the model's
-    `complete` makes them `Line.slips` — and never rendered."""
+    `complete` makes them `Line.slips` — and never rendered.
+
+    A row holding a long sum (`joined`) also holds itself as a page writes it without
+    --full, `Equation.elided`: the sum's middle terms left out, as a layered network's are."""
     operands: list[Operand] = []
     text: list[str] = []
     slots: dict[str, str] = {}
@@ -222,6 +225,16 @@ def row(
         p if isinstance(p, str) else "{" + str(by_slot[slots[p[0]]]) + "}" for p in pieces
     )
     named = tuple((o.name, o.value) for o in operands if o.name is not None)
+    elided = None
+    sums = _separators(pieces)
+    shown = _elided(pieces, sums, latex=False)
+    if len(shown) < len(pieces):  # a long sum: the row as the page writes it, too
+        written = (
+            _elided(pieces, sums, latex=True)
+            if latex is None
+            else _elided(latex, _separators(latex), latex=True)
+        )
+        elided = row(symbol, shown, value, note, latex=written)
     return Equation(
         symbol,
         filled,
@@ -230,7 +243,54 @@ def row(
         note=note,
         structure=formula,
         slips=tuple(slip(name, written) for name, written in slips),
+        elided=elided,
     )
+
+
+def _separators(pieces: Pieces) -> dict[int, list[int]]:
+    """Where each sum's " + " are in the pieces, by the sum (equal, not the same: `joined`)."""
+    out: dict[int, list[int]] = {}
+    for n, piece in enumerate(pieces):
+        if piece.__class__ is Plus:
+            out.setdefault(id(piece), []).append(n)
+    return out
+
+
+def _elided(pieces: Pieces, at: dict[int, list[int]], latex: bool) -> Pieces:
+    """The pieces with each long sum's middle terms left out (`worked.used_terms`): its first
+    terms, `… (n terms)` and its last. A sum inside a term left out goes with it. `at`: each
+    sum's separators (`_separators`); the pieces themselves where no sum is long."""
+    cuts = []
+    for separators in at.values():
+        count = len(separators) + 1
+        first = len(used_terms(count, False)) - 1  # written before the "…", then the last
+        if first < count - 1:
+            words = pieces[separators[0]].words  # type: ignore[union-attr]
+            cuts.append((separators[first - 1], separators[-1] + 1, words))
+    if not cuts:
+        return pieces
+    kept: list[tuple[int, int, str]] = []
+    for cut in sorted(cuts):  # a sum's cut inside another's goes with it
+        if not kept or cut[0] >= kept[-1][1]:
+            kept.append(cut)
+    out = list(pieces)
+    for start, stop, words in reversed(kept):
+        out[start:stop] = [elision(len(at[id(pieces[start])]) + 1, words, latex)]
+    return out
+
+
+def as_written(section: Section, full: bool) -> Section:
+    """A section as the trace writes it: with `full` every term of every row; without, each
+    row that holds a long sum as its `elided` form (a layered network's rule)."""
+
+    def written(r: Equation | Any) -> Any:
+        if not isinstance(r, Equation) or r.elided is None:
+            return r
+        return replace(r, elided=None) if full else r.elided
+
+    if not any(isinstance(r, Equation) and r.elided is not None for r in section.rows):
+        return section
+    return replace(section, rows=tuple(written(r) for r in section.rows))
 
 
 def slip(name: str, pieces: Pieces) -> Slip:
@@ -268,20 +328,37 @@ def template_row(
     return Equation(symbol, filled, named, float(value), structure=formula)
 
 
+class Plus(str):
+    """ " + " between two terms of one sum (one object for all of them: `joined`), so that
+    `row` can write a long sum as a layered network's, its middle terms left out."""
+
+    words: str  # what its terms are: "terms", a batch's "samples"
+
+    def __new__(cls, words: str = "terms") -> Plus:
+        plus = super().__new__(cls, " + ")
+        plus.words = words
+        return plus
+
+
+def joined(terms: Iterable[Pieces], words: str = "terms") -> list[Any]:
+    """Terms, each its pieces, as one sum's row pieces: a + b + … (none: no pieces)."""
+    plus = Plus(words)
+    pieces: list[Any] = []
+    for n, term in enumerate(terms):
+        if n:
+            pieces.append(plus)
+        pieces.extend(term)
+    return pieces
+
+
 def products(pairs: Sequence[tuple[tuple[str, float], tuple[str, float]]]) -> list[Any]:
     """a·b + c·d + … as row pieces; "0" for none."""
-    pieces: list[Any] = []
-    for n, (a, b) in enumerate(pairs):
-        pieces += ([" + "] if n else []) + [a, "·", b]
-    return pieces or ["0"]
+    return joined([a, "·", b] for a, b in pairs) or ["0"]
 
 
 def summed(terms: Sequence[tuple[str, float]]) -> list[Any]:
     """a + b + … as row pieces; "0" for none."""
-    pieces: list[Any] = []
-    for n, term in enumerate(terms):
-        pieces += ([" + "] if n else []) + [term]
-    return pieces or ["0"]
+    return joined([term] for term in terms) or ["0"]
 
 
 def shared(terms: Sequence[tuple[str, float]], count: int) -> list[Any]:
