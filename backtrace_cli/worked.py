@@ -15,13 +15,17 @@ from dataclasses import dataclass, field
 # ---------------------------------------------------------------- a long sum, as a page writes it
 
 TERMS_SHOWN = 4  # a sum of more than TERMS_SHOWN + 1 terms is written as its first TERMS_SHOWN − 1,
-# "… (n terms)" and its last, unless full (--full): a layered network's rows and a model's of
-# tensor layers (`network/layers/tensor.row`) alike
+# "… (n terms)" and its last, unless full (--full): a layered network's rows (its rule since the
+# first round: a long section shows its first units only, and its records keep those alone)
+MODEL_LONGEST_SUM = 16  # a model's rows (`network/layers/tensor.row`) cut a sum only past 16
+# terms: what a student works by hand — a 3×3 kernel's 9 products, a max pool's gradient over
+# them — is written whole; a 40-input linear's is not
 
 
-def used_terms(count: int, full: bool) -> list[int]:
-    """Which terms of a sum of `count` are written: all, or the first few and the last."""
-    if full or count <= TERMS_SHOWN + 1:
+def used_terms(count: int, full: bool, longest: int = TERMS_SHOWN + 1) -> list[int]:
+    """Which terms of a sum of `count` are written: all (`full`, or at most `longest`), or the
+    first TERMS_SHOWN − 1 and the last."""
+    if full or count <= longest:
         return list(range(count))
     return [*list(range(TERMS_SHOWN - 1)), count - 1]
 

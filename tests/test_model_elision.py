@@ -1,5 +1,6 @@
-"""A model's long sums, written as a layered network writes its own (issue #28): a sum of more
-than five terms shows its first three, "… (n terms)" and its last, unless `--full`; the JSON
+"""A model's long sums, cut with a layered network's words (issue #28): a sum of more than
+sixteen terms shows its first three, "… (n terms)" and its last, unless `--full` (a network cuts
+past five, its rule since the first round; a model keeps a 3×3 kernel's sums whole); the JSON
 writes every term up to 1,000 parameters; marking reads every term. Every expected text and
 number is built here from the config's numbers (numpy), never read from the trace."""
 
@@ -97,10 +98,10 @@ def test_with_full_every_product_is_written_and_the_value_is_the_sum_of_all_fort
     assert full.value == elided.value == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("count", [5, 6, 40])
-def test_the_same_sum_elides_at_the_same_length_in_a_network_and_a_model(count):
-    """A network's net and the same sum in a model (a flatten first keeps it a model): both
-    whole up to five terms, both cut the same way past it, with the same words."""
+@pytest.mark.parametrize("count", [16, 17, 40])
+def test_a_model_cuts_a_sum_past_sixteen_terms_with_a_networks_words(count):
+    """A network's net and the same sum in a model (a flatten first keeps it a model): the
+    network cuts it past five terms, the model past sixteen, both the same way and words."""
     rng = np.random.default_rng(count)
     w, x = rng.uniform(-1, 1, count).round(2), rng.uniform(-1, 1, count).round(2)
     common = {"loss": "mse", "learning_rate": 0.1, "targets": [0.5]}
@@ -119,11 +120,13 @@ def test_the_same_sum_elides_at_the_same_length_in_a_network_and_a_model(count):
     }
     net = _row(api.trace(network).records, f"net{count + 1}").formula.split(" + ")
     out = _row(api.trace(model).records, "y1[0]").formula.split(" + ")
-    assert ["…" in term for term in net] == ["…" in term for term in out]
-    assert len(out) == (count if count <= 5 else 5)
-    assert [t for t in net if "…" in t] == [t for t in out if "…" in t]
-    if count > 5:
-        assert f"… ({count} terms)" in out
+    assert len(net) == 5 and net[3] == f"… ({count} terms)"  # first three, the count, the last
+    if count <= 16:
+        assert len(out) == count and not any("…" in term for term in out)
+    else:
+        assert len(out) == 5 and out[3] == net[3]
+        assert out[:3] == [f"{{w1[0,{i}]}}·{{x[0,{i}]}}" for i in range(3)]
+        assert out[4] == f"{{w1[0,{count - 1}]}}·{{x[0,{count - 1}]}}"
 
 
 def test_katex_parses_the_markdown_elided_and_in_full():
@@ -162,19 +165,20 @@ def test_check_marks_every_term_of_an_elided_row():
 
 
 def test_a_value_following_from_a_wrong_term_the_page_leaves_out_is_credited():
-    """flatten → linear(40 → 6) → linear(6 → 1): y2[0] sums 6 products, y1[3]·w2[0,3] among
-    the terms its row leaves out on the page; a wrong y1[3] and the y2[0] it gives follow."""
+    """flatten → linear(40 → 17) → linear(17 → 1): y2[0] sums 17 products, y1[3]·w2[0,3]
+    among the terms its row leaves out on the page; a wrong y1[3] and the y2[0] it gives
+    follow."""
     rng = np.random.default_rng(8)
     config = dict(CONFIG, targets=[0.5])
     config["model"] = [
         "flatten",
-        {"linear": {"in_features": 40, "out_features": 6}},
-        {"linear": {"in_features": 6, "out_features": 1}},
+        {"linear": {"in_features": 40, "out_features": 17}},
+        {"linear": {"in_features": 17, "out_features": 1}},
     ]
     config["parameters"] = {
-        "1.weight": rng.normal(size=(6, 40)).round(2).tolist(),
-        "1.bias": rng.normal(size=6).round(2).tolist(),
-        "2.weight": rng.normal(size=(1, 6)).round(2).tolist(),
+        "1.weight": rng.normal(size=(17, 40)).round(2).tolist(),
+        "1.bias": rng.normal(size=17).round(2).tolist(),
+        "2.weight": rng.normal(size=(1, 17)).round(2).tolist(),
         "2.bias": [0.1],
     }
     w1, b1 = (np.array(config["parameters"][f"1.{k}"]) for k in ("weight", "bias"))
@@ -183,7 +187,7 @@ def test_a_value_following_from_a_wrong_term_the_page_leaves_out_is_credited():
     assert "y1[3]" not in _row(api.trace(config).records, "y2[0]").formula  # left out
     mine = y1.copy()
     mine[3] += 0.5  # a slip of the pen in y1[3]
-    answers = {f"y1[{j}]": f"{mine[j]:.6g}" for j in range(6)}
+    answers = {f"y1[{j}]": f"{mine[j]:.6g}" for j in range(17)}
     answers["y2[0]"] = f"{float(w2[0] @ mine + 0.1):.6g}"
     got = verdicts(answers, config)
     assert got["y1[3]"].kind == "wrong"
@@ -191,13 +195,13 @@ def test_a_value_following_from_a_wrong_term_the_page_leaves_out_is_credited():
 
 
 def test_a_slip_on_an_elided_convolution_row_is_named_as_before():
-    """conv1d(2 → 1, kernel 3): each output a sum of 6 products, elided on the page; the
+    """conv1d(6 → 1, kernel 3): each output a sum of 18 products, elided on the page; the
     kernel flipped (a true convolution) at y0[0,1] is named, the right y0[0,0] is right."""
     rng = np.random.default_rng(3)
-    w, x = rng.normal(size=(1, 2, 3)).round(2), rng.normal(size=(2, 6)).round(2)
+    w, x = rng.normal(size=(1, 6, 3)).round(2), rng.normal(size=(6, 6)).round(2)
     config = {
         "model": [
-            {"conv1d": {"in_channels": 2, "out_channels": 1, "kernel_size": 3, "bias": False}},
+            {"conv1d": {"in_channels": 6, "out_channels": 1, "kernel_size": 3, "bias": False}},
             "flatten",
         ],
         "parameters": {"0.weight": w.tolist()},
@@ -207,7 +211,7 @@ def test_a_slip_on_an_elided_convolution_row_is_named_as_before():
         "targets": [0.1, 0.2, 0.3, 0.4],
     }
     page = _row(api.trace(config).records, "y0[0,0]").formula
-    assert "… (6 terms)" in page
+    assert "… (18 terms)" in page
     right = [float(np.sum(w[0] * x[:, t : t + 3])) for t in range(4)]
     flipped = float(np.sum(w[0, :, ::-1] * x[:, 1:4]))
     got = verdicts({"y0[0,0]": f"{right[0]:.6g}", "y0[0,1]": f"{flipped:.6g}"}, config)
@@ -216,8 +220,8 @@ def test_a_slip_on_an_elided_convolution_row_is_named_as_before():
 
 
 def test_a_batchs_gradient_elides_its_samples_and_each_samples_sum():
-    """conv1d(1 → 1, kernel 1) over 6 positions, 6 samples in a batch: ∂E/∂w0[0,0,0] is the
-    mean of the samples' sums of 6 products — each bracket shown cut, and "… (6 samples)"."""
+    """conv1d(1 → 1, kernel 1) over 17 positions, 17 samples in a batch: ∂E/∂w0[0,0,0] is the
+    mean of the samples' sums of 17 products — each bracket shown cut, and "… (17 samples)"."""
     rng = np.random.default_rng(6)
     config = {
         "model": [
@@ -229,17 +233,17 @@ def test_a_batchs_gradient_elides_its_samples_and_each_samples_sum():
         "learning_rate": 0.1,
         "mode": "batch",
         "samples": [
-            {"inputs": rng.normal(size=(1, 6)).round(2).tolist(), "targets": [0.5] * 6}
-            for _ in range(6)
+            {"inputs": rng.normal(size=(1, 17)).round(2).tolist(), "targets": [0.5] * 17}
+            for _ in range(17)
         ],
     }
 
     def bracket(s: int) -> str:
-        terms = [f"δ0[0,{t}]⁽{s}⁾·x[0,{t}]⁽{s}⁾" for t in range(6)]
-        return f"({_elided(terms, 6)})"
+        terms = [f"δ0[0,{t}]⁽{s}⁾·x[0,{t}]⁽{s}⁾" for t in range(17)]
+        return f"({_elided(terms, 17)})"
 
-    samples = [bracket(s) for s in range(1, 7)]
-    expected = "−(1/6)·(" + " + ".join(samples[:3]) + " + … (6 samples) + " + samples[-1] + ")"
+    samples = [bracket(s) for s in range(1, 18)]
+    expected = "−(1/17)·(" + " + ".join(samples[:3]) + " + … (17 samples) + " + samples[-1] + ")"
     row = _row(api.trace(config).records, "∂E/∂w0[0,0,0]")
     assert _plain(row.formula) == expected
     full = _row(api.trace(config, full=True).records, "∂E/∂w0[0,0,0]")

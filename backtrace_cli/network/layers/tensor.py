@@ -15,7 +15,16 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ...worked import Equation, Formula, Operand, Section, Slip, elision, used_terms
+from ...worked import (
+    MODEL_LONGEST_SUM,
+    Equation,
+    Formula,
+    Operand,
+    Section,
+    Slip,
+    elision,
+    used_terms,
+)
 
 if TYPE_CHECKING:  # numpy.typing costs start-up time; annotations only
     import numpy as np
@@ -257,13 +266,13 @@ def _separators(pieces: Pieces) -> dict[int, list[int]]:
 
 
 def _elided(pieces: Pieces, at: dict[int, list[int]], latex: bool) -> Pieces:
-    """The pieces with each long sum's middle terms left out (`worked.used_terms`): its first
-    terms, `… (n terms)` and its last. A sum inside a term left out goes with it. `at`: each
-    sum's separators (`_separators`); the pieces themselves where no sum is long."""
+    """The pieces with each sum of more than MODEL_LONGEST_SUM terms cut (`worked.used_terms`):
+    its first terms, `… (n terms)` and its last. A sum inside a term left out goes with it.
+    `at`: each sum's separators (`_separators`); the pieces themselves where no sum is long."""
     cuts = []
     for separators in at.values():
         count = len(separators) + 1
-        first = len(used_terms(count, False)) - 1  # written before the "…", then the last
+        first = len(used_terms(count, False, MODEL_LONGEST_SUM)) - 1  # before the "…"
         if first < count - 1:
             words = pieces[separators[0]].words  # type: ignore[union-attr]
             cuts.append((separators[first - 1], separators[-1] + 1, words))
