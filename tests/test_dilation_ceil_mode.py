@@ -7,41 +7,29 @@ program's trace."""
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pytest
 import windows_by_hand as hand
 import yaml
-from slips import above_the_pool, assert_all_right, assert_slip_named, entries
+from model_commands import (
+    alone,
+    assert_quizzed_in_full,
+    assert_refused,
+    assert_traced_as_worked,
+    by_title,
+    central_differences,
+    written,
+)
+from slips import above_the_pool, assert_slip_named, entries
 
-from backtrace_cli import api, models
+from backtrace_cli import models
 from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.network.layers import avgpool2d, conv1d, conv2d, maxpool1d, maxpool2d
 from backtrace_cli.network.model_spec import LayerSpec
 
 # ---------------------------------------------------------------- small examples by hand
-
-
-def _traced(config: dict) -> dict[str, float]:
-    """Every row of the step by its symbol (y0[0,1], δ1[0,2], ∂E/∂w0[0,0,1])."""
-    records = api.trace(config).records
-    return {row.symbol: row.value for step in records.steps for _, row in step.equations()}
-
-
-def _alone(layer: dict, x: list, outputs: int, parameters: dict | None = None) -> dict:
-    """`layer` first on input x, then flatten and a linear of ones: its rows as the trace
-    writes them."""
-    config = {
-        "model": [layer, "flatten", {"linear": {"in_features": outputs, "out_features": 1}}],
-        "parameters": {**(parameters or {}), "2.weight": [[1.0] * outputs], "2.bias": [0.0]},
-        "loss": "mse",
-        "learning_rate": 0.1,
-        "inputs": x,
-        "targets": [0.0],
-    }
-    return _traced(config)
 
 
 def test_small_windows_by_hand():
@@ -57,15 +45,15 @@ def test_small_windows_by_hand():
     Conv1d(1, 1, 2, dilation=2), w = [0.5, −1], b = 0.1: y[t] = 0.5·x[t] − x[t + 2] + 0.1 =
     0.5 − 2 + 0.1 = −1.4, 1.5 − 5 + 0.1 = −3.4, 1 − 4 + 0.1 = −2.9."""
     x = [[1.0, 3.0, 2.0, 5.0, 4.0]]
-    rows = _alone({"maxpool1d": {"kernel_size": 2, "ceil_mode": True}}, x, 3)
+    rows = alone({"maxpool1d": {"kernel_size": 2, "ceil_mode": True}}, x, 3)
     assert [rows[f"y0[0,{t}]"] for t in range(3)] == [3.0, 5.0, 4.0]
-    rows = _alone({"maxpool1d": {"kernel_size": 2, "stride": 1, "dilation": 2}}, x, 3)
+    rows = alone({"maxpool1d": {"kernel_size": 2, "stride": 1, "dilation": 2}}, x, 3)
     assert [rows[f"y0[0,{t}]"] for t in range(3)] == [2.0, 5.0, 4.0]
     pool = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}
-    rows = _alone({"maxpool1d": pool}, [[1.0, 3.0, 2.0, 0.5, 4.0, 6.0]], 3)
+    rows = alone({"maxpool1d": pool}, [[1.0, 3.0, 2.0, 0.5, 4.0, 6.0]], 3)
     assert [rows[f"y0[0,{t}]"] for t in range(3)] == [3.0, 6.0, 6.0]
     conv = {"in_channels": 1, "out_channels": 1, "kernel_size": 2, "dilation": 2}
-    rows = _alone({"conv1d": conv}, x, 3, {"0.weight": [[[0.5, -1.0]]], "0.bias": [0.1]})
+    rows = alone({"conv1d": conv}, x, 3, {"0.weight": [[[0.5, -1.0]]], "0.bias": [0.1]})
     assert [rows[f"y0[0,{t}]"] for t in range(3)] == pytest.approx([-1.4, -3.4, -2.9])
 
 
@@ -78,11 +66,11 @@ def test_a_ceil_mode_average_is_divided_by_its_window_cut_at_the_padded_input():
     torch: 0.25). Without count_include_pad, every window is divided by its inputs: 1."""
     ones = np.ones((1, 4, 4)).tolist()
     pool = {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}
-    rows = _alone({"avgpool2d": pool}, ones, 9)
+    rows = alone({"avgpool2d": pool}, ones, 9)
     assert rows["y0[0,0,0]"] == pytest.approx(4 / 9)
     assert rows["y0[0,0,2]"] == pytest.approx(2 / 6)
     assert rows["y0[0,2,2]"] == pytest.approx(1 / 4)
-    rows = _alone({"avgpool2d": {**pool, "count_include_pad": False}}, ones, 9)
+    rows = alone({"avgpool2d": {**pool, "count_include_pad": False}}, ones, 9)
     assert all(rows[f"y0[0,{i},{j}]"] == pytest.approx(1.0) for i in range(3) for j in range(3))
 
 
@@ -168,10 +156,6 @@ def _worked(config: dict, slip: str = "") -> dict[str, float]:
     return entries(arrays)
 
 
-def _symbol(name: str) -> str:
-    return name.replace("delta", "δ").replace("dE/d", "∂E/∂")
-
-
 K2 = {"kernel_size": 2}
 MODELS = {
     # conv 9 − 2 − 1 + 1 = 7; pool ⌈(7 − 1 − 1)/2⌉ + 1 = 4 (⌊…⌋: 3), the last window 6…7
@@ -233,12 +217,7 @@ MODELS = {
 @pytest.mark.parametrize("name", MODELS)
 def test_every_number_is_the_one_worked_over_the_padded_grid_and_check_marks_it_right(name):
     config = _config(*MODELS[name], seed=4)
-    traced = _traced(config)
-    by_hand = _worked(config)
-    assert len(by_hand) > 30
-    for key, value in by_hand.items():
-        assert traced[_symbol(key)] == pytest.approx(value, rel=1e-12, abs=1e-12), key
-    assert_all_right(by_hand, config)  # `check`, each typed as a student writes it
+    assert_traced_as_worked(config, _worked(config))  # and `check` marks each right
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -248,39 +227,22 @@ def test_the_gradients_by_hand_are_the_central_differences_of_the_forward(name):
     config = _config(*MODELS[name], seed=5)
     x = np.array(config["inputs"])
     w0 = np.array(config["parameters"]["0.weight"])
-    worked, h = _worked(config), 1e-4  # E is quadratic between kinks: no truncation error
-    for index in np.ndindex(*w0.shape):
-        up, down = w0.copy(), w0.copy()
-        up[index] += h
-        down[index] -= h
-        numeric = (_forward(config, x, up)[2] - _forward(config, x, down)[2]) / (2 * h)
-        key = f"dE/dw0[{','.join(map(str, index))}]"
-        assert worked[key] == pytest.approx(numeric, rel=1e-6, abs=1e-9), key
+    worked = _worked(config)  # E is quadratic between kinks: no truncation error
+    for at, numeric in central_differences(lambda w: _forward(config, x, w)[2], w0):
+        assert worked[f"dE/dw0[{at}]"] == pytest.approx(numeric, rel=1e-6, abs=1e-9), at
     y0 = _forward(config, x, w0)[0]
-    for index in np.ndindex(*y0.shape):
-        energies = []
-        for step in (h, -h):
-            y = y0.copy()
-            y[index] += step
-            energies.append(above_the_pool(config, _pool_forward(config, y)[0])[1])
-        key = f"delta0[{','.join(map(str, index))}]"
-        numeric = -(energies[0] - energies[1]) / (2 * h)
-        assert worked[key] == pytest.approx(numeric, rel=1e-6, abs=1e-8), key
+    above = lambda y: above_the_pool(config, _pool_forward(config, y)[0])[1]  # noqa: E731
+    for at, numeric in central_differences(above, y0):
+        assert worked[f"delta0[{at}]"] == pytest.approx(-numeric, rel=1e-6, abs=1e-8), at
 
 
 # ---------------------------------------------------------------- what the trace says
 
 
-def _sections(config: dict) -> dict[str, object]:
-    """The step's sections by title's start ("Forward · layer 1", "δ · into layer 1")."""
-    step = api.trace(config).records.steps[0]
-    return {section.title: section for section in step.sections}
-
-
 def test_the_rows_say_where_a_window_steps_and_where_it_runs_past_the_end():
     name = "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode"
     config = _config(*MODELS[name], seed=4)
-    sections = _sections(config)
+    sections = by_title(config)
     conv = sections["Forward · layer 0 (conv1d)"]
     # output t reads x[2t − 2 + 3k]: t = 0 reads −2 (padding) and 1
     assert "x[i, 2t − 2 + 3k]" in conv.rule
@@ -302,7 +264,7 @@ def test_the_rows_say_where_a_window_steps_and_where_it_runs_past_the_end():
 
 def test_an_average_pool_in_ceil_mode_says_what_it_divides_by():
     config = _config(*MODELS["conv2d dilation 2 padding 1, avgpool2d 3/2/1 ceil_mode"], seed=4)
-    sections = _sections(config)
+    sections = by_title(config)
     pool = next(s for title, s in sections.items() if title.startswith("Forward · layer 1"))
     assert pool.title.endswith("(avgpool2d, windows of 3, stride 2, padding 1, ceil_mode)")
     assert "cut there, and divided by the entries it keeps" in pool.rule
@@ -366,23 +328,17 @@ def test_check_names_a_slip_at_a_dilated_or_ceil_mode_window(name, slip, prefix,
 NAME = "conv1d dilation 3 stride 2 padding 2, maxpool1d 3/2/1 dilation 2 ceil_mode"
 
 
-def _write(tmp_path, config: dict, name: str = "model.yaml"):
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(config, default_flow_style=None, sort_keys=False), "utf-8")
-    return path
-
-
 def test_json_lists_a_dilation_and_ceil_mode_where_given_and_save_writes_them_back(
     runner, tmp_path
 ):
-    path = _write(tmp_path, _config(*MODELS[NAME], seed=4))
+    path = written(tmp_path, _config(*MODELS[NAME], seed=4))
     data = json.loads(runner.invoke(cli, ["run", str(path), "--format", "json"]).output)
     conv, pool = (layer["arguments"] for layer in data["model"]["layers"][:2])
     assert conv["dilation"] == 3 and pool["dilation"] == 2 and pool["ceil_mode"] is True
     undilated = _config(K2, {"maxpool1d": {"kernel_size": 2}}, (1, 6), seed=4)
     data = json.loads(
         runner.invoke(
-            cli, ["run", str(_write(tmp_path, undilated, "u.yaml")), "--format", "json"]
+            cli, ["run", str(written(tmp_path, undilated, "u.yaml")), "--format", "json"]
         ).output
     )
     conv, pool = (layer["arguments"] for layer in data["model"]["layers"][:2])
@@ -397,7 +353,7 @@ def test_json_lists_a_dilation_and_ceil_mode_where_given_and_save_writes_them_ba
 
 
 def test_markdown_verify_quiz_and_exercise_take_a_dilated_ceil_mode_model(runner, tmp_path):
-    path = _write(tmp_path, _config(*MODELS[NAME], seed=4))
+    path = written(tmp_path, _config(*MODELS[NAME], seed=4))
     page = runner.invoke(cli, ["run", str(path), "--format", "markdown"])
     assert page.exit_code == 0 and "dilation 2, ceil_mode)" in page.output  # its title
     assert "position 7 past the end (ceil mode): left out" in page.output  # a note, in KaTeX text
@@ -405,12 +361,7 @@ def test_markdown_verify_quiz_and_exercise_take_a_dilated_ceil_mode_model(runner
     assert verify.exit_code == 0 and "gradients agree with central finite differences" in (
         verify.output
     )
-    revealed = runner.invoke(cli, ["quiz", str(path)], input="!\n" * 400).output
-    values = [v.replace("−", "-") for v in re.findall(r"revealed: (\S+)", revealed)]
-    session = tmp_path / "session.yaml"
-    typed = "\n".join(values) + "\n"
-    result = runner.invoke(cli, ["quiz", str(path), "-o", str(session)], input=typed)
-    assert f"Score: {len(values)} of {len(values)}" in result.output
+    assert_quizzed_in_full(runner, path, tmp_path)
     folder = tmp_path / "set"
     args = ["exercise", str(path), "--variants", "2", "--seed", "1", "-o", str(folder)]
     assert runner.invoke(cli, args).exit_code == 0
@@ -426,7 +377,7 @@ def test_a_ceil_mode_window_may_be_longer_than_the_signal_as_torch_takes_it(runn
     """MaxPool1d(3, stride=2) on x = [1, 2]: ⌊(2 − 3)/2⌋ + 1 = 0 windows, refused; with
     ceil_mode ⌈−1/2⌉ + 1 = 1, starting at 0 (inside): max(1, 2) = 2 (torch: tensor([[2.]]))."""
     pool = {"kernel_size": 3, "stride": 2, "ceil_mode": True}
-    assert _alone({"maxpool1d": pool}, [[1.0, 2.0]], 1)["y0[0,0]"] == 2.0
+    assert alone({"maxpool1d": pool}, [[1.0, 2.0]], 1)["y0[0,0]"] == 2.0
     floor = {"maxpool1d": {**pool, "ceil_mode": False}}
     config = {
         "model": [floor, "flatten", {"linear": {"in_features": 1, "out_features": 1}}],
@@ -435,7 +386,7 @@ def test_a_ceil_mode_window_may_be_longer_than_the_signal_as_torch_takes_it(runn
         "inputs": [[1.0, 2.0]],
         "targets": [0.0],
     }
-    result = runner.invoke(cli, ["run", str(_write(tmp_path, config))])
+    result = runner.invoke(cli, ["run", str(written(tmp_path, config))])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "layer 0 (maxpool1d) its window (3) is longer than the signal (2)" in result.output
 
@@ -463,15 +414,7 @@ def test_a_bad_dilation_or_ceil_mode_is_exit_2_naming_file_line_and_field(
     pool = kind if at else ("maxpool2d" if two else "maxpool1d")
     config = _config(K2, {pool: {"kernel_size": 2}}, (1, 6, 6) if two else (1, 7), seed=1)
     next(iter(config["model"][at].values()))[key] = value  # the one bad value
-    path = _write(tmp_path, config)
-    text = path.read_text(encoding="utf-8")
-    line = 1 + next(n for n, row in enumerate(text.splitlines()) if f"{key}:" in row)
-    result = runner.invoke(cli, ["run", str(path)])
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    assert f"model.yaml, line {line}," in result.output, result.output
-    assert f"model[{at}].{kind}.{key}" in result.output, result.output
-    assert problem in result.output.replace("\n", " "), result.output
+    assert_refused(runner, tmp_path, config, at, key, problem)
 
 
 def test_a_max_pool_window_of_padding_alone_is_refused_as_torch_gives_it_minus_infinity(
@@ -482,7 +425,7 @@ def test_a_max_pool_window_of_padding_alone_is_refused_as_torch_gives_it_minus_i
     pool = {"maxpool1d": {"kernel_size": 2, "padding": 1, "dilation": 2}}
     config = _config({"kernel_size": 2}, {"maxpool1d": {"kernel_size": 1}}, (1, 2), seed=1)
     config["model"][1] = pool
-    result = runner.invoke(cli, ["run", str(_write(tmp_path, config))])
+    result = runner.invoke(cli, ["run", str(written(tmp_path, config))])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
     assert "model[1]" in result.output
     assert (
