@@ -2,7 +2,9 @@
 tests of torch's dilation and ceil_mode (test_dilation_ceil_mode.py): a window's positions
 at·s + m·d, a max pool's padding and what a ceil_mode window runs past −∞, an average pool's
 0, its divisor counted on a grid of ones (the padded input's, torch's count_include_pad, or the
-inputs'). Never reads the program's trace: only the config's numbers.
+inputs') or torch's divisor_override; a convolution's groups (output channel c reads only the
+input channels of its group, c // (out_channels/groups)), for test_groups_divisor.py too.
+Never reads the program's trace: only the config's numbers.
 
 torch's windows along an axis of n inputs, padding p, kernel k, stride s, dilation d:
 ⌊(n + 2p − d(k − 1) − 1)/s⌋ + 1, or with ceil_mode the ceiling, less one where that last
@@ -82,8 +84,9 @@ def avg_pool(x: np.ndarray, args: dict, counted: bool | None = None):
     ceil = args.get("ceil_mode", False)
     shape = [len(x), *(count(*a, ceil=ceil) for a in zip(x.shape[1:], *arguments(args, 2)))]
     y, divisors = np.zeros(shape), {}
+    override = args.get("divisor_override")  # torch's: every window's divisor, where given
     for at, where in windows(x.shape[1:], args, ceil):
-        divisors[at] = held[np.ix_(*where)].sum()
+        divisors[at] = held[np.ix_(*where)].sum() if override is None else override
         for c in range(len(x)):
             y[(c, *at)] = grid[c][np.ix_(*where)].sum() / divisors[at]
     return y, divisors
@@ -111,8 +114,16 @@ def spread(x: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
     return sent[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]
 
 
+def channels(w: np.ndarray, args: dict, c: int) -> slice:
+    """Output channel c's input channels: its group's w.shape[1] of them (every one without
+    groups), group c // (out_channels/groups)."""
+    width, per = w.shape[1], len(w) // args.get("groups", 1)
+    return slice(c // per * width, (c // per + 1) * width)
+
+
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, args: dict) -> np.ndarray:
-    """Cross-correlation over the 0-padded input: y[c, at] = Σ w[c]·x[:, at·s + m·d] + b[c]."""
+    """Cross-correlation over the 0-padded input: y[c, at] = Σ w[c]·x[its group's channels,
+    at·s + m·d] + b[c]."""
     args = {"stride": 1, **args}  # a convolution's default stride: 1, not its kernel
     p = arguments(args, x.ndim - 1)[2]
     grid = padded_grid(x, p, 0.0, 0.0)
@@ -120,16 +131,29 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray, args: dict) -> np.ndarray:
     y = np.zeros(shape)
     for at, where in windows(x.shape[1:], args, False):
         for c in range(len(w)):
-            y[(c, *at)] = np.sum(w[c] * grid[(slice(None), *np.ix_(*where))]) + b[c]
+            y[(c, *at)] = np.sum(w[c] * grid[(channels(w, args, c), *np.ix_(*where))]) + b[c]
     return y
 
 
 def conv_grad(x: np.ndarray, w: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
-    """−∂E/∂w[c] = Σ over the outputs δ[c, at]·x[:, at·s + m·d] (the padding 0)."""
+    """−∂E/∂w[c] = Σ over the outputs δ[c, at]·x[its group's channels, at·s + m·d] (the
+    padding 0)."""
     args = {"stride": 1, **args}
     grid = padded_grid(x, arguments(args, x.ndim - 1)[2], 0.0, 0.0)
     grad = np.zeros_like(w)
     for at, where in windows(x.shape[1:], args, False):
         for c in range(len(w)):
-            grad[c] += d[(c, *at)] * grid[(slice(None), *np.ix_(*where))]
+            grad[c] += d[(c, *at)] * grid[(channels(w, args, c), *np.ix_(*where))]
     return grad
+
+
+def conv_back(x: np.ndarray, w: np.ndarray, d: np.ndarray, args: dict) -> np.ndarray:
+    """The δ of the input: each output's δ[c, at]·w[c] added into the entries it read (its
+    group's channels), the padding cut."""
+    args = {"stride": 1, **args}
+    p = arguments(args, x.ndim - 1)[2]
+    grid = padded_grid(np.zeros_like(x), p, 0.0, 0.0)
+    for at, where in windows(x.shape[1:], args, False):
+        for c in range(len(w)):
+            grid[(channels(w, args, c), *np.ix_(*where))] += d[(c, *at)] * w[c]
+    return grid[(slice(None), *(slice(q, q + n) for q, n in zip(p, x.shape[1:])))]

@@ -293,12 +293,13 @@ class ModelNotation:
 
     def _read_input(self, found: Any, p: int) -> Any:
         """A row of layer p whose note slices the layer's input as its rules write it (x[:, 0…1]:
-        a receptive field, a pool's window) with the book's name of that input (a^2[:, 0…1]),
-        not of the model's (a^1), which `symbol` gives x."""
+        a receptive field, a pool's window; a convolution's group x[2…3, 0…1]) with the book's
+        name of that input (a^2[:, 0…1]), not of the model's (a^1), which `symbol` gives x."""
         if not isinstance(found, Equation) or not found.note:
             return found
         model_input = re.escape(self.heads["x"])
-        note = re.sub(rf"{_BEFORE}{model_input}(?=\[:)", self._input(p).output, found.note)
+        sliced = r"(?=\[(?::|\d+(?:…\d+)?, ))"  # channels: all, a group's, or one
+        note = re.sub(rf"{_BEFORE}{model_input}{sliced}", self._input(p).output, found.note)
         return replace(found, note=note)
 
     def _title(self, found: Section) -> str:

@@ -2,10 +2,13 @@
 
     y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, t·s + k·d − p] + b[c]    (s: stride, p: padding, d: dilation)
 
-weight [out_channels][in_channels][kernel_size]; an input position outside the signal (the
-padding) is 0, so its terms are left out of the sums the trace writes. Backward: each weight's
-gradient is a sum over the output positions it was used at, and the δ of an input position a
-sum over the outputs whose receptive field holds it.
+weight [out_channels][in_channels/groups][kernel_size]; an input position outside the signal
+(the padding) is 0, so its terms are left out of the sums the trace writes. With `groups` g
+(torch's), the channels split into g groups: output channel c reads only its group's
+in_channels/g input channels, x[G·⌊c/O⌋ + i, …] for w[c,i,k] (G, O the input and output
+channels a group has). Backward: each weight's gradient is a sum over the output positions it
+was used at, and the δ of an input position a sum over the outputs whose receptive field holds
+it.
 
 Its named slip (`FLIPPED`): the kernel flipped, as a student who computes a true convolution
 reads w[c,i,K−1−k] for w[c,i,k] — in an output's sum, in the δ an input receives, and in a
@@ -39,9 +42,12 @@ ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("stride", 1),
     ("padding", 0),
     ("dilation", 1),
+    ("groups", 1),
     ("bias", True),
-)  # torch's order: Conv1d(in_channels, out_channels, kernel_size, stride, padding, dilation, …)
-QUIET = (("dilation", 1),)  # the JSON trace lists it only where not torch's default
+)  # torch's order: Conv1d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+# groups, bias, …)
+QUIET = (("dilation", 1), ("groups", 1))  # the JSON trace lists them where not torch's default
+READERS = {"groups": grid.read_groups}  # read after the channels it must divide
 
 
 def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ...] | str:
@@ -60,8 +66,8 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def written(arguments: dict[str, Any]) -> str:
-    """ "1→2 channels, k=2", with the stride, padding, dilation and bias where not torch's
-    defaults."""
+    """ "1→2 channels, k=2", with the stride, padding, dilation, groups and bias where not
+    torch's defaults."""
     return grid.conv_written(arguments, str)
 
 
@@ -109,15 +115,21 @@ class Conv1d(NamedTuple):
         """Output position t's receptive field: (k, input position) inside the signal."""
         return grid.spec_axes(self.spec)[0].taps(t, length)
 
+    def group(self, c: int) -> range:
+        """Output channel c's input channels (every one without groups): w[c,i,k] reads
+        x[group[i], …]."""
+        return grid.group(dict(self.spec.arguments), c)
+
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         out_channels, length = self.spec.shape_out
         y = np.zeros((out_channels, length))
         hand = getattr(carry, "hand", False)  # added up from the row's numbers, as it writes them
         for c in range(out_channels):
+            channels = self.group(c)
             for t in range(length):
                 pairs = [
-                    (self.weight[c, i, k], x[i, u])
-                    for i in range(len(x))
+                    (self.weight[c, i, k], x[channel, u])
+                    for i, channel in enumerate(channels)
                     for k, u in self.field(t, x.shape[1])
                 ]
                 bias = () if self.bias is None else (self.bias[c],)
@@ -131,14 +143,16 @@ class Conv1d(NamedTuple):
         self, cache: Array, upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
         """−∂E/∂w[c,i,k] = Σ_t δ[c,t]·x[i, t·s + k − p]; −∂E/∂b[c] = Σ_t δ[c,t]; the δ of
-        input [i,u]: Σ over (c, t, k) reading it of w[c,i,k]·δ[c,t]."""
+        input [i,u]: Σ over (c, t, k) reading it of w[c,i,k]·δ[c,t] (i of c's group: the
+        input channel group[i])."""
         x = cache
         grad = np.zeros_like(self.weight)
         sent = np.zeros_like(x)
         for c, t in np.ndindex(*upstream.shape):
+            channels = slice(self.group(c).start, self.group(c).stop)
             for k, u in self.field(t, x.shape[1]):
-                grad[c, :, k] += upstream[c, t] * x[:, u]
-                sent[:, u] += self.weight[c, :, k] * upstream[c, t]
+                grad[c, :, k] += upstream[c, t] * x[channels, u]
+                sent[channels, u] += self.weight[c, :, k] * upstream[c, t]
         grads = {"weight": grad}  # not carried: the engine carries a sample's or a batch's
         if self.bias is not None:
             grads["bias"] = upstream.sum(axis=1)
@@ -157,8 +171,8 @@ class Conv1d(NamedTuple):
         rows = []
         for c, t in np.ndindex(*y.shape):
             reads = [
-                ((c, i, k), (xs((i, u)), x[i, u]))
-                for i in range(len(x))
+                ((c, i, k), (xs((channel, u)), x[channel, u]))
+                for i, channel in enumerate(layer.group(c))
                 for k, u in layer.field(t, x.shape[1])
             ]
             if layer.bias is not None:
@@ -166,10 +180,10 @@ class Conv1d(NamedTuple):
             right, slip = (
                 [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
             )
-            note = _field_note(layer, t, x.shape[1])
+            note = _field_note(layer, c, t, x.shape[1])
             rows.append(row(ys((c, t)), right, y[c, t], note, slips=flipped(layer.weight, slip)))
         return grid.conv_forward(
-            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {_reads(layer)}]", rows
+            layer, f"each output y[c,t] = Σ_i Σ_k w[c,i,k]·x[i, {_reads(layer)}]", "i", rows
         )
 
     GRADIENT_RULE = (
@@ -178,10 +192,12 @@ class Conv1d(NamedTuple):
     )
 
     def gradient_rule(self) -> str:
-        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers."""
-        if grid.spec_axes(self.spec)[0].dilation == 1:
-            return self.GRADIENT_RULE
-        return self.GRADIENT_RULE.replace("t·s + k − p", _reads(self))
+        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers; with
+        groups, the input channel it reads (`grid.grouped`)."""
+        rule = self.GRADIENT_RULE
+        if grid.spec_axes(self.spec)[0].dilation != 1:
+            rule = rule.replace("t·s + k − p", _reads(self))
+        return grid.grouped(rule, dict(self.spec.arguments), "i")
 
     @staticmethod
     def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
@@ -194,10 +210,11 @@ class Conv1d(NamedTuple):
         out = []
         size = layer.weight.shape[2]
         for c, i, k in np.ndindex(*layer.weight.shape):
+            channel = layer.group(c)[i]  # the input channel w[c,i,k] reads
             written = [
                 products(
                     [
-                        ((ds((c, t)), d[c, t]), (xs((i, u)), x[i, u]))
+                        ((ds((c, t)), d[c, t]), (xs((channel, u)), x[channel, u]))
                         for t in range(d.shape[1])
                         for kk, u in layer.field(t, x.shape[1])
                         if kk == own
@@ -227,8 +244,8 @@ class Conv1d(NamedTuple):
             reads: dict[tuple[int, int], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
             for c, t in np.ndindex(*d.shape):
                 for k, u in layer.field(t, x.shape[1]):
-                    for i in range(len(x)):
-                        reads[i, u].append(((c, i, k), (ds((c, t)), d[c, t])))
+                    for i, channel in enumerate(layer.group(c)):
+                        reads[channel, u].append(((c, i, k), (ds((c, t)), d[c, t])))
             rows = [
                 row(
                     below(index),
@@ -242,8 +259,13 @@ class Conv1d(NamedTuple):
                 Section(
                     "delta",
                     f"δ · into layer {name} (conv1d)",
-                    "each input's δx[i,u] = Σ w[c,i,k]·δ[c,t] over every (c, t, k) whose "
-                    "receptive field reads x[i,u]",
+                    grid.grouped(
+                        "each input's δx[i,u] = Σ w[c,i,k]·δ[c,t] over every (c, t, k) whose "
+                        "receptive field reads x[i,u]",
+                        dict(layer.spec.arguments),
+                        "i",
+                        back=True,
+                    ),
                     tuple(rows),
                 )
             )
@@ -257,12 +279,13 @@ def _reads(layer: Conv1d) -> str:
     return grid.offset("t", axis.stride, axis.padding, "k", axis.dilation)
 
 
-def _field_note(layer: Conv1d, t: int, length: int) -> str:
-    """Which input positions output position t reads: its receptive field."""
+def _field_note(layer: Conv1d, c: int, t: int, length: int) -> str:
+    """Which input positions output [c,t] reads: its receptive field (its group's channels)."""
     positions = [u for _, u in layer.field(t, length)]
     if not positions:
         return "receptive field all padding (0): only the bias"
     step = grid.spec_axes(layer.spec)[0].dilation
-    field = f"x[:, {grid.span(positions[0], positions[-1], step)}]"
+    channels = grid.channel_span(dict(layer.spec.arguments), c)
+    field = f"x[{channels}, {grid.span(positions[0], positions[-1], step)}]"
     padded = " (the rest is padding, 0)" if len(positions) < int(layer.weight.shape[2]) else ""
     return f"receptive field {field}{padded}"

@@ -3,10 +3,11 @@
     y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, i·s_h + m·r_h − p_h, j·s_w + n·r_w − p_w] + b[c]
 
 (s: stride, p: padding, r: dilation, each an int or a pair [h, w]); weight
-[out_channels][in_channels][kernel_h][kernel_w]; an input entry outside the image (the
-padding) is 0, so its terms are left out of the sums the trace writes. Backward: each
-weight's gradient is a sum over the output positions it was used at, and the δ of an input
-entry a sum over the outputs whose receptive field holds it.
+[out_channels][in_channels/groups][kernel_h][kernel_w]; an input entry outside the image (the
+padding) is 0, so its terms are left out of the sums the trace writes. With `groups`, output
+channel c reads only its group's input channels, as conv1d's. Backward: each weight's gradient
+is a sum over the output positions it was used at, and the δ of an input entry a sum over the
+outputs whose receptive field holds it.
 
 Its named slip (`FLIPPED`, conv1d's): the kernel flipped on both axes, as a student who
 computes a true convolution reads w[c,d,K_h−1−m,K_w−1−n] for w[c,d,m,n] — in an output's sum,
@@ -37,6 +38,7 @@ TAKES = grid.TAKES
 PAIRS = grid.PAIRS
 ARGUMENTS = conv1d.ARGUMENTS  # torch's Conv1d and Conv2d take the same
 QUIET = conv1d.QUIET
+READERS = conv1d.READERS  # groups, read after the channels it must divide
 FLIPPED = conv1d.FLIPPED  # a true 2-D convolution flips the kernel on both axes
 
 
@@ -56,8 +58,8 @@ def parameter_shapes(arguments: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
 
 def written(arguments: dict[str, Any]) -> str:
-    """ "1→2 channels, k=2", with the stride, padding, dilation and bias where not torch's
-    defaults."""
+    """ "1→2 channels, k=2", with the stride, padding, dilation, groups and bias where not
+    torch's defaults."""
     return grid.conv_written(arguments, grid.written)
 
 
@@ -84,13 +86,18 @@ class Conv2d(NamedTuple):
         inside the image."""
         return grid.window(i, j, grid.spec_axes(self.spec), shape_in[1], shape_in[2])
 
+    def group(self, c: int) -> range:
+        """Output channel c's input channels (every one without groups): w[c,d,m,n] reads
+        x[group[d], …]."""
+        return grid.group(dict(self.spec.arguments), c)
+
     def forward(self, x: Array, carry: Carry) -> tuple[Array, Array]:
         y = np.zeros(self.spec.shape_out)
         hand = getattr(carry, "hand", False)  # added up from the row's numbers, as it writes them
         for c, i, j in np.ndindex(*y.shape):
             pairs = [
-                (self.weight[c, d, m, n], x[d, u, v])
-                for d in range(len(x))
+                (self.weight[c, d, m, n], x[channel, u, v])
+                for d, channel in enumerate(self.group(c))
                 for m, n, u, v in self.field(i, j, x.shape)
             ]
             bias = () if self.bias is None else (self.bias[c],)
@@ -105,14 +112,15 @@ class Conv2d(NamedTuple):
     ) -> tuple[Array | None, dict[str, Array]]:
         """−∂E/∂w[c,d,m,n] = Σ_i Σ_j δ[c,i,j]·x[d, u, v] over the positions it was used at;
         −∂E/∂b[c] = Σ_i Σ_j δ[c,i,j]; the δ of input [d,u,v]: Σ over (c, i, j, m, n) reading
-        it of w[c,d,m,n]·δ[c,i,j]."""
+        it of w[c,d,m,n]·δ[c,i,j] (d of c's group: the input channel group[d])."""
         x = cache
         grad = np.zeros_like(self.weight)
         sent = np.zeros_like(x)
         for c, i, j in np.ndindex(*upstream.shape):
+            channels = slice(self.group(c).start, self.group(c).stop)
             for m, n, u, v in self.field(i, j, x.shape):
-                grad[c, :, m, n] += upstream[c, i, j] * x[:, u, v]
-                sent[:, u, v] += self.weight[c, :, m, n] * upstream[c, i, j]
+                grad[c, :, m, n] += upstream[c, i, j] * x[channels, u, v]
+                sent[channels, u, v] += self.weight[c, :, m, n] * upstream[c, i, j]
         grads = {"weight": grad}  # not carried: the engine carries a sample's or a batch's
         if self.bias is not None:
             grads["bias"] = upstream.sum(axis=(1, 2))
@@ -132,8 +140,8 @@ class Conv2d(NamedTuple):
         for c, i, j in np.ndindex(*y.shape):
             field = list(layer.field(i, j, x.shape))
             reads = [
-                ((c, d, m, n), (xs((d, u, v)), x[d, u, v]))
-                for d in range(len(x))
+                ((c, d, m, n), (xs((channel, u, v)), x[channel, u, v]))
+                for d, channel in enumerate(layer.group(c))
                 for m, n, u, v in field
             ]
             if layer.bias is not None:
@@ -142,13 +150,12 @@ class Conv2d(NamedTuple):
             right, slip = (
                 [*products([(at[k], v) for k, v in reads]), *bias] for at in (own, mirror)
             )
-            note = _field_note(layer, field)
+            note = _field_note(layer, c, field)
             rows.append(
                 row(ys((c, i, j)), right, y[c, i, j], note, slips=flipped(layer.weight, slip))
             )
-        return grid.conv_forward(
-            layer, f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {_reads(layer)}]", rows
-        )
+        rule = f"each output y[c,i,j] = Σ_d Σ_m Σ_n w[c,d,m,n]·x[d, {_reads(layer)}]"
+        return grid.conv_forward(layer, rule, "d", rows)
 
     GRADIENT_RULE = (
         "each weight w[c,d,m,n]'s gradient −Σ_i Σ_j δ[c,i,j]·x[d, i·s + m − p, j·s + n − p], a "
@@ -156,10 +163,12 @@ class Conv2d(NamedTuple):
     )
 
     def gradient_rule(self) -> str:
-        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers."""
-        if all(axis.dilation == 1 for axis in grid.spec_axes(self.spec)):
-            return self.GRADIENT_RULE
-        return self.GRADIENT_RULE.replace("i·s + m − p, j·s + n − p", _reads(self))
+        """GRADIENT_RULE; with a dilation, the input it reads written with its numbers; with
+        groups, the input channel it reads (`grid.grouped`)."""
+        rule = self.GRADIENT_RULE
+        if any(axis.dilation != 1 for axis in grid.spec_axes(self.spec)):
+            rule = rule.replace("i·s + m − p, j·s + n − p", _reads(self))
+        return grid.grouped(rule, dict(self.spec.arguments), "d")
 
     @staticmethod
     def gradient_terms(view: ModelView, p: int) -> list[tuple[Any, ...]]:
@@ -174,8 +183,8 @@ class Conv2d(NamedTuple):
         }
         for c, i, j in np.ndindex(*d.shape):
             for m, n, u, v in layer.field(i, j, x.shape):
-                for channel in range(len(x)):
-                    used[c, channel, m, n].append(
+                for at, channel in enumerate(layer.group(c)):
+                    used[c, at, m, n].append(
                         ((ds((c, i, j)), d[c, i, j]), (xs((channel, u, v)), x[channel, u, v]))
                     )
         out: list[tuple[Any, ...]] = []
@@ -202,8 +211,8 @@ class Conv2d(NamedTuple):
         reads: dict[tuple[int, ...], list[Any]] = {index: [] for index in np.ndindex(*x.shape)}
         for c, i, j in np.ndindex(*d.shape):
             for m, n, u, v in layer.field(i, j, x.shape):
-                for channel in range(len(x)):
-                    reads[channel, u, v].append(((c, channel, m, n), (ds((c, i, j)), d[c, i, j])))
+                for at, channel in enumerate(layer.group(c)):
+                    reads[channel, u, v].append(((c, at, m, n), (ds((c, i, j)), d[c, i, j])))
         rows = [
             row(
                 below(index),
@@ -214,9 +223,12 @@ class Conv2d(NamedTuple):
             )
             for index, terms in reads.items()
         ]
-        rule = (
+        rule = grid.grouped(
             "each input's δx[d,u,v] = Σ w[c,d,m,n]·δ[c,i,j] over every (c, i, j, m, n) whose "
-            "receptive field reads x[d,u,v]"
+            "receptive field reads x[d,u,v]",
+            dict(layer.spec.arguments),
+            "d",
+            back=True,
         )
         return [Section("delta", f"δ · into layer {layer.spec.name} (conv2d)", rule, tuple(rows))]
 
@@ -231,12 +243,13 @@ def _reads(layer: Conv2d) -> str:
     )
 
 
-def _field_note(layer: Conv2d, field: list[tuple[int, ...]]) -> str:
-    """Which input entries output (i, j) reads: its receptive field."""
+def _field_note(layer: Conv2d, c: int, field: list[tuple[int, ...]]) -> str:
+    """Which input entries output [c,i,j] reads: its receptive field (its group's channels)."""
     if not field:
         return "receptive field all padding (0): only the bias"
     rows, columns = grid.spec_axes(layer.spec)
     padded = " (the rest is padding, 0)" if len(field) < rows.kernel * columns.kernel else ""
     cells = [(u, v) for *_, u, v in field]
-    text = grid.field_text("x", cells, (rows.dilation, columns.dilation))
+    channels = grid.channel_span(dict(layer.spec.arguments), c)
+    text = grid.field_text("x", cells, (rows.dilation, columns.dilation), channels)
     return f"receptive field {text}{padded}"

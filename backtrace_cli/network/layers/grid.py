@@ -10,6 +10,7 @@ indexed as torch's, [c, i, j]: channel c, row i, column j."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from itertools import product
 from math import prod
@@ -166,8 +167,10 @@ def window(
 def conv_parameter_shapes(
     arguments: dict[str, Any], kernel: tuple[int, ...]
 ) -> dict[str, tuple[int, ...]]:
-    """A convolution's weight [out_channels][in_channels][*kernel] and bias [out_channels]."""
-    out = {"weight": (arguments["out_channels"], arguments["in_channels"], *kernel)}
+    """A convolution's weight [out_channels][in_channels/groups][*kernel] and bias
+    [out_channels], as torch's."""
+    width = arguments["in_channels"] // arguments.get("groups", 1)
+    out = {"weight": (arguments["out_channels"], width, *kernel)}
     if arguments["bias"]:
         out["bias"] = (arguments["out_channels"],)
     return out
@@ -181,7 +184,94 @@ def conv_written(arguments: dict[str, Any], size: Callable[[Any], str]) -> str:
     for key, default in (("stride", 1), ("padding", 0), ("dilation", 1)):
         if size(arguments.get(key, default)) != str(default):
             text += f", {key} {size(arguments[key])}"
+    groups = arguments.get("groups", 1)
+    text += f", groups {groups}" if groups != 1 else ""
     return text + ("" if arguments["bias"] else ", no bias")
+
+
+# ---------------------------------------------------------------- a convolution's groups
+
+
+def group(arguments: Mapping[str, Any], c: int) -> range:
+    """Output channel c's input channels, its group's, as torch's `groups` splits them:
+    in_channels/groups a group, the output channels' groups out_channels/groups each (every
+    input channel without groups)."""
+    groups = arguments.get("groups", 1)
+    width = arguments["in_channels"] // groups
+    first = c // (arguments["out_channels"] // groups) * width
+    return range(first, first + width)
+
+
+def read_groups(c: Any, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) -> int:
+    """A convolution's `groups`, read after its channels: a whole number ≥ 1 dividing both
+    in_channels and out_channels, as torch requires."""
+    given, made = arguments["in_channels"], arguments["out_channels"]
+    valid = [g for g in range(1, min(given, made) + 1) if given % g == 0 == made % g]
+    listed = ", ".join(map(str, valid[:12])) + (", …" if len(valid) > 12 else "")
+    what = (
+        f"a whole number ≥ 1 dividing in_channels ({given}) and out_channels ({made}), as "
+        f"torch's: {listed}"
+    )
+    groups = c.integer(path, raw, 1, 10**6, what)
+    if groups not in valid:
+        channels = "in_channels" if given % groups else "out_channels"
+        number = arguments[channels]
+        raise c.fail(path, f"{groups} does not divide {channels} ({number}); expected {what}")
+    return groups
+
+
+def _channels(first: str, width: int) -> str:
+    """A group's channels from `first`, as a rule writes them: "2c…2c + 1"; "c" alone."""
+    return first if width == 1 else f"{first}…{first} + {width - 1}"
+
+
+def _multiple(width: int, of: str) -> str:
+    """width·of as a rule writes it: "2c", "2⌊c/3⌋"; "c" for a width of 1."""
+    return of if width == 1 else f"{width}{of}"
+
+
+def grouped(rule: str, arguments: Mapping[str, Any], index: str, back: bool = False) -> str:
+    """A convolution's rule (its weight w[c,`index`,…] reading x[`index`, …]) with its groups:
+    output channel c reads x[2c + i, …], only its group's input channels, which the rule's last
+    words say; a group of one input channel (depthwise) w[c,0,k]·x[c, …] without its Σ_i.
+    `back`: the δ rule, whose input channel `index` feeds only its group's output channels
+    (w[c, i mod 2, k]). Without groups, the rule as given."""
+    groups = arguments.get("groups", 1)
+    if groups == 1:
+        return rule
+    width, per = arguments["in_channels"] // groups, arguments["out_channels"] // groups
+    kind = f"groups {groups}"
+    if back:
+        mine = _multiple(per, index if width == 1 else f"⌊{index}/{width}⌋")
+        entry = "0" if width == 1 else f"{index} mod {width}"
+        plural = "s" if per > 1 else ""
+        rule = re.sub(  # w[c,i,k] → w[c, i mod 2, k]
+            rf"w\[c,{index},([^\]]*)\]",
+            lambda m: f"w[c, {entry}, {m.group(1).replace(',', ', ')}]",
+            rule,
+        )
+        return f"{rule}; {kind}: input channel {index} feeds only output channel{plural} " + (
+            _channels(mine, per)
+        )
+    first = _multiple(width, "c" if per == 1 else f"⌊c/{per}⌋")
+    if width == 1:  # one input channel a group: its only weight index is 0
+        rule = rule.replace(f"Σ_{index} ", "").replace(f"w[c,{index},", "w[c,0,")
+        rule = rule.replace(f"x[{index}, ", f"x[{first}, ")
+    else:
+        rule = rule.replace(f"x[{index}, ", f"x[{first} + {index}, ")
+    plural = "s" if width > 1 else ""
+    return f"{rule}; {kind}: output channel c reads only input channel{plural} " + (
+        _channels(first, width)
+    )
+
+
+def channel_span(arguments: Mapping[str, Any], c: int) -> str:
+    """Output channel c's input channels as a note's slice writes them: ":" (every one, without
+    groups), "2…3", "1"."""
+    if arguments.get("groups", 1) == 1:
+        return ":"
+    channels = group(arguments, c)
+    return span(channels[0], channels[-1])
 
 
 def misfit(
@@ -210,13 +300,16 @@ def conv_shape(
         return misfit("kernel", arguments, shape_in, size, True)
     whole = (arguments["out_channels"], *out)
     kernel = prod(axis.kernel for axis in axes(arguments))
-    return too_many(prod(whole), shape_in[0] * kernel) or whole
+    width = shape_in[0] // arguments.get("groups", 1)  # the input channels a group reads
+    return too_many(prod(whole), width * kernel) or whole
 
 
-def conv_forward(layer: Any, formula: str, rows: list[Any]) -> list[Section]:
-    """A convolution's forward section: its rule `formula` (with + b[c] where it has a bias),
-    said to be torch's cross-correlation."""
+def conv_forward(layer: Any, formula: str, index: str, rows: list[Any]) -> list[Section]:
+    """A convolution's forward section: its rule `formula` (with + b[c] where it has a bias;
+    with its groups, `grouped`, its weights' input channel written `index`), said to be
+    torch's cross-correlation."""
     rule = formula + (" + b[c]" if layer.bias is not None else "")
+    rule = grouped(rule, dict(layer.spec.arguments), index)
     rule += "  (cross-correlation, as torch: the kernel is not flipped)"
     title = f"Forward · layer {layer.spec.name} ({layer.kind})"
     return [Section("forward", title, rule, tuple(rows))]
@@ -232,10 +325,13 @@ def pool_kept(view: Any, p: int) -> Any:
 
 
 def _extras(arguments: Mapping[str, Any]) -> str:
-    """A pool's dilation and ceil_mode where not torch's defaults: ", dilation 2, ceil_mode"."""
+    """A pool's dilation, ceil_mode and an average's divisor_override where not torch's
+    defaults: ", dilation 2, ceil_mode", ", divisor_override 3"."""
     dilation = written(arguments.get("dilation", 1))
     text = f", dilation {dilation}" if dilation != "1" else ""
-    return text + (", ceil_mode" if arguments.get("ceil_mode") else "")
+    text += ", ceil_mode" if arguments.get("ceil_mode") else ""
+    divisor = arguments.get("divisor_override")
+    return text + (f", divisor_override {divisor}" if divisor is not None else "")
 
 
 def pool_title(layer_spec: Any) -> str:
@@ -252,12 +348,14 @@ def span(first: int, last: int, step: int = 1) -> str:
     return f"{first}…{last}" + (f" step {step}" if step > 1 else "")
 
 
-def field_text(name: str, cells: list[tuple[int, int]], steps: tuple[int, int] = (1, 1)) -> str:
+def field_text(
+    name: str, cells: list[tuple[int, int]], steps: tuple[int, int] = (1, 1), channels: str = ":"
+) -> str:
     """The input entries a window reads, as a slice: x[:, 0…1, 1…2] (x[:, 0…2 step 2, 1]
-    with a dilation of 2)."""
+    with a dilation of 2; x[2…3, 0…1, 1…2] where a convolution's group reads channels 2…3)."""
     rows, columns = [u for u, _ in cells], [v for _, v in cells]
     return (
-        f"{name}[:, {span(min(rows), max(rows), steps[0])}, "
+        f"{name}[{channels}, {span(min(rows), max(rows), steps[0])}, "
         f"{span(min(columns), max(columns), steps[1])}]"
     )
 
