@@ -3,7 +3,8 @@ random models of the layers this tool traces — conv1d and conv2d (channels, ke
 padding, each an int or a pair [h, w] for conv2d, with and without bias), the activations as
 layers, maxpool1d, maxpool2d, avgpool2d (also padded, up to torch's bound of half the window,
 ResNet's stem 3/2/1 among them, an average pool with and without count_include_pad; dilated
-and in ceil_mode: `torch_windows.py`), flatten,
+and in ceil_mode, a convolution's groups, an average pool's divisor_override:
+`torch_windows.py`), flatten,
 linear, rnn (tanh and relu, with and without bias, one or two stacked layers, one or two
 directions, from 0 or a given h0, over 2–5 steps, with `last` or a linear on every step),
 batchnorm1d (on a batch of two to five, its running statistics compared with torch's state_dict
@@ -30,7 +31,8 @@ name): they are checked too, through the network's JSON trace.
     PYTHONPATH=. /tmp/torchvenv/bin/python benchmarks/torch_layers.py --models 300
 
 Prints the largest relative difference of each quantity; exit 1 if any is above 1e-9 (the
-dilation and ceil_mode form's above 1e-12).
+dilation and ceil_mode form's, and the groups and divisor_override form's but its gradients,
+above 1e-12).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import sys
 import numpy as np
 import torch
 from torch_windows import RTOL as WINDOW_RTOL  # beside this file: run as a script
-from torch_windows import window_drawn, window_layers
+from torch_windows import group_drawn, group_layers, window_drawn, window_layers
 
 from backtrace_cli import api, models
 from backtrace_cli.network import model_engine
@@ -179,6 +181,11 @@ def _pool_padding(rng: np.random.Generator, kind: str, arguments: dict) -> dict:
 def _window_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     """A dilated conv under a dilated or ceil_mode pool (`torch_windows.window_layers`)."""
     return _classifier(rng, *window_layers(rng))
+
+
+def _group_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
+    """Two grouped convs under a divisor_override pool (`torch_windows.group_layers`)."""
+    return _classifier(rng, *group_layers(rng))
 
 
 def _padded_pool_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
@@ -652,6 +659,8 @@ def _drawn(form: str, kind: str, arguments: dict, given: dict) -> dict[str, bool
     stem, an average pool without count_include_pad; a dilation, ceil_mode (`window_drawn`)."""
     if form == "dilation+ceil_mode":
         return window_drawn(kind, arguments)
+    if form == "groups+divisor_override":
+        return group_drawn(kind, arguments)
     if kind in ("maxpool1d", "maxpool2d", "avgpool2d"):
         padding = arguments.get("padding")
         return {
@@ -687,6 +696,7 @@ def main() -> int:
     later = np.random.default_rng([args.seed, 28])
     padding = np.random.default_rng([args.seed, 29])  # the padded pools' own, added after
     windows = np.random.default_rng([args.seed, 30])  # dilation and ceil_mode's, added after
+    groups = np.random.default_rng([args.seed, 31])  # groups and divisor_override's, after
 
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
@@ -701,6 +711,7 @@ def main() -> int:
         ("batchnorm eval", _eval_model, later),
         ("padded pool", _padded_pool_model, padding),
         ("dilation+ceil_mode", _window_model, windows),
+        ("groups+divisor_override", _group_model, groups),
     )
     if args.forms:
         forms = tuple(f for f in forms if f[0] in args.forms.split(","))
@@ -743,10 +754,18 @@ def main() -> int:
     print("  layers drawn: " + ", ".join(f"{kind} {n}" for kind, n in sorted(seen.items())))
     for key in sorted(worst):
         print(f"  {key:<40} largest relative difference {worst[key]:.2e}")
-    # the dilation and ceil_mode form held to 1e-12 (`torch_windows.RTOL`)
-    held = {k: WINDOW_RTOL if k.startswith("dilation+ceil_mode") else RTOL for k in worst}
+    # the dilation and ceil_mode, groups and divisor_override forms held to 1e-12
+    # (`torch_windows.RTOL`), but for the latter's gradients: two stacked convs sum enough
+    # products that a gradient which nearly cancels differs in its last bits (seed 28: 1.1e-12
+    # relative, 7e-15 absolute, torch's own float64 rounding the larger against extended
+    # precision), held to 1e-9 as every other form's
+    tight_forms = ("dilation+ceil_mode", "groups+divisor_override")
+    loose = "groups+divisor_override gradient"
+    held = {k: WINDOW_RTOL if k.startswith(tight_forms) and k != loose else RTOL for k in worst}
     bad = {k: v for k, v in worst.items() if v > held[k] and "(ill-conditioned)" not in k}
-    tight = " (dilation+ceil_mode 1e-12)" if WINDOW_RTOL in held.values() else ""
+    drawn = [form for form in tight_forms if any(k.startswith(form) for k in worst)]
+    but = f"; {loose}s 1e-9" if loose in worst else ""
+    tight = f" ({', '.join(drawn)} 1e-12{but})" if drawn else ""
     print(f"agree with torch float64 to rtol 1e-9{tight}" if not bad else f"DISAGREE: {bad}")
     return 1 if bad else 0
 
