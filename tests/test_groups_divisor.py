@@ -25,7 +25,7 @@ from model_commands import (
 )
 from slips import assert_slip_named, entries
 
-from backtrace_cli import api
+from backtrace_cli import api, formula
 from backtrace_cli.cli import cli
 from backtrace_cli.core.errors import ConfigError
 from backtrace_cli.network.layers import avgpool2d, conv1d, conv2d
@@ -274,6 +274,19 @@ def test_the_rules_say_which_channels_a_group_reads_and_what_a_window_is_divided
     delta = sections["δ · into layer 2 (avgpool2d)"]
     assert delta.rule.startswith("each window's δ divided by divisor_override")
     assert "Σ δ[c,i,j]/3 over the windows" in delta.rule
+
+
+@pytest.mark.parametrize("book", ["lecture", "nielsen", "hagan", "mazur"])
+def test_every_row_evaluates_to_its_value_from_its_operands_in_every_book(book):
+    """What `check` reads: each row's formula, evaluated through the operations' definitions
+    over its operands, gives its value — the grouped convs' and the divided pool's rows too."""
+    config = _config(*MODELS[TWO_D], seed=4)
+    traced = api.trace(config, notation=None if book == "lecture" else book)
+    rows = [row for step in traced.records.steps for _, row in step.equations()]
+    assert len(rows) > 100
+    for row in rows:
+        got = formula.evaluate(formula.parse(row.working or row.formula), row.values())
+        assert got == pytest.approx(row.value, rel=1e-9, abs=1e-12), (row.symbol, row.formula)
 
 
 def test_the_layers_table_and_sheets_write_groups_and_the_divisor():
