@@ -3,7 +3,8 @@ padding or dilation given as one whole number or a pair [height, width], as torc
 the windows they read (a kernel's receptive field, a pool's window); how their arguments are
 written. And what a convolution or a pool does alike in 1-D and 2-D: the window arithmetic of
 one axis (`Axis`: its positions, dilated, padded, and how many windows fit, torch's floor or
-ceil_mode), its parameters' shapes, its arguments in words, a pool's title.
+ceil_mode), a convolution's groups (which input channels each output channel reads), its
+parameters' shapes, its arguments in words, a pool's title.
 
 A 2-D layer takes one sample's channels × height × width (no batch dimension); its entries are
 indexed as torch's, [c, i, j]: channel c, row i, column j."""
