@@ -37,16 +37,17 @@ def elision(total: int, words: str = "terms", latex: bool = False) -> str:
     return f" + \\ldots \\text{{{left_out}}} + " if latex else f" + … {left_out} + "
 
 
-def sum_text(terms: list[str], full: bool) -> str:
-    """Join terms with +, eliding the middle of a long sum unless `full`."""
+def sum_text(terms: list[str], full: bool, words: str = "terms") -> str:
+    """Join terms with +, eliding the middle of a long sum unless `full` (a batch's sum over
+    its samples: `words` "samples")."""
     if full or len(terms) <= TERMS_SHOWN + 1:
         return " + ".join(terms)
-    return elided_sum([*terms[: TERMS_SHOWN - 1], terms[-1]], len(terms))
+    return elided_sum([*terms[: TERMS_SHOWN - 1], terms[-1]], len(terms), words)
 
 
-def elided_sum(terms: list[str], total: int) -> str:
+def elided_sum(terms: list[str], total: int, words: str = "terms") -> str:
     """The written terms (`used_terms`) of a sum of `total`, the others left out."""
-    return " + ".join(terms[:-1]) + elision(total) + terms[-1]
+    return " + ".join(terms[:-1]) + elision(total, words) + terms[-1]
 
 
 @dataclass(frozen=True, slots=True)

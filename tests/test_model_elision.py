@@ -253,3 +253,27 @@ def test_a_batchs_gradient_elides_its_samples_and_each_samples_sum():
 def test_a_book_renames_an_elided_row_as_it_renames_the_whole():
     row = _row(api.trace(CONFIG, notation="nielsen").records, "z^2[0]")
     assert "… (40 terms)" in row.formula and "w^2[0,39]" in row.formula
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_a_networks_batch_sum_over_its_samples_is_cut_by_the_same_rule_and_full_writes_it(full):
+    """A layered network's ∂E/∂w over a batch of 7 samples: the first three products,
+    "… (7 samples)" and the last, as its sums of terms are cut; with --full all seven."""
+    xs = [0.1 * s for s in range(1, 8)]
+    targets = [0.05 * s for s in range(1, 8)]
+    network = {
+        "layers": [1, 1],
+        "activation": "linear",
+        "loss": "half_sse",
+        "learning_rate": 0.1,
+        "mode": "batch",
+        "weights": [[[0.5]]],
+        "samples": [{"inputs": [x], "targets": [t]} for x, t in zip(xs, targets)],
+    }
+    row = _row(api.trace(network, full=full).records, "∂E/∂w12")
+    products = [f"δ2⁽{s}⁾·x1⁽{s}⁾" for s in range(1, 8)]
+    shown = " + ".join(products) if full else _elided(products, 7).replace("terms", "samples")
+    assert _plain(row.working) == f"−(1/7)·[{shown}]"
+    # linear output, half_sse: δ = t − o, o = 0.5·x; ∂E/∂w = −(1/7) Σ δ·x
+    expected = -sum((t - 0.5 * x) * x for x, t in zip(xs, targets)) / 7
+    assert row.value == pytest.approx(expected, rel=1e-12)

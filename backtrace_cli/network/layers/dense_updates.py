@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...definitions import notation, notations
-from ...worked import TERMS_SHOWN
+from ...worked import sum_text
 from ..rows import (
     ROWS_SHOWN,
     Elided,
@@ -62,13 +62,8 @@ def update_sections(view: View, k: int) -> list[Section]:
         if batch:
             ops = per_sample(d, layer.delta[:, j]) + per_sample(src, done.kept[k - 1][:, i])
             products = [f"{slot(f'{d}⁽{s + 1}⁾')}·{slot(f'{src}⁽{s + 1}⁾')}" for s in range(S)]
-            shown = (
-                products
-                if len(products) <= TERMS_SHOWN + 1
-                else [*products[: TERMS_SHOWN - 1], f"… ({S} samples)", *products[-1:]]
-            )
             scale = f"(1/{S})·" if done.reduce > 1 else ""
-            working = f"−{scale}[" + " + ".join(shown) + "]"
+            working = f"−{scale}[" + sum_text(products, full, "samples") + "]"
             rows.append(
                 Equation(f"∂E/∂{w}", f"−{scale}Σₛ {d}·{src}", tuple(ops), grad, working=working)
             )
@@ -177,9 +172,7 @@ def _bias_updates(view: View, k: int) -> Section:
         rows = []
         if values is None:
             ops = tuple((f"{d}⁽{s + 1}⁾", float(v)) for s, v in enumerate(layer.delta[:, j]))
-            shown = [slot(name) for name, _ in ops]
-            if len(shown) > TERMS_SHOWN + 1:
-                shown = [*shown[: TERMS_SHOWN - 1], f"… ({S} samples)", *shown[-1:]]
+            shown = sum_text([slot(name) for name, _ in ops], full, "samples")
             scale = f"(1/{S})·" if done.reduce > 1 else ""
             rows.append(
                 Equation(
@@ -187,7 +180,7 @@ def _bias_updates(view: View, k: int) -> Section:
                     f"−{scale}Σₛ {d}",
                     ops,
                     grad,
-                    working=f"−{scale}[" + " + ".join(shown) + "]",
+                    working=f"−{scale}[{shown}]",
                 )
             )
         elif gradients:
