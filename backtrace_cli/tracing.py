@@ -54,6 +54,11 @@ class Model(Protocol):
         """How many samples a step of it has."""
         ...
 
+    def json_in_full(self, spec: Any) -> bool:
+        """Whether `run --format json` writes every equation (every term of every sum): up to
+        `parameters.JSON_IN_FULL` parameters, the questions a quiz asks of it."""
+        ...
+
     def complete(self, solved: Any) -> Any:
         """The worked solution (`solution.Solution`) with what this kind adds to it: its
         notation, or a graph's named slips and rounded gradients, its factors never asked."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from ..core.errors import quote
@@ -49,7 +47,7 @@ def run(
         backtrace run circuit --verify       # f = (x + y)·z, gate by gate
         backtrace run mazur --notation mazur # his post's names: net_h1, w5⁺, …
     """
-    from .. import api  # numpy loads here, not for --help
+    from .. import api, tracing  # numpy loads here, not for --help
 
     target = output_target(fmt, output, force)
     with Working(target) as working:
@@ -61,24 +59,12 @@ def run(
                 # JSON has every equation of a network (every term of a model's) up to
                 # JSON_IN_FULL parameters (the questions quiz asks); a wider one's arrays hold
                 # every value already
-                full=full or (target.fmt == "json" and _in_full(spec)),
+                full=full or (target.fmt == "json" and tracing.model(spec).json_in_full(spec)),
                 gradients=gradients,
                 inference=inference,
                 verify=verify,
             )
         emit(worked.records, target, decimals, rounding, working.writing())
-
-
-def _in_full(spec: Any) -> bool:
-    """Whether `run --format json` writes every equation: a network up to JSON_IN_FULL
-    weights, and every term of a model's of up to JSON_IN_FULL parameters."""
-    from ..network.records import JSON_IN_FULL  # numpy loads here, not for --help
-
-    weights = getattr(spec, "weights", None)
-    if weights is not None:
-        return sum(w.size for w in weights) <= JSON_IN_FULL
-    count = getattr(spec, "parameter_count", None)  # a model's tensors by state-dict name
-    return count is None or count <= JSON_IN_FULL  # a computational graph has a few nodes
 
 
 def _epochs(value: str | None, epochs: int) -> tuple[set[int], bool, bool]:

@@ -127,6 +127,9 @@ class Graph:
 
     saves = False  # its trained parameters are in the table and the JSON's summary
 
+    def json_in_full(self, spec: Any) -> bool:
+        return True  # a graph's few nodes: every row always
+
     def trace(
         self,
         spec: Any,

@@ -136,6 +136,11 @@ class Sequential:
 
     trace = staticmethod(trace)
 
+    def json_in_full(self, spec: Any) -> bool:
+        from .parameters import JSON_IN_FULL  # start-up: the rows load for a trace only
+
+        return bool(spec.parameter_count <= JSON_IN_FULL)  # its tensors by state-dict name
+
     def train(self, spec: Any, epochs: int, picked: set[int], last: bool, **options: Any) -> Any:
         return train(spec, epochs, picked, last, **options)
 

@@ -212,6 +212,11 @@ class Network:
     def trace(self, spec: Spec, rounding: str | None = None, **options: Any) -> Any:
         return step(spec, rounding, **options)
 
+    def json_in_full(self, spec: Spec) -> bool:
+        from .parameters import JSON_IN_FULL  # start-up: the rows load for a trace only
+
+        return sum(w.size for w in spec.weights) <= JSON_IN_FULL  # its weights, as ever
+
     def train(self, spec: Spec, epochs: int, picked: set[int], last: bool, **options: Any) -> Any:
         return train(spec, epochs, picked, last, **options)
 
