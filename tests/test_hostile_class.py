@@ -98,3 +98,75 @@ def test_a_link_given_by_name_in_a_class_may_not_lead_out_of_its_folder(tmp_path
         "only files in it are read"
     )
     assert "root:" not in result.output + grades.read_text(encoding="utf-8-sig")
+
+
+def test_without_a_gradebook_a_files_exercise_is_followed_only_inside_its_folder(tmp_path):
+    """`check answers/` marks each file against the exercise it names, as `check FILE` does,
+    but a path leading out of the folder — absolute, `../`, or through a link — is that file's
+    error line, never opened; a config inside the folder is followed, and the run goes on."""
+    outside = tmp_path / "key.yaml"
+    outside.write_text(
+        "layers: [1, 1]\nactivation: sigmoid\nlearning_rate: 1\ninputs: [1]\ntargets: [1]\n"
+        "weights: [[[0.5]]]\n"
+    )
+    folder = tmp_path / "class"
+    (folder / "cfg").mkdir(parents=True)
+    (folder / "cfg" / "net.yaml").write_text(outside.read_text())
+    (folder / "out").symlink_to(tmp_path)
+    files = {
+        "a_abs.yaml": f"exercise: {outside}\nanswers: {{o2: 0.6}}\n",
+        "b_up.yaml": "exercise: ../key.yaml\nanswers: {o2: 0.6}\n",
+        "c_link.yaml": "exercise: out/key.yaml\nanswers: {o2: 0.6}\n",
+        # net2 = 0.5·1 and o2 = σ(0.5) = 0.6225, worked here
+        "d_in.yaml": "exercise: cfg/net.yaml\nanswers: {o2: 0.6225}\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    for name, written in (("a_abs", "/"), ("b_up", "../key.yaml"), ("c_link", "out/key.yaml")):
+        line = next(line for line in lines if f"{name}.yaml" in line)
+        assert line.startswith(f"{folder / name}.yaml, line 1, column 1, exercise: '{written}")
+        assert line.endswith(  # a long path is cut, as every student's text is
+            f"' is not in the folder {folder}; in a class a file's exercise is a built-in "
+            "example or a config in that folder (check the file on its own to follow another "
+            "path)"
+        )
+    assert any("d_in.yaml" in line and "1 of" in line for line in lines), lines
+    assert lines[-1] == "4 files: 0 all right, 1 with a wrong or missing answer, 3 unreadable"
+
+
+def test_an_exercise_written_as_a_mapping_is_the_files_error_not_a_crash(tmp_path):
+    """`exercise:` names an example or a path; a config written under it (where `config:`
+    goes) was passed on as if it were a loaded model, and crashed a class's marking."""
+    text = "exercise:\n  layers: [1, 1]\n  inputs: [1]\nanswers: {o2: 0.6}\n"
+    said = (
+        "line 1, column 1, exercise: names a built-in example or a config's path (`exercise: "
+        "lecture`); a config written in the file goes under `config:` instead"
+    )
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(text)
+    (folder / "b.yaml").write_text("exercise: [lecture]\nanswers: {o2: 0.6}\n")
+    alone = CliRunner().invoke(cli, ["check", str(folder / "a.yaml")])
+    assert alone.exit_code == 2
+    assert alone.output == f"Error: {folder / 'a.yaml'}, {said}\n"
+    many = CliRunner().invoke(cli, ["check", str(folder)])
+    assert many.exception is None or isinstance(many.exception, SystemExit), many.output
+    assert f"{folder / 'a.yaml'}, {said}" in many.output
+    assert (
+        f"{folder / 'b.yaml'}, line 1, column 1, exercise: expected a built-in example's name "
+        "or a config's path, e.g. `exercise: lecture`"
+    ) in many.output
+
+
+def test_an_exercise_that_is_neither_a_file_nor_an_example_names_the_answers_line(tmp_path):
+    sheet = tmp_path / "a.yaml"
+    sheet.write_text("student: A\nexercise: lectur\nanswers: {o5: 0.69}\n")
+    result = CliRunner().invoke(cli, ["check", str(sheet)])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: {sheet}, line 2, column 1, exercise: 'lectur': no such file, and no built-in "
+        "example of that name; did you mean 'lecture'? built-in: "
+    )

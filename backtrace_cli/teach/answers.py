@@ -346,7 +346,7 @@ def from_document(
                         inline.texts[where[1:]] = doc.texts[where]
             exercise = models.from_document(inline)
     elif "exercise" in data:
-        exercise = data["exercise"]
+        exercise = _exercise_name(doc, data["exercise"])
     if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):
@@ -438,6 +438,49 @@ def _teachers_only(doc: Document, data: dict[str, Any], reading: Reading) -> Non
             f"only a built-in example's name is followed ({', '.join(example_names())}); "
             f"{TEACHERS_ONLY}",
         )
+
+
+def exercise_of(sheet: AnswerSheet, root: str | None = None) -> Any:
+    """The model a sheet's `exercise:` names (or its `config:`, already read). `root`: in a
+    class, the folder the file was found in; a path the file names is followed only inside
+    it, so no student's file reads another file of the marker's machine. A name that is
+    neither a file nor a built-in example is the answers file's error, at its line."""
+    name = sheet.exercise
+    if not isinstance(name, str):
+        return tracing.load(name)
+    doc = sheet.document or Document(sheet.source, {})
+    path = os.path.lexists(name) or "/" in name or name.endswith((".yaml", ".yml"))
+    if path and root is not None and not safefile.inside(name, root):
+        written = doc.value.get("exercise", name) if isinstance(doc.value, dict) else name
+        raise doc.error(
+            ("exercise",),
+            f"{quote(cut(str(written)))} is not in the folder {root}; in a class a file's "
+            "exercise is a built-in example or a config in that folder (check the file on "
+            "its own to follow another path)",
+        )
+    try:
+        return tracing.load(name)
+    except ConfigError as err:
+        if err.file == name and err.line is None:  # the name itself: no such file or example
+            raise doc.error(("exercise",), f"{quote(cut(name))}: {err.problem}") from None
+        raise
+
+
+def _exercise_name(doc: Document, value: Any) -> str:
+    """`exercise:` names a built-in example or a config's path; a config written out goes
+    under `config:`."""
+    if isinstance(value, dict):
+        raise doc.error(
+            ("exercise",),
+            "names a built-in example or a config's path (`exercise: lecture`); a config "
+            "written in the file goes under `config:` instead",
+        )
+    if isinstance(value, list) or value is None or value == "":
+        raise doc.error(
+            ("exercise",),
+            "expected a built-in example's name or a config's path, e.g. `exercise: lecture`",
+        )
+    return str(value)
 
 
 def _text(doc: Document, data: dict[str, Any], key: str) -> str | None:

@@ -48,6 +48,7 @@ from .answers import (
     AnswerSheet,
     Reading,
     document,
+    exercise_of,
     from_document,
     identity,
     read,
@@ -326,7 +327,7 @@ def check_report(
     sheet = from_document(doc, base, named, reading=how)
     if rounding is not None:
         sheet = replace(sheet, rounding=_rounding_spec(rounding))
-    spec = against if against is not None else load(sheet.exercise)
+    spec = against if against is not None else exercise_of(sheet)
     tracing.model(spec).refuse_notation(notation)
     if reading(spec) is not how:  # `config: circuit`: a graph's name where a network's goes
         sheet = read_as(sheet, reading(spec))

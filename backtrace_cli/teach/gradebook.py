@@ -136,7 +136,7 @@ class Marker:
         try:
             base = os.path.dirname(os.path.abspath(path))
             sheet = check.from_document(doc, base, named, teacher, how)
-            spec, questions, ident = self._exercise(sheet)
+            spec, questions, ident = self._exercise(sheet, root)
             mine = check.reading(spec)
             if mine is not how:  # a built-in graph's name where a network's goes: its names
                 sheet = check.read_as(sheet, mine)  # read as the graph's (df/dx is ∂f/∂x)
@@ -210,7 +210,9 @@ class Marker:
         mine = cut(sheet.variant)
         return (f"{place}variant: this file answers {mine}, but was marked against {against}",)
 
-    def _exercise(self, sheet: Any) -> tuple[Any, tuple[Question, ...] | None, str | None]:
+    def _exercise(
+        self, sheet: Any, root: str | None = None
+    ) -> tuple[Any, tuple[Question, ...] | None, str | None]:
         """The config a file is marked against, the questions asked, and a cache key (None:
         a config written inline in the file, solved for it alone)."""
         if self.config is not None:
@@ -218,14 +220,15 @@ class Marker:
         if self.folder is None:
             if not isinstance(sheet.exercise, str):
                 return sheet.exercise, None, None
-            name = f"own:{sheet.exercise}"
+            # a path is followed only inside the folder the file was found in: each its own
+            name = f"own:{sheet.exercise}" if self.teacher else f"own:{root}:{sheet.exercise}"
             if name not in self.specs and self.teacher:  # a built-in name, never a path
                 from ..models import example_text, from_text
 
                 text = example_text(sheet.exercise)
                 self.specs[name] = from_text(text, f"built-in example {sheet.exercise!r}")
             elif name not in self.specs:
-                self.specs[name] = tracing.load(sheet.exercise)
+                self.specs[name] = check.exercise_of(sheet, root)
             return self.specs[name], None, name
         ident = sheet.variant
         if ident is None:
