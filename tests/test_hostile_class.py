@@ -170,3 +170,20 @@ def test_an_exercise_that_is_neither_a_file_nor_an_example_names_the_answers_lin
         f"Error: {sheet}, line 2, column 1, exercise: 'lectur': no such file, and no built-in "
         "example of that name; did you mean 'lecture'? built-in: "
     )
+
+
+def test_a_config_that_is_not_a_mapping_is_the_files_error_not_a_crash(tmp_path):
+    """`config: []` was passed on as if it were a loaded model (found by fuzzing)."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("student: A\nconfig: []\nanswers: {o5: 0.69}\n")
+    said = (
+        f"{folder / 'a.yaml'}, line 2, column 1, config: is the config written out, a mapping "
+        "of its keys (`config: {layers: [2, 2, 1], …}`); a built-in example or a config's "
+        "path goes under `exercise:`"
+    )
+    alone = CliRunner().invoke(cli, ["check", str(folder / "a.yaml")])
+    assert (alone.exit_code, alone.output) == (2, f"Error: {said}\n")
+    many = CliRunner().invoke(cli, ["check", str(folder), str(folder / "a.yaml")])
+    assert many.exception is None or isinstance(many.exception, SystemExit), many.output
+    assert many.output.count(said) == 2

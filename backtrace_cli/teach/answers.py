@@ -335,16 +335,21 @@ def from_document(
     against = "config" not in data
     if "config" in data:
         exercise = data["config"]
-        if isinstance(exercise, dict):
-            # the config inline: validated with this file's lines (fields as in a config file)
-            inline = Document(path, exercise)
-            for where, line in doc.lines.items():
-                if where[:1] == ("config",):
-                    inline.lines[where[1:]] = line
-                    inline.columns[where[1:]] = doc.columns.get(where, 1)
-                    if where in doc.texts:
-                        inline.texts[where[1:]] = doc.texts[where]
-            exercise = models.from_document(inline)
+        if not isinstance(exercise, dict):
+            raise doc.error(
+                ("config",),
+                "is the config written out, a mapping of its keys (`config: {layers: [2, 2, "
+                "1], …}`); a built-in example or a config's path goes under `exercise:`",
+            )
+        # the config inline: validated with this file's lines (fields as in a config file)
+        inline = Document(path, exercise)
+        for where, line in doc.lines.items():
+            if where[:1] == ("config",):
+                inline.lines[where[1:]] = line
+                inline.columns[where[1:]] = doc.columns.get(where, 1)
+                if where in doc.texts:
+                    inline.texts[where[1:]] = doc.texts[where]
+        exercise = models.from_document(inline)
     elif "exercise" in data:
         exercise = _exercise_name(doc, data["exercise"])
     if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
