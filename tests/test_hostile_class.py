@@ -178,9 +178,9 @@ def test_a_config_that_is_not_a_mapping_is_the_files_error_not_a_crash(tmp_path)
     folder.mkdir()
     (folder / "a.yaml").write_text("student: A\nconfig: []\nanswers: {o5: 0.69}\n")
     said = (
-        f"{folder / 'a.yaml'}, line 2, column 1, config: is the config written out, a mapping "
-        "of its keys (`config: {layers: [2, 2, 1], …}`); a built-in example or a config's "
-        "path goes under `exercise:`"
+        f"{folder / 'a.yaml'}, line 2, column 1, config: expected a built-in example's name or "
+        "a config's path, e.g. `config: lecture`, or the config written out (`config: "
+        "{layers: [2, 2, 1], …}`)"
     )
     alone = CliRunner().invoke(cli, ["check", str(folder / "a.yaml")])
     assert (alone.exit_code, alone.output) == (2, f"Error: {said}\n")

@@ -335,23 +335,20 @@ def from_document(
     against = "config" not in data
     if "config" in data:
         exercise = data["config"]
-        if not isinstance(exercise, dict):
-            raise doc.error(
-                ("config",),
-                "is the config written out, a mapping of its keys (`config: {layers: [2, 2, "
-                "1], …}`); a built-in example or a config's path goes under `exercise:`",
-            )
-        # the config inline: validated with this file's lines (fields as in a config file)
-        inline = Document(path, exercise)
-        for where, line in doc.lines.items():
-            if where[:1] == ("config",):
-                inline.lines[where[1:]] = line
-                inline.columns[where[1:]] = doc.columns.get(where, 1)
-                if where in doc.texts:
-                    inline.texts[where[1:]] = doc.texts[where]
-        exercise = models.from_document(inline)
+        if isinstance(exercise, dict):
+            # the config inline: validated with this file's lines (fields as in a config file)
+            inline = Document(path, exercise)
+            for where, line in doc.lines.items():
+                if where[:1] == ("config",):
+                    inline.lines[where[1:]] = line
+                    inline.columns[where[1:]] = doc.columns.get(where, 1)
+                    if where in doc.texts:
+                        inline.texts[where[1:]] = doc.texts[where]
+            exercise = models.from_document(inline)
+        else:  # a name or a path, as a quiz session writes it (`config: lecture`)
+            exercise = _exercise_name(doc, exercise, "config")
     elif "exercise" in data:
-        exercise = _exercise_name(doc, data["exercise"])
+        exercise = _exercise_name(doc, data["exercise"], "exercise")
     if isinstance(exercise, str) and not os.path.isabs(exercise) and not teacher:
         candidate = os.path.join(base_dir, exercise)
         if os.path.isfile(candidate):
@@ -471,19 +468,21 @@ def exercise_of(sheet: AnswerSheet, root: str | None = None) -> Any:
         raise
 
 
-def _exercise_name(doc: Document, value: Any) -> str:
-    """`exercise:` names a built-in example or a config's path; a config written out goes
-    under `config:`."""
+def _exercise_name(doc: Document, value: Any, key: str) -> str:
+    """`exercise:` (or `config:`) naming a built-in example or a config's path; only
+    `config:` may write the config out, as a mapping."""
     if isinstance(value, dict):
         raise doc.error(
-            ("exercise",),
+            (key,),
             "names a built-in example or a config's path (`exercise: lecture`); a config "
             "written in the file goes under `config:` instead",
         )
     if isinstance(value, list) or value is None or value == "":
+        also = ", or the config written out (`config: {layers: [2, 2, 1], …}`)"
         raise doc.error(
-            ("exercise",),
-            "expected a built-in example's name or a config's path, e.g. `exercise: lecture`",
+            (key,),
+            f"expected a built-in example's name or a config's path, e.g. `{key}: lecture`"
+            + (also if key == "config" else ""),
         )
     return str(value)
 
