@@ -64,6 +64,7 @@ for command in trace.COMMANDS:
 
 
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+UNWRITTEN = 74  # sysexits' EX_IOERR: standard output is full or failing (`run > /dev/full`)
 
 
 def main() -> None:
@@ -78,7 +79,27 @@ def main() -> None:
     except click.ClickException as err:
         _show_error(err)
         code = err.exit_code
+    except OSError as err:
+        if not _unwritable(err):
+            raise
+        code = _unwritten(err)
     _leave(code if isinstance(code, int) else 0)
+
+
+def _unwritable(err: OSError) -> bool:
+    """An error of writing the output (a full disk, a failing device) rather than a bug."""
+    import errno
+
+    return err.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG)
+
+
+def _unwritten(err: OSError) -> int:
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"Error: the output could not be written: {err.strerror}\n")
+        sys.stderr.flush()
+    return UNWRITTEN
 
 
 def _leave(code: int) -> None:
@@ -89,12 +110,16 @@ def _leave(code: int) -> None:
     is lost by skipping it: every file was written whole and closed before this point, and
     the command holds no other process, lock or temporary file. Only the console script and
     `python -m backtrace_cli` call `main`; tests and the Python API go through `cli`."""
-    import contextlib
     import os
 
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(BrokenPipeError):  # `run | head -1`: the reader has its lines
+        try:
             stream.flush()
+        except BrokenPipeError:  # `run | head -1`: the reader has its lines
+            pass
+        except OSError as err:  # the last of the output did not fit (`run > /dev/full`)
+            if stream is sys.stdout and _unwritable(err):
+                code = _unwritten(err)
     os._exit(code)
 
 

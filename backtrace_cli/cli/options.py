@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import click
 
-from .status import BadInput, bad_input
+from .status import bad_input
 
 FORMATS = ("table", "markdown", "json")
 EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
@@ -153,10 +153,11 @@ def output_target(fmt: str | None, output: str | None, force: bool) -> Target:
         extension = os.path.splitext(path)[1].lower() if path else ""
         fmt = EXTENSIONS.get(extension, "table")
     if path is not None:
-        from pathlib import Path  # only when needed, for start-up time
+        from ..core.output import refuse_existing  # only when writing, for start-up time
 
-        if Path(path).exists() and not Path(path).is_dir() and not force:
-            raise BadInput(f"{path}, -o: exists already; use --force to overwrite it")
+        if not force:
+            with bad_input():
+                refuse_existing(path)
     return Target(fmt, path, force)
 
 

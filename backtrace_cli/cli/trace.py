@@ -172,10 +172,10 @@ def step(
             "are in the table and in the JSON's `summary`"
         )
     if save and not force:
-        from pathlib import Path  # only when needed, for start-up time
+        from ..core.output import refuse_existing  # only when saving, for start-up time
 
-        if Path(save).exists():  # say so before training, not after
-            raise BadInput(f"{save}, --save: exists already; use --force to overwrite it")
+        with bad_input():  # said before training, not after
+            refuse_existing(save, "--save")
     picks = [*sorted(traced), *(["last"] if last else []), *(["all"] if everything else [])]
     with TrainingProgress(epochs, target) as tick, bad_input(), built_aside():
         result = api.train(

@@ -17,13 +17,31 @@ def writable(path: str, *, force: bool = False, option: str = "-o") -> tuple[Pat
     folder = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise ConfigError(path, None, option, "is a folder; give a file name")
-    if target.exists() and not force:
-        raise ConfigError(path, None, option, "exists already; use --force to overwrite it")
+    if not force:
+        refuse_existing(path, option)
     if not folder.is_dir():
         raise ConfigError(
             path, None, option, f"the folder {str(folder)!r} does not exist; create it first"
         )
     return target, folder
+
+
+def refuse_existing(path: str, option: str = "-o") -> None:
+    """A file the output would replace, refused without --force — said before the work, not
+    after. A device or a FIFO is written into, as a shell's `>` writes (`-o /dev/stdout`)."""
+    if os.path.isfile(path) or (os.path.lexists(path) and not os.path.exists(path)):
+        raise ConfigError(path, None, option, "exists already; use --force to overwrite it")
+
+
+def special(target: Path) -> bool:
+    """A device, a FIFO or a socket (`-o /dev/stdout`, `-o /dev/null`), links followed: written
+    into as a shell's `>` writes, never replaced by a file (as root, a rename over /dev/null
+    would replace the device for the whole machine)."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def write_text(path: str, text: str, *, force: bool = False, option: str = "-o") -> None:
@@ -37,6 +55,13 @@ def write_text(path: str, text: str, *, force: bool = False, option: str = "-o")
 def write_bytes(path: str, data: bytes, *, force: bool = False, option: str = "-o") -> None:
     """Write `data` (a zip) to `path` as `write_text` writes text: whole, or not at all."""
     target, folder = writable(path, force=force, option=option)
+    if special(target):  # nothing on disk to leave half-written: written as it streams
+        try:
+            with open(target, "wb") as stream:
+                stream.write(data)
+        except OSError as err:
+            raise ConfigError(path, None, option, f"cannot be written: {err.strerror}") from None
+        return
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as err:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import models, tracing
+from ..core import output
 from ..core.errors import ConfigError, cut, quote, visible
 from ..sheet import Question, variant_of
 from . import check, homework, points
@@ -323,8 +324,7 @@ def marker(
 
 def refuse_existing(path: str) -> None:
     """Say before marking, not after, that the gradebook would overwrite a file."""
-    if os.path.exists(path):
-        raise ConfigError(path, None, "--gradebook", "exists already; use --force to overwrite it")
+    output.refuse_existing(path, "--gradebook")
 
 
 def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:

@@ -188,13 +188,12 @@ def manifest(
 
 def write(folder: str, texts: list[tuple[str, str]], force: bool) -> None:
     """Write the set: every target checked first, so a refusal leaves nothing half-written."""
-    from ..core.output import write_text
+    from ..core.output import refuse_existing, write_text
 
     targets = [(os.path.join(folder, *name.split("/")), text) for name, text in texts]
     if not force:
         for path, _ in targets:
-            if os.path.exists(path):
-                raise ConfigError(path, None, "-o", "exists already; use --force to overwrite it")
+            refuse_existing(path, "-o")
     try:
         for sub in (QUESTIONS, KEYS, CONFIGS):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
