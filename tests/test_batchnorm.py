@@ -210,7 +210,7 @@ def test_wrong_features_shapes_and_numbers_say_what_is_valid():
     data = _example()
     data["parameters"]["1.running_var"] = [1.0]
     assert _error(data) == (
-        "<dict>, parameters.1.running_var: found 1 entries where 3 are expected: its shape is [3]"
+        "<dict>, parameters.1.running_var: found 1 entry where 3 are expected: its shape is [3]"
     )
     data = _example()
     data["parameters"]["1.running_means"] = [0, 0, 0]

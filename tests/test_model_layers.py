@@ -506,7 +506,7 @@ def test_an_unknown_layer_a_parameter_misnamed_or_misshaped_say_what_is_valid():
     assert _error(state) == ("<dict>, optimizer_state.s: unknown key; the state of adam is t, m, v")
     misshaped = dict(HAND, parameters={"0.weight": [[0.5, -1.0]], "0.bias": [0.25]})
     assert _error(misshaped) == (
-        "<dict>, parameters.0.weight[0]: found 2 entries where 1 are expected: its shape is "
+        "<dict>, parameters.0.weight[0]: found 2 entries where 1 is expected: its shape is "
         "[1][1][2]"
     )
 

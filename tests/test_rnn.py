@@ -296,14 +296,14 @@ def test_inputs_that_are_not_steps_of_input_size_say_what_an_rnn_takes():
     assert "<dict>, inputs: an rnn takes a sequence" in _error(wide)
     ragged = dict(EXAMPLE, inputs=[[1.0], [0.5, 2.0], [-1.0]])
     assert _error(ragged) == (
-        "<dict>, inputs[1]: found 2 entries where 1 are expected: its shape is [3][1]"
+        "<dict>, inputs[1]: found 2 entries where 1 is expected: its shape is [3][1]"
     )
 
 
 def test_a_misshaped_parameter_or_an_unknown_nonlinearity_say_what_is_valid():
     parameters = dict(EXAMPLE["parameters"], **{"0.weight_hh_l0": [[0.2], [0.6]]})
     assert _error(dict(EXAMPLE, parameters=parameters)) == (
-        "<dict>, parameters.0.weight_hh_l0[0]: found 1 entries where 2 are expected: its shape "
+        "<dict>, parameters.0.weight_hh_l0[0]: found 1 entry where 2 are expected: its shape "
         "is [2][2]"
     )
     rnn = {"input_size": 1, "hidden_size": 2, "nonlinearity": "sigmoid"}

@@ -134,10 +134,14 @@ _EXPONENT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 
 
 def counted(n: int, noun: str) -> str:
-    """1 number, 2 numbers; 1 matrix, 2 matrices."""
+    """1 number, 2 numbers; 1 matrix, 2 matrices; 1 entry, 0 entries."""
     if n == 1:
         return f"1 {noun}"
-    return f"{n} {noun[:-1] + 'ices' if noun.endswith('ix') else noun + 's'}"
+    if noun.endswith("ix"):
+        return f"{n} {noun[:-1]}ices"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return f"{n} {noun[:-1]}ies"
+    return f"{n} {noun}s"
 
 
 def show(value: Any) -> str:

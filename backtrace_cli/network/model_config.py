@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ConfigError
-from ..core.validate import Checker, closest, show
+from ..core.validate import Checker, closest, counted, show
 from ..core.yamlsource import Document
 from ..definitions import activations as activation_functions
 from ..definitions import losses as loss_functions
@@ -294,9 +294,12 @@ def _tensor(
     if depth == len(shape):
         return c.number(path, value)
     if not isinstance(value, list) or len(value) != shape[depth]:
-        found = f"{len(value)} entries" if isinstance(value, list) else show(value)
+        found = counted(len(value), "entry") if isinstance(value, list) else show(value)
         what = "".join(f"[{n}]" for n in shape)
-        raise c.fail(path, f"found {found} where {shape[depth]} are expected: its shape is {what}")
+        verb = "is" if shape[depth] == 1 else "are"
+        raise c.fail(
+            path, f"found {found} where {shape[depth]} {verb} expected: its shape is {what}"
+        )
     return [_tensor(c, (*path, i), v, shape, depth + 1) for i, v in enumerate(value)]
 
 

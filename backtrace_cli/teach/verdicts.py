@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.validate import counted
 from ..definitions import notation
 from ..solution import Key
 from .answers import Answer
@@ -114,10 +115,6 @@ class Report:
         beyond = sum(not (v.asked or v.ok) for v in self.verdicts)  # a ∂ factor, not counted
         wrong = f"; {counted(beyond, 'answer')} beyond them wrong" if beyond else ""
         return head + (" — " + ", ".join(parts) if parts else " right") + wrong
-
-
-def counted(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # ---------------------------------------------------------------- the report as data
