@@ -375,3 +375,16 @@ def test_the_quick_number_reading_agrees_with_pyyaml(text):
     mine = yamlsource._scalar(node)
     assert type(mine) is type(theirs)
     assert mine == theirs or (mine != mine and theirs != theirs)  # nan is nan
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_file_saved_as_utf16_says_to_save_it_as_utf8(tmp_path, encoding):
+    """Windows Notepad's "Unicode" is UTF-16 with a byte-order mark: said so, not "not text"."""
+    path = tmp_path / "net.yaml"
+    data = "layers: [2, 1]\n".encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data  # the codec without its mark; write the mark as Notepad does
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as raised:
+        safefile.read_text(str(path))
+    assert str(raised.value) == f"{path}: saved as UTF-16; save it as UTF-8 (expected UTF-8 YAML)"

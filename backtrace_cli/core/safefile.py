@@ -111,7 +111,12 @@ def read_text(
     path: str, root: str | None = None, what: str = "a config", form: str = "YAML"
 ) -> str:
     """The file's text (UTF-8), once `check` allows it; ConfigError naming the file if not."""
+    data = read_bytes(path, root, what)
     try:
-        return read_bytes(path, root, what).decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ConfigError(path, None, None, f"not a text file (expected UTF-8 {form})") from None
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Windows Notepad's "Unicode"
+            problem = f"saved as UTF-16; save it as UTF-8 (expected UTF-8 {form})"
+        else:
+            problem = f"not a text file (expected UTF-8 {form})"
+        raise ConfigError(path, None, None, problem) from None
