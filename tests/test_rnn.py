@@ -362,6 +362,9 @@ def test_the_markdown_writes_a_states_delta_as_delta_h_never_as_the_state():
     assert "\\delta h^{(0)}_{2,0} &= \\delta^{(0)}_{2,0}" in markdown
     assert "\\delta \\mathit{net}^{(0)}_{2,0}" in markdown
     assert "\\text{h}" not in markdown and "\\text{net}" not in markdown
+    # a rule that begins with δh keeps its δ (Δh would be another quantity, an increment)
+    assert "\nδh[1,j] = Σ_k w_hh[k,j]·δnet[2,k], back from step 2;" in markdown
+    assert "\nΔh" not in markdown
 
 
 def test_a_half_sse_loss_is_written_in_latex_katex_reads():

@@ -141,7 +141,9 @@ def block_markdown(block: Section, fmt: NumberFormat) -> str:
         rule = ", ".join(math_inline(_formula_tex(part)) for part in block.rule.split(", "))
     else:
         rule = _rule(block.rule)
-        rule = rule[:1].upper() + rule[1:] if block.capital else rule
+        # a rule that begins with a Greek symbol keeps it: δh[1,j] is not Δh[1,j]
+        capital = block.capital and rule[:1].isascii()
+        rule = rule[:1].upper() + rule[1:] if capital else rule
     out = [f"#### {block.title}", "", rule + ".", ""]
     equations = [equation_lines(row, fmt) for row in block.rows]
     out += [math_block(equations, gap=EQUATION_GAP, jot=LINE_GAP), ""]
