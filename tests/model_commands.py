@@ -1,8 +1,8 @@
 """What the tests of a `model:` layer's torch arguments share (test_dilation_ceil_mode.py,
 test_groups_divisor.py): a config written as a file, its step's rows and sections, a layer
 alone under a linear of ones, the trace held to the values worked by hand, central
-differences, a bad value's refusal (exit 2, file, line, field) and a quiz answered with every
-revealed value. The numbers expected are each test file's own."""
+differences, a bad value's refusal (exit 2, file, line, field), a quiz answered with every
+revealed value and an exercise's variants. The numbers expected are each test file's own."""
 
 from __future__ import annotations
 
@@ -74,6 +74,19 @@ def assert_quizzed_in_full(runner: Any, path: Path, tmp_path: Path) -> None:
     session = tmp_path / "session.yaml"
     result = runner.invoke(cli, ["quiz", str(path), "-o", str(session)], input=typed)
     assert answers and f"Score: {len(answers)} of {len(answers)}" in result.output
+
+
+def exercised(runner: Any, tmp_path: Path, config: dict, seed: int) -> Iterator[tuple[dict, str]]:
+    """`exercise` of two variants of the config: each variant's drawn config and its sheet."""
+    source = tmp_path / "source.yaml"
+    source.write_text(yaml.safe_dump(config), encoding="utf-8")
+    folder = tmp_path / "set"
+    args = ["exercise", str(source), "--variants", "2", "--seed", str(seed), "-o", str(folder)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    for path in sorted((folder / "configs").glob("*.yaml")):
+        sheet = (folder / "questions" / f"{path.stem}.md").read_text(encoding="utf-8")
+        yield yaml.safe_load(path.read_text(encoding="utf-8")), sheet
 
 
 def by_title(config: dict) -> dict[str, Any]:

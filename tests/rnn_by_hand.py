@@ -5,7 +5,8 @@ for the tests of stacked layers, two directions and a given h0 (test_rnn_stacked
 test_model_slips_rnn.py). Never reads the program's trace: only the config's numbers.
 
 The model is `rnn → [last | flatten] → linear`, the loss half_sse, sse or mse; every answer is
-named as an answers file types it (`deltanet0_l1[1,0]`, `dE/dw_hh0_l0_reverse[0,1]`)."""
+named as an answers file types it (`deltanet0_l1[1,0]`, `dE/dw_hh0_l0_reverse[0,1]`; the δ of
+a given h0, `deltah0_l0[-1,0]`, `deltah0_l0_reverse[T,0]`)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,10 @@ def worked(config: dict, slip: str = "") -> dict[str, float]:
                 earlier = s + 1 if reverse else s - 1
                 return cell["h"][earlier] if 0 <= earlier < steps else cell["h0"]
 
+            if "h0" in rnn:  # the given h0 reaches step `first` through w_hh: −∂E/∂h0
+                first, start = (steps - 1, steps) if reverse else (0, -1)
+                given = w_hh.T @ dnet[first]
+                values |= {f"deltah{named}[{start},{j}]": float(v) for j, v in enumerate(given)}
             last = 0 if reverse else steps - 1
             terms = [last] if slip == "truncated" else range(steps)
             g_ih = -sum(np.outer(dnet[s], cell["x"][s]) for s in terms)

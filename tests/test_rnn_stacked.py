@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rnn_by_hand
 import yaml
+from model_commands import exercised
 
 from backtrace_cli import api, formula, models
 from backtrace_cli.cli import cli
@@ -421,18 +422,10 @@ def test_the_json_names_the_layers_arguments_and_gradients_as_torch_does(runner,
 
 
 def test_exercise_draws_h0_with_the_inputs_and_the_sheet_gives_it(runner, tmp_path):
-    source = tmp_path / "two.yaml"
-    source.write_text(yaml.safe_dump(TWO), encoding="utf-8")
-    folder = tmp_path / "set"
-    args = ["exercise", str(source), "--variants", "2", "--seed", "3", "-o", str(folder)]
-    result = runner.invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    for config in sorted((folder / "configs").glob("*.yaml")):
-        drawn = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for drawn, sheet in exercised(runner, tmp_path, TWO, 3):
         h0 = np.array(drawn["model"][0]["rnn"]["h0"])
         assert h0.shape == (2, 2) and not np.isin(h0, (0.0, 1.0, -1.0)).any()
         assert not np.array_equal(h0, TWO["model"][0]["rnn"]["h0"])
-        sheet = (folder / "questions" / f"{config.stem}.md").read_text(encoding="utf-8")
         assert "| h0 of layer 0 (its initial state) |" in sheet
         for name in drawn["parameters"]:
             assert f"| `{name}` |" in sheet

@@ -331,7 +331,7 @@ class ModelNotation:
     def rule(self, found: Section) -> str:
         """A section's rule in the book's letters: the generic letters its kind's rules write
         (y, x, w, δ, δx; an rnn's net, h) as this layer's (z^2, a^1, w^2, δ^2, ∂C/∂a^1), and
-        a gradient's −δ·x as the book's δ·x."""
+        a gradient's −δ·x as the book's δ·x (and torch's x.grad = −δ as its δ)."""
         text = found.rule
         if not text:
             return text
@@ -346,6 +346,8 @@ class ModelNotation:
         text = _tokens(tuple(tokens)).sub(lambda m: self._token(m, tokens), text)
         if self.book.flips and found.kind == "gradient":
             text = re.sub(r"(gradient |'s |= )−", r"\1", text)
+        if self.book.flips:  # torch's h0.grad = −δh[-1,j] is the book's δ itself
+            text = text.replace(".grad = −", ".grad = ")
         return text
 
     def _role(self, role: str, p: int) -> str:

@@ -19,7 +19,9 @@ t+1 through w_hh,
 
     δh[t,j] = δ[t,j] + Σ_k w_hh[k,j]·δnet[t+1,k],      δnet[t,j] = f′·δh[t,j]
 
-and each weight, shared by every step, has its gradient summed over the steps. Its rows are in
+and each weight, shared by every step, has its gradient summed over the steps. A given h0
+gets its δ too, δh[−1,j] = Σ_k w_hh[k,j]·δnet[0,k] (−∂E/∂h0: torch's h0.grad with the lecture's
+sign), but no update: it is an input, as torch's, not a parameter. Its rows are in
 `rnn_rows.py`."""
 
 from __future__ import annotations
@@ -317,9 +319,12 @@ class Rnn(NamedTuple):
                     dh[t] = carry(above[t, d * hidden : (d + 1) * hidden] + back)
                     dnet[t] = carry(slopes[t] * dh[t])
                 kept["δh"], kept["δnet"] = dh, dnet
+                h0 = self.initial(cell)
+                if h0 is not None:  # what reaches the given h0 at the first step: −h0.grad
+                    kept["δh0"] = carry(w_hh.T @ dnet[cell.order(steps)[0]])
                 # not carried: the engine carries a sample's or a batch's
                 grads[cell.key("weight_ih")] = dnet.T @ kept["x"]
-                grads[cell.key("weight_hh")] = _recurrent(cell, dnet, hs, self.initial(cell))
+                grads[cell.key("weight_hh")] = _recurrent(cell, dnet, hs, h0)
                 if self.biased:
                     total = dnet.sum(axis=0)
                     grads |= {cell.key("bias_ih"): total, cell.key("bias_hh"): total.copy()}

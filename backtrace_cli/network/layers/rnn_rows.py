@@ -224,7 +224,33 @@ def delta_rows(view: ModelView, p: int) -> list[Section]:
                 )
                 what = f"δ · back through time · layer {name} (rnn)"
                 sections.append(Section("delta", _title(view, p, what, cell, t), rule, tuple(rows)))
+            if layer.initial(cell) is not None:
+                sections.append(_initial_section(view, p, n, o))
     return sections
+
+
+def _initial_section(view: ModelView, p: int, n: int, o: dict[str, Any]) -> Section:
+    """The δ of cell n's given initial state: what reaches it through w_hh at the cell's first
+    step, δh[−1,j] = Σ_k w_hh[k,j]·δnet[0,k] (in reverse h[T,j], from step T − 1) — torch's
+    h0.grad with the lecture's sign. No update: h0 is an input, as torch's."""
+    layer = view.layers[p]
+    cell, hidden, steps = layer.cells[n], layer.hidden, len(view.inputs[p])
+    first, before = cell.order(steps)[0], cell.before(cell.order(steps)[0])
+    name = view.spec.layers[p].name
+    values = view.caches[p]["cells"][n]["δh0"]
+    rows = []
+    for j in range(hidden):
+        back = [(o["w_hh"](k, j), o["δnet"](first, k)) for k in range(hidden)]
+        rows.append(row(entry(named("δh", name, cell), (before, j)), products(back), values[j]))
+    s = cell.suffix
+    rule = (
+        f"δh{s}[{before},j] = Σ_k w_hh{s}[k,j]·δnet{s}[{first},k]: what reaches the given h0 "
+        f"through w_hh{s} at step {first}, the first (torch's h0.grad = −δh{s}[{before},j]); h0 is "
+        "an input, not a parameter: no update"
+    )
+    alone = len(layer.cells) == 1
+    title = f"δ · the initial state h0 · layer {name} (rnn){'' if alone else f' · {cell.label}'}"
+    return Section("delta", title, rule, tuple(rows))
 
 
 GRADIENT_RULE = (
