@@ -6,7 +6,8 @@ test_model_slips_rnn.py). Never reads the program's trace: only the config's num
 
 The model is `rnn → [last | flatten] → linear`, the loss half_sse, sse or mse; every answer is
 named as an answers file types it (`deltanet0_l1[1,0]`, `dE/dw_hh0_l0_reverse[0,1]`; the δ of
-a given h0, `deltah0_l0[-1,0]`, `deltah0_l0_reverse[T,0]`)."""
+a given h0, `deltah0_l0[-1,0]`, `deltah0_l0_reverse[T,0]`; through a fixed dropout mask between
+stacked layers, `htilde0_l0[1,0]` and `deltahtilde0_l0[1,0]`)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,22 @@ def _entries(name: str, array: Any) -> dict[str, float]:
     }
 
 
+def masks(config: dict) -> Any:
+    """The rnn's dropout masks between its stacked layers, [num_layers − 1][T][directions ×
+    hidden]: its `dropout_mask` (one layer's [T][…] alone read as one); None without."""
+    mask = config["model"][0]["rnn"].get("dropout_mask")
+    if mask is None:
+        return None
+    mask = np.array(mask, dtype=float)
+    return mask[None] if mask.ndim == 2 else mask
+
+
 def forward(config: dict, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The forward pass: each (layer, direction)'s net and h, the model's output y and E."""
+    """The forward pass: each (layer, direction)'s net and h, the model's output y and E —
+    layer l's states, where the rnn has dropout, times the mask/(1 − p) before l + 1 reads
+    them (torch's dropout between stacked layers)."""
     rnn = config["model"][0]["rnn"]
+    keep = masks(config)
     p = {k: np.array(v, dtype=float) for k, v in (parameters or config["parameters"]).items()}
     layers, directions = rnn.get("num_layers", 1), 2 if rnn.get("bidirectional") else 1
     hidden, relu = rnn["hidden_size"], rnn.get("nonlinearity", "tanh") == "relu"
@@ -62,6 +76,8 @@ def forward(config: dict, parameters: dict[str, Any] | None = None) -> dict[str,
             cells[(layer, reverse)] = {"net": net, "h": h, "x": below, "h0": first}
             outs.append(h)
         below = np.concatenate(outs, axis=1)
+        if keep is not None and layer < layers - 1:
+            below = below * keep[layer] / (1 - rnn["dropout"])
     top = config["model"][1] if len(config["model"]) > 2 else None
     n = len(config["model"]) - 1
     w, bias = p[f"{n}.weight"], p[f"{n}.bias"]
@@ -75,6 +91,22 @@ def forward(config: dict, parameters: dict[str, Any] | None = None) -> dict[str,
     loss = config.get("loss", "half_sse")
     scale = {"half_sse": 0.5, "sse": 1.0, "mse": 1.0 / y.size}[loss]
     return {"cells": cells, "out": below, "y": y, "E": scale * float(((t - y) ** 2).sum()), "t": t}
+
+
+def central_differences(config: dict, h: float = 1e-6) -> dict[str, Any]:
+    """Each parameter's ∂E/∂θ by central differences of `forward`: [E(θ + h) − E(θ − h)]/2h."""
+    base = {k: np.array(v, dtype=float) for k, v in config["parameters"].items()}
+    out = {}
+    for name, value in base.items():
+        out[name] = np.zeros_like(value)
+        for index in np.ndindex(*value.shape):
+            ends = []
+            for shift in (h, -h):
+                moved = {k: v.copy() for k, v in base.items()}
+                moved[name][index] += shift
+                ends.append(forward(config, moved)["E"])
+            out[name][index] = (ends[0] - ends[1]) / (2 * h)
+    return out
 
 
 def worked(config: dict, slip: str = "") -> dict[str, float]:
@@ -110,6 +142,7 @@ def worked(config: dict, slip: str = "") -> dict[str, float]:
         }
     else:
         values |= _entries("delta0", above)
+    keep = masks(config)
     for layer in range(layers - 1, -1, -1):
         sent = np.zeros_like(cells[(layer, 0)]["x"])
         for reverse in range(directions):
@@ -147,4 +180,11 @@ def worked(config: dict, slip: str = "") -> dict[str, float]:
                 values |= _entries(f"dE/db_ih{named}", g_b) | _entries(f"dE/db_hh{named}", g_b)
             sent += dnet @ w_ih
         above = sent
+        if keep is not None and layer > 0:  # through the dropout below this layer
+            for reverse in range(directions):
+                named = "0" + _suffix(layers, directions, layer - 1, reverse)
+                own = slice(reverse * hidden, (reverse + 1) * hidden)
+                values |= _entries(f"htilde{named}", cells[(layer, 0)]["x"][:, own])
+                values |= _entries(f"deltahtilde{named}", sent[:, own])
+            above = sent * keep[layer - 1] / (1 - rnn["dropout"])
     return values

@@ -36,7 +36,8 @@ def build(
 ) -> tuple[Any, ...]:
     """The spec's layers, each with its parameters (`parameters`: others by name) and its
     buffers (batch norm's running statistics); a dropout at position p with its keep-mask
-    `masks[p]` (none: at inference, nothing dropped). `inference`: each layer as torch's eval
+    `masks[p]`, an rnn with its dropout's between its layers (none: at inference, nothing
+    dropped). `inference`: each layer as torch's eval
     mode computes it (`model_kinds.EVALUATED`: batch norm with its running statistics)."""
     values = dict(spec.parameters) if parameters is None else parameters
     out = []
@@ -52,6 +53,8 @@ def build(
             built = cls(layer, activations.get(layer.kind))
         else:  # pooling, flatten: no parameters
             built = cls(layer)
+        if masks is not None and p in masks and hasattr(built, "dropping"):
+            built = built.dropping(masks[p])  # an rnn's dropout between its stacked layers
         out.append(EVALUATED[layer.kind](built) if inference and layer.kind in EVALUATED else built)
     return tuple(out)
 
@@ -270,15 +273,14 @@ def loss_of(
 def masks(spec: ModelSpec, epoch: int) -> list[dict[int, Array]]:
     """The dropout keep-masks of epoch `epoch`'s samples, in the order the epoch takes them
     (the k-th sample of a shuffled epoch the k-th drawn, as a network's updates), by layer
-    position (none: {}); a saved model's epochs continue after its `epochs_done`."""
-    from .layers import tensor_dropout
-
+    position (none: {}) — a dropout layer's, an rnn's between its stacked layers (its kind's
+    `masks`); a saved model's epochs continue after its `epochs_done`."""
     out: list[dict[int, Array]] = [{} for _ in spec.samples]
     for p, layer in enumerate(spec.layers):
-        if layer.kind == "dropout":
-            drawn = tensor_dropout.masks(layer, p, spec.epochs_done + epoch, len(spec.samples))
-            for own, mask in zip(out, drawn):
-                own[p] = mask
+        drawing = getattr(MODEL_KINDS[layer.kind][0], "masks", None)
+        drawn = drawing and drawing(layer, p, spec.epochs_done + epoch, len(spec.samples))
+        for own, mask in zip(out, drawn or ()):
+            own[p] = mask
     return out
 
 

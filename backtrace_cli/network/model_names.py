@@ -12,6 +12,9 @@ from ..worked import Equation
 
 _TYPED = (
     ("∂", "d"),
+    # an rnn's state through the dropout between its layers, htilde0_l0[1,0], and its δ,
+    # deltahtilde0_l0[1,0] (before δ here: read back after it)
+    ("h̃", "htilde"),
     ("δ", "delta"),
     ("Δ", "Delta"),
     ("m̂", "mhat"),
@@ -40,8 +43,9 @@ def symbol_of(name: str) -> str:
         if symbol == "∂":
             name = re.sub(r"^d(\w+)/d", r"∂\1/∂", name)
         else:
-            # var begins a name (var1[0]), never inside one (running_var1[0] is torch's)
-            start = "(^| )" if typed == "var" else "(^|[ _])"
+            # var begins a name (var1[0]), never inside one (running_var1[0] is torch's);
+            # htilde may follow δ (deltahtilde0_l0[1,0]: δh̃0_l0[1,0], its δ read first)
+            start = {"var": "(^| )", "htilde": "(^|[ _δ])"}.get(typed, "(^|[ _])")
             # followed by its layer (var1[0]), a book's (var^3[0]) or its index
             name = re.sub(rf"{start}{typed}(?=[\w\[^])", rf"\g<1>{symbol}", name)
     return name

@@ -122,10 +122,13 @@ class ModelNotation:
         return f"{'' if self.book.flips else '−'}∂{self.book.loss}/∂{output}"
 
     def own(self, meaning: str, k: int) -> str:
-        """A kind's own head in layer k: the book's letter for "net", "o" or "δ", or its own
-        letters ("=μ": μ^2), the book's δ spliced into "{δ}" (Hagan's Σs^1)."""
+        """A kind's own head in layer k: the book's letter for "net", "o" or "δ", "õ" that of
+        "o" with a tilde (an rnn's dropped state: ã^2), or its own letters ("=μ": μ^2), the
+        book's δ spliced into "{δ}" (Hagan's Σs^1)."""
         if meaning.startswith("="):
             return self.tensor(meaning[1:].replace("{δ}", self.letters["δ"]), k)
+        if meaning == "õ":
+            return tilde(self.tensor(self.letters["o"], k))
         return self.tensor(self.letters[meaning], k)
 
     @property

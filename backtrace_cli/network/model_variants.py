@@ -12,7 +12,8 @@ stays a class). A draw is kept only when it is fair to hand out:
   so itself (a module's `unfair`: an activation's input within `draws.NEAR_ZERO` of 0, a
   max-pool window whose two largest inputs are that close);
 - every gradient an update takes, and every δ that is not 0 by design (relu off, a window's
-  loser), is at least `min_magnitude` in size; no output equals its target;
+  loser; a gradient a dropout's masks, the same in every draw, make 0), is at least
+  `min_magnitude` in size; no output equals its target;
 - the loss E lies in a band, so that variants are equally hard: the teacher's, or by default
   the middle half of E over `draws.PILOT` fair draws of the same exercise (same seed);
 - every named slip changes some answer (`rules.hides`, given by the exercise path).
@@ -30,7 +31,7 @@ import numpy as np
 from .. import draws
 from ..definitions.losses import get as get_loss
 from ..draws import ExerciseSet, NoFairVariant, Notes, Rules, Variant, labelled
-from . import model_trace
+from . import model_engine, model_trace
 from .engine import exact as _exact  # the carry that rounds nothing
 from .layers.model_kinds import MODEL_KINDS
 from .model_spec import ModelSpec
@@ -109,11 +110,15 @@ def _judge(spec: ModelSpec, rules: Rules) -> tuple[float | None, str]:
         scale = 1.0 / len(done.steps) if spec.batch_gradient == "mean" else 1.0
         updates = [{n: scale * g for n, g in updates[0].items()}]
     normalised = _normalised(spec)
+    # a dropout's masks stay with every draw: a gradient they make 0 is 0 by design
+    dropping = any(model_engine.masks(spec, 1))
     for gradients in updates:
         for name, gradient in gradients.items():
             size = np.abs(gradient)
             if name in normalised:  # 0 up to rounding by design: batch norm takes it away
                 size = size[size > 1e-12]
+            elif dropping:
+                size = size[size > 0]
             if (size < rules.min_magnitude).any():
                 return None, f"a gradient of {name} below {rules.min_magnitude:g} in size"
     loss = float(np.mean([s.loss for s in done.steps]))

@@ -122,7 +122,7 @@ def latex_name(name: str) -> str:
 
 _INDEXED = re.compile(r"(.+)\[([^\[\]]+)\]")  # a model's tensor entry: y0[1,2], w_conv[0,0,1]
 _STATE = re.compile(r"([^_]+)_([wb](?:\d|_).*)")  # an optimizer's state of one: m_w0[0,0,1]
-_LAYERED = re.compile(r"([^\W\d_]+?[\u0302²]?)(\d+|_\w+)?")  # y0, δ0, w_conv, x, x̂1, σ²1
+_LAYERED = re.compile(r"([^\W\d_]+?[\u0302\u0303²]?)(\d+|_\w+)?")  # y0, δ0, w_conv, x̂1, σ²1, h̃0
 _CELL = re.compile(r"(.+)_l(\d+)(_reverse)?")  # an rnn's stacked layers: h0_l1, w_ih0_l0_reverse
 # batch norm's buffers, torch's words: running_mean1[0], num_batches_tracked1
 _WORDS = ("running_mean", "running_var", "num_batches_tracked")
@@ -178,6 +178,8 @@ def _book_entry(
 
 
 def _word(text: str) -> str:
+    if len(text) > 2 and text[0] in _GREEK and "\u0303" in text[1:]:
+        return _GREEK[text[0]] + " " + _word(text[1:])  # an rnn's δh̃: δ of a dropped state
     decomposed = unicodedata.normalize("NFD", text)
     if "\u0303" in decomposed:  # a dropped copy: ã, p̃, õut (a textbook's dropout)
         plain = decomposed.replace("\u0303", "")

@@ -126,9 +126,9 @@ def _tensors(spec: Any, fmt: NumberFormat) -> list[str]:
 
     given = (*spec.parameters, *spec.buffers)  # batch norm's running statistics too
     rows = [(f"`{name}`", nested(value)) for name, value in given]
-    for layer in spec.layers:  # what a layer is given besides them: an rnn's h0
+    for layer in spec.layers:  # what a layer is given besides them: an rnn's h0, its masks
         own = getattr(MODEL_KINDS[layer.kind][0], "given", None)
-        rows += [(what, nested(value)) for what, value in (own(layer) if own else ())]
+        rows += [(what, nested(value)) for what, value in (own(layer, spec) if own else ())]
     from ..network.model_notation import word  # start-up: only a model's sheet
 
     x, t = word(spec, "x"), word(spec, "t")  # in a textbook's notation, its own (a^1, y)

@@ -34,7 +34,7 @@ import numpy as np
 from ...core.validate import show
 from ...definitions import activations
 from ..hand import exact, worked
-from . import rnn_rows
+from . import rnn_dropout, rnn_rows
 from .rnn_rows import TRUNCATED, Cell, cells, directions
 from .tensor import Letters, ModelView, entry, head
 
@@ -60,7 +60,10 @@ ARGUMENTS: tuple[tuple[str, Any], ...] = (
     ("num_layers", 1),
     ("bidirectional", False),
     ("h0", None),
+    *rnn_dropout.ARGUMENTS,  # torch's dropout between stacked layers, its masks' seed or masks
 )
+# the JSON trace lists them where they are not torch's defaults (no dropout)
+QUIET = rnn_dropout.ARGUMENTS
 CHOICES = {"nonlinearity": ("tanh", "relu")}  # an argument that is a word: its valid words
 
 
@@ -88,7 +91,14 @@ def _h0(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) 
 
 # arguments read by their own reader (`model_config`): the value given (None if left out) and
 # the arguments read before it
-READERS = {"num_layers": _layers, "h0": _h0}
+READERS = {
+    "num_layers": _layers,
+    "h0": _h0,
+    "dropout": rnn_dropout.read_dropout,
+    "dropout_seed": rnn_dropout.read_seed,
+    "dropout_mask": rnn_dropout.read_mask,
+}
+masks = rnn_dropout.masks  # each sample's dropout masks between its layers (`model_engine`)
 
 # the trace's letter of each parameter by its state-dict key's start: w_ih0[j,i], b_hh0[j]
 PARAMETERS = {"weight_ih": "w_ih", "weight_hh": "w_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
@@ -102,16 +112,15 @@ def suffixes(arguments: Mapping[str, Any]) -> tuple[str, ...]:
 
 # Its net and state the book's weighted input and activation of a layer of its own
 # (z^l[t,j], a^l[t,j] = tanh(z^l[t,j])), δnet the book's δ (δ^l = ∂C/∂z^l); δh, the δ of a
-# state through time, keeps its letters (δh^l); each stacked layer and direction its suffix.
+# state through time, keeps its letters (δh^l); a state through the dropout between stacked
+# layers, h̃, the activation's letter with a tilde (ã^l), its mask m (m^l); each stacked layer
+# and direction its suffix.
+OWN = ("net", "h", "δnet", "δh", "h̃", "δh̃", "m")  # its own heads: h0[t,j], m0_l0[t,j], …
 LETTERS = Letters(
     output="o",
-    own={"net": "net", "h": "o", "δnet": "δ", "δh": "=δh"},
+    own={"net": "net", "h": "o", "δnet": "δ", "δh": "=δh", "h̃": "õ", "δh̃": "=δh̃", "m": "=m"},
     parameters=PARAMETERS,
-    rules={
-        "x": "in",
-        "δ": "δout",
-        **{letter: letter for letter in ("net", "h", "δnet", "δh", *PARAMETERS.values())},
-    },
+    rules={"x": "in", "δ": "δout", **{letter: letter for letter in (*OWN, *PARAMETERS.values())}},
     cells=suffixes,
 )
 
@@ -121,6 +130,9 @@ def shape(arguments: dict[str, Any], shape_in: tuple[int, ...]) -> tuple[int, ..
     if len(shape_in) != 2 or shape_in[1] != n:
         got = "×".join(map(str, shape_in)) if len(shape_in) > 1 else f"a vector of {shape_in[0]}"
         return f"takes a sequence, steps × {n} (input_size), and gets {got}"
+    problem = rnn_dropout.shape_problem(arguments, shape_in[0])
+    if problem is not None:
+        return problem
     return (shape_in[0], directions(arguments) * arguments["hidden_size"])
 
 
@@ -153,6 +165,7 @@ def written(arguments: dict[str, Any]) -> str:
         text += ", bidirectional"
     if arguments["h0"] is not None:
         text += ", h0 given"
+    text += rnn_dropout.written(arguments)
     return text + ("" if arguments["bias"] else ", no bias")
 
 
@@ -168,16 +181,21 @@ def stages(layer: LayerSpec) -> list[tuple[str, str, tuple[int, ...]]]:
         text = f"{arguments['input_size'] if stacked == 0 else two * hidden}→{hidden}, "
         text += arguments["nonlinearity"] + (", both directions" if two == 2 else "")
         text += ", h0 given" if arguments["h0"] is not None else ""
+        if arguments["dropout"] and stacked < arguments["num_layers"] - 1:
+            text += f", then dropout {arguments['dropout']:g}"
         out.append((f"{layer.name}: rnn l{stacked}", text, layer.shape_out))
     return out
 
 
-def given(layer: LayerSpec) -> list[tuple[str, Any]]:
-    """What a sheet gives of this layer besides its parameters: its initial state h0."""
+def given(layer: LayerSpec, spec: Any) -> list[tuple[str, Any]]:
+    """What a sheet gives of this layer besides its parameters: its initial state h0, its
+    dropout masks (`rnn_dropout.given`)."""
     h0 = layer.argument("h0")
+    dropped = rnn_dropout.given(layer, spec)
     if h0 is None:
-        return []
-    return [(f"h0 of layer {layer.name} (its initial state)", np.array(h0, dtype=np.float64))]
+        return dropped
+    state = np.array(h0, dtype=np.float64)
+    return [(f"h0 of layer {layer.name} (its initial state)", state), *dropped]
 
 
 def redrawn(layer: LayerSpec, draw: Callable[[tuple[int, ...]], Array]) -> LayerSpec:
@@ -205,6 +223,9 @@ ASKED = (
 class Rnn(NamedTuple):
     spec: LayerSpec
     arrays: dict[str, Array]  # its parameters by state-dict key, in torch's order
+    # its dropout's keep-masks (num_layers − 1, T, directions × hidden), 1 keeps a state of
+    # layer l for layer l + 1; None: no dropout, or at inference
+    keep: Array | None = None
     kind = "rnn"
     LETTERS = LETTERS  # its names in each book
 
@@ -213,6 +234,15 @@ class Rnn(NamedTuple):
         """The layer from the model's parameters by state-dict name."""
         keys = parameter_shapes(dict(spec.arguments))
         return cls(spec, {key: values[f"{spec.name}.{key}"] for key in keys})
+
+    def dropping(self, keep: Array) -> Rnn:
+        """The layer in training with this sample's dropout masks (`model_engine.build`)."""
+        return self._replace(keep=keep)
+
+    @property
+    def scale(self) -> float:
+        """Inverted dropout's 1/(1 − p): the kept states' scale."""
+        return 1.0 / (1.0 - float(self.spec.argument("dropout")))
 
     @property
     def parameters(self) -> dict[str, Array]:
@@ -290,14 +320,17 @@ class Rnn(NamedTuple):
                 cache["cells"].append({"x": below, "net": nets, "h": hs})
                 outs.append(hs)
             below = np.concatenate(outs, axis=1) if len(outs) > 1 else outs[0]
+            if self.keep is not None and layer < self.cells[-1].layer:  # what l + 1 reads
+                below = carry(below * self.keep[layer] * self.scale)
         return below, cache
 
     def backward(
         self, cache: dict[str, Any], upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
         """Back through time, the top layer first: δh[t] = δ[t] + w_hhᵀ·δnet[t+1] (δ[t]: what
-        comes from above, the next layer's Σ w_ihᵀ·δnet[t]), δnet[t] = f′·δh[t]; the
-        gradients −∂E/∂θ each a sum over the steps; the δ of x[t] = Σ w_ihᵀ·δnet[t]."""
+        comes from above, the next layer's Σ w_ihᵀ·δnet[t], through its dropout mask
+        m·δh̃[t]/(1 − p) where it has one), δnet[t] = f′·δh[t]; the gradients −∂E/∂θ each a
+        sum over the steps; the δ of x[t] = Σ w_ihᵀ·δnet[t]."""
         f, hidden, steps = self.function, self.hidden, len(upstream)
         grads: dict[str, Array] = {}
         above = upstream  # the top layer's δ from above: the layer above the rnn's
@@ -329,7 +362,15 @@ class Rnn(NamedTuple):
                     total = dnet.sum(axis=0)
                     grads |= {cell.key("bias_ih"): total, cell.key("bias_hh"): total.copy()}
                 sent = sent + dnet @ w_ih
-            above = sent  # the layer below's δ from above: its row sums it, unrounded here
+            # the layer below's δ from above: its row sums it, unrounded here; through the
+            # dropout between them, m·δh̃/(1 − p), δh̃ (the δ of what this layer read) a row
+            above = sent
+            if self.keep is not None and layer:
+                dropped = carry(sent)
+                lower = [n for n, c in enumerate(self.cells) if c.layer == layer - 1]
+                for d, n in enumerate(lower):  # each direction's columns, its rows read them
+                    cache["cells"][n]["δh̃"] = dropped[:, d * hidden : (d + 1) * hidden]
+                above = dropped * self.keep[layer - 1] * self.scale
         ordered = {key: grads[key] for key in self.arrays}
         return (carry(sent) if below else None), ordered
 

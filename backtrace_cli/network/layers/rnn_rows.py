@@ -12,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ...worked import Section
 from .activation import written_pieces
+from .dropout_rows import dropout_factor
 from .tensor import ModelView, entry, head, products, row, summed, template_pieces
+from .tensor_dropout import UNSCALED
 
 TRUNCATED = (
     "backpropagation through time truncated to the last step (a shared weight's gradient with "
@@ -102,14 +106,21 @@ def operands(view: ModelView, p: int, n: int) -> dict[str, Callable[..., tuple[s
     else:
         below = [m for m, c in enumerate(layer.cells) if c.layer == cell.layer - 1]
 
+        letter = "h" if layer.keep is None else "h̃"  # through the dropout between the layers
+
         def x(t: int, i: int) -> tuple[str, float]:
             m = below[i // hidden]
-            value = view.caches[p]["cells"][m]["h"][t, i % hidden]
-            return (entry(named("h", name, layer.cells[m]), (t, i % hidden)), value)
+            value = kept["x"][t, i]
+            return (entry(named(letter, name, layer.cells[m]), (t, i % hidden)), value)
 
         out["x"] = x
     shift = hidden if cell.reverse else 0  # the reverse direction's outputs follow the forward's
     out["δ"] = lambda t, j: (view.delta(p)((t, shift + j)), view.deltas[p][t, shift + j])
+    if layer.keep is not None and cell.layer < layer.cells[-1].layer:  # its dropout mask
+        mask = layer.keep[cell.layer][:, shift : shift + hidden]
+        out["m"] = own("m", mask)
+        if "δh̃" in kept:  # the δ of what the layer above read (a backward's view)
+            out["δh̃"] = own("δh̃", kept["δh̃"])
     return out
 
 
@@ -128,7 +139,7 @@ def _inputs(view: ModelView, p: int, cell: Cell) -> tuple[int, str, str]:
     layer = view.layers[p]
     if cell.layer == 0:
         return view.inputs[p].shape[1], "x", ""
-    below = f"h_l{cell.layer - 1}"
+    below = ("h" if layer.keep is None else "h̃") + f"_l{cell.layer - 1}"
     if layer.spec.argument("bidirectional"):
         note = f" (i from {layer.hidden}: {below}_reverse[{{t}},i − {layer.hidden}])"
         return 2 * layer.hidden, below, note
@@ -166,13 +177,53 @@ def forward_rows(view: ModelView, p: int) -> list[Section]:
             inputs_rule = f"{x}[{t},i]" + note.replace("{t}", str(t))
             rule = _forward_rule(cell, t, steps, given, layer.biased, f.output, inputs_rule)
             sections.append(Section("forward", _title(view, p, what, cell, t), rule, tuple(rows)))
+        last_of_its_layer = n + 1 == len(layer.cells) or layer.cells[n + 1].layer != cell.layer
+        if layer.keep is not None and last_of_its_layer and cell.layer < layer.cells[-1].layer:
+            sections.append(_dropped_section(view, p, cell.layer))
     return sections
+
+
+def _dropped_section(view: ModelView, p: int, stacked: int) -> Section:
+    """Layer `stacked`'s states through the dropout mask before the layer above reads them:
+    h̃[t,j] = m[t,j]·h[t,j]/(1 − p), both directions', a step at a time."""
+    layer = view.layers[p]
+    rate, name = float(layer.spec.argument("dropout")), view.spec.layers[p].name
+    factor = dropout_factor(rate)
+    own = [n for n, c in enumerate(layer.cells) if c.layer == stacked]
+    above = next(n for n, c in enumerate(layer.cells) if c.layer == stacked + 1)
+    dropped_values = view.caches[p]["cells"][above]["x"]  # what the layer above reads
+    rows = []
+    for d, n in enumerate(own):
+        cell, o = layer.cells[n], operands(view, p, n)
+        for t in cell.order(len(view.inputs[p])):
+            for j in range(layer.hidden):
+                mask, h = o["m"](t, j), o["h"](t, j)
+                dropped = (
+                    entry(named("h̃", name, cell), (t, j)),
+                    dropped_values[t, d * layer.hidden + j],
+                )
+                unscaled = ((UNSCALED, [mask, "·", h]),)
+                note = "" if mask[1] else "dropped"
+                rows.append(
+                    row(dropped[0], [mask, "·", h, factor], dropped[1], note, slips=unscaled)
+                )
+    keep = layer.keep[stacked]
+    s = f"_l{stacked}"
+    rule = (
+        f"each state l{stacked + 1} reads, h̃{s}[t,j] = m{s}[t,j]·h{s}[t,j]{factor}, the mask 1 "
+        f"to keep it, 0 to drop it (torch's dropout p = {rate:g} between stacked layers; the "
+        "kept scaled by 1/(1 − p))"
+    )
+    note = f"{int(np.sum(keep == 0))} of {keep.size} states dropped"
+    title = f"Dropout · layer {name} (rnn) · l{stacked} → l{stacked + 1}, p = {rate:g}"
+    return Section("forward", title, rule, tuple(rows), note=note)
 
 
 def delta_rows(view: ModelView, p: int) -> list[Section]:
     layer = view.layers[p]
     hidden, steps = layer.hidden, len(view.inputs[p])
     f, name = layer.function, view.spec.layers[p].name
+    rate = float(layer.spec.argument("dropout"))
     # above is `last`: only the last step gets a δ from it (the others' is 0, left out)
     only_last = p + 1 < len(view.layers) and getattr(view.layers[p + 1], "only_last", False)
     sent, below = view.sent[p], view.delta(p - 1)
@@ -187,7 +238,7 @@ def delta_rows(view: ModelView, p: int) -> list[Section]:
         for d, n in enumerate(own):
             cell, o = layer.cells[n], operands(view, p, n)
             for t in reversed(cell.order(steps)):
-                rows = []
+                rows, received = [], []  # received: the δ of what the layer above read
                 after = cell.after(t)
                 from_above = stacked < top or not (only_last and t < steps - 1)
                 for j in range(hidden):
@@ -199,11 +250,18 @@ def delta_rows(view: ModelView, p: int) -> list[Section]:
                             (u["w_ih"](k, d * hidden + j), u["δnet"](t, k)) for k in range(hidden)
                         ]
                         pieces += ([" + "] if pieces else []) + products(pairs)
+                    note = ""
+                    if ups and "m" in o:  # through the dropout mask between the layers
+                        dropped = o["δh̃"](t, j)
+                        received.append(row(dropped[0], pieces, dropped[1]))
+                        pieces = [o["m"](t, j), "·", dropped, dropout_factor(rate)]
+                        note = "" if o["m"](t, j)[1] else "dropped: nothing from above"
                     if 0 <= after < steps:
                         back = [(o["w_hh"](k, j), o["δnet"](after, k)) for k in range(hidden)]
                         pieces += ([" + "] if pieces else []) + products(back)
                     dh = o["δh"](t, j)
-                    rows.append(row(dh[0], pieces or ["0"], dh[1]))
+                    rows.append(row(dh[0], pieces or ["0"], dh[1], note))
+                rows = [*received, *rows]
                 for j in range(hidden):
                     slots = {"o": o["h"](t, j), "net": o["net"](t, j)}
                     dnet = o["δnet"](t, j)
@@ -339,32 +397,40 @@ def _forward_rule(
 
 def _from_above(
     layer: Any, cell: Cell, t: int, top: bool, from_above: bool, only_last: bool
-) -> tuple[str, str] | None:
-    """What step t's δh takes from above, written as its rule writes it, and whence."""
+) -> tuple[str, str, str] | None:
+    """What step t's δh takes from above, written as its rule writes it, whence, and the rule
+    of the δ it reads through the dropout between stacked layers ("" without)."""
     if not from_above:
         return None
     if top:
         j = f"{layer.hidden}+j" if cell.reverse else "j"
         came = "from the layer above (it keeps this step)" if only_last else "from above"
-        return f"δ[{t},{j}]", came
+        return f"δ[{t},{j}]", came, ""
     j = f"{layer.hidden}+j" if cell.reverse else "j"
     up = [c for c in layer.cells if c.layer == cell.layer + 1]
-    terms = [f"Σ_k w_ih{c.suffix}[k,{j}]·δnet{c.suffix}[{t},k]" for c in up]
-    return " + ".join(terms), f"from l{cell.layer + 1} above"
+    terms = " + ".join(f"Σ_k w_ih{c.suffix}[k,{j}]·δnet{c.suffix}[{t},k]" for c in up)
+    if layer.keep is None:
+        return terms, f"from l{cell.layer + 1} above", ""
+    factor, s = dropout_factor(float(layer.spec.argument("dropout"))), cell.suffix
+    dropped = f"δh̃{s}[{t},j] = {terms}, back from l{cell.layer + 1} to the states it read; "
+    through = f"m{s}[{t},j]·δh̃{s}[{t},j]{factor}"
+    return through, f"from l{cell.layer + 1} above through the dropout mask", dropped
 
 
 def _delta_rule(
-    cell: Cell, t: int, steps: int, came: tuple[str, str] | None, slope: str, sent: str
+    cell: Cell, t: int, steps: int, came: tuple[str, str, str] | None, slope: str, sent: str
 ) -> str:
     s, after = cell.suffix, cell.after(t)
+    dropped = "" if came is None else came[2]
     if not 0 <= after < steps:  # the last step the cell runs: nothing comes back to it
         if came is None:
             rule = f"the last step: δh{s}[{t},j] = 0, the layer above keeps step {steps - 1} alone"
         else:
-            rule = f"the last step: δh{s}[{t},j] = {came[0]}, {came[1]}"
+            rule = f"the last step: {dropped}δh{s}[{t},j] = {came[0]}, {came[1]}"
     else:
         above = "" if came is None else f"{came[0]} {came[1]} + "
-        rule = f"δh{s}[{t},j] = {above}Σ_k w_hh{s}[k,j]·δnet{s}[{after},k], back from step {after}"
+        back = f"Σ_k w_hh{s}[k,j]·δnet{s}[{after},k], back from step {after}"
+        rule = f"{dropped}δh{s}[{t},j] = {above}{back}"
     rule += f"; δnet{s}[{t},j] = f′·δh{s}[{t},j], f′ = {slope}"
     return rule + (f"; {sent}" if sent else "")
 

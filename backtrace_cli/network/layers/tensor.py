@@ -76,8 +76,9 @@ class Letters:
     joins: str = ""  # "net": it takes the layer number of the layer below when that one's
     # output is a net (an activation: a^l = f(z^l)); "any": always (dropout); "": its own
     own: Mapping[str, str] = field(default_factory=dict)  # its own heads (the trace's letters) →
-    # "net", "o" or "δ" (the book's letter for that), or "=μ" (kept: μ^l), "=Σ{δ}" (the
-    # book's δ letter spliced in: Hagan's Σs^m). A head with δ in it carries δ's sign.
+    # "net", "o" or "δ" (the book's letter for that), "õ" (o's with a tilde: ã^l), or "=μ"
+    # (kept: μ^l), "=Σ{δ}" (the book's δ letter spliced in: Hagan's Σs^m). A head with δ in
+    # it carries δ's sign.
     # its state-dict keys' starts → the trace's letters (weight → w; an rnn's weight_ih → w_ih)
     parameters: Mapping[str, str] = field(default_factory=lambda: PARAMETERS)
     rules: Mapping[str, str] = field(default_factory=lambda: RULES)  # its rules' letters
