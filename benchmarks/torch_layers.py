@@ -6,7 +6,10 @@ ResNet's stem 3/2/1 among them, an average pool with and without count_include_p
 and in ceil_mode, a convolution's groups, an average pool's divisor_override:
 `torch_windows.py`), flatten,
 linear, rnn (tanh and relu, with and without bias, one or two stacked layers, one or two
-directions, from 0 or a given h0, over 2–5 steps, with `last` or a linear on every step),
+directions, from 0 or a given h0 — its gradient, h0.grad, compared too —, over 2–5 steps, with
+`last` or a linear on every step; two or three stacked layers with torch's dropout between them,
+each sample's masks a fixed `dropout_mask` or drawn by the documented rule and applied in torch
+by hand, each layer torch's own single-layer RNN, its output times the mask/(1 − p)),
 batchnorm1d (on a batch of two to five, its running statistics compared with torch's state_dict
 after the step), dropout and batchnorm1d in one model (each sample's mask a fixed `mask:` or
 drawn by the documented rule — kept where a uniform draw from a Generator seeded with (seed,
@@ -31,8 +34,8 @@ name): they are checked too, through the network's JSON trace.
     PYTHONPATH=. /tmp/torchvenv/bin/python benchmarks/torch_layers.py --models 300
 
 Prints the largest relative difference of each quantity; exit 1 if any is above 1e-9 (the
-dilation and ceil_mode form's, and the groups and divisor_override form's but its gradients,
-above 1e-12).
+dilation and ceil_mode form's, the groups and divisor_override and rnn dropout forms' but their
+gradients (and rnn dropout's Adam step), and every h0 gradient, above 1e-12).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import sys
 
 import numpy as np
 import torch_side  # beside this file: run as a script
+from torch_rnn import h0_gradient, rnn_dropout_model, rnn_model
 from torch_windows import RTOL as WINDOW_RTOL
 from torch_windows import group_drawn, group_layers, window_drawn, window_layers
 
@@ -330,62 +334,6 @@ def _dense_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
     return layers, params, {"inputs": x.tolist(), "targets": t.tolist(), "loss": loss}
 
 
-def _rnn_model(rng: np.random.Generator) -> tuple[list, dict, dict]:
-    """A random rnn (tanh or relu, with or without bias; one or two stacked layers, one or two
-    directions, from the state 0 or a given h0) [→ last] → linear [→ activation] model over a
-    sequence of 2–5 steps; without `last` the linear acts on every step and the targets are
-    one per step."""
-    steps, given, hidden = int(rng.integers(2, 6)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
-    bias, keep_last = bool(rng.random() < 0.6), bool(rng.random() < 0.5)
-    nonlinearity = str(rng.choice(["tanh", "relu"]))
-    layers_, two = int(rng.choice([1, 2])), bool(rng.random() < 0.3)
-    rnn: dict = {"input_size": given, "hidden_size": hidden, "nonlinearity": nonlinearity}
-    rnn["bias"] = bias
-    if layers_ > 1:
-        rnn["num_layers"] = layers_
-    if two:
-        rnn["bidirectional"] = True
-    directions = 2 if two else 1
-    if rng.random() < 0.6:  # torch's h0: [num_layers × directions][hidden]
-        rnn["h0"] = rng.normal(size=(layers_ * directions, hidden)).tolist()
-    layers: list = [{"rnn": rnn}, *(["last"] if keep_last else [])]
-    outputs = int(rng.integers(1, 4))
-    features = directions * hidden
-    layers.append({"linear": {"in_features": features, "out_features": outputs}})
-    if rng.random() < 0.3:
-        layers.append(str(rng.choice(["tanh", "sigmoid"])))
-    params = {}
-    for layer in range(layers_):
-        for suffix in ("", "_reverse")[:directions]:
-            width = given if layer == 0 else features
-            params[f"0.weight_ih_l{layer}{suffix}"] = rng.normal(size=(hidden, width)).tolist()
-            hh = rng.normal(size=(hidden, hidden)) * 0.6
-            params[f"0.weight_hh_l{layer}{suffix}"] = hh.tolist()
-            if bias:
-                params[f"0.bias_ih_l{layer}{suffix}"] = rng.normal(size=hidden).tolist()
-                params[f"0.bias_hh_l{layer}{suffix}"] = rng.normal(size=hidden).tolist()
-    n = 2 if keep_last else 1
-    params[f"{n}.weight"] = (rng.normal(size=(outputs, features)) * 0.5).tolist()
-    params[f"{n}.bias"] = rng.normal(size=outputs).tolist()
-    loss = str(rng.choice(("mse", "sse", "half_sse")))
-    shape = (outputs,) if keep_last else (steps, outputs)
-    samples = [
-        {
-            "inputs": rng.normal(size=(steps, given)).tolist(),
-            "targets": rng.normal(size=shape).tolist(),
-        }
-        for _ in range(int(rng.integers(1, 4)))
-    ]
-    if len(samples) == 1:
-        return layers, params, {**samples[0], "loss": loss}
-    how = str(rng.choice(["mean", "sum"]))
-    return (
-        layers,
-        params,
-        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
-    )
-
-
 def _config(layers: list, params: dict, given: dict, optimizer: str, eta: float) -> dict:
     config = {"name": "random", "model": layers, "parameters": params, "learning_rate": eta}
     return {**config, **given, "optimizer": optimizer}
@@ -398,6 +346,7 @@ def _ours(
     records = worked.records
     if hasattr(records, "after"):  # a model of tensor layers: its own trace
         steps = records.steps
+        h0 = None if inference else h0_gradient(records, layers, given)
         return {
             "y": np.array([np.asarray(s.outputs) for s in steps]),
             "loss": [s.loss for s in steps],
@@ -405,7 +354,7 @@ def _ours(
             "after": {
                 n: np.asarray(v) for n, v in (*records.after.parameters, *records.after.buffers)
             },
-        }
+        } | ({} if h0 is None else {"h0": h0})
     data = json.loads(worked.text("json"))  # linear + activations: the network's trace
     step = data["steps"][0]
     names = [f"{n}" for n, layer in enumerate(layers) if not isinstance(layer, str)]
@@ -472,6 +421,7 @@ def main() -> int:
     padding = np.random.default_rng([args.seed, 29])  # the padded pools' own, added after
     windows = np.random.default_rng([args.seed, 30])  # dilation and ceil_mode's, added after
     groups = np.random.default_rng([args.seed, 31])  # groups and divisor_override's, after
+    dropped = np.random.default_rng([args.seed, 32])  # an rnn's dropout's, added after
 
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
@@ -480,13 +430,14 @@ def main() -> int:
         ("tensor", _conv_model, rng),
         ("linear", _dense_model, rng),
         ("image", _conv2d_model, rng),
-        ("rnn", _rnn_model, rng),
+        ("rnn", rnn_model, rng),
         ("batchnorm", _batchnorm_model, rng),
         ("dropout+batchnorm", _dropout_batchnorm_model, later),
         ("batchnorm eval", _eval_model, later),
         ("padded pool", _padded_pool_model, padding),
         ("dilation+ceil_mode", _window_model, windows),
         ("groups+divisor_override", _group_model, groups),
+        ("rnn dropout", rnn_dropout_model, dropped),
     )
     if args.forms:
         forms = tuple(f for f in forms if f[0] in args.forms.split(","))
@@ -496,15 +447,19 @@ def main() -> int:
         for layer in layers:
             kind, arguments = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
             seen[kind] = seen.get(kind, 0) + 1
-            paired = any(isinstance(v, list) for k, v in arguments.items() if k != "h0")
+            paired = any(
+                isinstance(v, list) for k, v in arguments.items() if k not in ("h0", "dropout_mask")
+            )
             seen["…with a pair [h, w]"] = seen.get("…with a pair [h, w]", 0) + paired
             for what, drawn in _drawn(form, kind, arguments, given).items():
                 seen[what] = seen.get(what, 0) + drawn
             if kind == "rnn":  # its forms: a given h0, stacked layers, two directions
                 for key, what in (
                     ("h0", "h0"),
-                    ("num_layers", "2 layers"),
+                    ("num_layers", "stacked layers"),
                     ("bidirectional", "two directions"),
+                    ("dropout_mask", "dropout, a fixed mask"),
+                    ("dropout_seed", "dropout, drawn"),
                 ):
                     label = f"…rnn with {what}"
                     seen[label] = seen.get(label, 0) + (key in arguments)
@@ -529,17 +484,29 @@ def main() -> int:
     print("  layers drawn: " + ", ".join(f"{kind} {n}" for kind, n in sorted(seen.items())))
     for key in sorted(worst):
         print(f"  {key:<40} largest relative difference {worst[key]:.2e}")
-    # the dilation and ceil_mode, groups and divisor_override forms held to 1e-12
-    # (`torch_windows.RTOL`), but for the latter's gradients: two stacked convs sum enough
-    # products that a gradient which nearly cancels differs in its last bits (seed 28: 1.1e-12
-    # relative, 7e-15 absolute, torch's own float64 rounding the larger against extended
+    # the dilation and ceil_mode, groups and divisor_override and rnn dropout forms, and every
+    # h0's gradient, held to 1e-12 (`torch_windows.RTOL`), but for the gradients of the latter
+    # two forms (and rnn dropout's Adam step, which divides by them): a sum of enough products
+    # that nearly cancels differs in its last bits (seed 28: a groups gradient 1.1e-12
+    # relative, 7e-15 absolute; an rnn's linear output's weight, 3.9e-5, 9e-15 absolute — the
+    # rnn form's own are 5e-12 too — torch's own float64 rounding the larger against extended
     # precision), held to 1e-9 as every other form's
-    tight_forms = ("dilation+ceil_mode", "groups+divisor_override")
-    loose = "groups+divisor_override gradient"
-    held = {k: WINDOW_RTOL if k.startswith(tight_forms) and k != loose else RTOL for k in worst}
+    tight_forms = ("dilation+ceil_mode", "groups+divisor_override", "rnn dropout")
+    loose = ("groups+divisor_override gradient", "rnn dropout gradient", "rnn dropout adam step")
+    held = {
+        k: WINDOW_RTOL
+        if (k.startswith(tight_forms) or k.endswith("h0 gradient")) and k not in loose
+        else RTOL
+        for k in worst
+    }
     bad = {k: v for k, v in worst.items() if v > held[k] and "(ill-conditioned)" not in k}
     drawn = [form for form in tight_forms if any(k.startswith(form) for k in worst)]
-    but = f"; {loose}s 1e-9" if loose in worst else ""
+    drawn += ["every h0 gradient"] if any(k.endswith("h0 gradient") for k in worst) else []
+    but = (
+        "; " + ", ".join(k for k in loose if k in worst) + " 1e-9"
+        if set(loose) & set(worst)
+        else ""
+    )
     tight = f" ({', '.join(drawn)} 1e-12{but})" if drawn else ""
     print(f"agree with torch float64 to rtol 1e-9{tight}" if not bad else f"DISAGREE: {bad}")
     return 1 if bad else 0

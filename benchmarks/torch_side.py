@@ -18,12 +18,42 @@ BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 class _Outputs(torch.nn.RNN):
     """nn.RNN in a Sequential: its every h_t (torch returns them with the last state), from
     the initial state `h0` where the config gives one (torch's forward takes it, not its
-    constructor)."""
+    constructor; it requires grad, so that h0.grad is torch's ∂E/∂h0). With `masks` (one
+    (num_layers − 1, T, directions × hidden) a sample, in the order the samples are run), its
+    dropout between stacked layers multiplies by them, by hand: each layer is torch's own
+    single-layer RNN run on this module's parameters (torch.func.functional_call), its output
+    times the sample's mask/(1 − p) before the next layer reads it."""
 
     h0: torch.Tensor | None = None
+    masks: torch.Tensor | None = None
+    calls: int = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(x, self.h0)[0]
+        if self.masks is None:
+            return super().forward(x, self.h0)[0]
+        mask = self.masks[self.calls % len(self.masks)]
+        self.calls += 1
+        two = 2 if self.bidirectional else 1
+        below = x
+        for layer in range(self.num_layers):
+            one = torch.nn.RNN(
+                below.shape[-1],
+                self.hidden_size,
+                1,
+                self.nonlinearity,
+                self.bias,
+                bidirectional=self.bidirectional,
+            ).double()
+            own = {
+                name.replace(f"_l{layer}", "_l0"): value
+                for name, value in self.named_parameters()
+                if f"_l{layer}" in name
+            }
+            h0 = None if self.h0 is None else self.h0[layer * two : (layer + 1) * two]
+            below = torch.func.functional_call(one, own, (below, h0))[0]
+            if layer < self.num_layers - 1:
+                below = below * mask[layer] / (1 - self.dropout)
+        return below
 
 
 class _Last(torch.nn.Module):
@@ -52,6 +82,9 @@ def masks(config: dict, epoch: int = 1) -> dict[int, np.ndarray]:
     samples = len(config.get("samples") or [config])
     out = {}
     for position, layer in enumerate(config["model"]):
+        if isinstance(layer, dict) and layer.get("rnn", {}).get("dropout"):
+            out[position] = _rnn_masks(config, position, epoch, samples)
+            continue
         if not (isinstance(layer, dict) and "dropout" in layer):
             continue
         args = layer["dropout"]
@@ -63,6 +96,21 @@ def masks(config: dict, epoch: int = 1) -> dict[int, np.ndarray]:
         drawn = rng.random((samples, *shape)) >= args["p"]
         out[position] = drawn.astype(np.float64)
     return out
+
+
+def _rnn_masks(config: dict, position: int, epoch: int, samples: int) -> np.ndarray:
+    """An rnn's dropout masks between its stacked layers, (N, num_layers − 1, T, directions ×
+    hidden): its fixed `dropout_mask` for every sample, or drawn by the documented rule
+    (docs/layers.md, an rnn's dropout) — kept where a uniform draw from a Generator seeded
+    with (dropout_seed, epoch, the dropout stream, the layer's position) is ≥ p."""
+    args = config["model"][position]["rnn"]
+    width = (2 if args.get("bidirectional") else 1) * args["hidden_size"]
+    if "dropout_mask" in args:
+        return np.array([args["dropout_mask"]] * samples, dtype=np.float64)
+    steps = len((config.get("samples") or [config])[0]["inputs"])
+    rng = np.random.default_rng([args.get("dropout_seed", 0), epoch, DROPOUT_STREAM, position])
+    shape = (samples, args["num_layers"] - 1, steps, width)
+    return (rng.random(shape) >= args["dropout"]).astype(np.float64)
 
 
 def _torch_model(
@@ -93,9 +141,12 @@ def _torch_model(
         elif kind == "linear":
             modules.append(torch.nn.Linear(**args))
         elif kind == "rnn":
-            rnn = _Outputs(**{key: value for key, value in args.items() if key != "h0"})
+            ours = ("h0", "dropout_seed", "dropout_mask")  # torch's forward's, or the masks'
+            rnn = _Outputs(**{key: value for key, value in args.items() if key not in ours})
             if "h0" in args:
-                rnn.h0 = torch.tensor(args["h0"], dtype=torch.float64)
+                rnn.h0 = torch.tensor(args["h0"], dtype=torch.float64, requires_grad=True)
+            if masks is not None and position in masks:
+                rnn.masks = torch.tensor(masks[position], dtype=torch.float64)
             modules.append(rnn)
         elif kind == "last":
             modules.append(_Last())
@@ -143,10 +194,13 @@ def step(layers: list, params: dict, given: dict, optimizer: str, eta: float, ma
     loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
     loss.backward()
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
+    # an rnn's given h0, an input that requires grad: its ∂E/∂h0
+    h0 = [m.h0.grad.numpy().copy() for m in model if isinstance(m, _Outputs) and m.h0 is not None]
     opt.step()
     after = {n: p.detach().numpy().copy() for n, p in model.state_dict().items()}
     each = [float(v.detach()) for v in losses]
-    return {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
+    out = {"y": np.array(ys), "loss": each, "grads": grads, "after": after}
+    return out | ({"h0": h0[0]} if h0 else {})
 
 
 def _torch_forward(
@@ -231,6 +285,8 @@ def compare(worst: dict[str, float], form: str, optimizer: str, ours: dict, thei
             worst[key] = max(
                 worst.get(key, 0.0), _difference(ours["grads"][name], theirs["grads"][name])
             )
-    for key in ("forward", "loss"):
+    if "h0" in theirs:  # an rnn's given h0: its gradient, torch's h0.grad
+        quantities["h0 gradient"] = (ours["h0"], theirs["h0"])
+    for key in quantities:
         label = f"{form} {key}"
         worst[label] = max(worst.get(label, 0.0), _difference(*quantities[key]))
