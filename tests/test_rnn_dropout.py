@@ -367,7 +367,7 @@ def _with(**rnn) -> dict:
         (
             {"dropout_mask": [[1, 0], [0, 1]]},
             "dropout_mask[0]",
-            "found 2 entries where 1 are expected: dropout_mask is [num_layers − 1][steps][1] of "
+            "found 2 entries where 1 is expected: dropout_mask is [num_layers − 1][steps][1] of "
             "0s and 1s, 1 keeps a state, or [steps][1]",
         ),
         ({"dropout_seed": -1}, "dropout_seed", "-1 is out of range; expected a whole number ≥ 0"),

@@ -440,7 +440,7 @@ def _with(**rnn) -> dict:
 
 def test_an_h0_of_the_wrong_shape_says_torchs_shape():
     assert _error(_with(h0=[[0.1, -0.2]])) == (
-        "<dict>, model[0].rnn.h0: found 1 rows where 2 are expected: h0 is "
+        "<dict>, model[0].rnn.h0: found 1 row where 2 are expected: h0 is "
         "[num_layers × directions][hidden_size], [2][2]"
     )
     assert _error(_with(h0=[[0.1, -0.2], [0.3]])) == (

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ...core.validate import show
+from ...core.validate import counted, show
 from ...definitions import activations
 from ..hand import exact, worked
 from . import rnn_dropout, rnn_rows
@@ -84,8 +84,8 @@ def _h0(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, Any]) 
     if rows == 1 and isinstance(raw, list) and raw and not isinstance(raw[0], list):
         return (tuple(c.vector(path, raw, hidden, what)),)
     if not isinstance(raw, list) or len(raw) != rows:
-        found = f"{len(raw)} rows" if isinstance(raw, list) else show(raw)
-        raise c.fail(path, f"found {found} where {rows} are expected: {what}")
+        found = counted(len(raw), "row") if isinstance(raw, list) else show(raw)
+        raise c.fail(path, f"found {found} where {rnn_dropout.expected(rows)}: {what}")
     return tuple(tuple(c.vector((*path, n), v, hidden, what)) for n, v in enumerate(raw))
 
 

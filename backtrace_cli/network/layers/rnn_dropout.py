@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...core.validate import show
+from ...core.validate import counted, show
 from ..dropout import DROPOUT_STREAM
 from ..order import sample_order
 
@@ -87,12 +87,17 @@ def read_mask(c: Checker, path: tuple[Any, ...], raw: Any, arguments: dict[str, 
     if boundaries == 1 and _depth(raw) == 2:
         return (_steps(c, path, raw, width, what),)
     if not isinstance(raw, list) or len(raw) != boundaries or _depth(raw) != 3:
-        found = f"{len(raw)} rows" if isinstance(raw, list) else show(raw)
-        raise c.fail(path, f"found {found} where {boundaries} are expected: {what}")
+        found = counted(len(raw), "row") if isinstance(raw, list) else show(raw)
+        raise c.fail(path, f"found {found} where {expected(boundaries)}: {what}")
     out = tuple(_steps(c, (*path, n), v, width, what) for n, v in enumerate(raw))
     if len({len(steps) for steps in out}) > 1:
         raise c.fail(path, f"its layers' masks have different numbers of steps: {what}")
     return out
+
+
+def expected(n: int) -> str:
+    """2 are expected, 1 is expected: a count said with its verb."""
+    return f"{n} {'is' if n == 1 else 'are'} expected"
 
 
 def _depth(value: Any) -> int:
@@ -109,8 +114,8 @@ def _steps(c: Checker, path: tuple[Any, ...], raw: Any, width: int, what: str) -
     rows = []
     for t, step in enumerate(raw):
         if not isinstance(step, list) or len(step) != width:
-            found = f"{len(step)} entries" if isinstance(step, list) else show(step)
-            raise c.fail((*path, t), f"found {found} where {width} are expected: {what}")
+            found = counted(len(step), "entry") if isinstance(step, list) else show(step)
+            raise c.fail((*path, t), f"found {found} where {expected(width)}: {what}")
         for j, value in enumerate(step):
             if isinstance(value, bool) or value not in (0, 1):
                 problem = f"{show(value)} is not 0 or 1: 1 keeps a state, 0 drops it"
