@@ -365,6 +365,10 @@ def test_the_markdown_writes_a_states_delta_as_delta_h_never_as_the_state():
     # a rule that begins with δh keeps its δ (Δh would be another quantity, an increment)
     assert "\nδh[1,j] = Σ_k w_hh[k,j]·δnet[2,k], back from step 2;" in markdown
     assert "\nΔh" not in markdown
+    # nor does one that begins with net[t,j] (Net is no name of the trace's); prose does
+    assert "\nnet[1,j] = Σ_i w_ih[j,i]·x[1,i] + b_ih[j] + Σ_k w_hh[j,k]·h[0,k]" in markdown
+    assert "\nNet[" not in markdown
+    assert "\nEach output y_j = Σ_i w[j,i]·x_i + b_j." in markdown
 
 
 def test_a_half_sse_loss_is_written_in_latex_katex_reads():

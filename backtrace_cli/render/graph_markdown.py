@@ -141,9 +141,11 @@ def block_markdown(block: Section, fmt: NumberFormat) -> str:
         rule = ", ".join(math_inline(_formula_tex(part)) for part in block.rule.split(", "))
     else:
         rule = _rule(block.rule)
-        # a rule that begins with a Greek symbol keeps it: δh[1,j] is not Δh[1,j]
-        capital = block.capital and rule[:1].isascii()
-        rule = rule[:1].upper() + rule[1:] if capital else rule
+        # a rule that begins with a symbol keeps it: δh[1,j] is not Δh[1,j], net[0,j] not
+        # Net[0,j], o = σ(net) not O; only a word of prose begins with a capital
+        first, _, rest = rule.partition(" ")
+        prose = first.isascii() and first.isalpha() and not rest.startswith(("=", "←"))
+        rule = rule[:1].upper() + rule[1:] if block.capital and prose else rule
     out = [f"#### {block.title}", "", rule + ".", ""]
     equations = [equation_lines(row, fmt) for row in block.rows]
     out += [math_block(equations, gap=EQUATION_GAP, jot=LINE_GAP), ""]
