@@ -320,19 +320,7 @@ class BatchNorm1d(NamedTuple):
         if layer.weight is None:
             return []
         record: Record = view.batch[p]
-        names, d, s = Names(view, p), view.deltas[p], view.sample
-        out: list[tuple[str, tuple[int, ...], list[Any]]] = []
-        for key in ("weight", "bias"):
-            for c in range(d.shape[0]):
-                terms = []
-                for rest in np.ndindex(*d.shape[1:]):
-                    index = (c, *rest)
-                    term: list[Any] = [(names.delta(index), d[index])]
-                    if key == "weight":
-                        term += ["·", (names.xhat(index), record.stats.xhat[(s, *index)])]
-                    terms.append(term)
-                out.append((key, (c,), joined(terms)))
-        return out
+        return gradient_entries(Names(view, p), view.deltas[p], record.stats.xhat[view.sample])
 
     @staticmethod
     def delta_rows(view: ModelView, p: int) -> list[Section]:
@@ -441,6 +429,25 @@ class BatchNorm1d(NamedTuple):
         )
         title = f"Running statistics · layer {layer.spec.name} (batchnorm1d)"
         return [Section("update", title, rule, tuple(rows))]
+
+
+def gradient_entries(
+    names: Names, d: Array, xhat: Array
+) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+    """One sample's term of each entry's −∂E/∂θ, from its δ and x̂ (shaped alike): γ[c]:
+    Σ δ·x̂, β[c]: Σ δ, over a signal's positions."""
+    out: list[tuple[str, tuple[int, ...], list[Any]]] = []
+    for key in ("weight", "bias"):
+        for c in range(d.shape[0]):
+            terms = []
+            for rest in np.ndindex(*d.shape[1:]):
+                index = (c, *rest)
+                term: list[Any] = [(names.delta(index), d[index])]
+                if key == "weight":
+                    term += ["·", (names.xhat(index), xhat[index])]
+                terms.append(term)
+            out.append((key, (c,), joined(terms)))
+    return out
 
 
 def sqrt_latex(pieces: list[Any]) -> list[Any]:
