@@ -174,9 +174,12 @@ def train(
     progress: Callable[[int], None] | None = None,
     verify: bool = False,
     notation: str | None = None,
+    inference: bool = False,
 ) -> Worked:
     """`epochs` epochs of training; `trace` picks epochs shown in full: numbers, "first",
-    "last" or "all". The result's `records.final` is the trained network."""
+    "last" or "all". The result's `records.final` is the trained network. `inference`: in
+    torch's eval mode (`step --eval`: a model's dropout drops nothing, its batch norm uses its
+    running statistics and does not move them)."""
     import math  # start-up: only for `train`
 
     if until_loss is not None and not (math.isfinite(until_loss) and until_loss > 0):
@@ -198,6 +201,7 @@ def train(
         all_epochs=all_epochs,
         progress=progress,
         verify=verify,
+        inference=inference,
     )
     return Worked(built, decimals)
 

@@ -154,7 +154,10 @@ def _error(data: dict) -> str:
     return str(caught.value)
 
 
-EVAL = "; or `run --eval` traces it as at inference, with its running statistics"
+EVAL = (
+    "; or `run --eval` traces it in eval mode, with its running statistics (`step --eval` "
+    "trains so)"
+)
 
 
 def _refused(data: dict) -> str:

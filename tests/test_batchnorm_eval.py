@@ -80,14 +80,16 @@ def test_eval_mode_normalises_with_the_running_statistics(runner, tmp_path):
         for c in range(3):
             assert rows[f"x̂1[{c}]"] == pytest.approx(hand["xhat"][c], rel=1e-12)
             assert rows[f"y1[{c}]"] == pytest.approx(hand["y1"][c], rel=1e-12)
-        # no batch statistics in eval mode, and no δ rows: the forward pass and the loss
+        # no batch statistics in eval mode, and no update: `run --eval` stops at the gradients
         assert not any(s.startswith(("μ", "σ²", "Σδ", "new ")) for s in rows)
         assert step["outputs"] == pytest.approx(hand["y3"], rel=1e-12)
         assert step["loss"] == pytest.approx(hand["loss"], rel=1e-12)
         # the δ the engine sends back through it: γ·δ/√(running_var + ε)
         assert step["layers"][1]["delta"] == pytest.approx(hand["d1"], rel=1e-12, abs=1e-15)
         assert step["layers"][0]["delta"] == pytest.approx(hand["d0"], rel=1e-12, abs=1e-15)
-        assert step["gradients"] is None
+        # each sample's own gradient (a step's; the batch's rows average them)
+        for name, value in hand["grads"].items():
+            assert step["gradients"][name] == pytest.approx(value, rel=1e-12, abs=1e-15)
     assert doc["loss_after"] == pytest.approx(np.mean([h["loss"] for h in expected]), rel=1e-12)
     # nothing is trained and the running statistics stay, num_batches_tracked too
     assert doc["buffers_after"] == doc["buffers_before"]
@@ -142,7 +144,8 @@ def test_online_mode_and_a_single_sample_trace_in_eval_mode(runner, tmp_path):
         refused = runner.invoke(cli, ["run", _written(tmp_path, data)])
         assert refused.exit_code == 2
         assert refused.output.endswith(
-            "; or `run --eval` traces it as at inference, with its running statistics\n"
+            "; or `run --eval` traces it in eval mode, with its running statistics (`step "
+            "--eval` trains so)\n"
         )
 
 
@@ -253,10 +256,12 @@ def test_eval_markdown_asks_the_forward_pass_with_the_running_statistics_and_par
     from node_parsers import check, pieces
 
     text = runner.invoke(cli, ["run", "batchnorm", "--eval", "--format", "markdown"]).output
-    statement = next(line for line in text.splitlines() if "Do the forward pass" in line)
+    statement = next(line for line in text.splitlines() if "do the forward pass" in line)
     assert statement.endswith(
-        "Do the forward pass, layer by layer (batch norm in eval mode: x̂ and y from its "
-        "running statistics)."
+        "In torch's eval mode: do the forward pass layer by layer (batch norm in eval mode: x̂ "
+        "and y from its running statistics), the loss, δ back through every layer (batch "
+        "norm's a fixed affine map's, γ·δ/√(running_var + ε)), each parameter's gradient; no "
+        "update."
     )
     assert "\\mathit{running\\_mean}^{(1)}_{0}" in text and "\\mu^{(1)}" not in text
     report = check(*pieces(api.trace(_config(), inference=True).markdown()))

@@ -17,8 +17,9 @@ from .status import BadInput, bad_input
     "--eval",
     "inference",
     is_flag=True,
-    help="Inference only: each sample's forward pass and loss, without dropout and "
-    "without an update (torch's eval mode: batch norm with its running statistics).",
+    help="torch's eval mode, without an update: each sample's forward pass and loss "
+    "without dropout (batch norm with its running statistics); a model's δ and gradients "
+    "too (`step --eval` trains so).",
 )
 def run(
     config: str | None,
@@ -133,6 +134,13 @@ def _until_loss(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="Write the trained network as a config that `backtrace run FILE` accepts.",
 )
 @trace_options
+@click.option(
+    "--eval",
+    "inference",
+    is_flag=True,
+    help="Train in torch's eval mode (model.eval(), then the optimizer's steps): dropout "
+    "drops nothing, batch norm uses its running statistics and does not move them.",
+)
 def step(
     config: str | None,
     epochs: int,
@@ -150,6 +158,7 @@ def step(
     verify: bool,
     gradients: bool | None,
     notation: str | None,
+    inference: bool,
 ) -> None:
     """Train for N epochs: a per-epoch table, the loss curve, chosen epochs in full.
 
@@ -158,6 +167,7 @@ def step(
         backtrace step lecture --epochs 2 --trace 2 --save iteration2.yaml
         backtrace step xor --epochs 2000 --trace last
         backtrace step xor --epochs 100000 --until-loss 0.001
+        backtrace step batchnorm --eval --epochs 5 --trace 1   # frozen batch norm
     """
     from .. import api  # numpy loads here, not for --help
 
@@ -190,14 +200,16 @@ def step(
             all_epochs=all_epochs,
             progress=tick,
             verify=verify,
+            inference=inference,
         ).records
     if save:
         # only when saving, for start-up time
         from ..core.output import write_text
         from ..network import save as saver
 
+        how = "step --eval" if inference else "step"
         header = (
-            f"Trained by `backtrace step`: {len(result.losses)} epochs from "
+            f"Trained by `backtrace {how}`: {len(result.losses)} epochs from "
             f"{spec.source}; loss {result.losses[0]:.6g} → {result.losses_after[-1]:.6g}"
         )
         with bad_input():
@@ -209,8 +221,10 @@ def step(
             )
     emit(result, target, decimals, rounding)
     if save:
+        # eval mode is the command's, not the config's: its next steps take --eval again
+        again = f"step {save} --eval" if inference else f"run {save}"
         click.echo(
-            f"Saved the trained network to {save}; `backtrace run {save}` continues from it.",
+            f"Saved the trained network to {save}; `backtrace {again}` continues from it.",
             err=True,
         )
 

@@ -151,8 +151,18 @@ class Graph:
         until_loss: float | None = None,  # minimising f has no loss to stop at
         full: bool = False,
         gradients: bool | None = None,
+        inference: bool = False,
         **options: Any,
     ) -> Any:
+        if inference:
+            raise ConfigError(
+                "--eval",
+                None,
+                None,
+                "trains a model in torch's eval mode (dropout off, batch norm's running "
+                "statistics); a computational graph has neither: `step` without --eval "
+                "trains it, and `run --eval` traces its forward pass",
+            )
         return train_graph(spec, epochs, picked, last, **options)
 
     def steps(self, spec: Any, epochs: int, rounding: str | None, gradients: bool | None) -> Steps:

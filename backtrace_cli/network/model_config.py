@@ -494,7 +494,8 @@ def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> ConfigEr
     """A layer that works over the batch (batch norm) needs `mode: batch` and a batch it can
     normalise, as torch's training mode refuses a single value per feature. Where its eval
     mode takes each sample alone (batch norm's running statistics), the config is read and
-    the refusal returned, for a training pass to raise (`run --eval` traces it)."""
+    the refusal returned, for a training pass to raise (`run --eval` traces it, `step --eval`
+    trains it)."""
     for n, layer in enumerate(spec.layers):
         module, cls = MODEL_KINDS[layer.kind]
         if not getattr(cls, "BATCH", False):
@@ -515,7 +516,10 @@ def _batch_layers(c: Checker, data: dict[str, Any], spec: ModelSpec) -> ConfigEr
             continue
         if not module.alone_in_eval(dict(layer.arguments)):
             raise error
-        eval_mode = "; or `run --eval` traces it as at inference, with its running statistics"
+        eval_mode = (
+            "; or `run --eval` traces it in eval mode, with its running statistics (`step "
+            "--eval` trains so)"
+        )
         problem = error.problem + eval_mode
         return ConfigError(error.file, error.line, error.field, problem, error.column)
     return None

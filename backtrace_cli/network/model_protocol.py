@@ -63,7 +63,11 @@ def trace(
     if verify and rounding:
         raise ConfigError("--verify", None, None, "checks exact gradients: leave out --round")
     with np.errstate(all="ignore"):
-        built = model_trace.build(spec, _carry(rounding), rounding, verify, inference, full=full)
+        # eval mode's δ and gradients, without an update (`step --eval` updates)
+        carried = _carry(rounding)
+        built = model_trace.build(
+            spec, carried, rounding, verify, inference, full=full, update=not inference
+        )
     _diverged(spec, built.steps[-1].loss if inference else built.loss_after)
     return _in_notation(built)
 
@@ -86,8 +90,12 @@ def train(
     full: bool = False,
     progress: Callable[[int], None] | None = None,
     verify: bool = False,
+    inference: bool = False,
     **_: Any,
 ) -> Any:
+    """`epochs` epochs of training, the `picked` ones traced; `inference`: in torch's eval
+    mode (`step --eval`: nothing dropped, batch norm with its running statistics, which do
+    not move), the parameters updated from its gradients."""
     import numpy as np
 
     from . import model_trace
@@ -104,6 +112,7 @@ def train(
                 carry,
                 rounding,
                 verify and epoch == 1,
+                inference,
                 epoch=epoch,
                 sections=shown,
                 full=full,
@@ -125,7 +134,7 @@ def train(
     # order (each epoch's spec kept the start's count, as a network's training does)
     final = replace(current, epochs_done=spec.epochs_done + len(rows))
     return model_trace.ModelTraining(
-        spec, rounding, tuple(rows), tuple(traces), final, epochs, reason
+        spec, rounding, tuple(rows), tuple(traces), final, epochs, reason, inference
     )
 
 
@@ -247,7 +256,8 @@ class Sequential:
         from . import model_statement
 
         inference = traced is not None and traced.inference
-        return model_statement.problem(spec, epochs, inference)
+        update = traced is None or traced.updated  # `run --eval`'s: its gradients alone
+        return model_statement.problem(spec, epochs, inference, update)
 
     def diagram(self, spec: Any, traced: Any = None, solved: bool = True) -> Any:
         from . import model_statement

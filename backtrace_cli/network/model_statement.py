@@ -23,7 +23,11 @@ def _aside(phrases: tuple[str, ...]) -> str:
     return f" ({'; '.join(said)})" if said else ""
 
 
-def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False) -> Statement:
+def problem(
+    spec: ModelSpec, epochs: int | None = None, inference: bool = False, update: bool = True
+) -> Statement:
+    """What the question gives and asks: the training step (with `epochs`: that many), or
+    (`inference`) the same in torch's eval mode — without `update`, its gradients alone."""
     kinds = " → ".join(layer.kind for layer in spec.layers)
     count = len(spec.samples)
     shuffled = " (shuffled every epoch)" if spec.shuffle else ""
@@ -40,21 +44,22 @@ def problem(spec: ModelSpec, epochs: int | None = None, inference: bool = False)
             ".",
         ),
     ]
-    if inference:
-        # a layer whose eval mode computes otherwise says what it asks then (batch norm's)
-        phrases = tuple(
-            MODEL_KINDS[layer.kind][0].asked_in_eval(dict(layer.arguments))
-            for layer in spec.layers
-            if hasattr(MODEL_KINDS[layer.kind][0], "asked_in_eval")
-        )
-        what = f"Do the forward pass, layer by layer{_aside(phrases)}."
-        return Statement("graph", (*sentences, (what,)))
-    asked = [getattr(MODEL_KINDS[layer.kind][0], "ASKED", ("", "", "")) for layer in spec.layers]
+    # a layer whose eval mode computes otherwise says what it asks then (batch norm's)
+    asked = [
+        module.asked_in_eval(dict(layer.arguments))
+        if inference and hasattr(module, "asked_in_eval")
+        else getattr(module, "ASKED", ("", "", ""))
+        for layer in spec.layers
+        for module in (MODEL_KINDS[layer.kind][0],)
+    ]
     forward, back, gradient = (_aside(phrases) for phrases in zip(*asked))
     what = (
         f"Do the forward pass layer by layer{forward}, the loss, δ back through every "
-        f"layer{back}, each parameter's gradient{gradient}, and the update."
+        f"layer{back}, each parameter's gradient{gradient}"
+        + (", and the update." if update else "; no update.")
     )
+    if inference:
+        what = "In torch's eval mode: " + what[0].lower() + what[1:]
     sentences.append((what,))
     if epochs is not None:
         sentences.append((f"Train for {epochs} epochs.",))

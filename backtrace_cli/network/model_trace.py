@@ -62,10 +62,11 @@ class ModelTrace:
     after: ModelSpec
     loss_after: float
     checks: tuple[engine.Check, ...] | None = None
-    inference: bool = False
+    inference: bool = False  # in torch's eval mode (`--eval`)
     epoch: int = 1
     full: bool = False  # every row of a long section shown (the renderers elide, JSON never)
     # and every term of a long sum (`model_trace.build`: without it, as a page writes them)
+    updated: bool = True  # the step updates (`run --eval`'s does not: its gradients alone)
 
     @property
     def blocks(self) -> tuple[Section, ...]:
@@ -228,7 +229,7 @@ def placed(sections: list[Section], p: int) -> list[Section]:
     return [replace(section, layer=p) for section in sections]
 
 
-def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
+def gradient_sections(views: list[Any], p: int, carry: Any, update: bool = True) -> list[Section]:
     """Layer p's parameters' gradients: −(its terms) for one sample; over a batch, the
     samples' terms summed, averaged where the batch gradient is the mean — each row's value
     carried as the update's (`model_engine.combined`)."""
@@ -259,7 +260,7 @@ def gradient_sections(views: list[Any], p: int, carry: Any) -> list[Section]:
             if spec.batch_gradient == "mean"
             else (f"summed over the {len(views)} samples")
         )
-        rule += f"; {how} (batch: one update)"
+        rule += f"; {how} (batch: one update)" if update else f"; {how} (the batch's gradient)"
     return [Section("gradient", title, rule, tuple(rows), layer=p)]
 
 
@@ -302,12 +303,15 @@ def build(
     epoch: int = 1,
     sections: bool = True,
     full: bool = False,
+    update: bool = True,
 ) -> ModelTrace:
     """One epoch over the samples, in the epoch's order (as given, or shuffled: `order.py`)
     — an update after each (online), or one after all of them (batch, in the last sample's
     step) — traced (its rows only if `sections`: training's other epochs need the numbers
     alone; `full`: every term of a long sum, as marking reads them, else as a page writes
-    them); `after` holds the model with its optimizer's state."""
+    them); `after` holds the model with its optimizer's state. `inference`: in torch's eval
+    mode (nothing dropped, batch norm with its running statistics, which do not move);
+    without `update`, the δ and gradients of every sample and no update (`run --eval`)."""
     if not inference and spec.training_refused is not None:
         raise spec.training_refused  # batch norm in online mode, or one value per feature
     batch = spec.mode == "batch"
@@ -347,31 +351,32 @@ def build(
                 rows += placed(layer.forward_rows(view, p), p)
             rows += loss_sections(done)
         due = not batch or k == count - 1  # an update's gradient is whole (a batch's: at its end)
-        update = due and not inference
-        if not inference and sections:
+        if sections:
             for p in range(len(layers) - 1, -1, -1):
                 rows += placed(layers[p].delta_rows(view, p), p)
                 if not batch:
-                    rows += gradient_sections([view], p, carry)
+                    rows += gradient_sections([view], p, carry, update)
         if due and (update or (verify and checks is None)):
             gradients = engine.combined(
                 current, [d.terms for d in passes[-count if batch else -1 :]], carry
             )
-            if verify and checks is None:  # at inference: torch's gradients in eval mode
+            if verify and checks is None:  # in eval mode: torch's gradients in eval mode
                 checked = samples if batch else [sample]
                 own = keeps if batch else [keeps[k]]
                 name = symbol(current)
                 checks = engine.check(current, gradients, checked, name, own, inference)
-        if update:
+        if due and batch and sections:
+            for p in range(len(layers) - 1, -1, -1):
+                rows += gradient_sections([d.view for d in passes], p, carry, update)
+        if due and update:
             before = current
             current, moved = engine.update(current, gradients, carry)
-            current = engine.tracked(current, done, carry)
+            if not inference:  # eval mode never moves the running statistics
+                current = engine.tracked(current, done, carry)
             if sections:
-                if batch:
-                    for p in range(len(layers) - 1, -1, -1):
-                        rows += gradient_sections([d.view for d in passes], p, carry)
                 rows.append(update_section(before, moved))
-                rows += running_sections(view, current)
+                if not inference:
+                    rows += running_sections(view, current)
         per_layer = tuple(
             {
                 "name": spec.layers[p].name,
@@ -382,7 +387,7 @@ def build(
             for p in range(len(layers))
         )
         heading = f"Epoch {epoch} · sample {s} of {count}"
-        if batch and not inference:
+        if batch and update:
             heading += " (batch: one update after all samples)"
         steps.append(
             ModelStep(
@@ -399,7 +404,9 @@ def build(
             )
         )
     after = mean_loss(current, inference)
-    return ModelTrace(spec, rounding, tuple(steps), current, after, checks, inference, epoch, full)
+    return ModelTrace(
+        spec, rounding, tuple(steps), current, after, checks, inference, epoch, full, update
+    )
 
 
 def mean_loss(spec: ModelSpec, inference: bool = False) -> float:
@@ -430,6 +437,8 @@ class ModelTraining:
     final: Any
     epochs_asked: int
     stop_reason: str = ""
+    inference: bool = False  # trained in torch's eval mode (`step --eval`)
+    updated = True  # its epochs update (as `ModelTrace.updated`)
 
     @property
     def losses(self) -> list[float]:

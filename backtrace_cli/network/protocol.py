@@ -95,12 +95,24 @@ def train(
     all_epochs: bool = False,
     progress: Callable[[int], None] | None = None,
     verify: bool = False,
+    inference: bool = False,
 ) -> Any:
     """`epochs` epochs of a network's training, the `picked` ones traced in full (a
-    `history.TrainingTrace`)."""
+    `history.TrainingTrace`). `inference` (`step --eval`): in torch's eval mode, where a
+    network computes as in training but for its dropout — so one without dropout trains as
+    it is, and one with dropout is refused (what to do instead is said)."""
     from . import history, training
 
     verifiable(verify, rounding, False, spec)
+    if inference and spec.dropout is not None:
+        raise ConfigError(
+            "--eval",
+            None,
+            None,
+            f"{spec.source} has dropout, and a layered network's eval mode differs from its "
+            "training only there (dropout drops nothing); to train it without dropout, leave "
+            "out `dropout:` and use `step` without --eval",
+        )
     shown, rows_note = history.shown_epochs(epochs, every, all_epochs)
     done = training.train(
         spec,

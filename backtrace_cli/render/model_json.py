@@ -93,9 +93,7 @@ def document(trace: ModelTrace) -> dict[str, Any]:
                     }
                     for layer in step.layers
                 ],
-                "gradients": None
-                if trace.inference
-                else {n: _clean(g) for n, g in step.gradients.items()},
+                "gradients": {n: _clean(g) for n, g in step.gradients.items()},
                 "equations": [
                     {
                         "section": section.kind,
@@ -143,6 +141,7 @@ def training(trace: ModelTraining) -> str:
         "name": trace.spec.name,
         "source": trace.spec.source,
         "model": _model(trace.spec),
+        **({"inference": True} if trace.inference else {}),  # `step --eval`: in eval mode
         "epochs": [
             {"epoch": r.epoch, "loss": _clean(r.loss), "loss_after": _clean(r.loss_after)}
             for r in trace.rows

@@ -16,9 +16,9 @@ from .latex import math_inline
 from .mermaid import flowchart
 from .model_table import (
     closing,
-    convention,
     describe_line,
     layers_markdown,
+    notes,
     shown,
     shown_sections,
     summary,
@@ -31,13 +31,16 @@ if TYPE_CHECKING:
     from ..network.model_trace import ModelTrace, ModelTraining
 
 
-def _header(spec: Any, fmt: NumberFormat, traced: ModelTrace | None = None) -> list[str]:
-    """The title, the problem statement (an eval-mode pass's: `traced`), the layers."""
+def _header(spec: Any, fmt: NumberFormat, traced: Any) -> list[str]:
+    """The title, the problem statement (an eval-mode pass's, or training's: `traced`), the
+    layers."""
     parts = [f"# {escape.markdown(spec.name)}", ""]
     if spec.description:
         parts += [escape.markdown(spec.description.strip(), lines=True), ""]
     parts += [escape.markdown(line) + "  " for line in describe_line(spec).split("\n")]
-    parts += ["", f"*{escape.markdown(convention(spec))}.*", ""]
+    parts.append("")
+    for note in notes(spec, traced):
+        parts += [f"*{escape.markdown(note)}.*", ""]
     parts += [problem(tracing.model(spec).problem(spec, traced), fmt), ""]
     parts += layers_markdown(spec)
     drawn = tracing.model(spec).diagram(spec)
@@ -74,7 +77,7 @@ def render(trace: ModelTrace, fmt: NumberFormat) -> str:
 
 
 def training(trace: ModelTraining, fmt: NumberFormat) -> str:
-    parts = _header(trace.spec, fmt)
+    parts = _header(trace.spec, fmt, trace)
     parts += ["## Epochs", "", "| epoch | loss | loss after |", "| ---: | ---: | ---: |"]
     parts += [f"| {r.epoch} | {fmt(r.loss)} | {fmt(r.loss_after)} |" for r in shown(trace)]
     parts += ["", escape.markdown(summary(trace, fmt)), ""]

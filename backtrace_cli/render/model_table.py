@@ -175,11 +175,22 @@ def _verify(trace: ModelTrace, fmt: NumberFormat) -> RenderableType:
     return Group(heading, table, Text(verify_note(trace.checks), style="italic"))
 
 
+EVAL_MODE = (
+    "eval mode (torch's model.eval()): dropout drops nothing, batch norm normalises with its "
+    "running statistics and does not move them"
+)
+
+
+def notes(spec: Any, traced: Any) -> list[str]:
+    """The header's notes: the names' convention, and eval mode where `traced` is in it."""
+    return [convention(spec), *([EVAL_MODE] if traced.inference else [])]
+
+
 def render(trace: ModelTrace, fmt: NumberFormat, title: bool = True) -> RenderableType:
     spec = trace.spec
     parts: list[Any] = []
     if title:
-        parts += title_lines(spec.name, describe_line(spec), spec.description, [convention(spec)])
+        parts += title_lines(spec.name, describe_line(spec), spec.description, notes(spec, trace))
         parts += [Text(""), layers_table(spec)]
     for step in trace.steps:
         parts += [Text(""), Rule(step.heading, align="left")]
@@ -207,8 +218,8 @@ def closing(trace: ModelTrace, fmt: NumberFormat) -> str:
     losses = [s.loss for s in trace.steps]
     before = fmt(sum(losses) / len(losses))
     loss = word(trace.spec, "E")
-    if trace.inference:
-        return f"{loss} = {before} (forward pass only: no update)"
+    if not trace.updated:
+        return f"{loss} = {before} (eval mode: the gradients, no update)"
     updates = "s" if len(losses) > 1 else ""
     return f"{loss} = {before} before the update{updates}; after: {fmt(trace.loss_after)}."
 
@@ -218,6 +229,7 @@ def training(trace: ModelTraining, fmt: NumberFormat) -> RenderableType:
     parts: list[Any] = [
         Text(visible(spec.name), style="bold underline"),
         Text(describe_line(spec), style="dim"),
+        *([Text("• " + EVAL_MODE, style="dim")] if trace.inference else []),
         Text(f"{len(trace.rows)} of {trace.epochs_asked} epochs", style="dim"),
         Text(""),
         layers_table(spec),

@@ -100,11 +100,19 @@ def alone_in_eval(arguments: dict[str, Any]) -> bool:
     return bool(arguments["track_running_stats"])
 
 
-def asked_in_eval(arguments: dict[str, Any]) -> str:
-    """What a question in eval mode (`run --eval`) asks of it (`model_statement`)."""
+def asked_in_eval(arguments: dict[str, Any]) -> tuple[str, str, str]:
+    """What a question in eval mode (`--eval`) asks of it, as `ASKED` (`model_statement`)."""
     if alone_in_eval(arguments):
-        return "batch norm in eval mode: x̂ and y from its running statistics"
-    return "batch norm without running statistics: the batch's μ and σ², then x̂ and y"
+        return (
+            "batch norm in eval mode: x̂ and y from its running statistics",
+            "batch norm's a fixed affine map's, γ·δ/√(running_var + ε)",
+            "",
+        )
+    return (
+        "batch norm without running statistics: the batch's μ and σ², then x̂ and y",
+        ASKED[1],
+        ASKED[2],
+    )
 
 
 # what a homework question asks of this layer: in the forward pass, going back, in the gradients

@@ -1,4 +1,5 @@
-"""torch's `nn.BatchNorm1d` in eval mode (`run --eval`, torch's `model.eval()`): each feature
+"""torch's `nn.BatchNorm1d` in eval mode (`run --eval`, `step --eval`: torch's `model.eval()`,
+then its training steps): each feature
 is normalised with the running statistics the model holds (`N.running_mean`, `N.running_var`:
 given, never the batch's), so every sample passes on its own:
 
@@ -9,8 +10,9 @@ It is then a fixed affine map of each feature: δx = γ·δ/√(running_var + ε
 running statistics (track_running_stats false) torch's eval mode normalises over the batch as
 training does: `evaluated` keeps that layer as it is (`batchnorm1d.BatchNorm1d`).
 
-`--eval` traces the forward pass and the loss, so its rows are the forward pass's; the engine
-runs its backward too (the δ of the JSON's layers, `--eval --verify`'s gradients)."""
+Its rows: each sample's x̂ and y from the running statistics; back, each input's δx from γ and
+the running variance alone (no sums over the batch: its statistics are constants); γ's and β's
+gradients each sample's δ·x̂ and δ, summed or averaged over a batch as every parameter's."""
 
 from __future__ import annotations
 
@@ -20,7 +22,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ...worked import Section
-from .batchnorm1d import LETTERS, BatchNorm1d, Names, brackets, sqrt_latex
+from .batchnorm1d import (
+    LETTERS,
+    BatchNorm1d,
+    Names,
+    brackets,
+    gradient_entries,
+    sqrt_latex,
+)
 from .tensor import ModelView, row
 
 if TYPE_CHECKING:
@@ -72,15 +81,13 @@ class Evaluated(NamedTuple):
         self, xhat: Array, upstream: Array, carry: Carry, below: bool = True
     ) -> tuple[Array | None, dict[str, Array]]:
         """δx = γ·δ/√(running_var + ε) (None unless `below`); −∂E/∂γ = Σ δ·x̂ and −∂E/∂β =
-        Σ δ over a signal's positions."""
+        Σ δ over a signal's positions, not carried (the engine carries a sample's, or a
+        batch's sum once, as the gradient's row writes it)."""
         nd, rest = upstream.ndim, tuple(range(1, upstream.ndim))
         grads: dict[str, Array] = {}
         gamma: Array | float = 1.0
         if self.trained.weight is not None:
-            grads = {
-                "weight": carry((upstream * xhat).sum(axis=rest)),
-                "bias": carry(upstream.sum(axis=rest)),
-            }
+            grads = {"weight": (upstream * xhat).sum(axis=rest), "bias": upstream.sum(axis=rest)}
             gamma = self.trained.weight.reshape((-1,) + (1,) * (nd - 1))
         sent = carry(gamma * upstream / self._scale(nd)) if below else None
         return sent, grads
@@ -115,3 +122,49 @@ class Evaluated(NamedTuple):
         )
         title = f"Forward · layer {layer.spec.name} (batchnorm1d in eval mode, ε = {layer.eps:g})"
         return [Section("forward", title, rule, tuple(rows))]
+
+    GRADIENT_RULE = (
+        "each weight γ[c]'s gradient −Σ δ[c]·x̂[c], each bias β[c]'s −Σ δ[c] (over a signal's "
+        "positions), x̂ from the running statistics"
+    )
+
+    @staticmethod
+    def gradient_terms(view: ModelView, p: int) -> list[tuple[str, tuple[int, ...], list[Any]]]:
+        """This sample's term of each entry's −∂E/∂θ: γ[c]: δ·x̂ (over its positions); β[c]: δ.
+        A batch's gradient is their sum or mean (`model_trace.gradient_sections`)."""
+        layer: BatchNorm1d = view.layers[p].trained
+        if layer.weight is None:
+            return []
+        return gradient_entries(Names(view, p), view.deltas[p], view.caches[p])
+
+    @staticmethod
+    def delta_rows(view: ModelView, p: int) -> list[Section]:
+        """Each input's δ through the fixed affine map: γ·δ/√(running_var + ε)."""
+        sent = view.sent[p]
+        if sent is None:
+            return []
+        layer: BatchNorm1d = view.layers[p].trained
+        names = Names(view, p)
+        eps = ("ε", layer.eps)
+        rows = []
+        for index in np.ndindex(*sent.shape):
+            c = index[0]
+            gamma: list[Any] = [] if layer.weight is None else [(names.gamma(c), layer.weight[c])]
+            var = (names.buffer("running_var", c), layer.running["running_var"][c])
+            pieces: list[Any] = [
+                *gamma,
+                "·" if gamma else "",
+                (names.delta(index), view.deltas[p][index]),
+            ]
+            pieces += ["/√(", var, " + ", eps, ")"]
+            pieces = [piece for piece in pieces if piece != ""]
+            rows.append(
+                row(view.delta(p - 1)(index), pieces, sent[index], latex=sqrt_latex(pieces))
+            )
+        rule = (
+            "eval mode: the running statistics are constants, so each input's δx = "
+            + ("γ·δ/√(running_var + ε)" if layer.weight is not None else "δ/√(running_var + ε)")
+            + ", feature by feature (no sums over the batch)"
+        )
+        title = f"δ · into layer {layer.spec.name} (batchnorm1d in eval mode)"
+        return [Section("delta", title, rule, tuple(rows))]
