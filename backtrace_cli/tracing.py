@@ -102,6 +102,11 @@ class Model(Protocol):
         lecture's or torch's name → the book's)."""
         ...
 
+    def marked(self, spec: Any) -> tuple[str, ...]:
+        """What marking says of the mode it marks in, where that needs saying (a model whose
+        eval mode computes otherwise: its training pass); () where it does not."""
+        ...
+
     def quizzed(self, spec: Any, sample: int | None) -> str:
         """What a quiz of its first epoch asks (`sample`: that sample's step only), as the
         quiz's first line says it; ConfigError for a sample it has not."""
@@ -121,6 +126,13 @@ class Model(Protocol):
         it: a network's dropped units; a graph's values and gradients, unless not `solved`
         (a question sheet)."""
         ...
+
+
+def read_as(spec: Any) -> tuple[str, ...]:
+    """What `check`, `quiz` and `check --names` say of how they read the exercise: its
+    statement's notes (a square matrix's layout) and the mode it is marked in."""
+    model_ = model(spec)
+    return model_.problem(spec).notes_text() + model_.marked(spec)
 
 
 MODELS: dict[str, Model] = {"network": Network(), "graph": Graph(), "model": Sequential()}

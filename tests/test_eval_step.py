@@ -378,6 +378,34 @@ def test_a_network_with_dropout_and_a_graph_are_refused(runner, name, message):
     assert result.output == f"Error: --eval: {message}\n"
 
 
+MARKED = (
+    "Note: marked in training mode, as `run` traces it (batch norm over the batch); eval mode "
+    "(`--eval`) is traced, not marked"
+)
+
+
+def test_check_and_quiz_say_they_mark_the_training_pass(runner, tmp_path):
+    """An answer worked in eval mode is marked against the training pass (x̂ from the batch's
+    μ and σ²), and check, quiz and `check --names` say so; a model whose eval mode computes
+    as its training does says nothing."""
+    values, _ = _one_feature_by_hand(A, C, GAMMA, BETA, *SAMPLES[0])
+    answers = tmp_path / "answers.yaml"
+    config = written(tmp_path, _one_feature())
+    text = yaml.safe_dump({"exercise": str(config), "answers": {"xhat1[0]": values["xhat"]}})
+    answers.write_text(text, encoding="utf-8")
+    report = runner.invoke(cli, ["check", str(answers)], env={"COLUMNS": "200"})
+    z = [A * x + C for x, _ in SAMPLES]
+    batch = (z[0] - np.mean(z)) / np.sqrt(np.var(z) + EPS)  # the training pass's x̂
+    assert report.exit_code == 1
+    assert f"{batch:.6g}" in report.output and MARKED in report.output
+    quiz = runner.invoke(cli, ["quiz", str(config)], input="", env={"COLUMNS": "200"})
+    assert MARKED in quiz.output
+    names = runner.invoke(cli, ["check", "--names", str(config)], env={"COLUMNS": "200"})
+    assert names.exit_code == 0 and MARKED in names.output
+    plain = runner.invoke(cli, ["check", "--names", "conv1d"], env={"COLUMNS": "200"})
+    assert "marked in training mode" not in plain.output
+
+
 def test_eval_markdown_parses_and_asks_the_update_only_when_it_steps(runner):
     from node_parsers import check, pieces
 

@@ -220,6 +220,9 @@ class Graph:
     def renamer(self, spec: Any) -> Any:
         return _OwnNames()  # no book renames a graph's
 
+    def marked(self, spec: Any) -> tuple[str, ...]:
+        return ()  # no eval mode
+
     def quizzed(self, spec: Any, sample: int | None) -> str:
         if sample not in (None, 1):
             raise ConfigError(

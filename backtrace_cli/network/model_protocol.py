@@ -240,6 +240,20 @@ class Sequential:
 
         return notation(spec)
 
+    def marked(self, spec: Any) -> tuple[str, ...]:
+        """Marking's mode, said where eval mode computes otherwise: the training pass."""
+        from .layers.model_kinds import IN_TRAINING
+
+        kinds = [
+            IN_TRAINING[k] for k in dict.fromkeys(x.kind for x in spec.layers) if k in IN_TRAINING
+        ]
+        if not kinds:
+            return ()
+        return (
+            f"marked in training mode, as `run` traces it ({', '.join(kinds)}); eval mode "
+            "(`--eval`) is traced, not marked",
+        )
+
     def quizzed(self, spec: Any, sample: int | None) -> str:
         count = len(spec.samples)
         if sample is not None and not 1 <= sample <= count:

@@ -282,6 +282,9 @@ class Network:
 
         return translation(spec)
 
+    def marked(self, spec: Spec) -> tuple[str, ...]:
+        return ()  # its only training-mode layer, dropout, is marked as traced (masks said)
+
     def quizzed(self, spec: Spec, sample: int | None) -> str:
         count = len(spec.samples)
         if sample is not None and not 1 <= sample <= count:

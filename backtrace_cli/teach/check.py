@@ -284,7 +284,7 @@ def mark_sheet(
         sheet.rounding,
         sheet.source,
         notes,
-        tracing.model(spec).problem(spec).notes_text(),  # as its problem statement says
+        tracing.read_as(spec),  # as its problem statement says, and the mode marked
     )
 
 

@@ -58,7 +58,7 @@ def names(spec: Any, gradients: bool | None = None) -> Names:
         symbol = line.key[2]
         if symbol not in seen:
             seen[symbol] = _name(line, solution, how, symbol in asked)
-    count, notes = len(questions), tracing.model(spec).problem(spec).notes_text()
+    count, notes = len(questions), tracing.read_as(spec)
     return Names(spec.name, tuple(seen.values()), solution.samples, count, gradients, notes)
 
 

@@ -109,7 +109,7 @@ def build(
     if "gradients" not in how.keys:  # a graph's answers file has no `gradients:` to say it
         gradients = None
     steps = solution.samples if sample is None else 1
-    notes = tracing.model(spec).problem(spec).notes_text()  # a square matrix's layout
+    notes = tracing.read_as(spec)  # a square matrix's layout, the mode it is asked in
     return Quiz(
         spec, rounding, tries, questions, solution, what, steps, gradients, ask, every, notes
     )
