@@ -24,7 +24,10 @@ Eval mode (`run --eval`, torch's `model.eval()`): random batch-norm models, onli
 one sample or several, with their running statistics (or without: torch then normalises over
 the batch), a dropout among them at times (nothing dropped): every sample's output and loss,
 the gradients torch's backward gives in eval mode (the samples' mean or sum), and the running
-statistics left as they were.
+statistics left as they were. Training in eval mode (`step --eval`, the "eval step" form,
+`torch_eval.py`): the same models, one epoch of SGD or Adam steps after `model.eval()` — every
+output and loss before its update, each update's gradients, the parameters after and the
+running statistics untouched.
 
 Models of linear layers and activations alone are traced as a network (`layers:` by another
 name): they are checked too, through the network's JSON trace.
@@ -34,8 +37,8 @@ name): they are checked too, through the network's JSON trace.
     PYTHONPATH=. /tmp/torchvenv/bin/python benchmarks/torch_layers.py --models 300
 
 Prints the largest relative difference of each quantity; exit 1 if any is above 1e-9 (the
-dilation and ceil_mode form's, the groups and divisor_override and rnn dropout forms' but their
-gradients (and rnn dropout's Adam step), and every h0 gradient, above 1e-12).
+dilation and ceil_mode form's; the groups and divisor_override, rnn dropout and eval step
+forms' but their gradients (and rnn dropout's Adam step); and every h0 gradient, above 1e-12).
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ import json
 import sys
 
 import numpy as np
-import torch_side  # beside this file: run as a script
+import torch_eval  # beside this file: run as a script
+import torch_side
 from torch_rnn import h0_gradient, rnn_dropout_model, rnn_model
 from torch_windows import RTOL as WINDOW_RTOL
 from torch_windows import group_drawn, group_layers, window_drawn, window_layers
@@ -397,7 +401,7 @@ def _drawn(form: str, kind: str, arguments: dict, given: dict) -> dict[str, bool
             "…dropout, a fixed mask": "mask" in arguments,
             "…dropout, drawn": "seed" in arguments,
         }
-    if kind != "batchnorm1d" or form != "batchnorm eval":
+    if kind != "batchnorm1d" or form not in ("batchnorm eval", "eval step"):
         return {}
     return {
         "…eval, batch statistics": not arguments["track_running_stats"],
@@ -422,6 +426,7 @@ def main() -> int:
     windows = np.random.default_rng([args.seed, 30])  # dilation and ceil_mode's, added after
     groups = np.random.default_rng([args.seed, 31])  # groups and divisor_override's, after
     dropped = np.random.default_rng([args.seed, 32])  # an rnn's dropout's, added after
+    steps = np.random.default_rng([args.seed, 33])  # training in eval mode's, added after
 
     worst: dict[str, float] = {}
     seen: dict[str, int] = {}  # the layers drawn, by kind
@@ -438,6 +443,7 @@ def main() -> int:
         ("dilation+ceil_mode", _window_model, windows),
         ("groups+divisor_override", _group_model, groups),
         ("rnn dropout", rnn_dropout_model, dropped),
+        ("eval step", _eval_model, steps),
     )
     if args.forms:
         forms = tuple(f for f in forms if f[0] in args.forms.split(","))
@@ -470,6 +476,14 @@ def main() -> int:
             continue
         for optimizer in ("sgd", "adam"):
             eta = float(draw.choice([0.01, 0.1, 0.5]))
+            if form == "eval step":  # model.eval(), then the optimizer's steps
+                config = _config(layers, params, given, optimizer, eta)
+                theirs = torch_eval.theirs(layers, params, given, optimizer, eta)
+                ours = torch_eval.ours(config, theirs, seen)
+                if ours is not None:  # None: both diverge (no batch statistics to tame it)
+                    torch_side.compare(worst, form, optimizer, ours, theirs, zero=1e-12)
+                    count += 1
+                continue
             masks = torch_side.masks(_config(layers, params, given, optimizer, eta))
             ours, theirs = (
                 _ours(layers, params, given, optimizer, eta),
@@ -479,20 +493,29 @@ def main() -> int:
             count += 1
     print(
         f"{count} traced steps ({args.models} random models of each form, SGD and Adam "
-        f"each; eval mode without an update), seed {args.seed}"
+        f"each; eval mode without an update, or an epoch of steps in it), seed {args.seed}"
     )
     print("  layers drawn: " + ", ".join(f"{kind} {n}" for kind, n in sorted(seen.items())))
     for key in sorted(worst):
-        print(f"  {key:<40} largest relative difference {worst[key]:.2e}")
-    # the dilation and ceil_mode, groups and divisor_override and rnn dropout forms, and every
-    # h0's gradient, held to 1e-12 (`torch_windows.RTOL`), but for the gradients of the latter
-    # two forms (and rnn dropout's Adam step, which divides by them): a sum of enough products
-    # that nearly cancels differs in its last bits (seed 28: a groups gradient 1.1e-12
-    # relative, 7e-15 absolute; an rnn's linear output's weight, 3.9e-5, 9e-15 absolute — the
-    # rnn form's own are 5e-12 too — torch's own float64 rounding the larger against extended
-    # precision), held to 1e-9 as every other form's
-    tight_forms = ("dilation+ceil_mode", "groups+divisor_override", "rnn dropout")
-    loose = ("groups+divisor_override gradient", "rnn dropout gradient", "rnn dropout adam step")
+        how = "absolute" if key.endswith("absolute)") else "relative"
+        print(f"  {key:<40} largest {how} difference {worst[key]:.2e}")
+    # the dilation and ceil_mode, groups and divisor_override, rnn dropout and eval step forms,
+    # and every h0's gradient, held to 1e-12 (`torch_windows.RTOL`), but for the gradients of
+    # the groups, rnn dropout and eval step forms (and rnn dropout's Adam step, which divides
+    # by them): a sum of enough products that nearly cancels differs in its last bits (seed 28:
+    # a groups gradient 1.1e-12 relative, 7e-15 absolute; an rnn's linear output's weight,
+    # 3.9e-5, 9e-15 absolute — the rnn form's own are 5e-12 too — torch's own float64 rounding
+    # the larger against extended precision); and in eval mode (no batch statistics to pull a
+    # unit back) a tanh saturates, its slope 1 − h² at h = 0.99999999 (2.7e-8) keeping 8 of 16
+    # digits, each side working it from its rounded h (ours 9e-10 below the exact sech²,
+    # torch's 1.5e-9 above); held to 1e-9 as every other form's
+    tight_forms = ("dilation+ceil_mode", "groups+divisor_override", "rnn dropout", "eval step")
+    loose = (
+        "groups+divisor_override gradient",
+        "rnn dropout gradient",
+        "rnn dropout adam step",
+        "eval step gradient",
+    )
     held = {
         k: WINDOW_RTOL
         if (k.startswith(tight_forms) or k.endswith("h0 gradient")) and k not in loose

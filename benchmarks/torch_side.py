@@ -113,7 +113,7 @@ def _rnn_masks(config: dict, position: int, epoch: int, samples: int) -> np.ndar
     return (rng.random(shape) >= args["dropout"]).astype(np.float64)
 
 
-def _torch_model(
+def torch_model(
     layers: list, params: dict, batched: bool = False, masks: dict | None = None
 ) -> torch.nn.Sequential:
     """torch's model of the config; `batched`: it takes the batch stacked (N, …); a dropout
@@ -183,14 +183,14 @@ def _torch_loss(loss: str, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def step(layers: list, params: dict, given: dict, optimizer: str, eta: float, masks: dict) -> dict:
     batched = any(isinstance(layer, dict) and "batchnorm1d" in layer for layer in layers)
-    model = _torch_model(layers, params, batched, masks)
+    model = torch_model(layers, params, batched, masks)
     opt = (
         torch.optim.SGD(model.parameters(), lr=eta)
         if optimizer == "sgd"
         else torch.optim.Adam(model.parameters(), lr=eta)
     )
     opt.zero_grad()
-    ys, losses = _torch_forward(model, given, batched)
+    ys, losses = torch_forward(model, given, batched)
     loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
     loss.backward()
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
@@ -203,7 +203,7 @@ def step(layers: list, params: dict, given: dict, optimizer: str, eta: float, ma
     return out | ({"h0": h0[0]} if h0 else {})
 
 
-def _torch_forward(
+def torch_forward(
     model: torch.nn.Module, given: dict, batched: bool
 ) -> tuple[list[np.ndarray], list[torch.Tensor]]:
     """Every sample's output and loss: the batch stacked through a batch-norm model at once,
@@ -224,9 +224,9 @@ def _torch_forward(
 def evaluated(layers: list, params: dict, given: dict) -> dict:
     """torch's eval mode (`model.eval()`): every sample's output and loss, the gradients its
     backward gives then (the samples' mean or sum), its buffers after (untouched)."""
-    model = _torch_model(layers, params, batched=True)
+    model = torch_model(layers, params, batched=True)
     model.eval()
-    ys, losses = _torch_forward(model, given, batched=True)
+    ys, losses = torch_forward(model, given, batched=True)
     loss = sum(losses) / (len(losses) if given.get("batch_gradient") == "mean" else 1)
     loss.backward()
     grads = {n: p.grad.detach().numpy().copy() for n, p in model.named_parameters()}
@@ -244,12 +244,15 @@ def _noise(ours: object, theirs: object, shape: tuple[int, ...]) -> np.ndarray:
     so the gradient's own last-bit rounding (any summation order's; a dead relu unit's, a
     bias batch norm takes away) decides the step's last digits. Their gradients are held to
     rtol like every other; their steps are shown apart. A network's Adam step reports no
-    gradient of ours (its JSON gives the parameters after): there torch's decides alone."""
+    gradient of ours (its JSON gives the parameters after): there torch's decides alone.
+    Gradients of several updates (`torch_eval`: online, stacked), the entries where any
+    update's was."""
     if theirs is None:
         return np.zeros(shape, dtype=bool)
     small = NEAR_EPSILON
     near = np.abs(np.asarray(theirs)) < small
-    return near if ours is None else near & (np.abs(np.asarray(ours)) < small)
+    near = near if ours is None else near & (np.abs(np.asarray(ours)) < small)
+    return near.any(axis=0) if near.ndim > len(shape) else near
 
 
 def _difference(a: object, b: object) -> float:
@@ -259,8 +262,12 @@ def _difference(a: object, b: object) -> float:
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
 
-def compare(worst: dict[str, float], form: str, optimizer: str, ours: dict, theirs: dict) -> None:
-    """The largest difference so far of each quantity of `form`, in `worst`."""
+def compare(
+    worst: dict[str, float], form: str, optimizer: str, ours: dict, theirs: dict, zero: float = 0
+) -> None:
+    """The largest difference so far of each quantity of `form`, in `worst`. `zero`: a
+    gradient below it in both is 0 but for rounding (a bias ahead of batch norm over the
+    batch: its terms cancel exactly), its absolute difference shown apart."""
     quantities = {"forward": (ours["y"], theirs["y"]), "loss": (ours["loss"], theirs["loss"])}
     for name, value in theirs["after"].items():
         buffer = name.rpartition(".")[2] in BUFFERS
@@ -281,10 +288,13 @@ def compare(worst: dict[str, float], form: str, optimizer: str, ours: dict, thei
         mine = np.asarray(ours["after"][name])
         worst[label] = max(worst.get(label, 0.0), _difference(mine[keep], value[keep]))
         if name in ours["grads"]:
+            a, b = np.asarray(ours["grads"][name]), np.asarray(theirs["grads"][name])
+            rounding = (np.abs(a) < zero) & (np.abs(b) < zero)
+            if rounding.any():
+                apart = f"{form} gradient 0 but for rounding (|g| < {zero:g}, absolute)"
+                worst[apart] = max(worst.get(apart, 0.0), float(np.max(np.abs(a - b)[rounding])))
             key = f"{form} gradient"
-            worst[key] = max(
-                worst.get(key, 0.0), _difference(ours["grads"][name], theirs["grads"][name])
-            )
+            worst[key] = max(worst.get(key, 0.0), _difference(a[~rounding], b[~rounding]))
     if "h0" in theirs:  # an rnn's given h0: its gradient, torch's h0.grad
         quantities["h0 gradient"] = (ours["h0"], theirs["h0"])
     for key in quantities:
