@@ -148,8 +148,9 @@ def trace(
 ) -> Worked:
     """One training step (one epoch over several samples), every equation traced.
 
-    `rounding`: "3sf" or "4dp", carried as a student does by hand; `inference`: the forward
-    pass and loss only, without dropout or update (`run --eval`); `notation`: a textbook's
+    `rounding`: "3sf" or "4dp", carried as a student does by hand; `inference`: in torch's
+    eval mode, without dropout or update (`run --eval`: a network's forward pass and loss, a
+    model's δ and gradients too); `notation`: a textbook's
     symbols and δ sign ("nielsen", "hagan", "mazur"; default the config's, else the lecture's)."""
     spec = _in_notation(load(source), notation)
     model = tracing.model(spec)
