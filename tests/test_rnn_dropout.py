@@ -400,3 +400,17 @@ def test_a_mask_of_other_steps_than_the_inputs_names_the_layer(runner, tmp_path)
         f"Error: {path}, line 3, column 3, model[0]: layer 0 (rnn) has a dropout_mask of 3 "
         "steps; it drops states of every step of the sequence, 2; the inputs are 2×1"
     ), result.output
+
+
+def test_check_names_says_it_marks_the_training_pass_through_the_masks(runner, tmp_path):
+    """Eval mode drops nothing, so an answer worked at eval would differ: said, as batch norm's
+    is; an rnn without dropout computes the same either way and says nothing."""
+    path = written(tmp_path, TWO)
+    names = runner.invoke(cli, ["check", "--names", str(path)], env={"COLUMNS": "200"})
+    assert names.exit_code == 0, names.output
+    assert (
+        "Note: marked in training mode, as `run` traces it (the rnn's dropout between its "
+        "layers, through its masks); eval mode (`--eval`) is traced, not marked"
+    ) in names.output
+    plain = runner.invoke(cli, ["check", "--names", "rnn"], env={"COLUMNS": "200"})
+    assert "marked in training mode" not in plain.output

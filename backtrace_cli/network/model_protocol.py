@@ -244,9 +244,8 @@ class Sequential:
         """Marking's mode, said where eval mode computes otherwise: the training pass."""
         from .layers.model_kinds import IN_TRAINING
 
-        kinds = [
-            IN_TRAINING[k] for k in dict.fromkeys(x.kind for x in spec.layers) if k in IN_TRAINING
-        ]
+        said = (IN_TRAINING[x.kind](x) for x in spec.layers if x.kind in IN_TRAINING)
+        kinds = list(dict.fromkeys(text for text in said if text))
         if not kinds:
             return ()
         return (

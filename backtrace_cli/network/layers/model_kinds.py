@@ -48,9 +48,15 @@ MODEL_KINDS: dict[str, tuple[Any, type]] = {
 # training mode, by kind: the layer built for training, as eval mode computes it. (Dropout's
 # is its mask: none at inference, `model_engine.build`.)
 EVALUATED: dict[str, Any] = {"batchnorm1d": batchnorm1d_eval.evaluated}
-# What those layers (and dropout) do in training mode, as marking says it marks (`check`,
-# `quiz` and `exercise` mark and ask the training pass, `run` without --eval)
-IN_TRAINING: dict[str, str] = {
-    "batchnorm1d": "batch norm over the batch",
-    "dropout": "dropout through its masks",
+# What those layers (and dropout, and an rnn's dropout between its stacked layers) do in
+# training mode, as marking says it marks (`check`, `quiz` and `exercise` mark and ask the
+# training pass, `run` without --eval): by kind, from the layer's spec (None: as at eval)
+IN_TRAINING: dict[str, Any] = {
+    "batchnorm1d": lambda layer: "batch norm over the batch",
+    "dropout": lambda layer: "dropout through its masks",
+    "rnn": lambda layer: (
+        "the rnn's dropout between its layers, through its masks"
+        if layer.argument("dropout")
+        else None
+    ),
 }
