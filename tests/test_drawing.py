@@ -251,3 +251,23 @@ def test_no_rule_line_ends_inside_an_equation_at_80_columns(args):
     for n, line in enumerate(lines[:-1]):
         if re.match(r"  \S", line) and re.match(r"  \S", lines[n + 1]):  # a rule goes on
             assert not re.search(r"[−+=←·/(]$|\bnew \S+$", line.rstrip()), line
+
+
+@pytest.mark.parametrize("width", ["40", "80"])
+def test_a_long_bullet_wraps_under_its_first_word_never_beside_an_operator(width):
+    """The opening's conventions: a bullet too long for the terminal goes on under its first
+    word (a hanging indent), and breaks at a space that is not beside an operator, so that
+    "w5⁺ = w5 − η·∂E/∂w5" and "m ← β1·m + (1 − β1)·g" stay whole."""
+    for args in (["adam", "--notation", "mazur"], ["lecture_dropout"], ["momentum"]):
+        result = CliRunner().invoke(cli, ["run", *args], env={"COLUMNS": width})
+        assert result.exit_code == 0, result.output
+        head = result.output.split("\n\n", 1)[0].splitlines()
+        bullets = [n for n, line in enumerate(head) if line.startswith("• ")]
+        assert bullets, head
+        after = head[bullets[0] :]
+        assert any(line.startswith("  ") for line in after), after  # at least one wraps
+        for line in after:
+            assert line.startswith(("• ", "  ")), line  # under the first word, not the bullet
+            assert len(line) <= int(width), line
+            words = line.removeprefix("• ").split()
+            assert words[-1] not in set("=−+←·") and words[0] not in set("=−+←·"), line

@@ -21,7 +21,7 @@ from .epochs import loss_curve
 from .graph_formula import text_formula, text_working
 from .lines import Heading, Wrapped
 from .numbers import NumberFormat
-from .table import title_lines
+from .table import Bullet, title_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -185,7 +185,7 @@ def training_renderable(trace: GraphTraining, fmt: NumberFormat) -> RenderableTy
         Text(f"{len(trace.rows)} of {trace.epochs_asked} epochs", style="dim"),
     ]
     for line in _written(trace.first):
-        parts.append(Text("• " + line, style="dim"))
+        parts.append(Bullet(line))
     for traced in trace.traces:
         parts.append(renderable(traced, fmt, title=False))
     parts += [Text(""), Rule("Epochs", align="left")]

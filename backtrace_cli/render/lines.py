@@ -107,11 +107,37 @@ class Heading:
             yield Text.assemble((self.title, "bold"), "   ", (self.rule, "dim"))
             return
         yield Text(self.title, style="bold")
-        for line in _rule_lines(self.rule, width - 2):
+        for line in rule_lines(self.rule, width - 2):
             yield Text.assemble("  ", line)
 
 
-def _rule_lines(rule: str, width: int) -> list[Text]:
+OPERATORS = frozenset("=−+←·→≈")  # a bullet's line never ends on one, nor begins with one
+
+
+def bullet_lines(text: str, width: int) -> list[str]:
+    """A bullet's prose and equations in lines of `width`: greedily, at a space, but never
+    beside an operator ("w5⁺ = w5 − η·g" stays whole); a stretch with no such space longer
+    than the line is cut between its terms (`Wrapped`)."""
+    parts = re.split(r"( +)", text)
+    groups, gaps = [parts[0]], []
+    for gap, word in zip(parts[1::2], parts[2::2]):
+        if groups[-1].rsplit(" ", 1)[-1] in OPERATORS or word in OPERATORS:
+            groups[-1] += gap + word
+        else:
+            groups.append(word)
+            gaps.append(gap)
+    lines: list[str] = []
+    for gap, group in zip(["", *gaps], groups):
+        if lines and len(lines[-1]) + len(gap) + len(group) <= width:
+            lines[-1] += gap + group
+        elif len(group) <= width:
+            lines.append(group)
+        else:
+            lines += [line.plain for line in Wrapped(Text(group)).lines(width)]
+    return lines
+
+
+def rule_lines(rule: str, width: int) -> list[Text]:
     """A rule in lines of `width`, each holding whole equations where they fit."""
     parts = rule.split(RULE_JOIN)
     texts = [part + ("," if n < len(parts) - 1 else "") for n, part in enumerate(parts)]

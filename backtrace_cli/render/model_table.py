@@ -21,7 +21,7 @@ from . import escape
 from .epochs import loss_curve
 from .graph_table import block_table
 from .numbers import NumberFormat
-from .table import title_lines
+from .table import Bullet, title_lines
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -229,7 +229,7 @@ def training(trace: ModelTraining, fmt: NumberFormat) -> RenderableType:
     parts: list[Any] = [
         Text(visible(spec.name), style="bold underline"),
         Text(describe_line(spec), style="dim"),
-        *([Text("• " + EVAL_MODE, style="dim")] if trace.inference else []),
+        *([Bullet(EVAL_MODE)] if trace.inference else []),
         Text(f"{len(trace.rows)} of {trace.epochs_asked} epochs", style="dim"),
         Text(""),
         layers_table(spec),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from rich import box
 from rich.cells import cell_len
@@ -17,7 +18,16 @@ from ..network import layout
 from ..network.optimize import plain_sgd
 from ..network.records import Elided, Equation, Section, Trace, biases_text
 from ..network.spec import Spec
-from .lines import COMBINING, Heading, Streamed, Wrapped, lit, shown_width, wrap_terms
+from .lines import (
+    COMBINING,
+    Heading,
+    Streamed,
+    Wrapped,
+    bullet_lines,
+    lit,
+    shown_width,
+    wrap_terms,
+)
 from .numbers import Memo, NumberFormat, substituted, symbolic, written
 
 
@@ -349,14 +359,29 @@ def summary_table(trace: Trace, fmt: NumberFormat | Memo) -> LongSummary:
     return LongSummary(trace, fmt, short=len(trace.changes) <= LONG_TABLE)
 
 
-def title_lines(name: str, line: str, description: str | None, notes: Iterable[str]) -> list[Text]:
+class Bullet:
+    """A convention's bullet: a line too long for the terminal wraps under its first word, not
+    under the bullet (a hanging indent, without loading rich's Table at start-up), between
+    words, never beside an operator (`bullet_lines`)."""
+
+    def __init__(self, note: str) -> None:
+        self.note = note
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Text]:
+        for n, line in enumerate(bullet_lines(self.note, max(options.max_width - 2, 1))):
+            yield Text(("• " if n == 0 else "  ") + line, style="dim")
+
+
+def title_lines(
+    name: str, line: str, description: str | None, notes: Iterable[str]
+) -> list[Text | Bullet]:
     """A trace's opening: its name, the one-line description of the model, the config's own
     description, and a bullet per convention it uses (a network's and a graph's alike)."""
     # the config's own words: never a terminal escape (Text is never read as markup)
     lines = [Text(visible(name), style="bold underline"), Text(line, style="dim")]
     if description:
         lines.append(Text("\n".join(map(visible, description.strip().split("\n")))))
-    lines += [Text("• " + note, style="dim") for note in notes]
+    lines += [Bullet(note) for note in notes]
     return lines
 
 
