@@ -50,7 +50,7 @@ import sys
 import numpy as np
 import torch_eval  # beside this file: run as a script
 import torch_side
-from torch_rnn import h0_gradient, rnn_dropout_model, rnn_model
+from torch_rnn import given_of, h0_gradient, rnn_dropout_model, rnn_model
 from torch_windows import RTOL as WINDOW_RTOL
 from torch_windows import group_drawn, group_layers, window_drawn, window_layers
 
@@ -115,15 +115,7 @@ def _classifier(
         x = rng.normal(size=shape_in)
         t = rng.dirichlet(np.ones(outputs)) if loss == "cross_entropy" else rng.normal(size=outputs)
         samples.append({"inputs": x.tolist(), "targets": t.tolist()})
-    if len(samples) == 1:
-        return layers, params, {**samples[0], "loss": loss}
-    # several samples: one update from their mean or summed loss (torch: the loss of the batch)
-    how = str(rng.choice(["mean", "sum"]))
-    return (
-        layers,
-        params,
-        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
-    )
+    return layers, params, given_of(samples, loss, rng)
 
 
 def _size(rng: np.random.Generator, low: int, high: int) -> int | list[int]:

@@ -63,14 +63,16 @@ def rnn_model(rng: np.random.Generator, dropout: bool = False) -> tuple[list, di
         }
         for _ in range(int(rng.integers(1, 4)))
     ]
+    return layers, params, given_of(samples, loss, rng)
+
+
+def given_of(samples: list[dict], loss: str, rng: np.random.Generator) -> dict:
+    """A random model's data: one sample as it is; several, one update from their mean or
+    summed loss (torch: the loss of the batch), which `rng` draws."""
     if len(samples) == 1:
-        return layers, params, {**samples[0], "loss": loss}
+        return {**samples[0], "loss": loss}
     how = str(rng.choice(["mean", "sum"]))
-    return (
-        layers,
-        params,
-        {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss},
-    )
+    return {"samples": samples, "mode": "batch", "batch_gradient": how, "loss": loss}
 
 
 def rnn_dropout_model(rng: np.random.Generator) -> tuple[list, dict, dict]:

@@ -306,13 +306,14 @@ def _mark_class(
     book_format: str = "csv",
 ) -> None:
     """`check --exercises DIR` / `--exercise CONFIG` over many files: a gradebook row each."""
+    from ..core.output import refuse_existing
     from ..teach import gradebook as book  # numpy loads here, not for --help
     from ..teach.points import PointsError
 
     marker = _marker(folder, exercise, notation, gradebook is not None, weights)
     if gradebook and not target.force:
         with bad_input():
-            book.refuse_existing(gradebook)
+            refuse_existing(gradebook, "--gradebook")  # said before marking, not after
     with bad_input():
         try:
             rows = book.mark_all(answers, marker)

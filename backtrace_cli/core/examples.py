@@ -43,12 +43,18 @@ def _unknown_example(name: str) -> str:
     return f"no such file, and no built-in example of that name; {hint}built-in: {', '.join(names)}"
 
 
+def names_a_file(source: str) -> bool:
+    """Whether a config's name is read as a path (it exists, or looks like one: a folder in
+    it, a .yaml ending) rather than as a built-in example's name."""
+    return os.path.lexists(source) or "/" in source or source.endswith((".yaml", ".yml"))
+
+
 def read(source: str | None = None) -> tuple[str, str]:
     """A config's text and the file to name in messages, from a path or a built-in example
     name (None: the lecture example)."""
     if source is None:
         source = "lecture"
-    if os.path.lexists(source) or "/" in source or source.endswith((".yaml", ".yml")):
+    if names_a_file(source):
         # looked at before it is opened: a FIFO, a device or a huge file is refused unread
         return safefile.read_text(source), source
     if os.path.isfile(_example_path(source)):

@@ -20,7 +20,7 @@ from typing import Any
 from .. import models, tracing
 from ..core import numerals, safefile
 from ..core.errors import ConfigError, cut, quote
-from ..core.examples import example_names
+from ..core.examples import example_names, names_a_file
 from ..core.rounding import parse as parse_rounding
 from ..core.yamlsource import Document, field_path, parse
 from ..definitions import notation, notations
@@ -451,8 +451,7 @@ def exercise_of(sheet: AnswerSheet, root: str | None = None) -> Any:
     if not isinstance(name, str):
         return tracing.load(name)
     doc = sheet.document or Document(sheet.source, {})
-    path = os.path.lexists(name) or "/" in name or name.endswith((".yaml", ".yml"))
-    if path and root is not None and not safefile.inside(name, root):
+    if names_a_file(name) and root is not None and not safefile.inside(name, root):
         written = doc.value.get("exercise", name) if isinstance(doc.value, dict) else name
         raise doc.error(
             ("exercise",),

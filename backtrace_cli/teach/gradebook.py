@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .. import models, tracing
-from ..core import output
 from ..core.errors import ConfigError, cut, quote, visible
 from ..sheet import Question, variant_of
 from . import check, homework, points
@@ -320,11 +319,6 @@ def marker(
     loaded = models.load(config)
     tracing.model(loaded).refuse_notation(notation)
     return Marker(config=loaded, given=config, notation=notation, points=weights)
-
-
-def refuse_existing(path: str) -> None:
-    """Say before marking, not after, that the gradebook would overwrite a file."""
-    output.refuse_existing(path, "--gradebook")
 
 
 def mark_all(paths: Sequence[str], marker: Marker) -> list[Row]:
